@@ -1,0 +1,6 @@
+export * from './markers.js';
+export * from './signed-state.js';
+export * from './render.js';
+export * from './parse.js';
+export * from './fits-comment.js';
+export { renderMermaid } from './mermaid.js';

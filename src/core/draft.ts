@@ -1,0 +1,166 @@
+import { Dag } from './dag.js';
+import type { AuditRecord, Effect } from './effects.js';
+import type { GoalEvent } from './events.js';
+import type { GoalState, GoalStatus, PauseReason, TaskRun } from './goal.js';
+import type { Plan } from './plan.js';
+
+/** Caps on runtime text kept in the goal state (and so in the plan comment). */
+export const LIMITS = { reason: 300, guidance: 1000, note: 1000 } as const;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+interface PlanIndex {
+  dag: Dag;
+  /** Critical-path rank by estimate: the scheduler runs the highest first. */
+  rank: number[];
+}
+
+// Plans are immutable values: the derived graph is computed once per plan object.
+const planIndexes = new WeakMap<Plan, PlanIndex>();
+
+export function planIndex(plan: Plan): PlanIndex {
+  let idx = planIndexes.get(plan);
+  if (!idx) {
+    const dag = Dag.of(plan.tasks);
+    idx = { dag, rank: dag.ranks() };
+    planIndexes.set(plan, idx);
+  }
+  return idx;
+}
+
+/**
+ * The working copy of one step. Arrays are copied on first write, so an event that changes one
+ * task costs a memcpy of the task array, not a deep copy of the state.
+ */
+export class Draft {
+  readonly s: GoalState;
+  readonly effects: Effect[] = [];
+  readonly audit: AuditRecord[] = [];
+  private tasksCopied = false;
+  private unmetCopied = false;
+  private readyCopied = false;
+  changed = false;
+
+  constructor(
+    readonly prev: GoalState,
+    readonly event: GoalEvent,
+  ) {
+    this.s = { ...prev, now: event.at };
+  }
+
+  get gid(): string {
+    return `G${this.s.issue}`;
+  }
+
+  get plan(): Plan {
+    if (!this.s.plan) throw new Error('the goal has no plan yet');
+    return this.s.plan;
+  }
+
+  get index(): PlanIndex {
+    return planIndex(this.plan);
+  }
+
+  taskId(i: number): string {
+    return this.index.dag.id(i);
+  }
+
+  indexOf(taskId: string): number | undefined {
+    return this.s.plan ? this.index.dag.index.get(taskId) : undefined;
+  }
+
+  task(i: number): TaskRun {
+    const t = this.s.tasks[i];
+    if (!t) throw new RangeError(`no task at index ${i}`);
+    return t;
+  }
+
+  setTask(i: number, patch: Partial<TaskRun>, detail?: string): void {
+    if (!this.tasksCopied) {
+      this.s.tasks = this.s.tasks.slice();
+      this.tasksCopied = true;
+    }
+    const old = this.task(i);
+    const next = { ...old, ...patch };
+    // Runtime text lives in the signed state inside the comment: keep it bounded.
+    if (next.reason !== undefined) next.reason = clip(next.reason, LIMITS.reason);
+    if (next.guidance !== undefined) next.guidance = clip(next.guidance, LIMITS.guidance);
+    this.s.tasks[i] = next;
+    if (next.status !== old.status) {
+      this.s.counts = {
+        ...this.s.counts,
+        [old.status]: this.s.counts[old.status] - 1,
+        [next.status]: this.s.counts[next.status] + 1,
+      };
+      this.record(this.taskId(i), old.status, next.status, detail);
+    }
+    this.changed = true;
+  }
+
+  setStatus(status: GoalStatus, pausedFor?: PauseReason, note?: string): void {
+    const from = this.s.status === 'paused' ? `paused:${this.s.pausedFor}` : this.s.status;
+    const to = status === 'paused' ? `paused:${pausedFor}` : status;
+    this.s.status = status;
+    this.s.pausedFor = status === 'paused' ? pausedFor : undefined;
+    this.s.note = note === undefined ? undefined : clip(note, LIMITS.note);
+    if (from !== to) this.record('goal', from, to, note);
+    this.changed = true;
+  }
+
+  unmet(): number[] {
+    if (!this.unmetCopied) {
+      this.s.unmet = this.s.unmet.slice();
+      this.unmetCopied = true;
+    }
+    return this.s.unmet;
+  }
+
+  /** Insert into the ready list, keeping highest rank first and plan order among equals. */
+  addReady(i: number): void {
+    if (!this.readyCopied) {
+      this.s.ready = this.s.ready.slice();
+      this.readyCopied = true;
+    }
+    const { rank } = this.index;
+    const before = (a: number, b: number) => rank[a]! > rank[b]! || (rank[a] === rank[b] && a < b);
+    const list = this.s.ready;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(list[mid]!, i)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (list[lo] !== i) list.splice(lo, 0, i);
+    this.changed = true;
+  }
+
+  removeReady(i: number): void {
+    const at = this.s.ready.indexOf(i);
+    if (at < 0) return;
+    if (!this.readyCopied) {
+      this.s.ready = this.s.ready.slice();
+      this.readyCopied = true;
+    }
+    this.s.ready.splice(at, 1);
+    this.changed = true;
+  }
+
+  emit(effect: Effect): void {
+    this.effects.push(effect);
+  }
+
+  record(subject: string, from: string, to: string, detail?: string): void {
+    this.audit.push({
+      at: this.event.at,
+      ...(this.event.actor === undefined ? {} : { actor: this.event.actor }),
+      event: this.event.type,
+      subject,
+      from,
+      to,
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import type { BreakerGate } from './breaker.js';
+import type { Plan, Task } from './plan.js';
+
+/** What recovery planning decided for a failed attempt. */
+export type RecoveryAction =
+  | { kind: 'retry'; guidance: string }
+  /** New tasks to run first; the failed task then retries depending on them. */
+  | { kind: 'inject'; tasks: Task[]; guidance?: string | undefined }
+  | { kind: 'escalate'; question: string };
+
+export type LandingResult =
+  | { kind: 'merged'; sha: string }
+  | { kind: 'nothing-to-merge'; criteriaPassed: boolean }
+  | { kind: 'conflict'; paths: string[] };
+
+export interface Usage {
+  costUsd: number;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+}
+
+/** Every event carries its time (ms since the epoch) and, when a person caused it, who. */
+interface EventBase {
+  at: number;
+  actor?: string | undefined;
+}
+
+export type GoalEvent = EventBase &
+  (
+    | { type: 'plan.proposed'; plan: Plan; version: number }
+    | { type: 'plan.replaced'; plan: Plan; version: number }
+    | { type: 'plan.failed'; reason: string }
+    | { type: 'replan.requested'; feedback: string }
+    | {
+        type: 'approvals.changed';
+        changes: { taskId: string; approved: boolean }[];
+        edits?:
+          | { taskId: string; title?: string | undefined; description?: string | undefined }[]
+          | undefined;
+      }
+    | { type: 'start'; baseSha: string }
+    | { type: 'task.dispatched'; taskId: string; attempt: number; runId: number }
+    | {
+        type: 'task.finished';
+        taskId: string;
+        attempt: number;
+        outcome: 'success' | 'failure' | 'partial';
+        usage: Usage;
+        summary?: string | undefined;
+      }
+    | { type: 'landing.result'; taskId: string; attempt: number; result: LandingResult }
+    | { type: 'ci.verdict'; sha: string; verdict: 'green' }
+    | {
+        type: 'ci.verdict';
+        sha: string;
+        verdict: 'red';
+        failedChecks: string[];
+        summary?: string | undefined;
+      }
+    | {
+        type: 'recovery.proposed';
+        taskId: string;
+        attempt: number;
+        rootCause: string;
+        action: RecoveryAction;
+      }
+    | { type: 'task.retry'; taskId: string }
+    | { type: 'task.skip'; taskId: string }
+    | { type: 'pause' }
+    | { type: 'resume' }
+    | { type: 'cancel'; reason?: string | undefined }
+    | { type: 'budget.changed'; goalUsd: number }
+    | { type: 'breaker.changed'; gate: BreakerGate }
+    | { type: 'pr.opened'; number: number }
+    | { type: 'tick' }
+  );
+
+export type GoalEventType = GoalEvent['type'];

@@ -1,0 +1,171 @@
+import type { Budget } from './budget.js';
+import type { BreakerGate } from './breaker.js';
+import { toMicros } from './money.js';
+import { GoalBranch } from './names.js';
+import type { Plan, Tier } from './plan.js';
+
+export const GOAL_STATUSES = [
+  'planning',
+  'awaiting-approval',
+  'running',
+  'paused',
+  'done',
+  'partial',
+  'cancelled',
+  'failed',
+] as const;
+export type GoalStatus = (typeof GOAL_STATUSES)[number];
+export type PauseReason = 'budget' | 'breaker' | 'user';
+
+export const TASK_STATUSES = [
+  'proposed',
+  'approved',
+  'excluded',
+  'queued',
+  'running',
+  'landing',
+  'validating',
+  'done',
+  'failed',
+  'retrying',
+  'needs-human',
+  'blocked',
+  'skipped',
+  'cancelled',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Per-goal settings, taken from the repository's config when the goal is created. */
+export interface GoalSettings {
+  approval: 'required' | 'auto';
+  maxParallel: number;
+  /** Agent attempts per task before it needs a human. */
+  maxAttempts: number;
+  /** Ready landings merged together before one CI run judges them (1 = one at a time). */
+  landingBatch: number;
+  ci: { policy: 'required' | 'optional'; timeoutMs: number };
+  budget: { goalUsd: number; taskUsd: number; tierUsd: Record<Tier, number> };
+}
+
+export const defaultGoalSettings: GoalSettings = {
+  approval: 'required',
+  maxParallel: 3,
+  maxAttempts: 3,
+  landingBatch: 1,
+  ci: { policy: 'required', timeoutMs: 30 * 60_000 },
+  budget: { goalUsd: 25, taskUsd: 5, tierUsd: { small: 0.5, medium: 2, large: 5 } },
+};
+
+export interface TaskRun {
+  status: TaskStatus;
+  /** Dispatches so far; attempt n is the n-th dispatch. */
+  attempt: number;
+  /** Attempts a human added with `/gantry retry`. */
+  extraAttempts: number;
+  runId?: number | undefined;
+  baseSha?: string | undefined;
+  landedSha?: string | undefined;
+  approvedBy?: string | undefined;
+  /** Guidance for the next attempt (recovery, conflicts), cleared once dispatched. */
+  guidance?: string | undefined;
+  /** Why the task is failed, blocked or needs a human. */
+  reason?: string | undefined;
+  reservedMicros: number;
+  spentMicros: number;
+}
+
+export interface LandingMember {
+  task: number;
+  attempt: number;
+  /** The merge commit, once merged. */
+  sha?: string | undefined;
+}
+
+/** The landing in progress: a batch merged one member at a time, then judged by one CI run. */
+export interface Landing {
+  members: LandingMember[];
+  /** Index of the member whose merge is awaited; members.length once all were tried. */
+  next: number;
+  /** Sha CI is judging, once every member was tried and at least one merged. */
+  validating?: string | undefined;
+  since?: number | undefined;
+  ciOverdue?: boolean | undefined;
+}
+
+export interface GoalState {
+  v: 1;
+  repo: string;
+  issue: number;
+  title: string;
+  branch: string;
+  status: GoalStatus;
+  pausedFor?: PauseReason | undefined;
+  /** Why the goal is failed, partial or paused, for the comment. */
+  note?: string | undefined;
+  settings: GoalSettings;
+  plan?: Plan | undefined;
+  planVersion: number;
+  /** Aligned with plan.tasks. */
+  tasks: TaskRun[];
+  /** unmet[i]: dependencies of task i not yet done or skipped. */
+  unmet: number[];
+  /** Runnable tasks (queued or retrying, nothing unmet), highest critical-path rank first. */
+  ready: number[];
+  /** Tasks whose run succeeded, waiting to land, in order; solo ones land alone. */
+  landQueue: { task: number; solo: boolean }[];
+  landing?: Landing | undefined;
+  counts: Record<TaskStatus, number>;
+  goalHead?: string | undefined;
+  lastGreen?: string | undefined;
+  pr: { requested: boolean; number?: number | undefined; ready: boolean };
+  breaker: BreakerGate;
+  budget: Budget;
+  labels: string[];
+  startedBy?: string | undefined;
+  createdAt: number;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  now: number;
+  /** Bumped whenever what the plan comment shows changes. */
+  revision: number;
+}
+
+export function zeroCounts(): Record<TaskStatus, number> {
+  return Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+}
+
+export function initGoal(input: {
+  repo: string;
+  issue: number;
+  title: string;
+  at: number;
+  settings?: GoalSettings;
+}): GoalState {
+  const settings = input.settings ?? defaultGoalSettings;
+  return {
+    v: 1,
+    repo: input.repo,
+    issue: input.issue,
+    title: input.title,
+    branch: GoalBranch.forIssue(input.issue, input.title).toString(),
+    status: 'planning',
+    settings,
+    planVersion: 0,
+    tasks: [],
+    unmet: [],
+    ready: [],
+    landQueue: [],
+    counts: zeroCounts(),
+    pr: { requested: false, ready: false },
+    breaker: 'closed',
+    budget: { capMicros: toMicros(settings.budget.goalUsd), reservedMicros: 0, spentMicros: 0 },
+    labels: [],
+    createdAt: input.at,
+    now: input.at,
+    revision: 0,
+  };
+}
+
+export function maxAttemptsOf(s: GoalState, t: TaskRun): number {
+  return s.settings.maxAttempts + t.extraAttempts;
+}

@@ -1,0 +1,145 @@
+import { releaseDependents } from './dag.js';
+import type { Draft } from './draft.js';
+import type { FailureInfo } from './effects.js';
+import { maxAttemptsOf, type TaskStatus } from './goal.js';
+import { release } from './budget.js';
+
+/** A task in one of these states holds back its dependents for good (until a human acts). */
+const DEAD: ReadonlySet<TaskStatus> = new Set(['needs-human', 'excluded', 'cancelled', 'blocked']);
+const BLOCKABLE: ReadonlySet<TaskStatus> = new Set(['queued', 'retrying', 'approved', 'proposed']);
+
+export function isDead(status: TaskStatus): boolean {
+  return DEAD.has(status);
+}
+
+/** Queue a task (again); it becomes ready once nothing is unmet. */
+export function makeRunnable(
+  d: Draft,
+  i: number,
+  status: 'queued' | 'retrying',
+  guidance?: string,
+): void {
+  d.setTask(i, { status, reason: undefined, ...(guidance === undefined ? {} : { guidance }) });
+  if (d.s.unmet[i] === 0) d.addReady(i);
+}
+
+/** The task's work is in (done or skipped): dependents with nothing else unmet become ready. */
+export function satisfy(d: Draft, i: number): void {
+  for (const j of releaseDependents(d.index.dag, d.unmet(), i)) {
+    const st = d.task(j).status;
+    if (st === 'queued' || st === 'retrying') d.addReady(j);
+  }
+}
+
+export function markDone(d: Draft, i: number, landedSha?: string): void {
+  const t = d.task(i);
+  d.setTask(i, { status: 'done', reason: undefined, ...(landedSha ? { landedSha } : {}) });
+  d.emit({
+    type: 'report-outcome',
+    key: `outcome:${d.gid}:${d.taskId(i)}:a${t.attempt}`,
+    taskId: d.taskId(i),
+    attempt: t.attempt,
+    ok: true,
+  });
+  satisfy(d, i);
+}
+
+/**
+ * One attempt failed. Conflicts retry straight away on the new head; other failures ask the
+ * recovery planner, unless the task has used its attempts, in which case a human is asked.
+ */
+export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
+  const t = d.task(i);
+  const id = d.taskId(i);
+  if (failure.kind !== 'conflict')
+    d.emit({
+      type: 'report-outcome',
+      key: `outcome:${d.gid}:${id}:a${t.attempt}`,
+      taskId: id,
+      attempt: t.attempt,
+      ok: false,
+    });
+  if (t.attempt >= maxAttemptsOf(d.s, t)) {
+    needsHuman(
+      d,
+      i,
+      `failed ${t.attempt} of ${maxAttemptsOf(d.s, t)} attempts; last: ${failure.detail}`,
+      `${id} failed ${t.attempt} times (last: ${failure.detail}). Fix it by hand on the goal branch and \`/gantry skip ${id}\`, or \`/gantry retry ${id}\` for one more attempt.`,
+    );
+    return;
+  }
+  if (failure.kind === 'conflict') {
+    makeRunnable(
+      d,
+      i,
+      'retrying',
+      `The previous attempt conflicted with the goal branch in: ${failure.detail}. Start from the new goal head and keep those files consistent with it.`,
+    );
+    return;
+  }
+  d.setTask(i, { status: 'failed', reason: failure.detail }, failure.detail);
+  d.emit({
+    type: 'ask-recovery',
+    key: `recover:${d.gid}:${id}:a${t.attempt}`,
+    taskId: id,
+    attempt: t.attempt,
+    failure,
+  });
+}
+
+export function needsHuman(d: Draft, i: number, reason: string, question: string): void {
+  const t = d.task(i);
+  const id = d.taskId(i);
+  d.setTask(i, { status: 'needs-human', reason }, reason);
+  d.emit({
+    type: 'escalate',
+    key: `escalate:${d.gid}:${id}:a${t.attempt}`,
+    taskId: id,
+    question,
+    ...(t.approvedBy ? { mention: t.approvedBy } : {}),
+  });
+  blockDependents(d, i);
+}
+
+/** Every waiting transitive dependent of a dead task is blocked; independent branches go on. */
+export function blockDependents(d: Draft, i: number): void {
+  const by = d.taskId(i);
+  for (const j of d.index.dag.transitiveDependents(i)) {
+    if (!BLOCKABLE.has(d.task(j).status)) continue;
+    d.removeReady(j);
+    d.setTask(j, { status: 'blocked', reason: `waits for ${by} (${d.task(i).status})` });
+  }
+}
+
+/** After a dead task comes back (retry, skip), unblock dependents that nothing else holds. */
+export function unblockDependents(d: Draft, i: number): void {
+  const { dag } = d.index;
+  const pos = new Map(dag.topoOrder().map((n, k) => [n, k]));
+  const deps = dag.transitiveDependents(i).sort((a, b) => pos.get(a)! - pos.get(b)!);
+  for (const j of deps) {
+    if (d.task(j).status !== 'blocked') continue;
+    const holder = dag.deps[j]!.find((k) => isDead(d.task(k).status));
+    if (holder !== undefined) {
+      d.setTask(j, { reason: `waits for ${d.taskId(holder)} (${d.task(holder).status})` });
+      continue;
+    }
+    makeRunnable(d, j, d.task(j).attempt > 0 ? 'retrying' : 'queued');
+  }
+}
+
+/** Stop a task for good: cancel its run if one is going and give its reservation back. */
+export function cancelTask(d: Draft, i: number, to: 'cancelled' | 'skipped', reason: string): void {
+  const t = d.task(i);
+  const id = d.taskId(i);
+  if (t.status === 'running' && t.runId !== undefined)
+    d.emit({
+      type: 'cancel-run',
+      key: `cancel:${d.gid}:${id}:a${t.attempt}`,
+      taskId: id,
+      attempt: t.attempt,
+      runId: t.runId,
+    });
+  if (t.reservedMicros > 0) d.s.budget = release(d.s.budget, t.reservedMicros);
+  d.removeReady(i);
+  d.setTask(i, { status: to, reason, reservedMicros: 0 }, reason);
+}

@@ -1,0 +1,52 @@
+/**
+ * Deterministic names Gantry keeps on GitHub, as value objects that round-trip:
+ * goal branches `gantry/<issue>-<slug>` and task branches `gantry/<issue>/<task>/<attempt>`.
+ */
+export function slugify(title: string, max = 40): string {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
+  return slug || 'goal';
+}
+
+export class GoalBranch {
+  constructor(
+    readonly issue: number,
+    readonly slug: string,
+  ) {}
+
+  static forIssue(issue: number, title: string): GoalBranch {
+    return new GoalBranch(issue, slugify(title));
+  }
+
+  static parse(name: string): GoalBranch | undefined {
+    const m = /^gantry\/([1-9]\d*)-([a-z0-9]+(?:-[a-z0-9]+)*)$/.exec(name);
+    return m ? new GoalBranch(Number(m[1]), m[2]!) : undefined;
+  }
+
+  toString(): string {
+    return `gantry/${this.issue}-${this.slug}`;
+  }
+}
+
+export class TaskBranch {
+  constructor(
+    readonly issue: number,
+    readonly taskId: string,
+    readonly attempt: number,
+  ) {}
+
+  static parse(name: string): TaskBranch | undefined {
+    const m = /^gantry\/([1-9]\d*)\/(T[1-9]\d*)\/([1-9]\d*)$/.exec(name);
+    return m ? new TaskBranch(Number(m[1]), m[2]!, Number(m[3])) : undefined;
+  }
+
+  toString(): string {
+    return `gantry/${this.issue}/${this.taskId}/${this.attempt}`;
+  }
+}

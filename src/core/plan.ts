@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { CriterionSchema } from './criteria.js';
+
+/**
+ * Documented limits of a plan. The task count keeps the plan comment (state included) under
+ * GitHub's 65,536-character body limit; `validatePlan` also renders the comment to check it.
+ */
+export const PLAN_LIMITS = {
+  tasks: 200,
+  goalTitleChars: 256,
+  goalBodyChars: 4000,
+  taskTitleChars: 100,
+  taskDescriptionChars: 2000,
+  dependsOn: 20,
+  criteriaPerTask: 10,
+  scopePaths: 30,
+  estimateMinutes: 24 * 60,
+} as const;
+
+export const TASK_ID = /^T[1-9]\d{0,3}$/;
+export const TaskIdSchema = z.string().regex(TASK_ID, 'task ids look like T1, T2, ... T9999');
+
+export const TierSchema = z.enum(['small', 'medium', 'large']);
+export type Tier = z.infer<typeof TierSchema>;
+export const RigorSchema = z.enum(['L1', 'L2', 'L3']);
+export type Rigor = z.infer<typeof RigorSchema>;
+
+/** Titles are one line: they are rendered inside a checklist line. */
+const oneLine = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !/[\r\n]/.test(s), 'must be a single line')
+    .refine((s) => !s.includes('<!--') && !s.includes('-->'), 'must not contain HTML comments');
+
+export const TaskSchema = z.strictObject({
+  id: TaskIdSchema,
+  title: oneLine(PLAN_LIMITS.taskTitleChars),
+  description: z
+    .string()
+    .trim()
+    .max(PLAN_LIMITS.taskDescriptionChars)
+    .refine((s) => !s.includes('<!--') && !s.includes('-->'), 'must not contain HTML comments'),
+  dependsOn: z.array(TaskIdSchema).max(PLAN_LIMITS.dependsOn),
+  tier: TierSchema,
+  criteria: z.array(CriterionSchema).min(1).max(PLAN_LIMITS.criteriaPerTask),
+  scope: z.array(z.string().trim().min(1).max(300)).max(PLAN_LIMITS.scopePaths),
+  /** Expected agent time in minutes. */
+  estimate: z.number().positive().max(PLAN_LIMITS.estimateMinutes),
+});
+export type Task = z.infer<typeof TaskSchema>;
+
+export const PhaseSchema = z.strictObject({
+  name: oneLine(100),
+  tasks: z.array(TaskIdSchema).min(1),
+});
+export const RiskSchema = z.strictObject({
+  risk: z.string().trim().min(1).max(500),
+  mitigation: z.string().trim().min(1).max(500),
+});
+
+export const PlanSchema = z
+  .strictObject({
+    goal: z.strictObject({
+      title: oneLine(PLAN_LIMITS.goalTitleChars),
+      body: z.string().trim().max(PLAN_LIMITS.goalBodyChars),
+    }),
+    rigor: RigorSchema,
+    tasks: z.array(TaskSchema),
+    /** L2 and L3. */
+    phases: z.array(PhaseSchema).max(20).optional(),
+    openQuestions: z.array(z.string().trim().min(1).max(500)).max(20).optional(),
+    /** L3. */
+    risks: z.array(RiskSchema).max(20).optional(),
+    testStrategy: z.string().trim().min(1).max(2000).optional(),
+  })
+  .superRefine((plan, ctx) => {
+    const need = (key: 'phases' | 'openQuestions' | 'risks' | 'testStrategy', rigor: string) => {
+      if (plan[key] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `rigor ${rigor} plans need '${key}'`,
+        });
+    };
+    if (plan.rigor !== 'L1') {
+      need('phases', plan.rigor);
+      need('openQuestions', plan.rigor);
+    }
+    if (plan.rigor === 'L3') {
+      need('risks', 'L3');
+      need('testStrategy', 'L3');
+    }
+  });
+export type Plan = z.infer<typeof PlanSchema>;

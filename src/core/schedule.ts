@@ -1,0 +1,146 @@
+import { reserve } from './budget.js';
+import type { Draft } from './draft.js';
+import { fromMicros, toMicros } from './money.js';
+import { TaskBranch } from './names.js';
+
+/**
+ * After every accepted event: start the next landing, dispatch what is ready, and decide
+ * whether the goal is done or stuck. Landing goes on while paused: finished work is never lost.
+ */
+export function advance(d: Draft): void {
+  if (d.s.status !== 'running' && d.s.status !== 'paused') return;
+  startLanding(d);
+  dispatchReady(d);
+  settleGoal(d);
+}
+
+function dispatchReady(d: Draft): void {
+  const s = d.s;
+  if (s.ready.length === 0 || (s.status === 'paused' && s.pausedFor === 'user')) return;
+  if (s.breaker === 'open') {
+    if (s.status === 'running')
+      d.setStatus(
+        'paused',
+        'breaker',
+        'The circuit breaker is open after consecutive task failures: no new tasks start until it cools down.',
+      );
+    return;
+  }
+  const limit = s.breaker === 'half-open' ? 1 : s.settings.maxParallel;
+  while (s.counts.running < limit && s.ready.length > 0) {
+    const i = s.ready[0]!;
+    const t = d.task(i);
+    const spec = d.plan.tasks[i]!;
+    const { tierUsd, taskUsd } = s.settings.budget;
+    const micros = toMicros(Math.min(tierUsd[spec.tier], taskUsd));
+    const r = reserve(s.budget, micros);
+    if (!r.ok) {
+      if (s.counts.running === 0 && s.status !== 'paused')
+        d.setStatus(
+          'paused',
+          'budget',
+          `Budget: ${spec.id} ${r.reason}. Raise \`budget.goalUsd\` in .github/gantry.yml, then \`/gantry resume\`.`,
+        );
+      return;
+    }
+    if (s.status === 'paused') d.setStatus('running');
+    s.budget = r.budget;
+    d.removeReady(i);
+    const attempt = t.attempt + 1;
+    d.setTask(i, {
+      status: 'running',
+      attempt,
+      baseSha: s.lastGreen,
+      runId: undefined,
+      reservedMicros: micros,
+      guidance: undefined,
+    });
+    d.emit({
+      type: 'dispatch-task',
+      key: `dispatch:${d.gid}:${spec.id}:a${attempt}`,
+      taskId: spec.id,
+      attempt,
+      baseSha: s.lastGreen!,
+      budgetUsd: fromMicros(micros),
+      ...(t.guidance ? { guidance: t.guidance } : {}),
+    });
+  }
+}
+
+function startLanding(d: Draft): void {
+  const s = d.s;
+  if (s.landing || s.landQueue.length === 0) return;
+  const first = s.landQueue[0]!;
+  let size = 1;
+  if (!first.solo)
+    while (size < s.settings.landingBatch && size < s.landQueue.length && !s.landQueue[size]!.solo)
+      size++;
+  const batch = s.landQueue.slice(0, size);
+  s.landQueue = s.landQueue.slice(size);
+  s.landing = {
+    members: batch.map((b) => ({ task: b.task, attempt: d.task(b.task).attempt })),
+    next: 0,
+  };
+  emitLand(d);
+}
+
+export function emitLand(d: Draft): void {
+  const L = d.s.landing!;
+  const m = L.members[L.next]!;
+  const id = d.taskId(m.task);
+  d.emit({
+    type: 'land-task',
+    key: `land:${d.gid}:${id}:a${m.attempt}:${d.s.goalHead}`,
+    taskId: id,
+    attempt: m.attempt,
+    branch: new TaskBranch(d.s.issue, id, m.attempt).toString(),
+    into: d.s.branch,
+  });
+}
+
+/** The awaited member got its answer: land the next one, or hand the batch to CI. */
+export function continueLanding(d: Draft): void {
+  const L = { ...d.s.landing!, next: d.s.landing!.next + 1 };
+  d.s.landing = L;
+  if (L.next < L.members.length) {
+    emitLand(d);
+    return;
+  }
+  if (!L.members.some((m) => m.sha)) {
+    d.s.landing = undefined;
+    return;
+  }
+  d.s.landing = { ...L, validating: d.s.goalHead, since: d.event.at };
+}
+
+function settleGoal(d: Draft): void {
+  const s = d.s;
+  const c = s.counts;
+  if (c.done + c.skipped + c.excluded === s.tasks.length) {
+    d.setStatus('done');
+    s.finishedAt = d.event.at;
+    if (s.pr.requested && !s.pr.ready) {
+      s.pr = { ...s.pr, ready: true };
+      d.emit({
+        type: 'mark-pr-ready',
+        key: `pr-ready:${d.gid}`,
+        ...(s.pr.number ? { number: s.pr.number } : {}),
+      });
+    }
+    return;
+  }
+  const moving = c.running + c.landing + c.validating + c.failed + s.ready.length;
+  if (moving > 0 || s.landing) return;
+  const stuck: string[] = [];
+  s.tasks.forEach((t, i) => {
+    if (
+      t.status === 'needs-human' ||
+      t.status === 'blocked' ||
+      t.status === 'queued' ||
+      t.status === 'retrying'
+    )
+      stuck.push(`${d.taskId(i)} ${t.status}${t.reason ? `: ${t.reason}` : ''}`);
+  });
+  d.setStatus('partial', undefined, `Nothing else can run. ${stuck.join('; ')}`);
+  s.finishedAt = d.event.at;
+}
