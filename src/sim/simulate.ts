@@ -1,0 +1,158 @@
+import type { Effect } from '../core/effects.js';
+import type { GoalEvent, RecoveryAction } from '../core/events.js';
+import { initGoal, type GoalSettings, type GoalState } from '../core/goal.js';
+import type { Plan } from '../core/plan.js';
+import { step, type StepResult } from '../core/step.js';
+import { EventQueue } from './event-queue.js';
+
+/** Timed event without its time: the queue adds it. */
+type Pending = GoalEvent extends infer E ? (E extends GoalEvent ? Omit<E, 'at'> : never) : never;
+
+export interface SimulationOptions {
+  plan: Plan;
+  settings?: GoalSettings;
+  /** Agent time of one attempt, in ms of simulated time. */
+  taskMs: (taskId: string, attempt: number) => number;
+  /** Time from a push to the CI verdict on it. */
+  ciMs: number;
+  agentOutcome?: (taskId: string, attempt: number) => 'success' | 'failure' | 'partial';
+  /** Whether CI fails on a sha that contains these tasks' landings. */
+  ciRed?: (sha: string, landedTaskIds: readonly string[]) => boolean;
+  conflict?: (taskId: string, attempt: number) => boolean;
+  recovery?: (effect: Extract<Effect, { type: 'ask-recovery' }>) => RecoveryAction;
+  costUsd?: (taskId: string, attempt: number, budgetUsd: number) => number;
+  /** Called after every step, for invariant checks. */
+  observe?: (event: GoalEvent, result: StepResult, before: GoalState) => void;
+  /** Rewrite the delivered stream (duplicate, drop); default delivers each event once. */
+  deliver?: (event: GoalEvent) => GoalEvent[];
+  maxEvents?: number;
+}
+
+export interface SimulationResult {
+  state: GoalState;
+  events: GoalEvent[];
+  effects: Effect[];
+  /** Simulated time from Start to the last event. */
+  makespanMs: number;
+  steps: number;
+}
+
+/**
+ * Run one goal from plan to finish against a fake GitHub: dispatches finish after `taskMs`,
+ * merges are instant and produce new shas, CI answers after `ciMs` on every push. Every event
+ * goes through the real reducer; nothing about the core is mocked.
+ */
+export function simulate(o: SimulationOptions): SimulationResult {
+  const queue = new EventQueue<Pending>();
+  let state = initGoal({
+    repo: 'sim/repo',
+    issue: 1,
+    title: o.plan.goal.title,
+    at: 0,
+    ...(o.settings ? { settings: o.settings } : {}),
+  });
+  const events: GoalEvent[] = [];
+  const effects: Effect[] = [];
+  const done = new Set<string>();
+  let runIds = 100;
+  let shas = 0;
+  let head = 'base';
+  /** Which tasks each sha contains (for ciRed). */
+  const contents = new Map<string, string[]>([['base', []]]);
+  let last = 0;
+  let steps = 0;
+  const max = o.maxEvents ?? 10_000_000;
+
+  const feed = (at: number, e: Pending) => queue.push(at, e);
+  feed(0, { type: 'plan.proposed', plan: o.plan, version: 1 });
+  feed(0, {
+    type: 'approvals.changed',
+    actor: 'maintainer',
+    changes: o.plan.tasks.map((t) => ({ taskId: t.id, approved: true })),
+  });
+  feed(0, { type: 'start', actor: 'maintainer', baseSha: 'base' });
+
+  const perform = (at: number, fx: Effect) => {
+    if (done.has(fx.key)) return;
+    done.add(fx.key);
+    switch (fx.type) {
+      case 'dispatch-task': {
+        const runId = runIds++;
+        feed(at, { type: 'task.dispatched', taskId: fx.taskId, attempt: fx.attempt, runId });
+        const outcome = o.agentOutcome?.(fx.taskId, fx.attempt) ?? 'success';
+        const costUsd = o.costUsd?.(fx.taskId, fx.attempt, fx.budgetUsd) ?? fx.budgetUsd / 2;
+        feed(at + o.taskMs(fx.taskId, fx.attempt), {
+          type: 'task.finished',
+          taskId: fx.taskId,
+          attempt: fx.attempt,
+          outcome,
+          usage: { costUsd },
+        });
+        return;
+      }
+      case 'land-task': {
+        if (o.conflict?.(fx.taskId, fx.attempt)) {
+          feed(at, {
+            type: 'landing.result',
+            taskId: fx.taskId,
+            attempt: fx.attempt,
+            result: { kind: 'conflict', paths: ['src/conflicted.ts'] },
+          });
+          return;
+        }
+        const sha = `sha${++shas}`;
+        contents.set(sha, [...(contents.get(head) ?? []), fx.taskId]);
+        head = sha;
+        feed(at, {
+          type: 'landing.result',
+          taskId: fx.taskId,
+          attempt: fx.attempt,
+          result: { kind: 'merged', sha },
+        });
+        const red = o.ciRed?.(sha, contents.get(sha)!) ?? false;
+        feed(
+          at + o.ciMs,
+          red
+            ? { type: 'ci.verdict', sha, verdict: 'red', failedChecks: ['test'] }
+            : { type: 'ci.verdict', sha, verdict: 'green' },
+        );
+        return;
+      }
+      case 'reset-goal-ref':
+        head = fx.toSha;
+        return;
+      case 'ask-recovery':
+        feed(at, {
+          type: 'recovery.proposed',
+          taskId: fx.taskId,
+          attempt: fx.attempt,
+          rootCause: 'simulated failure',
+          action: o.recovery?.(fx) ?? { kind: 'retry', guidance: 'try again' },
+        });
+        return;
+      case 'open-draft-pr':
+        feed(at, { type: 'pr.opened', number: 2 });
+        return;
+      default:
+        return;
+    }
+  };
+
+  for (let next = queue.pop(); next && steps < max; next = queue.pop()) {
+    const event = { ...next.item, at: next.at } as GoalEvent;
+    for (const e of o.deliver ? o.deliver(event) : [event]) {
+      const before = state;
+      const result = step(state, e);
+      steps++;
+      events.push(e);
+      o.observe?.(e, result, before);
+      state = result.state;
+      if (!result.ignored) last = e.at;
+      for (const fx of result.effects) {
+        effects.push(fx);
+        perform(e.at, fx);
+      }
+    }
+  }
+  return { state, events, effects, makespanMs: last - (state.startedAt ?? 0), steps };
+}

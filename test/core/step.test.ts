@@ -1,0 +1,441 @@
+import { describe, expect, it } from 'vitest';
+import type { Effect } from '../../src/core/effects.js';
+import type { GoalEvent } from '../../src/core/events.js';
+import {
+  defaultGoalSettings,
+  initGoal,
+  type GoalSettings,
+  type GoalState,
+} from '../../src/core/goal.js';
+import { step } from '../../src/core/step.js';
+import type { Plan } from '../../src/core/plan.js';
+import { diamond, plan, task } from '../support/plans.js';
+
+/** A hand-driven goal: feed events, keep the effects, read task statuses by id. */
+class Goal {
+  state: GoalState;
+  effects: Effect[] = [];
+  ignored: string[] = [];
+  t = 0;
+
+  constructor(settings: Partial<GoalSettings> = {}) {
+    this.state = initGoal({
+      repo: 'o/r',
+      issue: 42,
+      title: 'Add a feature',
+      at: 0,
+      settings: { ...defaultGoalSettings, ...settings },
+    });
+  }
+
+  send(e: Record<string, unknown> & { type: GoalEvent['type'] }): Effect[] {
+    const r = step(this.state, { at: ++this.t, actor: 'maint', ...e } as GoalEvent);
+    this.state = r.state;
+    if (r.ignored) this.ignored.push(r.ignored);
+    this.effects.push(...r.effects);
+    return r.effects;
+  }
+
+  status(id: string) {
+    const i = this.state.plan!.tasks.findIndex((t) => t.id === id);
+    return this.state.tasks[i]!.status;
+  }
+
+  started(p: Plan, approve = p.tasks.map((t) => t.id)) {
+    this.send({ type: 'plan.proposed', plan: p, version: 1 });
+    this.send({
+      type: 'approvals.changed',
+      changes: approve.map((taskId) => ({ taskId, approved: true })),
+    });
+    return this.send({ type: 'start', baseSha: 'base' });
+  }
+
+  finish(taskId: string, outcome = 'success', attempt = 1, costUsd = 0.1) {
+    return this.send({ type: 'task.finished', taskId, attempt, outcome, usage: { costUsd } });
+  }
+
+  merged(taskId: string, sha: string, attempt = 1) {
+    return this.send({ type: 'landing.result', taskId, attempt, result: { kind: 'merged', sha } });
+  }
+
+  green(sha: string) {
+    return this.send({ type: 'ci.verdict', sha, verdict: 'green' });
+  }
+
+  red(sha: string) {
+    return this.send({ type: 'ci.verdict', sha, verdict: 'red', failedChecks: ['test'] });
+  }
+}
+
+const ofType = <T extends Effect['type']>(fx: Effect[], type: T) =>
+  fx.filter((f): f is Extract<Effect, { type: T }> => f.type === type);
+
+describe('goal reducer', () => {
+  it('runs a diamond from approval to done, landing one task at a time', () => {
+    const g = new Goal();
+    const start = g.started(diamond());
+    expect(ofType(start, 'create-goal-branch')).toEqual([
+      expect.objectContaining({ branch: 'gantry/42-add-a-feature', sha: 'base' }),
+    ]);
+    expect(ofType(start, 'dispatch-task').map((f) => [f.taskId, f.attempt, f.baseSha])).toEqual([
+      ['T1', 1, 'base'],
+    ]);
+    expect(g.state.labels).toEqual(['gantry:running']);
+
+    g.finish('T1');
+    expect(g.status('T1')).toBe('landing');
+    const land = ofType(g.effects, 'land-task').at(-1)!;
+    expect(land).toMatchObject({
+      taskId: 'T1',
+      branch: 'gantry/42/T1/1',
+      into: 'gantry/42-add-a-feature',
+    });
+    const merged = g.merged('T1', 's1');
+    expect(ofType(merged, 'open-draft-pr')).toHaveLength(1);
+    expect(g.status('T1')).toBe('validating');
+    // T2 and T3 wait for T1's CI verdict, then run in parallel on the validated sha.
+    expect(ofType(g.effects, 'dispatch-task')).toHaveLength(1);
+    const afterGreen = g.green('s1');
+    expect(ofType(afterGreen, 'dispatch-task').map((f) => [f.taskId, f.baseSha])).toEqual([
+      ['T2', 's1'],
+      ['T3', 's1'],
+    ]);
+
+    g.finish('T2');
+    g.finish('T3');
+    expect(ofType(g.effects, 'land-task').map((f) => f.taskId)).toEqual(['T1', 'T2']);
+    g.merged('T2', 's2');
+    g.green('s2');
+    g.merged('T3', 's3');
+    g.green('s3');
+    const last = ofType(g.effects, 'dispatch-task').at(-1)!;
+    expect(last).toMatchObject({ taskId: 'T4', baseSha: 's3' });
+    g.finish('T4');
+    g.merged('T4', 's4');
+    const end = g.green('s4');
+    expect(g.state.status).toBe('done');
+    expect(ofType(end, 'mark-pr-ready')).toHaveLength(1);
+    expect(ofType(end, 'set-labels').at(-1)!.labels).toEqual(['gantry:done']);
+    expect(g.ignored).toEqual([]);
+  });
+
+  it('excludes unticked tasks at Start and blocks their dependents while other branches go on', () => {
+    const g = new Goal();
+    g.started(diamond(), ['T1', 'T3', 'T4']);
+    expect(g.status('T2')).toBe('excluded');
+    expect(g.status('T4')).toBe('blocked');
+    g.finish('T1');
+    g.merged('T1', 's1');
+    g.green('s1');
+    expect(g.status('T3')).toBe('running');
+    g.finish('T3');
+    g.merged('T3', 's3');
+    g.green('s3');
+    expect(g.state.status).toBe('partial');
+    expect(g.state.note).toMatch(/T4 blocked: waits for T2/);
+    expect(g.state.labels).toEqual(['gantry:needs-human']);
+  });
+
+  it('refuses to start with nothing approved, and says why', () => {
+    const g = new Goal();
+    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
+    g.send({ type: 'start', baseSha: 'base' });
+    expect(g.state.status).toBe('awaiting-approval');
+    expect(g.ignored).toEqual(['no task is approved: tick at least one task before Start']);
+  });
+
+  it('resets the goal ref on red CI before anything else lands, then asks for recovery', () => {
+    const g = new Goal();
+    g.started(plan([task('T1'), task('T2')]));
+    g.finish('T1');
+    g.finish('T2');
+    g.merged('T1', 's1');
+    const fx = g.red('s1');
+    const types = fx.map((f) => f.type);
+    expect(types.indexOf('reset-goal-ref')).toBeLessThan(types.indexOf('land-task'));
+    expect(ofType(fx, 'reset-goal-ref')[0]).toMatchObject({ toSha: 'base', fromSha: 's1' });
+    expect(ofType(fx, 'ask-recovery')[0]).toMatchObject({
+      taskId: 'T1',
+      attempt: 1,
+      failure: { kind: 'ci', failedChecks: ['test'] },
+    });
+    expect(ofType(fx, 'land-task')[0]).toMatchObject({ taskId: 'T2' });
+    expect(g.state.goalHead).toBe('base');
+    // Retry on the validated head with the guidance.
+    const retry = g.send({
+      type: 'recovery.proposed',
+      taskId: 'T1',
+      attempt: 1,
+      rootCause: 'a test broke',
+      action: { kind: 'retry', guidance: 'fix the test' },
+    });
+    expect(ofType(retry, 'dispatch-task')[0]).toMatchObject({
+      taskId: 'T1',
+      attempt: 2,
+      baseSha: 'base',
+      guidance: expect.stringContaining('fix the test'),
+    });
+  });
+
+  it('bounds retries per task, then asks a human and mentions the approver', () => {
+    const g = new Goal({ maxAttempts: 2 });
+    g.started(plan([task('T1'), task('T2', ['T1']), task('T3')]));
+    g.finish('T1', 'failure');
+    g.send({
+      type: 'recovery.proposed',
+      taskId: 'T1',
+      attempt: 1,
+      rootCause: 'x',
+      action: { kind: 'retry', guidance: 'again' },
+    });
+    const fx = g.finish('T1', 'failure', 2);
+    expect(ofType(fx, 'ask-recovery')).toEqual([]);
+    expect(ofType(fx, 'escalate')[0]).toMatchObject({ taskId: 'T1', mention: 'maint' });
+    expect(g.status('T1')).toBe('needs-human');
+    expect(g.status('T2')).toBe('blocked');
+    expect(g.state.labels).toEqual(['gantry:running', 'gantry:needs-human']);
+    // The independent branch goes on.
+    g.finish('T3');
+    g.merged('T3', 's3');
+    g.green('s3');
+    expect(g.state.status).toBe('partial');
+    // A human retry gives one more attempt and unblocks dependents once it is done.
+    g.send({ type: 'task.retry', taskId: 'T1' });
+    expect(g.state.status).toBe('running');
+    expect(g.status('T1')).toBe('running');
+    expect(g.status('T2')).toBe('queued');
+  });
+
+  it('injects recovery tasks validated with the DAG, and refuses ones that would make a cycle', () => {
+    const g = new Goal();
+    g.started(plan([task('T1'), task('T2', ['T1'])]));
+    g.finish('T1', 'failure');
+    g.send({
+      type: 'recovery.proposed',
+      taskId: 'T1',
+      attempt: 1,
+      rootCause: 'missing helper',
+      action: { kind: 'inject', tasks: [task('T3')] },
+    });
+    expect(g.state.plan!.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3']);
+    expect(g.state.plan!.tasks[0]!.dependsOn).toEqual(['T3']);
+    expect(g.status('T3')).toBe('running');
+    expect(g.status('T1')).toBe('retrying');
+
+    const h = new Goal();
+    h.started(plan([task('T1'), task('T2', ['T1'])]));
+    h.finish('T1', 'failure');
+    const fx = h.send({
+      type: 'recovery.proposed',
+      taskId: 'T1',
+      attempt: 1,
+      rootCause: 'x',
+      action: { kind: 'inject', tasks: [task('T3', ['T2'])] },
+    });
+    expect(h.status('T1')).toBe('needs-human');
+    expect(ofType(fx, 'escalate')[0]!.question).toMatch(/do not fit the plan/);
+    expect(h.state.tasks[0]!.reason).toMatch(/cycle: T1 -> T3 -> T2 -> T1/);
+  });
+
+  it('retries a landing conflict on the new head with the conflicting paths', () => {
+    const g = new Goal();
+    g.started(plan([task('T1')]));
+    g.finish('T1');
+    const fx = g.send({
+      type: 'landing.result',
+      taskId: 'T1',
+      attempt: 1,
+      result: { kind: 'conflict', paths: ['src/a.ts', 'src/b.ts'] },
+    });
+    expect(ofType(fx, 'dispatch-task')[0]).toMatchObject({
+      attempt: 2,
+      guidance: expect.stringContaining('src/a.ts, src/b.ts'),
+    });
+  });
+
+  it('treats nothing-to-merge as done only when the criteria passed', () => {
+    const g = new Goal();
+    g.started(plan([task('T1'), task('T2')]));
+    g.finish('T1');
+    g.finish('T2');
+    g.send({
+      type: 'landing.result',
+      taskId: 'T1',
+      attempt: 1,
+      result: { kind: 'nothing-to-merge', criteriaPassed: true },
+    });
+    expect(g.status('T1')).toBe('done');
+    const fx = g.send({
+      type: 'landing.result',
+      taskId: 'T2',
+      attempt: 1,
+      result: { kind: 'nothing-to-merge', criteriaPassed: false },
+    });
+    expect(ofType(fx, 'ask-recovery')[0]).toMatchObject({
+      taskId: 'T2',
+      failure: { kind: 'no-change' },
+    });
+  });
+
+  it('ignores stale events with a reason and leaves the state untouched', () => {
+    const g = new Goal();
+    g.started(plan([task('T1')]));
+    g.finish('T1', 'failure');
+    g.send({
+      type: 'recovery.proposed',
+      taskId: 'T1',
+      attempt: 1,
+      rootCause: 'x',
+      action: { kind: 'retry', guidance: 'g' },
+    });
+    const before = g.state;
+    const r = step(before, {
+      type: 'task.finished',
+      at: 99,
+      taskId: 'T1',
+      attempt: 1,
+      outcome: 'success',
+      usage: { costUsd: 1 },
+    });
+    expect(r.state).toBe(before);
+    expect(r.effects).toEqual([]);
+    expect(r.ignored).toBe('T1 attempt 1 is superseded by attempt 2');
+    g.finish('T1', 'success', 2);
+    g.merged('T1', 's1', 2);
+    expect(
+      step(g.state, { type: 'ci.verdict', at: 100, sha: 'old', verdict: 'green' }).ignored,
+    ).toBe('verdict for old is not for the goal head s1');
+  });
+
+  it('pauses when the budget cannot be reserved and resumes when it is raised', () => {
+    const g = new Goal({
+      budget: { goalUsd: 1, taskUsd: 5, tierUsd: { small: 0.6, medium: 2, large: 5 } },
+    });
+    g.started(plan([task('T1'), task('T2')]));
+    expect(g.status('T1')).toBe('running');
+    expect(g.status('T2')).toBe('queued');
+    g.finish('T1', 'success', 1, 0.6);
+    expect(g.state.status).toBe('paused');
+    expect(g.state.pausedFor).toBe('budget');
+    expect(g.state.note).toMatch(/budget\.goalUsd/);
+    // Landing goes on while paused: finished work is not held back.
+    expect(ofType(g.effects, 'land-task')).toHaveLength(1);
+    const fx = g.send({ type: 'budget.changed', goalUsd: 5 });
+    expect(ofType(fx, 'dispatch-task')[0]).toMatchObject({ taskId: 'T2', budgetUsd: 0.6 });
+    expect(g.state.status).toBe('running');
+  });
+
+  it('stops dispatching while the breaker is open and allows one trial when half-open', () => {
+    const g = new Goal({ maxParallel: 3 });
+    g.send({ type: 'breaker.changed', gate: 'open' });
+    g.started(plan([task('T1'), task('T2'), task('T3')]));
+    expect(ofType(g.effects, 'dispatch-task')).toEqual([]);
+    expect(g.state.pausedFor).toBe('breaker');
+    const fx = g.send({ type: 'breaker.changed', gate: 'half-open' });
+    expect(ofType(fx, 'dispatch-task')).toHaveLength(1);
+    const closed = g.send({ type: 'breaker.changed', gate: 'closed' });
+    expect(ofType(closed, 'dispatch-task')).toHaveLength(2);
+  });
+
+  it('cancels running runs and releases their reservations', () => {
+    const g = new Goal();
+    g.started(plan([task('T1'), task('T2')]));
+    g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 7 });
+    const fx = g.send({ type: 'cancel' });
+    expect(ofType(fx, 'cancel-run')).toEqual([expect.objectContaining({ taskId: 'T1', runId: 7 })]);
+    expect(g.state.status).toBe('cancelled');
+    expect(g.state.budget.reservedMicros).toBe(0);
+    expect(g.state.labels).toEqual([]);
+  });
+
+  it('follows the CI policy when no verdict comes in time', () => {
+    const required = new Goal({ ci: { policy: 'required', timeoutMs: 1000 } });
+    required.started(plan([task('T1')]));
+    required.finish('T1');
+    required.merged('T1', 's1');
+    required.t = 5000;
+    required.send({ type: 'tick' });
+    expect(required.status('T1')).toBe('validating');
+    expect(required.state.note).toMatch(/CI is required/);
+
+    const optional = new Goal({ ci: { policy: 'optional', timeoutMs: 1000 } });
+    optional.started(plan([task('T1')]));
+    optional.finish('T1');
+    optional.merged('T1', 's1');
+    optional.t = 5000;
+    optional.send({ type: 'tick' });
+    expect(optional.status('T1')).toBe('done');
+    expect(optional.state.status).toBe('done');
+  });
+
+  it('lands a batch with one CI run, and re-lands members alone after a red batch', () => {
+    const g = new Goal({ landingBatch: 2 });
+    g.started(plan([task('T1'), task('T2'), task('T3')]));
+    g.finish('T1');
+    g.finish('T2');
+    g.finish('T3');
+    // T1 started landing alone (nothing else was queued then); T2 and T3 form the next batch.
+    g.merged('T1', 's1');
+    g.green('s1');
+    expect(ofType(g.effects, 'land-task').map((f) => f.taskId)).toEqual(['T1', 'T2']);
+    g.merged('T2', 's2');
+    expect(ofType(g.effects, 'land-task').at(-1)!.taskId).toBe('T3');
+    g.merged('T3', 's3');
+    expect(
+      step(g.state, { type: 'ci.verdict', at: 1e6, sha: 's2', verdict: 'green' }).ignored,
+    ).toMatch(/not for the goal head s3/);
+    const fx = g.red('s3');
+    expect(ofType(fx, 'reset-goal-ref')[0]).toMatchObject({ toSha: 's1' });
+    expect(ofType(fx, 'ask-recovery')).toEqual([]);
+    expect(ofType(fx, 'land-task').map((f) => f.taskId)).toEqual(['T2']);
+    g.merged('T2', 's4');
+    g.green('s4');
+    g.merged('T3', 's5');
+    const last = g.red('s5');
+    expect(ofType(last, 'ask-recovery')[0]).toMatchObject({ taskId: 'T3' });
+    expect(g.status('T2')).toBe('done');
+  });
+
+  it('records every transition with time and actor', () => {
+    const g = new Goal();
+    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
+    const r = step(g.state, {
+      type: 'approvals.changed',
+      at: 5,
+      actor: 'alice',
+      changes: [{ taskId: 'T2', approved: true }],
+    });
+    expect(r.audit).toEqual([
+      {
+        at: 5,
+        actor: 'alice',
+        event: 'approvals.changed',
+        subject: 'T2',
+        from: 'proposed',
+        to: 'approved',
+      },
+    ]);
+    expect(r.state.tasks[1]!.approvedBy).toBe('alice');
+  });
+
+  it('takes edited task text while awaiting approval, but not an invalid edit', () => {
+    const g = new Goal();
+    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
+    g.send({
+      type: 'approvals.changed',
+      changes: [],
+      edits: [{ taskId: 'T2', title: 'Better title', description: 'More detail' }],
+    });
+    expect(g.state.plan!.tasks[1]).toMatchObject({
+      title: 'Better title',
+      description: 'More detail',
+    });
+    const r = step(g.state, {
+      type: 'approvals.changed',
+      at: 50,
+      changes: [],
+      edits: [{ taskId: 'T2', title: '' }],
+    });
+    expect(r.ignored).toBe('no approval or text changed');
+  });
+});
