@@ -128,6 +128,8 @@ export interface GoalState {
   now: number;
   /** Bumped whenever what the plan comment shows changes. */
   revision: number;
+  /** Land effects emitted so far: a re-landing after a reset is a new operation with a new key. */
+  landings: number;
 }
 
 export function zeroCounts(): Record<TaskStatus, number> {
@@ -163,6 +165,7 @@ export function initGoal(input: {
     createdAt: input.at,
     now: input.at,
     revision: 0,
+    landings: 0,
   };
 }
 

@@ -88,9 +88,10 @@ export function emitLand(d: Draft): void {
   const L = d.s.landing!;
   const m = L.members[L.next]!;
   const id = d.taskId(m.task);
+  d.s.landings += 1;
   d.emit({
     type: 'land-task',
-    key: `land:${d.gid}:${id}:a${m.attempt}:${d.s.goalHead}`,
+    key: `land:${d.gid}:${id}:a${m.attempt}:n${d.s.landings}`,
     taskId: id,
     attempt: m.attempt,
     branch: new TaskBranch(d.s.issue, id, m.attempt).toString(),
