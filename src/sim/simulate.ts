@@ -133,13 +133,20 @@ export function simulate(o: SimulationOptions): SimulationResult {
       case 'open-draft-pr':
         feed(at, { type: 'pr.opened', number: 2 });
         return;
-      default:
+      // The rest only change what GitHub shows (comments, labels, PR state) or feed breakers.
+      case 'create-goal-branch':
+      case 'update-plan-comment':
+      case 'set-labels':
+      case 'mark-pr-ready':
+      case 'cancel-run':
+      case 'escalate':
+      case 'report-outcome':
         return;
     }
   };
 
   for (let next = queue.pop(); next && steps < max; next = queue.pop()) {
-    const event = { ...next.item, at: next.at } as GoalEvent;
+    const event = { ...next.item, at: next.at };
     for (const e of o.deliver ? o.deliver(event) : [event]) {
       const before = state;
       const result = step(state, e);

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
-import type { GoalEvent } from '../../src/core/events.js';
 import {
   defaultGoalSettings,
   TASK_STATUSES,
@@ -16,13 +15,13 @@ import { arbPlan } from '../support/plans.js';
 const arbWorld = fc.record({
   plan: arbPlan({ maxTasks: 10 }),
   seed: fc.integer(),
-  failRate: fc.constantFrom(0, 0.2, 0.5),
-  redRate: fc.constantFrom(0, 0.2),
-  conflictRate: fc.constantFrom(0, 0.1),
+  failRate: fc.constantFrom<number>(0, 0.2, 0.5),
+  redRate: fc.constantFrom<number>(0, 0.2),
+  conflictRate: fc.constantFrom<number>(0, 0.1),
   maxParallel: fc.integer({ min: 1, max: 4 }),
   landingBatch: fc.integer({ min: 1, max: 3 }),
   maxAttempts: fc.integer({ min: 1, max: 3 }),
-  goalUsd: fc.constantFrom(1, 3, 50),
+  goalUsd: fc.constantFrom<number>(1, 3, 50),
   escalate: fc.boolean(),
 });
 type World = typeof arbWorld extends fc.Arbitrary<infer W> ? W : never;
@@ -220,7 +219,7 @@ describe('goal reducer properties', () => {
             e.type !== 'recovery.proposed'
           )
             continue;
-          const res = step(s, { ...e, at: 1e12 } as GoalEvent);
+          const res = step(s, { ...e, at: 1e12 });
           expect(
             res.ignored,
             `${JSON.stringify(e)} in ${JSON.stringify(s.landing)} ${s.status}`,
@@ -283,7 +282,7 @@ describe('goal reducer properties', () => {
         const r = simulate({ ...options(w), maxEvents: 30 });
         let s = r.state;
         extra.forEach((e, k) => {
-          s = step(s, { ...e, at: 1e9 + k } as GoalEvent).state;
+          s = step(s, { ...e, at: 1e9 + k }).state;
         });
         expect(s.counts.running).toBeGreaterThanOrEqual(0);
       }),

@@ -1,0 +1,206 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { COMMENT_LIMIT } from '../../src/core/checklist/markers.js';
+import { diffPlanComment, parsePlanComment } from '../../src/core/checklist/parse.js';
+import { renderPlanComment } from '../../src/core/checklist/render.js';
+import { defaultGoalSettings, initGoal, type GoalState } from '../../src/core/goal.js';
+import type { Plan } from '../../src/core/plan.js';
+import { step } from '../../src/core/step.js';
+import { simulate } from '../../src/sim/simulate.js';
+import { arbPlan, diamond, plan, task } from '../support/plans.js';
+
+const KEY = 'test-signing-key';
+
+function proposed(p: Plan, at = 1_700_000_000_000): GoalState {
+  const s = initGoal({ repo: 'octo/repo', issue: 42, title: p.goal.title, at });
+  return step(s, { type: 'plan.proposed', at, plan: p, version: 1 }).state;
+}
+
+const approve = (s: GoalState, ids: string[], actor = 'maint') =>
+  step(s, {
+    type: 'approvals.changed',
+    at: s.now + 1,
+    actor,
+    changes: ids.map((taskId) => ({ taskId, approved: true })),
+  }).state;
+
+describe('plan comment', () => {
+  it('renders the plan as sent to GitHub', async () => {
+    const s = approve(proposed(diamond()), ['T1', 'T3', 'T4']);
+    const body = renderPlanComment(s, { key: KEY });
+    await expect(body).toMatchFileSnapshot('__snapshots__/plan-comment.awaiting-approval.md');
+    expect(body).toContain('⛔ blocked until T2 is ticked');
+  });
+
+  it('renders a running goal with progress, links and the coloured picture', async () => {
+    const r = simulate({ plan: diamond(), taskMs: () => 60_000, ciMs: 30_000, maxEvents: 14 });
+    const body = renderPlanComment(r.state, { key: KEY, serverUrl: 'https://ghe.example.com' });
+    await expect(body).toMatchFileSnapshot('__snapshots__/plan-comment.running.md');
+  });
+
+  it('round-trips: parsing the rendered comment gives back the state, ticks, titles and descriptions', () => {
+    fc.assert(
+      fc.property(arbPlan({ maxTasks: 30 }), fc.integer({ min: 1, max: 60 }), (p, stop) => {
+        const s = simulate({ plan: p, taskMs: () => 1000, ciMs: 500, maxEvents: stop }).state;
+        const parsed = parsePlanComment(renderPlanComment(s, { key: KEY }), KEY);
+        expect(parsed.state.ok).toBe(true);
+        if (parsed.state.ok) expect(parsed.state.state).toEqual(JSON.parse(JSON.stringify(s)));
+        p.tasks.forEach((t, i) => {
+          expect(parsed.ticks.get(t.id)).toBe(
+            !['proposed', 'excluded'].includes(s.tasks[i]!.status),
+          );
+          expect(parsed.titles.get(t.id)).toBe(t.title);
+          expect(parsed.descriptions.get(t.id)).toBe(t.description);
+        });
+        expect(parsed.start).toBe(s.startedAt !== undefined);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses a tampered, unsigned, duplicated or foreign-key state', () => {
+    const body = renderPlanComment(proposed(diamond()), { key: KEY });
+    const [, payload, sig] = /gantry:state v1 ([^.]+)\.([0-9a-f]+)/.exec(body)!;
+    const flip = (c: string) => (c === 'A' ? 'B' : 'A');
+    const tampered = body.replace(payload!, flip(payload![0]!) + payload!.slice(1));
+    expect(parsePlanComment(tampered, KEY).state).toMatchObject({
+      ok: false,
+      error: { reason: 'tampered' },
+    });
+    expect(parsePlanComment(body.replace(sig!, '0'.repeat(64)), KEY).state).toMatchObject({
+      ok: false,
+      error: { reason: 'tampered' },
+    });
+    expect(parsePlanComment(body, 'another-key').state).toMatchObject({
+      ok: false,
+      error: { reason: 'tampered' },
+    });
+    expect(
+      parsePlanComment(body.replace(/<!-- gantry:state[^>]*-->/, ''), KEY).state,
+    ).toMatchObject({ ok: false, error: { reason: 'missing' } });
+    const stateLine = /<!-- gantry:state[^>]*-->/.exec(body)![0];
+    expect(parsePlanComment(`${body}\n${stateLine}`, KEY).state).toMatchObject({
+      ok: false,
+      error: { reason: 'duplicated' },
+    });
+  });
+
+  it('finds ticks by hidden id through CRLF, reordered lines, extra spaces and edited titles', () => {
+    const before = renderPlanComment(proposed(diamond()), { key: KEY });
+    const lines = before.split('\n');
+    const t2 = lines.findIndex((l) => l.includes('gantry:task=T2'));
+    const t4 = lines.findIndex((l) => l.includes('gantry:task=T4'));
+    [lines[t2], lines[t4]] = [lines[t4]!, lines[t2]!];
+    lines[t4] = lines[t4].replace('- [ ]', '  -   [x]').replace('Task T2', 'Task T2, but better');
+    const after = lines.join('\r\n');
+    const diff = diffPlanComment(parsePlanComment(before, KEY), parsePlanComment(after, KEY));
+    expect(diff).toEqual({
+      approvals: [{ taskId: 'T2', approved: true }],
+      start: false,
+      edits: [{ taskId: 'T2', title: 'Task T2, but better' }],
+    });
+  });
+
+  it('sees the Start box and description edits', () => {
+    const before = renderPlanComment(proposed(diamond()), { key: KEY });
+    const after = before
+      .replace(/- \[ \] (<!-- gantry:start -->)/, '- [x] $1')
+      .replace('Do the work of T3.', 'Do the work of T3, carefully.');
+    expect(diffPlanComment(parsePlanComment(before, KEY), parsePlanComment(after, KEY))).toEqual({
+      approvals: [],
+      start: true,
+      edits: [{ taskId: 'T3', description: 'Do the work of T3, carefully.' }],
+    });
+  });
+
+  it('does not trust a task id that appears on two checkbox lines', () => {
+    const before = renderPlanComment(proposed(diamond()), { key: KEY });
+    const line = before.split('\n').find((l) => l.includes('gantry:task=T2'))!;
+    const after = before.replace(line, `${line}\n${line.replace('- [ ]', '- [x]')}`);
+    const parsed = parsePlanComment(after, KEY);
+    expect(parsed.ambiguous).toEqual(new Set(['T2']));
+    expect(diffPlanComment(parsePlanComment(before, KEY), parsed).approvals).toEqual([]);
+  });
+
+  it('survives random edits without crashing, and approves only boxes ticked in the new text', () => {
+    const before = renderPlanComment(proposed(diamond()), { key: KEY });
+    const edit = fc.oneof(
+      fc.tuple(
+        fc.constant('insert' as const),
+        fc.nat(),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+      ),
+      fc.tuple(fc.constant('delete' as const), fc.nat(), fc.nat({ max: 200 })),
+      fc.tuple(fc.constant('swap' as const), fc.nat(), fc.nat()),
+      fc.tuple(fc.constant('crlf' as const), fc.nat(), fc.nat()),
+    );
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 8 }), (edits) => {
+        let body = before;
+        for (const [kind, a, b] of edits) {
+          if (kind === 'insert')
+            body = body.slice(0, a % (body.length + 1)) + b + body.slice(a % (body.length + 1));
+          if (kind === 'delete')
+            body = body.slice(0, a % (body.length + 1)) + body.slice((a % (body.length + 1)) + b);
+          if (kind === 'swap') {
+            const ls = body.split('\n');
+            const i = a % ls.length;
+            const j = b % ls.length;
+            [ls[i], ls[j]] = [ls[j]!, ls[i]!];
+            body = ls.join('\n');
+          }
+          if (kind === 'crlf') body = body.replace(/\n/g, '\r\n');
+        }
+        const diff = diffPlanComment(parsePlanComment(before, KEY), parsePlanComment(body, KEY));
+        const lines = body.split(/\r?\n|\r/);
+        for (const a of diff.approvals.filter((x) => x.approved)) {
+          const ticked = lines.filter(
+            (l) =>
+              /^\s{0,3}[-*+]\s+\[[xX]\]/.test(l) && l.includes(`<!-- gantry:task=${a.taskId} -->`),
+          );
+          expect(ticked).toHaveLength(1);
+        }
+        if (edits.every(([k]) => k === 'swap' || k === 'crlf')) expect(diff.approvals).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('fits a 200-task plan under the limit by dropping the picture and collapsing descriptions', () => {
+    const tasks = Array.from({ length: 200 }, (_, i) =>
+      task(`T${i + 1}`, i === 0 ? [] : [`T${Math.floor(i / 2) + 1}`], {
+        description: `Implement part ${i} of the feature: ${'details '.repeat(30)}`,
+        title: `Implement part ${i} of the feature`,
+      }),
+    );
+    const s = approve(
+      proposed(plan(tasks)),
+      tasks.map((t) => t.id),
+    );
+    const body = renderPlanComment(s, { key: KEY });
+    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(body).not.toContain('```mermaid');
+    const parsed = parsePlanComment(body, KEY);
+    expect(parsed.ticks.size).toBe(200);
+    expect(parsed.state.ok).toBe(true);
+    // A small plan keeps its picture and full descriptions.
+    const small = renderPlanComment(proposed(diamond()), { key: KEY });
+    expect(small).toContain('```mermaid');
+    expect(small).toContain('Do the work of T4.');
+  });
+
+  it('uses the settings given, not defaults, in the rendered budget', () => {
+    const s = initGoal({
+      repo: 'o/r',
+      issue: 1,
+      title: 'x',
+      at: 0,
+      settings: { ...defaultGoalSettings, budget: { ...defaultGoalSettings.budget, goalUsd: 7 } },
+    });
+    const body = renderPlanComment(
+      step(s, { type: 'plan.proposed', at: 1, plan: diamond(), version: 1 }).state,
+      { key: KEY },
+    );
+    expect(body).toContain('$0.00 spent of $7.00');
+  });
+});
