@@ -73,6 +73,18 @@ describe('validatePlan', () => {
     ]);
   });
 
+  it('accepts 200 tasks with short descriptions: the size check measures the smallest comment', () => {
+    // With descriptions this short the full comment is just under 65,536 characters, so only a
+    // check of the smallest form (no picture, no descriptions) leaves the required margin.
+    const tasks = Array.from({ length: 200 }, (_, i) =>
+      task(`T${i + 1}`, i === 0 ? [] : [`T${i}`], {
+        title: `Implement part ${i} of the feature`,
+        description: `Change module ${i} and test it.`,
+      }),
+    );
+    expect(problems(plan(tasks))).toEqual([]);
+  });
+
   it('explains schema problems with the task id and field', () => {
     const bad = plan([task('T1', [], { tier: 'huge' as never, title: 'two\nlines' })]);
     const r = validatePlan(bad);

@@ -8,14 +8,15 @@ import { CommentTooLargeError, renderPlanComment } from './render.js';
 export const RUNTIME_MARGIN = 8 * 1024;
 
 /**
- * A plan check for `validatePlan`: the plan's comment, as it will look with every task run,
- * landed and linked, must fit GitHub's comment limit with room to spare.
+ * A plan check for `validatePlan`: the plan's comment in its smallest form (no picture, no
+ * descriptions), as it will look with every task run, landed and linked, must fit GitHub's
+ * comment limit with room to spare.
  */
 export function planFitsComment(plan: Plan): PlanProblem[] {
   const state = worstCaseState(plan);
   let length: number;
   try {
-    length = renderPlanComment(state, { key: 'size-check' }).length;
+    length = renderPlanComment(state, { key: 'size-check', smallest: true }).length;
   } catch (e) {
     if (!(e instanceof CommentTooLargeError)) throw e;
     length = e.length;

@@ -49,6 +49,8 @@ export interface RenderOptions {
   key: string;
   /** Base of links to runs and pull requests (GitHub Enterprise has its own). */
   serverUrl?: string;
+  /** Render the smallest form even when a richer one fits (used to check a plan's size). */
+  smallest?: boolean;
 }
 
 export class CommentTooLargeError extends Error {
@@ -73,7 +75,7 @@ const DETAIL_LEVELS: Detail[] = [
 export function renderPlanComment(state: GoalState, options: RenderOptions): string {
   const stateBlock = encodeState(state, options.key);
   let body = '';
-  for (const detail of DETAIL_LEVELS) {
+  for (const detail of options.smallest ? DETAIL_LEVELS.slice(-1) : DETAIL_LEVELS) {
     body = renderBody(state, options, detail, stateBlock);
     if (body.length <= COMMENT_LIMIT) return body;
   }

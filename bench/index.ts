@@ -1,0 +1,162 @@
+/**
+ * `npm run bench`: performance and schedule quality of the core. Not a test: it prints figures.
+ * Wall-clock numbers vary by machine; the makespan ratios are exact (simulated time).
+ */
+import { performance } from 'node:perf_hooks';
+import { Dag } from '../src/core/dag.js';
+import { parsePlanComment } from '../src/core/checklist/parse.js';
+import { renderPlanComment } from '../src/core/checklist/render.js';
+import { defaultGoalSettings, initGoal, type GoalSettings } from '../src/core/goal.js';
+import { step } from '../src/core/step.js';
+import type { Plan } from '../src/core/plan.js';
+import { simulate } from '../src/sim/simulate.js';
+import { randomPlan } from './random-plan.js';
+
+const MIN = 60_000;
+const fmt = (n: number, digits = 2) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function table(title: string, head: string[], rows: (string | number)[][]): void {
+  console.log(`\n### ${title}\n`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`| ${head.map(() => '---').join(' | ')} |`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+function settings(over: Partial<GoalSettings>): GoalSettings {
+  return {
+    ...defaultGoalSettings,
+    budget: { ...defaultGoalSettings.budget, goalUsd: 1e9 },
+    ...over,
+  };
+}
+
+// 1. The reducer on a 10,000-task DAG with a fake runner.
+{
+  const plan = randomPlan(10_000, 1, { window: 200 });
+  const t0 = performance.now();
+  const r = simulate({
+    plan,
+    settings: settings({ maxParallel: 32, landingBatch: 8 }),
+    taskMs: (id) => (10 + (Number(id.slice(1)) % 30)) * MIN,
+    ciMs: 5 * MIN,
+  });
+  const ms = performance.now() - t0;
+  table(
+    'Reducer on a 10,000-task random DAG (fake runner, 32 parallel, batches of 8)',
+    ['tasks', 'events', 'status', 'total time', 'events/s', 'µs/event'],
+    [
+      [
+        plan.tasks.length,
+        r.steps,
+        r.state.status,
+        `${fmt(ms / 1000)} s`,
+        fmt(r.steps / (ms / 1000), 0),
+        fmt((ms * 1000) / r.steps, 1),
+      ],
+    ],
+  );
+}
+
+// 2. Render and parse of a 200-task plan comment.
+{
+  const plan = randomPlan(200, 2, { window: 20 });
+  plan.tasks.forEach(
+    (t) =>
+      (t.description = `Implement ${t.title.toLowerCase()}: change the module, add tests, update the docs. Keep the public API stable.`),
+  );
+  let s = initGoal({ repo: 'octo/repo', issue: 42, title: plan.goal.title, at: 0 });
+  s = step(s, { type: 'plan.proposed', at: 1, plan, version: 1 }).state;
+  s = step(s, {
+    type: 'approvals.changed',
+    at: 2,
+    actor: 'maint',
+    changes: plan.tasks.map((t) => ({ taskId: t.id, approved: true })),
+  }).state;
+  const N = 50;
+  let body = '';
+  let t0 = performance.now();
+  for (let k = 0; k < N; k++) body = renderPlanComment(s, { key: 'bench' });
+  const render = (performance.now() - t0) / N;
+  t0 = performance.now();
+  for (let k = 0; k < N; k++) parsePlanComment(body, 'bench');
+  const parse = (performance.now() - t0) / N;
+  const state = /<!-- gantry:state[^>]*-->/.exec(body)![0].length;
+  table(
+    'Plan comment of 200 tasks',
+    ['render', 'parse', 'comment size', 'of which signed state', 'GitHub limit'],
+    [
+      [
+        `${fmt(render)} ms`,
+        `${fmt(parse)} ms`,
+        `${body.length.toLocaleString('en-US')} chars`,
+        `${state.toLocaleString('en-US')} chars`,
+        '65,536',
+      ],
+    ],
+  );
+}
+
+// 3. Makespan: simulated wall time over the ideal lower bound.
+{
+  const ciMin = 8;
+  const parallel = 4;
+  const sizes = [10, 30, 60];
+  const seeds = Array.from({ length: 10 }, (_, k) => 100 + k);
+  const rows: (string | number)[][] = [];
+  for (const n of sizes) {
+    const ratios: Record<string, number[]> = { naive: [], b1: [], b2: [], b4: [] };
+    let bound = 0;
+    for (const seed of seeds) {
+      const plan = randomPlan(n, seed);
+      const ideal = idealBound(plan, ciMin);
+      bound += ideal;
+      const naive = plan.tasks.reduce((sum, t) => sum + t.estimate + ciMin, 0);
+      ratios.naive!.push(naive / ideal);
+      for (const [key, batch] of [
+        ['b1', 1],
+        ['b2', 2],
+        ['b4', 4],
+      ] as const) {
+        const r = simulate({
+          plan,
+          settings: settings({ maxParallel: parallel, landingBatch: batch }),
+          taskMs: (id) => plan.tasks.find((t) => t.id === id)!.estimate * MIN,
+          ciMs: ciMin * MIN,
+        });
+        if (r.state.status !== 'done')
+          throw new Error(`simulation of ${n} tasks (seed ${seed}) ended ${r.state.status}`);
+        ratios[key]!.push(r.makespanMs / MIN / ideal);
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    rows.push([
+      n,
+      fmt(bound / seeds.length, 0),
+      ...(['naive', 'b1', 'b2', 'b4'] as const).map(
+        (k) => `${fmt(mean(ratios[k]!))} (max ${fmt(Math.max(...ratios[k]!))})`,
+      ),
+    ]);
+  }
+  table(
+    `Makespan ratio: simulated goal time / ideal bound (tasks 10-40 min, CI ${ciMin} min, ${parallel} parallel; mean of ${seeds.length} DAGs)`,
+    [
+      'tasks',
+      'ideal bound (min)',
+      'naive sequential',
+      'Gantry, land 1 at a time',
+      'Gantry, batches of 2',
+      'Gantry, batches of 4',
+    ],
+    rows,
+  );
+  console.log(
+    `\nIdeal bound: the heaviest dependency chain, each task counting its agent time plus one CI run (infinite parallelism, instant landing). Landing is serialized, so every landing costs one CI run on the goal branch: with n tasks that alone is n x ${ciMin} min. Batching lands up to k ready tasks before one CI run judges them all (a red batch re-lands its members alone), cutting that serial CI time to about n/k runs.`,
+  );
+}
+
+/** Heaviest chain, each task weighing its agent time plus one CI run. */
+function idealBound(plan: Plan, ciMin: number): number {
+  const dag = Dag.of(plan.tasks);
+  return dag.criticalPath((i) => plan.tasks[i]!.estimate + ciMin).length;
+}
