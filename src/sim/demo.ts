@@ -1,0 +1,69 @@
+/**
+ * `npm run demo` (for now): one goal through the real core with a fake GitHub. A 5-task plan,
+ * one agent attempt fails, one landing turns CI red; the output is the goal's timeline and the
+ * plan comment Gantry would post at the end. The stand-in (issue #7) will replace the fake.
+ */
+import { renderPlanComment } from '../core/checklist/render.js';
+import type { AuditRecord } from '../core/effects.js';
+import { defaultGoalSettings } from '../core/goal.js';
+import type { Plan, Task } from '../core/plan.js';
+import { simulate } from './simulate.js';
+
+const task = (id: string, title: string, dependsOn: string[], estimate: number): Task => ({
+  id,
+  title,
+  description: `${title}.`,
+  dependsOn,
+  tier: estimate > 20 ? 'medium' : 'small',
+  criteria: [{ kind: 'command', run: 'npm test' }],
+  scope: ['src/'],
+  estimate,
+});
+
+const plan: Plan = {
+  goal: {
+    title: 'Add rate limiting to the public API',
+    body: 'Limit each client to 100 requests a minute.',
+  },
+  rigor: 'L1',
+  tasks: [
+    task('T1', 'Add a token-bucket limiter module', [], 15),
+    task('T2', 'Store buckets in Redis', ['T1'], 25),
+    task('T3', 'Add the Express middleware', ['T1'], 15),
+    task('T4', 'Return 429 with Retry-After', ['T3'], 10),
+    task('T5', 'Document the limits', ['T2', 'T4'], 5),
+  ],
+};
+
+const audit: AuditRecord[] = [];
+let t4Landings = 0;
+const MIN = 60_000;
+const result = simulate({
+  plan,
+  settings: { ...defaultGoalSettings, maxParallel: 2 },
+  taskMs: (id) => plan.tasks.find((t) => t.id === id)!.estimate * MIN,
+  ciMs: 6 * MIN,
+  agentOutcome: (id, attempt) => (id === 'T2' && attempt === 1 ? 'failure' : 'success'),
+  // CI fails the first time T4 lands; recovery retries it and the second landing is green.
+  ciRed: (_sha, landed) => landed.at(-1) === 'T4' && ++t4Landings === 1,
+  recovery: (fx) => ({
+    kind: 'retry',
+    guidance: `Root cause of ${fx.taskId}: ${fx.failure.detail}`,
+  }),
+  costUsd: (_id, _a, max) => max * 0.4,
+  observe: (_e, r) => audit.push(...r.audit),
+});
+
+const clock = (ms: number) =>
+  `${String(Math.floor(ms / 3_600_000)).padStart(2, '0')}:${String(Math.floor(ms / MIN) % 60).padStart(2, '0')}`;
+console.log(`Goal: ${plan.goal.title}\n`);
+for (const a of audit)
+  console.log(
+    `${clock(a.at)}  ${a.subject.padEnd(5)} ${a.from} -> ${a.to}${a.detail ? `  (${a.detail})` : ''}`,
+  );
+const body = renderPlanComment(result.state, { key: 'demo-key' });
+console.log(`\n--- the plan comment at the end (${body.length} characters) ---\n`);
+console.log(body.split('\n').slice(0, 14).join('\n'));
+console.log(
+  `\nStatus: ${result.state.status}; ${result.steps} events; simulated time ${clock(result.makespanMs)}.`,
+);
