@@ -16,3 +16,4 @@ export * from './ledger.js';
 export * from './money.js';
 export * from './checklist/index.js';
 export { LIMITS as RUNTIME_TEXT_LIMITS } from './draft.js';
+export * from './inject-tasks.js';

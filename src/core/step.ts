@@ -5,6 +5,7 @@ import type { AuditRecord, Effect } from './effects.js';
 import type { GoalEvent, RecoveryAction } from './events.js';
 import type { GoalState, TaskRun } from './goal.js';
 import { zeroCounts } from './goal.js';
+import { injectTasks } from './inject-tasks.js';
 import { labelsFor } from './labels.js';
 import {
   cancelTask,
@@ -365,11 +366,8 @@ function applyRecovery(d: Draft, i: number, action: RecoveryAction, rootCause: s
     makeRunnable(d, i, 'retrying', `${rootCause}\n\n${action.guidance}`);
     return;
   }
-  const plan = d.plan;
-  const tasks = plan.tasks.slice();
   const newIds = action.tasks.map((t) => t.id);
-  tasks[i] = { ...tasks[i]!, dependsOn: [...tasks[i]!.dependsOn, ...newIds] };
-  const result = validatePlan({ ...plan, tasks: [...tasks, ...action.tasks] });
+  const result = validatePlan(injectTasks(d.plan, id, action.tasks));
   if (!result.ok) {
     needsHuman(
       d,

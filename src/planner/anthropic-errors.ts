@@ -1,0 +1,51 @@
+import Anthropic from '@anthropic-ai/sdk';
+import {
+  PlannerConfigError,
+  PlannerError,
+  PlannerRequestError,
+  PlannerTransientError,
+} from './errors.js';
+
+/** The SDK's errors (after its own retries) as planner errors a maintainer can act on. */
+export function toPlannerError(e: unknown, model: string): unknown {
+  if (e instanceof PlannerError) return e;
+  if (e instanceof Anthropic.AuthenticationError)
+    return new PlannerConfigError(
+      `Anthropic API 401: ${e.message}`,
+      'The Anthropic API refused the API key (401). Set `ANTHROPIC_API_KEY` in the Gantry app environment to a valid key.',
+    );
+  if (e instanceof Anthropic.PermissionDeniedError)
+    return new PlannerConfigError(
+      `Anthropic API 403: ${e.message}`,
+      `The Anthropic API key may not use the model \`${model}\` (403). Use a key with access to it, or choose another model under \`llm.models\` in .github/gantry.yml.`,
+    );
+  if (e instanceof Anthropic.NotFoundError)
+    return new PlannerConfigError(
+      `Anthropic API 404: ${e.message}`,
+      `The Anthropic API does not know the model \`${model}\` (404). Fix \`llm.models\` in .github/gantry.yml.`,
+    );
+  if (e instanceof Anthropic.APIConnectionTimeoutError)
+    return new PlannerTransientError(
+      `Anthropic API timeout: ${e.message}`,
+      'The Anthropic API did not answer in time (`llm.timeoutMs`). Gantry will try again later.',
+    );
+  if (e instanceof Anthropic.APIConnectionError)
+    return new PlannerTransientError(
+      `Anthropic API unreachable: ${e.message}`,
+      'Gantry could not reach the Anthropic API. It will try again later.',
+    );
+  if (!(e instanceof Anthropic.APIError)) return e;
+  const status = e.status as number | undefined;
+  if (status !== undefined && (status === 429 || status === 408 || status === 409 || status >= 500))
+    return new PlannerTransientError(
+      `Anthropic API ${status}: ${e.message}`,
+      status === 429
+        ? 'The Anthropic API is rate-limiting this key (429), even after retries. Gantry will try again later.'
+        : `The Anthropic API failed (${status}), even after retries. Gantry will try again later.`,
+      status,
+    );
+  return new PlannerRequestError(
+    `Anthropic API ${status ?? ''}: ${e.message}`,
+    `The Anthropic API refused the request (${status ?? 'error'}): ${e.message}`,
+  );
+}

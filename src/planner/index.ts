@@ -1,0 +1,12 @@
+export * from './planner.js';
+export * from './errors.js';
+export * from './llm-config.js';
+export * from './pricing.js';
+export * from './estimate.js';
+export * from './knowledge.js';
+export * from './schemas.js';
+export * from './untrusted.js';
+export * from './repo-context.js';
+export * from './validate-output.js';
+export { AnthropicPlanner, type AnthropicPlannerOptions } from './anthropic-planner.js';
+export { ScriptedPlanner, type Script } from './scripted-planner.js';

@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Plan } from '../core/plan.js';
+import { validatePlan } from '../core/validate-plan.js';
+import { PlannerOutputError } from './errors.js';
+import { estimatePlan, type PlanEstimate } from './estimate.js';
+import { mergeFindings, type Finding } from './knowledge.js';
+import { defaultLlmConfig, type LlmConfig } from './llm-config.js';
+import type {
+  CallReport,
+  KnowledgeRequest,
+  Planner,
+  PlanRequest,
+  Recovery,
+  RecoveryRequest,
+  Result,
+  ReviewRequest,
+} from './planner.js';
+import type { ReviewOutput } from './schemas.js';
+import {
+  checkKnowledge,
+  checkPlan,
+  checkRecovery,
+  checkReview,
+  type Checked,
+} from './validate-output.js';
+
+const TAG = '[scripted]';
+
+const ScriptSchema = z.strictObject({
+  /** Plans in the order `plan` is called; the last one repeats. */
+  plans: z.array(z.unknown()).min(1),
+  /** Used in order; an entry with a taskId only answers for that task. */
+  recoveries: z.array(z.looseObject({ taskId: z.string().optional() })).default([]),
+  knowledge: z
+    .array(z.strictObject({ taskId: z.string(), findings: z.array(z.unknown()) }))
+    .default([]),
+  reviews: z.array(z.looseObject({ taskId: z.string() })).default([]),
+});
+export type Script = z.input<typeof ScriptSchema>;
+
+/**
+ * A planner that answers from a fixture instead of a model, for the offline demo and tests.
+ * Its answers pass the same checks as a model's, and it says it is scripted wherever its output
+ * is shown: the label, `[scripted]` in every text it writes, and `scripted` as the model.
+ */
+export class ScriptedPlanner implements Planner {
+  readonly label: string;
+  private readonly script: z.output<typeof ScriptSchema>;
+  private plansUsed = 0;
+  private readonly used = new Set<object>();
+
+  constructor(
+    script: Script,
+    private readonly name = 'inline script',
+    private readonly config: LlmConfig = defaultLlmConfig,
+  ) {
+    const parsed = ScriptSchema.safeParse(script);
+    if (!parsed.success)
+      throw fixtureError(
+        name,
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      );
+    parsed.data.plans.forEach((p, k) => {
+      const r = validatePlan(p);
+      if (!r.ok)
+        throw fixtureError(
+          name,
+          r.error.problems.map((x) => `plans.${k}.${x.path}: ${x.message}`),
+        );
+    });
+    this.script = parsed.data;
+    this.label = `scripted planner (${name}), not a model`;
+  }
+
+  static async fromFile(path: string, config?: LlmConfig): Promise<ScriptedPlanner> {
+    let data: unknown;
+    try {
+      data = parseYaml(await readFile(path, 'utf8'));
+    } catch (e) {
+      throw fixtureError(path, [(e as Error).message]);
+    }
+    return new ScriptedPlanner(data as Script, path, config);
+  }
+
+  plan(req: PlanRequest): Promise<Result<Plan>> {
+    const data = this.script.plans[Math.min(this.plansUsed++, this.script.plans.length - 1)];
+    const plan = this.checked(checkPlan(data, req.rigor));
+    return this.answer('plan', {
+      ...plan,
+      goal: { ...plan.goal, body: `${TAG} ${plan.goal.body}`.slice(0, 4000) },
+    });
+  }
+
+  recover(req: RecoveryRequest): Promise<Result<Recovery>> {
+    const entry = this.take(
+      this.script.recoveries,
+      (e) => e.taskId === undefined || e.taskId === req.taskId,
+    );
+    if (!entry)
+      return this.answer('recover', {
+        rootCause: `${TAG} no scripted recovery for ${req.taskId}`,
+        action: {
+          kind: 'escalate',
+          question: `${TAG} The script has no recovery for ${req.taskId}. What should happen?`,
+        },
+      });
+    const { taskId: _taskId, ...output } = entry;
+    const r = this.checked(checkRecovery(output, req.plan, req.taskId));
+    const action =
+      r.action.kind === 'retry'
+        ? { ...r.action, guidance: `${TAG} ${r.action.guidance}` }
+        : r.action.kind === 'escalate'
+          ? { ...r.action, question: `${TAG} ${r.action.question}` }
+          : r.action;
+    return this.answer('recover', { rootCause: `${TAG} ${r.rootCause}`, action });
+  }
+
+  extractKnowledge(req: KnowledgeRequest): Promise<Result<Finding[]>> {
+    const entry = this.take(this.script.knowledge, (e) => e.taskId === req.task.id);
+    const found = entry ? this.checked(checkKnowledge({ findings: entry.findings })).findings : [];
+    return this.answer(
+      'knowledge',
+      mergeFindings(
+        req.known,
+        found.map((f) => ({ ...f, text: `${TAG} ${f.text}`, source: req.task.id })),
+      ),
+    );
+  }
+
+  review(req: ReviewRequest): Promise<Result<ReviewOutput>> {
+    const entry = this.take(this.script.reviews, (e) => e.taskId === req.task.id);
+    if (!entry) return this.answer('review', { verdict: 'PASSED' });
+    const { taskId: _taskId, ...output } = entry;
+    const r = this.checked(checkReview(output));
+    return this.answer(
+      'review',
+      r.verdict === 'GAPS_FOUND'
+        ? { ...r, feedback: `${TAG} ${r.feedback}` }
+        : r.verdict === 'HUMAN_NEEDED'
+          ? { ...r, question: `${TAG} ${r.question}` }
+          : r,
+    );
+  }
+
+  estimate(plan: Plan): PlanEstimate {
+    return estimatePlan(plan, this.config);
+  }
+
+  private take<T extends object>(entries: readonly T[], match: (e: T) => boolean): T | undefined {
+    const entry = entries.find((e) => !this.used.has(e) && match(e));
+    if (entry) this.used.add(entry);
+    return entry;
+  }
+
+  private checked<T>(c: Checked<T>): T {
+    if (!c.ok) throw fixtureError(this.name, c.problems);
+    return c.value;
+  }
+
+  private answer<T>(operation: CallReport['operation'], value: T): Promise<Result<T>> {
+    const call: CallReport = {
+      operation,
+      provider: 'scripted',
+      model: 'scripted',
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0,
+      stopReason: 'scripted',
+      repair: 0,
+    };
+    return Promise.resolve({ value, calls: [call] });
+  }
+}
+
+function fixtureError(name: string, problems: string[]): PlannerOutputError {
+  return new PlannerOutputError(
+    `scripted planner fixture ${name} is invalid: ${problems.join('; ')}`,
+    `The scripted planner's fixture \`${name}\` is invalid:\n${problems.map((p) => `- ${p}`).join('\n')}`,
+    problems,
+    1,
+  );
+}
