@@ -1,3 +1,6 @@
+// The Planner methods are async without awaiting anything: a bad fixture must reject the
+// returned promise, as a model call would, not throw before a caller can attach `.catch`.
+/* eslint-disable @typescript-eslint/require-await */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -84,7 +87,7 @@ export class ScriptedPlanner implements Planner {
     return new ScriptedPlanner(data as Script, path, config);
   }
 
-  plan(req: PlanRequest): Promise<Result<Plan>> {
+  async plan(req: PlanRequest): Promise<Result<Plan>> {
     const data = this.script.plans[Math.min(this.plansUsed++, this.script.plans.length - 1)];
     const plan = this.checked(checkPlan(data, req.rigor));
     return this.answer('plan', {
@@ -93,7 +96,7 @@ export class ScriptedPlanner implements Planner {
     });
   }
 
-  recover(req: RecoveryRequest): Promise<Result<Recovery>> {
+  async recover(req: RecoveryRequest): Promise<Result<Recovery>> {
     const entry = this.take(
       this.script.recoveries,
       (e) => e.taskId === undefined || e.taskId === req.taskId,
@@ -117,7 +120,7 @@ export class ScriptedPlanner implements Planner {
     return this.answer('recover', { rootCause: `${TAG} ${r.rootCause}`, action });
   }
 
-  extractKnowledge(req: KnowledgeRequest): Promise<Result<Finding[]>> {
+  async extractKnowledge(req: KnowledgeRequest): Promise<Result<Finding[]>> {
     const entry = this.take(this.script.knowledge, (e) => e.taskId === req.task.id);
     const found = entry ? this.checked(checkKnowledge({ findings: entry.findings })).findings : [];
     return this.answer(
@@ -129,7 +132,7 @@ export class ScriptedPlanner implements Planner {
     );
   }
 
-  review(req: ReviewRequest): Promise<Result<ReviewOutput>> {
+  async review(req: ReviewRequest): Promise<Result<ReviewOutput>> {
     const entry = this.take(this.script.reviews, (e) => e.taskId === req.task.id);
     if (!entry) return this.answer('review', { verdict: 'PASSED' });
     const { taskId: _taskId, ...output } = entry;
@@ -159,7 +162,7 @@ export class ScriptedPlanner implements Planner {
     return c.value;
   }
 
-  private answer<T>(operation: CallReport['operation'], value: T): Promise<Result<T>> {
+  private answer<T>(operation: CallReport['operation'], value: T): Result<T> {
     const call: CallReport = {
       operation,
       provider: 'scripted',
@@ -172,7 +175,7 @@ export class ScriptedPlanner implements Planner {
       stopReason: 'scripted',
       repair: 0,
     };
-    return Promise.resolve({ value, calls: [call] });
+    return { value, calls: [call] };
   }
 }
 

@@ -7,9 +7,10 @@ import { SKIP, visit } from 'unist-util-visit';
 
 /** Zero-width characters and bidi controls: invisible to a reader, visible to a model. */
 // The class lists combining and joining characters on purpose: they are what gets removed.
-// eslint-disable-next-line no-misleading-character-class
+/* eslint-disable no-misleading-character-class */
 const INVISIBLE =
   /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]/gu;
+/* eslint-enable no-misleading-character-class */
 const HTML_COMMENT = /<!--[\s\S]*?(?:-->|$)/g;
 const IMG_TAG = /<img\b[^>]*>/gi;
 const TITLE_ATTR = /\s(?:title|alt)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)/gi;
@@ -20,7 +21,9 @@ const TITLE_ATTR = /\s(?:title|alt)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)/gi;
  * instructions a maintainer reviewing the issue would not see), then cap the length.
  */
 export function sanitizeUntrusted(text: string, maxChars: number): string {
-  const visible = text.replace(INVISIBLE, '').replace(/\r\n?/g, '\n');
+  // Comments go before parsing: an unclosed one hides the rest of the text, and the serializer
+  // would escape it into something else.
+  const visible = text.replace(INVISIBLE, '').replace(/\r\n?/g, '\n').replace(HTML_COMMENT, '');
   const tree = fromMarkdown(visible, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
   visit(tree, (node: Nodes, index, parent) => {
     if (node.type === 'html') {
@@ -35,9 +38,7 @@ export function sanitizeUntrusted(text: string, maxChars: number): string {
       node.title = null;
     return undefined;
   });
-  const out = toMarkdown(tree, { extensions: [gfmToMarkdown()] })
-    .replace(HTML_COMMENT, '')
-    .trim();
+  const out = toMarkdown(tree, { extensions: [gfmToMarkdown()] }).trim();
   return cap(out, maxChars);
 }
 
