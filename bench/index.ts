@@ -69,6 +69,7 @@ function settings(over: Partial<GoalSettings>): GoalSettings {
   s = step(s, { type: 'plan.proposed', at: 1, plan, version: 1 }).state;
   s = step(s, {
     type: 'approvals.changed',
+    planVersion: 1,
     at: 2,
     actor: 'maint',
     changes: plan.tasks.map((t) => ({ taskId: t.id, approved: true })),

@@ -165,16 +165,22 @@ export class Dag {
     ids: string[];
     length: number;
   } {
-    const rank = this.ranks(weight);
+    // rank[i] as in ranks(), with the dependent that gave it, so the path is followed exactly
+    // (no float comparison of sums).
+    const rank = new Array<number>(this.size).fill(0);
+    const next = new Array<number>(this.size).fill(-1);
+    const order = this.topoOrder();
+    for (let k = order.length - 1; k >= 0; k--) {
+      const i = order[k]!;
+      for (const d of this.dependents[i]!)
+        if (next[i] === -1 || rank[d]! > rank[next[i]!]!) next[i] = d;
+      rank[i] = (next[i] === -1 ? 0 : rank[next[i]!]!) + weight(i);
+    }
     let start = -1;
     for (let i = 0; i < this.size; i++) if (start < 0 || rank[i]! > rank[start]!) start = i;
     if (start < 0) return { ids: [], length: 0 };
     const ids: string[] = [];
-    for (let at: number | undefined = start; at !== undefined;) {
-      ids.push(this.id(at));
-      const here: number = at;
-      at = this.dependents[here]!.find((d) => rank[d] === rank[here]! - weight(here));
-    }
+    for (let at = start; at !== -1; at = next[at]!) ids.push(this.id(at));
     return { ids, length: rank[start]! };
   }
 

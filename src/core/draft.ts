@@ -137,6 +137,13 @@ export class Draft {
     this.changed = true;
   }
 
+  /** Re-sort the ready list after the plan (and so the ranks) changed. */
+  resortReady(): void {
+    const { rank } = this.index;
+    this.s.ready = [...this.s.ready].sort((a, b) => rank[b]! - rank[a]! || a - b);
+    this.readyCopied = true;
+  }
+
   removeReady(i: number): void {
     const at = this.s.ready.indexOf(i);
     if (at < 0) return;

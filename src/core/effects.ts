@@ -21,7 +21,7 @@ export type Effect = { key: string } & (
       budgetUsd: number;
       guidance?: string | undefined;
     }
-  | { type: 'land-task'; taskId: string; attempt: number; branch: string; into: string }
+  | { type: 'land-task'; taskId: string; attempt: number; branch: string; into: string; n: number }
   | { type: 'reset-goal-ref'; branch: string; toSha: string; fromSha: string }
   | { type: 'ask-recovery'; taskId: string; attempt: number; failure: FailureInfo }
   | { type: 'open-draft-pr'; branch: string; title: string; issue: number }

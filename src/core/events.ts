@@ -33,12 +33,14 @@ export type GoalEvent = EventBase &
     | { type: 'replan.requested'; feedback: string }
     | {
         type: 'approvals.changed';
+        /** The plan version the person saw: ticks on an older plan are ignored. */
+        planVersion: number;
         changes: { taskId: string; approved: boolean }[];
         edits?:
           | { taskId: string; title?: string | undefined; description?: string | undefined }[]
           | undefined;
       }
-    | { type: 'start'; baseSha: string }
+    | { type: 'start'; baseSha: string; planVersion: number }
     | { type: 'task.dispatched'; taskId: string; attempt: number; runId: number }
     | {
         type: 'task.finished';
@@ -48,7 +50,14 @@ export type GoalEvent = EventBase &
         usage: Usage;
         summary?: string | undefined;
       }
-    | { type: 'landing.result'; taskId: string; attempt: number; result: LandingResult }
+    | {
+        type: 'landing.result';
+        taskId: string;
+        attempt: number;
+        /** The `n` of the land-task effect this answers. */
+        landing: number;
+        result: LandingResult;
+      }
     | { type: 'ci.verdict'; sha: string; verdict: 'green' }
     | {
         type: 'ci.verdict';

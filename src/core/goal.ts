@@ -77,6 +77,8 @@ export interface TaskRun {
 export interface LandingMember {
   task: number;
   attempt: number;
+  /** The landing sequence number of its land effect: results of an earlier landing are stale. */
+  n: number;
   /** The merge commit, once merged. */
   sha?: string | undefined;
 }
@@ -114,6 +116,8 @@ export interface GoalState {
   /** Tasks whose run succeeded, waiting to land, in order; solo ones land alone. */
   landQueue: { task: number; solo: boolean }[];
   landing?: Landing | undefined;
+  /** Conflict retries held until the landing in progress is judged, so they start from its result. */
+  held: number[];
   counts: Record<TaskStatus, number>;
   goalHead?: string | undefined;
   lastGreen?: string | undefined;
@@ -157,6 +161,7 @@ export function initGoal(input: {
     unmet: [],
     ready: [],
     landQueue: [],
+    held: [],
     counts: zeroCounts(),
     pr: { requested: false, ready: false },
     breaker: 'closed',

@@ -68,13 +68,18 @@ export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
     );
     return;
   }
+  if (failure.kind === 'conflict' && d.s.landing) {
+    // Retry from the result of the landing in progress, once CI has judged it.
+    d.setTask(i, {
+      status: 'retrying',
+      reason: undefined,
+      guidance: conflictGuidance(failure.detail),
+    });
+    d.s.held = [...d.s.held, i];
+    return;
+  }
   if (failure.kind === 'conflict') {
-    makeRunnable(
-      d,
-      i,
-      'retrying',
-      `The previous attempt conflicted with the goal branch in: ${failure.detail}. Start from the new goal head and keep those files consistent with it.`,
-    );
+    makeRunnable(d, i, 'retrying', conflictGuidance(failure.detail));
     return;
   }
   d.setTask(i, { status: 'failed', reason: failure.detail }, failure.detail);
@@ -96,7 +101,7 @@ export function needsHuman(d: Draft, i: number, reason: string, question: string
     key: `escalate:${d.gid}:${id}:a${t.attempt}`,
     taskId: id,
     question,
-    ...(t.approvedBy ? { mention: t.approvedBy } : {}),
+    ...((t.approvedBy ?? d.s.startedBy) ? { mention: t.approvedBy ?? d.s.startedBy } : {}),
   });
   blockDependents(d, i);
 }
@@ -139,7 +144,13 @@ export function cancelTask(d: Draft, i: number, to: 'cancelled' | 'skipped', rea
       attempt: t.attempt,
       runId: t.runId,
     });
-  if (t.reservedMicros > 0) d.s.budget = release(d.s.budget, t.reservedMicros);
+  // A running task keeps its reservation until its run reports (cancelled runs cost money too).
+  const keep = t.status === 'running';
+  if (!keep && t.reservedMicros > 0) d.s.budget = release(d.s.budget, t.reservedMicros);
   d.removeReady(i);
-  d.setTask(i, { status: to, reason, reservedMicros: 0 }, reason);
+  d.setTask(i, { status: to, reason, ...(keep ? {} : { reservedMicros: 0 }) }, reason);
+}
+
+function conflictGuidance(paths: string): string {
+  return `The previous attempt conflicted with the goal branch in: ${paths}. Start from the new goal head and keep those files consistent with it.`;
 }

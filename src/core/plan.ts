@@ -25,6 +25,19 @@ export type Tier = z.infer<typeof TierSchema>;
 export const RigorSchema = z.enum(['L1', 'L2', 'L3']);
 export type Rigor = z.infer<typeof RigorSchema>;
 
+const NO_COMMENTS = [
+  (s: string) => !s.includes('<!--') && !s.includes('-->'),
+  'must not contain HTML comments',
+] as const;
+/** Free text rendered in the plan comment, where HTML comments hold Gantry's markers. */
+const prose = (max: number, min = 0) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine(...NO_COMMENTS);
+
 /** Titles are one line: they are rendered inside a checklist line. */
 const oneLine = (max: number) =>
   z
@@ -33,16 +46,12 @@ const oneLine = (max: number) =>
     .min(1)
     .max(max)
     .refine((s) => !/[\r\n]/.test(s), 'must be a single line')
-    .refine((s) => !s.includes('<!--') && !s.includes('-->'), 'must not contain HTML comments');
+    .refine(...NO_COMMENTS);
 
 export const TaskSchema = z.strictObject({
   id: TaskIdSchema,
   title: oneLine(PLAN_LIMITS.taskTitleChars),
-  description: z
-    .string()
-    .trim()
-    .max(PLAN_LIMITS.taskDescriptionChars)
-    .refine((s) => !s.includes('<!--') && !s.includes('-->'), 'must not contain HTML comments'),
+  description: prose(PLAN_LIMITS.taskDescriptionChars),
   dependsOn: z.array(TaskIdSchema).max(PLAN_LIMITS.dependsOn),
   tier: TierSchema,
   criteria: z.array(CriterionSchema).min(1).max(PLAN_LIMITS.criteriaPerTask),
@@ -57,24 +66,24 @@ export const PhaseSchema = z.strictObject({
   tasks: z.array(TaskIdSchema).min(1),
 });
 export const RiskSchema = z.strictObject({
-  risk: z.string().trim().min(1).max(500),
-  mitigation: z.string().trim().min(1).max(500),
+  risk: prose(500, 1),
+  mitigation: prose(500, 1),
 });
 
 export const PlanSchema = z
   .strictObject({
     goal: z.strictObject({
       title: oneLine(PLAN_LIMITS.goalTitleChars),
-      body: z.string().trim().max(PLAN_LIMITS.goalBodyChars),
+      body: prose(PLAN_LIMITS.goalBodyChars),
     }),
     rigor: RigorSchema,
     tasks: z.array(TaskSchema),
     /** L2 and L3. */
     phases: z.array(PhaseSchema).max(20).optional(),
-    openQuestions: z.array(z.string().trim().min(1).max(500)).max(20).optional(),
+    openQuestions: z.array(prose(500, 1)).max(20).optional(),
     /** L3. */
     risks: z.array(RiskSchema).max(20).optional(),
-    testStrategy: z.string().trim().min(1).max(2000).optional(),
+    testStrategy: prose(2000, 1).optional(),
   })
   .superRefine((plan, ctx) => {
     const need = (key: 'phases' | 'openQuestions' | 'risks' | 'testStrategy', rigor: string) => {

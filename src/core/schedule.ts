@@ -78,7 +78,7 @@ function startLanding(d: Draft): void {
   const batch = s.landQueue.slice(0, size);
   s.landQueue = s.landQueue.slice(size);
   s.landing = {
-    members: batch.map((b) => ({ task: b.task, attempt: d.task(b.task).attempt })),
+    members: batch.map((b) => ({ task: b.task, attempt: d.task(b.task).attempt, n: 0 })),
     next: 0,
   };
   emitLand(d);
@@ -86,17 +86,30 @@ function startLanding(d: Draft): void {
 
 export function emitLand(d: Draft): void {
   const L = d.s.landing!;
-  const m = L.members[L.next]!;
+  const n = (d.s.landings += 1);
+  const members = L.members.slice();
+  const m = { ...members[L.next]!, n };
+  members[L.next] = m;
+  d.s.landing = { ...L, members };
   const id = d.taskId(m.task);
-  d.s.landings += 1;
   d.emit({
     type: 'land-task',
-    key: `land:${d.gid}:${id}:a${m.attempt}:n${d.s.landings}`,
+    key: `land:${d.gid}:${id}:a${m.attempt}:n${n}`,
     taskId: id,
     attempt: m.attempt,
     branch: new TaskBranch(d.s.issue, id, m.attempt).toString(),
     into: d.s.branch,
+    n,
   });
+}
+
+/** The landing is over (judged, or nothing merged): conflict retries held for it may go. */
+export function endLanding(d: Draft): void {
+  d.s.landing = undefined;
+  const held = d.s.held;
+  if (held.length === 0) return;
+  d.s.held = [];
+  for (const i of held) if (d.task(i).status === 'retrying' && d.s.unmet[i] === 0) d.addReady(i);
 }
 
 /** The awaited member got its answer: land the next one, or hand the batch to CI. */
@@ -108,7 +121,7 @@ export function continueLanding(d: Draft): void {
     return;
   }
   if (!L.members.some((m) => m.sha)) {
-    d.s.landing = undefined;
+    endLanding(d);
     return;
   }
   d.s.landing = { ...L, validating: d.s.goalHead, since: d.event.at };

@@ -20,7 +20,8 @@ import {
 } from './lifecycle.js';
 import { toMicros } from './money.js';
 import type { Plan } from './plan.js';
-import { advance, continueLanding } from './schedule.js';
+import { advance, continueLanding, endLanding } from './schedule.js';
+import { planFitsComment } from './checklist/fits-comment.js';
 import { validatePlan } from './validate-plan.js';
 
 export interface StepResult {
@@ -132,7 +133,6 @@ const onPlan: Handler<'plan.proposed' | 'plan.replaced'> = (d, e) => {
     extraAttempts: 0,
     reservedMicros: 0,
     spentMicros: 0,
-    ...(auto ? { approvedBy: 'auto' } : {}),
   }));
   s.counts = { ...zeroCounts(), [auto ? 'approved' : 'proposed']: s.tasks.length };
   s.unmet = e.plan.tasks.map((t) => new Set(t.dependsOn).size);
@@ -161,6 +161,8 @@ const onReplan: Handler<'replan.requested'> = (d, e) => {
 const onApprovals: Handler<'approvals.changed'> = (d, e) => {
   if (d.s.status !== 'awaiting-approval')
     return `approvals change only while awaiting approval (the goal is ${d.s.status})`;
+  if (e.planVersion !== d.s.planVersion)
+    return `the ticks are on plan version ${e.planVersion}, not the current version ${d.s.planVersion}`;
   let changed = false;
   for (const c of e.changes) {
     const i = d.indexOf(c.taskId);
@@ -196,7 +198,7 @@ function applyEdits(
   if (!changed) return false;
   const candidate: Plan = { ...d.plan, tasks };
   // An edit that makes the plan invalid (an empty or multi-line title, say) is not taken.
-  if (!validatePlan(candidate).ok) return false;
+  if (!validatePlan(candidate, [planFitsComment]).ok) return false;
   d.s.plan = candidate;
   return true;
 }
@@ -204,6 +206,8 @@ function applyEdits(
 const onStart: Handler<'start'> = (d, e) => {
   const s = d.s;
   if (s.status !== 'awaiting-approval') return `the goal cannot start while it is ${s.status}`;
+  if (e.planVersion !== s.planVersion)
+    return `Start was ticked on plan version ${e.planVersion}, not the current version ${s.planVersion}`;
   if (s.counts.approved === 0) return 'no task is approved: tick at least one task before Start';
   s.goalHead = e.baseSha;
   s.lastGreen = e.baseSha;
@@ -218,6 +222,14 @@ const onStart: Handler<'start'> = (d, e) => {
   d.emit({ type: 'create-goal-branch', key: `branch:${d.gid}`, branch: s.branch, sha: e.baseSha });
   return undefined;
 };
+
+/** Replace the task's reservation by what its run really cost. */
+function settleRun(d: Draft, i: number, costUsd: number): void {
+  const t = d.task(i);
+  const cost = Math.max(0, toMicros(costUsd));
+  d.s.budget = settle(d.s.budget, t.reservedMicros, cost);
+  d.setTask(i, { reservedMicros: 0, spentMicros: t.spentMicros + cost });
+}
 
 function currentAttempt(
   d: Draft,
@@ -234,7 +246,31 @@ function currentAttempt(
   return i;
 }
 
+/**
+ * A task stopped (cancelled or skipped) while its run was starting or going: its reservation is
+ * kept until the run reports, so the run can still be cancelled and its cost counted.
+ */
+function stoppedRun(d: Draft, taskId: string, attempt: number): number | undefined {
+  const i = d.indexOf(taskId);
+  if (i === undefined) return undefined;
+  const t = d.task(i);
+  const stopped = t.status === 'cancelled' || t.status === 'skipped';
+  return stopped && t.attempt === attempt && t.reservedMicros > 0 ? i : undefined;
+}
+
 const onDispatched: Handler<'task.dispatched'> = (d, e) => {
+  const stopped = stoppedRun(d, e.taskId, e.attempt);
+  if (stopped !== undefined && d.task(stopped).runId === undefined) {
+    d.setTask(stopped, { runId: e.runId });
+    d.emit({
+      type: 'cancel-run',
+      key: `cancel:${d.gid}:${e.taskId}:a${e.attempt}`,
+      taskId: e.taskId,
+      attempt: e.attempt,
+      runId: e.runId,
+    });
+    return undefined;
+  }
   const i = currentAttempt(d, e.taskId, e.attempt, 'running');
   if (typeof i === 'string') return i;
   if (d.task(i).runId !== undefined)
@@ -244,12 +280,14 @@ const onDispatched: Handler<'task.dispatched'> = (d, e) => {
 };
 
 const onFinished: Handler<'task.finished'> = (d, e) => {
+  const stopped = stoppedRun(d, e.taskId, e.attempt);
+  if (stopped !== undefined) {
+    settleRun(d, stopped, e.usage.costUsd);
+    return undefined;
+  }
   const i = currentAttempt(d, e.taskId, e.attempt, 'running');
   if (typeof i === 'string') return i;
-  const t = d.task(i);
-  const cost = toMicros(e.usage.costUsd);
-  d.s.budget = settle(d.s.budget, t.reservedMicros, cost);
-  d.setTask(i, { reservedMicros: 0, spentMicros: t.spentMicros + Math.max(0, cost) });
+  settleRun(d, i, e.usage.costUsd);
   if (e.outcome === 'success') {
     d.setTask(i, { status: 'landing' });
     d.s.landQueue = [...d.s.landQueue, { task: i, solo: false }];
@@ -270,9 +308,10 @@ const onLanding: Handler<'landing.result'> = (d, e) => {
     !m ||
     L.validating !== undefined ||
     d.taskId(m.task) !== e.taskId ||
-    m.attempt !== e.attempt
+    m.attempt !== e.attempt ||
+    m.n !== e.landing
   )
-    return `${e.taskId} attempt ${e.attempt} is not the landing in progress`;
+    return `${e.taskId} attempt ${e.attempt} (landing ${e.landing}) is not the landing in progress`;
   const i = m.task;
   const r = e.result;
   if (r.kind === 'merged') {
@@ -313,7 +352,7 @@ const onVerdict: Handler<'ci.verdict'> = (d, e) => {
   const merged = L.members.filter(
     (m) => m.sha !== undefined && d.task(m.task).status === 'validating',
   );
-  d.s.landing = undefined;
+  endLanding(d);
   if (e.verdict === 'green') {
     d.s.lastGreen = e.sha;
     for (const m of merged) markDone(d, m.task, m.sha);
@@ -367,7 +406,7 @@ function applyRecovery(d: Draft, i: number, action: RecoveryAction, rootCause: s
     return;
   }
   const newIds = action.tasks.map((t) => t.id);
-  const result = validatePlan(injectTasks(d.plan, id, action.tasks));
+  const result = validatePlan(injectTasks(d.plan, id, action.tasks), [planFitsComment]);
   if (!result.ok) {
     needsHuman(
       d,
@@ -388,7 +427,6 @@ function applyRecovery(d: Draft, i: number, action: RecoveryAction, rootCause: s
       extraAttempts: 0,
       reservedMicros: 0,
       spentMicros: 0,
-      approvedBy: `recovery of ${id}`,
     })),
   ];
   s.counts = { ...s.counts, approved: s.counts.approved + action.tasks.length };
@@ -409,6 +447,11 @@ function applyRecovery(d: Draft, i: number, action: RecoveryAction, rootCause: s
     'retrying',
     `${rootCause}\n\n${action.guidance ?? `Tasks ${newIds.join(', ')} were added to prepare this one.`}`,
   );
+  // A new task held by a dead dependency holds the failed task too.
+  for (let k = first; k < s.tasks.length; k++)
+    if (s.tasks[k]!.status === 'blocked') blockDependents(d, k);
+  // The new tasks change critical-path ranks: re-rank what is ready.
+  d.resortReady();
   d.record(id, 'plan', `+${newIds.join(',')}`, rootCause);
 }
 
@@ -477,6 +520,7 @@ const onCancel: Handler<'cancel'> = (d, e) => {
       cancelTask(d, i, 'cancelled', 'goal cancelled');
   });
   d.s.landing = undefined;
+  d.s.held = [];
   d.s.landQueue = [];
   d.s.finishedAt = e.at;
   d.setStatus('cancelled', undefined, e.reason ?? `Cancelled by ${e.actor ?? 'a maintainer'}.`);
@@ -527,7 +571,7 @@ const onTick: Handler<'tick'> = (d, e) => {
     return undefined;
   }
   // Optional CI: the tasks' own criteria (checked by the action) decide.
-  d.s.landing = undefined;
+  endLanding(d);
   d.s.lastGreen = L.validating;
   for (const m of L.members)
     if (m.sha && d.task(m.task).status === 'validating') markDone(d, m.task, m.sha);

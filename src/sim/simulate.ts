@@ -67,10 +67,11 @@ export function simulate(o: SimulationOptions): SimulationResult {
   feed(0, { type: 'plan.proposed', plan: o.plan, version: 1 });
   feed(0, {
     type: 'approvals.changed',
+    planVersion: 1,
     actor: 'maintainer',
     changes: o.plan.tasks.map((t) => ({ taskId: t.id, approved: true })),
   });
-  feed(0, { type: 'start', actor: 'maintainer', baseSha: 'base' });
+  feed(0, { type: 'start', actor: 'maintainer', baseSha: 'base', planVersion: 1 });
 
   const perform = (at: number, fx: Effect) => {
     if (done.has(fx.key)) return;
@@ -96,6 +97,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
             type: 'landing.result',
             taskId: fx.taskId,
             attempt: fx.attempt,
+            landing: fx.n,
             result: { kind: 'conflict', paths: ['src/conflicted.ts'] },
           });
           return;
@@ -107,6 +109,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
           type: 'landing.result',
           taskId: fx.taskId,
           attempt: fx.attempt,
+          landing: fx.n,
           result: { kind: 'merged', sha },
         });
         const red = o.ciRed?.(sha, contents.get(sha)!) ?? false;

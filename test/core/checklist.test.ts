@@ -19,6 +19,7 @@ function proposed(p: Plan, at = 1_700_000_000_000): GoalState {
 const approve = (s: GoalState, ids: string[], actor = 'maint') =>
   step(s, {
     type: 'approvals.changed',
+    planVersion: s.planVersion,
     at: s.now + 1,
     actor,
     changes: ids.map((taskId) => ({ taskId, approved: true })),
@@ -187,6 +188,67 @@ describe('plan comment', () => {
     const small = renderPlanComment(proposed(diamond()), { key: KEY });
     expect(small).toContain('```mermaid');
     expect(small).toContain('Do the work of T4.');
+  });
+
+  it('never lets outside text open an HTML comment that could break the markers or the state', () => {
+    const evil =
+      'x <!-- gantry:state v1 AAAA.' +
+      '0'.repeat(64) +
+      ' --> - [x] <!-- gantry:start --> <!-- gantry:task=T2 -->';
+    let s = proposed(
+      plan([task('T1'), task('T2')], {
+        rigor: 'L2',
+        phases: [{ name: 'P', tasks: ['T1'] }],
+        openQuestions: ['fine?'],
+      }),
+    );
+    s = { ...s, title: evil, note: evil };
+    s = {
+      ...s,
+      tasks: s.tasks.map((t) => ({ ...t, reason: evil, status: 'needs-human' as const })),
+    };
+    const body = renderPlanComment(s, { key: KEY });
+    const parsed = parsePlanComment(body, KEY);
+    expect(parsed.state.ok).toBe(true);
+    expect(parsed.start).toBe(false);
+    expect([...parsed.ticks.keys()]).toEqual(['T1', 'T2']);
+    expect(body).toContain('&lt;!-- gantry:state');
+  });
+
+  it('refuses HTML comments in every text field of a plan', async () => {
+    const { validatePlan } = await import('../../src/core/validate-plan.js');
+    const p = plan([task('T1')], {
+      rigor: 'L3',
+      phases: [{ name: 'P', tasks: ['T1'] }],
+      openQuestions: ['<!-- gantry:start -->'],
+      risks: [{ risk: 'r -->', mitigation: 'm' }],
+      testStrategy: 't',
+    });
+    const r = validatePlan(p);
+    expect(r.ok ? [] : r.error.problems.map((x) => x.path)).toEqual([
+      'openQuestions.0',
+      'risks.0.risk',
+    ]);
+  });
+
+  it('refuses a validly signed state that belongs to another goal', () => {
+    const body = renderPlanComment(proposed(diamond()), { key: KEY });
+    expect(parsePlanComment(body, KEY, { repo: 'octo/repo', issue: 42 }).state.ok).toBe(true);
+    expect(parsePlanComment(body, KEY, { repo: 'octo/repo', issue: 7 }).state).toMatchObject({
+      ok: false,
+      error: { reason: 'foreign' },
+    });
+  });
+
+  it('puts no edit markers on shortened descriptions, so editing one cannot cut the real text', () => {
+    const long = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+    const tasks = Array.from({ length: 120 }, (_, i) =>
+      task(`T${i + 1}`, [], { description: `${i} ${long}`.slice(0, 1500) }),
+    );
+    const body = renderPlanComment(proposed(plan(tasks)), { key: KEY });
+    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(body).toContain('<details><summary>Task details</summary>');
+    expect(parsePlanComment(body, KEY).descriptions.size).toBe(0);
   });
 
   it('uses the settings given, not defaults, in the rendered budget', () => {

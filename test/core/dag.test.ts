@@ -39,6 +39,11 @@ describe('Dag', () => {
     expect(dag.criticalPath()).toEqual({ ids: ['A', 'B', 'D'], length: 13 });
   });
 
+  it('follows the critical path exactly with fractional estimates', () => {
+    const dag = Dag.of(nodes({ A: [], B: ['A'], C: ['B'] }, { A: 0.1, B: 0.2, C: 0.3 }));
+    expect(dag.criticalPath().ids).toEqual(['A', 'B', 'C']);
+  });
+
   it('orders every task after its dependencies (property)', () => {
     fc.assert(
       fc.property(arbPlan({ maxTasks: 40 }), (p) => {

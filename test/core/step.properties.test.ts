@@ -243,6 +243,7 @@ describe('goal reducer properties', () => {
       }),
       fc.record({
         type: fc.constant('landing.result' as const),
+        landing: fc.nat(20),
         taskId: fc.constantFrom('T1', 'T2'),
         attempt: fc.nat(3),
         result: fc.constant({ kind: 'merged' as const, sha: 'x' }),
@@ -264,7 +265,11 @@ describe('goal reducer properties', () => {
         type: fc.constantFrom('task.retry' as const, 'task.skip' as const),
         taskId: fc.constantFrom('T1', 'T2', 'T7'),
       }),
-      fc.record({ type: fc.constant('start' as const), baseSha: fc.constant('base') }),
+      fc.record({
+        type: fc.constant('start' as const),
+        baseSha: fc.constant('base'),
+        planVersion: fc.nat(2),
+      }),
       fc.record({
         type: fc.constant('recovery.proposed' as const),
         taskId: fc.constantFrom('T1', 'T2'),

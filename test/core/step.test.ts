@@ -28,8 +28,23 @@ class Goal {
     });
   }
 
+  /** Fill in what the shell knows: the plan version the person saw, the landing it executed. */
+  private complete(
+    e: Record<string, unknown> & { type: GoalEvent['type'] },
+  ): Record<string, unknown> {
+    if ((e.type === 'approvals.changed' || e.type === 'start') && e.planVersion === undefined)
+      return { ...e, planVersion: this.state.planVersion };
+    if (e.type === 'landing.result' && e.landing === undefined) {
+      const land = ofType(this.effects, 'land-task')
+        .filter((f) => f.taskId === e.taskId)
+        .at(-1);
+      return { ...e, landing: land?.n ?? -1 };
+    }
+    return e;
+  }
+
   send(e: Record<string, unknown> & { type: GoalEvent['type'] }): Effect[] {
-    const r = step(this.state, { at: ++this.t, actor: 'maint', ...e } as GoalEvent);
+    const r = step(this.state, { at: ++this.t, actor: 'maint', ...this.complete(e) } as GoalEvent);
     this.state = r.state;
     if (r.ignored) this.ignored.push(r.ignored);
     this.effects.push(...r.effects);
@@ -337,15 +352,126 @@ describe('goal reducer', () => {
     expect(ofType(closed, 'dispatch-task')).toHaveLength(2);
   });
 
-  it('cancels running runs and releases their reservations', () => {
+  it('cancels running runs, and counts their cost when they report', () => {
     const g = new Goal();
     g.started(plan([task('T1'), task('T2')]));
     g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 7 });
     const fx = g.send({ type: 'cancel' });
     expect(ofType(fx, 'cancel-run')).toEqual([expect.objectContaining({ taskId: 'T1', runId: 7 })]);
     expect(g.state.status).toBe('cancelled');
-    expect(g.state.budget.reservedMicros).toBe(0);
     expect(g.state.labels).toEqual([]);
+    // The runs were going: their reservations stay until they report what they spent.
+    expect(g.state.budget.reservedMicros).toBe(1_000_000);
+    // T2 had not reported its run id yet: when it does, that run is cancelled too.
+    const late = g.send({ type: 'task.dispatched', taskId: 'T2', attempt: 1, runId: 8 });
+    expect(ofType(late, 'cancel-run')).toEqual([
+      expect.objectContaining({ taskId: 'T2', runId: 8 }),
+    ]);
+    g.finish('T1', 'failure', 1, 0.3);
+    g.finish('T2', 'failure', 1, 0.1);
+    expect(g.state.budget).toMatchObject({ reservedMicros: 0, spentMicros: 400_000 });
+    expect(g.ignored).toEqual([]);
+  });
+
+  it('ignores a late copy of a landing result once the task re-lands after a red batch', () => {
+    const g = new Goal({ landingBatch: 2 });
+    g.started(plan([task('T1'), task('T2'), task('T3')]));
+    g.finish('T1');
+    g.finish('T2');
+    g.finish('T3');
+    g.merged('T1', 's1');
+    g.green('s1');
+    const firstT2 = ofType(g.effects, 'land-task').filter((f) => f.taskId === 'T2')[0]!;
+    g.merged('T2', 's2');
+    g.merged('T3', 's3');
+    g.red('s3');
+    // T2 re-lands alone; a delayed copy of its first merge result must not be taken for it.
+    const stale = step(g.state, {
+      type: 'landing.result',
+      at: 999,
+      taskId: 'T2',
+      attempt: 1,
+      landing: firstT2.n,
+      result: { kind: 'merged', sha: 's2' },
+    });
+    expect(stale.ignored).toMatch(/is not the landing in progress/);
+    g.merged('T2', 's4');
+    expect(g.state.landing?.validating).toBe('s4');
+  });
+
+  it('holds a conflict retry inside a batch until CI judged the batch, then starts from its result', () => {
+    const g = new Goal({ landingBatch: 2 });
+    g.started(plan([task('T1'), task('T2'), task('T3')]));
+    g.finish('T1');
+    g.finish('T2');
+    g.finish('T3');
+    g.merged('T1', 's1');
+    g.green('s1');
+    g.merged('T2', 's2');
+    const fx = g.send({
+      type: 'landing.result',
+      taskId: 'T3',
+      attempt: 1,
+      result: { kind: 'conflict', paths: ['src/x.ts'] },
+    });
+    expect(ofType(fx, 'dispatch-task')).toEqual([]);
+    expect(g.status('T3')).toBe('retrying');
+    const after = g.green('s2');
+    expect(ofType(after, 'dispatch-task')).toEqual([
+      expect.objectContaining({
+        taskId: 'T3',
+        attempt: 2,
+        baseSha: 's2',
+        guidance: expect.stringContaining('src/x.ts'),
+      }),
+    ]);
+  });
+
+  it('mentions the person who started the goal when a task had no human approver', () => {
+    const g = new Goal({ approval: 'auto', maxAttempts: 1 });
+    g.send({ type: 'plan.proposed', plan: plan([task('T1')]), version: 1 });
+    g.send({ type: 'start', baseSha: 'base', actor: 'labeler' });
+    const fx = g.finish('T1', 'failure');
+    expect(ofType(fx, 'escalate')[0]!.mention).toBe('labeler');
+    expect(g.state.tasks[0]!.approvedBy).toBeUndefined();
+  });
+
+  it('ignores ticks and Start made on an older plan version', () => {
+    const g = new Goal();
+    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
+    g.send({ type: 'replan.requested', feedback: 'smaller' });
+    g.send({
+      type: 'plan.proposed',
+      plan: plan([task('T1', [], { title: 'Something else' })]),
+      version: 2,
+    });
+    const r = step(g.state, {
+      type: 'approvals.changed',
+      at: 50,
+      planVersion: 1,
+      changes: [{ taskId: 'T1', approved: true }],
+    });
+    expect(r.ignored).toBe('the ticks are on plan version 1, not the current version 2');
+    expect(step(g.state, { type: 'start', at: 51, planVersion: 1, baseSha: 'b' }).ignored).toMatch(
+      /plan version 1/,
+    );
+  });
+
+  it('blocks the failed task too when a task injected for it waits on a dead task', () => {
+    const k = new Goal({ maxAttempts: 2 });
+    k.started(plan([task('T1'), task('T2')]), ['T2']);
+    // T1 is excluded (dead); T2 fails and recovery injects T3, which needs T1.
+    k.finish('T2', 'failure');
+    k.send({
+      type: 'recovery.proposed',
+      taskId: 'T2',
+      attempt: 1,
+      rootCause: 'needs T1 first',
+      action: { kind: 'inject', tasks: [task('T3', ['T1'])] },
+    });
+    expect(k.status('T3')).toBe('blocked');
+    expect(k.status('T2')).toBe('blocked');
+    expect(k.state.status).toBe('partial');
   });
 
   it('follows the CI policy when no verdict comes in time', () => {
@@ -401,6 +527,7 @@ describe('goal reducer', () => {
     g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
     const r = step(g.state, {
       type: 'approvals.changed',
+      planVersion: 1,
       at: 5,
       actor: 'alice',
       changes: [{ taskId: 'T2', approved: true }],
@@ -432,6 +559,7 @@ describe('goal reducer', () => {
     });
     const r = step(g.state, {
       type: 'approvals.changed',
+      planVersion: 1,
       at: 50,
       changes: [],
       edits: [{ taskId: 'T2', title: '' }],

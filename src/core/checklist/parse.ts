@@ -19,7 +19,11 @@ const TASK_ID = /<!-- gantry:task=(T[1-9]\d{0,3}) -->/;
 const DESC = /<!-- gantry:desc=(T[1-9]\d{0,3}) -->\r?\n([\s\S]*?)\r?\n<!-- \/gantry:desc -->/g;
 
 /** Read a plan comment as a person may have edited it: CRLF, moved lines, changed text. */
-export function parsePlanComment(body: string, key: string): ParsedPlanComment {
+export function parsePlanComment(
+  body: string,
+  key: string,
+  expect?: { repo: string; issue: number },
+): ParsedPlanComment {
   const ticks = new Map<string, boolean>();
   const ambiguous = new Set<string>();
   const titles = new Map<string, string>();
@@ -54,7 +58,7 @@ export function parsePlanComment(body: string, key: string): ParsedPlanComment {
     start: startLines > 1 ? false : start,
     titles,
     descriptions,
-    state: decodeState(body, key),
+    state: decodeState(body, key, expect),
   };
 }
 

@@ -92,7 +92,13 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
   ];
   out.push(`**Goal:** ${escapeInline(plan?.goal.title ?? s.title)}`, '');
   if (plan) out.push(progressLine(s, server), '');
-  if (s.note) out.push(...s.note.split('\n').map((l) => `> ${l}`), '');
+  if (s.note)
+    out.push(
+      ...neutralize(s.note)
+        .split('\n')
+        .map((l) => `> ${l}`),
+      '',
+    );
   if (plan) {
     const before = s.status === 'awaiting-approval' || s.status === 'planning';
     const wouldBlock = before ? blockedBeforeStart(plan.tasks, s.tasks) : new Map<number, string>();
@@ -191,7 +197,9 @@ function descriptions(tasks: readonly Task[], mode: 'full' | 'short'): string {
       `**${t.id}** · ${t.tier} · ~${t.estimate} min${t.scope.length ? ` · scope: ${t.scope.map((p) => `\`${p}\``).join(', ')}` : ''}`,
       '',
     );
-    parts.push(descMarker(t.id), text, DESC_END, '');
+    // Shortened text carries no edit markers: an edit of it must not replace the full description.
+    if (mode === 'full') parts.push(descMarker(t.id), neutralize(text), DESC_END, '');
+    else parts.push(neutralize(text), '');
   }
   parts.push('</details>');
   return parts.join('\n');
@@ -213,7 +221,7 @@ function extras(plan: NonNullable<GoalState['plan']>): string {
       ...plan.risks.map((r) => `- ${escapeInline(r.risk)} → ${escapeInline(r.mitigation)}`),
       '',
     );
-  if (plan.testStrategy) parts.push('**Test strategy**', '', plan.testStrategy, '');
+  if (plan.testStrategy) parts.push('**Test strategy**', '', neutralize(plan.testStrategy), '');
   parts.push('</details>');
   return parts.join('\n');
 }
@@ -227,8 +235,16 @@ const HELP = [
   '</details>',
 ].join('\n');
 
+/**
+ * Text from outside (issue titles, agent summaries, CI output, model answers) must never open an
+ * HTML comment: that is where Gantry's hidden markers and state live.
+ */
+export function neutralize(text: string): string {
+  return text.replace(/<!--/g, '&lt;!--').replace(/--!?>/g, '--&gt;');
+}
+
 function escapeInline(text: string): string {
-  return text.replace(/\r?\n/g, ' ');
+  return neutralize(text.replace(/\r?\n/g, ' '));
 }
 
 function truncate(text: string, max: number): string {

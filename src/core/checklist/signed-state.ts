@@ -13,7 +13,7 @@ const ANY_BLOCK = /<!-- gantry:state\b/g;
 /** Refuse to inflate more than this: a signed state is never near it. */
 const MAX_STATE_BYTES = 8 * 1024 * 1024;
 
-export type StateError = 'missing' | 'tampered' | 'duplicated' | 'malformed';
+export type StateError = 'missing' | 'tampered' | 'duplicated' | 'malformed' | 'foreign';
 
 export class StateBlockError extends Error {
   constructor(
@@ -45,9 +45,14 @@ const StateShape = z.looseObject({
   tasks: z.array(z.looseObject({ status: z.string(), attempt: z.number() })),
 });
 
+/**
+ * Read and verify the state. With `expect`, a validly signed state of another goal (pasted from
+ * another comment) is refused as 'foreign'.
+ */
 export function decodeState(
   body: string,
   key: string,
+  expect?: { repo: string; issue: number },
 ): { ok: true; state: GoalState } | { ok: false; error: StateBlockError } {
   const fail = (reason: StateError, message: string) => ({
     ok: false as const,
@@ -73,7 +78,13 @@ export function decodeState(
         'malformed',
         `the Gantry state is not a version 1 goal state: ${parsed.error.issues[0]?.message ?? ''}`,
       );
-    return { ok: true, state: parsed.data as unknown as GoalState };
+    const state = parsed.data as unknown as GoalState;
+    if (expect && (state.repo !== expect.repo || state.issue !== expect.issue))
+      return fail(
+        'foreign',
+        `the Gantry state belongs to ${state.repo}#${state.issue}, not ${expect.repo}#${expect.issue}`,
+      );
+    return { ok: true, state };
   } catch (e) {
     return fail('malformed', `the Gantry state cannot be read: ${(e as Error).message}`);
   }
