@@ -2,6 +2,7 @@
 // returned promise, as a model call would, not throw before a caller can attach `.catch`.
 /* eslint-disable @typescript-eslint/require-await */
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Plan } from '../core/plan.js';
@@ -84,7 +85,7 @@ export class ScriptedPlanner implements Planner {
     } catch (e) {
       throw fixtureError(path, [(e as Error).message]);
     }
-    return new ScriptedPlanner(data as Script, path, config);
+    return new ScriptedPlanner(data as Script, relative(process.cwd(), path) || path, config);
   }
 
   async plan(req: PlanRequest): Promise<Result<Plan>> {

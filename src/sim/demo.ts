@@ -1,39 +1,29 @@
 /**
- * `npm run demo` (for now): one goal through the real core with a fake GitHub. A 5-task plan,
- * one agent attempt fails, one landing turns CI red; the output is the goal's timeline and the
- * plan comment Gantry would post at the end. The stand-in (issue #7) will replace the fake.
+ * `npm run demo` (for now): one goal through the real core with a fake GitHub. The scripted
+ * planner plans 5 tasks; one agent attempt fails and one landing turns CI red; the output is the
+ * goal's timeline and the plan comment Gantry would post at the end. The stand-in (issue #7)
+ * will replace the fake GitHub.
  */
+import { join } from 'node:path';
 import { renderPlanComment } from '../core/checklist/render.js';
 import type { AuditRecord } from '../core/effects.js';
 import { defaultGoalSettings } from '../core/goal.js';
-import type { Plan, Task } from '../core/plan.js';
+import { formatUsd } from '../core/money.js';
+import { ScriptedPlanner } from '../planner/scripted-planner.js';
 import { simulate } from './simulate.js';
 
-const task = (id: string, title: string, dependsOn: string[], estimate: number): Task => ({
-  id,
-  title,
-  description: `${title}.`,
-  dependsOn,
-  tier: estimate > 20 ? 'medium' : 'small',
-  criteria: [{ kind: 'command', run: 'npm test' }],
-  scope: ['src/'],
-  estimate,
-});
-
-const plan: Plan = {
-  goal: {
-    title: 'Add rate limiting to the public API',
-    body: 'Limit each client to 100 requests a minute.',
-  },
+const planner = await ScriptedPlanner.fromFile(
+  join(import.meta.dirname, 'fixtures/rate-limiting.yml'),
+);
+const { value: plan } = await planner.plan({
+  issue: { number: 1, title: 'Rate limiting', body: 'Limit each client to 100 requests a minute.' },
+  repo: { fullName: 'demo/api', tree: ['src/server.ts', 'package.json'] },
   rigor: 'L1',
-  tasks: [
-    task('T1', 'Add a token-bucket limiter module', [], 15),
-    task('T2', 'Store buckets in Redis', ['T1'], 25),
-    task('T3', 'Add the Express middleware', ['T1'], 15),
-    task('T4', 'Return 429 with Retry-After', ['T3'], 10),
-    task('T5', 'Document the limits', ['T2', 'T4'], 5),
-  ],
-};
+});
+const estimate = planner.estimate(plan);
+console.log(
+  `Planned by the ${planner.label}: ${plan.tasks.length} tasks, estimated ${formatUsd(estimate.totalUsd)} and ${estimate.criticalPathMinutes} min on the critical path.`,
+);
 
 const audit: AuditRecord[] = [];
 let t4Landings = 0;

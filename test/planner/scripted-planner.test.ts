@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PlannerOutputError } from '../../src/planner/errors.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
@@ -11,7 +11,7 @@ const issue = { number: 1, title: 'x', body: 'y' };
 describe('ScriptedPlanner', () => {
   it('plans from a fixture file and says it is scripted', async () => {
     const p = await ScriptedPlanner.fromFile(fixture);
-    expect(p.label).toBe(`scripted planner (${fixture}), not a model`);
+    expect(p.label).toBe(`scripted planner (${relative(process.cwd(), fixture)}), not a model`);
     const r = await p.plan({ issue, repo, rigor: 'L1' });
     expect(r.value.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3', 'T4']);
     expect(r.value.goal.body).toMatch(/^\[scripted\] /);
