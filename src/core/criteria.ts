@@ -32,57 +32,72 @@ export type Criterion =
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
+/** The leaf kinds; the Action evaluates these. */
+const LEAF_CRITERIA = [
+  z.strictObject({
+    kind: z.literal('command'),
+    run: text(2000),
+    timeoutSec: z.number().int().positive().max(3600).optional(),
+  }),
+  z
+    .strictObject({
+      kind: z.literal('file'),
+      path: text(500),
+      exists: z.boolean().optional(),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters')
+        .optional(),
+      minBytes: z.number().int().nonnegative().optional(),
+      maxBytes: z.number().int().nonnegative().optional(),
+    })
+    .refine(
+      (c) => c.minBytes === undefined || c.maxBytes === undefined || c.minBytes <= c.maxBytes,
+      {
+        message: 'minBytes must not be larger than maxBytes',
+      },
+    ),
+  z.strictObject({
+    kind: z.literal('grep'),
+    pattern: text(500).refine(isValidRegExp, 'pattern is not a valid regular expression'),
+    in: text(500),
+    present: z.boolean(),
+  }),
+  z.strictObject({
+    kind: z.literal('metric'),
+    run: text(2000),
+    name: z.string().regex(/^[A-Za-z_][\w.-]{0,63}$/, 'metric names are letters, digits, _ . -'),
+    target: z.number().finite(),
+    direction: z.enum(['at-least', 'at-most']),
+    consecutive: z.number().int().min(1).max(20),
+  }),
+] as const;
+
+const compositeOf = (inner: z.ZodType<Criterion>) =>
+  z
+    .strictObject({
+      kind: z.literal('composite'),
+      mode: z.enum(['all', 'any', 'at-least']),
+      n: z.number().int().positive().optional(),
+      of: z.array(inner).min(1).max(20),
+    })
+    .refine((c) => c.mode !== 'at-least' || (c.n !== undefined && c.n <= c.of.length), {
+      message: "mode 'at-least' needs n between 1 and the number of criteria in 'of'",
+    });
+
+/** A criterion: a leaf, or a composite of criteria nested to any depth. */
 export const CriterionSchema: z.ZodType<Criterion> = z.lazy(() =>
-  z.discriminatedUnion('kind', [
-    z.strictObject({
-      kind: z.literal('command'),
-      run: text(2000),
-      timeoutSec: z.number().int().positive().max(3600).optional(),
-    }),
-    z
-      .strictObject({
-        kind: z.literal('file'),
-        path: text(500),
-        exists: z.boolean().optional(),
-        sha256: z
-          .string()
-          .regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters')
-          .optional(),
-        minBytes: z.number().int().nonnegative().optional(),
-        maxBytes: z.number().int().nonnegative().optional(),
-      })
-      .refine(
-        (c) => c.minBytes === undefined || c.maxBytes === undefined || c.minBytes <= c.maxBytes,
-        {
-          message: 'minBytes must not be larger than maxBytes',
-        },
-      ),
-    z.strictObject({
-      kind: z.literal('grep'),
-      pattern: text(500).refine(isValidRegExp, 'pattern is not a valid regular expression'),
-      in: text(500),
-      present: z.boolean(),
-    }),
-    z.strictObject({
-      kind: z.literal('metric'),
-      run: text(2000),
-      name: z.string().regex(/^[A-Za-z_][\w.-]{0,63}$/, 'metric names are letters, digits, _ . -'),
-      target: z.number().finite(),
-      direction: z.enum(['at-least', 'at-most']),
-      consecutive: z.number().int().min(1).max(20),
-    }),
-    z
-      .strictObject({
-        kind: z.literal('composite'),
-        mode: z.enum(['all', 'any', 'at-least']),
-        n: z.number().int().positive().optional(),
-        of: z.array(CriterionSchema).min(1).max(20),
-      })
-      .refine((c) => c.mode !== 'at-least' || (c.n !== undefined && c.n <= c.of.length), {
-        message: "mode 'at-least' needs n between 1 and the number of criteria in 'of'",
-      }),
-  ]),
+  z.discriminatedUnion('kind', [...LEAF_CRITERIA, compositeOf(CriterionSchema)]),
 );
+
+/**
+ * For a model's structured output: composites of leaves only, because strict output schemas
+ * cannot be recursive. Everything it accepts is a valid `Criterion`.
+ */
+export const FlatCriterionSchema: z.ZodType<Criterion> = z.discriminatedUnion('kind', [
+  ...LEAF_CRITERIA,
+  compositeOf(z.discriminatedUnion('kind', [...LEAF_CRITERIA])),
+]);
 
 function isValidRegExp(pattern: string): boolean {
   try {

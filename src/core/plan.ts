@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CriterionSchema } from './criteria.js';
+import { CriterionSchema, type Criterion } from './criteria.js';
 
 /**
  * Documented limits of a plan. The task count keeps the plan comment (state included) under
@@ -48,17 +48,20 @@ const oneLine = (max: number) =>
     .refine((s) => !/[\r\n]/.test(s), 'must be a single line')
     .refine(...NO_COMMENTS);
 
-export const TaskSchema = z.strictObject({
-  id: TaskIdSchema,
-  title: oneLine(PLAN_LIMITS.taskTitleChars),
-  description: prose(PLAN_LIMITS.taskDescriptionChars),
-  dependsOn: z.array(TaskIdSchema).max(PLAN_LIMITS.dependsOn),
-  tier: TierSchema,
-  criteria: z.array(CriterionSchema).min(1).max(PLAN_LIMITS.criteriaPerTask),
-  scope: z.array(z.string().trim().min(1).max(300)).max(PLAN_LIMITS.scopePaths),
-  /** Expected agent time in minutes. */
-  estimate: z.number().positive().max(PLAN_LIMITS.estimateMinutes),
-});
+/** The task schema over a criterion schema (the planner sends a non-recursive one to models). */
+export const taskSchemaFor = (criterion: z.ZodType<Criterion>) =>
+  z.strictObject({
+    id: TaskIdSchema,
+    title: oneLine(PLAN_LIMITS.taskTitleChars),
+    description: prose(PLAN_LIMITS.taskDescriptionChars),
+    dependsOn: z.array(TaskIdSchema).max(PLAN_LIMITS.dependsOn),
+    tier: TierSchema,
+    criteria: z.array(criterion).min(1).max(PLAN_LIMITS.criteriaPerTask),
+    scope: z.array(z.string().trim().min(1).max(300)).max(PLAN_LIMITS.scopePaths),
+    /** Expected agent time in minutes. */
+    estimate: z.number().positive().max(PLAN_LIMITS.estimateMinutes),
+  });
+export const TaskSchema = taskSchemaFor(CriterionSchema);
 export type Task = z.infer<typeof TaskSchema>;
 
 export const PhaseSchema = z.strictObject({
@@ -70,37 +73,40 @@ export const RiskSchema = z.strictObject({
   mitigation: prose(500, 1),
 });
 
-export const PlanSchema = z
-  .strictObject({
-    goal: z.strictObject({
-      title: oneLine(PLAN_LIMITS.goalTitleChars),
-      body: prose(PLAN_LIMITS.goalBodyChars),
-    }),
-    rigor: RigorSchema,
-    tasks: z.array(TaskSchema),
-    /** L2 and L3. */
-    phases: z.array(PhaseSchema).max(20).optional(),
-    openQuestions: z.array(prose(500, 1)).max(20).optional(),
-    /** L3. */
-    risks: z.array(RiskSchema).max(20).optional(),
-    testStrategy: prose(2000, 1).optional(),
-  })
-  .superRefine((plan, ctx) => {
-    const need = (key: 'phases' | 'openQuestions' | 'risks' | 'testStrategy', rigor: string) => {
-      if (plan[key] === undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `rigor ${rigor} plans need '${key}'`,
-        });
-    };
-    if (plan.rigor !== 'L1') {
-      need('phases', plan.rigor);
-      need('openQuestions', plan.rigor);
-    }
-    if (plan.rigor === 'L3') {
-      need('risks', 'L3');
-      need('testStrategy', 'L3');
-    }
-  });
+/** The plan schema over a task schema. */
+export const planSchemaFor = (task: ReturnType<typeof taskSchemaFor>) =>
+  z
+    .strictObject({
+      goal: z.strictObject({
+        title: oneLine(PLAN_LIMITS.goalTitleChars),
+        body: prose(PLAN_LIMITS.goalBodyChars),
+      }),
+      rigor: RigorSchema,
+      tasks: z.array(task),
+      /** L2 and L3. */
+      phases: z.array(PhaseSchema).max(20).optional(),
+      openQuestions: z.array(prose(500, 1)).max(20).optional(),
+      /** L3. */
+      risks: z.array(RiskSchema).max(20).optional(),
+      testStrategy: prose(2000, 1).optional(),
+    })
+    .superRefine((plan, ctx) => {
+      const need = (key: 'phases' | 'openQuestions' | 'risks' | 'testStrategy', rigor: string) => {
+        if (plan[key] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `rigor ${rigor} plans need '${key}'`,
+          });
+      };
+      if (plan.rigor !== 'L1') {
+        need('phases', plan.rigor);
+        need('openQuestions', plan.rigor);
+      }
+      if (plan.rigor === 'L3') {
+        need('risks', 'L3');
+        need('testStrategy', 'L3');
+      }
+    });
+export const PlanSchema = planSchemaFor(TaskSchema);
 export type Plan = z.infer<typeof PlanSchema>;

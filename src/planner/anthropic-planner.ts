@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { PlanSchema, type Plan } from '../core/plan.js';
+import type { Plan } from '../core/plan.js';
 import { PlannerConfigError, PlannerRequestError } from './errors.js';
 import { estimatePlan, type PlanEstimate } from './estimate.js';
 import { mergeFindings, type Finding } from './knowledge.js';
@@ -26,6 +26,7 @@ import {
 import { renderRepoContext } from './repo-context.js';
 import {
   KnowledgeOutputSchema,
+  ModelPlanSchema,
   RecoveryOutputSchema,
   ReviewOutputSchema,
   type ReviewOutput,
@@ -69,7 +70,7 @@ export class AnthropicPlanner implements Planner {
       system: PLAN_SYSTEM,
       context: renderRepoContext(req.repo),
       user: planUserMessage(req),
-      schema: PlanSchema,
+      schema: ModelPlanSchema,
       check: (data) => checkPlan(data, req.rigor),
       maxTokens: this.config.maxOutputTokens[req.rigor],
       maxRepairs: this.config.maxRepairs,

@@ -1,9 +1,13 @@
+import type { CallReport } from './planner.js';
+
 /**
  * Typed planner failures. Each has a `userMessage` the App can post on the issue as it is: what
  * went wrong and what to do about it.
  */
 export abstract class PlannerError extends Error {
   abstract readonly kind: 'config' | 'transient' | 'output' | 'request';
+  /** Model calls made (and billed) before the failure. */
+  calls: readonly CallReport[] = [];
   constructor(
     message: string,
     readonly userMessage: string,

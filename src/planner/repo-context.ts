@@ -1,5 +1,5 @@
 import type { RepoContext } from './planner.js';
-import { cap } from './untrusted.js';
+import { asData, sanitizeUntrusted } from './untrusted.js';
 
 export const CONTEXT_LIMITS = { treeChars: 6000, readmeChars: 4000 } as const;
 
@@ -26,7 +26,7 @@ export function summarizeTree(
     if (text.length <= maxChars)
       return `${text}\n(${sorted.length} files in all, summarized by directory)`;
   }
-  return cap(full, maxChars);
+  return `${full.slice(0, maxChars)}\n(… cut: ${sorted.length} files in all)`;
 }
 
 /** The repository as prompt text: stable for a repository, so it is cached between calls. */
@@ -43,6 +43,8 @@ export function renderRepoContext(repo: RepoContext): string {
   if (repo.testCommand) parts.push(`Test command: ${repo.testCommand}`);
   if (repo.rules?.length) parts.push(`House rules:\n${repo.rules.map((r) => `- ${r}`).join('\n')}`);
   parts.push(`Files:\n${summarizeTree(repo.tree)}`);
-  if (repo.readme) parts.push(`README (excerpt):\n${cap(repo.readme, CONTEXT_LIMITS.readmeChars)}`);
+  if (repo.readme)
+    parts.push(`README (excerpt):
+${asData('readme', sanitizeUntrusted(repo.readme, CONTEXT_LIMITS.readmeChars))}`);
   return parts.join('\n\n');
 }

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { TaskSchema } from '../core/plan.js';
+import { FlatCriterionSchema } from '../core/criteria.js';
+import { planSchemaFor, taskSchemaFor } from '../core/plan.js';
+
+/**
+ * What models are asked for: the core's plan and task schemas with composite criteria one level
+ * deep, since strict output schemas cannot be recursive. Answers are then checked by the core.
+ */
+export const ModelTaskSchema = taskSchemaFor(FlatCriterionSchema);
+export const ModelPlanSchema = planSchemaFor(ModelTaskSchema);
 
 /** What the model answers for a failed attempt. */
 export const RecoveryOutputSchema = z.strictObject({
@@ -8,7 +16,7 @@ export const RecoveryOutputSchema = z.strictObject({
     z.strictObject({ kind: z.literal('retry'), guidance: z.string().trim().min(1).max(2000) }),
     z.strictObject({
       kind: z.literal('inject'),
-      tasks: z.array(TaskSchema).min(1).max(5),
+      tasks: z.array(ModelTaskSchema).min(1).max(5),
       guidance: z.string().trim().max(2000).optional(),
     }),
     z.strictObject({ kind: z.literal('escalate'), question: z.string().trim().min(1).max(1000) }),

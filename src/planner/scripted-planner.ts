@@ -6,8 +6,9 @@ import { relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Plan } from '../core/plan.js';
+import { planFitsComment } from '../core/checklist/fits-comment.js';
 import { validatePlan } from '../core/validate-plan.js';
-import { PlannerOutputError } from './errors.js';
+import { PlannerOutputError, PlannerRequestError } from './errors.js';
 import { estimatePlan, type PlanEstimate } from './estimate.js';
 import { mergeFindings, type Finding } from './knowledge.js';
 import { defaultLlmConfig, type LlmConfig } from './llm-config.js';
@@ -67,7 +68,7 @@ export class ScriptedPlanner implements Planner {
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       );
     parsed.data.plans.forEach((p, k) => {
-      const r = validatePlan(p);
+      const r = validatePlan(p, [planFitsComment]);
       if (!r.ok)
         throw fixtureError(
           name,
@@ -98,6 +99,11 @@ export class ScriptedPlanner implements Planner {
   }
 
   async recover(req: RecoveryRequest): Promise<Result<Recovery>> {
+    if (!req.plan.tasks.some((t) => t.id === req.taskId))
+      throw new PlannerRequestError(
+        `no task ${req.taskId}`,
+        `Recovery was asked for ${req.taskId}, which is not in the plan.`,
+      );
     const entry = this.take(
       this.script.recoveries,
       (e) => e.taskId === undefined || e.taskId === req.taskId,
@@ -112,12 +118,12 @@ export class ScriptedPlanner implements Planner {
       });
     const { taskId: _taskId, ...output } = entry;
     const r = this.checked(checkRecovery(output, req.plan, req.taskId));
-    const action =
+    const action: Recovery['action'] =
       r.action.kind === 'retry'
         ? { ...r.action, guidance: `${TAG} ${r.action.guidance}` }
         : r.action.kind === 'escalate'
           ? { ...r.action, question: `${TAG} ${r.action.question}` }
-          : r.action;
+          : { ...r.action, guidance: `${TAG} ${r.action.guidance ?? 'Injected by the script.'}` };
     return this.answer('recover', { rootCause: `${TAG} ${r.rootCause}`, action });
   }
 

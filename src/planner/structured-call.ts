@@ -3,7 +3,7 @@ import { zodOutputFormat } from '@anthropic-ai/sdk/helpers/zod';
 import type { MessageParam, TextBlockParam, Usage } from '@anthropic-ai/sdk/resources/messages';
 import type { z } from 'zod';
 import { toPlannerError } from './anthropic-errors.js';
-import { PlannerOutputError } from './errors.js';
+import { PlannerError, PlannerOutputError, PlannerRequestError } from './errors.js';
 import type { ModelPrice } from './llm-config.js';
 import type { CallReport, Result } from './planner.js';
 import { costOf, type TokenUsage } from './pricing.js';
@@ -44,28 +44,42 @@ export async function callStructured<T>(
   pricing: Readonly<Record<string, ModelPrice>>,
   call: StructuredCall<T>,
 ): Promise<Result<T>> {
+  const calls: CallReport[] = [];
+  try {
+    return await repairLoop(client, pricing, call, calls);
+  } catch (e) {
+    const err = toPlannerError(e, call.model);
+    // Money already spent is reported even when the operation fails.
+    if (err instanceof PlannerError) err.calls = calls;
+    throw err;
+  }
+}
+
+async function repairLoop<T>(
+  client: Anthropic,
+  pricing: Readonly<Record<string, ModelPrice>>,
+  call: StructuredCall<T>,
+  calls: CallReport[],
+): Promise<Result<T>> {
   const { schema } = zodOutputFormat(call.schema);
   const system: TextBlockParam[] = [
     { type: 'text', text: call.system, cache_control: { type: 'ephemeral' } },
   ];
+  // Repository context is data, so it goes in the user turn, as a separately cached block.
+  const first: TextBlockParam[] = [];
   if (call.context)
-    system.push({ type: 'text', text: call.context, cache_control: { type: 'ephemeral' } });
-  const messages: MessageParam[] = [{ role: 'user', content: call.user }];
-  const calls: CallReport[] = [];
+    first.push({ type: 'text', text: call.context, cache_control: { type: 'ephemeral' } });
+  first.push({ type: 'text', text: call.user });
+  const messages: MessageParam[] = [{ role: 'user', content: first }];
   let problems: string[] = [];
   for (let repair = 0; repair <= call.maxRepairs; repair++) {
-    let message: Anthropic.Message;
-    try {
-      message = await client.messages.create({
-        model: call.model,
-        max_tokens: call.maxTokens,
-        system,
-        messages,
-        output_config: { format: { type: 'json_schema', schema } },
-      });
-    } catch (e) {
-      throw toPlannerError(e, call.model);
-    }
+    const message = await client.messages.create({
+      model: call.model,
+      max_tokens: call.maxTokens,
+      system,
+      messages,
+      output_config: { format: { type: 'json_schema', schema } },
+    });
     const usage = usageOf(message.usage);
     const stopReason = message.stop_reason ?? 'unknown';
     calls.push({
@@ -84,6 +98,11 @@ export async function callStructured<T>(
         `The model declined to ${call.operation === 'plan' ? 'plan this issue' : `answer the ${call.operation} request`}. Edit the issue so it describes a normal code change, then \`/gantry replan\`.`,
         ['refused'],
         repair + 1,
+      );
+    if (stopReason === 'model_context_window_exceeded')
+      throw new PlannerRequestError(
+        `${call.operation}: the context window is full`,
+        `The ${call.operation} request does not fit the model's context window. Shorten the issue (or the repository README), then \`/gantry replan\`.`,
       );
     const checked =
       stopReason === 'max_tokens' ? cutOff(call.maxTokens) : parseAndCheck(text, call.check);

@@ -65,8 +65,11 @@ export function answerMessages(
   return { ...recorded, scope };
 }
 
-/** The text of the last user message of a recorded request. */
+type Content = string | { type: string; text?: string }[];
+
+/** The text of the last user message of a recorded request (all its text blocks). */
 export function lastUserText(body: Record<string, unknown>): string {
-  const messages = body.messages as { role: string; content: string }[];
-  return messages.filter((m) => m.role === 'user').at(-1)!.content;
+  const messages = body.messages as { role: string; content: Content }[];
+  const content = messages.filter((m) => m.role === 'user').at(-1)!.content;
+  return typeof content === 'string' ? content : content.map((b) => b.text ?? '').join('\n');
 }
