@@ -17,3 +17,5 @@ export * from './money.js';
 export * from './checklist/index.js';
 export { LIMITS as RUNTIME_TEXT_LIMITS } from './draft.js';
 export * from './inject-tasks.js';
+export * from './task-result.js';
+export * from './path-policy.js';

@@ -1,0 +1,55 @@
+export interface AgentUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  turns: number;
+}
+
+export const zeroUsage = (): AgentUsage => ({
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0,
+  turns: 0,
+});
+
+export function addUsage(a: AgentUsage, b: AgentUsage): AgentUsage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
+    turns: a.turns + b.turns,
+  };
+}
+
+/** One round of agent work: the first prompt, or feedback on criteria that failed. */
+export interface AgentRound {
+  prompt: string;
+  cwd: string;
+  model: string;
+  /** What is left of the limits for this round. */
+  maxTurns: number;
+  maxBudgetUsd: number;
+  signal: AbortSignal;
+  round: number;
+}
+
+export interface AgentOutcome {
+  /** Why the round ended: the agent finished, or a limit or an error stopped it. */
+  stop: 'done' | 'max-turns' | 'max-budget' | 'timeout' | 'error';
+  summary: string;
+  detail?: string;
+  usage: AgentUsage;
+  findings: { kind: 'constraint' | 'decision' | 'gotcha'; text: string }[];
+}
+
+/** An agent that edits the workspace. Rounds of one task share one backend instance. */
+export interface AgentBackend {
+  readonly name: 'claude-code' | 'anthropic' | 'command';
+  run(round: AgentRound): Promise<AgentOutcome>;
+}

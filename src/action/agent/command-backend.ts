@@ -1,0 +1,42 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCommand } from '../run-command.js';
+import { zeroUsage, type AgentBackend, type AgentOutcome, type AgentRound } from './backend.js';
+
+/**
+ * Any command as the agent (a script, another agent CLI). It gets the prompt in a file named by
+ * `GANTRY_PROMPT_FILE` (and the round number in `GANTRY_ROUND`), runs in the repository without
+ * secrets, and its output becomes the summary. It reports no token usage.
+ */
+export class CommandBackend implements AgentBackend {
+  readonly name = 'command';
+
+  constructor(
+    private readonly command: string,
+    private readonly workDir: string,
+  ) {}
+
+  async run(round: AgentRound): Promise<AgentOutcome> {
+    await mkdir(this.workDir, { recursive: true });
+    const promptFile = join(this.workDir, `prompt-${round.round}.md`);
+    await writeFile(promptFile, round.prompt);
+    const r = await runCommand(this.command, {
+      cwd: round.cwd,
+      timeoutMs: 24 * 3600_000,
+      signal: round.signal,
+      env: { GANTRY_PROMPT_FILE: promptFile, GANTRY_ROUND: String(round.round) },
+    });
+    const summary = r.output.trim().slice(-2000);
+    const usage = { ...zeroUsage(), turns: 1 };
+    if (r.timedOut) return { stop: 'timeout', summary, usage, findings: [] };
+    if (r.exitCode !== 0)
+      return {
+        stop: 'error',
+        summary,
+        detail: `the command exited ${r.exitCode}`,
+        usage,
+        findings: [],
+      };
+    return { stop: 'done', summary, usage, findings: [] };
+  }
+}

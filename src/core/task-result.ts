@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** `gantry-result.json`: what a task's agent job reports. Written by the Action, read by the App. */
+export const TASK_RESULT_FILE = 'gantry-result.json';
+export const TASK_PATCH_FILE = 'gantry.patch';
+
+const OutcomeSchema: z.ZodType<{
+  path: string;
+  kind: string;
+  passed: boolean;
+  detail: string;
+  children?: unknown[];
+}> = z.lazy(() =>
+  z.strictObject({
+    path: z.string(),
+    kind: z.string(),
+    passed: z.boolean(),
+    detail: z.string().max(2000),
+    children: z.array(OutcomeSchema).optional(),
+  }),
+);
+
+export const TaskResultSchema = z.strictObject({
+  version: z.literal(1),
+  goal: z.number().int().positive(),
+  taskId: z.string(),
+  attempt: z.number().int().positive(),
+  /** success: criteria passed; partial: work done but criteria failed or a limit stopped it; failure: nothing usable. */
+  status: z.enum(['success', 'partial', 'failure']),
+  /** Why the run ended as it did, in a sentence. */
+  reason: z.string().max(1000),
+  backend: z.enum(['claude-code', 'anthropic', 'command']),
+  model: z.string(),
+  iterations: z.number().int().nonnegative(),
+  criteria: z.strictObject({ passed: z.boolean(), outcomes: z.array(OutcomeSchema) }),
+  summary: z.string().max(4000),
+  filesChanged: z.array(z.string()).max(1000),
+  patchBytes: z.number().int().nonnegative(),
+  findings: z
+    .array(
+      z.strictObject({
+        kind: z.enum(['constraint', 'decision', 'gotcha']),
+        text: z.string().max(300),
+      }),
+    )
+    .max(10),
+  usage: z.strictObject({
+    inputTokens: z.number().int().nonnegative(),
+    outputTokens: z.number().int().nonnegative(),
+    cacheReadTokens: z.number().int().nonnegative(),
+    cacheWriteTokens: z.number().int().nonnegative(),
+    costUsd: z.number().nonnegative(),
+    turns: z.number().int().nonnegative(),
+  }),
+});
+export type TaskResult = z.infer<typeof TaskResultSchema>;

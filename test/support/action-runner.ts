@@ -1,0 +1,72 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Build the action bundle once per test file, from the current sources, with the real build script. */
+export function buildBundle(): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'gantry-bundle-')), 'index.js');
+  execFileSync(process.execPath, ['scripts/build-action.mjs', out], { stdio: 'inherit' });
+  return out;
+}
+
+export interface ActionRun {
+  exitCode: number;
+  stdout: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** `GITHUB_OUTPUT` as the runner reads it: `name<<DELIMITER`, value lines, `DELIMITER`. */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
+    out[m[1]!] = value.join('\n');
+  }
+  return out;
+}
+
+/**
+ * Run the bundle as the Actions runner would: inputs as INPUT_*, GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY files, RUNNER_TEMP and GITHUB_WORKSPACE, secrets in the environment.
+ */
+export function runAction(
+  bundle: string,
+  workspace: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): ActionRun {
+  const temp = mkdtempSync(join(tmpdir(), 'gantry-runner-'));
+  const outputFile = join(temp, 'output');
+  const summaryFile = join(temp, 'summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
+  );
+  const r = spawnSync(process.execPath, [bundle], {
+    cwd: workspace,
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? temp,
+      GITHUB_WORKSPACE: workspace,
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      RUNNER_TEMP: temp,
+      ...inputEnv,
+      ...env,
+    },
+  });
+  return {
+    exitCode: r.status ?? -1,
+    stdout: `${r.stdout}${r.stderr}`,
+    outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+  };
+}
