@@ -53,3 +53,21 @@ describe('action.yml and the task workflow', () => {
     expect(Object.keys(wf.on.workflow_dispatch.inputs).length).toBeLessThanOrEqual(25);
   });
 });
+
+describe('README', () => {
+  it('documents every input of action.yml with its default', () => {
+    const rows = readFileSync('README.md', 'utf8')
+      .split('\n')
+      .map((l) => l.split('|').map((c) => c.trim()));
+    for (const [name, spec] of Object.entries(action.inputs)) {
+      const row = rows.find((cells) => cells[1] === `\`${name}\``);
+      expect(row, `README has no row for input ${name}`).toBeDefined();
+      const shown = spec.required
+        ? 'required'
+        : spec.default === ''
+          ? '(empty)'
+          : `\`${spec.default}\``;
+      expect(row![3], `README default of ${name}`).toBe(shown);
+    }
+  });
+});
