@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { defaultGoalSettings, type GoalSettings } from '../core/goal.js';
+import { RigorSchema } from '../core/plan.js';
+import { LlmConfigSchema } from '../planner/llm-config.js';
+
+const usd = z.number().nonnegative().max(100_000);
+
+/**
+ * `.github/gantry.yml`: every key, its default and its meaning. Unknown keys are refused, so a
+ * typo is reported instead of silently ignored.
+ */
+export const GantryConfigSchema = z.strictObject({
+  /** The label that turns an issue into a goal. */
+  label: z.string().trim().min(1).max(50).default('gantry'),
+  approval: z
+    .strictObject({
+      /** `required`: a maintainer ticks the tasks and Start; `auto`: planning goes straight to running when the issue also has `autoLabel`. */
+      policy: z.enum(['required', 'auto']).default('required'),
+      autoLabel: z.string().trim().min(1).max(50).default('gantry:auto'),
+    })
+    .prefault({}),
+  rigor: RigorSchema.default('L1'),
+  llm: LlmConfigSchema.prefault({}),
+  budget: z
+    .strictObject({
+      goalUsd: usd.default(defaultGoalSettings.budget.goalUsd),
+      taskUsd: usd.default(defaultGoalSettings.budget.taskUsd),
+      tierUsd: z
+        .strictObject({
+          small: usd.default(defaultGoalSettings.budget.tierUsd.small),
+          medium: usd.default(defaultGoalSettings.budget.tierUsd.medium),
+          large: usd.default(defaultGoalSettings.budget.tierUsd.large),
+        })
+        .prefault({}),
+      dailyUsd: usd.optional(),
+      monthlyUsd: usd.optional(),
+    })
+    .prefault({}),
+  maxParallel: z.number().int().min(1).max(50).default(defaultGoalSettings.maxParallel),
+  /** Agent attempts per task before a human is asked. */
+  maxAttempts: z.number().int().min(1).max(10).default(defaultGoalSettings.maxAttempts),
+  /** Ready landings merged before one CI run judges them. */
+  landingBatch: z.number().int().min(1).max(20).default(defaultGoalSettings.landingBatch),
+  breaker: z
+    .strictObject({
+      threshold: z.number().int().min(1).max(100).default(3),
+      cooldownMinutes: z
+        .number()
+        .positive()
+        .max(24 * 60)
+        .default(30),
+    })
+    .prefault({}),
+  ci: z
+    .strictObject({
+      /** `required`: wait for CI and say so; `optional`: after the timeout the task's own criteria decide. */
+      policy: z.enum(['required', 'optional']).default(defaultGoalSettings.ci.policy),
+      timeoutMinutes: z
+        .number()
+        .positive()
+        .max(24 * 60)
+        .default(defaultGoalSettings.ci.timeoutMs / 60_000),
+    })
+    .prefault({}),
+  /** Globs tasks may never change; .github/workflows/** is always blocked. */
+  blockedPaths: z.array(z.string().trim().min(1)).max(100).default([]),
+  agent: z
+    .strictObject({
+      backend: z.enum(['claude-code', 'anthropic', 'command']).default('claude-code'),
+      command: z.string().default(''),
+      maxTurns: z.number().int().min(1).max(500).default(60),
+      criteriaIterations: z.number().int().min(1).max(10).default(3),
+      timeoutMinutes: z.number().int().min(1).max(360).default(45),
+      publishPartial: z.boolean().default(false),
+      review: z.boolean().default(false),
+    })
+    .prefault({})
+    .refine((a) => a.backend !== 'command' || a.command.trim() !== '', {
+      message: 'agent.command is required when agent.backend is command',
+      path: ['command'],
+    }),
+  /** Extra rules for every plan (house style, constraints). */
+  rules: z.array(z.string().trim().min(1).max(500)).max(50).default([]),
+  testCommand: z.string().trim().max(500).optional(),
+});
+export type GantryConfig = z.output<typeof GantryConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`.github/gantry.yml is invalid:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  }
+}
+
+/** Validate the parsed YAML (undefined when the file does not exist: all defaults). */
+export function parseConfig(data: unknown): GantryConfig {
+  const parsed = GantryConfigSchema.safeParse(data ?? {});
+  if (!parsed.success)
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `\`${i.path.map(String).join('.') || '(file)'}\`: ${i.message}`,
+      ),
+    );
+  return parsed.data;
+}
+
+/** The top-level keys, for the comment that explains an invalid config. */
+export const CONFIG_KEYS = Object.keys(GantryConfigSchema.shape);
+
+/** The comment posted (once) on an issue whose repository has an invalid config. */
+export function configErrorComment(error: ConfigError): string {
+  return [
+    '**Gantry cannot work on this issue: `.github/gantry.yml` is invalid.**',
+    '',
+    ...error.problems.map((p) => `- ${p}`),
+    '',
+    `Allowed top-level keys: ${CONFIG_KEYS.map((k) => `\`${k}\``).join(', ')}. Fix the file on the default branch, then remove and re-add the \`gantry\` label.`,
+  ].join('\n');
+}
+
+/** The core's per-goal settings from the repository config. */
+export function goalSettingsFrom(c: GantryConfig): GoalSettings {
+  return {
+    approval: c.approval.policy,
+    maxParallel: c.maxParallel,
+    maxAttempts: c.maxAttempts,
+    landingBatch: c.landingBatch,
+    ci: { policy: c.ci.policy, timeoutMs: c.ci.timeoutMinutes * 60_000 },
+    budget: { goalUsd: c.budget.goalUsd, taskUsd: c.budget.taskUsd, tierUsd: c.budget.tierUsd },
+  };
+}

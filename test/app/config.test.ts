@@ -1,0 +1,62 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import type { ConfigError } from '../../src/app/config.js';
+import { configErrorComment, goalSettingsFrom, parseConfig } from '../../src/app/config.js';
+import { defaultGoalSettings } from '../../src/core/goal.js';
+
+const fail = (yaml: string) => {
+  try {
+    parseConfig(parse(yaml));
+  } catch (e) {
+    return e as ConfigError;
+  }
+  throw new Error('expected the config to be refused');
+};
+
+describe('.github/gantry.yml', () => {
+  it('has a default for everything: a repository without the file gets the documented behaviour', () => {
+    const c = parseConfig(undefined);
+    expect(c).toMatchObject({
+      label: 'gantry',
+      rigor: 'L1',
+      approval: { policy: 'required' },
+      agent: { backend: 'claude-code' },
+      llm: { models: { planning: 'claude-opus-5-5' } },
+    });
+    expect(goalSettingsFrom(c)).toEqual(defaultGoalSettings);
+  });
+
+  it('reads a real file', () => {
+    const c = parseConfig(
+      parse(`
+label: ai
+rigor: L2
+maxParallel: 5
+budget: { goalUsd: 40, dailyUsd: 100 }
+ci: { policy: optional, timeoutMinutes: 20 }
+blockedPaths: [infra/**]
+llm:
+  models: { planning: claude-sonnet-5-5 }
+`),
+    );
+    expect(goalSettingsFrom(c)).toMatchObject({
+      maxParallel: 5,
+      ci: { policy: 'optional', timeoutMs: 1_200_000 },
+      budget: { goalUsd: 40, taskUsd: 5 },
+    });
+    expect(c.llm.models.planning).toBe('claude-sonnet-5-5');
+    expect(c.budget.dailyUsd).toBe(100);
+  });
+
+  it('refuses unknown keys and bad values, naming each, and the comment lists the allowed keys', () => {
+    const err = fail('lable: gantry\nmaxParallel: 0\nagent: { backend: command }\n');
+    expect(err.problems).toEqual([
+      '`maxParallel`: Too small: expected number to be >=1',
+      '`agent.command`: agent.command is required when agent.backend is command',
+      '`(file)`: Unrecognized key: "lable"',
+    ]);
+    const comment = configErrorComment(err);
+    expect(comment).toContain('`.github/gantry.yml` is invalid');
+    expect(comment).toContain('Allowed top-level keys: `label`, `approval`, `rigor`, `llm`');
+  });
+});
