@@ -10860,9 +10860,9 @@ var require_mock_utils = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers, trailers, error: error63 }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers, trailers, error: error63 }, delay, persist: persist2 } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
-      mockDispatch2.consumed = !persist && timesInvoked >= times;
+      mockDispatch2.consumed = !persist2 && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error63 !== null) {
         deleteMockDispatch(this[kDispatches], key);
@@ -11282,14 +11282,14 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path4, data: { statusCode }, persist: persist2, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
             Path: path4,
             "Status code": statusCode,
-            Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
+            Persistent: persist2 ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
-            Remaining: persist ? Infinity : times - timesInvoked
+            Remaining: persist2 ? Infinity : times - timesInvoked
           })
         );
         this.logger.table(withPrettyHeaders);
@@ -72970,8 +72970,8 @@ function addUsage(a, b) {
 }
 
 // src/action/agent/workspace-tools.ts
-import { glob as glob2, mkdir as mkdir3, readFile as readFile2, realpath as realpath2, stat as stat3, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname2, isAbsolute as isAbsolute2, relative, resolve as resolve2, sep } from "node:path";
+import { glob as glob2, lstat as lstat2, mkdir as mkdir3, readFile as readFile2, realpath as realpath2, stat as stat3, writeFile as writeFile2 } from "node:fs/promises";
+import { isAbsolute as isAbsolute2, dirname as dirname2, relative, resolve as resolve2, sep } from "node:path";
 
 // src/action/run-command.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -72989,7 +72989,7 @@ var SECRET_NAMES = /* @__PURE__ */ new Set([
   "ACTIONS_RESULTS_URL",
   "ACTIONS_CACHE_URL"
 ]);
-var SECRET_PATTERN = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+var SECRET_PATTERN = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL|_KEY$|_PAT$|(^|_)AUTH(_|$))/i;
 function safeEnv(env = process.env) {
   const out = {};
   for (const [name, value] of Object.entries(env)) {
@@ -73002,7 +73002,14 @@ function safeEnv(env = process.env) {
 
 // src/action/run-command.ts
 var OUTPUT_CAP = 64 * 1024;
+var DRAIN_MS = 200;
 function runCommand(command, opts) {
+  if (opts.signal?.aborted)
+    return Promise.resolve({
+      exitCode: 137,
+      output: "not run: the time limit was already reached",
+      timedOut: true
+    });
   return new Promise((resolve5) => {
     const child = spawn2("bash", ["-c", command], {
       cwd: opts.cwd,
@@ -73018,27 +73025,42 @@ function runCommand(command, opts) {
     child.stdout.on("data", take);
     child.stderr.on("data", take);
     let timedOut = false;
-    const kill = () => {
-      timedOut = true;
+    let exitCode;
+    let done = false;
+    const killGroup = () => {
       try {
         if (child.pid) process.kill(-child.pid, "SIGKILL");
       } catch {
       }
     };
-    const timer = setTimeout(kill, opts.timeoutMs);
-    opts.signal?.addEventListener("abort", kill, { once: true });
-    child.on("error", (e) => {
+    const onLimit = () => {
+      if (exitCode === void 0) timedOut = true;
+      killGroup();
+    };
+    const timer = setTimeout(onLimit, opts.timeoutMs);
+    opts.signal?.addEventListener("abort", onLimit, { once: true });
+    const finish = (code) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      resolve5({ exitCode: 127, output: `${output2}
-${e.message}`, timedOut: false });
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", kill);
+      opts.signal?.removeEventListener("abort", onLimit);
+      child.stdout.destroy();
+      child.stderr.destroy();
       const tail2 = output2.length > OUTPUT_CAP ? `[\u2026 output cut]
 ${output2.slice(-OUTPUT_CAP)}` : output2;
-      resolve5({ exitCode: code ?? 137, output: tail2, timedOut });
+      resolve5({ exitCode: code, output: tail2, timedOut });
+    };
+    child.on("error", (e) => {
+      output2 += `
+${e.message}`;
+      finish(127);
     });
+    child.on("exit", (code) => {
+      exitCode = code ?? 137;
+      killGroup();
+      setTimeout(() => finish(exitCode), DRAIN_MS).unref();
+    });
+    child.on("close", () => finish(child.exitCode ?? exitCode ?? 137));
   });
 }
 
@@ -73072,16 +73094,17 @@ var WorkspaceTools = class {
     if (rel === ".git" || rel.startsWith(`.git${sep}`))
       throw new ToolError2(`${path4}: the .git directory is off limits`);
     this.realRoot ??= await realpath2(this.root);
-    let probe = full;
-    for (; ; ) {
-      const info2 = await stat3(probe).catch(() => void 0);
-      if (info2 || probe === this.root) break;
-      probe = dirname2(probe);
+    let at = this.root;
+    for (const part of rel.split(sep)) {
+      at = resolve2(at, part);
+      const info2 = await lstat2(at).catch(() => void 0);
+      if (!info2) break;
+      if (!info2.isSymbolicLink()) continue;
+      const target = await realpath2(at).catch(() => void 0);
+      const targetRel = target === void 0 ? ".." : relative(this.realRoot, target);
+      if (targetRel === ".." || targetRel.startsWith(`..${sep}`) || isAbsolute2(targetRel))
+        throw new ToolError2(`${path4}: the path leads out of the repository through a symlink`);
     }
-    const real = await realpath2(probe);
-    const realRel = relative(this.realRoot, real);
-    if (realRel.startsWith("..") || isAbsolute2(realRel))
-      throw new ToolError2(`${path4}: the path leads out of the repository through a symlink`);
     return full;
   }
   async readFile(path4) {
@@ -73117,17 +73140,26 @@ var WorkspaceTools = class {
     );
     return `edited ${path4}`;
   }
-  async listFiles(pattern = "**/*") {
-    const out = [];
+  /** Files matching a glob, each checked like any other path: no way out through a pattern or a link. */
+  async *matches(pattern) {
+    if (isAbsolute2(pattern) || pattern.split(/[\\/]/).includes(".."))
+      throw new ToolError2(`${pattern}: patterns must stay inside the repository`);
     for await (const rel of glob2(pattern, {
       cwd: this.root,
       exclude: (p) => p === ".git" || p === "node_modules"
     })) {
-      const info2 = await stat3(resolve2(this.root, rel)).catch(() => void 0);
+      const full = await this.resolve(rel).catch(() => void 0);
+      if (full) yield { rel, full };
+    }
+  }
+  async listFiles(pattern = "**/*") {
+    const out = [];
+    for await (const { rel, full } of this.matches(pattern)) {
+      const info2 = await stat3(full).catch(() => void 0);
       if (!info2?.isFile()) continue;
       out.push(rel);
       if (out.length >= MAX_LIST) {
-        out.push(`[\u2026 more files; narrow the pattern]`);
+        out.push("[\u2026 more files; narrow the pattern]");
         break;
       }
     }
@@ -73141,11 +73173,7 @@ var WorkspaceTools = class {
       throw new ToolError2(`invalid regular expression: ${e.message}`);
     }
     const hits = [];
-    for await (const rel of glob2(files, {
-      cwd: this.root,
-      exclude: (p) => p === ".git" || p === "node_modules"
-    })) {
-      const full = resolve2(this.root, rel);
+    for await (const { rel, full } of this.matches(files)) {
       const info2 = await stat3(full).catch(() => void 0);
       if (!info2?.isFile() || info2.size > 2e6) continue;
       const lines = (await readFile2(full, "utf8")).split("\n");
@@ -73260,6 +73288,14 @@ var AnthropicBackend = class {
     const tools = new WorkspaceTools(round.cwd, round.signal);
     const findings = [];
     let usage = zeroUsage();
+    if (!this.pricing[round.model])
+      return {
+        stop: "error",
+        summary: "",
+        detail: `no price for model ${round.model}: Gantry cannot keep to the budget, so it does not call it`,
+        usage,
+        findings
+      };
     this.messages.push({ role: "user", content: round.prompt });
     for (; ; ) {
       if (round.signal.aborted) return { stop: "timeout", summary: "", usage, findings };
@@ -73325,11 +73361,11 @@ var AnthropicBackend = class {
           );
           results.push({ type: "tool_result", tool_use_id: call.id, content: output2 });
         } catch (e) {
-          if (!(e instanceof ToolError2)) throw e;
+          const message2 = e instanceof ToolError2 ? e.message : `${call.name} failed: ${e.message}`;
           results.push({
             type: "tool_result",
             tool_use_id: call.id,
-            content: e.message,
+            content: message2,
             is_error: true
           });
         }
@@ -73376,7 +73412,7 @@ var AnthropicBackend = class {
 };
 
 // src/action/agent/agent-mode.ts
-import { mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir4, readFile as readFile4, writeFile as writeFile3 } from "node:fs/promises";
 import { isAbsolute as isAbsolute4, join as join2, relative as relative3, resolve as resolve4 } from "node:path";
 
 // src/core/task-result.ts
@@ -73656,10 +73692,27 @@ var run = promisify(execFile);
 var GitError = class extends Error {
   name = "GitError";
 };
+var NEUTRAL = [
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "core.hooksPath=/dev/null",
+  "-c",
+  "core.untrackedCache=false",
+  "-c",
+  "core.pager=cat"
+];
 async function git(cwd, args, opts = {}) {
   try {
-    const { stdout } = await run("git", args, {
+    const { stdout } = await run("git", [...NEUTRAL, ...args], {
       cwd,
+      // Neither system nor global config: the agent could have written ~/.gitconfig.
+      env: {
+        ...safeEnv(),
+        GIT_CONFIG_NOSYSTEM: "1",
+        GIT_CONFIG_GLOBAL: "/dev/null",
+        GIT_TERMINAL_PROMPT: "0"
+      },
       maxBuffer: opts.maxBuffer ?? 256 * 1024 * 1024,
       encoding: "utf8"
     });
@@ -73758,12 +73811,10 @@ async function runAgentJob(job) {
   const { inputs, workspace, backend } = job;
   const task = inputs.task;
   await ensureBase(workspace, inputs["base-sha"]);
+  const gitConfig = join2(workspace, ".git", "config");
+  const savedConfig = await readFile4(gitConfig).catch(() => void 0);
   const deadline = AbortSignal.timeout(inputs["timeout-minutes"] * 6e4);
-  let usage = zeroUsage();
-  let report;
-  let last;
-  const findings = [];
-  let rounds = 0;
+  const state = { usage: zeroUsage(), findings: [], rounds: 0 };
   let prompt = taskPrompt({
     task,
     goal: inputs.goal,
@@ -73771,60 +73822,90 @@ async function runAgentJob(job) {
     knowledge: inputs.knowledge,
     guidance: inputs.guidance
   });
-  for (let round = 1; round <= inputs["criteria-iterations"]; round++) {
-    rounds = round;
-    info(`Round ${round}: ${backend.name} on ${task.id}`);
-    last = await backend.run({
-      prompt,
-      cwd: workspace,
-      model: inputs.model,
-      maxTurns: inputs["max-turns"] - usage.turns,
-      maxBudgetUsd: Math.max(0, inputs["max-budget-usd"] - usage.costUsd),
-      signal: deadline,
-      round
-    });
-    usage = addUsage(usage, last.usage);
-    findings.push(...last.findings);
-    if (last.stop === "timeout" || last.stop === "error") break;
-    report = await evaluateCriteria(task.criteria, {
-      cwd: workspace,
-      commandTimeoutMs: job.commandTimeoutMs ?? 10 * 6e4,
-      signal: deadline
-    });
-    info(`Criteria after round ${round}: ${report.passed ? "passed" : "not passed"}`);
-    if (report.passed || last.stop !== "done") break;
-    prompt = feedbackPrompt(report.outcomes);
+  try {
+    for (let round = 1; round <= inputs["criteria-iterations"]; round++) {
+      const turnsLeft = inputs["max-turns"] - state.usage.turns;
+      const budgetLeft = inputs["max-budget-usd"] - state.usage.costUsd;
+      if (turnsLeft <= 0 || budgetLeft <= 0) break;
+      state.rounds = round;
+      info(`Round ${round}: ${backend.name} on ${task.id}`);
+      state.last = await backend.run({
+        prompt,
+        cwd: workspace,
+        model: inputs.model,
+        maxTurns: turnsLeft,
+        maxBudgetUsd: budgetLeft,
+        signal: deadline,
+        round
+      }).catch((e) => ({
+        stop: "error",
+        summary: "",
+        detail: e.message,
+        usage: zeroUsage(),
+        findings: []
+      }));
+      state.usage = addUsage(state.usage, state.last.usage);
+      state.findings.push(...state.last.findings);
+      if (state.last.stop === "timeout" || state.last.stop === "error") break;
+      state.report = await evaluateCriteria(task.criteria, {
+        cwd: workspace,
+        commandTimeoutMs: job.commandTimeoutMs ?? 10 * 6e4,
+        signal: deadline
+      }).catch((e) => ({
+        passed: false,
+        outcomes: [
+          {
+            path: "0",
+            kind: "command",
+            passed: false,
+            detail: `the criteria could not be checked: ${e.message}`
+          }
+        ],
+        leaves: []
+      }));
+      info(`Criteria after round ${round}: ${state.report.passed ? "passed" : "not passed"}`);
+      await persist(job, state, savedConfig, gitConfig);
+      if (state.report.passed || state.last.stop !== "done") break;
+      prompt = feedbackPrompt(state.report.outcomes);
+    }
+  } finally {
+    state.result = await persist(job, state, savedConfig, gitConfig);
   }
+  setOutput("status", state.result.status);
+  setOutput("result-dir", inputs["output-dir"]);
+  setOutput("files-changed", String(state.result.filesChanged.length));
+  setOutput("cost-usd", String(state.usage.costUsd));
+  await writeSummary(state.result);
+  return state.result;
+}
+async function persist(job, state, savedConfig, gitConfig) {
+  const { inputs, workspace, backend } = job;
+  if (savedConfig) await writeFile3(gitConfig, savedConfig);
   const { patch, files } = await collectChange(workspace, inputs["base-sha"], inputs["output-dir"]);
-  const passed = report?.passed ?? false;
-  const status = passed && last?.stop !== "error" ? "success" : files.length > 0 ? "partial" : "failure";
+  const passed = state.report?.passed ?? false;
+  const status = passed && state.last?.stop !== "error" ? "success" : files.length > 0 ? "partial" : "failure";
   const result = TaskResultSchema.parse({
     version: 1,
     goal: inputs.goal,
-    taskId: task.id,
+    taskId: inputs.task.id,
     attempt: inputs.attempt,
     status,
-    reason: reasonFor(status, last, report, rounds),
+    reason: reasonFor(status, state.last, state.report, state.rounds).slice(0, 1e3),
     backend: backend.name,
     model: inputs.model,
-    iterations: rounds,
-    criteria: { passed, outcomes: report?.outcomes ?? [] },
-    summary: (last?.summary ?? "").slice(0, 4e3),
+    iterations: state.rounds,
+    criteria: { passed, outcomes: state.report?.outcomes ?? [] },
+    summary: (state.last?.summary ?? "").slice(0, 4e3),
     filesChanged: files.slice(0, 1e3),
     patchBytes: Buffer.byteLength(patch),
-    findings: findings.slice(0, 10),
-    usage
+    findings: state.findings.slice(0, 10),
+    usage: state.usage
   });
   const out = inputs["output-dir"];
   await mkdir4(out, { recursive: true });
   await writeFile3(join2(out, TASK_PATCH_FILE), patch);
   await writeFile3(join2(out, TASK_RESULT_FILE), `${JSON.stringify(result, null, 2)}
 `);
-  setOutput("status", result.status);
-  setOutput("result-dir", out);
-  setOutput("files-changed", String(files.length));
-  setOutput("cost-usd", String(usage.costUsd));
-  await writeSummary(result);
   return result;
 }
 function reasonFor(status, last, report, rounds) {
@@ -73860,12 +73941,22 @@ async function collectChange(workspace, base, outputDir) {
   const patch = await git(workspace, [
     "diff",
     "--cached",
+    "--no-ext-diff",
+    "--no-textconv",
     "--binary",
     "--full-index",
     base,
     ...pathspec
   ]);
-  const files = (await git(workspace, ["diff", "--cached", "--name-only", "-z", base, ...pathspec])).split("\0").filter(Boolean);
+  const files = (await git(workspace, [
+    "diff",
+    "--cached",
+    "--no-ext-diff",
+    "--name-only",
+    "-z",
+    base,
+    ...pathspec
+  ])).split("\0").filter(Boolean);
   return { patch, files };
 }
 
@@ -73935,7 +74026,12 @@ var ClaudeCodeBackend = class {
       maxBudgetUsd: round.maxBudgetUsd,
       settingSources: [],
       abortController,
-      env: { ...safeEnv(), ANTHROPIC_API_KEY: this.options.apiKey }
+      // Claude Code needs the key; its own subprocesses (the Bash tool) are asked not to inherit it.
+      env: {
+        ...safeEnv(),
+        ANTHROPIC_API_KEY: this.options.apiKey,
+        CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: "1"
+      }
     };
     let result;
     try {
@@ -74199,7 +74295,7 @@ ${parsed.error.issues.map((i) => `- \`${String(i.path[0])}\`: ${i.message}`).joi
 }
 
 // src/action/publish/publish-mode.ts
-import { readFile as readFile4, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
+import { readFile as readFile5, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
 import { join as join6 } from "node:path";
 
 // src/core/names.ts
@@ -74224,10 +74320,19 @@ var TaskBranch = class _TaskBranch {
 // src/core/path-policy.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
 var ALWAYS_BLOCKED = [".github/workflows/**"];
-function checkPaths(paths, patchBytes, policy) {
+function linkEscapes(path4, target) {
+  if (target.startsWith("/")) return true;
+  let depth = path4.split("/").length - 1;
+  for (const step of target.split("/")) {
+    if (step === "..") depth--;
+    else if (step && step !== ".") depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+function checkPaths(paths, patchBytes, policy, links = []) {
   const problems = [];
-  const globs = [...ALWAYS_BLOCKED, ...policy.blocked];
-  const isBlocked = (0, import_picomatch.default)(globs, { dot: true });
+  const isBlocked = (0, import_picomatch.default)([...ALWAYS_BLOCKED, ...policy.blocked], { dot: true });
   for (const p of paths) {
     if (p.startsWith("/") || p.split("/").includes(".."))
       problems.push(`${p}: paths must stay inside the repository`);
@@ -74236,13 +74341,16 @@ function checkPaths(paths, patchBytes, policy) {
         p.startsWith(".github/workflows/") ? `${p}: workflow files cannot be changed by a task (no workflow token may push them); change them by hand` : `${p}: blocked by \`blockedPaths\` in .github/gantry.yml`
       );
   }
+  for (const link of links)
+    if (linkEscapes(link.path, link.target))
+      problems.push(`${link.path}: a symlink to ${link.target}, outside the repository`);
   if (paths.length > policy.maxFiles)
     problems.push(
-      `the patch changes ${paths.length} files; at most ${policy.maxFiles} are allowed (\`limits.maxFiles\`)`
+      `the patch changes ${paths.length} files; at most ${policy.maxFiles} are allowed (the \`max-files\` input)`
     );
   if (patchBytes > policy.maxPatchBytes)
     problems.push(
-      `the patch is ${patchBytes} bytes; at most ${policy.maxPatchBytes} are allowed (\`limits.maxPatchBytes\`)`
+      `the patch is ${patchBytes} bytes; at most ${policy.maxPatchBytes} are allowed (the \`max-patch-bytes\` input)`
     );
   return problems.length ? { ok: false, problems } : { ok: true };
 }
@@ -74291,18 +74399,41 @@ async function publish(inputs, workspace, result) {
 ${dirty.split("\n").slice(0, 10).join("\n")}`
     );
   await git(workspace, ["checkout", "--quiet", "--detach", inputs["base-sha"]]);
-  const files = (await git(workspace, ["apply", "--numstat", "-z", patchPath])).split("\0").flatMap(numstatPaths);
-  const verdict = checkPaths(files, patchBytes, {
-    blocked: inputs["blocked-paths"],
-    maxFiles: inputs["max-files"],
-    maxPatchBytes: inputs["max-patch-bytes"]
-  });
-  if (!verdict.ok)
+  await git(workspace, ["apply", "--index", "--binary", "--whitespace=nowarn", patchPath]);
+  const changes = parseRaw(
+    await git(workspace, [
+      "diff",
+      "--cached",
+      "--no-ext-diff",
+      "--no-renames",
+      "--raw",
+      "-z",
+      "HEAD"
+    ])
+  );
+  const links = await Promise.all(
+    changes.filter((c) => c.mode === "120000").map(async (c) => ({
+      path: c.path,
+      target: await git(workspace, ["cat-file", "blob", c.sha])
+    }))
+  );
+  const verdict = checkPaths(
+    changes.map((c) => c.path),
+    patchBytes,
+    {
+      blocked: inputs["blocked-paths"],
+      maxFiles: inputs["max-files"],
+      maxPatchBytes: inputs["max-patch-bytes"]
+    },
+    links
+  );
+  if (!verdict.ok) {
+    await git(workspace, ["reset", "--quiet", "--hard", "HEAD"]);
     throw new PolicyError(
       `the patch of ${inputs["task-id"]} was refused:
 ${verdict.problems.map((p) => `- ${p}`).join("\n")}`
     );
-  await git(workspace, ["apply", "--index", "--binary", "--whitespace=nowarn", patchPath]);
+  }
   const message = commitMessage(inputs, result);
   const messageFile = join6(
     process.env.RUNNER_TEMP ?? inputs["result-dir"],
@@ -74314,12 +74445,16 @@ ${verdict.problems.map((p) => `- ${p}`).join("\n")}`
   const sha = (await git(workspace, ["rev-parse", "HEAD"])).trim();
   const branch = new TaskBranch(inputs.goal, inputs["task-id"], inputs.attempt).toString();
   await git(workspace, ["push", "--force", "--quiet", inputs.remote, `HEAD:refs/heads/${branch}`]);
-  return { published: true, branch, sha, files };
+  return { published: true, branch, sha, files: changes.map((c) => c.path) };
 }
-function numstatPaths(entry) {
-  if (!entry) return [];
-  const parts = entry.split("	");
-  return parts.length >= 3 && parts[2] ? [parts[2]] : parts.length === 1 ? [parts[0]] : [];
+function parseRaw(raw) {
+  const parts = raw.split("\0");
+  const out = [];
+  for (let k = 0; k + 1 < parts.length; k += 2) {
+    const [, newMode = "", , newSha = ""] = parts[k].slice(1).split(" ");
+    out.push({ path: parts[k + 1], mode: newMode, sha: newSha });
+  }
+  return out;
 }
 function commitMessage(inputs, result) {
   const body = result.summary.trim() ? `
@@ -74343,7 +74478,7 @@ ${trailers.join("\n")}
 }
 async function readResult(dir) {
   const path4 = join6(dir, TASK_RESULT_FILE);
-  const text2 = await readFile4(path4, "utf8").catch(() => {
+  const text2 = await readFile5(path4, "utf8").catch(() => {
     throw new Error(`${path4} is missing: download the agent job's artifact into \`result-dir\``);
   });
   const parsed = TaskResultSchema.safeParse(JSON.parse(text2));

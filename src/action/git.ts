@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { safeEnv } from './safe-env.js';
 
 const run = promisify(execFile);
 
@@ -7,15 +8,40 @@ export class GitError extends Error {
   override name = 'GitError';
 }
 
-/** Run git in `cwd`; a failure says which command failed and what git printed. */
+/**
+ * Settings the agent could have planted in `.git/config` (or `.gitattributes`) to make Gantry's
+ * own git run a command: turned off for every call.
+ */
+const NEUTRAL = [
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.untrackedCache=false',
+  '-c',
+  'core.pager=cat',
+];
+
+/**
+ * Run git in `cwd` without secrets in its environment and with command-running settings off; a
+ * failure says which command failed and what git printed.
+ */
 export async function git(
   cwd: string,
   args: string[],
-  opts: { input?: string; maxBuffer?: number } = {},
+  opts: { maxBuffer?: number } = {},
 ): Promise<string> {
   try {
-    const { stdout } = await run('git', args, {
+    const { stdout } = await run('git', [...NEUTRAL, ...args], {
       cwd,
+      // Neither system nor global config: the agent could have written ~/.gitconfig.
+      env: {
+        ...safeEnv(),
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_TERMINAL_PROMPT: '0',
+      },
       maxBuffer: opts.maxBuffer ?? 256 * 1024 * 1024,
       encoding: 'utf8',
     });

@@ -9,10 +9,13 @@ export interface CommandResult {
 }
 
 export const OUTPUT_CAP = 64 * 1024;
+/** After the command exits, how long its output may still drain before the pipes are cut. */
+const DRAIN_MS = 200;
 
 /**
  * Run a shell command in `cwd` with the secret-free environment, a timeout and an output cap.
- * A command that outlives its timeout is killed with its process group.
+ * The command runs in its own process group: when it exits or times out the whole group is
+ * killed, so nothing it started in the background outlives it and changes the workspace later.
  */
 export function runCommand(
   command: string,
@@ -23,6 +26,12 @@ export function runCommand(
     signal?: AbortSignal | undefined;
   },
 ): Promise<CommandResult> {
+  if (opts.signal?.aborted)
+    return Promise.resolve({
+      exitCode: 137,
+      output: 'not run: the time limit was already reached',
+      timedOut: true,
+    });
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', command], {
       cwd: opts.cwd,
@@ -38,26 +47,42 @@ export function runCommand(
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     let timedOut = false;
-    const kill = () => {
-      timedOut = true;
+    let exitCode: number | undefined;
+    let done = false;
+    const killGroup = () => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
       } catch {
-        // Already gone.
+        // The group is gone already.
       }
     };
-    const timer = setTimeout(kill, opts.timeoutMs);
-    opts.signal?.addEventListener('abort', kill, { once: true });
-    child.on('error', (e) => {
+    const onLimit = () => {
+      if (exitCode === undefined) timedOut = true;
+      killGroup();
+    };
+    const timer = setTimeout(onLimit, opts.timeoutMs);
+    opts.signal?.addEventListener('abort', onLimit, { once: true });
+    const finish = (code: number) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      resolve({ exitCode: 127, output: `${output}\n${e.message}`, timedOut: false });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', kill);
+      opts.signal?.removeEventListener('abort', onLimit);
+      child.stdout.destroy();
+      child.stderr.destroy();
       const tail =
         output.length > OUTPUT_CAP ? `[… output cut]\n${output.slice(-OUTPUT_CAP)}` : output;
-      resolve({ exitCode: code ?? 137, output: tail, timedOut });
+      resolve({ exitCode: code, output: tail, timedOut });
+    };
+    child.on('error', (e) => {
+      output += `\n${e.message}`;
+      finish(127);
     });
+    child.on('exit', (code) => {
+      exitCode = code ?? 137;
+      killGroup();
+      // A process that left the group (setsid) may still hold the pipes: stop waiting for them.
+      setTimeout(() => finish(exitCode!), DRAIN_MS).unref();
+    });
+    child.on('close', () => finish(child.exitCode ?? exitCode ?? 137));
   });
 }

@@ -11,7 +11,8 @@ const SECRET_NAMES = new Set([
   'ACTIONS_RESULTS_URL',
   'ACTIONS_CACHE_URL',
 ]);
-const SECRET_PATTERN = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+const SECRET_PATTERN =
+  /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL|_KEY$|_PAT$|(^|_)AUTH(_|$))/i;
 
 /**
  * The environment for the agent's commands and for criteria commands: the runner's own

@@ -40,7 +40,16 @@ describe('action.yml and the task workflow', () => {
     expect(wf.jobs.publish!.permissions).toEqual({ contents: 'write' });
     expect(workflowText).toMatch(/contents: read # .+/);
     expect(workflowText).toMatch(/contents: write # .+/);
-    expect(wf.jobs.agent!['timeout-minutes']).toBeGreaterThan(0);
+    // The job outlives the agent's own limit, so the action can still write and upload its work.
+    expect(wf.jobs.agent!['timeout-minutes']).toBe('${{ fromJSON(inputs.job_timeout_minutes) }}');
+    const inputs = (
+      wf as unknown as {
+        on: { workflow_dispatch: { inputs: Record<string, { default?: string }> } };
+      }
+    ).on.workflow_dispatch.inputs;
+    expect(Number(inputs.job_timeout_minutes!.default)).toBeGreaterThan(
+      Number(inputs.timeout_minutes!.default) + 10,
+    );
     expect(wf['run-name']).toContain('${{ inputs.distinct_id }}');
     expect(wf.concurrency.group).toBe('gantry-${{ inputs.goal }}-${{ inputs.task_id }}');
     // The LLM key reaches the agent job only.

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   TASK_PATCH_FILE,
@@ -11,7 +11,13 @@ import { evaluateCriteria, type CriteriaReport } from '../criteria/evaluate.js';
 import { git } from '../git.js';
 import type { AgentInputs } from '../inputs.js';
 import { writeSummary } from '../summary.js';
-import { addUsage, zeroUsage, type AgentBackend, type AgentOutcome } from './backend.js';
+import {
+  addUsage,
+  zeroUsage,
+  type AgentBackend,
+  type AgentOutcome,
+  type AgentUsage,
+} from './backend.js';
 import { feedbackPrompt, taskPrompt } from './prompt.js';
 
 export interface AgentJob {
@@ -32,12 +38,11 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   const { inputs, workspace, backend } = job;
   const task = inputs.task;
   await ensureBase(workspace, inputs['base-sha']);
+  // The agent may rewrite .git/config (filters, hooks); Gantry's own git must not run its commands.
+  const gitConfig = join(workspace, '.git', 'config');
+  const savedConfig = await readFile(gitConfig).catch(() => undefined);
   const deadline = AbortSignal.timeout(inputs['timeout-minutes'] * 60_000);
-  let usage = zeroUsage();
-  let report: CriteriaReport | undefined;
-  let last: AgentOutcome | undefined;
-  const findings: AgentOutcome['findings'] = [];
-  let rounds = 0;
+  const state: RunState = { usage: zeroUsage(), findings: [], rounds: 0 };
   let prompt = taskPrompt({
     task,
     goal: inputs.goal,
@@ -45,60 +50,109 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
     knowledge: inputs.knowledge,
     guidance: inputs.guidance,
   });
-  for (let round = 1; round <= inputs['criteria-iterations']; round++) {
-    rounds = round;
-    core.info(`Round ${round}: ${backend.name} on ${task.id}`);
-    last = await backend.run({
-      prompt,
-      cwd: workspace,
-      model: inputs.model,
-      maxTurns: inputs['max-turns'] - usage.turns,
-      maxBudgetUsd: Math.max(0, inputs['max-budget-usd'] - usage.costUsd),
-      signal: deadline,
-      round,
-    });
-    usage = addUsage(usage, last.usage);
-    findings.push(...last.findings);
-    if (last.stop === 'timeout' || last.stop === 'error') break;
-    report = await evaluateCriteria(task.criteria, {
-      cwd: workspace,
-      commandTimeoutMs: job.commandTimeoutMs ?? 10 * 60_000,
-      signal: deadline,
-    });
-    core.info(`Criteria after round ${round}: ${report.passed ? 'passed' : 'not passed'}`);
-    if (report.passed || last.stop !== 'done') break;
-    prompt = feedbackPrompt(report.outcomes);
+  try {
+    for (let round = 1; round <= inputs['criteria-iterations']; round++) {
+      const turnsLeft = inputs['max-turns'] - state.usage.turns;
+      const budgetLeft = inputs['max-budget-usd'] - state.usage.costUsd;
+      if (turnsLeft <= 0 || budgetLeft <= 0) break;
+      state.rounds = round;
+      core.info(`Round ${round}: ${backend.name} on ${task.id}`);
+      state.last = await backend
+        .run({
+          prompt,
+          cwd: workspace,
+          model: inputs.model,
+          maxTurns: turnsLeft,
+          maxBudgetUsd: budgetLeft,
+          signal: deadline,
+          round,
+        })
+        .catch((e: unknown): AgentOutcome => ({
+          stop: 'error',
+          summary: '',
+          detail: (e as Error).message,
+          usage: zeroUsage(),
+          findings: [],
+        }));
+      state.usage = addUsage(state.usage, state.last.usage);
+      state.findings.push(...state.last.findings);
+      if (state.last.stop === 'timeout' || state.last.stop === 'error') break;
+      state.report = await evaluateCriteria(task.criteria, {
+        cwd: workspace,
+        commandTimeoutMs: job.commandTimeoutMs ?? 10 * 60_000,
+        signal: deadline,
+      }).catch((e: unknown): CriteriaReport => ({
+        passed: false,
+        outcomes: [
+          {
+            path: '0',
+            kind: 'command',
+            passed: false,
+            detail: `the criteria could not be checked: ${(e as Error).message}`,
+          },
+        ],
+        leaves: [],
+      }));
+      core.info(`Criteria after round ${round}: ${state.report.passed ? 'passed' : 'not passed'}`);
+      // Written after every round: if the job is killed, the last round's work is already saved.
+      await persist(job, state, savedConfig, gitConfig);
+      if (state.report.passed || state.last.stop !== 'done') break;
+      prompt = feedbackPrompt(state.report.outcomes);
+    }
+  } finally {
+    state.result = await persist(job, state, savedConfig, gitConfig);
   }
+  core.setOutput('status', state.result.status);
+  core.setOutput('result-dir', inputs['output-dir']);
+  core.setOutput('files-changed', String(state.result.filesChanged.length));
+  core.setOutput('cost-usd', String(state.usage.costUsd));
+  await writeSummary(state.result);
+  return state.result;
+}
+
+interface RunState {
+  usage: AgentUsage;
+  findings: AgentOutcome['findings'];
+  rounds: number;
+  last?: AgentOutcome;
+  report?: CriteriaReport;
+  result?: TaskResult;
+}
+
+/** Write gantry.patch and gantry-result.json for the work so far. */
+async function persist(
+  job: AgentJob,
+  state: RunState,
+  savedConfig: Buffer | undefined,
+  gitConfig: string,
+): Promise<TaskResult> {
+  const { inputs, workspace, backend } = job;
+  if (savedConfig) await writeFile(gitConfig, savedConfig);
   const { patch, files } = await collectChange(workspace, inputs['base-sha'], inputs['output-dir']);
-  const passed = report?.passed ?? false;
+  const passed = state.report?.passed ?? false;
   const status: TaskResult['status'] =
-    passed && last?.stop !== 'error' ? 'success' : files.length > 0 ? 'partial' : 'failure';
+    passed && state.last?.stop !== 'error' ? 'success' : files.length > 0 ? 'partial' : 'failure';
   const result = TaskResultSchema.parse({
     version: 1,
     goal: inputs.goal,
-    taskId: task.id,
+    taskId: inputs.task.id,
     attempt: inputs.attempt,
     status,
-    reason: reasonFor(status, last, report, rounds),
+    reason: reasonFor(status, state.last, state.report, state.rounds).slice(0, 1000),
     backend: backend.name,
     model: inputs.model,
-    iterations: rounds,
-    criteria: { passed, outcomes: report?.outcomes ?? [] },
-    summary: (last?.summary ?? '').slice(0, 4000),
+    iterations: state.rounds,
+    criteria: { passed, outcomes: state.report?.outcomes ?? [] },
+    summary: (state.last?.summary ?? '').slice(0, 4000),
     filesChanged: files.slice(0, 1000),
     patchBytes: Buffer.byteLength(patch),
-    findings: findings.slice(0, 10),
-    usage,
+    findings: state.findings.slice(0, 10),
+    usage: state.usage,
   } satisfies TaskResult);
   const out = inputs['output-dir'];
   await mkdir(out, { recursive: true });
   await writeFile(join(out, TASK_PATCH_FILE), patch);
   await writeFile(join(out, TASK_RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
-  core.setOutput('status', result.status);
-  core.setOutput('result-dir', out);
-  core.setOutput('files-changed', String(files.length));
-  core.setOutput('cost-usd', String(usage.costUsd));
-  await writeSummary(result);
   return result;
 }
 
@@ -150,12 +204,24 @@ async function collectChange(
   const patch = await git(workspace, [
     'diff',
     '--cached',
+    '--no-ext-diff',
+    '--no-textconv',
     '--binary',
     '--full-index',
     base,
     ...pathspec,
   ]);
-  const files = (await git(workspace, ['diff', '--cached', '--name-only', '-z', base, ...pathspec]))
+  const files = (
+    await git(workspace, [
+      'diff',
+      '--cached',
+      '--no-ext-diff',
+      '--name-only',
+      '-z',
+      base,
+      ...pathspec,
+    ])
+  )
     .split('\0')
     .filter(Boolean);
   return { patch, files };

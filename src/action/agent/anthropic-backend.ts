@@ -117,6 +117,14 @@ export class AnthropicBackend implements AgentBackend {
     const tools = new WorkspaceTools(round.cwd, round.signal);
     const findings: AgentOutcome['findings'] = [];
     let usage = zeroUsage();
+    if (!this.pricing[round.model])
+      return {
+        stop: 'error',
+        summary: '',
+        detail: `no price for model ${round.model}: Gantry cannot keep to the budget, so it does not call it`,
+        usage,
+        findings,
+      };
     this.messages.push({ role: 'user', content: round.prompt });
     for (;;) {
       if (round.signal.aborted) return { stop: 'timeout', summary: '', usage, findings };
@@ -185,11 +193,13 @@ export class AnthropicBackend implements AgentBackend {
           );
           results.push({ type: 'tool_result', tool_use_id: call.id, content: output });
         } catch (e) {
-          if (!(e instanceof ToolError)) throw e;
+          // Any failure of a tool (a refused path, EISDIR, ENOENT) is the model's to handle.
+          const message =
+            e instanceof ToolError ? e.message : `${call.name} failed: ${(e as Error).message}`;
           results.push({
             type: 'tool_result',
             tool_use_id: call.id,
-            content: e.message,
+            content: message,
             is_error: true,
           });
         }

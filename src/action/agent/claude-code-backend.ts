@@ -104,7 +104,12 @@ export class ClaudeCodeBackend implements AgentBackend {
       maxBudgetUsd: round.maxBudgetUsd,
       settingSources: [],
       abortController,
-      env: { ...safeEnv(), ANTHROPIC_API_KEY: this.options.apiKey },
+      // Claude Code needs the key; its own subprocesses (the Bash tool) are asked not to inherit it.
+      env: {
+        ...safeEnv(),
+        ANTHROPIC_API_KEY: this.options.apiKey,
+        CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: '1',
+      },
     };
     let result: SdkResultMessage | undefined;
     try {

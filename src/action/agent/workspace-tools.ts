@@ -1,5 +1,5 @@
-import { glob, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { glob, lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, dirname, relative, resolve, sep } from 'node:path';
 import { runCommand } from '../run-command.js';
 
 export class ToolError extends Error {
@@ -37,16 +37,19 @@ export class WorkspaceTools {
     if (rel === '.git' || rel.startsWith(`.git${sep}`))
       throw new ToolError(`${path}: the .git directory is off limits`);
     this.realRoot ??= await realpath(this.root);
-    let probe = full;
-    for (;;) {
-      const info = await stat(probe).catch(() => undefined);
-      if (info || probe === this.root) break;
-      probe = dirname(probe);
+    // Walk the path one component at a time without following links: a symlink (dangling or
+    // not) may only be passed through when its real target is inside the workspace.
+    let at = this.root;
+    for (const part of rel.split(sep)) {
+      at = resolve(at, part);
+      const info = await lstat(at).catch(() => undefined);
+      if (!info) break;
+      if (!info.isSymbolicLink()) continue;
+      const target = await realpath(at).catch(() => undefined);
+      const targetRel = target === undefined ? '..' : relative(this.realRoot, target);
+      if (targetRel === '..' || targetRel.startsWith(`..${sep}`) || isAbsolute(targetRel))
+        throw new ToolError(`${path}: the path leads out of the repository through a symlink`);
     }
-    const real = await realpath(probe);
-    const realRel = relative(this.realRoot, real);
-    if (realRel.startsWith('..') || isAbsolute(realRel))
-      throw new ToolError(`${path}: the path leads out of the repository through a symlink`);
     return full;
   }
 
@@ -87,17 +90,27 @@ export class WorkspaceTools {
     return `edited ${path}`;
   }
 
-  async listFiles(pattern = '**/*'): Promise<string> {
-    const out: string[] = [];
+  /** Files matching a glob, each checked like any other path: no way out through a pattern or a link. */
+  private async *matches(pattern: string): AsyncGenerator<{ rel: string; full: string }> {
+    if (isAbsolute(pattern) || pattern.split(/[\\/]/).includes('..'))
+      throw new ToolError(`${pattern}: patterns must stay inside the repository`);
     for await (const rel of glob(pattern, {
       cwd: this.root,
       exclude: (p) => p === '.git' || p === 'node_modules',
     })) {
-      const info = await stat(resolve(this.root, rel)).catch(() => undefined);
+      const full = await this.resolve(rel).catch(() => undefined);
+      if (full) yield { rel, full };
+    }
+  }
+
+  async listFiles(pattern = '**/*'): Promise<string> {
+    const out: string[] = [];
+    for await (const { rel, full } of this.matches(pattern)) {
+      const info = await stat(full).catch(() => undefined);
       if (!info?.isFile()) continue;
       out.push(rel);
       if (out.length >= MAX_LIST) {
-        out.push(`[… more files; narrow the pattern]`);
+        out.push('[… more files; narrow the pattern]');
         break;
       }
     }
@@ -112,11 +125,7 @@ export class WorkspaceTools {
       throw new ToolError(`invalid regular expression: ${(e as Error).message}`);
     }
     const hits: string[] = [];
-    for await (const rel of glob(files, {
-      cwd: this.root,
-      exclude: (p) => p === '.git' || p === 'node_modules',
-    })) {
-      const full = resolve(this.root, rel);
+    for await (const { rel, full } of this.matches(files)) {
       const info = await stat(full).catch(() => undefined);
       if (!info?.isFile() || info.size > 2_000_000) continue;
       const lines = (await readFile(full, 'utf8')).split('\n');

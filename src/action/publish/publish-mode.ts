@@ -77,19 +77,44 @@ async function publish(
       `the publish job needs a clean checkout of the repository, but it has changes:\n${dirty.split('\n').slice(0, 10).join('\n')}`,
     );
   await git(workspace, ['checkout', '--quiet', '--detach', inputs['base-sha']]);
-  const files = (await git(workspace, ['apply', '--numstat', '-z', patchPath]))
-    .split('\0')
-    .flatMap(numstatPaths);
-  const verdict = checkPaths(files, patchBytes, {
-    blocked: inputs['blocked-paths'],
-    maxFiles: inputs['max-files'],
-    maxPatchBytes: inputs['max-patch-bytes'],
-  });
-  if (!verdict.ok)
+  // Apply to the index first, then judge exactly what changed: every path of a rename or copy
+  // (no rename detection), names with any character, and the targets of symlinks.
+  await git(workspace, ['apply', '--index', '--binary', '--whitespace=nowarn', patchPath]);
+  const changes = parseRaw(
+    await git(workspace, [
+      'diff',
+      '--cached',
+      '--no-ext-diff',
+      '--no-renames',
+      '--raw',
+      '-z',
+      'HEAD',
+    ]),
+  );
+  const links = await Promise.all(
+    changes
+      .filter((c) => c.mode === '120000')
+      .map(async (c) => ({
+        path: c.path,
+        target: await git(workspace, ['cat-file', 'blob', c.sha]),
+      })),
+  );
+  const verdict = checkPaths(
+    changes.map((c) => c.path),
+    patchBytes,
+    {
+      blocked: inputs['blocked-paths'],
+      maxFiles: inputs['max-files'],
+      maxPatchBytes: inputs['max-patch-bytes'],
+    },
+    links,
+  );
+  if (!verdict.ok) {
+    await git(workspace, ['reset', '--quiet', '--hard', 'HEAD']);
     throw new PolicyError(
       `the patch of ${inputs['task-id']} was refused:\n${verdict.problems.map((p) => `- ${p}`).join('\n')}`,
     );
-  await git(workspace, ['apply', '--index', '--binary', '--whitespace=nowarn', patchPath]);
+  }
   const message = commitMessage(inputs, result);
   const messageFile = join(
     process.env.RUNNER_TEMP ?? inputs['result-dir'],
@@ -102,14 +127,18 @@ async function publish(
   const branch = new TaskBranch(inputs.goal, inputs['task-id'], inputs.attempt).toString();
   // The branch belongs to this attempt: a re-run of the same attempt replaces it.
   await git(workspace, ['push', '--force', '--quiet', inputs.remote, `HEAD:refs/heads/${branch}`]);
-  return { published: true, branch, sha, files };
+  return { published: true, branch, sha, files: changes.map((c) => c.path) };
 }
 
-/** `--numstat -z` gives `added\tdeleted\tpath` or, for a rename, `added\tdeleted\t` then two paths. */
-function numstatPaths(entry: string): string[] {
-  if (!entry) return [];
-  const parts = entry.split('\t');
-  return parts.length >= 3 && parts[2] ? [parts[2]] : parts.length === 1 ? [parts[0]!] : [];
+/** `git diff --raw -z`: `:oldmode newmode oldsha newsha status` then the path, NUL-separated. */
+function parseRaw(raw: string): { path: string; mode: string; sha: string }[] {
+  const parts = raw.split('\0');
+  const out: { path: string; mode: string; sha: string }[] = [];
+  for (let k = 0; k + 1 < parts.length; k += 2) {
+    const [, newMode = '', , newSha = ''] = parts[k]!.slice(1).split(' ');
+    out.push({ path: parts[k + 1]!, mode: newMode, sha: newSha });
+  }
+  return out;
 }
 
 export function commitMessage(inputs: PublishInputs, result: TaskResult): string {
