@@ -1,0 +1,25 @@
+import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
+import { Probot, ProbotOctokit } from 'probot';
+import { pino } from 'pino';
+import type { GantryApp } from '../../src/app/app.js';
+
+/** A real Probot with retries and throttling off and a silent log; auth by a plain token. */
+export async function testProbot(app: GantryApp): Promise<Probot> {
+  const probot = new Probot({
+    githubToken: 'test-token',
+    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    log: pino({ level: 'silent' }),
+  });
+  await probot.load(app);
+  return probot;
+}
+
+/** A payload from @octokit/webhooks-examples (GitHub's own examples), copied so tests can adjust it. */
+export function examplePayload<T = Record<string, unknown>>(event: string, action: string): T {
+  const group = (examples as { name: string; examples: { action?: string }[] }[]).find(
+    (e) => e.name === event,
+  );
+  const payload = group?.examples.find((p) => p.action === action);
+  if (!payload) throw new Error(`no ${event}.${action} example`);
+  return structuredClone(payload) as T;
+}
