@@ -1,6 +1,6 @@
 import type { Probot } from 'probot';
 import type { Planner } from '../planner/planner.js';
-import type { GantryConfig } from './config.js';
+import { triggerLabel, type GantryConfig } from './config.js';
 import { GoalQueue } from './goal-queue.js';
 import { planGoal } from './plan-goal.js';
 
@@ -33,10 +33,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     );
     app.on('issues.labeled', async (context) => {
       const raw = await context.config('gantry.yml');
-      const label =
-        typeof raw === 'object' && raw && 'label' in raw && typeof raw.label === 'string'
-          ? raw.label
-          : 'gantry';
+      const label = triggerLabel(raw);
       if (context.payload.label?.name !== label || context.payload.sender.type === 'Bot') return;
       const { repository, issue } = context.payload;
       queue!.enqueue(`${repository.full_name}#${issue.number}`, () =>

@@ -104,6 +104,14 @@ export function parseConfig(data: unknown): GantryConfig {
   return parsed.data;
 }
 
+/** The trigger label, readable even from a config that is otherwise invalid. */
+export function triggerLabel(raw: unknown): string {
+  const value =
+    typeof raw === 'object' && raw !== null ? (raw as { label?: unknown }).label : undefined;
+  const parsed = GantryConfigSchema.shape.label.safeParse(value);
+  return parsed.success ? parsed.data : GantryConfigSchema.shape.label.parse(undefined);
+}
+
 /** The top-level keys, for the comment that explains an invalid config. */
 export const CONFIG_KEYS = Object.keys(GantryConfigSchema.shape);
 

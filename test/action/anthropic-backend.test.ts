@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnthropicBackend } from '../../src/action/agent/anthropic-backend.js';
 import { runAgentJob } from '../../src/action/agent/agent-mode.js';
 import { AgentInputsSchema } from '../../src/action/inputs.js';
 import { answerMessages, messageResponse } from '../support/anthropic-api.js';
 import { makeRepo } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
+import { offlineHttp } from '../support/offline-http.js';
 
 let toolIds = 0;
 /** An assistant turn that calls tools, as the Messages API sends it. */
@@ -57,13 +57,7 @@ const inputs = (base: string, spec: object, out: string) =>
     'output-dir': out,
   });
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(pending).toEqual([]);
-});
+offlineHttp();
 
 describe('the anthropic backend', () => {
   it('edits files through its tools until the criteria pass, and reports usage and findings', async () => {

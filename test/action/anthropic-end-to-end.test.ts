@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nock from 'nock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/action/main.js';
 import { TaskResultSchema } from '../../src/core/task-result.js';
 import { buildBundle, parseOutputs, runAction } from '../support/action-runner.js';
 import { answerMessages, messageResponse } from '../support/anthropic-api.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
+import { offlineHttp } from '../support/offline-http.js';
 
 let bundle: string;
 beforeAll(() => {
@@ -47,11 +47,7 @@ async function runInProcess(
   }
 }
 
-beforeEach(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+offlineHttp();
 
 describe('a task through the action with the anthropic backend', () => {
   it('takes a task spec in and gives a pushed task branch and a result file out', async () => {

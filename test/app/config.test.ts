@@ -1,7 +1,12 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { ConfigError } from '../../src/app/config.js';
-import { configErrorComment, goalSettingsFrom, parseConfig } from '../../src/app/config.js';
+import {
+  configErrorComment,
+  goalSettingsFrom,
+  parseConfig,
+  triggerLabel,
+} from '../../src/app/config.js';
 import { defaultGoalSettings } from '../../src/core/goal.js';
 
 const fail = (yaml: string) => {
@@ -58,5 +63,11 @@ llm:
     const comment = configErrorComment(err);
     expect(comment).toContain('`.github/gantry.yml` is invalid');
     expect(comment).toContain('Allowed top-level keys: `label`, `approval`, `rigor`, `llm`');
+  });
+
+  it('reads the trigger label even from an otherwise invalid config', () => {
+    expect(triggerLabel(parse('label: ai\nmaxParalel: 3\n'))).toBe('ai');
+    expect(triggerLabel(undefined)).toBe('gantry');
+    expect(triggerLabel({ label: 42 })).toBe('gantry');
   });
 });

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gantryApp } from '../../src/app/app.js';
 import { parsePlanComment } from '../../src/core/checklist/parse.js';
 import { PlannerConfigError } from '../../src/planner/errors.js';
 import type { Planner } from '../../src/planner/planner.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
 import { examplePayload, testProbot } from '../support/probot.js';
+import { offlineHttp } from '../support/offline-http.js';
 
 const KEY = 'state-key';
 const fixture = join(import.meta.dirname, '../fixtures/planner/diamond.yml');
@@ -93,15 +94,7 @@ async function receive(payload: object, planner: () => Planner) {
   expect(errors).toEqual([]);
 }
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(pending).toEqual([]);
-});
+offlineHttp();
 
 describe('labeling an issue', () => {
   it('posts a planning comment, replaces it with the plan and sets the label', async () => {

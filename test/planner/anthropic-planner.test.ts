@@ -1,5 +1,4 @@
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnthropicPlanner } from '../../src/planner/anthropic-planner.js';
 import {
   PlannerConfigError,
@@ -15,6 +14,7 @@ import {
   messageResponse,
 } from '../support/anthropic-api.js';
 import { diamond, plan, task } from '../support/plans.js';
+import { offlineHttp } from '../support/offline-http.js';
 
 const request: PlanRequest = {
   issue: { number: 42, title: 'Add a feature', body: 'Please add the feature.' },
@@ -31,15 +31,7 @@ const planner = () =>
   new AnthropicPlanner({ apiKey: 'sk-ant-test', config: LlmConfigSchema.parse({ maxRetries: 2 }) });
 const json = (value: unknown) => JSON.stringify(value);
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  nock.enableNetConnect();
-  expect(pending).toEqual([]);
-});
+offlineHttp();
 
 describe('AnthropicPlanner.plan', () => {
   it('asks for structured output with cached system and repository blocks, and returns a validated plan', async () => {
