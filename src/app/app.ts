@@ -1,62 +1,152 @@
-import type { Probot } from 'probot';
-import type { Planner } from '../planner/planner.js';
-import { triggerLabel, type GantryConfig } from './config.js';
-import { GoalQueue } from './goal-queue.js';
-import { planGoal } from './plan-goal.js';
+import type { Probot, ProbotOctokit } from 'probot';
+import { isPlanCommentBody } from '../core/checklist/superseded.js';
+import { parseCommand } from '../core/commands.js';
+import type { AppDeps } from './goal-context.js';
+import { goalKey, type GoalRef } from './goal-facts.js';
+import { GoalWorkers } from './goal-workers.js';
+import type { Hint } from './hints.js';
+import { reconcileGoal } from './reconcile.js';
+import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
+import { DeliveryLog, StateMemory } from './state-memory.js';
 
-export interface GantryAppOptions {
-  /** The planner for a repository's config (Anthropic in production, scripted offline). */
-  planner: (config: GantryConfig) => Planner;
-  /** HMAC key of the hidden state in plan comments. */
-  stateKey: string;
-  serverUrl?: string;
+export interface GantryAppOptions extends Omit<AppDeps, 'memory' | 'now'> {
   now?: () => number;
+  /** Reconcile every active goal this often (default: only when `reconcileAll` is called). */
+  reconcileEveryMs?: number | undefined;
   /** Called when a goal job fails (default: the app log). */
   onJobError?: (goal: string, error: unknown) => void;
 }
 
 export interface GantryApp {
   (app: Probot): void;
-  /** Resolves when every queued goal job has finished. */
+  /** Resolves when every scheduled goal job has finished. */
   idle(): Promise<void>;
+  /** Reconcile every goal with an active label in every installation (start-up and timer). */
+  reconcileAll(): Promise<void>;
+  /** Stop the timer. */
+  close(): void;
+}
+
+interface Job {
+  octokit: ProbotOctokit;
+  ref: GoalRef;
+}
+
+interface IssuePayload {
+  repository: { name: string; owner: { login: string }; default_branch: string };
+  issue: { number: number; labels?: { name: string }[] | undefined; pull_request?: unknown };
+  sender: { login: string; type: string };
 }
 
 /**
- * The Probot app. Handlers only read the event and enqueue work for the goal; the work runs after
- * the webhook is answered, one job at a time per goal.
+ * The Probot app. Handlers turn a webhook into a hint for its goal and return; the goal's worker
+ * reconciles it against GitHub after the webhook is answered.
  */
 export function gantryApp(options: GantryAppOptions): GantryApp {
-  let queue: GoalQueue | undefined;
+  const deps: AppDeps = {
+    planner: options.planner,
+    stateKey: options.stateKey,
+    serverUrl: options.serverUrl,
+    now: options.now ?? Date.now,
+    memory: new StateMemory(),
+  };
+  const deliveries = new DeliveryLog();
+  let workers: GoalWorkers<Job> | undefined;
+  let probot: Probot | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastSweep: number | undefined;
+
+  const schedule = (octokit: ProbotOctokit, ref: GoalRef, hint: Hint) =>
+    workers!.schedule(goalKey(ref), { octokit, ref }, hint);
+
   const fn = ((app: Probot) => {
-    queue = new GoalQueue(
+    probot = app;
+    workers = new GoalWorkers<Job>(
+      (job) => reconcileGoal(job.context.octokit, job.context.ref, job.hints, deps),
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
     );
-    app.on('issues.labeled', async (context) => {
-      const raw = await context.config('gantry.yml');
-      const label = triggerLabel(raw);
-      if (context.payload.label?.name !== label || context.payload.sender.type === 'Bot') return;
-      const { repository, issue } = context.payload;
-      queue!.enqueue(`${repository.full_name}#${issue.number}`, () =>
-        planGoal({
-          octokit: context.octokit,
-          owner: repository.owner.login,
-          repo: repository.name,
-          defaultBranch: repository.default_branch,
-          issue: {
-            number: issue.number,
-            title: issue.title,
-            body: issue.body ?? '',
-            labels: (issue.labels ?? []).map((l) => l.name),
-          },
-          rawConfig: raw ?? undefined,
-          planner: options.planner,
-          stateKey: options.stateKey,
-          serverUrl: options.serverUrl,
-          now: options.now ?? Date.now,
-        }),
-      );
+    const on = <P extends IssuePayload>(
+      events: Parameters<Probot['on']>[0],
+      toHint: (payload: P) => Hint | undefined,
+    ) =>
+      app.on(events, (context) => {
+        if (!deliveries.first(context.id)) return;
+        const payload = context.payload as unknown as P;
+        if (payload.issue.pull_request) return;
+        const hint = toHint(payload);
+        if (hint) schedule(context.octokit, refOf(payload), hint);
+      });
+
+    on<IssuePayload & { label?: { name: string } }>('issues.labeled', (p) =>
+      p.label && p.sender.type !== 'Bot' ? { kind: 'labeled', label: p.label.name } : undefined,
+    );
+    on<IssuePayload & { label?: { name: string } }>('issues.unlabeled', (p) =>
+      p.label ? { kind: 'unlabeled', label: p.label.name, labels: labelsOf(p) } : undefined,
+    );
+    on('issues.closed', (p) => ({ kind: 'closed', labels: labelsOf(p) }));
+    on<IssuePayload & { changes?: { body?: unknown } }>('issues.edited', (p) =>
+      p.changes?.body
+        ? { kind: 'issue-edited', sender: senderOf(p), labels: labelsOf(p) }
+        : undefined,
+    );
+    on<IssuePayload & { comment: { id: number; body: string } }>('issue_comment.created', (p) =>
+      p.sender.type !== 'Bot' && parseCommand(p.comment.body)
+        ? { kind: 'command', commentId: p.comment.id, body: p.comment.body, sender: senderOf(p) }
+        : undefined,
+    );
+    on<
+      IssuePayload & {
+        comment: { id: number; body: string; user: { type: string } | null };
+        changes: { body?: { from: string } };
+      }
+    >('issue_comment.edited', (p) => {
+      const from = p.changes.body?.from;
+      if (from === undefined || p.comment.user?.type !== 'Bot' || !isPlanCommentBody(from))
+        return undefined;
+      // Gantry's own edit coming back: nothing to do, and no loop.
+      if (p.sender.type === 'Bot' && deps.memory.get(p.comment.id)?.body === p.comment.body)
+        return undefined;
+      return {
+        kind: 'comment-edited',
+        commentId: p.comment.id,
+        from,
+        to: p.comment.body,
+        sender: senderOf(p),
+      };
     });
+
+    if (options.reconcileEveryMs) {
+      timer = setInterval(() => void fn.reconcileAll(), options.reconcileEveryMs);
+      timer.unref();
+    }
   }) as GantryApp;
-  fn.idle = () => queue?.idle() ?? Promise.resolve();
+
+  fn.idle = () => workers?.idle() ?? Promise.resolve();
+  fn.close = () => clearInterval(timer);
+  fn.reconcileAll = async () => {
+    if (!probot || !workers) throw new Error('the app is not loaded into Probot yet');
+    const app = probot;
+    const started = deps.now();
+    const since = lastSweep ?? started - FIRST_LOOKBACK_MS;
+    try {
+      for await (const { octokit, ref } of findActiveGoals(app, { since }))
+        schedule(octokit, ref, { kind: 'poke' });
+      lastSweep = started;
+    } catch (e) {
+      app.log.error({ err: e }, 'reconciling all goals failed');
+    }
+  };
   return fn;
 }
+
+function refOf(p: IssuePayload): GoalRef {
+  return {
+    owner: p.repository.owner.login,
+    repo: p.repository.name,
+    issue: p.issue.number,
+    defaultBranch: p.repository.default_branch,
+  };
+}
+
+const labelsOf = (p: IssuePayload) => (p.issue.labels ?? []).map((l) => l.name);
+const senderOf = (p: IssuePayload) => ({ login: p.sender.login, bot: p.sender.type === 'Bot' });

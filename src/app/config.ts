@@ -126,10 +126,14 @@ export function configErrorComment(error: ConfigError): string {
   ].join('\n');
 }
 
-/** The core's per-goal settings from the repository config. */
-export function goalSettingsFrom(c: GantryConfig): GoalSettings {
+/**
+ * The core's per-goal settings from the repository config. The auto policy applies only to
+ * issues that also carry `approval.autoLabel`.
+ */
+export function goalSettingsFrom(c: GantryConfig, issueLabels: readonly string[]): GoalSettings {
+  const auto = c.approval.policy === 'auto' && issueLabels.includes(c.approval.autoLabel);
   return {
-    approval: c.approval.policy,
+    approval: auto ? 'auto' : 'required',
     maxParallel: c.maxParallel,
     maxAttempts: c.maxAttempts,
     landingBatch: c.landingBatch,

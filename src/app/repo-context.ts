@@ -25,6 +25,7 @@ export async function gatherRepoContext(
   return {
     fullName: `${owner}/${name}`,
     tree: tree.data.tree.flatMap((e) => (e.type === 'blob' && e.path ? [e.path] : [])),
+    treeTruncated: tree.data.truncated,
     readme,
     languages,
     rules: config.rules,

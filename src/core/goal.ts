@@ -104,6 +104,8 @@ export interface GoalState {
   pausedFor?: PauseReason | undefined;
   /** Why the goal is failed, partial or paused, for the comment. */
   note?: string | undefined;
+  /** A maintainer's feedback for the plan being made (`/gantry replan <feedback>`). */
+  replanFeedback?: string | undefined;
   settings: GoalSettings;
   plan?: Plan | undefined;
   planVersion: number;

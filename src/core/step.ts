@@ -1,6 +1,6 @@
 import { settle } from './budget.js';
 import { DagError } from './dag.js';
-import { Draft, planIndex } from './draft.js';
+import { clip, Draft, LIMITS, planIndex } from './draft.js';
 import type { AuditRecord, Effect } from './effects.js';
 import type { GoalEvent, RecoveryAction } from './events.js';
 import type { GoalState, TaskRun } from './goal.js';
@@ -127,6 +127,7 @@ const onPlan: Handler<'plan.proposed' | 'plan.replaced'> = (d, e) => {
   const auto = s.settings.approval === 'auto';
   s.plan = e.plan;
   s.planVersion = e.version;
+  s.replanFeedback = undefined;
   s.tasks = e.plan.tasks.map((): TaskRun => ({
     status: auto ? 'approved' : 'proposed',
     attempt: 0,
@@ -155,6 +156,7 @@ const onReplan: Handler<'replan.requested'> = (d, e) => {
     undefined,
     e.feedback ? `Replanning with feedback: ${e.feedback}` : 'Replanning',
   );
+  d.s.replanFeedback = e.feedback ? clip(e.feedback, LIMITS.feedback) : undefined;
   return undefined;
 };
 

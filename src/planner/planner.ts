@@ -11,6 +11,8 @@ export interface RepoContext {
   fullName: string;
   /** File paths of the default branch; summarized within a size bound. */
   tree: readonly string[];
+  /** GitHub cut the tree short (very large repositories). */
+  treeTruncated?: boolean | undefined;
   readme?: string | undefined;
   /** Bytes per language, as GitHub reports them. */
   languages?: Readonly<Record<string, number>> | undefined;

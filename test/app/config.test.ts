@@ -28,7 +28,7 @@ describe('.github/gantry.yml', () => {
       agent: { backend: 'claude-code' },
       llm: { models: { planning: 'claude-opus-5-5' } },
     });
-    expect(goalSettingsFrom(c)).toEqual(defaultGoalSettings);
+    expect(goalSettingsFrom(c, [])).toEqual(defaultGoalSettings);
   });
 
   it('reads a real file', () => {
@@ -44,13 +44,21 @@ llm:
   models: { planning: claude-sonnet-5-5 }
 `),
     );
-    expect(goalSettingsFrom(c)).toMatchObject({
+    expect(goalSettingsFrom(c, [])).toMatchObject({
       maxParallel: 5,
       ci: { policy: 'optional', timeoutMs: 1_200_000 },
       budget: { goalUsd: 40, taskUsd: 5 },
     });
     expect(c.llm.models.planning).toBe('claude-sonnet-5-5');
     expect(c.budget.dailyUsd).toBe(100);
+  });
+
+  it('applies the auto approval policy only to issues with the auto label', () => {
+    const c = parseConfig(parse('approval: { policy: auto, autoLabel: go }\n'));
+    expect(goalSettingsFrom(c, ['gantry']).approval).toBe('required');
+    expect(goalSettingsFrom(c, ['gantry', 'go']).approval).toBe('auto');
+    const required = parseConfig(parse('approval: { autoLabel: go }\n'));
+    expect(goalSettingsFrom(required, ['go']).approval).toBe('required');
   });
 
   it('refuses unknown keys and bad values, naming each, and the comment lists the allowed keys', () => {

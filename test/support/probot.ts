@@ -7,7 +7,13 @@ import type { GantryApp } from '../../src/app/app.js';
 export async function testProbot(app: GantryApp): Promise<Probot> {
   const probot = new Probot({
     githubToken: 'test-token',
-    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    // A function, not an object: Probot passes its own throttle options down, and an object
+    // default would lose to them (writes would then wait 1 s each, as they do in production).
+    Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+      ...options,
+      retry: { enabled: false },
+      throttle: { ...(options.throttle as object), enabled: false },
+    })),
     log: pino({ level: 'silent' }),
   });
   await probot.load(app);

@@ -4,3 +4,4 @@ export * from './render.js';
 export * from './parse.js';
 export * from './fits-comment.js';
 export { renderMermaid } from './mermaid.js';
+export * from './superseded.js';

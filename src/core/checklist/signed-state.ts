@@ -72,13 +72,16 @@ export function decodeState(
     const json = inflateRawSync(Buffer.from(payload, 'base64url'), {
       maxOutputLength: MAX_STATE_BYTES,
     }).toString('utf8');
-    const parsed = StateShape.safeParse(JSON.parse(json));
+    const raw: unknown = JSON.parse(json);
+    const parsed = StateShape.safeParse(raw);
     if (!parsed.success)
       return fail(
         'malformed',
         `the Gantry state is not a version 1 goal state: ${parsed.error.issues[0]?.message ?? ''}`,
       );
-    const state = parsed.data as unknown as GoalState;
+    // The parsed JSON, not zod's copy: zod reorders keys, and a state that re-encodes to the
+    // same text lets an unchanged comment be recognised and left alone.
+    const state = raw as GoalState;
     if (expect && (state.repo !== expect.repo || state.issue !== expect.issue))
       return fail(
         'foreign',

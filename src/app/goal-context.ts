@@ -1,0 +1,30 @@
+import type { ProbotOctokit } from 'probot';
+import type { Planner } from '../planner/planner.js';
+import type { ConfigError, GantryConfig } from './config.js';
+import type { GoalRef } from './goal-facts.js';
+import type { GoalSession } from './goal-session.js';
+import type { StateMemory } from './state-memory.js';
+
+/** What the app is built with: injected, so tests run the real app offline. */
+export interface AppDeps {
+  /** The planner for a repository's config (Anthropic in production, scripted offline). */
+  planner: (config: GantryConfig) => Planner;
+  /** HMAC key of the hidden state in plan comments. */
+  stateKey: string;
+  /** Base of links (GitHub Enterprise has its own). */
+  serverUrl?: string | undefined;
+  now: () => number;
+  memory: StateMemory;
+}
+
+/** Everything one reconcile of one goal works with. */
+export interface GoalContext {
+  octokit: ProbotOctokit;
+  ref: GoalRef;
+  session: GoalSession;
+  deps: AppDeps;
+  /** The repository's config, or why it is invalid. */
+  config: { ok: true; value: GantryConfig } | { ok: false; error: ConfigError };
+  /** The label that makes an issue a goal (readable even from an invalid config). */
+  trigger: string;
+}

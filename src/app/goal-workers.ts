@@ -1,0 +1,60 @@
+import type { Hint } from './hints.js';
+
+/** One goal's pending work: the hints gathered since its last reconcile began. */
+export interface GoalJob<C> {
+  key: string;
+  /** The latest request context (a fresh installation token). */
+  context: C;
+  hints: Hint[];
+}
+
+/**
+ * One worker per goal. Webhook handlers schedule and return at once, so GitHub gets its answer
+ * within its 10 s. Hints that arrive while a goal is being reconciled are coalesced into a single
+ * next reconcile: a burst of events costs two reconciles, not one per event.
+ */
+export class GoalWorkers<C> {
+  private readonly pending = new Map<string, GoalJob<C>>();
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly work: (job: GoalJob<C>) => Promise<void>,
+    private readonly onError: (key: string, error: unknown) => void,
+  ) {}
+
+  schedule(key: string, context: C, hint: Hint): void {
+    const job = this.pending.get(key);
+    if (job) {
+      job.context = context;
+      job.hints.push(hint);
+    } else this.pending.set(key, { key, context, hints: [hint] });
+    if (!this.running.has(key)) this.drain(key);
+  }
+
+  private drain(key: string): void {
+    const run = (async () => {
+      for (let job = this.take(key); job; job = this.take(key)) {
+        try {
+          await this.work(job);
+        } catch (e) {
+          this.onError(key, e);
+        }
+      }
+    })().finally(() => {
+      this.running.delete(key);
+      if (this.pending.has(key)) this.drain(key);
+    });
+    this.running.set(key, run);
+  }
+
+  private take(key: string): GoalJob<C> | undefined {
+    const job = this.pending.get(key);
+    this.pending.delete(key);
+    return job;
+  }
+
+  /** Resolves when no goal has work left (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+}

@@ -1,0 +1,19 @@
+/** Who caused a webhook. */
+export interface Sender {
+  login: string;
+  bot: boolean;
+}
+
+/**
+ * What a webhook tells the goal's reconcile. Hints are not truth: reconcile reads GitHub's facts
+ * and uses a hint only for what GitHub cannot tell later (who edited, and what the body was).
+ */
+export type Hint =
+  /** Reconcile from the facts alone (start-up, timer). */
+  | { kind: 'poke' }
+  | { kind: 'labeled'; label: string }
+  | { kind: 'unlabeled'; label: string; labels: string[] }
+  | { kind: 'closed'; labels: string[] }
+  | { kind: 'issue-edited'; sender: Sender; labels: string[] }
+  | { kind: 'comment-edited'; commentId: number; from: string; to: string; sender: Sender }
+  | { kind: 'command'; commentId: number; body: string; sender: Sender };

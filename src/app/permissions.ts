@@ -1,0 +1,36 @@
+import type { ProbotOctokit } from 'probot';
+import type { GoalRef } from './goal-facts.js';
+
+export interface Permission {
+  /** admin, maintain or write: may approve, start and run commands. */
+  allowed: boolean;
+  /** What the person has, in GitHub's words (`read`, `triage`, `none`…), for the reply. */
+  role: string;
+}
+
+/**
+ * Ask GitHub, for every tick and command, what the person may do in the repository. Triage and
+ * read are not enough: approving a plan spends money and changes code.
+ */
+export async function permissionOf(
+  octokit: ProbotOctokit,
+  ref: GoalRef,
+  username: string,
+): Promise<Permission> {
+  try {
+    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+      owner: ref.owner,
+      repo: ref.repo,
+      username,
+    });
+    const role = data.role_name || data.permission;
+    return { allowed: data.permission === 'admin' || data.permission === 'write', role };
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return { allowed: false, role: 'none' };
+    throw e;
+  }
+}
+
+export function refusal(login: string, role: string, what: string): string {
+  return `@${login}: only people with write, maintain or admin access to this repository can ${what} (you have ${role === 'none' ? 'no' : role} access). Gantry left the goal as it was.`;
+}

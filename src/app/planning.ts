@@ -1,0 +1,62 @@
+import { initGoal, type GoalState } from '../core/goal.js';
+import { PlannerError } from '../planner/errors.js';
+import { goalSettingsFrom } from './config.js';
+import type { GoalContext } from './goal-context.js';
+import { gatherRepoContext } from './repo-context.js';
+import { missingWorkflowHelp, TASK_WORKFLOW } from './start-goal.js';
+
+const REPLAN_HINT = 'Then comment `/gantry replan`.';
+
+/** A new goal for the issue, in planning, with the settings of the repository's config. */
+export function newGoalState(g: GoalContext): GoalState {
+  if (!g.config.ok) throw g.config.error;
+  const { issue } = g.session.facts;
+  const state = initGoal({
+    repo: `${g.ref.owner}/${g.ref.repo}`,
+    issue: g.ref.issue,
+    title: issue.title,
+    at: g.deps.now(),
+    settings: goalSettingsFrom(g.config.value, issue.labels),
+  });
+  return { ...state, note: 'Gantry is planning this issue…' };
+}
+
+/**
+ * The goal is in planning (new, replanning, or interrupted by a restart): ask the planner and put
+ * its plan, or what went wrong and what to do, into the goal.
+ */
+export async function runPlanner(g: GoalContext): Promise<void> {
+  const { session } = g;
+  const state = session.state!;
+  const failed = (reason: string) =>
+    session.apply({ type: 'plan.failed', at: g.deps.now(), reason: `${reason}\n\n${REPLAN_HINT}` });
+  if (!g.config.ok) {
+    failed(g.config.error.message);
+    return;
+  }
+  const config = g.config.value;
+  const { issue } = session.facts;
+  try {
+    const planner = g.deps.planner(config);
+    const repo = await gatherRepoContext(g.octokit, g.ref, config);
+    const { value: plan } = await planner.plan({
+      issue: { number: g.ref.issue, title: issue.title, body: issue.body },
+      repo,
+      rigor: config.rigor,
+      feedback: state.replanFeedback,
+      previousPlan: state.plan,
+    });
+    const r = session.apply({
+      type: state.plan ? 'plan.replaced' : 'plan.proposed',
+      at: g.deps.now(),
+      plan,
+      version: state.planVersion + 1,
+    });
+    if (r.ignored) failed(`The plan could not be used: ${r.ignored}.`);
+    else if (!repo.tree.includes(TASK_WORKFLOW) && !repo.treeTruncated)
+      session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
+  } catch (e) {
+    if (!(e instanceof PlannerError)) throw e;
+    failed(e.userMessage);
+  }
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { PlannerConfigError } from '../../src/planner/errors.js';
+import type { Planner } from '../../src/planner/planner.js';
+import { appHarness } from '../support/app-harness.js';
+
+const start = appHarness();
+
+function failingPlanner(error: Error): Planner {
+  const unused = () => Promise.reject(new Error('unused'));
+  return {
+    label: 'Anthropic claude-opus-5-5',
+    plan: () => Promise.reject(error),
+    recover: unused,
+    extractKnowledge: unused,
+    review: unused,
+    estimate: () => {
+      throw new Error('unused');
+    },
+  };
+}
+
+describe('labeling an issue', () => {
+  it('posts a planning comment, replaces it with the plan and sets the label', async () => {
+    const h = await start();
+    h.fake.config = 'rigor: L1\n';
+    await h.deliver('issues', h.fake.label('gantry'));
+    const comments = h.fake.botComments();
+    expect(comments).toHaveLength(1);
+    await expect(comments[0]!.body).toMatchFileSnapshot('__snapshots__/plan-comment.posted.md');
+    const s = h.state();
+    expect(s.status).toBe('awaiting-approval');
+    expect(s.plan?.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3', 'T4']);
+    expect(h.fake.issue().labels).toEqual(['gantry', 'gantry:awaiting-approval']);
+    // The planning comment was posted first, then edited into the plan.
+    expect(h.fake.writes()).toEqual([
+      'POST /repos/Codertocat/Hello-World/issues/1/comments',
+      'PATCH /repos/Codertocat/Hello-World/issues/comments/9000',
+      'POST /repos/Codertocat/Hello-World/issues/1/labels',
+    ]);
+  });
+
+  it('ignores another label after reading only the config', async () => {
+    const h = await start();
+    await h.deliver('issues', h.fake.label('bug'));
+    expect(h.fake.requests).toEqual([
+      'GET /repos/Codertocat/Hello-World/contents/.github/gantry.yml',
+      'GET /repos/Codertocat/.github/contents/.github/gantry.yml',
+    ]);
+  });
+
+  it('uses the label the config names', async () => {
+    const h = await start();
+    h.fake.config = 'label: ai-task\n';
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.fake.botComments()).toHaveLength(0);
+    await h.deliver('issues', h.fake.label('ai-task'));
+    expect(h.state().status).toBe('awaiting-approval');
+  });
+
+  it('answers an invalid config with one comment quoting the error and the allowed keys', async () => {
+    const h = await start();
+    h.fake.config = 'label: gantry\nmaxParalel: 3\n';
+    await h.deliver('issues', h.fake.label('gantry'));
+    await h.deliver('issues', h.fake.label('gantry'));
+    const comments = h.fake.botComments();
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('`(file)`: Unrecognized key: "maxParalel"');
+    expect(comments[0]!.body).toContain('Allowed top-level keys:');
+    expect(h.fake.issue().labels).toEqual(['gantry']);
+  });
+
+  it('reports a config file that is not YAML as a config problem', async () => {
+    const h = await start();
+    h.fake.config = 'label: [gantry\n';
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.fake.botComments()[0]!.body).toContain('`.github/gantry.yml` is invalid');
+  });
+
+  it('shows a planner failure in the comment, with what to do', async () => {
+    const h = await start();
+    h.planner = failingPlanner(
+      new PlannerConfigError(
+        '401',
+        'The Anthropic API refused the API key (401). Set `ANTHROPIC_API_KEY` in the Gantry app environment to a valid key.',
+      ),
+    );
+    await h.deliver('issues', h.fake.label('gantry'));
+    const body = h.plan().body;
+    expect(body).toContain('❌ failed');
+    expect(body).toContain('> The Anthropic API refused the API key (401).');
+    expect(body).toContain('Then comment `/gantry replan`.');
+    expect(h.fake.issue().labels).toEqual(['gantry']);
+  });
+
+  it('says how to add the task workflow when the repository has none', async () => {
+    const h = await start();
+    h.fake.files.delete('.github/workflows/gantry-task.yml');
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.state().status).toBe('awaiting-approval');
+    const hint = h.fake.botComments().find((c) => c.body.includes('needs its task workflow'));
+    expect(hint?.body).toContain('`.github/workflows/gantry-task.yml` is not on `master`');
+  });
+
+  it('goes straight to running under the auto policy when the issue has the auto label', async () => {
+    const h = await start();
+    h.fake.config = 'approval: { policy: auto }\n';
+    h.fake.issue().labels.push('gantry:auto');
+    await h.deliver('issues', h.fake.label('gantry'));
+    const s = h.state();
+    expect(s.status).toBe('running');
+    expect(s.startedBy).toBeUndefined();
+    expect(s.goalHead).toBe(h.fake.head);
+    expect(h.fake.issue().labels).toContain('gantry:running');
+    expect(h.plan().body).toContain('(started by auto-approval)');
+  });
+
+  it('waits for approval under the auto policy when the auto label is missing', async () => {
+    const h = await start();
+    h.fake.config = 'approval: { policy: auto }\n';
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.state().status).toBe('awaiting-approval');
+  });
+});

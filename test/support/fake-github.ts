@@ -1,0 +1,346 @@
+import nock from 'nock';
+import { examplePayload } from './probot.js';
+
+/**
+ * A small stateful GitHub for the App's tests, behind nock: one repository with issues, comments,
+ * labels, collaborators and a default branch. It answers only the routes the App uses, in
+ * GitHub's shapes; anything else is answered 404 and recorded in `unknown`, which tests assert is
+ * empty. (The full stand-in with OpenAPI validation is `src/standin`.)
+ */
+export const API = 'https://api.github.com';
+const OWNER = 'Codertocat';
+const REPO = 'Hello-World';
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  user: { login: string; type: 'User' | 'Bot' };
+  html_url: string;
+}
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+  comments: FakeComment[];
+  updatedAt: number;
+}
+
+export type Role = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+
+export const GANTRY_BOT = { login: 'gantry[bot]', type: 'Bot' as const };
+
+export class FakeGitHub {
+  readonly owner = OWNER;
+  readonly repo = REPO;
+  config: string | undefined;
+  files = new Set(['README.md', 'src/index.js', '.github/workflows/gantry-task.yml']);
+  head = 'a1'.repeat(20);
+  readonly issues = new Map<number, FakeIssue>();
+  readonly roles: Record<string, Role> = { octocat: 'admin', maint: 'maintain', dev: 'write' };
+  /** Every request, as `METHOD /path`. */
+  readonly requests: string[] = [];
+  /** Requests the fake does not know: a test fails when there are any. */
+  readonly unknown: string[] = [];
+  readonly reactions: { commentId: number; content: string }[] = [];
+  private nextId = 9000;
+
+  constructor() {
+    this.addIssue({ number: 1, title: 'Add rate limiting to the API', body: 'Limit clients.' });
+  }
+
+  addIssue(i: Partial<FakeIssue> & { number: number }): FakeIssue {
+    const issue: FakeIssue = {
+      title: `Issue ${i.number}`,
+      body: '',
+      state: 'open',
+      labels: [],
+      comments: [],
+      updatedAt: 0,
+      ...i,
+    };
+    this.issues.set(issue.number, issue);
+    return issue;
+  }
+
+  issue(n = 1): FakeIssue {
+    const issue = this.issues.get(n);
+    if (!issue) throw new Error(`no issue ${n}`);
+    return issue;
+  }
+
+  /** Comments written by Gantry on an issue. */
+  botComments(n = 1): FakeComment[] {
+    return this.issue(n).comments.filter((c) => c.user.type === 'Bot');
+  }
+
+  /** Writes (POST, PATCH, PUT, DELETE) the App made. */
+  writes(): string[] {
+    return this.requests.filter((r) => !r.startsWith('GET '));
+  }
+
+  install(): void {
+    for (const method of ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'])
+      nock(API)
+        .persist()
+        .intercept(/.*/, method)
+        // nock 15 hands a one-parameter reply function the fetch Request.
+        .reply(async (request: unknown) => {
+          const req = request as Request;
+          const text = await req.text();
+          const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+          const url = new URL(req.url);
+          this.requests.push(`${method} ${decodeURIComponent(url.pathname)}`);
+          const answer = this.route(method, url, body);
+          if (answer) return answer;
+          this.unknown.push(`${method} ${url.pathname}${url.search}`);
+          return [404, { message: 'Not Found' }];
+        });
+  }
+
+  comment(id: number): FakeComment {
+    for (const issue of this.issues.values()) {
+      const c = issue.comments.find((x) => x.id === id);
+      if (c) return c;
+    }
+    throw new Error(`no comment ${id}`);
+  }
+
+  private route(
+    method: string,
+    url: URL,
+    body: Record<string, unknown> | undefined,
+  ): [number, unknown] | undefined {
+    const path = decodeURIComponent(url.pathname);
+    const repoPath = `/repos/${OWNER}/${REPO}`;
+    if (method === 'GET' && path === '/app/installations')
+      return [200, [{ id: 1, account: { login: OWNER } }]];
+    if (method === 'GET' && path === '/installation/repositories')
+      return [200, { total_count: 1, repositories: [this.repository()] }];
+    if (method === 'GET' && path === `/repos/${OWNER}/.github/contents/.github/gantry.yml`)
+      return [404, { message: 'Not Found' }];
+    if (!path.startsWith(`${repoPath}/`)) return undefined;
+    const rest = path.slice(repoPath.length);
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && rest === '/contents/.github/gantry.yml')
+      return this.config === undefined ? [404, { message: 'Not Found' }] : [200, this.config];
+    if (method === 'GET' && (m = /^\/contents\/(.+)$/.exec(rest)))
+      return this.files.has(m[1]!)
+        ? [200, { type: 'file', path: m[1], sha: 'f'.repeat(40), content: '' }]
+        : [404, { message: 'Not Found' }];
+    if (method === 'GET' && rest === '/git/ref/heads/master')
+      return [200, { ref: 'refs/heads/master', object: { sha: this.head, type: 'commit' } }];
+    if (method === 'GET' && rest === '/git/trees/master')
+      return [
+        200,
+        {
+          sha: this.head,
+          truncated: false,
+          tree: [...this.files].map((p) => ({ path: p, type: 'blob' })),
+        },
+      ];
+    if (method === 'GET' && rest === '/readme') return [200, '# Hello World'];
+    if (method === 'GET' && rest === '/languages') return [200, { TypeScript: 1200 }];
+    if (method === 'GET' && (m = /^\/collaborators\/([^/]+)\/permission$/.exec(rest))) {
+      const role = this.roles[m[1]!] ?? 'none';
+      const permission =
+        role === 'maintain'
+          ? 'write'
+          : role === 'triage'
+            ? 'read'
+            : role === 'none'
+              ? 'none'
+              : role;
+      return [200, { permission, role_name: role, user: { login: m[1] } }];
+    }
+    if (method === 'GET' && rest === '/issues') return [200, this.listIssues(url.searchParams)];
+    if ((m = /^\/issues\/(\d+)(\/.*)?$/.exec(rest))) {
+      const issue = this.issues.get(Number(m[1]));
+      if (!issue) return [404, { message: 'Not Found' }];
+      return this.issueRoute(method, issue, m[2] ?? '', body, url);
+    }
+    if ((m = /^\/issues\/comments\/(\d+)(\/reactions)?$/.exec(rest))) {
+      const c = this.comment(Number(m[1]));
+      if (method === 'PATCH' && !m[2] && typeof body?.body === 'string') {
+        c.body = body.body;
+        return [200, c];
+      }
+      if (method === 'POST' && m[2]) {
+        this.reactions.push({ commentId: c.id, content: String(body?.content) });
+        return [201, { id: 1, content: body?.content }];
+      }
+      if (method === 'GET' && !m[2]) return [200, c];
+    }
+    return undefined;
+  }
+
+  private issueRoute(
+    method: string,
+    issue: FakeIssue,
+    sub: string,
+    body: Record<string, unknown> | undefined,
+    url: URL,
+  ): [number, unknown] | undefined {
+    if (method === 'GET' && sub === '') return [200, this.issueJson(issue)];
+    if (method === 'GET' && sub === '/comments') {
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      return [200, issue.comments.slice(0, perPage)];
+    }
+    if (method === 'POST' && sub === '/comments' && typeof body?.body === 'string') {
+      const id = this.nextId++;
+      const c: FakeComment = {
+        id,
+        body: body.body,
+        user: GANTRY_BOT,
+        html_url: `https://github.com/${OWNER}/${REPO}/issues/${issue.number}#issuecomment-${id}`,
+      };
+      issue.comments.push(c);
+      return [201, c];
+    }
+    if (method === 'POST' && sub === '/labels' && Array.isArray(body?.labels)) {
+      for (const l of body.labels as string[]) if (!issue.labels.includes(l)) issue.labels.push(l);
+      return [200, issue.labels.map((name) => ({ name }))];
+    }
+    const m = /^\/labels\/(.+)$/.exec(sub);
+    if (method === 'DELETE' && m) {
+      if (!issue.labels.includes(m[1]!)) return [404, { message: 'Label does not exist' }];
+      issue.labels = issue.labels.filter((l) => l !== m[1]);
+      return [200, issue.labels.map((name) => ({ name }))];
+    }
+    return undefined;
+  }
+
+  private listIssues(q: URLSearchParams): unknown[] {
+    const state = q.get('state') ?? 'open';
+    const labels = q.get('labels')?.split(',') ?? [];
+    const since = q.get('since') ? Date.parse(q.get('since')!) : undefined;
+    return [...this.issues.values()]
+      .filter((i) => state === 'all' || i.state === state)
+      .filter((i) => labels.every((l) => i.labels.includes(l)))
+      .filter((i) => since === undefined || i.updatedAt >= since)
+      .map((i) => this.issueJson(i));
+  }
+
+  private issueJson(i: FakeIssue) {
+    return {
+      number: i.number,
+      title: i.title,
+      body: i.body,
+      state: i.state,
+      labels: i.labels.map((name) => ({ name })),
+      html_url: `https://github.com/${OWNER}/${REPO}/issues/${i.number}`,
+    };
+  }
+
+  repository() {
+    return {
+      name: REPO,
+      full_name: `${OWNER}/${REPO}`,
+      owner: { login: OWNER },
+      default_branch: 'master',
+      archived: false,
+    };
+  }
+
+  // Webhook payloads: GitHub's own examples, changed to describe what happened here.
+
+  private base(event: string, action: string, sender: string) {
+    const p = examplePayload<Record<string, unknown>>(event, action);
+    Object.assign(p.repository as object, this.repository());
+    p.sender = {
+      ...(p.sender as object),
+      login: sender,
+      type: sender.endsWith('[bot]') ? 'Bot' : 'User',
+    };
+    return p;
+  }
+
+  private withIssue(p: Record<string, unknown>, n: number) {
+    const issue = this.issue(n);
+    Object.assign(p.issue as object, {
+      ...this.issueJson(issue),
+      pull_request: undefined,
+    });
+    return p;
+  }
+
+  /** A person adds a label. */
+  label(name: string, sender = 'octocat', n = 1) {
+    const issue = this.issue(n);
+    if (!issue.labels.includes(name)) issue.labels.push(name);
+    const p = this.base('issues', 'labeled', sender);
+    p.label = { ...(p.label as object), name };
+    return this.withIssue(p, n);
+  }
+
+  /** A person removes a label. */
+  unlabel(name: string, sender = 'octocat', n = 1) {
+    const issue = this.issue(n);
+    issue.labels = issue.labels.filter((l) => l !== name);
+    const p = this.base('issues', 'unlabeled', sender);
+    p.label = { ...(p.label as object), name };
+    return this.withIssue(p, n);
+  }
+
+  /** A person closes the issue (the examples have no `closed`: derived from `edited`). */
+  close(sender = 'octocat', n = 1) {
+    this.issue(n).state = 'closed';
+    const p = this.base('issues', 'edited', sender);
+    p.action = 'closed';
+    delete p.changes;
+    return this.withIssue(p, n);
+  }
+
+  /** A person edits the issue body. */
+  editIssue(body: string, sender = 'octocat', n = 1) {
+    const issue = this.issue(n);
+    const from = issue.body;
+    issue.body = body;
+    const p = this.base('issues', 'edited', sender);
+    p.changes = { body: { from } };
+    return this.withIssue(p, n);
+  }
+
+  /** Someone edits a comment (ticks, text, or the hidden state). */
+  editComment(id: number, edit: (body: string) => string, sender = 'octocat', n = 1) {
+    const c = this.comment(id);
+    const from = c.body;
+    c.body = edit(from);
+    const p = this.base('issue_comment', 'edited', sender);
+    p.changes = { body: { from } };
+    p.comment = { ...(p.comment as object), id, body: c.body, user: c.user };
+    return this.withIssue(p, n);
+  }
+
+  /** Someone comments. */
+  addComment(body: string, sender = 'octocat', n = 1) {
+    const id = this.nextId++;
+    const c: FakeComment = {
+      id,
+      body,
+      user: { login: sender, type: sender.endsWith('[bot]') ? 'Bot' : 'User' },
+      html_url: `https://github.com/${OWNER}/${REPO}/issues/${n}#issuecomment-${id}`,
+    };
+    this.issue(n).comments.push(c);
+    const p = this.base('issue_comment', 'created', sender);
+    p.comment = { ...(p.comment as object), id: c.id, body, user: c.user };
+    return { payload: this.withIssue(p, n), comment: c };
+  }
+}
+
+/** Tick (or untick) task boxes and the Start box in a plan comment body, as GitHub's UI does. */
+export function tick(body: string, ids: string[], ticked = true): string {
+  return body
+    .split('\n')
+    .map((line) => {
+      const hit = ids.some((id) =>
+        id === 'Start'
+          ? line.includes('<!-- gantry:start -->')
+          : line.includes(`<!-- gantry:task=${id} -->`),
+      );
+      return hit ? line.replace(/^- \[[ x]\]/, ticked ? '- [x]' : '- [ ]') : line;
+    })
+    .join('\n');
+}
