@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigError } from '../../src/app/config.js';
 import {
   configErrorComment,
+  CONFIG_KEYS,
   goalSettingsFrom,
   parseConfig,
   triggerLabel,
@@ -77,5 +78,15 @@ llm:
     expect(triggerLabel(parse('label: ai\nmaxParalel: 3\n'))).toBe('ai');
     expect(triggerLabel(undefined)).toBe('gantry');
     expect(triggerLabel({ label: 42 })).toBe('gantry');
+  });
+});
+
+describe('the README', () => {
+  it('documents every top-level key of .github/gantry.yml', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Configuration: `.github/gantry.yml`'));
+    const missing = CONFIG_KEYS.filter((k) => !new RegExp(`\\| \`${k}[.\`]`).test(section));
+    expect(missing).toEqual([]);
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * `npm start`: the Gantry App as a Probot server.
+ *
+ * - With `APP_ID`, `PRIVATE_KEY` (or `PRIVATE_KEY_PATH`), `WEBHOOK_SECRET` and `GANTRY_STATE_KEY`
+ *   it serves webhooks (optionally through `WEBHOOK_PROXY_URL`), reconciles every active goal at
+ *   start-up and every `GANTRY_RECONCILE_MINUTES` (default 10).
+ * - Without `APP_ID` it runs Probot's manifest flow, which registers the App from `app.yml`.
+ * - `GHE_HOST` and `GHE_PROTOCOL` point it at GitHub Enterprise Server.
+ */
+import { run } from 'probot';
+import { gantryApp } from './app.js';
+import { optionsFromEnv, StartupError } from './env.js';
+
+async function main(): Promise<void> {
+  if (!process.env.APP_ID) {
+    // Probot's manifest flow: open the printed URL to register the App from app.yml.
+    await run(() => undefined);
+    return;
+  }
+  const app = gantryApp(optionsFromEnv(process.env));
+  await run(app);
+  await app.reconcileAll();
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof StartupError ? `Gantry cannot start: ${e.message}` : e);
+  process.exit(1);
+});

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/core/commands.js';
+import { appHarness, type Harness } from '../support/app-harness.js';
+import { tick } from '../support/fake-github.js';
+
+const start = appHarness();
+
+async function planned(): Promise<Harness> {
+  const h = await start();
+  await h.deliver('issues', h.fake.label('gantry'));
+  return h;
+}
+
+/** Comment a command as `sender`; returns the command comment. */
+async function command(h: Harness, body: string, sender = 'maint') {
+  const { payload, comment } = h.fake.addComment(body, sender);
+  await h.deliver('issue_comment', payload);
+  return comment;
+}
+
+const lastReply = (h: Harness) => h.fake.botComments().at(-1)!.body;
+const statuses = (h: Harness) => h.state().tasks.map((t) => t.status);
+const thumbsUp = (h: Harness, id: number) =>
+  h.fake.reactions.some((r) => r.commentId === id && r.content === '+1');
+
+describe('parsing commands', () => {
+  it('reads verbs and arguments, and names what is wrong', () => {
+    expect(parseCommand('/gantry approve')).toEqual({ verb: 'approve' });
+    expect(parseCommand('  /gantry RETRY t3 ')).toEqual({ verb: 'retry', taskId: 'T3' });
+    expect(parseCommand('/gantry replan split T2\nand keep T1')).toEqual({
+      verb: 'replan',
+      feedback: 'split T2\nand keep T1',
+    });
+    expect(parseCommand('/gantry budget $40.50')).toEqual({ verb: 'budget', usd: 40.5 });
+    expect(parseCommand('/gantry skip')).toMatchObject({ verb: 'invalid' });
+    expect(parseCommand('/gantry budget lots')).toMatchObject({ verb: 'invalid' });
+    expect(parseCommand('/gantry pause now')).toMatchObject({ verb: 'invalid' });
+    expect(parseCommand('/gantry deploy')).toEqual({
+      verb: 'invalid',
+      problem: '`deploy` is not a Gantry command',
+    });
+    expect(parseCommand('/gantryx start')).toBeUndefined();
+    expect(parseCommand('please /gantry start')).toBeUndefined();
+  });
+});
+
+describe('/gantry commands', () => {
+  it('approve then start runs the goal, each acknowledged with a thumbs-up', async () => {
+    const h = await planned();
+    const approve = await command(h, '/gantry approve');
+    expect(statuses(h)).toEqual(['approved', 'approved', 'approved', 'approved']);
+    expect(thumbsUp(h, approve.id)).toBe(true);
+    const go = await command(h, '/gantry start');
+    expect(h.state().status).toBe('running');
+    expect(h.state().startedBy).toBe('maint');
+    expect(thumbsUp(h, go.id)).toBe(true);
+    expect(h.fake.issue().labels).toContain('gantry:running');
+  });
+
+  it('start without approvals says why and changes nothing', async () => {
+    const h = await planned();
+    const c = await command(h, '/gantry start');
+    expect(h.state().status).toBe('awaiting-approval');
+    expect(lastReply(h)).toBe(
+      '> /gantry start\n\nNothing changed: no task is approved: tick at least one task before Start.',
+    );
+    expect(thumbsUp(h, c.id)).toBe(false);
+  });
+
+  it('replan makes plan v2 in a new comment and keeps v1, collapsed and without live boxes', async () => {
+    const h = await planned();
+    const v1 = h.plan();
+    await command(h, '/gantry replan keep T1 smaller');
+    const v2 = h.plan();
+    expect(v2.id).not.toBe(v1.id);
+    expect(h.state().planVersion).toBe(2);
+    expect(h.state().status).toBe('awaiting-approval');
+    expect(v1.body).toMatch(/^<!-- gantry:superseded -->\n<details><summary>Gantry plan · v1 · /);
+    expect(v1.body).toContain('replaced by a new plan below');
+    expect(v1.body).toContain('☐ **T1** Add greet()');
+    expect(v1.body).not.toMatch(/- \[[ x]\]|gantry:state/);
+    expect(h.fake.issue().labels).toEqual(['gantry', 'gantry:awaiting-approval']);
+  });
+
+  it('hands the feedback and the old plan to the planner', async () => {
+    const h = await planned();
+    const seen: unknown[] = [];
+    const inner = h.planner;
+    const { ScriptedPlanner } = await import('../../src/planner/scripted-planner.js');
+    const { DIAMOND } = await import('../support/app-harness.js');
+    const scripted = inner ?? (await ScriptedPlanner.fromFile(DIAMOND));
+    h.planner = Object.assign(Object.create(scripted) as typeof scripted, {
+      plan: (req: Parameters<typeof scripted.plan>[0]) => {
+        seen.push({ feedback: req.feedback, previous: req.previousPlan?.tasks.length });
+        return scripted.plan(req);
+      },
+    });
+    await command(h, '/gantry replan split T2\nplease');
+    expect(seen).toEqual([{ feedback: 'split T2\nplease', previous: 4 }]);
+  });
+
+  it('pause, resume, skip, retry and budget change a running goal', async () => {
+    const h = await planned();
+    await command(h, '/gantry approve');
+    await command(h, '/gantry start');
+    await command(h, '/gantry pause');
+    expect(h.state().status).toBe('paused');
+    expect(h.plan().body).toContain('Paused by maint');
+    await command(h, '/gantry resume');
+    expect(h.state().status).toBe('running');
+    await command(h, '/gantry skip T3');
+    expect(statuses(h)[2]).toBe('skipped');
+    await command(h, '/gantry retry T2');
+    expect(lastReply(h)).toContain(
+      'Nothing changed: T2 is queued; only failed tasks or tasks that need a human can be retried.',
+    );
+    await command(h, '/gantry budget 40');
+    expect(h.state().settings.budget.goalUsd).toBe(40);
+    expect(h.plan().body).toContain('of $40.00');
+  });
+
+  it('cancel cancels the goal and clears the state labels', async () => {
+    const h = await planned();
+    await command(h, '/gantry cancel');
+    expect(h.state().status).toBe('cancelled');
+    expect(h.plan().body).toContain('Cancelled by @maint.');
+    expect(h.fake.issue().labels).toEqual(['gantry']);
+  });
+
+  it('status answers with where the goal is', async () => {
+    const h = await planned();
+    await command(h, '/gantry status');
+    expect(lastReply(h)).toBe(
+      [
+        '> /gantry status',
+        '',
+        '**Gantry goal:** awaiting-approval · plan v1',
+        '**Tasks:** 0/4 done',
+        '**Budget:** $0.00 spent of $25.00',
+        `Details in the [plan comment](${h.plan().html_url}).`,
+      ].join('\n'),
+    );
+  });
+
+  it('help, and an unknown verb, answer with the help', async () => {
+    const h = await planned();
+    await command(h, '/gantry help');
+    expect(lastReply(h)).toContain('| `/gantry replan <feedback>` |');
+    await command(h, '/gantry deploy');
+    expect(lastReply(h)).toContain('`deploy` is not a Gantry command.');
+    expect(lastReply(h)).toContain('| `/gantry retry T3` |');
+  });
+
+  it('refuses commands from people without write access, once, and ignores bots', async () => {
+    const h = await planned();
+    h.fake.roles.triager = 'triage';
+    await command(h, '/gantry approve', 'triager');
+    await command(h, '/gantry start', 'triager');
+    await command(h, '/gantry approve', 'helper[bot]');
+    expect(statuses(h)).toEqual(['proposed', 'proposed', 'proposed', 'proposed']);
+    const refusals = h.fake.botComments().filter((c) => c.body.startsWith('@triager'));
+    expect(refusals.map((c) => c.body)).toEqual([
+      '@triager: only people with write, maintain or admin access to this repository can run Gantry commands (you have triage access). Gantry left the goal as it was.',
+    ]);
+  });
+
+  it('says how to begin when the issue has no goal', async () => {
+    const h = await start();
+    await command(h, '/gantry start');
+    expect(lastReply(h)).toBe(
+      '> /gantry start\n\nThere is no Gantry goal on this issue. Add the `gantry` label to plan one.',
+    );
+  });
+
+  it('ticks after Start do not change the run', async () => {
+    const h = await planned();
+    await command(h, '/gantry approve');
+    await command(h, '/gantry start');
+    const body = h.plan().body;
+    await h.deliver(
+      'issue_comment',
+      h.fake.editComment(h.plan().id, (b) => tick(b, ['T2'], false), 'maint'),
+    );
+    expect(statuses(h)[1]).toBe('queued');
+    expect(h.plan().body).toBe(body);
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { renderPlanComment } from '../../src/core/checklist/render.js';
+import { initGoal } from '../../src/core/goal.js';
+import { appHarness, KEY, NOW, type Harness } from '../support/app-harness.js';
+import { GANTRY_BOT } from '../support/fake-github.js';
+
+const start = appHarness();
+
+async function planned(): Promise<Harness> {
+  const h = await start();
+  await h.deliver('issues', h.fake.label('gantry'));
+  return h;
+}
+
+const planComments = (h: Harness) =>
+  h.fake.botComments().filter((c) => c.body.startsWith('<!-- gantry:plan'));
+
+describe('the goal follows the issue', () => {
+  it('closing the issue cancels the goal', async () => {
+    const h = await planned();
+    await h.deliver('issues', h.fake.close());
+    expect(h.state().status).toBe('cancelled');
+    expect(h.plan().body).toContain('Cancelled: the issue was closed.');
+    expect(h.fake.issue().labels).toEqual(['gantry']);
+  });
+
+  it('removing the label cancels the goal, and labeling again plans a new one', async () => {
+    const h = await planned();
+    const first = h.plan();
+    await h.deliver('issues', h.fake.unlabel('gantry'));
+    expect(h.state().status).toBe('cancelled');
+    expect(h.plan().body).toContain('Cancelled: the `gantry` label was removed.');
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.plan().id).not.toBe(first.id);
+    expect(h.state().status).toBe('awaiting-approval');
+    expect(first.body).toMatch(/^<!-- gantry:superseded -->/);
+  });
+
+  it('offers a replan, once, when the issue body changes while awaiting approval', async () => {
+    const h = await planned();
+    await h.deliver('issues', h.fake.editIssue('Limit clients per token, not per IP.'));
+    await h.deliver('issues', h.fake.editIssue('Limit clients per token.'));
+    const offers = h.fake.botComments().filter((c) => c.body.startsWith('The issue changed'));
+    expect(offers.map((c) => c.body)).toEqual([
+      'The issue changed after plan v1 was made. Comment `/gantry replan` to plan it again from the new text (with optional feedback after the verb).',
+    ]);
+  });
+
+  it('ignores edits, closes and labels of issues that are not goals after reading the config', async () => {
+    const h = await start();
+    h.fake.addIssue({ number: 2, title: 'Unrelated', labels: ['bug'] });
+    await h.deliver('issues', h.fake.close('octocat', 2));
+    await h.deliver('issues', h.fake.editIssue('new text', 'octocat', 2));
+    await h.deliver('issues', h.fake.unlabel('bug', 'octocat', 2));
+    expect(h.fake.requests.every((r) => r.includes('gantry.yml'))).toBe(true);
+  });
+});
+
+describe('reliability', () => {
+  it('handles the same delivery once: one plan', async () => {
+    const h = await start();
+    const payload = h.fake.label('gantry');
+    await h.deliver('issues', payload, 'same-guid');
+    await h.deliver('issues', payload, 'same-guid');
+    expect(planComments(h)).toHaveLength(1);
+    expect(h.fake.writes().filter((w) => w.startsWith('POST'))).toHaveLength(2);
+  });
+
+  it('a second labeled delivery (another id) finds the plan and plans nothing more', async () => {
+    const h = await planned();
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(planComments(h)).toHaveLength(1);
+  });
+
+  it('on start-up, plans a labeled issue whose webhook was lost', async () => {
+    const h = await start();
+    h.fake.issue().labels.push('gantry'); // labeled while the app was down
+    await h.app.reconcileAll();
+    await h.app.idle();
+    expect(h.state().status).toBe('awaiting-approval');
+    expect(h.fake.issue().labels).toContain('gantry:awaiting-approval');
+  });
+
+  it('on start-up, finishes a plan that a crash interrupted', async () => {
+    const h = await start();
+    const issue = h.fake.issue();
+    issue.labels.push('gantry');
+    const planning = initGoal({
+      repo: 'Codertocat/Hello-World',
+      issue: 1,
+      title: issue.title,
+      at: NOW,
+    });
+    issue.comments.push({
+      id: 42,
+      body: renderPlanComment(planning, { key: KEY }),
+      user: GANTRY_BOT,
+      html_url: 'https://github.com/Codertocat/Hello-World/issues/1#issuecomment-42',
+    });
+    await h.app.reconcileAll();
+    await h.app.idle();
+    expect(h.plan().id).toBe(42);
+    expect(h.state().status).toBe('awaiting-approval');
+    expect(planComments(h)).toHaveLength(1);
+  });
+
+  it('on a sweep, cancels a goal whose issue was closed while the app was down', async () => {
+    const h = await planned();
+    h.fake.issue().state = 'closed';
+    h.fake.issue().updatedAt = NOW;
+    await h.app.reconcileAll();
+    await h.app.idle();
+    expect(h.state().status).toBe('cancelled');
+  });
+
+  it('a sweep of settled goals writes nothing', async () => {
+    const h = await planned();
+    const writes = h.fake.writes().length;
+    await h.app.reconcileAll();
+    await h.app.idle();
+    expect(h.fake.writes()).toHaveLength(writes);
+  });
+
+  it('coalesces a burst of events into few reconciles and skips unchanged writes', async () => {
+    const h = await planned();
+    const before = h.fake.requests.length;
+    for (let i = 0; i < 10; i++) {
+      const { payload } = h.fake.addComment('/gantry approve', 'maint');
+      await h.send('issue_comment', payload);
+    }
+    await h.app.idle();
+    const reads = h.fake.requests
+      .slice(before)
+      .filter((r) => r === 'GET /repos/Codertocat/Hello-World/issues/1');
+    // The first approve runs alone; the other nine are handled in one more reconcile.
+    expect(reads).toHaveLength(2);
+    const patches = h.fake.writes().filter((w) => w.startsWith('PATCH'));
+    expect(patches).toHaveLength(2); // the plan, then the approvals: repeats change nothing
+  });
+
+  it('restores a plan comment whose state was broken while the app ran', async () => {
+    const h = await planned();
+    const live = h.plan();
+    const good = live.body;
+    live.body = live.body.replace(/gantry:state v1 \S+ -->/, 'gantry:state v1 broken -->');
+    await h.app.reconcileAll();
+    await h.app.idle();
+    expect(live.body).toBe(good);
+  });
+
+  it('after a restart, a plan comment whose state cannot be read is reported once; /gantry replan starts over', async () => {
+    const h = await start();
+    const issue = h.fake.issue();
+    issue.labels.push('gantry', 'gantry:awaiting-approval');
+    const s = initGoal({ repo: 'Codertocat/Hello-World', issue: 1, title: issue.title, at: NOW });
+    const live = {
+      id: 42,
+      body: renderPlanComment(s, { key: KEY }).replace(
+        /gantry:state v1 \S+ -->/,
+        'gantry:state v1 broken -->',
+      ),
+      user: GANTRY_BOT,
+      html_url: 'https://github.com/Codertocat/Hello-World/issues/1#issuecomment-42',
+    };
+    issue.comments.push(live);
+    await h.app.reconcileAll();
+    await h.app.idle();
+    await h.app.reconcileAll();
+    await h.app.idle();
+    const notes = h.fake.botComments().filter((c) => c.body.startsWith('The hidden state'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.body).toContain('`/gantry replan`');
+    const { payload } = h.fake.addComment('/gantry replan', 'maint');
+    await h.deliver('issue_comment', payload);
+    expect(h.plan().id).not.toBe(42);
+    expect(h.state().status).toBe('awaiting-approval');
+    expect(live.body).toMatch(/^<!-- gantry:superseded -->/);
+  });
+});
