@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Probot, ProbotOctokit } from 'probot';
 import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import { parseCommand } from '../core/commands.js';
+import { STATE_LABELS } from '../core/labels.js';
 import type { AppDeps } from './goal-context.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
 import { GoalWorkers } from './goal-workers.js';
@@ -9,8 +11,9 @@ import { reconcileGoal } from './reconcile.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
 import { DeliveryLog, StateMemory } from './state-memory.js';
 
-export interface GantryAppOptions extends Omit<AppDeps, 'memory' | 'now'> {
+export interface GantryAppOptions extends Omit<AppDeps, 'memory' | 'now' | 'newGoalId'> {
   now?: () => number;
+  newGoalId?: () => string;
   /** Reconcile every active goal this often (default: only when `reconcileAll` is called). */
   reconcileEveryMs?: number | undefined;
   /** Called when a goal job fails (default: the app log). */
@@ -48,7 +51,9 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     stateKey: options.stateKey,
     serverUrl: options.serverUrl,
     now: options.now ?? Date.now,
+    newGoalId: options.newGoalId ?? randomUUID,
     memory: new StateMemory(),
+    appId: options.appId,
   };
   const deliveries = new DeliveryLog();
   let workers: GoalWorkers<Job> | undefined;
@@ -77,11 +82,15 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
         if (hint) schedule(context.octokit, refOf(payload), hint);
       });
 
+    // State labels are Gantry's own output; a label added by automation counts otherwise (a
+    // person still approves the plan; auto-approval checks who added its label).
     on<IssuePayload & { label?: { name: string } }>('issues.labeled', (p) =>
-      p.label && p.sender.type !== 'Bot' ? { kind: 'labeled', label: p.label.name } : undefined,
+      p.label && !isStateLabel(p.label.name) ? { kind: 'labeled', label: p.label.name } : undefined,
     );
     on<IssuePayload & { label?: { name: string } }>('issues.unlabeled', (p) =>
-      p.label ? { kind: 'unlabeled', label: p.label.name, labels: labelsOf(p) } : undefined,
+      p.label && !isStateLabel(p.label.name)
+        ? { kind: 'unlabeled', label: p.label.name, labels: labelsOf(p) }
+        : undefined,
     );
     on('issues.closed', (p) => ({ kind: 'closed', labels: labelsOf(p) }));
     on<IssuePayload & { changes?: { body?: unknown } }>('issues.edited', (p) =>
@@ -104,7 +113,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       if (from === undefined || p.comment.user?.type !== 'Bot' || !isPlanCommentBody(from))
         return undefined;
       // Gantry's own edit coming back: nothing to do, and no loop.
-      if (p.sender.type === 'Bot' && deps.memory.get(p.comment.id)?.body === p.comment.body)
+      if (p.sender.type === 'Bot' && deps.memory.body(p.comment.id) === p.comment.body)
         return undefined;
       return {
         kind: 'comment-edited',
@@ -148,5 +157,6 @@ function refOf(p: IssuePayload): GoalRef {
   };
 }
 
+const isStateLabel = (name: string) => (STATE_LABELS as readonly string[]).includes(name);
 const labelsOf = (p: IssuePayload) => (p.issue.labels ?? []).map((l) => l.name);
 const senderOf = (p: IssuePayload) => ({ login: p.sender.login, bot: p.sender.type === 'Bot' });

@@ -1,4 +1,5 @@
 import { diffPlanComment, parsePlanComment } from '../core/checklist/parse.js';
+import { goalIdentity } from '../core/goal.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { permissionOf, refusal } from './permissions.js';
@@ -17,7 +18,13 @@ const QUIET = new Set(['no approval or text changed']);
 export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<void> {
   const { session } = g;
   // Gantry's own edits and other apps' edits carry no intent; the re-render undoes the latter.
-  if (hint.sender.bot || !session.state || session.live?.id !== hint.commentId) return;
+  if (
+    hint.sender.bot ||
+    !session.state ||
+    session.pendingNewComment ||
+    session.live?.id !== hint.commentId
+  )
+    return;
   const expect = { repo: `${g.ref.owner}/${g.ref.repo}`, issue: g.ref.issue };
   const before = parsePlanComment(hint.from, g.deps.stateKey, expect);
   const after = parsePlanComment(hint.to, g.deps.stateKey, expect);
@@ -30,7 +37,10 @@ export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<v
     );
     return;
   }
-  if (after.state.state.revision !== before.state.state.revision) {
+  const [was, now] = [before.state.state, after.state.state];
+  // The block must be the one the comment had, of this goal: not an older or another goal's.
+  const goal = goalIdentity(session.state);
+  if (now.revision !== was.revision || goalIdentity(now) !== goal || goalIdentity(was) !== goal) {
     session.reply(
       `@${who}: the hidden Gantry state in the plan comment was replaced by another version. Gantry restored the comment and did not apply the edit; tick the boxes again.`,
       { once: true },
@@ -47,7 +57,7 @@ export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<v
     });
     return;
   }
-  const planVersion = after.state.state.planVersion;
+  const planVersion = now.planVersion;
   if (diff.approvals.length || diff.edits.length) {
     const r = session.apply({
       type: 'approvals.changed',

@@ -22,8 +22,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GantryAppOptions {
     throw new StartupError(
       `GANTRY_RECONCILE_MINUTES must be a number of minutes, at least 1 (got "${env.GANTRY_RECONCILE_MINUTES}").`,
     );
+  const appId = env.APP_ID ? Number(env.APP_ID) : undefined;
+  if (appId !== undefined && !Number.isInteger(appId))
+    throw new StartupError(`APP_ID must be the App's numeric id (got "${env.APP_ID}").`);
   return {
     stateKey,
+    appId,
     serverUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}` : undefined,
     reconcileEveryMs: minutes * 60_000,
     planner: (config) =>

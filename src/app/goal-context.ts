@@ -14,7 +14,11 @@ export interface AppDeps {
   /** Base of links (GitHub Enterprise has its own). */
   serverUrl?: string | undefined;
   now: () => number;
+  /** A new goal's id (random in production, counted in tests). */
+  newGoalId: () => string;
   memory: StateMemory;
+  /** The App's id: its comments are told from other apps' by `performed_via_github_app`. */
+  appId?: number | undefined;
 }
 
 /** Everything one reconcile of one goal works with. */

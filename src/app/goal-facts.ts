@@ -17,7 +17,7 @@ export interface IssueComment {
   id: number;
   body: string;
   html_url: string;
-  /** True for comments written by an app (Gantry's own, or another app's). */
+  /** Written by Gantry (this App, when its id is known; otherwise any app). */
   byBot: boolean;
 }
 
@@ -35,7 +35,11 @@ export interface GoalFacts {
   comments: IssueComment[];
 }
 
-export async function readGoalFacts(octokit: ProbotOctokit, g: GoalRef): Promise<GoalFacts> {
+export async function readGoalFacts(
+  octokit: ProbotOctokit,
+  g: GoalRef,
+  appId: number | undefined,
+): Promise<GoalFacts> {
   const { owner, repo, issue: issue_number } = g;
   const [{ data: issue }, comments] = await Promise.all([
     octokit.rest.issues.get({ owner, repo, issue_number }),
@@ -58,9 +62,22 @@ export async function readGoalFacts(octokit: ProbotOctokit, g: GoalRef): Promise
       id: c.id,
       body: c.body ?? '',
       html_url: c.html_url,
-      byBot: c.user?.type === 'Bot',
+      byBot: writtenByApp(c, appId),
     })),
   };
+}
+
+/**
+ * Whether Gantry wrote a comment. With the App's id, another app's comment never counts, even one
+ * that copies Gantry's text; without it (a plain token, as in `probot receive -t`) any app's does.
+ */
+export function writtenByApp(
+  c: { user?: { type?: string } | null; performed_via_github_app?: { id?: number } | null },
+  appId: number | undefined,
+): boolean {
+  if (c.user?.type !== 'Bot') return false;
+  const via = c.performed_via_github_app?.id;
+  return appId === undefined || via === undefined || via === appId;
 }
 
 /**

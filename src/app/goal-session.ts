@@ -1,13 +1,19 @@
 import type { ProbotOctokit } from 'probot';
 import { renderPlanComment } from '../core/checklist/render.js';
-import { decodeState, type StateBlockError } from '../core/checklist/signed-state.js';
+import { decodeState, StateBlockError } from '../core/checklist/signed-state.js';
 import { supersededComment } from '../core/checklist/superseded.js';
 import type { Effect } from '../core/effects.js';
 import type { GoalEvent } from '../core/events.js';
-import type { GoalState } from '../core/goal.js';
+import { goalIdentity, type GoalState } from '../core/goal.js';
 import { labelsFor } from '../core/labels.js';
 import { step, type StepResult } from '../core/step.js';
-import { livePlanComments, type GoalFacts, type GoalRef, type IssueComment } from './goal-facts.js';
+import {
+  goalKey,
+  livePlanComments,
+  type GoalFacts,
+  type GoalRef,
+  type IssueComment,
+} from './goal-facts.js';
 import { syncStateLabels } from './labels.js';
 import type { StateMemory } from './state-memory.js';
 
@@ -18,9 +24,12 @@ export interface SessionOptions {
   stateKey: string;
   serverUrl?: string | undefined;
   memory: StateMemory;
-  /** Bodies the live comment had before edits being handled (`changes.body.from`). */
-  earlierBodies?: readonly string[];
+  /** Bodies comments had before people's edits being handled (`changes.body.from`). */
+  earlierBodies?: readonly { commentId: number; body: string }[];
 }
+
+/** Goals that are over: a deleted plan comment of one of these is not brought back. */
+const FINISHED = new Set(['done', 'cancelled', 'failed']);
 
 const normalize = (body: string) => body.replace(/\r\n?/g, '\n').trimEnd();
 
@@ -44,7 +53,14 @@ export class GoalSession {
     const live = livePlanComments(o.facts.comments);
     this.live = live.at(-1);
     this.supersede = live.slice(0, -1).map((c) => ({ id: c.id, body: c.body }));
-    if (this.live) this.trust(this.live);
+    const remembered = o.memory.goal(goalKey(o.ref));
+    if (this.live)
+      this.trust(this.live, remembered?.commentId === this.live.id ? remembered.state : undefined);
+    else if (remembered && !FINISHED.has(remembered.state.status)) {
+      // The plan comment of a goal in progress was deleted: post it again rather than lose it.
+      this.state = remembered.state;
+      this.freshComment = true;
+    }
   }
 
   get ref(): GoalRef {
@@ -55,28 +71,37 @@ export class GoalSession {
     return this.o.facts;
   }
 
+  /** A new comment is about to be posted (new goal, replan, or a deleted one restored). */
+  get pendingNewComment(): boolean {
+    return this.freshComment;
+  }
+
   /**
-   * The state to trust: the newest validly signed state of this goal among the comment as it is,
-   * the bodies it had before the edits being handled, and the last one Gantry wrote. A person
-   * who pastes an older state or alters it cannot move the goal.
+   * The state to trust. The goal is the one Gantry last wrote to this comment (or, after a
+   * restart, the one the comment held before the edit being handled); among the validly signed
+   * states of that goal (the comment as it is, its body before people's edits, the last written)
+   * the newest wins. An altered state, an older one pasted back, or one of an earlier goal on the
+   * same issue cannot move the goal.
    */
-  private trust(live: IssueComment): void {
+  private trust(live: IssueComment, remembered: GoalState | undefined): void {
     const expect = { repo: `${this.o.ref.owner}/${this.o.ref.repo}`, issue: this.o.ref.issue };
     const current = decodeState(live.body, this.o.stateKey, expect);
-    const candidates: GoalState[] = [];
-    if (current.ok) candidates.push(current.state);
-    for (const body of this.o.earlierBodies ?? []) {
-      const r = decodeState(body, this.o.stateKey, expect);
-      if (r.ok) candidates.push(r.state);
-    }
-    const remembered = this.o.memory.get(live.id);
-    if (remembered) candidates.push(remembered.state);
-    const best = candidates.reduce<GoalState | undefined>(
-      (a, b) => (!a || b.revision > a.revision ? b : a),
-      undefined,
-    );
-    this.state = best;
-    if (!best && !current.ok) this.damaged = current.error;
+    const earlier = (this.o.earlierBodies ?? [])
+      .filter((e) => e.commentId === live.id)
+      .flatMap((e) => {
+        const r = decodeState(e.body, this.o.stateKey, expect);
+        return r.ok ? [r.state] : [];
+      });
+    const anchor = remembered ?? earlier[0] ?? (current.ok ? current.state : undefined);
+    const candidates = [...(current.ok ? [current.state] : []), ...earlier];
+    if (remembered) candidates.push(remembered);
+    this.state = candidates
+      .filter((c) => anchor && goalIdentity(c) === goalIdentity(anchor))
+      .reduce<GoalState | undefined>((a, b) => (!a || b.revision > a.revision ? b : a), undefined);
+    if (!this.state)
+      this.damaged = current.ok
+        ? new StateBlockError('foreign', 'the Gantry state belongs to another goal')
+        : current.error;
   }
 
   /** Apply an event to the trusted state; effects are kept for the shell. */
@@ -139,17 +164,23 @@ export class GoalSession {
         this.o.facts.comments.push(this.live);
         this.freshComment = false;
       } else if (normalize(this.live.body) !== normalize(body)) {
+        // Remembered first: the webhook of this edit may come back before the answer does.
+        this.o.memory.wroteComment(this.live.id, body);
         await octokit.rest.issues.updateComment({ owner, repo, comment_id: this.live.id, body });
         this.live.body = body;
       }
-      this.o.memory.set(this.live.id, this.state, body);
-      for (const old of this.supersede.splice(0))
+      this.o.memory.wroteComment(this.live.id, body);
+      this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
+      for (const old of this.supersede.splice(0)) {
+        const collapsed = supersededComment(old.body);
+        this.o.memory.wroteComment(old.id, collapsed);
         await octokit.rest.issues.updateComment({
           owner,
           repo,
           comment_id: old.id,
-          body: supersededComment(old.body),
+          body: collapsed,
         });
+      }
       this.o.facts.issue.labels = await syncStateLabels(
         octokit,
         { owner, repo, number: ref.issue, labels: this.o.facts.issue.labels },

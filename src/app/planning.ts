@@ -17,6 +17,7 @@ export function newGoalState(g: GoalContext): GoalState {
     title: issue.title,
     at: g.deps.now(),
     settings: goalSettingsFrom(g.config.value, issue.labels),
+    id: g.deps.newGoalId(),
   });
   return { ...state, note: 'Gantry is planning this issue…' };
 }

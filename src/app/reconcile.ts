@@ -40,8 +40,11 @@ export async function reconcileGoal(
   const relevant = hints.filter((h) => concerns(h, trigger));
   if (relevant.length === 0) return;
 
-  const facts = await readGoalFacts(octokit, ref);
-  const earlierBodies = relevant.flatMap((h) => (h.kind === 'comment-edited' ? [h.from] : []));
+  const facts = await readGoalFacts(octokit, ref, deps.appId);
+  // What a comment was before a person's edit; apps' edits (Gantry's own included) say nothing.
+  const earlierBodies = relevant.flatMap((h) =>
+    h.kind === 'comment-edited' && !h.sender.bot ? [{ commentId: h.commentId, body: h.from }] : [],
+  );
   const session = new GoalSession({
     octokit,
     ref,

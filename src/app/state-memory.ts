@@ -1,26 +1,43 @@
 import type { GoalState } from '../core/goal.js';
 
 /**
- * The last state and body Gantry wrote to each plan comment, in memory. It lets Gantry restore a
- * comment whose hidden state was altered, and recognise its own edits when their webhooks come
- * back. GitHub stays the system of record: after a restart this is empty and nothing depends on it.
+ * What Gantry last wrote, in memory: the body of every comment it edited, and the state of each
+ * goal with the comment that holds it. It lets Gantry recognise its own edits when their webhooks
+ * come back, restore a plan comment whose state was altered or that was deleted, and refuse a
+ * state from another goal. GitHub stays the system of record: after a restart this is empty and
+ * the signed state in the comment is all Gantry needs.
  */
 export class StateMemory {
-  private readonly entries = new Map<number, { state: GoalState; body: string }>();
+  private readonly bodies = new Map<number, string>();
+  private readonly goals = new Map<string, { commentId: number; state: GoalState }>();
 
   constructor(private readonly capacity = 2000) {}
 
-  get(commentId: number): { state: GoalState; body: string } | undefined {
-    return this.entries.get(commentId);
+  /** The body Gantry last wrote to a comment. */
+  body(commentId: number): string | undefined {
+    return this.bodies.get(commentId);
   }
 
-  set(commentId: number, state: GoalState, body: string): void {
-    this.entries.delete(commentId);
-    this.entries.set(commentId, { state, body });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+  /** The goal's last state and the comment it was written to. */
+  goal(key: string): { commentId: number; state: GoalState } | undefined {
+    return this.goals.get(key);
+  }
+
+  wroteComment(commentId: number, body: string): void {
+    bounded(this.bodies, commentId, body, this.capacity);
+  }
+
+  wroteState(key: string, commentId: number, state: GoalState): void {
+    bounded(this.goals, key, { commentId, state }, this.capacity);
+  }
+}
+
+function bounded<K, V>(map: Map<K, V>, key: K, value: V, capacity: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > capacity) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
   }
 }
 

@@ -96,6 +96,8 @@ export interface Landing {
 
 export interface GoalState {
   v: 1;
+  /** Tells this goal from earlier ones on the same issue (the App sets a random one). */
+  id?: string | undefined;
   repo: string;
   issue: number;
   title: string;
@@ -148,10 +150,12 @@ export function initGoal(input: {
   title: string;
   at: number;
   settings?: GoalSettings;
+  id?: string | undefined;
 }): GoalState {
   const settings = input.settings ?? defaultGoalSettings;
   return {
     v: 1,
+    ...(input.id !== undefined ? { id: input.id } : {}),
     repo: input.repo,
     issue: input.issue,
     title: input.title,
@@ -174,6 +178,11 @@ export function initGoal(input: {
     revision: 0,
     landings: 0,
   };
+}
+
+/** Which goal a state belongs to: its id, or its creation time for states without one. */
+export function goalIdentity(s: Pick<GoalState, 'id' | 'createdAt'>): string {
+  return s.id ?? `created-${s.createdAt}`;
 }
 
 export function maxAttemptsOf(s: GoalState, t: TaskRun): number {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderPlanComment } from '../../src/core/checklist/render.js';
 import { initGoal } from '../../src/core/goal.js';
 import { appHarness, KEY, NOW, type Harness } from '../support/app-harness.js';
-import { GANTRY_BOT } from '../support/fake-github.js';
+import { GANTRY_APP_ID, GANTRY_BOT } from '../support/fake-github.js';
 
 const start = appHarness();
 
@@ -75,8 +75,7 @@ describe('reliability', () => {
   it('on start-up, plans a labeled issue whose webhook was lost', async () => {
     const h = await start();
     h.fake.issue().labels.push('gantry'); // labeled while the app was down
-    await h.app.reconcileAll();
-    await h.app.idle();
+    await h.sweep();
     expect(h.state().status).toBe('awaiting-approval');
     expect(h.fake.issue().labels).toContain('gantry:awaiting-approval');
   });
@@ -95,10 +94,10 @@ describe('reliability', () => {
       id: 42,
       body: renderPlanComment(planning, { key: KEY }),
       user: GANTRY_BOT,
+      performed_via_github_app: { id: GANTRY_APP_ID, slug: 'gantry' },
       html_url: 'https://github.com/Codertocat/Hello-World/issues/1#issuecomment-42',
     });
-    await h.app.reconcileAll();
-    await h.app.idle();
+    await h.sweep();
     expect(h.plan().id).toBe(42);
     expect(h.state().status).toBe('awaiting-approval');
     expect(planComments(h)).toHaveLength(1);
@@ -108,16 +107,14 @@ describe('reliability', () => {
     const h = await planned();
     h.fake.issue().state = 'closed';
     h.fake.issue().updatedAt = NOW;
-    await h.app.reconcileAll();
-    await h.app.idle();
+    await h.sweep();
     expect(h.state().status).toBe('cancelled');
   });
 
   it('a sweep of settled goals writes nothing', async () => {
     const h = await planned();
     const writes = h.fake.writes().length;
-    await h.app.reconcileAll();
-    await h.app.idle();
+    await h.sweep();
     expect(h.fake.writes()).toHaveLength(writes);
   });
 
@@ -143,8 +140,7 @@ describe('reliability', () => {
     const live = h.plan();
     const good = live.body;
     live.body = live.body.replace(/gantry:state v1 \S+ -->/, 'gantry:state v1 broken -->');
-    await h.app.reconcileAll();
-    await h.app.idle();
+    await h.sweep();
     expect(live.body).toBe(good);
   });
 
@@ -160,13 +156,12 @@ describe('reliability', () => {
         'gantry:state v1 broken -->',
       ),
       user: GANTRY_BOT,
+      performed_via_github_app: { id: GANTRY_APP_ID, slug: 'gantry' },
       html_url: 'https://github.com/Codertocat/Hello-World/issues/1#issuecomment-42',
     };
     issue.comments.push(live);
-    await h.app.reconcileAll();
-    await h.app.idle();
-    await h.app.reconcileAll();
-    await h.app.idle();
+    await h.sweep();
+    await h.sweep();
     const notes = h.fake.botComments().filter((c) => c.body.startsWith('The hidden state'));
     expect(notes).toHaveLength(1);
     expect(notes[0]!.body).toContain('`/gantry replan`');
@@ -175,5 +170,54 @@ describe('reliability', () => {
     expect(h.plan().id).not.toBe(42);
     expect(h.state().status).toBe('awaiting-approval');
     expect(live.body).toMatch(/^<!-- gantry:superseded -->/);
+  });
+
+  it('refuses the state of an earlier goal on the issue pasted into the new plan', async () => {
+    const h = await planned();
+    await h.deliver('issues', h.fake.unlabel('gantry'));
+    const oldGoal = h.plan().body; // cancelled, a higher revision than the new goal's
+    await h.deliver('issues', h.fake.label('gantry'));
+    const fresh = h.plan().body;
+    await h.deliver(
+      'issue_comment',
+      h.fake.editComment(h.plan().id, () => oldGoal, 'maint'),
+    );
+    expect(h.plan().body).toBe(fresh);
+    expect(h.state().status).toBe('awaiting-approval');
+  });
+
+  it("ignores another app's comment that looks like a plan", async () => {
+    const h = await planned();
+    const ours = h.plan();
+    h.fake.addComment('<!-- gantry:plan -->\nNot really a plan', 'mimic[bot]');
+    await h.sweep();
+    expect(h.plan().id).toBe(ours.id);
+    expect(h.fake.botComments().filter((c) => c.body.startsWith('The hidden state'))).toEqual([]);
+  });
+
+  it('keeps the plan when a maintainer types text before it, and tidies the comment', async () => {
+    const h = await planned();
+    const body = h.plan().body;
+    await h.deliver(
+      'issue_comment',
+      h.fake.editComment(h.plan().id, (b) => `Note: ${b}`, 'maint'),
+    );
+    expect(planComments(h)).toHaveLength(1);
+    await h.sweep();
+    expect(h.plan().body).toBe(body);
+  });
+
+  it('posts the plan again when its comment was deleted', async () => {
+    const h = await planned();
+    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+    const issue = h.fake.issue();
+    issue.comments = issue.comments.filter((c) => c.id !== h.plan().id);
+    await h.sweep();
+    expect(h.state().tasks.map((t) => t.status)).toEqual([
+      'approved',
+      'approved',
+      'approved',
+      'approved',
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import { isPlanCommentBody } from '../../src/core/checklist/superseded.js';
 import type { GoalState } from '../../src/core/goal.js';
 import type { Planner } from '../../src/planner/planner.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
-import { FakeGitHub, type FakeComment } from './fake-github.js';
+import { FakeGitHub, GANTRY_APP_ID, type FakeComment } from './fake-github.js';
 import { testProbot } from './probot.js';
 
 export const KEY = 'state-key';
@@ -21,6 +21,8 @@ export interface Harness {
   probot: Probot;
   /** Deliver a webhook and wait until the goal work it caused is done. */
   deliver(name: string, payload: object, id?: string): Promise<void>;
+  /** A start-up or timer sweep, and everything it causes. */
+  sweep(): Promise<void>;
   /** Deliver without waiting (to test coalescing). */
   send(name: string, payload: object, id?: string): Promise<void>;
   /** Gantry's live plan comment on issue 1. */
@@ -60,11 +62,22 @@ export function appHarness(): () => Promise<Harness> {
     const app = gantryApp({
       planner: () => h.planner ?? scripted,
       stateKey: KEY,
+      appId: GANTRY_APP_ID,
       now: () => NOW,
+      newGoalId: () => `goal-${++goals}`,
       onJobError: (_goal, e) => errors.push(e),
     });
     const probot = await testProbot(app);
     let n = 0;
+    let goals = 0;
+    // GitHub sends webhooks for the App's own writes too; they must settle, never loop.
+    const deliverEchoes = async () => {
+      for (let round = 0; fake.echoes.length > 0; round++) {
+        if (round === 5) throw new Error('the app keeps reacting to its own writes');
+        for (const echo of fake.echoes.splice(0)) await send(echo.name, echo.payload);
+        await app.idle();
+      }
+    };
     const send = async (name: string, payload: object, id = `delivery-${++n}`) => {
       await probot.receive({ id, name, payload } as never);
     };
@@ -77,6 +90,12 @@ export function appHarness(): () => Promise<Harness> {
       deliver: async (name: string, payload: object, id?: string) => {
         await send(name, payload, id);
         await app.idle();
+        await deliverEchoes();
+      },
+      sweep: async () => {
+        await app.reconcileAll();
+        await app.idle();
+        await deliverEchoes();
       },
       plan: () => {
         const live = fake.botComments().filter((c) => isPlanCommentBody(c.body));

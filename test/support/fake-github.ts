@@ -16,6 +16,13 @@ export interface FakeComment {
   body: string;
   user: { login: string; type: 'User' | 'Bot' };
   html_url: string;
+  performed_via_github_app?: { id: number; slug: string } | null;
+}
+
+/** A webhook GitHub sends because of a write the App made. */
+export interface Echo {
+  name: string;
+  payload: Record<string, unknown>;
 }
 
 export interface FakeIssue {
@@ -31,6 +38,8 @@ export interface FakeIssue {
 export type Role = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
 export const GANTRY_BOT = { login: 'gantry[bot]', type: 'Bot' as const };
+/** The App's id: GitHub marks the comments an app writes with it. */
+export const GANTRY_APP_ID = 4242;
 
 export class FakeGitHub {
   readonly owner = OWNER;
@@ -45,6 +54,8 @@ export class FakeGitHub {
   /** Requests the fake does not know: a test fails when there are any. */
   readonly unknown: string[] = [];
   readonly reactions: { commentId: number; content: string }[] = [];
+  /** Webhooks caused by the App's own writes, not yet delivered. */
+  readonly echoes: Echo[] = [];
   private nextId = 9000;
 
   constructor() {
@@ -73,7 +84,7 @@ export class FakeGitHub {
 
   /** Comments written by Gantry on an issue. */
   botComments(n = 1): FakeComment[] {
-    return this.issue(n).comments.filter((c) => c.user.type === 'Bot');
+    return this.issue(n).comments.filter((c) => c.performed_via_github_app?.id === GANTRY_APP_ID);
   }
 
   /** Writes (POST, PATCH, PUT, DELETE) the App made. */
@@ -98,6 +109,12 @@ export class FakeGitHub {
           this.unknown.push(`${method} ${url.pathname}${url.search}`);
           return [404, { message: 'Not Found' }];
         });
+  }
+
+  private issueOf(commentId: number): number {
+    for (const issue of this.issues.values())
+      if (issue.comments.some((c) => c.id === commentId)) return issue.number;
+    throw new Error(`no comment ${commentId}`);
   }
 
   comment(id: number): FakeComment {
@@ -164,7 +181,12 @@ export class FakeGitHub {
     if ((m = /^\/issues\/comments\/(\d+)(\/reactions)?$/.exec(rest))) {
       const c = this.comment(Number(m[1]));
       if (method === 'PATCH' && !m[2] && typeof body?.body === 'string') {
+        const from = c.body;
         c.body = body.body;
+        const p = this.base('issue_comment', 'edited', GANTRY_BOT.login);
+        p.changes = { body: { from } };
+        p.comment = { ...(p.comment as object), ...c };
+        this.echoes.push({ name: 'issue_comment', payload: this.withIssue(p, this.issueOf(c.id)) });
         return [200, c];
       }
       if (method === 'POST' && m[2]) {
@@ -194,19 +216,29 @@ export class FakeGitHub {
         id,
         body: body.body,
         user: GANTRY_BOT,
+        performed_via_github_app: { id: GANTRY_APP_ID, slug: 'gantry' },
         html_url: `https://github.com/${OWNER}/${REPO}/issues/${issue.number}#issuecomment-${id}`,
       };
       issue.comments.push(c);
       return [201, c];
     }
     if (method === 'POST' && sub === '/labels' && Array.isArray(body?.labels)) {
-      for (const l of body.labels as string[]) if (!issue.labels.includes(l)) issue.labels.push(l);
+      for (const l of body.labels as string[])
+        if (!issue.labels.includes(l)) {
+          issue.labels.push(l);
+          const p = this.base('issues', 'labeled', GANTRY_BOT.login);
+          p.label = { ...(p.label as object), name: l };
+          this.echoes.push({ name: 'issues', payload: this.withIssue(p, issue.number) });
+        }
       return [200, issue.labels.map((name) => ({ name }))];
     }
     const m = /^\/labels\/(.+)$/.exec(sub);
     if (method === 'DELETE' && m) {
       if (!issue.labels.includes(m[1]!)) return [404, { message: 'Label does not exist' }];
       issue.labels = issue.labels.filter((l) => l !== m[1]);
+      const p = this.base('issues', 'unlabeled', GANTRY_BOT.login);
+      p.label = { ...(p.label as object), name: m[1] };
+      this.echoes.push({ name: 'issues', payload: this.withIssue(p, issue.number) });
       return [200, issue.labels.map((name) => ({ name }))];
     }
     return undefined;
@@ -322,6 +354,7 @@ export class FakeGitHub {
       body,
       user: { login: sender, type: sender.endsWith('[bot]') ? 'Bot' : 'User' },
       html_url: `https://github.com/${OWNER}/${REPO}/issues/${n}#issuecomment-${id}`,
+      performed_via_github_app: sender.endsWith('[bot]') ? { id: 7, slug: 'other' } : null,
     };
     this.issue(n).comments.push(c);
     const p = this.base('issue_comment', 'created', sender);

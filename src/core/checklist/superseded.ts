@@ -30,7 +30,10 @@ export function supersededComment(oldBody: string, replacedBy = 'a new plan belo
   ].join('\n');
 }
 
-/** Whether a comment body is (or claims to be) a live plan comment. */
+/**
+ * Whether a comment body is (or claims to be) a live plan comment: the marker anywhere, since a
+ * person with write access may have typed text before it. Collapsed old plans have no marker.
+ */
 export function isPlanCommentBody(body: string): boolean {
-  return body.trimStart().startsWith(PLAN_MARKER);
+  return body.includes(PLAN_MARKER);
 }
