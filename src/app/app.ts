@@ -16,8 +16,10 @@ export interface GantryAppOptions extends Omit<AppDeps, 'memory' | 'now' | 'newG
   newGoalId?: () => string;
   /** Reconcile every active goal this often (default: only when `reconcileAll` is called). */
   reconcileEveryMs?: number | undefined;
-  /** Called when a goal job fails (default: the app log). */
+  /** Called when a goal job fails for good (default: the app log). */
   onJobError?: (goal: string, error: unknown) => void;
+  /** Waits before retrying a goal job after a transient GitHub failure. */
+  retryDelaysMs?: readonly number[];
 }
 
 export interface GantryApp {
@@ -69,6 +71,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     workers = new GoalWorkers<Job>(
       (job) => reconcileGoal(job.context.octokit, job.context.ref, job.hints, deps),
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
+      options.retryDelaysMs,
     );
     const on = <P extends IssuePayload>(
       events: Parameters<Probot['on']>[0],
@@ -138,7 +141,9 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     const started = deps.now();
     const since = lastSweep ?? started - FIRST_LOOKBACK_MS;
     try {
-      for await (const { octokit, ref } of findActiveGoals(app, { since }))
+      const onError = (where: string, err: unknown) =>
+        app.log.error({ err, where }, 'sweep: skipped what could not be read');
+      for await (const { octokit, ref } of findActiveGoals(app, { since, onError }))
         schedule(octokit, ref, { kind: 'poke' });
       lastSweep = started;
     } catch (e) {

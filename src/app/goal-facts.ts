@@ -27,6 +27,8 @@ export interface IssueFacts {
   body: string;
   labels: string[];
   html_url: string;
+  /** Who closed the issue, when it is closed. */
+  closedBy?: { login: string; bot: boolean } | undefined;
 }
 
 /** What GitHub says about the goal's issue now: the system of record, read on every reconcile. */
@@ -57,6 +59,9 @@ export async function readGoalFacts(
       body: issue.body ?? '',
       labels: issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))),
       html_url: issue.html_url,
+      closedBy: issue.closed_by
+        ? { login: issue.closed_by.login, bot: issue.closed_by.type === 'Bot' }
+        : undefined,
     },
     comments: comments.map((c) => ({
       id: c.id,

@@ -20,6 +20,8 @@ export class GoalWorkers<C> {
   constructor(
     private readonly work: (job: GoalJob<C>) => Promise<void>,
     private readonly onError: (key: string, error: unknown) => void,
+    /** Waits before trying a job again after a transient failure (5xx, 429, network). */
+    private readonly retryDelaysMs: readonly number[] = [2_000, 15_000, 60_000],
   ) {}
 
   schedule(key: string, context: C, hint: Hint): void {
@@ -34,10 +36,21 @@ export class GoalWorkers<C> {
   private drain(key: string): void {
     const run = (async () => {
       for (let job = this.take(key); job; job = this.take(key)) {
-        try {
-          await this.work(job);
-        } catch (e) {
-          this.onError(key, e);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.work(job);
+            break;
+          } catch (e) {
+            const delay = this.retryDelaysMs[attempt];
+            if (delay === undefined || !transient(e)) {
+              this.onError(key, e);
+              break;
+            }
+            // The hints are kept (who ticked, which command); newer ones join them.
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            const newer = this.take(key);
+            if (newer) job = { ...newer, hints: [...job.hints, ...newer.hints] };
+          }
         }
       }
     })().finally(() => {
@@ -57,4 +70,12 @@ export class GoalWorkers<C> {
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running.values()]);
   }
+}
+
+/** A failure worth another try: GitHub's 5xx and rate limits, or no answer at all. */
+export function transient(e: unknown): boolean {
+  const status = (e as { status?: unknown }).status;
+  if (typeof status !== 'number')
+    return e instanceof TypeError || (e as Error).name === 'FetchError';
+  return status >= 500 || status === 429;
 }

@@ -2,6 +2,7 @@ import { initGoal, type GoalState } from '../core/goal.js';
 import { PlannerError } from '../planner/errors.js';
 import { goalSettingsFrom } from './config.js';
 import type { GoalContext } from './goal-context.js';
+import { transient } from './goal-workers.js';
 import { gatherRepoContext } from './repo-context.js';
 import { missingWorkflowHelp, TASK_WORKFLOW } from './start-goal.js';
 
@@ -39,7 +40,10 @@ export async function runPlanner(g: GoalContext): Promise<void> {
   const { issue } = session.facts;
   try {
     const planner = g.deps.planner(config);
-    const repo = await gatherRepoContext(g.octokit, g.ref, config);
+    const repo = await gatherRepoContext(g.octokit, g.ref, config).catch((e: unknown) => {
+      if (transient(e)) throw e; // the job is tried again
+      throw new RepoUnreadable(e);
+    });
     const { value: plan } = await planner.plan({
       issue: { number: g.ref.issue, title: issue.title, body: issue.body },
       repo,
@@ -57,7 +61,18 @@ export async function runPlanner(g: GoalContext): Promise<void> {
     else if (!repo.tree.includes(TASK_WORKFLOW) && !repo.treeTruncated)
       session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
   } catch (e) {
-    if (!(e instanceof PlannerError)) throw e;
-    failed(e.userMessage);
+    if (e instanceof RepoUnreadable) failed(e.message);
+    else if (e instanceof PlannerError) failed(e.userMessage);
+    else throw e;
+  }
+}
+
+/** GitHub refused to show the repository (empty, no access): a plan cannot be made. */
+class RepoUnreadable extends Error {
+  constructor(cause: unknown) {
+    const status = (cause as { status?: number }).status;
+    super(
+      `Gantry could not read the repository to plan this issue (${status ?? 'error'}: ${(cause as Error).message}). An empty repository needs a first commit; otherwise check that the App can read its contents.`,
+    );
   }
 }

@@ -9,6 +9,8 @@ export const FIRST_LOOKBACK_MS = 7 * 24 * 3600_000;
 export interface SweepOptions {
   /** Issues changed since this time are checked whatever their state (closed, unlabeled). */
   since: number;
+  /** A repository or installation that cannot be read is reported here and skipped. */
+  onError: (where: string, error: unknown) => void;
 }
 
 /**
@@ -26,49 +28,69 @@ export async function* findActiveGoals(
     per_page: 100,
   });
   for (const installation of installations) {
-    const octokit = await app.auth(installation.id);
-    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
-      per_page: 100,
-    });
+    let octokit: ProbotOctokit;
+    let repos: Awaited<ReturnType<typeof listRepos>>;
+    try {
+      octokit = await app.auth(installation.id);
+      repos = await listRepos(octokit);
+    } catch (e) {
+      options.onError(`installation ${installation.id}`, e);
+      continue;
+    }
     for (const repo of repos) {
       if (repo.archived) continue;
-      const base = {
-        owner: repo.owner.login,
-        repo: repo.name,
-        defaultBranch: repo.default_branch,
-      };
-      let trigger: string;
       try {
-        trigger = triggerLabel(await readRawConfig(octokit, base));
+        yield* repoGoals(octokit, repo, options);
       } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-        trigger = triggerLabel(undefined);
-      }
-      const marks = new Set<string>([trigger, ...STATE_LABELS]);
-      const [open, recent] = await Promise.all([
-        octokit.paginate(octokit.rest.issues.listForRepo, {
-          owner: base.owner,
-          repo: base.repo,
-          labels: trigger,
-          state: 'open',
-          per_page: 100,
-        }),
-        octokit.paginate(octokit.rest.issues.listForRepo, {
-          owner: base.owner,
-          repo: base.repo,
-          state: 'all',
-          since: new Date(options.since).toISOString(),
-          per_page: 100,
-        }),
-      ]);
-      const seen = new Set<number>();
-      for (const issue of [...open, ...recent]) {
-        if (issue.pull_request || seen.has(issue.number)) continue;
-        const names = issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
-        if (!names.some((n) => marks.has(n))) continue;
-        seen.add(issue.number);
-        yield { octokit, ref: { ...base, issue: issue.number } };
+        options.onError(repo.full_name, e);
       }
     }
+  }
+}
+
+const listRepos = (octokit: ProbotOctokit) =>
+  octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+
+async function* repoGoals(
+  octokit: ProbotOctokit,
+  repo: Awaited<ReturnType<typeof listRepos>>[number],
+  options: SweepOptions,
+): AsyncGenerator<{ octokit: ProbotOctokit; ref: GoalRef }> {
+  const base = {
+    owner: repo.owner.login,
+    repo: repo.name,
+    defaultBranch: repo.default_branch,
+  };
+  let trigger: string;
+  try {
+    trigger = triggerLabel(await readRawConfig(octokit, base));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    trigger = triggerLabel(undefined);
+  }
+  const marks = new Set<string>([trigger, ...STATE_LABELS]);
+  const [open, recent] = await Promise.all([
+    octokit.paginate(octokit.rest.issues.listForRepo, {
+      owner: base.owner,
+      repo: base.repo,
+      labels: trigger,
+      state: 'open',
+      per_page: 100,
+    }),
+    octokit.paginate(octokit.rest.issues.listForRepo, {
+      owner: base.owner,
+      repo: base.repo,
+      state: 'all',
+      since: new Date(options.since).toISOString(),
+      per_page: 100,
+    }),
+  ]);
+  const seen = new Set<number>();
+  for (const issue of [...open, ...recent]) {
+    if (issue.pull_request || seen.has(issue.number)) continue;
+    const names = issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+    if (!names.some((n) => marks.has(n))) continue;
+    seen.add(issue.number);
+    yield { octokit, ref: { ...base, issue: issue.number } };
   }
 }

@@ -8,6 +8,7 @@ import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
 import { GoalSession } from './goal-session.js';
 import type { Hint } from './hints.js';
 import { newGoalState, runPlanner } from './planning.js';
+import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
 
 /** Goal statuses in which the goal still holds the issue (cancel applies). */
@@ -66,13 +67,7 @@ export async function reconcileGoal(
   const labeled = issue.labels.includes(trigger);
   const status = session.state?.status;
   if (status && OPEN_GOAL.has(status) && (!issue.open || !labeled))
-    session.apply({
-      type: 'cancel',
-      at: deps.now(),
-      reason: !issue.open
-        ? 'Cancelled: the issue was closed.'
-        : `Cancelled: the \`${trigger}\` label was removed.`,
-    });
+    await stopForIssue(g, !issue.open ? 'closed' : 'unlabeled');
 
   const relabeled = relevant.some((h) => h.kind === 'labeled');
   const wanted = issue.open && labeled;
@@ -99,14 +94,70 @@ export async function reconcileGoal(
   await autoStart(g, config);
 }
 
-/** With the auto policy (and its label on the issue), a new plan starts without ticks. */
+/**
+ * The issue was closed or lost its label: cancel the goal. A person without write access (the
+ * issue's author, say) cannot throw away a running goal that way: it is paused, and the
+ * maintainers are told.
+ */
+async function stopForIssue(g: GoalContext, why: 'closed' | 'unlabeled'): Promise<void> {
+  const { session, deps } = g;
+  const closer = g.session.facts.issue.closedBy;
+  const running = session.state?.status === 'running' || session.state?.status === 'paused';
+  if (why === 'closed' && running && closer) {
+    const allowed = !closer.bot && (await permissionOf(g.octokit, g.ref, closer.login)).allowed;
+    if (!allowed) {
+      session.apply({ type: 'pause', at: deps.now(), actor: closer.login });
+      session.reply(
+        `@${closer.login} closed this issue without write access to the repository, so the running goal is paused, not cancelled. A maintainer can comment \`/gantry cancel\`, or reopen the issue and comment \`/gantry resume\`.`,
+        { once: true },
+      );
+      return;
+    }
+  }
+  session.apply({
+    type: 'cancel',
+    at: deps.now(),
+    reason:
+      why === 'closed'
+        ? 'Cancelled: the issue was closed.'
+        : `Cancelled: the \`${g.trigger}\` label was removed.`,
+  });
+}
+
+/**
+ * With the auto policy (and its label on the issue), a new plan starts without ticks, but only if
+ * a person with write access added that label: automation that labels issues from their text
+ * must not let an issue's author start agents.
+ */
 async function autoStart(g: GoalContext, config: GoalContext['config']): Promise<void> {
   const s = g.session.state;
   if (!config.ok || !s || s.settings.approval !== 'auto' || s.status !== 'awaiting-approval')
     return;
-  const why = await startGoal(g, s.planVersion, undefined);
-  if (why) g.session.reply(`Auto-approval could not start the goal: ${why}.`, { once: true });
+  const label = config.value.approval.autoLabel;
+  const by = await labelAddedBy(g, label);
+  const allowed = by && !by.bot && (await permissionOf(g.octokit, g.ref, by.login)).allowed;
+  const why = allowed
+    ? await startGoal(g, s.planVersion, undefined)
+    : `the \`${label}\` label was added by ${by ? `@${by.login}` : 'someone unknown'}, not by a person with write access; tick **Start** to run the plan`;
+  if (why) g.session.reply(`Auto-approval did not start the goal: ${why}.`, { once: true });
   await g.session.flush();
+}
+
+/** Who last added a label to the issue, from its events. */
+async function labelAddedBy(
+  g: GoalContext,
+  label: string,
+): Promise<{ login: string; bot: boolean } | undefined> {
+  const events = await g.octokit.paginate(g.octokit.rest.issues.listEvents, {
+    owner: g.ref.owner,
+    repo: g.ref.repo,
+    issue_number: g.ref.issue,
+    per_page: 100,
+  });
+  const added = events
+    .filter((e) => e.event === 'labeled' && 'label' in e && e.label.name === label)
+    .at(-1);
+  return added?.actor ? { login: added.actor.login, bot: added.actor.type === 'Bot' } : undefined;
 }
 
 /** While a plan waits for approval, a changed issue may deserve a new plan: say so, once. */

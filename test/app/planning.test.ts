@@ -104,7 +104,7 @@ describe('labeling an issue', () => {
   it('goes straight to running under the auto policy when the issue has the auto label', async () => {
     const h = await start();
     h.fake.config = 'approval: { policy: auto }\n';
-    h.fake.issue().labels.push('gantry:auto');
+    h.fake.label('gantry:auto', 'maint'); // its webhook changes nothing: not the trigger label
     await h.deliver('issues', h.fake.label('gantry'));
     const s = h.state();
     expect(s.status).toBe('running');
@@ -112,6 +112,38 @@ describe('labeling an issue', () => {
     expect(s.goalHead).toBe(h.fake.head);
     expect(h.fake.issue().labels).toContain('gantry:running');
     expect(h.plan().body).toContain('(started by auto-approval)');
+  });
+
+  it.each(['labeler[bot]', 'triager'])(
+    'does not auto-start when %s added the auto label',
+    async (who) => {
+      const h = await start();
+      h.fake.roles.triager = 'triage';
+      h.fake.config = 'approval: { policy: auto }\n';
+      h.fake.label('gantry:auto', who);
+      await h.deliver('issues', h.fake.label('gantry'));
+      expect(h.state().status).toBe('awaiting-approval');
+      expect(h.fake.botComments().at(-1)?.body).toBe(
+        `Auto-approval did not start the goal: the \`gantry:auto\` label was added by @${who}, not by a person with write access; tick **Start** to run the plan.`,
+      );
+    },
+  );
+
+  it('tells an empty repository from a planner failure', async () => {
+    const h = await start();
+    h.fake.failNext('GET /repos/Codertocat/Hello-World/git/trees/master', 409);
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.state().status).toBe('failed');
+    expect(h.plan().body).toContain(
+      '> Gantry could not read the repository to plan this issue (409: injected 409).',
+    );
+  });
+
+  it('tries again after a GitHub failure, without losing the work', async () => {
+    const h = await start();
+    h.fake.failNext('GET /repos/Codertocat/Hello-World/languages', 502);
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.state().status).toBe('awaiting-approval');
   });
 
   it('waits for approval under the auto policy when the auto label is missing', async () => {

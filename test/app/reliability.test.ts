@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderPlanComment } from '../../src/core/checklist/render.js';
 import { initGoal } from '../../src/core/goal.js';
 import { appHarness, KEY, NOW, type Harness } from '../support/app-harness.js';
-import { GANTRY_APP_ID, GANTRY_BOT } from '../support/fake-github.js';
+import { GANTRY_APP_ID, GANTRY_BOT, tick } from '../support/fake-github.js';
 
 const start = appHarness();
 
@@ -219,5 +219,35 @@ describe('reliability', () => {
       'approved',
       'approved',
     ]);
+  });
+
+  it('pauses, not cancels, a running goal when someone without write access closes the issue', async () => {
+    const h = await planned();
+    h.fake.roles.author = 'read';
+    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+    await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+    await h.deliver('issues', h.fake.close('author'));
+    expect(h.state().status).toBe('paused');
+    expect(h.fake.botComments().at(-1)?.body).toContain(
+      '@author closed this issue without write access to the repository, so the running goal is paused, not cancelled.',
+    );
+  });
+
+  it('keeps a tick when GitHub fails once while checking who made it', async () => {
+    const h = await planned();
+    h.fake.failNext('GET /repos/Codertocat/Hello-World/collaborators/maint/permission', 502);
+    await h.deliver(
+      'issue_comment',
+      h.fake.editComment(h.plan().id, (b) => tick(b, ['T1']), 'maint'),
+    );
+    expect(h.state().tasks[0]!.status).toBe('approved');
+  });
+
+  it('a sweep goes on past a repository it cannot read', async () => {
+    const h = await planned();
+    h.fake.failNext('GET /repos/Codertocat/Hello-World/issues', 410);
+    await h.sweep(); // logged and skipped; the harness fails on any goal job error
+    await h.sweep();
+    expect(h.state().status).toBe('awaiting-approval');
   });
 });

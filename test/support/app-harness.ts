@@ -66,6 +66,7 @@ export function appHarness(): () => Promise<Harness> {
       now: () => NOW,
       newGoalId: () => `goal-${++goals}`,
       onJobError: (_goal, e) => errors.push(e),
+      retryDelaysMs: [0, 0],
     });
     const probot = await testProbot(app);
     let n = 0;

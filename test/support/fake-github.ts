@@ -33,6 +33,9 @@ export interface FakeIssue {
   labels: string[];
   comments: FakeComment[];
   updatedAt: number;
+  closedBy?: string | undefined;
+  /** The issue's timeline of label events. */
+  events: { event: 'labeled' | 'unlabeled'; label: { name: string }; actor: string }[];
 }
 
 export type Role = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
@@ -56,6 +59,12 @@ export class FakeGitHub {
   readonly reactions: { commentId: number; content: string }[] = [];
   /** Webhooks caused by the App's own writes, not yet delivered. */
   readonly echoes: Echo[] = [];
+  private readonly failures: { request: string; status: number }[] = [];
+
+  /** Answer the next request `METHOD /path` with an error status, once. */
+  failNext(request: string, status: number): void {
+    this.failures.push({ request, status });
+  }
   private nextId = 9000;
 
   constructor() {
@@ -70,6 +79,7 @@ export class FakeGitHub {
       labels: [],
       comments: [],
       updatedAt: 0,
+      events: [],
       ...i,
     };
     this.issues.set(issue.number, issue);
@@ -103,7 +113,13 @@ export class FakeGitHub {
           const text = await req.text();
           const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
           const url = new URL(req.url);
-          this.requests.push(`${method} ${decodeURIComponent(url.pathname)}`);
+          const line = `${method} ${decodeURIComponent(url.pathname)}`;
+          this.requests.push(line);
+          const failure = this.failures.findIndex((f) => f.request === line);
+          if (failure >= 0) {
+            const status = this.failures.splice(failure, 1)[0]!.status;
+            return [status, { message: `injected ${status}` }];
+          }
           const answer = this.route(method, url, body);
           if (answer) return answer;
           this.unknown.push(`${method} ${url.pathname}${url.search}`);
@@ -206,6 +222,16 @@ export class FakeGitHub {
     url: URL,
   ): [number, unknown] | undefined {
     if (method === 'GET' && sub === '') return [200, this.issueJson(issue)];
+    if (method === 'GET' && sub === '/events')
+      return [
+        200,
+        issue.events.map((e, i) => ({
+          id: i + 1,
+          event: e.event,
+          label: { name: e.label.name, color: 'ededed' },
+          actor: { login: e.actor, type: e.actor.endsWith('[bot]') ? 'Bot' : 'User' },
+        })),
+      ];
     if (method === 'GET' && sub === '/comments') {
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
       return [200, issue.comments.slice(0, perPage)];
@@ -263,6 +289,9 @@ export class FakeGitHub {
       state: i.state,
       labels: i.labels.map((name) => ({ name })),
       html_url: `https://github.com/${OWNER}/${REPO}/issues/${i.number}`,
+      closed_by: i.closedBy
+        ? { login: i.closedBy, type: i.closedBy.endsWith('[bot]') ? 'Bot' : 'User' }
+        : null,
     };
   }
 
@@ -302,6 +331,7 @@ export class FakeGitHub {
   label(name: string, sender = 'octocat', n = 1) {
     const issue = this.issue(n);
     if (!issue.labels.includes(name)) issue.labels.push(name);
+    issue.events.push({ event: 'labeled', label: { name }, actor: sender });
     const p = this.base('issues', 'labeled', sender);
     p.label = { ...(p.label as object), name };
     return this.withIssue(p, n);
@@ -319,6 +349,7 @@ export class FakeGitHub {
   /** A person closes the issue (the examples have no `closed`: derived from `edited`). */
   close(sender = 'octocat', n = 1) {
     this.issue(n).state = 'closed';
+    this.issue(n).closedBy = sender;
     const p = this.base('issues', 'edited', sender);
     p.action = 'closed';
     delete p.changes;
