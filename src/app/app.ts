@@ -4,6 +4,7 @@ import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import { parseCommand } from '../core/commands.js';
 import { STATE_LABELS } from '../core/labels.js';
 import type { AppDeps } from './goal-context.js';
+import { parseRunTitle, TASK_WORKFLOW_FILE } from './dispatch.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
 import { GoalWorkers } from './goal-workers.js';
 import type { Hint } from './hints.js';
@@ -116,7 +117,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       if (from === undefined || p.comment.user?.type !== 'Bot' || !isPlanCommentBody(from))
         return undefined;
       // Gantry's own edit coming back: nothing to do, and no loop.
-      if (p.sender.type === 'Bot' && deps.memory.body(p.comment.id) === p.comment.body)
+      if (p.sender.type === 'Bot' && deps.memory.wrote(p.comment.id, p.comment.body))
         return undefined;
       return {
         kind: 'comment-edited',
@@ -125,6 +126,27 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
         to: p.comment.body,
         sender: senderOf(p),
       };
+    });
+
+    app.on('workflow_run', (context) => {
+      if (!deliveries.first(context.id)) return;
+      const { workflow_run: run, repository } = context.payload;
+      const { path, display_title } = run as { path?: string; display_title?: string };
+      if (path && !path.endsWith(`/${TASK_WORKFLOW_FILE}`)) return;
+      const title = parseRunTitle(display_title ?? '');
+      if (!title) return;
+      const ref: GoalRef = {
+        owner: repository.owner.login,
+        repo: repository.name,
+        issue: title.goal,
+        defaultBranch: repository.default_branch,
+      };
+      schedule(context.octokit, ref, {
+        kind: 'run',
+        runId: run.id,
+        distinctId: title.distinctId,
+        completed: run.status === 'completed',
+      });
     });
 
     if (options.reconcileEveryMs) {

@@ -16,4 +16,6 @@ export type Hint =
   | { kind: 'closed'; labels: string[] }
   | { kind: 'issue-edited'; sender: Sender; labels: string[] }
   | { kind: 'comment-edited'; commentId: number; from: string; to: string; sender: Sender }
-  | { kind: 'command'; commentId: number; body: string; sender: Sender };
+  | { kind: 'command'; commentId: number; body: string; sender: Sender }
+  /** A task workflow run changed (`workflow_run`): matched to its attempt by its dispatch id. */
+  | { kind: 'run'; runId: number; distinctId: string; completed: boolean };

@@ -8,6 +8,7 @@ import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
 import { GoalSession } from './goal-session.js';
 import type { Hint } from './hints.js';
 import { newGoalState, runPlanner } from './planning.js';
+import { distinctId, ensureDispatched } from './dispatch.js';
 import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
 
@@ -92,6 +93,51 @@ export async function reconcileGoal(
     await session.flush();
   }
   await autoStart(g, config);
+  await runTasks(g, relevant);
+}
+
+/** A started goal: match runs to their attempts, dispatch what has no run, cancel what must stop. */
+async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<void> {
+  const { session } = g;
+  const s = session.state;
+  if (!s?.plan) return;
+  for (const h of hints) {
+    if (h.kind !== 'run') continue;
+    const i = s.tasks.findIndex(
+      (t, k) =>
+        t.runId === undefined && distinctId(s, s.plan!.tasks[k]!.id, t.attempt) === h.distinctId,
+    );
+    const t = s.tasks[i];
+    if (t && t.status === 'running')
+      session.apply({
+        type: 'task.dispatched',
+        at: g.deps.now(),
+        taskId: s.plan.tasks[i]!.id,
+        attempt: t.attempt,
+        runId: h.runId,
+      });
+  }
+  await ensureDispatched(g);
+  for (const e of session.effects.splice(0))
+    if (e.type === 'create-goal-branch') await createBranch(g, e.branch, e.sha);
+    else if (e.type === 'cancel-run')
+      await g.octokit.rest.actions
+        .cancelWorkflowRun({ owner: g.ref.owner, repo: g.ref.repo, run_id: e.runId })
+        .catch((err: unknown) => {
+          // 409: the run already finished.
+          if ((err as { status?: number }).status !== 409) throw err;
+        });
+  await session.flush();
+}
+
+/** The goal branch at the default branch head; one left from an earlier goal is kept as it is. */
+async function createBranch(g: GoalContext, branch: string, sha: string): Promise<void> {
+  await g.octokit.rest.git
+    .createRef({ owner: g.ref.owner, repo: g.ref.repo, ref: `refs/heads/${branch}`, sha })
+    .catch((err: unknown) => {
+      // 422: it exists already (this effect ran before, or an earlier goal left it).
+      if ((err as { status?: number }).status !== 422) throw err;
+    });
 }
 
 /**
@@ -184,6 +230,7 @@ function concerns(h: Hint, trigger: string): boolean {
     case 'poke':
     case 'command':
     case 'comment-edited':
+    case 'run':
       return true;
   }
 }

@@ -8,14 +8,15 @@ import type { GoalState } from '../core/goal.js';
  * the signed state in the comment is all Gantry needs.
  */
 export class StateMemory {
-  private readonly bodies = new Map<number, string>();
+  /** The last few bodies written to each comment: their webhooks may come back after newer writes. */
+  private readonly bodies = new Map<number, string[]>();
   private readonly goals = new Map<string, { commentId: number; state: GoalState }>();
 
   constructor(private readonly capacity = 2000) {}
 
-  /** The body Gantry last wrote to a comment. */
-  body(commentId: number): string | undefined {
-    return this.bodies.get(commentId);
+  /** Whether Gantry wrote this body to this comment recently: the webhook of its own edit. */
+  wrote(commentId: number, body: string): boolean {
+    return this.bodies.get(commentId)?.includes(body) ?? false;
   }
 
   /** The goal's last state and the comment it was written to. */
@@ -24,7 +25,8 @@ export class StateMemory {
   }
 
   wroteComment(commentId: number, body: string): void {
-    bounded(this.bodies, commentId, body, this.capacity);
+    const recent = (this.bodies.get(commentId) ?? []).filter((b) => b !== body);
+    bounded(this.bodies, commentId, [...recent.slice(-3), body], this.capacity);
   }
 
   wroteState(key: string, commentId: number, state: GoalState): void {

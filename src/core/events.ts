@@ -41,6 +41,8 @@ export type GoalEvent = EventBase &
           | undefined;
       }
     | { type: 'start'; baseSha: string; planVersion: number }
+    /** The dispatch was accepted but GitHub did not say which run it made (an older server). */
+    | { type: 'task.dispatch-sent'; taskId: string; attempt: number }
     | { type: 'task.dispatched'; taskId: string; attempt: number; runId: number }
     | {
         type: 'task.finished';

@@ -63,6 +63,8 @@ export interface TaskRun {
   /** Attempts a human added with `/gantry retry`. */
   extraAttempts: number;
   runId?: number | undefined;
+  /** When the dispatch of this attempt was sent, while its run is not known yet. */
+  sentAt?: number | undefined;
   baseSha?: string | undefined;
   landedSha?: string | undefined;
   approvedBy?: string | undefined;

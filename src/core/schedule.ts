@@ -52,8 +52,9 @@ function dispatchReady(d: Draft): void {
       attempt,
       baseSha: s.lastGreen,
       runId: undefined,
+      sentAt: undefined,
       reservedMicros: micros,
-      guidance: undefined,
+      // The guidance stays until the run is known: a dispatch made again after a crash needs it.
     });
     d.emit({
       type: 'dispatch-task',

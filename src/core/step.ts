@@ -80,6 +80,8 @@ function dispatch(d: Draft, e: GoalEvent): string | undefined {
       return onApprovals(d, e);
     case 'start':
       return onStart(d, e);
+    case 'task.dispatch-sent':
+      return onDispatchSent(d, e);
     case 'task.dispatched':
       return onDispatched(d, e);
     case 'task.finished':
@@ -277,7 +279,17 @@ const onDispatched: Handler<'task.dispatched'> = (d, e) => {
   if (typeof i === 'string') return i;
   if (d.task(i).runId !== undefined)
     return `${e.taskId} attempt ${e.attempt} already has run ${d.task(i).runId}`;
-  d.setTask(i, { runId: e.runId });
+  d.setTask(i, { runId: e.runId, sentAt: undefined, guidance: undefined });
+  return undefined;
+};
+
+const onDispatchSent: Handler<'task.dispatch-sent'> = (d, e) => {
+  const i = currentAttempt(d, e.taskId, e.attempt, 'running');
+  if (typeof i === 'string') return i;
+  const t = d.task(i);
+  if (t.runId !== undefined || t.sentAt !== undefined)
+    return `${e.taskId} attempt ${e.attempt} was already dispatched`;
+  d.setTask(i, { sentAt: e.at });
   return undefined;
 };
 

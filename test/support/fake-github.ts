@@ -60,6 +60,20 @@ export class FakeGitHub {
   /** Webhooks caused by the App's own writes, not yet delivered. */
   readonly echoes: Echo[] = [];
   private readonly failures: { request: string; status: number }[] = [];
+  /** Branches other than the default one: name -> sha. */
+  readonly refs = new Map<string, string>();
+  /** Task workflow runs, newest last. */
+  readonly runs: {
+    id: number;
+    display_title: string;
+    status: 'queued' | 'in_progress' | 'completed';
+    conclusion: string | null;
+    inputs: Record<string, string>;
+  }[] = [];
+  /** Answer dispatches with the run's id (GitHub since 2026-02) or 204 (older servers). */
+  runDetails = true;
+  /** Webhooks of these events are lost (GitHub does not redeliver). */
+  readonly lose = new Set<string>();
 
   /** Answer the next request `METHOD /path` with an error status, once. */
   failNext(request: string, status: number): void {
@@ -163,6 +177,66 @@ export class FakeGitHub {
       return this.files.has(m[1]!)
         ? [200, { type: 'file', path: m[1], sha: 'f'.repeat(40), content: '' }]
         : [404, { message: 'Not Found' }];
+    if (method === 'POST' && rest === '/git/refs' && typeof body?.ref === 'string') {
+      const name = body.ref.replace(/^refs\/heads\//, '');
+      if (this.refs.has(name)) return [422, { message: 'Reference already exists' }];
+      this.refs.set(name, String(body.sha));
+      return [201, { ref: body.ref, object: { sha: body.sha, type: 'commit' } }];
+    }
+    if (method === 'GET' && rest === '/actions/workflows/gantry-task.yml/runs')
+      return [
+        200,
+        {
+          total_count: this.runs.length,
+          workflow_runs: [...this.runs].reverse().map((r) => ({
+            id: r.id,
+            display_title: r.display_title,
+            status: r.status,
+            conclusion: r.conclusion,
+          })),
+        },
+      ];
+    if (method === 'POST' && rest === '/actions/workflows/gantry-task.yml/dispatches') {
+      const inputs = (body?.inputs ?? {}) as Record<string, string>;
+      const run = {
+        id: 70_000 + this.runs.length,
+        // The task workflow's run-name.
+        display_title: `gantry #${inputs.goal} ${inputs.task_id} attempt ${inputs.attempt} [${inputs.distinct_id}]`,
+        status: 'queued' as const,
+        conclusion: null,
+        inputs,
+      };
+      this.runs.push(run);
+      const p = this.base('workflow_run', 'requested', GANTRY_BOT.login);
+      // The examples predate `display_title` and `path`, which GitHub sends today.
+      p.workflow_run = {
+        ...(p.workflow_run as object),
+        id: run.id,
+        display_title: run.display_title,
+        path: '.github/workflows/gantry-task.yml',
+        status: 'queued',
+        conclusion: null,
+      };
+      if (!this.lose.has('workflow_run')) this.echoes.push({ name: 'workflow_run', payload: p });
+      if (!this.runDetails) return [204, ''];
+      const url = `https://api.github.com/repos/${OWNER}/${REPO}/actions/runs/${run.id}`;
+      return [
+        200,
+        {
+          workflow_run_id: run.id,
+          run_url: url,
+          html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${run.id}`,
+        },
+      ];
+    }
+    if (method === 'POST' && (m = /^\/actions\/runs\/(\d+)\/cancel$/.exec(rest))) {
+      const run = this.runs.find((r) => r.id === Number(m![1]));
+      if (!run) return [404, { message: 'Not Found' }];
+      if (run.status === 'completed') return [409, { message: 'Cannot cancel a completed run' }];
+      run.status = 'completed';
+      run.conclusion = 'cancelled';
+      return [202, {}];
+    }
     if (method === 'GET' && rest === '/git/ref/heads/master')
       return [200, { ref: 'refs/heads/master', object: { sha: this.head, type: 'commit' } }];
     if (method === 'GET' && rest === '/git/trees/master')

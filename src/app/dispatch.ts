@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { goalIdentity, type GoalState } from '../core/goal.js';
+import { fromMicros } from '../core/money.js';
+import type { GantryConfig } from './config.js';
+import type { GoalContext } from './goal-context.js';
+
+export const TASK_WORKFLOW_FILE = 'gantry-task.yml';
+/** GitHub's limit on all inputs of one dispatch together. */
+const INPUTS_LIMIT = 65_535;
+/** A run that has not shown up this long after a dispatch GitHub accepted is dispatched again. */
+export const LOST_DISPATCH_MS = 10 * 60_000;
+
+/**
+ * Gantry's id of one dispatch (goal, task, attempt). The task workflow puts it in its run name,
+ * `gantry #42 T3 attempt 2 [gdf3a1c09e2-T3-a2]`, so a run can be found when GitHub does not say
+ * which run a dispatch made, and an attempt is never dispatched twice.
+ */
+export function distinctId(s: GoalState, taskId: string, attempt: number): string {
+  const goal = createHash('sha256').update(goalIdentity(s)).digest('hex').slice(0, 10);
+  return `g${goal}-${taskId}-a${attempt}`;
+}
+
+/** The goal and dispatch id in a task run's name (`display_title`), if it is one. */
+export function parseRunTitle(title: string): { goal: number; distinctId: string } | undefined {
+  const m = /^gantry #([1-9]\d*) \S+ attempt \d+ \[(g[0-9a-f]{10}-T\d+-a\d+)\]$/.exec(title.trim());
+  return m ? { goal: Number(m[1]), distinctId: m[2]! } : undefined;
+}
+
+export class DispatchError extends Error {
+  override name = 'DispatchError';
+}
+
+/** The task workflow's inputs for the current attempt of task `i` (all strings, as GitHub wants). */
+export function dispatchInputs(
+  s: GoalState,
+  i: number,
+  config: GantryConfig,
+): Record<string, string> {
+  const spec = s.plan!.tasks[i]!;
+  const t = s.tasks[i]!;
+  const { agent } = config;
+  const inputs: Record<string, string> = {
+    goal: String(s.issue),
+    task_id: spec.id,
+    attempt: String(t.attempt),
+    task: JSON.stringify(spec),
+    base_sha: t.baseSha ?? s.lastGreen ?? '',
+    distinct_id: distinctId(s, spec.id, t.attempt),
+    backend: agent.backend,
+    model: config.llm.models.tiers[spec.tier],
+    max_turns: String(agent.maxTurns),
+    max_budget_usd: fromMicros(t.reservedMicros).toFixed(2),
+    criteria_iterations: String(agent.criteriaIterations),
+    timeout_minutes: String(agent.timeoutMinutes),
+    job_timeout_minutes: String(agent.timeoutMinutes + 20),
+    knowledge: '[]',
+    guidance: t.guidance ?? '',
+    approver: t.approvedBy ?? s.startedBy ?? '',
+    blocked_paths: config.blockedPaths.join('\n'),
+    publish_partial: String(agent.publishPartial),
+  };
+  const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
+  if (size > INPUTS_LIMIT)
+    throw new DispatchError(
+      `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`).`,
+    );
+  return inputs;
+}
+
+interface RunSummary {
+  id: number;
+  display_title: string;
+}
+
+/**
+ * Every task of a running goal that should have a run but has none known: find its run by its
+ * dispatch id (a dispatch whose answer was lost, or an older server's 204), or dispatch it. One
+ * request lists the recent task runs for all of them; an attempt is dispatched at most once
+ * unless GitHub accepted a dispatch and no run appeared for `LOST_DISPATCH_MS`.
+ */
+export async function ensureDispatched(g: GoalContext): Promise<void> {
+  const s = g.session.state;
+  if (!s?.plan || (s.status !== 'running' && s.status !== 'paused')) return;
+  const waiting = s.tasks.flatMap((t, i) =>
+    t.status === 'running' && t.runId === undefined ? [i] : [],
+  );
+  if (waiting.length === 0) return;
+  if (!g.config.ok) {
+    g.session.reply(
+      `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:\n\n${g.config.error.problems.map((p) => `- ${p}`).join('\n')}`,
+      { once: true },
+    );
+    return;
+  }
+  const runs = await recentTaskRuns(g);
+  for (const i of waiting) {
+    const state = g.session.state!;
+    const spec = state.plan!.tasks[i]!;
+    const t = state.tasks[i]!;
+    const id = distinctId(state, spec.id, t.attempt);
+    const run = runs.find((r) => r.display_title.endsWith(`[${id}]`));
+    const at = g.deps.now();
+    if (run) {
+      g.session.apply({
+        type: 'task.dispatched',
+        at,
+        taskId: spec.id,
+        attempt: t.attempt,
+        runId: run.id,
+      });
+      continue;
+    }
+    if (t.sentAt !== undefined && at - t.sentAt < LOST_DISPATCH_MS) continue;
+    let runId: number | undefined;
+    try {
+      runId = await dispatch(g, dispatchInputs(state, i, g.config.value));
+    } catch (e) {
+      const refused = refusal(e);
+      if (!refused) throw e;
+      g.session.reply(`Gantry could not start ${spec.id}: ${refused}`, { once: true });
+      continue;
+    }
+    g.session.apply(
+      runId === undefined
+        ? { type: 'task.dispatch-sent', at, taskId: spec.id, attempt: t.attempt }
+        : { type: 'task.dispatched', at, taskId: spec.id, attempt: t.attempt, runId },
+    );
+  }
+}
+
+async function recentTaskRuns(g: GoalContext): Promise<RunSummary[]> {
+  const { data } = await g.octokit.rest.actions.listWorkflowRuns({
+    owner: g.ref.owner,
+    repo: g.ref.repo,
+    workflow_id: TASK_WORKFLOW_FILE,
+    event: 'workflow_dispatch',
+    per_page: 100,
+  });
+  return data.workflow_runs.map((r) => ({ id: r.id, display_title: r.display_title }));
+}
+
+/**
+ * Dispatch the task workflow on the default branch, asking for the run's id (GitHub answers 200
+ * with it since 2026-02; older servers answer 204 and the run is found by its dispatch id).
+ */
+async function dispatch(
+  g: GoalContext,
+  inputs: Record<string, string>,
+): Promise<number | undefined> {
+  const r = await g.octokit.request(
+    'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches',
+    {
+      owner: g.ref.owner,
+      repo: g.ref.repo,
+      workflow_id: TASK_WORKFLOW_FILE,
+      ref: g.ref.defaultBranch,
+      inputs,
+      return_run_details: true,
+    },
+  );
+  const data = r.data as { workflow_run_id?: unknown } | undefined;
+  return typeof data?.workflow_run_id === 'number' ? data.workflow_run_id : undefined;
+}
+
+/** Why GitHub (or Gantry) refused a dispatch for good, in words for the issue; else undefined. */
+function refusal(e: unknown): string | undefined {
+  if (e instanceof DispatchError) return e.message;
+  const status = (e as { status?: number }).status;
+  if (status === 404 || status === 422)
+    return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${(e as Error).message}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
+  return undefined;
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunTitle } from '../../src/app/dispatch.js';
+import { appHarness, type Harness } from '../support/app-harness.js';
+
+const start = appHarness();
+
+/** A planned goal, all approved and started by the maintainer. */
+async function started(configure?: (h: Harness) => void): Promise<Harness> {
+  const h = await start();
+  configure?.(h);
+  await h.deliver('issues', h.fake.label('gantry'));
+  await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+  await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+  return h;
+}
+
+const dispatches = (h: Harness) =>
+  h.fake.requests.filter((r) => r.endsWith('/actions/workflows/gantry-task.yml/dispatches'));
+
+describe('dispatching tasks', () => {
+  it('dispatches the ready task with its inputs, creates the goal branch and links the run', async () => {
+    const h = await started();
+    expect(h.fake.runs).toHaveLength(1);
+    const { inputs } = h.fake.runs[0]!;
+    const s = h.state();
+    expect(inputs).toMatchObject({
+      goal: '1',
+      task_id: 'T1',
+      attempt: '1',
+      base_sha: h.fake.head,
+      backend: 'claude-code',
+      model: 'claude-sonnet-5-5',
+      max_budget_usd: '0.50',
+      approver: 'maint',
+      publish_partial: 'false',
+    });
+    expect(JSON.parse(inputs.task!)).toEqual(s.plan!.tasks[0]);
+    expect(parseRunTitle(h.fake.runs[0]!.display_title)).toEqual({
+      goal: 1,
+      distinctId: inputs.distinct_id,
+    });
+    expect(Object.keys(inputs).length).toBeLessThanOrEqual(25);
+    expect(s.tasks[0]).toMatchObject({ status: 'running', runId: 70_000 });
+    expect(h.fake.refs.get(s.branch)).toBe(h.fake.head);
+    expect(h.plan().body).toContain(
+      '[run](https://github.com/Codertocat/Hello-World/actions/runs/70000)',
+    );
+  });
+
+  it('finds the run by its dispatch id when GitHub answers 204', async () => {
+    const h = await started((x) => (x.fake.runDetails = false));
+    expect(dispatches(h)).toHaveLength(1);
+    // The workflow_run webhook named the run.
+    expect(h.state().tasks[0]!.runId).toBe(70_000);
+  });
+
+  it('finds it on a sweep when that webhook was lost too, without dispatching again', async () => {
+    const h = await started((x) => {
+      x.fake.runDetails = false;
+      x.fake.lose.add('workflow_run');
+    });
+    expect(h.state().tasks[0]!.runId).toBeUndefined();
+    expect(h.state().tasks[0]!.sentAt).toBeDefined();
+    await h.sweep();
+    expect(h.state().tasks[0]!.runId).toBe(70_000);
+    expect(dispatches(h)).toHaveLength(1);
+  });
+
+  it('does not dispatch again when the dispatch went out but saving the state failed', async () => {
+    const h = await start();
+    await h.deliver('issues', h.fake.label('gantry'));
+    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+    // The first write of the plan comment after the dispatch fails; the job is tried again.
+    h.fake.failNext(`PATCH /repos/Codertocat/Hello-World/issues/comments/${h.plan().id}`, 502);
+    await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+    expect(dispatches(h)).toHaveLength(1);
+    expect(h.state()).toMatchObject({ status: 'running' });
+    expect(h.state().tasks[0]!.runId).toBe(70_000);
+  });
+
+  it('the same delivery twice dispatches once', async () => {
+    const h = await start();
+    await h.deliver('issues', h.fake.label('gantry'));
+    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+    const go = h.fake.addComment('/gantry start', 'maint').payload;
+    await h.deliver('issue_comment', go, 'start-guid');
+    await h.deliver('issue_comment', go, 'start-guid');
+    await h.deliver('issue_comment', go, 'another-guid'); // a new delivery of the same comment
+    expect(dispatches(h)).toHaveLength(1);
+  });
+
+  it('cancelling the goal cancels its runs', async () => {
+    const h = await started();
+    await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
+    expect(h.state().status).toBe('cancelled');
+    expect(h.fake.runs[0]).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+  });
+
+  it('says why when GitHub refuses the dispatch', async () => {
+    const h = await start();
+    await h.deliver('issues', h.fake.label('gantry'));
+    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+    h.fake.failNext(
+      'POST /repos/Codertocat/Hello-World/actions/workflows/gantry-task.yml/dispatches',
+      422,
+    );
+    await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+    expect(h.fake.botComments().at(-1)?.body).toContain(
+      'Gantry could not start T1: GitHub refused to dispatch `.github/workflows/gantry-task.yml` (422: injected 422).',
+    );
+  });
+});
