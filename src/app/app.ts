@@ -145,7 +145,8 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
         kind: 'run',
         runId: run.id,
         distinctId: title.distinctId,
-        completed: run.status === 'completed',
+        status: run.status ?? '',
+        conclusion: run.conclusion ?? null,
       });
     });
 

@@ -18,4 +18,10 @@ export type Hint =
   | { kind: 'comment-edited'; commentId: number; from: string; to: string; sender: Sender }
   | { kind: 'command'; commentId: number; body: string; sender: Sender }
   /** A task workflow run changed (`workflow_run`): matched to its attempt by its dispatch id. */
-  | { kind: 'run'; runId: number; distinctId: string; completed: boolean };
+  | {
+      kind: 'run';
+      runId: number;
+      distinctId: string;
+      status: string;
+      conclusion: string | null;
+    };

@@ -9,6 +9,7 @@ import { GoalSession } from './goal-session.js';
 import type { Hint } from './hints.js';
 import { newGoalState, runPlanner } from './planning.js';
 import { distinctId, ensureDispatched } from './dispatch.js';
+import { finishedEvent, readTaskResult, type RunFacts } from './task-results.js';
 import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
 
@@ -117,6 +118,7 @@ async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<void> {
         runId: h.runId,
       });
   }
+  await collectFinished(g, hints);
   await ensureDispatched(g);
   for (const e of session.effects.splice(0))
     if (e.type === 'create-goal-branch') await createBranch(g, e.branch, e.sha);
@@ -128,6 +130,34 @@ async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<void> {
           if ((err as { status?: number }).status !== 409) throw err;
         });
   await session.flush();
+}
+
+/**
+ * Runs that finished: from their webhook, or on a sweep by asking GitHub about every run still
+ * going (a lost `workflow_run` webhook). Each result is read from its artifact.
+ */
+async function collectFinished(g: GoalContext, hints: readonly Hint[]): Promise<void> {
+  const sweep = hints.some((h) => h.kind === 'poke');
+  const s = g.session.state!;
+  for (const [i, t] of s.tasks.entries()) {
+    if (t.status !== 'running' || t.runId === undefined) continue;
+    const runId = t.runId;
+    let run: RunFacts | undefined = hints.find(
+      (h): h is Extract<Hint, { kind: 'run' }> => h.kind === 'run' && h.runId === runId,
+    );
+    if ((!run || run.status !== 'completed') && sweep) {
+      const { data } = await g.octokit.rest.actions.getWorkflowRun({
+        owner: g.ref.owner,
+        repo: g.ref.repo,
+        run_id: runId,
+      });
+      run = { status: data.status ?? '', conclusion: data.conclusion };
+    }
+    if (run?.status !== 'completed') continue;
+    const taskId = s.plan!.tasks[i]!.id;
+    const read = await readTaskResult(g, runId, taskId, t.attempt);
+    g.session.apply(finishedEvent(g.deps.now(), taskId, t.attempt, run, read));
+  }
 }
 
 /** The goal branch at the default branch head; one left from an earlier goal is kept as it is. */

@@ -110,3 +110,86 @@ describe('dispatching tasks', () => {
     );
   });
 });
+
+/** A valid `gantry-result.json`, as the Action writes it. */
+function result(taskId: string, attempt: number, over: Record<string, unknown> = {}) {
+  return {
+    version: 1,
+    goal: 1,
+    taskId,
+    attempt,
+    status: 'success',
+    reason: 'All criteria passed.',
+    backend: 'claude-code',
+    model: 'claude-sonnet-5-5',
+    iterations: 1,
+    criteria: { passed: true, outcomes: [] },
+    summary: 'Added greet().',
+    filesChanged: ['src/greet.ts'],
+    patchBytes: 120,
+    findings: [],
+    usage: {
+      inputTokens: 1000,
+      outputTokens: 200,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0.31,
+      turns: 4,
+    },
+    ...over,
+  };
+}
+
+describe('finished runs', () => {
+  it('reads the result artifact, settles the budget with the real cost and queues the landing', async () => {
+    const h = await started();
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, result('T1', 1)));
+    const s = h.state();
+    expect(s.tasks[0]).toMatchObject({
+      status: 'landing',
+      spentMicros: 310_000,
+      reservedMicros: 0,
+    });
+    expect(s.budget.spentMicros).toBe(310_000);
+    expect(h.fake.requests).toContain('GET /_blobs/artifact-70000.zip');
+  });
+
+  it('a failed agent run goes to recovery with its reason', async () => {
+    const h = await started();
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, result('T1', 1, { status: 'failure', reason: 'npm test failed' })),
+    );
+    const t = h.state().tasks[0]!;
+    expect(t.status).toBe('failed');
+    expect(t.reason).toContain('npm test failed');
+  });
+
+  it('a run that left no result counts as a failed attempt, saying so', async () => {
+    const h = await started();
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, undefined, 'cancelled'));
+    const t = h.state().tasks[0]!;
+    expect(t.status).toBe('failed');
+    expect(t.reason).toContain('the run ended cancelled: the run left no `gantry-1-T1-1` artifact');
+  });
+
+  it('an agent success whose publish job failed is not landed', async () => {
+    const h = await started();
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, result('T1', 1), 'failure'));
+    expect(h.state().tasks[0]!.reason).toContain('no task branch was published');
+  });
+
+  it('a result for another attempt is refused', async () => {
+    const h = await started();
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, result('T1', 2)));
+    expect(h.state().tasks[0]!.reason).toContain('is for #1 T1 attempt 2, not this attempt');
+  });
+
+  it('a lost workflow_run.completed webhook is made up for by the sweep', async () => {
+    const h = await started();
+    h.fake.finishRun(70_000, result('T1', 1)); // its webhook never arrives
+    expect(h.state().tasks[0]!.status).toBe('running');
+    await h.sweep();
+    expect(h.state().tasks[0]!.status).toBe('landing');
+  });
+});

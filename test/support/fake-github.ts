@@ -1,3 +1,4 @@
+import { strToU8, zipSync } from 'fflate';
 import nock from 'nock';
 import { examplePayload } from './probot.js';
 
@@ -69,6 +70,8 @@ export class FakeGitHub {
     status: 'queued' | 'in_progress' | 'completed';
     conclusion: string | null;
     inputs: Record<string, string>;
+    /** The uploaded artifact: its name and zip bytes. */
+    artifact?: { name: string; zip: Uint8Array } | undefined;
   }[] = [];
   /** Answer dispatches with the run's id (GitHub since 2026-02) or 204 (older servers). */
   runDetails = true;
@@ -155,11 +158,45 @@ export class FakeGitHub {
     throw new Error(`no comment ${id}`);
   }
 
+  /**
+   * A task run ends: its artifact holds `result` (unless none is given) and GitHub sends
+   * `workflow_run.completed` (returned, so a test can deliver it or lose it).
+   */
+  finishRun(
+    runId: number,
+    result: Record<string, unknown> | undefined,
+    conclusion: 'success' | 'failure' | 'cancelled' = 'success',
+  ): Record<string, unknown> {
+    const run = this.runs.find((r) => r.id === runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    run.status = 'completed';
+    run.conclusion = conclusion;
+    const { goal, task_id: taskId, attempt } = run.inputs;
+    if (result)
+      run.artifact = {
+        name: `gantry-${goal}-${taskId}-${attempt}`,
+        zip: zipSync({
+          'gantry-result.json': strToU8(JSON.stringify(result)),
+          'gantry.patch': strToU8(''),
+        }),
+      };
+    const p = this.base('workflow_run', 'completed', GANTRY_BOT.login);
+    p.workflow_run = {
+      ...(p.workflow_run as object),
+      id: run.id,
+      display_title: run.display_title,
+      path: '.github/workflows/gantry-task.yml',
+      status: 'completed',
+      conclusion,
+    };
+    return p;
+  }
+
   private route(
     method: string,
     url: URL,
     body: Record<string, unknown> | undefined,
-  ): [number, unknown] | undefined {
+  ): [number, unknown, Record<string, string>?] | undefined {
     const path = decodeURIComponent(url.pathname);
     const repoPath = `/repos/${OWNER}/${REPO}`;
     if (method === 'GET' && path === '/app/installations')
@@ -168,6 +205,11 @@ export class FakeGitHub {
       return [200, { total_count: 1, repositories: [this.repository()] }];
     if (method === 'GET' && path === `/repos/${OWNER}/.github/contents/.github/gantry.yml`)
       return [404, { message: 'Not Found' }];
+    const blob = /^\/_blobs\/artifact-(\d+)\.zip$/.exec(path);
+    if (method === 'GET' && blob) {
+      const zip = this.runs.find((r) => r.id === Number(blob[1]))?.artifact?.zip;
+      return zip ? [200, Buffer.from(zip), { 'content-type': 'application/zip' }] : [404, ''];
+    }
     if (!path.startsWith(`${repoPath}/`)) return undefined;
     const rest = path.slice(repoPath.length);
     let m: RegExpExecArray | null;
@@ -228,6 +270,40 @@ export class FakeGitHub {
           html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${run.id}`,
         },
       ];
+    }
+    if (method === 'GET' && (m = /^\/actions\/runs\/(\d+)$/.exec(rest))) {
+      const run = this.runs.find((r) => r.id === Number(m![1]));
+      return run
+        ? [
+            200,
+            {
+              id: run.id,
+              display_title: run.display_title,
+              status: run.status,
+              conclusion: run.conclusion,
+            },
+          ]
+        : [404, { message: 'Not Found' }];
+    }
+    if (method === 'GET' && (m = /^\/actions\/runs\/(\d+)\/artifacts$/.exec(rest))) {
+      const run = this.runs.find((r) => r.id === Number(m![1]));
+      const name = url.searchParams.get('name');
+      const list =
+        run?.artifact && (!name || name === run.artifact.name)
+          ? [
+              {
+                id: run.id,
+                name: run.artifact.name,
+                expired: false,
+                size_in_bytes: run.artifact.zip.length,
+              },
+            ]
+          : [];
+      return [200, { total_count: list.length, artifacts: list }];
+    }
+    if (method === 'GET' && (m = /^\/actions\/artifacts\/(\d+)\/zip$/.exec(rest))) {
+      // GitHub answers with a redirect to short-lived blob storage.
+      return [302, '', { location: `${API}/_blobs/artifact-${m[1]}.zip` }];
     }
     if (method === 'POST' && (m = /^\/actions\/runs\/(\d+)\/cancel$/.exec(rest))) {
       const run = this.runs.find((r) => r.id === Number(m![1]));
