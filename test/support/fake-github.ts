@@ -180,14 +180,23 @@ export class FakeGitHub {
           'gantry.patch': strToU8(''),
         }),
       };
-    const p = this.base('workflow_run', 'completed', GANTRY_BOT.login);
+    return this.runPayload('completed', run);
+  }
+
+  /** A `workflow_run` webhook about a task run. */
+  private runPayload(
+    action: 'requested' | 'completed',
+    run: { id: number; display_title: string; status: string; conclusion: string | null },
+  ): Record<string, unknown> {
+    const p = this.base('workflow_run', action, GANTRY_BOT.login);
+    // The examples predate `display_title` and `path`, which GitHub sends today.
     p.workflow_run = {
       ...(p.workflow_run as object),
       id: run.id,
       display_title: run.display_title,
       path: '.github/workflows/gantry-task.yml',
-      status: 'completed',
-      conclusion,
+      status: run.status,
+      conclusion: run.conclusion,
     };
     return p;
   }
@@ -249,17 +258,8 @@ export class FakeGitHub {
         inputs,
       };
       this.runs.push(run);
-      const p = this.base('workflow_run', 'requested', GANTRY_BOT.login);
-      // The examples predate `display_title` and `path`, which GitHub sends today.
-      p.workflow_run = {
-        ...(p.workflow_run as object),
-        id: run.id,
-        display_title: run.display_title,
-        path: '.github/workflows/gantry-task.yml',
-        status: 'queued',
-        conclusion: null,
-      };
-      if (!this.lose.has('workflow_run')) this.echoes.push({ name: 'workflow_run', payload: p });
+      if (!this.lose.has('workflow_run'))
+        this.echoes.push({ name: 'workflow_run', payload: this.runPayload('requested', run) });
       if (!this.runDetails) return [204, ''];
       const url = `https://api.github.com/repos/${OWNER}/${REPO}/actions/runs/${run.id}`;
       return [
