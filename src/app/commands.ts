@@ -68,8 +68,7 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
       const r = g.session.apply({ ...base, type: 'replan.requested', feedback: c.feedback });
       if (r.ignored) return r.ignored;
       // The new plan goes into a new comment; the old one stays, collapsed.
-      g.session.state = before;
-      g.session.begin(r.state);
+      g.session.begin(r.state, before);
       return undefined;
     }
     case 'retry':

@@ -118,11 +118,14 @@ export class GoalSession {
     return this.state && step(this.state, event);
   }
 
-  /** Start a new goal (or a new plan version) in a new comment; the old one is collapsed. */
-  begin(state: GoalState): void {
+  /**
+   * Start a new goal (or a new plan version) in a new comment; the old one is collapsed, showing
+   * `shown` (the state it held; by default the current one).
+   */
+  begin(state: GoalState, shown: GoalState | undefined = this.state): void {
     if (this.live) {
-      const oldBody = this.state
-        ? renderPlanComment(this.state, { key: this.o.stateKey, serverUrl: this.o.serverUrl })
+      const oldBody = shown
+        ? renderPlanComment(shown, { key: this.o.stateKey, serverUrl: this.o.serverUrl })
         : this.live.body;
       this.supersede.push({ id: this.live.id, body: oldBody });
     }

@@ -93,7 +93,7 @@ export async function reconcileGoal(
     await runPlanner(g);
     await session.flush();
   }
-  await autoStart(g, config);
+  await autoStart(g);
   await runTasks(g, relevant);
 }
 
@@ -205,7 +205,8 @@ async function stopForIssue(g: GoalContext, why: 'closed' | 'unlabeled'): Promis
  * a person with write access added that label: automation that labels issues from their text
  * must not let an issue's author start agents.
  */
-async function autoStart(g: GoalContext, config: GoalContext['config']): Promise<void> {
+async function autoStart(g: GoalContext): Promise<void> {
+  const { config } = g;
   const s = g.session.state;
   if (!config.ok || !s || s.settings.approval !== 'auto' || s.status !== 'awaiting-approval')
     return;

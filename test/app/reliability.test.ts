@@ -245,9 +245,11 @@ describe('reliability', () => {
 
   it('a sweep goes on past a repository it cannot read', async () => {
     const h = await planned();
-    h.fake.failNext('GET /repos/Codertocat/Hello-World/issues', 410);
-    await h.sweep(); // logged and skipped; the harness fails on any goal job error
+    h.fake.brokenRepo = true; // listed first; its issues answer 410
+    h.fake.issue().state = 'closed';
+    h.fake.issue().updatedAt = NOW;
     await h.sweep();
-    expect(h.state().status).toBe('awaiting-approval');
+    expect(h.fake.requests).toContain('GET /repos/Codertocat/Broken/issues');
+    expect(h.state().status).toBe('cancelled');
   });
 });

@@ -75,6 +75,8 @@ export class FakeGitHub {
   }[] = [];
   /** Answer dispatches with the run's id (GitHub since 2026-02) or 204 (older servers). */
   runDetails = true;
+  /** List a second repository, before this one, that a sweep cannot read. */
+  brokenRepo = false;
   /** Webhooks of these events are lost (GitHub does not redeliver). */
   readonly lose = new Set<string>();
 
@@ -210,8 +212,17 @@ export class FakeGitHub {
     const repoPath = `/repos/${OWNER}/${REPO}`;
     if (method === 'GET' && path === '/app/installations')
       return [200, [{ id: 1, account: { login: OWNER } }]];
-    if (method === 'GET' && path === '/installation/repositories')
-      return [200, { total_count: 1, repositories: [this.repository()] }];
+    if (method === 'GET' && path === '/installation/repositories') {
+      const repos = [this.repository()];
+      if (this.brokenRepo)
+        repos.unshift({ ...this.repository(), name: 'Broken', full_name: `${OWNER}/Broken` });
+      return [200, { total_count: repos.length, repositories: repos }];
+    }
+    // A repository listed first whose issues cannot be read (GitHub: 410 when issues are off).
+    if (this.brokenRepo && path.startsWith(`/repos/${OWNER}/Broken/`))
+      return path.includes('/contents/')
+        ? [404, { message: 'Not Found' }]
+        : [410, { message: 'Issues are disabled for this repo' }];
     if (method === 'GET' && path === `/repos/${OWNER}/.github/contents/.github/gantry.yml`)
       return [404, { message: 'Not Found' }];
     const blob = /^\/_blobs\/artifact-(\d+)\.zip$/.exec(path);
