@@ -11,9 +11,16 @@ import type { Hint } from './hints.js';
 import { reconcileGoal } from './reconcile.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
 import { DeliveryLog, StateMemory } from './state-memory.js';
+import { BreakerBook } from './breakers.js';
+import { GoalBranch } from '../core/names.js';
 
-export interface GantryAppOptions extends Omit<AppDeps, 'memory' | 'now' | 'newGoalId'> {
+export interface GantryAppOptions extends Omit<
+  AppDeps,
+  'memory' | 'now' | 'newGoalId' | 'breakers'
+> {
   now?: () => number;
+  /** The circuit breakers (default: fresh ones with the global defaults). */
+  breakers?: BreakerBook;
   newGoalId?: () => string;
   /** Reconcile every active goal this often (default: only when `reconcileAll` is called). */
   reconcileEveryMs?: number | undefined;
@@ -56,6 +63,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     now: options.now ?? Date.now,
     newGoalId: options.newGoalId ?? randomUUID,
     memory: new StateMemory(),
+    breakers: options.breakers ?? new BreakerBook(),
     appId: options.appId,
   };
   const deliveries = new DeliveryLog();
@@ -132,7 +140,11 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       if (!deliveries.first(context.id)) return;
       const { workflow_run: run, repository } = context.payload;
       const { path, display_title } = run as { path?: string; display_title?: string };
-      if (path && !path.endsWith(`/${TASK_WORKFLOW_FILE}`)) return;
+      if (path && !path.endsWith(`/${TASK_WORKFLOW_FILE}`)) {
+        // Another workflow: the repository's CI, judging a goal branch perhaps.
+        if (run.status === 'completed') onCi(context, run.head_branch, run.head_sha);
+        return;
+      }
       const title = parseRunTitle(display_title ?? '');
       if (!title) return;
       const ref: GoalRef = {
@@ -148,6 +160,38 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
         status: run.status ?? '',
         conclusion: run.conclusion ?? null,
       });
+    });
+
+    // CI on a goal branch: the goal's reconcile reads the verdict of the sha it is judging.
+    type CiContext = Parameters<Parameters<Probot['on']>[1]>[0];
+    const onCi = (context: CiContext, branch: string | null | undefined, sha: string) => {
+      const goal = branch ? GoalBranch.parse(branch) : undefined;
+      const { repository } = context.payload as unknown as IssuePayload;
+      if (!goal || !repository) return;
+      const ref: GoalRef = {
+        owner: repository.owner.login,
+        repo: repository.name,
+        issue: goal.issue,
+        defaultBranch: repository.default_branch,
+      };
+      schedule(context.octokit, ref, { kind: 'ci', sha });
+    };
+    const ownApp = (a: { id: number | null } | null | undefined) =>
+      deps.appId !== undefined && a?.id === deps.appId;
+    app.on('check_suite.completed', (context) => {
+      const suite = context.payload.check_suite;
+      if (!deliveries.first(context.id) || ownApp(suite.app)) return;
+      onCi(context, suite.head_branch, suite.head_sha);
+    });
+    app.on('check_run.completed', (context) => {
+      const run = context.payload.check_run;
+      if (!deliveries.first(context.id) || ownApp(run.app)) return;
+      onCi(context, run.check_suite?.head_branch, run.head_sha);
+    });
+    app.on('status', (context) => {
+      const p = context.payload;
+      if (!deliveries.first(context.id) || p.state === 'pending') return;
+      for (const b of p.branches) onCi(context, b.name, p.sha);
     });
 
     if (options.reconcileEveryMs) {

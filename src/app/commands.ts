@@ -77,8 +77,20 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
     case 'skip':
       event = { ...base, type: 'task.skip', taskId: c.taskId };
       break;
+    case 'resume': {
+      // Paused by the budget: a raised `budget.goalUsd` in the config is what resumes it.
+      const goalUsd = g.config.ok ? g.config.value.budget.goalUsd : undefined;
+      if (state.pausedFor === 'budget' && goalUsd === state.settings.budget.goalUsd)
+        return `the goal budget is still ${formatUsd(goalUsd)} in \`.github/gantry.yml\`; raise \`budget.goalUsd\` there, or comment \`/gantry budget <usd>\``;
+      event =
+        state.pausedFor === 'budget' &&
+        goalUsd !== undefined &&
+        goalUsd !== state.settings.budget.goalUsd
+          ? { ...base, type: 'budget.changed', goalUsd }
+          : { ...base, type: 'resume' };
+      break;
+    }
     case 'pause':
-    case 'resume':
       event = { ...base, type: c.verb };
       break;
     case 'cancel':

@@ -53,7 +53,7 @@ export function dispatchInputs(
     criteria_iterations: String(agent.criteriaIterations),
     timeout_minutes: String(agent.timeoutMinutes),
     job_timeout_minutes: String(agent.timeoutMinutes + 20),
-    knowledge: '[]',
+    knowledge: JSON.stringify(s.findings ?? []),
     guidance: t.guidance ?? '',
     approver: t.approvedBy ?? s.startedBy ?? '',
     blocked_paths: config.blockedPaths.join('\n'),

@@ -1,4 +1,5 @@
 import type { ProbotOctokit } from 'probot';
+import type { BreakerBook } from './breakers.js';
 import type { Planner } from '../planner/planner.js';
 import type { ConfigError, GantryConfig } from './config.js';
 import type { GoalRef } from './goal-facts.js';
@@ -17,6 +18,8 @@ export interface AppDeps {
   /** A new goal's id (random in production, counted in tests). */
   newGoalId: () => string;
   memory: StateMemory;
+  /** The repository and global circuit breakers. */
+  breakers: BreakerBook;
   /** The App's id: its comments are told from other apps' by `performed_via_github_app`. */
   appId?: number | undefined;
 }

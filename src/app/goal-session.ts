@@ -71,6 +71,11 @@ export class GoalSession {
     return this.o.facts;
   }
 
+  /** Effects on GitHub beyond the comment and labels are waiting to be carried out. */
+  get owesEffects(): boolean {
+    return this.effects.some((e) => e.type !== 'update-plan-comment' && e.type !== 'set-labels');
+  }
+
   /** A new comment is about to be posted (new goal, replan, or a deleted one restored). */
   get pendingNewComment(): boolean {
     return this.freshComment;

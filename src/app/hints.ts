@@ -24,4 +24,6 @@ export type Hint =
       distinctId: string;
       status: string;
       conclusion: string | null;
-    };
+    }
+  /** CI reported on a sha of the goal branch (check suite, check run, status, workflow run). */
+  | { kind: 'ci'; sha: string };

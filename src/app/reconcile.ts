@@ -8,8 +8,7 @@ import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
 import { GoalSession } from './goal-session.js';
 import type { Hint } from './hints.js';
 import { newGoalState, runPlanner } from './planning.js';
-import { distinctId, ensureDispatched } from './dispatch.js';
-import { finishedEvent, readTaskResult, type RunFacts } from './task-results.js';
+import { runTasks } from './run-tasks.js';
 import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
 
@@ -87,7 +86,9 @@ export async function reconcileGoal(
       { once: true },
     );
   }
-  await session.flush();
+  // Effects on GitHub (cancel a run, land, finish the PR) are carried out before the state that
+  // asked for them is written (runTasks), so a crash in between asks for them again.
+  if (!session.owesEffects) await session.flush();
 
   if (wanted && session.state?.status === 'planning') {
     await runPlanner(g);
@@ -95,79 +96,6 @@ export async function reconcileGoal(
   }
   await autoStart(g);
   await runTasks(g, relevant);
-}
-
-/** A started goal: match runs to their attempts, dispatch what has no run, cancel what must stop. */
-async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<void> {
-  const { session } = g;
-  const s = session.state;
-  if (!s?.plan) return;
-  for (const h of hints) {
-    if (h.kind !== 'run') continue;
-    const i = s.tasks.findIndex(
-      (t, k) =>
-        t.runId === undefined && distinctId(s, s.plan!.tasks[k]!.id, t.attempt) === h.distinctId,
-    );
-    const t = s.tasks[i];
-    if (t && t.status === 'running')
-      session.apply({
-        type: 'task.dispatched',
-        at: g.deps.now(),
-        taskId: s.plan.tasks[i]!.id,
-        attempt: t.attempt,
-        runId: h.runId,
-      });
-  }
-  await collectFinished(g, hints);
-  await ensureDispatched(g);
-  for (const e of session.effects.splice(0))
-    if (e.type === 'create-goal-branch') await createBranch(g, e.branch, e.sha);
-    else if (e.type === 'cancel-run')
-      await g.octokit.rest.actions
-        .cancelWorkflowRun({ owner: g.ref.owner, repo: g.ref.repo, run_id: e.runId })
-        .catch((err: unknown) => {
-          // 409: the run already finished.
-          if ((err as { status?: number }).status !== 409) throw err;
-        });
-  await session.flush();
-}
-
-/**
- * Runs that finished: from their webhook, or on a sweep by asking GitHub about every run still
- * going (a lost `workflow_run` webhook). Each result is read from its artifact.
- */
-async function collectFinished(g: GoalContext, hints: readonly Hint[]): Promise<void> {
-  const sweep = hints.some((h) => h.kind === 'poke');
-  const s = g.session.state!;
-  for (const [i, t] of s.tasks.entries()) {
-    if (t.status !== 'running' || t.runId === undefined) continue;
-    const runId = t.runId;
-    let run: RunFacts | undefined = hints.find(
-      (h): h is Extract<Hint, { kind: 'run' }> => h.kind === 'run' && h.runId === runId,
-    );
-    if ((!run || run.status !== 'completed') && sweep) {
-      const { data } = await g.octokit.rest.actions.getWorkflowRun({
-        owner: g.ref.owner,
-        repo: g.ref.repo,
-        run_id: runId,
-      });
-      run = { status: data.status ?? '', conclusion: data.conclusion };
-    }
-    if (run?.status !== 'completed') continue;
-    const taskId = s.plan!.tasks[i]!.id;
-    const read = await readTaskResult(g, runId, taskId, t.attempt);
-    g.session.apply(finishedEvent(g.deps.now(), taskId, t.attempt, run, read));
-  }
-}
-
-/** The goal branch at the default branch head; one left from an earlier goal is kept as it is. */
-async function createBranch(g: GoalContext, branch: string, sha: string): Promise<void> {
-  await g.octokit.rest.git
-    .createRef({ owner: g.ref.owner, repo: g.ref.repo, ref: `refs/heads/${branch}`, sha })
-    .catch((err: unknown) => {
-      // 422: it exists already (this effect ran before, or an earlier goal left it).
-      if ((err as { status?: number }).status !== 422) throw err;
-    });
 }
 
 /**
@@ -262,6 +190,7 @@ function concerns(h: Hint, trigger: string): boolean {
     case 'command':
     case 'comment-edited':
     case 'run':
+    case 'ci':
       return true;
   }
 }

@@ -1,6 +1,11 @@
 import { unzipSync } from 'fflate';
 import type { GoalEvent } from '../core/events.js';
-import { TASK_RESULT_FILE, TaskResultSchema, type TaskResult } from '../core/task-result.js';
+import {
+  TASK_PATCH_FILE,
+  TASK_RESULT_FILE,
+  TaskResultSchema,
+  type TaskResult,
+} from '../core/task-result.js';
 import type { GoalContext } from './goal-context.js';
 
 /** The artifact the task workflow uploads for one attempt. */
@@ -9,6 +14,9 @@ export const artifactName = (goal: number, taskId: string, attempt: number) =>
 
 /** The largest result file Gantry reads (the Action's is a few kilobytes). */
 const MAX_RESULT_BYTES = 1024 * 1024;
+/** The largest patch read for a review; a bigger one is reviewed from its start. */
+const MAX_PATCH_BYTES = 4 * 1024 * 1024;
+const REVIEW_PATCH_CHARS = 60_000;
 
 export interface RunFacts {
   status: string;
@@ -24,7 +32,7 @@ export async function readTaskResult(
   runId: number,
   taskId: string,
   attempt: number,
-): Promise<{ result: TaskResult } | { problem: string }> {
+): Promise<{ result: TaskResult; patch: string } | { problem: string }> {
   const name = artifactName(g.ref.issue, taskId, attempt);
   const { data } = await g.octokit.rest.actions.listWorkflowRunArtifacts({
     owner: g.ref.owner,
@@ -43,7 +51,9 @@ export async function readTaskResult(
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(new Uint8Array(zip.data as ArrayBuffer), {
-      filter: (f) => f.name === TASK_RESULT_FILE && f.originalSize <= MAX_RESULT_BYTES,
+      filter: (f) =>
+        (f.name === TASK_RESULT_FILE && f.originalSize <= MAX_RESULT_BYTES) ||
+        (f.name === TASK_PATCH_FILE && f.originalSize <= MAX_PATCH_BYTES),
     });
   } catch (e) {
     return { problem: `the \`${name}\` artifact is not a readable zip (${(e as Error).message})` };
@@ -66,7 +76,11 @@ export async function readTaskResult(
     return {
       problem: `\`${TASK_RESULT_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt}, not this attempt`,
     };
-  return { result: r };
+  const patch = files[TASK_PATCH_FILE];
+  return {
+    result: r,
+    patch: patch ? new TextDecoder().decode(patch).slice(0, REVIEW_PATCH_CHARS) : '',
+  };
 }
 
 /**
@@ -102,5 +116,11 @@ export function finishedEvent(
       usage,
       summary: `the agent succeeded but the run ended ${run.conclusion ?? run.status}, so no task branch was published`,
     };
-  return { ...base, outcome: r.status, usage, summary: r.reason };
+  return {
+    ...base,
+    outcome: r.status,
+    usage,
+    summary: r.reason,
+    ...(r.findings.length ? { findings: r.findings } : {}),
+  };
 }

@@ -5,7 +5,13 @@ import type { GoalState, GoalStatus, PauseReason, TaskRun } from './goal.js';
 import type { Plan } from './plan.js';
 
 /** Caps on runtime text kept in the goal state (and so in the plan comment). */
-export const LIMITS = { reason: 300, guidance: 1000, note: 1000, feedback: 4000 } as const;
+export const LIMITS = {
+  reason: 300,
+  guidance: 1000,
+  note: 1000,
+  feedback: 4000,
+  finding: 300,
+} as const;
 
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

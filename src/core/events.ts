@@ -1,4 +1,5 @@
 import type { BreakerGate } from './breaker.js';
+import type { Finding } from './findings.js';
 import type { Plan, Task } from './plan.js';
 
 /** What recovery planning decided for a failed attempt. */
@@ -51,6 +52,8 @@ export type GoalEvent = EventBase &
         outcome: 'success' | 'failure' | 'partial';
         usage: Usage;
         summary?: string | undefined;
+        /** What the agent learned that later tasks should know. */
+        findings?: { kind: Finding['kind']; text: string }[] | undefined;
       }
     | {
         type: 'landing.result';

@@ -2,6 +2,7 @@ import type { Budget } from './budget.js';
 import type { BreakerGate } from './breaker.js';
 import { toMicros } from './money.js';
 import { GoalBranch } from './names.js';
+import type { Finding } from './findings.js';
 import type { Plan, Tier } from './plan.js';
 
 export const GOAL_STATUSES = [
@@ -68,6 +69,11 @@ export interface TaskRun {
   baseSha?: string | undefined;
   landedSha?: string | undefined;
   approvedBy?: string | undefined;
+  approvedAt?: number | undefined;
+  /** When the current attempt was dispatched. */
+  dispatchedAt?: number | undefined;
+  /** Time the task's runs took, all attempts together (from dispatch to the run's end). */
+  ranMs?: number | undefined;
   /** Guidance for the next attempt (recovery, conflicts), cleared once dispatched. */
   guidance?: string | undefined;
   /** Why the task is failed, blocked or needs a human. */
@@ -131,6 +137,8 @@ export interface GoalState {
   breaker: BreakerGate;
   budget: Budget;
   labels: string[];
+  /** What finished tasks learned, handed to later tasks (bounded). */
+  findings?: Finding[] | undefined;
   startedBy?: string | undefined;
   createdAt: number;
   startedAt?: number | undefined;

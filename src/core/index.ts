@@ -19,3 +19,4 @@ export { LIMITS as RUNTIME_TEXT_LIMITS } from './draft.js';
 export * from './inject-tasks.js';
 export * from './task-result.js';
 export * from './path-policy.js';
+export * from './findings.js';

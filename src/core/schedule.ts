@@ -53,6 +53,7 @@ function dispatchReady(d: Draft): void {
       baseSha: s.lastGreen,
       runId: undefined,
       sentAt: undefined,
+      dispatchedAt: d.event.at,
       reservedMicros: micros,
       // The guidance stays until the run is known: a dispatch made again after a crash needs it.
     });

@@ -5,6 +5,7 @@ import type { AuditRecord, Effect } from './effects.js';
 import type { GoalEvent, RecoveryAction } from './events.js';
 import type { GoalState, TaskRun } from './goal.js';
 import { zeroCounts } from './goal.js';
+import { mergeFindings } from './findings.js';
 import { injectTasks } from './inject-tasks.js';
 import { labelsFor } from './labels.js';
 import {
@@ -173,7 +174,11 @@ const onApprovals: Handler<'approvals.changed'> = (d, e) => {
     if (i === undefined) continue;
     const to = c.approved ? 'approved' : 'excluded';
     if (d.task(i).status === to) continue;
-    d.setTask(i, { status: to, approvedBy: c.approved ? e.actor : undefined });
+    d.setTask(i, {
+      status: to,
+      approvedBy: c.approved ? e.actor : undefined,
+      approvedAt: c.approved ? e.at : undefined,
+    });
     changed = true;
   }
   if (e.edits?.length) changed = applyEdits(d, e.edits) || changed;
@@ -302,6 +307,21 @@ const onFinished: Handler<'task.finished'> = (d, e) => {
   const i = currentAttempt(d, e.taskId, e.attempt, 'running');
   if (typeof i === 'string') return i;
   settleRun(d, i, e.usage.costUsd);
+  const t = d.task(i);
+  if (t.dispatchedAt !== undefined)
+    d.setTask(i, {
+      ranMs: (t.ranMs ?? 0) + Math.max(0, e.at - t.dispatchedAt),
+      dispatchedAt: undefined,
+    });
+  if (e.findings?.length && e.outcome !== 'failure')
+    d.s.findings = mergeFindings(
+      d.s.findings ?? [],
+      e.findings.map((f) => ({
+        kind: f.kind,
+        text: clip(f.text, LIMITS.finding),
+        source: e.taskId,
+      })),
+    );
   if (e.outcome === 'success') {
     d.setTask(i, { status: 'landing' });
     d.s.landQueue = [...d.s.landQueue, { task: i, solo: false }];

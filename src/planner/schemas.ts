@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FlatCriterionSchema } from '../core/criteria.js';
+import { FINDING_KINDS } from '../core/findings.js';
 import { planSchemaFor, taskSchemaFor } from '../core/plan.js';
 
 /**
@@ -24,7 +25,8 @@ export const RecoveryOutputSchema = z.strictObject({
 });
 export type RecoveryOutput = z.infer<typeof RecoveryOutputSchema>;
 
-export const FINDING_KINDS = ['constraint', 'decision', 'gotcha'] as const;
+export { FINDING_KINDS };
+
 export const KnowledgeOutputSchema = z.strictObject({
   findings: z
     .array(z.strictObject({ kind: z.enum(FINDING_KINDS), text: z.string().trim().min(1).max(300) }))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunTitle } from '../../src/app/dispatch.js';
 import { appHarness, type Harness } from '../support/app-harness.js';
+import { taskResult } from '../support/task-result.js';
 
 const start = appHarness();
 
@@ -111,85 +112,58 @@ describe('dispatching tasks', () => {
   });
 });
 
-/** A valid `gantry-result.json`, as the Action writes it. */
-function result(taskId: string, attempt: number, over: Record<string, unknown> = {}) {
-  return {
-    version: 1,
-    goal: 1,
-    taskId,
-    attempt,
-    status: 'success',
-    reason: 'All criteria passed.',
-    backend: 'claude-code',
-    model: 'claude-sonnet-5-5',
-    iterations: 1,
-    criteria: { passed: true, outcomes: [] },
-    summary: 'Added greet().',
-    filesChanged: ['src/greet.ts'],
-    patchBytes: 120,
-    findings: [],
-    usage: {
-      inputTokens: 1000,
-      outputTokens: 200,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      costUsd: 0.31,
-      turns: 4,
-    },
-    ...over,
-  };
-}
-
 describe('finished runs', () => {
-  it('reads the result artifact, settles the budget with the real cost and queues the landing', async () => {
+  it('reads the result artifact, settles the budget with the real cost and lands the task', async () => {
     const h = await started();
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, result('T1', 1)));
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 1)));
     const s = h.state();
-    expect(s.tasks[0]).toMatchObject({
-      status: 'landing',
-      spentMicros: 310_000,
-      reservedMicros: 0,
-    });
-    expect(s.budget.spentMicros).toBe(310_000);
+    expect(s.tasks[0]).toMatchObject({ status: 'done', spentMicros: 310_000, reservedMicros: 0 });
+    expect(s.budget).toMatchObject({ spentMicros: 310_000, reservedMicros: 2 * 500_000 }); // T2, T3
     expect(h.fake.requests).toContain('GET /_blobs/artifact-70000.zip');
   });
+
+  const failure = (h: Harness, detail: string) => {
+    const t = h.state().tasks[0]!;
+    expect(t.status).toBe('needs-human'); // the fixture has no recovery for T1: it asks a human
+    expect(h.asked.recover.map((r) => r.failure.detail)).toEqual([expect.stringContaining(detail)]);
+  };
 
   it('a failed agent run goes to recovery with its reason', async () => {
     const h = await started();
     await h.deliver(
       'workflow_run',
-      h.fake.finishRun(70_000, result('T1', 1, { status: 'failure', reason: 'npm test failed' })),
+      h.fake.finishRun(
+        70_000,
+        taskResult('T1', 1, { status: 'failure', reason: 'npm test failed' }),
+      ),
     );
-    const t = h.state().tasks[0]!;
-    expect(t.status).toBe('failed');
-    expect(t.reason).toContain('npm test failed');
+    failure(h, 'npm test failed');
   });
 
   it('a run that left no result counts as a failed attempt, saying so', async () => {
     const h = await started();
     await h.deliver('workflow_run', h.fake.finishRun(70_000, undefined, 'cancelled'));
-    const t = h.state().tasks[0]!;
-    expect(t.status).toBe('failed');
-    expect(t.reason).toContain('the run ended cancelled: the run left no `gantry-1-T1-1` artifact');
+    failure(h, 'the run ended cancelled: the run left no `gantry-1-T1-1` artifact');
   });
 
   it('an agent success whose publish job failed is not landed', async () => {
     const h = await started();
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, result('T1', 1), 'failure'));
-    expect(h.state().tasks[0]!.reason).toContain('no task branch was published');
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 1), 'failure'));
+    failure(h, 'no task branch was published');
+    expect(h.fake.requests.filter((r) => r.endsWith('/merges'))).toEqual([]);
   });
 
   it('a result for another attempt is refused', async () => {
     const h = await started();
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, result('T1', 2)));
-    expect(h.state().tasks[0]!.reason).toContain('is for #1 T1 attempt 2, not this attempt');
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 2)));
+    failure(h, 'is for #1 T1 attempt 2, not this attempt');
   });
 
   it('a lost workflow_run.completed webhook is made up for by the sweep', async () => {
     const h = await started();
-    h.fake.finishRun(70_000, result('T1', 1)); // its webhook never arrives
+    h.fake.finishRun(70_000, taskResult('T1', 1)); // its webhook never arrives
     expect(h.state().tasks[0]!.status).toBe('running');
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('landing');
+    expect(h.state().tasks[0]!.status).toBe('done');
   });
 });

@@ -6,8 +6,10 @@ import { gantryApp, type GantryApp } from '../../src/app/app.js';
 import { parsePlanComment } from '../../src/core/checklist/parse.js';
 import { isPlanCommentBody } from '../../src/core/checklist/superseded.js';
 import type { GoalState } from '../../src/core/goal.js';
-import type { Planner } from '../../src/planner/planner.js';
-import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import type { Planner, RecoveryRequest, ReviewRequest } from '../../src/planner/planner.js';
+import { ScriptedPlanner, type Script } from '../../src/planner/scripted-planner.js';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import { FakeGitHub, GANTRY_APP_ID, type FakeComment } from './fake-github.js';
 import { testProbot } from './probot.js';
 
@@ -32,6 +34,15 @@ export interface Harness {
   errors: unknown[];
   /** Replace the planner for the next plans (defaults to the diamond fixture). */
   planner?: Planner;
+  /** What the app asked the planner to recover and review, in order. */
+  asked: { recover: RecoveryRequest[]; review: ReviewRequest[] };
+  /** The app's clock (starts at NOW); tests move it forward. */
+  clock: { now: number };
+}
+
+/** The diamond fixture's script, for tests that change part of it. */
+export async function diamondScript(): Promise<Script> {
+  return parseYaml(await readFile(DIAMOND, 'utf8')) as Script;
 }
 
 /**
@@ -59,11 +70,13 @@ export function appHarness(): () => Promise<Harness> {
     const errors: unknown[] = [];
     const scripted = await ScriptedPlanner.fromFile(DIAMOND);
     const h = {} as Harness;
+    const clock = { now: NOW };
+    const asked: Harness['asked'] = { recover: [], review: [] };
     const app = gantryApp({
-      planner: () => h.planner ?? scripted,
+      planner: () => recording(h.planner ?? scripted, asked),
       stateKey: KEY,
       appId: GANTRY_APP_ID,
-      now: () => NOW,
+      now: () => clock.now,
       newGoalId: () => `goal-${++goals}`,
       onJobError: (_goal, e) => errors.push(e),
       retryDelaysMs: [0, 0],
@@ -87,6 +100,8 @@ export function appHarness(): () => Promise<Harness> {
       app,
       probot,
       errors,
+      clock,
+      asked,
       send,
       deliver: async (name: string, payload: object, id?: string) => {
         await send(name, payload, id);
@@ -115,5 +130,17 @@ export function appHarness(): () => Promise<Harness> {
     });
     current = h;
     return h;
+  };
+}
+
+/** The planner as it is, with the recovery and review requests it gets written down. */
+function recording(p: Planner, asked: Harness['asked']): Planner {
+  return {
+    label: p.label,
+    plan: (req) => p.plan(req),
+    recover: (req) => (asked.recover.push(req), p.recover(req)),
+    extractKnowledge: (req) => p.extractKnowledge(req),
+    review: (req) => (asked.review.push(req), p.review(req)),
+    estimate: (plan) => p.estimate(plan),
   };
 }

@@ -1,5 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import nock from 'nock';
+import { FakeCodeHost } from './fake-code-host.js';
 import { examplePayload } from './probot.js';
 
 /**
@@ -79,6 +80,16 @@ export class FakeGitHub {
   brokenRepo = false;
   /** Webhooks of these events are lost (GitHub does not redeliver). */
   readonly lose = new Set<string>();
+  /** Git, pull requests and CI. */
+  readonly code = new FakeCodeHost(
+    this.refs,
+    () => ({ name: 'master', sha: this.head }),
+    (name, action, patch) => {
+      if (this.lose.has(name)) return;
+      const p = { ...this.base(name, action, 'github-actions[bot]'), ...patch };
+      this.echoes.push({ name, payload: p });
+    },
+  );
 
   /** Answer the next request `METHOD /path` with an error status, once. */
   failNext(request: string, status: number): void {
@@ -173,7 +184,11 @@ export class FakeGitHub {
     if (!run) throw new Error(`no run ${runId}`);
     run.status = 'completed';
     run.conclusion = conclusion;
-    const { goal, task_id: taskId, attempt } = run.inputs;
+    const { goal, task_id: taskId, attempt, base_sha: base } = run.inputs;
+    // The publish job pushes the task branch when the agent succeeded and changed something.
+    const files = (result?.filesChanged ?? []) as string[];
+    if (conclusion === 'success' && result?.status === 'success' && files.length)
+      this.code.pushTaskBranch(`gantry/${goal}/${taskId}/${attempt}`, base!, files, taskId!);
     if (result)
       run.artifact = {
         name: `gantry-${goal}-${taskId}-${attempt}`,
@@ -225,6 +240,9 @@ export class FakeGitHub {
         : [410, { message: 'Issues are disabled for this repo' }];
     if (method === 'GET' && path === `/repos/${OWNER}/.github/contents/.github/gantry.yml`)
       return [404, { message: 'Not Found' }];
+    if (method === 'POST' && path === '/graphql') return this.code.graphql(body);
+    const log = this.code.blob(path);
+    if (method === 'GET' && log) return log;
     const blob = /^\/_blobs\/artifact-(\d+)\.zip$/.exec(path);
     if (method === 'GET' && blob) {
       const zip = this.runs.find((r) => r.id === Number(blob[1]))?.artifact?.zip;
@@ -324,8 +342,8 @@ export class FakeGitHub {
       run.conclusion = 'cancelled';
       return [202, {}];
     }
-    if (method === 'GET' && rest === '/git/ref/heads/master')
-      return [200, { ref: 'refs/heads/master', object: { sha: this.head, type: 'commit' } }];
+    const code = this.code.route(method, rest, body, url);
+    if (code) return code;
     if (method === 'GET' && rest === '/git/trees/master')
       return [
         200,
@@ -468,8 +486,8 @@ export class FakeGitHub {
 
   // Webhook payloads: GitHub's own examples, changed to describe what happened here.
 
-  private base(event: string, action: string, sender: string) {
-    const p = examplePayload<Record<string, unknown>>(event, action);
+  private base(event: string, action: string | undefined, sender: string) {
+    const p = examplePayload<Record<string, unknown>>(event, action as string);
     Object.assign(p.repository as object, this.repository());
     p.sender = {
       ...(p.sender as object),

@@ -5,3 +5,4 @@ export * from './parse.js';
 export * from './fits-comment.js';
 export { renderMermaid } from './mermaid.js';
 export * from './superseded.js';
+export { renderPrBody } from './pr-body.js';

@@ -1,0 +1,40 @@
+import {
+  breakerGate,
+  breakerRecordFailure,
+  breakerRecordSuccess,
+  closedBreaker,
+  combineGates,
+  type BreakerGate,
+  type BreakerSettings,
+  type BreakerState,
+} from '../core/breaker.js';
+
+/** The global breaker's defaults: many failures in a row across every repository. */
+export const GLOBAL_BREAKER: BreakerSettings = { threshold: 10, cooldownMs: 30 * 60_000 };
+
+/**
+ * The circuit breakers of every repository and the global one (the App's store: GitHub holds no
+ * place for them). Task outcomes feed them; each goal's gate is the stricter of its repository's
+ * and the global one. They live in memory: a restart closes them.
+ */
+export class BreakerBook {
+  private readonly repos = new Map<string, BreakerState>();
+  private global: BreakerState = closedBreaker;
+
+  constructor(private readonly globalSettings: BreakerSettings = GLOBAL_BREAKER) {}
+
+  record(repo: string, ok: boolean, now: number, settings: BreakerSettings): void {
+    const b = this.repos.get(repo) ?? closedBreaker;
+    this.repos.set(repo, ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, settings));
+    this.global = ok
+      ? breakerRecordSuccess(this.global)
+      : breakerRecordFailure(this.global, now, this.globalSettings);
+  }
+
+  gate(repo: string, now: number, settings: BreakerSettings): BreakerGate {
+    return combineGates(
+      breakerGate(this.repos.get(repo) ?? closedBreaker, now, settings),
+      breakerGate(this.global, now, this.globalSettings),
+    );
+  }
+}

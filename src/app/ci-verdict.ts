@@ -1,0 +1,113 @@
+import type { GoalEvent } from '../core/events.js';
+import type { GoalContext } from './goal-context.js';
+
+/** Conclusions that let a sha through; anything else a completed check ends with is red. */
+const PASSING = new Set(['success', 'neutral', 'skipped']);
+/** GitHub Actions' app: its suites exist only for workflows that run, so one without runs yet is coming. */
+const ACTIONS_APP = 'github-actions';
+
+export type CiReading =
+  | { kind: 'verdict'; event: Extract<GoalEvent, { type: 'ci.verdict' }> }
+  | { kind: 'waiting'; why: string };
+
+/**
+ * CI's verdict on one sha, from its check suites and commit statuses. Suites of Gantry's own app
+ * are ignored, and so are suites without runs (apps with Checks permission get a suite on every
+ * push whether they run anything or not), except GitHub Actions suites still queued: their runs
+ * are about to be created. The task workflow never runs on a landed sha (it is dispatched on the
+ * default branch, and every landing is a new merge commit), so it cannot judge one. Red as soon as
+ * one check failed; green when every check completed and passed; otherwise still waiting.
+ */
+export async function readCi(g: GoalContext, sha: string, at: number): Promise<CiReading> {
+  const { owner, repo } = g.ref;
+  const suites = await g.octokit.paginate(g.octokit.rest.checks.listSuitesForRef, {
+    owner,
+    repo,
+    ref: sha,
+    per_page: 100,
+  });
+  const { data: combined } = await g.octokit.rest.repos.getCombinedStatusForRef({
+    owner,
+    repo,
+    ref: sha,
+    per_page: 100,
+  });
+  const counted = suites.filter(
+    (s) =>
+      s.app?.id !== g.deps.appId &&
+      (s.latest_check_runs_count > 0 || (s.app?.slug === ACTIONS_APP && s.status !== 'completed')),
+  );
+  const failedSuites = counted.filter(
+    (s) => s.status === 'completed' && !PASSING.has(s.conclusion ?? ''),
+  );
+  const failedStatuses = combined.statuses.filter(
+    (s) => s.state === 'failure' || s.state === 'error',
+  );
+  if (failedSuites.length || failedStatuses.length) {
+    const failedChecks = [
+      ...(await failedRunNames(g, sha)),
+      ...failedStatuses.map((s) => s.context),
+    ];
+    return {
+      kind: 'verdict',
+      event: {
+        type: 'ci.verdict',
+        at,
+        sha,
+        verdict: 'red',
+        failedChecks: failedChecks.length
+          ? failedChecks
+          : failedSuites.map((s) => s.app?.name ?? 'a check suite'),
+        summary: failedStatuses[0]?.description ?? undefined,
+      },
+    };
+  }
+  if (counted.length === 0 && combined.statuses.length === 0)
+    return { kind: 'waiting', why: 'no check or status has been reported yet' };
+  const pending = counted.filter((s) => s.status !== 'completed').length;
+  const pendingStatuses = combined.statuses.filter((s) => s.state === 'pending').length;
+  if (pending || pendingStatuses)
+    return {
+      kind: 'waiting',
+      why: `${pending + pendingStatuses} check${pending + pendingStatuses === 1 ? '' : 's'} still running`,
+    };
+  return { kind: 'verdict', event: { type: 'ci.verdict', at, sha, verdict: 'green' } };
+}
+
+/** Names of the check runs on a sha that did not pass (other apps' only). */
+async function failedRunNames(g: GoalContext, sha: string): Promise<string[]> {
+  const runs = await failedCheckRuns(g, sha);
+  return [...new Set(runs.map((r) => r.name))];
+}
+
+export interface FailedRun {
+  id: number;
+  name: string;
+  conclusion: string;
+  summary: string | undefined;
+  /** Made by GitHub Actions: its id is also the job's, whose log can be read. */
+  actions: boolean;
+}
+
+/** The latest check runs on a sha that completed without passing. */
+export async function failedCheckRuns(g: GoalContext, sha: string): Promise<FailedRun[]> {
+  const { data } = await g.octokit.rest.checks.listForRef({
+    owner: g.ref.owner,
+    repo: g.ref.repo,
+    ref: sha,
+    filter: 'latest',
+    per_page: 100,
+  });
+  return data.check_runs
+    .filter(
+      (r) =>
+        r.app?.id !== g.deps.appId && r.status === 'completed' && !PASSING.has(r.conclusion ?? ''),
+    )
+    .map((r) => ({
+      id: r.id,
+      name: r.name,
+      conclusion: r.conclusion ?? 'unknown',
+      summary: r.output.summary ?? undefined,
+      actions: r.app?.slug === ACTIONS_APP,
+    }));
+}

@@ -1,0 +1,98 @@
+import type { Effect } from '../core/effects.js';
+import type { LandingResult } from '../core/events.js';
+import type { GoalContext } from './goal-context.js';
+
+type Land = Extract<Effect, { type: 'land-task' }>;
+
+const statusOf = (e: unknown) => (e as { status?: number }).status;
+
+/**
+ * Merge a task branch into the goal branch as the App (so the repository's CI runs on the
+ * result), and say what happened: 201 a merge commit, 204 nothing to merge, 409 a conflict.
+ * A 204 for a branch merged before (this landing ran, then the state write was lost) is the
+ * merge it was: the goal head is read back. A task branch that does not exist (the agent changed
+ * nothing, so none was published) is nothing to merge.
+ */
+export async function landTask(g: GoalContext, e: Land, retry = false): Promise<LandingResult> {
+  const { owner, repo } = g.ref;
+  const s = g.session.state!;
+  try {
+    const { status, data } = await g.octokit.rest.repos.merge({
+      owner,
+      repo,
+      base: e.into,
+      head: e.branch,
+      commit_message: `gantry: land ${e.taskId} (attempt ${e.attempt}) for #${s.issue}`,
+    });
+    if (status === 201) return { kind: 'merged', sha: data.sha };
+  } catch (err) {
+    if (statusOf(err) === 409)
+      return { kind: 'conflict', paths: await conflictPaths(g, e.into, e.branch) };
+    if (statusOf(err) !== 404) throw err;
+    if (!(await branchSha(g, e.branch))) return { kind: 'nothing-to-merge', criteriaPassed: true };
+    if (retry || (await branchSha(g, e.into)) || !s.lastGreen) throw err;
+    // The goal branch is gone (deleted by hand, or never made after a crash): make it again.
+    await g.octokit.rest.git.createRef({
+      owner,
+      repo,
+      ref: `refs/heads/${e.into}`,
+      sha: s.lastGreen,
+    });
+    return landTask(g, e, true);
+  }
+  // 204: the goal branch has everything the task branch has. Moved on from the head Gantry knows,
+  // it holds this merge from a landing whose state write was lost; otherwise nothing changed.
+  const head = await branchSha(g, e.into);
+  if (head && head !== s.goalHead) return { kind: 'merged', sha: head };
+  // A task lands only when its agent reported success, and success means its criteria passed.
+  return { kind: 'nothing-to-merge', criteriaPassed: true };
+}
+
+/**
+ * The paths a conflict is likely in (GitHub's 409 names none): changed both on the task branch
+ * and on the goal branch since they parted.
+ */
+async function conflictPaths(g: GoalContext, goal: string, task: string): Promise<string[]> {
+  const changed = async (base: string, head: string) => {
+    const { data } = await g.octokit.rest.repos.compareCommitsWithBasehead({
+      owner: g.ref.owner,
+      repo: g.ref.repo,
+      basehead: `${base}...${head}`,
+      per_page: 100,
+    });
+    return new Set((data.files ?? []).map((f) => f.filename));
+  };
+  const ours = await changed(task, goal);
+  return [...(await changed(goal, task))].filter((p) => ours.has(p)).sort();
+}
+
+async function branchSha(g: GoalContext, branch: string): Promise<string | undefined> {
+  try {
+    const { data } = await g.octokit.rest.git.getRef({
+      owner: g.ref.owner,
+      repo: g.ref.repo,
+      ref: `heads/${branch}`,
+    });
+    return data.object.sha;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** The goal branch back to the last green sha after red CI: forced, but only from the red sha. */
+export async function resetGoalRef(
+  g: GoalContext,
+  e: Extract<Effect, { type: 'reset-goal-ref' }>,
+): Promise<void> {
+  const head = await branchSha(g, e.branch);
+  // Someone (a maintainer fixing it by hand) moved it since: leave their work alone.
+  if (head !== e.fromSha) return;
+  await g.octokit.rest.git.updateRef({
+    owner: g.ref.owner,
+    repo: g.ref.repo,
+    ref: `heads/${e.branch}`,
+    sha: e.toSha,
+    force: true,
+  });
+}

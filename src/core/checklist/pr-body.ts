@@ -1,0 +1,91 @@
+import type { GoalState } from '../goal.js';
+import { formatUsd, fromMicros } from '../money.js';
+import { duration, neutralize, STATUS_BADGE } from './render.js';
+
+/** GitHub's limit on a pull request body, as on comments. */
+const BODY_LIMIT = 65_536;
+
+/**
+ * The goal's pull request description: what it is for, every task with its status, attempts,
+ * time, cost and run, the total against the budget, who approved what and when, what the tasks
+ * learned, and `Closes #<issue>`. Rendered again whenever the account changes.
+ */
+export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined } = {}): string {
+  const server = o.serverUrl ?? 'https://github.com';
+  const plan = s.plan;
+  const out: string[] = [`Closes #${s.issue}`, ''];
+  out.push(`## ${oneLine(plan?.goal.title ?? s.title)}`, '');
+  if (plan?.goal.body) out.push(neutralize(plan.goal.body), '');
+  out.push(statusLine(s), '');
+  if (s.note) out.push(...quote(s.note), '');
+  if (plan) {
+    out.push('| Task | Status | Attempts | Time | Cost | Run |', '|---|---|---|---|---|---|');
+    plan.tasks.forEach((t, i) => {
+      const r = s.tasks[i]!;
+      const run =
+        r.runId !== undefined ? `[${r.runId}](${server}/${s.repo}/actions/runs/${r.runId})` : '–';
+      const reason =
+        r.reason && ['needs-human', 'blocked', 'failed'].includes(r.status)
+          ? `: ${cell(r.reason)}`
+          : '';
+      out.push(
+        `| **${t.id}** ${cell(t.title)} | ${STATUS_BADGE[r.status]}${reason} | ${r.attempt} | ${r.ranMs ? duration(r.ranMs) : '–'} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`,
+      );
+    });
+    out.push('');
+  }
+  const approvals = approvalLines(s);
+  if (approvals.length) out.push('### Approvals', '', ...approvals, '');
+  if (s.findings?.length)
+    out.push(
+      '### Learned along the way',
+      '',
+      ...s.findings.map((f) => `- **${f.kind}** ${oneLine(f.text)} (${f.source})`),
+      '',
+    );
+  out.push(
+    `<sub>Planned and run by Gantry for #${s.issue}; every task landed on this branch only after CI judged it.</sub>`,
+  );
+  const body = out.join('\n');
+  return body.length > BODY_LIMIT ? `${body.slice(0, BODY_LIMIT - 40)}\n\n… (shortened)` : body;
+}
+
+function statusLine(s: GoalState): string {
+  const counted = s.tasks.length - s.counts.excluded;
+  const what =
+    s.status === 'done'
+      ? `✅ all ${counted} tasks done`
+      : `${s.counts.done + s.counts.skipped} of ${counted} tasks done (${s.status})`;
+  const cost = `${formatUsd(fromMicros(s.budget.spentMicros))} spent of a ${formatUsd(fromMicros(s.budget.capMicros))} budget`;
+  const time =
+    s.startedAt !== undefined ? ` · ${duration((s.finishedAt ?? s.now) - s.startedAt)}` : '';
+  return `**Status:** ${what} · ${cost}${time}`;
+}
+
+/** Who approved which tasks, and when; who started the goal. */
+function approvalLines(s: GoalState): string[] {
+  const byPerson = new Map<string, { ids: string[]; at: number }>();
+  s.tasks.forEach((t, i) => {
+    if (!t.approvedBy) return;
+    const entry = byPerson.get(t.approvedBy) ?? { ids: [], at: t.approvedAt ?? 0 };
+    entry.ids.push(s.plan!.tasks[i]!.id);
+    entry.at = Math.max(entry.at, t.approvedAt ?? 0);
+    byPerson.set(t.approvedBy, entry);
+  });
+  const lines = [...byPerson].map(
+    ([who, e]) => `- @${who} approved ${e.ids.join(', ')}${e.at ? ` (${when(e.at)})` : ''}`,
+  );
+  if (s.startedAt !== undefined)
+    lines.push(
+      `- ${s.startedBy ? `@${s.startedBy}` : 'Auto-approval'} started plan v${s.planVersion} (${when(s.startedAt)})`,
+    );
+  return lines;
+}
+
+const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const oneLine = (text: string) => neutralize(text.replace(/\r?\n/g, ' '));
+const cell = (text: string) => oneLine(text).replace(/\|/g, '\\|');
+const quote = (text: string) =>
+  neutralize(text)
+    .split('\n')
+    .map((l) => `> ${l}`);
