@@ -133,7 +133,14 @@ function settleGoal(d: Draft): void {
   const s = d.s;
   const c = s.counts;
   if (c.done + c.skipped + c.excluded === s.tasks.length) {
-    d.setStatus('done');
+    const landed = c.done > 0 && s.pr.requested;
+    d.setStatus(
+      'done',
+      undefined,
+      landed
+        ? `Every task is in and CI is green${s.pr.number ? `: pull request #${s.pr.number} is ready for review` : ''}.`
+        : 'Every task is settled; nothing was landed, so there is no pull request.',
+    );
     s.finishedAt = d.event.at;
     if (s.pr.requested && !s.pr.ready) {
       s.pr = { ...s.pr, ready: true };

@@ -29,7 +29,7 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
           ? `: ${cell(r.reason)}`
           : '';
       out.push(
-        `| **${t.id}** ${cell(t.title)} | ${STATUS_BADGE[r.status]}${reason} | ${r.attempt} | ${r.ranMs ? duration(r.ranMs) : '–'} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`,
+        `| **${t.id}** ${cell(t.title)} | ${STATUS_BADGE[r.status]}${reason} | ${r.attempt} | ${r.ranMs !== undefined ? duration(r.ranMs) : '–'} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`,
       );
     });
     out.push('');

@@ -156,8 +156,9 @@ function taskLine(
   let status = wouldBlock ? `⛔ blocked until ${wouldBlock} is ticked` : STATUS_BADGE[run.status];
   if (run.attempt > 1 || (run.attempt === 1 && run.status === 'retrying'))
     status += ` · attempt ${run.attempt}`;
-  if (run.runId !== undefined && run.status === 'running')
+  if (run.runId !== undefined && run.status !== 'cancelled')
     status += ` · [run](${server}/${s.repo}/actions/runs/${run.runId})`;
+  if (run.spentMicros > 0) status += ` · ${formatUsd(fromMicros(run.spentMicros))}`;
   if (run.reason && ['failed', 'needs-human', 'blocked'].includes(run.status))
     status += ` · ${escapeInline(truncate(run.reason, 160))}`;
   return `- [${ticked ? 'x' : ' '}] ${taskMarker(t.id)}**${t.id}** ${escapeInline(t.title)}${TITLE_END} · ${deps} · ${t.tier} · ${status}`;

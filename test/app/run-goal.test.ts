@@ -1,0 +1,319 @@
+import { describe, expect, it } from 'vitest';
+import { renderPrBody } from '../../src/core/checklist/pr-body.js';
+import { appHarness, diamondScript, type Harness } from '../support/app-harness.js';
+import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import { taskResult } from '../support/task-result.js';
+
+const start = appHarness();
+const REPO = '/repos/Codertocat/Hello-World';
+
+/** The paths each diamond task changes (distinct: no conflicts unless a test says so). */
+const FILES: Record<string, string[]> = {
+  T1: ['src/greet.ts'],
+  T2: ['test/greet.test.ts'],
+  T3: ['README.md'],
+  T4: ['src/index.ts'],
+};
+
+/** A planned goal, all approved and started by the maintainer. */
+async function started(configure?: (h: Harness) => unknown): Promise<Harness> {
+  const h = await start();
+  await configure?.(h);
+  await h.deliver('issues', h.fake.label('gantry'));
+  await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+  await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+  return h;
+}
+
+type Over = (taskId: string, attempt: number) => Record<string, unknown> | undefined;
+
+/** Runs not finished yet, as `T2/1`. */
+const queued = (h: Harness) =>
+  h.fake.runs
+    .filter((r) => r.status !== 'completed')
+    .map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
+
+/**
+ * Finish every queued task run as the Action would (five minutes each, success, the task's own
+ * files unless `over` says otherwise) and deliver its webhook, until no run is left.
+ */
+async function runQueued(h: Harness, over?: Over): Promise<void> {
+  for (let round = 0; round < 30; round++) {
+    const open = h.fake.runs.filter((r) => r.status !== 'completed');
+    if (open.length === 0) return;
+    for (const run of open) {
+      const task = run.inputs.task_id!;
+      const attempt = Number(run.inputs.attempt);
+      h.clock.now += 5 * 60_000;
+      const result = taskResult(task, attempt, {
+        filesChanged: FILES[task],
+        ...over?.(task, attempt),
+      });
+      await h.deliver('workflow_run', h.fake.finishRun(run.id, result));
+    }
+  }
+  throw new Error('runs keep coming');
+}
+
+const merges = (h: Harness) => h.fake.requests.filter((r) => r === `POST ${REPO}/merges`);
+const goalHead = (h: Harness) => h.fake.refs.get(h.state().branch)!;
+
+describe('a goal from Start to a ready pull request', () => {
+  it('runs the diamond (T2 and T3 in parallel), lands each task after green CI and makes the PR ready', async () => {
+    const h = await started();
+    const before = h.fake.requests.length;
+    expect(queued(h)).toEqual(['T1/1']);
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    // T1 landed and CI passed: its two dependents run side by side.
+    expect(queued(h)).toEqual(['T2/1', 'T3/1']);
+    const pr = h.fake.code.pulls[0]!;
+    expect(pr).toMatchObject({ draft: true, head: h.state().branch, base: 'master' });
+    expect(pr.body).toContain('Closes #1');
+    await runQueued(h);
+
+    const s = h.state();
+    expect(s.status).toBe('done');
+    expect(s.tasks.map((t) => t.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(merges(h)).toHaveLength(4);
+    // Every landing was judged by CI on the exact sha that landed, and the goal head has them all.
+    expect(h.fake.code.judged).toEqual(s.tasks.map((t) => t.landedSha).sort(bySha(h)));
+    expect(h.fake.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4']);
+    expect(pr).toMatchObject({ draft: false, reviewers: ['maint'] });
+    expect(h.fake.issue().labels).toContain('gantry:done');
+    expect(pr.body).toBe(renderPrBody(s));
+    await expect(pr.body).toMatchFileSnapshot('__snapshots__/pr-body.done.md');
+    await expect(h.plan().body).toMatchFileSnapshot('__snapshots__/plan-comment.done.md');
+
+    // What a landed task costs in REST requests, from Start to done (dispatch, result, land, CI).
+    const perTask = (h.fake.requests.length - before) / 4;
+    console.info(`REST requests per landed task: ${perTask}`);
+    expect(perTask).toBeLessThan(25);
+  });
+
+  it('a red CI resets the goal branch, asks for recovery with the failure, and the retry lands green', async () => {
+    let red = true;
+    const h = await started((x) => {
+      x.fake.code.ci = (_sha, tasks) => {
+        if (!tasks.includes('T2') || !red) return 'success';
+        red = false;
+        return 'failure';
+      };
+    });
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const green = goalHead(h);
+    // T2 lands first and fails CI.
+    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 })),
+    );
+    expect(goalHead(h)).toBe(green); // reset: the goal head is never left red
+    expect(h.fake.requests).toContain(`PATCH ${REPO}/git/refs/heads/${h.state().branch}`);
+    const asked = h.asked.recover[0]!;
+    expect(asked.taskId).toBe('T2');
+    expect(asked.failure).toMatchObject({
+      kind: 'ci',
+      failedChecks: ['test'],
+      annotations: [
+        { path: 'test/greet.test.ts', line: 3, message: 'expected "hi" to be "hello"' },
+      ],
+    });
+    expect(asked.failure.logTail).toContain('FAIL test/greet.test.ts > greets');
+    // The fixture's recovery: retry with guidance, on the green head.
+    const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T2' && r.inputs.attempt === '2')!;
+    expect(retry.inputs.guidance).toContain('Import from ../src/greet.js.');
+    expect(retry.inputs.base_sha).toBe(green);
+
+    await runQueued(h);
+    expect(h.state().status).toBe('done');
+    expect(h.fake.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4']);
+    expect(h.fake.code.pulls[0]!.draft).toBe(false);
+  });
+
+  it('a merge conflict retries the task on the new goal head with the conflicting paths', async () => {
+    const h = await started();
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const [t2, t3] = h.fake.runs.filter((r) => r.status !== 'completed');
+    const shared = { filesChanged: ['src/greet.ts', 'src/shared.ts'] };
+    await h.deliver('workflow_run', h.fake.finishRun(t2!.id, taskResult('T2', 1, shared)));
+    const afterT2 = goalHead(h);
+    await h.deliver('workflow_run', h.fake.finishRun(t3!.id, taskResult('T3', 1, shared)));
+    const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
+    expect(retry.inputs.base_sha).toBe(afterT2);
+    expect(retry.inputs.guidance).toContain('src/greet.ts, src/shared.ts');
+    expect(h.asked.recover).toEqual([]); // a conflict is retried straight away
+    await runQueued(h);
+    expect(h.state().status).toBe('done');
+  });
+
+  it('retries exhausted: a human is asked, by name, while the independent branch lands', async () => {
+    const h = await started((x) => (x.fake.config = 'maxAttempts: 1\n'));
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    await runQueued(h, (task) =>
+      task === 'T2'
+        ? { status: 'failure', reason: 'npm test failed: greet is not exported' }
+        : undefined,
+    );
+    const s = h.state();
+    expect(s.tasks.map((t) => t.status)).toEqual(['done', 'needs-human', 'done', 'blocked']);
+    expect(s.status).toBe('partial');
+    const ask = h.fake.botComments().find((c) => c.body.includes('T2 needs a human'))!;
+    expect(ask.body).toContain('@maint');
+    expect(ask.body).toContain('npm test failed: greet is not exported');
+    expect(ask.body).toContain('`/gantry retry T2`');
+    expect(h.fake.issue().labels).toContain('gantry:needs-human');
+    const pr = h.fake.code.pulls[0]!;
+    expect(pr.draft).toBe(true);
+    expect(pr.body).toContain('🙋 needs a human');
+    expect(pr.body).toContain('2 of 4 tasks done (partial)');
+  });
+
+  it('reviews a result when the config asks, and retries it with the gaps found', async () => {
+    const h = await started((x) => (x.fake.config = 'agent: { review: true }\n'));
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    await runQueued(h);
+    expect(h.asked.review.map((r) => r.task.id)).toEqual(['T1', 'T2', 'T3', 'T3', 'T4']);
+    const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
+    expect(retry.inputs.guidance).toContain('The README example is missing.');
+    expect(h.state().status).toBe('done');
+  });
+
+  it('hands what a task learned to the tasks after it, and puts it in the PR', async () => {
+    const h = await started();
+    const findings = [{ kind: 'gotcha', text: 'The package is ESM: import with .js suffixes.' }];
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1, findings })),
+    );
+    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
+    expect(JSON.parse(t2.inputs.knowledge!)).toEqual([{ ...findings[0], source: 'T1' }]);
+    await runQueued(h);
+    expect(h.fake.code.pulls[0]!.body).toContain(
+      '- **gotcha** The package is ESM: import with .js suffixes. (T1)',
+    );
+  });
+});
+
+describe('limits', () => {
+  it('the breaker opens after consecutive failures, holds dispatches, then lets one trial through', async () => {
+    const h = await started(async (x) => {
+      x.fake.config = 'breaker: { threshold: 2, cooldownMinutes: 10 }\n';
+      const script = await diamondScript();
+      const again = {
+        rootCause: 'A flaky install.',
+        action: { kind: 'retry', guidance: 'Try again.' },
+      };
+      script.recoveries = [again, again];
+      x.planner = new ScriptedPlanner(script);
+    });
+    const fail = { status: 'failure', reason: 'npm ci failed' };
+    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 1, fail)));
+    expect(queued(h)).toEqual(['T1/2']);
+    await h.deliver('workflow_run', h.fake.finishRun(70_001, taskResult('T1', 2, fail)));
+    // Two failures in a row: open. T1 waits to retry; nothing is dispatched.
+    expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'breaker', breaker: 'open' });
+    expect(h.state().tasks[0]!.status).toBe('retrying');
+    expect(queued(h)).toEqual([]);
+    expect(h.plan().body).toContain('breaker open');
+    await h.sweep();
+    expect(queued(h)).toEqual([]); // still cooling down
+    h.clock.now += 11 * 60_000;
+    await h.sweep();
+    // Half-open: one trial task.
+    expect(h.state()).toMatchObject({ status: 'running', breaker: 'half-open' });
+    expect(queued(h)).toEqual(['T1/3']);
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_002, taskResult('T1', 3, { filesChanged: FILES.T1 })),
+    );
+    expect(h.state().breaker).toBe('closed');
+    await runQueued(h);
+    expect(h.state().status).toBe('done');
+  });
+
+  it('a goal that cannot reserve its next task pauses, says how to go on, and resumes with a new budget', async () => {
+    // $0.60 for the goal: T1 reserves $0.50 and costs $0.31; T2 cannot reserve $0.50 more.
+    const h = await started((x) => (x.fake.config = 'budget: { goalUsd: 0.6 }\n'));
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'budget' });
+    expect(queued(h)).toEqual([]);
+    const pause = h.fake.botComments().find((c) => c.body.includes('the budget cannot cover'))!;
+    expect(pause.body).toContain('`/gantry budget <usd>`');
+    expect(pause.body).toContain('`budget.goalUsd`');
+
+    await h.deliver('issue_comment', h.fake.addComment('/gantry resume', 'maint').payload);
+    expect(h.fake.botComments().at(-1)!.body).toContain(
+      'Nothing changed: the goal budget is still $0.60',
+    );
+    h.fake.config = 'budget: { goalUsd: 1.2 }\n';
+    await h.deliver('issue_comment', h.fake.addComment('/gantry resume', 'maint').payload);
+    expect(h.state().status).toBe('running');
+    expect(queued(h)).toEqual(['T2/1']); // $0.89 left: one more small task fits
+    await h.deliver('issue_comment', h.fake.addComment('/gantry budget 5', 'maint').payload);
+    await runQueued(h);
+    expect(h.state().status).toBe('done');
+    expect(
+      h.fake.botComments().filter((c) => c.body.includes('the budget cannot cover')),
+    ).toHaveLength(1);
+  });
+
+  it('cancel stops runs and keeps the goal branch', async () => {
+    const h = await started();
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const head = goalHead(h);
+    await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
+    expect(h.state().status).toBe('cancelled');
+    expect(h.fake.runs.filter((r) => r.conclusion === 'cancelled')).toHaveLength(2);
+    expect(goalHead(h)).toBe(head);
+  });
+});
+
+describe('lost and repeated webhooks', () => {
+  it('a lost CI webhook is made up for by the sweep', async () => {
+    const h = await started((x) => x.fake.lose.add('check_suite'));
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    expect(h.state().tasks[0]!.status).toBe('validating');
+    await h.sweep();
+    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(queued(h)).toEqual(['T2/1', 'T3/1']);
+  });
+
+  it('a finished run delivered twice lands once', async () => {
+    const h = await started();
+    const done = h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 }));
+    await h.deliver('workflow_run', done, 'run-done');
+    await h.deliver('workflow_run', done, 'run-done-redelivered');
+    expect(merges(h)).toHaveLength(1);
+    expect(queued(h)).toEqual(['T2/1', 'T3/1']);
+  });
+});
+
+/** Order shas as CI judged them: by the order the fake made them. */
+function bySha(h: Harness) {
+  return (a: string | undefined, b: string | undefined) =>
+    h.fake.code.judged.indexOf(a!) - h.fake.code.judged.indexOf(b!);
+}
