@@ -94,7 +94,7 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
       event = { ...base, type: c.verb };
       break;
     case 'cancel':
-      event = { ...base, type: 'cancel', reason: `Cancelled by @${who}.` };
+      event = { ...base, type: 'cancel', reason: `Cancelled by @${who}.${kept(state)}` };
       break;
     case 'budget':
       event = { ...base, type: 'budget.changed', goalUsd: c.usd };
@@ -123,3 +123,10 @@ export function statusReport(s: GoalState, planUrl: string | undefined): string 
 }
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** What a cancelled goal leaves behind, for its note. */
+export function kept(s: GoalState): string {
+  const landed = s.counts.done;
+  if (s.startedAt === undefined || landed === 0) return '';
+  return ` The branch \`${s.branch}\` keeps the ${landed} task${landed === 1 ? '' : 's'} that landed${s.pr.number ? `, and pull request #${s.pr.number} stays open as a draft` : ''}.`;
+}

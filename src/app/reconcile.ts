@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from 'probot';
 import { STATE_LABELS } from '../core/labels.js';
 import { handleCommentEdit } from './approvals.js';
-import { handleCommand } from './commands.js';
+import { handleCommand, kept } from './commands.js';
 import { ConfigError, configErrorComment, parseConfig, triggerLabel } from './config.js';
 import type { AppDeps, GoalContext } from './goal-context.js';
 import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
@@ -121,10 +121,11 @@ async function stopForIssue(g: GoalContext, why: 'closed' | 'unlabeled'): Promis
   session.apply({
     type: 'cancel',
     at: deps.now(),
-    reason:
+    reason: `${
       why === 'closed'
         ? 'Cancelled: the issue was closed.'
-        : `Cancelled: the \`${g.trigger}\` label was removed.`,
+        : `Cancelled: the \`${g.trigger}\` label was removed.`
+    }${session.state ? kept(session.state) : ''}`,
   });
 }
 

@@ -286,10 +286,68 @@ describe('limits', () => {
     expect(h.state().status).toBe('cancelled');
     expect(h.fake.runs.filter((r) => r.conclusion === 'cancelled')).toHaveLength(2);
     expect(goalHead(h)).toBe(head);
+    expect(h.plan().body).toContain(
+      `Cancelled by @maint. The branch \`${h.state().branch}\` keeps the 1 task that landed, and pull request #100 stays open as a draft.`,
+    );
+  });
+});
+
+describe('CI that does not report', () => {
+  it('required CI: Gantry waits and says why in the plan comment', async () => {
+    const h = await started((x) => {
+      x.fake.config = 'ci: { policy: required, timeoutMinutes: 20 }\n';
+      x.fake.code.ci = () => 'none';
+    });
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    h.clock.now += 21 * 60_000;
+    await h.sweep();
+    expect(h.state().tasks[0]!.status).toBe('validating');
+    expect(h.plan().body).toContain('No CI result for');
+    expect(h.plan().body).toContain('CI is required (ci.policy): Gantry waits.');
+    expect(queued(h)).toEqual([]);
+  });
+
+  it('optional CI: after the timeout the task’s own criteria decide', async () => {
+    const h = await started((x) => {
+      x.fake.config = 'ci: { policy: optional, timeoutMinutes: 20 }\n';
+      x.fake.code.ci = () => 'none';
+    });
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    await h.sweep();
+    expect(h.state().tasks[0]!.status).toBe('validating'); // time is left
+    h.clock.now += 21 * 60_000;
+    await h.sweep();
+    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(queued(h)).toEqual(['T2/1', 'T3/1']);
   });
 });
 
 describe('lost and repeated webhooks', () => {
+  it('a restart mid-goal resumes from GitHub and the signed state; no task runs twice', async () => {
+    const h = await started();
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
+    await h.restart();
+    // While the App was down, T2 finished and its webhook was lost.
+    h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 }));
+    await h.sweep();
+    expect(h.state().tasks[1]!.status).toBe('done');
+    await runQueued(h);
+    expect(h.state().status).toBe('done');
+    const attempts = h.fake.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
+    expect(attempts).toEqual(['T1/1', 'T2/1', 'T3/1', 'T4/1']);
+    expect(merges(h)).toHaveLength(4);
+  });
+
   it('a lost CI webhook is made up for by the sweep', async () => {
     const h = await started((x) => x.fake.lose.add('check_suite'));
     await h.deliver(

@@ -25,6 +25,8 @@ export interface Harness {
   deliver(name: string, payload: object, id?: string): Promise<void>;
   /** A start-up or timer sweep, and everything it causes. */
   sweep(): Promise<void>;
+  /** Stop the app and start a new one (nothing kept in memory), as a deploy or crash does. */
+  restart(): Promise<void>;
   /** Deliver without waiting (to test coalescing). */
   send(name: string, payload: object, id?: string): Promise<void>;
   /** Gantry's live plan comment on issue 1. */
@@ -72,15 +74,17 @@ export function appHarness(): () => Promise<Harness> {
     const h = {} as Harness;
     const clock = { now: NOW };
     const asked: Harness['asked'] = { recover: [], review: [] };
-    const app = gantryApp({
-      planner: () => recording(h.planner ?? scripted, asked),
-      stateKey: KEY,
-      appId: GANTRY_APP_ID,
-      now: () => clock.now,
-      newGoalId: () => `goal-${++goals}`,
-      onJobError: (_goal, e) => errors.push(e),
-      retryDelaysMs: [0, 0],
-    });
+    const makeApp = () =>
+      gantryApp({
+        planner: () => recording(h.planner ?? scripted, asked),
+        stateKey: KEY,
+        appId: GANTRY_APP_ID,
+        now: () => clock.now,
+        newGoalId: () => `goal-${++goals}`,
+        onJobError: (_goal, e) => errors.push(e),
+        retryDelaysMs: [0, 0],
+      });
+    const app = makeApp();
     const probot = await testProbot(app);
     let n = 0;
     let goals = 0;
@@ -89,11 +93,11 @@ export function appHarness(): () => Promise<Harness> {
       for (let round = 0; fake.echoes.length > 0; round++) {
         if (round === 5) throw new Error('the app keeps reacting to its own writes');
         for (const echo of fake.echoes.splice(0)) await send(echo.name, echo.payload);
-        await app.idle();
+        await h.app.idle();
       }
     };
     const send = async (name: string, payload: object, id = `delivery-${++n}`) => {
-      await probot.receive({ id, name, payload } as never);
+      await h.probot.receive({ id, name, payload } as never);
     };
     Object.assign(h, {
       fake,
@@ -105,13 +109,20 @@ export function appHarness(): () => Promise<Harness> {
       send,
       deliver: async (name: string, payload: object, id?: string) => {
         await send(name, payload, id);
-        await app.idle();
+        await h.app.idle();
         await deliverEchoes();
       },
       sweep: async () => {
-        await app.reconcileAll();
-        await app.idle();
+        await h.app.reconcileAll();
+        await h.app.idle();
         await deliverEchoes();
+      },
+      restart: async () => {
+        await h.app.idle();
+        h.app.close();
+        h.app = makeApp();
+        h.probot = await testProbot(h.app);
+        current = h;
       },
       plan: () => {
         const live = fake.botComments().filter((c) => isPlanCommentBody(c.body));
