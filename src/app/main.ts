@@ -9,6 +9,7 @@
  */
 import { run } from 'probot';
 import { gantryApp } from './app.js';
+import { GantryOctokit } from './conditional-requests.js';
 import { optionsFromEnv, StartupError } from './env.js';
 
 async function main(): Promise<void> {
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     return;
   }
   const app = gantryApp(optionsFromEnv(process.env));
-  await run(app);
+  await run(app, { Octokit: GantryOctokit });
   await app.reconcileAll();
 }
 

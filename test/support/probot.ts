@@ -1,5 +1,6 @@
 import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
-import { Probot, ProbotOctokit } from 'probot';
+import { Probot } from 'probot';
+import { GantryOctokit } from '../../src/app/conditional-requests.js';
 import { pino } from 'pino';
 import type { GantryApp } from '../../src/app/app.js';
 
@@ -9,7 +10,7 @@ export async function testProbot(app: GantryApp): Promise<Probot> {
     githubToken: 'test-token',
     // A function, not an object: Probot passes its own throttle options down, and an object
     // default would lose to them (writes would then wait 1 s each, as they do in production).
-    Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+    Octokit: GantryOctokit.defaults((options: Record<string, unknown>) => ({
       ...options,
       retry: { enabled: false },
       throttle: { ...(options.throttle as object), enabled: false },
