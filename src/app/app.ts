@@ -153,6 +153,10 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
         issue: title.goal,
         defaultBranch: repository.default_branch,
       };
+      // A run starting that the goal already knows (GitHub named it when it was dispatched)
+      // changes nothing: no reconcile, no requests.
+      const known = deps.memory.goal(goalKey(ref))?.state.tasks.some((t) => t.runId === run.id);
+      if (run.status !== 'completed' && known) return;
       schedule(context.octokit, ref, {
         kind: 'run',
         runId: run.id,
