@@ -136,6 +136,55 @@ describe('a goal from Start to a ready pull request', () => {
     expect(h.fake.code.pulls[0]!.draft).toBe(false);
   });
 
+  it('a recovery that adds tasks shows them in the plan and runs them before the retry', async () => {
+    let red = true;
+    const h = await started(async (x) => {
+      x.fake.code.ci = (_sha, tasks) => {
+        if (!tasks.includes('T2') || !red) return 'success';
+        red = false;
+        return 'failure';
+      };
+      const script = await diamondScript();
+      const helper = {
+        id: 'T5',
+        title: 'Add a test helper',
+        description: 'Create test/helpers.ts with a greet fixture.',
+        dependsOn: ['T1'],
+        tier: 'small',
+        criteria: [{ kind: 'file', path: 'test/helpers.ts', exists: true }],
+        scope: ['test/'],
+        estimate: 5,
+      };
+      script.recoveries = [
+        {
+          taskId: 'T2',
+          rootCause: 'The tests need a shared fixture.',
+          action: { kind: 'inject', tasks: [helper], guidance: 'Use test/helpers.ts.' },
+        },
+      ];
+      x.planner = new ScriptedPlanner(script);
+    });
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 })),
+    );
+    expect(h.state().plan!.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3', 'T4', 'T5']);
+    expect(h.plan().body).toContain('**T5** Add a test helper');
+    expect(h.state().plan!.tasks[1]!.dependsOn).toEqual(['T1', 'T5']);
+    await runQueued(h, (task) =>
+      task === 'T5' ? { filesChanged: ['test/helpers.ts'] } : undefined,
+    );
+    expect(h.state().status).toBe('done');
+    const order = h.fake.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
+    expect(order.indexOf('T5/1')).toBeLessThan(order.indexOf('T2/2'));
+    expect(h.fake.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4', 'T5']);
+  });
+
   it('a merge conflict retries the task on the new goal head with the conflicting paths', async () => {
     const h = await started();
     await h.deliver(
