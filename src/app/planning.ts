@@ -1,6 +1,7 @@
 import { initGoal, type GoalState } from '../core/goal.js';
 import { PlannerError } from '../planner/errors.js';
 import { goalSettingsFrom } from './config.js';
+import { charge } from './charges.js';
 import type { GoalContext } from './goal-context.js';
 import { transient } from './goal-workers.js';
 import { gatherRepoContext } from './repo-context.js';
@@ -44,13 +45,14 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       if (transient(e)) throw e; // the job is tried again
       throw new RepoUnreadable(e);
     });
-    const { value: plan } = await planner.plan({
+    const { value: plan, calls } = await planner.plan({
       issue: { number: g.ref.issue, title: issue.title, body: issue.body },
       repo,
       rigor: config.rigor,
       feedback: state.replanFeedback,
       previousPlan: state.plan,
     });
+    charge(g, 'plan', calls);
     const r = session.apply({
       type: state.plan ? 'plan.replaced' : 'plan.proposed',
       at: g.deps.now(),
@@ -62,8 +64,10 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
   } catch (e) {
     if (e instanceof RepoUnreadable) failed(e.message);
-    else if (e instanceof PlannerError) failed(e.userMessage);
-    else throw e;
+    else if (e instanceof PlannerError) {
+      charge(g, 'plan', e.calls);
+      failed(e.userMessage);
+    } else throw e;
   }
 }
 

@@ -2,6 +2,7 @@ import type { FailureInfo } from '../core/effects.js';
 import { PlannerError } from '../planner/errors.js';
 import type { FailureContext } from '../planner/planner.js';
 import { failedCheckRuns } from './ci-verdict.js';
+import { charge } from './charges.js';
 import type { GoalContext } from './goal-context.js';
 
 /** Bounds of what is gathered about a CI failure for the recovery planner. */
@@ -31,7 +32,7 @@ export async function recoverFailed(
     };
     const context = await failureContext(g, failure);
     try {
-      const { value } = await g.deps.planner(g.config.value).recover({
+      const { value, calls } = await g.deps.planner(g.config.value).recover({
         plan: s.plan,
         taskId: task.id,
         attempts: [
@@ -44,6 +45,7 @@ export async function recoverFailed(
         ],
         failure: context,
       });
+      charge(g, 'recover', calls);
       g.session.apply({
         type: 'recovery.proposed',
         at: g.deps.now(),
@@ -54,6 +56,7 @@ export async function recoverFailed(
       });
     } catch (e) {
       if (!(e instanceof PlannerError)) throw e;
+      charge(g, 'recover', e.calls);
       g.session.reply(
         `Recovery planning for ${task.id} failed: ${e.userMessage} Gantry asks again on its next pass; \`/gantry retry ${task.id}\` retries it now, \`/gantry skip ${task.id}\` skips it.`,
         { once: true },

@@ -2,6 +2,7 @@ import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect, FailureInfo } from '../core/effects.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
+import { charge } from './charges.js';
 import { readCi } from './ci-verdict.js';
 import { distinctId, ensureDispatched } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
@@ -228,15 +229,17 @@ async function reviewResult(g: GoalContext, i: number, result: TaskResult, patch
   if (!g.config.ok || !g.config.value.agent.review) return { verdict: 'PASSED' as const };
   const task = g.session.state!.plan!.tasks[i]!;
   try {
-    const { value } = await g.deps.planner(g.config.value).review({
+    const { value, calls } = await g.deps.planner(g.config.value).review({
       task,
       diff: patch,
       criteria: result.criteria.outcomes as CriterionOutcome[],
       summary: result.summary,
     });
+    charge(g, 'review', calls);
     return value;
   } catch (e) {
     if (!(e instanceof PlannerError)) throw e;
+    charge(g, 'review', e.calls);
     g.session.reply(
       `The review of ${task.id} could not be made: ${e.userMessage} Gantry tries again on its next pass.`,
       { once: true },

@@ -86,6 +86,8 @@ export type GoalEvent = EventBase &
     | { type: 'budget.changed'; goalUsd: number }
     | { type: 'breaker.changed'; gate: BreakerGate }
     | { type: 'pr.opened'; number: number }
+    /** A planner call (plan, recovery, review) was billed: its cost is spent from the goal's budget. */
+    | { type: 'llm.charged'; operation: string; costUsd: number }
     | { type: 'tick' }
   );
 

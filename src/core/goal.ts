@@ -137,6 +137,8 @@ export interface GoalState {
   breaker: BreakerGate;
   budget: Budget;
   labels: string[];
+  /** What planner calls (plans, recoveries, reviews) cost, within `budget.spentMicros`. */
+  plannerMicros?: number | undefined;
   /** What finished tasks learned, handed to later tasks (bounded). */
   findings?: Finding[] | undefined;
   startedBy?: string | undefined;

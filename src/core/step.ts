@@ -109,6 +109,8 @@ function dispatch(d: Draft, e: GoalEvent): string | undefined {
       return onBreaker(d, e);
     case 'pr.opened':
       return onPrOpened(d, e);
+    case 'llm.charged':
+      return onCharged(d, e);
     case 'tick':
       return onTick(d, e);
   }
@@ -584,6 +586,16 @@ const onBreaker: Handler<'breaker.changed'> = (d, e) => {
 const onPrOpened: Handler<'pr.opened'> = (d, e) => {
   if (d.s.pr.number === e.number) return `pull request #${e.number} is already recorded`;
   d.s.pr = { ...d.s.pr, requested: true, number: e.number };
+  d.changed = true;
+  return undefined;
+};
+
+const onCharged: Handler<'llm.charged'> = (d, e) => {
+  const micros = toMicros(e.costUsd);
+  if (!(micros > 0)) return `nothing to charge for ${e.operation}`;
+  // Spent is spent, even past the cap: later reservations then fail and the goal pauses.
+  d.s.budget = { ...d.s.budget, spentMicros: d.s.budget.spentMicros + micros };
+  d.s.plannerMicros = (d.s.plannerMicros ?? 0) + micros;
   d.changed = true;
   return undefined;
 };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PlannerConfigError } from '../../src/planner/errors.js';
 import type { Planner } from '../../src/planner/planner.js';
-import { appHarness } from '../support/app-harness.js';
+import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import { appHarness, DIAMOND } from '../support/app-harness.js';
 
 const start = appHarness();
 
@@ -151,5 +152,26 @@ describe('labeling an issue', () => {
     h.fake.config = 'approval: { policy: auto }\n';
     await h.deliver('issues', h.fake.label('gantry'));
     expect(h.state().status).toBe('awaiting-approval');
+  });
+});
+
+describe('what planning costs', () => {
+  it('is spent from the goal budget', async () => {
+    const h = await start();
+    const scripted = await ScriptedPlanner.fromFile(DIAMOND);
+    h.planner = {
+      label: scripted.label,
+      plan: async (req) => {
+        const r = await scripted.plan(req);
+        return { ...r, calls: r.calls.map((c) => ({ ...c, costUsd: 0.037 })) };
+      },
+      recover: (req) => scripted.recover(req),
+      extractKnowledge: (req) => scripted.extractKnowledge(req),
+      review: (req) => scripted.review(req),
+      estimate: (p) => scripted.estimate(p),
+    };
+    await h.deliver('issues', h.fake.label('gantry'));
+    expect(h.state().budget.spentMicros).toBe(37_000);
+    expect(h.plan().body).toContain('$0.037 spent of $25.00');
   });
 });

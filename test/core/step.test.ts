@@ -567,3 +567,43 @@ describe('goal reducer', () => {
     expect(r.ignored).toBe('no approval or text changed');
   });
 });
+
+describe('what the goal records for its account', () => {
+  it('charges planner calls to the budget, and ignores a call that cost nothing', () => {
+    const g = new Goal();
+    g.started(diamond());
+    const before = g.state.budget.spentMicros;
+    g.send({ type: 'llm.charged', operation: 'recover', costUsd: 0.042 });
+    expect(g.state.budget.spentMicros).toBe(before + 42_000);
+    expect(g.state.plannerMicros).toBe(42_000);
+    g.send({ type: 'llm.charged', operation: 'review', costUsd: 0 });
+    expect(g.ignored.at(-1)).toBe('nothing to charge for review');
+  });
+
+  it('keeps the findings of successful and partial attempts, from their task, without duplicates', () => {
+    const g = new Goal();
+    g.started(diamond());
+    const found = [{ kind: 'gotcha', text: 'ESM needs .js suffixes.' }];
+    g.send({
+      type: 'task.finished',
+      taskId: 'T1',
+      attempt: 1,
+      outcome: 'success',
+      usage: { costUsd: 0.1 },
+      findings: [...found, { kind: 'gotcha', text: 'esm needs .JS suffixes' }],
+    });
+    expect(g.state.findings).toEqual([{ ...found[0], source: 'T1' }]);
+    expect(g.state.tasks[0]!.ranMs).toBe(g.t - 3); // dispatched at Start (t = 3)
+  });
+
+  it('records who approved each task and when', () => {
+    const g = new Goal();
+    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
+    g.send({
+      type: 'approvals.changed',
+      planVersion: 1,
+      changes: [{ taskId: 'T1', approved: true }],
+    });
+    expect(g.state.tasks[0]).toMatchObject({ approvedBy: 'maint', approvedAt: g.t });
+  });
+});

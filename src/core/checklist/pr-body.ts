@@ -56,7 +56,10 @@ function statusLine(s: GoalState): string {
     s.status === 'done'
       ? `✅ all ${counted} tasks done`
       : `${s.counts.done + s.counts.skipped} of ${counted} tasks done (${s.status})`;
-  const cost = `${formatUsd(fromMicros(s.budget.spentMicros))} spent of a ${formatUsd(fromMicros(s.budget.capMicros))} budget`;
+  const planner = s.plannerMicros
+    ? ` (${formatUsd(fromMicros(s.plannerMicros))} of it on planning, recovery and review)`
+    : '';
+  const cost = `${formatUsd(fromMicros(s.budget.spentMicros))} spent${planner} of a ${formatUsd(fromMicros(s.budget.capMicros))} budget`;
   const time =
     s.startedAt !== undefined ? ` · ${duration((s.finishedAt ?? s.now) - s.startedAt)}` : '';
   return `**Status:** ${what} · ${cost}${time}`;
