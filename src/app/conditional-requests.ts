@@ -3,8 +3,51 @@ import { ProbotOctokit } from 'probot';
 type Client = Pick<ProbotOctokit, 'hook' | 'request'>;
 type Response = Awaited<ReturnType<ProbotOctokit['request']>>;
 
-/** Responses kept for revalidation, newest last; the oldest go first beyond the bound. */
-const MAX_ENTRIES = 2000;
+/** Responses kept for revalidation: at most this many characters of JSON in all, newest kept. */
+const MAX_TOTAL_CHARS = 32 * 1024 * 1024;
+/** A response bigger than this is not kept (a long run listing, say). */
+const MAX_ENTRY_CHARS = 256 * 1024;
+
+interface Entry {
+  etag: string;
+  response: Response;
+  size: number;
+}
+
+/** A bounded cache of responses by request, oldest first. */
+export class ResponseCache {
+  private readonly entries = new Map<string, Entry>();
+  private total = 0;
+
+  constructor(private readonly maxChars = MAX_TOTAL_CHARS) {}
+
+  get(key: string): Entry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Keep (or refresh) an entry as the newest; drop the oldest beyond the bound. */
+  put(key: string, entry: Entry): void {
+    this.drop(key);
+    if (entry.size > MAX_ENTRY_CHARS) return;
+    this.entries.set(key, entry);
+    this.total += entry.size;
+    for (const [k] of this.entries) {
+      if (this.total <= this.maxChars) break;
+      this.drop(k);
+    }
+  }
+
+  drop(key: string): void {
+    const old = this.entries.get(key);
+    if (!old) return;
+    this.entries.delete(key);
+    this.total -= old.size;
+  }
+
+  get chars(): number {
+    return this.total;
+  }
+}
 
 /**
  * Conditional GETs: a response that came with an ETag is kept, and the next GET of the same URL
@@ -13,10 +56,7 @@ const MAX_ENTRIES = 2000;
  * again, so most of their reads become free. One cache for every installation's client: a URL
  * names one repository, which one installation reaches.
  */
-export function conditionalRequests(
-  octokit: Client,
-  cache: Map<string, { etag: string; response: Response }> = shared,
-): void {
+export function conditionalRequests(octokit: Client, cache: ResponseCache = shared): void {
   octokit.hook.wrap('request', async (request, options) => {
     if (options.method !== 'GET') return request(options);
     const parsed = octokit.request.endpoint.parse(options);
@@ -27,18 +67,15 @@ export function conditionalRequests(
     try {
       const response = await request(options);
       const etag = response.headers.etag;
-      cache.delete(key);
       // JSON only (artifacts are large and read once); a copy, as callers may change theirs.
       if (etag && !(response.data instanceof ArrayBuffer)) {
-        cache.set(key, { etag, response: copy(response) });
-        if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-      }
+        const size = JSON.stringify(response.data ?? null).length;
+        cache.put(key, { etag, response: copy(response), size });
+      } else cache.drop(key);
       return response;
     } catch (e) {
       if ((e as { status?: number }).status === 304 && kept) {
-        // Still current: keep it as the most recent.
-        cache.delete(key);
-        cache.set(key, kept);
+        cache.put(key, kept); // still current: now the newest
         return copy(kept.response);
       }
       throw e;
@@ -49,7 +86,7 @@ export function conditionalRequests(
 /** A response with its own copy of the data. */
 const copy = (r: Response): Response => ({ ...r, data: structuredClone(r.data as unknown) });
 
-const shared = new Map<string, { etag: string; response: Response }>();
+const shared = new ResponseCache();
 
 /** Probot's client with conditional GETs: what the App runs with. */
 export const GantryOctokit = ProbotOctokit.plugin((octokit) => conditionalRequests(octokit));

@@ -40,10 +40,17 @@ export async function landTask(g: GoalContext, e: Land, retry = false): Promise<
     });
     return landTask(g, e, true);
   }
-  // 204: the goal branch has everything the task branch has. Moved on from the head Gantry knows,
-  // it holds this merge from a landing whose state write was lost; otherwise nothing changed.
-  const head = await branchSha(g, e.into);
-  if (head && head !== s.goalHead) return { kind: 'merged', sha: head };
+  // 204: the goal branch has everything the task branch has. If the task's work is not in the
+  // last green sha, it is on the goal branch unjudged (merged by a landing whose state write was
+  // lost): it landed, at the goal head, and CI judges that. Otherwise the task changed nothing.
+  const { data } = await g.octokit.rest.repos.compareCommitsWithBasehead({
+    owner,
+    repo,
+    basehead: `${s.lastGreen ?? e.into}...${e.branch}`,
+    per_page: 1,
+  });
+  const head = data.ahead_by > 0 ? await branchSha(g, e.into) : undefined;
+  if (head) return { kind: 'merged', sha: head };
   // A task lands only when its agent reported success, and success means its criteria passed.
   return { kind: 'nothing-to-merge', criteriaPassed: true };
 }

@@ -1,4 +1,5 @@
 import { initGoal, type GoalState } from '../core/goal.js';
+import { nextGoalBranch } from '../core/names.js';
 import { PlannerError } from '../planner/errors.js';
 import { goalSettingsFrom } from './config.js';
 import { charge } from './charges.js';
@@ -21,7 +22,10 @@ export function newGoalState(g: GoalContext): GoalState {
     settings: goalSettingsFrom(g.config.value, issue.labels),
     id: g.deps.newGoalId(),
   });
-  return { ...state, note: 'Gantry is planning this issue…' };
+  // An earlier goal that started keeps its branch and PR: this one gets a branch of its own.
+  const earlier = g.session.state;
+  const branch = earlier?.startedAt !== undefined ? nextGoalBranch(earlier.branch) : state.branch;
+  return { ...state, branch, note: 'Gantry is planning this issue…' };
 }
 
 /**

@@ -20,13 +20,17 @@ const LOG_TAIL_CHARS = 4000;
 export async function recoverFailed(
   g: GoalContext,
   known: ReadonlyMap<string, FailureInfo>,
+  asked: Set<string>,
 ): Promise<void> {
   const s = g.session.state;
   if (!s?.plan || !g.config.ok) return;
   for (const [i, t] of s.tasks.entries()) {
     if (t.status !== 'failed') continue;
     const task = s.plan.tasks[i]!;
-    const failure = known.get(`${task.id}:a${t.attempt}`) ?? {
+    const key = `${task.id}:a${t.attempt}`;
+    if (asked.has(key)) continue;
+    asked.add(key);
+    const failure = known.get(key) ?? {
       kind: 'agent' as const,
       detail: t.reason ?? 'the attempt failed',
     };

@@ -3,6 +3,7 @@ import type { Effect, FailureInfo } from '../core/effects.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
+import { inert, quoteOutside } from './outside-text.js';
 import { readCi } from './ci-verdict.js';
 import { distinctId, ensureDispatched } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
@@ -34,38 +35,59 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
   await collectFinished(g, hints, sweep);
   syncBreaker(g);
 
+  const wasReady = s.pr.ready;
   const failures = new Map<string, FailureInfo>();
-  const done = new Set<string>();
-  const judged = new Set<string>();
-  let ready = false;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const effects = [...session.effects.splice(0), ...awaitedLanding(g)];
-    for (const e of effects) {
-      if (done.has(e.key)) continue;
-      done.add(e.key);
-      if (e.type === 'mark-pr-ready') ready = true;
-      else await carryOut(g, e, failures);
+  const work: Work = { done: new Set(), failures, asked: new Set(), judged: new Set() };
+  const drain = async () => {
+    for (const e of [...session.effects.splice(0), ...awaitedLanding(g)]) {
+      if (work.done.has(e.key)) continue;
+      work.done.add(e.key);
+      await carryOut(g, e, failures);
     }
+  };
+  let ticked = false;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    await drain();
     syncBreaker(g);
-    await recoverFailed(g, failures);
+    // Once per failed attempt and reconcile: a planner that keeps failing is asked on the next pass.
+    await recoverFailed(g, failures, work.asked);
     const sha = session.state!.landing?.validating;
-    if (sha && !judged.has(sha) && (sweep || hints.some((h) => h.kind === 'ci' && h.sha === sha))) {
-      judged.add(sha);
+    if (
+      sha &&
+      !work.judged.has(sha) &&
+      (sweep || hints.some((h) => h.kind === 'ci' && h.sha === sha))
+    ) {
+      work.judged.add(sha);
       const reading = await readCi(g, sha, g.deps.now());
       if (reading.kind === 'verdict') session.apply(reading.event);
     }
-    if (session.effects.length === 0 && awaitedLanding(g).every((e) => done.has(e.key))) break;
+    if (!ticked && session.state!.landing?.validating) {
+      ticked = true; // CI's time limit (ci.policy), judged by the clock
+      session.apply({ type: 'tick', at: g.deps.now() });
+    }
+    if (session.effects.length === 0 && awaitedLanding(g).every((e) => work.done.has(e.key))) break;
   }
-  if (session.state!.landing?.validating) session.apply({ type: 'tick', at: g.deps.now() });
   await ensurePullRequest(g);
-  if (ready) await markReady(g);
-  else if (session.state!.status === 'partial' && statusBefore !== 'partial')
-    await updatePullRequestBody(g);
+  const now = session.state!;
+  if (now.pr.ready && !wasReady) await markReady(g);
+  else if (now.status === 'partial' && statusBefore !== 'partial') await updatePullRequestBody(g);
   await ensureDispatched(g);
   // What dispatching asked for (a cancel of a run found for a stopped task) is done now too.
-  for (const e of session.effects.splice(0)) if (!done.has(e.key)) await carryOut(g, e, failures);
+  await drain();
   announceBudgetPause(g);
   await session.flush();
+}
+
+/** What one reconcile has done already, so nothing is done twice in it. */
+interface Work {
+  /** Keys of the effects carried out. */
+  done: Set<string>;
+  /** Failures the core reported, by `T3:a2`, for the recovery planner. */
+  failures: Map<string, FailureInfo>;
+  /** Failed attempts the recovery planner was asked about. */
+  asked: Set<string>;
+  /** Shas whose CI was read. */
+  judged: Set<string>;
 }
 
 async function carryOut(
@@ -86,7 +108,10 @@ async function carryOut(
         .catch(ignoreStatus(409)); // The run already finished.
       return;
     case 'land-task': {
-      const result = await landTask(g, e);
+      const result = await landTask(g, e).catch(
+        refusedFor(g, `merge ${e.taskId} into \`${e.into}\``),
+      );
+      if (!result) return;
       g.session.apply({
         type: 'landing.result',
         at: g.deps.now(),
@@ -98,7 +123,12 @@ async function carryOut(
       return;
     }
     case 'reset-goal-ref':
-      await resetGoalRef(g, e);
+      await resetGoalRef(g, e).catch(
+        refusedFor(
+          g,
+          `reset \`${e.branch}\` from the red ${e.fromSha.slice(0, 7)} to the last green ${e.toSha.slice(0, 7)} (do it by hand: \`git push --force origin ${e.toSha}:refs/heads/${e.branch}\`)`,
+        ),
+      );
       return;
     case 'ask-recovery':
       failures.set(`${e.taskId}:a${e.attempt}`, e.failure);
@@ -115,7 +145,8 @@ async function carryOut(
     case 'escalate':
       g.session.reply(escalation(g, e), { once: true });
       return;
-    // Dispatches are made from the state (ensureDispatched); the comment and labels at flush.
+    // Made from the state: dispatches (ensureDispatched), the PR (opened once requested, made
+    // ready once the state says so), the comment and labels (flush).
     case 'dispatch-task':
     case 'update-plan-comment':
     case 'set-labels':
@@ -209,7 +240,8 @@ async function collectFinished(
       review.verdict === 'GAPS_FOUND'
         ? `the review found gaps: ${review.feedback}`
         : `the review needs a human: ${review.question}`;
-    g.session.apply({ ...event, outcome: 'partial', summary: why });
+    // What a rejected attempt learned is not handed on.
+    g.session.apply({ ...event, outcome: 'partial', summary: why, findings: undefined });
     g.session.apply({
       type: 'recovery.proposed',
       at: g.deps.now(),
@@ -274,7 +306,7 @@ function escalation(g: GoalContext, e: Extract<Effect, { type: 'escalate' }>): s
   return [
     `${e.mention ? `@${e.mention} ` : ''}**${e.taskId} needs a human** after ${tried}.`,
     '',
-    e.question,
+    quoteOutside(e.question),
     '',
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
   ].join('\n');
@@ -286,7 +318,7 @@ function announceBudgetPause(g: GoalContext): void {
   if (s.status !== 'paused' || s.pausedFor !== 'budget') return;
   g.session.reply(
     [
-      `**Gantry paused this goal: the budget cannot cover the next task.** ${s.note ?? ''}`,
+      `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? '')}`,
       '',
       `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`,
     ].join('\n'),
@@ -299,3 +331,21 @@ const ignoreStatus =
   (e: unknown): void => {
     if ((e as { status?: number }).status !== status) throw e;
   };
+
+/**
+ * GitHub refused a write for good (403, 422: a branch protection rule or ruleset covering
+ * `gantry/*`, say): retrying cannot help, so the goal pauses and a maintainer is told what to
+ * change. Anything else is thrown (a transient error retries the job).
+ */
+function refusedFor(g: GoalContext, what: string) {
+  return (e: unknown): undefined => {
+    const status = (e as { status?: number }).status;
+    if (status !== 403 && status !== 422) throw e;
+    g.session.reply(
+      `Gantry could not ${what}: GitHub answered ${status} (${inert((e as Error).message)}). A branch protection rule or ruleset on \`gantry/*\` branches must let the App merge and force-push there. Fix it, then comment \`/gantry resume\`.`,
+      { once: true },
+    );
+    g.session.apply({ type: 'pause', at: g.deps.now(), actor: 'gantry' });
+    return undefined;
+  };
+}

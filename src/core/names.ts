@@ -34,6 +34,15 @@ export class GoalBranch {
   }
 }
 
+/**
+ * The branch of a new goal on an issue whose earlier goal started (its branch, and perhaps its
+ * PR, are kept): `gantry/7-add-x` -> `gantry/7-add-x-goal2` -> `gantry/7-add-x-goal3`.
+ */
+export function nextGoalBranch(branch: string): string {
+  const m = /-goal(\d+)$/.exec(branch);
+  return m ? `${branch.slice(0, m.index)}-goal${Number(m[1]) + 1}` : `${branch}-goal2`;
+}
+
 export class TaskBranch {
   constructor(
     readonly issue: number,

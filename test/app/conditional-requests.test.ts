@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { conditionalRequests } from '../../src/app/conditional-requests.js';
+import { conditionalRequests, ResponseCache } from '../../src/app/conditional-requests.js';
 
 const API = 'https://api.github.com';
 
@@ -11,7 +11,7 @@ function client() {
     retry: { enabled: false },
     throttle: { enabled: false },
   });
-  conditionalRequests(octokit, new Map());
+  conditionalRequests(octokit, new ResponseCache());
   return octokit;
 }
 
@@ -69,5 +69,27 @@ describe('conditional requests', () => {
       title: 'y',
     });
     expect(nock.isDone()).toBe(true);
+  });
+});
+
+describe('the response cache', () => {
+  const entry = (size: number) => ({ etag: '"e"', response: {} as never, size });
+
+  it('keeps the newest entries within its bound and refuses an entry bigger than 256 KB', () => {
+    const cache = new ResponseCache(100);
+    cache.put('a', entry(40));
+    cache.put('b', entry(40));
+    cache.put('a', entry(40)); // refreshed: now the newest
+    cache.put('c', entry(40)); // over 100: the oldest (b) goes
+    expect([cache.get('a'), cache.get('b'), cache.get('c')].map(Boolean)).toEqual([
+      true,
+      false,
+      true,
+    ]);
+    expect(cache.chars).toBe(80);
+    const big = new ResponseCache();
+    big.put('x', entry(300 * 1024));
+    expect(big.get('x')).toBeUndefined();
+    expect(big.chars).toBe(0);
   });
 });

@@ -142,7 +142,12 @@ export class FakeCodeHost {
       const base = this.sha(m[1]!) ?? m[1]!;
       const head = this.sha(m[2]!) ?? m[2]!;
       const files = [...this.changedSince(base, head)].map((filename) => ({ filename }));
-      return [200, { status: 'diverged', files }];
+      const known = this.ancestors(base);
+      const ahead = [...this.ancestors(head)].filter((s) => !known.has(s)).length;
+      const behind = [...known].filter((s) => !this.ancestors(head).has(s)).length;
+      const status =
+        ahead && behind ? 'diverged' : ahead ? 'ahead' : behind ? 'behind' : 'identical';
+      return [200, { status, ahead_by: ahead, behind_by: behind, files }];
     }
     if (rest === '/pulls' || rest.startsWith('/pulls/'))
       return this.pullRoute(method, rest, body, url);

@@ -15,7 +15,7 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
   const plan = s.plan;
   const out: string[] = [`Closes #${s.issue}`, ''];
   out.push(`## ${oneLine(plan?.goal.title ?? s.title)}`, '');
-  if (plan?.goal.body) out.push(neutralize(plan.goal.body), '');
+  if (plan?.goal.body) out.push(neutralize(plan.goal.body).replace(/@(?=[\w-])/g, '@\u2060'), '');
   out.push(statusLine(s), '');
   if (s.note) out.push(...quote(s.note), '');
   if (plan) {
@@ -86,9 +86,12 @@ function approvalLines(s: GoalState): string[] {
 }
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-const oneLine = (text: string) => neutralize(text.replace(/\r?\n/g, ' '));
+/** Outside text on one line: no HTML comments, no mentions (a PR body notifies who it names). */
+const oneLine = (text: string) =>
+  neutralize(text.replace(/\r?\n/g, ' ')).replace(/@(?=[\w-])/g, '@\u2060');
 const cell = (text: string) => oneLine(text).replace(/\|/g, '\\|');
 const quote = (text: string) =>
   neutralize(text)
+    .replace(/@(?=[\w-])/g, '@\u2060')
     .split('\n')
     .map((l) => `> ${l}`);
