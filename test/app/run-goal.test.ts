@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderPrBody } from '../../src/core/checklist/pr-body.js';
 import { appHarness, diamondScript, type Harness } from '../support/app-harness.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import { PlannerOutputError } from '../../src/planner/errors.js';
 import { taskResult } from '../support/task-result.js';
 
 const start = appHarness();
@@ -79,7 +80,8 @@ describe('a goal from Start to a ready pull request', () => {
     expect(s.tasks.map((t) => t.status)).toEqual(['done', 'done', 'done', 'done']);
     expect(merges(h)).toHaveLength(4);
     // Every landing was judged by CI on the exact sha that landed, and the goal head has them all.
-    expect(h.fake.code.judged).toEqual(s.tasks.map((t) => t.landedSha).sort(bySha(h)));
+    expect([...h.fake.code.judged].sort()).toEqual(s.tasks.map((t) => t.landedSha).sort());
+    expect(h.fake.code.judged.map((sha) => h.fake.code.tasksIn(sha).length)).toEqual([1, 2, 3, 4]);
     expect(h.fake.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4']);
     expect(pr).toMatchObject({ draft: false, reviewers: ['maint'] });
     expect(h.fake.issue().labels).toContain('gantry:done');
@@ -374,6 +376,14 @@ describe('CI that does not report', () => {
     await h.sweep();
     expect(h.state().tasks[0]!.status).toBe('done');
     expect(queued(h)).toEqual(['T2/1', 'T3/1']);
+    // Each later landing waits out its time too; the last one finishes the goal from a sweep.
+    for (let i = 0; i < 3; i++) {
+      await runQueued(h);
+      h.clock.now += 21 * 60_000;
+      await h.sweep();
+    }
+    expect(h.state().status).toBe('done');
+    expect(h.fake.code.pulls[0]).toMatchObject({ draft: false, reviewers: ['maint'] });
   });
 });
 
@@ -419,8 +429,113 @@ describe('lost and repeated webhooks', () => {
   });
 });
 
-/** Order shas as CI judged them: by the order the fake made them. */
-function bySha(h: Harness) {
-  return (a: string | undefined, b: string | undefined) =>
-    h.fake.code.judged.indexOf(a!) - h.fake.code.judged.indexOf(b!);
-}
+describe('when things go wrong outside Gantry', () => {
+  it('a recovery planner that keeps failing is asked once per pass, and its cost is counted once', async () => {
+    const h = await started(async (x) => {
+      const scripted = new ScriptedPlanner(await diamondScript());
+      const error = new PlannerOutputError(
+        'bad answer',
+        'The model answered with an invalid recovery.',
+        ['action: required'],
+        3,
+      );
+      error.calls = [{ ...call, costUsd: 0.05 }];
+      x.planner = {
+        label: scripted.label,
+        plan: (req) => scripted.plan(req),
+        recover: () => Promise.reject(error),
+        extractKnowledge: (req) => scripted.extractKnowledge(req),
+        review: (req) => scripted.review(req),
+        estimate: (p) => scripted.estimate(p),
+      };
+    });
+    const spent = h.state().budget.spentMicros;
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { status: 'failure', reason: 'npm ci failed' })),
+    );
+    expect(h.asked.recover).toHaveLength(1);
+    expect(h.state().tasks[0]!.status).toBe('failed');
+    expect(h.state().budget.spentMicros).toBe(spent + 310_000 + 50_000); // the run, the call
+    expect(h.fake.botComments().at(-1)!.body).toContain('Recovery planning for T1 failed');
+    await h.sweep();
+    expect(h.asked.recover).toHaveLength(2); // asked again on the next pass
+  });
+
+  it('text from an agent cannot pass for a plan comment or mention anyone', async () => {
+    const h = await started((x) => (x.fake.config = 'maxAttempts: 1\n'));
+    const reason = 'broke <!-- gantry:plan --> and ping @octocat';
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { status: 'failure', reason })),
+    );
+    const ask = h.fake.botComments().find((c) => c.body.includes('T1 needs a human'))!;
+    expect(ask.body).not.toContain('<!-- gantry:plan -->');
+    expect(ask.body).not.toMatch(/@octocat/);
+    expect(ask.body).toContain('broke &lt;!-- gantry:plan --&gt;');
+    // The goal is still read from its real plan comment.
+    await h.sweep();
+    expect(h.state().tasks[0]!.status).toBe('needs-human');
+    expect(h.fake.botComments().filter((c) => c.body.includes('cannot be restored'))).toEqual([]);
+  });
+
+  it('a reset GitHub refuses for good pauses the goal and says what to change', async () => {
+    const h = await started((x) => {
+      x.fake.code.refuseForcePush = true;
+      x.fake.code.ci = (_sha, tasks) => (tasks.includes('T2') ? 'failure' : 'success');
+    });
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 })),
+    );
+    // The recovery's retry waits: nothing new starts on a goal branch that could not be reset.
+    expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'user' });
+    expect(h.state().tasks[1]!.status).toBe('retrying');
+    expect(queued(h)).toEqual(['T3/1']);
+    const said = h.fake.botComments().find((c) => c.body.includes('could not reset'))!.body;
+    expect(said).toContain('Gantry could not reset');
+    expect(said).toContain('GitHub answered 422 (Cannot force-push to this branch');
+    expect(said).toContain('`git push --force origin');
+    expect(h.errors).toEqual([]);
+  });
+
+  it('a new goal after a cancelled one that started gets its own branch and pull request', async () => {
+    const h = await started();
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const first = h.state().branch;
+    await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
+    await h.deliver('issues', h.fake.label('gantry'));
+    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+    await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+    expect(h.state().branch).toBe(`${first}-goal2`);
+    expect(h.fake.refs.get(first)).toBeDefined(); // the old one is kept
+    const t1 = h.fake.runs.at(-1)!;
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(t1.id, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    expect(h.fake.code.pulls.map((p) => p.head)).toEqual([first, `${first}-goal2`]);
+  });
+});
+
+/** A billed model call, as planners report them. */
+const call = {
+  operation: 'recover' as const,
+  provider: 'anthropic' as const,
+  model: 'claude-opus-5-5',
+  inputTokens: 1000,
+  outputTokens: 100,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0,
+  stopReason: 'end_turn',
+  repair: 0,
+};

@@ -60,6 +60,8 @@ export class FakeCodeHost {
    * repository without CI. Default: every check passes.
    */
   ci: (sha: string, tasks: readonly string[]) => 'success' | 'failure' | 'none' = () => 'success';
+  /** A ruleset forbids force pushes to every branch (GitHub answers 422). */
+  refuseForcePush = false;
   private shas = 0;
   private ids = 500;
 
@@ -133,8 +135,10 @@ export class FakeCodeHost {
       const current = this.refs.get(m[1]!);
       if (!current) return [422, { message: 'Reference does not exist' }];
       const to = String(body?.sha);
-      if (!body?.force && !this.ancestors(to).has(current))
-        return [422, { message: 'Update is not a fast forward' }];
+      const fastForward = this.ancestors(to).has(current);
+      if (!fastForward && this.refuseForcePush)
+        return [422, { message: 'Cannot force-push to this branch (repository rule violations)' }];
+      if (!body?.force && !fastForward) return [422, { message: 'Update is not a fast forward' }];
       this.refs.set(m[1]!, to);
       return [200, { ref: `refs/heads/${m[1]}`, object: { sha: to, type: 'commit' } }];
     }
