@@ -112,6 +112,11 @@ async function carryOut(
         refusedFor(g, `merge ${e.taskId} into \`${e.into}\``),
       );
       if (!result) return;
+      if (result.kind === 'nothing-to-merge')
+        g.session.reply(
+          `${e.taskId} changed nothing: there was nothing to merge, and its criteria passed on the goal branch as it is, so it counts as done.`,
+          { once: true },
+        );
       g.session.apply({
         type: 'landing.result',
         at: g.deps.now(),

@@ -231,6 +231,37 @@ describe('a goal from Start to a ready pull request', () => {
     expect(pr.body).toContain('2 of 4 tasks done (partial)');
   });
 
+  it('a task that changed nothing is done without a merge, and Gantry says so', async () => {
+    const h = await started();
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: [] })),
+    );
+    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(h.fake.code.judged).toEqual([]); // nothing landed, nothing for CI to judge
+    expect(h.fake.botComments().at(-1)!.body).toContain('T1 changed nothing');
+    expect(queued(h)).toEqual(['T2/1', 'T3/1']);
+  });
+
+  it('a review that needs a human escalates the task', async () => {
+    const h = await started(async (x) => {
+      x.fake.config = 'agent: { review: true }\n';
+      const script = await diamondScript();
+      script.reviews = [
+        { taskId: 'T1', verdict: 'HUMAN_NEEDED', question: 'Should greet() accept @mentions?' },
+      ];
+      x.planner = new ScriptedPlanner(script);
+    });
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    expect(h.state().tasks[0]!.status).toBe('needs-human');
+    const ask = h.fake.botComments().find((c) => c.body.includes('T1 needs a human'))!;
+    expect(ask.body).toContain('Should greet() accept @\u2060mentions?');
+    expect(merges(h)).toEqual([]);
+  });
+
   it('reviews a result when the config asks, and retries it with the gaps found', async () => {
     const h = await started((x) => (x.fake.config = 'agent: { review: true }\n'));
     await h.deliver(
