@@ -392,6 +392,21 @@ describe('CI that does not report', () => {
     expect(queued(h)).toEqual([]);
   });
 
+  it('CI still running is waited for, on webhooks and sweeps alike', async () => {
+    const h = await started((x) => (x.fake.code.ci = () => 'running'));
+    await h.deliver(
+      'workflow_run',
+      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
+    );
+    const sha = h.state().tasks[0]!.landedSha!;
+    await h.sweep();
+    expect(h.state().tasks[0]!.status).toBe('validating');
+    expect(h.fake.requests).toContain(`GET ${REPO}/commits/${sha}/check-suites`);
+    h.fake.code.finishCi(sha, 'success');
+    await h.sweep(); // reads the verdict (and its check_suite webhook arrives too)
+    expect(h.state().tasks[0]!.status).toBe('done');
+  });
+
   it('optional CI: after the timeout the task’s own criteria decide', async () => {
     const h = await started((x) => {
       x.fake.config = 'ci: { policy: optional, timeoutMinutes: 20 }\n';

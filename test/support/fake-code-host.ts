@@ -59,7 +59,8 @@ export class FakeCodeHost {
    * CI's answer for a pushed sha, from the tasks it contains: a conclusion, or `none` for a
    * repository without CI. Default: every check passes.
    */
-  ci: (sha: string, tasks: readonly string[]) => 'success' | 'failure' | 'none' = () => 'success';
+  ci: (sha: string, tasks: readonly string[]) => 'success' | 'failure' | 'none' | 'running' = () =>
+    'success';
   /** A ruleset forbids force pushes to every branch (GitHub answers 422). */
   refuseForcePush = false;
   private shas = 0;
@@ -226,18 +227,19 @@ export class FakeCodeHost {
     const answer = this.ci(sha, this.tasksIn(sha));
     if (answer === 'none') return;
     const failed = answer === 'failure';
+    const running = answer === 'running';
     const suite: FakeSuite = {
       id: this.ids++,
       sha,
       branch,
       app: ACTIONS_APP,
-      status: 'completed',
-      conclusion: answer,
+      status: running ? 'in_progress' : 'completed',
+      conclusion: running ? null : answer,
       runs: [
         {
           id: this.ids++,
           name: 'test',
-          conclusion: answer,
+          conclusion: running ? null : answer,
           annotations: failed
             ? [
                 {
@@ -254,7 +256,17 @@ export class FakeCodeHost {
       ],
     };
     this.suites.push(suite);
-    this.emit('check_suite', 'completed', { check_suite: this.suiteJson(suite) });
+    if (!running) this.emit('check_suite', 'completed', { check_suite: this.suiteJson(suite) });
+  }
+
+  /** CI still running on a sha finishes now; GitHub sends `check_suite.completed`. */
+  finishCi(sha: string, conclusion: 'success' | 'failure'): void {
+    for (const s of this.suites.filter((x) => x.sha === sha && x.status === 'in_progress')) {
+      s.status = 'completed';
+      s.conclusion = conclusion;
+      for (const r of s.runs) r.conclusion = conclusion;
+      this.emit('check_suite', 'completed', { check_suite: this.suiteJson(s) });
+    }
   }
 
   private suiteJson(s: FakeSuite) {
