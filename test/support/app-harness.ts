@@ -64,6 +64,7 @@ export function appHarness(): () => Promise<Harness> {
     const h = current;
     current = undefined;
     expect(h?.fake.unknown ?? []).toEqual([]);
+    expect(h?.fake.invalid ?? []).toEqual([]);
     expect(h?.errors ?? []).toEqual([]);
   });
   return async () => {

@@ -1,5 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import nock from 'nock';
+import { OpenApi } from '../../src/standin/openapi.js';
 import { FakeCodeHost } from './fake-code-host.js';
 import { examplePayload } from './probot.js';
 
@@ -58,6 +59,8 @@ export class FakeGitHub {
   readonly requests: string[] = [];
   /** Requests the fake does not know: a test fails when there are any. */
   readonly unknown: string[] = [];
+  /** Requests and webhooks that GitHub's OpenAPI description refuses: a test fails on any. */
+  readonly invalid: string[] = [];
   readonly reactions: { commentId: number; content: string }[] = [];
   /** Webhooks caused by the App's own writes, not yet delivered. */
   readonly echoes: Echo[] = [];
@@ -145,6 +148,15 @@ export class FakeGitHub {
           const url = new URL(req.url);
           const line = `${method} ${decodeURIComponent(url.pathname)}`;
           this.requests.push(line);
+          if (!url.pathname.startsWith('/_blobs/') && url.pathname !== '/graphql') {
+            const check = openApi().checkRequest(method, url, body);
+            if (!check.ok) {
+              this.invalid.push(
+                `${method} ${url.pathname}${url.search}: ${check.problems.join('; ')}`,
+              );
+              return [check.status, { message: check.problems.join('; ') }];
+            }
+          }
           const failure = this.failures.findIndex((f) => f.request === line);
           if (failure >= 0) {
             const status = this.failures.splice(failure, 1)[0]!.status;
@@ -586,4 +598,16 @@ export function tick(body: string, ids: string[], ticked = true): string {
       return hit ? line.replace(/^- \[[ x]\]/, ticked ? '- [x]' : '- [ ]') : line;
     })
     .join('\n');
+}
+
+let loaded: OpenApi | undefined;
+/** GitHub's OpenAPI description, loaded once per test file. */
+export function openApi(): OpenApi {
+  return (loaded ??= OpenApi.load());
+}
+
+/** Check a webhook payload against GitHub's schemas; problems are recorded in `fake.invalid`. */
+export function checkWebhook(fake: FakeGitHub, name: string, payload: object): void {
+  const problems = openApi().checkWebhook(name, payload as Record<string, unknown>);
+  if (problems?.length) fake.invalid.push(`webhook ${name}: ${problems.join('; ')}`);
 }
