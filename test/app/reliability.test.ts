@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderPlanComment } from '../../src/core/checklist/render.js';
 import { initGoal } from '../../src/core/goal.js';
+import { ghApp, ghUser } from '../support/github-objects.js';
 import { appHarness, KEY, NOW, type Harness } from '../support/app-harness.js';
 import { GANTRY_APP_ID, GANTRY_BOT, tick } from '../support/fake-github.js';
 
@@ -93,8 +94,8 @@ describe('reliability', () => {
     issue.comments.push({
       id: 42,
       body: renderPlanComment(planning, { key: KEY }),
-      user: GANTRY_BOT,
-      performed_via_github_app: { id: GANTRY_APP_ID, slug: 'gantry' },
+      user: ghUser(GANTRY_BOT.login),
+      performed_via_github_app: ghApp(GANTRY_APP_ID, 'gantry'),
       html_url: 'https://github.com/Codertocat/Hello-World/issues/1#issuecomment-42',
     });
     await h.sweep();
@@ -155,8 +156,8 @@ describe('reliability', () => {
         /gantry:state v1 \S+ -->/,
         'gantry:state v1 broken -->',
       ),
-      user: GANTRY_BOT,
-      performed_via_github_app: { id: GANTRY_APP_ID, slug: 'gantry' },
+      user: ghUser(GANTRY_BOT.login),
+      performed_via_github_app: ghApp(GANTRY_APP_ID, 'gantry'),
       html_url: 'https://github.com/Codertocat/Hello-World/issues/1#issuecomment-42',
     };
     issue.comments.push(live);

@@ -85,5 +85,22 @@ describe("GitHub's OpenAPI description", () => {
       [],
     );
     expect(api.checkWebhook('no_such_event', { action: 'x' })).toBeUndefined();
+    // Every event the App handles has a schema, so none goes unchecked.
+    const handled = [
+      ['issues', 'labeled'],
+      ['issues', 'unlabeled'],
+      ['issues', 'closed'],
+      ['issues', 'edited'],
+      ['issue_comment', 'created'],
+      ['issue_comment', 'edited'],
+      ['workflow_run', 'requested'],
+      ['workflow_run', 'completed'],
+      ['check_suite', 'completed'],
+      ['check_run', 'completed'],
+      ['status', undefined],
+      ['pull_request', 'opened'],
+    ] as const;
+    for (const [event, action] of handled)
+      expect(api.checkWebhook(event, action ? { action } : {}), `${event}.${action}`).toBeDefined();
   });
 });

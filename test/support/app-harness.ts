@@ -10,7 +10,7 @@ import type { Planner, RecoveryRequest, ReviewRequest } from '../../src/planner/
 import { ScriptedPlanner, type Script } from '../../src/planner/scripted-planner.js';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { FakeGitHub, GANTRY_APP_ID, type FakeComment } from './fake-github.js';
+import { checkWebhook, FakeGitHub, GANTRY_APP_ID, type FakeComment } from './fake-github.js';
 import { testProbot } from './probot.js';
 
 export const KEY = 'state-key';
@@ -98,6 +98,7 @@ export function appHarness(): () => Promise<Harness> {
       }
     };
     const send = async (name: string, payload: object, id = `delivery-${++n}`) => {
+      checkWebhook(fake, name, payload);
       await h.probot.receive({ id, name, payload } as never);
     };
     Object.assign(h, {

@@ -1,3 +1,4 @@
+import { ghApp } from './github-objects.js';
 /**
  * The git, pull request and CI side of the test GitHub: commits with the paths they change, refs,
  * the merges API (201 / 204 / 409 by real ancestry and overlapping paths), compare, pull
@@ -276,7 +277,7 @@ export class FakeCodeHost {
       head_branch: s.branch,
       status: s.status,
       conclusion: s.conclusion,
-      app: { ...s.app, owner: { login: 'github' } },
+      app: ghApp(s.app.id, s.app.slug),
       latest_check_runs_count: s.runs.length,
     };
   }
@@ -288,7 +289,7 @@ export class FakeCodeHost {
       head_sha: s.sha,
       status: 'completed',
       conclusion: r.conclusion,
-      app: { ...s.app, owner: { login: 'github' } },
+      app: ghApp(s.app.id, s.app.slug),
       check_suite: { id: s.id },
       output: {
         title: r.name,
@@ -335,7 +336,8 @@ export class FakeCodeHost {
         reviewers: [],
       };
       this.pulls.push(pr);
-      this.emit('pull_request', 'opened', { number, pull_request: this.pullJson(pr) });
+      const { head: _h, base: _b, ...fields } = this.pullJson(pr); // the example's head and base stay
+      this.emit('pull_request', 'opened', { number, pull_request: fields });
       return [201, this.pullJson(pr)];
     }
     if ((m = /^\/pulls\/(\d+)(\/requested_reviewers)?$/.exec(rest))) {
@@ -377,6 +379,7 @@ export class FakeCodeHost {
       body: p.body,
       draft: p.draft,
       state: p.state,
+      auto_merge: null,
       head: { ref: p.head, sha: this.sha(p.head) },
       base: { ref: p.base },
       html_url: `https://github.com/Codertocat/Hello-World/pull/${p.number}`,

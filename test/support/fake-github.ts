@@ -2,6 +2,7 @@ import { strToU8, zipSync } from 'fflate';
 import nock from 'nock';
 import { OpenApi } from '../../src/standin/openapi.js';
 import { FakeCodeHost } from './fake-code-host.js';
+import { ghApp, ghLabel, ghUser, reactions } from './github-objects.js';
 import { examplePayload } from './probot.js';
 
 /**
@@ -17,9 +18,10 @@ const REPO = 'Hello-World';
 export interface FakeComment {
   id: number;
   body: string;
-  user: { login: string; type: 'User' | 'Bot' };
+  user: { login: string; type: 'User' | 'Bot'; id?: number };
   html_url: string;
-  performed_via_github_app?: { id: number; slug: string } | null;
+  performed_via_github_app?: ({ id: number; slug: string } & Record<string, unknown>) | null;
+  reactions?: Record<string, unknown>;
 }
 
 /** A webhook GitHub sends because of a write the App made. */
@@ -89,7 +91,10 @@ export class FakeGitHub {
     () => ({ name: 'master', sha: this.head }),
     (name, action, patch) => {
       if (this.lose.has(name)) return;
-      const p = { ...this.base(name, action, 'github-actions[bot]'), ...patch };
+      const p = this.base(name, action, 'github-actions[bot]');
+      // GitHub's example, with what happened here over it (one level deep).
+      for (const [k, v] of Object.entries(patch))
+        p[k] = isObject(p[k]) && isObject(v) ? { ...p[k], ...v } : v;
       this.echoes.push({ name, payload: p });
     },
   );
@@ -224,6 +229,9 @@ export class FakeGitHub {
       id: run.id,
       display_title: run.display_title,
       path: '.github/workflows/gantry-task.yml',
+      // Newer than the examples; GitHub sends them today.
+      actor: ghUser(GANTRY_BOT.login),
+      triggering_actor: ghUser(GANTRY_BOT.login),
       status: run.status,
       conclusion: run.conclusion,
     };
@@ -432,8 +440,9 @@ export class FakeGitHub {
       const c: FakeComment = {
         id,
         body: body.body,
-        user: GANTRY_BOT,
-        performed_via_github_app: { id: GANTRY_APP_ID, slug: 'gantry' },
+        user: ghUser(GANTRY_BOT.login),
+        performed_via_github_app: ghApp(GANTRY_APP_ID, 'gantry'),
+        reactions: reactions(id),
         html_url: `https://github.com/${OWNER}/${REPO}/issues/${issue.number}#issuecomment-${id}`,
       };
       issue.comments.push(c);
@@ -478,7 +487,9 @@ export class FakeGitHub {
       title: i.title,
       body: i.body,
       state: i.state,
-      labels: i.labels.map((name) => ({ name })),
+      labels: i.labels.map(ghLabel),
+      active_lock_reason: null,
+      reactions: reactions(i.number),
       html_url: `https://github.com/${OWNER}/${REPO}/issues/${i.number}`,
       closed_by: i.closedBy
         ? { login: i.closedBy, type: i.closedBy.endsWith('[bot]') ? 'Bot' : 'User' }
@@ -490,7 +501,7 @@ export class FakeGitHub {
     return {
       name: REPO,
       full_name: `${OWNER}/${REPO}`,
-      owner: { login: OWNER },
+      owner: ghUser(OWNER),
       default_branch: 'master',
       archived: false,
     };
@@ -564,7 +575,7 @@ export class FakeGitHub {
     c.body = edit(from);
     const p = this.base('issue_comment', 'edited', sender);
     p.changes = { body: { from } };
-    p.comment = { ...(p.comment as object), id, body: c.body, user: c.user };
+    p.comment = { ...(p.comment as object), ...c };
     return this.withIssue(p, n);
   }
 
@@ -574,13 +585,14 @@ export class FakeGitHub {
     const c: FakeComment = {
       id,
       body,
-      user: { login: sender, type: sender.endsWith('[bot]') ? 'Bot' : 'User' },
+      user: ghUser(sender),
+      reactions: reactions(id),
       html_url: `https://github.com/${OWNER}/${REPO}/issues/${n}#issuecomment-${id}`,
-      performed_via_github_app: sender.endsWith('[bot]') ? { id: 7, slug: 'other' } : null,
+      performed_via_github_app: sender.endsWith('[bot]') ? ghApp(7, 'other') : null,
     };
     this.issue(n).comments.push(c);
     const p = this.base('issue_comment', 'created', sender);
-    p.comment = { ...(p.comment as object), id: c.id, body, user: c.user };
+    p.comment = { ...(p.comment as object), ...c };
     return { payload: this.withIssue(p, n), comment: c };
   }
 }
@@ -611,3 +623,6 @@ export function checkWebhook(fake: FakeGitHub, name: string, payload: object): v
   const problems = openApi().checkWebhook(name, payload as Record<string, unknown>);
   if (problems?.length) fake.invalid.push(`webhook ${name}: ${problems.join('; ')}`);
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
