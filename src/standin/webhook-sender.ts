@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Webhooks } from '@octokit/webhooks';
+import type { OpenApi } from './openapi.js';
+
+/** What can go wrong between GitHub and an app, on request (the chaos scenarios). */
+export interface Chaos {
+  /** Share of deliveries lost (0..1). GitHub does not redeliver. */
+  drop?: number;
+  /** Share of deliveries sent twice, with the same delivery id (a manual redelivery). */
+  duplicate?: number;
+  /** Shuffle each batch before sending. */
+  reorder?: boolean;
+  /** Wait this long before each delivery. */
+  delayMs?: number;
+}
+
+export interface Delivery {
+  id: string;
+  event: string;
+  action?: string | undefined;
+  /** The app's answer, `lost` when chaos dropped it, `failed` when it did not answer in time. */
+  outcome: number | 'lost' | 'failed';
+}
+
+/** GitHub gives up on a delivery not answered in 10 seconds. */
+const TIMEOUT_MS = 10_000;
+
+/**
+ * Sends webhooks to an app as GitHub does: a POST with `X-GitHub-Event`, `X-GitHub-Delivery` and
+ * `X-Hub-Signature-256` (HMAC-SHA256 of the body with the app's secret), one attempt, 10 seconds.
+ * Every payload is first checked against GitHub's webhook schemas; problems are recorded, and a
+ * stand-in scenario fails on any. Chaos (loss, duplicates, reordering, delay) is driven by a
+ * seeded random source, so a failing scenario can be run again exactly.
+ */
+export class WebhookSender {
+  readonly deliveries: Delivery[] = [];
+  /** Payloads GitHub's schemas refuse, and events they do not describe. */
+  readonly invalid: string[] = [];
+  private readonly signer: Webhooks;
+  private pending: { id: string; event: string; payload: Record<string, unknown> }[] = [];
+  private readonly random: () => number;
+
+  constructor(
+    private readonly o: {
+      url: string;
+      secret: string;
+      openApi: OpenApi;
+      chaos?: Chaos;
+      seed?: number;
+    },
+  ) {
+    this.signer = new Webhooks({ secret: o.secret });
+    this.random = seeded(o.seed ?? 1);
+  }
+
+  /** A webhook to send at the next `flush`; its delivery id. */
+  queue(event: string, payload: Record<string, unknown>): string {
+    const problems = this.o.openApi.checkWebhook(event, payload);
+    const name = `${event}${typeof payload.action === 'string' ? `.${payload.action}` : ''}`;
+    if (problems === undefined) this.invalid.push(`${name}: GitHub's schemas have no such webhook`);
+    else if (problems.length) this.invalid.push(`${name}: ${problems.join('; ')}`);
+    const id = randomUUID();
+    this.pending.push({ id, event, payload });
+    return id;
+  }
+
+  /** Deliver what is queued, one at a time, as chaos says. */
+  async flush(): Promise<void> {
+    const chaos = this.o.chaos ?? {};
+    const batch = this.pending;
+    this.pending = [];
+    if (chaos.reorder) shuffle(batch, this.random);
+    for (const d of batch) {
+      const action = typeof d.payload.action === 'string' ? d.payload.action : undefined;
+      if (this.random() < (chaos.drop ?? 0)) {
+        this.deliveries.push({ id: d.id, event: d.event, action, outcome: 'lost' });
+        continue;
+      }
+      const times = this.random() < (chaos.duplicate ?? 0) ? 2 : 1;
+      for (let k = 0; k < times; k++) {
+        if (chaos.delayMs) await sleep(chaos.delayMs);
+        const outcome = await this.post(d.id, d.event, d.payload);
+        this.deliveries.push({ id: d.id, event: d.event, action, outcome });
+      }
+    }
+  }
+
+  private async post(id: string, event: string, payload: object): Promise<number | 'failed'> {
+    const body = JSON.stringify(payload);
+    try {
+      const res = await fetch(this.o.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'GitHub-Hookshot/stand-in',
+          'x-github-event': event,
+          'x-github-delivery': id,
+          'x-hub-signature-256': await this.signer.sign(body),
+        },
+        body,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 'failed';
+    }
+  }
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same chaos. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
