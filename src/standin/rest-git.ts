@@ -1,0 +1,109 @@
+import type { Answer, Call, Handler } from './server.js';
+
+const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
+const refJson = (c: Call, ref: string, sha: string) => ({
+  ref: `refs/${ref}`,
+  node_id: `REF_${ref}`,
+  url: `${c.store.apiRepo(c.repo)}/git/refs/${ref}`,
+  object: { sha, type: 'commit', url: `${c.store.apiRepo(c.repo)}/git/commits/${sha}` },
+});
+const full = (c: Call) => `${c.repo.owner}/${c.repo.name}`;
+/** Only branches are kept as refs by the stand-in. */
+const branchOf = (ref: string) =>
+  ref.startsWith('heads/') ? ref.slice('heads/'.length) : undefined;
+
+/** Refs, merges, compare and file contents, on the real git repositories. */
+export const gitHandlers: Record<string, Handler> = {
+  'git/get-ref': async (c) => {
+    const branch = branchOf(c.params.ref!);
+    const sha = branch && (await c.git.branchSha(full(c), branch));
+    return sha ? { status: 200, body: refJson(c, c.params.ref!, sha) } : notFound;
+  },
+
+  'git/create-ref': async (c) => {
+    const ref = String(c.body?.ref);
+    const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+    if (!branch) return { status: 422, body: { message: `${ref} is not a valid ref name.` } };
+    const sha = String(c.body?.sha);
+    if (!(await c.git.resolve(full(c), sha)))
+      return { status: 422, body: { message: 'Object does not exist' } };
+    if (!(await c.git.createBranch(full(c), branch, sha)))
+      return { status: 422, body: { message: 'Reference already exists' } };
+    return { status: 201, body: refJson(c, `heads/${branch}`, sha) };
+  },
+
+  'git/update-ref': async (c) => {
+    const branch = branchOf(c.params.ref!);
+    if (!branch) return notFound;
+    const sha = String(c.body?.sha);
+    const r = await c.git.updateBranch(full(c), branch, sha, c.body?.force === true);
+    if (r === 'missing') return { status: 422, body: { message: 'Reference does not exist' } };
+    if (r === 'no-commit') return { status: 422, body: { message: 'Object does not exist' } };
+    if (r === 'not-fast-forward')
+      return { status: 422, body: { message: 'Update is not a fast forward' } };
+    return { status: 200, body: refJson(c, c.params.ref!, sha) };
+  },
+
+  'repos/merge': async (c) => {
+    const by = c.app
+      ? {
+          name: `${c.app.slug}[bot]`,
+          email: `${c.app.id}+${c.app.slug}[bot]@users.noreply.github.com`,
+        }
+      : { name: c.login, email: `${c.login}@users.noreply.github.com` };
+    const message =
+      typeof c.body?.commit_message === 'string'
+        ? c.body.commit_message
+        : `Merge ${String(c.body?.head)} into ${String(c.body?.base)}`;
+    const r = await c.git.merge(full(c), String(c.body?.base), String(c.body?.head), message, by);
+    if (r.status === 404)
+      return {
+        status: 404,
+        body: { message: `${r.missing === 'base' ? 'Base' : 'Head'} does not exist` },
+      };
+    if (r.status === 409) return { status: 409, body: { message: 'Merge conflict' } };
+    if (r.status === 204) return { status: 204 };
+    return {
+      status: 201,
+      body: { sha: r.sha, url: `${c.store.apiRepo(c.repo)}/commits/${r.sha}`, commit: { message } },
+    };
+  },
+
+  'repos/compare-commits-with-basehead': async (c) => {
+    const [base, head] = c.params.basehead!.split('...') as [string, string | undefined];
+    if (!head) return notFound;
+    const r = await c.git.compare(full(c), base, head);
+    if (!r) return notFound;
+    return {
+      status: 200,
+      body: {
+        url: `${c.store.apiRepo(c.repo)}/compare/${c.params.basehead}`,
+        status: r.status,
+        ahead_by: r.ahead_by,
+        behind_by: r.behind_by,
+        total_commits: r.ahead_by,
+        files: r.files,
+      },
+    };
+  },
+
+  'repos/get-content': async (c) => {
+    const ref = c.query.get('ref') ?? c.repo.defaultBranch;
+    const text = await c.git.readFile(full(c), ref, c.params.path!);
+    if (text === undefined) return notFound;
+    if (c.accept.includes('.raw'))
+      return { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+    return {
+      status: 200,
+      body: {
+        type: 'file',
+        encoding: 'base64',
+        size: Buffer.byteLength(text),
+        name: c.params.path!.split('/').at(-1),
+        path: c.params.path,
+        content: Buffer.from(text).toString('base64'),
+        sha: 'f'.repeat(40),
+      },
+    };
+  },
+};

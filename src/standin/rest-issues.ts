@@ -1,0 +1,156 @@
+import type { Answer, Call, Handler } from './server.js';
+import type { StoredIssue } from './store.js';
+
+const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
+
+function issueOf(c: Call): StoredIssue | undefined {
+  return c.repo.issues.get(Number(c.params.issue_number));
+}
+
+/** Issues, comments, labels, events and permissions: the calls the App makes about goals. */
+export const issueHandlers: Record<string, Handler> = {
+  'repos/get': (c) => ({ status: 200, body: c.store.repoJson(c.repo) }),
+
+  'issues/get': (c) => {
+    const i = issueOf(c);
+    return i ? { status: 200, body: c.store.issueJson(c.repo, i) } : notFound;
+  },
+
+  'issues/list-for-repo': (c) => {
+    const state = c.query.get('state') ?? 'open';
+    const labels = c.query.get('labels')?.split(',').filter(Boolean) ?? [];
+    const since = c.query.get('since');
+    const list = [...c.repo.issues.values()]
+      .filter((i) => state === 'all' || i.state === state)
+      .filter((i) => labels.every((l) => i.labels.includes(l)))
+      .filter((i) => !since || i.updatedAt >= Date.parse(since));
+    return { status: 200, body: page(c, list).map((i) => c.store.issueJson(c.repo, i)) };
+  },
+
+  'issues/update': (c) => {
+    const i = issueOf(c);
+    if (!i) return notFound;
+    const b = c.body ?? {};
+    if (typeof b.title === 'string') i.title = b.title;
+    if (typeof b.body === 'string') i.body = b.body;
+    if (b.state === 'open' || b.state === 'closed') {
+      if (b.state === 'closed' && i.state === 'open') i.closedBy = c.login;
+      i.state = b.state;
+    }
+    i.updatedAt = c.store.now();
+    return { status: 200, body: c.store.issueJson(c.repo, i) };
+  },
+
+  'issues/list-comments': (c) => {
+    const i = issueOf(c);
+    if (!i) return notFound;
+    return {
+      status: 200,
+      body: page(c, i.comments).map((x) => c.store.commentJson(c.repo, i, x)),
+    };
+  },
+
+  'issues/create-comment': (c) => {
+    const i = issueOf(c);
+    if (!i) return notFound;
+    const body = String(c.body?.body);
+    if (body.length > 65_536) return tooLong();
+    const at = c.store.now();
+    const comment = {
+      id: c.store.nextId(),
+      body,
+      user: c.login,
+      app: c.app,
+      createdAt: at,
+      updatedAt: at,
+    };
+    i.comments.push(comment);
+    i.updatedAt = at;
+    return { status: 201, body: c.store.commentJson(c.repo, i, comment) };
+  },
+
+  'issues/get-comment': (c) => {
+    const found = c.store.comment(c.repo, Number(c.params.comment_id));
+    return found
+      ? { status: 200, body: c.store.commentJson(c.repo, found.issue, found.comment) }
+      : notFound;
+  },
+
+  'issues/update-comment': (c) => {
+    const found = c.store.comment(c.repo, Number(c.params.comment_id));
+    if (!found) return notFound;
+    const body = String(c.body?.body);
+    if (body.length > 65_536) return tooLong();
+    found.comment.body = body;
+    found.comment.updatedAt = found.issue.updatedAt = c.store.now();
+    return { status: 200, body: c.store.commentJson(c.repo, found.issue, found.comment) };
+  },
+
+  'issues/add-labels': (c) => {
+    const i = issueOf(c);
+    if (!i) return notFound;
+    const names = (Array.isArray(c.body?.labels) ? c.body.labels : []) as string[];
+    for (const name of names)
+      if (!i.labels.includes(name)) {
+        i.labels.push(name);
+        i.events.push({ event: 'labeled', label: name, actor: c.login, at: c.store.now() });
+      }
+    i.updatedAt = c.store.now();
+    return { status: 200, body: i.labels.map((l) => c.store.labelJson(c.repo, l)) };
+  },
+
+  'issues/remove-label': (c) => {
+    const i = issueOf(c);
+    if (!i || !i.labels.includes(c.params.name!))
+      return { status: 404, body: { message: 'Label does not exist' } };
+    i.labels = i.labels.filter((l) => l !== c.params.name);
+    i.events.push({ event: 'unlabeled', label: c.params.name!, actor: c.login, at: c.store.now() });
+    i.updatedAt = c.store.now();
+    return { status: 200, body: i.labels.map((l) => c.store.labelJson(c.repo, l)) };
+  },
+
+  'issues/list-events': (c) => {
+    const i = issueOf(c);
+    if (!i) return notFound;
+    return {
+      status: 200,
+      body: page(c, i.events).map((e, k) => ({
+        id: k + 1,
+        node_id: `E_${k + 1}`,
+        url: `${c.store.apiRepo(c.repo)}/issues/events/${k + 1}`,
+        actor: c.store.userJson(e.actor),
+        event: e.event,
+        commit_id: null,
+        commit_url: null,
+        created_at: new Date(e.at).toISOString(),
+        label: { name: e.label, color: 'ededed' },
+      })),
+    };
+  },
+
+  'repos/get-collaborator-permission-level': (c) => {
+    const role = c.repo.roles.get(c.params.username!) ?? 'none';
+    const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+    return {
+      status: 200,
+      body: { permission, role_name: role, user: c.store.userJson(c.params.username!) },
+    };
+  },
+};
+
+/** `per_page` (at most 100, as GitHub caps it) and `page`. */
+function page<T>(c: Call, items: readonly T[]): T[] {
+  const per = Math.min(100, Number(c.query.get('per_page') ?? 30));
+  const n = Math.max(1, Number(c.query.get('page') ?? 1));
+  return items.slice((n - 1) * per, n * per);
+}
+
+function tooLong(): Answer {
+  return {
+    status: 422,
+    body: {
+      message: 'Validation Failed',
+      errors: [{ code: 'custom', message: 'body is too long (maximum is 65536 characters)' }],
+    },
+  };
+}

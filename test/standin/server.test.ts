@@ -1,0 +1,148 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProbotOctokit } from 'probot';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GitHost } from '../../src/standin/git-host.js';
+import { OpenApi } from '../../src/standin/openapi.js';
+import { gitHandlers } from '../../src/standin/rest-git.js';
+import { issueHandlers } from '../../src/standin/rest-issues.js';
+import { StandInServer, type Token } from '../../src/standin/server.js';
+import { Store } from '../../src/standin/store.js';
+
+const R = 'octo/demo';
+let api: OpenApi;
+let server: StandInServer;
+let base: string;
+let store: Store;
+let git: GitHost;
+beforeAll(() => {
+  api = OpenApi.load();
+});
+beforeEach(async () => {
+  store = new Store('http://stand-in', () => 1_700_000_000_000);
+  git = new GitHost(mkdtempSync(join(tmpdir(), 'standin-srv-')));
+  base = await git.createRepo(R, {
+    'README.md': '# Demo\n',
+    '.github/gantry.yml': 'maxParallel: 2\n',
+  });
+  const repo = store.addRepo(R, 'main', { maint: 'maintain', reader: 'read' });
+  store.addIssue(repo, 'maint', 'Add greet()', 'Please.');
+  const tokens = new Map<string, Token>([
+    ['app-token', { login: 'gantry[bot]', app: { id: 42, slug: 'gantry' } }],
+  ]);
+  server = new StandInServer({
+    store,
+    git,
+    openApi: api,
+    handlers: { ...issueHandlers, ...gitHandlers },
+    tokens,
+  });
+});
+afterEach(() => server.close());
+
+async function client(token = 'app-token') {
+  const url = await server.listen();
+  return new ProbotOctokit({
+    auth: { token },
+    baseUrl: `${url}/api/v3`,
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  });
+}
+
+const statusOf = (e: unknown) => (e as { status?: number }).status;
+
+describe('the stand-in over HTTP', () => {
+  it('answers the App’s issue calls with GitHub’s shapes, as the App', async () => {
+    const gh = await client();
+    const o = { owner: 'octo', repo: 'demo' };
+    const { data: issue } = await gh.rest.issues.get({ ...o, issue_number: 1 });
+    expect(issue).toMatchObject({ number: 1, title: 'Add greet()', state: 'open' });
+    const { data: c } = await gh.rest.issues.createComment({ ...o, issue_number: 1, body: 'plan' });
+    expect(c.performed_via_github_app).toMatchObject({ id: 42, slug: 'gantry' });
+    await gh.rest.issues.updateComment({ ...o, comment_id: c.id, body: 'plan v2' });
+    const { data: list } = await gh.rest.issues.listComments({ ...o, issue_number: 1 });
+    expect(list.map((x) => x.body)).toEqual(['plan v2']);
+    await gh.rest.issues.addLabels({ ...o, issue_number: 1, labels: ['gantry:running'] });
+    const { data: open } = await gh.rest.issues.listForRepo({ ...o, labels: 'gantry:running' });
+    expect(open.map((i) => i.number)).toEqual([1]);
+    const { data: perm } = await gh.rest.repos.getCollaboratorPermissionLevel({
+      ...o,
+      username: 'maint',
+    });
+    expect(perm).toMatchObject({ permission: 'write', role_name: 'maintain' });
+    const { data: config } = await gh.rest.repos.getContent({
+      ...o,
+      path: '.github/gantry.yml',
+      mediaType: { format: 'raw' },
+    });
+    expect(config).toBe('maxParallel: 2\n');
+    expect(server.invalid).toEqual([]);
+  });
+
+  it('lands with real git: refs, merges 201/204/409, compare', async () => {
+    const gh = await client();
+    const o = { owner: 'octo', repo: 'demo' };
+    await gh.rest.git.createRef({ ...o, ref: 'refs/heads/gantry/1-greet', sha: base });
+    await expect(
+      gh.rest.git.createRef({ ...o, ref: 'refs/heads/gantry/1-greet', sha: base }),
+    ).rejects.toMatchObject({ status: 422 });
+    const me = { name: 'Octo', email: 'o@example.com' };
+    const t1 = await git.commitFiles(R, base, { 'src/greet.ts': 'hi\n' }, 'T1', me);
+    await git.createBranch(R, 'gantry/1/T1/1', t1);
+    const merged = await gh.rest.repos.merge({
+      ...o,
+      base: 'gantry/1-greet',
+      head: 'gantry/1/T1/1',
+    });
+    expect(merged.status).toBe(201);
+    const again = await gh.rest.repos.merge({
+      ...o,
+      base: 'gantry/1-greet',
+      head: 'gantry/1/T1/1',
+    });
+    expect(again.status).toBe(204);
+    const t2 = await git.commitFiles(R, base, { 'src/greet.ts': 'hello\n' }, 'T2', me);
+    await git.createBranch(R, 'gantry/1/T2/1', t2);
+    const conflict = await gh.rest.repos
+      .merge({ ...o, base: 'gantry/1-greet', head: 'gantry/1/T2/1' })
+      .catch((e: unknown) => statusOf(e));
+    expect(conflict).toBe(409);
+    const { data: cmp } = await gh.rest.repos.compareCommitsWithBasehead({
+      ...o,
+      basehead: 'gantry/1-greet...gantry/1/T2/1',
+    });
+    expect(cmp.files?.map((f) => f.filename)).toEqual(['src/greet.ts']);
+    const { data: ref } = await gh.rest.git.getRef({ ...o, ref: 'heads/gantry/1-greet' });
+    expect(ref.object.sha).toBe((merged.data as { sha: string }).sha);
+    // Back to the base: refused without force, done with it.
+    await expect(
+      gh.rest.git.updateRef({ ...o, ref: 'heads/gantry/1-greet', sha: base }),
+    ).rejects.toMatchObject({ status: 422 });
+    await gh.rest.git.updateRef({ ...o, ref: 'heads/gantry/1-greet', sha: base, force: true });
+    expect(server.invalid).toEqual([]);
+  });
+
+  it('refuses what GitHub refuses, and records it, and what it does not implement', async () => {
+    const gh = await client();
+    await expect(
+      gh.request('POST /repos/{owner}/{repo}/merges', {
+        owner: 'octo',
+        repo: 'demo',
+        base: 'main',
+      } as never), // no head: GitHub answers 422
+    ).rejects.toMatchObject({ status: 422 });
+    await expect(gh.rest.repos.listForks({ owner: 'octo', repo: 'demo' })).rejects.toMatchObject({
+      status: 404,
+    });
+    expect(server.invalid).toEqual([
+      "POST /repos/octo/demo/merges: body must have required property 'head'",
+      'GET /repos/octo/demo/forks: the stand-in does not implement repos/list-forks',
+    ]);
+    const stranger = await client('nope');
+    await expect(
+      stranger.rest.issues.get({ owner: 'octo', repo: 'demo', issue_number: 1 }),
+    ).rejects.toMatchObject({ status: 401 });
+  });
+});
