@@ -82,7 +82,8 @@ export class OpenApi {
 
   /** Read GitHub's descriptions from the installed packages. */
   static load(): OpenApi {
-    const read = (id: string) => JSON.parse(readFileSync(require.resolve(id), 'utf8')) as Spec;
+    const read = (id: string) =>
+      nullableWithoutType(JSON.parse(readFileSync(require.resolve(id), 'utf8'))) as Spec;
     return new OpenApi(
       read('@octokit/openapi/generated/api.github.com.json'),
       read('@octokit/openapi-webhooks/generated/api.github.com.json'),
@@ -228,4 +229,23 @@ function describe(errors: ErrorObject[] | null | undefined, what: string): strin
     const where = e.instancePath ? `${what}${e.instancePath.replace(/\//g, '.')}` : what;
     return `${where} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (\`${String((e.params as { additionalProperty?: string }).additionalProperty)}\`)` : ''}`;
   });
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` next to `oneOf`/`allOf` and no `type` (GitHub's description has
+ * some) is not something Ajv accepts: such a schema becomes "that, or null".
+ */
+function nullableWithoutType(node: unknown): unknown {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) node[i] = nullableWithoutType(node[i]);
+    return node;
+  }
+  if (typeof node !== 'object' || node === null) return node;
+  const o = node as Record<string, unknown>;
+  for (const k of Object.keys(o)) o[k] = nullableWithoutType(o[k]);
+  if (o.nullable === true && o.type === undefined) {
+    const { nullable: _n, ...rest } = o;
+    return { anyOf: [rest, { type: 'null' }] };
+  }
+  return o;
 }

@@ -31,13 +31,25 @@ export const issueHandlers: Record<string, Handler> = {
     const i = issueOf(c);
     if (!i) return notFound;
     const b = c.body ?? {};
-    if (typeof b.title === 'string') i.title = b.title;
-    if (typeof b.body === 'string') i.body = b.body;
+    const changes: Record<string, { from: string }> = {};
+    if (typeof b.title === 'string' && b.title !== i.title) {
+      changes.title = { from: i.title };
+      i.title = b.title;
+    }
+    if (typeof b.body === 'string' && b.body !== i.body) {
+      changes.body = { from: i.body };
+      i.body = b.body;
+    }
+    const was = i.state;
     if (b.state === 'open' || b.state === 'closed') {
       if (b.state === 'closed' && i.state === 'open') i.closedBy = c.login;
       i.state = b.state;
     }
     i.updatedAt = c.store.now();
+    if (Object.keys(changes).length)
+      c.emit(c.hooks.issues('edited', c.repo, i, c.login, { changes }));
+    if (i.state !== was)
+      c.emit(c.hooks.issues(i.state === 'closed' ? 'closed' : 'reopened', c.repo, i, c.login));
     return { status: 200, body: c.store.issueJson(c.repo, i) };
   },
 
@@ -66,6 +78,7 @@ export const issueHandlers: Record<string, Handler> = {
     };
     i.comments.push(comment);
     i.updatedAt = at;
+    c.emit(c.hooks.comment('created', c.repo, i, comment, c.login));
     return { status: 201, body: c.store.commentJson(c.repo, i, comment) };
   },
 
@@ -81,8 +94,10 @@ export const issueHandlers: Record<string, Handler> = {
     if (!found) return notFound;
     const body = String(c.body?.body);
     if (body.length > 65_536) return tooLong();
+    const from = found.comment.body;
     found.comment.body = body;
     found.comment.updatedAt = found.issue.updatedAt = c.store.now();
+    c.emit(c.hooks.comment('edited', c.repo, found.issue, found.comment, c.login, from));
     return { status: 200, body: c.store.commentJson(c.repo, found.issue, found.comment) };
   },
 
@@ -94,6 +109,7 @@ export const issueHandlers: Record<string, Handler> = {
       if (!i.labels.includes(name)) {
         i.labels.push(name);
         i.events.push({ event: 'labeled', label: name, actor: c.login, at: c.store.now() });
+        c.emit(c.hooks.issues('labeled', c.repo, i, c.login, { label: name }));
       }
     i.updatedAt = c.store.now();
     return { status: 200, body: i.labels.map((l) => c.store.labelJson(c.repo, l)) };
@@ -105,6 +121,7 @@ export const issueHandlers: Record<string, Handler> = {
       return { status: 404, body: { message: 'Label does not exist' } };
     i.labels = i.labels.filter((l) => l !== c.params.name);
     i.events.push({ event: 'unlabeled', label: c.params.name!, actor: c.login, at: c.store.now() });
+    c.emit(c.hooks.issues('unlabeled', c.repo, i, c.login, { label: c.params.name! }));
     i.updatedAt = c.store.now();
     return { status: 200, body: i.labels.map((l) => c.store.labelJson(c.repo, l)) };
   },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { GitHost } from './git-host.js';
 import type { OpenApi } from './openapi.js';
 import type { Store, StoredRepo } from './store.js';
+import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
 
 /** One REST call, as a handler sees it. */
 export interface Call {
@@ -19,6 +20,9 @@ export interface Call {
   repo: StoredRepo;
   store: Store;
   git: GitHost;
+  /** Webhook payloads of this stand-in, and where the events of this call go. */
+  hooks: WebhookPayloads;
+  emit(e: WebhookEvent): void;
 }
 
 export interface Answer {
@@ -57,8 +61,14 @@ export class StandInServer {
       openApi: OpenApi;
       handlers: Record<string, Handler>;
       tokens: Map<string, Token>;
+      /** Events the calls cause (a label added, a comment edited), for the webhook sender. */
+      onEvent?: (e: WebhookEvent) => void;
     },
-  ) {}
+  ) {
+    this.hooks = new WebhookPayloads(o.store);
+  }
+
+  private readonly hooks: WebhookPayloads;
 
   /** Listen on a free local port; the server's base URL (the store learns it too). */
   async listen(port = 0): Promise<string> {
@@ -132,6 +142,8 @@ export class StandInServer {
       repo: repo!,
       store: this.o.store,
       git: this.o.git,
+      hooks: this.hooks,
+      emit: (e) => this.o.onEvent?.(e),
     });
   }
 

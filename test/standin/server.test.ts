@@ -9,6 +9,7 @@ import { gitHandlers } from '../../src/standin/rest-git.js';
 import { issueHandlers } from '../../src/standin/rest-issues.js';
 import { StandInServer, type Token } from '../../src/standin/server.js';
 import { Store } from '../../src/standin/store.js';
+import type { WebhookEvent } from '../../src/standin/webhook-payloads.js';
 
 const R = 'octo/demo';
 let api: OpenApi;
@@ -16,6 +17,7 @@ let server: StandInServer;
 let base: string;
 let store: Store;
 let git: GitHost;
+let events: WebhookEvent[];
 beforeAll(() => {
   api = OpenApi.load();
 });
@@ -28,6 +30,7 @@ beforeEach(async () => {
   });
   const repo = store.addRepo(R, 'main', { maint: 'maintain', reader: 'read' });
   store.addIssue(repo, 'maint', 'Add greet()', 'Please.');
+  events = [];
   const tokens = new Map<string, Token>([
     ['app-token', { login: 'gantry[bot]', app: { id: 42, slug: 'gantry' } }],
   ]);
@@ -37,6 +40,7 @@ beforeEach(async () => {
     openApi: api,
     handlers: { ...issueHandlers, ...gitHandlers },
     tokens,
+    onEvent: (e) => events.push(e),
   });
 });
 afterEach(() => server.close());
@@ -78,7 +82,17 @@ describe('the stand-in over HTTP', () => {
       mediaType: { format: 'raw' },
     });
     expect(config).toBe('maxParallel: 2\n');
+    await gh.rest.issues.update({ ...o, issue_number: 1, state: 'closed' });
     expect(server.invalid).toEqual([]);
+    // What GitHub would send the App for these calls, and every payload passes its schemas.
+    expect(events.map((e) => `${e.name}.${String(e.payload.action)}`)).toEqual([
+      'issue_comment.created',
+      'issue_comment.edited',
+      'issues.labeled',
+      'issues.closed',
+    ]);
+    expect(events[1]!.payload.changes).toEqual({ body: { from: 'plan' } });
+    for (const e of events) expect(api.checkWebhook(e.name, e.payload), e.name).toEqual([]);
   });
 
   it('lands with real git: refs, merges 201/204/409, compare', async () => {
