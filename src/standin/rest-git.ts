@@ -87,6 +87,55 @@ export const gitHandlers: Record<string, Handler> = {
     };
   },
 
+  'git/get-tree': async (c) => {
+    const sha = await c.git.resolve(full(c), c.params.tree_sha!);
+    if (!sha) return notFound;
+    const files = await c.git.listFiles(full(c), sha);
+    return {
+      status: 200,
+      body: {
+        sha,
+        url: `${c.store.apiRepo(c.repo)}/git/trees/${sha}`,
+        truncated: false,
+        tree: files.map((f) => ({ path: f.path, mode: '100644', type: 'blob', sha: f.sha })),
+      },
+    };
+  },
+
+  'repos/get-readme': async (c) => {
+    const text = await c.git.readFile(full(c), c.repo.defaultBranch, 'README.md');
+    if (text === undefined) return notFound;
+    if (c.accept.includes('.raw'))
+      return { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+    return {
+      status: 200,
+      body: {
+        type: 'file',
+        encoding: 'base64',
+        path: 'README.md',
+        content: Buffer.from(text).toString('base64'),
+      },
+    };
+  },
+
+  /** Bytes per language, guessed from file extensions. */
+  'repos/list-languages': async (c) => {
+    const files = await c.git.listFiles(full(c), c.repo.defaultBranch);
+    const langs: Record<string, number> = {};
+    const byExt: Record<string, string> = {
+      ts: 'TypeScript',
+      js: 'JavaScript',
+      mjs: 'JavaScript',
+      py: 'Python',
+      md: 'Markdown',
+    };
+    for (const f of files) {
+      const lang = byExt[f.path.split('.').at(-1) ?? ''];
+      if (lang && lang !== 'Markdown') langs[lang] = (langs[lang] ?? 0) + 1000;
+    }
+    return { status: 200, body: langs };
+  },
+
   'repos/get-content': async (c) => {
     const ref = c.query.get('ref') ?? c.repo.defaultBranch;
     const text = await c.git.readFile(full(c), ref, c.params.path!);

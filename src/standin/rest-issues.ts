@@ -145,6 +145,21 @@ export const issueHandlers: Record<string, Handler> = {
     };
   },
 
+  'reactions/create-for-issue-comment': (c) => {
+    const found = c.store.comment(c.repo, Number(c.params.comment_id));
+    if (!found) return notFound;
+    return {
+      status: 201,
+      body: {
+        id: c.store.nextId(),
+        node_id: 'REA_1',
+        user: c.store.userJson(c.login),
+        content: String(c.body?.content),
+        created_at: new Date(c.store.now()).toISOString(),
+      },
+    };
+  },
+
   'repos/get-collaborator-permission-level': (c) => {
     const role = c.repo.roles.get(c.params.username!) ?? 'none';
     const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;

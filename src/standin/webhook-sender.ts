@@ -54,6 +54,11 @@ export class WebhookSender {
     this.random = seeded(o.seed ?? 1);
   }
 
+  /** Webhooks queued and not sent yet. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** A webhook to send at the next `flush`; its delivery id. */
   queue(event: string, payload: Record<string, unknown>): string {
     const problems = this.o.openApi.checkWebhook(event, payload);
