@@ -92,6 +92,14 @@ export const issueHandlers: Record<string, Handler> = {
   'issues/update-comment': (c) => {
     const found = c.store.comment(c.repo, Number(c.params.comment_id));
     if (!found) return notFound;
+    // GitHub: only the author, or someone with write access (apps with it too), edits a comment.
+    const role = c.repo.roles.get(c.login) ?? 'none';
+    const canWrite = c.app !== undefined || ['admin', 'maintain', 'write'].includes(role);
+    if (found.comment.user !== c.login && !canWrite)
+      return {
+        status: 403,
+        body: { message: 'You must have write access to edit comments of others.' },
+      };
     const body = String(c.body?.body);
     if (body.length > 65_536) return tooLong();
     const from = found.comment.body;

@@ -18,6 +18,7 @@ import { StandInServer, type Token } from '../../src/standin/server.js';
 import { Store } from '../../src/standin/store.js';
 import { WebhookSender } from '../../src/standin/webhook-sender.js';
 import { DIAMOND } from '../support/app-harness.js';
+import { tick } from '../support/fake-github.js';
 
 const SECRET = 'stand-in-webhook-secret';
 const KEY = 'k'.repeat(32);
@@ -36,7 +37,11 @@ async function world() {
     'src/index.ts': 'export {};\n',
     '.github/workflows/gantry-task.yml': 'name: gantry-task\n',
   });
-  const repo = store.addRepo('octo/demo', 'main', { maint: 'maintain', tri: 'triage' });
+  const repo = store.addRepo('octo/demo', 'main', {
+    maint: 'maintain',
+    tri: 'triage',
+    reader: 'read',
+  });
   const issue = store.addIssue(
     repo,
     'maint',
@@ -46,6 +51,9 @@ async function world() {
   const tokens = new Map<string, Token>([
     ['app-token', { login: `${APP.slug}[bot]`, app: APP }],
     ['maint-token', { login: 'maint' }],
+    ['tri-token', { login: 'tri' }],
+    ['reader-token', { login: 'reader' }],
+    ['other-app-token', { login: 'other[bot]', app: { id: 7, slug: 'other' } }],
   ]);
   const openApi = OpenApi.load();
   // The sender needs the App's URL, which comes later; events wait for it in the meantime.
@@ -109,7 +117,7 @@ async function world() {
     }
     throw new Error('webhooks keep coming');
   };
-  return { store, server, sender, issue, app, settle, maint: as('maint-token') };
+  return { store, server, sender, issue, app, settle, as, maint: as('maint-token') };
 }
 
 describe('the App against the stand-in, end to end', () => {
@@ -133,5 +141,32 @@ describe('the App against the stand-in, end to end', () => {
     expect(w.sender.invalid).toEqual([]);
     expect(w.sender.deliveries.filter((d) => d.outcome !== 200)).toEqual([]);
     expect(w.sender.deliveries.map((d) => `${d.event}.${d.action}`)).toContain('issues.labeled');
+  });
+
+  it('a read-only user, a triage user and another app tick boxes: nothing runs', async () => {
+    const w = await world();
+    const o = { owner: 'octo', repo: 'demo' };
+    await w.maint.rest.issues.addLabels({ ...o, issue_number: 1, labels: ['gantry'] });
+    await w.settle();
+    const plan = w.issue.comments.find((c) => c.app?.id === APP.id)!;
+    const planned = plan.body;
+    const ticked = tick(planned, ['T1', 'Start']);
+    // GitHub itself refuses an edit of someone else's comment without write access.
+    for (const token of ['reader-token', 'tri-token'])
+      await expect(
+        w.as(token).rest.issues.updateComment({ ...o, comment_id: plan.id, body: ticked }),
+      ).rejects.toMatchObject({ status: 403 });
+    // Another app may edit it: Gantry puts the plan back.
+    await w
+      .as('other-app-token')
+      .rest.issues.updateComment({ ...o, comment_id: plan.id, body: ticked });
+    await w.settle();
+    expect(plan.body).toBe(planned);
+    const parsed = parsePlanComment(plan.body, KEY, { repo: 'octo/demo', issue: 1 });
+    if (!parsed.state.ok) throw parsed.state.error;
+    expect(parsed.state.state.status).toBe('awaiting-approval');
+    expect(w.issue.labels).not.toContain('gantry:running');
+    expect(w.server.invalid).toEqual([]);
+    expect(w.sender.invalid).toEqual([]);
   });
 });
