@@ -202,6 +202,22 @@ export class GitHost {
       });
   }
 
+  /** The files of a commit, written into `dir` (no git metadata: a CI checkout). */
+  async checkout(fullName: string, sha: string, dir: string): Promise<void> {
+    const repo = this.path(fullName);
+    const tmp = await mkdtemp(join(this.root, '.index-'));
+    const env = { GIT_INDEX_FILE: join(tmp, 'index') };
+    try {
+      await this.git(repo, ['read-tree', sha], { env });
+      await mkdir(dir, { recursive: true });
+      await this.git(repo, ['checkout-index', '--all', '--force'], {
+        env: { ...env, GIT_WORK_TREE: dir },
+      });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
   /** A branch name or a full sha, as the commit it names. */
   async resolve(fullName: string, ref: string): Promise<string | undefined> {
     if (SHA.test(ref)) return (await this.isCommit(fullName, ref)) ? ref : undefined;

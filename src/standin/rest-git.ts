@@ -36,7 +36,9 @@ export const gitHandlers: Record<string, Handler> = {
     const branch = branchOf(c.params.ref!);
     if (!branch) return notFound;
     const sha = String(c.body?.sha);
+    const before = await c.git.branchSha(full(c), branch);
     const r = await c.git.updateBranch(full(c), branch, sha, c.body?.force === true);
+    if (r === 'updated') c.pushed(branch, sha, before!);
     if (r === 'missing') return { status: 422, body: { message: 'Reference does not exist' } };
     if (r === 'no-commit') return { status: 422, body: { message: 'Object does not exist' } };
     if (r === 'not-fast-forward')
@@ -55,7 +57,9 @@ export const gitHandlers: Record<string, Handler> = {
       typeof c.body?.commit_message === 'string'
         ? c.body.commit_message
         : `Merge ${String(c.body?.head)} into ${String(c.body?.base)}`;
+    const before = await c.git.branchSha(full(c), String(c.body?.base));
     const r = await c.git.merge(full(c), String(c.body?.base), String(c.body?.head), message, by);
+    if (r.status === 201) c.pushed(String(c.body?.base), r.sha, before!);
     if (r.status === 404)
       return {
         status: 404,

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runJson, suiteJson } from './checks-json.js';
+import type { CiRunner } from './ci-runner.js';
 import type { GitHost } from './git-host.js';
 import type { OpenApi } from './openapi.js';
 import type { Store, StoredRepo } from './store.js';
@@ -23,6 +25,12 @@ export interface Call {
   /** Webhook payloads of this stand-in, and where the events of this call go. */
   hooks: WebhookPayloads;
   emit(e: WebhookEvent): void;
+  /** The repository's CI, and what it reported. */
+  ci: CiRunner;
+  /** Files served outside the API (artifacts, logs), by path. */
+  blobs: Map<string, { body: string | Uint8Array; type: string }>;
+  /** The App pushed `sha` to `branch` (a merge, a ref update): CI runs, as on GitHub. */
+  pushed(branch: string, sha: string, before: string): void;
 }
 
 export interface Answer {
@@ -63,12 +71,49 @@ export class StandInServer {
       tokens: Map<string, Token>;
       /** Events the calls cause (a label added, a comment edited), for the webhook sender. */
       onEvent?: (e: WebhookEvent) => void;
+      ci: CiRunner;
     },
   ) {
     this.hooks = new WebhookPayloads(o.store);
   }
 
   private readonly hooks: WebhookPayloads;
+  private readonly blobs = new Map<string, { body: string | Uint8Array; type: string }>();
+  private readonly running = new Set<Promise<void>>();
+
+  /** Resolves when every CI run started so far has reported. */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+
+  /** CI for a push the App made; its webhooks follow the result. */
+  private push(repo: StoredRepo, branch: string, sha: string, before: string): void {
+    const job = this.o.ci
+      .run(`${repo.owner}/${repo.name}`, sha, branch, before)
+      .then((suite) => {
+        if (!suite) return;
+        const envelope = (action: string) => ({
+          action,
+          repository: this.hooks.repository(repo),
+          sender: this.o.store.userJson('github-actions[bot]'),
+          installation: { id: 1, node_id: 'MDIz1' },
+        });
+        for (const r of suite.runs)
+          this.o.onEvent?.({
+            name: 'check_run',
+            payload: { ...envelope('completed'), check_run: runJson(this.o.store, repo, suite, r) },
+          });
+        this.o.onEvent?.({
+          name: 'check_suite',
+          payload: { ...envelope('completed'), check_suite: suiteJson(this.o.store, repo, suite) },
+        });
+      })
+      .catch((e: unknown) => {
+        this.invalid.push(`CI on ${sha.slice(0, 7)} failed to run: ${(e as Error).message}`);
+      })
+      .finally(() => this.running.delete(job));
+    this.running.add(job);
+  }
 
   /** Listen on a free local port; the server's base URL (the store learns it too). */
   async listen(port = 0): Promise<string> {
@@ -107,6 +152,9 @@ export class StandInServer {
   private async answer(req: IncomingMessage): Promise<Answer> {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const method = req.method ?? 'GET';
+    const blob = this.blobs.get(url.pathname);
+    if (blob && method === 'GET')
+      return { status: 200, body: blob.body, headers: { 'content-type': blob.type } };
     if (!url.pathname.startsWith(`${API_PREFIX}/`))
       return { status: 404, body: { message: 'Not Found' } };
     url.pathname = url.pathname.slice(API_PREFIX.length);
@@ -144,6 +192,12 @@ export class StandInServer {
       git: this.o.git,
       hooks: this.hooks,
       emit: (e) => this.o.onEvent?.(e),
+      ci: this.o.ci,
+      blobs: this.blobs,
+      pushed: (branch, sha, before) => {
+        // Pushes made with an installation token start workflows; GITHUB_TOKEN's do not.
+        if (token.app && repo) this.push(repo, branch, sha, before);
+      },
     });
   }
 

@@ -10,6 +10,7 @@ import { gantryApp, type GantryApp } from '../../src/app/app.js';
 import { GantryOctokit } from '../../src/app/conditional-requests.js';
 import { parsePlanComment } from '../../src/core/checklist/parse.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import { CiRunner } from '../../src/standin/ci-runner.js';
 import { GitHost } from '../../src/standin/git-host.js';
 import { OpenApi } from '../../src/standin/openapi.js';
 import { gitHandlers } from '../../src/standin/rest-git.js';
@@ -65,6 +66,11 @@ async function world() {
     handlers: { ...issueHandlers, ...gitHandlers },
     tokens,
     onEvent: (e) => to.sender!.queue(e.name, e.payload),
+    ci: new CiRunner(git, {
+      command: () => undefined,
+      nextId: () => store.nextId(),
+      now: Date.now,
+    }),
   });
   const url = await server.listen();
   closers.push(() => server.close());

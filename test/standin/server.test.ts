@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CiRunner } from '../../src/standin/ci-runner.js';
 import { GitHost } from '../../src/standin/git-host.js';
 import { OpenApi } from '../../src/standin/openapi.js';
 import { gitHandlers } from '../../src/standin/rest-git.js';
+import { checkHandlers } from '../../src/standin/rest-checks.js';
 import { issueHandlers } from '../../src/standin/rest-issues.js';
 import { StandInServer, type Token } from '../../src/standin/server.js';
 import { Store } from '../../src/standin/store.js';
@@ -18,6 +20,7 @@ let base: string;
 let store: Store;
 let git: GitHost;
 let events: WebhookEvent[];
+let tokens: Map<string, Token>;
 beforeAll(() => {
   api = OpenApi.load();
 });
@@ -31,16 +34,23 @@ beforeEach(async () => {
   const repo = store.addRepo(R, 'main', { maint: 'maintain', reader: 'read' });
   store.addIssue(repo, 'maint', 'Add greet()', 'Please.');
   events = [];
-  const tokens = new Map<string, Token>([
+  tokens = new Map<string, Token>([
     ['app-token', { login: 'gantry[bot]', app: { id: 42, slug: 'gantry' } }],
   ]);
   server = new StandInServer({
     store,
     git,
     openApi: api,
-    handlers: { ...issueHandlers, ...gitHandlers },
+    handlers: { ...issueHandlers, ...gitHandlers, ...checkHandlers },
     tokens,
     onEvent: (e) => events.push(e),
+    ci: new CiRunner(git, {
+      // The repository's CI: greet() must say hello.
+      command: () =>
+        'grep -q hello src/greet.ts 2>/dev/null || { echo "src/greet.ts:1: expected hello"; exit 1; }',
+      nextId: () => store.nextId(),
+      now: () => 1_700_000_000_000,
+    }),
   });
 });
 afterEach(() => server.close());
@@ -158,5 +168,53 @@ describe('the stand-in over HTTP', () => {
     await expect(
       stranger.rest.issues.get({ owner: 'octo', repo: 'demo', issue_number: 1 }),
     ).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('runs CI on the App’s pushes, with the real exit code, annotations and log', async () => {
+    const gh = await client();
+    const o = { owner: 'octo', repo: 'demo' };
+    await gh.rest.git.createRef({ ...o, ref: 'refs/heads/gantry/1-greet', sha: base });
+    const me = { name: 'Octo', email: 'o@example.com' };
+    const bad = await git.commitFiles(R, base, { 'src/greet.ts': 'hi\n' }, 'T1', me);
+    await git.createBranch(R, 'gantry/1/T1/1', bad);
+    const { data } = await gh.rest.repos.merge({
+      ...o,
+      base: 'gantry/1-greet',
+      head: 'gantry/1/T1/1',
+    });
+    await server.idle();
+    const sha = (data as { sha: string }).sha;
+    const { data: suites } = await gh.rest.checks.listSuitesForRef({ ...o, ref: sha });
+    expect(suites.check_suites).toMatchObject([
+      {
+        head_sha: sha,
+        head_branch: 'gantry/1-greet',
+        conclusion: 'failure',
+        app: { slug: 'github-actions' },
+      },
+    ]);
+    const { data: runs } = await gh.rest.checks.listForRef({ ...o, ref: sha });
+    const run = runs.check_runs[0]!;
+    expect(run).toMatchObject({ name: 'test', conclusion: 'failure' });
+    const { data: notes } = await gh.rest.checks.listAnnotations({ ...o, check_run_id: run.id });
+    expect(notes).toMatchObject([
+      { path: 'src/greet.ts', start_line: 1, message: 'expected hello' },
+    ]);
+    const log = await gh.rest.actions.downloadJobLogsForWorkflowRun({ ...o, job_id: run.id });
+    expect(String(log.data)).toContain('src/greet.ts:1: expected hello');
+    const hooks = events.filter((e) => e.name.startsWith('check_'));
+    expect(hooks.map((e) => `${e.name}.${String(e.payload.action)}`)).toEqual([
+      'check_run.completed',
+      'check_suite.completed',
+    ]);
+    for (const e of hooks) expect(api.checkWebhook(e.name, e.payload), e.name).toEqual([]);
+    // A push made without the App (a person, or the job token) starts nothing here.
+    const good = await git.commitFiles(R, base, { 'src/greet.ts': 'hello\n' }, 'fix', me);
+    tokens.set('maint-token', { login: 'maint' });
+    const person = await client('maint-token');
+    await person.rest.git.updateRef({ ...o, ref: 'heads/gantry/1-greet', sha: good, force: true });
+    await server.idle();
+    expect((await gh.rest.checks.listSuitesForRef({ ...o, ref: good })).data.total_count).toBe(0);
+    expect(server.invalid).toEqual([]);
   });
 });
