@@ -1,16 +1,5 @@
 import type { Plan, Task, Tier } from '../src/core/plan.js';
-
-/** Small seeded PRNG (mulberry32): benchmarks must be repeatable run to run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../src/core/prng.js';
 
 /**
  * A random DAG shaped like real plans: each task depends on up to `maxDeps` of the `window`

@@ -1,5 +1,6 @@
 import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect, FailureInfo } from '../core/effects.js';
+import { awaitedLand } from '../core/schedule.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
@@ -39,7 +40,7 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
   const failures = new Map<string, FailureInfo>();
   const work: Work = { done: new Set(), failures, asked: new Set(), judged: new Set() };
   const drain = async () => {
-    for (const e of [...session.effects.splice(0), ...awaitedLanding(g)]) {
+    for (const e of [...session.effects.splice(0), ...landing(g)]) {
       if (work.done.has(e.key)) continue;
       work.done.add(e.key);
       await carryOut(g, e, failures);
@@ -65,7 +66,7 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
       ticked = true; // CI's time limit (ci.policy), judged by the clock
       session.apply({ type: 'tick', at: g.deps.now() });
     }
-    if (session.effects.length === 0 && awaitedLanding(g).every((e) => work.done.has(e.key))) break;
+    if (session.effects.length === 0 && landing(g).every((e) => work.done.has(e.key))) break;
   }
   await ensurePullRequest(g);
   const now = session.state!;
@@ -159,26 +160,6 @@ async function carryOut(
     case 'mark-pr-ready':
       return;
   }
-}
-
-/** The merge the landing in progress waits for, as the effect that asked for it. */
-function awaitedLanding(g: GoalContext): Effect[] {
-  const s = g.session.state!;
-  const L = s.landing;
-  const m = L && L.validating === undefined ? L.members[L.next] : undefined;
-  if (!m) return [];
-  const taskId = s.plan!.tasks[m.task]!.id;
-  return [
-    {
-      type: 'land-task',
-      key: `land:G${s.issue}:${taskId}:a${m.attempt}:n${m.n}`,
-      taskId,
-      attempt: m.attempt,
-      branch: `gantry/${s.issue}/${taskId}/${m.attempt}`,
-      into: s.branch,
-      n: m.n,
-    },
-  ];
 }
 
 /** Runs reported by `workflow_run` that the state does not know yet, matched by dispatch id. */
@@ -354,3 +335,9 @@ function refusedFor(g: GoalContext, what: string) {
     return undefined;
   };
 }
+
+/** The merge the landing in progress waits for (none, or one). */
+const landing = (g: GoalContext): Effect[] => {
+  const e = awaitedLand(g.session.state!);
+  return e ? [e] : [];
+};

@@ -20,3 +20,4 @@ export * from './inject-tasks.js';
 export * from './task-result.js';
 export * from './path-policy.js';
 export * from './findings.js';
+export * from './prng.js';

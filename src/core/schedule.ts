@@ -1,6 +1,8 @@
 import { reserve } from './budget.js';
 import type { Draft } from './draft.js';
 import { fromMicros, toMicros } from './money.js';
+import type { Effect } from './effects.js';
+import type { GoalState } from './goal.js';
 import { TaskBranch } from './names.js';
 
 /**
@@ -90,19 +92,29 @@ export function emitLand(d: Draft): void {
   const L = d.s.landing!;
   const n = (d.s.landings += 1);
   const members = L.members.slice();
-  const m = { ...members[L.next]!, n };
-  members[L.next] = m;
+  members[L.next] = { ...members[L.next]!, n };
   d.s.landing = { ...L, members };
-  const id = d.taskId(m.task);
-  d.emit({
+  d.emit(awaitedLand(d.s)!);
+}
+
+/**
+ * The merge the landing in progress waits for, as its land effect. Derived from the state, so a
+ * shell that lost the effect (a crash before it merged) can carry it out again.
+ */
+export function awaitedLand(s: GoalState): Extract<Effect, { type: 'land-task' }> | undefined {
+  const L = s.landing;
+  const m = L && L.validating === undefined ? L.members[L.next] : undefined;
+  if (!m || !s.plan) return undefined;
+  const id = s.plan.tasks[m.task]!.id;
+  return {
     type: 'land-task',
-    key: `land:${d.gid}:${id}:a${m.attempt}:n${n}`,
+    key: `land:G${s.issue}:${id}:a${m.attempt}:n${m.n}`,
     taskId: id,
     attempt: m.attempt,
-    branch: new TaskBranch(d.s.issue, id, m.attempt).toString(),
-    into: d.s.branch,
-    n,
-  });
+    branch: new TaskBranch(s.issue, id, m.attempt).toString(),
+    into: s.branch,
+    n: m.n,
+  };
 }
 
 /** The landing is over (judged, or nothing merged): conflict retries held for it may go. */

@@ -108,18 +108,7 @@ export const gitHandlers: Record<string, Handler> = {
 
   'repos/get-readme': async (c) => {
     const text = await c.git.readFile(full(c), c.repo.defaultBranch, 'README.md');
-    if (text === undefined) return notFound;
-    if (c.accept.includes('.raw'))
-      return { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } };
-    return {
-      status: 200,
-      body: {
-        type: 'file',
-        encoding: 'base64',
-        path: 'README.md',
-        content: Buffer.from(text).toString('base64'),
-      },
-    };
+    return text === undefined ? notFound : fileAnswer(c, 'README.md', text);
   },
 
   /** Bytes per language, guessed from file extensions. */
@@ -131,11 +120,10 @@ export const gitHandlers: Record<string, Handler> = {
       js: 'JavaScript',
       mjs: 'JavaScript',
       py: 'Python',
-      md: 'Markdown',
     };
     for (const f of files) {
       const lang = byExt[f.path.split('.').at(-1) ?? ''];
-      if (lang && lang !== 'Markdown') langs[lang] = (langs[lang] ?? 0) + 1000;
+      if (lang) langs[lang] = (langs[lang] ?? 0) + 1000;
     }
     return { status: 200, body: langs };
   },
@@ -143,20 +131,23 @@ export const gitHandlers: Record<string, Handler> = {
   'repos/get-content': async (c) => {
     const ref = c.query.get('ref') ?? c.repo.defaultBranch;
     const text = await c.git.readFile(full(c), ref, c.params.path!);
-    if (text === undefined) return notFound;
-    if (c.accept.includes('.raw'))
-      return { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } };
-    return {
-      status: 200,
-      body: {
-        type: 'file',
-        encoding: 'base64',
-        size: Buffer.byteLength(text),
-        name: c.params.path!.split('/').at(-1),
-        path: c.params.path,
-        content: Buffer.from(text).toString('base64'),
-        sha: 'f'.repeat(40),
-      },
-    };
+    return text === undefined ? notFound : fileAnswer(c, c.params.path!, text);
   },
 };
+
+/** A file as the contents API answers it: raw text when asked for, else JSON with base64. */
+function fileAnswer(c: Call, path: string, text: string): Answer {
+  if (c.accept.includes('.raw'))
+    return { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+  return {
+    status: 200,
+    body: {
+      type: 'file',
+      encoding: 'base64',
+      size: Buffer.byteLength(text),
+      name: path.split('/').at(-1),
+      path,
+      content: Buffer.from(text).toString('base64'),
+    },
+  };
+}

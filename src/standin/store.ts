@@ -167,7 +167,7 @@ export class Store {
       updated_at: iso(i.updatedAt),
       closed_by: i.closedBy ? this.userJson(i.closedBy) : null,
       author_association: 'OWNER',
-      reactions: this.reactions(url),
+      reactions: reactionsJson(url),
     };
   }
 
@@ -185,7 +185,7 @@ export class Store {
       updated_at: iso(c.updatedAt),
       author_association: c.app ? 'NONE' : 'OWNER',
       performed_via_github_app: c.app ? this.appJson(c.app.id, c.app.slug) : null,
-      reactions: this.reactions(url),
+      reactions: reactionsJson(url),
     };
   }
 
@@ -230,21 +230,22 @@ export class Store {
   htmlRepo(repo: StoredRepo): string {
     return `${this.serverUrl}/${repo.owner}/${repo.name}`;
   }
-
-  private reactions(url: string) {
-    return {
-      url: `${url}/reactions`,
-      total_count: 0,
-      '+1': 0,
-      '-1': 0,
-      laugh: 0,
-      hooray: 0,
-      confused: 0,
-      heart: 0,
-      rocket: 0,
-      eyes: 0,
-    };
-  }
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** An issue's or comment's reactions, all zero. */
+export function reactionsJson(url: string) {
+  return {
+    url: `${url}/reactions`,
+    total_count: 0,
+    '+1': 0,
+    '-1': 0,
+    laugh: 0,
+    hooray: 0,
+    confused: 0,
+    heart: 0,
+    rocket: 0,
+    eyes: 0,
+  };
+}

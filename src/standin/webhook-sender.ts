@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhooks } from '@octokit/webhooks';
+import { prng } from '../core/prng.js';
 import type { OpenApi } from './openapi.js';
 
 /** What can go wrong between GitHub and an app, on request (the chaos scenarios). */
@@ -51,7 +52,7 @@ export class WebhookSender {
     },
   ) {
     this.signer = new Webhooks({ secret: o.secret });
-    this.random = seeded(o.seed ?? 1);
+    this.random = prng(o.seed ?? 1);
   }
 
   /** Webhooks queued and not sent yet. */
@@ -112,18 +113,6 @@ export class WebhookSender {
       return 'failed';
     }
   }
-}
-
-/** A small seeded generator (mulberry32): the same seed gives the same chaos. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(items: T[], random: () => number): void {

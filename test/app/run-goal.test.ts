@@ -56,6 +56,16 @@ async function runQueued(h: Harness, over?: Over): Promise<void> {
   throw new Error('runs keep coming');
 }
 
+/** A task's latest run finishes as the Action would (its own files, unless `over` says otherwise). */
+async function finish(h: Harness, taskId: string, attempt = 1, over: Record<string, unknown> = {}) {
+  const run = h.fake.runs.findLast(
+    (r) => r.inputs.task_id === taskId && r.inputs.attempt === String(attempt),
+  );
+  if (!run) throw new Error(`no run of ${taskId} attempt ${attempt}`);
+  const result = taskResult(taskId, attempt, { filesChanged: FILES[taskId], ...over });
+  await h.deliver('workflow_run', h.fake.finishRun(run.id, result));
+}
+
 const merges = (h: Harness) => h.fake.requests.filter((r) => r === `POST ${REPO}/merges`);
 const goalHead = (h: Harness) => h.fake.refs.get(h.state().branch)!;
 
@@ -64,10 +74,7 @@ describe('a goal from Start to a ready pull request', () => {
     const h = await started();
     const before = h.fake.requests.length;
     expect(queued(h)).toEqual(['T1/1']);
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     // T1 landed and CI passed: its two dependents run side by side.
     expect(queued(h)).toEqual(['T2/1', 'T3/1']);
     const pr = h.fake.code.pulls[0]!;
@@ -104,17 +111,10 @@ describe('a goal from Start to a ready pull request', () => {
         return 'failure';
       };
     });
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     const green = goalHead(h);
     // T2 lands first and fails CI.
-    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 })),
-    );
+    await finish(h, 'T2');
     expect(goalHead(h)).toBe(green); // reset: the goal head is never left red
     expect(h.fake.requests).toContain(`PATCH ${REPO}/git/refs/heads/${h.state().branch}`);
     const asked = h.asked.recover[0]!;
@@ -166,15 +166,8 @@ describe('a goal from Start to a ready pull request', () => {
       ];
       x.planner = new ScriptedPlanner(script);
     });
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
-    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 })),
-    );
+    await finish(h, 'T1');
+    await finish(h, 'T2');
     expect(h.state().plan!.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3', 'T4', 'T5']);
     expect(h.plan().body).toContain('**T5** Add a test helper');
     expect(h.state().plan!.tasks[1]!.dependsOn).toEqual(['T1', 'T5']);
@@ -189,15 +182,11 @@ describe('a goal from Start to a ready pull request', () => {
 
   it('a merge conflict retries the task on the new goal head with the conflicting paths', async () => {
     const h = await started();
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
-    const [t2, t3] = h.fake.runs.filter((r) => r.status !== 'completed');
+    await finish(h, 'T1');
     const shared = { filesChanged: ['src/greet.ts', 'src/shared.ts'] };
-    await h.deliver('workflow_run', h.fake.finishRun(t2!.id, taskResult('T2', 1, shared)));
+    await finish(h, 'T2', 1, shared);
     const afterT2 = goalHead(h);
-    await h.deliver('workflow_run', h.fake.finishRun(t3!.id, taskResult('T3', 1, shared)));
+    await finish(h, 'T3', 1, shared);
     const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
     expect(retry.inputs.base_sha).toBe(afterT2);
     expect(retry.inputs.guidance).toContain('src/greet.ts, src/shared.ts');
@@ -208,10 +197,7 @@ describe('a goal from Start to a ready pull request', () => {
 
   it('retries exhausted: a human is asked, by name, while the independent branch lands', async () => {
     const h = await started((x) => (x.fake.config = 'maxAttempts: 1\n'));
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     await runQueued(h, (task) =>
       task === 'T2'
         ? { status: 'failure', reason: 'npm test failed: greet is not exported' }
@@ -233,10 +219,7 @@ describe('a goal from Start to a ready pull request', () => {
 
   it('a task that changed nothing is done without a merge, and Gantry says so', async () => {
     const h = await started();
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: [] })),
-    );
+    await finish(h, 'T1', 1, { filesChanged: [] });
     expect(h.state().tasks[0]!.status).toBe('done');
     expect(h.fake.code.judged).toEqual([]); // nothing landed, nothing for CI to judge
     expect(h.fake.botComments().at(-1)!.body).toContain('T1 changed nothing');
@@ -252,10 +235,7 @@ describe('a goal from Start to a ready pull request', () => {
       ];
       x.planner = new ScriptedPlanner(script);
     });
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     expect(h.state().tasks[0]!.status).toBe('needs-human');
     const ask = h.fake.botComments().find((c) => c.body.includes('T1 needs a human'))!;
     expect(ask.body).toContain('Should greet() accept @\u2060mentions?');
@@ -264,10 +244,7 @@ describe('a goal from Start to a ready pull request', () => {
 
   it('reviews a result when the config asks, and retries it with the gaps found', async () => {
     const h = await started((x) => (x.fake.config = 'agent: { review: true }\n'));
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     await runQueued(h);
     expect(h.asked.review.map((r) => r.task.id)).toEqual(['T1', 'T2', 'T3', 'T3', 'T4']);
     const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
@@ -278,10 +255,7 @@ describe('a goal from Start to a ready pull request', () => {
   it('hands what a task learned to the tasks after it, and puts it in the PR', async () => {
     const h = await started();
     const findings = [{ kind: 'gotcha', text: 'The package is ESM: import with .js suffixes.' }];
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1, findings })),
-    );
+    await finish(h, 'T1', 1, { findings });
     const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
     expect(JSON.parse(t2.inputs.knowledge!)).toEqual([{ ...findings[0], source: 'T1' }]);
     await runQueued(h);
@@ -304,9 +278,9 @@ describe('limits', () => {
       x.planner = new ScriptedPlanner(script);
     });
     const fail = { status: 'failure', reason: 'npm ci failed' };
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 1, fail)));
+    await finish(h, 'T1', 1, fail);
     expect(queued(h)).toEqual(['T1/2']);
-    await h.deliver('workflow_run', h.fake.finishRun(70_001, taskResult('T1', 2, fail)));
+    await finish(h, 'T1', 2, fail);
     // Two failures in a row: open. T1 waits to retry; nothing is dispatched.
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'breaker', breaker: 'open' });
     expect(h.state().tasks[0]!.status).toBe('retrying');
@@ -319,10 +293,7 @@ describe('limits', () => {
     // Half-open: one trial task.
     expect(h.state()).toMatchObject({ status: 'running', breaker: 'half-open' });
     expect(queued(h)).toEqual(['T1/3']);
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_002, taskResult('T1', 3, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1', 3);
     expect(h.state().breaker).toBe('closed');
     await runQueued(h);
     expect(h.state().status).toBe('done');
@@ -331,10 +302,7 @@ describe('limits', () => {
   it('a goal that cannot reserve its next task pauses, says how to go on, and resumes with a new budget', async () => {
     // $0.60 for the goal: T1 reserves $0.50 and costs $0.31; T2 cannot reserve $0.50 more.
     const h = await started((x) => (x.fake.config = 'budget: { goalUsd: 0.6 }\n'));
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'budget' });
     expect(queued(h)).toEqual([]);
     const pause = h.fake.botComments().find((c) => c.body.includes('the budget cannot cover'))!;
@@ -359,10 +327,7 @@ describe('limits', () => {
 
   it('cancel stops runs and keeps the goal branch', async () => {
     const h = await started();
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     const head = goalHead(h);
     await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
     expect(h.state().status).toBe('cancelled');
@@ -380,10 +345,7 @@ describe('CI that does not report', () => {
       x.fake.config = 'ci: { policy: required, timeoutMinutes: 20 }\n';
       x.fake.code.ci = () => 'none';
     });
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     h.clock.now += 21 * 60_000;
     await h.sweep();
     expect(h.state().tasks[0]!.status).toBe('validating');
@@ -394,10 +356,7 @@ describe('CI that does not report', () => {
 
   it('CI still running is waited for, on webhooks and sweeps alike', async () => {
     const h = await started((x) => (x.fake.code.ci = () => 'running'));
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     const sha = h.state().tasks[0]!.landedSha!;
     await h.sweep();
     expect(h.state().tasks[0]!.status).toBe('validating');
@@ -412,10 +371,7 @@ describe('CI that does not report', () => {
       x.fake.config = 'ci: { policy: optional, timeoutMinutes: 20 }\n';
       x.fake.code.ci = () => 'none';
     });
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     await h.sweep();
     expect(h.state().tasks[0]!.status).toBe('validating'); // time is left
     h.clock.now += 21 * 60_000;
@@ -436,10 +392,7 @@ describe('CI that does not report', () => {
 describe('lost and repeated webhooks', () => {
   it('a restart mid-goal resumes from GitHub and the signed state; no task runs twice', async () => {
     const h = await started();
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
     await h.restart();
     // While the App was down, T2 finished and its webhook was lost.
@@ -455,10 +408,7 @@ describe('lost and repeated webhooks', () => {
 
   it('a lost CI webhook is made up for by the sweep', async () => {
     const h = await started((x) => x.fake.lose.add('check_suite'));
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     expect(h.state().tasks[0]!.status).toBe('validating');
     await h.sweep();
     expect(h.state().tasks[0]!.status).toBe('done');
@@ -496,10 +446,7 @@ describe('when things go wrong outside Gantry', () => {
       };
     });
     const spent = h.state().budget.spentMicros;
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { status: 'failure', reason: 'npm ci failed' })),
-    );
+    await finish(h, 'T1', 1, { status: 'failure', reason: 'npm ci failed' });
     expect(h.asked.recover).toHaveLength(1);
     expect(h.state().tasks[0]!.status).toBe('failed');
     expect(h.state().budget.spentMicros).toBe(spent + 310_000 + 50_000); // the run, the call
@@ -511,10 +458,7 @@ describe('when things go wrong outside Gantry', () => {
   it('text from an agent cannot pass for a plan comment or mention anyone', async () => {
     const h = await started((x) => (x.fake.config = 'maxAttempts: 1\n'));
     const reason = 'broke <!-- gantry:plan --> and ping @octocat';
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { status: 'failure', reason })),
-    );
+    await finish(h, 'T1', 1, { status: 'failure', reason });
     const ask = h.fake.botComments().find((c) => c.body.includes('T1 needs a human'))!;
     expect(ask.body).not.toContain('<!-- gantry:plan -->');
     expect(ask.body).not.toMatch(/@octocat/);
@@ -530,15 +474,8 @@ describe('when things go wrong outside Gantry', () => {
       x.fake.code.refuseForcePush = true;
       x.fake.code.ci = (_sha, tasks) => (tasks.includes('T2') ? 'failure' : 'success');
     });
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
-    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 })),
-    );
+    await finish(h, 'T1');
+    await finish(h, 'T2');
     // The recovery's retry waits: nothing new starts on a goal branch that could not be reset.
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'user' });
     expect(h.state().tasks[1]!.status).toBe('retrying');
@@ -552,10 +489,7 @@ describe('when things go wrong outside Gantry', () => {
 
   it('a new goal after a cancelled one that started gets its own branch and pull request', async () => {
     const h = await started();
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1');
     const first = h.state().branch;
     await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
     await h.deliver('issues', h.fake.label('gantry'));
@@ -563,11 +497,7 @@ describe('when things go wrong outside Gantry', () => {
     await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
     expect(h.state().branch).toBe(`${first}-goal2`);
     expect(h.fake.refs.get(first)).toBeDefined(); // the old one is kept
-    const t1 = h.fake.runs.at(-1)!;
-    await h.deliver(
-      'workflow_run',
-      h.fake.finishRun(t1.id, taskResult('T1', 1, { filesChanged: FILES.T1 })),
-    );
+    await finish(h, 'T1'); // the new goal's run
     expect(h.fake.code.pulls.map((p) => p.head)).toEqual([first, `${first}-goal2`]);
   });
 });

@@ -1,4 +1,5 @@
 /** GitHub's objects as REST answers and webhooks carry them, built on GitHub's own examples. */
+import { reactionsJson } from '../../src/standin/store.js';
 import { examplePayload } from './probot.js';
 
 /** A GitHub user object, as REST answers and webhooks carry it. */
@@ -37,16 +38,5 @@ export function ghLabel(name: string) {
 }
 
 export function reactions(id: number) {
-  return {
-    url: `https://api.github.com/repos/Codertocat/Hello-World/issues/comments/${id}/reactions`,
-    total_count: 0,
-    '+1': 0,
-    '-1': 0,
-    laugh: 0,
-    hooray: 0,
-    confused: 0,
-    heart: 0,
-    rocket: 0,
-    eyes: 0,
-  };
+  return reactionsJson(`https://api.github.com/repos/Codertocat/Hello-World/issues/comments/${id}`);
 }
