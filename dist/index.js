@@ -74080,12 +74080,14 @@ var ClaudeCodeBackend = class {
 import { mkdir as mkdir6, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 var CommandBackend = class {
-  constructor(command, workDir) {
+  constructor(command, workDir, task) {
     this.command = command;
     this.workDir = workDir;
+    this.task = task;
   }
   command;
   workDir;
+  task;
   name = "command";
   async run(round) {
     await mkdir6(this.workDir, { recursive: true });
@@ -74095,7 +74097,12 @@ var CommandBackend = class {
       cwd: round.cwd,
       timeoutMs: 24 * 36e5,
       signal: round.signal,
-      env: { GANTRY_PROMPT_FILE: promptFile, GANTRY_ROUND: String(round.round) }
+      env: {
+        GANTRY_PROMPT_FILE: promptFile,
+        GANTRY_ROUND: String(round.round),
+        GANTRY_TASK_ID: this.task.id,
+        GANTRY_ATTEMPT: String(this.task.attempt)
+      }
     });
     const summary2 = r.output.trim().slice(-2e3);
     const usage = { ...zeroUsage(), turns: 1 };
@@ -74505,7 +74512,10 @@ function backendFor(inputs) {
   const apiKey = process.env.ANTHROPIC_API_KEY;
   switch (inputs.backend) {
     case "command":
-      return new CommandBackend(inputs.command, join7(inputs["output-dir"], "prompts"));
+      return new CommandBackend(inputs.command, join7(inputs["output-dir"], "prompts"), {
+        id: inputs.task.id,
+        attempt: inputs.attempt
+      });
     case "anthropic":
       return new AnthropicBackend({ apiKey, baseURL: process.env.ANTHROPIC_BASE_URL });
     case "claude-code":

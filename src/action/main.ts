@@ -25,7 +25,10 @@ function backendFor(inputs: AgentInputs): AgentBackend {
   const apiKey = process.env.ANTHROPIC_API_KEY;
   switch (inputs.backend) {
     case 'command':
-      return new CommandBackend(inputs.command, join(inputs['output-dir'], 'prompts'));
+      return new CommandBackend(inputs.command, join(inputs['output-dir'], 'prompts'), {
+        id: inputs.task.id,
+        attempt: inputs.attempt,
+      });
     case 'anthropic':
       return new AnthropicBackend({ apiKey, baseURL: process.env.ANTHROPIC_BASE_URL });
     case 'claude-code':

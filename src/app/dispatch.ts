@@ -47,6 +47,7 @@ export function dispatchInputs(
     base_sha: t.baseSha ?? s.lastGreen ?? '',
     distinct_id: distinctId(s, spec.id, t.attempt),
     backend: agent.backend,
+    command: agent.backend === 'command' ? agent.command : '',
     model: config.llm.models.tiers[spec.tier],
     max_turns: String(agent.maxTurns),
     max_budget_usd: fromMicros(t.reservedMicros).toFixed(2),

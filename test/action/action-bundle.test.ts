@@ -100,6 +100,10 @@ describe('the action, agent job (command backend) through its env contract', () 
       for (const secret of Object.values(SECRETS)) expect(env).not.toContain(secret);
       expect(env).not.toMatch(/^INPUT_/m);
     }
+    // The command agent is told which task and attempt it works on.
+    const agentEnv = readFileSync(join(repo.dir, 'agent-env.txt'), 'utf8');
+    expect(agentEnv).toMatch(/^GANTRY_TASK_ID=T3$/m);
+    expect(agentEnv).toMatch(/^GANTRY_ATTEMPT=1$/m);
   });
 
   it('keeps partial work when the criteria never pass', () => {

@@ -30,6 +30,7 @@ describe('dispatching tasks', () => {
       attempt: '1',
       base_sha: h.fake.head,
       backend: 'claude-code',
+      command: '',
       model: 'claude-sonnet-5-5',
       max_budget_usd: '0.50',
       approver: 'maint',

@@ -5,7 +5,8 @@ import { zeroUsage, type AgentBackend, type AgentOutcome, type AgentRound } from
 
 /**
  * Any command as the agent (a script, another agent CLI). It gets the prompt in a file named by
- * `GANTRY_PROMPT_FILE` (and the round number in `GANTRY_ROUND`), runs in the repository without
+ * `GANTRY_PROMPT_FILE` (the round number in `GANTRY_ROUND`, the task and attempt in `GANTRY_TASK_ID`
+ * and `GANTRY_ATTEMPT`), runs in the repository without
  * secrets, and its output becomes the summary. It reports no token usage.
  */
 export class CommandBackend implements AgentBackend {
@@ -14,6 +15,7 @@ export class CommandBackend implements AgentBackend {
   constructor(
     private readonly command: string,
     private readonly workDir: string,
+    private readonly task: { id: string; attempt: number },
   ) {}
 
   async run(round: AgentRound): Promise<AgentOutcome> {
@@ -24,7 +26,12 @@ export class CommandBackend implements AgentBackend {
       cwd: round.cwd,
       timeoutMs: 24 * 3600_000,
       signal: round.signal,
-      env: { GANTRY_PROMPT_FILE: promptFile, GANTRY_ROUND: String(round.round) },
+      env: {
+        GANTRY_PROMPT_FILE: promptFile,
+        GANTRY_ROUND: String(round.round),
+        GANTRY_TASK_ID: this.task.id,
+        GANTRY_ATTEMPT: String(this.task.attempt),
+      },
     });
     const summary = r.output.trim().slice(-2000);
     const usage = { ...zeroUsage(), turns: 1 };
