@@ -15,6 +15,8 @@ export const goalKey = (g: Pick<GoalRef, 'owner' | 'repo' | 'issue'>): string =>
 
 export interface IssueComment {
   id: number;
+  /** GraphQL's id, for the comment's edit history. */
+  nodeId?: string | undefined;
   body: string;
   html_url: string;
   /** Written by Gantry (this App, when its id is known; otherwise any app). */
@@ -65,6 +67,7 @@ export async function readGoalFacts(
     },
     comments: comments.map((c) => ({
       id: c.id,
+      nodeId: c.node_id,
       body: c.body ?? '',
       html_url: c.html_url,
       byBot: writtenByApp(c, appId),

@@ -139,6 +139,21 @@ export class GoalSession {
     this.freshComment = true;
   }
 
+  /** The plan comment as Gantry would write it for the trusted state. */
+  rendered(): string | undefined {
+    return this.state
+      ? renderPlanComment(this.state, { key: this.o.stateKey, serverUrl: this.o.serverUrl })
+      : undefined;
+  }
+
+  /** The live plan comment differs from what Gantry wrote (someone edited it). */
+  get liveEdited(): boolean {
+    const rendered = this.rendered();
+    return (
+      !!this.live && rendered !== undefined && normalize(this.live.body) !== normalize(rendered)
+    );
+  }
+
   /** A reply on the issue; with `once`, skipped when Gantry already posted the same text. */
   reply(body: string, { once = false } = {}): void {
     if (once && this.o.facts.comments.some((c) => c.byBot && normalize(c.body) === normalize(body)))

@@ -2,6 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import { STATE_LABELS } from '../core/labels.js';
 import { handleCommentEdit } from './approvals.js';
 import { handleCommand, kept } from './commands.js';
+import { takeLostEdit } from './lost-edits.js';
 import { ConfigError, configErrorComment, parseConfig, triggerLabel } from './config.js';
 import type { AppDeps, GoalContext } from './goal-context.js';
 import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
@@ -58,6 +59,7 @@ export async function reconcileGoal(
   });
   const g: GoalContext = { octokit, ref, session, deps, config, trigger };
 
+  await takeLostEdit(g, relevant);
   for (const hint of relevant) {
     if (hint.kind === 'comment-edited') await handleCommentEdit(g, hint);
     else if (hint.kind === 'command') await handleCommand(g, hint);
