@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -216,6 +217,20 @@ export class GitHost {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * A clone over a file URL with `sha` checked out, detached (what `actions/checkout` makes):
+   * its `origin` is the bare repository, so a job can push back to it.
+   */
+  async clone(fullName: string, sha: string, dir: string): Promise<void> {
+    await this.git(this.root, ['clone', '--quiet', '--no-checkout', this.url(fullName), dir]);
+    await this.git(dir, ['checkout', '--quiet', '--detach', sha]);
+  }
+
+  /** The repository's file URL, for git over the file protocol. */
+  url(fullName: string): string {
+    return pathToFileURL(this.path(fullName)).href;
   }
 
   /** A branch name or a full sha, as the commit it names. */

@@ -8,7 +8,7 @@ async function shaOf(c: Call): Promise<string | undefined> {
   return c.git.resolve(full(c), c.params.ref!);
 }
 
-/** CI results: check suites and runs of a sha, their annotations, commit statuses, job logs. */
+/** CI results: check suites and runs of a sha, their annotations, commit statuses, job logs (CI's and Actions'). */
 export const checkHandlers: Record<string, Handler> = {
   'checks/list-suites-for-ref': async (c) => {
     const sha = await shaOf(c);
@@ -63,10 +63,11 @@ export const checkHandlers: Record<string, Handler> = {
 
   /** GitHub answers with a redirect to short-lived storage; so does the stand-in. */
   'actions/download-job-logs-for-workflow-run': (c) => {
-    const found = c.ci.findRun(Number(c.params.job_id));
-    if (!found) return notFound;
-    const path = `/_blobs/job-${found.run.id}.log`;
-    c.blobs.set(path, { body: found.run.log, type: 'text/plain; charset=utf-8' });
+    const id = Number(c.params.job_id);
+    const log = c.ci.findRun(id)?.run.log ?? c.actions.findJob(id)?.job.log;
+    if (log === undefined) return notFound;
+    const path = `/_blobs/job-${id}.log`;
+    c.blobs.set(path, { body: log, type: 'text/plain; charset=utf-8' });
     return { status: 302, headers: { location: `${c.store.serverUrl}${path}` } };
   },
 };

@@ -105,6 +105,7 @@ export const issueHandlers: Record<string, Handler> = {
     const from = found.comment.body;
     found.comment.body = body;
     found.comment.updatedAt = found.issue.updatedAt = c.store.now();
+    (found.comment.edits ??= []).push({ editor: c.login, at: found.comment.updatedAt });
     c.emit(c.hooks.comment('edited', c.repo, found.issue, found.comment, c.login, from));
     return { status: 200, body: c.store.commentJson(c.repo, found.issue, found.comment) };
   },

@@ -1,9 +1,13 @@
+import { verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runJson, suiteJson } from './checks-json.js';
+import { runJson, workflowJson } from './actions-json.js';
+import type { ActionsRunner } from './actions-runner.js';
+import { runJson as checkRunJson, suiteJson } from './checks-json.js';
 import type { CiRunner } from './ci-runner.js';
 import type { GitHost } from './git-host.js';
 import type { OpenApi } from './openapi.js';
+import { graphql } from './graphql.js';
 import type { Store, StoredRepo } from './store.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
 
@@ -16,8 +20,11 @@ export interface Call {
   login: string;
   /** The request's Accept header (raw file contents, diffs). */
   accept: string;
-  /** The App, when an installation token made the call. */
+  /** The App, when an installation token or the App's JWT made the call. */
   app?: { id: number; slug: string } | undefined;
+  token: Token;
+  /** Every token the stand-in accepts (the App's installation tokens are added here). */
+  tokens: Map<string, Token>;
   /** The repository of `/repos/{owner}/{repo}/...` calls (404 before the handler if unknown). */
   repo: StoredRepo;
   store: Store;
@@ -27,6 +34,8 @@ export interface Call {
   emit(e: WebhookEvent): void;
   /** The repository's CI, and what it reported. */
   ci: CiRunner;
+  /** GitHub Actions: dispatched workflows, their runs, jobs and artifacts. */
+  actions: ActionsRunner;
   /** Files served outside the API (artifacts, logs), by path. */
   blobs: Map<string, { body: string | Uint8Array; type: string }>;
   /** The App pushed `sha` to `branch` (a merge, a ref update): CI runs, as on GitHub. */
@@ -44,6 +53,15 @@ export type Handler = (c: Call) => Answer | Promise<Answer>;
 export interface Token {
   login: string;
   app?: { id: number; slug: string } | undefined;
+  /** A JWT the App signed: good for the App's own endpoints only. */
+  jwt?: boolean;
+}
+
+/** A GitHub App registered on the stand-in: its JWTs are checked against this public key. */
+export interface RegisteredApp {
+  id: number;
+  slug: string;
+  publicKey: string;
 }
 
 /** GitHub Enterprise's layout: the API under `/api/v3`, so the App runs with `GHE_HOST`. */
@@ -58,8 +76,8 @@ export const API_PREFIX = '/api/v3';
 export class StandInServer {
   /** Requests refused by the OpenAPI check or not implemented: a scenario fails on any. */
   readonly invalid: string[] = [];
-  /** Every request, as `METHOD /path` (without the API prefix). */
-  readonly requests: string[] = [];
+  /** Every authenticated request: who made it, and `METHOD /path` (without the API prefix). */
+  readonly requests: { by: string; call: string }[] = [];
   private server: Server | undefined;
 
   constructor(
@@ -69,20 +87,37 @@ export class StandInServer {
       openApi: OpenApi;
       handlers: Record<string, Handler>;
       tokens: Map<string, Token>;
+      /** Apps whose JWTs are accepted. */
+      apps?: RegisteredApp[];
       /** Events the calls cause (a label added, a comment edited), for the webhook sender. */
       onEvent?: (e: WebhookEvent) => void;
       ci: CiRunner;
+      actions: ActionsRunner;
     },
   ) {
     this.hooks = new WebhookPayloads(o.store);
+    o.actions.onRun = (run, action) => {
+      const repo = o.store.repos.get(run.repo);
+      if (!repo) return;
+      o.onEvent?.({
+        name: 'workflow_run',
+        payload: {
+          ...this.hooks.envelope(action, repo, run.actor),
+          workflow: workflowJson(o.store, repo, run),
+          workflow_run: runJson(o.store, repo, this.hooks, run),
+        },
+      });
+    };
   }
 
   private readonly hooks: WebhookPayloads;
   private readonly blobs = new Map<string, { body: string | Uint8Array; type: string }>();
   private readonly running = new Set<Promise<void>>();
 
-  /** Resolves when every CI run started so far has reported. */
+  /** Resolves when every CI run and workflow run started so far has finished. */
   async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+    await this.o.actions.idle();
     while (this.running.size) await Promise.all([...this.running]);
   }
 
@@ -101,7 +136,10 @@ export class StandInServer {
         for (const r of suite.runs)
           this.o.onEvent?.({
             name: 'check_run',
-            payload: { ...envelope('completed'), check_run: runJson(this.o.store, repo, suite, r) },
+            payload: {
+              ...envelope('completed'),
+              check_run: checkRunJson(this.o.store, repo, suite, r),
+            },
           });
         this.o.onEvent?.({
           name: 'check_suite',
@@ -155,10 +193,17 @@ export class StandInServer {
     const blob = this.blobs.get(url.pathname);
     if (blob && method === 'GET')
       return { status: 200, body: blob.body, headers: { 'content-type': blob.type } };
+    if (url.pathname === '/api/graphql' && method === 'POST') {
+      const token = this.token(req);
+      if (!token) return { status: 401, body: { message: 'Bad credentials' } };
+      this.requests.push({ by: token.login, call: 'POST /graphql' });
+      const text = await readBody(req);
+      const request = text ? (JSON.parse(text) as Parameters<typeof graphql>[1]) : undefined;
+      return graphql(this.o.store, request, (why) => this.invalid.push(why));
+    }
     if (!url.pathname.startsWith(`${API_PREFIX}/`))
       return { status: 404, body: { message: 'Not Found' } };
     url.pathname = url.pathname.slice(API_PREFIX.length);
-    this.requests.push(`${method} ${decodeURIComponent(url.pathname)}`);
     const text = await readBody(req);
     let body: Record<string, unknown> | undefined;
     try {
@@ -166,12 +211,15 @@ export class StandInServer {
     } catch {
       return this.refuse(method, url, 400, ['the body is not JSON']);
     }
-    const token = this.o.tokens.get(
-      (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, ''),
-    );
+    const token = this.token(req);
     if (!token) return { status: 401, body: { message: 'Bad credentials' } };
+    this.requests.push({ by: token.login, call: `${method} ${decodeURIComponent(url.pathname)}` });
     const check = this.o.openApi.checkRequest(method, url, body);
     if (!check.ok) return this.refuse(method, url, check.status, check.problems);
+    if (token.jwt && !check.operationId.startsWith('apps/'))
+      return this.refuse(method, url, 401, [
+        'a JWT can only call the App endpoints; use an installation token',
+      ]);
     const handler = this.o.handlers[check.operationId];
     if (!handler)
       return this.refuse(method, url, 404, [
@@ -187,18 +235,47 @@ export class StandInServer {
       login: token.login,
       accept: String(req.headers.accept ?? ''),
       app: token.app,
+      token,
+      tokens: this.o.tokens,
       repo: repo!,
       store: this.o.store,
       git: this.o.git,
       hooks: this.hooks,
       emit: (e) => this.o.onEvent?.(e),
       ci: this.o.ci,
+      actions: this.o.actions,
       blobs: this.blobs,
       pushed: (branch, sha, before) => {
         // Pushes made with an installation token start workflows; GITHUB_TOKEN's do not.
         if (token.app && repo) this.push(repo, branch, sha, before);
       },
     });
+  }
+
+  /** Who a request's token is: a known token, or a JWT signed by a registered App. */
+  private token(req: IncomingMessage): Token | undefined {
+    const raw = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
+    return this.o.tokens.get(raw) ?? this.jwt(raw);
+  }
+
+  private jwt(raw: string): Token | undefined {
+    const [head, body, signature] = raw.split('.');
+    if (!head || !body || !signature) return undefined;
+    let claims: { iss?: unknown; exp?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return undefined;
+    }
+    const app = this.o.apps?.find((a) => String(a.id) === String(claims.iss));
+    if (!app || typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return undefined;
+    const signed = verify(
+      'RSA-SHA256',
+      Buffer.from(`${head}.${body}`),
+      app.publicKey,
+      Buffer.from(signature, 'base64url'),
+    );
+    return signed ? { login: app.slug, app: { id: app.id, slug: app.slug }, jwt: true } : undefined;
   }
 
   private refuse(method: string, url: URL, status: number, problems: string[]): Answer {

@@ -13,6 +13,8 @@ export interface StoredComment {
   app?: { id: number; slug: string } | undefined;
   createdAt: number;
   updatedAt: number;
+  /** Who edited it and when (GraphQL's `userContentEdits`); apps' logins end in `[bot]`. */
+  edits?: { editor: string; at: number }[];
 }
 
 export interface StoredIssue {
@@ -29,12 +31,29 @@ export interface StoredIssue {
   updatedAt: number;
 }
 
+export interface StoredPull {
+  number: number;
+  nodeId: string;
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  draft: boolean;
+  state: 'open' | 'closed';
+  user: string;
+  reviewers: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface StoredRepo {
   owner: string;
   name: string;
   defaultBranch: string;
   roles: Map<string, Role>;
   issues: Map<number, StoredIssue>;
+  /** Pull requests, numbered with the issues as on GitHub. */
+  pulls: Map<number, StoredPull>;
   nextNumber: number;
 }
 
@@ -59,6 +78,7 @@ export class Store {
       defaultBranch,
       roles: new Map(Object.entries(roles)),
       issues: new Map(),
+      pulls: new Map(),
       nextNumber: 1,
     };
     this.repos.set(fullName, repo);

@@ -15,7 +15,7 @@ interface Example {
 const require = createRequire(import.meta.url);
 let examples: Example[] | undefined;
 
-function example(event: string, action: string): Record<string, unknown> {
+export function example(event: string, action: string): Record<string, unknown> {
   examples ??= require('@octokit/webhooks-examples/api.github.com/index.json') as Example[];
   const found = examples.find((e) => e.name === event)?.examples.find((p) => p.action === action);
   if (!found) throw new Error(`GitHub's examples have no ${event}.${action}`);
@@ -52,7 +52,7 @@ export class WebhookPayloads {
     };
   }
 
-  private envelope(action: string, repo: StoredRepo, sender: string) {
+  envelope(action: string, repo: StoredRepo, sender: string) {
     return {
       action,
       repository: this.repository(repo),

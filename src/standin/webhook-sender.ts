@@ -47,12 +47,17 @@ export class WebhookSender {
       url: string;
       secret: string;
       openApi: OpenApi;
-      chaos?: Chaos;
-      seed?: number;
+      chaos?: Chaos | undefined;
+      seed?: number | undefined;
     },
   ) {
     this.signer = new Webhooks({ secret: o.secret });
     this.random = prng(o.seed ?? 1);
+  }
+
+  /** Change what goes wrong from now on (a scenario loses webhooks only at some point). */
+  setChaos(chaos: Chaos): void {
+    this.o.chaos = chaos;
   }
 
   /** Webhooks queued and not sent yet. */

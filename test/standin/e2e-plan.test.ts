@@ -1,178 +1,104 @@
-import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { createNodeMiddleware, Probot } from 'probot';
-import { afterEach, describe, expect, it } from 'vitest';
-import { gantryApp, type GantryApp } from '../../src/app/app.js';
-import { GantryOctokit } from '../../src/app/conditional-requests.js';
-import { parsePlanComment } from '../../src/core/checklist/parse.js';
-import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
-import { CiRunner } from '../../src/standin/ci-runner.js';
-import { GitHost } from '../../src/standin/git-host.js';
-import { OpenApi } from '../../src/standin/openapi.js';
-import { gitHandlers } from '../../src/standin/rest-git.js';
-import { issueHandlers } from '../../src/standin/rest-issues.js';
-import { StandInServer, type Token } from '../../src/standin/server.js';
-import { Store } from '../../src/standin/store.js';
-import { WebhookSender } from '../../src/standin/webhook-sender.js';
-import { DIAMOND } from '../support/app-harness.js';
-import { tick } from '../support/fake-github.js';
+import { describe, expect, it } from 'vitest';
+import { tick } from '../../src/standin/ticks.js';
+import { scenario } from '../support/standin-scenario.js';
 
-const SECRET = 'stand-in-webhook-secret';
-const KEY = 'k'.repeat(32);
-const APP = { id: 42, slug: 'gantry' };
-const closers: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-/** The stand-in with one repository, and the unmodified App in a real Probot, over HTTP. */
-async function world() {
-  const store = new Store('http://stand-in');
-  const git = new GitHost(mkdtempSync(join(tmpdir(), 'standin-e2e-')));
-  await git.createRepo('octo/demo', {
-    'README.md': '# Demo\n\nA greeting library.\n',
-    'src/index.ts': 'export {};\n',
-    '.github/workflows/gantry-task.yml': 'name: gantry-task\n',
-  });
-  const repo = store.addRepo('octo/demo', 'main', {
-    maint: 'maintain',
-    tri: 'triage',
-    reader: 'read',
-  });
-  const issue = store.addIssue(
-    repo,
-    'maint',
-    'Add a greeting module',
-    'Add greet() and its tests.',
-  );
-  const tokens = new Map<string, Token>([
-    ['app-token', { login: `${APP.slug}[bot]`, app: APP }],
-    ['maint-token', { login: 'maint' }],
-    ['tri-token', { login: 'tri' }],
-    ['reader-token', { login: 'reader' }],
-    ['other-app-token', { login: 'other[bot]', app: { id: 7, slug: 'other' } }],
-  ]);
-  const openApi = OpenApi.load();
-  // The sender needs the App's URL, which comes later; events wait for it in the meantime.
-  const to: { sender?: WebhookSender } = {};
-  const server = new StandInServer({
-    store,
-    git,
-    openApi,
-    handlers: { ...issueHandlers, ...gitHandlers },
-    tokens,
-    onEvent: (e) => to.sender!.queue(e.name, e.payload),
-    ci: new CiRunner(git, {
-      command: () => undefined,
-      nextId: () => store.nextId(),
-      now: Date.now,
-    }),
-  });
-  const url = await server.listen();
-  closers.push(() => server.close());
-
-  const app: GantryApp = gantryApp({
-    planner: () => scripted,
-    stateKey: KEY,
-    appId: APP.id,
-  });
-  const scripted = await ScriptedPlanner.fromFile(DIAMOND);
-  const probot = new Probot({
-    githubToken: 'app-token',
-    baseUrl: `${url}/api/v3`,
-    secret: SECRET,
-    // Probot's write throttle spaces writes by a second; the stand-in has no limits to respect.
-    Octokit: GantryOctokit.defaults((o: Record<string, unknown>) => ({
-      ...o,
-      throttle: { ...(o.throttle as object), enabled: false },
-    })),
-    log: pino({ level: 'silent' }),
-  });
-  const middleware = await createNodeMiddleware(app, {
-    probot,
-    webhooksPath: '/api/github/webhooks',
-  });
-  const appServer: Server = createServer((req, res) => void middleware(req, res));
-  await new Promise<void>((r) => appServer.listen(0, '127.0.0.1', r));
-  closers.push(
-    () => new Promise((r) => appServer.close(r)),
-    () => app.close(),
-  );
-  const hook = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/api/github/webhooks`;
-  to.sender = new WebhookSender({ url: hook, secret: SECRET, openApi });
-  const sender = to.sender;
-  const { ProbotOctokit } = await import('probot');
-  const as = (token: string) =>
-    new ProbotOctokit({
-      auth: { token },
-      baseUrl: `${url}/api/v3`,
-      retry: { enabled: false },
-      throttle: { enabled: false },
-    });
-
-  /** Deliver every webhook, and the ones the App's answers cause, until all is quiet. */
-  const settle = async () => {
-    for (let round = 0; round < 10; round++) {
-      await sender.flush();
-      await app.idle();
-      if (!sender.pendingCount) return;
-    }
-    throw new Error('webhooks keep coming');
-  };
-  return { store, server, sender, issue, app, settle, as, maint: as('maint-token') };
-}
-
-describe('the App against the stand-in, end to end', () => {
+describe('the App against the stand-in: planning and who may approve', () => {
   it('a maintainer labels an issue over HTTP: the App plans it and posts the plan comment', async () => {
-    const w = await world();
-    await w.maint.rest.issues.addLabels({
-      owner: 'octo',
-      repo: 'demo',
-      issue_number: 1,
-      labels: ['gantry'],
-    });
+    const w = await scenario();
+    await w.label();
     await w.settle();
-    const mine = w.issue.comments.filter((c) => c.app?.id === APP.id);
-    expect(mine).toHaveLength(1);
-    const parsed = parsePlanComment(mine[0]!.body, KEY, { repo: 'octo/demo', issue: 1 });
-    if (!parsed.state.ok) throw parsed.state.error;
-    expect(parsed.state.state).toMatchObject({ status: 'awaiting-approval', planVersion: 1 });
+    expect(w.state()).toMatchObject({ status: 'awaiting-approval', planVersion: 1 });
     expect(w.issue.labels).toEqual(['gantry', 'gantry:awaiting-approval']);
+    // The App authenticated as a GitHub App does: a JWT for an installation token.
+    const calls = w.standIn.server.requests;
+    expect(calls[0]).toMatchObject({ by: 'maint' });
+    expect(calls).toContainEqual({ by: 'gantry', call: 'POST /app/installations/1/access_tokens' });
+    expect(calls.filter((r) => r.by === 'gantry[bot]').length).toBeGreaterThan(3);
     // Every request and webhook was one GitHub would accept and send.
-    expect(w.server.invalid).toEqual([]);
-    expect(w.sender.invalid).toEqual([]);
-    expect(w.sender.deliveries.filter((d) => d.outcome !== 200)).toEqual([]);
-    expect(w.sender.deliveries.map((d) => `${d.event}.${d.action}`)).toContain('issues.labeled');
+    expect(w.standIn.problems()).toEqual([]);
+    const sent = w.standIn.webhooks.deliveries;
+    expect(sent.filter((d) => d.outcome !== 200)).toEqual([]);
+    expect(sent.map((d) => `${d.event}.${d.action}`)).toContain('issues.labeled');
   });
 
-  it('a read-only user, a triage user and another app tick boxes: nothing runs', async () => {
-    const w = await world();
-    const o = { owner: 'octo', repo: 'demo' };
-    await w.maint.rest.issues.addLabels({ ...o, issue_number: 1, labels: ['gantry'] });
+  it('2. a read-only user, a triage user and another app tick boxes: nothing runs', async () => {
+    const w = await scenario();
+    await w.label();
     await w.settle();
-    const plan = w.issue.comments.find((c) => c.app?.id === APP.id)!;
+    const plan = w.planComment()!;
     const planned = plan.body;
-    const ticked = tick(planned, ['T1', 'Start']);
+    const ticked = tick(planned, ['T1', 'T2', 'T3', 'T4', 'Start']);
+    const edit = { owner: w.where.owner, repo: w.where.repo, comment_id: plan.id, body: ticked };
     // GitHub itself refuses an edit of someone else's comment without write access.
-    for (const token of ['reader-token', 'tri-token'])
-      await expect(
-        w.as(token).rest.issues.updateComment({ ...o, comment_id: plan.id, body: ticked }),
-      ).rejects.toMatchObject({ status: 403 });
+    for (const login of ['reader', 'tri', 'outsider'])
+      await expect(w.standIn.as(login).rest.issues.updateComment(edit)).rejects.toMatchObject({
+        status: 403,
+      });
     // Another app may edit it: Gantry puts the plan back.
-    await w
-      .as('other-app-token')
-      .rest.issues.updateComment({ ...o, comment_id: plan.id, body: ticked });
+    await w.standIn.as('other[bot]', { id: 7, slug: 'other' }).rest.issues.updateComment(edit);
     await w.settle();
     expect(plan.body).toBe(planned);
-    const parsed = parsePlanComment(plan.body, KEY, { repo: 'octo/demo', issue: 1 });
-    if (!parsed.state.ok) throw parsed.state.error;
-    expect(parsed.state.state.status).toBe('awaiting-approval');
+    expect(w.state().status).toBe('awaiting-approval');
+    // Commands from people without write access are refused too.
+    await w.comment('/gantry start', w.standIn.as('tri'));
+    await w.settle();
+    expect(w.state().status).toBe('awaiting-approval');
     expect(w.issue.labels).not.toContain('gantry:running');
-    expect(w.server.invalid).toEqual([]);
-    expect(w.sender.invalid).toEqual([]);
+    expect(w.runs()).toEqual([]);
+    expect(w.standIn.problems()).toEqual([]);
+  });
+
+  it('a tick whose webhook was lost is taken on the sweep, from the comment’s edit history', async () => {
+    const w = await scenario();
+    await w.label();
+    await w.settle();
+    w.standIn.webhooks.setChaos({ drop: 1 });
+    await w.tick(['T1', 'T2', 'T3', 'T4', 'Start']);
+    await w.settle();
+    expect(w.state().status).toBe('awaiting-approval'); // the App saw nothing
+    await w.app.app.reconcileAll();
+    await w.settle();
+    const s = w.state();
+    expect(s.status).toBe('running');
+    expect(s.tasks.map((t) => t.approvedBy)).toEqual(['maint', 'maint', 'maint', 'maint']);
+    expect(w.standIn.server.requests).toContainEqual({ by: 'gantry[bot]', call: 'POST /graphql' });
+    expect(w.standIn.problems()).toEqual([]);
+  });
+
+  it('lost edits by two people, or by another app, are undone and never approve anything', async () => {
+    const w = await scenario();
+    w.standIn.store.repo(w.where.owner, w.where.repo)!.roles.set('maint2', 'write');
+    await w.label();
+    await w.settle();
+    w.standIn.webhooks.setChaos({ drop: 1 });
+    const plan = w.planComment()!;
+    const planned = plan.body;
+    const edit = (body: string) => ({
+      owner: w.where.owner,
+      repo: w.where.repo,
+      comment_id: plan.id,
+      body,
+    });
+    // Another app's lost edit: undone, quietly (apps' edits carry no intent).
+    await w.standIn
+      .as('other[bot]', { id: 7, slug: 'other' })
+      .rest.issues.updateComment(edit(tick(planned, ['T1', 'Start'])));
+    await w.app.app.reconcileAll();
+    await w.settle();
+    expect(plan.body).toBe(planned);
+    expect(w.replies()).toEqual([]);
+    // Two people's lost edits: nobody can say who ticked what, so nothing is taken.
+    await w.maint.rest.issues.updateComment(edit(tick(planned, ['T1'])));
+    await w.standIn.as('maint2').rest.issues.updateComment(edit(tick(planned, ['T1', 'Start'])));
+    await w.app.app.reconcileAll();
+    await w.settle();
+    expect(w.state().status).toBe('awaiting-approval');
+    expect(w.state().tasks.every((t) => t.approvedBy === undefined)).toBe(true);
+    expect(plan.body).toBe(planned);
+    expect(w.replies().map((c) => c.body)).toEqual([
+      'The plan comment was edited while Gantry could not see who edited it, so those changes were undone. Tick the boxes again.',
+    ]);
+    expect(w.runs()).toEqual([]);
+    expect(w.standIn.problems()).toEqual([]);
   });
 });

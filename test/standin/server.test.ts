@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ActionsRunner } from '../../src/standin/actions-runner.js';
 import { CiRunner } from '../../src/standin/ci-runner.js';
+import { GANTRY_DIR } from '../../src/standin/sample.js';
 import { GitHost } from '../../src/standin/git-host.js';
 import { OpenApi } from '../../src/standin/openapi.js';
 import { gitHandlers } from '../../src/standin/rest-git.js';
@@ -48,6 +50,11 @@ beforeEach(async () => {
       // The repository's CI: greet() must say hello.
       command: () =>
         'grep -q hello src/greet.ts 2>/dev/null || { echo "src/greet.ts:1: expected hello"; exit 1; }',
+      nextId: () => store.nextId(),
+      now: () => 1_700_000_000_000,
+    }),
+    actions: new ActionsRunner(git, {
+      actionDir: GANTRY_DIR,
       nextId: () => store.nextId(),
       now: () => 1_700_000_000_000,
     }),

@@ -2,6 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseOutputs } from '../../src/standin/outputs-file.js';
+
+export { parseOutputs };
 
 /** Build the action bundle once per test file, from the current sources, with the real build script. */
 export function buildBundle(): string {
@@ -15,20 +18,6 @@ export interface ActionRun {
   stdout: string;
   outputs: Record<string, string>;
   summary: string;
-}
-
-/** `GITHUB_OUTPUT` as the runner reads it: `name<<DELIMITER`, value lines, `DELIMITER`. */
-export function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
-    if (!m) continue;
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
-    out[m[1]!] = value.join('\n');
-  }
-  return out;
 }
 
 /**

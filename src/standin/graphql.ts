@@ -1,0 +1,65 @@
+import type { Answer } from './server.js';
+import { iso, type Store } from './store.js';
+
+type Request = { query?: string; variables?: Record<string, unknown> } | undefined;
+
+const ok = (data: unknown): Answer => ({ status: 200, body: { data } });
+const notFound = (id: unknown): Answer => ({
+  status: 200,
+  body: {
+    data: null,
+    errors: [
+      {
+        type: 'NOT_FOUND',
+        message: `Could not resolve to a node with the global id of '${String(id)}'`,
+      },
+    ],
+  },
+});
+
+/**
+ * GitHub's GraphQL endpoint, for what REST lacks: marking a draft pull request ready for review,
+ * and a comment's edit history (who edited it, when). Any other query is answered with GraphQL's
+ * error shape and recorded as one the stand-in does not answer.
+ */
+export function graphql(store: Store, request: Request, unhandled: (why: string) => void): Answer {
+  const query = request?.query ?? '';
+  const id = Object.values(request?.variables ?? {})[0];
+  if (/markPullRequestReadyForReview/.test(query)) {
+    for (const repo of store.repos.values())
+      for (const p of repo.pulls.values())
+        if (p.nodeId === id) {
+          p.draft = false;
+          p.updatedAt = store.now();
+          return ok({ markPullRequestReadyForReview: { pullRequest: { isDraft: false } } });
+        }
+    return notFound(id);
+  }
+  if (/userContentEdits/.test(query)) {
+    for (const repo of store.repos.values())
+      for (const issue of repo.issues.values())
+        for (const c of issue.comments)
+          if (`IC_${c.id}` === id)
+            return ok({
+              node: {
+                editor: actor(c.edits?.at(-1)?.editor),
+                userContentEdits: {
+                  nodes: (c.edits ?? [])
+                    .slice(-20)
+                    .map((e) => ({ editedAt: iso(e.at), editor: actor(e.editor) })),
+                },
+              },
+            });
+    return notFound(id);
+  }
+  unhandled(`GraphQL query the stand-in does not answer: ${query.slice(0, 200)}`);
+  return { status: 200, body: { errors: [{ message: 'the stand-in does not answer this' }] } };
+}
+
+/** GraphQL names a user by login, and a bot by its login without `[bot]`. */
+function actor(login: string | undefined) {
+  if (login === undefined) return null;
+  return login.endsWith('[bot]')
+    ? { __typename: 'Bot', login: login.slice(0, -'[bot]'.length) }
+    : { __typename: 'User', login };
+}

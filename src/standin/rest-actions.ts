@@ -1,0 +1,102 @@
+import { artifactJson, jobJson, runJson } from './actions-json.js';
+import type { Answer, Call, Handler } from './server.js';
+
+const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
+const full = (c: Call) => `${c.repo.owner}/${c.repo.name}`;
+
+function page<T>(c: Call, all: T[]): T[] {
+  const perPage = Number(c.query.get('per_page') ?? 30);
+  const n = Number(c.query.get('page') ?? 1);
+  return all.slice((n - 1) * perPage, n * perPage);
+}
+
+function runsOf(c: Call, workflow?: string) {
+  const event = c.query.get('event');
+  const status = c.query.get('status');
+  return c.actions.runs
+    .filter(
+      (r) =>
+        r.repo === full(c) &&
+        (workflow === undefined ||
+          r.path.endsWith(`/${workflow}`) ||
+          String(r.workflowId) === workflow) &&
+        (!event || event === 'workflow_dispatch') &&
+        (!status || r.status === status || r.conclusion === status),
+    )
+    .reverse();
+}
+
+function runListAnswer(c: Call, runs: ReturnType<typeof runsOf>): Answer {
+  return {
+    status: 200,
+    body: {
+      total_count: runs.length,
+      workflow_runs: page(c, runs).map((r) => runJson(c.store, c.repo, c.hooks, r)),
+    },
+  };
+}
+
+/** GitHub Actions: dispatch, runs, jobs, artifacts (zip downloads behind a redirect), cancel. */
+export const actionsHandlers: Record<string, Handler> = {
+  'actions/create-workflow-dispatch': async (c) => {
+    const body = c.body as {
+      ref: string;
+      inputs?: Record<string, unknown>;
+      return_run_details?: boolean;
+    };
+    const inputs = Object.fromEntries(
+      Object.entries(body.inputs ?? {}).map(([k, v]) => [k, String(v)]),
+    );
+    const r = await c.actions.dispatch(full(c), c.params.workflow_id!, body.ref, inputs, c.login);
+    if (!r.ok) return { status: r.status, body: { message: r.message } };
+    if (!body.return_run_details) return { status: 204 };
+    const run = runJson(c.store, c.repo, c.hooks, r.run);
+    return {
+      status: 200,
+      body: { workflow_run_id: r.run.id, run_url: run.url, html_url: run.html_url },
+    };
+  },
+
+  'actions/list-workflow-runs': (c) => runListAnswer(c, runsOf(c, c.params.workflow_id)),
+  'actions/list-workflow-runs-for-repo': (c) => runListAnswer(c, runsOf(c)),
+
+  'actions/get-workflow-run': (c) => {
+    const run = c.actions.find(Number(c.params.run_id));
+    if (!run || run.repo !== full(c)) return notFound;
+    return { status: 200, body: runJson(c.store, c.repo, c.hooks, run) };
+  },
+
+  'actions/cancel-workflow-run': (c) => {
+    const run = c.actions.find(Number(c.params.run_id));
+    if (!run || run.repo !== full(c)) return notFound;
+    if (!c.actions.cancel(run.id))
+      return { status: 409, body: { message: 'Cannot cancel a workflow run that is completed.' } };
+    return { status: 202, body: {} };
+  },
+
+  'actions/list-jobs-for-workflow-run': (c) => {
+    const run = c.actions.find(Number(c.params.run_id));
+    if (!run || run.repo !== full(c)) return notFound;
+    const jobs = run.jobs.map((j) => jobJson(c.store, c.repo, run, j));
+    return { status: 200, body: { total_count: jobs.length, jobs: page(c, jobs) } };
+  },
+
+  'actions/list-workflow-run-artifacts': (c) => {
+    const run = c.actions.find(Number(c.params.run_id));
+    if (!run || run.repo !== full(c)) return notFound;
+    const name = c.query.get('name');
+    const artifacts = run.artifacts
+      .filter((a) => !name || a.name === name)
+      .map((a) => artifactJson(c.store, c.repo, run, a));
+    return { status: 200, body: { total_count: artifacts.length, artifacts: page(c, artifacts) } };
+  },
+
+  /** GitHub answers with a redirect to short-lived storage; so does the stand-in. */
+  'actions/download-artifact': (c) => {
+    const found = c.actions.findArtifact(Number(c.params.artifact_id));
+    if (!found || found.run.repo !== full(c) || c.params.archive_format !== 'zip') return notFound;
+    const path = `/_blobs/artifact-${found.artifact.id}.zip`;
+    c.blobs.set(path, { body: found.artifact.zip, type: 'application/zip' });
+    return { status: 302, headers: { location: `${c.store.serverUrl}${path}` } };
+  },
+};

@@ -1,0 +1,62 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Level } from 'pino';
+import { createNodeMiddleware, Probot } from 'probot';
+import { gantryApp, type GantryApp, type GantryAppOptions } from '../app/app.js';
+import { GantryOctokit } from '../app/conditional-requests.js';
+import type { StandIn } from './stand-in.js';
+import type { Chaos } from './webhook-sender.js';
+
+export interface RunningApp {
+  app: GantryApp;
+  /** Where the App takes webhooks. */
+  webhookUrl: string;
+  /** Stop the App's server (the stand-in stays). */
+  close(): Promise<void>;
+}
+
+/**
+ * The unmodified Gantry App in a real Probot, as `npm start` runs it: authenticated as the
+ * stand-in's registered App (a JWT from its private key, then installation tokens), pointed at
+ * the stand-in's API by base URL, serving webhooks over HTTP. Probot's write throttle (one write
+ * a second, for GitHub's secondary limits) is off: the stand-in has no limits to respect.
+ */
+export async function runApp(
+  standIn: StandIn,
+  o: Omit<GantryAppOptions, 'appId'> & {
+    chaos?: Chaos;
+    seed?: number;
+    logLevel?: Level | 'silent';
+  },
+): Promise<RunningApp> {
+  const secret = 'stand-in-webhook-secret';
+  const app = gantryApp({ ...o, appId: standIn.app.id, serverUrl: standIn.store.serverUrl });
+  const probot = new Probot({
+    appId: standIn.app.id,
+    privateKey: standIn.app.privateKey,
+    baseUrl: standIn.apiUrl,
+    secret,
+    Octokit: GantryOctokit.defaults((opts: Record<string, unknown>) => ({
+      ...opts,
+      throttle: { ...(opts.throttle as object), enabled: false },
+    })),
+    log: pino({ level: o.logLevel ?? 'silent' }),
+  });
+  const middleware = await createNodeMiddleware(app, {
+    probot,
+    webhooksPath: '/api/github/webhooks',
+  });
+  const server = createServer((req, res) => void middleware(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`;
+  standIn.connect({ url: webhookUrl, secret, chaos: o.chaos, seed: o.seed });
+  return {
+    app,
+    webhookUrl,
+    close: async () => {
+      app.close();
+      await app.idle();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

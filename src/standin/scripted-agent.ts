@@ -1,0 +1,44 @@
+/**
+ * The scripted agent: a command for the Action's `command` backend that plays back what a
+ * scenario says each task's attempts do, instead of calling a model. It runs as a plain Node
+ * script (Node strips the types), so it imports nothing of Gantry's:
+ *
+ *   node scripted-agent.ts script.json
+ *
+ * The script maps a task id to its attempts in order; each attempt writes or appends files, says
+ * something (its summary) and exits with a code. An attempt past the list repeats the last one.
+ */
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface AgentStep {
+  write?: Record<string, string>;
+  append?: Record<string, string>;
+  say?: string;
+  exit?: number;
+}
+
+export type AgentScript = Record<string, AgentStep[]>;
+
+const [file] = process.argv.slice(2);
+const task = process.env.GANTRY_TASK_ID ?? '';
+const attempt = Number(process.env.GANTRY_ATTEMPT ?? '1');
+if (file) {
+  const script = JSON.parse(readFileSync(file, 'utf8')) as AgentScript;
+  const steps = script[task];
+  if (!steps?.length) {
+    console.log(`the script has nothing for ${task}`);
+    process.exit(1);
+  }
+  const step = steps[Math.min(attempt, steps.length) - 1]!;
+  for (const [path, text] of Object.entries(step.write ?? {})) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  for (const [path, text] of Object.entries(step.append ?? {})) {
+    mkdirSync(dirname(path), { recursive: true });
+    appendFileSync(path, text);
+  }
+  console.log(step.say ?? `${task} attempt ${attempt}: done as scripted`);
+  process.exit(step.exit ?? 0);
+}

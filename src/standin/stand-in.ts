@@ -1,0 +1,188 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProbotOctokit } from 'probot';
+import { ActionsRunner } from './actions-runner.js';
+import { CiRunner } from './ci-runner.js';
+import { GitHost } from './git-host.js';
+import { OpenApi } from './openapi.js';
+import { actionsHandlers } from './rest-actions.js';
+import { appHandlers } from './rest-apps.js';
+import { checkHandlers } from './rest-checks.js';
+import { gitHandlers } from './rest-git.js';
+import { issueHandlers } from './rest-issues.js';
+import { pullHandlers } from './rest-pulls.js';
+import { API_PREFIX, StandInServer, type Token } from './server.js';
+import { Store, type Role, type StoredRepo } from './store.js';
+import type { WebhookEvent } from './webhook-payloads.js';
+import { WebhookSender, type Chaos } from './webhook-sender.js';
+
+export interface RepoSettings {
+  /** Who may do what: login to role. */
+  roles: Record<string, Role>;
+  /** The repository's CI command, run on every push the App makes (none: no CI). */
+  ci?: string;
+  /** Actions secrets and variables (`secrets.X`, `vars.X`). */
+  secrets?: Record<string, string>;
+  vars?: Record<string, string>;
+  defaultBranch?: string;
+}
+
+export interface StandInOptions {
+  /** The Action's directory (`action.yml`, `dist/index.js`): the task workflow runs it. */
+  actionDir: string;
+  /** Where the bare repositories live (default: a new temporary directory, removed on close). */
+  root?: string;
+  app?: { id: number; slug: string };
+  now?: () => number;
+}
+
+/**
+ * A local GitHub: one server with REST (OpenAPI-checked), GraphQL for the mutation REST lacks,
+ * real git repositories, CI on the App's pushes, GitHub Actions for dispatched workflows, a
+ * registered GitHub App (JWT and installation tokens), users with roles, and signed webhooks to
+ * the App. Everything a scenario or the demo needs to run the unmodified App and Action.
+ */
+export class StandIn {
+  readonly store: Store;
+  readonly git: GitHost;
+  readonly openApi: OpenApi;
+  readonly ci: CiRunner;
+  readonly actions: ActionsRunner;
+  readonly server: StandInServer;
+  readonly app: { id: number; slug: string; privateKey: string };
+  /** Webhooks sent before an app is connected wait here. */
+  private readonly waiting: WebhookEvent[] = [];
+  private sender: WebhookSender | undefined;
+  private readonly settings = new Map<string, RepoSettings>();
+  private readonly tokens = new Map<string, Token>();
+  private url = '';
+
+  private constructor(
+    private readonly o: StandInOptions,
+    private readonly root: string,
+  ) {
+    const now = o.now ?? Date.now;
+    this.store = new Store('http://stand-in', now);
+    this.git = new GitHost(root);
+    this.openApi = OpenApi.load();
+    const app = o.app ?? { id: 42, slug: 'gantry' };
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.app = {
+      ...app,
+      privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
+    };
+    this.ci = new CiRunner(this.git, {
+      command: (repo) => this.settings.get(repo)?.ci,
+      nextId: () => this.store.nextId(),
+      now,
+    });
+    this.actions = new ActionsRunner(this.git, {
+      actionDir: o.actionDir,
+      nextId: () => this.store.nextId(),
+      now,
+      secrets: (repo) => this.settings.get(repo)?.secrets ?? {},
+      vars: (repo) => this.settings.get(repo)?.vars ?? {},
+    });
+    this.server = new StandInServer({
+      store: this.store,
+      git: this.git,
+      openApi: this.openApi,
+      handlers: {
+        ...issueHandlers,
+        ...gitHandlers,
+        ...checkHandlers,
+        ...actionsHandlers,
+        ...pullHandlers,
+        ...appHandlers,
+      },
+      tokens: this.tokens,
+      apps: [{ ...app, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string }],
+      onEvent: (e) => (this.sender ? this.sender.queue(e.name, e.payload) : this.waiting.push(e)),
+      ci: this.ci,
+      actions: this.actions,
+    });
+  }
+
+  static async start(o: StandInOptions): Promise<StandIn> {
+    const root = o.root ?? mkdtempSync(join(tmpdir(), 'gantry-standin-'));
+    const standIn = new StandIn(o, root);
+    standIn.url = await standIn.server.listen();
+    return standIn;
+  }
+
+  /** The first repository's full name (the sample's, in scenarios and the demo). */
+  repo(): string {
+    const first = [...this.store.repos.keys()][0];
+    if (!first) throw new Error('the stand-in has no repository yet');
+    return first;
+  }
+
+  /** The REST base URL, as Probot's `baseUrl` or `GHE_HOST` would give it. */
+  get apiUrl(): string {
+    return `${this.url}${API_PREFIX}`;
+  }
+
+  /** A repository with these files on its default branch, and its people and CI. */
+  async addRepo(
+    fullName: string,
+    files: Record<string, string>,
+    settings: RepoSettings,
+  ): Promise<StoredRepo> {
+    await this.git.createRepo(fullName, files, settings.defaultBranch);
+    this.settings.set(fullName, settings);
+    return this.store.addRepo(fullName, settings.defaultBranch ?? 'main', settings.roles);
+  }
+
+  /** An Octokit acting as a person (or another app, for logins ending in `[bot]`). */
+  as(login: string, app?: { id: number; slug: string }): InstanceType<typeof ProbotOctokit> {
+    const token = `${login}-token`;
+    this.tokens.set(token, { login, app });
+    return new ProbotOctokit({
+      auth: { token },
+      baseUrl: this.apiUrl,
+      retry: { enabled: false },
+      throttle: { enabled: false },
+    });
+  }
+
+  /** Send webhooks to an app from now on (and those that waited for one). */
+  connect(o: { url: string; secret: string; chaos?: Chaos; seed?: number }): WebhookSender {
+    this.sender = new WebhookSender({ ...o, openApi: this.openApi });
+    for (const e of this.waiting.splice(0)) this.sender.queue(e.name, e.payload);
+    return this.sender;
+  }
+
+  get webhooks(): WebhookSender {
+    if (!this.sender) throw new Error('no app is connected: call connect() first');
+    return this.sender;
+  }
+
+  /**
+   * Deliver webhooks, wait for the app and for every CI and workflow run, and again, until
+   * nothing is left to deliver or run, or `stop` holds after a round.
+   */
+  async settle(appIdle: () => Promise<void>, stop?: () => boolean, rounds = 200): Promise<void> {
+    for (let round = 0; round < rounds; round++) {
+      await this.webhooks.flush();
+      await appIdle();
+      if (stop?.()) return;
+      await this.server.idle();
+      if (!this.webhooks.pendingCount || stop?.()) return;
+    }
+    throw new Error(`webhooks still coming after ${rounds} rounds`);
+  }
+
+  /** What GitHub would have refused, and webhooks its schemas refuse: a scenario wants none. */
+  problems(): string[] {
+    return [...this.server.invalid, ...(this.sender?.invalid ?? [])];
+  }
+
+  async close(): Promise<void> {
+    await this.server.idle();
+    await this.server.close();
+    if (!this.o.root) await rm(this.root, { recursive: true, force: true });
+  }
+}

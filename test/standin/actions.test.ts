@@ -1,0 +1,185 @@
+import { unzipSync } from 'fflate';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GANTRY_DIR } from '../../src/standin/sample.js';
+import { StandIn } from '../../src/standin/stand-in.js';
+import type { WebhookEvent } from '../../src/standin/webhook-payloads.js';
+
+const WORKFLOW = `name: build
+run-name: 'build \${{ inputs.what }}'
+on:
+  workflow_dispatch:
+    inputs:
+      what: { required: true, type: string }
+      fail: { required: false, type: string, default: 'no' }
+concurrency:
+  group: build-\${{ inputs.what }}
+  cancel-in-progress: true
+jobs:
+  make:
+    runs-on: ubuntu-latest
+    outputs:
+      made: \${{ steps.make.outputs.made }}
+    steps:
+      - uses: actions/checkout@v5
+      - id: make
+        run: |
+          mkdir -p out && cat README.md > out/readme.txt && echo "made=yes" >> "$GITHUB_OUTPUT"
+          if [ "\${{ inputs.fail }}" = yes ]; then echo "src/x.js:3: broken"; exit 1; fi
+          if [ "\${{ inputs.what }}" = slow ]; then sleep 30; fi
+      - if: always()
+        uses: actions/upload-artifact@v4
+        with: { name: 'out-\${{ inputs.what }}', path: out }
+  after:
+    needs: make
+    if: needs.make.outputs.made == 'yes'
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo after
+`;
+
+let standIn: StandIn | undefined;
+afterEach(async () => {
+  await standIn?.close();
+  standIn = undefined;
+});
+
+async function world() {
+  standIn = await StandIn.start({ actionDir: GANTRY_DIR });
+  await standIn.addRepo(
+    'octo/build',
+    { 'README.md': '# build\n', '.github/workflows/build.yml': WORKFLOW },
+    { roles: { maint: 'maintain' } },
+  );
+  const events: WebhookEvent[] = [];
+  const sender = standIn.connect({ url: 'http://127.0.0.1:9/unused', secret: 's' });
+  const queue = sender.queue.bind(sender);
+  sender.queue = (event, payload) => {
+    events.push({ name: event, payload });
+    return queue(event, payload);
+  };
+  const octokit = standIn.as('gantry[bot]', standIn.app);
+  const o = { owner: 'octo', repo: 'build', workflow_id: 'build.yml' };
+  return { standIn, events, octokit, o };
+}
+
+describe('GitHub Actions on the stand-in', () => {
+  it('runs a dispatched workflow: run details, jobs in order of needs, outputs, artifacts, workflow_run events', async () => {
+    const { standIn, events, octokit, o } = await world();
+    const r = await octokit.request(
+      'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches',
+      {
+        ...o,
+        ref: 'main',
+        inputs: { what: 'docs' },
+        return_run_details: true,
+      },
+    );
+    expect(r.status).toBe(200);
+    const runId = (r.data as { workflow_run_id: number }).workflow_run_id;
+    await standIn.server.idle();
+    const { data: run } = await octokit.rest.actions.getWorkflowRun({ ...o, run_id: runId });
+    expect(run).toMatchObject({
+      display_title: 'build docs',
+      status: 'completed',
+      conclusion: 'success',
+      event: 'workflow_dispatch',
+      path: '.github/workflows/build.yml',
+    });
+    const { data: jobs } = await octokit.rest.actions.listJobsForWorkflowRun({
+      ...o,
+      run_id: runId,
+    });
+    expect(jobs.jobs.map((j) => [j.name, j.conclusion])).toEqual([
+      ['make', 'success'],
+      ['after', 'success'],
+    ]);
+    const { data: listed } = await octokit.rest.actions.listWorkflowRunArtifacts({
+      ...o,
+      run_id: runId,
+      name: 'out-docs',
+    });
+    const zip = await octokit.rest.actions.downloadArtifact({
+      ...o,
+      artifact_id: listed.artifacts[0]!.id,
+      archive_format: 'zip',
+    });
+    const files = unzipSync(new Uint8Array(zip.data as ArrayBuffer));
+    expect(new TextDecoder().decode(files['readme.txt'])).toBe('# build\n');
+    const { data: runs } = await octokit.rest.actions.listWorkflowRuns({
+      ...o,
+      event: 'workflow_dispatch',
+    });
+    expect(runs.workflow_runs.map((x) => x.id)).toEqual([runId]);
+    expect(events.filter((e) => e.name === 'workflow_run').map((e) => e.payload.action)).toEqual([
+      'requested',
+      'in_progress',
+      'completed',
+    ]);
+    expect(standIn.problems()).toEqual([]);
+  });
+
+  it('a failing step fails its job and skips what needed it; its log keeps the output', async () => {
+    const { standIn, octokit, o } = await world();
+    await octokit.rest.actions.createWorkflowDispatch({
+      ...o,
+      ref: 'main',
+      inputs: { what: 'x', fail: 'yes' },
+    });
+    await standIn.server.idle();
+    const run = standIn.actions.runs[0]!;
+    expect(run.conclusion).toBe('failure');
+    expect(run.jobs.map((j) => j.conclusion)).toEqual(['failure', 'skipped']);
+    expect(run.artifacts).toHaveLength(1); // if: always()
+    const { data: log } = await octokit.rest.actions.downloadJobLogsForWorkflowRun({
+      ...o,
+      job_id: run.jobs[0]!.id,
+    });
+    expect(String(log)).toContain('src/x.js:3: broken');
+  });
+
+  it('refuses dispatches as GitHub does: unknown inputs, missing ones, no such workflow', async () => {
+    const { standIn, octokit, o } = await world();
+    await expect(
+      octokit.rest.actions.createWorkflowDispatch({
+        ...o,
+        ref: 'main',
+        inputs: { what: 'x', nope: '1' },
+      }),
+    ).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining('Unexpected inputs provided: ["nope"]'),
+    });
+    await expect(
+      octokit.rest.actions.createWorkflowDispatch({ ...o, ref: 'main', inputs: {} }),
+    ).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining("Required input 'what' not provided"),
+    });
+    await expect(
+      octokit.rest.actions.createWorkflowDispatch({ ...o, workflow_id: 'other.yml', ref: 'main' }),
+    ).rejects.toMatchObject({ status: 404 });
+    expect(standIn.actions.runs).toEqual([]);
+  });
+
+  it('cancels a run on request and when a newer run takes its concurrency group', async () => {
+    const { standIn, octokit, o } = await world();
+    await octokit.rest.actions.createWorkflowDispatch({
+      ...o,
+      ref: 'main',
+      inputs: { what: 'slow' },
+    });
+    await octokit.rest.actions.createWorkflowDispatch({
+      ...o,
+      ref: 'main',
+      inputs: { what: 'slow' },
+    });
+    const [first, second] = standIn.actions.runs;
+    const cancel = await octokit.rest.actions.cancelWorkflowRun({ ...o, run_id: second!.id });
+    expect(cancel.status).toBe(202);
+    await standIn.server.idle();
+    expect([first!.conclusion, second!.conclusion]).toEqual(['cancelled', 'cancelled']);
+    await expect(
+      octokit.rest.actions.cancelWorkflowRun({ ...o, run_id: first!.id }),
+    ).rejects.toMatchObject({ status: 409 });
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { scenario, type Scenario } from '../support/standin-scenario.js';
+import { perLandedTask } from './figures.js';
+
+const ALL = ['T1', 'T2', 'T3', 'T4', 'Start'];
+
+/** Each task attempt ran once: no dispatch twice, whatever happened to the webhooks. */
+function ranOnce(w: Scenario): void {
+  const runs = w.runs();
+  expect(new Set(runs).size).toBe(runs.length);
+  const dispatches = w.appRequests().filter((c) => c.endsWith('/gantry-task.yml/dispatches'));
+  expect(dispatches).toHaveLength(runs.length);
+}
+
+describe('the goal survives what happens to apps and webhooks', () => {
+  it('5. the App is killed mid-goal and restarted: the goal completes and no task runs twice', async () => {
+    const w = await scenario();
+    await w.label();
+    await w.settle();
+    await w.tick(ALL);
+    // Kill the App once T1 has landed and T2 and T3 are running.
+    await w.settle(() => w.runs().length >= 3);
+    expect(w.state().tasks[0]!.status).toBe('done');
+    await w.restart();
+    await w.app.app.reconcileAll(); // what `npm start` does first
+    await w.until();
+    expect(w.state().status).toBe('done');
+    expect(w.runs()).toHaveLength(4);
+    ranOnce(w);
+    expect(w.pull()!.draft).toBe(false);
+    expect(w.standIn.problems()).toEqual([]);
+    perLandedTask('killed and restarted', w);
+  });
+
+  it('6. every webhook delivered twice and shuffled: the same result, no duplicate dispatch', async () => {
+    const w = await scenario({ chaos: { duplicate: 1, reorder: true }, seed: 7 });
+    await w.label();
+    await w.settle();
+    await w.tick(ALL);
+    await w.until();
+    const s = w.state();
+    expect(s.status).toBe('done');
+    expect(s.tasks.map((t) => t.attempt)).toEqual([1, 1, 1, 1]);
+    ranOnce(w);
+    const sent = w.standIn.webhooks.deliveries;
+    expect(new Set(sent.map((d) => d.id)).size * 2).toBe(sent.length);
+    expect(w.issue.comments.filter((c) => c.app?.id === w.standIn.app.id)).toHaveLength(1);
+    expect(w.standIn.problems()).toEqual([]);
+    perLandedTask('duplicated and shuffled', w);
+  });
+
+  it('7. 30% of webhooks lost: the goal still completes through reconcile', async () => {
+    const w = await scenario({ chaos: { drop: 0.3 }, seed: 3 });
+    await w.label();
+    await w.until(() => w.planComment() !== undefined);
+    await w.tick(ALL);
+    await w.until();
+    expect(w.state().status).toBe('done');
+    ranOnce(w);
+    const lost = w.standIn.webhooks.deliveries.filter((d) => d.outcome === 'lost');
+    expect(lost.length).toBeGreaterThan(0);
+    expect(w.standIn.problems()).toEqual([]);
+    perLandedTask('30% of webhooks lost', w);
+  });
+
+  it('8. a budget too small: paused with a comment, raised, and resumed to the end', async () => {
+    const w = await scenario({ config: { budget: { goalUsd: 0.3 } } });
+    await w.label();
+    await w.settle();
+    await w.tick(ALL);
+    await w.settle();
+    expect(w.state()).toMatchObject({ status: 'paused', pausedFor: 'budget' });
+    const pause = w.replies().find((c) => c.body.includes('the budget cannot cover'))!;
+    expect(pause.body).toContain('`/gantry budget <usd>`');
+    const before = w.runs().length;
+    await w.comment('/gantry budget 5');
+    await w.until();
+    expect(w.state().status).toBe('done');
+    expect(w.runs().length).toBeGreaterThan(before);
+    ranOnce(w);
+    expect(w.standIn.problems()).toEqual([]);
+    perLandedTask('budget raised', w);
+  });
+});

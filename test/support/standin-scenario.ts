@@ -1,0 +1,136 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { parsePlanComment } from '../../src/core/checklist/parse.js';
+import type { GoalState } from '../../src/core/goal.js';
+import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import { runApp, type RunningApp } from '../../src/standin/run-app.js';
+import {
+  GANTRY_DIR,
+  SAMPLE_CI,
+  SAMPLE_ISSUE,
+  SAMPLE_REPO,
+  sampleAgent,
+  sampleFiles,
+  samplePlan,
+} from '../../src/standin/sample.js';
+import type { AgentScript } from '../../src/standin/scripted-agent.js';
+import { StandIn } from '../../src/standin/stand-in.js';
+import type { Chaos } from '../../src/standin/webhook-sender.js';
+import { tick } from '../../src/standin/ticks.js';
+
+const KEY = 'k'.repeat(32);
+const [OWNER, REPO] = SAMPLE_REPO.split('/') as [string, string];
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+export interface ScenarioOptions {
+  /** Change what the scripted agent does. */
+  agent?: (script: AgentScript) => void;
+  /** More of `.github/gantry.yml`. */
+  config?: Record<string, unknown>;
+  chaos?: Chaos;
+  seed?: number;
+}
+
+/**
+ * The sample repository on a fresh stand-in, the unmodified App in a real Probot against it, the
+ * task workflow running the Action's committed bundle with the scripted agent, and the people of
+ * the scenarios: `maint` (maintain), `tri` (triage), `reader` (read), `outsider` (none).
+ */
+export async function scenario(o: ScenarioOptions = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-scenario-'));
+  const agent = sampleAgent();
+  o.agent?.(agent);
+  writeFileSync(join(dir, 'agent.json'), JSON.stringify(agent));
+  const command = `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${join(dir, 'agent.json')}"`;
+  const standIn = await StandIn.start({ actionDir: GANTRY_DIR });
+  closers.push(() => standIn.close());
+  const repo = await standIn.addRepo(SAMPLE_REPO, sampleFiles(command, o.config), {
+    roles: { maint: 'maintain', tri: 'triage', reader: 'read' },
+    ci: SAMPLE_CI,
+  });
+  const issue = standIn.store.addIssue(repo, 'maint', SAMPLE_ISSUE.title, SAMPLE_ISSUE.body);
+  const planner = new ScriptedPlanner(samplePlan(), 'sample plan');
+  const start = async () => {
+    const running = await runApp(standIn, {
+      planner: () => planner,
+      stateKey: KEY,
+      chaos: o.chaos,
+      seed: o.seed,
+    });
+    closers.push(() => running.close());
+    return running;
+  };
+  let app: RunningApp = await start();
+  const maint = standIn.as('maint');
+  const where = { owner: OWNER, repo: REPO, issue_number: issue.number };
+  const planComment = () => issue.comments.find((c) => c.app?.id === standIn.app.id);
+  const over = () => {
+    const status = planComment() && w.state().status;
+    return status === 'done' || status === 'partial' || status === 'cancelled';
+  };
+
+  const w = {
+    standIn,
+    repo,
+    issue,
+    maint,
+    where,
+    get app() {
+      return app;
+    },
+    settle: (stop?: () => boolean) => standIn.settle(() => app.app.idle(), stop),
+    /**
+     * Settle, then sweep as the App's timer would, until `done` holds (default: the goal is
+     * over); fails after `rounds` sweeps.
+     */
+    async until(done: () => boolean = over, rounds = 30): Promise<void> {
+      for (let k = 0; k < rounds; k++) {
+        await w.settle();
+        if (done()) return;
+        await app.app.reconcileAll();
+      }
+      throw new Error(`not there after ${rounds} sweeps: ${w.runs().join(' ')}`);
+    },
+    planComment,
+    state(): GoalState {
+      const c = planComment();
+      if (!c) throw new Error('no plan comment yet');
+      const parsed = parsePlanComment(c.body, KEY, { repo: SAMPLE_REPO, issue: issue.number });
+      if (!parsed.state.ok) throw parsed.state.error;
+      return parsed.state.state;
+    },
+    label: () => maint.rest.issues.addLabels({ ...where, labels: ['gantry'] }),
+    /** The maintainer ticks boxes in the plan comment, as in GitHub's UI. */
+    tick: async (ids: string[]) => {
+      const c = planComment()!;
+      await maint.rest.issues.updateComment({
+        ...where,
+        comment_id: c.id,
+        body: tick(c.body, ids),
+      });
+    },
+    comment: (body: string, as = maint) => as.rest.issues.createComment({ ...where, body }),
+    /** Kill the App (no goodbye) and start a new one with an empty memory. */
+    async restart(): Promise<void> {
+      await app.close();
+      app = await start();
+    },
+    /** Task runs, as `T2/1` in order of dispatch. */
+    runs: () => standIn.actions.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`),
+    pull: () => [...repo.pulls.values()][0],
+    /** Requests the App made (REST and GraphQL), as `METHOD /path`. */
+    appRequests: () =>
+      standIn.server.requests.filter((r) => r.by.startsWith(standIn.app.slug)).map((r) => r.call),
+    /** Comments by the App other than the plan comment. */
+    replies: () =>
+      issue.comments.filter((c) => c.app?.id === standIn.app.id && c !== planComment()),
+  };
+  return w;
+}
+
+export type Scenario = Awaited<ReturnType<typeof scenario>>;
