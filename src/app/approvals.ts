@@ -18,6 +18,8 @@ const QUIET = new Set(['no approval or text changed']);
 export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<void> {
   const { session } = g;
   // Gantry's own edits and other apps' edits carry no intent; the re-render undoes the latter.
+  // A late webhook of an edit a sweep already took from the comment's history.
+  if (g.deps.memory.tookEditBefore(hint.commentId, hint.to)) return;
   if (
     hint.sender.bot ||
     !session.state ||

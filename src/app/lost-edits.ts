@@ -6,52 +6,81 @@ type Actor = { __typename: string; login: string } | null;
 
 interface EditHistory {
   node: {
+    author?: { login: string } | null;
     editor?: Actor;
-    userContentEdits?: { nodes: ({ editor: Actor } | null)[] };
+    userContentEdits?: { totalCount: number; nodes: ({ editor: Actor } | null)[] };
   } | null;
 }
 
 const HISTORY = `query($id: ID!) {
   node(id: $id) {
-    ... on IssueComment { editor { __typename login } userContentEdits(last: 20) { nodes { editor { __typename login } } } }
+    ... on IssueComment {
+      author { login }
+      editor { __typename login }
+      userContentEdits(first: 100) { totalCount nodes { editor { __typename login } } }
+    }
   }
 }`;
 
+export const UNDONE_REPLY =
+  'The plan comment was edited while Gantry could not see the edit happen, and its history does not say whose every change was, so the changes were undone. Tick the boxes again.';
+
 /**
- * The plan comment was edited but its webhook never came (GitHub does not redeliver): the edit
- * is taken now, from the comment's edit history, when a person edited it last and no other person
- * edited it (apps' edits, Gantry's own included, carry no intent). Their permission is checked as
- * for a webhook. When several people edited it, the comment is re-rendered from the trusted state
- * and the reply says to tick again: ticks nobody can vouch for are never approvals.
+ * Who changed the plan comment since Gantry wrote it, from its edit history: a person when one
+ * person made every edit that is not Gantry's own (Gantry is the comment's author) and edited it
+ * last; `app` when an app (Gantry, or another app) edited it last; `unknown` otherwise (several
+ * people, another app's edits among a person's, a deleted account, history too long to read, or
+ * GitHub not answering). The order of the history is not documented, so it is not relied on.
+ */
+async function editedBy(
+  g: GoalContext,
+  nodeId: string,
+): Promise<{ person: string } | 'app' | 'unknown'> {
+  let node: EditHistory['node'];
+  try {
+    ({ node } = await g.octokit.graphql<EditHistory>(HISTORY, { id: nodeId }));
+  } catch {
+    return 'unknown';
+  }
+  const gantry = node?.author?.login;
+  const last = node?.editor;
+  if (!node || !gantry || !last) return 'unknown';
+  if (last.__typename !== 'User') return 'app';
+  const history = node.userContentEdits;
+  if (!history || history.totalCount > history.nodes.length) return 'unknown';
+  const others = history.nodes
+    .map((e) => e?.editor ?? null)
+    .filter((e) => !(e?.__typename === 'Bot' && e.login === gantry));
+  const sole = others.every((e) => e?.__typename === 'User' && e.login === last.login);
+  return sole ? { person: last.login } : 'unknown';
+}
+
+/**
+ * The plan comment was edited but no webhook told Gantry (GitHub does not redeliver, or it is
+ * late): the edit is taken from the comment's edit history when one person made it, and their
+ * permission is checked as for a webhook. Otherwise the comment is re-rendered from the trusted
+ * state (at flush) and, unless an app made the edit, a reply says to tick again: ticks nobody can
+ * vouch for are never approvals. A late webhook of a taken edit then changes nothing.
  */
 export async function takeLostEdit(g: GoalContext, hints: readonly Hint[]): Promise<void> {
   const { session } = g;
   const live = session.live;
   if (!live?.nodeId || !session.state || session.pendingNewComment || !session.liveEdited) return;
-  if (hints.some((h) => h.kind === 'comment-edited' && h.commentId === live.id)) return;
-  const { node } = await g.octokit.graphql<EditHistory>(HISTORY, { id: live.nodeId });
-  const last = node?.editor;
-  // An app wrote last (Gantry, after an upgrade changed how plans render): nothing to take.
-  if (!last || last.__typename !== 'User') return;
-  const people = new Set(
-    (node.userContentEdits?.nodes ?? []).flatMap((e) =>
-      e?.editor?.__typename === 'User' ? [e.editor.login] : [],
-    ),
-  );
-  people.add(last.login);
-  if (people.size > 1) {
-    session.reply(
-      'The plan comment was edited while Gantry could not see who edited it, so those changes were undone. Tick the boxes again.',
-      { once: true },
-    );
+  // A person's edit of this comment is being handled from its webhook.
+  if (hints.some((h) => h.kind === 'comment-edited' && h.commentId === live.id && !h.sender.bot))
+    return;
+  const by = await editedBy(g, live.nodeId);
+  if (by === 'app') return;
+  if (by === 'unknown') {
+    session.reply(UNDONE_REPLY);
     return;
   }
-  const login = last.login;
   await handleCommentEdit(g, {
     kind: 'comment-edited',
     commentId: live.id,
     from: session.rendered()!,
     to: live.body,
-    sender: { login, bot: false },
+    sender: { login: by.person, bot: false },
   });
+  g.deps.memory.tookEdit(live.id, live.body);
 }

@@ -11,6 +11,8 @@ export class StateMemory {
   /** The last few bodies written to each comment: their webhooks may come back after newer writes. */
   private readonly bodies = new Map<number, string[]>();
   private readonly goals = new Map<string, { commentId: number; state: GoalState }>();
+  /** People's edits taken from a comment's history (their webhook was late, or lost). */
+  private readonly taken = new Map<number, string[]>();
 
   constructor(private readonly capacity = 2000) {}
 
@@ -27,6 +29,16 @@ export class StateMemory {
   wroteComment(commentId: number, body: string): void {
     const recent = (this.bodies.get(commentId) ?? []).filter((b) => b !== body);
     bounded(this.bodies, commentId, [...recent.slice(-3), body], this.capacity);
+  }
+
+  /** A person's edit was taken on a sweep; its webhook, if it comes late, changes nothing. */
+  tookEdit(commentId: number, body: string): void {
+    const recent = this.taken.get(commentId) ?? [];
+    bounded(this.taken, commentId, [...recent.slice(-3), body], this.capacity);
+  }
+
+  tookEditBefore(commentId: number, body: string): boolean {
+    return this.taken.get(commentId)?.includes(body) ?? false;
   }
 
   wroteState(key: string, commentId: number, state: GoalState): void {

@@ -39,17 +39,24 @@ export function graphql(store: Store, request: Request, unhandled: (why: string)
     for (const repo of store.repos.values())
       for (const issue of repo.issues.values())
         for (const c of issue.comments)
-          if (`IC_${c.id}` === id)
+          if (`IC_${c.id}` === id) {
+            const edits = c.edits ?? [];
+            const first = Number(/userContentEdits\(first: (\d+)\)/.exec(query)?.[1] ?? 100);
             return ok({
               node: {
-                editor: actor(c.edits?.at(-1)?.editor),
+                author: actor(c.app ? `${c.app.slug}[bot]` : c.user),
+                editor: actor(edits.at(-1)?.editor),
                 userContentEdits: {
-                  nodes: (c.edits ?? [])
-                    .slice(-20)
+                  totalCount: edits.length,
+                  // Newest first, as GitHub's edit history shows them.
+                  nodes: [...edits]
+                    .reverse()
+                    .slice(0, first)
                     .map((e) => ({ editedAt: iso(e.at), editor: actor(e.editor) })),
                 },
               },
             });
+          }
     return notFound(id);
   }
   unhandled(`GraphQL query the stand-in does not answer: ${query.slice(0, 200)}`);

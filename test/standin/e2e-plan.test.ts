@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UNDONE_REPLY } from '../../src/app/lost-edits.js';
 import { tick } from '../../src/standin/ticks.js';
 import { scenario } from '../support/standin-scenario.js';
 
@@ -11,9 +12,15 @@ describe('the App against the stand-in: planning and who may approve', () => {
     expect(w.issue.labels).toEqual(['gantry', 'gantry:awaiting-approval']);
     // The App authenticated as a GitHub App does: a JWT for an installation token.
     const calls = w.standIn.server.requests;
-    expect(calls[0]).toMatchObject({ by: 'maint' });
     expect(calls).toContainEqual({ by: 'gantry', call: 'POST /app/installations/1/access_tokens' });
-    expect(calls.filter((r) => r.by === 'gantry[bot]').length).toBeGreaterThan(3);
+    // Everything else the App did, it did as its installation, never with the JWT.
+    expect(calls.filter((r) => r.by === 'gantry').map((r) => r.call.split(' ')[1])).toEqual([
+      '/app/installations/1/access_tokens',
+    ]);
+    expect(calls).toContainEqual({
+      by: 'gantry[bot]',
+      call: 'POST /repos/octo/greeting/issues/1/comments',
+    });
     // Every request and webhook was one GitHub would accept and send.
     expect(w.standIn.problems()).toEqual([]);
     const sent = w.standIn.webhooks.deliveries;
@@ -65,7 +72,23 @@ describe('the App against the stand-in: planning and who may approve', () => {
     expect(w.standIn.problems()).toEqual([]);
   });
 
-  it('lost edits by two people, or by another app, are undone and never approve anything', async () => {
+  it('a late (not lost) tick webhook, after the sweep took the edit, changes nothing', async () => {
+    const w = await scenario();
+    await w.label();
+    await w.settle();
+    await w.tick(['T1', 'T2', 'T3', 'T4', 'Start']);
+    // The sweep runs before the edit's webhook is delivered.
+    await w.app.app.reconcileAll();
+    await w.app.app.idle();
+    expect(w.state().status).toBe('running');
+    await w.settle();
+    expect(w.standIn.webhooks.deliveries.some((d) => d.event === 'issue_comment')).toBe(true);
+    expect(w.replies()).toEqual([]);
+    expect(w.state().tasks.map((t) => t.approvedBy)).toEqual(['maint', 'maint', 'maint', 'maint']);
+    expect(new Set(w.runs()).size).toBe(w.runs().length);
+  });
+
+  it('lost edits are never approvals when the history does not vouch for every change', async () => {
     const w = await scenario();
     w.standIn.store.repo(w.where.owner, w.where.repo)!.roles.set('maint2', 'write');
     await w.label();
@@ -79,25 +102,32 @@ describe('the App against the stand-in: planning and who may approve', () => {
       comment_id: plan.id,
       body,
     });
+    const other = w.standIn.as('other[bot]', { id: 7, slug: 'other' });
+    const sweep = async () => {
+      await w.app.app.reconcileAll();
+      await w.settle();
+    };
     // Another app's lost edit: undone, quietly (apps' edits carry no intent).
-    await w.standIn
-      .as('other[bot]', { id: 7, slug: 'other' })
-      .rest.issues.updateComment(edit(tick(planned, ['T1', 'Start'])));
-    await w.app.app.reconcileAll();
-    await w.settle();
+    await other.rest.issues.updateComment(edit(tick(planned, ['T1', 'Start'])));
+    await sweep();
     expect(plan.body).toBe(planned);
     expect(w.replies()).toEqual([]);
-    // Two people's lost edits: nobody can say who ticked what, so nothing is taken.
-    await w.maint.rest.issues.updateComment(edit(tick(planned, ['T1'])));
-    await w.standIn.as('maint2').rest.issues.updateComment(edit(tick(planned, ['T1', 'Start'])));
-    await w.app.app.reconcileAll();
-    await w.settle();
+    // Another app ticks T2-T4 and Start, then the maintainer ticks T1: the app's ticks are not
+    // the maintainer's, so nothing is taken.
+    await other.rest.issues.updateComment(edit(tick(planned, ['T2', 'T3', 'T4', 'Start'])));
+    await w.maint.rest.issues.updateComment(edit(tick(planned, ['T1', 'T2', 'T3', 'T4', 'Start'])));
+    await sweep();
     expect(w.state().status).toBe('awaiting-approval');
     expect(w.state().tasks.every((t) => t.approvedBy === undefined)).toBe(true);
     expect(plan.body).toBe(planned);
-    expect(w.replies().map((c) => c.body)).toEqual([
-      'The plan comment was edited while Gantry could not see who edited it, so those changes were undone. Tick the boxes again.',
-    ]);
+    expect(w.replies().map((c) => c.body)).toEqual([UNDONE_REPLY]);
+    // Two people's lost edits: nobody can say who ticked what.
+    await w.maint.rest.issues.updateComment(edit(tick(planned, ['T1'])));
+    await w.standIn.as('maint2').rest.issues.updateComment(edit(tick(planned, ['T1', 'Start'])));
+    await sweep();
+    expect(w.state().tasks.every((t) => t.approvedBy === undefined)).toBe(true);
+    expect(plan.body).toBe(planned);
+    expect(w.replies().map((c) => c.body)).toEqual([UNDONE_REPLY, UNDONE_REPLY]);
     expect(w.runs()).toEqual([]);
     expect(w.standIn.problems()).toEqual([]);
   });
