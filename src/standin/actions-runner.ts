@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { parse } from 'yaml';
 import { condition, interpolate, type JobStatus } from './expressions.js';
@@ -155,7 +155,9 @@ export class ActionsRunner {
     actor: string,
   ): Promise<DispatchAnswer> {
     const path = WORKFLOWS + workflowId.replace(/^\.github\/workflows\//, '');
-    const sha = await this.git.resolve(repo, ref);
+    // A branch name (or refs/heads/...); GitHub refuses a commit sha here.
+    const branch = ref.replace(/^refs\/heads\//, '');
+    const sha = /^[0-9a-f]{40}$/.test(branch) ? undefined : await this.git.branchSha(repo, branch);
     if (!sha) return { ok: false, status: 422, message: `No ref found for: ${ref}` };
     const text = await this.git.readFile(repo, sha, path);
     if (text === undefined) return { ok: false, status: 404, message: 'Not Found' };
@@ -187,7 +189,10 @@ export class ActionsRunner {
       else inputs[name] = spec.default ?? '';
     }
     const at = this.o.now();
-    const ctx = { inputs, github: { event_name: 'workflow_dispatch', ref, sha, actor } };
+    const ctx = {
+      inputs,
+      github: { event_name: 'workflow_dispatch', ref: `refs/heads/${branch}`, sha, actor },
+    };
     const ok: JobStatus = { failed: false, cancelled: false };
     const run: WorkflowRun = {
       id: this.o.nextId(),
@@ -196,7 +201,7 @@ export class ActionsRunner {
       workflowName: wf.name ?? path,
       path,
       displayTitle: wf['run-name'] ? interpolate(wf['run-name'], ctx, ok) : (wf.name ?? path),
-      headBranch: ref,
+      headBranch: branch,
       headSha: sha,
       actor,
       inputs,
@@ -226,6 +231,11 @@ export class ActionsRunner {
       .finally(() => this.running.delete(job));
     this.running.add(job);
     return { ok: true, run };
+  }
+
+  /** Cancel every run still going (the stand-in is closing). */
+  cancelAll(): void {
+    for (const run of this.runs) this.cancel(run.id);
   }
 
   /** `POST .../runs/{id}/cancel`: false when the run is already over (GitHub's 409). */
@@ -286,13 +296,12 @@ export class ActionsRunner {
       const status: JobStatus = {
         failed: needs.some((n) => results[n]!.result === 'failure'),
         cancelled: run.cancelRequested,
+        needsOk: needs.every((n) => results[n]!.result === 'success'),
       };
       const ctx = this.context(run, {
         needs: Object.fromEntries(needs.map((n) => [n, results[n]])),
       });
-      const skipped =
-        needs.some((n) => results[n]!.result === 'skipped' && spec.if === undefined) ||
-        !condition(spec.if, ctx, status);
+      const skipped = !condition(spec.if, ctx, status);
       if (skipped) {
         job.status = 'completed';
         job.conclusion = 'skipped';
@@ -344,9 +353,16 @@ export class ActionsRunner {
     const ctx = { ...base, runner: { temp, os: 'Linux' }, steps };
     const status: JobStatus = { failed: false, cancelled: false };
     const log = (line: string) => (job.log += `${line}\n`);
+    const minutes = Number(interpolate(String(spec['timeout-minutes'] ?? 360), ctx, status));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      log(`##[error]The job has exceeded the maximum execution time of ${minutes} minutes.`);
+      for (const pid of this.children.get(run.id) ?? []) killGroup(pid);
+    }, minutes * 60_000);
     try {
       for (const [n, step] of (spec.steps ?? []).entries()) {
-        status.cancelled = run.cancelRequested;
+        status.cancelled = run.cancelRequested || timedOut;
         const name = step.name ?? step.uses ?? step.run?.split('\n')[0] ?? `step ${n + 1}`;
         const startedAt = this.o.now();
         if (!condition(step.if, ctx, status)) {
@@ -376,7 +392,7 @@ export class ActionsRunner {
         }
         const conclusion: Conclusion = run.cancelRequested
           ? 'cancelled'
-          : outcome.ok
+          : outcome.ok && !timedOut
             ? 'success'
             : 'failure';
         if (step.id) steps[step.id] = { outputs: outcome.outputs, outcome: conclusion };
@@ -389,7 +405,7 @@ export class ActionsRunner {
       );
       const result: Conclusion = run.cancelRequested
         ? 'cancelled'
-        : status.failed
+        : status.failed || timedOut
           ? 'failure'
           : 'success';
       job.status = 'completed';
@@ -397,6 +413,7 @@ export class ActionsRunner {
       job.completedAt = this.o.now();
       return { result, outputs };
     } finally {
+      clearTimeout(timer);
       await rm(root, { recursive: true, force: true });
     }
   }
@@ -420,11 +437,15 @@ export class ActionsRunner {
     }
     if (uses.startsWith('actions/upload-artifact@')) {
       const files = await readTree(resolve(where.workspace, given.path ?? ''));
+      const name = given.name || 'artifact';
+      if (run.artifacts.some((a) => a.name === name) && given.overwrite !== 'true')
+        throw new Error(
+          `Failed to CreateArtifact: an artifact with the name ${name} already exists in this run; set overwrite: true to replace it`,
+        );
       if (!Object.keys(files).length) {
         where.log(`##[warning]No files were found with the provided path: ${given.path}`);
         return none;
       }
-      const name = given.name || 'artifact';
       run.artifacts = run.artifacts.filter((a) => a.name !== name);
       run.artifacts.push({
         id: this.o.nextId(),
@@ -449,7 +470,11 @@ export class ActionsRunner {
       return this.action(run, given, env, where);
     if (script !== undefined)
       return this.withFiles(where, (files) =>
-        this.spawn(run, 'bash', ['-e', '-c', script], where, { ...env, ...files }),
+        // GitHub's default shell for `run:`.
+        this.spawn(run, 'bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], where, {
+          ...env,
+          ...files,
+        }),
       );
     throw new Error(`the stand-in does not run \`uses: ${uses}\``);
   }
@@ -523,6 +548,10 @@ export class ActionsRunner {
       });
       const pids = this.children.get(run.id) ?? new Set<number>();
       this.children.set(run.id, pids.add(child.pid!));
+      // Cancelled while this step was starting.
+      if (run.cancelRequested) killGroup(child.pid!);
+      // What the step left running in the background ends with it, as on a runner.
+      child.on('exit', () => killGroup(child.pid!));
       const add = (d: Buffer) => where.log(d.toString('utf8').trimEnd());
       child.stdout.on('data', add);
       child.stderr.on('data', add);
@@ -548,6 +577,8 @@ async function readTree(root: string): Promise<Record<string, Uint8Array>> {
   const out: Record<string, Uint8Array> = {};
   let entries;
   try {
+    if ((await stat(root)).isFile())
+      return { [basename(root)]: new Uint8Array(await readFile(root)) };
     entries = await readdir(root, { recursive: true, withFileTypes: true });
   } catch {
     return out;

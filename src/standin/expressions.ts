@@ -10,7 +10,11 @@ export interface JobStatus {
   /** A step (or a needed job) before this one failed. */
   failed: boolean;
   cancelled: boolean;
+  /** Every needed job succeeded (false when one failed or was skipped): part of `success()`. */
+  needsOk?: boolean;
 }
+
+const succeeded = (s: JobStatus) => !s.failed && !s.cancelled && s.needsOk !== false;
 
 export class ExpressionError extends Error {
   override name = 'ExpressionError';
@@ -40,15 +44,37 @@ function tokenize(expr: string): Token[] {
 const truthy = (v: unknown) =>
   !(v === false || v === 0 || v === '' || v === null || v === undefined);
 
-/** GitHub compares strings without regard to case. */
+/** GitHub's `==`: strings without regard to case; different types compared as numbers. */
 function equal(a: unknown, b: unknown): boolean {
   if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
-  return (a ?? null) === (b ?? null);
+  const x = a ?? null;
+  const y = b ?? null;
+  if (typeof x === typeof y && (x === null) === (y === null)) return x === y;
+  return toNumber(x) === toNumber(y);
+}
+
+function toNumber(v: unknown): number {
+  if (v === null) return 0;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return v.trim() === '' ? 0 : Number(v);
+  return NaN;
 }
 
 export function evaluate(expr: string, ctx: Record<string, unknown>, status: JobStatus): unknown {
   const tokens = tokenize(expr);
   let i = 0;
+  /** False while reading the operand a short circuit skips: nothing is looked up or called. */
+  let live = true;
+  const skipping = <T>(skip: boolean, read: () => T): T => {
+    const was = live;
+    live = was && !skip;
+    try {
+      return read();
+    } finally {
+      live = was;
+    }
+  };
   const peek = (text: string) => tokens[i]?.kind === 'op' && tokens[i]!.text === text;
   const expect = (text: string) => {
     if (!peek(text)) throw new ExpressionError(`\`${expr}\`: expected "${text}"`);
@@ -66,7 +92,7 @@ export function evaluate(expr: string, ctx: Record<string, unknown>, status: Job
     },
     tojson: ([v]) => JSON.stringify(v, null, 2),
     always: () => true,
-    success: () => !status.failed && !status.cancelled,
+    success: () => succeeded(status),
     failure: () => status.failed,
     cancelled: () => status.cancelled,
   };
@@ -75,8 +101,9 @@ export function evaluate(expr: string, ctx: Record<string, unknown>, status: Job
     let v = and();
     while (peek('||')) {
       i++;
-      const right = and();
-      v = truthy(v) ? v : right;
+      const done = truthy(v);
+      const right = skipping(done, and);
+      if (!done) v = right;
     }
     return v;
   };
@@ -84,8 +111,9 @@ export function evaluate(expr: string, ctx: Record<string, unknown>, status: Job
     let v = cmp();
     while (peek('&&')) {
       i++;
-      const right = cmp();
-      v = truthy(v) ? right : v;
+      const go = truthy(v);
+      const right = skipping(!go, cmp);
+      if (go) v = right;
     }
     return v;
   };
@@ -144,11 +172,11 @@ export function evaluate(expr: string, ctx: Record<string, unknown>, status: Job
       i++;
       const fn = functions[t.text.toLowerCase()];
       if (!fn) throw new ExpressionError(`\`${expr}\`: the stand-in has no function ${t.text}()`);
-      return fn(args);
+      return live ? fn(args) : null;
     }
     if (!(t.text in ctx))
       throw new ExpressionError(`\`${expr}\`: the stand-in has no context \`${t.text}\``);
-    return ctx[t.text];
+    return live ? ctx[t.text] : null;
   };
 
   const value = or();
@@ -179,12 +207,12 @@ export function condition(
   ctx: Record<string, unknown>,
   status: JobStatus,
 ): boolean {
-  if (text === undefined || text === null) return !status.failed && !status.cancelled;
-  if (typeof text === 'boolean') return text;
-  const inner = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(text)?.[1] ?? text;
+  if (text === undefined || text === null) return succeeded(status);
+  const inner =
+    typeof text === 'boolean'
+      ? String(text)
+      : (/^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(text)?.[1] ?? text);
   // GitHub adds success() to a condition without a status function.
   const v = truthy(evaluate(inner, ctx, status));
-  return /\b(always|failure|cancelled|success)\s*\(/.test(inner)
-    ? v
-    : v && !status.failed && !status.cancelled;
+  return /\b(always|failure|cancelled|success)\s*\(/i.test(inner) ? v : v && succeeded(status);
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Settings that could make git run a command, off for every call; no system or global config. */
 const NEUTRAL = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null'];
@@ -63,6 +63,18 @@ export class GitHost {
     const sha = await this.commitFiles(fullName, undefined, files, 'Initial commit', by);
     await this.git(dir, ['update-ref', `refs/heads/${defaultBranch}`, sha]);
     return sha;
+  }
+
+  /**
+   * A bare clone of a local repository (every branch, its history; the source is only read);
+   * its default branch, as the source's HEAD names it.
+   */
+  async importRepo(fullName: string, source: string): Promise<string> {
+    const dir = this.path(fullName);
+    await mkdir(dirname(dir), { recursive: true });
+    await this.git(this.root, ['clone', '--quiet', '--bare', '--no-local', source, dir]);
+    const head = (await this.git(dir, ['symbolic-ref', '--short', 'HEAD'])).trim();
+    return head;
   }
 
   /** A commit of `files` (path -> content) on top of `parent`, made without a work tree. */

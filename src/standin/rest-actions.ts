@@ -1,14 +1,9 @@
 import { artifactJson, jobJson, runJson } from './actions-json.js';
+import { paged } from './paging.js';
 import type { Answer, Call, Handler } from './server.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
 const full = (c: Call) => `${c.repo.owner}/${c.repo.name}`;
-
-function page<T>(c: Call, all: T[]): T[] {
-  const perPage = Number(c.query.get('per_page') ?? 30);
-  const n = Number(c.query.get('page') ?? 1);
-  return all.slice((n - 1) * perPage, n * perPage);
-}
 
 function runsOf(c: Call, workflow?: string) {
   const event = c.query.get('event');
@@ -27,11 +22,13 @@ function runsOf(c: Call, workflow?: string) {
 }
 
 function runListAnswer(c: Call, runs: ReturnType<typeof runsOf>): Answer {
+  const { items, headers } = paged(c, runs);
   return {
     status: 200,
+    headers,
     body: {
       total_count: runs.length,
-      workflow_runs: page(c, runs).map((r) => runJson(c.store, c.repo, c.hooks, r)),
+      workflow_runs: items.map((r) => runJson(c.store, c.repo, c.hooks, r)),
     },
   };
 }
@@ -77,18 +74,31 @@ export const actionsHandlers: Record<string, Handler> = {
   'actions/list-jobs-for-workflow-run': (c) => {
     const run = c.actions.find(Number(c.params.run_id));
     if (!run || run.repo !== full(c)) return notFound;
-    const jobs = run.jobs.map((j) => jobJson(c.store, c.repo, run, j));
-    return { status: 200, body: { total_count: jobs.length, jobs: page(c, jobs) } };
+    const { items, headers } = paged(c, run.jobs);
+    return {
+      status: 200,
+      headers,
+      body: {
+        total_count: run.jobs.length,
+        jobs: items.map((j) => jobJson(c.store, c.repo, run, j)),
+      },
+    };
   },
 
   'actions/list-workflow-run-artifacts': (c) => {
     const run = c.actions.find(Number(c.params.run_id));
     if (!run || run.repo !== full(c)) return notFound;
     const name = c.query.get('name');
-    const artifacts = run.artifacts
-      .filter((a) => !name || a.name === name)
-      .map((a) => artifactJson(c.store, c.repo, run, a));
-    return { status: 200, body: { total_count: artifacts.length, artifacts: page(c, artifacts) } };
+    const artifacts = run.artifacts.filter((a) => !name || a.name === name);
+    const { items, headers } = paged(c, artifacts);
+    return {
+      status: 200,
+      headers,
+      body: {
+        total_count: artifacts.length,
+        artifacts: items.map((a) => artifactJson(c.store, c.repo, run, a)),
+      },
+    };
   },
 
   /** GitHub answers with a redirect to short-lived storage; so does the stand-in. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { paged } from './paging.js';
 import type { Answer, Call, Handler } from './server.js';
 import { iso } from './store.js';
 
@@ -70,12 +71,13 @@ export const appHandlers: Record<string, Handler> = {
     if (Number(c.params.installation_id) !== INSTALLATION_ID)
       return { status: 404, body: { message: 'Not Found' } };
     const token = `ghs_${randomBytes(18).toString('hex')}`;
-    c.tokens.set(token, { login: `${c.app!.slug}[bot]`, app: c.app });
+    const expiresAt = Date.now() + 3600_000;
+    c.tokens.set(token, { login: `${c.app!.slug}[bot]`, app: c.app, expiresAt });
     return {
       status: 201,
       body: {
         token,
-        expires_at: iso(Date.now() + 3600_000),
+        expires_at: iso(expiresAt),
         permissions: installationJson(c).permissions,
         repository_selection: 'all',
       },
@@ -84,10 +86,16 @@ export const appHandlers: Record<string, Handler> = {
 
   'apps/list-repos-accessible-to-installation': (c) => {
     if (!c.app || c.token.jwt) return { status: 403, body: { message: 'Forbidden' } };
-    const repositories = [...c.store.repos.values()].map((r) => c.store.repoJson(r));
+    const all = [...c.store.repos.values()];
+    const { items, headers } = paged(c, all);
     return {
       status: 200,
-      body: { total_count: repositories.length, repository_selection: 'all', repositories },
+      headers,
+      body: {
+        total_count: all.length,
+        repository_selection: 'all',
+        repositories: items.map((r) => c.store.repoJson(r)),
+      },
     };
   },
 };

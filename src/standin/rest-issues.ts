@@ -1,3 +1,4 @@
+import { paged } from './paging.js';
 import type { Answer, Call, Handler } from './server.js';
 import type { StoredIssue } from './store.js';
 
@@ -24,7 +25,8 @@ export const issueHandlers: Record<string, Handler> = {
       .filter((i) => state === 'all' || i.state === state)
       .filter((i) => labels.every((l) => i.labels.includes(l)))
       .filter((i) => !since || i.updatedAt >= Date.parse(since));
-    return { status: 200, body: page(c, list).map((i) => c.store.issueJson(c.repo, i)) };
+    const { items, headers } = paged(c, list);
+    return { status: 200, body: items.map((i) => c.store.issueJson(c.repo, i)), headers };
   },
 
   'issues/update': (c) => {
@@ -56,10 +58,8 @@ export const issueHandlers: Record<string, Handler> = {
   'issues/list-comments': (c) => {
     const i = issueOf(c);
     if (!i) return notFound;
-    return {
-      status: 200,
-      body: page(c, i.comments).map((x) => c.store.commentJson(c.repo, i, x)),
-    };
+    const { items, headers } = paged(c, i.comments);
+    return { status: 200, body: items.map((x) => c.store.commentJson(c.repo, i, x)), headers };
   },
 
   'issues/create-comment': (c) => {
@@ -138,9 +138,14 @@ export const issueHandlers: Record<string, Handler> = {
   'issues/list-events': (c) => {
     const i = issueOf(c);
     if (!i) return notFound;
+    const { items, headers } = paged(
+      c,
+      i.events.map((e, k) => ({ e, k })),
+    );
     return {
       status: 200,
-      body: page(c, i.events).map((e, k) => ({
+      headers,
+      body: items.map(({ e, k }) => ({
         id: k + 1,
         node_id: `E_${k + 1}`,
         url: `${c.store.apiRepo(c.repo)}/issues/events/${k + 1}`,
@@ -178,13 +183,6 @@ export const issueHandlers: Record<string, Handler> = {
     };
   },
 };
-
-/** `per_page` (at most 100, as GitHub caps it) and `page`. */
-function page<T>(c: Call, items: readonly T[]): T[] {
-  const per = Math.min(100, Number(c.query.get('per_page') ?? 30));
-  const n = Math.max(1, Number(c.query.get('page') ?? 1));
-  return items.slice((n - 1) * per, n * per);
-}
 
 function tooLong(): Answer {
   return {

@@ -1,3 +1,4 @@
+import { paged } from './paging.js';
 import type { Answer, Call, Handler } from './server.js';
 import { iso, type Store, type StoredPull, type StoredRepo } from './store.js';
 
@@ -67,10 +68,10 @@ export const pullHandlers: Record<string, Handler> = {
           (state === 'all' || p.state === state) && (!head || `${c.repo.owner}:${p.head}` === head),
       )
       .reverse();
-    const perPage = Number(c.query.get('per_page') ?? 30);
+    const { items, headers } = paged(c, found);
     const body = [];
-    for (const p of found.slice(0, perPage)) body.push((await answer(c, p)).body);
-    return { status: 200, body };
+    for (const p of items) body.push((await answer(c, p)).body);
+    return { status: 200, body, headers };
   },
 
   'pulls/create': async (c) => {
@@ -129,6 +130,8 @@ export const pullHandlers: Record<string, Handler> = {
     const p = c.repo.pulls.get(Number(c.params.pull_number));
     if (!p) return notFound;
     const wanted = (c.body as { reviewers?: string[] }).reviewers ?? [];
+    if (wanted.includes(p.user))
+      return invalid('Review cannot be requested from pull request author.', 'reviewers');
     const strangers = wanted.filter((r) => !c.repo.roles.has(r));
     if (strangers.length)
       return invalid(

@@ -13,6 +13,8 @@ import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
 
 /** One REST call, as a handler sees it. */
 export interface Call {
+  /** The request's path without the API prefix, for links to other pages. */
+  path: string;
   params: Record<string, string>;
   query: URLSearchParams;
   body: Record<string, unknown> | undefined;
@@ -55,6 +57,8 @@ export interface Token {
   app?: { id: number; slug: string } | undefined;
   /** A JWT the App signed: good for the App's own endpoints only. */
   jwt?: boolean;
+  /** Installation tokens expire an hour after they are made, as on GitHub. */
+  expiresAt?: number;
 }
 
 /** A GitHub App registered on the stand-in: its JWTs are checked against this public key. */
@@ -62,6 +66,17 @@ export interface RegisteredApp {
   id: number;
   slug: string;
   publicKey: string;
+}
+
+/** A call the stand-in answered, as an observer sees it. */
+export interface Answered {
+  by: string;
+  method: string;
+  /** The path without the API prefix (`/graphql` for GraphQL). */
+  path: string;
+  body: unknown;
+  status: number;
+  answer: unknown;
 }
 
 /** GitHub Enterprise's layout: the API under `/api/v3`, so the App runs with `GHE_HOST`. */
@@ -89,6 +104,8 @@ export class StandInServer {
       tokens: Map<string, Token>;
       /** Apps whose JWTs are accepted. */
       apps?: RegisteredApp[];
+      /** Every answered call, for a timeline of what happened. */
+      onAnswer?: (a: Answered) => void;
       /** Events the calls cause (a label added, a comment edited), for the webhook sender. */
       onEvent?: (e: WebhookEvent) => void;
       ci: CiRunner;
@@ -197,9 +214,22 @@ export class StandInServer {
       const token = this.token(req);
       if (!token) return { status: 401, body: { message: 'Bad credentials' } };
       this.requests.push({ by: token.login, call: 'POST /graphql' });
+      if (token.jwt) {
+        this.invalid.push('POST /graphql with a JWT: GraphQL takes an installation token');
+        return { status: 401, body: { message: 'A JSON web token cannot be used here' } };
+      }
       const text = await readBody(req);
       const request = text ? (JSON.parse(text) as Parameters<typeof graphql>[1]) : undefined;
-      return graphql(this.o.store, request, (why) => this.invalid.push(why));
+      const answer = graphql(this.o.store, request, (why) => this.invalid.push(why));
+      this.o.onAnswer?.({
+        by: token.login,
+        method,
+        path: '/graphql',
+        body: request,
+        status: answer.status,
+        answer: answer.body,
+      });
+      return answer;
     }
     if (!url.pathname.startsWith(`${API_PREFIX}/`))
       return { status: 404, body: { message: 'Not Found' } };
@@ -228,7 +258,8 @@ export class StandInServer {
     const { owner, repo: name } = check.params;
     const repo = owner && name ? this.o.store.repo(owner, name) : undefined;
     if (owner && name && !repo) return { status: 404, body: { message: 'Not Found' } };
-    return handler({
+    const answer = await handler({
+      path: url.pathname,
       params: check.params,
       query: url.searchParams,
       body,
@@ -250,25 +281,40 @@ export class StandInServer {
         if (token.app && repo) this.push(repo, branch, sha, before);
       },
     });
+    this.o.onAnswer?.({
+      by: token.login,
+      method,
+      path: decodeURIComponent(url.pathname),
+      body,
+      status: answer.status,
+      answer: answer.body,
+    });
+    return answer;
   }
 
   /** Who a request's token is: a known token, or a JWT signed by a registered App. */
   private token(req: IncomingMessage): Token | undefined {
     const raw = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
-    return this.o.tokens.get(raw) ?? this.jwt(raw);
+    const known = this.o.tokens.get(raw);
+    if (known && known.expiresAt !== undefined && known.expiresAt < Date.now()) return undefined;
+    return known ?? this.jwt(raw);
   }
 
   private jwt(raw: string): Token | undefined {
     const [head, body, signature] = raw.split('.');
     if (!head || !body || !signature) return undefined;
-    let claims: { iss?: unknown; exp?: unknown };
+    let claims: { iss?: unknown; exp?: unknown; iat?: unknown };
     try {
       claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;
     } catch {
       return undefined;
     }
     const app = this.o.apps?.find((a) => String(a.id) === String(claims.iss));
-    if (!app || typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return undefined;
+    const now = Date.now() / 1000;
+    // GitHub: issued at most a minute ahead (clock drift), expiring at most 10 minutes later.
+    const { exp, iat } = claims;
+    if (!app || typeof exp !== 'number' || typeof iat !== 'number') return undefined;
+    if (exp < now || iat > now + 60 || exp - iat > 600 + 60) return undefined;
     const signed = verify(
       'RSA-SHA256',
       Buffer.from(`${head}.${body}`),

@@ -14,7 +14,7 @@ import { checkHandlers } from './rest-checks.js';
 import { gitHandlers } from './rest-git.js';
 import { issueHandlers } from './rest-issues.js';
 import { pullHandlers } from './rest-pulls.js';
-import { API_PREFIX, StandInServer, type Token } from './server.js';
+import { API_PREFIX, StandInServer, type Answered, type Token } from './server.js';
 import { Store, type Role, type StoredRepo } from './store.js';
 import type { WebhookEvent } from './webhook-payloads.js';
 import { WebhookSender, type Chaos } from './webhook-sender.js';
@@ -37,6 +37,9 @@ export interface StandInOptions {
   root?: string;
   app?: { id: number; slug: string };
   now?: () => number;
+  /** Every answered call, and every webhook sent (for a timeline). */
+  onAnswer?: (a: Answered) => void;
+  onWebhook?: (e: WebhookEvent) => void;
 }
 
 /**
@@ -100,7 +103,12 @@ export class StandIn {
       },
       tokens: this.tokens,
       apps: [{ ...app, publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string }],
-      onEvent: (e) => (this.sender ? this.sender.queue(e.name, e.payload) : this.waiting.push(e)),
+      onEvent: (e) => {
+        o.onWebhook?.(e);
+        if (this.sender) this.sender.queue(e.name, e.payload);
+        else this.waiting.push(e);
+      },
+      onAnswer: o.onAnswer,
       ci: this.ci,
       actions: this.actions,
     });
@@ -134,6 +142,27 @@ export class StandIn {
     await this.git.createRepo(fullName, files, settings.defaultBranch);
     this.settings.set(fullName, settings);
     return this.store.addRepo(fullName, settings.defaultBranch ?? 'main', settings.roles);
+  }
+
+  /**
+   * A repository imported from a local one (a bare clone: its history and every branch; the
+   * original is only read), with `files` committed on top of its default branch.
+   */
+  async importRepo(
+    fullName: string,
+    source: string,
+    files: Record<string, string>,
+    settings: Omit<RepoSettings, 'defaultBranch'>,
+  ): Promise<StoredRepo> {
+    const defaultBranch = await this.git.importRepo(fullName, source);
+    const head = await this.git.branchSha(fullName, defaultBranch);
+    const sha = await this.git.commitFiles(fullName, head, files, 'Install Gantry (stand-in)', {
+      name: 'Octo Cat',
+      email: 'octocat@example.com',
+    });
+    await this.git.updateBranch(fullName, defaultBranch, sha, false);
+    this.settings.set(fullName, { ...settings, defaultBranch });
+    return this.store.addRepo(fullName, defaultBranch, settings.roles);
   }
 
   /** An Octokit acting as a person (or another app, for logins ending in `[bot]`). */
@@ -181,6 +210,7 @@ export class StandIn {
   }
 
   async close(): Promise<void> {
+    this.actions.cancelAll();
     await this.server.idle();
     await this.server.close();
     if (!this.o.root) await rm(this.root, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export interface Delivery {
   action?: string | undefined;
   /** The app's answer, `lost` when chaos dropped it, `failed` when it did not answer in time. */
   outcome: number | 'lost' | 'failed';
+  /** How long the app took to answer. */
+  ms?: number;
 }
 
 /** GitHub gives up on a delivery not answered in 10 seconds. */
@@ -91,8 +93,10 @@ export class WebhookSender {
       const times = this.random() < (chaos.duplicate ?? 0) ? 2 : 1;
       for (let k = 0; k < times; k++) {
         if (chaos.delayMs) await sleep(chaos.delayMs);
+        const t0 = performance.now();
         const outcome = await this.post(d.id, d.event, d.payload);
-        this.deliveries.push({ id: d.id, event: d.event, action, outcome });
+        const ms = performance.now() - t0;
+        this.deliveries.push({ id: d.id, event: d.event, action, outcome, ms });
       }
     }
   }

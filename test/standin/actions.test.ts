@@ -25,10 +25,12 @@ jobs:
         run: |
           mkdir -p out && cat README.md > out/readme.txt && echo "made=yes" >> "$GITHUB_OUTPUT"
           if [ "\${{ inputs.fail }}" = yes ]; then echo "src/x.js:3: broken"; exit 1; fi
-          if [ "\${{ inputs.what }}" = slow ]; then sleep 30; fi
+          if [ "\${{ inputs.what }}" = slow ]; then sleep 30; echo finished; fi
+          if [ "\${{ inputs.what }}" = bg ]; then (sleep 30; echo stray) & fi
+      - run: echo not after a failure
       - if: always()
         uses: actions/upload-artifact@v4
-        with: { name: 'out-\${{ inputs.what }}', path: out }
+        with: { name: 'out-\${{ inputs.what }}', path: out, overwrite: true }
   after:
     needs: make
     if: needs.make.outputs.made == 'yes'
@@ -129,7 +131,13 @@ describe('GitHub Actions on the stand-in', () => {
     const run = standIn.actions.runs[0]!;
     expect(run.conclusion).toBe('failure');
     expect(run.jobs.map((j) => j.conclusion)).toEqual(['failure', 'skipped']);
-    expect(run.artifacts).toHaveLength(1); // if: always()
+    expect(run.jobs[0]!.steps.map((x) => x.conclusion)).toEqual([
+      'success',
+      'failure',
+      'skipped', // no if: success() after a failure
+      'success', // if: always()
+    ]);
+    expect(run.artifacts).toHaveLength(1);
     const { data: log } = await octokit.rest.actions.downloadJobLogsForWorkflowRun({
       ...o,
       job_id: run.jobs[0]!.id,
@@ -178,8 +186,52 @@ describe('GitHub Actions on the stand-in', () => {
     expect(cancel.status).toBe(202);
     await standIn.server.idle();
     expect([first!.conclusion, second!.conclusion]).toEqual(['cancelled', 'cancelled']);
+    // The steps were stopped, not left to finish.
+    for (const run of [first!, second!]) expect(run.jobs[0]!.log).not.toMatch(/^finished$/m);
     await expect(
       octokit.rest.actions.cancelWorkflowRun({ ...o, run_id: first!.id }),
     ).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('ends what a step leaves running, and a job that runs past timeout-minutes', async () => {
+    const { standIn, octokit, o } = await world();
+    await octokit.rest.actions.createWorkflowDispatch({
+      ...o,
+      ref: 'main',
+      inputs: { what: 'bg' },
+    });
+    await standIn.server.idle(); // would wait 30 s for the stray sleep if it were left running
+    expect(standIn.actions.runs[0]!.conclusion).toBe('success');
+    expect(standIn.actions.runs[0]!.jobs[0]!.log).not.toContain('stray');
+  });
+
+  it('refuses a commit sha as the ref, and runs `run:` steps with pipefail as GitHub does', async () => {
+    const { standIn, octokit, o } = await world();
+    const sha = (await standIn.git.branchSha('octo/build', 'main'))!;
+    await expect(
+      octokit.rest.actions.createWorkflowDispatch({ ...o, ref: sha, inputs: { what: 'x' } }),
+    ).rejects.toMatchObject({ status: 422 });
+    const next = await standIn.git.commitFiles(
+      'octo/build',
+      sha,
+      {
+        '.github/workflows/pipe.yml':
+          'name: pipe\non: { workflow_dispatch: {} }\njobs:\n  p:\n    steps:\n      - run: false | cat\n  t:\n    needs: p\n    if: always()\n    timeout-minutes: 0.005\n    steps:\n      - run: sleep 20; echo finished\n',
+      },
+      'pipe',
+      { name: 'x', email: 'x@example.com' },
+    );
+    await standIn.git.updateBranch('octo/build', 'main', next, false);
+    await octokit.rest.actions.createWorkflowDispatch({
+      ...o,
+      workflow_id: 'pipe.yml',
+      ref: 'main',
+    });
+    await standIn.server.idle();
+    const [p, t] = standIn.actions.runs[0]!.jobs;
+    expect(p!.conclusion).toBe('failure');
+    expect(t!.conclusion).toBe('failure');
+    expect(t!.log).toContain('exceeded the maximum execution time');
+    expect(t!.log).not.toMatch(/^finished$/m);
   });
 });

@@ -50,15 +50,24 @@ describe('the goal survives what happens to apps and webhooks', () => {
   });
 
   it('7. 30% of webhooks lost: the goal still completes through reconcile', async () => {
-    const w = await scenario({ chaos: { drop: 0.3 }, seed: 3 });
+    const w = await scenario({ chaos: { drop: 0.3 }, seed: 11 });
     await w.label();
     await w.until(() => w.planComment() !== undefined);
     await w.tick(ALL);
     await w.until();
     expect(w.state().status).toBe('done');
     ranOnce(w);
-    const lost = w.standIn.webhooks.deliveries.filter((d) => d.outcome === 'lost');
-    expect(lost.length).toBeGreaterThan(0);
+    // Among the lost: the maintainer's ticks, a finished run and a CI verdict.
+    const lost = w.standIn.webhooks.deliveries
+      .filter((d) => d.outcome === 'lost')
+      .map((d) => `${d.event}.${d.action}`);
+    expect(lost).toEqual(
+      expect.arrayContaining([
+        'issue_comment.edited',
+        'workflow_run.completed',
+        'check_suite.completed',
+      ]),
+    );
     expect(w.standIn.problems()).toEqual([]);
     perLandedTask('30% of webhooks lost', w);
   });

@@ -47,4 +47,21 @@ describe('workflow expressions, as the task workflow uses them', () => {
     expect(() => evaluate('fromJSON(inputs.goal', ctx, ok)).toThrow(/ends too early/);
     expect(() => evaluate("fromJSON('{')", ctx, ok)).toThrow(/not JSON/);
   });
+
+  it('short-circuits, coerces types and reads status functions in any case, as GitHub does', () => {
+    // The right side is not evaluated when the left decides: fromJSON('{') would throw.
+    expect(evaluate("inputs.none != '' && fromJSON('{')", ctx, ok)).toBe(false);
+    expect(evaluate("inputs.goal || fromJSON('{')", ctx, ok)).toBe('42');
+    expect(evaluate('inputs.goal == 42', ctx, ok)).toBe(true);
+    expect(evaluate("'' == 0 && null == 0 && true == 1", ctx, ok)).toBe(true);
+    expect(condition('Always()', ctx, failed)).toBe(true);
+    // A YAML boolean gets success() added like any condition.
+    expect(condition(true, ctx, failed)).toBe(false);
+    expect(condition(true, ctx, ok)).toBe(true);
+    // A job whose needed job was skipped does not run, unless its condition says so.
+    const skippedNeed = { failed: false, cancelled: false, needsOk: false };
+    expect(condition(undefined, ctx, skippedNeed)).toBe(false);
+    expect(condition("inputs.goal == '42'", ctx, skippedNeed)).toBe(false);
+    expect(condition('always()', ctx, skippedNeed)).toBe(true);
+  });
 });

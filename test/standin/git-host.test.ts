@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { GitHost } from '../../src/standin/git-host.js';
-import { sh } from '../support/git-repo.js';
+import { StandIn } from '../../src/standin/stand-in.js';
+import { GANTRY_DIR } from '../../src/standin/sample.js';
+import { makeRepo, sh } from '../support/git-repo.js';
 
 const R = 'octo/demo';
 const ME = { name: 'Octo Cat', email: 'octocat@example.com' };
@@ -84,5 +86,32 @@ describe('the stand-in git host', () => {
       ahead_by: 0,
     });
     expect(await git.compare(R, 'goal', 'nope')).toBeUndefined();
+  });
+
+  it('imports a local repository with its history, adds files on top, and leaves the original alone', async () => {
+    const local = makeRepo({ 'README.md': '# mine\n', 'src/x.js': 'export {};\n' });
+    writeFileSync(join(local.dir, 'README.md'), 'uncommitted\n');
+    const standIn = await StandIn.start({ actionDir: GANTRY_DIR });
+    try {
+      await standIn.importRepo(
+        'local/mine',
+        local.dir,
+        { '.github/gantry.yml': 'x: 1\n' },
+        {
+          roles: { maint: 'maintain' },
+        },
+      );
+      const head = (await standIn.git.branchSha('local/mine', 'main'))!;
+      expect(await standIn.git.isAncestor('local/mine', local.base, head)).toBe(true);
+      expect(await standIn.git.readFile('local/mine', 'main', 'README.md')).toBe('# mine\n');
+      expect(await standIn.git.readFile('local/mine', 'main', '.github/gantry.yml')).toBe('x: 1\n');
+      expect(standIn.store.repo('local', 'mine')?.defaultBranch).toBe('main');
+    } finally {
+      await standIn.close();
+    }
+    // The original: same head, its uncommitted change still there, no new remote.
+    expect(sh(local.dir, 'rev-parse', 'HEAD').trim()).toBe(local.base);
+    expect(readFileSync(join(local.dir, 'README.md'), 'utf8')).toBe('uncommitted\n');
+    expect(sh(local.dir, 'remote').trim()).toBe('origin');
   });
 });

@@ -60,7 +60,9 @@ describe('webhooks from the stand-in', () => {
     const id = s.queue('issues', labeled());
     await s.flush();
     expect(a.received).toEqual([{ event: 'issues', id, verified: true, action: 'labeled' }]);
-    expect(s.deliveries).toEqual([{ id, event: 'issues', action: 'labeled', outcome: 200 }]);
+    expect(s.deliveries).toEqual([
+      { id, event: 'issues', action: 'labeled', outcome: 200, ms: expect.any(Number) },
+    ]);
     expect(s.invalid).toEqual([]);
   });
 

@@ -83,18 +83,14 @@ export async function scenario(o: ScenarioOptions = {}) {
     get app() {
       return app;
     },
-    settle: (stop?: () => boolean) => standIn.settle(() => app.app.idle(), stop),
-    /**
-     * Settle, then sweep as the App's timer would, until `done` holds (default: the goal is
-     * over); fails after `rounds` sweeps.
-     */
-    async until(done: () => boolean = over, rounds = 30): Promise<void> {
-      for (let k = 0; k < rounds; k++) {
-        await w.settle();
-        if (done()) return;
-        await app.app.reconcileAll();
+    settle: (stop?: () => boolean) => app.settle(stop),
+    /** Settle and sweep until `done` holds (default: the goal is over). */
+    until: async (done: () => boolean = over, rounds = 30) => {
+      try {
+        await app.until(done, rounds);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; runs: ${w.runs().join(' ')}`, { cause: e });
       }
-      throw new Error(`not there after ${rounds} sweeps: ${w.runs().join(' ')}`);
     },
     planComment,
     state(): GoalState {
