@@ -1,8 +1,8 @@
 /**
- * `npm run demo` (for now): one goal through the real core with a fake GitHub. The scripted
- * planner plans 5 tasks; one agent attempt fails and one landing turns CI red; the output is the
- * goal's timeline and the plan comment Gantry would post at the end. The stand-in (issue #7)
- * will replace the fake GitHub.
+ * `npm run simulate`: one goal through the real core with a fake GitHub and a fake clock (hours
+ * of simulated time in a blink). The scripted planner plans 5 tasks; one agent attempt fails and
+ * one landing turns CI red; the output is the goal's timeline and the plan comment Gantry would
+ * post at the end. `npm run demo` runs the real App and Action on the stand-in instead.
  */
 import { join } from 'node:path';
 import { renderPlanComment } from '../core/checklist/render.js';

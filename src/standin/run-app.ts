@@ -11,6 +11,13 @@ export interface RunningApp {
   app: GantryApp;
   /** Where the App takes webhooks. */
   webhookUrl: string;
+  /** Deliver webhooks and wait for the App, CI and runs until all is quiet (or `stop` holds). */
+  settle(stop?: () => boolean): Promise<void>;
+  /**
+   * Settle, then sweep as the App's timer would, until `done` holds; an error after `rounds`
+   * sweeps (a lost webhook is made up for by a sweep; a goal that never ends is a bug).
+   */
+  until(done: () => boolean, rounds?: number): Promise<void>;
   /** Stop the App's server (the stand-in stays). */
   close(): Promise<void>;
 }
@@ -50,9 +57,19 @@ export async function runApp(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/github/webhooks`;
   standIn.connect({ url: webhookUrl, secret, chaos: o.chaos, seed: o.seed });
+  const settle = (stop?: () => boolean) => standIn.settle(() => app.idle(), stop);
   return {
     app,
     webhookUrl,
+    settle,
+    until: async (done, rounds = 30) => {
+      for (let k = 0; k < rounds; k++) {
+        await settle();
+        if (done()) return;
+        await app.reconcileAll();
+      }
+      throw new Error(`still not there after ${rounds} sweeps`);
+    },
     close: async () => {
       app.close();
       await app.idle();

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { parsePlanComment } from '../core/checklist/parse.js';
+import type { GoalState } from '../core/goal.js';
+import { AnthropicPlanner } from '../planner/anthropic-planner.js';
+import { ScriptedPlanner } from '../planner/scripted-planner.js';
+import { renderPage } from './html-page.js';
+import { runApp } from './run-app.js';
+import {
+  BREAKS_TESTS,
+  GANTRY_DIR,
+  SAMPLE_CI,
+  SAMPLE_ISSUE,
+  SAMPLE_REPO,
+  sampleAgent,
+  sampleFiles,
+  samplePlan,
+} from './sample.js';
+import type { StoredRepo } from './store.js';
+import { StandIn } from './stand-in.js';
+import { tick } from './ticks.js';
+import { Timeline } from './timeline.js';
+
+export class DemoError extends Error {
+  override name = 'DemoError';
+}
+
+export interface DemoOptions {
+  /** Claude for the planner and the agent; without it, the scripted ones (offline). */
+  anthropicKey?: string | undefined;
+  /** A local git repository to run on (a copy; needs the key). Default: the sample. */
+  repo?: string | undefined;
+  /** The goal (its first line is the issue title; needs the key). Default: the sample issue. */
+  goal?: string | undefined;
+  /** The repository's test command (for `repo`; default `npm test` when it has one). */
+  ci?: string | undefined;
+  /** Where the HTML page goes. */
+  out: string;
+  print?: (line: string) => void;
+}
+
+export interface DemoResult {
+  status: string;
+  landed: number;
+  tasks: number;
+  taskRuns: number;
+  ciRuns: number;
+  pull: { number: number; draft: boolean; ci: string | undefined } | undefined;
+  wallMs: number;
+  /** Task runs' and CI runs' durations, added up. */
+  runMs: number;
+  ciMs: number;
+  /** Requests by the App (REST and GraphQL). */
+  appCalls: number;
+  /** How long the App took to answer each webhook. */
+  webhookMs: number[];
+  problems: string[];
+  page: string;
+  timeline: string[];
+}
+
+/** The local repository's test command: `ci`, or `npm test` when its package.json has one. */
+function ciCommand(repo: string, given: string | undefined): string {
+  if (given) return given;
+  const pkg = join(repo, 'package.json');
+  const scripts = existsSync(pkg)
+    ? (JSON.parse(readFileSync(pkg, 'utf8')) as { scripts?: Record<string, string> }).scripts
+    : undefined;
+  if (scripts?.test) return 'npm ci --ignore-scripts --no-audit --no-fund && npm test';
+  throw new DemoError(
+    `${repo} has no \`npm test\`: say how to run its tests with --ci "<command>" (CI judges every task by it).`,
+  );
+}
+
+/** A comment as GitHub shows its text: without HTML comments and the collapsed details. */
+export function visible(body: string): string {
+  return body
+    .replace(/<details>[\s\S]*?<\/details>/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+const workflowFile = () =>
+  readFileSync(join(GANTRY_DIR, '.github/workflows/gantry-task.yml'), 'utf8');
+
+/**
+ * One goal on the stand-in, as a maintainer would run it: the issue is labelled, the plan comment
+ * appears, every box and Start are ticked, and the goal runs to its end. The timeline is printed
+ * as it happens; the issue thread and the pull request are written as an HTML page.
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const print = o.print ?? (() => undefined);
+  const live = o.anthropicKey !== undefined;
+  if (!live && (o.repo || o.goal))
+    throw new DemoError(
+      `${o.repo ? '--repo' : '--goal'} needs ANTHROPIC_API_KEY: offline, Gantry has a scripted plan for its sample repository only. Set the key, or run \`npm run demo\` without options.`,
+    );
+  if (o.repo && !existsSync(join(resolve(o.repo), '.git')))
+    throw new DemoError(`${o.repo} is not a git repository (no .git there).`);
+  const t0 = Date.now();
+  print(
+    live
+      ? 'Planner and agent: Claude (ANTHROPIC_API_KEY is set); this spends real money.'
+      : 'Planner and agent: scripted (offline; set ANTHROPIC_API_KEY to use Claude). No model is called.',
+  );
+  const runs: { find?: (id: number) => { createdAt: number; updatedAt: number } | undefined } = {};
+  const timeline = new Timeline({
+    app: 'gantry[bot]',
+    print,
+    runMs: (id) => {
+      const run = runs.find?.(id);
+      return run && run.updatedAt - run.createdAt;
+    },
+  });
+  const standIn = await StandIn.start({
+    actionDir: GANTRY_DIR,
+    onAnswer: (a) => timeline.answered(a),
+    onWebhook: (e) => timeline.webhook(e),
+  });
+  runs.find = (id) => standIn.actions.find(id);
+  const work = mkdtempSync(join(tmpdir(), 'gantry-demo-'));
+  try {
+    const secrets: Record<string, string> = live ? { ANTHROPIC_API_KEY: o.anthropicKey! } : {};
+    const roles = { maint: 'maintain' as const };
+    const claudeConfig = stringify({ agent: { backend: 'anthropic' } });
+    let repo: StoredRepo;
+    if (o.repo) {
+      const source = resolve(o.repo);
+      const name = basename(source).replace(/[^\w.-]/g, '-') || 'repo';
+      repo = await standIn.importRepo(
+        `local/${name}`,
+        source,
+        { '.github/workflows/gantry-task.yml': workflowFile(), '.github/gantry.yml': claudeConfig },
+        { roles, ci: ciCommand(source, o.ci), secrets },
+      );
+      print(`Repository: a copy of ${source} (committed work only; the original is not changed).`);
+    } else {
+      // The scripted agent's first try at T2 breaks a test, so the demo shows CI at work.
+      const agent = sampleAgent();
+      agent.T2 = [BREAKS_TESTS, ...agent.T2!];
+      const script = join(work, 'agent.json');
+      writeFileSync(script, JSON.stringify(agent));
+      const command = `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${script}"`;
+      const files = sampleFiles(command);
+      if (live) files['.github/gantry.yml'] = claudeConfig;
+      repo = await standIn.addRepo(SAMPLE_REPO, files, { roles, ci: SAMPLE_CI, secrets });
+      print(`Repository: ${SAMPLE_REPO}, a small greeting library with a real test suite.`);
+    }
+    const fullName = `${repo.owner}/${repo.name}`;
+    const goal = o.goal?.trim();
+    const issue = standIn.store.addIssue(
+      repo,
+      'maint',
+      goal ? goal.split('\n')[0]!.slice(0, 120) : SAMPLE_ISSUE.title,
+      goal ?? SAMPLE_ISSUE.body,
+    );
+    print(`Issue #${issue.number}: ${issue.title}\n`);
+
+    const stateKey = randomBytes(32).toString('hex');
+    const scripted = new ScriptedPlanner(samplePlan(), 'the sample plan');
+    const app = await runApp(standIn, {
+      planner: (config) =>
+        live ? new AnthropicPlanner({ apiKey: o.anthropicKey, config: config.llm }) : scripted,
+      stateKey,
+    });
+    const planComment = () => issue.comments.find((c) => c.app?.id === standIn.app.id);
+    const state = (): GoalState | undefined => {
+      const c = planComment();
+      if (!c) return undefined;
+      const parsed = parsePlanComment(c.body, stateKey, { repo: fullName, issue: issue.number });
+      return parsed.state.ok ? parsed.state.state : undefined;
+    };
+    const over = () => ['done', 'partial', 'cancelled', 'failed'].includes(state()?.status ?? '');
+    const maint = standIn.as('maint');
+    const where = { owner: repo.owner, repo: repo.name, issue_number: issue.number };
+
+    await maint.rest.issues.addLabels({ ...where, labels: ['gantry'] });
+    await app.until(() => state()?.status === 'awaiting-approval' || over(), 5);
+    const planned = state();
+    if (planned?.status === 'awaiting-approval' && planned.plan) {
+      const body = planComment()!.body;
+      print(`\n--- the plan comment, as the maintainer sees it ---\n${visible(body)}\n---\n`);
+      const ids = planned.plan.tasks.map((t) => t.id);
+      await maint.rest.issues.updateComment({
+        ...where,
+        comment_id: planComment()!.id,
+        body: tick(body, [...ids, 'Start']),
+      });
+      await app.until(over, 40);
+    } else print(`\nNo plan to approve: the goal is ${planned?.status ?? 'not planned'}.`);
+    await app.close();
+
+    const s = state();
+    const pull = [...repo.pulls.values()].at(-1);
+    const head = pull && (await standIn.git.branchSha(fullName, pull.head));
+    const pullCi = head ? standIn.ci.suitesFor(fullName, head).at(-1)?.conclusion : undefined;
+    const out = resolve(o.out);
+    mkdirSync(out, { recursive: true });
+    const page = join(out, 'index.html');
+    writeFileSync(
+      page,
+      renderPage({
+        repo: fullName,
+        issue,
+        pull,
+        pullCi,
+        note: live
+          ? 'Planned and run by Claude'
+          : 'Planned and run offline by the scripted planner and agent (no model was called)',
+      }),
+    );
+    return {
+      status: s?.status ?? 'not planned',
+      landed: s?.tasks.filter((t) => t.status === 'done').length ?? 0,
+      tasks: s?.tasks.length ?? 0,
+      taskRuns: standIn.actions.runs.length,
+      ciRuns: standIn.ci.suites.length,
+      pull: pull && { number: pull.number, draft: pull.draft, ci: pullCi },
+      wallMs: Date.now() - t0,
+      runMs: standIn.actions.runs.reduce((n, r) => n + (r.updatedAt - r.createdAt), 0),
+      ciMs: standIn.ci.suites.reduce(
+        (n, x) => n + ((x.runs.at(-1)?.completedAt ?? x.createdAt) - x.createdAt),
+        0,
+      ),
+      appCalls: standIn.server.requests.filter((r) => r.by.startsWith(standIn.app.slug)).length,
+      webhookMs: standIn.webhooks.deliveries.flatMap((d) => (d.ms === undefined ? [] : [d.ms])),
+      problems: standIn.problems(),
+      page,
+      timeline: timeline.lines,
+    };
+  } finally {
+    await standIn.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `npm run demo`: Gantry end to end on the stand-in, a local GitHub. A sample repository with a
+ * real test suite gets an issue; the maintainer labels it; the unmodified App plans it and posts
+ * the plan comment; the maintainer ticks every box; the task workflow runs the Action for each
+ * task; CI judges every landing; a ready pull request ends it. The timeline is printed as it
+ * happens, and an HTML page shows the issue thread and the pull request as GitHub would.
+ *
+ * Offline it uses the scripted planner and agent, and says so. With `ANTHROPIC_API_KEY` set, the
+ * planner and the agent are Claude. `--repo <path> --goal "<text>"` runs a goal on a copy of a
+ * local repository of your own (it is only read).
+ */
+import { parseArgs } from 'node:util';
+import { DemoError, runDemo } from './demo-run.js';
+
+const USAGE = `Usage: npm run demo [-- options]
+
+  --repo <path>     run on a copy of this local git repository (needs ANTHROPIC_API_KEY)
+  --goal "<text>"   the goal: the issue's title is its first line (needs ANTHROPIC_API_KEY)
+  --ci "<command>"  the repository's test command (default: npm test, when package.json has one)
+  --out <dir>       where the HTML page goes (default: demo-output)
+  -h, --help        this text`;
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        repo: { type: 'string' },
+        goal: { type: 'string' },
+        ci: { type: 'string' },
+        out: { type: 'string', default: 'demo-output' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new DemoError((e as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const r = await runDemo({
+    ...values,
+    anthropicKey: process.env.ANTHROPIC_API_KEY || undefined,
+    print: (line) => console.log(line),
+  });
+  const pull = r.pull
+    ? `#${r.pull.number} ${r.pull.draft ? '(draft)' : 'ready for review'}, CI on its head: ${r.pull.ci ?? 'none'}`
+    : 'none';
+  console.log(`
+Goal: ${r.status}. ${r.landed} of ${r.tasks} tasks landed; ${r.taskRuns} task runs, ${r.ciRuns} CI runs.
+Pull request: ${pull}.
+Time: ${(r.wallMs / 1000).toFixed(1)} s in all; task runs ${(r.runMs / 1000).toFixed(1)} s and CI ${(r.ciMs / 1000).toFixed(1)} s added up.
+Calls by the App: ${r.appCalls} (${(r.appCalls / Math.max(r.landed, 1)).toFixed(1)} per landed task).
+Requests GitHub would have refused: ${r.problems.length}.${r.problems.map((p) => `\n  - ${p}`).join('')}
+The issue and the pull request as GitHub would show them: ${r.page}`);
+  return r.status === 'done' && r.problems.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof DemoError ? `${e.message}\n\n${USAGE}` : e);
+    process.exit(e instanceof DemoError ? 2 : 1);
+  },
+);

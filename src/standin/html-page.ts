@@ -1,0 +1,160 @@
+import { Parser } from 'htmlparser2';
+import { micromark } from 'micromark';
+import { gfm, gfmHtml } from 'micromark-extension-gfm';
+import type { StoredComment, StoredIssue, StoredPull } from './store.js';
+
+/**
+ * An HTML page of an issue thread and its pull request, rendered as GitHub renders them: GitHub
+ * Flavored Markdown (tables, task lists, strikethrough, autolinks), the HTML GitHub allows
+ * (`details`, `summary`, `sub`…) and nothing else, HTML comments hidden, and mermaid code blocks
+ * drawn as diagrams (by mermaid from a CDN when the page is opened online; the source shows
+ * offline).
+ */
+
+const TAGS = new Set([
+  'a',
+  'p',
+  'ul',
+  'ol',
+  'li',
+  'input',
+  'details',
+  'summary',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'code',
+  'pre',
+  'strong',
+  'em',
+  'del',
+  'blockquote',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'br',
+  'sub',
+  'sup',
+  'b',
+  'i',
+  'kbd',
+]);
+const VOID = new Set(['input', 'hr', 'br']);
+const DROPPED = new Set(['script', 'style', 'template', 'textarea', 'title']);
+const ATTRIBUTES: Record<string, (name: string, value: string) => boolean> = {
+  a: (n, v) => n === 'href' && /^(https?:|#|\/)/i.test(v),
+  code: (n, v) => n === 'class' && /^language-[\w-]+$/.test(v),
+  input: (n, v) => (n === 'type' && v === 'checkbox') || n === 'checked',
+  details: (n) => n === 'open',
+  th: (n) => n === 'align',
+  td: (n) => n === 'align',
+};
+
+const escape = (text: string) =>
+  text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** Keep only the tags and attributes GitHub keeps; everything else becomes text or goes. */
+export function sanitize(html: string): string {
+  let out = '';
+  let hidden = 0; // inside script, style or template: their text goes too
+  const parser = new Parser(
+    {
+      onopentag(name, attribs) {
+        if (DROPPED.has(name)) hidden++;
+        if (!TAGS.has(name)) return;
+        const keep = ATTRIBUTES[name];
+        const attrs = Object.entries(attribs)
+          .filter(([n, v]) => keep?.(n, v))
+          .map(([n, v]) => ` ${n}="${escape(v)}"`)
+          .join('');
+        out += `<${name}${attrs}${name === 'input' ? ' disabled' : ''}>`;
+      },
+      ontext(text) {
+        if (!hidden) out += escape(text);
+      },
+      onclosetag(name) {
+        if (DROPPED.has(name)) hidden--;
+        if (TAGS.has(name) && !VOID.has(name)) out += `</${name}>`;
+      },
+    },
+    { decodeEntities: true },
+  );
+  parser.write(html);
+  parser.end();
+  return out;
+}
+
+/** Markdown as GitHub shows it. */
+export function renderMarkdown(markdown: string): string {
+  return sanitize(
+    micromark(markdown, {
+      extensions: [gfm()],
+      htmlExtensions: [gfmHtml()],
+      allowDangerousHtml: true,
+    }),
+  );
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+
+function comment(c: StoredComment): string {
+  const who = c.app ? `${c.app.slug} <span class="bot">bot</span>` : escape(c.user);
+  return `<article class="comment"><header><strong>${who}</strong> commented ${when(c.createdAt)}${c.updatedAt !== c.createdAt ? ' · edited' : ''}</header><div class="body">${renderMarkdown(c.body)}</div></article>`;
+}
+
+export interface PageInput {
+  repo: string;
+  issue: StoredIssue;
+  pull?: StoredPull | undefined;
+  /** CI on the pull request's head: `success`, `failure`, or undefined when none ran. */
+  pullCi?: string | undefined;
+  /** A line saying how this was made (the scripted planner and agent, or Claude). */
+  note: string;
+}
+
+export function renderPage(p: PageInput): string {
+  const issue = `<section><h1>${escape(p.issue.title)} <span class="num">#${p.issue.number}</span></h1>
+<p class="meta"><span class="state ${p.issue.state}">${p.issue.state}</span> ${escape(p.issue.user)} opened this issue · labels: ${p.issue.labels.map((l) => `<span class="label">${escape(l)}</span>`).join(' ')}</p>
+${comment({ id: 0, body: p.issue.body, user: p.issue.user, createdAt: p.issue.createdAt, updatedAt: p.issue.createdAt })}
+${p.issue.comments.map(comment).join('\n')}</section>`;
+  const pr = p.pull
+    ? `<section><h1>${escape(p.pull.title)} <span class="num">#${p.pull.number}</span></h1>
+<p class="meta"><span class="state ${p.pull.draft ? 'draft' : 'open'}">${p.pull.draft ? 'Draft' : 'Ready for review'}</span> ${escape(p.pull.user)} wants to merge <code>${escape(p.pull.head)}</code> into <code>${escape(p.pull.base)}</code> · CI: ${escape(p.pullCi ?? 'none')} · reviewers: ${p.pull.reviewers.map(escape).join(', ') || 'none'}</p>
+${comment({ id: 0, body: p.pull.body, user: p.pull.user, app: { id: 0, slug: p.pull.user.replace(/\[bot\]$/, '') }, createdAt: p.pull.createdAt, updatedAt: p.pull.updatedAt })}</section>`
+    : '<section><h1>No pull request</h1></section>';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(p.repo)}#${p.issue.number}: ${escape(p.issue.title)}</title>
+<style>
+body{font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;max-width:900px;margin:2em auto;color:#1f2328;padding:0 1em}
+h1{font-weight:400;border-bottom:1px solid #d1d9e0;padding-bottom:.3em}.num{color:#59636e}
+.meta{color:#59636e}.state{color:#fff;border-radius:2em;padding:.2em .8em;margin-right:.5em}
+.state.open{background:#1f883d}.state.closed{background:#8250df}.state.draft{background:#59636e}
+.label{background:#ddf4ff;border-radius:2em;padding:0 .6em;margin-right:.3em}
+.comment{border:1px solid #d1d9e0;border-radius:6px;margin:1em 0}
+.comment header{background:#f6f8fa;border-bottom:1px solid #d1d9e0;padding:.5em 1em;color:#59636e}
+.comment .body{padding:0 1em}.bot{border:1px solid #d1d9e0;border-radius:2em;padding:0 .4em;font-size:12px}
+table{border-collapse:collapse}td,th{border:1px solid #d1d9e0;padding:.3em .8em}
+code{background:#eff1f3;border-radius:4px;padding:.1em .3em}pre{background:#f6f8fa;padding:1em;overflow:auto}
+ul:has(input){list-style:none;padding-left:1em}.note{color:#59636e;font-style:italic}
+</style></head><body>
+<p class="note">${escape(p.note)} · ${escape(p.repo)} on the Gantry stand-in</p>
+${issue}
+${pr}
+<script type="module">
+const blocks = document.querySelectorAll('pre > code.language-mermaid');
+if (blocks.length) {
+  const { default: mermaid } = await import('https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs');
+  for (const code of blocks) { const div = document.createElement('div'); div.className = 'mermaid'; div.textContent = code.textContent; code.parentElement.replaceWith(div); }
+  await mermaid.run();
+}
+</script>
+</body></html>
+`;
+}
