@@ -7,20 +7,31 @@ type Actor = { __typename: string; login: string } | null;
 interface EditHistory {
   node: {
     author?: { login: string } | null;
+    createdAt?: string;
     editor?: Actor;
-    userContentEdits?: { totalCount: number; nodes: ({ editor: Actor } | null)[] };
+    userContentEdits?: {
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      nodes: ({ editedAt: string; editor: Actor } | null)[];
+    };
   } | null;
 }
 
-const HISTORY = `query($id: ID!) {
+const HISTORY = `query($id: ID!, $after: String) {
   node(id: $id) {
     ... on IssueComment {
       author { login }
+      createdAt
       editor { __typename login }
-      userContentEdits(first: 100) { totalCount nodes { editor { __typename login } } }
+      userContentEdits(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { editedAt editor { __typename login } }
+      }
     }
   }
 }`;
+
+/** Pages of edit history read at most (a plan comment is edited a few times per task). */
+const MAX_PAGES = 10;
 
 export const UNDONE_REPLY =
   'The plan comment was edited while Gantry could not see the edit happen, and its history does not say whose every change was, so the changes were undone. Tick the boxes again.';
@@ -30,28 +41,44 @@ export const UNDONE_REPLY =
  * person made every edit that is not Gantry's own (Gantry is the comment's author) and edited it
  * last; `app` when an app (Gantry, or another app) edited it last; `unknown` otherwise (several
  * people, another app's edits among a person's, a deleted account, history too long to read, or
- * GitHub not answering). The order of the history is not documented, so it is not relied on.
+ * GitHub not answering). The order of the history is not documented, so it is not relied on; an
+ * entry without an editor counts only when it is the original version (made when the comment was).
  */
 async function editedBy(
   g: GoalContext,
   nodeId: string,
 ): Promise<{ person: string } | 'app' | 'unknown'> {
-  let node: EditHistory['node'];
+  const edits: { editedAt: string; editor: Actor }[] = [];
+  let head: EditHistory['node'] = null;
   try {
-    ({ node } = await g.octokit.graphql<EditHistory>(HISTORY, { id: nodeId }));
+    let after: string | null = null;
+    for (let page = 0; ; page++) {
+      if (page === MAX_PAGES) return 'unknown';
+      const answer: EditHistory = await g.octokit.graphql<EditHistory>(HISTORY, {
+        id: nodeId,
+        after,
+      });
+      const node: EditHistory['node'] = answer.node;
+      head ??= node;
+      const history: NonNullable<EditHistory['node']>['userContentEdits'] = node?.userContentEdits;
+      if (!history) return 'unknown';
+      edits.push(...history.nodes.filter((e) => e !== null));
+      if (!history.pageInfo.hasNextPage) break;
+      after = history.pageInfo.endCursor;
+    }
   } catch {
     return 'unknown';
   }
-  const gantry = node?.author?.login;
-  const last = node?.editor;
-  if (!node || !gantry || !last) return 'unknown';
+  const gantry = head?.author?.login;
+  const last = head?.editor;
+  if (!head || !gantry || !last) return 'unknown';
   if (last.__typename !== 'User') return 'app';
-  const history = node.userContentEdits;
-  if (!history || history.totalCount > history.nodes.length) return 'unknown';
-  const others = history.nodes
-    .map((e) => e?.editor ?? null)
-    .filter((e) => !(e?.__typename === 'Bot' && e.login === gantry));
-  const sole = others.every((e) => e?.__typename === 'User' && e.login === last.login);
+  const sole = edits.every(
+    (e) =>
+      (e.editor === null && e.editedAt === head.createdAt) ||
+      (e.editor?.__typename === 'Bot' && e.editor.login === gantry) ||
+      (e.editor?.__typename === 'User' && e.editor.login === last.login),
+  );
   return sole ? { person: last.login } : 'unknown';
 }
 

@@ -127,6 +127,9 @@ function runCommand(
       cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // What CI may see of this machine: no secrets from the shell that started the stand-in
+      // (the code under test may be a model's).
+      env: ciEnv(),
     });
     let output = '';
     const add = (d: Buffer) => {
@@ -162,4 +165,12 @@ export function annotations(output: string): CheckRun['annotations'] {
     if (found.length === MAX_ANNOTATIONS) break;
   }
   return found;
+}
+
+/** The environment CI runs in: the tools' paths and locale, nothing else of the caller's. */
+function ciEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'];
+  const env: Record<string, string> = { CI: 'true' };
+  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
 }

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { parsePlanComment } from '../core/checklist/parse.js';
 import type { GoalState } from '../core/goal.js';
 import { AnthropicPlanner } from '../planner/anthropic-planner.js';
@@ -37,6 +38,12 @@ export interface DemoOptions {
   goal?: string | undefined;
   /** The repository's test command (for `repo`; default `npm test` when it has one). */
   ci?: string | undefined;
+  /**
+   * A scripted plan (a ScriptedPlanner fixture, YAML or JSON) and a scripted agent (JSON: task id
+   * to attempts, see `scripted-agent.ts`), to run `repo` or `goal` offline, without a model.
+   */
+  plan?: string | undefined;
+  agent?: string | undefined;
   /** Where the HTML page goes. */
   out: string;
   print?: (line: string) => void;
@@ -60,19 +67,62 @@ export interface DemoResult {
   problems: string[];
   page: string;
   timeline: string[];
+  /** The `.github/gantry.yml` the run used. */
+  config: unknown;
+}
+
+/** A file as committed at the local repository's HEAD (what the copy holds), if it is there. */
+function committed(repo: string, path: string): string | undefined {
+  try {
+    return execFileSync('git', ['-C', repo, 'show', `HEAD:${path}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The local repository's test command: `ci`, or `npm test` when its package.json has one. */
 function ciCommand(repo: string, given: string | undefined): string {
   if (given) return given;
-  const pkg = join(repo, 'package.json');
-  const scripts = existsSync(pkg)
-    ? (JSON.parse(readFileSync(pkg, 'utf8')) as { scripts?: Record<string, string> }).scripts
-    : undefined;
-  if (scripts?.test) return 'npm ci --ignore-scripts --no-audit --no-fund && npm test';
+  const pkg = committed(repo, 'package.json');
+  let manifest:
+    | { scripts?: Record<string, string>; dependencies?: object; devDependencies?: object }
+    | undefined;
+  try {
+    manifest = pkg === undefined ? undefined : (JSON.parse(pkg) as typeof manifest);
+  } catch (e) {
+    throw new DemoError(`${repo}: package.json is not JSON (${(e as Error).message}); give --ci.`);
+  }
+  if (manifest?.scripts?.test) {
+    const deps = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).length;
+    if (!deps) return 'npm test';
+    const lock = committed(repo, 'package-lock.json') !== undefined;
+    return `${lock ? 'npm ci' : 'npm install'} --ignore-scripts --no-audit --no-fund && npm test`;
+  }
   throw new DemoError(
     `${repo} has no \`npm test\`: say how to run its tests with --ci "<command>" (CI judges every task by it).`,
   );
+}
+
+/**
+ * The copy's `.github/gantry.yml`: the repository's own (rules, blocked paths kept) with the
+ * agent and the test command set for this run.
+ */
+function configFor(repo: string, agent: Record<string, string>, testCommand: string): string {
+  const own = committed(repo, '.github/gantry.yml');
+  let config: Record<string, unknown>;
+  try {
+    config = (own ? parse(own) : {}) as Record<string, unknown>;
+  } catch (e) {
+    throw new DemoError(`${repo}: .github/gantry.yml is not YAML (${(e as Error).message}).`);
+  }
+  return stringify({
+    ...config,
+    agent: { ...(config.agent as object | undefined), ...agent },
+    testCommand,
+  });
 }
 
 /** A comment as GitHub shows its text: without HTML comments and the collapsed details. */
@@ -94,18 +144,49 @@ const workflowFile = () =>
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const print = o.print ?? (() => undefined);
-  const live = o.anthropicKey !== undefined;
-  if (!live && (o.repo || o.goal))
+  const scripted = o.plan !== undefined || o.agent !== undefined;
+  if (scripted && !(o.plan && o.agent))
     throw new DemoError(
-      `${o.repo ? '--repo' : '--goal'} needs ANTHROPIC_API_KEY: offline, Gantry has a scripted plan for its sample repository only. Set the key, or run \`npm run demo\` without options.`,
+      `--plan and --agent go together: a scripted plan needs a scripted agent to do its tasks (got only ${o.plan ? '--plan' : '--agent'}).`,
     );
+  const live = o.anthropicKey !== undefined && !scripted;
+  if (!live && !scripted && (o.repo || o.goal))
+    throw new DemoError(
+      `${o.repo ? '--repo' : '--goal'} needs ANTHROPIC_API_KEY, or a scripted plan and agent (--plan, --agent): offline, Gantry has a scripted plan for its sample repository only. Set the key, or run \`npm run demo\` without options.`,
+    );
+  const planner = o.plan
+    ? await ScriptedPlanner.fromFile(resolve(o.plan)).catch((e: unknown) => {
+        throw new DemoError(`--plan ${o.plan}: ${(e as Error).message}`);
+      })
+    : undefined;
+  const agentScript = o.agent ? resolve(o.agent) : undefined;
+  if (agentScript) {
+    try {
+      JSON.parse(readFileSync(agentScript, 'utf8'));
+    } catch (e) {
+      throw new DemoError(
+        `--agent ${o.agent}: not a readable JSON script (${(e as Error).message}).`,
+      );
+    }
+  }
   if (o.repo && !existsSync(join(resolve(o.repo), '.git')))
     throw new DemoError(`${o.repo} is not a git repository (no .git there).`);
+  if (o.repo && committed(resolve(o.repo), '') === undefined)
+    throw new DemoError(
+      `${o.repo} has no commits yet: commit something first (the copy takes HEAD).`,
+    );
+  if (o.repo && !o.goal?.trim())
+    throw new DemoError('--repo needs --goal "<text>": what should Gantry do in your repository?');
+  if (o.goal !== undefined && !o.goal.trim()) throw new DemoError('--goal is empty.');
+  if (o.ci && !o.repo)
+    throw new DemoError('--ci is for --repo: the sample repository has its own test command.');
   const t0 = Date.now();
   print(
     live
-      ? 'Planner and agent: Claude (ANTHROPIC_API_KEY is set); this spends real money.'
-      : 'Planner and agent: scripted (offline; set ANTHROPIC_API_KEY to use Claude). No model is called.',
+      ? 'Planner and agent: Claude (ANTHROPIC_API_KEY is set). This spends real money, and the code the model writes runs on this machine: in task jobs and CI, with your PATH and HOME but without your other environment.'
+      : scripted
+        ? `Planner and agent: scripted, from ${o.plan} and ${o.agent}. No model is called.`
+        : 'Planner and agent: scripted (offline; set ANTHROPIC_API_KEY to use Claude). No model is called.',
   );
   const runs: { find?: (id: number) => { createdAt: number; updatedAt: number } | undefined } = {};
   const timeline = new Timeline({
@@ -127,25 +208,33 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const secrets: Record<string, string> = live ? { ANTHROPIC_API_KEY: o.anthropicKey! } : {};
     const roles = { maint: 'maintain' as const };
     const claudeConfig = stringify({ agent: { backend: 'anthropic' } });
+    const commandFor = (script: string) =>
+      `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${script}"`;
     let repo: StoredRepo;
     if (o.repo) {
       const source = resolve(o.repo);
       const name = basename(source).replace(/[^\w.-]/g, '-') || 'repo';
+      const ci = ciCommand(source, o.ci);
+      const agent: Record<string, string> = agentScript
+        ? { backend: 'command', command: commandFor(agentScript) }
+        : { backend: 'anthropic' };
       repo = await standIn.importRepo(
         `local/${name}`,
         source,
-        { '.github/workflows/gantry-task.yml': workflowFile(), '.github/gantry.yml': claudeConfig },
-        { roles, ci: ciCommand(source, o.ci), secrets },
+        {
+          '.github/workflows/gantry-task.yml': workflowFile(),
+          '.github/gantry.yml': configFor(source, agent, ci),
+        },
+        { roles, ci, secrets },
       );
       print(`Repository: a copy of ${source} (committed work only; the original is not changed).`);
     } else {
       // The scripted agent's first try at T2 breaks a test, so the demo shows CI at work.
       const agent = sampleAgent();
       agent.T2 = [BREAKS_TESTS, ...agent.T2!];
-      const script = join(work, 'agent.json');
-      writeFileSync(script, JSON.stringify(agent));
-      const command = `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${script}"`;
-      const files = sampleFiles(command);
+      const script = agentScript ?? join(work, 'agent.json');
+      if (!agentScript) writeFileSync(script, JSON.stringify(agent));
+      const files = sampleFiles(commandFor(script));
       if (live) files['.github/gantry.yml'] = claudeConfig;
       repo = await standIn.addRepo(SAMPLE_REPO, files, { roles, ci: SAMPLE_CI, secrets });
       print(`Repository: ${SAMPLE_REPO}, a small greeting library with a real test suite.`);
@@ -161,10 +250,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     print(`Issue #${issue.number}: ${issue.title}\n`);
 
     const stateKey = randomBytes(32).toString('hex');
-    const scripted = new ScriptedPlanner(samplePlan(), 'the sample plan');
+    const offline = planner ?? new ScriptedPlanner(samplePlan(), 'the sample plan');
     const app = await runApp(standIn, {
       planner: (config) =>
-        live ? new AnthropicPlanner({ apiKey: o.anthropicKey, config: config.llm }) : scripted,
+        live ? new AnthropicPlanner({ apiKey: o.anthropicKey, config: config.llm }) : offline,
       stateKey,
     });
     const planComment = () => issue.comments.find((c) => c.app?.id === standIn.app.id);
@@ -208,6 +297,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         issue,
         pull,
         pullCi,
+        serverUrl: standIn.store.serverUrl,
         note: live
           ? 'Planned and run by Claude'
           : 'Planned and run offline by the scripted planner and agent (no model was called)',
@@ -231,6 +321,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       problems: standIn.problems(),
       page,
       timeline: timeline.lines,
+      config: parse(
+        (await standIn.git.readFile(fullName, repo.defaultBranch, '.github/gantry.yml')) ?? '{}',
+      ),
     };
   } finally {
     await standIn.close();

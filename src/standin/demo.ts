@@ -14,9 +14,12 @@ import { DemoError, runDemo } from './demo-run.js';
 
 const USAGE = `Usage: npm run demo [-- options]
 
-  --repo <path>     run on a copy of this local git repository (needs ANTHROPIC_API_KEY)
-  --goal "<text>"   the goal: the issue's title is its first line (needs ANTHROPIC_API_KEY)
+  --repo <path>     run on a copy of this local git repository (needs ANTHROPIC_API_KEY,
+                    or --plan and --agent)
+  --goal "<text>"   the goal: the issue's title is its first line
   --ci "<command>"  the repository's test command (default: npm test, when package.json has one)
+  --plan <file>     offline: a scripted plan (YAML or JSON, as the scripted planner reads them)
+  --agent <file>    offline: a scripted agent (JSON: task id -> attempts), with --plan
   --out <dir>       where the HTML page goes (default: demo-output)
   -h, --help        this text`;
 
@@ -28,6 +31,8 @@ async function main(): Promise<number> {
         repo: { type: 'string' },
         goal: { type: 'string' },
         ci: { type: 'string' },
+        plan: { type: 'string' },
+        agent: { type: 'string' },
         out: { type: 'string', default: 'demo-output' },
         help: { type: 'boolean', short: 'h' },
       },

@@ -40,19 +40,24 @@ export function graphql(store: Store, request: Request, unhandled: (why: string)
       for (const issue of repo.issues.values())
         for (const c of issue.comments)
           if (`IC_${c.id}` === id) {
-            const edits = c.edits ?? [];
-            const first = Number(/userContentEdits\(first: (\d+)\)/.exec(query)?.[1] ?? 100);
+            // Newest first, as GitHub's edit history shows them; `after` is an index cursor.
+            const edits = [...(c.edits ?? [])].reverse();
+            const first = Number(/userContentEdits\(first: (\d+)/.exec(query)?.[1] ?? 100);
+            const after = Number(request?.variables?.after ?? -1);
+            const page = edits.slice(after + 1, after + 1 + first);
+            const end = after + page.length;
             return ok({
               node: {
                 author: actor(c.app ? `${c.app.slug}[bot]` : c.user),
-                editor: actor(edits.at(-1)?.editor),
+                createdAt: iso(c.createdAt),
+                editor: actor(c.edits?.at(-1)?.editor),
                 userContentEdits: {
                   totalCount: edits.length,
-                  // Newest first, as GitHub's edit history shows them.
-                  nodes: [...edits]
-                    .reverse()
-                    .slice(0, first)
-                    .map((e) => ({ editedAt: iso(e.at), editor: actor(e.editor) })),
+                  pageInfo: {
+                    hasNextPage: end + 1 < edits.length,
+                    endCursor: page.length ? String(end) : null,
+                  },
+                  nodes: page.map((e) => ({ editedAt: iso(e.at), editor: actor(e.editor) })),
                 },
               },
             });

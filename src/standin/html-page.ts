@@ -49,7 +49,7 @@ const TAGS = new Set([
 const VOID = new Set(['input', 'hr', 'br']);
 const DROPPED = new Set(['script', 'style', 'template', 'textarea', 'title']);
 const ATTRIBUTES: Record<string, (name: string, value: string) => boolean> = {
-  a: (n, v) => n === 'href' && /^(https?:|#|\/)/i.test(v),
+  a: (n, v) => n === 'href' && /^(https?:|#|\/(?![/\\]))/i.test(v),
   code: (n, v) => n === 'class' && /^language-[\w-]+$/.test(v),
   input: (n, v) => (n === 'type' && v === 'checkbox') || n === 'checked',
   details: (n) => n === 'open',
@@ -61,7 +61,7 @@ const escape = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** Keep only the tags and attributes GitHub keeps; everything else becomes text or goes. */
-export function sanitize(html: string): string {
+export function sanitize(html: string, deadLinks?: string): string {
   let out = '';
   let hidden = 0; // inside script, style or template: their text goes too
   const parser = new Parser(
@@ -72,6 +72,8 @@ export function sanitize(html: string): string {
         const keep = ATTRIBUTES[name];
         const attrs = Object.entries(attribs)
           .filter(([n, v]) => keep?.(n, v))
+          // Links into the stand-in, which is gone once the page is read.
+          .filter(([n, v]) => !(deadLinks && n === 'href' && v.startsWith(deadLinks)))
           .map(([n, v]) => ` ${n}="${escape(v)}"`)
           .join('');
         out += `<${name}${attrs}${name === 'input' ? ' disabled' : ''}>`;
@@ -92,21 +94,22 @@ export function sanitize(html: string): string {
 }
 
 /** Markdown as GitHub shows it. */
-export function renderMarkdown(markdown: string): string {
+export function renderMarkdown(markdown: string, deadLinks?: string): string {
   return sanitize(
     micromark(markdown, {
       extensions: [gfm()],
       htmlExtensions: [gfmHtml()],
       allowDangerousHtml: true,
     }),
+    deadLinks,
   );
 }
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 
-function comment(c: StoredComment): string {
+function comment(c: StoredComment, deadLinks?: string): string {
   const who = c.app ? `${c.app.slug} <span class="bot">bot</span>` : escape(c.user);
-  return `<article class="comment"><header><strong>${who}</strong> commented ${when(c.createdAt)}${c.updatedAt !== c.createdAt ? ' · edited' : ''}</header><div class="body">${renderMarkdown(c.body)}</div></article>`;
+  return `<article class="comment"><header><strong>${who}</strong> commented ${when(c.createdAt)}${c.updatedAt !== c.createdAt ? ' · edited' : ''}</header><div class="body">${renderMarkdown(c.body, deadLinks)}</div></article>`;
 }
 
 export interface PageInput {
@@ -117,17 +120,19 @@ export interface PageInput {
   pullCi?: string | undefined;
   /** A line saying how this was made (the scripted planner and agent, or Claude). */
   note: string;
+  /** The stand-in's address: its links are dropped, as it is gone when the page is read. */
+  serverUrl?: string | undefined;
 }
 
 export function renderPage(p: PageInput): string {
   const issue = `<section><h1>${escape(p.issue.title)} <span class="num">#${p.issue.number}</span></h1>
 <p class="meta"><span class="state ${p.issue.state}">${p.issue.state}</span> ${escape(p.issue.user)} opened this issue · labels: ${p.issue.labels.map((l) => `<span class="label">${escape(l)}</span>`).join(' ')}</p>
-${comment({ id: 0, body: p.issue.body, user: p.issue.user, createdAt: p.issue.createdAt, updatedAt: p.issue.createdAt })}
-${p.issue.comments.map(comment).join('\n')}</section>`;
+${comment({ id: 0, body: p.issue.body, user: p.issue.user, createdAt: p.issue.createdAt, updatedAt: p.issue.createdAt }, p.serverUrl)}
+${p.issue.comments.map((c) => comment(c, p.serverUrl)).join('\n')}</section>`;
   const pr = p.pull
     ? `<section><h1>${escape(p.pull.title)} <span class="num">#${p.pull.number}</span></h1>
 <p class="meta"><span class="state ${p.pull.draft ? 'draft' : 'open'}">${p.pull.draft ? 'Draft' : 'Ready for review'}</span> ${escape(p.pull.user)} wants to merge <code>${escape(p.pull.head)}</code> into <code>${escape(p.pull.base)}</code> · CI: ${escape(p.pullCi ?? 'none')} · reviewers: ${p.pull.reviewers.map(escape).join(', ') || 'none'}</p>
-${comment({ id: 0, body: p.pull.body, user: p.pull.user, app: { id: 0, slug: p.pull.user.replace(/\[bot\]$/, '') }, createdAt: p.pull.createdAt, updatedAt: p.pull.updatedAt })}</section>`
+${comment({ id: 0, body: p.pull.body, user: p.pull.user, app: { id: 0, slug: p.pull.user.replace(/\[bot\]$/, '') }, createdAt: p.pull.createdAt, updatedAt: p.pull.updatedAt }, p.serverUrl)}</section>`
     : '<section><h1>No pull request</h1></section>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(p.repo)}#${p.issue.number}: ${escape(p.issue.title)}</title>

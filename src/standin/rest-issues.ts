@@ -43,6 +43,17 @@ export const issueHandlers: Record<string, Handler> = {
       i.body = b.body;
     }
     const was = i.state;
+    // Closing or reopening takes the triage role, or being the issue's author.
+    const role = c.repo.roles.get(c.login) ?? 'none';
+    const mayClose =
+      c.app !== undefined ||
+      i.user === c.login ||
+      ['admin', 'maintain', 'write', 'triage'].includes(role);
+    if ((b.state === 'open' || b.state === 'closed') && b.state !== i.state && !mayClose)
+      return {
+        status: 403,
+        body: { message: 'Must have triage access to close or reopen an issue.' },
+      };
     if (b.state === 'open' || b.state === 'closed') {
       if (b.state === 'closed' && i.state === 'open') i.closedBy = c.login;
       i.state = b.state;
@@ -105,7 +116,9 @@ export const issueHandlers: Record<string, Handler> = {
     const from = found.comment.body;
     found.comment.body = body;
     found.comment.updatedAt = found.issue.updatedAt = c.store.now();
-    (found.comment.edits ??= []).push({ editor: c.login, at: found.comment.updatedAt });
+    // GitHub's history starts, at the first edit, with the original version by its author.
+    found.comment.edits ??= [{ editor: found.comment.user, at: found.comment.createdAt }];
+    found.comment.edits.push({ editor: c.login, at: found.comment.updatedAt });
     c.emit(c.hooks.comment('edited', c.repo, found.issue, found.comment, c.login, from));
     return { status: 200, body: c.store.commentJson(c.repo, found.issue, found.comment) };
   },

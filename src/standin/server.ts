@@ -314,7 +314,7 @@ export class StandInServer {
     // GitHub: issued at most a minute ahead (clock drift), expiring at most 10 minutes later.
     const { exp, iat } = claims;
     if (!app || typeof exp !== 'number' || typeof iat !== 'number') return undefined;
-    if (exp < now || iat > now + 60 || exp - iat > 600 + 60) return undefined;
+    if (exp < now || iat > now + 60 || exp > now + 600 + 60) return undefined;
     const signed = verify(
       'RSA-SHA256',
       Buffer.from(`${head}.${body}`),

@@ -169,6 +169,11 @@ export class StandIn {
   as(login: string, app?: { id: number; slug: string }): InstanceType<typeof ProbotOctokit> {
     const token = `${login}-token`;
     this.tokens.set(token, { login, app });
+    return this.client(token);
+  }
+
+  /** An Octokit that sends this token (a JWT, an installation token) as it is. */
+  client(token: string): InstanceType<typeof ProbotOctokit> {
     return new ProbotOctokit({
       auth: { token },
       baseUrl: this.apiUrl,

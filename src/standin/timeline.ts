@@ -19,6 +19,8 @@ export class Timeline {
   readonly lines: string[] = [];
   private readonly started = Date.now();
   private planned = false;
+  /** Shas a goal branch was reset to: the push runs CI on them again. */
+  private readonly resets = new Set<string>();
 
   constructor(
     private readonly o: {
@@ -71,7 +73,7 @@ export class Timeline {
       this.say(
         GANTRY,
         plan
-          ? 'posts the plan comment, planning'
+          ? 'posts a placeholder plan comment while it plans'
           : `replies: ${text.split('\n')[0]!.slice(0, 140)}`,
       );
     } else if (a.method === 'POST' && path.endsWith('/dispatches')) {
@@ -88,9 +90,10 @@ export class Timeline {
         this.say(GANTRY, `lands ${what} as ${short(answer.sha)}; CI runs on it`);
       else if (a.status === 204) this.say(GANTRY, `finds nothing to merge for ${what}`);
       else this.say(GANTRY, `cannot land ${what}: it conflicts with the goal branch`);
-    } else if (a.method === 'PATCH' && path.startsWith('/git/refs/heads/') && body.force)
+    } else if (a.method === 'PATCH' && path.startsWith('/git/refs/heads/') && body.force) {
+      this.resets.add(short(body.sha));
       this.say(GANTRY, `resets ${path.slice('/git/refs/heads/'.length)} to ${short(body.sha)}`);
-    else if (a.method === 'POST' && path === '/git/refs')
+    } else if (a.method === 'POST' && path === '/git/refs')
       this.say(
         GANTRY,
         `creates ${String(body.ref).replace('refs/heads/', '')} at ${short(body.sha)}`,
@@ -128,7 +131,7 @@ export class Timeline {
       const suite = p.check_suite as { head_sha: string; conclusion: string };
       this.say(
         'CI',
-        `${suite.conclusion === 'success' ? 'green' : 'red'} on ${short(suite.head_sha)} (${suite.conclusion})`,
+        `${suite.conclusion === 'success' ? 'green' : 'red'} on ${short(suite.head_sha)} (${suite.conclusion})${this.resets.has(short(suite.head_sha)) ? ', run again because the reset pushed the branch' : ''}`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { Probot, ProbotOctokit } from 'probot';
+import { Probot } from 'probot';
 import { GANTRY_DIR } from '../../src/standin/sample.js';
 import { StandIn } from '../../src/standin/stand-in.js';
 
@@ -37,12 +37,7 @@ describe('the stand-in authenticates as GitHub does, and pages its lists', () =>
       installation_id: 1,
     });
     // The JWT cannot act on a repository, nor use GraphQL.
-    const raw = new ProbotOctokit({
-      auth: { token: jwt },
-      baseUrl: standIn.apiUrl,
-      retry: { enabled: false },
-      throttle: { enabled: false },
-    });
+    const raw = standIn.client(jwt);
     await expect(
       raw.rest.issues.listForRepo({ owner: 'octo', repo: 'paging' }),
     ).rejects.toMatchObject({ status: 401 });
@@ -58,23 +53,13 @@ describe('the stand-in authenticates as GitHub does, and pages its lists', () =>
       by: 'gantry[bot]',
       call: 'GET /repos/octo/paging/issues',
     });
-    const byToken = new ProbotOctokit({
-      auth: { token: made.token },
-      baseUrl: standIn.apiUrl,
-      retry: { enabled: false },
-      throttle: { enabled: false },
-    });
+    const byToken = standIn.client(made.token);
     await expect(byToken.rest.apps.listInstallations()).rejects.toMatchObject({ status: 401 });
     expect(Date.parse(made.expires_at) - Date.now()).toBeGreaterThan(59 * 60_000);
     // A JWT signed by another key, or one that lives too long, is refused.
-    await expect(
-      new ProbotOctokit({
-        auth: { token: forged(jwt) },
-        baseUrl: standIn.apiUrl,
-        retry: { enabled: false },
-        throttle: { enabled: false },
-      }).rest.apps.listInstallations(),
-    ).rejects.toMatchObject({ status: 401 });
+    await expect(standIn.client(forged(jwt)).rest.apps.listInstallations()).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   it('lists come a page at a time with a Link header, so octokit.paginate reads them all', async () => {

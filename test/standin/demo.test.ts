@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { DemoError, runDemo, visible } from '../../src/standin/demo-run.js';
+import { makeRepo, sh } from '../support/git-repo.js';
 
 describe('npm run demo', () => {
   it('runs the sample goal offline to a ready pull request, with a timeline and an HTML page', async () => {
@@ -40,6 +42,75 @@ describe('npm run demo', () => {
       runDemo({ out, repo: tmpdir(), anthropicKey: 'sk-ant-never-used' }),
     ).rejects.toThrow(/is not a git repository/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('runs a goal on a copy of a local repository with a scripted plan and agent, leaving it as it was', async () => {
+    const local = makeRepo({
+      'package.json': '{ "type": "module", "scripts": { "test": "node --test" } }\n',
+      'test/sum.test.js':
+        "import assert from 'node:assert/strict';\nimport { test } from 'node:test';\nimport { sum } from '../sum.js';\ntest('sum', () => assert.equal(sum(2, 3), 5));\n",
+      'sum.js': 'export const sum = (a, b) => a - b;\n',
+      '.github/gantry.yml': 'rules: [Keep functions pure.]\nagent: { maxTurns: 7 }\n',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'demo-repo-'));
+    const plan = join(dir, 'plan.yml');
+    writeFileSync(
+      plan,
+      stringify({
+        plans: [
+          {
+            goal: { title: 'Fix sum', body: 'sum subtracts.' },
+            rigor: 'L1',
+            tasks: [
+              {
+                id: 'T1',
+                title: 'Make sum add',
+                description: 'Fix sum.js.',
+                dependsOn: [],
+                tier: 'small',
+                criteria: [{ kind: 'command', run: 'node --test' }],
+                scope: ['sum.js'],
+                estimate: 5,
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const agent = join(dir, 'agent.json');
+    writeFileSync(
+      agent,
+      JSON.stringify({ T1: [{ write: { 'sum.js': 'export const sum = (a, b) => a + b;\n' } }] }),
+    );
+    const r = await runDemo({
+      repo: local.dir,
+      goal: 'Fix sum\nIt subtracts.',
+      plan,
+      agent,
+      out: join(dir, 'out'),
+    });
+    expect(r).toMatchObject({ status: 'done', landed: 1, problems: [] });
+    expect(r.pull).toEqual({ number: 2, draft: false, ci: 'success' });
+    expect(r.timeline.join('\n')).toMatch(/CI +green/);
+    // The original repository: untouched.
+    expect(sh(local.dir, 'rev-parse', 'HEAD').trim()).toBe(local.base);
+    expect(readFileSync(join(local.dir, 'sum.js'), 'utf8')).toContain('a - b');
+    // The copy's config kept the repository's own, with the agent and test command set.
+    expect(r.config).toMatchObject({
+      rules: ['Keep functions pure.'],
+      agent: { maxTurns: 7, backend: 'command' },
+      testCommand: 'npm test',
+    });
+    await expect(runDemo({ repo: local.dir, plan, agent, out: dir })).rejects.toThrow(
+      /--repo needs --goal/,
+    );
+    await expect(runDemo({ ci: 'make test', out: dir })).rejects.toThrow(/--ci is for --repo/);
+    await expect(runDemo({ repo: local.dir, plan, out: dir })).rejects.toThrow(
+      /--plan and --agent go together/,
+    );
+    await expect(runDemo({ repo: local.dir, plan: agent, agent, out: dir })).rejects.toThrow(
+      /^--plan /,
+    );
   });
 
   it('shows a comment as GitHub does: no hidden state, no collapsed details', () => {

@@ -60,6 +60,9 @@ describe('the App against the stand-in: planning and who may approve', () => {
     await w.label();
     await w.settle();
     w.standIn.webhooks.setChaos({ drop: 1 });
+    // A long history (Gantry edits the plan a few times per task): it is read page by page.
+    const plan = w.planComment()!;
+    for (let k = 0; k < 150; k++) plan.edits!.push({ editor: 'gantry[bot]', at: plan.createdAt });
     await w.tick(['T1', 'T2', 'T3', 'T4', 'Start']);
     await w.settle();
     expect(w.state().status).toBe('awaiting-approval'); // the App saw nothing
@@ -68,7 +71,8 @@ describe('the App against the stand-in: planning and who may approve', () => {
     const s = w.state();
     expect(s.status).toBe('running');
     expect(s.tasks.map((t) => t.approvedBy)).toEqual(['maint', 'maint', 'maint', 'maint']);
-    expect(w.standIn.server.requests).toContainEqual({ by: 'gantry[bot]', call: 'POST /graphql' });
+    const graphql = w.standIn.server.requests.filter((r) => r.call === 'POST /graphql');
+    expect(graphql).toHaveLength(2); // two pages of history
     expect(w.standIn.problems()).toEqual([]);
   });
 
@@ -129,6 +133,24 @@ describe('the App against the stand-in: planning and who may approve', () => {
     expect(plan.body).toBe(planned);
     expect(w.replies().map((c) => c.body)).toEqual([UNDONE_REPLY, UNDONE_REPLY]);
     expect(w.runs()).toEqual([]);
+    expect(w.standIn.problems()).toEqual([]);
+  });
+
+  it('closing the issue: refused to an outsider by GitHub, cancels a running goal for the maintainer', async () => {
+    const w = await scenario();
+    await w.label();
+    await w.settle();
+    await w.tick(['T1', 'T2', 'T3', 'T4', 'Start']);
+    await w.settle(() => w.runs().length >= 1);
+    const close = { ...w.where, state: 'closed' as const };
+    await expect(w.standIn.as('outsider').rest.issues.update(close)).rejects.toMatchObject({
+      status: 403,
+    });
+    await w.maint.rest.issues.update(close);
+    await w.settle();
+    const s = w.state();
+    expect(s.status).toBe('cancelled');
+    expect(w.issue.labels).toEqual(['gantry']); // no state label: the goal is over
     expect(w.standIn.problems()).toEqual([]);
   });
 });

@@ -26,4 +26,16 @@ describe('the HTML page renders comments as GitHub does', () => {
       '<p><code>&lt;b&gt;</code> and 1 &lt; 2 &amp; &quot;q&quot;</p>',
     );
   });
+
+  it('drops links that would leave the page for another host by a trick, or into the gone stand-in', () => {
+    expect(sanitize('<a href="/\\evil.example">x</a><a href="//evil.example">y</a>')).toBe(
+      '<a>x</a><a>y</a>',
+    );
+    expect(
+      renderMarkdown(
+        '[run](http://127.0.0.1:5/o/r/actions/runs/1) [docs](https://docs.github.com)',
+        'http://127.0.0.1:5',
+      ),
+    ).toBe('<p><a>run</a> <a href="https://docs.github.com">docs</a></p>');
+  });
 });
