@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Answer, Call, Handler } from './server.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
@@ -69,7 +70,13 @@ export const gitHandlers: Record<string, Handler> = {
     if (r.status === 204) return { status: 204 };
     return {
       status: 201,
-      body: { sha: r.sha, url: `${c.store.apiRepo(c.repo)}/commits/${r.sha}`, commit: { message } },
+      // GitHub's commit, with the stand-in's sha and message (files left empty: not read).
+      body: {
+        sha: r.sha,
+        url: `${c.store.apiRepo(c.repo)}/commits/${r.sha}`,
+        commit: { message },
+        files: [],
+      },
     };
   },
 
@@ -139,6 +146,13 @@ export const gitHandlers: Record<string, Handler> = {
 function fileAnswer(c: Call, path: string, text: string): Answer {
   if (c.accept.includes('.raw'))
     return { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+  const sha = createHash('sha1')
+    .update(`blob ${Buffer.byteLength(text)}\0${text}`)
+    .digest('hex');
+  const ref = c.query.get('ref') ?? c.repo.defaultBranch;
+  const url = `${c.store.apiRepo(c.repo)}/contents/${path}?ref=${ref}`;
+  const html = `${c.store.htmlRepo(c.repo)}/blob/${ref}/${path}`;
+  const git = `${c.store.apiRepo(c.repo)}/git/blobs/${sha}`;
   return {
     status: 200,
     body: {
@@ -147,7 +161,13 @@ function fileAnswer(c: Call, path: string, text: string): Answer {
       size: Buffer.byteLength(text),
       name: path.split('/').at(-1),
       path,
+      sha,
+      url,
+      html_url: html,
+      git_url: git,
+      download_url: `${c.store.serverUrl}/${c.repo.owner}/${c.repo.name}/raw/${ref}/${path}`,
       content: Buffer.from(text).toString('base64'),
+      _links: { self: url, git, html },
     },
   };
 }

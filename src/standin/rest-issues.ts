@@ -192,7 +192,11 @@ export const issueHandlers: Record<string, Handler> = {
     const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
     return {
       status: 200,
-      body: { permission, role_name: role, user: c.store.userJson(c.params.username!) },
+      body: {
+        permission,
+        role_name: role,
+        user: { ...c.store.userJson(c.params.username!), role_name: role },
+      },
     };
   },
 };

@@ -281,6 +281,17 @@ export class StandInServer {
         if (token.app && repo) this.push(repo, branch, sha, before);
       },
     });
+    if (answer.status < 300) {
+      const made = this.o.openApi.completeAnswer(
+        method,
+        check.template,
+        answer.status,
+        answer.body,
+      );
+      answer.body = made.body;
+      for (const problem of made.problems)
+        this.invalid.push(`${method} ${url.pathname}: the stand-in's ${problem}`);
+    }
     this.o.onAnswer?.({
       by: token.login,
       method,

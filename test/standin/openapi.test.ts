@@ -103,4 +103,26 @@ describe("GitHub's OpenAPI description", () => {
     for (const [event, action] of handled)
       expect(api.checkWebhook(event, action ? { action } : {}), `${event}.${action}`).toBeDefined();
   });
+
+  it('makes answers whole from GitHub’s examples (required fields only) and names what is still wrong', () => {
+    const ours = [{ id: 7, number: 3, title: 'Ours', state: 'open', labels: [] }];
+    const made = api.completeAnswer('GET', '/repos/{owner}/{repo}/issues', 200, ours);
+    expect(made.problems).toEqual([]);
+    const issue = (made.body as Record<string, unknown>[])[0]!;
+    // Ours kept; required fields filled from the example; optional ones with a meaning not.
+    expect(issue).toMatchObject({ id: 7, number: 3, title: 'Ours', state: 'open' });
+    expect(issue).toHaveProperty('user.login');
+    expect(issue).toHaveProperty('comments_url');
+    expect(issue).not.toHaveProperty('pull_request');
+    // A field of the wrong type is not papered over.
+    const wrong = api.completeAnswer('GET', '/repos/{owner}/{repo}/issues', 200, [
+      { ...ours[0], number: '3' },
+    ]);
+    expect(wrong.problems).toEqual(['200 answer.0.number must be integer']);
+    // Raw text and undocumented statuses pass as they are.
+    expect(api.completeAnswer('GET', '/repos/{owner}/{repo}/issues', 299, { a: 1 })).toEqual({
+      body: { a: 1 },
+      problems: [],
+    });
+  });
 });
