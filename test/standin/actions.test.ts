@@ -1,7 +1,6 @@
 import { unzipSync } from 'fflate';
-import { afterEach, describe, expect, it } from 'vitest';
-import { GANTRY_DIR } from '../../src/standin/sample.js';
-import { StandIn } from '../../src/standin/stand-in.js';
+import { describe, expect, it } from 'vitest';
+import { standInWith } from '../support/standin-scenario.js';
 import type { WebhookEvent } from '../../src/standin/webhook-payloads.js';
 
 const WORKFLOW = `name: build
@@ -39,19 +38,11 @@ jobs:
       - run: echo after
 `;
 
-let standIn: StandIn | undefined;
-afterEach(async () => {
-  await standIn?.close();
-  standIn = undefined;
-});
-
 async function world() {
-  standIn = await StandIn.start({ actionDir: GANTRY_DIR });
-  await standIn.addRepo(
-    'octo/build',
-    { 'README.md': '# build\n', '.github/workflows/build.yml': WORKFLOW },
-    { roles: { maint: 'maintain' } },
-  );
+  const { standIn } = await standInWith('octo/build', {
+    'README.md': '# build\n',
+    '.github/workflows/build.yml': WORKFLOW,
+  });
   const events: WebhookEvent[] = [];
   const sender = standIn.connect({ url: 'http://127.0.0.1:9/unused', secret: 's' });
   const queue = sender.queue.bind(sender);

@@ -1,24 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Probot } from 'probot';
-import { GANTRY_DIR } from '../../src/standin/sample.js';
-import { StandIn } from '../../src/standin/stand-in.js';
+import { standInWith } from '../support/standin-scenario.js';
 
-let standIn: StandIn | undefined;
-afterEach(async () => {
-  await standIn?.close();
-  standIn = undefined;
-});
-
-async function world() {
-  standIn = await StandIn.start({ actionDir: GANTRY_DIR });
-  const repo = await standIn.addRepo(
-    'octo/paging',
-    { 'README.md': '# paging\n' },
-    { roles: { maint: 'maintain' } },
-  );
-  return { standIn, repo };
-}
+const world = () => standInWith('octo/paging', { 'README.md': '# paging\n' });
 
 describe('the stand-in authenticates as GitHub does, and pages its lists', () => {
   it('a JWT from the App’s private key gets an installation token; the JWT alone reaches only the App endpoints', async () => {

@@ -17,6 +17,7 @@ import {
 } from '../../src/standin/sample.js';
 import type { AgentScript } from '../../src/standin/scripted-agent.js';
 import { StandIn } from '../../src/standin/stand-in.js';
+import type { StoredRepo } from '../../src/standin/store.js';
 import type { Chaos } from '../../src/standin/webhook-sender.js';
 import { tick } from '../../src/standin/ticks.js';
 
@@ -26,6 +27,17 @@ const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
+
+/** A fresh stand-in with one repository, closed after the test. */
+export async function standInWith(
+  fullName: string,
+  files: Record<string, string>,
+): Promise<{ standIn: StandIn; repo: StoredRepo }> {
+  const standIn = await StandIn.start({ actionDir: GANTRY_DIR });
+  closers.push(() => standIn.close());
+  const repo = await standIn.addRepo(fullName, files, { roles: { maint: 'maintain' } });
+  return { standIn, repo };
+}
 
 export interface ScenarioOptions {
   /** Change what the scripted agent does. */
