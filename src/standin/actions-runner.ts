@@ -53,7 +53,10 @@ export interface WorkflowRun {
 export type DispatchAnswer =
   { ok: true; run: WorkflowRun } | { ok: false; status: 404 | 422; message: string };
 
+type Permissions = Record<string, string> | 'read-all' | 'write-all';
+
 interface Workflow {
+  permissions?: Permissions;
   name?: string;
   'run-name'?: string;
   on?: {
@@ -64,6 +67,7 @@ interface Workflow {
 }
 
 interface JobSpec {
+  permissions?: Permissions;
   needs?: string | string[];
   if?: string | boolean;
   'timeout-minutes'?: string | number;
@@ -88,6 +92,17 @@ export interface ActionsOptions {
   actionUses?: string;
   nextId: () => number;
   now: () => number;
+  /**
+   * Git over HTTP for jobs: the repository's URL, and a job token with the job's `contents`
+   * permission (revoked when the job ends). Without it, jobs clone over file URLs.
+   */
+  git?: {
+    url: (repo: string) => string;
+    token: (
+      repo: string,
+      contents: 'none' | 'read' | 'write',
+    ) => { token: string; revoke: () => void };
+  };
   /** A repository's secrets and variables (`secrets.X`, `vars.X`). */
   secrets?: (repo: string) => Record<string, string>;
   vars?: (repo: string) => Record<string, string>;
@@ -309,7 +324,7 @@ export class ActionsRunner {
         results[name] = { result: 'skipped', outputs: {} };
         continue;
       }
-      results[name] = await this.runJob(run, job, spec, ctx);
+      results[name] = await this.runJob(run, job, spec, ctx, contentsPermission(spec, wf));
     }
     const all = run.jobs.map((j) => j.conclusion);
     this.finish(
@@ -341,10 +356,12 @@ export class ActionsRunner {
     job: WorkflowJob,
     spec: JobSpec,
     base: Record<string, unknown>,
+    contents: 'none' | 'read' | 'write',
   ): Promise<{ result: Conclusion; outputs: Record<string, string> }> {
     job.status = 'in_progress';
     job.startedAt = this.o.now();
     const root = await mkdtemp(join(tmpdir(), 'standin-job-'));
+    const jobToken = this.o.git?.token(run.repo, contents);
     const workspace = join(root, 'workspace');
     const temp = join(root, 'temp');
     await mkdir(temp, { recursive: true });
@@ -385,7 +402,15 @@ export class ActionsRunner {
             ]),
           );
           const script = step.run === undefined ? undefined : interpolate(step.run, ctx, status);
-          outcome = await this.step(run, step, given, env, { workspace, temp, log }, script);
+          outcome = await this.step(
+            run,
+            step,
+            given,
+            env,
+            { workspace, temp, log },
+            script,
+            jobToken?.token,
+          );
         } catch (e) {
           log(`##[error]${(e as Error).message}`);
           outcome = { ok: false, outputs: {} };
@@ -413,6 +438,7 @@ export class ActionsRunner {
       job.completedAt = this.o.now();
       return { result, outputs };
     } finally {
+      jobToken?.revoke();
       clearTimeout(timer);
       await rm(root, { recursive: true, force: true });
     }
@@ -425,13 +451,22 @@ export class ActionsRunner {
     env: Record<string, string>,
     where: { workspace: string; temp: string; log: (line: string) => void },
     script: string | undefined,
+    token: string | undefined,
   ): Promise<{ ok: boolean; outputs: Record<string, string> }> {
     const uses = step.uses ?? '';
     const none = { ok: true, outputs: {} };
     if (uses.startsWith('actions/checkout@')) {
       const sha = await this.git.resolve(run.repo, given.ref || run.headSha);
       if (!sha) throw new Error(`actions/checkout: no ref ${given.ref}`);
-      await this.git.clone(run.repo, sha, where.workspace);
+      const http =
+        this.o.git && token
+          ? {
+              url: this.o.git.url(run.repo),
+              token,
+              persist: given['persist-credentials'] !== 'false',
+            }
+          : undefined;
+      await this.git.clone(run.repo, sha, where.workspace, http);
       where.log(`checked out ${sha}`);
       return none;
     }
@@ -589,4 +624,18 @@ async function readTree(root: string): Promise<Record<string, Uint8Array>> {
       out[relative(root, full)] = new Uint8Array(await readFile(full));
     }
   return out;
+}
+
+/**
+ * What a job's `GITHUB_TOKEN` may do with the repository's contents: the job's `permissions`,
+ * else the workflow's; `{}` grants nothing; none at all means GitHub's default for new
+ * repositories, read.
+ */
+function contentsPermission(spec: JobSpec, wf: Workflow): 'none' | 'read' | 'write' {
+  const p = spec.permissions ?? wf.permissions;
+  if (p === undefined) return 'read';
+  if (p === 'read-all') return 'read';
+  if (p === 'write-all') return 'write';
+  const c = p.contents;
+  return c === 'read' || c === 'write' ? c : 'none';
 }

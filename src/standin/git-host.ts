@@ -232,11 +232,33 @@ export class GitHost {
   }
 
   /**
-   * A clone over a file URL with `sha` checked out, detached (what `actions/checkout` makes):
-   * its `origin` is the bare repository, so a job can push back to it.
+   * A clone with `sha` checked out, detached (what `actions/checkout` makes): over git's smart
+   * HTTP with a token when `http` is given (a job's checkout), else over a file URL.
    */
-  async clone(fullName: string, sha: string, dir: string): Promise<void> {
-    await this.git(this.root, ['clone', '--quiet', '--no-checkout', this.url(fullName), dir]);
+  async clone(
+    fullName: string,
+    sha: string,
+    dir: string,
+    http?: { url: string; token: string; persist: boolean },
+  ): Promise<void> {
+    if (!http) {
+      await this.git(this.root, ['clone', '--quiet', '--no-checkout', this.url(fullName), dir]);
+    } else {
+      // As actions/checkout does: the token goes in a header, never into the remote's URL, and
+      // stays in the clone's config only when credentials are to persist.
+      const basic = Buffer.from(`x-access-token:${http.token}`).toString('base64');
+      const header = `AUTHORIZATION: basic ${basic}`;
+      await this.git(this.root, [
+        '-c',
+        `http.extraheader=${header}`,
+        'clone',
+        '--quiet',
+        '--no-checkout',
+        http.url,
+        dir,
+      ]);
+      if (http.persist) await this.git(dir, ['config', '--local', 'http.extraheader', header]);
+    }
     await this.git(dir, ['checkout', '--quiet', '--detach', sha]);
   }
 

@@ -5,13 +5,16 @@
  *
  *   node scripted-agent.ts script.json
  *
- * The script maps a task id to its attempts in order; each attempt writes or appends files, says
- * something (its summary) and exits with a code. An attempt past the list repeats the last one.
+ * The script maps a task id to its attempts in order; each attempt may run a command, writes or
+ * appends files, says something (its summary) and exits with a code. An attempt past the list repeats the last one.
  */
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface AgentStep {
+  /** A shell command to run first (what an agent might try, such as a push). */
+  run?: string;
   write?: Record<string, string>;
   append?: Record<string, string>;
   say?: string;
@@ -31,6 +34,10 @@ if (file) {
     process.exit(1);
   }
   const step = steps[Math.min(attempt, steps.length) - 1]!;
+  if (step.run) {
+    const r = spawnSync('sh', ['-c', step.run], { encoding: 'utf8' });
+    console.log(`${step.run}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+  }
   for (const [path, text] of Object.entries(step.write ?? {})) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);

@@ -7,6 +7,7 @@ import { runJson as checkRunJson, suiteJson } from './checks-json.js';
 import type { CiRunner } from './ci-runner.js';
 import type { GitHost } from './git-host.js';
 import type { OpenApi } from './openapi.js';
+import { GIT_PREFIX, serveGit } from './git-http.js';
 import { graphql } from './graphql.js';
 import type { Store, StoredRepo } from './store.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
@@ -59,6 +60,9 @@ export interface Token {
   jwt?: boolean;
   /** Installation tokens expire an hour after they are made, as on GitHub. */
   expiresAt?: number;
+  /** A workflow job's `GITHUB_TOKEN`: what its `permissions: contents` allows for git. */
+  job?: boolean;
+  contents?: 'none' | 'read' | 'write';
 }
 
 /** A GitHub App registered on the stand-in: its JWTs are checked against this public key. */
@@ -210,6 +214,12 @@ export class StandInServer {
     const blob = this.blobs.get(url.pathname);
     if (blob && method === 'GET')
       return { status: 200, body: blob.body, headers: { 'content-type': blob.type } };
+    if (url.pathname.startsWith(GIT_PREFIX))
+      return serveGit(req, url, {
+        root: this.o.git.root,
+        token: (raw) => this.lookup(raw),
+        known: (repo) => this.o.store.repos.has(repo),
+      });
     if (url.pathname === '/api/graphql' && method === 'POST') {
       const token = this.token(req);
       if (!token) return { status: 401, body: { message: 'Bad credentials' } };
@@ -305,7 +315,10 @@ export class StandInServer {
 
   /** Who a request's token is: a known token, or a JWT signed by a registered App. */
   private token(req: IncomingMessage): Token | undefined {
-    const raw = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
+    return this.lookup((req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, ''));
+  }
+
+  private lookup(raw: string): Token | undefined {
     const known = this.o.tokens.get(raw);
     if (known && known.expiresAt !== undefined && known.expiresAt < Date.now()) return undefined;
     return known ?? this.jwt(raw);

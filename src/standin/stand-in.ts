@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { ProbotOctokit } from 'probot';
 import { ActionsRunner } from './actions-runner.js';
 import { CiRunner } from './ci-runner.js';
 import { GitHost } from './git-host.js';
+import { GIT_PREFIX } from './git-http.js';
 import { OpenApi } from './openapi.js';
 import { actionsHandlers } from './rest-actions.js';
 import { appHandlers } from './rest-apps.js';
@@ -86,6 +87,14 @@ export class StandIn {
       actionDir: o.actionDir,
       nextId: () => this.store.nextId(),
       now,
+      git: {
+        url: (repo) => `${this.url}${GIT_PREFIX}${repo}.git`,
+        token: (repo, contents) => {
+          const token = `ghs_job_${randomBytes(16).toString('hex')}`;
+          this.tokens.set(token, { login: 'github-actions[bot]', job: true, contents });
+          return { token, revoke: () => this.tokens.delete(token) };
+        },
+      },
       secrets: (repo) => this.settings.get(repo)?.secrets ?? {},
       vars: (repo) => this.settings.get(repo)?.vars ?? {},
     });

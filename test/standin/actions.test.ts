@@ -225,4 +225,71 @@ describe('GitHub Actions on the stand-in', () => {
     expect(t!.log).toContain('exceeded the maximum execution time');
     expect(t!.log).not.toMatch(/^finished$/m);
   });
+
+  it('jobs clone and push over HTTP with a token that can do what their permissions say, no more', async () => {
+    const { standIn, octokit, o } = await world();
+    const sha = (await standIn.git.branchSha('octo/build', 'main'))!;
+    const perms = [
+      'name: perms',
+      'on: { workflow_dispatch: {} }',
+      'permissions: {}',
+      'jobs:',
+      '  reader:',
+      '    permissions: { contents: read }',
+      '    steps:',
+      '      - uses: actions/checkout@v5',
+      '        with: { persist-credentials: false }',
+      '      - run: git remote get-url origin; cat .git/config',
+      '      - run: git push origin HEAD:refs/heads/from-reader',
+      '  kept:',
+      '    needs: reader',
+      '    if: always()',
+      '    permissions: { contents: read }',
+      '    steps:',
+      '      - uses: actions/checkout@v5',
+      '      - run: git push origin HEAD:refs/heads/from-reader',
+      '  writer:',
+      '    needs: kept',
+      '    if: always()',
+      '    permissions: { contents: write }',
+      '    steps:',
+      '      - uses: actions/checkout@v5',
+      '      - run: git push origin HEAD:refs/heads/from-writer',
+      '  nothing:',
+      '    needs: writer',
+      '    if: always()',
+      '    steps:',
+      '      - uses: actions/checkout@v5',
+    ].join('\n');
+    const next = await standIn.git.commitFiles(
+      'octo/build',
+      sha,
+      { '.github/workflows/perms.yml': `${perms}\n` },
+      'perms',
+      { name: 'x', email: 'x@example.com' },
+    );
+    await standIn.git.updateBranch('octo/build', 'main', next, false);
+    await octokit.rest.actions.createWorkflowDispatch({
+      ...o,
+      workflow_id: 'perms.yml',
+      ref: 'main',
+    });
+    await standIn.server.idle();
+    const [reader, kept, writer, nothing] = standIn.actions.runs[0]!.jobs;
+    // Read access clones; the token is neither in the remote's URL nor kept in the config.
+    expect(reader!.steps.map((x) => x.conclusion)).toEqual(['success', 'success', 'failure']);
+    expect(reader!.log).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/git\/octo\/build\.git$/m);
+    expect(reader!.log).not.toContain('ghs_');
+    expect(reader!.log).not.toContain('extraheader');
+    expect(reader!.log).toContain('could not read Username'); // no credentials left to push with
+    // With its read token kept, a push is refused by the server.
+    expect(kept!.steps.map((x) => x.conclusion)).toEqual(['success', 'failure']);
+    expect(kept!.log).toContain('The requested URL returned error: 403');
+    expect(await standIn.git.branchSha('octo/build', 'from-reader')).toBeUndefined();
+    // Write access pushes; pushes made with a job token start no CI.
+    expect(writer!.conclusion).toBe('success');
+    expect(await standIn.git.branchSha('octo/build', 'from-writer')).toBe(next);
+    // `permissions: {}` grants nothing: not even a checkout.
+    expect(nothing!.conclusion).toBe('failure');
+  });
 });

@@ -1,3 +1,4 @@
+import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { BREAKS_TESTS, EDITS_README } from '../../src/standin/sample.js';
 import { scenario, type Scenario } from '../support/standin-scenario.js';
@@ -20,7 +21,10 @@ const readGoal = (w: Scenario, path: string) =>
 
 describe('the App, the Action and the stand-in, end to end', () => {
   it('1. the diamond (T2 and T3 in parallel) runs from the label to a ready pull request whose CI is green', async () => {
-    const w = await scenario();
+    // The agent of T1 also tries to push: its job's checkout kept no credentials.
+    const w = await scenario({
+      agent: (a) => (a.T1![0]!.run = 'git push origin HEAD:refs/heads/pushed-by-agent'),
+    });
     await run(w);
     const s = w.state();
     expect(s.status).toBe('done');
@@ -29,6 +33,13 @@ describe('the App, the Action and the stand-in, end to end', () => {
     // The work is on the goal branch, made by the Action's publish job from the agent's patch.
     expect(await readGoal(w, 'src/index.js')).toBe("export { greet } from './greet.js';\n");
     expect(await readGoal(w, 'README.md')).toContain('## Usage');
+    expect(await w.standIn.git.branchSha(w.standIn.repo(), 'pushed-by-agent')).toBeUndefined();
+    const t1 = w.standIn.actions.runs.find((r) => r.inputs.task_id === 'T1')!;
+    const result = unzipSync(t1.artifacts[0]!.zip)['gantry-result.json']!;
+    expect(JSON.parse(new TextDecoder().decode(result))).toMatchObject({
+      status: 'success',
+      summary: expect.stringMatching(/pushed-by-agent: exit 128/),
+    });
     // The pull request is ready, its head is the goal branch, and CI on that exact sha is green.
     const pr = w.pull()!;
     expect(pr).toMatchObject({ draft: false, head: s.branch, base: 'main', reviewers: ['maint'] });
