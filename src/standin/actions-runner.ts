@@ -362,6 +362,22 @@ export class ActionsRunner {
     job.startedAt = this.o.now();
     const root = await mkdtemp(join(tmpdir(), 'standin-job-'));
     const jobToken = this.o.git?.token(run.repo, contents);
+    try {
+      return await this.runSteps(run, job, spec, base, root, jobToken?.token);
+    } finally {
+      jobToken?.revoke();
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+
+  private async runSteps(
+    run: WorkflowRun,
+    job: WorkflowJob,
+    spec: JobSpec,
+    base: Record<string, unknown>,
+    root: string,
+    token: string | undefined,
+  ): Promise<{ result: Conclusion; outputs: Record<string, string> }> {
     const workspace = join(root, 'workspace');
     const temp = join(root, 'temp');
     await mkdir(temp, { recursive: true });
@@ -402,15 +418,7 @@ export class ActionsRunner {
             ]),
           );
           const script = step.run === undefined ? undefined : interpolate(step.run, ctx, status);
-          outcome = await this.step(
-            run,
-            step,
-            given,
-            env,
-            { workspace, temp, log },
-            script,
-            jobToken?.token,
-          );
+          outcome = await this.step(run, step, given, env, { workspace, temp, log }, script, token);
         } catch (e) {
           log(`##[error]${(e as Error).message}`);
           outcome = { ok: false, outputs: {} };
@@ -438,9 +446,7 @@ export class ActionsRunner {
       job.completedAt = this.o.now();
       return { result, outputs };
     } finally {
-      jobToken?.revoke();
       clearTimeout(timer);
-      await rm(root, { recursive: true, force: true });
     }
   }
 

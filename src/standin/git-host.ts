@@ -248,16 +248,18 @@ export class GitHost {
       // stays in the clone's config only when credentials are to persist.
       const basic = Buffer.from(`x-access-token:${http.token}`).toString('base64');
       const header = `AUTHORIZATION: basic ${basic}`;
+      // Scoped to the server, as actions/checkout scopes it: not sent to any other remote.
+      const scoped = `http.${new URL(http.url).origin}/.extraheader`;
       await this.git(this.root, [
         '-c',
-        `http.extraheader=${header}`,
+        `${scoped}=${header}`,
         'clone',
         '--quiet',
         '--no-checkout',
         http.url,
         dir,
       ]);
-      if (http.persist) await this.git(dir, ['config', '--local', 'http.extraheader', header]);
+      if (http.persist) await this.git(dir, ['config', '--local', scoped, header]);
     }
     await this.git(dir, ['checkout', '--quiet', '--detach', sha]);
   }

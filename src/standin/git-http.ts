@@ -14,19 +14,27 @@ export const GIT_PREFIX = '/git/';
 export async function serveGit(
   req: IncomingMessage,
   url: URL,
-  o: { root: string; token: (raw: string) => Token | undefined; known: (repo: string) => boolean },
+  o: {
+    root: string;
+    token: (raw: string) => Token | undefined;
+    known: (repo: string) => boolean;
+    /** A request git http-backend failed on (recorded: a scenario fails on it). */
+    failed: (why: string) => void;
+  },
 ): Promise<Answer> {
   const rest = url.pathname.slice(GIT_PREFIX.length);
   const m = /^([^/]+)\/([^/]+)\.git(\/.*)$/.exec(rest);
   if (!m || !o.known(`${m[1]}/${m[2]}`)) return { status: 404, body: 'Repository not found.\n' };
+  // Any `service=git-receive-pack` (git http-backend reads the last one) is a push.
   const push =
-    url.searchParams.get('service') === 'git-receive-pack' || m[3] === '/git-receive-pack';
+    url.searchParams.getAll('service').includes('git-receive-pack') || m[3] === '/git-receive-pack';
   const basic = /^basic\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
   const password = basic
     ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':')
     : '';
   const token = password ? o.token(password) : undefined;
-  if (!token)
+  // GitHub takes no JWT for git; a job token is for its own repository only.
+  if (!token || token.jwt || (token.repo !== undefined && token.repo !== `${m[1]}/${m[2]}`))
     return {
       status: 401,
       body: 'Authentication required.\n',
@@ -38,7 +46,7 @@ export async function serveGit(
       status: 403,
       body: `Permission to ${m[1]}/${m[2]}.git denied to ${token.login}.\n`,
     };
-  return cgi(req, {
+  const answer = await cgi(req, {
     GIT_PROJECT_ROOT: o.root,
     GIT_HTTP_EXPORT_ALL: '1',
     PATH_INFO: `/${m[1]}/${m[2]}.git${m[3]}`,
@@ -50,10 +58,15 @@ export async function serveGit(
     REMOTE_USER: token.login,
     REMOTE_ADDR: '127.0.0.1',
   });
+  if (answer.failed) o.failed(`git ${req.method} ${url.pathname}: ${answer.failed}`);
+  return answer;
 }
 
 /** Run `git http-backend` for one request: the request body in, CGI headers and body out. */
-function cgi(req: IncomingMessage, env: Record<string, string>): Promise<Answer> {
+function cgi(
+  req: IncomingMessage,
+  env: Record<string, string>,
+): Promise<Answer & { failed?: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['http-backend'], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -71,7 +84,7 @@ function cgi(req: IncomingMessage, env: Record<string, string>): Promise<Answer>
     child.on('error', reject);
     child.stdin.on('error', () => undefined); // it may answer before reading everything
     req.pipe(child.stdin);
-    child.on('close', () => {
+    child.on('close', (code) => {
       const all = Buffer.concat(out);
       const end = all.indexOf('\r\n\r\n');
       const split = end >= 0 ? end : all.indexOf('\n\n');
@@ -90,7 +103,12 @@ function cgi(req: IncomingMessage, env: Record<string, string>): Promise<Answer>
         else headers[name] = value;
       }
       const body = all.subarray(split + (end >= 0 ? 4 : 2));
-      resolve({ status, headers, body: new Uint8Array(body) });
+      resolve({
+        status,
+        headers,
+        body: new Uint8Array(body),
+        ...(code !== 0 ? { failed: `git http-backend exited ${code}: ${err.trim()}` } : {}),
+      });
     });
   });
 }

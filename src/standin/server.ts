@@ -63,6 +63,8 @@ export interface Token {
   /** A workflow job's `GITHUB_TOKEN`: what its `permissions: contents` allows for git. */
   job?: boolean;
   contents?: 'none' | 'read' | 'write';
+  /** The one repository a job token is for. */
+  repo?: string;
 }
 
 /** A GitHub App registered on the stand-in: its JWTs are checked against this public key. */
@@ -219,6 +221,7 @@ export class StandInServer {
         root: this.o.git.root,
         token: (raw) => this.lookup(raw),
         known: (repo) => this.o.store.repos.has(repo),
+        failed: (why) => this.invalid.push(why),
       });
     if (url.pathname === '/api/graphql' && method === 'POST') {
       const token = this.token(req);
@@ -256,6 +259,16 @@ export class StandInServer {
     this.requests.push({ by: token.login, call: `${method} ${decodeURIComponent(url.pathname)}` });
     const check = this.o.openApi.checkRequest(method, url, body);
     if (!check.ok) return this.refuse(method, url, check.status, check.problems);
+    if (token.job) {
+      // A job's GITHUB_TOKEN: its own repository only, and writes only with contents: write.
+      const where = check.params.owner && `${check.params.owner}/${check.params.repo}`;
+      const allowed =
+        where === token.repo &&
+        token.contents !== 'none' &&
+        (method === 'GET' || token.contents === 'write');
+      if (!allowed)
+        return { status: 403, body: { message: 'Resource not accessible by integration' } };
+    }
     if (token.jwt && !check.operationId.startsWith('apps/'))
       return this.refuse(method, url, 401, [
         'a JWT can only call the App endpoints; use an installation token',

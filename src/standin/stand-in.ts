@@ -91,7 +91,7 @@ export class StandIn {
         url: (repo) => `${this.url}${GIT_PREFIX}${repo}.git`,
         token: (repo, contents) => {
           const token = `ghs_job_${randomBytes(16).toString('hex')}`;
-          this.tokens.set(token, { login: 'github-actions[bot]', job: true, contents });
+          this.tokens.set(token, { login: 'github-actions[bot]', job: true, contents, repo });
           return { token, revoke: () => this.tokens.delete(token) };
         },
       },

@@ -229,6 +229,7 @@ describe('GitHub Actions on the stand-in', () => {
   it('jobs clone and push over HTTP with a token that can do what their permissions say, no more', async () => {
     const { standIn, octokit, o } = await world();
     const sha = (await standIn.git.branchSha('octo/build', 'main'))!;
+    await standIn.addRepo('octo/other', { 'README.md': '# other\n' }, { roles: {} });
     const perms = [
       'name: perms',
       'on: { workflow_dispatch: {} }',
@@ -248,6 +249,8 @@ describe('GitHub Actions on the stand-in', () => {
       '    steps:',
       '      - uses: actions/checkout@v5',
       '      - run: git push origin HEAD:refs/heads/from-reader',
+      '      - if: always()',
+      '        run: git clone "$(git remote get-url origin | sed s/build.git/other.git/)" other',
       '  writer:',
       '    needs: kept',
       '    if: always()',
@@ -283,7 +286,8 @@ describe('GitHub Actions on the stand-in', () => {
     expect(reader!.log).not.toContain('extraheader');
     expect(reader!.log).toContain('could not read Username'); // no credentials left to push with
     // With its read token kept, a push is refused by the server.
-    expect(kept!.steps.map((x) => x.conclusion)).toEqual(['success', 'failure']);
+    // Nor may its token reach another repository.
+    expect(kept!.steps.map((x) => x.conclusion)).toEqual(['success', 'failure', 'failure']);
     expect(kept!.log).toContain('The requested URL returned error: 403');
     expect(await standIn.git.branchSha('octo/build', 'from-reader')).toBeUndefined();
     // Write access pushes; pushes made with a job token start no CI.
