@@ -88,5 +88,13 @@ const copy = (r: Response): Response => ({ ...r, data: structuredClone(r.data as
 
 const shared = new ResponseCache();
 
-/** Probot's client with conditional GETs: what the App runs with. */
-export const GantryOctokit = ProbotOctokit.plugin((octokit) => conditionalRequests(octokit));
+/**
+ * Statuses Octokit's retry plugin answers at once: its own list, and 409. A 409 is an answer (a
+ * merge conflict, a run already over), and asking again three times, with waits, only delays it.
+ */
+export const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
+
+/** Probot's client with conditional GETs and no retries of 409s: what the App runs with. */
+export const GantryOctokit = ProbotOctokit.plugin((octokit) =>
+  conditionalRequests(octokit),
+).defaults((o: { retry?: object }) => ({ ...o, retry: { ...o.retry, doNotRetry: DO_NOT_RETRY } }));

@@ -23,9 +23,6 @@ export async function landTask(g: GoalContext, e: Land, retry = false): Promise<
       base: e.into,
       head: e.branch,
       commit_message: `gantry: land ${e.taskId} (attempt ${e.attempt}) for #${s.issue}`,
-      // A 409 is an answer (a conflict), not a hiccup: Octokit's retry plugin would ask again
-      // three times, with waits, before Gantry saw it.
-      request: { retries: 0 },
     });
     if (status === 201) return { kind: 'merged', sha: data.sha };
   } catch (err) {

@@ -105,9 +105,8 @@ async function carryOut(
       return;
     case 'cancel-run':
       await g.octokit.rest.actions
-        // 409: the run already finished; an answer, so not one for Octokit to retry.
-        .cancelWorkflowRun({ owner, repo, run_id: e.runId, request: { retries: 0 } })
-        .catch(ignoreStatus(409));
+        .cancelWorkflowRun({ owner, repo, run_id: e.runId })
+        .catch(ignoreStatus(409)); // The run already finished.
       return;
     case 'land-task': {
       const result = await landTask(g, e).catch(
