@@ -27,14 +27,18 @@ export class StateMemory {
   }
 
   wroteComment(commentId: number, body: string): void {
-    const recent = (this.bodies.get(commentId) ?? []).filter((b) => b !== body);
-    bounded(this.bodies, commentId, [...recent.slice(-3), body], this.capacity);
+    this.remember(this.bodies, commentId, body);
   }
 
   /** A person's edit was taken on a sweep; its webhook, if it comes late, changes nothing. */
   tookEdit(commentId: number, body: string): void {
-    const recent = this.taken.get(commentId) ?? [];
-    bounded(this.taken, commentId, [...recent.slice(-3), body], this.capacity);
+    this.remember(this.taken, commentId, body);
+  }
+
+  /** The last four bodies of a comment, newest last. */
+  private remember(map: Map<number, string[]>, commentId: number, body: string): void {
+    const recent = (map.get(commentId) ?? []).filter((b) => b !== body);
+    bounded(map, commentId, [...recent.slice(-3), body], this.capacity);
   }
 
   tookEditBefore(commentId: number, body: string): boolean {
