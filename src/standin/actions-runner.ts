@@ -94,9 +94,9 @@ export interface ActionsOptions {
   now: () => number;
   /**
    * Git over HTTP for jobs: the repository's URL, and a job token with the job's `contents`
-   * permission (revoked when the job ends). Without it, jobs clone over file URLs.
+   * permission (revoked when the job ends).
    */
-  git?: {
+  git: {
     url: (repo: string) => string;
     token: (
       repo: string,
@@ -361,11 +361,11 @@ export class ActionsRunner {
     job.status = 'in_progress';
     job.startedAt = this.o.now();
     const root = await mkdtemp(join(tmpdir(), 'standin-job-'));
-    const jobToken = this.o.git?.token(run.repo, contents);
+    const jobToken = this.o.git.token(run.repo, contents);
     try {
-      return await this.runSteps(run, job, spec, base, root, jobToken?.token);
+      return await this.runSteps(run, job, spec, base, root, jobToken.token);
     } finally {
-      jobToken?.revoke();
+      jobToken.revoke();
       await rm(root, { recursive: true, force: true });
     }
   }
@@ -376,7 +376,7 @@ export class ActionsRunner {
     spec: JobSpec,
     base: Record<string, unknown>,
     root: string,
-    token: string | undefined,
+    token: string,
   ): Promise<{ result: Conclusion; outputs: Record<string, string> }> {
     const workspace = join(root, 'workspace');
     const temp = join(root, 'temp');
@@ -457,22 +457,18 @@ export class ActionsRunner {
     env: Record<string, string>,
     where: { workspace: string; temp: string; log: (line: string) => void },
     script: string | undefined,
-    token: string | undefined,
+    token: string,
   ): Promise<{ ok: boolean; outputs: Record<string, string> }> {
     const uses = step.uses ?? '';
     const none = { ok: true, outputs: {} };
     if (uses.startsWith('actions/checkout@')) {
       const sha = await this.git.resolve(run.repo, given.ref || run.headSha);
       if (!sha) throw new Error(`actions/checkout: no ref ${given.ref}`);
-      const http =
-        this.o.git && token
-          ? {
-              url: this.o.git.url(run.repo),
-              token,
-              persist: given['persist-credentials'] !== 'false',
-            }
-          : undefined;
-      await this.git.clone(run.repo, sha, where.workspace, http);
+      await this.git.clone(sha, where.workspace, {
+        url: this.o.git.url(run.repo),
+        token,
+        persist: given['persist-credentials'] !== 'false',
+      });
       where.log(`checked out ${sha}`);
       return none;
     }

@@ -4,10 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { parsePlanComment } from '../core/checklist/parse.js';
-import type { GoalState } from '../core/goal.js';
 import { AnthropicPlanner } from '../planner/anthropic-planner.js';
 import { ScriptedPlanner } from '../planner/scripted-planner.js';
+import { GoalView } from './goal-view.js';
 import { renderPage } from './html-page.js';
 import { runApp } from './run-app.js';
 import {
@@ -19,6 +18,7 @@ import {
   sampleAgent,
   sampleFiles,
   samplePlan,
+  scriptedAgentCommand,
 } from './sample.js';
 import type { StoredRepo } from './store.js';
 import { StandIn } from './stand-in.js';
@@ -188,35 +188,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         ? `Planner and agent: scripted, from ${o.plan} and ${o.agent}. No model is called.`
         : 'Planner and agent: scripted (offline; set ANTHROPIC_API_KEY to use Claude). No model is called.',
   );
-  const runs: { find?: (id: number) => { createdAt: number; updatedAt: number } | undefined } = {};
-  const timeline = new Timeline({
-    app: 'gantry[bot]',
-    print,
-    runMs: (id) => {
-      const run = runs.find?.(id);
-      return run && run.updatedAt - run.createdAt;
-    },
-  });
+  const timeline = new Timeline({ app: 'gantry[bot]', print });
   const standIn = await StandIn.start({
     actionDir: GANTRY_DIR,
     onAnswer: (a) => timeline.answered(a),
     onWebhook: (e) => timeline.webhook(e),
   });
-  runs.find = (id) => standIn.actions.find(id);
   const work = mkdtempSync(join(tmpdir(), 'gantry-demo-'));
   try {
     const secrets: Record<string, string> = live ? { ANTHROPIC_API_KEY: o.anthropicKey! } : {};
     const roles = { maint: 'maintain' as const };
     const claudeConfig = stringify({ agent: { backend: 'anthropic' } });
-    const commandFor = (script: string) =>
-      `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${script}"`;
     let repo: StoredRepo;
     if (o.repo) {
       const source = resolve(o.repo);
       const name = basename(source).replace(/[^\w.-]/g, '-') || 'repo';
       const ci = ciCommand(source, o.ci);
       const agent: Record<string, string> = agentScript
-        ? { backend: 'command', command: commandFor(agentScript) }
+        ? { backend: 'command', command: scriptedAgentCommand(agentScript) }
         : { backend: 'anthropic' };
       repo = await standIn.importRepo(
         `local/${name}`,
@@ -234,7 +223,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       agent.T2 = [BREAKS_TESTS, ...agent.T2!];
       const script = agentScript ?? join(work, 'agent.json');
       if (!agentScript) writeFileSync(script, JSON.stringify(agent));
-      const files = sampleFiles(commandFor(script));
+      const files = sampleFiles(scriptedAgentCommand(script));
       if (live) files['.github/gantry.yml'] = claudeConfig;
       repo = await standIn.addRepo(SAMPLE_REPO, files, { roles, ci: SAMPLE_CI, secrets });
       print(`Repository: ${SAMPLE_REPO}, a small greeting library with a real test suite.`);
@@ -256,14 +245,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         live ? new AnthropicPlanner({ apiKey: o.anthropicKey, config: config.llm }) : offline,
       stateKey,
     });
-    const planComment = () => issue.comments.find((c) => c.app?.id === standIn.app.id);
-    const state = (): GoalState | undefined => {
-      const c = planComment();
-      if (!c) return undefined;
-      const parsed = parsePlanComment(c.body, stateKey, { repo: fullName, issue: issue.number });
-      return parsed.state.ok ? parsed.state.state : undefined;
-    };
-    const over = () => ['done', 'partial', 'cancelled', 'failed'].includes(state()?.status ?? '');
+    const view = new GoalView(standIn, repo, issue, stateKey);
+    const state = () => view.state();
+    const over = () => view.over();
     const maint = standIn.as('maint');
     const where = { owner: repo.owner, repo: repo.name, issue_number: issue.number };
 
@@ -271,12 +255,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await app.until(() => state()?.status === 'awaiting-approval' || over(), 5);
     const planned = state();
     if (planned?.status === 'awaiting-approval' && planned.plan) {
-      const body = planComment()!.body;
+      const body = view.planComment()!.body;
       print(`\n--- the plan comment, as the maintainer sees it ---\n${visible(body)}\n---\n`);
       const ids = planned.plan.tasks.map((t) => t.id);
       await maint.rest.issues.updateComment({
         ...where,
-        comment_id: planComment()!.id,
+        comment_id: view.planComment()!.id,
         body: tick(body, [...ids, 'Start']),
       });
       await app.until(over, 40);
@@ -316,7 +300,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         (n, x) => n + ((x.runs.at(-1)?.completedAt ?? x.createdAt) - x.createdAt),
         0,
       ),
-      appCalls: standIn.server.requests.filter((r) => r.by.startsWith(standIn.app.slug)).length,
+      appCalls: standIn.appCalls().length,
       webhookMs: standIn.webhooks.deliveries.flatMap((d) => (d.ms === undefined ? [] : [d.ms])),
       problems: standIn.problems(),
       page,

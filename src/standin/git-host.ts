@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -232,41 +231,29 @@ export class GitHost {
   }
 
   /**
-   * A clone with `sha` checked out, detached (what `actions/checkout` makes): over git's smart
-   * HTTP with a token when `http` is given (a job's checkout), else over a file URL.
+   * A clone over git's smart HTTP with `sha` checked out, detached, as `actions/checkout` makes
+   * it: the token goes in a header scoped to the server, never into the remote's URL, and stays in
+   * the clone's config only when credentials are to persist.
    */
   async clone(
-    fullName: string,
     sha: string,
     dir: string,
-    http?: { url: string; token: string; persist: boolean },
+    http: { url: string; token: string; persist: boolean },
   ): Promise<void> {
-    if (!http) {
-      await this.git(this.root, ['clone', '--quiet', '--no-checkout', this.url(fullName), dir]);
-    } else {
-      // As actions/checkout does: the token goes in a header, never into the remote's URL, and
-      // stays in the clone's config only when credentials are to persist.
-      const basic = Buffer.from(`x-access-token:${http.token}`).toString('base64');
-      const header = `AUTHORIZATION: basic ${basic}`;
-      // Scoped to the server, as actions/checkout scopes it: not sent to any other remote.
-      const scoped = `http.${new URL(http.url).origin}/.extraheader`;
-      await this.git(this.root, [
-        '-c',
-        `${scoped}=${header}`,
-        'clone',
-        '--quiet',
-        '--no-checkout',
-        http.url,
-        dir,
-      ]);
-      if (http.persist) await this.git(dir, ['config', '--local', scoped, header]);
-    }
+    const basic = Buffer.from(`x-access-token:${http.token}`).toString('base64');
+    const header = `AUTHORIZATION: basic ${basic}`;
+    const scoped = `http.${new URL(http.url).origin}/.extraheader`;
+    await this.git(this.root, [
+      '-c',
+      `${scoped}=${header}`,
+      'clone',
+      '--quiet',
+      '--no-checkout',
+      http.url,
+      dir,
+    ]);
+    if (http.persist) await this.git(dir, ['config', '--local', scoped, header]);
     await this.git(dir, ['checkout', '--quiet', '--detach', sha]);
-  }
-
-  /** The repository's file URL, for git over the file protocol. */
-  url(fullName: string): string {
-    return pathToFileURL(this.path(fullName)).href;
   }
 
   /** A branch name or a full sha, as the commit it names. */

@@ -1,4 +1,4 @@
-import type { Call } from './server.js';
+import type { Answer, Call } from './server.js';
 
 /**
  * One page of a list, as GitHub serves it: `per_page` (default 30, at most 100) and `page`, with
@@ -25,5 +25,21 @@ export function paged<T>(
   return {
     items: all.slice((n - 1) * per, n * per),
     headers: links.length ? { link: links.join(', ') } : {},
+  };
+}
+
+/** A page of a list GitHub wraps with its count: `{ total_count, <key>: [...] }`, `Link` headers. */
+export function countedPage<T>(
+  c: Call,
+  key: string,
+  all: readonly T[],
+  json: (item: T) => unknown,
+  extra: Record<string, unknown> = {},
+): Answer {
+  const { items, headers } = paged(c, all);
+  return {
+    status: 200,
+    headers,
+    body: { total_count: all.length, ...extra, [key]: items.map(json) },
   };
 }

@@ -1,5 +1,5 @@
 import { artifactJson, jobJson, runJson } from './actions-json.js';
-import { paged } from './paging.js';
+import { countedPage } from './paging.js';
 import type { Answer, Call, Handler } from './server.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
@@ -21,17 +21,14 @@ function runsOf(c: Call, workflow?: string) {
     .reverse();
 }
 
-function runListAnswer(c: Call, runs: ReturnType<typeof runsOf>): Answer {
-  const { items, headers } = paged(c, runs);
-  return {
-    status: 200,
-    headers,
-    body: {
-      total_count: runs.length,
-      workflow_runs: items.map((r) => runJson(c.store, c.repo, c.hooks, r)),
-    },
-  };
+/** The run of `run_id`, if it is this repository's. */
+function runOf(c: Call) {
+  const run = c.actions.find(Number(c.params.run_id));
+  return run?.repo === full(c) ? run : undefined;
 }
+
+const runListAnswer = (c: Call, runs: ReturnType<typeof runsOf>) =>
+  countedPage(c, 'workflow_runs', runs, (r) => runJson(c.store, c.repo, c.hooks, r));
 
 /** GitHub Actions: dispatch, runs, jobs, artifacts (zip downloads behind a redirect), cancel. */
 export const actionsHandlers: Record<string, Handler> = {
@@ -58,47 +55,31 @@ export const actionsHandlers: Record<string, Handler> = {
   'actions/list-workflow-runs-for-repo': (c) => runListAnswer(c, runsOf(c)),
 
   'actions/get-workflow-run': (c) => {
-    const run = c.actions.find(Number(c.params.run_id));
-    if (!run || run.repo !== full(c)) return notFound;
+    const run = runOf(c);
+    if (!run) return notFound;
     return { status: 200, body: runJson(c.store, c.repo, c.hooks, run) };
   },
 
   'actions/cancel-workflow-run': (c) => {
-    const run = c.actions.find(Number(c.params.run_id));
-    if (!run || run.repo !== full(c)) return notFound;
+    const run = runOf(c);
+    if (!run) return notFound;
     if (!c.actions.cancel(run.id))
       return { status: 409, body: { message: 'Cannot cancel a workflow run that is completed.' } };
     return { status: 202, body: {} };
   },
 
   'actions/list-jobs-for-workflow-run': (c) => {
-    const run = c.actions.find(Number(c.params.run_id));
-    if (!run || run.repo !== full(c)) return notFound;
-    const { items, headers } = paged(c, run.jobs);
-    return {
-      status: 200,
-      headers,
-      body: {
-        total_count: run.jobs.length,
-        jobs: items.map((j) => jobJson(c.store, c.repo, run, j)),
-      },
-    };
+    const run = runOf(c);
+    if (!run) return notFound;
+    return countedPage(c, 'jobs', run.jobs, (j) => jobJson(c.store, c.repo, run, j));
   },
 
   'actions/list-workflow-run-artifacts': (c) => {
-    const run = c.actions.find(Number(c.params.run_id));
-    if (!run || run.repo !== full(c)) return notFound;
+    const run = runOf(c);
+    if (!run) return notFound;
     const name = c.query.get('name');
     const artifacts = run.artifacts.filter((a) => !name || a.name === name);
-    const { items, headers } = paged(c, artifacts);
-    return {
-      status: 200,
-      headers,
-      body: {
-        total_count: artifacts.length,
-        artifacts: items.map((a) => artifactJson(c.store, c.repo, run, a)),
-      },
-    };
+    return countedPage(c, 'artifacts', artifacts, (a) => artifactJson(c.store, c.repo, run, a));
   },
 
   /** GitHub answers with a redirect to short-lived storage; so does the stand-in. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { paged } from './paging.js';
+import { countedPage } from './paging.js';
 import type { Answer, Call, Handler } from './server.js';
 import { iso } from './store.js';
 
@@ -86,16 +86,8 @@ export const appHandlers: Record<string, Handler> = {
 
   'apps/list-repos-accessible-to-installation': (c) => {
     if (!c.app || c.token.jwt) return { status: 403, body: { message: 'Forbidden' } };
-    const all = [...c.store.repos.values()];
-    const { items, headers } = paged(c, all);
-    return {
-      status: 200,
-      headers,
-      body: {
-        total_count: all.length,
-        repository_selection: 'all',
-        repositories: items.map((r) => c.store.repoJson(r)),
-      },
-    };
+    return countedPage(c, 'repositories', [...c.store.repos.values()], (r) => c.store.repoJson(r), {
+      repository_selection: 'all',
+    });
   },
 };

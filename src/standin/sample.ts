@@ -44,6 +44,10 @@ export function sampleFiles(agentCommand: string, config: Record<string, unknown
   };
 }
 
+/** The command that runs the scripted agent with `script` (the sample config's `agent.command`). */
+export const scriptedAgentCommand = (script: string) =>
+  `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${script}"`;
+
 /** The repository's CI: its own tests. */
 export const SAMPLE_CI = 'node --test';
 

@@ -218,6 +218,12 @@ export class StandIn {
     throw new Error(`webhooks still coming after ${rounds} rounds`);
   }
 
+  /** The calls the App made (REST and GraphQL, with its JWT or its installation token). */
+  appCalls(): string[] {
+    const as = new Set([this.app.slug, `${this.app.slug}[bot]`]);
+    return this.server.requests.filter((r) => as.has(r.by)).map((r) => r.call);
+  }
+
   /** What GitHub would have refused, and webhooks its schemas refuse: a scenario wants none. */
   problems(): string[] {
     return [...this.server.invalid, ...(this.sender?.invalid ?? [])];

@@ -21,14 +21,14 @@ export class Timeline {
   private planned = false;
   /** Shas a goal branch was reset to: the push runs CI on them again. */
   private readonly resets = new Set<string>();
+  /** When each workflow run was requested (the payload's times have whole seconds only). */
+  private readonly requested = new Map<number, number>();
 
   constructor(
     private readonly o: {
       /** The App's login (`gantry[bot]`) and its JWT name (`gantry`). */
       app: string;
       print?: (line: string) => void;
-      /** How long a workflow run took, when known more precisely than the payload's seconds. */
-      runMs?: (id: number) => number | undefined;
     },
   ) {}
 
@@ -113,15 +113,11 @@ export class Timeline {
 
   webhook(e: WebhookEvent): void {
     const p = e.payload;
-    if (e.name === 'workflow_run' && p.action === 'completed') {
-      const run = p.workflow_run as {
-        id: number;
-        display_title: string;
-        conclusion: string;
-        created_at: string;
-        updated_at: string;
-      };
-      const ms = this.o.runMs?.(run.id) ?? Date.parse(run.updated_at) - Date.parse(run.created_at);
+    if (e.name === 'workflow_run' && p.action === 'requested')
+      this.requested.set((p.workflow_run as { id: number }).id, Date.now());
+    else if (e.name === 'workflow_run' && p.action === 'completed') {
+      const run = p.workflow_run as { id: number; display_title: string; conclusion: string };
+      const ms = Date.now() - (this.requested.get(run.id) ?? Date.now());
       const title = run.display_title.replace(/^gantry #\d+ /, '').replace(/ \[.*\]$/, '');
       this.say(
         'Actions',

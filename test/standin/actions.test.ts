@@ -1,5 +1,6 @@
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import type { StandIn } from '../../src/standin/stand-in.js';
 import { standInWith } from '../support/standin-scenario.js';
 import type { WebhookEvent } from '../../src/standin/webhook-payloads.js';
 
@@ -53,6 +54,20 @@ async function world() {
   const octokit = standIn.as('gantry[bot]', standIn.app);
   const o = { owner: 'octo', repo: 'build', workflow_id: 'build.yml' };
   return { standIn, events, octokit, o };
+}
+
+/** A workflow committed on top of main. */
+async function addWorkflow(standIn: StandIn, file: string, text: string): Promise<string> {
+  const sha = (await standIn.git.branchSha('octo/build', 'main'))!;
+  const next = await standIn.git.commitFiles(
+    'octo/build',
+    sha,
+    { [`.github/workflows/${file}`]: text },
+    `add ${file}`,
+    { name: 'x', email: 'x@example.com' },
+  );
+  await standIn.git.updateBranch('octo/build', 'main', next, false);
+  return next;
 }
 
 describe('GitHub Actions on the stand-in', () => {
@@ -202,17 +217,11 @@ describe('GitHub Actions on the stand-in', () => {
     await expect(
       octokit.rest.actions.createWorkflowDispatch({ ...o, ref: sha, inputs: { what: 'x' } }),
     ).rejects.toMatchObject({ status: 422 });
-    const next = await standIn.git.commitFiles(
-      'octo/build',
-      sha,
-      {
-        '.github/workflows/pipe.yml':
-          'name: pipe\non: { workflow_dispatch: {} }\njobs:\n  p:\n    steps:\n      - run: false | cat\n  t:\n    needs: p\n    if: always()\n    timeout-minutes: 0.005\n    steps:\n      - run: sleep 20; echo finished\n',
-      },
-      'pipe',
-      { name: 'x', email: 'x@example.com' },
+    await addWorkflow(
+      standIn,
+      'pipe.yml',
+      'name: pipe\non: { workflow_dispatch: {} }\njobs:\n  p:\n    steps:\n      - run: false | cat\n  t:\n    needs: p\n    if: always()\n    timeout-minutes: 0.005\n    steps:\n      - run: sleep 20; echo finished\n',
     );
-    await standIn.git.updateBranch('octo/build', 'main', next, false);
     await octokit.rest.actions.createWorkflowDispatch({
       ...o,
       workflow_id: 'pipe.yml',
@@ -228,7 +237,6 @@ describe('GitHub Actions on the stand-in', () => {
 
   it('jobs clone and push over HTTP with a token that can do what their permissions say, no more', async () => {
     const { standIn, octokit, o } = await world();
-    const sha = (await standIn.git.branchSha('octo/build', 'main'))!;
     await standIn.addRepo('octo/other', { 'README.md': '# other\n' }, { roles: {} });
     const perms = [
       'name: perms',
@@ -264,14 +272,7 @@ describe('GitHub Actions on the stand-in', () => {
       '    steps:',
       '      - uses: actions/checkout@v5',
     ].join('\n');
-    const next = await standIn.git.commitFiles(
-      'octo/build',
-      sha,
-      { '.github/workflows/perms.yml': `${perms}\n` },
-      'perms',
-      { name: 'x', email: 'x@example.com' },
-    );
-    await standIn.git.updateBranch('octo/build', 'main', next, false);
+    const next = await addWorkflow(standIn, 'perms.yml', `${perms}\n`);
     await octokit.rest.actions.createWorkflowDispatch({
       ...o,
       workflow_id: 'perms.yml',

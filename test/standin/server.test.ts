@@ -53,10 +53,17 @@ beforeEach(async () => {
       nextId: () => store.nextId(),
       now: () => 1_700_000_000_000,
     }),
+    // No workflow runs here: Actions has nothing to clone with.
     actions: new ActionsRunner(git, {
       actionDir: GANTRY_DIR,
       nextId: () => store.nextId(),
       now: () => 1_700_000_000_000,
+      git: {
+        url: () => {
+          throw new Error('no git over HTTP in this test');
+        },
+        token: () => ({ token: '', revoke: () => undefined }),
+      },
     }),
   });
 });

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { parsePlanComment } from '../../src/core/checklist/parse.js';
 import type { GoalState } from '../../src/core/goal.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import { GoalView } from '../../src/standin/goal-view.js';
 import { runApp, type RunningApp } from '../../src/standin/run-app.js';
 import {
   GANTRY_DIR,
@@ -14,6 +14,7 @@ import {
   sampleAgent,
   sampleFiles,
   samplePlan,
+  scriptedAgentCommand,
 } from '../../src/standin/sample.js';
 import type { AgentScript } from '../../src/standin/scripted-agent.js';
 import { StandIn } from '../../src/standin/stand-in.js';
@@ -58,7 +59,7 @@ export async function scenario(o: ScenarioOptions = {}) {
   const agent = sampleAgent();
   o.agent?.(agent);
   writeFileSync(join(dir, 'agent.json'), JSON.stringify(agent));
-  const command = `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${join(dir, 'agent.json')}"`;
+  const command = scriptedAgentCommand(join(dir, 'agent.json'));
   const standIn = await StandIn.start({ actionDir: GANTRY_DIR });
   closers.push(() => standIn.close());
   const repo = await standIn.addRepo(SAMPLE_REPO, sampleFiles(command, o.config), {
@@ -80,11 +81,9 @@ export async function scenario(o: ScenarioOptions = {}) {
   let app: RunningApp = await start();
   const maint = standIn.as('maint');
   const where = { owner: OWNER, repo: REPO, issue_number: issue.number };
-  const planComment = () => issue.comments.find((c) => c.app?.id === standIn.app.id);
-  const over = () => {
-    const status = planComment() && w.state().status;
-    return status === 'done' || status === 'partial' || status === 'cancelled';
-  };
+  const view = new GoalView(standIn, repo, issue, KEY);
+  const planComment = () => view.planComment();
+  const over = () => view.over();
 
   const w = {
     standIn,
@@ -106,11 +105,9 @@ export async function scenario(o: ScenarioOptions = {}) {
     },
     planComment,
     state(): GoalState {
-      const c = planComment();
-      if (!c) throw new Error('no plan comment yet');
-      const parsed = parsePlanComment(c.body, KEY, { repo: SAMPLE_REPO, issue: issue.number });
-      if (!parsed.state.ok) throw parsed.state.error;
-      return parsed.state.state;
+      const s = view.state();
+      if (!s) throw new Error('no plan comment yet');
+      return s;
     },
     label: () => maint.rest.issues.addLabels({ ...where, labels: ['gantry'] }),
     /** The maintainer ticks boxes in the plan comment, as in GitHub's UI. */
@@ -132,11 +129,9 @@ export async function scenario(o: ScenarioOptions = {}) {
     runs: () => standIn.actions.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`),
     pull: () => [...repo.pulls.values()][0],
     /** Requests the App made (REST and GraphQL), as `METHOD /path`. */
-    appRequests: () =>
-      standIn.server.requests.filter((r) => r.by.startsWith(standIn.app.slug)).map((r) => r.call),
+    appRequests: () => standIn.appCalls(),
     /** Comments by the App other than the plan comment. */
-    replies: () =>
-      issue.comments.filter((c) => c.app?.id === standIn.app.id && c !== planComment()),
+    replies: () => view.replies(),
   };
   return w;
 }

@@ -1,0 +1,46 @@
+import { parsePlanComment } from '../core/checklist/parse.js';
+import type { GoalState } from '../core/goal.js';
+import type { StandIn } from './stand-in.js';
+import type { StoredIssue, StoredRepo } from './store.js';
+
+/** Statuses after which a goal does nothing more on its own. */
+const OVER = new Set(['done', 'partial', 'cancelled', 'failed']);
+
+/**
+ * A goal as its issue shows it on the stand-in: Gantry's plan comment, the state signed in it,
+ * and Gantry's other comments. What the demo prints and the scenarios assert on.
+ */
+export class GoalView {
+  constructor(
+    private readonly standIn: StandIn,
+    private readonly repo: StoredRepo,
+    readonly issue: StoredIssue,
+    private readonly stateKey: string,
+  ) {}
+
+  planComment() {
+    return this.issue.comments.find((c) => c.app?.id === this.standIn.app.id);
+  }
+
+  /** The signed state in the plan comment; undefined before there is one. */
+  state(): GoalState | undefined {
+    const c = this.planComment();
+    if (!c) return undefined;
+    const parsed = parsePlanComment(c.body, this.stateKey, {
+      repo: `${this.repo.owner}/${this.repo.name}`,
+      issue: this.issue.number,
+    });
+    if (!parsed.state.ok) throw parsed.state.error;
+    return parsed.state.state;
+  }
+
+  over(): boolean {
+    return OVER.has(this.state()?.status ?? '');
+  }
+
+  /** Gantry's comments other than the plan comment. */
+  replies() {
+    const plan = this.planComment();
+    return this.issue.comments.filter((c) => c.app?.id === this.standIn.app.id && c !== plan);
+  }
+}
