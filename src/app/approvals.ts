@@ -1,3 +1,4 @@
+import type { IgnoredCode } from '../core/step.js';
 import { diffPlanComment, parsePlanComment } from '../core/checklist/parse.js';
 import { goalIdentity } from '../core/goal.js';
 import type { GoalContext } from './goal-context.js';
@@ -8,7 +9,7 @@ import { startGoal } from './start-goal.js';
 type Edited = Extract<Hint, { kind: 'comment-edited' }>;
 
 /** Reasons the core gives that need no answer: the edit changed nothing that matters. */
-const QUIET = new Set(['no approval or text changed']);
+const QUIET: ReadonlySet<IgnoredCode> = new Set(['no-change']);
 
 /**
  * A person edited the plan comment: what they ticked, unticked or rewrote becomes approvals,
@@ -69,8 +70,8 @@ export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<v
       changes: diff.approvals,
       edits: diff.edits,
     });
-    if (r.ignored && !QUIET.has(r.ignored))
-      session.reply(`@${who}: ${r.ignored}; the plan comment shows what Gantry holds.`, {
+    if (r.ignored && !QUIET.has(r.ignored.code))
+      session.reply(`@${who}: ${r.ignored.message}; the plan comment shows what Gantry holds.`, {
         once: true,
       });
   }

@@ -66,7 +66,7 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
     case 'replan': {
       const before = g.session.state!;
       const r = g.session.apply({ ...base, type: 'replan.requested', feedback: c.feedback });
-      if (r.ignored) return r.ignored;
+      if (r.ignored) return r.ignored.message;
       // The new plan goes into a new comment; the old one stays, collapsed.
       g.session.begin(r.state, before);
       return undefined;
@@ -104,7 +104,7 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
     case 'invalid':
       return undefined;
   }
-  return g.session.apply(event).ignored;
+  return g.session.apply(event).ignored?.message;
 }
 
 /** The answer to `/gantry status`. */

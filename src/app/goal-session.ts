@@ -2,9 +2,9 @@ import type { ProbotOctokit } from 'probot';
 import { renderPlanComment } from '../core/checklist/render.js';
 import { decodeState, StateBlockError } from '../core/checklist/signed-state.js';
 import { supersededComment } from '../core/checklist/superseded.js';
-import type { Effect } from '../core/effects.js';
+import { owedEffects } from '../core/owed-effects.js';
 import type { GoalEvent } from '../core/events.js';
-import { goalIdentity, type GoalState } from '../core/goal.js';
+import { goalIdentity, isFinished, type GoalState } from '../core/goal.js';
 import { labelsFor } from '../core/labels.js';
 import { step, type StepResult } from '../core/step.js';
 import {
@@ -29,7 +29,6 @@ export interface SessionOptions {
 }
 
 /** Goals that are over: a deleted plan comment of one of these is not brought back. */
-const FINISHED = new Set(['done', 'cancelled', 'failed']);
 
 const normalize = (body: string) => body.replace(/\r\n?/g, '\n').trimEnd();
 
@@ -43,7 +42,6 @@ export class GoalSession {
   live: IssueComment | undefined;
   /** Set when the live comment's state cannot be trusted and no good copy was found. */
   damaged: StateBlockError | undefined;
-  readonly effects: Effect[] = [];
   private freshComment = false;
   private supersede: { id: number; body: string }[] = [];
   private replies: string[] = [];
@@ -56,7 +54,7 @@ export class GoalSession {
     const remembered = o.memory.goal(goalKey(o.ref));
     if (this.live)
       this.trust(this.live, remembered?.commentId === this.live.id ? remembered.state : undefined);
-    else if (remembered && !FINISHED.has(remembered.state.status)) {
+    else if (remembered && !isFinished(remembered.state.status)) {
       // The plan comment of a goal in progress was deleted: post it again rather than lose it.
       this.state = remembered.state;
       this.freshComment = true;
@@ -73,7 +71,11 @@ export class GoalSession {
 
   /** Effects on GitHub beyond the comment and labels are waiting to be carried out. */
   get owesEffects(): boolean {
-    return this.effects.some((e) => e.type !== 'update-plan-comment' && e.type !== 'set-labels');
+    const s = this.state;
+    return (
+      s !== undefined &&
+      owedEffects(s, s.now).some((e) => e.type !== 'update-plan-comment' && e.type !== 'set-labels')
+    );
   }
 
   /** A new comment is about to be posted (new goal, replan, or a deleted one restored). */
@@ -109,12 +111,11 @@ export class GoalSession {
         : current.error;
   }
 
-  /** Apply an event to the trusted state; effects are kept for the shell. */
+  /** Apply an event to the trusted state (what it then owes is derived by `owedEffects`). */
   apply(event: GoalEvent): StepResult {
     if (!this.state) throw new Error('no goal state to apply an event to');
     const r = step(this.state, event);
     this.state = r.state;
-    this.effects.push(...r.effects);
     return r;
   }
 

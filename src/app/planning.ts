@@ -63,7 +63,7 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       plan,
       version: state.planVersion + 1,
     });
-    if (r.ignored) failed(`The plan could not be used: ${r.ignored}.`);
+    if (r.ignored) failed(`The plan could not be used: ${r.ignored.message}.`);
     else if (!repo.tree.includes(TASK_WORKFLOW) && !repo.treeTruncated)
       session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
   } catch (e) {

@@ -1,6 +1,6 @@
 import type { CriterionOutcome } from '../core/criteria.js';
-import type { Effect, FailureInfo } from '../core/effects.js';
-import { awaitedLand } from '../core/schedule.js';
+import type { Effect } from '../core/effects.js';
+import { owedEffects } from '../core/owed-effects.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
@@ -14,99 +14,94 @@ import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-requ
 import { recoverFailed } from './recovery.js';
 import { finishedEvent, readTaskResult, type RunFacts } from './task-results.js';
 
-/** Rounds of effects one reconcile carries out before it leaves the rest to the next one. */
+/** Rounds of derived work one reconcile carries out before it leaves the rest to the next one. */
 const MAX_ROUNDS = 50;
 
 type RunHint = Extract<Hint, { kind: 'run' }>;
+/** Written by `flush` at the end of the pass, from the state: the state is written last. */
+const AT_FLUSH: ReadonlySet<Effect['type']> = new Set(['update-plan-comment', 'set-labels']);
+
+/** What one pass has done already, so nothing is done twice in it. */
+interface Pass {
+  hints: readonly Hint[];
+  /** A sweep asks GitHub about everything still going (lost webhooks). */
+  sweep: boolean;
+  /** Keys of the effects carried out. */
+  done: Set<string>;
+  /** Runs were read (once per pass, for every run going). */
+  collected: boolean;
+  /** Runs were matched or dispatched (once per pass, for every attempt without a run). */
+  dispatched: boolean;
+  /** Failed attempts the recovery planner was asked about in this pass. */
+  asked: Set<string>;
+}
 
 /**
- * A started goal: match runs to their attempts, read finished ones, then carry out what the core
- * asks (land, judge, reset, recover, open and finish the PR, escalate) until it asks nothing more,
- * dispatch what is ready, and write the state last, so an effect cut short by a crash is asked for
- * again. Work the state itself calls for (a landing awaiting its merge, a failed task awaiting
- * recovery, a PR not yet opened) is done even when its effect was lost.
+ * A started goal: carry out what the core says it owes (`owedEffects`), each effect once by key,
+ * record each result as an event, and derive again until nothing new is owed; then write the
+ * state last (the comment and labels), so work cut short by a crash is owed again next time.
  */
 export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<void> {
   const { session } = g;
   const s = session.state;
   if (!s?.plan || s.startedAt === undefined) return;
-  const sweep = hints.some((h) => h.kind === 'poke');
-  const statusBefore = s.status;
-  matchRuns(g, hints);
-  await collectFinished(g, hints, sweep);
-  syncBreaker(g);
-
-  const wasReady = s.pr.ready;
-  const failures = new Map<string, FailureInfo>();
-  const work: Work = { done: new Set(), failures, asked: new Set(), judged: new Set() };
-  const drain = async () => {
-    for (const e of [...session.effects.splice(0), ...landing(g)]) {
-      if (work.done.has(e.key)) continue;
-      work.done.add(e.key);
-      await carryOut(g, e, failures);
-    }
+  const pass: Pass = {
+    hints,
+    sweep: hints.some((h) => h.kind === 'poke'),
+    done: new Set(),
+    collected: false,
+    dispatched: false,
+    asked: new Set(),
   };
+  matchRuns(g, hints);
   let ticked = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    await drain();
     syncBreaker(g);
-    // Once per failed attempt and reconcile: a planner that keeps failing is asked on the next pass.
-    await recoverFailed(g, failures, work.asked);
-    const sha = session.state!.landing?.validating;
-    if (
-      sha &&
-      !work.judged.has(sha) &&
-      (sweep || hints.some((h) => h.kind === 'ci' && h.sha === sha))
-    ) {
-      work.judged.add(sha);
-      const reading = await readCi(g, sha, g.deps.now());
-      if (reading.kind === 'verdict') session.apply(reading.event);
-    }
     if (!ticked && session.state!.landing?.validating) {
       ticked = true; // CI's time limit (ci.policy), judged by the clock
       session.apply({ type: 'tick', at: g.deps.now() });
     }
-    if (session.effects.length === 0 && landing(g).every((e) => work.done.has(e.key))) break;
+    const owed = owedNow(g).filter((e) => !AT_FLUSH.has(e.type) && !pass.done.has(e.key));
+    if (owed.length === 0) break;
+    for (const e of owed) {
+      // An earlier effect of this round may have settled this one (a run read, a recovery).
+      if (!owedNow(g).some((x) => x.key === e.key)) continue;
+      pass.done.add(e.key);
+      await carryOut(g, e, pass);
+    }
   }
-  await ensurePullRequest(g);
-  const now = session.state!;
-  if (now.pr.ready && !wasReady) await markReady(g);
-  else if (now.status === 'partial' && statusBefore !== 'partial') await updatePullRequestBody(g);
-  await ensureDispatched(g);
-  // What dispatching asked for (a cancel of a run found for a stopped task) is done now too.
-  await drain();
   announceBudgetPause(g);
   await session.flush();
 }
 
-/** What one reconcile has done already, so nothing is done twice in it. */
-interface Work {
-  /** Keys of the effects carried out. */
-  done: Set<string>;
-  /** Failures the core reported, by `T3:a2`, for the recovery planner. */
-  failures: Map<string, FailureInfo>;
-  /** Failed attempts the recovery planner was asked about. */
-  asked: Set<string>;
-  /** Shas whose CI was read. */
-  judged: Set<string>;
-}
+const owedNow = (g: GoalContext): Effect[] => owedEffects(g.session.state!, g.deps.now());
 
-async function carryOut(
-  g: GoalContext,
-  e: Effect,
-  failures: Map<string, FailureInfo>,
-): Promise<void> {
+async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
   const { owner, repo } = g.ref;
+  const at = () => g.deps.now();
   switch (e.type) {
     case 'create-goal-branch':
       await g.octokit.rest.git
         .createRef({ owner, repo, ref: `refs/heads/${e.branch}`, sha: e.sha })
         .catch(ignoreStatus(422)); // It exists (this ran before, or an earlier goal left it).
+      g.session.apply({ type: 'goal-branch.created', at: at() });
+      return;
+    case 'dispatch-task':
+      if (pass.dispatched) return;
+      pass.dispatched = true;
+      // Every attempt without a run at once: one listing of recent runs serves them all.
+      await ensureDispatched(g);
+      return;
+    case 'collect-run':
+      if (pass.collected) return;
+      pass.collected = true;
+      await collectFinished(g, pass.hints, pass.sweep);
       return;
     case 'cancel-run':
       await g.octokit.rest.actions
         .cancelWorkflowRun({ owner, repo, run_id: e.runId })
         .catch(ignoreStatus(409)); // The run already finished.
+      g.session.apply({ type: 'run.cancel-sent', at: at(), taskId: e.taskId, attempt: e.attempt });
       return;
     case 'land-task': {
       const result = await landTask(g, e).catch(
@@ -120,7 +115,7 @@ async function carryOut(
         );
       g.session.apply({
         type: 'landing.result',
-        at: g.deps.now(),
+        at: at(),
         taskId: e.taskId,
         attempt: e.attempt,
         landing: e.n,
@@ -128,36 +123,61 @@ async function carryOut(
       });
       return;
     }
-    case 'reset-goal-ref':
-      await resetGoalRef(g, e).catch(
+    case 'judge-ci': {
+      // CI is read when it says something about this sha, or on a sweep (a lost webhook).
+      if (!pass.sweep && !pass.hints.some((h) => h.kind === 'ci' && h.sha === e.sha)) return;
+      const reading = await readCi(g, e.sha, at());
+      if (reading.kind === 'verdict') g.session.apply(reading.event);
+      return;
+    }
+    case 'reset-goal-ref': {
+      const reset = await resetGoalRef(g, e).then(
+        () => true,
         refusedFor(
           g,
           `reset \`${e.branch}\` from the red ${e.fromSha.slice(0, 7)} to the last green ${e.toSha.slice(0, 7)} (do it by hand: \`git push --force origin ${e.toSha}:refs/heads/${e.branch}\`)`,
         ),
       );
+      if (reset) g.session.apply({ type: 'goal-ref.reset', at: at(), fromSha: e.fromSha });
       return;
+    }
     case 'ask-recovery':
-      failures.set(`${e.taskId}:a${e.attempt}`, e.failure);
+      // Once per failed attempt and pass: a planner that keeps failing is asked on the next pass.
+      await recoverFailed(g, new Map([[`${e.taskId}:a${e.attempt}`, e.failure]]), pass.asked);
       return;
     case 'report-outcome':
       if (g.config.ok)
-        g.deps.breakers.record(
-          `${owner}/${repo}`,
-          e.ok,
-          g.deps.now(),
-          breakerSettings(g.config.value),
-        );
+        g.deps.breakers.record(`${owner}/${repo}`, e.ok, at(), breakerSettings(g.config.value));
+      g.session.apply({ type: 'outcome.reported', at: at(), taskId: e.taskId, attempt: e.attempt });
+      syncBreaker(g); // Before a retry this pass might start.
       return;
     case 'escalate':
       g.session.reply(escalation(g, e), { once: true });
+      g.session.apply({
+        type: 'escalation.posted',
+        at: at(),
+        taskId: e.taskId,
+        attempt: e.attempt,
+      });
       return;
-    // Made from the state: dispatches (ensureDispatched), the PR (opened once requested, made
-    // ready once the state says so), the comment and labels (flush).
-    case 'dispatch-task':
+    case 'open-draft-pr':
+      await ensurePullRequest(g);
+      return;
+    case 'mark-pr-ready':
+      await markReady(g);
+      g.session.apply({ type: 'pr.marked-ready', at: at(), number: e.number });
+      return;
+    case 'update-pr-body':
+      await updatePullRequestBody(g);
+      g.session.apply({
+        type: 'pr.account-updated',
+        at: at(),
+        number: e.number,
+        status: g.session.state!.status,
+      });
+      return;
     case 'update-plan-comment':
     case 'set-labels':
-    case 'open-draft-pr':
-    case 'mark-pr-ready':
       return;
   }
 }
@@ -218,26 +238,22 @@ async function collectFinished(
         ? await reviewResult(g, i, read.result, read.patch)
         : { verdict: 'PASSED' as const };
     if (review === undefined) continue; // The review could not be made: the next pass tries again.
-    if (review.verdict === 'PASSED') {
+    if (review.verdict === 'PASSED' || event.outcome !== 'success') {
       g.session.apply(event);
       continue;
     }
-    const why =
-      review.verdict === 'GAPS_FOUND'
-        ? `the review found gaps: ${review.feedback}`
-        : `the review needs a human: ${review.question}`;
-    // What a rejected attempt learned is not handed on.
-    g.session.apply({ ...event, outcome: 'partial', summary: why, findings: undefined });
     g.session.apply({
-      type: 'recovery.proposed',
-      at: g.deps.now(),
-      taskId: task.id,
-      attempt: t.attempt,
-      rootCause: why,
-      action:
+      type: 'task.reviewed',
+      at: event.at,
+      taskId: event.taskId,
+      attempt: event.attempt,
+      usage: event.usage,
+      summary: event.summary,
+      findings: event.findings,
+      verdict:
         review.verdict === 'GAPS_FOUND'
-          ? { kind: 'retry', guidance: review.feedback }
-          : { kind: 'escalate', question: review.question },
+          ? { kind: 'gaps-found', feedback: review.feedback }
+          : { kind: 'needs-human', question: review.question },
     });
   }
 }
@@ -335,9 +351,3 @@ function refusedFor(g: GoalContext, what: string) {
     return undefined;
   };
 }
-
-/** The merge the landing in progress waits for (none, or one). */
-const landing = (g: GoalContext): Effect[] => {
-  const e = awaitedLand(g.session.state!);
-  return e ? [e] : [];
-};

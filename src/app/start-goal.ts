@@ -46,7 +46,7 @@ export async function startGoal(
     planVersion,
   });
   if (!dry) return 'there is no plan to start';
-  if (dry.ignored) return dry.ignored;
+  if (dry.ignored) return dry.ignored.message;
   if (!(await hasTaskWorkflow(g))) {
     g.session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
     return `the task workflow \`${TASK_WORKFLOW}\` is missing`;
@@ -57,5 +57,5 @@ export async function startGoal(
     ref: `heads/${g.ref.defaultBranch}`,
   });
   return g.session.apply({ type: 'start', at, actor, baseSha: data.object.sha, planVersion })
-    .ignored;
+    .ignored?.message;
 }

@@ -1,5 +1,5 @@
 import { Dag } from './dag.js';
-import type { AuditRecord, Effect } from './effects.js';
+import type { AuditRecord } from './effects.js';
 import type { GoalEvent } from './events.js';
 import type { GoalState, GoalStatus, PauseReason, TaskRun } from './goal.js';
 import type { Plan } from './plan.js';
@@ -42,11 +42,11 @@ export function planIndex(plan: Plan): PlanIndex {
  */
 export class Draft {
   readonly s: GoalState;
-  readonly effects: Effect[] = [];
   readonly audit: AuditRecord[] = [];
   private tasksCopied = false;
   private unmetCopied = false;
   private readyCopied = false;
+  private outstandingCopied = false;
   changed = false;
 
   constructor(
@@ -94,6 +94,7 @@ export class Draft {
     if (next.reason !== undefined) next.reason = clip(next.reason, LIMITS.reason);
     if (next.guidance !== undefined) next.guidance = clip(next.guidance, LIMITS.guidance);
     this.s.tasks[i] = next;
+    if (owesWork(next) !== owesWork(old)) this.track(i, owesWork(next));
     if (next.status !== old.status) {
       this.s.counts = {
         ...this.s.counts,
@@ -161,8 +162,23 @@ export class Draft {
     this.changed = true;
   }
 
-  emit(effect: Effect): void {
-    this.effects.push(effect);
+  /** Keep task `i` in (or out of) the index of tasks that owe outside work, in plan order. */
+  private track(i: number, owes: boolean): void {
+    if (!this.outstandingCopied) {
+      this.s.outstanding = this.s.outstanding?.slice() ?? outstandingOf(this.prev);
+      this.outstandingCopied = true;
+    }
+    const list = this.s.outstanding!;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    const present = list[lo] === i;
+    if (owes && !present) list.splice(lo, 0, i);
+    else if (!owes && present) list.splice(lo, 1);
   }
 
   record(subject: string, from: string, to: string, detail?: string): void {
@@ -176,4 +192,25 @@ export class Draft {
       ...(detail === undefined ? {} : { detail }),
     });
   }
+}
+
+/**
+ * Whether a task owes outside work: a run to dispatch, find, collect or cancel (a stopped task
+ * keeps its reservation until its run reports), a failure for the recovery planner, a question.
+ */
+export function owesWork(t: TaskRun): boolean {
+  return (
+    t.status === 'running' ||
+    t.status === 'failed' ||
+    t.reservedMicros > 0 ||
+    t.asking !== undefined
+  );
+}
+
+/** The tasks that owe outside work; scanned only for a state written before the index existed. */
+export function outstandingOf(s: GoalState): number[] {
+  if (s.outstanding) return s.outstanding;
+  const list: number[] = [];
+  s.tasks.forEach((t, i) => owesWork(t) && list.push(i));
+  return list;
 }

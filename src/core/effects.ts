@@ -7,30 +7,59 @@ export interface FailureInfo {
 }
 
 /**
- * What the core asks the shell to do. `key` is deterministic (`dispatch:G42:T3:a2`): a shell that
- * re-executes an effect with a key it has already carried out must do nothing.
+ * Work a goal owes the outside world, derived from its state by `owedEffects`. `key` is
+ * deterministic (`dispatch:G42:T3:a2`, see `EffectKey`): the shell carries out each key at most
+ * once per pass and records what it did as an event, after which the state no longer owes it.
+ * Work lost in a crash is owed again because it is derived again.
  */
-export type Effect = { key: string } & (
-  | { type: 'update-plan-comment'; revision: number }
-  | { type: 'create-goal-branch'; branch: string; sha: string }
-  | {
-      type: 'dispatch-task';
-      taskId: string;
-      attempt: number;
-      baseSha: string;
-      budgetUsd: number;
-      guidance?: string | undefined;
-    }
-  | { type: 'land-task'; taskId: string; attempt: number; branch: string; into: string; n: number }
-  | { type: 'reset-goal-ref'; branch: string; toSha: string; fromSha: string }
-  | { type: 'ask-recovery'; taskId: string; attempt: number; failure: FailureInfo }
-  | { type: 'open-draft-pr'; branch: string; title: string; issue: number }
-  | { type: 'mark-pr-ready'; number?: number | undefined }
-  | { type: 'set-labels'; labels: string[] }
-  | { type: 'cancel-run'; taskId: string; attempt: number; runId: number }
-  | { type: 'escalate'; taskId: string; question: string; mention?: string | undefined }
-  | { type: 'report-outcome'; taskId: string; attempt: number; ok: boolean }
-);
+export type Effect = { key: string } &
+  /** The plan comment must show this revision of the state (a no-op when it already does). */
+  (
+    | { type: 'update-plan-comment'; revision: number }
+    /** The issue's state labels must be exactly these. */
+    | { type: 'set-labels'; labels: string[] }
+    | { type: 'create-goal-branch'; branch: string; sha: string }
+    /**
+     * The attempt needs its run. `send: false` while a dispatch GitHub accepted may still show up
+     * (or for a stopped task whose run must be found to be cancelled): look for the run only.
+     */
+    | {
+        type: 'dispatch-task';
+        taskId: string;
+        attempt: number;
+        baseSha: string;
+        budgetUsd: number;
+        guidance?: string | undefined;
+        send: boolean;
+      }
+    /** A run is going: its result is read once it completes (answered by `task.finished`). */
+    | { type: 'collect-run'; taskId: string; attempt: number; runId: number }
+    | {
+        type: 'land-task';
+        taskId: string;
+        attempt: number;
+        branch: string;
+        into: string;
+        n: number;
+      }
+    /** CI is judging `sha` (answered by `ci.verdict`). */
+    | { type: 'judge-ci'; sha: string }
+    | { type: 'reset-goal-ref'; branch: string; toSha: string; fromSha: string }
+    | { type: 'ask-recovery'; taskId: string; attempt: number; failure: FailureInfo }
+    | { type: 'open-draft-pr'; branch: string; title: string; issue: number }
+    /** The pull request's account must be rewritten for a goal that ended partial. */
+    | { type: 'update-pr-body'; number: number }
+    | { type: 'mark-pr-ready'; number: number }
+    | { type: 'cancel-run'; taskId: string; attempt: number; runId: number }
+    | {
+        type: 'escalate';
+        taskId: string;
+        attempt: number;
+        question: string;
+        mention?: string | undefined;
+      }
+    | { type: 'report-outcome'; taskId: string; attempt: number; ok: boolean }
+  );
 
 export type EffectType = Effect['type'];
 

@@ -1,5 +1,6 @@
 import type { BreakerGate } from './breaker.js';
 import type { Finding } from './findings.js';
+import type { GoalStatus } from './goal.js';
 import type { Plan, Task } from './plan.js';
 
 /** What recovery planning decided for a failed attempt. */
@@ -86,6 +87,30 @@ export type GoalEvent = EventBase &
     | { type: 'budget.changed'; goalUsd: number }
     | { type: 'breaker.changed'; gate: BreakerGate }
     | { type: 'pr.opened'; number: number }
+    /** Work the shell carried out for an owed effect, recorded so it is no longer owed. */
+    | { type: 'goal-branch.created' }
+    | { type: 'goal-ref.reset'; fromSha: string }
+    | { type: 'pr.marked-ready'; number: number }
+    | { type: 'pr.account-updated'; number: number; status: GoalStatus }
+    | { type: 'run.cancel-sent'; taskId: string; attempt: number }
+    | { type: 'escalation.posted'; taskId: string; attempt: number }
+    | { type: 'outcome.reported'; taskId: string; attempt: number }
+    /**
+     * A planner's review of a successful attempt: passed, it lands; otherwise the attempt ends
+     * partial with the reason and is retried with the feedback or handed to a person.
+     */
+    | {
+        type: 'task.reviewed';
+        taskId: string;
+        attempt: number;
+        usage: Usage;
+        verdict:
+          | { kind: 'passed' }
+          | { kind: 'gaps-found'; feedback: string }
+          | { kind: 'needs-human'; question: string };
+        summary?: string | undefined;
+        findings?: { kind: Finding['kind']; text: string }[] | undefined;
+      }
     /** A planner call (plan, recovery, review) was billed: its cost is spent from the goal's budget. */
     | { type: 'llm.charged'; operation: string; costUsd: number }
     | { type: 'tick' }

@@ -2,6 +2,7 @@ import type { Budget } from './budget.js';
 import type { BreakerGate } from './breaker.js';
 import { toMicros } from './money.js';
 import { GoalBranch } from './names.js';
+import type { FailureInfo } from './effects.js';
 import type { Finding } from './findings.js';
 import type { Plan, Tier } from './plan.js';
 
@@ -17,6 +18,47 @@ export const GOAL_STATUSES = [
 ] as const;
 export type GoalStatus = (typeof GOAL_STATUSES)[number];
 export type PauseReason = 'budget' | 'breaker' | 'user';
+
+/**
+ * The goal lifecycle's status sets, declared once. A goal is `started` once Start was accepted;
+ * it `runs` while running or paused; it is `open` while it can still change (a failed plan can
+ * be replanned); it is `finished` when nothing more happens to it, and then a new label starts
+ * a new goal on the issue (`restartable` are the finished ones a relabel replaces).
+ */
+export const RUNNING_STATUSES = ['running', 'paused'] as const satisfies readonly GoalStatus[];
+export const OPEN_STATUSES = [
+  'planning',
+  'awaiting-approval',
+  'running',
+  'paused',
+  'partial',
+  'failed',
+] as const satisfies readonly GoalStatus[];
+export const FINISHED_STATUSES = [
+  'done',
+  'cancelled',
+  'failed',
+] as const satisfies readonly GoalStatus[];
+export const RESTARTABLE_STATUSES = [
+  'cancelled',
+  'failed',
+] as const satisfies readonly GoalStatus[];
+
+const inSet =
+  <T extends GoalStatus>(set: readonly T[]) =>
+  (status: GoalStatus | undefined): status is T =>
+    status !== undefined && (set as readonly GoalStatus[]).includes(status);
+/** Running or paused: tasks may be going. */
+export const isRunning = inSet(RUNNING_STATUSES);
+/** The goal can still change: commands and budget changes apply. */
+export const isOpen = inSet(OPEN_STATUSES);
+/** Nothing more happens to the goal. */
+export const isFinished = inSet(FINISHED_STATUSES);
+/** A finished goal that a relabel of its issue replaces with a new one. */
+export const isRestartable = inSet(RESTARTABLE_STATUSES);
+/** The goal is the issue's live goal: a closed or unlabeled issue stops it. */
+export const isLive = (status: GoalStatus | undefined): boolean =>
+  isOpen(status) && status !== 'failed';
 
 export const TASK_STATUSES = [
   'proposed',
@@ -78,6 +120,12 @@ export interface TaskRun {
   guidance?: string | undefined;
   /** Why the task is failed, blocked or needs a human. */
   reason?: string | undefined;
+  /** The failure a failed task waits to hand the recovery planner. */
+  failure?: FailureInfo | undefined;
+  /** A question for a person, until it is posted on the issue (answered by escalation.posted). */
+  asking?: { question: string; mention?: string | undefined } | undefined;
+  /** The cancel of a stopped task's run was sent. */
+  cancelSent?: boolean | undefined;
   reservedMicros: number;
   spentMicros: number;
 }
@@ -133,7 +181,26 @@ export interface GoalState {
   counts: Record<TaskStatus, number>;
   goalHead?: string | undefined;
   lastGreen?: string | undefined;
-  pr: { requested: boolean; number?: number | undefined; ready: boolean };
+  pr: {
+    requested: boolean;
+    number?: number | undefined;
+    ready: boolean;
+    /** GitHub shows the pull request ready for review, with its final account. */
+    readyMarked?: boolean | undefined;
+    /** The goal status the pull request's account was last rewritten for (partial). */
+    accountFor?: GoalStatus | undefined;
+  };
+  /** The goal branch exists (answered by goal-branch.created). */
+  branchCreated?: boolean | undefined;
+  /** A red candidate the goal branch must be moved off, back to the last green sha. */
+  resetPending?: { toSha: string; fromSha: string } | undefined;
+  /** Task outcomes the repository's circuit breaker has not been told yet. */
+  outcomes?: { taskId: string; attempt: number; ok: boolean }[] | undefined;
+  /**
+   * Tasks that owe outside work (a run going or to be found, a failure for the recovery planner,
+   * a question to post), in plan order: a derived index, so deriving effects is not a scan.
+   */
+  outstanding?: number[] | undefined;
   breaker: BreakerGate;
   budget: Budget;
   labels: string[];

@@ -1,5 +1,5 @@
 import { releaseDependents } from './dag.js';
-import type { Draft } from './draft.js';
+import { clip, LIMITS, type Draft } from './draft.js';
 import type { FailureInfo } from './effects.js';
 import { maxAttemptsOf, type TaskStatus } from './goal.js';
 import { release } from './budget.js';
@@ -19,7 +19,13 @@ export function makeRunnable(
   status: 'queued' | 'retrying',
   guidance?: string,
 ): void {
-  d.setTask(i, { status, reason: undefined, ...(guidance === undefined ? {} : { guidance }) });
+  d.setTask(i, {
+    status,
+    reason: undefined,
+    failure: undefined,
+    asking: undefined,
+    ...(guidance === undefined ? {} : { guidance }),
+  });
   if (d.s.unmet[i] === 0) d.addReady(i);
 }
 
@@ -34,13 +40,7 @@ export function satisfy(d: Draft, i: number): void {
 export function markDone(d: Draft, i: number, landedSha?: string): void {
   const t = d.task(i);
   d.setTask(i, { status: 'done', reason: undefined, ...(landedSha ? { landedSha } : {}) });
-  d.emit({
-    type: 'report-outcome',
-    key: `outcome:${d.gid}:${d.taskId(i)}:a${t.attempt}`,
-    taskId: d.taskId(i),
-    attempt: t.attempt,
-    ok: true,
-  });
+  reportOutcome(d, d.taskId(i), t.attempt, true);
   satisfy(d, i);
 }
 
@@ -51,14 +51,7 @@ export function markDone(d: Draft, i: number, landedSha?: string): void {
 export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
   const t = d.task(i);
   const id = d.taskId(i);
-  if (failure.kind !== 'conflict')
-    d.emit({
-      type: 'report-outcome',
-      key: `outcome:${d.gid}:${id}:a${t.attempt}`,
-      taskId: id,
-      attempt: t.attempt,
-      ok: false,
-    });
+  if (failure.kind !== 'conflict') reportOutcome(d, id, t.attempt, false);
   if (t.attempt >= maxAttemptsOf(d.s, t)) {
     needsHuman(
       d,
@@ -82,27 +75,43 @@ export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
     makeRunnable(d, i, 'retrying', conflictGuidance(failure.detail));
     return;
   }
-  d.setTask(i, { status: 'failed', reason: failure.detail }, failure.detail);
-  d.emit({
-    type: 'ask-recovery',
-    key: `recover:${d.gid}:${id}:a${t.attempt}`,
-    taskId: id,
-    attempt: t.attempt,
-    failure,
-  });
+  d.setTask(
+    i,
+    {
+      status: 'failed',
+      reason: failure.detail,
+      // Kept until the recovery planner answers: a recovery lost in a crash is asked again.
+      failure: {
+        ...failure,
+        detail: clip(failure.detail, LIMITS.reason),
+        ...(failure.failedChecks ? { failedChecks: failure.failedChecks.slice(0, 20) } : {}),
+      },
+    },
+    failure.detail,
+  );
+}
+
+/** The repository's circuit breaker is owed this outcome (answered by outcome.reported). */
+function reportOutcome(d: Draft, taskId: string, attempt: number, ok: boolean): void {
+  d.s.outcomes = [...(d.s.outcomes ?? []), { taskId, attempt, ok }];
 }
 
 export function needsHuman(d: Draft, i: number, reason: string, question: string): void {
   const t = d.task(i);
-  const id = d.taskId(i);
-  d.setTask(i, { status: 'needs-human', reason }, reason);
-  d.emit({
-    type: 'escalate',
-    key: `escalate:${d.gid}:${id}:a${t.attempt}`,
-    taskId: id,
-    question,
-    ...((t.approvedBy ?? d.s.startedBy) ? { mention: t.approvedBy ?? d.s.startedBy } : {}),
-  });
+  const mention = t.approvedBy ?? d.s.startedBy;
+  d.setTask(
+    i,
+    {
+      status: 'needs-human',
+      reason,
+      failure: undefined,
+      asking: {
+        question: clip(question, LIMITS.guidance),
+        ...(mention ? { mention } : {}),
+      },
+    },
+    reason,
+  );
   blockDependents(d, i);
 }
 
@@ -135,20 +144,22 @@ export function unblockDependents(d: Draft, i: number): void {
 /** Stop a task for good: cancel its run if one is going and give its reservation back. */
 export function cancelTask(d: Draft, i: number, to: 'cancelled' | 'skipped', reason: string): void {
   const t = d.task(i);
-  const id = d.taskId(i);
-  if (t.status === 'running' && t.runId !== undefined)
-    d.emit({
-      type: 'cancel-run',
-      key: `cancel:${d.gid}:${id}:a${t.attempt}`,
-      taskId: id,
-      attempt: t.attempt,
-      runId: t.runId,
-    });
+  // The run of a running task is cancelled once it is known (an owed cancel-run).
   // A running task keeps its reservation until its run reports (cancelled runs cost money too).
   const keep = t.status === 'running';
   if (!keep && t.reservedMicros > 0) d.s.budget = release(d.s.budget, t.reservedMicros);
   d.removeReady(i);
-  d.setTask(i, { status: to, reason, ...(keep ? {} : { reservedMicros: 0 }) }, reason);
+  d.setTask(
+    i,
+    {
+      status: to,
+      reason,
+      failure: undefined,
+      asking: undefined,
+      ...(keep ? {} : { reservedMicros: 0 }),
+    },
+    reason,
+  );
 }
 
 function conflictGuidance(paths: string): string {

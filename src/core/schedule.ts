@@ -1,9 +1,6 @@
 import { reserve } from './budget.js';
 import type { Draft } from './draft.js';
-import { fromMicros, toMicros } from './money.js';
-import type { Effect } from './effects.js';
-import type { GoalState } from './goal.js';
-import { TaskBranch } from './names.js';
+import { toMicros } from './money.js';
 
 /**
  * After every accepted event: start the next landing, dispatch what is ready, and decide
@@ -55,18 +52,10 @@ function dispatchReady(d: Draft): void {
       baseSha: s.lastGreen,
       runId: undefined,
       sentAt: undefined,
+      cancelSent: undefined,
       dispatchedAt: d.event.at,
       reservedMicros: micros,
       // The guidance stays until the run is known: a dispatch made again after a crash needs it.
-    });
-    d.emit({
-      type: 'dispatch-task',
-      key: `dispatch:${d.gid}:${spec.id}:a${attempt}`,
-      taskId: spec.id,
-      attempt,
-      baseSha: s.lastGreen!,
-      budgetUsd: fromMicros(micros),
-      ...(t.guidance ? { guidance: t.guidance } : {}),
     });
   }
 }
@@ -85,36 +74,19 @@ function startLanding(d: Draft): void {
     members: batch.map((b) => ({ task: b.task, attempt: d.task(b.task).attempt, n: 0 })),
     next: 0,
   };
-  emitLand(d);
+  awaitMerge(d);
 }
 
-export function emitLand(d: Draft): void {
+/**
+ * The next member's merge is awaited, under a new landing number: a re-landing after a reset
+ * is a new operation (the land-task effect `owedEffects` derives from it).
+ */
+function awaitMerge(d: Draft): void {
   const L = d.s.landing!;
   const n = (d.s.landings += 1);
   const members = L.members.slice();
   members[L.next] = { ...members[L.next]!, n };
   d.s.landing = { ...L, members };
-  d.emit(awaitedLand(d.s)!);
-}
-
-/**
- * The merge the landing in progress waits for, as its land effect. Derived from the state, so a
- * shell that lost the effect (a crash before it merged) can carry it out again.
- */
-export function awaitedLand(s: GoalState): Extract<Effect, { type: 'land-task' }> | undefined {
-  const L = s.landing;
-  const m = L && L.validating === undefined ? L.members[L.next] : undefined;
-  if (!m || !s.plan) return undefined;
-  const id = s.plan.tasks[m.task]!.id;
-  return {
-    type: 'land-task',
-    key: `land:G${s.issue}:${id}:a${m.attempt}:n${m.n}`,
-    taskId: id,
-    attempt: m.attempt,
-    branch: new TaskBranch(s.issue, id, m.attempt).toString(),
-    into: s.branch,
-    n: m.n,
-  };
 }
 
 /** The landing is over (judged, or nothing merged): conflict retries held for it may go. */
@@ -131,7 +103,7 @@ export function continueLanding(d: Draft): void {
   const L = { ...d.s.landing!, next: d.s.landing!.next + 1 };
   d.s.landing = L;
   if (L.next < L.members.length) {
-    emitLand(d);
+    awaitMerge(d);
     return;
   }
   if (!L.members.some((m) => m.sha)) {
@@ -154,14 +126,8 @@ function settleGoal(d: Draft): void {
         : 'Every task is settled; nothing was landed, so there is no pull request.',
     );
     s.finishedAt = d.event.at;
-    if (s.pr.requested && !s.pr.ready) {
-      s.pr = { ...s.pr, ready: true };
-      d.emit({
-        type: 'mark-pr-ready',
-        key: `pr-ready:${d.gid}`,
-        ...(s.pr.number ? { number: s.pr.number } : {}),
-      });
-    }
+    // The pull request is marked ready (an owed mark-pr-ready) once it is known.
+    if (s.pr.requested && !s.pr.ready) s.pr = { ...s.pr, ready: true };
     return;
   }
   const moving = c.running + c.landing + c.validating + c.failed + s.ready.length;

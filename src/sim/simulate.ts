@@ -2,6 +2,7 @@ import type { Effect } from '../core/effects.js';
 import type { GoalEvent, RecoveryAction } from '../core/events.js';
 import { initGoal, type GoalSettings, type GoalState } from '../core/goal.js';
 import type { Plan } from '../core/plan.js';
+import { owedEffects } from '../core/owed-effects.js';
 import { step, type StepResult } from '../core/step.js';
 import { EventQueue } from './event-queue.js';
 
@@ -21,8 +22,8 @@ export interface SimulationOptions {
   conflict?: (taskId: string, attempt: number) => boolean;
   recovery?: (effect: Extract<Effect, { type: 'ask-recovery' }>) => RecoveryAction;
   costUsd?: (taskId: string, attempt: number, budgetUsd: number) => number;
-  /** Called after every step, for invariant checks. */
-  observe?: (event: GoalEvent, result: StepResult, before: GoalState) => void;
+  /** Called after every step with what the new state owes, for invariant checks. */
+  observe?: (event: GoalEvent, result: StepResult, before: GoalState, owed: Effect[]) => void;
   /** Rewrite the delivered stream (duplicate, drop); default delivers each event once. */
   deliver?: (event: GoalEvent) => GoalEvent[];
   maxEvents?: number;
@@ -31,6 +32,7 @@ export interface SimulationOptions {
 export interface SimulationResult {
   state: GoalState;
   events: GoalEvent[];
+  /** The effects carried out, in order, each once. */
   effects: Effect[];
   /** Simulated time from Start to the last event. */
   makespanMs: number;
@@ -74,10 +76,9 @@ export function simulate(o: SimulationOptions): SimulationResult {
   feed(0, { type: 'start', actor: 'maintainer', baseSha: 'base', planVersion: 1 });
 
   const perform = (at: number, fx: Effect) => {
-    if (done.has(fx.key)) return;
-    done.add(fx.key);
     switch (fx.type) {
       case 'dispatch-task': {
+        if (!fx.send) return; // A stopped task's run: the sim answers every dispatch at once.
         const runId = runIds++;
         feed(at, { type: 'task.dispatched', taskId: fx.taskId, attempt: fx.attempt, runId });
         const outcome = o.agentOutcome?.(fx.taskId, fx.attempt) ?? 'success';
@@ -112,17 +113,21 @@ export function simulate(o: SimulationOptions): SimulationResult {
           landing: fx.n,
           result: { kind: 'merged', sha },
         });
-        const red = o.ciRed?.(sha, contents.get(sha)!) ?? false;
+        return;
+      }
+      case 'judge-ci': {
+        const red = o.ciRed?.(fx.sha, contents.get(fx.sha)!) ?? false;
         feed(
           at + o.ciMs,
           red
-            ? { type: 'ci.verdict', sha, verdict: 'red', failedChecks: ['test'] }
-            : { type: 'ci.verdict', sha, verdict: 'green' },
+            ? { type: 'ci.verdict', sha: fx.sha, verdict: 'red', failedChecks: ['test'] }
+            : { type: 'ci.verdict', sha: fx.sha, verdict: 'green' },
         );
         return;
       }
       case 'reset-goal-ref':
         head = fx.toSha;
+        feed(at, { type: 'goal-ref.reset', fromSha: fx.fromSha });
         return;
       case 'ask-recovery':
         feed(at, {
@@ -133,17 +138,32 @@ export function simulate(o: SimulationOptions): SimulationResult {
           action: o.recovery?.(fx) ?? { kind: 'retry', guidance: 'try again' },
         });
         return;
+      case 'create-goal-branch':
+        feed(at, { type: 'goal-branch.created' });
+        return;
       case 'open-draft-pr':
         feed(at, { type: 'pr.opened', number: 2 });
         return;
-      // The rest only change what GitHub shows (comments, labels, PR state) or feed breakers.
-      case 'create-goal-branch':
-      case 'update-plan-comment':
-      case 'set-labels':
       case 'mark-pr-ready':
+        feed(at, { type: 'pr.marked-ready', number: fx.number });
+        return;
+      case 'update-pr-body':
+        feed(at, { type: 'pr.account-updated', number: fx.number, status: 'partial' });
+        return;
       case 'cancel-run':
+        feed(at, { type: 'run.cancel-sent', taskId: fx.taskId, attempt: fx.attempt });
+        return;
       case 'escalate':
+        feed(at, { type: 'escalation.posted', taskId: fx.taskId, attempt: fx.attempt });
+        return;
       case 'report-outcome':
+        feed(at, { type: 'outcome.reported', taskId: fx.taskId, attempt: fx.attempt });
+        return;
+      // A run's result was already scheduled when it was dispatched; what GitHub shows (the
+      // comment and labels) changes nothing the sim models.
+      case 'collect-run':
+      case 'set-labels':
+      case 'update-plan-comment':
         return;
     }
   };
@@ -155,10 +175,16 @@ export function simulate(o: SimulationOptions): SimulationResult {
       const result = step(state, e);
       steps++;
       events.push(e);
-      o.observe?.(e, result, before);
+      const owed = result.ignored ? [] : owedEffects(result.state, e.at);
+      o.observe?.(e, result, before, owed);
       state = result.state;
-      if (!result.ignored) last = e.at;
-      for (const fx of result.effects) {
+      if (result.ignored) continue;
+      last = e.at;
+      // Carried out once each, by key, as the App's executor does; its answers come back as events.
+      for (const fx of owed) {
+        if (fx.type === 'set-labels' || fx.type === 'update-plan-comment' || done.has(fx.key))
+          continue;
+        done.add(fx.key);
         effects.push(fx);
         perform(e.at, fx);
       }

@@ -79,11 +79,14 @@ describe('goal reducer properties', () => {
   it('dispatches a task only when all its dependencies are done, on the validated head', () => {
     fc.assert(
       fc.property(arbWorld, (w) => {
+        const seen = new Set<string>();
         const r = simulate(
           options(w, {
-            observe: (_e, res) => {
-              for (const fx of res.effects) {
-                if (fx.type !== 'dispatch-task') continue;
+            observe: (_e, res, _before, owed) => {
+              for (const fx of owed) {
+                // A dispatch is checked when it becomes owed (it stays owed until its run is known).
+                if (fx.type !== 'dispatch-task' || seen.has(fx.key)) continue;
+                seen.add(fx.key);
                 const s = res.state;
                 const i = s.plan!.tasks.findIndex((t) => t.id === fx.taskId);
                 for (const dep of s.plan!.tasks[i]!.dependsOn) {
@@ -151,11 +154,11 @@ describe('goal reducer properties', () => {
           options(
             { ...w, redRate: 0.4 },
             {
-              observe: (e, res, before) => {
+              observe: (e, res, before, owed) => {
                 if (e.type !== 'ci.verdict' || e.verdict !== 'red' || res.ignored) return;
                 reds++;
-                const types = res.effects.map((f) => f.type);
-                const reset = res.effects.find((f) => f.type === 'reset-goal-ref');
+                const types = owed.map((f) => f.type);
+                const reset = owed.find((f) => f.type === 'reset-goal-ref');
                 expect(reset).toMatchObject({ toSha: before.lastGreen, fromSha: e.sha });
                 const firstLand = types.indexOf('land-task');
                 if (firstLand >= 0) expect(types.indexOf('reset-goal-ref')).toBeLessThan(firstLand);

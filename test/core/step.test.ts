@@ -7,6 +7,7 @@ import {
   type GoalSettings,
   type GoalState,
 } from '../../src/core/goal.js';
+import { owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import type { Plan } from '../../src/core/plan.js';
 import { diamond, plan, task } from '../support/plans.js';
@@ -15,6 +16,7 @@ import { diamond, plan, task } from '../support/plans.js';
 class Goal {
   state: GoalState;
   effects: Effect[] = [];
+  private seen = new Set<string>();
   ignored: string[] = [];
   t = 0;
 
@@ -43,12 +45,15 @@ class Goal {
     return e;
   }
 
+  /** Apply an event; returns the effects the new state owes that were not owed before. */
   send(e: Record<string, unknown> & { type: GoalEvent['type'] }): Effect[] {
     const r = step(this.state, { at: ++this.t, actor: 'maint', ...this.complete(e) } as GoalEvent);
     this.state = r.state;
-    if (r.ignored) this.ignored.push(r.ignored);
-    this.effects.push(...r.effects);
-    return r.effects;
+    if (r.ignored) this.ignored.push(r.ignored.message);
+    const fresh = owedEffects(r.state, this.t).filter((f) => !this.seen.has(f.key));
+    for (const f of fresh) this.seen.add(f.key);
+    this.effects.push(...fresh);
+    return fresh;
   }
 
   status(id: string) {
@@ -107,6 +112,7 @@ describe('goal reducer', () => {
     });
     const merged = g.merged('T1', 's1');
     expect(ofType(merged, 'open-draft-pr')).toHaveLength(1);
+    g.send({ type: 'pr.opened', number: 7 });
     expect(g.status('T1')).toBe('validating');
     // T2 and T3 wait for T1's CI verdict, then run in parallel on the validated sha.
     expect(ofType(g.effects, 'dispatch-task')).toHaveLength(1);
@@ -129,7 +135,7 @@ describe('goal reducer', () => {
     g.merged('T4', 's4');
     const end = g.green('s4');
     expect(g.state.status).toBe('done');
-    expect(ofType(end, 'mark-pr-ready')).toHaveLength(1);
+    expect(ofType(end, 'mark-pr-ready')).toEqual([expect.objectContaining({ number: 7 })]);
     expect(ofType(end, 'set-labels').at(-1)!.labels).toEqual(['gantry:done']);
     expect(g.ignored).toEqual([]);
   });
@@ -313,12 +319,11 @@ describe('goal reducer', () => {
       usage: { costUsd: 1 },
     });
     expect(r.state).toBe(before);
-    expect(r.effects).toEqual([]);
-    expect(r.ignored).toBe('T1 attempt 1 is superseded by attempt 2');
+    expect(r.ignored?.message).toBe('T1 attempt 1 is superseded by attempt 2');
     g.finish('T1', 'success', 2);
     g.merged('T1', 's1', 2);
     expect(
-      step(g.state, { type: 'ci.verdict', at: 100, sha: 'old', verdict: 'green' }).ignored,
+      step(g.state, { type: 'ci.verdict', at: 100, sha: 'old', verdict: 'green' }).ignored?.message,
     ).toBe('verdict for old is not for the goal head s1');
   });
 
@@ -394,7 +399,7 @@ describe('goal reducer', () => {
       landing: firstT2.n,
       result: { kind: 'merged', sha: 's2' },
     });
-    expect(stale.ignored).toMatch(/is not the landing in progress/);
+    expect(stale.ignored?.message).toMatch(/is not the landing in progress/);
     g.merged('T2', 's4');
     expect(g.state.landing?.validating).toBe('s4');
   });
@@ -451,10 +456,10 @@ describe('goal reducer', () => {
       planVersion: 1,
       changes: [{ taskId: 'T1', approved: true }],
     });
-    expect(r.ignored).toBe('the ticks are on plan version 1, not the current version 2');
-    expect(step(g.state, { type: 'start', at: 51, planVersion: 1, baseSha: 'b' }).ignored).toMatch(
-      /plan version 1/,
-    );
+    expect(r.ignored?.message).toBe('the ticks are on plan version 1, not the current version 2');
+    expect(
+      step(g.state, { type: 'start', at: 51, planVersion: 1, baseSha: 'b' }).ignored?.message,
+    ).toMatch(/plan version 1/);
   });
 
   it('blocks the failed task too when a task injected for it waits on a dead task', () => {
@@ -508,7 +513,7 @@ describe('goal reducer', () => {
     expect(ofType(g.effects, 'land-task').at(-1)!.taskId).toBe('T3');
     g.merged('T3', 's3');
     expect(
-      step(g.state, { type: 'ci.verdict', at: 1e6, sha: 's2', verdict: 'green' }).ignored,
+      step(g.state, { type: 'ci.verdict', at: 1e6, sha: 's2', verdict: 'green' }).ignored?.message,
     ).toMatch(/not for the goal head s3/);
     const fx = g.red('s3');
     expect(ofType(fx, 'reset-goal-ref')[0]).toMatchObject({ toSha: 's1' });
@@ -564,7 +569,7 @@ describe('goal reducer', () => {
       changes: [],
       edits: [{ taskId: 'T2', title: '' }],
     });
-    expect(r.ignored).toBe('no approval or text changed');
+    expect(r.ignored?.message).toBe('no approval or text changed');
   });
 });
 

@@ -1,0 +1,176 @@
+import { outstandingOf } from './draft.js';
+import { effectKey } from './effect-key.js';
+import type { Effect } from './effects.js';
+import { isRunning, type GoalState, type TaskRun } from './goal.js';
+import { fromMicros } from './money.js';
+import { TaskBranch } from './names.js';
+
+/** A run that has not shown up this long after a dispatch GitHub accepted is dispatched again. */
+export const LOST_DISPATCH_MS = 10 * 60_000;
+
+type Of<T extends Effect['type']> = Extract<Effect, { type: T }>;
+
+/**
+ * Everything the goal owes the outside world, derived from its state alone: the one list the App's
+ * executor and the simulator carry out, in this order (the comment, which holds the state, last).
+ * Carrying out an effect is answered by an event that makes the state stop owing it, so an effect
+ * lost in a crash is simply owed again. Costs O(tasks with outside work), not O(tasks).
+ */
+export function owedEffects(s: GoalState, now: number): Effect[] {
+  const out: Effect[] = [];
+  const started = s.startedAt !== undefined && s.plan !== undefined;
+  if (started && isRunning(s.status) && !s.branchCreated)
+    out.push({
+      type: 'create-goal-branch',
+      key: effectKey('branch', s.issue),
+      branch: s.branch,
+      sha: s.lastGreen ?? s.goalHead ?? '',
+    });
+  if (s.resetPending)
+    out.push({
+      type: 'reset-goal-ref',
+      key: effectKey('reset', s.issue, { sha: s.resetPending.fromSha }),
+      branch: s.branch,
+      ...s.resetPending,
+    });
+  const land = awaitedLand(s);
+  if (land) out.push(land);
+  const judged = s.landing?.validating;
+  if (judged)
+    out.push({ type: 'judge-ci', key: effectKey('judge', s.issue, { sha: judged }), sha: judged });
+  for (const o of s.outcomes ?? [])
+    out.push({
+      type: 'report-outcome',
+      key: effectKey('outcome', s.issue, { task: o.taskId, attempt: o.attempt }),
+      ...o,
+    });
+  // Outcomes before task work: the breaker they feed decides whether retries may start.
+  if (started) for (const i of outstandingOf(s)) taskWork(s, i, now, out);
+  prWork(s, out);
+  out.push({
+    type: 'set-labels',
+    key: effectKey('labels', s.issue, { revision: s.revision }),
+    labels: s.labels,
+  });
+  if (s.plan)
+    out.push({
+      type: 'update-plan-comment',
+      key: effectKey('comment', s.issue, { revision: s.revision }),
+      revision: s.revision,
+    });
+  return out;
+}
+
+/** What one task with outside work owes: its run dispatched, found, collected or cancelled, its
+ * failure handed to recovery, its question posted. */
+function taskWork(s: GoalState, i: number, now: number, out: Effect[]): void {
+  const t = s.tasks[i]!;
+  const taskId = s.plan!.tasks[i]!.id;
+  const parts = { task: taskId, attempt: t.attempt };
+  const stopped = t.status !== 'running' && t.reservedMicros > 0;
+  if (t.status === 'running' || stopped) {
+    if (t.runId !== undefined) {
+      out.push({
+        type: 'collect-run',
+        key: effectKey('collect', s.issue, parts),
+        taskId,
+        attempt: t.attempt,
+        runId: t.runId,
+      });
+      if (stopped && !t.cancelSent)
+        out.push({
+          type: 'cancel-run',
+          key: effectKey('cancel', s.issue, parts),
+          taskId,
+          attempt: t.attempt,
+          runId: t.runId,
+        });
+    } else if (isRunning(s.status) || stopped) {
+      out.push(dispatch(s, t, taskId, now, stopped));
+    }
+  }
+  if (t.status === 'failed' && t.failure)
+    out.push({
+      type: 'ask-recovery',
+      key: effectKey('recover', s.issue, parts),
+      taskId,
+      attempt: t.attempt,
+      failure: t.failure,
+    });
+  if (t.asking)
+    out.push({
+      type: 'escalate',
+      key: effectKey('escalate', s.issue, parts),
+      taskId,
+      attempt: t.attempt,
+      question: t.asking.question,
+      ...(t.asking.mention ? { mention: t.asking.mention } : {}),
+    });
+}
+
+/**
+ * The run an attempt needs. It is sent unless a dispatch GitHub accepted may still show up; a
+ * stopped task's run is only looked for (so it can be cancelled), never sent.
+ */
+function dispatch(
+  s: GoalState,
+  t: TaskRun,
+  taskId: string,
+  now: number,
+  stopped: boolean,
+): Of<'dispatch-task'> {
+  const lost = t.sentAt === undefined || now - t.sentAt >= LOST_DISPATCH_MS;
+  return {
+    type: 'dispatch-task',
+    key: effectKey('dispatch', s.issue, { task: taskId, attempt: t.attempt }),
+    taskId,
+    attempt: t.attempt,
+    baseSha: t.baseSha ?? s.lastGreen ?? '',
+    budgetUsd: fromMicros(t.reservedMicros),
+    ...(t.guidance ? { guidance: t.guidance } : {}),
+    send: lost && !stopped,
+  };
+}
+
+function prWork(s: GoalState, out: Effect[]): void {
+  const { pr } = s;
+  if (!pr.requested) return;
+  if (pr.number === undefined) {
+    out.push({
+      type: 'open-draft-pr',
+      key: effectKey('pr', s.issue),
+      branch: s.branch,
+      title: s.title,
+      issue: s.issue,
+    });
+    return;
+  }
+  if (pr.ready && !pr.readyMarked)
+    out.push({ type: 'mark-pr-ready', key: effectKey('pr-ready', s.issue), number: pr.number });
+  else if (s.status === 'partial' && pr.accountFor !== 'partial')
+    out.push({
+      type: 'update-pr-body',
+      key: effectKey('pr-body', s.issue, { tag: `partial-${s.finishedAt ?? 0}` }),
+      number: pr.number,
+    });
+}
+
+/**
+ * The merge the landing in progress waits for, as its land effect. Derived from the state, so a
+ * shell that lost the effect (a crash before it merged) carries it out again.
+ */
+export function awaitedLand(s: GoalState): Of<'land-task'> | undefined {
+  const L = s.landing;
+  const m = L && L.validating === undefined ? L.members[L.next] : undefined;
+  if (!m || !s.plan) return undefined;
+  const id = s.plan.tasks[m.task]!.id;
+  return {
+    type: 'land-task',
+    key: effectKey('land', s.issue, { task: id, attempt: m.attempt, n: m.n }),
+    taskId: id,
+    attempt: m.attempt,
+    branch: new TaskBranch(s.issue, id, m.attempt).toString(),
+    into: s.branch,
+    n: m.n,
+  };
+}
