@@ -1,4 +1,5 @@
 import type { ProbotOctokit } from 'probot';
+import { decideIssueGoal } from '../core/issue-goal.js';
 import { STATE_LABELS } from '../core/labels.js';
 import { handleCommentEdit } from './approvals.js';
 import { handleCommand, kept } from './commands.js';
@@ -12,11 +13,6 @@ import { newGoalState, runPlanner } from './planning.js';
 import { runTasks } from './run-tasks.js';
 import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
-
-/** Goal statuses in which the goal still holds the issue (cancel applies). */
-const OPEN_GOAL = new Set(['planning', 'awaiting-approval', 'running', 'paused', 'partial']);
-/** Finished goals that a new label (or `/gantry replan`) replaces with a new goal. */
-const RESTARTABLE = new Set(['cancelled', 'failed']);
 
 /**
  * Bring one goal in line with GitHub's facts and the hints of the webhooks that woke it:
@@ -68,23 +64,25 @@ export async function reconcileGoal(
 
   const { issue } = facts;
   const labeled = issue.labels.includes(trigger);
-  const status = session.state?.status;
-  if (status && OPEN_GOAL.has(status) && (!issue.open || !labeled))
-    await stopForIssue(g, !issue.open ? 'closed' : 'unlabeled');
-
-  const relabeled = relevant.some((h) => h.kind === 'labeled');
   const wanted = issue.open && labeled;
-  const replace = !session.state || (relabeled && RESTARTABLE.has(session.state.status));
-  if (wanted && replace && (relabeled || !session.damaged)) {
+  const decision = decideIssueGoal({
+    status: session.state?.status,
+    issueOpen: issue.open,
+    labeled,
+    relabeled: relevant.some((h) => h.kind === 'labeled'),
+    damaged: session.damaged !== undefined,
+  });
+  if (decision.stop) await stopForIssue(g, decision.stop);
+  if (decision.next === 'new-goal') {
     if (!config.ok) {
       session.reply(configErrorComment(config.error), { once: true });
       await session.flush();
       return;
     }
     session.begin(newGoalState(g));
-  } else if (session.damaged) {
+  } else if (decision.next === 'report-damage') {
     session.reply(
-      `The hidden state of the Gantry plan comment was changed and cannot be restored (${session.damaged.message}). Comment \`/gantry replan\` to make a new plan.`,
+      `The hidden state of the Gantry plan comment was changed and cannot be restored (${session.damaged!.message}). Comment \`/gantry replan\` to make a new plan.`,
       { once: true },
     );
   }

@@ -1,0 +1,238 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { outstandingOf, owesWork } from '../../src/core/draft.js';
+import { EffectKey, effectKey } from '../../src/core/effect-key.js';
+import type { Effect } from '../../src/core/effects.js';
+import type { GoalEvent } from '../../src/core/events.js';
+import { defaultGoalSettings, initGoal, type GoalState } from '../../src/core/goal.js';
+import { LOST_DISPATCH_MS, owedEffects } from '../../src/core/owed-effects.js';
+import { step } from '../../src/core/step.js';
+import { simulate } from '../../src/sim/simulate.js';
+import { arbPlan, diamond } from '../support/plans.js';
+
+const BEYOND_GITHUB_VIEW = (e: Effect) =>
+  e.type !== 'set-labels' && e.type !== 'update-plan-comment';
+
+/** A random world for the simulator: agents and CI fail now and then, recovery escalates. */
+const arbSim = fc.record({
+  plan: arbPlan({ maxTasks: 8 }),
+  seed: fc.nat(),
+  fail: fc.constantFrom(0, 0.3),
+  red: fc.constantFrom(0, 0.3),
+  escalate: fc.boolean(),
+  stopAt: fc.option(fc.nat({ max: 60 }), { nil: undefined }),
+});
+const roll = (seed: number, key: string) => {
+  let h = seed ^ 0x2545f491;
+  for (const c of key) h = Math.imul(h ^ c.charCodeAt(0), 0x9e3779b1);
+  return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
+};
+
+describe('owedEffects', () => {
+  it('keeps its index of tasks with outside work equal to a scan of the tasks, at every step', () => {
+    fc.assert(
+      fc.property(arbSim, (w) => {
+        simulate({
+          plan: w.plan,
+          taskMs: (id, a) => 1000 + 1000 * Math.floor(roll(w.seed, `t${id}${a}`) * 9),
+          ciMs: 500,
+          agentOutcome: (id, a) => (roll(w.seed, `a${id}${a}`) < w.fail ? 'failure' : 'success'),
+          ciRed: (sha) => roll(w.seed, sha) < w.red,
+          recovery: () =>
+            w.escalate
+              ? { kind: 'escalate', question: 'why?' }
+              : { kind: 'retry', guidance: 'again' },
+          observe: (_e, res) => {
+            const scan = res.state.tasks.flatMap((t, i) => (owesWork(t) ? [i] : []));
+            expect(outstandingOf(res.state)).toEqual(scan);
+          },
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('owes nothing but the comment and labels once a simulated goal has run its course', () => {
+    fc.assert(
+      fc.property(arbSim, (w) => {
+        const r = simulate({
+          plan: w.plan,
+          taskMs: () => 1000,
+          ciMs: 500,
+          agentOutcome: (id, a) => (roll(w.seed, `a${id}${a}`) < w.fail ? 'failure' : 'success'),
+          ciRed: (sha) => roll(w.seed, sha) < w.red,
+          recovery: () =>
+            w.escalate
+              ? { kind: 'escalate', question: 'why?' }
+              : { kind: 'retry', guidance: 'again' },
+        });
+        expect(['done', 'partial', 'paused']).toContain(r.state.status);
+        expect(owedEffects(r.state, r.state.now).filter(BEYOND_GITHUB_VIEW)).toEqual([]);
+        // Each effect was carried out once: the executor never repeats a key.
+        const keys = r.effects.map((e) => e.key);
+        expect(new Set(keys).size).toBe(keys.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('owes again, with the same keys, whatever was not answered: a lost effect is derived again', () => {
+    fc.assert(
+      fc.property(arbSim, fc.nat({ max: 80 }), (w, cut) => {
+        const r = simulate({ plan: w.plan, taskMs: () => 1000, ciMs: 500, maxEvents: cut });
+        const owed = owedEffects(r.state, r.state.now);
+        // A shell that crashed after this state was written derives the very same work.
+        expect(owedEffects(structuredClone(r.state), r.state.now)).toEqual(owed);
+        for (const e of owed) expect(EffectKey.parse(e.key)?.toString()).toBe(e.key);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+/** An event as a test writes it: its time is optional. */
+type Sent = GoalEvent extends infer E
+  ? E extends GoalEvent
+    ? Omit<E, 'at'> & { at?: number }
+    : never
+  : never;
+
+/** A started diamond, driven by hand. */
+function started(): { s: GoalState; send: (e: Sent) => void } {
+  let s = initGoal({ repo: 'o/r', issue: 7, title: 'Goal', at: 0, settings: defaultGoalSettings });
+  let t = 0;
+  const send = (e: Sent) => {
+    const r = step(s, { ...e, at: e.at ?? ++t } as GoalEvent);
+    if (r.ignored) throw new Error(r.ignored.message);
+    s = r.state;
+    box.s = s;
+  };
+  const box = { s, send };
+  const p = diamond();
+  send({ type: 'plan.proposed', plan: p, version: 1 });
+  send({
+    type: 'approvals.changed',
+    planVersion: 1,
+    changes: p.tasks.map((x) => ({ taskId: x.id, approved: true })),
+  });
+  send({ type: 'start', baseSha: 'base', planVersion: 1 });
+  return box;
+}
+
+const of = <T extends Effect['type']>(s: GoalState, type: T, now = s.now) =>
+  owedEffects(s, now).filter((e): e is Extract<Effect, { type: T }> => e.type === type);
+
+describe('owed work of one goal', () => {
+  it('creates the goal branch until it is recorded', () => {
+    const g = started();
+    expect(of(g.s, 'create-goal-branch')).toEqual([
+      expect.objectContaining({ key: 'branch:G7', sha: 'base' }),
+    ]);
+    g.send({ type: 'goal-branch.created' });
+    expect(of(g.s, 'create-goal-branch')).toEqual([]);
+  });
+
+  it('sends a dispatch once, and again only when its run never showed up', () => {
+    const g = started();
+    expect(of(g.s, 'dispatch-task')).toEqual([
+      expect.objectContaining({ key: 'dispatch:G7:T1:a1', send: true, baseSha: 'base' }),
+    ]);
+    g.send({ type: 'task.dispatch-sent', taskId: 'T1', attempt: 1, at: 100 });
+    expect(of(g.s, 'dispatch-task', 101)[0]?.send).toBe(false);
+    expect(of(g.s, 'dispatch-task', 100 + LOST_DISPATCH_MS)[0]?.send).toBe(true);
+    g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 9, at: 200 });
+    expect(of(g.s, 'dispatch-task')).toEqual([]);
+    expect(of(g.s, 'collect-run')).toEqual([
+      expect.objectContaining({ key: 'collect:G7:T1:a1', runId: 9 }),
+    ]);
+  });
+
+  it('looks for the run of a task stopped before its run was known, cancels it once, and counts its cost', () => {
+    const g = started();
+    g.send({ type: 'cancel' });
+    expect(of(g.s, 'dispatch-task')).toEqual([expect.objectContaining({ send: false })]);
+    expect(of(g.s, 'cancel-run')).toEqual([]);
+    g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 5 });
+    expect(of(g.s, 'cancel-run')).toEqual([expect.objectContaining({ runId: 5 })]);
+    g.send({ type: 'run.cancel-sent', taskId: 'T1', attempt: 1 });
+    expect(of(g.s, 'cancel-run')).toEqual([]);
+    expect(of(g.s, 'collect-run')).toHaveLength(1);
+    g.send({
+      type: 'task.finished',
+      taskId: 'T1',
+      attempt: 1,
+      outcome: 'failure',
+      usage: { costUsd: 0.2 },
+    });
+    expect(owedEffects(g.s, g.s.now).filter(BEYOND_GITHUB_VIEW)).toEqual([]);
+    expect(g.s.budget.spentMicros).toBe(200_000);
+  });
+
+  it('resets the goal branch off a red candidate before the next landing, until the reset is recorded', () => {
+    const g = started();
+    g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 1 });
+    g.send({
+      type: 'task.finished',
+      taskId: 'T1',
+      attempt: 1,
+      outcome: 'success',
+      usage: { costUsd: 0 },
+    });
+    const land = of(g.s, 'land-task')[0]!;
+    g.send({
+      type: 'landing.result',
+      taskId: 'T1',
+      attempt: 1,
+      landing: land.n,
+      result: { kind: 'merged', sha: 'red1' },
+    });
+    expect(of(g.s, 'judge-ci')).toEqual([expect.objectContaining({ key: 'judge:G7:@red1' })]);
+    g.send({ type: 'ci.verdict', sha: 'red1', verdict: 'red', failedChecks: ['test'] });
+    const owed = owedEffects(g.s, g.s.now).map((e) => e.type);
+    expect(owed.indexOf('reset-goal-ref')).toBeGreaterThanOrEqual(0);
+    expect(owed.indexOf('reset-goal-ref')).toBeLessThan(owed.indexOf('report-outcome'));
+    expect(of(g.s, 'reset-goal-ref')).toEqual([
+      expect.objectContaining({ key: effectKey('reset', 7, { sha: 'red1' }), toSha: 'base' }),
+    ]);
+    expect(of(g.s, 'ask-recovery')).toEqual([
+      expect.objectContaining({ failure: expect.objectContaining({ kind: 'ci', sha: 'red1' }) }),
+    ]);
+    g.send({ type: 'goal-ref.reset', fromSha: 'red1' });
+    expect(of(g.s, 'reset-goal-ref')).toEqual([]);
+  });
+});
+
+describe('EffectKey', () => {
+  it('prints and parses back every key', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('dispatch', 'land', 'judge', 'pr-body', 'labels') as fc.Arbitrary<
+          'dispatch' | 'land' | 'judge' | 'pr-body' | 'labels'
+        >,
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.record(
+          {
+            task: fc.integer({ min: 1, max: 9999 }).map((n) => `T${n}`),
+            attempt: fc.integer({ min: 1, max: 50 }),
+            n: fc.nat(),
+            revision: fc.nat(),
+            sha: fc.stringMatching(/^[0-9a-f]{7,40}$/),
+            tag: fc.stringMatching(/^[a-z0-9-]{0,12}$/),
+          },
+          { requiredKeys: [] },
+        ),
+        (kind, issue, parts) => {
+          const text = effectKey(kind, issue, parts);
+          const back = EffectKey.parse(text)!;
+          expect(back.toString()).toBe(text);
+          expect(back).toMatchObject({ kind, issue });
+        },
+      ),
+    );
+  });
+
+  it('refuses text that is not a key', () => {
+    for (const bad of ['', 'dispatch', 'nope:G1', 'dispatch:G0', 'dispatch:G1:X', 'land:G1:a0'])
+      expect(EffectKey.parse(bad)).toBeUndefined();
+  });
+});
