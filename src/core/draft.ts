@@ -37,16 +37,24 @@ export function planIndex(plan: Plan): PlanIndex {
 }
 
 /**
- * The working copy of one step. Arrays are copied on first write, so an event that changes one
- * task costs a memcpy of the task array, not a deep copy of the state.
+ * The working copy of one step, copy-on-write: the state and the arrays and records in it are
+ * shared with the previous state until the step first writes to one, and each is copied at most
+ * once per step. Only the tasks a step touches are new objects; the others stay shared.
+ *
+ * The task array itself is still copied once per step that changes a task (one pointer per task):
+ * the state is a plain array, so a step cannot be cheaper than that without a persistent
+ * structure in `GoalState` itself.
  */
 export class Draft {
   readonly s: GoalState;
   readonly audit: AuditRecord[] = [];
-  private tasksCopied = false;
-  private unmetCopied = false;
-  private readyCopied = false;
-  private outstandingCopied = false;
+  // What this step allocated, by identity: only those are written in place. Anything else in
+  // `s`, even if a handler assigned it, may be shared with an earlier state and is copied first.
+  private ownTasks: TaskRun[] | undefined;
+  private ownUnmet: number[] | undefined;
+  private ownReady: number[] | undefined;
+  private ownCounts: GoalState['counts'] | undefined;
+  private ownOutstanding: number[] | undefined;
   changed = false;
 
   constructor(
@@ -84,23 +92,18 @@ export class Draft {
   }
 
   setTask(i: number, patch: Partial<TaskRun>, detail?: string): void {
-    if (!this.tasksCopied) {
-      this.s.tasks = this.s.tasks.slice();
-      this.tasksCopied = true;
-    }
+    const tasks = this.ownedTasks();
     const old = this.task(i);
     const next = { ...old, ...patch };
     // Runtime text lives in the signed state inside the comment: keep it bounded.
     if (next.reason !== undefined) next.reason = clip(next.reason, LIMITS.reason);
     if (next.guidance !== undefined) next.guidance = clip(next.guidance, LIMITS.guidance);
-    this.s.tasks[i] = next;
+    tasks[i] = next;
     if (owesWork(next) !== owesWork(old)) this.track(i, owesWork(next));
     if (next.status !== old.status) {
-      this.s.counts = {
-        ...this.s.counts,
-        [old.status]: this.s.counts[old.status] - 1,
-        [next.status]: this.s.counts[next.status] + 1,
-      };
+      const counts = this.ownedCounts();
+      counts[old.status] -= 1;
+      counts[next.status] += 1;
       this.record(this.taskId(i), old.status, next.status, detail);
     }
     this.changed = true;
@@ -117,22 +120,30 @@ export class Draft {
   }
 
   unmet(): number[] {
-    if (!this.unmetCopied) {
-      this.s.unmet = this.s.unmet.slice();
-      this.unmetCopied = true;
-    }
+    if (this.s.unmet !== this.ownUnmet) this.s.unmet = this.ownUnmet = this.s.unmet.slice();
     return this.s.unmet;
+  }
+
+  private ownedTasks(): TaskRun[] {
+    if (this.s.tasks !== this.ownTasks) this.s.tasks = this.ownTasks = this.s.tasks.slice();
+    return this.s.tasks;
+  }
+
+  private ownedReady(): number[] {
+    if (this.s.ready !== this.ownReady) this.s.ready = this.ownReady = this.s.ready.slice();
+    return this.s.ready;
+  }
+
+  private ownedCounts(): GoalState['counts'] {
+    if (this.s.counts !== this.ownCounts) this.s.counts = this.ownCounts = { ...this.s.counts };
+    return this.s.counts;
   }
 
   /** Insert into the ready list, keeping highest rank first and plan order among equals. */
   addReady(i: number): void {
-    if (!this.readyCopied) {
-      this.s.ready = this.s.ready.slice();
-      this.readyCopied = true;
-    }
+    const list = this.ownedReady();
     const { rank } = this.index;
     const before = (a: number, b: number) => rank[a]! > rank[b]! || (rank[a] === rank[b] && a < b);
-    const list = this.s.ready;
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -147,28 +158,23 @@ export class Draft {
   /** Re-sort the ready list after the plan (and so the ranks) changed. */
   resortReady(): void {
     const { rank } = this.index;
-    this.s.ready = [...this.s.ready].sort((a, b) => rank[b]! - rank[a]! || a - b);
-    this.readyCopied = true;
+    this.s.ready = this.ownReady = [...this.s.ready].sort((a, b) => rank[b]! - rank[a]! || a - b);
   }
 
   removeReady(i: number): void {
     const at = this.s.ready.indexOf(i);
     if (at < 0) return;
-    if (!this.readyCopied) {
-      this.s.ready = this.s.ready.slice();
-      this.readyCopied = true;
-    }
-    this.s.ready.splice(at, 1);
+    this.ownedReady().splice(at, 1);
     this.changed = true;
   }
 
   /** Keep task `i` in (or out of) the index of tasks that owe outside work, in plan order. */
   private track(i: number, owes: boolean): void {
-    if (!this.outstandingCopied) {
-      this.s.outstanding = this.s.outstanding?.slice() ?? outstandingOf(this.prev);
-      this.outstandingCopied = true;
+    if (this.s.outstanding === undefined || this.s.outstanding !== this.ownOutstanding) {
+      this.ownOutstanding = this.s.outstanding?.slice() ?? outstandingOf(this.prev);
+      this.s.outstanding = this.ownOutstanding;
     }
-    const list = this.s.outstanding!;
+    const list = this.ownOutstanding;
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {

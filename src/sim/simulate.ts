@@ -59,8 +59,17 @@ export function simulate(o: SimulationOptions): SimulationResult {
   let runIds = 100;
   let shas = 0;
   let head = 'base';
-  /** Which tasks each sha contains (for ciRed). */
-  const contents = new Map<string, string[]>([['base', []]]);
+  /**
+   * Which tasks each sha contains (for ciRed), as a list sharing its tail with its parent sha's:
+   * one node per landing keeps memory linear, where a copy per sha grew with the square.
+   */
+  type Landed = { taskId: string; parent: Landed | undefined } | undefined;
+  const contents = new Map<string, Landed>([['base', undefined]]);
+  const landedIds = (l: Landed): string[] => {
+    const ids: string[] = [];
+    for (let n = l; n; n = n.parent) ids.push(n.taskId);
+    return ids.reverse();
+  };
   let last = 0;
   let steps = 0;
   const max = o.maxEvents ?? 10_000_000;
@@ -104,7 +113,8 @@ export function simulate(o: SimulationOptions): SimulationResult {
           return;
         }
         const sha = `sha${++shas}`;
-        contents.set(sha, [...(contents.get(head) ?? []), fx.taskId]);
+        const landed: Landed = { taskId: fx.taskId, parent: contents.get(head) };
+        contents.set(sha, landed);
         head = sha;
         feed(at, {
           type: 'landing.result',
@@ -116,7 +126,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
         return;
       }
       case 'judge-ci': {
-        const red = o.ciRed?.(fx.sha, contents.get(fx.sha)!) ?? false;
+        const red = o.ciRed?.(fx.sha, landedIds(contents.get(fx.sha))) ?? false;
         feed(
           at + o.ciMs,
           red
