@@ -26,15 +26,50 @@ export const impureModules = [
   'worker_threads',
   'node:worker_threads',
 ];
-export const impurePatterns = [
-  '@octokit/*',
-  '@actions/*',
-  '@anthropic-ai/*',
-  '../app/*',
-  '../action/*',
-  '../planner/*',
-  '../standin/*',
-];
+export const impurePatterns = ['@octokit/*', '@actions/*', '@anthropic-ai/*'];
+
+/**
+ * The layers of src (DESIGN.md, Layers) and the other layers each may import: dependencies point
+ * inward. The Action shares only src/llm with the planner, so its bundle carries no planner.
+ * The stand-in and the simulator drive the others and none of them imports these two.
+ * @type {Record<string, readonly string[]>}
+ */
+export const layers = {
+  core: [],
+  llm: ['core'],
+  planner: ['core', 'llm'],
+  app: ['core', 'llm', 'planner'],
+  action: ['core', 'llm'],
+  standin: ['core', 'llm', 'planner', 'app', 'action', 'sim'],
+  sim: ['core', 'llm', 'planner', 'app', 'action', 'standin'],
+};
+
+/**
+ * What keeps `layer` off the layers it may not import, at any depth of relative import.
+ * In the patterns `.*` anchors on a relative specifier (`.` or `..`) and `**` spans any folders,
+ * so `../../app/config.js` from src/core/checklist is caught and `@octokit/app/x` is not.
+ * `no-restricted-imports` does not look at `import()`, so a selector covers it.
+ */
+function layerRules(/** @type {string} */ layer) {
+  const allowed = layers[layer] ?? [];
+  const forbidden = Object.keys(layers).filter((l) => l !== layer && !allowed.includes(l));
+  const src = (/** @type {readonly string[]} */ ls) => ls.map((l) => `src/${l}`);
+  const and = new Intl.ListFormat('en', { type: 'conjunction' });
+  const or = new Intl.ListFormat('en', { type: 'disjunction' });
+  const only = allowed.length ? `only ${and.format(src(allowed))}` : 'no other layer';
+  const message = (/** @type {string[]} */ others) =>
+    `src/${layer} imports ${only}, not ${or.format(src(others))} (DESIGN.md, Layers): what two layers share belongs inward, in src/core (or src/llm for model config, prices and usage).`;
+  return {
+    patterns: forbidden.map((other) => ({
+      group: [`.*/**/${other}/**`],
+      message: message([other]),
+    })),
+    syntax: {
+      selector: `ImportExpression[source.value=/^\\.\\.?\\/(.*\\/)?(${forbidden.join('|')})\\//]`,
+      message: message(forbidden),
+    },
+  };
+}
 
 /** Clock, randomness and environment reads: time and ids come into the core as data. */
 const impureSyntax = [
@@ -110,8 +145,27 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: impureModules, patterns: impurePatterns }],
-      'no-restricted-syntax': ['error', ...impureSyntax],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: impureModules,
+          patterns: [
+            {
+              group: impurePatterns,
+              message: 'src/core does no I/O: the shells do it and pass the results in as data.',
+            },
+            ...layerRules('core').patterns,
+          ],
+        },
+      ],
+      'no-restricted-syntax': ['error', ...impureSyntax, layerRules('core').syntax],
     },
   },
+  ...['llm', 'planner', 'app', 'action'].map((layer) => ({
+    files: [`src/${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: layerRules(layer).patterns }],
+      'no-restricted-syntax': ['error', layerRules(layer).syntax],
+    },
+  })),
 );

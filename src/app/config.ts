@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defaultGoalSettings, type GoalSettings } from '../core/goal.js';
 import { RigorSchema } from '../core/plan.js';
-import { LlmConfigSchema } from '../planner/llm-config.js';
+import { LlmConfigSchema } from '../llm/llm-config.js';
 
 const usd = z.number().nonnegative().max(100_000);
 

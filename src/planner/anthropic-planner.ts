@@ -3,7 +3,7 @@ import type { Plan } from '../core/plan.js';
 import { PlannerConfigError, PlannerRequestError } from './errors.js';
 import { estimatePlan, type PlanEstimate } from './estimate.js';
 import { mergeFindings, type Finding } from './knowledge.js';
-import { defaultLlmConfig, type LlmConfig } from './llm-config.js';
+import { defaultLlmConfig, type LlmConfig } from '../llm/llm-config.js';
 import type {
   KnowledgeRequest,
   Planner,

@@ -1,4 +1,4 @@
-import type { CallReport } from './planner.js';
+import type { CallReport } from './call-report.js';
 
 /**
  * Typed planner failures. Each has a `userMessage` the App can post on the issue as it is: what

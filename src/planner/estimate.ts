@@ -1,6 +1,6 @@
 import { Dag } from '../core/dag.js';
 import type { Plan, Tier } from '../core/plan.js';
-import type { LlmConfig } from './llm-config.js';
+import type { LlmConfig } from '../llm/llm-config.js';
 import { costOf } from './pricing.js';
 
 export interface PlanEstimate {

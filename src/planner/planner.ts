@@ -3,7 +3,7 @@ import type { CriterionOutcome } from '../core/criteria.js';
 import type { Plan, Rigor, Task } from '../core/plan.js';
 import type { PlanEstimate } from './estimate.js';
 import type { Finding } from './knowledge.js';
-import type { TokenUsage } from './pricing.js';
+import type { CallReport } from './call-report.js';
 import type { ReviewOutput } from './schemas.js';
 
 /** What a repository looks like to the planner (the App gathers it; sizes are bounded). */
@@ -29,17 +29,6 @@ export interface PlanRequest {
   /** A maintainer's feedback for a replan, with the plan it replaces. */
   feedback?: string | undefined;
   previousPlan?: Plan | undefined;
-}
-
-/** One model call, as it is reported and billed. */
-export interface CallReport extends TokenUsage {
-  operation: 'plan' | 'recover' | 'knowledge' | 'review';
-  provider: 'anthropic' | 'scripted';
-  model: string;
-  costUsd: number;
-  stopReason: string;
-  /** 0 for the first call of an operation, then 1, 2 for repairs. */
-  repair: number;
 }
 
 export interface Result<T> {

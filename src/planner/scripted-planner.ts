@@ -11,9 +11,9 @@ import { validatePlan } from '../core/validate-plan.js';
 import { PlannerOutputError, PlannerRequestError } from './errors.js';
 import { estimatePlan, type PlanEstimate } from './estimate.js';
 import { mergeFindings, type Finding } from './knowledge.js';
-import { defaultLlmConfig, type LlmConfig } from './llm-config.js';
+import { defaultLlmConfig, type LlmConfig } from '../llm/llm-config.js';
+import type { CallReport } from './call-report.js';
 import type {
-  CallReport,
   KnowledgeRequest,
   Planner,
   PlanRequest,

@@ -1,12 +1,14 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { zodOutputFormat } from '@anthropic-ai/sdk/helpers/zod';
-import type { MessageParam, TextBlockParam, Usage } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { z } from 'zod';
 import { toPlannerError } from './anthropic-errors.js';
 import { PlannerError, PlannerOutputError, PlannerRequestError } from './errors.js';
-import type { ModelPrice } from './llm-config.js';
-import type { CallReport, Result } from './planner.js';
-import { costOf, type TokenUsage } from './pricing.js';
+import type { ModelPrice } from '../llm/model-price.js';
+import { usageOf } from '../llm/token-usage.js';
+import type { CallReport } from './call-report.js';
+import type { Result } from './planner.js';
+import { costOf } from './pricing.js';
 import type { Checked } from './validate-output.js';
 
 export interface StructuredCall<T> {
@@ -23,15 +25,6 @@ export interface StructuredCall<T> {
   check: (data: unknown) => Checked<T>;
   maxTokens: number;
   maxRepairs: number;
-}
-
-export function usageOf(u: Usage): TokenUsage {
-  return {
-    inputTokens: u.input_tokens,
-    outputTokens: u.output_tokens,
-    cacheReadTokens: u.cache_read_input_tokens ?? 0,
-    cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
-  };
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   PlannerOutputError,
   PlannerTransientError,
 } from '../../src/planner/errors.js';
-import { defaultLlmConfig, LlmConfigSchema } from '../../src/planner/llm-config.js';
+import { defaultLlmConfig, LlmConfigSchema } from '../../src/llm/llm-config.js';
 import type { PlanRequest } from '../../src/planner/planner.js';
 import {
   answerMessages,

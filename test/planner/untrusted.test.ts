@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { summarizeTree } from '../../src/planner/repo-context.js';
 import { costOf } from '../../src/planner/pricing.js';
 import { PlannerConfigError } from '../../src/planner/errors.js';
-import { defaultLlmConfig } from '../../src/planner/llm-config.js';
+import { defaultLlmConfig } from '../../src/llm/llm-config.js';
 import { asData, sanitizePlain, sanitizeUntrusted } from '../../src/planner/untrusted.js';
 
 describe('sanitizeUntrusted', () => {

@@ -4,9 +4,10 @@ import type {
   Tool,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
-import { defaultLlmConfig, type ModelPrice } from '../../planner/llm-config.js';
-import { costOf } from '../../planner/pricing.js';
-import { usageOf } from '../../planner/structured-call.js';
+import { defaultLlmConfig } from '../../llm/llm-config.js';
+import type { ModelPrice } from '../../llm/model-price.js';
+import { usageOf } from '../../llm/token-usage.js';
+import { usageCost } from '../../llm/usage-cost.js';
 import {
   addUsage,
   zeroUsage,
@@ -117,7 +118,8 @@ export class AnthropicBackend implements AgentBackend {
     const tools = new WorkspaceTools(round.cwd, round.signal);
     const findings: AgentOutcome['findings'] = [];
     let usage = zeroUsage();
-    if (!this.pricing[round.model])
+    const price = this.pricing[round.model];
+    if (!price)
       return {
         stop: 'error',
         summary: '',
@@ -167,7 +169,7 @@ export class AnthropicBackend implements AgentBackend {
         };
       }
       const u = usageOf(message.usage);
-      usage = addUsage(usage, { ...u, costUsd: costOf(u, round.model, this.pricing), turns: 1 });
+      usage = addUsage(usage, { ...u, costUsd: usageCost(u, price), turns: 1 });
       this.messages.push({ role: 'assistant', content: message.content });
       const calls = message.content.filter((b) => b.type === 'tool_use');
       if (message.stop_reason !== 'tool_use' || calls.length === 0) {

@@ -1,13 +1,5 @@
 import { z } from 'zod';
-
-/** Prices in USD per million tokens. */
-export const ModelPriceSchema = z.strictObject({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  cacheRead: z.number().nonnegative(),
-  cacheWrite: z.number().nonnegative(),
-});
-export type ModelPrice = z.infer<typeof ModelPriceSchema>;
+import { defaultPricing, ModelPriceSchema } from './model-price.js';
 
 const TokenProfileSchema = z.strictObject({
   inputTokens: z.number().int().nonnegative(),
@@ -15,13 +7,6 @@ const TokenProfileSchema = z.strictObject({
 });
 
 const model = z.string().trim().min(1);
-
-/** Anthropic's prices (2026-11) in USD per million tokens; override them in the config when they change. */
-const DEFAULT_PRICING: Record<string, ModelPrice> = {
-  'claude-opus-5-5': { input: 4, output: 20, cacheRead: 0.2, cacheWrite: 5 },
-  'claude-sonnet-5-5': { input: 2, output: 10, cacheRead: 0.1, cacheWrite: 2.5 },
-  'claude-haiku-5-5': { input: 0.1, output: 0.5, cacheRead: 0.01, cacheWrite: 0.125 },
-};
 
 /**
  * The LLM section of `.github/gantry.yml` (`llm:`). Every default lives here, in the config
@@ -49,7 +34,7 @@ export const LlmConfigSchema = z
     pricing: z
       .record(z.string(), ModelPriceSchema)
       .default({})
-      .transform((p) => ({ ...DEFAULT_PRICING, ...p })),
+      .transform((p) => ({ ...defaultPricing, ...p })),
     /** Output token budgets per call: plans by rigor, and the other operations. */
     maxOutputTokens: z
       .strictObject({
