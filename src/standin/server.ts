@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { runJson, workflowJson } from './actions-json.js';
 import type { ActionsRunner } from './actions-runner.js';
+import type { Answer } from './answer.js';
+import type { Handler } from './call.js';
 import { runJson as checkRunJson, suiteJson } from './checks-json.js';
 import type { CiRunner } from './ci-runner.js';
 import type { GitHost } from './git-host.js';
@@ -10,62 +12,8 @@ import type { OpenApi } from './openapi.js';
 import { GIT_PREFIX, serveGit } from './git-http.js';
 import { graphql } from './graphql.js';
 import type { Store, StoredRepo } from './store.js';
+import type { Token } from './token.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
-
-/** One REST call, as a handler sees it. */
-export interface Call {
-  /** The request's path without the API prefix, for links to other pages. */
-  path: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: Record<string, unknown> | undefined;
-  /** Who is calling, from the token. */
-  login: string;
-  /** The request's Accept header (raw file contents, diffs). */
-  accept: string;
-  /** The App, when an installation token or the App's JWT made the call. */
-  app?: { id: number; slug: string } | undefined;
-  token: Token;
-  /** Every token the stand-in accepts (the App's installation tokens are added here). */
-  tokens: Map<string, Token>;
-  /** The repository of `/repos/{owner}/{repo}/...` calls (404 before the handler if unknown). */
-  repo: StoredRepo;
-  store: Store;
-  git: GitHost;
-  /** Webhook payloads of this stand-in, and where the events of this call go. */
-  hooks: WebhookPayloads;
-  emit(e: WebhookEvent): void;
-  /** The repository's CI, and what it reported. */
-  ci: CiRunner;
-  /** GitHub Actions: dispatched workflows, their runs, jobs and artifacts. */
-  actions: ActionsRunner;
-  /** Files served outside the API (artifacts, logs), by path. */
-  blobs: Map<string, { body: string | Uint8Array; type: string }>;
-  /** The App pushed `sha` to `branch` (a merge, a ref update): CI runs, as on GitHub. */
-  pushed(branch: string, sha: string, before: string): void;
-}
-
-export interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-export type Handler = (c: Call) => Answer | Promise<Answer>;
-
-export interface Token {
-  login: string;
-  app?: { id: number; slug: string } | undefined;
-  /** A JWT the App signed: good for the App's own endpoints only. */
-  jwt?: boolean;
-  /** Installation tokens expire an hour after they are made, as on GitHub. */
-  expiresAt?: number;
-  /** A workflow job's `GITHUB_TOKEN`: what its `permissions: contents` allows for git. */
-  job?: boolean;
-  contents?: 'none' | 'read' | 'write';
-  /** The one repository a job token is for. */
-  repo?: string;
-}
 
 /** A GitHub App registered on the stand-in: its JWTs are checked against this public key. */
 export interface RegisteredApp {
