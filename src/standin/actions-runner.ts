@@ -19,7 +19,7 @@ import type {
 export interface ActionsOptions {
   /** The Action itself: a directory with `action.yml` and its bundle (`dist/index.js`). */
   actionDir: string;
-  /** The `uses:` name (before `@`) that means the Action in `actionDir` (default: `gantry-dev/gantry`). */
+  /** The `uses:` name (before `@`) meaning the Action in `actionDir` (`gantry-dev/gantry`). */
   actionUses?: string;
   nextId: () => number;
   now: () => number;
@@ -311,6 +311,7 @@ export class ActionsRunner {
       git: this.git,
       gitUrl: this.o.git.url,
       actionDir: this.o.actionDir,
+      // `name@` (the prefix this option once was) means the same name.
       actionName: this.o.actionUses?.replace(/@$/, ''),
       processes: this.processes,
       nextId: this.o.nextId,
