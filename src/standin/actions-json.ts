@@ -1,4 +1,4 @@
-import type { Artifact, WorkflowJob, WorkflowRun } from './actions-runner.js';
+import type { Artifact, WorkflowJob, WorkflowRun } from './workflow-run.js';
 import { iso, type Store, type StoredRepo } from './store.js';
 import { example, type WebhookPayloads } from './webhook-payloads.js';
 

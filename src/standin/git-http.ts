@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
-import type { Answer, Token } from './server.js';
+import type { Answer } from './answer.js';
+import type { Token } from './token.js';
 
 /** Where git is served: `/git/<owner>/<repo>.git/...`, GitHub's `https://github.com/o/r.git`. */
 export const GIT_PREFIX = '/git/';

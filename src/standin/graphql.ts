@@ -1,4 +1,4 @@
-import type { Answer } from './server.js';
+import type { Answer } from './answer.js';
 import { iso, type Store } from './store.js';
 
 type Request = { query?: string; variables?: Record<string, unknown> } | undefined;

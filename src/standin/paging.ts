@@ -1,4 +1,5 @@
-import type { Answer, Call } from './server.js';
+import type { Call } from './call.js';
+import type { Answer } from './answer.js';
 
 /**
  * One page of a list, as GitHub serves it: `per_page` (default 30, at most 100) and `page`, with

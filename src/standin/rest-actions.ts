@@ -1,6 +1,7 @@
 import { artifactJson, jobJson, runJson } from './actions-json.js';
 import { countedPage } from './paging.js';
-import type { Answer, Call, Handler } from './server.js';
+import type { Call, Handler } from './call.js';
+import type { Answer } from './answer.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
 const full = (c: Call) => `${c.repo.owner}/${c.repo.name}`;

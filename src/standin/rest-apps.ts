@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { countedPage } from './paging.js';
-import type { Answer, Call, Handler } from './server.js';
+import type { Call, Handler } from './call.js';
+import type { Answer } from './answer.js';
 import { iso } from './store.js';
 
 /** The one installation of the App: on every repository of the stand-in. */

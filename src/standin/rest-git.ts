@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Answer, Call, Handler } from './server.js';
+import type { Call, Handler } from './call.js';
+import type { Answer } from './answer.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
 const refJson = (c: Call, ref: string, sha: string) => ({

@@ -1,5 +1,6 @@
 import { paged } from './paging.js';
-import type { Answer, Call, Handler } from './server.js';
+import type { Call, Handler } from './call.js';
+import type { Answer } from './answer.js';
 import type { StoredIssue } from './store.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { runJson, workflowJson } from './actions-json.js';
 import type { ActionsRunner } from './actions-runner.js';
+import type { Answer } from './answer.js';
+import type { Call, Handler } from './call.js';
 import { runJson as checkRunJson, suiteJson } from './checks-json.js';
 import type { CiRunner } from './ci-runner.js';
 import type { GitHost } from './git-host.js';
@@ -10,62 +12,8 @@ import type { OpenApi } from './openapi.js';
 import { GIT_PREFIX, serveGit } from './git-http.js';
 import { graphql } from './graphql.js';
 import type { Store, StoredRepo } from './store.js';
+import type { Token } from './token.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
-
-/** One REST call, as a handler sees it. */
-export interface Call {
-  /** The request's path without the API prefix, for links to other pages. */
-  path: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: Record<string, unknown> | undefined;
-  /** Who is calling, from the token. */
-  login: string;
-  /** The request's Accept header (raw file contents, diffs). */
-  accept: string;
-  /** The App, when an installation token or the App's JWT made the call. */
-  app?: { id: number; slug: string } | undefined;
-  token: Token;
-  /** Every token the stand-in accepts (the App's installation tokens are added here). */
-  tokens: Map<string, Token>;
-  /** The repository of `/repos/{owner}/{repo}/...` calls (404 before the handler if unknown). */
-  repo: StoredRepo;
-  store: Store;
-  git: GitHost;
-  /** Webhook payloads of this stand-in, and where the events of this call go. */
-  hooks: WebhookPayloads;
-  emit(e: WebhookEvent): void;
-  /** The repository's CI, and what it reported. */
-  ci: CiRunner;
-  /** GitHub Actions: dispatched workflows, their runs, jobs and artifacts. */
-  actions: ActionsRunner;
-  /** Files served outside the API (artifacts, logs), by path. */
-  blobs: Map<string, { body: string | Uint8Array; type: string }>;
-  /** The App pushed `sha` to `branch` (a merge, a ref update): CI runs, as on GitHub. */
-  pushed(branch: string, sha: string, before: string): void;
-}
-
-export interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-export type Handler = (c: Call) => Answer | Promise<Answer>;
-
-export interface Token {
-  login: string;
-  app?: { id: number; slug: string } | undefined;
-  /** A JWT the App signed: good for the App's own endpoints only. */
-  jwt?: boolean;
-  /** Installation tokens expire an hour after they are made, as on GitHub. */
-  expiresAt?: number;
-  /** A workflow job's `GITHUB_TOKEN`: what its `permissions: contents` allows for git. */
-  job?: boolean;
-  contents?: 'none' | 'read' | 'write';
-  /** The one repository a job token is for. */
-  repo?: string;
-}
 
 /** A GitHub App registered on the stand-in: its JWTs are checked against this public key. */
 export interface RegisteredApp {
@@ -223,27 +171,35 @@ export class StandInServer {
         known: (repo) => this.o.store.repos.has(repo),
         failed: (why) => this.invalid.push(why),
       });
-    if (url.pathname === '/api/graphql' && method === 'POST') {
-      const token = this.token(req);
-      if (!token) return { status: 401, body: { message: 'Bad credentials' } };
-      this.requests.push({ by: token.login, call: 'POST /graphql' });
-      if (token.jwt) {
-        this.invalid.push('POST /graphql with a JWT: GraphQL takes an installation token');
-        return { status: 401, body: { message: 'A JSON web token cannot be used here' } };
-      }
-      const text = await readBody(req);
-      const request = text ? (JSON.parse(text) as Parameters<typeof graphql>[1]) : undefined;
-      const answer = graphql(this.o.store, request, (why) => this.invalid.push(why));
-      this.o.onAnswer?.({
-        by: token.login,
-        method,
-        path: '/graphql',
-        body: request,
-        status: answer.status,
-        answer: answer.body,
-      });
-      return answer;
+    if (url.pathname === '/api/graphql' && method === 'POST') return this.answerGraphql(req);
+    return this.answerRest(req, url, method);
+  }
+
+  /** GraphQL, for the mutation REST lacks: installation tokens only, as on GitHub. */
+  private async answerGraphql(req: IncomingMessage): Promise<Answer> {
+    const token = this.token(req);
+    if (!token) return { status: 401, body: { message: 'Bad credentials' } };
+    this.requests.push({ by: token.login, call: 'POST /graphql' });
+    if (token.jwt) {
+      this.invalid.push('POST /graphql with a JWT: GraphQL takes an installation token');
+      return { status: 401, body: { message: 'A JSON web token cannot be used here' } };
     }
+    const text = await readBody(req);
+    const request = text ? (JSON.parse(text) as Parameters<typeof graphql>[1]) : undefined;
+    const answer = graphql(this.o.store, request, (why) => this.invalid.push(why));
+    this.o.onAnswer?.({
+      by: token.login,
+      method: 'POST',
+      path: '/graphql',
+      body: request,
+      status: answer.status,
+      answer: answer.body,
+    });
+    return answer;
+  }
+
+  /** REST under the API prefix: checked against the OpenAPI description, then handled. */
+  private async answerRest(req: IncomingMessage, url: URL, method: string): Promise<Answer> {
     if (!url.pathname.startsWith(`${API_PREFIX}/`))
       return { status: 404, body: { message: 'Not Found' } };
     url.pathname = url.pathname.slice(API_PREFIX.length);
@@ -259,16 +215,8 @@ export class StandInServer {
     this.requests.push({ by: token.login, call: `${method} ${decodeURIComponent(url.pathname)}` });
     const check = this.o.openApi.checkRequest(method, url, body);
     if (!check.ok) return this.refuse(method, url, check.status, check.problems);
-    if (token.job) {
-      // A job's GITHUB_TOKEN: its own repository only, and writes only with contents: write.
-      const where = check.params.owner && `${check.params.owner}/${check.params.repo}`;
-      const allowed =
-        where === token.repo &&
-        token.contents !== 'none' &&
-        (method === 'GET' || token.contents === 'write');
-      if (!allowed)
-        return { status: 403, body: { message: 'Resource not accessible by integration' } };
-    }
+    if (token.job && !jobMayCall(token, check.params, method))
+      return { status: 403, body: { message: 'Resource not accessible by integration' } };
     if (token.jwt && !check.operationId.startsWith('apps/'))
       return this.refuse(method, url, 401, [
         'a JWT can only call the App endpoints; use an installation token',
@@ -281,29 +229,7 @@ export class StandInServer {
     const { owner, repo: name } = check.params;
     const repo = owner && name ? this.o.store.repo(owner, name) : undefined;
     if (owner && name && !repo) return { status: 404, body: { message: 'Not Found' } };
-    const answer = await handler({
-      path: url.pathname,
-      params: check.params,
-      query: url.searchParams,
-      body,
-      login: token.login,
-      accept: String(req.headers.accept ?? ''),
-      app: token.app,
-      token,
-      tokens: this.o.tokens,
-      repo: repo!,
-      store: this.o.store,
-      git: this.o.git,
-      hooks: this.hooks,
-      emit: (e) => this.o.onEvent?.(e),
-      ci: this.o.ci,
-      actions: this.o.actions,
-      blobs: this.blobs,
-      pushed: (branch, sha, before) => {
-        // Pushes made with an installation token start workflows; GITHUB_TOKEN's do not.
-        if (token.app && repo) this.push(repo, branch, sha, before);
-      },
-    });
+    const answer = await handler(this.call(req, url, body, token, check.params, repo));
     if (answer.status < 300) {
       const made = this.o.openApi.completeAnswer(
         method,
@@ -324,6 +250,40 @@ export class StandInServer {
       answer: answer.body,
     });
     return answer;
+  }
+
+  /** What a handler is given for one call. */
+  private call(
+    req: IncomingMessage,
+    url: URL,
+    body: Record<string, unknown> | undefined,
+    token: Token,
+    params: Record<string, string>,
+    repo: StoredRepo | undefined,
+  ): Call {
+    return {
+      path: url.pathname,
+      params,
+      query: url.searchParams,
+      body,
+      login: token.login,
+      accept: String(req.headers.accept ?? ''),
+      app: token.app,
+      token,
+      tokens: this.o.tokens,
+      repo: repo!,
+      store: this.o.store,
+      git: this.o.git,
+      hooks: this.hooks,
+      emit: (e) => this.o.onEvent?.(e),
+      ci: this.o.ci,
+      actions: this.o.actions,
+      blobs: this.blobs,
+      pushed: (branch, sha, before) => {
+        // Pushes made with an installation token start workflows; GITHUB_TOKEN's do not.
+        if (token.app && repo) this.push(repo, branch, sha, before);
+      },
+    };
   }
 
   /** Who a request's token is: a known token, or a JWT signed by a registered App. */
@@ -372,6 +332,16 @@ export class StandInServer {
       },
     };
   }
+}
+
+/** A job's GITHUB_TOKEN: its own repository only, and writes only with contents: write. */
+function jobMayCall(token: Token, params: Record<string, string>, method: string): boolean {
+  const where = params.owner && `${params.owner}/${params.repo}`;
+  return (
+    where === token.repo &&
+    token.contents !== 'none' &&
+    (method === 'GET' || token.contents === 'write')
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

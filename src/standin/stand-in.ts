@@ -15,8 +15,9 @@ import { checkHandlers } from './rest-checks.js';
 import { gitHandlers } from './rest-git.js';
 import { issueHandlers } from './rest-issues.js';
 import { pullHandlers } from './rest-pulls.js';
-import { API_PREFIX, StandInServer, type Answered, type Token } from './server.js';
+import { API_PREFIX, StandInServer, type Answered } from './server.js';
 import { Store, type Role, type StoredRepo } from './store.js';
+import type { Token } from './token.js';
 import type { WebhookEvent } from './webhook-payloads.js';
 import { WebhookSender, type Chaos } from './webhook-sender.js';
 

@@ -1,6 +1,8 @@
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { BUILT_IN_ACTIONS, builtInAction } from '../../src/standin/built-in-actions.js';
 import type { StandIn } from '../../src/standin/stand-in.js';
+import { parseWorkflow, WorkflowError } from '../../src/standin/workflow.js';
 import { standInWith } from '../support/standin-scenario.js';
 import type { WebhookEvent } from '../../src/standin/webhook-payloads.js';
 
@@ -296,5 +298,114 @@ describe('GitHub Actions on the stand-in', () => {
     expect(await standIn.git.branchSha('octo/build', 'from-writer')).toBe(next);
     // `permissions: {}` grants nothing: not even a checkout.
     expect(nothing!.conclusion).toBe('failure');
+  });
+});
+
+describe('the workflow model', () => {
+  const file = '.github/workflows/x.yml';
+  const refused = (text: string) => {
+    try {
+      parseWorkflow(file, text);
+    } catch (e) {
+      expect(e).toBeInstanceOf(WorkflowError);
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it("reads GitHub's short forms into one shape", () => {
+    const wf = parseWorkflow(
+      file,
+      'on: [push, workflow_dispatch]\nconcurrency: ci\njobs:\n  a: { steps: [{ run: echo, env: { N: 1 } }] }\n  b: { needs: a, timeout-minutes: 5, steps: [{ uses: actions/checkout@v5, with: { fetch-depth: 0 } }] }\n',
+    );
+    expect(wf.dispatch).toEqual({ inputs: {} });
+    expect(wf.concurrency).toEqual({ group: 'ci', cancelInProgress: false });
+    expect(wf.jobs.a!.steps[0]!.env).toEqual({ N: '1' });
+    expect(wf.jobs.b).toMatchObject({ needs: ['a'], timeoutMinutes: '5' });
+    expect(wf.jobs.b!.steps[0]!.with).toEqual({ 'fetch-depth': '0' });
+    expect(parseWorkflow(file, 'on: push\njobs: {}\n').dispatch).toBeUndefined();
+  });
+
+  it('refuses a malformed workflow with a message naming the file, the field and the fix', () => {
+    expect(refused('on: [\n')).toMatch(/^\.github\/workflows\/x\.yml is not valid YAML/);
+    expect(refused('on: push\n')).toBe(
+      `${file} is not a workflow the stand-in can run: \`jobs\` must be a mapping of job names to jobs`,
+    );
+    expect(refused('on: push\njobs: { a: { steps: [{ run: echo, uses: a/b@v1 }] } }')).toContain(
+      '`jobs.a.steps[0]` has both `uses` and `run`: a step runs an action or a script; split it in two',
+    );
+    expect(refused('on: push\njobs: { a: { steps: [{ name: nothing }] } }')).toContain(
+      '`jobs.a.steps[0]` has neither `uses` nor `run`',
+    );
+    expect(
+      refused('on: push\njobs: { a: { steps: [{ uses: a/b@v1, with: { x: [1] } }] } }'),
+    ).toContain('`jobs.a.steps[0].with.x` must be a string, a number or a boolean');
+    expect(
+      refused('on: { workflow_dispatch: { inputs: { x: { required: yes } } } }\njobs: {}'),
+    ).toContain('`on.workflow_dispatch.inputs.x.required` must be true or false');
+    expect(refused('on: push\npermissions: { contents: admin }\njobs: {}')).toContain(
+      '`permissions` must be read-all, write-all or a mapping',
+    );
+  });
+
+  it('a dispatch of a malformed workflow is refused with that message, and starts no run', async () => {
+    const { standIn, octokit, o } = await world();
+    await addWorkflow(
+      standIn,
+      'bad.yml',
+      'on: { workflow_dispatch: {} }\njobs:\n  a:\n    needs: [1, 2]\n    steps: [{ run: echo }]\n',
+    );
+    await expect(
+      octokit.rest.actions.createWorkflowDispatch({ ...o, workflow_id: 'bad.yml', ref: 'main' }),
+    ).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining(
+        '.github/workflows/bad.yml is not a workflow the stand-in can run: `jobs.a.needs` must be a job name or a list of them',
+      ),
+    });
+    expect(standIn.actions.runs).toEqual([]);
+  });
+});
+
+describe('the built-in actions', () => {
+  it('are found by `uses:` name whatever the ref', () => {
+    expect(builtInAction('actions/checkout@v5')).toBe(BUILT_IN_ACTIONS.get('actions/checkout'));
+    expect(builtInAction('actions/upload-artifact@main')).toBe(
+      BUILT_IN_ACTIONS.get('actions/upload-artifact'),
+    );
+    expect(builtInAction('gantry-dev/gantry@v0')).toBe(builtInAction('gantry-dev/gantry@v1'));
+  });
+
+  it('an unknown action is an error that names it and says what the stand-in runs', () => {
+    const known =
+      'it runs actions/checkout, actions/upload-artifact, actions/download-artifact, gantry-dev/gantry';
+    expect(() => builtInAction('actions/cache@v4')).toThrow(
+      `the stand-in does not run \`uses: actions/cache@v4\`: ${known}`,
+    );
+    // A name without a ref, or one that only looks like a key of an object, is unknown too.
+    expect(() => builtInAction('actions/checkout')).toThrow(known);
+    expect(() => builtInAction('constructor@v1')).toThrow(known);
+    expect(() => builtInAction('gantry-dev/gantry@v0', 'me/mine')).toThrow(
+      'actions/download-artifact, me/mine',
+    );
+  });
+
+  it('a step that uses an unknown action fails, with the reason in its job log', async () => {
+    const { standIn, octokit, o } = await world();
+    await addWorkflow(
+      standIn,
+      'cache.yml',
+      'on: { workflow_dispatch: {} }\njobs:\n  a:\n    steps:\n      - uses: actions/cache@v4\n      - if: always()\n        run: echo still here\n',
+    );
+    await octokit.rest.actions.createWorkflowDispatch({
+      ...o,
+      workflow_id: 'cache.yml',
+      ref: 'main',
+    });
+    await standIn.server.idle();
+    const [job] = standIn.actions.runs[0]!.jobs;
+    expect(job!.steps.map((x) => x.conclusion)).toEqual(['failure', 'success']);
+    expect(job!.log).toContain('##[error]the stand-in does not run `uses: actions/cache@v4`');
+    expect(job!.log).toContain('still here');
   });
 });

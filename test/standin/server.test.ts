@@ -11,8 +11,9 @@ import { OpenApi } from '../../src/standin/openapi.js';
 import { gitHandlers } from '../../src/standin/rest-git.js';
 import { checkHandlers } from '../../src/standin/rest-checks.js';
 import { issueHandlers } from '../../src/standin/rest-issues.js';
-import { StandInServer, type Token } from '../../src/standin/server.js';
+import { StandInServer } from '../../src/standin/server.js';
 import { Store } from '../../src/standin/store.js';
+import type { Token } from '../../src/standin/token.js';
 import type { WebhookEvent } from '../../src/standin/webhook-payloads.js';
 
 const R = 'octo/demo';
