@@ -129,10 +129,6 @@ describe('import cycles', () => {
   });
 
   it('src has no import cycle', () => {
-    // The stand-in's server <-> git-http cycle is being cut in its own part of issue 13: drop this
-    // exception when that lands, so the stand-in is held to the same rule.
-    const pending = (cycle: string): boolean =>
-      cycle.split(' -> ').every((f) => f.startsWith('standin/'));
-    expect(findCycles(importGraph(src)).filter((c) => !pending(c))).toEqual([]);
+    expect(findCycles(importGraph(src))).toEqual([]);
   });
 });
