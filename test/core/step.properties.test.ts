@@ -75,9 +75,6 @@ const RUNS = Number(process.env.FC_RUNS ?? 150);
 
 const TERMINAL = new Set(['done', 'partial', 'cancelled', 'failed', 'paused']);
 
-/** Red verdicts applied across all runs of the reset property, to show it was exercised. */
-let redsSeen = 0;
-
 describe('goal reducer properties', () => {
   it('dispatches a task only when all its dependencies are done, on the validated head', () => {
     fc.assert(
@@ -147,6 +144,8 @@ describe('goal reducer properties', () => {
   });
 
   it('resets the goal ref to the last green sha on every red verdict, before anything else lands', () => {
+    /** Red verdicts applied across all runs, to show the property was exercised. */
+    let redsSeen = 0;
     fc.assert(
       fc.property(arbWorld, (w) => {
         let reds = 0;
