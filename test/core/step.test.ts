@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
-import type { GoalEvent } from '../../src/core/events.js';
+import type { GoalEvent, LandingResult } from '../../src/core/events.js';
 import {
   defaultGoalSettings,
   initGoal,
@@ -10,6 +10,7 @@ import {
 import { owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import type { Plan } from '../../src/core/plan.js';
+import * as ev from '../support/events.js';
 import { diamond, plan, task } from '../support/plans.js';
 
 /** A hand-driven goal: feed events, keep the effects, read task statuses by id. */
@@ -30,24 +31,10 @@ class Goal {
     });
   }
 
-  /** Fill in what the shell knows: the plan version the person saw, the landing it executed. */
-  private complete(
-    e: Record<string, unknown> & { type: GoalEvent['type'] },
-  ): Record<string, unknown> {
-    if ((e.type === 'approvals.changed' || e.type === 'start') && e.planVersion === undefined)
-      return { ...e, planVersion: this.state.planVersion };
-    if (e.type === 'landing.result' && e.landing === undefined) {
-      const land = ofType(this.effects, 'land-task')
-        .filter((f) => f.taskId === e.taskId)
-        .at(-1);
-      return { ...e, landing: land?.n ?? -1 };
-    }
-    return e;
-  }
-
+  /** The goal keeps the clock; the actor is the maintainer unless the event names one. */
   /** Apply an event; returns the effects the new state owes that were not owed before. */
-  send(e: Record<string, unknown> & { type: GoalEvent['type'] }): Effect[] {
-    const r = step(this.state, { at: ++this.t, actor: 'maint', ...this.complete(e) } as GoalEvent);
+  send(e: GoalEvent): Effect[] {
+    const r = step(this.state, { ...e, at: ++this.t, actor: e.actor ?? 'maint' });
     this.state = r.state;
     if (r.ignored) this.ignored.push(r.ignored.message);
     const fresh = owedEffects(r.state, this.t).filter((f) => !this.seen.has(f.key));
@@ -62,28 +49,38 @@ class Goal {
   }
 
   started(p: Plan, approve = p.tasks.map((t) => t.id)) {
-    this.send({ type: 'plan.proposed', plan: p, version: 1 });
-    this.send({
-      type: 'approvals.changed',
-      changes: approve.map((taskId) => ({ taskId, approved: true })),
-    });
-    return this.send({ type: 'start', baseSha: 'base' });
+    this.send(ev.planProposed({ plan: p }));
+    this.send(ev.approve(approve, { planVersion: this.state.planVersion }));
+    return this.send(ev.start({ planVersion: this.state.planVersion }));
   }
 
-  finish(taskId: string, outcome = 'success', attempt = 1, costUsd = 0.1) {
-    return this.send({ type: 'task.finished', taskId, attempt, outcome, usage: { costUsd } });
+  finish(
+    taskId: string,
+    outcome: ev.EventOf<'task.finished'>['outcome'] = 'success',
+    attempt = 1,
+    costUsd = 0.1,
+  ) {
+    return this.send(ev.taskFinished({ taskId, attempt, outcome, usage: { costUsd } }));
+  }
+
+  /** What the shell does: answer the latest land-task effect of the task with its result. */
+  landed(taskId: string, result: LandingResult, attempt = 1) {
+    const land = ofType(this.effects, 'land-task')
+      .filter((f) => f.taskId === taskId)
+      .at(-1);
+    return this.send(ev.landingResult({ taskId, attempt, landing: land?.n ?? -1, result }));
   }
 
   merged(taskId: string, sha: string, attempt = 1) {
-    return this.send({ type: 'landing.result', taskId, attempt, result: { kind: 'merged', sha } });
+    return this.landed(taskId, { kind: 'merged', sha }, attempt);
   }
 
   green(sha: string) {
-    return this.send({ type: 'ci.verdict', sha, verdict: 'green' });
+    return this.send(ev.ciGreen({ sha }));
   }
 
   red(sha: string) {
-    return this.send({ type: 'ci.verdict', sha, verdict: 'red', failedChecks: ['test'] });
+    return this.send(ev.ciRed({ sha, failedChecks: ['test'] }));
   }
 }
 
@@ -112,7 +109,7 @@ describe('goal reducer', () => {
     });
     const merged = g.merged('T1', 's1');
     expect(ofType(merged, 'open-draft-pr')).toHaveLength(1);
-    g.send({ type: 'pr.opened', number: 7 });
+    g.send(ev.prOpened({ number: 7 }));
     expect(g.status('T1')).toBe('validating');
     // T2 and T3 wait for T1's CI verdict, then run in parallel on the validated sha.
     expect(ofType(g.effects, 'dispatch-task')).toHaveLength(1);
@@ -159,8 +156,8 @@ describe('goal reducer', () => {
 
   it('refuses to start with nothing approved, and says why', () => {
     const g = new Goal();
-    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
-    g.send({ type: 'start', baseSha: 'base' });
+    g.send(ev.planProposed({ plan: diamond() }));
+    g.send(ev.start());
     expect(g.state.status).toBe('awaiting-approval');
     expect(g.ignored).toEqual(['no task is approved: tick at least one task before Start']);
   });
@@ -183,13 +180,13 @@ describe('goal reducer', () => {
     expect(ofType(fx, 'land-task')[0]).toMatchObject({ taskId: 'T2' });
     expect(g.state.goalHead).toBe('base');
     // Retry on the validated head with the guidance.
-    const retry = g.send({
-      type: 'recovery.proposed',
-      taskId: 'T1',
-      attempt: 1,
-      rootCause: 'a test broke',
-      action: { kind: 'retry', guidance: 'fix the test' },
-    });
+    const retry = g.send(
+      ev.recoveryProposed({
+        taskId: 'T1',
+        rootCause: 'a test broke',
+        action: { kind: 'retry', guidance: 'fix the test' },
+      }),
+    );
     expect(ofType(retry, 'dispatch-task')[0]).toMatchObject({
       taskId: 'T1',
       attempt: 2,
@@ -202,13 +199,7 @@ describe('goal reducer', () => {
     const g = new Goal({ maxAttempts: 2 });
     g.started(plan([task('T1'), task('T2', ['T1']), task('T3')]));
     g.finish('T1', 'failure');
-    g.send({
-      type: 'recovery.proposed',
-      taskId: 'T1',
-      attempt: 1,
-      rootCause: 'x',
-      action: { kind: 'retry', guidance: 'again' },
-    });
+    g.send(ev.recoveryProposed({ taskId: 'T1', action: { kind: 'retry', guidance: 'again' } }));
     const fx = g.finish('T1', 'failure', 2);
     expect(ofType(fx, 'ask-recovery')).toEqual([]);
     expect(ofType(fx, 'escalate')[0]).toMatchObject({ taskId: 'T1', mention: 'maint' });
@@ -221,7 +212,7 @@ describe('goal reducer', () => {
     g.green('s3');
     expect(g.state.status).toBe('partial');
     // A human retry gives one more attempt and unblocks dependents once it is done.
-    g.send({ type: 'task.retry', taskId: 'T1' });
+    g.send(ev.taskRetry({ taskId: 'T1' }));
     expect(g.state.status).toBe('running');
     expect(g.status('T1')).toBe('running');
     expect(g.status('T2')).toBe('queued');
@@ -231,13 +222,13 @@ describe('goal reducer', () => {
     const g = new Goal();
     g.started(plan([task('T1'), task('T2', ['T1'])]));
     g.finish('T1', 'failure');
-    g.send({
-      type: 'recovery.proposed',
-      taskId: 'T1',
-      attempt: 1,
-      rootCause: 'missing helper',
-      action: { kind: 'inject', tasks: [task('T3')] },
-    });
+    g.send(
+      ev.recoveryProposed({
+        taskId: 'T1',
+        rootCause: 'missing helper',
+        action: { kind: 'inject', tasks: [task('T3')] },
+      }),
+    );
     expect(g.state.plan!.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3']);
     expect(g.state.plan!.tasks[0]!.dependsOn).toEqual(['T3']);
     expect(g.status('T3')).toBe('running');
@@ -246,13 +237,12 @@ describe('goal reducer', () => {
     const h = new Goal();
     h.started(plan([task('T1'), task('T2', ['T1'])]));
     h.finish('T1', 'failure');
-    const fx = h.send({
-      type: 'recovery.proposed',
-      taskId: 'T1',
-      attempt: 1,
-      rootCause: 'x',
-      action: { kind: 'inject', tasks: [task('T3', ['T2'])] },
-    });
+    const fx = h.send(
+      ev.recoveryProposed({
+        taskId: 'T1',
+        action: { kind: 'inject', tasks: [task('T3', ['T2'])] },
+      }),
+    );
     expect(h.status('T1')).toBe('needs-human');
     expect(ofType(fx, 'escalate')[0]!.question).toMatch(/do not fit the plan/);
     expect(h.state.tasks[0]!.reason).toMatch(/cycle: T1 -> T3 -> T2 -> T1/);
@@ -262,12 +252,7 @@ describe('goal reducer', () => {
     const g = new Goal();
     g.started(plan([task('T1')]));
     g.finish('T1');
-    const fx = g.send({
-      type: 'landing.result',
-      taskId: 'T1',
-      attempt: 1,
-      result: { kind: 'conflict', paths: ['src/a.ts', 'src/b.ts'] },
-    });
+    const fx = g.landed('T1', { kind: 'conflict', paths: ['src/a.ts', 'src/b.ts'] });
     expect(ofType(fx, 'dispatch-task')[0]).toMatchObject({
       attempt: 2,
       guidance: expect.stringContaining('src/a.ts, src/b.ts'),
@@ -279,19 +264,9 @@ describe('goal reducer', () => {
     g.started(plan([task('T1'), task('T2')]));
     g.finish('T1');
     g.finish('T2');
-    g.send({
-      type: 'landing.result',
-      taskId: 'T1',
-      attempt: 1,
-      result: { kind: 'nothing-to-merge', criteriaPassed: true },
-    });
+    g.landed('T1', { kind: 'nothing-to-merge', criteriaPassed: true });
     expect(g.status('T1')).toBe('done');
-    const fx = g.send({
-      type: 'landing.result',
-      taskId: 'T2',
-      attempt: 1,
-      result: { kind: 'nothing-to-merge', criteriaPassed: false },
-    });
+    const fx = g.landed('T2', { kind: 'nothing-to-merge', criteriaPassed: false });
     expect(ofType(fx, 'ask-recovery')[0]).toMatchObject({
       taskId: 'T2',
       failure: { kind: 'no-change' },
@@ -302,29 +277,16 @@ describe('goal reducer', () => {
     const g = new Goal();
     g.started(plan([task('T1')]));
     g.finish('T1', 'failure');
-    g.send({
-      type: 'recovery.proposed',
-      taskId: 'T1',
-      attempt: 1,
-      rootCause: 'x',
-      action: { kind: 'retry', guidance: 'g' },
-    });
+    g.send(ev.recoveryProposed({ taskId: 'T1', action: { kind: 'retry', guidance: 'g' } }));
     const before = g.state;
-    const r = step(before, {
-      type: 'task.finished',
-      at: 99,
-      taskId: 'T1',
-      attempt: 1,
-      outcome: 'success',
-      usage: { costUsd: 1 },
-    });
+    const r = step(before, ev.taskFinished({ taskId: 'T1', at: 99, usage: { costUsd: 1 } }));
     expect(r.state).toBe(before);
     expect(r.ignored?.message).toBe('T1 attempt 1 is superseded by attempt 2');
     g.finish('T1', 'success', 2);
     g.merged('T1', 's1', 2);
-    expect(
-      step(g.state, { type: 'ci.verdict', at: 100, sha: 'old', verdict: 'green' }).ignored?.message,
-    ).toBe('verdict for old is not for the goal head s1');
+    expect(step(g.state, ev.ciGreen({ sha: 'old', at: 100 })).ignored?.message).toBe(
+      'verdict for old is not for the goal head s1',
+    );
   });
 
   it('pauses when the budget cannot be reserved and resumes when it is raised', () => {
@@ -340,35 +302,35 @@ describe('goal reducer', () => {
     expect(g.state.note).toMatch(/budget\.goalUsd/);
     // Landing goes on while paused: finished work is not held back.
     expect(ofType(g.effects, 'land-task')).toHaveLength(1);
-    const fx = g.send({ type: 'budget.changed', goalUsd: 5 });
+    const fx = g.send(ev.budgetChanged({ goalUsd: 5 }));
     expect(ofType(fx, 'dispatch-task')[0]).toMatchObject({ taskId: 'T2', budgetUsd: 0.6 });
     expect(g.state.status).toBe('running');
   });
 
   it('stops dispatching while the breaker is open and allows one trial when half-open', () => {
     const g = new Goal({ maxParallel: 3 });
-    g.send({ type: 'breaker.changed', gate: 'open' });
+    g.send(ev.breakerChanged({ gate: 'open' }));
     g.started(plan([task('T1'), task('T2'), task('T3')]));
     expect(ofType(g.effects, 'dispatch-task')).toEqual([]);
     expect(g.state.pausedFor).toBe('breaker');
-    const fx = g.send({ type: 'breaker.changed', gate: 'half-open' });
+    const fx = g.send(ev.breakerChanged({ gate: 'half-open' }));
     expect(ofType(fx, 'dispatch-task')).toHaveLength(1);
-    const closed = g.send({ type: 'breaker.changed', gate: 'closed' });
+    const closed = g.send(ev.breakerChanged({ gate: 'closed' }));
     expect(ofType(closed, 'dispatch-task')).toHaveLength(2);
   });
 
   it('cancels running runs, and counts their cost when they report', () => {
     const g = new Goal();
     g.started(plan([task('T1'), task('T2')]));
-    g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 7 });
-    const fx = g.send({ type: 'cancel' });
+    g.send(ev.taskDispatched({ taskId: 'T1', runId: 7 }));
+    const fx = g.send(ev.cancel());
     expect(ofType(fx, 'cancel-run')).toEqual([expect.objectContaining({ taskId: 'T1', runId: 7 })]);
     expect(g.state.status).toBe('cancelled');
     expect(g.state.labels).toEqual([]);
     // The runs were going: their reservations stay until they report what they spent.
     expect(g.state.budget.reservedMicros).toBe(1_000_000);
     // T2 had not reported its run id yet: when it does, that run is cancelled too.
-    const late = g.send({ type: 'task.dispatched', taskId: 'T2', attempt: 1, runId: 8 });
+    const late = g.send(ev.taskDispatched({ taskId: 'T2', runId: 8 }));
     expect(ofType(late, 'cancel-run')).toEqual([
       expect.objectContaining({ taskId: 'T2', runId: 8 }),
     ]);
@@ -391,14 +353,15 @@ describe('goal reducer', () => {
     g.merged('T3', 's3');
     g.red('s3');
     // T2 re-lands alone; a delayed copy of its first merge result must not be taken for it.
-    const stale = step(g.state, {
-      type: 'landing.result',
-      at: 999,
-      taskId: 'T2',
-      attempt: 1,
-      landing: firstT2.n,
-      result: { kind: 'merged', sha: 's2' },
-    });
+    const stale = step(
+      g.state,
+      ev.landingResult({
+        taskId: 'T2',
+        at: 999,
+        landing: firstT2.n,
+        result: { kind: 'merged', sha: 's2' },
+      }),
+    );
     expect(stale.ignored?.message).toMatch(/is not the landing in progress/);
     g.merged('T2', 's4');
     expect(g.state.landing?.validating).toBe('s4');
@@ -413,12 +376,7 @@ describe('goal reducer', () => {
     g.merged('T1', 's1');
     g.green('s1');
     g.merged('T2', 's2');
-    const fx = g.send({
-      type: 'landing.result',
-      taskId: 'T3',
-      attempt: 1,
-      result: { kind: 'conflict', paths: ['src/x.ts'] },
-    });
+    const fx = g.landed('T3', { kind: 'conflict', paths: ['src/x.ts'] });
     expect(ofType(fx, 'dispatch-task')).toEqual([]);
     expect(g.status('T3')).toBe('retrying');
     const after = g.green('s2');
@@ -434,8 +392,8 @@ describe('goal reducer', () => {
 
   it('mentions the person who started the goal when a task had no human approver', () => {
     const g = new Goal({ approval: 'auto', maxAttempts: 1 });
-    g.send({ type: 'plan.proposed', plan: plan([task('T1')]), version: 1 });
-    g.send({ type: 'start', baseSha: 'base', actor: 'labeler' });
+    g.send(ev.planProposed({ plan: plan([task('T1')]) }));
+    g.send(ev.start({ actor: 'labeler' }));
     const fx = g.finish('T1', 'failure');
     expect(ofType(fx, 'escalate')[0]!.mention).toBe('labeler');
     expect(g.state.tasks[0]!.approvedBy).toBeUndefined();
@@ -443,22 +401,15 @@ describe('goal reducer', () => {
 
   it('ignores ticks and Start made on an older plan version', () => {
     const g = new Goal();
-    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
-    g.send({ type: 'replan.requested', feedback: 'smaller' });
-    g.send({
-      type: 'plan.proposed',
-      plan: plan([task('T1', [], { title: 'Something else' })]),
-      version: 2,
-    });
-    const r = step(g.state, {
-      type: 'approvals.changed',
-      at: 50,
-      planVersion: 1,
-      changes: [{ taskId: 'T1', approved: true }],
-    });
+    g.send(ev.planProposed({ plan: diamond() }));
+    g.send(ev.replanRequested({ feedback: 'smaller' }));
+    g.send(
+      ev.planProposed({ plan: plan([task('T1', [], { title: 'Something else' })]), version: 2 }),
+    );
+    const r = step(g.state, ev.approve(['T1'], { at: 50, planVersion: 1 }));
     expect(r.ignored?.message).toBe('the ticks are on plan version 1, not the current version 2');
     expect(
-      step(g.state, { type: 'start', at: 51, planVersion: 1, baseSha: 'b' }).ignored?.message,
+      step(g.state, ev.start({ at: 51, planVersion: 1, baseSha: 'b' })).ignored?.message,
     ).toMatch(/plan version 1/);
   });
 
@@ -467,13 +418,13 @@ describe('goal reducer', () => {
     k.started(plan([task('T1'), task('T2')]), ['T2']);
     // T1 is excluded (dead); T2 fails and recovery injects T3, which needs T1.
     k.finish('T2', 'failure');
-    k.send({
-      type: 'recovery.proposed',
-      taskId: 'T2',
-      attempt: 1,
-      rootCause: 'needs T1 first',
-      action: { kind: 'inject', tasks: [task('T3', ['T1'])] },
-    });
+    k.send(
+      ev.recoveryProposed({
+        taskId: 'T2',
+        rootCause: 'needs T1 first',
+        action: { kind: 'inject', tasks: [task('T3', ['T1'])] },
+      }),
+    );
     expect(k.status('T3')).toBe('blocked');
     expect(k.status('T2')).toBe('blocked');
     expect(k.state.status).toBe('partial');
@@ -485,7 +436,7 @@ describe('goal reducer', () => {
     required.finish('T1');
     required.merged('T1', 's1');
     required.t = 5000;
-    required.send({ type: 'tick' });
+    required.send(ev.tick());
     expect(required.status('T1')).toBe('validating');
     expect(required.state.note).toMatch(/CI is required/);
 
@@ -494,7 +445,7 @@ describe('goal reducer', () => {
     optional.finish('T1');
     optional.merged('T1', 's1');
     optional.t = 5000;
-    optional.send({ type: 'tick' });
+    optional.send(ev.tick());
     expect(optional.status('T1')).toBe('done');
     expect(optional.state.status).toBe('done');
   });
@@ -512,9 +463,9 @@ describe('goal reducer', () => {
     g.merged('T2', 's2');
     expect(ofType(g.effects, 'land-task').at(-1)!.taskId).toBe('T3');
     g.merged('T3', 's3');
-    expect(
-      step(g.state, { type: 'ci.verdict', at: 1e6, sha: 's2', verdict: 'green' }).ignored?.message,
-    ).toMatch(/not for the goal head s3/);
+    expect(step(g.state, ev.ciGreen({ sha: 's2', at: 1e6 })).ignored?.message).toMatch(
+      /not for the goal head s3/,
+    );
     const fx = g.red('s3');
     expect(ofType(fx, 'reset-goal-ref')[0]).toMatchObject({ toSha: 's1' });
     expect(ofType(fx, 'ask-recovery')).toEqual([]);
@@ -529,14 +480,8 @@ describe('goal reducer', () => {
 
   it('records every transition with time and actor', () => {
     const g = new Goal();
-    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
-    const r = step(g.state, {
-      type: 'approvals.changed',
-      planVersion: 1,
-      at: 5,
-      actor: 'alice',
-      changes: [{ taskId: 'T2', approved: true }],
-    });
+    g.send(ev.planProposed({ plan: diamond() }));
+    const r = step(g.state, ev.approve(['T2'], { at: 5, actor: 'alice' }));
     expect(r.audit).toEqual([
       {
         at: 5,
@@ -552,23 +497,21 @@ describe('goal reducer', () => {
 
   it('takes edited task text while awaiting approval, but not an invalid edit', () => {
     const g = new Goal();
-    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
-    g.send({
-      type: 'approvals.changed',
-      changes: [],
-      edits: [{ taskId: 'T2', title: 'Better title', description: 'More detail' }],
-    });
+    g.send(ev.planProposed({ plan: diamond() }));
+    g.send(
+      ev.approvalsChanged({
+        changes: [],
+        edits: [{ taskId: 'T2', title: 'Better title', description: 'More detail' }],
+      }),
+    );
     expect(g.state.plan!.tasks[1]).toMatchObject({
       title: 'Better title',
       description: 'More detail',
     });
-    const r = step(g.state, {
-      type: 'approvals.changed',
-      planVersion: 1,
-      at: 50,
-      changes: [],
-      edits: [{ taskId: 'T2', title: '' }],
-    });
+    const r = step(
+      g.state,
+      ev.approvalsChanged({ at: 50, changes: [], edits: [{ taskId: 'T2', title: '' }] }),
+    );
     expect(r.ignored?.message).toBe('no approval or text changed');
   });
 });
@@ -578,37 +521,31 @@ describe('what the goal records for its account', () => {
     const g = new Goal();
     g.started(diamond());
     const before = g.state.budget.spentMicros;
-    g.send({ type: 'llm.charged', operation: 'recover', costUsd: 0.042 });
+    g.send(ev.llmCharged({ operation: 'recover', costUsd: 0.042 }));
     expect(g.state.budget.spentMicros).toBe(before + 42_000);
     expect(g.state.plannerMicros).toBe(42_000);
-    g.send({ type: 'llm.charged', operation: 'review', costUsd: 0 });
+    g.send(ev.llmCharged({ operation: 'review', costUsd: 0 }));
     expect(g.ignored.at(-1)).toBe('nothing to charge for review');
   });
 
   it('keeps the findings of successful and partial attempts, from their task, without duplicates', () => {
     const g = new Goal();
     g.started(diamond());
-    const found = [{ kind: 'gotcha', text: 'ESM needs .js suffixes.' }];
-    g.send({
-      type: 'task.finished',
-      taskId: 'T1',
-      attempt: 1,
-      outcome: 'success',
-      usage: { costUsd: 0.1 },
-      findings: [...found, { kind: 'gotcha', text: 'esm needs .JS suffixes' }],
-    });
-    expect(g.state.findings).toEqual([{ ...found[0], source: 'T1' }]);
+    const found = { kind: 'gotcha', text: 'ESM needs .js suffixes.' } as const;
+    g.send(
+      ev.taskFinished({
+        taskId: 'T1',
+        findings: [found, { kind: 'gotcha', text: 'esm needs .JS suffixes' }],
+      }),
+    );
+    expect(g.state.findings).toEqual([{ ...found, source: 'T1' }]);
     expect(g.state.tasks[0]!.ranMs).toBe(g.t - 3); // dispatched at Start (t = 3)
   });
 
   it('records who approved each task and when', () => {
     const g = new Goal();
-    g.send({ type: 'plan.proposed', plan: diamond(), version: 1 });
-    g.send({
-      type: 'approvals.changed',
-      planVersion: 1,
-      changes: [{ taskId: 'T1', approved: true }],
-    });
+    g.send(ev.planProposed({ plan: diamond() }));
+    g.send(ev.approve(['T1']));
     expect(g.state.tasks[0]).toMatchObject({ approvedBy: 'maint', approvedAt: g.t });
   });
 });

@@ -29,7 +29,8 @@ describe('the goal survives what happens to apps and webhooks', () => {
     ranOnce(w);
     expect(w.pull()!.draft).toBe(false);
     expect(w.standIn.problems()).toEqual([]);
-    perLandedTask('killed and restarted', w);
+    // Seen 24.3 (97 calls); bound x1.5: the restart re-reads the goal once, it never re-runs it.
+    expect(perLandedTask('killed and restarted', w)).toBeLessThanOrEqual(37);
   });
 
   it('6. every webhook delivered twice and shuffled: the same result, no duplicate dispatch', async () => {
@@ -46,7 +47,8 @@ describe('the goal survives what happens to apps and webhooks', () => {
     expect(new Set(sent.map((d) => d.id)).size * 2).toBe(sent.length);
     expect(w.issue.comments.filter((c) => c.app?.id === w.standIn.app.id)).toHaveLength(1);
     expect(w.standIn.problems()).toEqual([]);
-    perLandedTask('duplicated and shuffled', w);
+    // Seen 21.5 (86 calls), as the undisturbed diamond; bound x1.5: duplicates cost no calls.
+    expect(perLandedTask('duplicated and shuffled', w)).toBeLessThanOrEqual(33);
   });
 
   it('7. 30% of webhooks lost: the goal still completes through reconcile', async () => {
@@ -69,7 +71,8 @@ describe('the goal survives what happens to apps and webhooks', () => {
       ]),
     );
     expect(w.standIn.problems()).toEqual([]);
-    perLandedTask('30% of webhooks lost', w);
+    // Seen 28.8 (115 calls); bound x1.5: sweeps re-read what the lost webhooks would have said.
+    expect(perLandedTask('30% of webhooks lost', w)).toBeLessThanOrEqual(44);
   });
 
   it('8. a budget too small: paused with a comment, raised, and resumed to the end', async () => {
@@ -88,6 +91,7 @@ describe('the goal survives what happens to apps and webhooks', () => {
     expect(w.runs().length).toBeGreaterThan(before);
     ranOnce(w);
     expect(w.standIn.problems()).toEqual([]);
-    perLandedTask('budget raised', w);
+    // Seen 23.3 (93 calls); bound x1.5: the pause and the command add a few calls, not a loop.
+    expect(perLandedTask('budget raised', w)).toBeLessThanOrEqual(35);
   });
 });

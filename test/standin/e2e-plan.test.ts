@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UNDONE_REPLY } from '../../src/app/lost-edits.js';
 import { tick } from '../../src/standin/ticks.js';
 import { scenario } from '../support/standin-scenario.js';
+import { appCalls } from './figures.js';
 
 describe('the App against the stand-in: planning and who may approve', () => {
   it('a maintainer labels an issue over HTTP: the App plans it and posts the plan comment', async () => {
@@ -53,6 +54,8 @@ describe('the App against the stand-in: planning and who may approve', () => {
     expect(w.issue.labels).not.toContain('gantry:running');
     expect(w.runs()).toEqual([]);
     expect(w.standIn.problems()).toEqual([]);
+    // Nothing lands, so all calls are bounded: seen 20 (plan, undo an edit, refuse a command) x1.5
+    expect(appCalls('refused ticks', w)).toBeLessThanOrEqual(30);
   });
 
   it('a tick whose webhook was lost is taken on the sweep, from the comment’s edit history', async () => {

@@ -14,3 +14,10 @@ export function perLandedTask(name: string, w: Scenario): number {
   rows.push(`  ${name}: ${calls} calls, ${landed} landed, ${per.toFixed(1)} per task`);
   return per;
 }
+
+/** The App's requests in all, for a scenario that lands no task; returned to assert on. */
+export function appCalls(name: string, w: Scenario): number {
+  const calls = w.appRequests().length;
+  rows.push(`  ${name}: ${calls} calls, nothing landed`);
+  return calls;
+}
