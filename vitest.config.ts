@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Property tests run many cases; none of them depends on wall-clock time.
-    testTimeout: 60_000,
+    // A guard against hangs, not a speed check (none of the tests depends on wall-clock time):
+    // end-to-end scenarios run real git and Actions jobs and take minutes on a loaded 2-core box.
+    testTimeout: 300_000,
   },
 });
