@@ -37,7 +37,7 @@ export function dispatchInputs(
   config: GantryConfig,
 ): Record<string, string> {
   const spec = s.plan!.tasks[i]!;
-  const t = s.tasks[i]!;
+  const t = s.tasks.at(i)!;
   const { agent } = config;
   const inputs: Record<string, string> = {
     goal: String(s.issue),
@@ -97,7 +97,7 @@ export async function ensureDispatched(g: GoalContext): Promise<void> {
   for (const i of waiting) {
     const state = g.session.state!;
     const spec = state.plan!.tasks[i]!;
-    const t = state.tasks[i]!;
+    const t = state.tasks.at(i)!;
     const id = distinctId(state, spec.id, t.attempt);
     const run = runs.find((r) => r.display_title.endsWith(`[${id}]`));
     const at = g.deps.now();

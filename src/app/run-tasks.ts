@@ -191,7 +191,7 @@ function matchRuns(g: GoalContext, hints: readonly Hint[]): void {
       (t, k) =>
         t.runId === undefined && distinctId(s, s.plan!.tasks[k]!.id, t.attempt) === h.distinctId,
     );
-    const t = s.tasks[i];
+    const t = s.tasks.at(i);
     if (t && (t.status === 'running' || t.reservedMicros > 0))
       g.session.apply({
         type: 'task.dispatched',
@@ -303,7 +303,7 @@ const breakerSettings = (c: { breaker: { threshold: number; cooldownMinutes: num
 function escalation(g: GoalContext, e: Extract<Effect, { type: 'escalate' }>): string {
   const s = g.session.state!;
   const i = s.plan!.tasks.findIndex((t) => t.id === e.taskId);
-  const t = s.tasks[i];
+  const t = s.tasks.at(i);
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? '' : 's'}` : 'its attempts';
   return [
     `${e.mention ? `@${e.mention} ` : ''}**${e.taskId} needs a human** after ${tried}.`,

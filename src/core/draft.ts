@@ -40,17 +40,13 @@ export function planIndex(plan: Plan): PlanIndex {
  * The working copy of one step, copy-on-write: the state and the arrays and records in it are
  * shared with the previous state until the step first writes to one, and each is copied at most
  * once per step. Only the tasks a step touches are new objects; the others stay shared.
- *
- * The task array itself is still copied once per step that changes a task (one pointer per task):
- * the state is a plain array, so a step cannot be cheaper than that without a persistent
- * structure in `GoalState` itself.
+ * The task list is persistent (`PersistentList`): a write copies one chunk of it, not the list.
  */
 export class Draft {
   readonly s: GoalState;
   readonly audit: AuditRecord[] = [];
   // What this step allocated, by identity: only those are written in place. Anything else in
   // `s`, even if a handler assigned it, may be shared with an earlier state and is copied first.
-  private ownTasks: TaskRun[] | undefined;
   private ownUnmet: number[] | undefined;
   private ownReady: number[] | undefined;
   private ownCounts: GoalState['counts'] | undefined;
@@ -86,19 +82,18 @@ export class Draft {
   }
 
   task(i: number): TaskRun {
-    const t = this.s.tasks[i];
+    const t = this.s.tasks.at(i);
     if (!t) throw new RangeError(`no task at index ${i}`);
     return t;
   }
 
   setTask(i: number, patch: Partial<TaskRun>, detail?: string): void {
-    const tasks = this.ownedTasks();
     const old = this.task(i);
     const next = { ...old, ...patch };
     // Runtime text lives in the signed state inside the comment: keep it bounded.
     if (next.reason !== undefined) next.reason = clip(next.reason, LIMITS.reason);
     if (next.guidance !== undefined) next.guidance = clip(next.guidance, LIMITS.guidance);
-    tasks[i] = next;
+    this.s.tasks = this.s.tasks.with(i, next);
     if (owesWork(next) !== owesWork(old)) this.track(i, owesWork(next));
     if (next.status !== old.status) {
       const counts = this.ownedCounts();
@@ -122,11 +117,6 @@ export class Draft {
   unmet(): number[] {
     if (this.s.unmet !== this.ownUnmet) this.s.unmet = this.ownUnmet = this.s.unmet.slice();
     return this.s.unmet;
-  }
-
-  private ownedTasks(): TaskRun[] {
-    if (this.s.tasks !== this.ownTasks) this.s.tasks = this.ownTasks = this.s.tasks.slice();
-    return this.s.tasks;
   }
 
   private ownedReady(): number[] {

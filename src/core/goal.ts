@@ -5,6 +5,7 @@ import { GoalBranch } from './names.js';
 import type { FailureInfo } from './effects.js';
 import type { Finding } from './findings.js';
 import type { Plan, Tier } from './plan.js';
+import { PersistentList } from './persistent-list.js';
 
 export const GOAL_STATUSES = [
   'planning',
@@ -167,8 +168,8 @@ export interface GoalState {
   settings: GoalSettings;
   plan?: Plan | undefined;
   planVersion: number;
-  /** Aligned with plan.tasks. */
-  tasks: TaskRun[];
+  /** Aligned with plan.tasks (a persistent list: a step copies only what it changes). */
+  tasks: PersistentList<TaskRun>;
   /** unmet[i]: dependencies of task i not yet done or skipped. */
   unmet: number[];
   /** Runnable tasks (queued or retrying, nothing unmet), highest critical-path rank first. */
@@ -242,7 +243,7 @@ export function initGoal(input: {
     status: 'planning',
     settings,
     planVersion: 0,
-    tasks: [],
+    tasks: PersistentList.empty(),
     unmet: [],
     ready: [],
     landQueue: [],
@@ -266,4 +267,14 @@ export function goalIdentity(s: Pick<GoalState, 'id' | 'createdAt'>): string {
 
 export function maxAttemptsOf(s: GoalState, t: TaskRun): number {
   return s.settings.maxAttempts + t.extraAttempts;
+}
+
+/**
+ * A goal state read back from JSON (the signed comment): its task list becomes a `PersistentList`
+ * again. The rest of the state is plain data.
+ */
+export function reviveState(
+  raw: Omit<GoalState, 'tasks'> & { tasks: readonly TaskRun[] },
+): GoalState {
+  return { ...raw, tasks: PersistentList.from(raw.tasks) };
 }

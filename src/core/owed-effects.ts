@@ -64,7 +64,7 @@ export function owedEffects(s: GoalState, now: number): Effect[] {
 /** What one task with outside work owes: its run dispatched, found, collected or cancelled, its
  * failure handed to recovery, its question posted. */
 function taskWork(s: GoalState, i: number, now: number, out: Effect[]): void {
-  const t = s.tasks[i]!;
+  const t = s.tasks.at(i)!;
   const taskId = s.plan!.tasks[i]!.id;
   const parts = { task: taskId, attempt: t.attempt };
   const stopped = t.status !== 'running' && t.reservedMicros > 0;

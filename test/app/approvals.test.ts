@@ -27,7 +27,7 @@ describe('ticking the plan comment', () => {
     const h = await planned();
     await edit(h, (b) => tick(b, ['T1', 'T2']), 'maint');
     expect(statuses(h)).toEqual(['approved', 'approved', 'proposed', 'proposed']);
-    expect(h.state().tasks[0]!.approvedBy).toBe('maint');
+    expect(h.state().tasks.at(0)!.approvedBy).toBe('maint');
     // The comment now shows exactly what Gantry holds.
     expect(h.plan().body).toBe(renderPlanComment(h.state(), { key: KEY }));
     expect(h.fake.requests).toContain(

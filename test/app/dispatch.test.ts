@@ -42,7 +42,7 @@ describe('dispatching tasks', () => {
       distinctId: inputs.distinct_id,
     });
     expect(Object.keys(inputs).length).toBeLessThanOrEqual(25);
-    expect(s.tasks[0]).toMatchObject({ status: 'running', runId: 70_000 });
+    expect(s.tasks.at(0)).toMatchObject({ status: 'running', runId: 70_000 });
     expect(h.fake.refs.get(s.branch)).toBe(h.fake.head);
     expect(h.plan().body).toContain(
       '[run](https://github.com/Codertocat/Hello-World/actions/runs/70000)',
@@ -53,7 +53,7 @@ describe('dispatching tasks', () => {
     const h = await started((x) => (x.fake.runDetails = false));
     expect(dispatches(h)).toHaveLength(1);
     // The workflow_run webhook named the run.
-    expect(h.state().tasks[0]!.runId).toBe(70_000);
+    expect(h.state().tasks.at(0)!.runId).toBe(70_000);
   });
 
   it('finds it on a sweep when that webhook was lost too, without dispatching again', async () => {
@@ -61,10 +61,10 @@ describe('dispatching tasks', () => {
       x.fake.runDetails = false;
       x.fake.lose.add('workflow_run');
     });
-    expect(h.state().tasks[0]!.runId).toBeUndefined();
-    expect(h.state().tasks[0]!.sentAt).toBeDefined();
+    expect(h.state().tasks.at(0)!.runId).toBeUndefined();
+    expect(h.state().tasks.at(0)!.sentAt).toBeDefined();
     await h.sweep();
-    expect(h.state().tasks[0]!.runId).toBe(70_000);
+    expect(h.state().tasks.at(0)!.runId).toBe(70_000);
     expect(dispatches(h)).toHaveLength(1);
   });
 
@@ -77,7 +77,7 @@ describe('dispatching tasks', () => {
     await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
     expect(dispatches(h)).toHaveLength(1);
     expect(h.state()).toMatchObject({ status: 'running' });
-    expect(h.state().tasks[0]!.runId).toBe(70_000);
+    expect(h.state().tasks.at(0)!.runId).toBe(70_000);
   });
 
   it('the same delivery twice dispatches once', async () => {
@@ -118,13 +118,17 @@ describe('finished runs', () => {
     const h = await started();
     await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 1)));
     const s = h.state();
-    expect(s.tasks[0]).toMatchObject({ status: 'done', spentMicros: 310_000, reservedMicros: 0 });
+    expect(s.tasks.at(0)).toMatchObject({
+      status: 'done',
+      spentMicros: 310_000,
+      reservedMicros: 0,
+    });
     expect(s.budget).toMatchObject({ spentMicros: 310_000, reservedMicros: 2 * 500_000 }); // T2, T3
     expect(h.fake.requests).toContain('GET /_blobs/artifact-70000.zip');
   });
 
   const failure = (h: Harness, detail: string) => {
-    const t = h.state().tasks[0]!;
+    const t = h.state().tasks.at(0)!;
     expect(t.status).toBe('needs-human'); // the fixture has no recovery for T1: it asks a human
     expect(h.asked.recover.map((r) => r.failure.detail)).toEqual([expect.stringContaining(detail)]);
   };
@@ -163,8 +167,8 @@ describe('finished runs', () => {
   it('a lost workflow_run.completed webhook is made up for by the sweep', async () => {
     const h = await started();
     h.fake.finishRun(70_000, taskResult('T1', 1)); // its webhook never arrives
-    expect(h.state().tasks[0]!.status).toBe('running');
+    expect(h.state().tasks.at(0)!.status).toBe('running');
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(h.state().tasks.at(0)!.status).toBe('done');
   });
 });

@@ -241,7 +241,7 @@ describe('reliability', () => {
       'issue_comment',
       h.fake.editComment(h.plan().id, (b) => tick(b, ['T1']), 'maint'),
     );
-    expect(h.state().tasks[0]!.status).toBe('approved');
+    expect(h.state().tasks.at(0)!.status).toBe('approved');
   });
 
   it('a sweep goes on past a repository it cannot read', async () => {

@@ -220,7 +220,7 @@ describe('a goal from Start to a ready pull request', () => {
   it('a task that changed nothing is done without a merge, and Gantry says so', async () => {
     const h = await started();
     await finish(h, 'T1', 1, { filesChanged: [] });
-    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(h.state().tasks.at(0)!.status).toBe('done');
     expect(h.fake.code.judged).toEqual([]); // nothing landed, nothing for CI to judge
     expect(h.fake.botComments().at(-1)!.body).toContain('T1 changed nothing');
     expect(queued(h)).toEqual(['T2/1', 'T3/1']);
@@ -236,7 +236,7 @@ describe('a goal from Start to a ready pull request', () => {
       x.planner = new ScriptedPlanner(script);
     });
     await finish(h, 'T1');
-    expect(h.state().tasks[0]!.status).toBe('needs-human');
+    expect(h.state().tasks.at(0)!.status).toBe('needs-human');
     const ask = h.fake.botComments().find((c) => c.body.includes('T1 needs a human'))!;
     expect(ask.body).toContain('Should greet() accept @\u2060mentions?');
     expect(merges(h)).toEqual([]);
@@ -283,7 +283,7 @@ describe('limits', () => {
     await finish(h, 'T1', 2, fail);
     // Two failures in a row: open. T1 waits to retry; nothing is dispatched.
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'breaker', breaker: 'open' });
-    expect(h.state().tasks[0]!.status).toBe('retrying');
+    expect(h.state().tasks.at(0)!.status).toBe('retrying');
     expect(queued(h)).toEqual([]);
     expect(h.plan().body).toContain('breaker open');
     await h.sweep();
@@ -348,7 +348,7 @@ describe('CI that does not report', () => {
     await finish(h, 'T1');
     h.clock.now += 21 * 60_000;
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('validating');
+    expect(h.state().tasks.at(0)!.status).toBe('validating');
     expect(h.plan().body).toContain('No CI result for');
     expect(h.plan().body).toContain('CI is required (ci.policy): Gantry waits.');
     expect(queued(h)).toEqual([]);
@@ -357,13 +357,13 @@ describe('CI that does not report', () => {
   it('CI still running is waited for, on webhooks and sweeps alike', async () => {
     const h = await started((x) => (x.fake.code.ci = () => 'running'));
     await finish(h, 'T1');
-    const sha = h.state().tasks[0]!.landedSha!;
+    const sha = h.state().tasks.at(0)!.landedSha!;
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('validating');
+    expect(h.state().tasks.at(0)!.status).toBe('validating');
     expect(h.fake.requests).toContain(`GET ${REPO}/commits/${sha}/check-suites`);
     h.fake.code.finishCi(sha, 'success');
     await h.sweep(); // reads the verdict (and its check_suite webhook arrives too)
-    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(h.state().tasks.at(0)!.status).toBe('done');
   });
 
   it('optional CI: after the timeout the task’s own criteria decide', async () => {
@@ -373,10 +373,10 @@ describe('CI that does not report', () => {
     });
     await finish(h, 'T1');
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('validating'); // time is left
+    expect(h.state().tasks.at(0)!.status).toBe('validating'); // time is left
     h.clock.now += 21 * 60_000;
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(h.state().tasks.at(0)!.status).toBe('done');
     expect(queued(h)).toEqual(['T2/1', 'T3/1']);
     // Each later landing waits out its time too; the last one finishes the goal from a sweep.
     for (let i = 0; i < 3; i++) {
@@ -398,7 +398,7 @@ describe('lost and repeated webhooks', () => {
     // While the App was down, T2 finished and its webhook was lost.
     h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 }));
     await h.sweep();
-    expect(h.state().tasks[1]!.status).toBe('done');
+    expect(h.state().tasks.at(1)!.status).toBe('done');
     await runQueued(h);
     expect(h.state().status).toBe('done');
     const attempts = h.fake.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
@@ -409,9 +409,9 @@ describe('lost and repeated webhooks', () => {
   it('a lost CI webhook is made up for by the sweep', async () => {
     const h = await started((x) => x.fake.lose.add('check_suite'));
     await finish(h, 'T1');
-    expect(h.state().tasks[0]!.status).toBe('validating');
+    expect(h.state().tasks.at(0)!.status).toBe('validating');
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('done');
+    expect(h.state().tasks.at(0)!.status).toBe('done');
     expect(queued(h)).toEqual(['T2/1', 'T3/1']);
   });
 
@@ -448,7 +448,7 @@ describe('when things go wrong outside Gantry', () => {
     const spent = h.state().budget.spentMicros;
     await finish(h, 'T1', 1, { status: 'failure', reason: 'npm ci failed' });
     expect(h.asked.recover).toHaveLength(1);
-    expect(h.state().tasks[0]!.status).toBe('failed');
+    expect(h.state().tasks.at(0)!.status).toBe('failed');
     expect(h.state().budget.spentMicros).toBe(spent + 310_000 + 50_000); // the run, the call
     expect(h.fake.botComments().at(-1)!.body).toContain('Recovery planning for T1 failed');
     await h.sweep();
@@ -465,7 +465,7 @@ describe('when things go wrong outside Gantry', () => {
     expect(ask.body).toContain('broke &lt;!-- gantry:plan --&gt;');
     // The goal is still read from its real plan comment.
     await h.sweep();
-    expect(h.state().tasks[0]!.status).toBe('needs-human');
+    expect(h.state().tasks.at(0)!.status).toBe('needs-human');
     expect(h.fake.botComments().filter((c) => c.body.includes('cannot be restored'))).toEqual([]);
   });
 
@@ -478,7 +478,7 @@ describe('when things go wrong outside Gantry', () => {
     await finish(h, 'T2');
     // The recovery's retry waits: nothing new starts on a goal branch that could not be reset.
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'user' });
-    expect(h.state().tasks[1]!.status).toBe('retrying');
+    expect(h.state().tasks.at(1)!.status).toBe('retrying');
     expect(queued(h)).toEqual(['T3/1']);
     const said = h.fake.botComments().find((c) => c.body.includes('could not reset'))!.body;
     expect(said).toContain('Gantry could not reset');

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
+import { PersistentList } from '../../src/core/persistent-list.js';
 import { describe, expect, it } from 'vitest';
 import { COMMENT_LIMIT } from '../../src/core/checklist/markers.js';
 import { diffPlanComment, parsePlanComment } from '../../src/core/checklist/parse.js';
 import { renderPlanComment } from '../../src/core/checklist/render.js';
-import { defaultGoalSettings, initGoal, type GoalState } from '../../src/core/goal.js';
+import { defaultGoalSettings, initGoal, reviveState, type GoalState } from '../../src/core/goal.js';
 import type { Plan } from '../../src/core/plan.js';
 import { step } from '../../src/core/step.js';
 import { simulate } from '../../src/sim/simulate.js';
@@ -46,7 +47,7 @@ describe('plan comment', () => {
         const parsed = parsePlanComment(renderPlanComment(s, { key: KEY }), KEY);
         expect(parsed.state.ok).toBe(true);
         if (parsed.state.ok) {
-          expect(parsed.state.state).toEqual(JSON.parse(JSON.stringify(s)));
+          expect(parsed.state.state).toEqual(reviveState(JSON.parse(JSON.stringify(s))));
           // Rendering the state read back gives the same comment, so an unchanged comment is
           // recognised as unchanged and not written again.
           expect(renderPlanComment(parsed.state.state, { key: KEY })).toBe(
@@ -55,7 +56,7 @@ describe('plan comment', () => {
         }
         p.tasks.forEach((t, i) => {
           expect(parsed.ticks.get(t.id)).toBe(
-            !['proposed', 'excluded'].includes(s.tasks[i]!.status),
+            !['proposed', 'excluded'].includes(s.tasks.at(i)!.status),
           );
           expect(parsed.titles.get(t.id)).toBe(t.title);
           expect(parsed.descriptions.get(t.id)).toBe(t.description);
@@ -212,7 +213,9 @@ describe('plan comment', () => {
     s = { ...s, title: evil, note: evil };
     s = {
       ...s,
-      tasks: s.tasks.map((t) => ({ ...t, reason: evil, status: 'needs-human' as const })),
+      tasks: PersistentList.from(
+        s.tasks.map((t) => ({ ...t, reason: evil, status: 'needs-human' as const })),
+      ),
     };
     const body = renderPlanComment(s, { key: KEY });
     const parsed = parsePlanComment(body, KEY);

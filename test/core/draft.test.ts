@@ -63,7 +63,7 @@ describe('a step copies only what it touches', () => {
         const a = before.tasks;
         const b = result.state.tasks;
         let changed = 0;
-        for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed++;
+        for (let i = 0; i < a.length; i++) if (a.at(i) !== b.at(i)) changed++;
         if (RUNTIME.has(e.type)) {
           runtimeSteps++;
           worst = Math.max(worst, changed);

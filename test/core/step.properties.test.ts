@@ -92,7 +92,7 @@ describe('goal reducer properties', () => {
                 const i = s.plan!.tasks.findIndex((t) => t.id === fx.taskId);
                 for (const dep of s.plan!.tasks[i]!.dependsOn) {
                   const j = s.plan!.tasks.findIndex((t) => t.id === dep);
-                  expect(['done', 'skipped']).toContain(s.tasks[j]!.status);
+                  expect(['done', 'skipped']).toContain(s.tasks.at(j)!.status);
                 }
                 expect(fx.baseSha).toBe(s.lastGreen);
               }
@@ -113,8 +113,10 @@ describe('goal reducer properties', () => {
             observe: (_e, { state: s }) => {
               const b = s.budget;
               expect(b.reservedMicros + b.spentMicros).toBeLessThanOrEqual(b.capMicros);
-              expect(b.reservedMicros).toBe(s.tasks.reduce((n, t) => n + t.reservedMicros, 0));
-              expect(b.spentMicros).toBe(s.tasks.reduce((n, t) => n + t.spentMicros, 0));
+              expect(b.reservedMicros).toBe(
+                s.tasks.toArray().reduce((n, t) => n + t.reservedMicros, 0),
+              );
+              expect(b.spentMicros).toBe(s.tasks.toArray().reduce((n, t) => n + t.spentMicros, 0));
             },
           }),
         );
@@ -132,7 +134,7 @@ describe('goal reducer properties', () => {
               for (const st of TASK_STATUSES)
                 expect(s.counts[st]).toBe(s.tasks.filter((t) => t.status === st).length);
               for (const i of s.ready) {
-                expect(['queued', 'retrying']).toContain(s.tasks[i]!.status);
+                expect(['queued', 'retrying']).toContain(s.tasks.at(i)!.status);
                 expect(s.unmet[i]).toBe(0);
               }
               expect(s.counts.running).toBeLessThanOrEqual(w.maxParallel);

@@ -45,7 +45,7 @@ class Goal {
 
   status(id: string) {
     const i = this.state.plan!.tasks.findIndex((t) => t.id === id);
-    return this.state.tasks[i]!.status;
+    return this.state.tasks.at(i)!.status;
   }
 
   started(p: Plan, approve = p.tasks.map((t) => t.id)) {
@@ -245,7 +245,7 @@ describe('goal reducer', () => {
     );
     expect(h.status('T1')).toBe('needs-human');
     expect(ofType(fx, 'escalate')[0]!.question).toMatch(/do not fit the plan/);
-    expect(h.state.tasks[0]!.reason).toMatch(/cycle: T1 -> T3 -> T2 -> T1/);
+    expect(h.state.tasks.at(0)!.reason).toMatch(/cycle: T1 -> T3 -> T2 -> T1/);
   });
 
   it('retries a landing conflict on the new head with the conflicting paths', () => {
@@ -396,7 +396,7 @@ describe('goal reducer', () => {
     g.send(ev.start({ actor: 'labeler' }));
     const fx = g.finish('T1', 'failure');
     expect(ofType(fx, 'escalate')[0]!.mention).toBe('labeler');
-    expect(g.state.tasks[0]!.approvedBy).toBeUndefined();
+    expect(g.state.tasks.at(0)!.approvedBy).toBeUndefined();
   });
 
   it('ignores ticks and Start made on an older plan version', () => {
@@ -492,7 +492,7 @@ describe('goal reducer', () => {
         to: 'approved',
       },
     ]);
-    expect(r.state.tasks[1]!.approvedBy).toBe('alice');
+    expect(r.state.tasks.at(1)!.approvedBy).toBe('alice');
   });
 
   it('takes edited task text while awaiting approval, but not an invalid edit', () => {
@@ -539,13 +539,13 @@ describe('what the goal records for its account', () => {
       }),
     );
     expect(g.state.findings).toEqual([{ ...found, source: 'T1' }]);
-    expect(g.state.tasks[0]!.ranMs).toBe(g.t - 3); // dispatched at Start (t = 3)
+    expect(g.state.tasks.at(0)!.ranMs).toBe(g.t - 3); // dispatched at Start (t = 3)
   });
 
   it('records who approved each task and when', () => {
     const g = new Goal();
     g.send(ev.planProposed({ plan: diamond() }));
     g.send(ev.approve(['T1']));
-    expect(g.state.tasks[0]).toMatchObject({ approvedBy: 'maint', approvedAt: g.t });
+    expect(g.state.tasks.at(0)).toMatchObject({ approvedBy: 'maint', approvedAt: g.t });
   });
 });

@@ -20,7 +20,7 @@ describe('the goal survives what happens to apps and webhooks', () => {
     await w.tick(ALL);
     // Kill the App once T1 has landed and T2 and T3 are running.
     await w.settle(() => w.runs().length >= 3);
-    expect(w.state().tasks[0]!.status).toBe('done');
+    expect(w.state().tasks.at(0)!.status).toBe('done');
     await w.restart();
     await w.app.app.reconcileAll(); // what `npm start` does first
     await w.until();

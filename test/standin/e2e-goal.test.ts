@@ -57,7 +57,7 @@ describe('the App, the Action and the stand-in, end to end', () => {
     await run(w);
     const s = w.state();
     expect(s.status).toBe('done');
-    expect(s.tasks[1]).toMatchObject({ status: 'done', attempt: 2 });
+    expect(s.tasks.at(1)).toMatchObject({ status: 'done', attempt: 2 });
     // CI failed on the landed commit, with the failing test's output in its log...
     const red = w.standIn.ci.suites.find((x) => x.conclusion === 'failure')!;
     expect(red.runs[0]!.log).toContain('Hi, Ada!');

@@ -1,3 +1,4 @@
+import { PersistentList } from '../persistent-list.js';
 import type { PlanProblem } from '../plan-error.js';
 import type { Plan } from '../plan.js';
 import { initGoal, zeroCounts, type GoalState } from '../goal.js';
@@ -46,17 +47,19 @@ function worstCaseState(plan: Plan): GoalState {
     status: 'running',
     plan,
     planVersion: 9,
-    tasks: plan.tasks.map((_, i) => ({
-      status: 'validating',
-      attempt: 3,
-      extraAttempts: 0,
-      runId: 20_000_000_000 + i,
-      baseSha: hex(i + 7),
-      landedSha: hex(i),
-      approvedBy: 'a-maintainer-login',
-      reservedMicros: 5_000_000,
-      spentMicros: 4_321_987,
-    })),
+    tasks: PersistentList.from(
+      plan.tasks.map((_, i) => ({
+        status: 'validating' as const,
+        attempt: 3,
+        extraAttempts: 0,
+        runId: 20_000_000_000 + i,
+        baseSha: hex(i + 7),
+        landedSha: hex(i),
+        approvedBy: 'a-maintainer-login',
+        reservedMicros: 5_000_000,
+        spentMicros: 4_321_987,
+      })),
+    ),
     counts: { ...zeroCounts(), validating: plan.tasks.length },
     unmet: plan.tasks.map(() => 0),
     ready: [],

@@ -21,7 +21,7 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
   if (plan) {
     out.push('| Task | Status | Attempts | Time | Cost | Run |', '|---|---|---|---|---|---|');
     plan.tasks.forEach((t, i) => {
-      const r = s.tasks[i]!;
+      const r = s.tasks.at(i)!;
       const run =
         r.runId !== undefined ? `[${r.runId}](${server}/${s.repo}/actions/runs/${r.runId})` : '–';
       const reason =

@@ -101,8 +101,12 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
     );
   if (plan) {
     const before = s.status === 'awaiting-approval' || s.status === 'planning';
-    const wouldBlock = before ? blockedBeforeStart(plan.tasks, s.tasks) : new Map<number, string>();
-    plan.tasks.forEach((t, i) => out.push(taskLine(t, s.tasks[i]!, s, server, wouldBlock.get(i))));
+    const wouldBlock = before
+      ? blockedBeforeStart(plan.tasks, s.tasks.toArray())
+      : new Map<number, string>();
+    plan.tasks.forEach((t, i) =>
+      out.push(taskLine(t, s.tasks.at(i)!, s, server, wouldBlock.get(i))),
+    );
     const started = s.startedAt !== undefined;
     out.push(
       `- [${started ? 'x' : ' '}] ${START_MARKER}**Start** ${started ? `(started by ${s.startedBy ? `@${s.startedBy}` : 'auto-approval'})` : '— tick the tasks to run, then tick this box'}`,

@@ -2,6 +2,7 @@ import { DagError } from '../dag.js';
 import { clip, LIMITS, planIndex, type Draft } from '../draft.js';
 import type { GoalEvent } from '../events.js';
 import { zeroCounts, type TaskRun } from '../goal.js';
+import { PersistentList } from '../persistent-list.js';
 import { blockDependents, makeRunnable } from '../lifecycle.js';
 import type { Plan } from '../plan.js';
 import { planFitsComment } from '../checklist/fits-comment.js';
@@ -31,13 +32,15 @@ export const onPlan: Handler<'plan.proposed' | 'plan.replaced'> = (d, e) => {
   s.plan = e.plan;
   s.planVersion = e.version;
   s.replanFeedback = undefined;
-  s.tasks = e.plan.tasks.map((): TaskRun => ({
-    status: auto ? 'approved' : 'proposed',
-    attempt: 0,
-    extraAttempts: 0,
-    reservedMicros: 0,
-    spentMicros: 0,
-  }));
+  s.tasks = PersistentList.from(
+    e.plan.tasks.map((): TaskRun => ({
+      status: auto ? 'approved' : 'proposed',
+      attempt: 0,
+      extraAttempts: 0,
+      reservedMicros: 0,
+      spentMicros: 0,
+    })),
+  );
   s.counts = { ...zeroCounts(), [auto ? 'approved' : 'proposed']: s.tasks.length };
   s.unmet = e.plan.tasks.map((t) => new Set(t.dependsOn).size);
   s.ready = [];

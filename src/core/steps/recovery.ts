@@ -54,25 +54,25 @@ export function applyRecovery(
   const s = d.s;
   const first = s.tasks.length;
   s.plan = result.plan;
-  s.tasks = [
-    ...s.tasks,
-    ...action.tasks.map((): TaskRun => ({
+  s.tasks = s.tasks.concat(
+    action.tasks.map((): TaskRun => ({
       status: 'approved',
       attempt: 0,
       extraAttempts: 0,
       reservedMicros: 0,
       spentMicros: 0,
     })),
-  ];
+  );
   s.counts = { ...s.counts, approved: s.counts.approved + action.tasks.length };
-  const done = (k: number) => s.tasks[k]!.status === 'done' || s.tasks[k]!.status === 'skipped';
+  const done = (k: number) =>
+    s.tasks.at(k)!.status === 'done' || s.tasks.at(k)!.status === 'skipped';
   const dag = d.index.dag;
   const unmet = d.unmet();
   unmet[i] = unmet[i]! + newIds.length;
   for (let k = first; k < s.tasks.length; k++)
     unmet[k] = dag.deps[k]!.filter((j) => !done(j)).length;
   for (let k = first; k < s.tasks.length; k++) {
-    const held = dag.deps[k]!.find((j) => isDead(s.tasks[j]!.status));
+    const held = dag.deps[k]!.find((j) => isDead(s.tasks.at(j)!.status));
     if (held === undefined) makeRunnable(d, k, 'queued');
     else d.setTask(k, { status: 'blocked', reason: `waits for ${d.taskId(held)}` });
   }
@@ -84,7 +84,7 @@ export function applyRecovery(
   );
   // A new task held by a dead dependency holds the failed task too.
   for (let k = first; k < s.tasks.length; k++)
-    if (s.tasks[k]!.status === 'blocked') blockDependents(d, k);
+    if (s.tasks.at(k)!.status === 'blocked') blockDependents(d, k);
   // The new tasks change critical-path ranks: re-rank what is ready.
   d.resortReady();
   d.record(id, 'plan', `+${newIds.join(',')}`, rootCause);
