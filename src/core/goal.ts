@@ -269,12 +269,13 @@ export function maxAttemptsOf(s: GoalState, t: TaskRun): number {
   return s.settings.maxAttempts + t.extraAttempts;
 }
 
+/** A goal state as JSON holds it: the task list is a plain array. */
+export type GoalStateJson = Omit<GoalState, 'tasks'> & { tasks: readonly TaskRun[] };
+
 /**
  * A goal state read back from JSON (the signed comment): its task list becomes a `PersistentList`
  * again. The rest of the state is plain data.
  */
-export function reviveState(
-  raw: Omit<GoalState, 'tasks'> & { tasks: readonly TaskRun[] },
-): GoalState {
+export function reviveState(raw: GoalStateJson): GoalState {
   return { ...raw, tasks: PersistentList.from(raw.tasks) };
 }

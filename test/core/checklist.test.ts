@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { COMMENT_LIMIT } from '../../src/core/checklist/markers.js';
 import { diffPlanComment, parsePlanComment } from '../../src/core/checklist/parse.js';
 import { renderPlanComment } from '../../src/core/checklist/render.js';
-import { defaultGoalSettings, initGoal, reviveState, type GoalState } from '../../src/core/goal.js';
+import {
+  defaultGoalSettings,
+  initGoal,
+  reviveState,
+  type GoalState,
+  type GoalStateJson,
+} from '../../src/core/goal.js';
 import type { Plan } from '../../src/core/plan.js';
 import { step } from '../../src/core/step.js';
 import { simulate } from '../../src/sim/simulate.js';
@@ -47,7 +53,9 @@ describe('plan comment', () => {
         const parsed = parsePlanComment(renderPlanComment(s, { key: KEY }), KEY);
         expect(parsed.state.ok).toBe(true);
         if (parsed.state.ok) {
-          expect(parsed.state.state).toEqual(reviveState(JSON.parse(JSON.stringify(s))));
+          expect(parsed.state.state).toEqual(
+            reviveState(JSON.parse(JSON.stringify(s)) as GoalStateJson),
+          );
           // Rendering the state read back gives the same comment, so an unchanged comment is
           // recognised as unchanged and not written again.
           expect(renderPlanComment(parsed.state.state, { key: KEY })).toBe(

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outstandingOf, owesWork } from '../../src/core/draft.js';
-import { EffectKey, effectKey } from '../../src/core/effect-key.js';
+import { EffectKey, effectKey, type EffectKind } from '../../src/core/effect-key.js';
 import type { Effect } from '../../src/core/effects.js';
 import type { GoalEvent } from '../../src/core/events.js';
-import { defaultGoalSettings, initGoal, reviveState, type GoalState } from '../../src/core/goal.js';
+import {
+  defaultGoalSettings,
+  initGoal,
+  reviveState,
+  type GoalState,
+  type GoalStateJson,
+} from '../../src/core/goal.js';
 import { LOST_DISPATCH_MS, owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import { simulate } from '../../src/sim/simulate.js';
@@ -82,9 +88,12 @@ describe('owedEffects', () => {
         const r = simulate({ plan: w.plan, taskMs: () => 1000, ciMs: 500, maxEvents: cut });
         const owed = owedEffects(r.state, r.state.now);
         // A shell that crashed after this state was written derives the very same work.
-        expect(owedEffects(reviveState(JSON.parse(JSON.stringify(r.state))), r.state.now)).toEqual(
-          owed,
-        );
+        expect(
+          owedEffects(
+            reviveState(JSON.parse(JSON.stringify(r.state)) as GoalStateJson),
+            r.state.now,
+          ),
+        ).toEqual(owed);
         for (const e of owed) expect(EffectKey.parse(e.key)?.toString()).toBe(e.key);
       }),
       { numRuns: 100 },
@@ -104,7 +113,7 @@ function started(): { s: GoalState; send: (e: Sent) => void } {
   let s = initGoal({ repo: 'o/r', issue: 7, title: 'Goal', at: 0, settings: defaultGoalSettings });
   let t = 0;
   const send = (e: Sent) => {
-    const r = step(s, { ...e, at: e.at ?? ++t } as GoalEvent);
+    const r = step(s, { ...e, at: e.at ?? ++t });
     if (r.ignored) throw new Error(r.ignored.message);
     s = r.state;
     box.s = s;
@@ -208,9 +217,7 @@ describe('EffectKey', () => {
   it('prints and parses back every key', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('dispatch', 'land', 'judge', 'pr-body', 'labels') as fc.Arbitrary<
-          'dispatch' | 'land' | 'judge' | 'pr-body' | 'labels'
-        >,
+        fc.constantFrom<EffectKind[]>('dispatch', 'land', 'judge', 'pr-body', 'labels'),
         fc.integer({ min: 1, max: 1e6 }),
         fc.record(
           {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { GOAL_STATUSES, reviveState, type GoalState } from '../goal.js';
+import { GOAL_STATUSES, reviveState, type GoalState, type GoalStateJson } from '../goal.js';
 
 /**
  * The goal state hidden in the plan comment: `<!-- gantry:state v1 PAYLOAD.SIGNATURE -->`, with
@@ -81,7 +81,7 @@ export function decodeState(
       );
     // The parsed JSON, not zod's copy: zod reorders keys, and a state that re-encodes to the
     // same text lets an unchanged comment be recognised and left alone.
-    const state = reviveState(raw as Parameters<typeof reviveState>[0]);
+    const state = reviveState(raw as GoalStateJson);
     if (expect && (state.repo !== expect.repo || state.issue !== expect.issue))
       return fail(
         'foreign',
