@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Probot, ProbotOctokit } from 'probot';
+import type { GitHubPort } from './github/github-port.js';
+import { octokitApp } from './github/octokit-app.js';
+import { octokitGitHub } from './github/octokit-github.js';
 import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import { parseCommand } from '../core/commands.js';
 import { STATE_LABELS } from '../core/labels.js';
@@ -41,7 +44,7 @@ export interface GantryApp {
 }
 
 interface Job {
-  octokit: ProbotOctokit;
+  github: GitHubPort;
   ref: GoalRef;
 }
 
@@ -73,12 +76,12 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
   let lastSweep: number | undefined;
 
   const schedule = (octokit: ProbotOctokit, ref: GoalRef, hint: Hint) =>
-    workers!.schedule(goalKey(ref), { octokit, ref }, hint);
+    workers!.schedule(goalKey(ref), { github: octokitGitHub(octokit, ref), ref }, hint);
 
   const fn = ((app: Probot) => {
     probot = app;
     workers = new GoalWorkers<Job>(
-      (job) => reconcileGoal(job.context.octokit, job.context.ref, job.hints, deps),
+      (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
       options.retryDelaysMs,
     );
@@ -214,8 +217,8 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     try {
       const onError = (where: string, err: unknown) =>
         app.log.error({ err, where }, 'sweep: skipped what could not be read');
-      for await (const { octokit, ref } of findActiveGoals(app, { since, onError }))
-        schedule(octokit, ref, { kind: 'poke' });
+      for await (const { github, ref } of findActiveGoals(octokitApp(app), { since, onError }))
+        workers.schedule(goalKey(ref), { github, ref }, { kind: 'poke' });
       lastSweep = started;
     } catch (e) {
       app.log.error({ err: e }, 'reconciling all goals failed');
