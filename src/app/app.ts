@@ -3,8 +3,7 @@ import type { EmitterWebhookEventName } from '@octokit/webhooks';
 import type { Probot, ProbotOctokit } from 'probot';
 import type { AppDeps } from './goal-context.js';
 import type { GitHubPort } from './github/github-port.js';
-import { octokitApp } from './github/octokit-app.js';
-import { octokitGitHub } from './github/octokit-github.js';
+import { octokitConnector, type GitHubConnector } from './github/github-connector.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
 import { GoalWorkers } from './goal-workers.js';
 import type { Hint } from './hints.js';
@@ -28,6 +27,8 @@ export interface GantryAppOptions extends Omit<
   onJobError?: (goal: string, error: unknown) => void;
   /** Waits before retrying a goal job after a transient GitHub failure. */
   retryDelaysMs?: readonly number[];
+  /** How GitHub is reached (default: Probot's Octokit clients). */
+  github?: GitHubConnector;
 }
 
 export interface GantryApp {
@@ -65,9 +66,10 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
   let probot: Probot | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastSweep: number | undefined;
+  const github = options.github ?? octokitConnector;
 
   const schedule = (octokit: ProbotOctokit, ref: GoalRef, hint: Hint) =>
-    workers!.schedule(goalKey(ref), { github: octokitGitHub(octokit, ref), ref }, hint);
+    workers!.schedule(goalKey(ref), { github: github.repository(octokit, ref), ref }, hint);
 
   const fn = ((app: Probot) => {
     probot = app;
@@ -97,8 +99,8 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     try {
       const onError = (where: string, err: unknown) =>
         app.log.error({ err, where }, 'sweep: skipped what could not be read');
-      for await (const { github, ref } of findActiveGoals(octokitApp(app), { since, onError }))
-        workers.schedule(goalKey(ref), { github, ref }, { kind: 'poke' });
+      for await (const goal of findActiveGoals(github.app(app), { since, onError }))
+        workers.schedule(goalKey(goal.ref), goal, { kind: 'poke' });
       lastSweep = started;
     } catch (e) {
       app.log.error({ err: e }, 'reconciling all goals failed');
