@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { EmitterWebhookEventName } from '@octokit/webhooks';
 import type { Probot, ProbotOctokit } from 'probot';
-import { isPlanCommentBody } from '../core/checklist/superseded.js';
-import { parseCommand } from '../core/commands.js';
-import { STATE_LABELS } from '../core/labels.js';
 import type { AppDeps } from './goal-context.js';
-import { parseRunTitle, TASK_WORKFLOW_FILE } from './dispatch.js';
+import type { GitHubPort } from './github/github-port.js';
+import { octokitConnector, type GitHubConnector } from './github/github-connector.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
 import { GoalWorkers } from './goal-workers.js';
 import type { Hint } from './hints.js';
@@ -12,7 +11,7 @@ import { reconcileGoal } from './reconcile.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
 import { DeliveryLog, StateMemory } from './state-memory.js';
 import { BreakerBook } from './breakers.js';
-import { GoalBranch } from '../core/names.js';
+import { WEBHOOK_HINTS, type HintDeps, type HintTable, type Routed } from './webhook-hints.js';
 
 export interface GantryAppOptions extends Omit<
   AppDeps,
@@ -28,6 +27,8 @@ export interface GantryAppOptions extends Omit<
   onJobError?: (goal: string, error: unknown) => void;
   /** Waits before retrying a goal job after a transient GitHub failure. */
   retryDelaysMs?: readonly number[];
+  /** How GitHub is reached (default: Probot's Octokit clients). */
+  github?: GitHubConnector;
 }
 
 export interface GantryApp {
@@ -41,14 +42,8 @@ export interface GantryApp {
 }
 
 interface Job {
-  octokit: ProbotOctokit;
+  github: GitHubPort;
   ref: GoalRef;
-}
-
-interface IssuePayload {
-  repository: { name: string; owner: { login: string }; default_branch: string };
-  issue: { number: number; labels?: { name: string }[] | undefined; pull_request?: unknown };
-  sender: { login: string; type: string };
 }
 
 /**
@@ -71,131 +66,21 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
   let probot: Probot | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastSweep: number | undefined;
+  const github = options.github ?? octokitConnector;
 
   const schedule = (octokit: ProbotOctokit, ref: GoalRef, hint: Hint) =>
-    workers!.schedule(goalKey(ref), { octokit, ref }, hint);
+    workers!.schedule(goalKey(ref), { github: github.repository(octokit, ref), ref }, hint);
 
   const fn = ((app: Probot) => {
     probot = app;
     workers = new GoalWorkers<Job>(
-      (job) => reconcileGoal(job.context.octokit, job.context.ref, job.hints, deps),
+      (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
       options.retryDelaysMs,
     );
-    const on = <P extends IssuePayload>(
-      events: Parameters<Probot['on']>[0],
-      toHint: (payload: P) => Hint | undefined,
-    ) =>
-      app.on(events, (context) => {
-        if (!deliveries.first(context.id)) return;
-        const payload = context.payload as unknown as P;
-        if (payload.issue.pull_request) return;
-        const hint = toHint(payload);
-        if (hint) schedule(context.octokit, refOf(payload), hint);
-      });
-
-    // State labels are Gantry's own output; a label added by automation counts otherwise (a
-    // person still approves the plan; auto-approval checks who added its label).
-    on<IssuePayload & { label?: { name: string } }>('issues.labeled', (p) =>
-      p.label && !isStateLabel(p.label.name) ? { kind: 'labeled', label: p.label.name } : undefined,
-    );
-    on<IssuePayload & { label?: { name: string } }>('issues.unlabeled', (p) =>
-      p.label && !isStateLabel(p.label.name)
-        ? { kind: 'unlabeled', label: p.label.name, labels: labelsOf(p) }
-        : undefined,
-    );
-    on('issues.closed', (p) => ({ kind: 'closed', labels: labelsOf(p) }));
-    on<IssuePayload & { changes?: { body?: unknown } }>('issues.edited', (p) =>
-      p.changes?.body
-        ? { kind: 'issue-edited', sender: senderOf(p), labels: labelsOf(p) }
-        : undefined,
-    );
-    on<IssuePayload & { comment: { id: number; body: string } }>('issue_comment.created', (p) =>
-      p.sender.type !== 'Bot' && parseCommand(p.comment.body)
-        ? { kind: 'command', commentId: p.comment.id, body: p.comment.body, sender: senderOf(p) }
-        : undefined,
-    );
-    on<
-      IssuePayload & {
-        comment: { id: number; body: string; user: { type: string } | null };
-        changes: { body?: { from: string } };
-      }
-    >('issue_comment.edited', (p) => {
-      const from = p.changes.body?.from;
-      if (from === undefined || p.comment.user?.type !== 'Bot' || !isPlanCommentBody(from))
-        return undefined;
-      // Gantry's own edit coming back: nothing to do, and no loop.
-      if (p.sender.type === 'Bot' && deps.memory.wrote(p.comment.id, p.comment.body))
-        return undefined;
-      return {
-        kind: 'comment-edited',
-        commentId: p.comment.id,
-        from,
-        to: p.comment.body,
-        sender: senderOf(p),
-      };
-    });
-
-    app.on('workflow_run', (context) => {
+    registerHints(app, WEBHOOK_HINTS, (context, routed) => {
       if (!deliveries.first(context.id)) return;
-      const { workflow_run: run, repository } = context.payload;
-      const { path, display_title } = run as { path?: string; display_title?: string };
-      if (path && !path.endsWith(`/${TASK_WORKFLOW_FILE}`)) {
-        // Another workflow: the repository's CI, judging a goal branch perhaps.
-        if (run.status === 'completed') onCi(context, run.head_branch, run.head_sha);
-        return;
-      }
-      const title = parseRunTitle(display_title ?? '');
-      if (!title) return;
-      const ref: GoalRef = {
-        owner: repository.owner.login,
-        repo: repository.name,
-        issue: title.goal,
-        defaultBranch: repository.default_branch,
-      };
-      // A run starting that the goal already knows (GitHub named it when it was dispatched)
-      // changes nothing: no reconcile, no requests.
-      const known = deps.memory.goal(goalKey(ref))?.state.tasks.some((t) => t.runId === run.id);
-      if (run.status !== 'completed' && known) return;
-      schedule(context.octokit, ref, {
-        kind: 'run',
-        runId: run.id,
-        distinctId: title.distinctId,
-        status: run.status ?? '',
-        conclusion: run.conclusion ?? null,
-      });
-    });
-
-    // CI on a goal branch: the goal's reconcile reads the verdict of the sha it is judging.
-    type CiContext = Parameters<Parameters<Probot['on']>[1]>[0];
-    const onCi = (context: CiContext, branch: string | null | undefined, sha: string) => {
-      const goal = branch ? GoalBranch.parse(branch) : undefined;
-      const { repository } = context.payload as unknown as IssuePayload;
-      if (!goal || !repository) return;
-      const ref: GoalRef = {
-        owner: repository.owner.login,
-        repo: repository.name,
-        issue: goal.issue,
-        defaultBranch: repository.default_branch,
-      };
-      schedule(context.octokit, ref, { kind: 'ci', sha });
-    };
-    const ownApp = (a: { id: number | null } | null | undefined) =>
-      deps.appId !== undefined && a?.id === deps.appId;
-    app.on('check_suite.completed', (context) => {
-      const suite = context.payload.check_suite;
-      if (!deliveries.first(context.id) || ownApp(suite.app)) return;
-      onCi(context, suite.head_branch, suite.head_sha);
-    });
-    app.on('check_run.completed', (context) => {
-      const run = context.payload.check_run;
-      if (!deliveries.first(context.id) || ownApp(run.app)) return;
-      onCi(context, run.check_suite?.head_branch, run.head_sha);
-    });
-    app.on('status', (context) => {
-      const p = context.payload;
-      if (!deliveries.first(context.id) || p.state === 'pending') return;
-      for (const b of p.branches) onCi(context, b.name, p.sha);
+      for (const { ref, hint } of routed(deps)) schedule(context.octokit, ref, hint);
     });
 
     if (options.reconcileEveryMs) {
@@ -214,8 +99,8 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     try {
       const onError = (where: string, err: unknown) =>
         app.log.error({ err, where }, 'sweep: skipped what could not be read');
-      for await (const { octokit, ref } of findActiveGoals(app, { since, onError }))
-        schedule(octokit, ref, { kind: 'poke' });
+      for await (const goal of findActiveGoals(github.app(app), { since, onError }))
+        workers.schedule(goalKey(goal.ref), goal, { kind: 'poke' });
       lastSweep = started;
     } catch (e) {
       app.log.error({ err: e }, 'reconciling all goals failed');
@@ -224,15 +109,23 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
   return fn;
 }
 
-function refOf(p: IssuePayload): GoalRef {
-  return {
-    owner: p.repository.owner.login,
-    repo: p.repository.name,
-    issue: p.issue.number,
-    defaultBranch: p.repository.default_branch,
-  };
+/**
+ * Register every rule of the table on Probot. `deliver` gets each delivery and the rule's hints
+ * for it, worked out when asked (a delivery seen before is dropped first).
+ */
+function registerHints(
+  app: Probot,
+  table: HintTable,
+  deliver: (
+    context: { id: string; octokit: ProbotOctokit },
+    routed: (deps: HintDeps) => Routed[],
+  ) => void,
+): void {
+  for (const [name, rule] of Object.entries(table)) {
+    // The table's type pairs each event with its payload; Probot's `on` cannot see that pairing.
+    const toHints = rule as (payload: unknown, deps: HintDeps) => Routed | Routed[] | undefined;
+    app.on(name as EmitterWebhookEventName, (context) =>
+      deliver(context, (deps) => [toHints(context.payload, deps) ?? []].flat()),
+    );
+  }
 }
-
-const isStateLabel = (name: string) => (STATE_LABELS as readonly string[]).includes(name);
-const labelsOf = (p: IssuePayload) => (p.issue.labels ?? []).map((l) => l.name);
-const senderOf = (p: IssuePayload) => ({ login: p.sender.login, bot: p.sender.type === 'Bot' });

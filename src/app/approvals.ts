@@ -53,7 +53,7 @@ export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<v
   const known = new Set(session.state.plan?.tasks.map((t) => t.id));
   const diff = diffPlanComment(before, after, known);
   if (!diff.approvals.length && !diff.edits.length && !diff.start) return;
-  const permission = await permissionOf(g.octokit, g.ref, who);
+  const permission = await permissionOf(g.github, who);
   if (!permission.allowed) {
     session.reply(refusal(who, permission.role, 'approve or change a Gantry plan'), {
       once: true,

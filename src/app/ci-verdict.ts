@@ -19,30 +19,17 @@ export type CiReading =
  * one check failed; green when every check completed and passed; otherwise still waiting.
  */
 export async function readCi(g: GoalContext, sha: string, at: number): Promise<CiReading> {
-  const { owner, repo } = g.ref;
-  const suites = await g.octokit.paginate(g.octokit.rest.checks.listSuitesForRef, {
-    owner,
-    repo,
-    ref: sha,
-    per_page: 100,
-  });
-  const { data: combined } = await g.octokit.rest.repos.getCombinedStatusForRef({
-    owner,
-    repo,
-    ref: sha,
-    per_page: 100,
-  });
+  const suites = await g.github.listCheckSuites(sha);
+  const statuses = await g.github.listStatuses(sha);
   const counted = suites.filter(
     (s) =>
       s.app?.id !== g.deps.appId &&
-      (s.latest_check_runs_count > 0 || (s.app?.slug === ACTIONS_APP && s.status !== 'completed')),
+      (s.runCount > 0 || (s.app?.slug === ACTIONS_APP && s.status !== 'completed')),
   );
   const failedSuites = counted.filter(
     (s) => s.status === 'completed' && !PASSING.has(s.conclusion ?? ''),
   );
-  const failedStatuses = combined.statuses.filter(
-    (s) => s.state === 'failure' || s.state === 'error',
-  );
+  const failedStatuses = statuses.filter((s) => s.state === 'failure' || s.state === 'error');
   if (failedSuites.length || failedStatuses.length) {
     const failedChecks = [
       ...(await failedRunNames(g, sha)),
@@ -58,14 +45,14 @@ export async function readCi(g: GoalContext, sha: string, at: number): Promise<C
         failedChecks: failedChecks.length
           ? failedChecks
           : failedSuites.map((s) => s.app?.name ?? 'a check suite'),
-        summary: failedStatuses[0]?.description ?? undefined,
+        summary: failedStatuses[0]?.description,
       },
     };
   }
-  if (counted.length === 0 && combined.statuses.length === 0)
+  if (counted.length === 0 && statuses.length === 0)
     return { kind: 'waiting', why: 'no check or status has been reported yet' };
   const pending = counted.filter((s) => s.status !== 'completed').length;
-  const pendingStatuses = combined.statuses.filter((s) => s.state === 'pending').length;
+  const pendingStatuses = statuses.filter((s) => s.state === 'pending').length;
   if (pending || pendingStatuses)
     return {
       kind: 'waiting',
@@ -91,14 +78,8 @@ export interface FailedRun {
 
 /** The latest check runs on a sha that completed without passing. */
 export async function failedCheckRuns(g: GoalContext, sha: string): Promise<FailedRun[]> {
-  const { data } = await g.octokit.rest.checks.listForRef({
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    ref: sha,
-    filter: 'latest',
-    per_page: 100,
-  });
-  return data.check_runs
+  const runs = await g.github.listCheckRuns(sha);
+  return runs
     .filter(
       (r) =>
         r.app?.id !== g.deps.appId && r.status === 'completed' && !PASSING.has(r.conclusion ?? ''),
@@ -107,7 +88,7 @@ export async function failedCheckRuns(g: GoalContext, sha: string): Promise<Fail
       id: r.id,
       name: r.name,
       conclusion: r.conclusion ?? 'unknown',
-      summary: r.output.summary ?? undefined,
+      summary: r.summary,
       actions: r.app?.slug === ACTIONS_APP,
     }));
 }

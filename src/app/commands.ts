@@ -17,7 +17,7 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
   const { session } = g;
   const who = hint.sender.login;
   const quote = `> ${hint.body.trim().split('\n')[0]!.slice(0, 200)}\n\n`;
-  const permission = await permissionOf(g.octokit, g.ref, who);
+  const permission = await permissionOf(g.github, who);
   if (!permission.allowed) {
     session.reply(refusal(who, permission.role, 'run Gantry commands'), { once: true });
     return;
@@ -39,7 +39,7 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
     return;
   }
   if (command.verb === 'status') {
-    session.reply(`${quote}${statusReport(session.state, session.live?.html_url)}`);
+    session.reply(`${quote}${statusReport(session.state, session.live?.htmlUrl)}`);
     return;
   }
   const why = await carryOut(g, command, who);

@@ -3,6 +3,7 @@ import { goalIdentity, type GoalState } from '../core/goal.js';
 import { fromMicros } from '../core/money.js';
 import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
+import { gitHubStatus } from './github/github-error.js';
 
 export const TASK_WORKFLOW_FILE = 'gantry-task.yml';
 /** GitHub's limit on all inputs of one dispatch together. */
@@ -68,11 +69,6 @@ export function dispatchInputs(
   return inputs;
 }
 
-interface RunSummary {
-  id: number;
-  display_title: string;
-}
-
 /**
  * Every task of a running goal that should have a run but has none known: find its run by its
  * dispatch id (a dispatch whose answer was lost, or an older server's 204), or dispatch it. One
@@ -93,13 +89,13 @@ export async function ensureDispatched(g: GoalContext): Promise<void> {
     );
     return;
   }
-  const runs = await recentTaskRuns(g);
+  const runs = await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
   for (const i of waiting) {
     const state = g.session.state!;
     const spec = state.plan!.tasks[i]!;
     const t = state.tasks.at(i)!;
     const id = distinctId(state, spec.id, t.attempt);
-    const run = runs.find((r) => r.display_title.endsWith(`[${id}]`));
+    const run = runs.find((r) => r.displayTitle.endsWith(`[${id}]`));
     const at = g.deps.now();
     if (run) {
       g.session.apply({
@@ -114,7 +110,11 @@ export async function ensureDispatched(g: GoalContext): Promise<void> {
     if (t.sentAt !== undefined && at - t.sentAt < LOST_DISPATCH_MS) continue;
     let runId: number | undefined;
     try {
-      runId = await dispatch(g, dispatchInputs(state, i, g.config.value));
+      runId = await g.github.dispatchWorkflow(
+        TASK_WORKFLOW_FILE,
+        g.ref.defaultBranch,
+        dispatchInputs(state, i, g.config.value),
+      );
     } catch (e) {
       const refused = refusal(e);
       if (!refused) throw e;
@@ -129,44 +129,10 @@ export async function ensureDispatched(g: GoalContext): Promise<void> {
   }
 }
 
-async function recentTaskRuns(g: GoalContext): Promise<RunSummary[]> {
-  const { data } = await g.octokit.rest.actions.listWorkflowRuns({
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    workflow_id: TASK_WORKFLOW_FILE,
-    event: 'workflow_dispatch',
-    per_page: 100,
-  });
-  return data.workflow_runs.map((r) => ({ id: r.id, display_title: r.display_title }));
-}
-
-/**
- * Dispatch the task workflow on the default branch, asking for the run's id (GitHub answers 200
- * with it since 2026-02; older servers answer 204 and the run is found by its dispatch id).
- */
-async function dispatch(
-  g: GoalContext,
-  inputs: Record<string, string>,
-): Promise<number | undefined> {
-  const r = await g.octokit.request(
-    'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches',
-    {
-      owner: g.ref.owner,
-      repo: g.ref.repo,
-      workflow_id: TASK_WORKFLOW_FILE,
-      ref: g.ref.defaultBranch,
-      inputs,
-      return_run_details: true,
-    },
-  );
-  const data = r.data as { workflow_run_id?: unknown } | undefined;
-  return typeof data?.workflow_run_id === 'number' ? data.workflow_run_id : undefined;
-}
-
 /** Why GitHub (or Gantry) refused a dispatch for good, in words for the issue; else undefined. */
 function refusal(e: unknown): string | undefined {
   if (e instanceof DispatchError) return e.message;
-  const status = (e as { status?: number }).status;
+  const status = gitHubStatus(e);
   if (status === 404 || status === 422)
     return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${(e as Error).message}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
   return undefined;

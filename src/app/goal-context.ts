@@ -1,9 +1,9 @@
-import type { ProbotOctokit } from 'probot';
 import type { BreakerBook } from './breakers.js';
 import type { Planner } from '../planner/planner.js';
 import type { ConfigError, GantryConfig } from './config.js';
 import type { GoalRef } from './goal-facts.js';
 import type { GoalSession } from './goal-session.js';
+import type { GitHubPort } from './github/github-port.js';
 import type { StateMemory } from './state-memory.js';
 
 /** What the app is built with: injected, so tests run the real app offline. */
@@ -26,7 +26,8 @@ export interface AppDeps {
 
 /** Everything one reconcile of one goal works with. */
 export interface GoalContext {
-  octokit: ProbotOctokit;
+  /** GitHub, for the goal's repository. */
+  github: GitHubPort;
   ref: GoalRef;
   session: GoalSession;
   deps: AppDeps;

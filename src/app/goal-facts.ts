@@ -1,6 +1,7 @@
-import type { ProbotOctokit } from 'probot';
 import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import { ConfigError } from './config.js';
+import { GitHubError } from './github/github-error.js';
+import type { Comment, GitHubPort } from './github/github-port.js';
 
 /** One goal: an issue of a repository. */
 export interface GoalRef {
@@ -18,7 +19,7 @@ export interface IssueComment {
   /** GraphQL's id, for the comment's edit history. */
   nodeId?: string | undefined;
   body: string;
-  html_url: string;
+  htmlUrl: string;
   /** Written by Gantry (this App, when its id is known; otherwise any app). */
   byBot: boolean;
 }
@@ -28,7 +29,7 @@ export interface IssueFacts {
   title: string;
   body: string;
   labels: string[];
-  html_url: string;
+  htmlUrl: string;
   /** Who closed the issue, when it is closed. */
   closedBy?: { login: string; bot: boolean } | undefined;
 }
@@ -40,36 +41,25 @@ export interface GoalFacts {
 }
 
 export async function readGoalFacts(
-  octokit: ProbotOctokit,
-  g: GoalRef,
+  github: GitHubPort,
+  issue: number,
   appId: number | undefined,
 ): Promise<GoalFacts> {
-  const { owner, repo, issue: issue_number } = g;
-  const [{ data: issue }, comments] = await Promise.all([
-    octokit.rest.issues.get({ owner, repo, issue_number }),
-    octokit.paginate(octokit.rest.issues.listComments, {
-      owner,
-      repo,
-      issue_number,
-      per_page: 100,
-    }),
-  ]);
+  const [read, comments] = await Promise.all([github.getIssue(issue), github.listComments(issue)]);
   return {
     issue: {
-      open: issue.state === 'open',
-      title: issue.title,
-      body: issue.body ?? '',
-      labels: issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))),
-      html_url: issue.html_url,
-      closedBy: issue.closed_by
-        ? { login: issue.closed_by.login, bot: issue.closed_by.type === 'Bot' }
-        : undefined,
+      open: read.open,
+      title: read.title,
+      body: read.body,
+      labels: read.labels,
+      htmlUrl: read.htmlUrl,
+      closedBy: read.closedBy,
     },
     comments: comments.map((c) => ({
       id: c.id,
-      nodeId: c.node_id,
-      body: c.body ?? '',
-      html_url: c.html_url,
+      nodeId: c.nodeId,
+      body: c.body,
+      htmlUrl: c.htmlUrl,
       byBot: writtenByApp(c, appId),
     })),
   };
@@ -79,13 +69,9 @@ export async function readGoalFacts(
  * Whether Gantry wrote a comment. With the App's id, another app's comment never counts, even one
  * that copies Gantry's text; without it (a plain token, as in `probot receive -t`) any app's does.
  */
-export function writtenByApp(
-  c: { user?: { type?: string } | null; performed_via_github_app?: { id?: number } | null },
-  appId: number | undefined,
-): boolean {
-  if (c.user?.type !== 'Bot') return false;
-  const via = c.performed_via_github_app?.id;
-  return appId === undefined || via === undefined || via === appId;
+export function writtenByApp(c: Comment, appId: number | undefined): boolean {
+  if (!c.author?.bot) return false;
+  return appId === undefined || c.appId === undefined || c.appId === appId;
 }
 
 /**
@@ -100,19 +86,11 @@ export function livePlanComments(comments: readonly IssueComment[]): IssueCommen
  * Read the repository's `.github/gantry.yml` the way `context.config` does (undefined: no file).
  * A file that is not YAML is a ConfigError, reported like any other config problem.
  */
-export async function readRawConfig(
-  octokit: ProbotOctokit,
-  g: Pick<GoalRef, 'owner' | 'repo'>,
-): Promise<unknown> {
+export async function readRawConfig(github: GitHubPort): Promise<unknown> {
   try {
-    const { config, files } = await octokit.config.get({
-      owner: g.owner,
-      repo: g.repo,
-      path: '.github/gantry.yml',
-    });
-    return files.some((f) => f.config !== null) ? config : undefined;
+    return await github.readConfig('.github/gantry.yml');
   } catch (e) {
-    if (typeof (e as { status?: unknown }).status === 'number') throw e;
+    if (e instanceof GitHubError) throw e;
     throw new ConfigError([`\`(file)\`: ${(e as Error).message}`]);
   }
 }

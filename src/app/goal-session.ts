@@ -1,4 +1,3 @@
-import type { ProbotOctokit } from 'probot';
 import { renderPlanComment } from '../core/checklist/render.js';
 import { decodeState, StateBlockError } from '../core/checklist/signed-state.js';
 import { supersededComment } from '../core/checklist/superseded.js';
@@ -14,11 +13,12 @@ import {
   type GoalRef,
   type IssueComment,
 } from './goal-facts.js';
+import type { GitHubPort } from './github/github-port.js';
 import { syncStateLabels } from './labels.js';
 import type { StateMemory } from './state-memory.js';
 
 export interface SessionOptions {
-  octokit: ProbotOctokit;
+  github: GitHubPort;
   ref: GoalRef;
   facts: GoalFacts;
   stateKey: string;
@@ -170,27 +170,21 @@ export class GoalSession {
 
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
   async flush(): Promise<void> {
-    const { octokit, ref } = this.o;
-    const { owner, repo } = ref;
+    const { github, ref } = this.o;
     if (this.state) {
       const body = renderPlanComment(this.state, {
         key: this.o.stateKey,
         serverUrl: this.o.serverUrl,
       });
       if (!this.live || this.freshComment) {
-        const { data } = await octokit.rest.issues.createComment({
-          owner,
-          repo,
-          issue_number: ref.issue,
-          body,
-        });
-        this.live = { id: data.id, body, html_url: data.html_url, byBot: true };
+        const posted = await github.createComment(ref.issue, body);
+        this.live = { id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true };
         this.o.facts.comments.push(this.live);
         this.freshComment = false;
       } else if (normalize(this.live.body) !== normalize(body)) {
         // Remembered first: the webhook of this edit may come back before the answer does.
         this.o.memory.wroteComment(this.live.id, body);
-        await octokit.rest.issues.updateComment({ owner, repo, comment_id: this.live.id, body });
+        await github.updateComment(this.live.id, body);
         this.live.body = body;
       }
       this.o.memory.wroteComment(this.live.id, body);
@@ -198,34 +192,18 @@ export class GoalSession {
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
-        await octokit.rest.issues.updateComment({
-          owner,
-          repo,
-          comment_id: old.id,
-          body: collapsed,
-        });
+        await github.updateComment(old.id, collapsed);
       }
       this.o.facts.issue.labels = await syncStateLabels(
-        octokit,
-        { owner, repo, number: ref.issue, labels: this.o.facts.issue.labels },
+        github,
+        { number: ref.issue, labels: this.o.facts.issue.labels },
         labelsFor(this.state),
       );
     }
     for (const body of this.replies.splice(0)) {
-      const { data } = await octokit.rest.issues.createComment({
-        owner,
-        repo,
-        issue_number: ref.issue,
-        body,
-      });
-      this.o.facts.comments.push({ id: data.id, body, html_url: data.html_url, byBot: true });
+      const posted = await github.createComment(ref.issue, body);
+      this.o.facts.comments.push({ id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true });
     }
-    for (const comment_id of this.reactions.splice(0))
-      await octokit.rest.reactions.createForIssueComment({
-        owner,
-        repo,
-        comment_id,
-        content: '+1',
-      });
+    for (const commentId of this.reactions.splice(0)) await github.approveComment(commentId);
   }
 }

@@ -1,10 +1,9 @@
 import type { Effect } from '../core/effects.js';
 import type { LandingResult } from '../core/events.js';
 import type { GoalContext } from './goal-context.js';
+import { GitHubConflict, gitHubStatus } from './github/github-error.js';
 
 type Land = Extract<Effect, { type: 'land-task' }>;
-
-const statusOf = (e: unknown) => (e as { status?: number }).status;
 
 /**
  * Merge a task branch into the goal branch as the App (so the repository's CI runs on the
@@ -14,42 +13,29 @@ const statusOf = (e: unknown) => (e as { status?: number }).status;
  * nothing, so none was published) is nothing to merge.
  */
 export async function landTask(g: GoalContext, e: Land, retry = false): Promise<LandingResult> {
-  const { owner, repo } = g.ref;
   const s = g.session.state!;
   try {
-    const { status, data } = await g.octokit.rest.repos.merge({
-      owner,
-      repo,
+    const sha = await g.github.merge({
       base: e.into,
       head: e.branch,
-      commit_message: `gantry: land ${e.taskId} (attempt ${e.attempt}) for #${s.issue}`,
+      message: `gantry: land ${e.taskId} (attempt ${e.attempt}) for #${s.issue}`,
     });
-    if (status === 201) return { kind: 'merged', sha: data.sha };
+    if (sha) return { kind: 'merged', sha };
   } catch (err) {
-    if (statusOf(err) === 409)
+    if (err instanceof GitHubConflict)
       return { kind: 'conflict', paths: await conflictPaths(g, e.into, e.branch) };
-    if (statusOf(err) !== 404) throw err;
+    if (gitHubStatus(err) !== 404) throw err;
     if (!(await branchSha(g, e.branch))) return { kind: 'nothing-to-merge', criteriaPassed: true };
     if (retry || (await branchSha(g, e.into)) || !s.lastGreen) throw err;
     // The goal branch is gone (deleted by hand, or never made after a crash): make it again.
-    await g.octokit.rest.git.createRef({
-      owner,
-      repo,
-      ref: `refs/heads/${e.into}`,
-      sha: s.lastGreen,
-    });
+    await g.github.createBranch(e.into, s.lastGreen);
     return landTask(g, e, true);
   }
   // 204: the goal branch has everything the task branch has. If the task's work is not in the
   // last green sha, it is on the goal branch unjudged (merged by a landing whose state write was
   // lost): it landed, at the goal head, and CI judges that. Otherwise the task changed nothing.
-  const { data } = await g.octokit.rest.repos.compareCommitsWithBasehead({
-    owner,
-    repo,
-    basehead: `${s.lastGreen ?? e.into}...${e.branch}`,
-    per_page: 1,
-  });
-  const head = data.ahead_by > 0 ? await branchSha(g, e.into) : undefined;
+  const { aheadBy } = await g.github.compare(s.lastGreen ?? e.into, e.branch, 1);
+  const head = aheadBy > 0 ? await branchSha(g, e.into) : undefined;
   if (head) return { kind: 'merged', sha: head };
   // A task lands only when its agent reported success, and success means its criteria passed.
   return { kind: 'nothing-to-merge', criteriaPassed: true };
@@ -60,29 +46,17 @@ export async function landTask(g: GoalContext, e: Land, retry = false): Promise<
  * and on the goal branch since they parted.
  */
 async function conflictPaths(g: GoalContext, goal: string, task: string): Promise<string[]> {
-  const changed = async (base: string, head: string) => {
-    const { data } = await g.octokit.rest.repos.compareCommitsWithBasehead({
-      owner: g.ref.owner,
-      repo: g.ref.repo,
-      basehead: `${base}...${head}`,
-      per_page: 100,
-    });
-    return new Set((data.files ?? []).map((f) => f.filename));
-  };
+  const changed = async (base: string, head: string) =>
+    new Set((await g.github.compare(base, head, 100)).files);
   const ours = await changed(task, goal);
   return [...(await changed(goal, task))].filter((p) => ours.has(p)).sort();
 }
 
 async function branchSha(g: GoalContext, branch: string): Promise<string | undefined> {
   try {
-    const { data } = await g.octokit.rest.git.getRef({
-      owner: g.ref.owner,
-      repo: g.ref.repo,
-      ref: `heads/${branch}`,
-    });
-    return data.object.sha;
+    return await g.github.branchSha(branch);
   } catch (err) {
-    if (statusOf(err) === 404) return undefined;
+    if (gitHubStatus(err) === 404) return undefined;
     throw err;
   }
 }
@@ -95,11 +69,5 @@ export async function resetGoalRef(
   const head = await branchSha(g, e.branch);
   // Someone (a maintainer fixing it by hand) moved it since: leave their work alone.
   if (head !== e.fromSha) return;
-  await g.octokit.rest.git.updateRef({
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    ref: `heads/${e.branch}`,
-    sha: e.toSha,
-    force: true,
-  });
+  await g.github.updateBranch(e.branch, e.toSha, { force: true });
 }

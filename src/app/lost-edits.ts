@@ -1,34 +1,7 @@
 import { handleCommentEdit } from './approvals.js';
 import type { GoalContext } from './goal-context.js';
+import type { CommentHistory } from './github/github-port.js';
 import type { Hint } from './hints.js';
-
-type Actor = { __typename: string; login: string } | null;
-
-interface EditHistory {
-  node: {
-    author?: { login: string } | null;
-    createdAt?: string;
-    editor?: Actor;
-    userContentEdits?: {
-      pageInfo: { hasNextPage: boolean; endCursor: string | null };
-      nodes: ({ editedAt: string; editor: Actor } | null)[];
-    };
-  } | null;
-}
-
-const HISTORY = `query($id: ID!, $after: String) {
-  node(id: $id) {
-    ... on IssueComment {
-      author { login }
-      createdAt
-      editor { __typename login }
-      userContentEdits(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { editedAt editor { __typename login } }
-      }
-    }
-  }
-}`;
 
 /** Pages of edit history read at most (a plan comment is edited a few times per task). */
 const MAX_PAGES = 10;
@@ -48,36 +21,22 @@ async function editedBy(
   g: GoalContext,
   nodeId: string,
 ): Promise<{ person: string } | 'app' | 'unknown'> {
-  const edits: { editedAt: string; editor: Actor }[] = [];
-  let head: EditHistory['node'] = null;
+  let history: CommentHistory | undefined;
   try {
-    let after: string | null = null;
-    for (let page = 0; ; page++) {
-      if (page === MAX_PAGES) return 'unknown';
-      const answer: EditHistory = await g.octokit.graphql<EditHistory>(HISTORY, {
-        id: nodeId,
-        after,
-      });
-      const node: EditHistory['node'] = answer.node;
-      head ??= node;
-      const history: NonNullable<EditHistory['node']>['userContentEdits'] = node?.userContentEdits;
-      if (!history) return 'unknown';
-      edits.push(...history.nodes.filter((e) => e !== null));
-      if (!history.pageInfo.hasNextPage) break;
-      after = history.pageInfo.endCursor;
-    }
+    history = await g.github.commentHistory(nodeId, MAX_PAGES);
   } catch {
     return 'unknown';
   }
-  const gantry = head?.author?.login;
-  const last = head?.editor;
-  if (!head || !gantry || !last) return 'unknown';
-  if (last.__typename !== 'User') return 'app';
+  const gantry = history?.author;
+  const last = history?.editor;
+  if (!history || !gantry || !last) return 'unknown';
+  if (last.type !== 'User') return 'app';
+  const { createdAt, edits } = history;
   const sole = edits.every(
     (e) =>
-      (e.editor === null && e.editedAt === head.createdAt) ||
-      (e.editor?.__typename === 'Bot' && e.editor.login === gantry) ||
-      (e.editor?.__typename === 'User' && e.editor.login === last.login),
+      (e.editor === null && e.editedAt === createdAt) ||
+      (e.editor?.type === 'Bot' && e.editor.login === gantry) ||
+      (e.editor?.type === 'User' && e.editor.login === last.login),
   );
   return sole ? { person: last.login } : 'unknown';
 }

@@ -9,7 +9,7 @@
  */
 import { run } from 'probot';
 import { gantryApp } from './app.js';
-import { GantryOctokit } from './conditional-requests.js';
+import { GantryOctokit } from './github/gantry-octokit.js';
 import { optionsFromEnv, StartupError } from './env.js';
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
-import type { ProbotOctokit } from 'probot';
-import type { GoalRef } from './goal-facts.js';
+import { GitHubGone } from './github/github-error.js';
+import type { GitHubPort } from './github/github-port.js';
 
 export interface Permission {
   /** admin, maintain or write: may approve, start and run commands. */
@@ -12,21 +12,13 @@ export interface Permission {
  * Ask GitHub, for every tick and command, what the person may do in the repository. Triage and
  * read are not enough: approving a plan spends money and changes code.
  */
-export async function permissionOf(
-  octokit: ProbotOctokit,
-  ref: GoalRef,
-  username: string,
-): Promise<Permission> {
+export async function permissionOf(github: GitHubPort, username: string): Promise<Permission> {
   try {
-    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
-      owner: ref.owner,
-      repo: ref.repo,
-      username,
-    });
-    const role = data.role_name || data.permission;
-    return { allowed: data.permission === 'admin' || data.permission === 'write', role };
+    const { permission, roleName } = await github.permission(username);
+    const role = roleName || permission;
+    return { allowed: permission === 'admin' || permission === 'write', role };
   } catch (e) {
-    if ((e as { status?: number }).status === 404) return { allowed: false, role: 'none' };
+    if (e instanceof GitHubGone && e.status === 404) return { allowed: false, role: 'none' };
     throw e;
   }
 }

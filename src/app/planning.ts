@@ -45,7 +45,7 @@ export async function runPlanner(g: GoalContext): Promise<void> {
   const { issue } = session.facts;
   try {
     const planner = g.deps.planner(config);
-    const repo = await gatherRepoContext(g.octokit, g.ref, config).catch((e: unknown) => {
+    const repo = await gatherRepoContext(g.github, g.ref, config).catch((e: unknown) => {
       if (transient(e)) throw e; // the job is tried again
       throw new RepoUnreadable(e);
     });

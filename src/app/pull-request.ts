@@ -1,7 +1,6 @@
 import { renderPrBody } from '../core/checklist/pr-body.js';
 import type { GoalContext } from './goal-context.js';
-
-const statusOf = (e: unknown) => (e as { status?: number }).status;
+import { gitHubStatus } from './github/github-error.js';
 
 /**
  * The goal's draft pull request, opened after the first landing so CI that runs on pull requests
@@ -12,21 +11,11 @@ const statusOf = (e: unknown) => (e as { status?: number }).status;
 export async function ensurePullRequest(g: GoalContext): Promise<void> {
   const s = g.session.state!;
   if (!s.pr.requested || s.pr.number !== undefined) return;
-  const { owner, repo } = g.ref;
-  const { data: open } = await g.octokit.rest.pulls.list({
-    owner,
-    repo,
-    head: `${owner}:${s.branch}`,
-    state: 'open',
-    per_page: 1,
-  });
-  let number = open[0]?.number;
+  let number = (await g.github.findOpenPull(s.branch))?.number;
   if (number === undefined) {
     const body = renderPrBody(s, { serverUrl: g.deps.serverUrl });
     const create = (draft: boolean) =>
-      g.octokit.rest.pulls.create({
-        owner,
-        repo,
+      g.github.createPull({
         head: s.branch,
         base: g.ref.defaultBranch,
         title: `Gantry: ${s.title}`,
@@ -36,10 +25,10 @@ export async function ensurePullRequest(g: GoalContext): Promise<void> {
         draft,
       });
     try {
-      number = (await create(true)).data.number;
+      number = (await create(true)).number;
     } catch (e) {
-      if (statusOf(e) !== 422 || !/draft/i.test((e as Error).message)) throw e;
-      number = (await create(false)).data.number;
+      if (gitHubStatus(e) !== 422 || !/draft/i.test((e as Error).message)) throw e;
+      number = (await create(false)).number;
     }
   }
   g.session.apply({ type: 'pr.opened', at: g.deps.now(), number });
@@ -49,12 +38,7 @@ export async function ensurePullRequest(g: GoalContext): Promise<void> {
 export async function updatePullRequestBody(g: GoalContext): Promise<void> {
   const s = g.session.state!;
   if (s.pr.number === undefined) return;
-  await g.octokit.rest.pulls.update({
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    pull_number: s.pr.number,
-    body: renderPrBody(s, { serverUrl: g.deps.serverUrl }),
-  });
+  await g.github.updatePullBody(s.pr.number, renderPrBody(s, { serverUrl: g.deps.serverUrl }));
 }
 
 /**
@@ -65,26 +49,17 @@ export async function updatePullRequestBody(g: GoalContext): Promise<void> {
 export async function markReady(g: GoalContext): Promise<void> {
   const s = g.session.state!;
   if (s.pr.number === undefined) return;
-  const { owner, repo } = g.ref;
-  const { data: pr } = await g.octokit.rest.pulls.update({
-    owner,
-    repo,
-    pull_number: s.pr.number,
-    body: renderPrBody(s, { serverUrl: g.deps.serverUrl }),
-  });
-  if (pr.draft)
-    await g.octokit.graphql(
-      `mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { isDraft } } }`,
-      { id: pr.node_id },
-    );
+  const pr = await g.github.updatePullBody(
+    s.pr.number,
+    renderPrBody(s, { serverUrl: g.deps.serverUrl }),
+  );
+  if (pr.draft) await g.github.markPullReady(pr);
   const reviewers = [
     ...new Set([s.startedBy, ...s.tasks.map((t) => t.approvedBy)].filter((x) => x !== undefined)),
   ];
   if (reviewers.length === 0) return;
-  await g.octokit.rest.pulls
-    .requestReviewers({ owner, repo, pull_number: s.pr.number, reviewers })
-    .catch((e: unknown) => {
-      // 422: a reviewer cannot be asked (no longer a collaborator, say); the PR is ready anyway.
-      if (statusOf(e) !== 422) throw e;
-    });
+  await g.github.requestReviewers(s.pr.number, reviewers).catch((e: unknown) => {
+    // 422: a reviewer cannot be asked (no longer a collaborator, say); the PR is ready anyway.
+    if (gitHubStatus(e) !== 422) throw e;
+  });
 }

@@ -1,7 +1,7 @@
-import type { Probot, ProbotOctokit } from 'probot';
 import { STATE_LABELS } from '../core/labels.js';
 import { ConfigError, triggerLabel } from './config.js';
 import { readRawConfig, type GoalRef } from './goal-facts.js';
+import type { GitHubApp, GitHubPort, Repository } from './github/github-port.js';
 
 /** How far back the first sweep after a start looks for closed or unlabeled goals. */
 export const FIRST_LOOKBACK_MS = 7 * 24 * 3600_000;
@@ -20,77 +20,55 @@ export interface SweepOptions {
  * repository, plus its config.
  */
 export async function* findActiveGoals(
-  app: Probot,
+  app: GitHubApp,
   options: SweepOptions,
-): AsyncGenerator<{ octokit: ProbotOctokit; ref: GoalRef }> {
-  const appOctokit = await app.auth();
-  const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, {
-    per_page: 100,
-  });
-  for (const installation of installations) {
-    let octokit: ProbotOctokit;
-    let repos: Awaited<ReturnType<typeof listRepos>>;
+): AsyncGenerator<{ github: GitHubPort; ref: GoalRef }> {
+  for (const installation of await app.installations()) {
+    let repos: Awaited<ReturnType<typeof installation.repositories>>;
     try {
-      octokit = await app.auth(installation.id);
-      repos = await listRepos(octokit);
+      repos = await installation.repositories();
     } catch (e) {
       options.onError(`installation ${installation.id}`, e);
       continue;
     }
-    for (const repo of repos) {
-      if (repo.archived) continue;
+    for (const { repository, github } of repos) {
+      if (repository.archived) continue;
       try {
-        yield* repoGoals(octokit, repo, options);
+        yield* repoGoals(github, repository, options);
       } catch (e) {
-        options.onError(repo.full_name, e);
+        options.onError(repository.fullName, e);
       }
     }
   }
 }
 
-const listRepos = (octokit: ProbotOctokit) =>
-  octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-
 async function* repoGoals(
-  octokit: ProbotOctokit,
-  repo: Awaited<ReturnType<typeof listRepos>>[number],
+  github: GitHubPort,
+  repository: Repository,
   options: SweepOptions,
-): AsyncGenerator<{ octokit: ProbotOctokit; ref: GoalRef }> {
+): AsyncGenerator<{ github: GitHubPort; ref: GoalRef }> {
   const base = {
-    owner: repo.owner.login,
-    repo: repo.name,
-    defaultBranch: repo.default_branch,
+    owner: repository.owner,
+    repo: repository.name,
+    defaultBranch: repository.defaultBranch,
   };
   let trigger: string;
   try {
-    trigger = triggerLabel(await readRawConfig(octokit, base));
+    trigger = triggerLabel(await readRawConfig(github));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     trigger = triggerLabel(undefined);
   }
   const marks = new Set<string>([trigger, ...STATE_LABELS]);
   const [open, recent] = await Promise.all([
-    octokit.paginate(octokit.rest.issues.listForRepo, {
-      owner: base.owner,
-      repo: base.repo,
-      labels: trigger,
-      state: 'open',
-      per_page: 100,
-    }),
-    octokit.paginate(octokit.rest.issues.listForRepo, {
-      owner: base.owner,
-      repo: base.repo,
-      state: 'all',
-      since: new Date(options.since).toISOString(),
-      per_page: 100,
-    }),
+    github.listIssues({ labels: trigger, state: 'open' }),
+    github.listIssues({ state: 'all', since: new Date(options.since).toISOString() }),
   ]);
   const seen = new Set<number>();
   for (const issue of [...open, ...recent]) {
-    if (issue.pull_request || seen.has(issue.number)) continue;
-    const names = issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
-    if (!names.some((n) => marks.has(n))) continue;
+    if (issue.isPullRequest || seen.has(issue.number)) continue;
+    if (!issue.labels.some((n) => marks.has(n))) continue;
     seen.add(issue.number);
-    yield { octokit, ref: { ...base, issue: issue.number } };
+    yield { github, ref: { ...base, issue: issue.number } };
   }
 }

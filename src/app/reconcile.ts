@@ -1,4 +1,3 @@
-import type { ProbotOctokit } from 'probot';
 import { decideIssueGoal } from '../core/issue-goal.js';
 import { STATE_LABELS } from '../core/labels.js';
 import { handleCommentEdit } from './approvals.js';
@@ -8,6 +7,7 @@ import { ConfigError, configErrorComment, parseConfig, triggerLabel } from './co
 import type { AppDeps, GoalContext } from './goal-context.js';
 import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
 import { GoalSession } from './goal-session.js';
+import type { GitHubPort } from './github/github-port.js';
 import type { Hint } from './hints.js';
 import { newGoalState, runPlanner } from './planning.js';
 import { runTasks } from './run-tasks.js';
@@ -21,7 +21,7 @@ import { startGoal } from './start-goal.js';
  * only what changed. Runs for one goal at a time.
  */
 export async function reconcileGoal(
-  octokit: ProbotOctokit,
+  github: GitHubPort,
   ref: GoalRef,
   hints: readonly Hint[],
   deps: AppDeps,
@@ -29,7 +29,7 @@ export async function reconcileGoal(
   let config: GoalContext['config'];
   let raw: unknown;
   try {
-    raw = await readRawConfig(octokit, ref);
+    raw = await readRawConfig(github);
     config = { ok: true, value: parseConfig(raw) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -39,13 +39,13 @@ export async function reconcileGoal(
   const relevant = hints.filter((h) => concerns(h, trigger));
   if (relevant.length === 0) return;
 
-  const facts = await readGoalFacts(octokit, ref, deps.appId);
+  const facts = await readGoalFacts(github, ref.issue, deps.appId);
   // What a comment was before a person's edit; apps' edits (Gantry's own included) say nothing.
   const earlierBodies = relevant.flatMap((h) =>
     h.kind === 'comment-edited' && !h.sender.bot ? [{ commentId: h.commentId, body: h.from }] : [],
   );
   const session = new GoalSession({
-    octokit,
+    github,
     ref,
     facts,
     stateKey: deps.stateKey,
@@ -53,7 +53,7 @@ export async function reconcileGoal(
     memory: deps.memory,
     earlierBodies,
   });
-  const g: GoalContext = { octokit, ref, session, deps, config, trigger };
+  const g: GoalContext = { github, ref, session, deps, config, trigger };
 
   await takeLostEdit(g, relevant);
   for (const hint of relevant) {
@@ -108,7 +108,7 @@ async function stopForIssue(g: GoalContext, why: 'closed' | 'unlabeled'): Promis
   const closer = g.session.facts.issue.closedBy;
   const running = session.state?.status === 'running' || session.state?.status === 'paused';
   if (why === 'closed' && running && closer) {
-    const allowed = !closer.bot && (await permissionOf(g.octokit, g.ref, closer.login)).allowed;
+    const allowed = !closer.bot && (await permissionOf(g.github, closer.login)).allowed;
     if (!allowed) {
       session.apply({ type: 'pause', at: deps.now(), actor: closer.login });
       session.reply(
@@ -141,7 +141,7 @@ async function autoStart(g: GoalContext): Promise<void> {
     return;
   const label = config.value.approval.autoLabel;
   const by = await labelAddedBy(g, label);
-  const allowed = by && !by.bot && (await permissionOf(g.octokit, g.ref, by.login)).allowed;
+  const allowed = by && !by.bot && (await permissionOf(g.github, by.login)).allowed;
   const why = allowed
     ? await startGoal(g, s.planVersion, undefined)
     : `the \`${label}\` label was added by ${by ? `@${by.login}` : 'someone unknown'}, not by a person with write access; tick **Start** to run the plan`;
@@ -154,16 +154,9 @@ async function labelAddedBy(
   g: GoalContext,
   label: string,
 ): Promise<{ login: string; bot: boolean } | undefined> {
-  const events = await g.octokit.paginate(g.octokit.rest.issues.listEvents, {
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    issue_number: g.ref.issue,
-    per_page: 100,
-  });
-  const added = events
-    .filter((e) => e.event === 'labeled' && 'label' in e && e.label.name === label)
-    .at(-1);
-  return added?.actor ? { login: added.actor.login, bot: added.actor.type === 'Bot' } : undefined;
+  const events = await g.github.listIssueEvents(g.ref.issue);
+  const added = events.filter((e) => e.event === 'labeled' && e.label === label).at(-1);
+  return added?.actor;
 }
 
 /** While a plan waits for approval, a changed issue may deserve a new plan: say so, once. */

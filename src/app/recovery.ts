@@ -4,6 +4,7 @@ import type { FailureContext } from '../planner/planner.js';
 import { failedCheckRuns } from './ci-verdict.js';
 import { charge } from './charges.js';
 import type { GoalContext } from './goal-context.js';
+import { GitHubGone } from './github/github-error.js';
 
 /** Bounds of what is gathered about a CI failure for the recovery planner. */
 const MAX_RUNS = 3;
@@ -80,19 +81,12 @@ async function failureContext(g: GoalContext, f: FailureInfo): Promise<FailureCo
     ...(f.failedChecks ? { failedChecks: f.failedChecks } : {}),
   };
   if (f.kind !== 'ci' || !f.sha) return base;
-  const { owner, repo } = g.ref;
   const runs = (await failedCheckRuns(g, f.sha)).slice(0, MAX_RUNS);
   const annotations: { path: string; line?: number | undefined; message: string }[] = [];
   const tails: string[] = [];
   for (const run of runs) {
-    const { data } = await g.octokit.rest.checks.listAnnotations({
-      owner,
-      repo,
-      check_run_id: run.id,
-      per_page: MAX_ANNOTATIONS,
-    });
-    for (const a of data.slice(0, MAX_ANNOTATIONS - annotations.length))
-      annotations.push({ path: a.path, line: a.start_line, message: a.message ?? '' });
+    const found = await g.github.listAnnotations(run.id, MAX_ANNOTATIONS);
+    annotations.push(...found.slice(0, MAX_ANNOTATIONS - annotations.length));
     if (run.actions) {
       const log = await jobLogTail(g, run.id);
       if (log) tails.push(`== ${run.name} ==\n${log}`);
@@ -109,17 +103,10 @@ async function failureContext(g: GoalContext, f: FailureInfo): Promise<FailureCo
 /** The end of an Actions job's log (GitHub redirects to the text); none when it is gone. */
 async function jobLogTail(g: GoalContext, jobId: number): Promise<string | undefined> {
   try {
-    const { data } = await g.octokit.rest.actions.downloadJobLogsForWorkflowRun({
-      owner: g.ref.owner,
-      repo: g.ref.repo,
-      job_id: jobId,
-    });
-    const text = typeof data === 'string' ? data : new TextDecoder().decode(data as ArrayBuffer);
-    return text.slice(-LOG_TAIL_CHARS);
+    return (await g.github.jobLog(jobId)).slice(-LOG_TAIL_CHARS);
   } catch (e) {
     // Logs expire, and a job that never started has none.
-    if ((e as { status?: number }).status === 404 || (e as { status?: number }).status === 410)
-      return undefined;
+    if (e instanceof GitHubGone) return undefined;
     throw e;
   }
 }

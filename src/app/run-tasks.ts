@@ -4,6 +4,7 @@ import { owedEffects } from '../core/owed-effects.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
+import { gitHubStatus } from './github/github-error.js';
 import { inert, quoteOutside } from './outside-text.js';
 import { readCi } from './ci-verdict.js';
 import { distinctId, ensureDispatched } from './dispatch.js';
@@ -81,9 +82,8 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
   const at = () => g.deps.now();
   switch (e.type) {
     case 'create-goal-branch':
-      await g.octokit.rest.git
-        .createRef({ owner, repo, ref: `refs/heads/${e.branch}`, sha: e.sha })
-        .catch(ignoreStatus(422)); // It exists (this ran before, or an earlier goal left it).
+      // It exists (this ran before, or an earlier goal left it).
+      await g.github.createBranch(e.branch, e.sha).catch(ignoreStatus(422));
       g.session.apply({ type: 'goal-branch.created', at: at() });
       return;
     case 'dispatch-task':
@@ -98,9 +98,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       await collectFinished(g, pass.hints, pass.sweep);
       return;
     case 'cancel-run':
-      await g.octokit.rest.actions
-        .cancelWorkflowRun({ owner, repo, run_id: e.runId })
-        .catch(ignoreStatus(409)); // The run already finished.
+      await g.github.cancelRun(e.runId).catch(ignoreStatus(409)); // The run already finished.
       g.session.apply({ type: 'run.cancel-sent', at: at(), taskId: e.taskId, attempt: e.attempt });
       return;
     case 'land-task': {
@@ -222,12 +220,8 @@ async function collectFinished(
       (h): h is RunHint => h.kind === 'run' && h.runId === runId,
     );
     if ((!run || run.status !== 'completed') && sweep) {
-      const { data } = await g.octokit.rest.actions.getWorkflowRun({
-        owner: g.ref.owner,
-        repo: g.ref.repo,
-        run_id: runId,
-      });
-      run = { status: data.status ?? '', conclusion: data.conclusion };
+      const found = await g.github.getRun(runId);
+      run = { status: found.status, conclusion: found.conclusion };
     }
     if (run?.status !== 'completed') continue;
     const task = s.plan!.tasks[i]!;
@@ -331,7 +325,7 @@ function announceBudgetPause(g: GoalContext): void {
 const ignoreStatus =
   (status: number) =>
   (e: unknown): void => {
-    if ((e as { status?: number }).status !== status) throw e;
+    if (gitHubStatus(e) !== status) throw e;
   };
 
 /**
@@ -341,7 +335,7 @@ const ignoreStatus =
  */
 function refusedFor(g: GoalContext, what: string) {
   return (e: unknown): undefined => {
-    const status = (e as { status?: number }).status;
+    const status = gitHubStatus(e);
     if (status !== 403 && status !== 422) throw e;
     g.session.reply(
       `Gantry could not ${what}: GitHub answered ${status} (${inert((e as Error).message)}). A branch protection rule or ruleset on \`gantry/*\` branches must let the App merge and force-push there. Fix it, then comment \`/gantry resume\`.`,

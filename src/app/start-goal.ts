@@ -14,18 +14,7 @@ export function missingWorkflowHelp(branch: string): string {
 }
 
 export async function hasTaskWorkflow(g: GoalContext): Promise<boolean> {
-  try {
-    await g.octokit.rest.repos.getContent({
-      owner: g.ref.owner,
-      repo: g.ref.repo,
-      path: TASK_WORKFLOW,
-      ref: g.ref.defaultBranch,
-    });
-    return true;
-  } catch (e) {
-    if ((e as { status?: number }).status === 404) return false;
-    throw e;
-  }
+  return g.github.hasFile(TASK_WORKFLOW, g.ref.defaultBranch);
 }
 
 /**
@@ -51,11 +40,6 @@ export async function startGoal(
     g.session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
     return `the task workflow \`${TASK_WORKFLOW}\` is missing`;
   }
-  const { data } = await g.octokit.rest.git.getRef({
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    ref: `heads/${g.ref.defaultBranch}`,
-  });
-  return g.session.apply({ type: 'start', at, actor, baseSha: data.object.sha, planVersion })
-    .ignored?.message;
+  const baseSha = await g.github.branchSha(g.ref.defaultBranch);
+  return g.session.apply({ type: 'start', at, actor, baseSha, planVersion }).ignored?.message;
 }

@@ -34,23 +34,13 @@ export async function readTaskResult(
   attempt: number,
 ): Promise<{ result: TaskResult; patch: string } | { problem: string }> {
   const name = artifactName(g.ref.issue, taskId, attempt);
-  const { data } = await g.octokit.rest.actions.listWorkflowRunArtifacts({
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    run_id: runId,
-    name,
-  });
-  const artifact = data.artifacts.find((a) => a.name === name && !a.expired);
+  const artifacts = await g.github.listRunArtifacts(runId, name);
+  const artifact = artifacts.find((a) => a.name === name && !a.expired);
   if (!artifact) return { problem: `the run left no \`${name}\` artifact` };
-  const zip = await g.octokit.rest.actions.downloadArtifact({
-    owner: g.ref.owner,
-    repo: g.ref.repo,
-    artifact_id: artifact.id,
-    archive_format: 'zip',
-  });
+  const zip = await g.github.downloadArtifact(artifact.id);
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(new Uint8Array(zip.data as ArrayBuffer), {
+    files = unzipSync(zip, {
       filter: (f) =>
         (f.name === TASK_RESULT_FILE && f.originalSize <= MAX_RESULT_BYTES) ||
         (f.name === TASK_PATCH_FILE && f.originalSize <= MAX_PATCH_BYTES),

@@ -1,27 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/core/commands.js';
 import { appHarness, type Harness } from '../support/app-harness.js';
-import { tick } from '../support/fake-github.js';
+import { tick } from '../../src/standin/ticks.js';
 
 const start = appHarness();
 
 async function planned(): Promise<Harness> {
   const h = await start();
-  await h.deliver('issues', h.fake.label('gantry'));
+  await h.deliver('issues', h.github.label('gantry'));
   return h;
 }
 
 /** Comment a command as `sender`; returns the command comment. */
 async function command(h: Harness, body: string, sender = 'maint') {
-  const { payload, comment } = h.fake.addComment(body, sender);
+  const { payload, comment } = h.github.addComment(body, sender);
   await h.deliver('issue_comment', payload);
   return comment;
 }
 
-const lastReply = (h: Harness) => h.fake.botComments().at(-1)!.body;
+const lastReply = (h: Harness) => h.github.botComments().at(-1)!.body;
 const statuses = (h: Harness) => h.state().tasks.map((t) => t.status);
 const thumbsUp = (h: Harness, id: number) =>
-  h.fake.reactions.some((r) => r.commentId === id && r.content === '+1');
+  h.github.reactions.some((r) => r.commentId === id && r.content === '+1');
 
 describe('parsing commands', () => {
   it('reads verbs and arguments, and names what is wrong', () => {
@@ -54,7 +54,7 @@ describe('/gantry commands', () => {
     expect(h.state().status).toBe('running');
     expect(h.state().startedBy).toBe('maint');
     expect(thumbsUp(h, go.id)).toBe(true);
-    expect(h.fake.issue().labels).toContain('gantry:running');
+    expect(h.github.issue().labels).toContain('gantry:running');
   });
 
   it('start without approvals says why and changes nothing', async () => {
@@ -79,7 +79,7 @@ describe('/gantry commands', () => {
     expect(v1.body).toContain('replaced by a new plan below');
     expect(v1.body).toContain('☐ **T1** Add greet()');
     expect(v1.body).not.toMatch(/- \[[ x]\]|gantry:state/);
-    expect(h.fake.issue().labels).toEqual(['gantry', 'gantry:awaiting-approval']);
+    expect(h.github.issue().labels).toEqual(['gantry', 'gantry:awaiting-approval']);
   });
 
   it('hands the feedback and the old plan to the planner', async () => {
@@ -124,7 +124,7 @@ describe('/gantry commands', () => {
     await command(h, '/gantry cancel');
     expect(h.state().status).toBe('cancelled');
     expect(h.plan().body).toContain('Cancelled by @maint.');
-    expect(h.fake.issue().labels).toEqual(['gantry']);
+    expect(h.github.issue().labels).toEqual(['gantry']);
   });
 
   it('status answers with where the goal is', async () => {
@@ -137,7 +137,7 @@ describe('/gantry commands', () => {
         '**Gantry goal:** awaiting-approval · plan v1',
         '**Tasks:** 0/4 done',
         '**Budget:** $0.00 spent of $25.00',
-        `Details in the [plan comment](${h.plan().html_url}).`,
+        `Details in the [plan comment](${h.plan().htmlUrl}).`,
       ].join('\n'),
     );
   });
@@ -153,12 +153,12 @@ describe('/gantry commands', () => {
 
   it('refuses commands from people without write access, once, and ignores bots', async () => {
     const h = await planned();
-    h.fake.roles.triager = 'triage';
+    h.github.roles.triager = 'triage';
     await command(h, '/gantry approve', 'triager');
     await command(h, '/gantry start', 'triager');
     await command(h, '/gantry approve', 'helper[bot]');
     expect(statuses(h)).toEqual(['proposed', 'proposed', 'proposed', 'proposed']);
-    const refusals = h.fake.botComments().filter((c) => c.body.startsWith('@triager'));
+    const refusals = h.github.botComments().filter((c) => c.body.startsWith('@triager'));
     expect(refusals.map((c) => c.body)).toEqual([
       '@triager: only people with write, maintain or admin access to this repository can run Gantry commands (you have triage access). Gantry left the goal as it was.',
     ]);
@@ -179,7 +179,7 @@ describe('/gantry commands', () => {
     const body = h.plan().body;
     await h.deliver(
       'issue_comment',
-      h.fake.editComment(h.plan().id, (b) => tick(b, ['T2'], false), 'maint'),
+      h.github.editComment(h.plan().id, (b) => tick(b, ['T2'], false), 'maint'),
     );
     expect(statuses(h)[1]).toBe('queued');
     expect(h.plan().body).toBe(body);

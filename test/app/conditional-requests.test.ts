@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { conditionalRequests, ResponseCache } from '../../src/app/conditional-requests.js';
+import { conditionalRequests, ResponseCache } from '../../src/app/github/gantry-octokit.js';
 
 const API = 'https://api.github.com';
 

@@ -9,26 +9,25 @@ const start = appHarness();
 async function started(configure?: (h: Harness) => void): Promise<Harness> {
   const h = await start();
   configure?.(h);
-  await h.deliver('issues', h.fake.label('gantry'));
-  await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
-  await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+  await h.deliver('issues', h.github.label('gantry'));
+  await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+  await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
   return h;
 }
 
-const dispatches = (h: Harness) =>
-  h.fake.requests.filter((r) => r.endsWith('/actions/workflows/gantry-task.yml/dispatches'));
+const dispatches = (h: Harness) => h.github.calls.filter((c) => c === 'dispatchWorkflow');
 
 describe('dispatching tasks', () => {
   it('dispatches the ready task with its inputs, creates the goal branch and links the run', async () => {
     const h = await started();
-    expect(h.fake.runs).toHaveLength(1);
-    const { inputs } = h.fake.runs[0]!;
+    expect(h.github.runs).toHaveLength(1);
+    const { inputs } = h.github.runs[0]!;
     const s = h.state();
     expect(inputs).toMatchObject({
       goal: '1',
       task_id: 'T1',
       attempt: '1',
-      base_sha: h.fake.head,
+      base_sha: h.github.head,
       backend: 'claude-code',
       command: '',
       model: 'claude-sonnet-5-5',
@@ -37,20 +36,20 @@ describe('dispatching tasks', () => {
       publish_partial: 'false',
     });
     expect(JSON.parse(inputs.task!)).toEqual(s.plan!.tasks[0]);
-    expect(parseRunTitle(h.fake.runs[0]!.display_title)).toEqual({
+    expect(parseRunTitle(h.github.runs[0]!.displayTitle)).toEqual({
       goal: 1,
       distinctId: inputs.distinct_id,
     });
     expect(Object.keys(inputs).length).toBeLessThanOrEqual(25);
     expect(s.tasks.at(0)).toMatchObject({ status: 'running', runId: 70_000 });
-    expect(h.fake.refs.get(s.branch)).toBe(h.fake.head);
+    expect(h.github.refs.get(s.branch)).toBe(h.github.head);
     expect(h.plan().body).toContain(
       '[run](https://github.com/Codertocat/Hello-World/actions/runs/70000)',
     );
   });
 
   it('finds the run by its dispatch id when GitHub answers 204', async () => {
-    const h = await started((x) => (x.fake.runDetails = false));
+    const h = await started((x) => (x.github.runDetails = false));
     expect(dispatches(h)).toHaveLength(1);
     // The workflow_run webhook named the run.
     expect(h.state().tasks.at(0)!.runId).toBe(70_000);
@@ -58,8 +57,8 @@ describe('dispatching tasks', () => {
 
   it('finds it on a sweep when that webhook was lost too, without dispatching again', async () => {
     const h = await started((x) => {
-      x.fake.runDetails = false;
-      x.fake.lose.add('workflow_run');
+      x.github.runDetails = false;
+      x.github.lose.add('workflow_run');
     });
     expect(h.state().tasks.at(0)!.runId).toBeUndefined();
     expect(h.state().tasks.at(0)!.sentAt).toBeDefined();
@@ -70,11 +69,11 @@ describe('dispatching tasks', () => {
 
   it('does not dispatch again when the dispatch went out but saving the state failed', async () => {
     const h = await start();
-    await h.deliver('issues', h.fake.label('gantry'));
-    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
     // The first write of the plan comment after the dispatch fails; the job is tried again.
-    h.fake.failNext(`PATCH /repos/Codertocat/Hello-World/issues/comments/${h.plan().id}`, 502);
-    await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+    h.github.failNext('updateComment', 502);
+    await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
     expect(dispatches(h)).toHaveLength(1);
     expect(h.state()).toMatchObject({ status: 'running' });
     expect(h.state().tasks.at(0)!.runId).toBe(70_000);
@@ -82,9 +81,9 @@ describe('dispatching tasks', () => {
 
   it('the same delivery twice dispatches once', async () => {
     const h = await start();
-    await h.deliver('issues', h.fake.label('gantry'));
-    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
-    const go = h.fake.addComment('/gantry start', 'maint').payload;
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    const go = h.github.addComment('/gantry start', 'maint').payload;
     await h.deliver('issue_comment', go, 'start-guid');
     await h.deliver('issue_comment', go, 'start-guid');
     await h.deliver('issue_comment', go, 'another-guid'); // a new delivery of the same comment
@@ -93,21 +92,18 @@ describe('dispatching tasks', () => {
 
   it('cancelling the goal cancels its runs', async () => {
     const h = await started();
-    await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
+    await h.deliver('issue_comment', h.github.addComment('/gantry cancel', 'maint').payload);
     expect(h.state().status).toBe('cancelled');
-    expect(h.fake.runs[0]).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+    expect(h.github.runs[0]).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
   });
 
   it('says why when GitHub refuses the dispatch', async () => {
     const h = await start();
-    await h.deliver('issues', h.fake.label('gantry'));
-    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
-    h.fake.failNext(
-      'POST /repos/Codertocat/Hello-World/actions/workflows/gantry-task.yml/dispatches',
-      422,
-    );
-    await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
-    expect(h.fake.botComments().at(-1)?.body).toContain(
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    h.github.failNext('dispatchWorkflow', 422);
+    await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
+    expect(h.github.botComments().at(-1)?.body).toContain(
       'Gantry could not start T1: GitHub refused to dispatch `.github/workflows/gantry-task.yml` (422: injected 422).',
     );
   });
@@ -116,7 +112,7 @@ describe('dispatching tasks', () => {
 describe('finished runs', () => {
   it('reads the result artifact, settles the budget with the real cost and lands the task', async () => {
     const h = await started();
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 1)));
+    await h.deliver('workflow_run', h.github.finishRun(70_000, taskResult('T1', 1)));
     const s = h.state();
     expect(s.tasks.at(0)).toMatchObject({
       status: 'done',
@@ -124,7 +120,7 @@ describe('finished runs', () => {
       reservedMicros: 0,
     });
     expect(s.budget).toMatchObject({ spentMicros: 310_000, reservedMicros: 2 * 500_000 }); // T2, T3
-    expect(h.fake.requests).toContain('GET /_blobs/artifact-70000.zip');
+    expect(h.github.calls).toContain('downloadArtifact');
   });
 
   const failure = (h: Harness, detail: string) => {
@@ -137,7 +133,7 @@ describe('finished runs', () => {
     const h = await started();
     await h.deliver(
       'workflow_run',
-      h.fake.finishRun(
+      h.github.finishRun(
         70_000,
         taskResult('T1', 1, { status: 'failure', reason: 'npm test failed' }),
       ),
@@ -147,26 +143,26 @@ describe('finished runs', () => {
 
   it('a run that left no result counts as a failed attempt, saying so', async () => {
     const h = await started();
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, undefined, 'cancelled'));
+    await h.deliver('workflow_run', h.github.finishRun(70_000, undefined, 'cancelled'));
     failure(h, 'the run ended cancelled: the run left no `gantry-1-T1-1` artifact');
   });
 
   it('an agent success whose publish job failed is not landed', async () => {
     const h = await started();
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 1), 'failure'));
+    await h.deliver('workflow_run', h.github.finishRun(70_000, taskResult('T1', 1), 'failure'));
     failure(h, 'no task branch was published');
-    expect(h.fake.requests.filter((r) => r.endsWith('/merges'))).toEqual([]);
+    expect(h.github.calls.filter((c) => c === 'merge')).toEqual([]);
   });
 
   it('a result for another attempt is refused', async () => {
     const h = await started();
-    await h.deliver('workflow_run', h.fake.finishRun(70_000, taskResult('T1', 2)));
+    await h.deliver('workflow_run', h.github.finishRun(70_000, taskResult('T1', 2)));
     failure(h, 'is for #1 T1 attempt 2, not this attempt');
   });
 
   it('a lost workflow_run.completed webhook is made up for by the sweep', async () => {
     const h = await started();
-    h.fake.finishRun(70_000, taskResult('T1', 1)); // its webhook never arrives
+    h.github.finishRun(70_000, taskResult('T1', 1)); // its webhook never arrives
     expect(h.state().tasks.at(0)!.status).toBe('running');
     await h.sweep();
     expect(h.state().tasks.at(0)!.status).toBe('done');

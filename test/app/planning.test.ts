@@ -23,58 +23,52 @@ function failingPlanner(error: Error): Planner {
 describe('labeling an issue', () => {
   it('posts a planning comment, replaces it with the plan and sets the label', async () => {
     const h = await start();
-    h.fake.config = 'rigor: L1\n';
-    await h.deliver('issues', h.fake.label('gantry'));
-    const comments = h.fake.botComments();
+    h.github.config = 'rigor: L1\n';
+    await h.deliver('issues', h.github.label('gantry'));
+    const comments = h.github.botComments();
     expect(comments).toHaveLength(1);
     await expect(comments[0]!.body).toMatchFileSnapshot('__snapshots__/plan-comment.posted.md');
     const s = h.state();
     expect(s.status).toBe('awaiting-approval');
     expect(s.plan?.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3', 'T4']);
-    expect(h.fake.issue().labels).toEqual(['gantry', 'gantry:awaiting-approval']);
+    expect(h.github.issue().labels).toEqual(['gantry', 'gantry:awaiting-approval']);
     // The planning comment was posted first, then edited into the plan.
-    expect(h.fake.writes()).toEqual([
-      'POST /repos/Codertocat/Hello-World/issues/1/comments',
-      'PATCH /repos/Codertocat/Hello-World/issues/comments/9000',
-      'POST /repos/Codertocat/Hello-World/issues/1/labels',
-    ]);
+    expect(h.github.writes()).toEqual(['createComment', 'updateComment', 'addLabels']);
+    expect(h.github.botComments()[0]!.id).toBe(9000);
   });
 
   it('ignores another label after reading only the config', async () => {
     const h = await start();
-    await h.deliver('issues', h.fake.label('bug'));
-    expect(h.fake.requests).toEqual([
-      'GET /repos/Codertocat/Hello-World/contents/.github/gantry.yml',
-      'GET /repos/Codertocat/.github/contents/.github/gantry.yml',
-    ]);
+    await h.deliver('issues', h.github.label('bug'));
+    expect(h.github.calls).toEqual(['readConfig']);
   });
 
   it('uses the label the config names', async () => {
     const h = await start();
-    h.fake.config = 'label: ai-task\n';
-    await h.deliver('issues', h.fake.label('gantry'));
-    expect(h.fake.botComments()).toHaveLength(0);
-    await h.deliver('issues', h.fake.label('ai-task'));
+    h.github.config = 'label: ai-task\n';
+    await h.deliver('issues', h.github.label('gantry'));
+    expect(h.github.botComments()).toHaveLength(0);
+    await h.deliver('issues', h.github.label('ai-task'));
     expect(h.state().status).toBe('awaiting-approval');
   });
 
   it('answers an invalid config with one comment quoting the error and the allowed keys', async () => {
     const h = await start();
-    h.fake.config = 'label: gantry\nmaxParalel: 3\n';
-    await h.deliver('issues', h.fake.label('gantry'));
-    await h.deliver('issues', h.fake.label('gantry'));
-    const comments = h.fake.botComments();
+    h.github.config = 'label: gantry\nmaxParalel: 3\n';
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issues', h.github.label('gantry'));
+    const comments = h.github.botComments();
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain('`(file)`: Unrecognized key: "maxParalel"');
     expect(comments[0]!.body).toContain('Allowed top-level keys:');
-    expect(h.fake.issue().labels).toEqual(['gantry']);
+    expect(h.github.issue().labels).toEqual(['gantry']);
   });
 
   it('reports a config file that is not YAML as a config problem', async () => {
     const h = await start();
-    h.fake.config = 'label: [gantry\n';
-    await h.deliver('issues', h.fake.label('gantry'));
-    expect(h.fake.botComments()[0]!.body).toContain('`.github/gantry.yml` is invalid');
+    h.github.config = 'label: [gantry\n';
+    await h.deliver('issues', h.github.label('gantry'));
+    expect(h.github.botComments()[0]!.body).toContain('`.github/gantry.yml` is invalid');
   });
 
   it('shows a planner failure in the comment, with what to do', async () => {
@@ -85,33 +79,33 @@ describe('labeling an issue', () => {
         'The Anthropic API refused the API key (401). Set `ANTHROPIC_API_KEY` in the Gantry app environment to a valid key.',
       ),
     );
-    await h.deliver('issues', h.fake.label('gantry'));
+    await h.deliver('issues', h.github.label('gantry'));
     const body = h.plan().body;
     expect(body).toContain('❌ failed');
     expect(body).toContain('> The Anthropic API refused the API key (401).');
     expect(body).toContain('Then comment `/gantry replan`.');
-    expect(h.fake.issue().labels).toEqual(['gantry']);
+    expect(h.github.issue().labels).toEqual(['gantry']);
   });
 
   it('says how to add the task workflow when the repository has none', async () => {
     const h = await start();
-    h.fake.files.delete('.github/workflows/gantry-task.yml');
-    await h.deliver('issues', h.fake.label('gantry'));
+    h.github.files.delete('.github/workflows/gantry-task.yml');
+    await h.deliver('issues', h.github.label('gantry'));
     expect(h.state().status).toBe('awaiting-approval');
-    const hint = h.fake.botComments().find((c) => c.body.includes('needs its task workflow'));
+    const hint = h.github.botComments().find((c) => c.body.includes('needs its task workflow'));
     expect(hint?.body).toContain('`.github/workflows/gantry-task.yml` is not on `master`');
   });
 
   it('goes straight to running under the auto policy when the issue has the auto label', async () => {
     const h = await start();
-    h.fake.config = 'approval: { policy: auto }\n';
-    h.fake.label('gantry:auto', 'maint'); // its webhook changes nothing: not the trigger label
-    await h.deliver('issues', h.fake.label('gantry'));
+    h.github.config = 'approval: { policy: auto }\n';
+    h.github.label('gantry:auto', 'maint'); // its webhook changes nothing: not the trigger label
+    await h.deliver('issues', h.github.label('gantry'));
     const s = h.state();
     expect(s.status).toBe('running');
     expect(s.startedBy).toBeUndefined();
-    expect(s.goalHead).toBe(h.fake.head);
-    expect(h.fake.issue().labels).toContain('gantry:running');
+    expect(s.goalHead).toBe(h.github.head);
+    expect(h.github.issue().labels).toContain('gantry:running');
     expect(h.plan().body).toContain('(started by auto-approval)');
   });
 
@@ -119,12 +113,12 @@ describe('labeling an issue', () => {
     'does not auto-start when %s added the auto label',
     async (who) => {
       const h = await start();
-      h.fake.roles.triager = 'triage';
-      h.fake.config = 'approval: { policy: auto }\n';
-      h.fake.label('gantry:auto', who);
-      await h.deliver('issues', h.fake.label('gantry'));
+      h.github.roles.triager = 'triage';
+      h.github.config = 'approval: { policy: auto }\n';
+      h.github.label('gantry:auto', who);
+      await h.deliver('issues', h.github.label('gantry'));
       expect(h.state().status).toBe('awaiting-approval');
-      expect(h.fake.botComments().at(-1)?.body).toBe(
+      expect(h.github.botComments().at(-1)?.body).toBe(
         `Auto-approval did not start the goal: the \`gantry:auto\` label was added by @${who}, not by a person with write access; tick **Start** to run the plan.`,
       );
     },
@@ -132,8 +126,8 @@ describe('labeling an issue', () => {
 
   it('tells an empty repository from a planner failure', async () => {
     const h = await start();
-    h.fake.failNext('GET /repos/Codertocat/Hello-World/git/trees/master', 409);
-    await h.deliver('issues', h.fake.label('gantry'));
+    h.github.failNext('listFiles', 409);
+    await h.deliver('issues', h.github.label('gantry'));
     expect(h.state().status).toBe('failed');
     expect(h.plan().body).toContain(
       '> Gantry could not read the repository to plan this issue (409: injected 409).',
@@ -142,15 +136,15 @@ describe('labeling an issue', () => {
 
   it('tries again after a GitHub failure, without losing the work', async () => {
     const h = await start();
-    h.fake.failNext('GET /repos/Codertocat/Hello-World/languages', 502);
-    await h.deliver('issues', h.fake.label('gantry'));
+    h.github.failNext('listLanguages', 502);
+    await h.deliver('issues', h.github.label('gantry'));
     expect(h.state().status).toBe('awaiting-approval');
   });
 
   it('waits for approval under the auto policy when the auto label is missing', async () => {
     const h = await start();
-    h.fake.config = 'approval: { policy: auto }\n';
-    await h.deliver('issues', h.fake.label('gantry'));
+    h.github.config = 'approval: { policy: auto }\n';
+    await h.deliver('issues', h.github.label('gantry'));
     expect(h.state().status).toBe('awaiting-approval');
   });
 });
@@ -170,7 +164,7 @@ describe('what planning costs', () => {
       review: (req) => scripted.review(req),
       estimate: (p) => scripted.estimate(p),
     };
-    await h.deliver('issues', h.fake.label('gantry'));
+    await h.deliver('issues', h.github.label('gantry'));
     expect(h.state().budget.spentMicros).toBe(37_000);
     expect(h.plan().body).toContain('$0.037 spent of $25.00');
   });

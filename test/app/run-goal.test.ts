@@ -6,7 +6,6 @@ import { PlannerOutputError } from '../../src/planner/errors.js';
 import { taskResult } from '../support/task-result.js';
 
 const start = appHarness();
-const REPO = '/repos/Codertocat/Hello-World';
 
 /** The paths each diamond task changes (distinct: no conflicts unless a test says so). */
 const FILES: Record<string, string[]> = {
@@ -20,9 +19,9 @@ const FILES: Record<string, string[]> = {
 async function started(configure?: (h: Harness) => unknown): Promise<Harness> {
   const h = await start();
   await configure?.(h);
-  await h.deliver('issues', h.fake.label('gantry'));
-  await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
-  await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+  await h.deliver('issues', h.github.label('gantry'));
+  await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+  await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
   return h;
 }
 
@@ -30,7 +29,7 @@ type Over = (taskId: string, attempt: number) => Record<string, unknown> | undef
 
 /** Runs not finished yet, as `T2/1`. */
 const queued = (h: Harness) =>
-  h.fake.runs
+  h.github.runs
     .filter((r) => r.status !== 'completed')
     .map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
 
@@ -40,7 +39,7 @@ const queued = (h: Harness) =>
  */
 async function runQueued(h: Harness, over?: Over): Promise<void> {
   for (let round = 0; round < 30; round++) {
-    const open = h.fake.runs.filter((r) => r.status !== 'completed');
+    const open = h.github.runs.filter((r) => r.status !== 'completed');
     if (open.length === 0) return;
     for (const run of open) {
       const task = run.inputs.task_id!;
@@ -50,7 +49,7 @@ async function runQueued(h: Harness, over?: Over): Promise<void> {
         filesChanged: FILES[task],
         ...over?.(task, attempt),
       });
-      await h.deliver('workflow_run', h.fake.finishRun(run.id, result));
+      await h.deliver('workflow_run', h.github.finishRun(run.id, result));
     }
   }
   throw new Error('runs keep coming');
@@ -58,26 +57,26 @@ async function runQueued(h: Harness, over?: Over): Promise<void> {
 
 /** A task's latest run finishes as the Action would (its own files, unless `over` says otherwise). */
 async function finish(h: Harness, taskId: string, attempt = 1, over: Record<string, unknown> = {}) {
-  const run = h.fake.runs.findLast(
+  const run = h.github.runs.findLast(
     (r) => r.inputs.task_id === taskId && r.inputs.attempt === String(attempt),
   );
   if (!run) throw new Error(`no run of ${taskId} attempt ${attempt}`);
   const result = taskResult(taskId, attempt, { filesChanged: FILES[taskId], ...over });
-  await h.deliver('workflow_run', h.fake.finishRun(run.id, result));
+  await h.deliver('workflow_run', h.github.finishRun(run.id, result));
 }
 
-const merges = (h: Harness) => h.fake.requests.filter((r) => r === `POST ${REPO}/merges`);
-const goalHead = (h: Harness) => h.fake.refs.get(h.state().branch)!;
+const merges = (h: Harness) => h.github.calls.filter((c) => c === 'merge');
+const goalHead = (h: Harness) => h.github.refs.get(h.state().branch)!;
 
 describe('a goal from Start to a ready pull request', () => {
   it('runs the diamond (T2 and T3 in parallel), lands each task after green CI and makes the PR ready', async () => {
     const h = await started();
-    const before = h.fake.requests.length;
+    const before = h.github.calls.length;
     expect(queued(h)).toEqual(['T1/1']);
     await finish(h, 'T1');
     // T1 landed and CI passed: its two dependents run side by side.
     expect(queued(h)).toEqual(['T2/1', 'T3/1']);
-    const pr = h.fake.code.pulls[0]!;
+    const pr = h.github.pulls[0]!;
     expect(pr).toMatchObject({ draft: true, head: h.state().branch, base: 'master' });
     expect(pr.body).toContain('Closes #1');
     await runQueued(h);
@@ -87,25 +86,27 @@ describe('a goal from Start to a ready pull request', () => {
     expect(s.tasks.map((t) => t.status)).toEqual(['done', 'done', 'done', 'done']);
     expect(merges(h)).toHaveLength(4);
     // Every landing was judged by CI on the exact sha that landed, and the goal head has them all.
-    expect([...h.fake.code.judged].sort()).toEqual(s.tasks.map((t) => t.landedSha).sort());
-    expect(h.fake.code.judged.map((sha) => h.fake.code.tasksIn(sha).length)).toEqual([1, 2, 3, 4]);
-    expect(h.fake.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4']);
+    expect([...h.github.code.judged].sort()).toEqual(s.tasks.map((t) => t.landedSha).sort());
+    expect(h.github.code.judged.map((sha) => h.github.code.tasksIn(sha).length)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(h.github.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4']);
     expect(pr).toMatchObject({ draft: false, reviewers: ['maint'] });
-    expect(h.fake.issue().labels).toContain('gantry:done');
+    expect(h.github.issue().labels).toContain('gantry:done');
     expect(pr.body).toBe(renderPrBody(s));
     await expect(pr.body).toMatchFileSnapshot('__snapshots__/pr-body.done.md');
     await expect(h.plan().body).toMatchFileSnapshot('__snapshots__/plan-comment.done.md');
 
-    // What a landed task costs in REST requests, from Start to done (dispatch, result, land, CI).
-    const perTask = (h.fake.requests.length - before) / 4;
-    console.info(`REST requests per landed task: ${perTask}`);
+    // What a landed task costs in GitHub calls, from Start to done (dispatch, result, land, CI).
+    const perTask = (h.github.calls.length - before) / 4;
+    console.info(`GitHub calls per landed task: ${perTask}`);
     expect(perTask).toBeLessThanOrEqual(20);
   });
 
   it('a red CI resets the goal branch, asks for recovery with the failure, and the retry lands green', async () => {
     let red = true;
     const h = await started((x) => {
-      x.fake.code.ci = (_sha, tasks) => {
+      x.github.code.ci = (_sha, tasks) => {
         if (!tasks.includes('T2') || !red) return 'success';
         red = false;
         return 'failure';
@@ -116,7 +117,11 @@ describe('a goal from Start to a ready pull request', () => {
     // T2 lands first and fails CI.
     await finish(h, 'T2');
     expect(goalHead(h)).toBe(green); // reset: the goal head is never left red
-    expect(h.fake.requests).toContain(`PATCH ${REPO}/git/refs/heads/${h.state().branch}`);
+    expect(h.github.argsOf('updateBranch')).toContainEqual([
+      h.state().branch,
+      green,
+      { force: true },
+    ]);
     const asked = h.asked.recover[0]!;
     expect(asked.taskId).toBe('T2');
     expect(asked.failure).toMatchObject({
@@ -128,20 +133,20 @@ describe('a goal from Start to a ready pull request', () => {
     });
     expect(asked.failure.logTail).toContain('FAIL test/greet.test.ts > greets');
     // The fixture's recovery: retry with guidance, on the green head.
-    const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T2' && r.inputs.attempt === '2')!;
+    const retry = h.github.runs.find((r) => r.inputs.task_id === 'T2' && r.inputs.attempt === '2')!;
     expect(retry.inputs.guidance).toContain('Import from ../src/greet.js.');
     expect(retry.inputs.base_sha).toBe(green);
 
     await runQueued(h);
     expect(h.state().status).toBe('done');
-    expect(h.fake.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4']);
-    expect(h.fake.code.pulls[0]!.draft).toBe(false);
+    expect(h.github.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4']);
+    expect(h.github.pulls[0]!.draft).toBe(false);
   });
 
   it('a recovery that adds tasks shows them in the plan and runs them before the retry', async () => {
     let red = true;
     const h = await started(async (x) => {
-      x.fake.code.ci = (_sha, tasks) => {
+      x.github.code.ci = (_sha, tasks) => {
         if (!tasks.includes('T2') || !red) return 'success';
         red = false;
         return 'failure';
@@ -175,9 +180,9 @@ describe('a goal from Start to a ready pull request', () => {
       task === 'T5' ? { filesChanged: ['test/helpers.ts'] } : undefined,
     );
     expect(h.state().status).toBe('done');
-    const order = h.fake.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
+    const order = h.github.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
     expect(order.indexOf('T5/1')).toBeLessThan(order.indexOf('T2/2'));
-    expect(h.fake.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4', 'T5']);
+    expect(h.github.code.tasksIn(goalHead(h))).toEqual(['T1', 'T2', 'T3', 'T4', 'T5']);
   });
 
   it('a merge conflict retries the task on the new goal head with the conflicting paths', async () => {
@@ -187,7 +192,7 @@ describe('a goal from Start to a ready pull request', () => {
     await finish(h, 'T2', 1, shared);
     const afterT2 = goalHead(h);
     await finish(h, 'T3', 1, shared);
-    const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
+    const retry = h.github.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
     expect(retry.inputs.base_sha).toBe(afterT2);
     expect(retry.inputs.guidance).toContain('src/greet.ts, src/shared.ts');
     expect(h.asked.recover).toEqual([]); // a conflict is retried straight away
@@ -196,7 +201,7 @@ describe('a goal from Start to a ready pull request', () => {
   });
 
   it('retries exhausted: a human is asked, by name, while the independent branch lands', async () => {
-    const h = await started((x) => (x.fake.config = 'maxAttempts: 1\n'));
+    const h = await started((x) => (x.github.config = 'maxAttempts: 1\n'));
     await finish(h, 'T1');
     await runQueued(h, (task) =>
       task === 'T2'
@@ -206,12 +211,12 @@ describe('a goal from Start to a ready pull request', () => {
     const s = h.state();
     expect(s.tasks.map((t) => t.status)).toEqual(['done', 'needs-human', 'done', 'blocked']);
     expect(s.status).toBe('partial');
-    const ask = h.fake.botComments().find((c) => c.body.includes('T2 needs a human'))!;
+    const ask = h.github.botComments().find((c) => c.body.includes('T2 needs a human'))!;
     expect(ask.body).toContain('@maint');
     expect(ask.body).toContain('npm test failed: greet is not exported');
     expect(ask.body).toContain('`/gantry retry T2`');
-    expect(h.fake.issue().labels).toContain('gantry:needs-human');
-    const pr = h.fake.code.pulls[0]!;
+    expect(h.github.issue().labels).toContain('gantry:needs-human');
+    const pr = h.github.pulls[0]!;
     expect(pr.draft).toBe(true);
     expect(pr.body).toContain('🙋 needs a human');
     expect(pr.body).toContain('2 of 4 tasks done (partial)');
@@ -221,14 +226,14 @@ describe('a goal from Start to a ready pull request', () => {
     const h = await started();
     await finish(h, 'T1', 1, { filesChanged: [] });
     expect(h.state().tasks.at(0)!.status).toBe('done');
-    expect(h.fake.code.judged).toEqual([]); // nothing landed, nothing for CI to judge
-    expect(h.fake.botComments().at(-1)!.body).toContain('T1 changed nothing');
+    expect(h.github.code.judged).toEqual([]); // nothing landed, nothing for CI to judge
+    expect(h.github.botComments().at(-1)!.body).toContain('T1 changed nothing');
     expect(queued(h)).toEqual(['T2/1', 'T3/1']);
   });
 
   it('a review that needs a human escalates the task', async () => {
     const h = await started(async (x) => {
-      x.fake.config = 'agent: { review: true }\n';
+      x.github.config = 'agent: { review: true }\n';
       const script = await diamondScript();
       script.reviews = [
         { taskId: 'T1', verdict: 'HUMAN_NEEDED', question: 'Should greet() accept @mentions?' },
@@ -237,17 +242,17 @@ describe('a goal from Start to a ready pull request', () => {
     });
     await finish(h, 'T1');
     expect(h.state().tasks.at(0)!.status).toBe('needs-human');
-    const ask = h.fake.botComments().find((c) => c.body.includes('T1 needs a human'))!;
+    const ask = h.github.botComments().find((c) => c.body.includes('T1 needs a human'))!;
     expect(ask.body).toContain('Should greet() accept @\u2060mentions?');
     expect(merges(h)).toEqual([]);
   });
 
   it('reviews a result when the config asks, and retries it with the gaps found', async () => {
-    const h = await started((x) => (x.fake.config = 'agent: { review: true }\n'));
+    const h = await started((x) => (x.github.config = 'agent: { review: true }\n'));
     await finish(h, 'T1');
     await runQueued(h);
     expect(h.asked.review.map((r) => r.task.id)).toEqual(['T1', 'T2', 'T3', 'T3', 'T4']);
-    const retry = h.fake.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
+    const retry = h.github.runs.find((r) => r.inputs.task_id === 'T3' && r.inputs.attempt === '2')!;
     expect(retry.inputs.guidance).toContain('The README example is missing.');
     expect(h.state().status).toBe('done');
   });
@@ -256,10 +261,10 @@ describe('a goal from Start to a ready pull request', () => {
     const h = await started();
     const findings = [{ kind: 'gotcha', text: 'The package is ESM: import with .js suffixes.' }];
     await finish(h, 'T1', 1, { findings });
-    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
+    const t2 = h.github.runs.find((r) => r.inputs.task_id === 'T2')!;
     expect(JSON.parse(t2.inputs.knowledge!)).toEqual([{ ...findings[0], source: 'T1' }]);
     await runQueued(h);
-    expect(h.fake.code.pulls[0]!.body).toContain(
+    expect(h.github.pulls[0]!.body).toContain(
       '- **gotcha** The package is ESM: import with .js suffixes. (T1)',
     );
   });
@@ -268,7 +273,7 @@ describe('a goal from Start to a ready pull request', () => {
 describe('limits', () => {
   it('the breaker opens after consecutive failures, holds dispatches, then lets one trial through', async () => {
     const h = await started(async (x) => {
-      x.fake.config = 'breaker: { threshold: 2, cooldownMinutes: 10 }\n';
+      x.github.config = 'breaker: { threshold: 2, cooldownMinutes: 10 }\n';
       const script = await diamondScript();
       const again = {
         rootCause: 'A flaky install.',
@@ -301,27 +306,27 @@ describe('limits', () => {
 
   it('a goal that cannot reserve its next task pauses, says how to go on, and resumes with a new budget', async () => {
     // $0.60 for the goal: T1 reserves $0.50 and costs $0.31; T2 cannot reserve $0.50 more.
-    const h = await started((x) => (x.fake.config = 'budget: { goalUsd: 0.6 }\n'));
+    const h = await started((x) => (x.github.config = 'budget: { goalUsd: 0.6 }\n'));
     await finish(h, 'T1');
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'budget' });
     expect(queued(h)).toEqual([]);
-    const pause = h.fake.botComments().find((c) => c.body.includes('the budget cannot cover'))!;
+    const pause = h.github.botComments().find((c) => c.body.includes('the budget cannot cover'))!;
     expect(pause.body).toContain('`/gantry budget <usd>`');
     expect(pause.body).toContain('`budget.goalUsd`');
 
-    await h.deliver('issue_comment', h.fake.addComment('/gantry resume', 'maint').payload);
-    expect(h.fake.botComments().at(-1)!.body).toContain(
+    await h.deliver('issue_comment', h.github.addComment('/gantry resume', 'maint').payload);
+    expect(h.github.botComments().at(-1)!.body).toContain(
       'Nothing changed: the goal budget is still $0.60',
     );
-    h.fake.config = 'budget: { goalUsd: 1.2 }\n';
-    await h.deliver('issue_comment', h.fake.addComment('/gantry resume', 'maint').payload);
+    h.github.config = 'budget: { goalUsd: 1.2 }\n';
+    await h.deliver('issue_comment', h.github.addComment('/gantry resume', 'maint').payload);
     expect(h.state().status).toBe('running');
     expect(queued(h)).toEqual(['T2/1']); // $0.89 left: one more small task fits
-    await h.deliver('issue_comment', h.fake.addComment('/gantry budget 5', 'maint').payload);
+    await h.deliver('issue_comment', h.github.addComment('/gantry budget 5', 'maint').payload);
     await runQueued(h);
     expect(h.state().status).toBe('done');
     expect(
-      h.fake.botComments().filter((c) => c.body.includes('the budget cannot cover')),
+      h.github.botComments().filter((c) => c.body.includes('the budget cannot cover')),
     ).toHaveLength(1);
   });
 
@@ -329,9 +334,9 @@ describe('limits', () => {
     const h = await started();
     await finish(h, 'T1');
     const head = goalHead(h);
-    await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
+    await h.deliver('issue_comment', h.github.addComment('/gantry cancel', 'maint').payload);
     expect(h.state().status).toBe('cancelled');
-    expect(h.fake.runs.filter((r) => r.conclusion === 'cancelled')).toHaveLength(2);
+    expect(h.github.runs.filter((r) => r.conclusion === 'cancelled')).toHaveLength(2);
     expect(goalHead(h)).toBe(head);
     expect(h.plan().body).toContain(
       `Cancelled by @maint. The branch \`${h.state().branch}\` keeps the 1 task that landed, and pull request #100 stays open as a draft.`,
@@ -342,8 +347,8 @@ describe('limits', () => {
 describe('CI that does not report', () => {
   it('required CI: Gantry waits and says why in the plan comment', async () => {
     const h = await started((x) => {
-      x.fake.config = 'ci: { policy: required, timeoutMinutes: 20 }\n';
-      x.fake.code.ci = () => 'none';
+      x.github.config = 'ci: { policy: required, timeoutMinutes: 20 }\n';
+      x.github.code.ci = () => 'none';
     });
     await finish(h, 'T1');
     h.clock.now += 21 * 60_000;
@@ -355,21 +360,21 @@ describe('CI that does not report', () => {
   });
 
   it('CI still running is waited for, on webhooks and sweeps alike', async () => {
-    const h = await started((x) => (x.fake.code.ci = () => 'running'));
+    const h = await started((x) => (x.github.code.ci = () => 'running'));
     await finish(h, 'T1');
     const sha = h.state().tasks.at(0)!.landedSha!;
     await h.sweep();
     expect(h.state().tasks.at(0)!.status).toBe('validating');
-    expect(h.fake.requests).toContain(`GET ${REPO}/commits/${sha}/check-suites`);
-    h.fake.code.finishCi(sha, 'success');
+    expect(h.github.argsOf('listCheckSuites')).toContainEqual([sha]);
+    h.github.code.finishCi(sha, 'success');
     await h.sweep(); // reads the verdict (and its check_suite webhook arrives too)
     expect(h.state().tasks.at(0)!.status).toBe('done');
   });
 
   it('optional CI: after the timeout the task’s own criteria decide', async () => {
     const h = await started((x) => {
-      x.fake.config = 'ci: { policy: optional, timeoutMinutes: 20 }\n';
-      x.fake.code.ci = () => 'none';
+      x.github.config = 'ci: { policy: optional, timeoutMinutes: 20 }\n';
+      x.github.code.ci = () => 'none';
     });
     await finish(h, 'T1');
     await h.sweep();
@@ -385,7 +390,7 @@ describe('CI that does not report', () => {
       await h.sweep();
     }
     expect(h.state().status).toBe('done');
-    expect(h.fake.code.pulls[0]).toMatchObject({ draft: false, reviewers: ['maint'] });
+    expect(h.github.pulls[0]).toMatchObject({ draft: false, reviewers: ['maint'] });
   });
 });
 
@@ -393,21 +398,21 @@ describe('lost and repeated webhooks', () => {
   it('a restart mid-goal resumes from GitHub and the signed state; no task runs twice', async () => {
     const h = await started();
     await finish(h, 'T1');
-    const t2 = h.fake.runs.find((r) => r.inputs.task_id === 'T2')!;
+    const t2 = h.github.runs.find((r) => r.inputs.task_id === 'T2')!;
     await h.restart();
     // While the App was down, T2 finished and its webhook was lost.
-    h.fake.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 }));
+    h.github.finishRun(t2.id, taskResult('T2', 1, { filesChanged: FILES.T2 }));
     await h.sweep();
     expect(h.state().tasks.at(1)!.status).toBe('done');
     await runQueued(h);
     expect(h.state().status).toBe('done');
-    const attempts = h.fake.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
+    const attempts = h.github.runs.map((r) => `${r.inputs.task_id}/${r.inputs.attempt}`);
     expect(attempts).toEqual(['T1/1', 'T2/1', 'T3/1', 'T4/1']);
     expect(merges(h)).toHaveLength(4);
   });
 
   it('a lost CI webhook is made up for by the sweep', async () => {
-    const h = await started((x) => x.fake.lose.add('check_suite'));
+    const h = await started((x) => x.github.lose.add('check_suite'));
     await finish(h, 'T1');
     expect(h.state().tasks.at(0)!.status).toBe('validating');
     await h.sweep();
@@ -417,7 +422,7 @@ describe('lost and repeated webhooks', () => {
 
   it('a finished run delivered twice lands once', async () => {
     const h = await started();
-    const done = h.fake.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 }));
+    const done = h.github.finishRun(70_000, taskResult('T1', 1, { filesChanged: FILES.T1 }));
     await h.deliver('workflow_run', done, 'run-done');
     await h.deliver('workflow_run', done, 'run-done-redelivered');
     expect(merges(h)).toHaveLength(1);
@@ -450,29 +455,29 @@ describe('when things go wrong outside Gantry', () => {
     expect(h.asked.recover).toHaveLength(1);
     expect(h.state().tasks.at(0)!.status).toBe('failed');
     expect(h.state().budget.spentMicros).toBe(spent + 310_000 + 50_000); // the run, the call
-    expect(h.fake.botComments().at(-1)!.body).toContain('Recovery planning for T1 failed');
+    expect(h.github.botComments().at(-1)!.body).toContain('Recovery planning for T1 failed');
     await h.sweep();
     expect(h.asked.recover).toHaveLength(2); // asked again on the next pass
   });
 
   it('text from an agent cannot pass for a plan comment or mention anyone', async () => {
-    const h = await started((x) => (x.fake.config = 'maxAttempts: 1\n'));
+    const h = await started((x) => (x.github.config = 'maxAttempts: 1\n'));
     const reason = 'broke <!-- gantry:plan --> and ping @octocat';
     await finish(h, 'T1', 1, { status: 'failure', reason });
-    const ask = h.fake.botComments().find((c) => c.body.includes('T1 needs a human'))!;
+    const ask = h.github.botComments().find((c) => c.body.includes('T1 needs a human'))!;
     expect(ask.body).not.toContain('<!-- gantry:plan -->');
     expect(ask.body).not.toMatch(/@octocat/);
     expect(ask.body).toContain('broke &lt;!-- gantry:plan --&gt;');
     // The goal is still read from its real plan comment.
     await h.sweep();
     expect(h.state().tasks.at(0)!.status).toBe('needs-human');
-    expect(h.fake.botComments().filter((c) => c.body.includes('cannot be restored'))).toEqual([]);
+    expect(h.github.botComments().filter((c) => c.body.includes('cannot be restored'))).toEqual([]);
   });
 
   it('a reset GitHub refuses for good pauses the goal and says what to change', async () => {
     const h = await started((x) => {
-      x.fake.code.refuseForcePush = true;
-      x.fake.code.ci = (_sha, tasks) => (tasks.includes('T2') ? 'failure' : 'success');
+      x.github.code.refuseForcePush = true;
+      x.github.code.ci = (_sha, tasks) => (tasks.includes('T2') ? 'failure' : 'success');
     });
     await finish(h, 'T1');
     await finish(h, 'T2');
@@ -480,7 +485,7 @@ describe('when things go wrong outside Gantry', () => {
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'user' });
     expect(h.state().tasks.at(1)!.status).toBe('retrying');
     expect(queued(h)).toEqual(['T3/1']);
-    const said = h.fake.botComments().find((c) => c.body.includes('could not reset'))!.body;
+    const said = h.github.botComments().find((c) => c.body.includes('could not reset'))!.body;
     expect(said).toContain('Gantry could not reset');
     expect(said).toContain('GitHub answered 422 (Cannot force-push to this branch');
     expect(said).toContain('`git push --force origin');
@@ -491,14 +496,14 @@ describe('when things go wrong outside Gantry', () => {
     const h = await started();
     await finish(h, 'T1');
     const first = h.state().branch;
-    await h.deliver('issue_comment', h.fake.addComment('/gantry cancel', 'maint').payload);
-    await h.deliver('issues', h.fake.label('gantry'));
-    await h.deliver('issue_comment', h.fake.addComment('/gantry approve', 'maint').payload);
-    await h.deliver('issue_comment', h.fake.addComment('/gantry start', 'maint').payload);
+    await h.deliver('issue_comment', h.github.addComment('/gantry cancel', 'maint').payload);
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
     expect(h.state().branch).toBe(`${first}-goal2`);
-    expect(h.fake.refs.get(first)).toBeDefined(); // the old one is kept
+    expect(h.github.refs.get(first)).toBeDefined(); // the old one is kept
     await finish(h, 'T1'); // the new goal's run
-    expect(h.fake.code.pulls.map((p) => p.head)).toEqual([first, `${first}-goal2`]);
+    expect(h.github.pulls.map((p) => p.head)).toEqual([first, `${first}-goal2`]);
   });
 });
 

@@ -31,7 +31,7 @@ async function waitFor(what: string, done: () => boolean, log: () => string): Pr
 }
 
 describe('`npm start` against the stand-in, configured as for GitHub Enterprise', () => {
-  it('starts from the environment (APP_ID, PRIVATE_KEY_PATH, GHE_HOST, GHE_PROTOCOL), sweeps at start-up, and answers webhooks', async () => {
+  it('starts from the environment (APP_ID, PRIVATE_KEY_PATH, GHE_HOST, GHE_PROTOCOL), sweeps at start-up, and answers webhooks signed with its secret only', async () => {
     const standIn = await StandIn.start({ actionDir: GANTRY_DIR });
     stops.push(() => standIn.close());
     const repo = await standIn.addRepo(SAMPLE_REPO, sampleFiles('true'), {
@@ -78,6 +78,18 @@ describe('`npm start` against the stand-in, configured as for GitHub Enterprise'
       'GET /app/installations',
       'POST /app/installations/1/access_tokens',
     ]);
+    // A webhook not signed with WEBHOOK_SECRET is refused.
+    const forged = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'ping',
+        'x-github-delivery': 'forged-1',
+        'x-hub-signature-256': `sha256=${'0'.repeat(64)}`,
+      },
+      body: JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 }),
+    });
+    expect(forged.status).toBe(400);
     // Webhooks reach it on PORT: a command is answered.
     const sender = standIn.connect({
       url: `http://127.0.0.1:${port}/api/github/webhooks`,

@@ -10,7 +10,8 @@ import type { Planner, RecoveryRequest, ReviewRequest } from '../../src/planner/
 import { ScriptedPlanner, type Script } from '../../src/planner/scripted-planner.js';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { checkWebhook, FakeGitHub, GANTRY_APP_ID, type FakeComment } from './fake-github.js';
+import { OpenApi } from '../../src/standin/openapi.js';
+import { GANTRY_APP_ID, MemoryGitHub, type MemoryComment } from './memory-github.js';
 import { testProbot } from './probot.js';
 
 export const KEY = 'state-key';
@@ -18,7 +19,8 @@ export const DIAMOND = join(import.meta.dirname, '../fixtures/planner/diamond.ym
 export const NOW = 1_700_000_000_000;
 
 export interface Harness {
-  fake: FakeGitHub;
+  /** GitHub in memory, behind the App's port. */
+  github: MemoryGitHub;
   app: GantryApp;
   probot: Probot;
   /** Deliver a webhook and wait until the goal work it caused is done. */
@@ -30,10 +32,12 @@ export interface Harness {
   /** Deliver without waiting (to test coalescing). */
   send(name: string, payload: object, id?: string): Promise<void>;
   /** Gantry's live plan comment on issue 1. */
-  plan(): FakeComment;
+  plan(): MemoryComment;
   /** The signed state in the live plan comment (the test fails when it does not verify). */
   state(): GoalState;
   errors: unknown[];
+  /** Webhook payloads GitHub's OpenAPI description refuses. */
+  invalid: string[];
   /** Replace the planner for the next plans (defaults to the diamond fixture). */
   planner?: Planner;
   /** What the app asked the planner to recover and review, in order. */
@@ -48,8 +52,9 @@ export async function diamondScript(): Promise<Script> {
 }
 
 /**
- * The real app in a real Probot against the fake GitHub: every test file that uses it is offline,
- * fails on any request the fake does not know, and on any goal job error.
+ * The real app in a real Probot, its webhooks from GitHub's own examples, against GitHub in
+ * memory behind its port: offline (no request leaves), and a test fails on any goal job error
+ * and on any webhook payload GitHub's schemas refuse.
  */
 export function appHarness(): () => Promise<Harness> {
   let current: Harness | undefined;
@@ -63,13 +68,11 @@ export function appHarness(): () => Promise<Harness> {
     nock.enableNetConnect();
     const h = current;
     current = undefined;
-    expect(h?.fake.unknown ?? []).toEqual([]);
-    expect(h?.fake.invalid ?? []).toEqual([]);
+    expect(h?.invalid ?? []).toEqual([]);
     expect(h?.errors ?? []).toEqual([]);
   });
   return async () => {
-    const fake = new FakeGitHub();
-    fake.install();
+    const github = new MemoryGitHub();
     const errors: unknown[] = [];
     const scripted = await ScriptedPlanner.fromFile(DIAMOND);
     const h = {} as Harness;
@@ -84,6 +87,7 @@ export function appHarness(): () => Promise<Harness> {
         newGoalId: () => `goal-${++goals}`,
         onJobError: (_goal, e) => errors.push(e),
         retryDelaysMs: [0, 0],
+        github: { repository: () => github.port, app: () => github.app },
       });
     const app = makeApp();
     const probot = await testProbot(app);
@@ -91,18 +95,20 @@ export function appHarness(): () => Promise<Harness> {
     let goals = 0;
     // GitHub sends webhooks for the App's own writes too; they must settle, never loop.
     const deliverEchoes = async () => {
-      for (let round = 0; fake.echoes.length > 0; round++) {
+      for (let round = 0; github.echoes.length > 0; round++) {
         if (round === 5) throw new Error('the app keeps reacting to its own writes');
-        for (const echo of fake.echoes.splice(0)) await send(echo.name, echo.payload);
+        for (const echo of github.echoes.splice(0)) await send(echo.name, echo.payload);
         await h.app.idle();
       }
     };
     const send = async (name: string, payload: object, id = `delivery-${++n}`) => {
-      checkWebhook(fake, name, payload);
+      const problems = openApi().checkWebhook(name, payload as Record<string, unknown>);
+      if (problems?.length) h.invalid.push(`webhook ${name}: ${problems.join('; ')}`);
       await h.probot.receive({ id, name, payload } as never);
     };
     Object.assign(h, {
-      fake,
+      github,
+      invalid: [],
       app,
       probot,
       errors,
@@ -127,7 +133,7 @@ export function appHarness(): () => Promise<Harness> {
         current = h;
       },
       plan: () => {
-        const live = fake.botComments().filter((c) => isPlanCommentBody(c.body));
+        const live = github.botComments().filter((c) => isPlanCommentBody(c.body));
         const last = live.at(-1);
         if (!last) throw new Error('no plan comment');
         return last;
@@ -156,4 +162,10 @@ function recording(p: Planner, asked: Harness['asked']): Planner {
     review: (req) => (asked.review.push(req), p.review(req)),
     estimate: (plan) => p.estimate(plan),
   };
+}
+
+let loaded: OpenApi | undefined;
+/** GitHub's OpenAPI description, loaded once per test file. */
+function openApi(): OpenApi {
+  return (loaded ??= OpenApi.load());
 }

@@ -1,6 +1,6 @@
 import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { Probot } from 'probot';
-import { GantryOctokit } from '../../src/app/conditional-requests.js';
+import { GantryOctokit } from '../../src/app/github/gantry-octokit.js';
 import { pino } from 'pino';
 import type { GantryApp } from '../../src/app/app.js';
 

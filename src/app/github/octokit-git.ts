@@ -1,0 +1,35 @@
+import type { GitPort } from './github-port.js';
+import { call } from './github-error.js';
+import type { OctokitRepo } from './octokit-repo.js';
+
+export function octokitGit({ octokit, owner, repo }: OctokitRepo): GitPort {
+  return {
+    branchSha: async (branch) =>
+      (await call(octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` }))).data.object
+        .sha,
+    createBranch: async (branch, sha) => {
+      await call(octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha }));
+    },
+    updateBranch: async (branch, sha, { force }) => {
+      await call(octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force }));
+    },
+    merge: async ({ base, head, message }) => {
+      const { status, data } = await call(
+        octokit.rest.repos.merge({ owner, repo, base, head, commit_message: message }),
+      );
+      // 204: nothing to merge, and no body.
+      return (status as number) === 201 ? data.sha : undefined;
+    },
+    compare: async (base, head, maxFiles) => {
+      const { data } = await call(
+        octokit.rest.repos.compareCommitsWithBasehead({
+          owner,
+          repo,
+          basehead: `${base}...${head}`,
+          per_page: maxFiles,
+        }),
+      );
+      return { aheadBy: data.ahead_by, files: (data.files ?? []).map((f) => f.filename) };
+    },
+  };
+}

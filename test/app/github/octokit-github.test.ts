@@ -1,0 +1,147 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  GitHubConflict,
+  GitHubError,
+  GitHubForbidden,
+  GitHubGone,
+  GitHubRateLimited,
+} from '../../../src/app/github/github-error.js';
+import { GantryOctokit } from '../../../src/app/github/gantry-octokit.js';
+import { octokitGitHub } from '../../../src/app/github/octokit-github.js';
+
+const API = 'https://api.github.com';
+const REPO = '/repos/o/r';
+
+/** The port over the App's own client, retries and throttling off, against nock. */
+function port() {
+  const octokit = new GantryOctokit({
+    auth: 'test-token',
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  });
+  return octokitGitHub(octokit, { owner: 'o', repo: 'r' });
+}
+
+describe('the Octokit port', () => {
+  beforeEach(() => nock.disableNetConnect());
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    nock.enableNetConnect();
+    expect(pending).toEqual([]);
+  });
+
+  describe('maps GitHub refusals to typed errors', () => {
+    it('409 is a conflict', async () => {
+      nock(API).post(`${REPO}/merges`).reply(409, { message: 'Merge conflict' });
+      const e = await port()
+        .merge({ base: 'goal', head: 'task', message: 'm' })
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(GitHubConflict);
+      expect(e).toMatchObject({ status: 409, message: expect.stringContaining('Merge conflict') });
+    });
+
+    it('404 and 410 are gone', async () => {
+      nock(API).get(`${REPO}/git/ref/heads%2Fnope`).reply(404, { message: 'Not Found' });
+      nock(API).get(`${REPO}/actions/jobs/7/logs`).reply(410, { message: 'Gone' });
+      const github = port();
+      await expect(github.branchSha('nope')).rejects.toBeInstanceOf(GitHubGone);
+      await expect(github.jobLog(7)).rejects.toMatchObject({ name: 'GitHubGone', status: 410 });
+    });
+
+    it('403 with the rate-limit headers is rate limited', async () => {
+      nock(API)
+        .get(`${REPO}/issues/1`)
+        .reply(403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-remaining': '0' });
+      nock(API)
+        .get(`${REPO}/issues/2`)
+        .reply(403, { message: 'secondary rate limit' }, { 'retry-after': '60' });
+      const github = port();
+      await expect(github.getIssue(1)).rejects.toBeInstanceOf(GitHubRateLimited);
+      await expect(github.getIssue(2)).rejects.toBeInstanceOf(GitHubRateLimited);
+    });
+
+    it('403 otherwise is forbidden', async () => {
+      nock(API)
+        .patch(`${REPO}/git/refs/heads%2Fgoal`)
+        .reply(403, { message: 'Resource not accessible by integration' });
+      const e = await port()
+        .updateBranch('goal', 'a'.repeat(40), { force: true })
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(GitHubForbidden);
+      expect(e).not.toBeInstanceOf(GitHubRateLimited);
+    });
+
+    it('any other status is a GitHubError with that status; no answer at all is a 500', async () => {
+      nock(API).post(`${REPO}/git/refs`).reply(422, { message: 'Reference already exists' });
+      const e = await port()
+        .createBranch('goal', 'a'.repeat(40))
+        .catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(GitHubError);
+      expect(e).toMatchObject({ name: 'GitHubError', status: 422 });
+      nock(API).get(`${REPO}/issues/3`).replyWithError('socket hang up');
+      const dropped = await port()
+        .getIssue(3)
+        .catch((x: unknown) => x);
+      // Octokit reports it as a 500, which a goal job retries like GitHub's own 5xx.
+      expect(dropped).toMatchObject({ name: 'GitHubError', status: 500 });
+    });
+  });
+
+  describe("speaks Gantry's terms", () => {
+    it('a merge is a sha (201) or nothing to merge (204)', async () => {
+      nock(API)
+        .post(`${REPO}/merges`)
+        .reply(201, { sha: 'b'.repeat(40) });
+      nock(API).post(`${REPO}/merges`).reply(204);
+      const github = port();
+      expect(await github.merge({ base: 'g', head: 't', message: 'm' })).toBe('b'.repeat(40));
+      expect(await github.merge({ base: 'g', head: 't', message: 'm' })).toBeUndefined();
+    });
+
+    it("a dispatch gives the run's id when GitHub says it, and undefined on an older 204", async () => {
+      const path = `${REPO}/actions/workflows/gantry-task.yml/dispatches`;
+      nock(API)
+        .post(path, (b: { return_run_details?: boolean }) => b.return_run_details === true)
+        .reply(200, { workflow_run_id: 42, run_url: 'u', html_url: 'h' });
+      nock(API).post(path).reply(204);
+      const github = port();
+      expect(await github.dispatchWorkflow('gantry-task.yml', 'main', { goal: '1' })).toBe(42);
+      expect(await github.dispatchWorkflow('gantry-task.yml', 'main', {})).toBeUndefined();
+    });
+
+    it('reads every page of comments, as camelCase value objects', async () => {
+      const comment = (id: number) => ({
+        id,
+        node_id: `IC_${id}`,
+        body: `c${id}`,
+        html_url: `https://github.com/o/r/issues/1#issuecomment-${id}`,
+        user: { login: 'gantry[bot]', type: 'Bot' },
+        performed_via_github_app: { id: 9 },
+      });
+      nock(API)
+        .get(`${REPO}/issues/1/comments`)
+        .query({ per_page: 100 })
+        .reply(200, [comment(1)], {
+          link: `<${API}${REPO}/issues/1/comments?per_page=100&page=2>; rel="next"`,
+        });
+      nock(API)
+        .get(`${REPO}/issues/1/comments`)
+        .query({ per_page: 100, page: 2 })
+        .reply(200, [comment(2)]);
+      const comments = await port().listComments(1);
+      expect(comments).toEqual([
+        {
+          id: 1,
+          nodeId: 'IC_1',
+          body: 'c1',
+          htmlUrl: 'https://github.com/o/r/issues/1#issuecomment-1',
+          author: { login: 'gantry[bot]', bot: true },
+          appId: 9,
+        },
+        expect.objectContaining({ id: 2, body: 'c2' }),
+      ]);
+    });
+  });
+});
