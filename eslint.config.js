@@ -168,4 +168,32 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', layerRules(layer).syntax],
     },
   })),
+  {
+    // Only the GitHub port talks to GitHub (DESIGN.md, Layers): the rest of the App takes the
+    // port. main.ts and probot-entry.ts build the client; app.ts hands Probot's to the port.
+    files: ['src/app/**/*.ts'],
+    ignores: ['src/app/github/**', 'src/app/main.ts', 'src/app/probot-entry.ts', 'src/app/app.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'probot',
+              message:
+                'Only src/app/github/ talks to GitHub: take the GitHubPort (src/app/github/github-port.ts) instead of an Octokit.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['@octokit/*', '!@octokit/webhooks'],
+              message:
+                'Only src/app/github/ talks to GitHub: take the GitHubPort instead of an Octokit (webhook payload types from @octokit/webhooks are fine).',
+            },
+            ...layerRules('app').patterns,
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Level } from 'pino';
 import { createNodeMiddleware, Probot } from 'probot';
 import { gantryApp, type GantryApp, type GantryAppOptions } from '../app/app.js';
-import { GantryOctokit } from '../app/conditional-requests.js';
+import { GantryOctokit } from '../app/github/gantry-octokit.js';
 import type { StandIn } from './stand-in.js';
 import type { Chaos } from './webhook-sender.js';
 

@@ -108,4 +108,22 @@ describe('layer rules', () => {
   ])('%s: %s is allowed', async (file, code) => {
     expect(await errors(file, code)).toEqual([]);
   });
+
+  it.each([
+    ['src/app/x.ts', "import type { ProbotOctokit } from 'probot';"],
+    ['src/app/x.ts', "import { request } from '@octokit/request';"],
+    ['src/app/sub/x.ts', "import { Octokit } from '@octokit/rest';"],
+  ])('%s: %s is refused: only the GitHub port talks to GitHub', async (file, code) => {
+    const found = await errors(file, code);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain('Only src/app/github/ talks to GitHub');
+  });
+
+  it.each([
+    ['src/app/github/x.ts', "import type { ProbotOctokit } from 'probot';"],
+    ['src/app/x.ts', "import type { EmitterWebhookEvent } from '@octokit/webhooks';"],
+    ['src/app/main.ts', "import { Probot } from 'probot';"],
+  ])('%s: %s is allowed', async (file, code) => {
+    expect(await errors(file, code)).toEqual([]);
+  });
 });
