@@ -1,9 +1,10 @@
 import { renderPlanComment } from '../core/checklist/render.js';
-import { decodeState, StateBlockError } from '../core/checklist/signed-state.js';
+import type { StateBlockError } from '../core/checklist/signed-state.js';
+import { trustedState } from '../core/checklist/trusted-state.js';
 import { supersededComment } from '../core/checklist/superseded.js';
 import { owedEffects } from '../core/owed-effects.js';
 import type { GoalEvent } from '../core/events.js';
-import { goalIdentity, isFinished, type GoalState } from '../core/goal.js';
+import { isFinished, type GoalState } from '../core/goal.js';
 import { labelsFor } from '../core/labels.js';
 import { step, type StepResult } from '../core/step.js';
 import {
@@ -83,32 +84,19 @@ export class GoalSession {
     return this.freshComment;
   }
 
-  /**
-   * The state to trust. The goal is the one Gantry last wrote to this comment (or, after a
-   * restart, the one the comment held before the edit being handled); among the validly signed
-   * states of that goal (the comment as it is, its body before people's edits, the last written)
-   * the newest wins. An altered state, an older one pasted back, or one of an earlier goal on the
-   * same issue cannot move the goal.
-   */
+  /** The state to trust, as the core decides it (`trustedState`), or why none can be. */
   private trust(live: IssueComment, remembered: GoalState | undefined): void {
-    const expect = { repo: `${this.o.ref.owner}/${this.o.ref.repo}`, issue: this.o.ref.issue };
-    const current = decodeState(live.body, this.o.stateKey, expect);
-    const earlier = (this.o.earlierBodies ?? [])
-      .filter((e) => e.commentId === live.id)
-      .flatMap((e) => {
-        const r = decodeState(e.body, this.o.stateKey, expect);
-        return r.ok ? [r.state] : [];
-      });
-    const anchor = remembered ?? earlier[0] ?? (current.ok ? current.state : undefined);
-    const candidates = [...(current.ok ? [current.state] : []), ...earlier];
-    if (remembered) candidates.push(remembered);
-    this.state = candidates
-      .filter((c) => anchor && goalIdentity(c) === goalIdentity(anchor))
-      .reduce<GoalState | undefined>((a, b) => (!a || b.revision > a.revision ? b : a), undefined);
-    if (!this.state)
-      this.damaged = current.ok
-        ? new StateBlockError('foreign', 'the Gantry state belongs to another goal')
-        : current.error;
+    const r = trustedState({
+      body: live.body,
+      earlierBodies: (this.o.earlierBodies ?? [])
+        .filter((e) => e.commentId === live.id)
+        .map((e) => e.body),
+      remembered,
+      key: this.o.stateKey,
+      expect: { repo: `${this.o.ref.owner}/${this.o.ref.repo}`, issue: this.o.ref.issue },
+    });
+    if (r.ok) this.state = r.state;
+    else this.damaged = r.error;
   }
 
   /** Apply an event to the trusted state (what it then owes is derived by `owedEffects`). */
