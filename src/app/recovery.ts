@@ -1,4 +1,4 @@
-import type { FailureInfo } from '../core/effects.js';
+import type { Effect, FailureInfo } from '../core/effects.js';
 import { PlannerError } from '../planner/errors.js';
 import type { FailureContext } from '../planner/planner.js';
 import { failedCheckRuns } from './ci-verdict.js';
@@ -12,61 +12,51 @@ const MAX_ANNOTATIONS = 20;
 const LOG_TAIL_CHARS = 4000;
 
 /**
- * Every failed attempt waits for the recovery planner: ask it, with what went wrong, and apply
- * its answer (retry with guidance, new tasks, or a question for a human). `known` holds the
- * failures the core just reported; a task found failed without one (its effect was lost in a
- * crash) is asked about from the reason in the state. A planner that cannot answer now leaves
- * the task failed, and the next reconcile asks again.
+ * A failed attempt waits for the recovery planner (an owed ask-recovery): ask it, with what went
+ * wrong as the state recorded it, and apply its answer (retry with guidance, new tasks, or a
+ * question for a human). A planner that cannot answer now leaves the task failed, so the next
+ * pass asks again.
  */
-export async function recoverFailed(
+export async function recoverAttempt(
   g: GoalContext,
-  known: ReadonlyMap<string, FailureInfo>,
-  asked: Set<string>,
+  e: Extract<Effect, { type: 'ask-recovery' }>,
 ): Promise<void> {
   const s = g.session.state;
   if (!s?.plan || !g.config.ok) return;
-  for (const [i, t] of s.tasks.entries()) {
-    if (t.status !== 'failed') continue;
-    const task = s.plan.tasks[i]!;
-    const key = `${task.id}:a${t.attempt}`;
-    if (asked.has(key)) continue;
-    asked.add(key);
-    const failure = known.get(key) ?? {
-      kind: 'agent' as const,
-      detail: t.reason ?? 'the attempt failed',
-    };
-    const context = await failureContext(g, failure);
-    try {
-      const { value, calls } = await g.deps.planner(g.config.value).recover({
-        plan: s.plan,
-        taskId: task.id,
-        attempts: [
-          {
-            attempt: t.attempt,
-            outcome: failure.kind,
-            summary: failure.detail,
-            guidance: t.guidance,
-          },
-        ],
-        failure: context,
-      });
-      charge(g, 'recover', calls);
-      g.session.apply({
-        type: 'recovery.proposed',
-        at: g.deps.now(),
-        taskId: task.id,
-        attempt: t.attempt,
-        rootCause: value.rootCause,
-        action: value.action,
-      });
-    } catch (e) {
-      if (!(e instanceof PlannerError)) throw e;
-      charge(g, 'recover', e.calls);
-      g.session.reply(
-        `Recovery planning for ${task.id} failed: ${e.userMessage} Gantry asks again on its next pass; \`/gantry retry ${task.id}\` retries it now, \`/gantry skip ${task.id}\` skips it.`,
-        { once: true },
-      );
-    }
+  const i = s.plan.tasks.findIndex((t) => t.id === e.taskId);
+  const t = s.tasks.at(i);
+  if (!t) return;
+  const context = await failureContext(g, e.failure);
+  try {
+    const { value, calls } = await g.deps.planner(g.config.value).recover({
+      plan: s.plan,
+      taskId: e.taskId,
+      attempts: [
+        {
+          attempt: e.attempt,
+          outcome: e.failure.kind,
+          summary: e.failure.detail,
+          guidance: t.guidance,
+        },
+      ],
+      failure: context,
+    });
+    charge(g, 'recover', calls);
+    g.session.apply({
+      type: 'recovery.proposed',
+      at: g.deps.now(),
+      taskId: e.taskId,
+      attempt: e.attempt,
+      rootCause: value.rootCause,
+      action: value.action,
+    });
+  } catch (err) {
+    if (!(err instanceof PlannerError)) throw err;
+    charge(g, 'recover', err.calls);
+    g.session.reply(
+      `Recovery planning for ${e.taskId} failed: ${err.userMessage} Gantry asks again on its next pass; \`/gantry retry ${e.taskId}\` retries it now, \`/gantry skip ${e.taskId}\` skips it.`,
+      { once: true },
+    );
   }
 }
 

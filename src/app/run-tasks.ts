@@ -12,7 +12,7 @@ import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { landTask, resetGoalRef } from './landing.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
-import { recoverFailed } from './recovery.js';
+import { recoverAttempt } from './recovery.js';
 import { finishedEvent, readTaskResult, type RunFacts } from './task-results.js';
 
 /** Rounds of derived work one reconcile carries out before it leaves the rest to the next one. */
@@ -31,10 +31,8 @@ interface Pass {
   done: Set<string>;
   /** Runs were read (once per pass, for every run going). */
   collected: boolean;
-  /** Runs were matched or dispatched (once per pass, for every attempt without a run). */
-  dispatched: boolean;
-  /** Failed attempts the recovery planner was asked about in this pass. */
-  asked: Set<string>;
+  /** Attempts whose run was matched or dispatched in this pass (all waiting ones at once). */
+  dispatched: Set<string>;
 }
 
 /**
@@ -51,8 +49,7 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
     sweep: hints.some((h) => h.kind === 'poke'),
     done: new Set(),
     collected: false,
-    dispatched: false,
-    asked: new Set(),
+    dispatched: new Set(),
   };
   matchRuns(g, hints);
   let ticked = false;
@@ -86,12 +83,13 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       await g.github.createBranch(e.branch, e.sha).catch(ignoreStatus(422));
       g.session.apply({ type: 'goal-branch.created', at: at() });
       return;
-    case 'dispatch-task':
-      if (pass.dispatched) return;
-      pass.dispatched = true;
+    case 'dispatch-task': {
+      if (pass.dispatched.has(e.key)) return;
       // Every attempt without a run at once: one listing of recent runs serves them all.
+      for (const x of owedNow(g)) if (x.type === 'dispatch-task') pass.dispatched.add(x.key);
       await ensureDispatched(g);
       return;
+    }
     case 'collect-run':
       if (pass.collected) return;
       pass.collected = true;
@@ -141,7 +139,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
     }
     case 'ask-recovery':
       // Once per failed attempt and pass: a planner that keeps failing is asked on the next pass.
-      await recoverFailed(g, new Map([[`${e.taskId}:a${e.attempt}`, e.failure]]), pass.asked);
+      await recoverAttempt(g, e);
       return;
     case 'report-outcome':
       if (g.config.ok)
