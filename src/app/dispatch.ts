@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { goalIdentity, type GoalState } from '../core/goal.js';
+import { goalIdentity, isRunning, type GoalState } from '../core/goal.js';
 import { fromMicros } from '../core/money.js';
 import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
@@ -77,7 +77,7 @@ export function dispatchInputs(
  */
 export async function ensureDispatched(g: GoalContext): Promise<void> {
   const s = g.session.state;
-  if (!s?.plan || (s.status !== 'running' && s.status !== 'paused')) return;
+  if (!s?.plan || !isRunning(s.status)) return;
   const waiting = s.tasks.flatMap((t, i) =>
     t.status === 'running' && t.runId === undefined ? [i] : [],
   );

@@ -1,5 +1,6 @@
 import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect } from '../core/effects.js';
+import { isRunning } from '../core/goal.js';
 import { owedEffects } from '../core/owed-effects.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
@@ -277,7 +278,7 @@ async function reviewResult(g: GoalContext, i: number, result: TaskResult, patch
 /** The repository and global breakers, as this goal's gate. */
 function syncBreaker(g: GoalContext): void {
   const s = g.session.state!;
-  if (!g.config.ok || (s.status !== 'running' && s.status !== 'paused')) return;
+  if (!g.config.ok || !isRunning(s.status)) return;
   const gate = g.deps.breakers.gate(
     `${g.ref.owner}/${g.ref.repo}`,
     g.deps.now(),

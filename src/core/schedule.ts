@@ -1,4 +1,5 @@
 import { reserve } from './budget.js';
+import { isRunning } from './goal.js';
 import type { Draft } from './draft.js';
 import { toMicros } from './money.js';
 
@@ -7,7 +8,7 @@ import { toMicros } from './money.js';
  * whether the goal is done or stuck. Landing goes on while paused: finished work is never lost.
  */
 export function advance(d: Draft): void {
-  if (d.s.status !== 'running' && d.s.status !== 'paused') return;
+  if (!isRunning(d.s.status)) return;
   startLanding(d);
   dispatchReady(d);
   settleGoal(d);
