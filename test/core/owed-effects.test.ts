@@ -13,7 +13,7 @@ import {
 } from '../../src/core/goal.js';
 import { LOST_DISPATCH_MS, owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
-import { simulate } from '../../src/sim/simulate.js';
+import { simulate, type SimulationOptions } from '../../src/sim/simulate.js';
 import { arbPlan, diamond } from '../support/plans.js';
 
 const BEYOND_GITHUB_VIEW = (e: Effect) =>
@@ -26,7 +26,6 @@ const arbSim = fc.record({
   fail: fc.constantFrom(0, 0.3),
   red: fc.constantFrom(0, 0.3),
   escalate: fc.boolean(),
-  stopAt: fc.option(fc.nat({ max: 60 }), { nil: undefined }),
 });
 const roll = (seed: number, key: string) => {
   let h = seed ^ 0x2545f491;
@@ -34,20 +33,26 @@ const roll = (seed: number, key: string) => {
   return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
 };
 
+type SimWorld = typeof arbSim extends fc.Arbitrary<infer W> ? W : never;
+
+/** The simulator in world `w`: runs of random length, agents and CI failing at its rates. */
+const run = (w: SimWorld, extra: Partial<SimulationOptions> = {}) =>
+  simulate({
+    plan: w.plan,
+    taskMs: (id, a) => 1000 + 1000 * Math.floor(roll(w.seed, `t${id}${a}`) * 9),
+    ciMs: 500,
+    agentOutcome: (id, a) => (roll(w.seed, `a${id}${a}`) < w.fail ? 'failure' : 'success'),
+    ciRed: (sha) => roll(w.seed, sha) < w.red,
+    recovery: () =>
+      w.escalate ? { kind: 'escalate', question: 'why?' } : { kind: 'retry', guidance: 'again' },
+    ...extra,
+  });
+
 describe('owedEffects', () => {
   it('keeps its index of tasks with outside work equal to a scan of the tasks, at every step', () => {
     fc.assert(
       fc.property(arbSim, (w) => {
-        simulate({
-          plan: w.plan,
-          taskMs: (id, a) => 1000 + 1000 * Math.floor(roll(w.seed, `t${id}${a}`) * 9),
-          ciMs: 500,
-          agentOutcome: (id, a) => (roll(w.seed, `a${id}${a}`) < w.fail ? 'failure' : 'success'),
-          ciRed: (sha) => roll(w.seed, sha) < w.red,
-          recovery: () =>
-            w.escalate
-              ? { kind: 'escalate', question: 'why?' }
-              : { kind: 'retry', guidance: 'again' },
+        run(w, {
           observe: (_e, res) => {
             const scan = res.state.tasks.flatMap((t, i) => (owesWork(t) ? [i] : []));
             expect(outstandingOf(res.state)).toEqual(scan);
@@ -61,17 +66,7 @@ describe('owedEffects', () => {
   it('owes nothing but the comment and labels once a simulated goal has run its course', () => {
     fc.assert(
       fc.property(arbSim, (w) => {
-        const r = simulate({
-          plan: w.plan,
-          taskMs: () => 1000,
-          ciMs: 500,
-          agentOutcome: (id, a) => (roll(w.seed, `a${id}${a}`) < w.fail ? 'failure' : 'success'),
-          ciRed: (sha) => roll(w.seed, sha) < w.red,
-          recovery: () =>
-            w.escalate
-              ? { kind: 'escalate', question: 'why?' }
-              : { kind: 'retry', guidance: 'again' },
-        });
+        const r = run(w);
         expect(['done', 'partial', 'paused']).toContain(r.state.status);
         expect(owedEffects(r.state, r.state.now).filter(BEYOND_GITHUB_VIEW)).toEqual([]);
         // Each effect was carried out once: the executor never repeats a key.
