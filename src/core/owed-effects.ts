@@ -89,13 +89,14 @@ function taskWork(s: GoalState, i: number, now: number, out: Effect[]): void {
       out.push(dispatch(s, t, taskId, now, stopped));
     }
   }
-  if (t.status === 'failed' && t.failure)
+  if (t.status === 'failed')
     out.push({
       type: 'ask-recovery',
       key: effectKey('recover', s.issue, parts),
       taskId,
       attempt: t.attempt,
-      failure: t.failure,
+      // A state written before failures were recorded has only the reason.
+      failure: t.failure ?? { kind: 'agent', detail: t.reason ?? 'the attempt failed' },
     });
   if (t.asking)
     out.push({
@@ -145,7 +146,9 @@ function prWork(s: GoalState, out: Effect[]): void {
     });
     return;
   }
-  if (pr.ready && !pr.readyMarked)
+  // `readyMarked` is false from the moment the PR is due to be ready; a state written before
+  // it was recorded has none, and its PR was made ready in the same pass.
+  if (pr.ready && pr.readyMarked === false)
     out.push({ type: 'mark-pr-ready', key: effectKey('pr-ready', s.issue), number: pr.number });
   else if (s.status === 'partial' && pr.accountFor !== 'partial')
     out.push({

@@ -128,7 +128,7 @@ function settleGoal(d: Draft): void {
     );
     s.finishedAt = d.event.at;
     // The pull request is marked ready (an owed mark-pr-ready) once it is known.
-    if (s.pr.requested && !s.pr.ready) s.pr = { ...s.pr, ready: true };
+    if (s.pr.requested && !s.pr.ready) s.pr = { ...s.pr, ready: true, readyMarked: false };
     return;
   }
   const moving = c.running + c.landing + c.validating + c.failed + s.ready.length;

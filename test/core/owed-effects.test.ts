@@ -208,6 +208,49 @@ describe('owed work of one goal', () => {
   });
 });
 
+describe('a state written before effects were derived (a goal in flight during a deploy)', () => {
+  /** The state as the previous version wrote it: without the fields this protocol added. */
+  const older = (s: GoalState): GoalState => {
+    const json = JSON.parse(JSON.stringify(s)) as GoalStateJson;
+    const { outstanding: _o, branchCreated: _b, ...rest } = json;
+    return reviveState({
+      ...rest,
+      tasks: json.tasks.map(({ failure: _f, asking: _a, ...t }) => t),
+      pr: { requested: json.pr.requested, number: json.pr.number, ready: json.pr.ready },
+    });
+  };
+
+  it('still asks recovery for a failed attempt, from its reason, and owes the branch once', () => {
+    const g = started();
+    g.send({ type: 'goal-branch.created' });
+    g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 1 });
+    g.send({
+      type: 'task.finished',
+      taskId: 'T1',
+      attempt: 1,
+      outcome: 'failure',
+      summary: 'tests fail',
+      usage: { costUsd: 0 },
+    });
+    const owed = owedEffects(older(g.s), g.s.now);
+    expect(owed.filter((e) => e.type === 'ask-recovery')).toEqual([
+      expect.objectContaining({
+        failure: { kind: 'agent', detail: 'agent run ended failure: tests fail' },
+      }),
+    ]);
+    expect(owed.filter((e) => e.type === 'create-goal-branch')).toHaveLength(1);
+    expect(outstandingOf(older(g.s))).toEqual(outstandingOf(g.s));
+  });
+
+  it('does not make a pull request ready again that the previous version already made ready', () => {
+    const r = simulate({ plan: diamond(), taskMs: () => 1000, ciMs: 500 });
+    expect(r.state.pr).toMatchObject({ ready: true, readyMarked: true });
+    const before = { ...r.state, pr: { ...r.state.pr, readyMarked: false } };
+    expect(of(before, 'mark-pr-ready')).toHaveLength(1);
+    expect(of(older(before), 'mark-pr-ready')).toEqual([]);
+  });
+});
+
 describe('EffectKey', () => {
   it('prints and parses back every key', () => {
     fc.assert(
