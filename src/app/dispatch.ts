@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { goalIdentity, isRunning, type GoalState } from '../core/goal.js';
+import type { Effect } from '../core/effects.js';
+import { goalIdentity, type GoalState } from '../core/goal.js';
 import { fromMicros } from '../core/money.js';
 import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
@@ -8,8 +9,6 @@ import { gitHubStatus } from './github/github-error.js';
 export const TASK_WORKFLOW_FILE = 'gantry-task.yml';
 /** GitHub's limit on all inputs of one dispatch together. */
 const INPUTS_LIMIT = 65_535;
-/** A run that has not shown up this long after a dispatch GitHub accepted is dispatched again. */
-export const LOST_DISPATCH_MS = 10 * 60_000;
 
 /**
  * Gantry's id of one dispatch (goal, task, attempt). The task workflow puts it in its run name,
@@ -69,19 +68,16 @@ export function dispatchInputs(
   return inputs;
 }
 
+type Dispatch = Extract<Effect, { type: 'dispatch-task' }>;
+
 /**
- * Every task of a running goal that should have a run but has none known: find its run by its
- * dispatch id (a dispatch whose answer was lost, or an older server's 204), or dispatch it. One
- * request lists the recent task runs for all of them; an attempt is dispatched at most once
- * unless GitHub accepted a dispatch and no run appeared for `LOST_DISPATCH_MS`.
+ * The owed dispatches: find each attempt's run by its dispatch id (a dispatch whose answer was
+ * lost, an older server's 204, the run of a task stopped before it was known), or send the
+ * dispatch when the core says so (`send`: never sent, or sent and no run appeared for
+ * `LOST_DISPATCH_MS`). One request lists the recent task runs for all of them.
  */
-export async function ensureDispatched(g: GoalContext): Promise<void> {
-  const s = g.session.state;
-  if (!s?.plan || !isRunning(s.status)) return;
-  const waiting = s.tasks.flatMap((t, i) =>
-    t.status === 'running' && t.runId === undefined ? [i] : [],
-  );
-  if (waiting.length === 0) return;
+export async function dispatchOwed(g: GoalContext, owed: readonly Dispatch[]): Promise<void> {
+  if (owed.length === 0) return;
   if (!g.config.ok) {
     g.session.reply(
       `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:\n\n${g.config.error.problems.map((p) => `- ${p}`).join('\n')}`,
@@ -90,24 +86,18 @@ export async function ensureDispatched(g: GoalContext): Promise<void> {
     return;
   }
   const runs = await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
-  for (const i of waiting) {
+  for (const e of owed) {
     const state = g.session.state!;
-    const spec = state.plan!.tasks[i]!;
-    const t = state.tasks.at(i)!;
-    const id = distinctId(state, spec.id, t.attempt);
+    const id = distinctId(state, e.taskId, e.attempt);
     const run = runs.find((r) => r.displayTitle.endsWith(`[${id}]`));
     const at = g.deps.now();
+    const attempt = { taskId: e.taskId, attempt: e.attempt };
     if (run) {
-      g.session.apply({
-        type: 'task.dispatched',
-        at,
-        taskId: spec.id,
-        attempt: t.attempt,
-        runId: run.id,
-      });
+      g.session.apply({ type: 'task.dispatched', at, ...attempt, runId: run.id });
       continue;
     }
-    if (t.sentAt !== undefined && at - t.sentAt < LOST_DISPATCH_MS) continue;
+    if (!e.send) continue;
+    const i = state.plan!.tasks.findIndex((t) => t.id === e.taskId);
     let runId: number | undefined;
     try {
       runId = await g.github.dispatchWorkflow(
@@ -115,16 +105,16 @@ export async function ensureDispatched(g: GoalContext): Promise<void> {
         g.ref.defaultBranch,
         dispatchInputs(state, i, g.config.value),
       );
-    } catch (e) {
-      const refused = refusal(e);
-      if (!refused) throw e;
-      g.session.reply(`Gantry could not start ${spec.id}: ${refused}`, { once: true });
+    } catch (err) {
+      const refused = refusal(err);
+      if (!refused) throw err;
+      g.session.reply(`Gantry could not start ${e.taskId}: ${refused}`, { once: true });
       continue;
     }
     g.session.apply(
       runId === undefined
-        ? { type: 'task.dispatch-sent', at, taskId: spec.id, attempt: t.attempt }
-        : { type: 'task.dispatched', at, taskId: spec.id, attempt: t.attempt, runId },
+        ? { type: 'task.dispatch-sent', at, ...attempt }
+        : { type: 'task.dispatched', at, ...attempt, runId },
     );
   }
 }

@@ -8,7 +8,7 @@ import { charge } from './charges.js';
 import { gitHubStatus } from './github/github-error.js';
 import { inert, quoteOutside } from './outside-text.js';
 import { readCi } from './ci-verdict.js';
-import { distinctId, ensureDispatched } from './dispatch.js';
+import { dispatchOwed, distinctId } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { landTask, resetGoalRef } from './landing.js';
@@ -87,8 +87,11 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
     case 'dispatch-task': {
       if (pass.dispatched.has(e.key)) return;
       // Every attempt without a run at once: one listing of recent runs serves them all.
-      for (const x of owedNow(g)) if (x.type === 'dispatch-task') pass.dispatched.add(x.key);
-      await ensureDispatched(g);
+      const owed = owedNow(g).filter(
+        (x): x is typeof e => x.type === 'dispatch-task' && !pass.dispatched.has(x.key),
+      );
+      for (const x of owed) pass.dispatched.add(x.key);
+      await dispatchOwed(g, owed);
       return;
     }
     case 'collect-run':

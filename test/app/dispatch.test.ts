@@ -67,6 +67,20 @@ describe('dispatching tasks', () => {
     expect(dispatches(h)).toHaveLength(1);
   });
 
+  it('cancels the run of a task stopped before its run was known, found by its dispatch id', async () => {
+    const h = await started((x) => {
+      x.github.runDetails = false;
+      x.github.lose.add('workflow_run');
+    });
+    expect(h.state().tasks.at(0)!.runId).toBeUndefined();
+    await h.deliver('issue_comment', h.github.addComment('/gantry cancel', 'maint').payload);
+    expect(h.state().tasks.at(0)).toMatchObject({ status: 'cancelled', runId: 70_000 });
+    expect(h.github.argsOf('cancelRun')).toEqual([[70_000]]);
+    // Its cost is still counted when it reports: the reservation waits for it.
+    expect(h.state().tasks.at(0)!.reservedMicros).toBeGreaterThan(0);
+    expect(dispatches(h)).toHaveLength(1);
+  });
+
   it('does not dispatch again when the dispatch went out but saving the state failed', async () => {
     const h = await start();
     await h.deliver('issues', h.github.label('gantry'));
