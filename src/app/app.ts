@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { EmitterWebhookEventName } from '@octokit/webhooks';
-import type { Probot, ProbotOctokit } from 'probot';
+import type { Probot } from 'probot';
 import type { AppDeps } from './goal-context.js';
 import type { GitHubPort } from './github/github-port.js';
-import { octokitConnector, type GitHubConnector } from './github/github-connector.js';
+import { probotGitHub, type GitHubConnector } from './github/github-connector.js';
+import { onWebhooks, type Delivery, type WebhookName } from './github/webhooks.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
 import { GoalWorkers } from './goal-workers.js';
 import type { Hint } from './hints.js';
@@ -27,7 +27,7 @@ export interface GantryAppOptions extends Omit<
   onJobError?: (goal: string, error: unknown) => void;
   /** Waits before retrying a goal job after a transient GitHub failure. */
   retryDelaysMs?: readonly number[];
-  /** How GitHub is reached (default: Probot's Octokit clients). */
+  /** How GitHub is reached (default: through Probot's clients). */
   github?: GitHubConnector;
 }
 
@@ -66,10 +66,10 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
   let probot: Probot | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastSweep: number | undefined;
-  const github = options.github ?? octokitConnector;
+  const github = options.github ?? probotGitHub;
 
-  const schedule = (octokit: ProbotOctokit, ref: GoalRef, hint: Hint) =>
-    workers!.schedule(goalKey(ref), { github: github.repository(octokit, ref), ref }, hint);
+  const schedule = (delivery: Delivery, ref: GoalRef, hint: Hint) =>
+    workers!.schedule(goalKey(ref), { github: delivery.github(ref), ref }, hint);
 
   const fn = ((app: Probot) => {
     probot = app;
@@ -78,9 +78,9 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
       options.retryDelaysMs,
     );
-    registerHints(app, WEBHOOK_HINTS, (context, routed) => {
-      if (!deliveries.first(context.id)) return;
-      for (const { ref, hint } of routed(deps)) schedule(context.octokit, ref, hint);
+    registerHints(app, github, WEBHOOK_HINTS, (delivery, routed) => {
+      if (!deliveries.first(delivery.id)) return;
+      for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
     });
 
     if (options.reconcileEveryMs) {
@@ -115,17 +115,14 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
  */
 function registerHints(
   app: Probot,
+  connector: GitHubConnector,
   table: HintTable,
-  deliver: (
-    context: { id: string; octokit: ProbotOctokit },
-    routed: (deps: HintDeps) => Routed[],
-  ) => void,
+  deliver: (delivery: Delivery, routed: (deps: HintDeps) => Routed[]) => void,
 ): void {
-  for (const [name, rule] of Object.entries(table)) {
-    // The table's type pairs each event with its payload; Probot's `on` cannot see that pairing.
-    const toHints = rule as (payload: unknown, deps: HintDeps) => Routed | Routed[] | undefined;
-    app.on(name as EmitterWebhookEventName, (context) =>
-      deliver(context, (deps) => [toHints(context.payload, deps) ?? []].flat()),
-    );
-  }
+  const names = Object.keys(table) as WebhookName[];
+  onWebhooks(app, names, connector, (name, delivery, payload) => {
+    // The table's type pairs each event with its payload; a lookup by name cannot see that.
+    const toHints = table[name] as (p: unknown, deps: HintDeps) => Routed | Routed[] | undefined;
+    deliver(delivery, (deps) => [toHints(payload, deps) ?? []].flat());
+  });
 }

@@ -1,10 +1,10 @@
-import type { EmitterWebhookEvent, EmitterWebhookEventName } from '@octokit/webhooks';
 import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import { parseCommand } from '../core/commands.js';
 import { STATE_LABELS } from '../core/labels.js';
 import { GoalBranch } from '../core/names.js';
 import { parseRunTitle, TASK_WORKFLOW_FILE } from './dispatch.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
+import type { WebhookName, WebhookPayload } from './github/webhooks.js';
 import type { Hint } from './hints.js';
 import type { StateMemory } from './state-memory.js';
 
@@ -21,15 +21,15 @@ export interface HintDeps {
   appId?: number | undefined;
 }
 
-type Payload<E extends EmitterWebhookEventName> = EmitterWebhookEvent<E>['payload'];
+type Payload<E extends WebhookName> = WebhookPayload<E>;
 
 /** From one webhook's payload to the hints it gives (a status names several branches), or none. */
-export type HintRule<E extends EmitterWebhookEventName> = (
+export type HintRule<E extends WebhookName> = (
   payload: Payload<E>,
   deps: HintDeps,
 ) => Routed | Routed[] | undefined;
 
-export type HintTable = { [E in EmitterWebhookEventName]?: HintRule<E> };
+export type HintTable = { [E in WebhookName]?: HintRule<E> };
 
 interface Repo {
   name: string;

@@ -113,6 +113,7 @@ describe('layer rules', () => {
     ['src/app/x.ts', "import type { ProbotOctokit } from 'probot';"],
     ['src/app/x.ts', "import { request } from '@octokit/request';"],
     ['src/app/sub/x.ts', "import { Octokit } from '@octokit/rest';"],
+    ['src/app/x.ts', "import type { EmitterWebhookEvent } from '@octokit/webhooks';"],
   ])('%s: %s is refused: only the GitHub port talks to GitHub', async (file, code) => {
     const found = await errors(file, code);
     expect(found).toHaveLength(1);
@@ -121,7 +122,7 @@ describe('layer rules', () => {
 
   it.each([
     ['src/app/github/x.ts', "import type { ProbotOctokit } from 'probot';"],
-    ['src/app/x.ts', "import type { EmitterWebhookEvent } from '@octokit/webhooks';"],
+    ['src/app/github/x.ts', "import type { EmitterWebhookEvent } from '@octokit/webhooks';"],
     ['src/app/main.ts', "import { Probot } from 'probot';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await errors(file, code)).toEqual([]);

@@ -12,4 +12,4 @@ export interface GitHubConnector {
 }
 
 /** GitHub itself, through Octokit. */
-export const octokitConnector: GitHubConnector = { repository: octokitGitHub, app: octokitApp };
+export const probotGitHub: GitHubConnector = { repository: octokitGitHub, app: octokitApp };
