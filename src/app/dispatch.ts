@@ -96,6 +96,7 @@ export async function dispatchOwed(g: GoalContext, owed: readonly Dispatch[]): P
       g.session.apply({ type: 'task.dispatched', at, ...attempt, runId: run.id });
       continue;
     }
+    if (e.abandon) g.session.apply({ type: 'run.not-found', at, ...attempt });
     if (!e.send) continue;
     const i = state.plan!.tasks.findIndex((t) => t.id === e.taskId);
     let runId: number | undefined;

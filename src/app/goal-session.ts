@@ -151,6 +151,17 @@ export class GoalSession {
     this.replies.push(body);
   }
 
+  /**
+   * A comment posted now, once (skipped when Gantry already posted the same text): for work the
+   * state records as done only once it is on the issue, such as a question for a person.
+   */
+  async post(body: string): Promise<void> {
+    const { github, ref, facts } = this.o;
+    if (facts.comments.some((c) => c.byBot && normalize(c.body) === normalize(body))) return;
+    const posted = await github.createComment(ref.issue, body);
+    facts.comments.push({ id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true });
+  }
+
   /** A 👍 on a command comment that was carried out. */
   acknowledge(commentId: number): void {
     this.reactions.push(commentId);

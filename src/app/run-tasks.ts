@@ -5,7 +5,7 @@ import { owedEffects } from '../core/owed-effects.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
-import { gitHubStatus } from './github/github-error.js';
+import { GitHubRateLimited, gitHubStatus } from './github/github-error.js';
 import { inert, quoteOutside } from './outside-text.js';
 import { readCi } from './ci-verdict.js';
 import { dispatchOwed, distinctId } from './dispatch.js';
@@ -152,7 +152,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       syncBreaker(g); // Before a retry this pass might start.
       return;
     case 'escalate':
-      g.session.reply(escalation(g, e), { once: true });
+      await g.session.post(escalation(g, e));
       g.session.apply({
         type: 'escalation.posted',
         at: at(),
@@ -173,7 +173,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
         type: 'pr.account-updated',
         at: at(),
         number: e.number,
-        status: g.session.state!.status,
+        finishedAt: e.finishedAt,
       });
       return;
     case 'update-plan-comment':
@@ -337,7 +337,8 @@ const ignoreStatus =
  */
 function refusedFor(g: GoalContext, what: string) {
   return (e: unknown): undefined => {
-    const status = gitHubStatus(e);
+    // A rate limit (a 403 too) is no refusal: the job is tried again later.
+    const status = e instanceof GitHubRateLimited ? undefined : gitHubStatus(e);
     if (status !== 403 && status !== 422) throw e;
     g.session.reply(
       `Gantry could not ${what}: GitHub answered ${status} (${inert((e as Error).message)}). A branch protection rule or ruleset on \`gantry/*\` branches must let the App merge and force-push there. Fix it, then comment \`/gantry resume\`.`,

@@ -1,7 +1,13 @@
 import { Dag } from './dag.js';
 import type { AuditRecord } from './effects.js';
 import type { GoalEvent } from './events.js';
-import type { GoalState, GoalStatus, PauseReason, TaskRun } from './goal.js';
+import {
+  owesWork,
+  type GoalState,
+  type GoalStatus,
+  type PauseReason,
+  type TaskRun,
+} from './goal.js';
 import type { Plan } from './plan.js';
 
 /** Caps on runtime text kept in the goal state (and so in the plan comment). */
@@ -188,19 +194,6 @@ export class Draft {
       ...(detail === undefined ? {} : { detail }),
     });
   }
-}
-
-/**
- * Whether a task owes outside work: a run to dispatch, find, collect or cancel (a stopped task
- * keeps its reservation until its run reports), a failure for the recovery planner, a question.
- */
-export function owesWork(t: TaskRun): boolean {
-  return (
-    t.status === 'running' ||
-    t.status === 'failed' ||
-    t.reservedMicros > 0 ||
-    t.asking !== undefined
-  );
 }
 
 /** The tasks that owe outside work; scanned only for a state written before the index existed. */

@@ -31,6 +31,11 @@ export type Effect = { key: string } &
         budgetUsd: number;
         guidance?: string | undefined;
         send: boolean;
+        /**
+         * A stopped attempt whose run is not found now gives its reservation back (answered by
+         * run.not-found): its run never showed up in time.
+         */
+        abandon?: boolean | undefined;
       }
     /** A run is going: its result is read once it completes (answered by `task.finished`). */
     | { type: 'collect-run'; taskId: string; attempt: number; runId: number }
@@ -48,7 +53,7 @@ export type Effect = { key: string } &
     | { type: 'ask-recovery'; taskId: string; attempt: number; failure: FailureInfo }
     | { type: 'open-draft-pr'; branch: string; title: string; issue: number }
     /** The pull request's account must be rewritten for a goal that ended partial. */
-    | { type: 'update-pr-body'; number: number }
+    | { type: 'update-pr-body'; number: number; finishedAt: number }
     | { type: 'mark-pr-ready'; number: number }
     | { type: 'cancel-run'; taskId: string; attempt: number; runId: number }
     | {

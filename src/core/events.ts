@@ -1,6 +1,5 @@
 import type { BreakerGate } from './breaker.js';
 import type { Finding } from './findings.js';
-import type { GoalStatus } from './goal.js';
 import type { Plan, Task } from './plan.js';
 
 /** What recovery planning decided for a failed attempt. */
@@ -91,8 +90,11 @@ export type GoalEvent = EventBase &
     | { type: 'goal-branch.created' }
     | { type: 'goal-ref.reset'; fromSha: string }
     | { type: 'pr.marked-ready'; number: number }
-    | { type: 'pr.account-updated'; number: number; status: GoalStatus }
+    /** The account was rewritten for the goal that ended partial at `finishedAt`. */
+    | { type: 'pr.account-updated'; number: number; finishedAt: number }
     | { type: 'run.cancel-sent'; taskId: string; attempt: number }
+    /** A stopped attempt's run never showed up: its reservation is given back. */
+    | { type: 'run.not-found'; taskId: string; attempt: number }
     | { type: 'escalation.posted'; taskId: string; attempt: number }
     | { type: 'outcome.reported'; taskId: string; attempt: number }
     /**

@@ -188,8 +188,8 @@ export interface GoalState {
     ready: boolean;
     /** GitHub shows the pull request ready for review, with its final account. */
     readyMarked?: boolean | undefined;
-    /** The goal status the pull request's account was last rewritten for (partial). */
-    accountFor?: GoalStatus | undefined;
+    /** When the goal ended partial the last time its pull request's account was rewritten. */
+    accountAt?: number | undefined;
   };
   /** The goal branch exists (answered by goal-branch.created). */
   branchCreated?: boolean | undefined;
@@ -273,9 +273,24 @@ export function maxAttemptsOf(s: GoalState, t: TaskRun): number {
 export type GoalStateJson = Omit<GoalState, 'tasks'> & { tasks: readonly TaskRun[] };
 
 /**
+ * Whether a task owes outside work: a run to dispatch, find, collect or cancel (a stopped task
+ * keeps its reservation until its run reports), a failure for the recovery planner, a question.
+ */
+export function owesWork(t: TaskRun): boolean {
+  return (
+    t.status === 'running' ||
+    t.status === 'failed' ||
+    t.reservedMicros > 0 ||
+    t.asking !== undefined
+  );
+}
+
+/**
  * A goal state read back from JSON (the signed comment): its task list becomes a `PersistentList`
- * again. The rest of the state is plain data.
+ * again, and the index of tasks that owe outside work is rebuilt, never trusted (another version
+ * of the App may have changed the tasks without keeping it).
  */
 export function reviveState(raw: GoalStateJson): GoalState {
-  return { ...raw, tasks: PersistentList.from(raw.tasks) };
+  const tasks = PersistentList.from(raw.tasks);
+  return { ...raw, tasks, outstanding: tasks.flatMap((t, i) => (owesWork(t) ? [i] : [])) };
 }

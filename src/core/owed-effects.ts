@@ -98,7 +98,7 @@ function taskWork(s: GoalState, i: number, now: number, out: Effect[]): void {
       // A state written before failures were recorded has only the reason.
       failure: t.failure ?? { kind: 'agent', detail: t.reason ?? 'the attempt failed' },
     });
-  if (t.asking)
+  if (t.asking && t.status === 'needs-human')
     out.push({
       type: 'escalate',
       key: effectKey('escalate', s.issue, parts),
@@ -121,6 +121,8 @@ function dispatch(
   stopped: boolean,
 ): Of<'dispatch-task'> {
   const lost = t.sentAt === undefined || now - t.sentAt >= LOST_DISPATCH_MS;
+  // A stopped attempt whose run never showed up: nothing can be cancelled or charged any more.
+  const overdue = now - (t.sentAt ?? t.dispatchedAt ?? 0) >= LOST_DISPATCH_MS;
   return {
     type: 'dispatch-task',
     key: effectKey('dispatch', s.issue, { task: taskId, attempt: t.attempt }),
@@ -130,6 +132,7 @@ function dispatch(
     budgetUsd: fromMicros(t.reservedMicros),
     ...(t.guidance ? { guidance: t.guidance } : {}),
     send: lost && !stopped,
+    ...(stopped && overdue ? { abandon: true } : {}),
   };
 }
 
@@ -150,12 +153,15 @@ function prWork(s: GoalState, out: Effect[]): void {
   // it was recorded has none, and its PR was made ready in the same pass.
   if (pr.ready && pr.readyMarked === false)
     out.push({ type: 'mark-pr-ready', key: effectKey('pr-ready', s.issue), number: pr.number });
-  else if (s.status === 'partial' && pr.accountFor !== 'partial')
+  else if (s.status === 'partial' && pr.accountAt !== s.finishedAt) {
+    const finishedAt = s.finishedAt ?? 0;
     out.push({
       type: 'update-pr-body',
-      key: effectKey('pr-body', s.issue, { tag: `partial-${s.finishedAt ?? 0}` }),
+      key: effectKey('pr-body', s.issue, { tag: `partial-${finishedAt}` }),
       number: pr.number,
+      finishedAt,
     });
+  }
 }
 
 /**
@@ -165,7 +171,8 @@ function prWork(s: GoalState, out: Effect[]): void {
 export function awaitedLand(s: GoalState): Of<'land-task'> | undefined {
   const L = s.landing;
   const m = L && L.validating === undefined ? L.members[L.next] : undefined;
-  if (!m || !s.plan) return undefined;
+  // Nothing lands on a red head: the reset goes first, even when GitHub refuses it for now.
+  if (!m || !s.plan || s.resetPending) return undefined;
   const id = s.plan.tasks[m.task]!.id;
   return {
     type: 'land-task',

@@ -26,6 +26,7 @@ import {
   onDispatchSent,
   onFinished,
   onReviewed,
+  onRunNotFound,
 } from './steps/runs.js';
 
 export type { Ignored, IgnoredCode } from './steps/handler.js';
@@ -51,6 +52,7 @@ const HANDLERS: HandlerTable = {
   'task.finished': onFinished,
   'task.reviewed': onReviewed,
   'run.cancel-sent': onCancelSent,
+  'run.not-found': onRunNotFound,
   'landing.result': onLanding,
   'ci.verdict': onVerdict,
   'goal-ref.reset': onRefReset,

@@ -158,7 +158,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
         feed(at, { type: 'pr.marked-ready', number: fx.number });
         return;
       case 'update-pr-body':
-        feed(at, { type: 'pr.account-updated', number: fx.number, status: 'partial' });
+        feed(at, { type: 'pr.account-updated', number: fx.number, finishedAt: fx.finishedAt });
         return;
       case 'cancel-run':
         feed(at, { type: 'run.cancel-sent', taskId: fx.taskId, attempt: fx.attempt });

@@ -1,20 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { outstandingOf, owesWork } from '../../src/core/draft.js';
+import { outstandingOf } from '../../src/core/draft.js';
 import { EffectKey, effectKey, type EffectKind } from '../../src/core/effect-key.js';
 import type { Effect } from '../../src/core/effects.js';
 import type { GoalEvent } from '../../src/core/events.js';
 import {
   defaultGoalSettings,
   initGoal,
+  owesWork,
   reviveState,
+  type GoalSettings,
   type GoalState,
   type GoalStateJson,
 } from '../../src/core/goal.js';
 import { LOST_DISPATCH_MS, owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import { simulate, type SimulationOptions } from '../../src/sim/simulate.js';
-import { arbPlan, diamond } from '../support/plans.js';
+import type { Plan } from '../../src/core/plan.js';
+import { arbPlan, diamond, plan, task } from '../support/plans.js';
 
 const BEYOND_GITHUB_VIEW = (e: Effect) =>
   e.type !== 'set-labels' && e.type !== 'update-plan-comment';
@@ -104,8 +107,17 @@ type Sent = GoalEvent extends infer E
   : never;
 
 /** A started diamond, driven by hand. */
-function started(): { s: GoalState; send: (e: Sent) => void } {
-  let s = initGoal({ repo: 'o/r', issue: 7, title: 'Goal', at: 0, settings: defaultGoalSettings });
+function started(
+  p: Plan = diamond(),
+  settings: Partial<GoalSettings> = {},
+): { s: GoalState; send: (e: Sent) => void } {
+  let s = initGoal({
+    repo: 'o/r',
+    issue: 7,
+    title: 'Goal',
+    at: 0,
+    settings: { ...defaultGoalSettings, ...settings },
+  });
   let t = 0;
   const send = (e: Sent) => {
     const r = step(s, { ...e, at: e.at ?? ++t });
@@ -114,7 +126,6 @@ function started(): { s: GoalState; send: (e: Sent) => void } {
     box.s = s;
   };
   const box = { s, send };
-  const p = diamond();
   send({ type: 'plan.proposed', plan: p, version: 1 });
   send({
     type: 'approvals.changed',
@@ -205,6 +216,81 @@ describe('owed work of one goal', () => {
     ]);
     g.send({ type: 'goal-ref.reset', fromSha: 'red1' });
     expect(of(g.s, 'reset-goal-ref')).toEqual([]);
+  });
+});
+
+describe('owed work when things go wrong', () => {
+  /** Run `id` attempt `a` to the end with `outcome`. */
+  const ran = (
+    g: ReturnType<typeof started>,
+    id: string,
+    a: number,
+    outcome: 'success' | 'failure',
+    runId: number,
+  ) => {
+    g.send({ type: 'task.dispatched', taskId: id, attempt: a, runId });
+    g.send({ type: 'task.finished', taskId: id, attempt: a, outcome, usage: { costUsd: 0 } });
+  };
+
+  it('lands nothing while the goal branch still points at a red candidate', () => {
+    const g = started(plan([task('T1'), task('T2')]));
+    ran(g, 'T1', 1, 'success', 1);
+    ran(g, 'T2', 1, 'success', 2);
+    const land = of(g.s, 'land-task')[0]!;
+    g.send({
+      type: 'landing.result',
+      taskId: 'T1',
+      attempt: 1,
+      landing: land.n,
+      result: { kind: 'merged', sha: 'red1' },
+    });
+    g.send({ type: 'ci.verdict', sha: 'red1', verdict: 'red', failedChecks: ['test'] });
+    // T2 is next in line, but not before the reset (even one GitHub refuses for now).
+    expect(of(g.s, 'reset-goal-ref')).toHaveLength(1);
+    expect(of(g.s, 'land-task')).toEqual([]);
+    g.send({ type: 'goal-ref.reset', fromSha: 'red1' });
+    expect(of(g.s, 'land-task')).toEqual([expect.objectContaining({ taskId: 'T2' })]);
+  });
+
+  it('rewrites the pull request account each time the goal ends partial', () => {
+    const g = started(plan([task('T1'), task('T2')]), { maxAttempts: 1, landingBatch: 1 });
+    ran(g, 'T1', 1, 'success', 1);
+    g.send({
+      type: 'landing.result',
+      taskId: 'T1',
+      attempt: 1,
+      landing: of(g.s, 'land-task')[0]!.n,
+      result: { kind: 'merged', sha: 's1' },
+    });
+    g.send({ type: 'pr.opened', number: 5 });
+    g.send({ type: 'ci.verdict', sha: 's1', verdict: 'green' });
+    ran(g, 'T2', 1, 'failure', 2);
+    expect(g.s.status).toBe('partial');
+    const first = of(g.s, 'update-pr-body');
+    expect(first).toEqual([expect.objectContaining({ number: 5, finishedAt: g.s.finishedAt })]);
+    g.send({ type: 'pr.account-updated', number: 5, finishedAt: first[0]!.finishedAt });
+    expect(of(g.s, 'update-pr-body')).toEqual([]);
+    g.send({ type: 'task.retry', taskId: 'T2' });
+    ran(g, 'T2', 2, 'failure', 3);
+    expect(g.s.status).toBe('partial');
+    const second = of(g.s, 'update-pr-body');
+    expect(second).toHaveLength(1);
+    expect(second[0]!.key).not.toBe(first[0]!.key);
+  });
+
+  it('gives back the reservation of a stopped attempt whose run never showed up', () => {
+    const g = started(plan([task('T1')]));
+    g.send({ type: 'task.dispatch-sent', taskId: 'T1', attempt: 1, at: 100 });
+    g.send({ type: 'cancel', at: 200 });
+    expect(g.s.budget.reservedMicros).toBeGreaterThan(0);
+    expect(of(g.s, 'dispatch-task', 100 + LOST_DISPATCH_MS - 1)).toEqual([
+      expect.objectContaining({ send: false }),
+    ]);
+    expect(of(g.s, 'dispatch-task', 100 + LOST_DISPATCH_MS - 1)[0]!.abandon).toBeUndefined();
+    expect(of(g.s, 'dispatch-task', 100 + LOST_DISPATCH_MS)[0]!.abandon).toBe(true);
+    g.send({ type: 'run.not-found', taskId: 'T1', attempt: 1 });
+    expect(g.s.budget.reservedMicros).toBe(0);
+    expect(owedEffects(g.s, g.s.now).filter(BEYOND_GITHUB_VIEW)).toEqual([]);
   });
 });
 

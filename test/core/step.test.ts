@@ -79,8 +79,10 @@ class Goal {
     return this.send(ev.ciGreen({ sha }));
   }
 
+  /** A red verdict, and the shell's reset of the goal branch it owes (nothing lands before). */
   red(sha: string) {
-    return this.send(ev.ciRed({ sha, failedChecks: ['test'] }));
+    const fx = this.send(ev.ciRed({ sha, failedChecks: ['test'] }));
+    return [...fx, ...this.send(ev.goalRefReset({ fromSha: sha }))];
   }
 }
 

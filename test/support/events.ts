@@ -112,3 +112,9 @@ export function llmCharged(
 export function prOpened(a: Args<EventOf<'pr.opened'>, 'number'>): EventOf<'pr.opened'> {
   return { type: 'pr.opened', at: 0, ...a };
 }
+
+export function goalRefReset(
+  a: Args<EventOf<'goal-ref.reset'>, 'fromSha'>,
+): EventOf<'goal-ref.reset'> {
+  return { type: 'goal-ref.reset', at: 0, ...a };
+}

@@ -31,9 +31,9 @@ function sign(key: string, payload: string): string {
 
 export function encodeState(state: GoalState, key: string): string {
   if (!key) throw new Error('a signing key is needed to write the goal state');
-  const payload = deflateRawSync(Buffer.from(JSON.stringify(state)), { level: 9 }).toString(
-    'base64url',
-  );
+  // The index of tasks owing work is derived: rebuilt on reading, not stored.
+  const json = JSON.stringify({ ...state, outstanding: undefined });
+  const payload = deflateRawSync(Buffer.from(json), { level: 9 }).toString('base64url');
   return `<!-- gantry:state v1 ${payload}.${sign(key, payload)} -->`;
 }
 

@@ -99,9 +99,9 @@ export const onPrMarkedReady: Handler<'pr.marked-ready'> = (d, e) => {
 export const onPrAccountUpdated: Handler<'pr.account-updated'> = (d, e) => {
   if (d.s.pr.number !== e.number)
     return ignore('superseded', `pull request #${e.number} is not the goal's`);
-  if (d.s.pr.accountFor === e.status)
-    return ignore('duplicate', `the account is already written for ${e.status}`);
-  d.s.pr = { ...d.s.pr, accountFor: e.status };
+  if (d.s.pr.accountAt === e.finishedAt)
+    return ignore('duplicate', 'the account is already written for this end of the goal');
+  d.s.pr = { ...d.s.pr, accountAt: e.finishedAt };
   d.changed = true;
   return undefined;
 };

@@ -1,4 +1,4 @@
-import { settle } from '../budget.js';
+import { release, settle } from '../budget.js';
 import { clip, LIMITS, type Draft } from '../draft.js';
 import type { GoalEvent } from '../events.js';
 import { mergeFindings } from '../findings.js';
@@ -68,6 +68,18 @@ export const onCancelSent: Handler<'run.cancel-sent'> = (d, e) => {
   if (d.task(i).cancelSent)
     return ignore('duplicate', `the cancel of ${e.taskId} was already sent`);
   d.setTask(i, { cancelSent: true });
+  return undefined;
+};
+
+export const onRunNotFound: Handler<'run.not-found'> = (d, e) => {
+  const i = stoppedRun(d, e.taskId, e.attempt);
+  if (i === undefined || d.task(i).runId !== undefined)
+    return ignore(
+      'superseded',
+      `${e.taskId} attempt ${e.attempt} is not a stopped run being looked for`,
+    );
+  d.s.budget = release(d.s.budget, d.task(i).reservedMicros);
+  d.setTask(i, { reservedMicros: 0 });
   return undefined;
 };
 
