@@ -20,10 +20,19 @@ export const GLOBAL_BREAKER: BreakerSettings = { threshold: 10, cooldownMs: 30 *
 export class BreakerBook {
   private readonly repos = new Map<string, BreakerState>();
   private global: BreakerState = closedBreaker;
+  /** Outcomes already counted, by effect key: a pass cut short reports its outcomes again. */
+  private readonly counted = new Set<string>();
 
   constructor(private readonly globalSettings: BreakerSettings = GLOBAL_BREAKER) {}
 
-  record(repo: string, ok: boolean, now: number, settings: BreakerSettings): void {
+  /** Count one task outcome; one already counted under `key` is not counted twice. */
+  record(repo: string, ok: boolean, now: number, settings: BreakerSettings, key?: string): void {
+    if (key !== undefined) {
+      if (this.counted.has(key)) return;
+      this.counted.add(key);
+      // Bounded: a key matters only until its outcome.reported is written, within a pass or two.
+      if (this.counted.size > 10_000) this.counted.delete(this.counted.values().next().value!);
+    }
     const b = this.repos.get(repo) ?? closedBreaker;
     this.repos.set(repo, ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, settings));
     this.global = ok

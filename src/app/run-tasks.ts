@@ -1,6 +1,6 @@
 import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect } from '../core/effects.js';
-import { isRunning } from '../core/goal.js';
+import { goalIdentity, isRunning } from '../core/goal.js';
 import { owedEffects } from '../core/owed-effects.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
@@ -147,7 +147,14 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       return;
     case 'report-outcome':
       if (g.config.ok)
-        g.deps.breakers.record(`${owner}/${repo}`, e.ok, at(), breakerSettings(g.config.value));
+        g.deps.breakers.record(
+          `${owner}/${repo}`,
+          e.ok,
+          at(),
+          breakerSettings(g.config.value),
+          // The same outcome reported again (a pass cut short before its state was written).
+          `${owner}/${repo}#${goalIdentity(g.session.state!)}:${e.key}`,
+        );
       g.session.apply({ type: 'outcome.reported', at: at(), taskId: e.taskId, attempt: e.attempt });
       syncBreaker(g); // Before a retry this pass might start.
       return;
