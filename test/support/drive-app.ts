@@ -36,7 +36,7 @@ export interface WorldAnswers {
 export interface Chaos {
   restart?: boolean;
   fail?: {
-    method: 'merge' | 'dispatchWorkflow' | 'updateComment' | 'updateBranch' | 'createPull';
+    method: 'merge' | 'dispatchWorkflow' | 'updateComment' | 'updateBranch';
     /** GitHub did it; only the answer was lost. */
     done: boolean;
   };
@@ -153,12 +153,23 @@ export async function driveApp(h: Harness, w: WorldAnswers, maxSteps = 400): Pro
     run.conflicts = conflicts;
   };
 
+  /**
+   * Injected failures not met yet (method -> log length when injected). At most two, so one job
+   * meets at most two and its third try (the harness retries twice) gets through.
+   */
+  const failing = new Map<string, number>();
   const deliver = async (name: string, payload: object) => {
     run.steps++;
-    const c = w.chaos?.(run.steps) ?? {};
-    for (const k of Object.keys(run.chaos) as (keyof Chaos)[]) if (c[k]) run.chaos[k]++;
+    const { fail, ...c } = w.chaos?.(run.steps) ?? {};
+    for (const [method, since] of failing)
+      if (github.log.slice(since).some((x) => x.method === method)) failing.delete(method);
+    if (fail && failing.size < 2 && !failing.has(fail.method)) {
+      github.failNext(fail.method, 502, { done: fail.done });
+      failing.set(fail.method, github.log.length);
+      run.chaos.fail++;
+    }
+    for (const k of ['restart', 'lose', 'duplicate', 'sweep'] as const) if (c[k]) run.chaos[k]++;
     if (c.restart) await h.restart();
-    if (c.fail) github.failNext(c.fail.method, 502, { done: c.fail.done });
     await (c.lose ? h.sweep() : h.deliver(name, payload));
     if (c.duplicate) await h.deliver(name, payload);
     if (c.sweep) await h.sweep();
