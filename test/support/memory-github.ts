@@ -126,7 +126,7 @@ export class MemoryGitHub {
   readonly lose = new Set<string>();
   /** Git and CI. */
   readonly code = new MemoryGit((suite) => this.emitSuite(suite));
-  private readonly failures: { method: Method; status: number }[] = [];
+  private readonly failures: { method: Method; status: number; done: boolean }[] = [];
   private nextId = 9000;
   private gate: Promise<void> | undefined;
 
@@ -143,14 +143,16 @@ export class MemoryGitHub {
           await this.gate;
           this.log.push({ method, args: structuredClone(args) });
           const failure = this.failures.findIndex((f) => f.method === method);
-          if (failure >= 0) {
-            const { status } = this.failures.splice(failure, 1)[0]!;
-            throw refused(status, `injected ${status}`);
-          }
+          const injected = failure >= 0 ? this.failures.splice(failure, 1)[0]! : undefined;
+          if (injected && !injected.done)
+            throw refused(injected.status, `injected ${injected.status}`);
           // Copies both ways, as over HTTP: nobody keeps a reference into the other's data.
           const answer: unknown = (impl[method] as (...a: unknown[]) => unknown)(
             ...structuredClone(args),
           );
+          // The answer is lost on the way back: GitHub did it, the App is told it failed.
+          if (injected)
+            throw refused(injected.status, `injected ${injected.status} after the call`);
           return answer === undefined ? undefined : structuredClone(answer);
         },
       ]),
@@ -182,9 +184,12 @@ export class MemoryGitHub {
     };
   }
 
-  /** Fail the next call of a port method as GitHub would answer with this status, once. */
-  failNext(method: Method, status: number): void {
-    this.failures.push({ method, status });
+  /**
+   * Fail the next call of a port method as GitHub would answer with this status, once; `done`:
+   * GitHub carries the call out and only its answer is a failure (a timeout, a 502 on the way back).
+   */
+  failNext(method: Method, status: number, { done = false } = {}): void {
+    this.failures.push({ method, status, done });
   }
 
   /** Every port call's method, in order. */
