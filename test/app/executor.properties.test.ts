@@ -7,6 +7,7 @@ import { simulate, type SimulationOptions } from '../../src/sim/simulate.js';
 import { appHarness, type Harness } from '../support/app-harness.js';
 import { driveApp, type AppRun, type Chaos, type WorldAnswers } from '../support/drive-app.js';
 import { arbPlan } from '../support/plans.js';
+import { chance } from '../support/chance.js';
 
 /**
  * The App's executor (`runTasks`, through the GitHub port, in a real Probot) driven through the
@@ -29,15 +30,6 @@ const arbWorld = fc.record({
   chaos: fc.boolean(),
 });
 type World = typeof arbWorld extends fc.Arbitrary<infer W> ? W : never;
-
-/** Deterministic pseudo-randomness per (seed, key), so a world replays identically. */
-function chance(seed: number, key: string): number {
-  let h = seed ^ 0x9e3779b9;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
-}
 
 /**
  * The world's answers, shared by the App's driver and the simulator. CI's verdict is a function

@@ -18,6 +18,7 @@ import { step } from '../../src/core/step.js';
 import { simulate, type SimulationOptions } from '../../src/sim/simulate.js';
 import type { Plan } from '../../src/core/plan.js';
 import { arbPlan, diamond, plan, task } from '../support/plans.js';
+import { chance } from '../support/chance.js';
 
 const BEYOND_GITHUB_VIEW = (e: Effect) =>
   e.type !== 'set-labels' && e.type !== 'update-plan-comment';
@@ -30,11 +31,6 @@ const arbSim = fc.record({
   red: fc.constantFrom(0, 0.3),
   escalate: fc.boolean(),
 });
-const roll = (seed: number, key: string) => {
-  let h = seed ^ 0x2545f491;
-  for (const c of key) h = Math.imul(h ^ c.charCodeAt(0), 0x9e3779b1);
-  return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
-};
 
 type SimWorld = typeof arbSim extends fc.Arbitrary<infer W> ? W : never;
 
@@ -42,10 +38,10 @@ type SimWorld = typeof arbSim extends fc.Arbitrary<infer W> ? W : never;
 const run = (w: SimWorld, extra: Partial<SimulationOptions> = {}) =>
   simulate({
     plan: w.plan,
-    taskMs: (id, a) => 1000 + 1000 * Math.floor(roll(w.seed, `t${id}${a}`) * 9),
+    taskMs: (id, a) => 1000 + 1000 * Math.floor(chance(w.seed, `t${id}${a}`) * 9),
     ciMs: 500,
-    agentOutcome: (id, a) => (roll(w.seed, `a${id}${a}`) < w.fail ? 'failure' : 'success'),
-    ciRed: (sha) => roll(w.seed, sha) < w.red,
+    agentOutcome: (id, a) => (chance(w.seed, `a${id}${a}`) < w.fail ? 'failure' : 'success'),
+    ciRed: (sha) => chance(w.seed, sha) < w.red,
     recovery: () =>
       w.escalate ? { kind: 'escalate', question: 'why?' } : { kind: 'retry', guidance: 'again' },
     ...extra,

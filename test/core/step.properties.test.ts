@@ -11,6 +11,7 @@ import { owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import { simulate, type SimulationOptions } from '../../src/sim/simulate.js';
 import { arbPlan } from '../support/plans.js';
+import { chance } from '../support/chance.js';
 
 /** A random world: task times, flaky agents, red CI, conflicts, batching and parallelism. */
 const arbWorld = fc.record({
@@ -26,15 +27,6 @@ const arbWorld = fc.record({
   escalate: fc.boolean(),
 });
 type World = typeof arbWorld extends fc.Arbitrary<infer W> ? W : never;
-
-/** Deterministic pseudo-randomness per (seed, key), so a world replays identically. */
-function chance(seed: number, key: string): number {
-  let h = seed ^ 0x9e3779b9;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
-}
 
 function options(w: World, extra: Partial<SimulationOptions> = {}): SimulationOptions {
   const settings: GoalSettings = {
