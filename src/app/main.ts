@@ -4,7 +4,9 @@
  * - With `APP_ID`, `PRIVATE_KEY` (or `PRIVATE_KEY_PATH`), `WEBHOOK_SECRET` and `GANTRY_STATE_KEY`
  *   it serves webhooks (optionally through `WEBHOOK_PROXY_URL`), reconciles every active goal at
  *   start-up and every `GANTRY_RECONCILE_MINUTES` (default 10).
- * - Without `APP_ID` it runs Probot's manifest flow, which registers the App from `app.yml`.
+ * - With `GANTRY_SETUP=1` it runs Probot's manifest flow, which registers the App from `app.yml`.
+ * - Anything missing or malformed stops it with one message listing what to fix: it never falls
+ *   back to Probot's setup mode or development secret on its own.
  * - `GHE_HOST` and `GHE_PROTOCOL` point it at GitHub Enterprise Server.
  */
 import { run } from 'probot';
@@ -13,7 +15,7 @@ import { GantryOctokit } from './github/gantry-octokit.js';
 import { optionsFromEnv, StartupError } from './env.js';
 
 async function main(): Promise<void> {
-  if (!process.env.APP_ID) {
+  if (process.env.GANTRY_SETUP === '1') {
     // Probot's manifest flow: open the printed URL to register the App from app.yml.
     await run(() => undefined);
     return;

@@ -6,4 +6,7 @@
 import { gantryApp } from './app.js';
 import { optionsFromEnv } from './env.js';
 
-export default gantryApp({ ...optionsFromEnv(process.env), reconcileEveryMs: undefined });
+export default gantryApp({
+  ...optionsFromEnv(process.env, { serving: false }),
+  reconcileEveryMs: undefined,
+});
