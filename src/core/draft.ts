@@ -57,7 +57,6 @@ export class Draft {
   private ownReady: number[] | undefined;
   private ownCounts: GoalState['counts'] | undefined;
   private ownOutstanding: number[] | undefined;
-  changed = false;
 
   constructor(
     readonly prev: GoalState,
@@ -107,7 +106,6 @@ export class Draft {
       counts[next.status] += 1;
       this.record(this.taskId(i), old.status, next.status, detail);
     }
-    this.changed = true;
   }
 
   setStatus(status: GoalStatus, pausedFor?: PauseReason, note?: string): void {
@@ -117,7 +115,6 @@ export class Draft {
     this.s.pausedFor = status === 'paused' ? pausedFor : undefined;
     this.s.note = note === undefined ? undefined : clip(note, LIMITS.note);
     if (from !== to) this.record('goal', from, to, note);
-    this.changed = true;
   }
 
   unmet(): number[] {
@@ -148,7 +145,6 @@ export class Draft {
       else hi = mid;
     }
     if (list[lo] !== i) list.splice(lo, 0, i);
-    this.changed = true;
   }
 
   /** Re-sort the ready list after the plan (and so the ranks) changed. */
@@ -161,7 +157,6 @@ export class Draft {
     const at = this.s.ready.indexOf(i);
     if (at < 0) return;
     this.ownedReady().splice(at, 1);
-    this.changed = true;
   }
 
   /** Keep task `i` in (or out of) the index of tasks that owe outside work, in plan order. */

@@ -135,6 +135,30 @@ function started(
 const of = <T extends Effect['type']>(s: GoalState, type: T, now = s.now) =>
   owedEffects(s, now).filter((e): e is Extract<Effect, { type: T }> => e.type === type);
 
+/** Run `id` attempt `a` to the end with `outcome`. */
+function ran(
+  g: ReturnType<typeof started>,
+  id: string,
+  a: number,
+  outcome: 'success' | 'failure',
+  runId: number,
+): void {
+  g.send({ type: 'task.dispatched', taskId: id, attempt: a, runId });
+  g.send({ type: 'task.finished', taskId: id, attempt: a, outcome, usage: { costUsd: 0 } });
+}
+
+/** The landing in progress merged as `sha`. */
+function merged(g: ReturnType<typeof started>, sha: string): void {
+  const land = of(g.s, 'land-task')[0]!;
+  g.send({
+    type: 'landing.result',
+    taskId: land.taskId,
+    attempt: land.attempt,
+    landing: land.n,
+    result: { kind: 'merged', sha },
+  });
+}
+
 describe('owed work of one goal', () => {
   it('creates the goal branch until it is recorded', () => {
     const g = started();
@@ -183,22 +207,8 @@ describe('owed work of one goal', () => {
 
   it('resets the goal branch off a red candidate before the next landing, until the reset is recorded', () => {
     const g = started();
-    g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 1 });
-    g.send({
-      type: 'task.finished',
-      taskId: 'T1',
-      attempt: 1,
-      outcome: 'success',
-      usage: { costUsd: 0 },
-    });
-    const land = of(g.s, 'land-task')[0]!;
-    g.send({
-      type: 'landing.result',
-      taskId: 'T1',
-      attempt: 1,
-      landing: land.n,
-      result: { kind: 'merged', sha: 'red1' },
-    });
+    ran(g, 'T1', 1, 'success', 1);
+    merged(g, 'red1');
     expect(of(g.s, 'judge-ci')).toEqual([expect.objectContaining({ key: 'judge:G7:@red1' })]);
     g.send({ type: 'ci.verdict', sha: 'red1', verdict: 'red', failedChecks: ['test'] });
     const owed = owedEffects(g.s, g.s.now).map((e) => e.type);
@@ -216,30 +226,11 @@ describe('owed work of one goal', () => {
 });
 
 describe('owed work when things go wrong', () => {
-  /** Run `id` attempt `a` to the end with `outcome`. */
-  const ran = (
-    g: ReturnType<typeof started>,
-    id: string,
-    a: number,
-    outcome: 'success' | 'failure',
-    runId: number,
-  ) => {
-    g.send({ type: 'task.dispatched', taskId: id, attempt: a, runId });
-    g.send({ type: 'task.finished', taskId: id, attempt: a, outcome, usage: { costUsd: 0 } });
-  };
-
   it('lands nothing while the goal branch still points at a red candidate', () => {
     const g = started(plan([task('T1'), task('T2')]));
     ran(g, 'T1', 1, 'success', 1);
     ran(g, 'T2', 1, 'success', 2);
-    const land = of(g.s, 'land-task')[0]!;
-    g.send({
-      type: 'landing.result',
-      taskId: 'T1',
-      attempt: 1,
-      landing: land.n,
-      result: { kind: 'merged', sha: 'red1' },
-    });
+    merged(g, 'red1');
     g.send({ type: 'ci.verdict', sha: 'red1', verdict: 'red', failedChecks: ['test'] });
     // T2 is next in line, but not before the reset (even one GitHub refuses for now).
     expect(of(g.s, 'reset-goal-ref')).toHaveLength(1);
@@ -251,13 +242,7 @@ describe('owed work when things go wrong', () => {
   it('rewrites the pull request account each time the goal ends partial', () => {
     const g = started(plan([task('T1'), task('T2')]), { maxAttempts: 1, landingBatch: 1 });
     ran(g, 'T1', 1, 'success', 1);
-    g.send({
-      type: 'landing.result',
-      taskId: 'T1',
-      attempt: 1,
-      landing: of(g.s, 'land-task')[0]!.n,
-      result: { kind: 'merged', sha: 's1' },
-    });
+    merged(g, 's1');
     g.send({ type: 'pr.opened', number: 5 });
     g.send({ type: 'ci.verdict', sha: 's1', verdict: 'green' });
     ran(g, 'T2', 1, 'failure', 2);

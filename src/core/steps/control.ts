@@ -46,7 +46,6 @@ export const onBudget: Handler<'budget.changed'> = (d, e) => {
   d.s.settings = { ...d.s.settings, budget: { ...d.s.settings.budget, goalUsd: e.goalUsd } };
   d.s.budget = { ...d.s.budget, capMicros };
   if (d.s.status === 'paused' && d.s.pausedFor === 'budget') d.setStatus('running');
-  d.changed = true;
   return undefined;
 };
 
@@ -55,7 +54,6 @@ export const onBreaker: Handler<'breaker.changed'> = (d, e) => {
   d.s.breaker = e.gate;
   if (e.gate !== 'open' && d.s.status === 'paused' && d.s.pausedFor === 'breaker')
     d.setStatus('running');
-  d.changed = true;
   return undefined;
 };
 
@@ -65,7 +63,6 @@ export const onOutcomeReported: Handler<'outcome.reported'> = (d, e) => {
   if (rest.length === list.length)
     return ignore('duplicate', `the outcome of ${e.taskId} attempt ${e.attempt} is not waiting`);
   d.s.outcomes = rest.length ? rest : undefined;
-  d.changed = true;
   return undefined;
 };
 
@@ -75,7 +72,6 @@ export const onCharged: Handler<'llm.charged'> = (d, e) => {
   // Spent is spent, even past the cap: later reservations then fail and the goal pauses.
   d.s.budget = { ...d.s.budget, spentMicros: d.s.budget.spentMicros + micros };
   d.s.plannerMicros = (d.s.plannerMicros ?? 0) + micros;
-  d.changed = true;
   return undefined;
 };
 
@@ -83,7 +79,6 @@ export const onPrOpened: Handler<'pr.opened'> = (d, e) => {
   if (d.s.pr.number === e.number)
     return ignore('duplicate', `pull request #${e.number} is already recorded`);
   d.s.pr = { ...d.s.pr, requested: true, number: e.number };
-  d.changed = true;
   return undefined;
 };
 
@@ -92,7 +87,6 @@ export const onPrMarkedReady: Handler<'pr.marked-ready'> = (d, e) => {
     return ignore('wrong-status', `pull request #${e.number} is not waiting to be marked ready`);
   if (d.s.pr.readyMarked) return ignore('duplicate', `pull request #${e.number} is already ready`);
   d.s.pr = { ...d.s.pr, readyMarked: true };
-  d.changed = true;
   return undefined;
 };
 
@@ -102,6 +96,5 @@ export const onPrAccountUpdated: Handler<'pr.account-updated'> = (d, e) => {
   if (d.s.pr.accountAt === e.finishedAt)
     return ignore('duplicate', 'the account is already written for this end of the goal');
   d.s.pr = { ...d.s.pr, accountAt: e.finishedAt };
-  d.changed = true;
   return undefined;
 };

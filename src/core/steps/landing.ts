@@ -8,7 +8,6 @@ export const onBranchCreated: Handler<'goal-branch.created'> = (d) => {
   if (d.s.startedAt === undefined) return ignore('wrong-status', 'the goal has not started');
   if (d.s.branchCreated) return ignore('duplicate', `${d.s.branch} is already recorded`);
   d.s.branchCreated = true;
-  d.changed = true;
   return undefined;
 };
 
@@ -98,7 +97,6 @@ export const onRefReset: Handler<'goal-ref.reset'> = (d, e) => {
   if (d.s.resetPending?.fromSha !== e.fromSha)
     return ignore('duplicate', `no reset from ${e.fromSha.slice(0, 7)} is waiting`);
   d.s.resetPending = undefined;
-  d.changed = true;
   return undefined;
 };
 

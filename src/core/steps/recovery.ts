@@ -148,6 +148,5 @@ export const onEscalationPosted: Handler<'escalation.posted'> = (d, e) => {
   if (t.attempt !== e.attempt || t.asking === undefined)
     return ignore('duplicate', `no question about ${e.taskId} attempt ${e.attempt} is waiting`);
   d.setTask(i, { asking: undefined });
-  d.changed = true;
   return undefined;
 };
