@@ -107,17 +107,34 @@ export const onFinished: Handler<'task.finished'> = (d, e) => {
         source: e.taskId,
       })),
     );
-  if (e.outcome === 'success') {
-    d.setTask(i, { status: 'landing' });
+  const base = d.task(i).baseSha;
+  const parent = e.published?.parent;
+  if (e.outcome === 'success' && parent !== undefined && base !== undefined && parent !== base) {
+    // A commit on another base would land more (or less) than the attempt's work.
+    const problem = `the published commit ${e.published!.sha.slice(0, 7)} is on ${parent.slice(0, 7)}, not on the attempt's base ${base.slice(0, 7)}`;
+    failAttempt(d, i, { kind: 'agent', detail: `not landed: ${problem}`, refused: [problem] });
+  } else if (e.outcome === 'success') {
+    // Set (or cleared) for every finished attempt: a later attempt never lands an earlier commit.
+    d.setTask(i, { status: 'landing', publishedSha: e.published?.sha });
     d.s.landQueue = [...d.s.landQueue, { task: i, solo: false }];
   } else {
     failAttempt(d, i, {
       kind: 'agent',
-      detail: `agent run ended ${e.outcome}${e.summary ? `: ${e.summary}` : ''}`,
+      detail: e.refused?.length
+        ? `the publish policy refused the patch: ${listed(e.refused)}`
+        : `agent run ended ${e.outcome}${e.summary ? `: ${e.summary}` : ''}`,
+      ...(e.failedCriteria?.length ? { failedCriteria: e.failedCriteria } : {}),
+      ...(e.refused?.length ? { refused: e.refused } : {}),
     });
   }
   return undefined;
 };
+
+/** The first of several problems, and how many more: a task line has room for one. */
+export function listed(problems: readonly string[]): string {
+  const more = problems.length - 1;
+  return `${problems[0] ?? ''}${more > 0 ? ` (and ${more} more)` : ''}`;
+}
 
 /**
  * A successful run the planner reviewed. Passed, it is a finished success. Otherwise the attempt
