@@ -155,6 +155,20 @@ describe('the App lands exactly the commit the publish job recorded', () => {
     expect(task(h, 'T1').reason).toContain('no publish record names its commit');
   });
 
+  it('lands nothing while the config (and so the path policy) is invalid, then goes on', async () => {
+    const h = await started();
+    h.github.config = 'blockedPaths: 3\n';
+    await finish(h, 'T1');
+    expect(merges(h)).toEqual([]);
+    expect(task(h, 'T1').status).toBe('landing');
+    expect(
+      replies(h, 'Gantry does not land T1 while `.github/gantry.yml` is invalid'),
+    ).toHaveLength(1);
+    h.github.config = undefined;
+    await h.sweep();
+    expect(task(h, 'T1').status).toBe('done');
+  });
+
   it('a merge GitHub made whose answer was lost is the landing it was (sha merges stay idempotent)', async () => {
     const h = await started();
     h.github.failNext('merge', 502, { done: true });
