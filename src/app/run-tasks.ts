@@ -2,6 +2,7 @@ import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect } from '../core/effects.js';
 import { goalIdentity, isRunning } from '../core/goal.js';
 import { owedEffects } from '../core/owed-effects.js';
+import { parentProblem } from '../core/steps/runs.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
@@ -270,9 +271,12 @@ async function collectFinished(
           })
         : undefined;
     const event = finishedEvent(g.deps.now(), attempt, run, read, published);
-    if (event.refused?.length && t.status === 'running')
+    const wrongParent = parentProblem(event.published, t.baseSha);
+    if (t.status === 'running' && (event.refused?.length || wrongParent))
       g.session.reply(
-        refusal(task.id, t.attempt, 'the publish policy refused its patch', event.refused),
+        event.refused?.length
+          ? refusal(task.id, t.attempt, 'the publish policy refused its patch', event.refused)
+          : refusal(task.id, t.attempt, 'its publish record does not fit', [wrongParent!]),
         { once: true },
       );
     const review =

@@ -73,6 +73,9 @@ describe('the App lands exactly the commit the publish job recorded', () => {
     expect(merges(h)).toEqual([]);
     expect(task(h, 'T1').status).toBe('needs-human');
     expect(task(h, 'T1').reason).toContain(`is on eeeeeee, not on the attempt's base`);
+    expect(
+      replies(h, 'Gantry did not land T1 (attempt 1):** its publish record does not fit'),
+    ).toHaveLength(1);
   });
 
   it('refuses a commit GitHub shows on another base, whatever its record says', async () => {

@@ -107,11 +107,9 @@ export const onFinished: Handler<'task.finished'> = (d, e) => {
         source: e.taskId,
       })),
     );
-  const base = d.task(i).baseSha;
-  const parent = e.published?.parent;
-  if (e.outcome === 'success' && parent !== undefined && base !== undefined && parent !== base) {
-    // A commit on another base would land more (or less) than the attempt's work.
-    const problem = `the published commit ${e.published!.sha.slice(0, 7)} is on ${parent.slice(0, 7)}, not on the attempt's base ${base.slice(0, 7)}`;
+  const problem =
+    e.outcome === 'success' ? parentProblem(e.published, d.task(i).baseSha) : undefined;
+  if (problem) {
     failAttempt(d, i, { kind: 'agent', detail: `not landed: ${problem}`, refused: [problem] });
   } else if (e.outcome === 'success') {
     // Set (or cleared) for every finished attempt: a later attempt never lands an earlier commit.
@@ -129,6 +127,15 @@ export const onFinished: Handler<'task.finished'> = (d, e) => {
   }
   return undefined;
 };
+
+/** Why a published commit cannot be the attempt's work: a commit on another base lands more (or less). */
+export function parentProblem(
+  published: { sha: string; parent: string } | undefined,
+  base: string | undefined,
+): string | undefined {
+  if (!published || base === undefined || published.parent === base) return undefined;
+  return `the published commit ${published.sha.slice(0, 7)} is on ${published.parent.slice(0, 7)}, not on the attempt's base ${base.slice(0, 7)}`;
+}
 
 /** The first of several problems, and how many more: a task line has room for one. */
 export function listed(problems: readonly string[]): string {
