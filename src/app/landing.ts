@@ -2,39 +2,51 @@ import type { Effect } from '../core/effects.js';
 import type { LandingResult } from '../core/events.js';
 import type { GoalContext } from './goal-context.js';
 import { GitHubConflict, gitHubStatus } from './github/github-error.js';
+import { checkPublished } from './published-commit.js';
+import { TASK_WORKFLOW } from './start-goal.js';
 
 type Land = Extract<Effect, { type: 'land-task' }>;
 
 /**
- * Merge a task branch into the goal branch as the App (so the repository's CI runs on the
- * result), and say what happened: 201 a merge commit, 204 nothing to merge, 409 a conflict.
- * A 204 for a branch merged before (this landing ran, then the state write was lost) is the
- * merge it was: the goal head is read back. A task branch that does not exist (the agent changed
- * nothing, so none was published) is nothing to merge.
+ * Land exactly the commit the attempt's publish job recorded (`e.sha`), after checking it against
+ * GitHub (`checkPublished`): the task branch's name is never trusted for content, since anyone who
+ * can push to `gantry/*` could move it after the path policy ran. The merge is made as the App
+ * (so the repository's CI runs on the result): 201 a merge commit, 204 nothing to merge, 409 a
+ * conflict. A 204 for a commit merged before (this landing ran, then the state write was lost)
+ * is the merge it was: the goal head is read back. No recorded commit: the agent changed nothing.
  */
-export async function landTask(g: GoalContext, e: Land, retry = false): Promise<LandingResult> {
+export async function landTask(
+  g: GoalContext,
+  e: Land,
+  blocked: readonly string[],
+  retry = false,
+): Promise<LandingResult> {
   const s = g.session.state!;
+  if (!e.sha) return nothingPublished(g, e);
+  if (!retry) {
+    const problems = await checkPublished(g, e.sha, e.baseSha, blocked);
+    if (problems.length) return { kind: 'refused', problems };
+  }
   try {
     const sha = await g.github.merge({
       base: e.into,
-      head: e.branch,
-      message: `gantry: land ${e.taskId} (attempt ${e.attempt}) for #${s.issue}`,
+      head: e.sha,
+      message: `gantry: land ${e.taskId} (attempt ${e.attempt}) for #${s.issue}\n\nPublished as ${e.sha} on ${e.branch}.`,
     });
     if (sha) return { kind: 'merged', sha };
   } catch (err) {
     if (err instanceof GitHubConflict)
-      return { kind: 'conflict', paths: await conflictPaths(g, e.into, e.branch) };
+      return { kind: 'conflict', paths: await conflictPaths(g, e.into, e.sha) };
     if (gitHubStatus(err) !== 404) throw err;
-    if (!(await branchSha(g, e.branch))) return { kind: 'nothing-to-merge', criteriaPassed: true };
     if (retry || (await branchSha(g, e.into)) || !s.lastGreen) throw err;
     // The goal branch is gone (deleted by hand, or never made after a crash): make it again.
     await g.github.createBranch(e.into, s.lastGreen);
-    return landTask(g, e, true);
+    return landTask(g, e, blocked, true);
   }
-  // 204: the goal branch has everything the task branch has. If the task's work is not in the
-  // last green sha, it is on the goal branch unjudged (merged by a landing whose state write was
-  // lost): it landed, at the goal head, and CI judges that. Otherwise the task changed nothing.
-  const { aheadBy } = await g.github.compare(s.lastGreen ?? e.into, e.branch, 1);
+  // 204: the goal branch has the commit. If it is not in the last green sha, it is on the goal
+  // branch unjudged (merged by a landing whose state write was lost): it landed, at the goal
+  // head, and CI judges that. Otherwise the task changed nothing.
+  const { aheadBy } = await g.github.compare(s.lastGreen ?? e.into, e.sha, 1);
   const head = aheadBy > 0 ? await branchSha(g, e.into) : undefined;
   if (head) return { kind: 'merged', sha: head };
   // A task lands only when its agent reported success, and success means its criteria passed.
@@ -42,7 +54,21 @@ export async function landTask(g: GoalContext, e: Land, retry = false): Promise<
 }
 
 /**
- * The paths a conflict is likely in (GitHub's 409 names none): changed both on the task branch
+ * The publish job recorded no commit: the agent changed nothing. A task branch that exists all
+ * the same was pushed without a record (an older task workflow, or by hand): it is not landed.
+ */
+async function nothingPublished(g: GoalContext, e: Land): Promise<LandingResult> {
+  if (!(await branchSha(g, e.branch))) return { kind: 'nothing-to-merge', criteriaPassed: true };
+  return {
+    kind: 'refused',
+    problems: [
+      `\`${e.branch}\` exists, but no publish record names its commit, so Gantry does not know what it holds. Update \`${TASK_WORKFLOW}\` from Gantry's repository (its publish job records the commit it pushes).`,
+    ],
+  };
+}
+
+/**
+ * The paths a conflict is likely in (GitHub's 409 names none): changed both by the task's commit
  * and on the goal branch since they parted.
  */
 async function conflictPaths(g: GoalContext, goal: string, task: string): Promise<string[]> {

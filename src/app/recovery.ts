@@ -26,7 +26,9 @@ export async function recoverAttempt(
   const i = s.plan.tasks.findIndex((t) => t.id === e.taskId);
   const t = s.tasks.at(i);
   if (!t) return;
-  const context = await failureContext(g, e.failure);
+  // The run of the failed attempt, for its log (a CI failure's logs are the CI's).
+  const runId = t.attempt === e.attempt ? t.runId : undefined;
+  const context = await failureContext(g, e.failure, runId);
   try {
     const { value, calls } = await g.deps.planner(g.config.value).recover({
       plan: s.plan,
@@ -62,14 +64,25 @@ export async function recoverAttempt(
 
 /**
  * What the planner is told about a failure. For CI: the failed check runs, their annotations and
- * the end of each failed Actions job's log, all bounded.
+ * the end of each failed Actions job's log, all bounded. For the agent's run: the criteria that
+ * failed, what the path policy refused, and the end of the task run's failed (or agent) job's log.
  */
-async function failureContext(g: GoalContext, f: FailureInfo): Promise<FailureContext> {
+async function failureContext(
+  g: GoalContext,
+  f: FailureInfo,
+  runId: number | undefined,
+): Promise<FailureContext> {
   const base: FailureContext = {
     kind: f.kind,
     detail: f.detail,
     ...(f.failedChecks ? { failedChecks: f.failedChecks } : {}),
+    ...(f.failedCriteria ? { failedCriteria: f.failedCriteria } : {}),
+    ...(f.refused ? { refusedPaths: f.refused } : {}),
   };
+  if (f.kind === 'agent' && runId !== undefined) {
+    const logTail = await taskRunLogTail(g, runId);
+    return logTail ? { ...base, logTail } : base;
+  }
   if (f.kind !== 'ci' || !f.sha) return base;
   const runs = (await failedCheckRuns(g, f.sha)).slice(0, MAX_RUNS);
   const annotations: { path: string; line?: number | undefined; message: string }[] = [];
@@ -88,6 +101,23 @@ async function failureContext(g: GoalContext, f: FailureInfo): Promise<FailureCo
     ...(annotations.length ? { annotations } : {}),
     ...(tails.length ? { logTail: tails.join('\n').slice(-LOG_TAIL_CHARS) } : {}),
   };
+}
+
+/**
+ * The end of the task run's log: its failed job's (the agent's, or the publish job that refused),
+ * else the agent job's; none when the run or its logs are gone.
+ */
+async function taskRunLogTail(g: GoalContext, runId: number): Promise<string | undefined> {
+  let jobs;
+  try {
+    jobs = await g.github.listRunJobs(runId);
+  } catch (e) {
+    if (e instanceof GitHubGone) return undefined;
+    throw e;
+  }
+  const job = jobs.find((j) => j.conclusion === 'failure') ?? jobs.find((j) => j.name === 'agent');
+  const log = job && (await jobLogTail(g, job.id));
+  return log ? `== ${job.name} ==\n${log}` : undefined;
 }
 
 /** The end of an Actions job's log (GitHub redirects to the text); none when it is gone. */

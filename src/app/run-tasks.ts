@@ -2,6 +2,7 @@ import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect } from '../core/effects.js';
 import { goalIdentity, isRunning } from '../core/goal.js';
 import { owedEffects } from '../core/owed-effects.js';
+import { parentProblem } from '../core/steps/runs.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
@@ -14,7 +15,13 @@ import type { Hint } from './hints.js';
 import { landTask, resetGoalRef } from './landing.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
 import { recoverAttempt } from './recovery.js';
-import { finishedEvent, readTaskResult, type RunFacts } from './task-results.js';
+import {
+  finishedEvent,
+  publishes,
+  readPublishRecord,
+  readTaskResult,
+  type RunFacts,
+} from './task-results.js';
 
 /** Rounds of derived work one reconcile carries out before it leaves the rest to the next one. */
 const MAX_ROUNDS = 50;
@@ -104,13 +111,31 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       g.session.apply({ type: 'run.cancel-sent', at: at(), taskId: e.taskId, attempt: e.attempt });
       return;
     case 'land-task': {
-      const result = await landTask(g, e).catch(
+      if (!g.config.ok) {
+        // Its blockedPaths decide what may land: nothing lands until the file is fixed.
+        g.session.reply(
+          `Gantry does not land ${e.taskId} while \`.github/gantry.yml\` is invalid: its \`blockedPaths\` decide what may land. Fix the file; landing goes on at the next pass.`,
+          { once: true },
+        );
+        return;
+      }
+      const result = await landTask(g, e, g.config.value.blockedPaths).catch(
         refusedFor(g, `merge ${e.taskId} into \`${e.into}\``),
       );
       if (!result) return;
       if (result.kind === 'nothing-to-merge')
         g.session.reply(
           `${e.taskId} changed nothing: there was nothing to merge, and its criteria passed on the goal branch as it is, so it counts as done.`,
+          { once: true },
+        );
+      if (result.kind === 'refused')
+        g.session.reply(
+          refusal(
+            e.taskId,
+            e.attempt,
+            'its published commit failed the checks at landing',
+            result.problems,
+          ),
           { once: true },
         );
       g.session.apply({
@@ -234,8 +259,26 @@ async function collectFinished(
     }
     if (run?.status !== 'completed') continue;
     const task = s.plan!.tasks[i]!;
+    const attempt = { goal: g.ref.issue, taskId: task.id, attempt: t.attempt };
     const read = await readTaskResult(g, runId, task.id, t.attempt);
-    const event = finishedEvent(g.deps.now(), task.id, t.attempt, run, read);
+    const publishPartial = g.config.ok && g.config.value.agent.publishPartial;
+    // One more download, only for a run whose publish job ran.
+    const published =
+      'result' in read && publishes(read.result, publishPartial)
+        ? await readPublishRecord(g, runId, {
+            ...attempt,
+            distinctId: distinctId(s, task.id, t.attempt),
+          })
+        : undefined;
+    const event = finishedEvent(g.deps.now(), attempt, run, read, published);
+    const wrongParent = parentProblem(event.published, t.baseSha);
+    if (t.status === 'running' && (event.refused?.length || wrongParent))
+      g.session.reply(
+        event.refused?.length
+          ? refusal(task.id, t.attempt, 'the publish policy refused its patch', event.refused)
+          : refusal(task.id, t.attempt, 'its publish record does not fit', [wrongParent!]),
+        { once: true },
+      );
     const review =
       event.outcome === 'success' && 'result' in read && t.status === 'running'
         ? await reviewResult(g, i, read.result, read.patch)
@@ -314,6 +357,22 @@ function escalation(g: GoalContext, e: Extract<Effect, { type: 'escalate' }>): s
     quoteOutside(e.question),
     '',
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
+  ].join('\n');
+}
+
+/** Why an attempt's work was not landed, every problem listed (the plan comment has room for one). */
+function refusal(
+  taskId: string,
+  attempt: number,
+  why: string,
+  problems: readonly string[],
+): string {
+  return [
+    `**Gantry did not land ${taskId} (attempt ${attempt}):** ${why}.`,
+    '',
+    ...problems.map((p) => `- ${inert(p)}`),
+    '',
+    `Nothing of it was merged. The attempt counts as failed, and recovery planning is told why.`,
   ].join('\n');
 }
 

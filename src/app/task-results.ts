@@ -1,18 +1,25 @@
 import { unzipSync } from 'fflate';
 import type { GoalEvent } from '../core/events.js';
 import {
+  PUBLISH_RECORD_FILE,
+  PublishRecordSchema,
+  publishArtifactName,
+  type PublishRecord,
+} from '../core/publish-record.js';
+import {
   TASK_PATCH_FILE,
   TASK_RESULT_FILE,
   TaskResultSchema,
   type TaskResult,
 } from '../core/task-result.js';
+import { TASK_WORKFLOW } from './start-goal.js';
 import type { GoalContext } from './goal-context.js';
 
 /** The artifact the task workflow uploads for one attempt. */
 export const artifactName = (goal: number, taskId: string, attempt: number) =>
   `gantry-${goal}-${taskId}-${attempt}`;
 
-/** The largest result file Gantry reads (the Action's is a few kilobytes). */
+/** The largest result or publish record Gantry reads (the Action's are a few kilobytes). */
 const MAX_RESULT_BYTES = 1024 * 1024;
 /** The largest patch read for a review; a bigger one is reviewed from its start. */
 const MAX_PATCH_BYTES = 4 * 1024 * 1024;
@@ -21,6 +28,56 @@ const REVIEW_PATCH_CHARS = 60_000;
 export interface RunFacts {
   status: string;
   conclusion: string | null;
+}
+
+/** Which attempt a file must be about: a file for another one is not used. */
+interface Attempt {
+  taskId: string;
+  attempt: number;
+}
+
+type Files = Record<string, Uint8Array>;
+
+/** The named artifact of a run, unzipped (only the files `wanted` keeps); `missing` when none. */
+async function readArtifact(
+  g: GoalContext,
+  runId: number,
+  name: string,
+  wanted: (file: string, size: number) => boolean,
+): Promise<{ files: Files } | { problem: string } | 'missing'> {
+  const artifacts = await g.github.listRunArtifacts(runId, name);
+  const artifact = artifacts.find((a) => a.name === name && !a.expired);
+  if (!artifact) return 'missing';
+  const zip = await g.github.downloadArtifact(artifact.id);
+  try {
+    return { files: unzipSync(zip, { filter: (f) => wanted(f.name, f.originalSize) }) };
+  } catch (e) {
+    return { problem: `the \`${name}\` artifact is not a readable zip (${(e as Error).message})` };
+  }
+}
+
+/** A JSON file of an artifact, checked against its schema. */
+function parseJson<T>(
+  bytes: Uint8Array,
+  file: string,
+  schema: {
+    safeParse(
+      v: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
+  },
+): { value: T } | { problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return { problem: `\`${file}\` is not JSON` };
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success
+    ? { value: parsed.data }
+    : {
+        problem: `\`${file}\` does not match its schema (${parsed.error.issues[0]?.message ?? ''})`,
+      };
 }
 
 /**
@@ -34,83 +91,146 @@ export async function readTaskResult(
   attempt: number,
 ): Promise<{ result: TaskResult; patch: string } | { problem: string }> {
   const name = artifactName(g.ref.issue, taskId, attempt);
-  const artifacts = await g.github.listRunArtifacts(runId, name);
-  const artifact = artifacts.find((a) => a.name === name && !a.expired);
-  if (!artifact) return { problem: `the run left no \`${name}\` artifact` };
-  const zip = await g.github.downloadArtifact(artifact.id);
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(zip, {
-      filter: (f) =>
-        (f.name === TASK_RESULT_FILE && f.originalSize <= MAX_RESULT_BYTES) ||
-        (f.name === TASK_PATCH_FILE && f.originalSize <= MAX_PATCH_BYTES),
-    });
-  } catch (e) {
-    return { problem: `the \`${name}\` artifact is not a readable zip (${(e as Error).message})` };
-  }
-  const bytes = files[TASK_RESULT_FILE];
+  const read = await readArtifact(
+    g,
+    runId,
+    name,
+    (f, size) =>
+      (f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES) ||
+      (f === TASK_PATCH_FILE && size <= MAX_PATCH_BYTES),
+  );
+  if (read === 'missing') return { problem: `the run left no \`${name}\` artifact` };
+  if ('problem' in read) return read;
+  const bytes = read.files[TASK_RESULT_FILE];
   if (!bytes) return { problem: `the \`${name}\` artifact has no \`${TASK_RESULT_FILE}\`` };
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return { problem: `\`${TASK_RESULT_FILE}\` is not JSON` };
-  }
-  const parsed = TaskResultSchema.safeParse(json);
-  if (!parsed.success)
-    return {
-      problem: `\`${TASK_RESULT_FILE}\` does not match the result schema (${parsed.error.issues[0]?.message ?? ''})`,
-    };
-  const r = parsed.data;
+  const parsed = parseJson(bytes, TASK_RESULT_FILE, TaskResultSchema);
+  if ('problem' in parsed) return parsed;
+  const r = parsed.value;
   if (r.goal !== g.ref.issue || r.taskId !== taskId || r.attempt !== attempt)
     return {
       problem: `\`${TASK_RESULT_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt}, not this attempt`,
     };
-  const patch = files[TASK_PATCH_FILE];
+  const patch = read.files[TASK_PATCH_FILE];
   return {
     result: r,
     patch: patch ? new TextDecoder().decode(patch).slice(0, REVIEW_PATCH_CHARS) : '',
   };
 }
 
+/** What the publish job recorded for an attempt, or why it cannot be used, or that there is none. */
+export type PublishRead = { record: PublishRecord } | { problem: string } | 'missing';
+
 /**
- * What a finished run means for its attempt. The agent's result decides, except that a run that
- * did not succeed (the publish job failed or was refused, the run was cancelled or timed out)
- * has pushed no usable task branch.
+ * Read `gantry-published.json` from the publish job's artifact: it must be about this goal,
+ * task, attempt and dispatch (its distinct id), or it is not used.
+ */
+export async function readPublishRecord(
+  g: GoalContext,
+  runId: number,
+  a: Attempt & { distinctId: string },
+): Promise<PublishRead> {
+  const name = publishArtifactName(g.ref.issue, a.taskId, a.attempt);
+  const read = await readArtifact(
+    g,
+    runId,
+    name,
+    (f, size) => f === PUBLISH_RECORD_FILE && size <= MAX_RESULT_BYTES,
+  );
+  if (read === 'missing' || 'problem' in read) return read;
+  const bytes = read.files[PUBLISH_RECORD_FILE];
+  if (!bytes) return { problem: `the \`${name}\` artifact has no \`${PUBLISH_RECORD_FILE}\`` };
+  const parsed = parseJson(bytes, PUBLISH_RECORD_FILE, PublishRecordSchema);
+  if ('problem' in parsed) return parsed;
+  const r = parsed.value;
+  if (
+    r.goal !== g.ref.issue ||
+    r.taskId !== a.taskId ||
+    r.attempt !== a.attempt ||
+    r.distinctId !== a.distinctId
+  )
+    return {
+      problem: `\`${PUBLISH_RECORD_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt} (dispatch ${r.distinctId}), not #${g.ref.issue} ${a.taskId} attempt ${a.attempt} (dispatch ${a.distinctId})`,
+    };
+  return { record: r };
+}
+
+/** Whether the publish job's record is worth reading: it ran only for these results. */
+export function publishes(result: TaskResult, publishPartial: boolean): boolean {
+  return result.status === 'success' || (result.status === 'partial' && publishPartial);
+}
+
+type Finished = Extract<GoalEvent, { type: 'task.finished' }>;
+
+/**
+ * What a finished run means for its attempt. The agent's result decides, and a success lands only
+ * the commit its publish job recorded: a run whose publish job refused the patch, recorded
+ * nothing (an older task workflow), or did not succeed (the run was cancelled or timed out) has
+ * nothing that may land, and fails with the reason.
  */
 export function finishedEvent(
   at: number,
-  taskId: string,
-  attempt: number,
+  a: Attempt & { goal: number },
   run: RunFacts,
   read: { result: TaskResult } | { problem: string },
-): Extract<GoalEvent, { type: 'task.finished' }> {
-  const base = { type: 'task.finished' as const, at, taskId, attempt };
+  published: PublishRead | undefined,
+): Finished {
+  const base = { type: 'task.finished' as const, at, taskId: a.taskId, attempt: a.attempt };
+  const ended = run.conclusion ?? run.status;
   if ('problem' in read)
     return {
       ...base,
       outcome: 'failure',
       usage: { costUsd: 0 },
-      summary: `the run ended ${run.conclusion ?? run.status}: ${read.problem}`,
+      summary: `the run ended ${ended}: ${read.problem}`,
     };
   const r = read.result;
-  const usage = {
-    costUsd: r.usage.costUsd,
-    inputTokens: r.usage.inputTokens,
-    outputTokens: r.usage.outputTokens,
-  };
-  if (r.status === 'success' && run.conclusion !== 'success')
-    return {
-      ...base,
-      outcome: 'failure',
-      usage,
-      summary: `the agent succeeded but the run ended ${run.conclusion ?? run.status}, so no task branch was published`,
-    };
-  return {
+  const failedCriteria = failedCriteriaOf(r);
+  const common = {
     ...base,
-    outcome: r.status,
-    usage,
+    usage: {
+      costUsd: r.usage.costUsd,
+      inputTokens: r.usage.inputTokens,
+      outputTokens: r.usage.outputTokens,
+    },
+    ...(failedCriteria.length ? { failedCriteria } : {}),
+  };
+  const record =
+    published && published !== 'missing' && 'record' in published ? published.record : undefined;
+  const refused = record?.outcome === 'refused' ? { refused: record.problems } : {};
+  if (r.status !== 'success')
+    return { ...common, outcome: r.status, summary: r.reason, ...refused };
+  const failure = (summary: string): Finished => ({ ...common, outcome: 'failure', summary });
+  if (published !== undefined && published !== 'missing' && 'problem' in published)
+    return failure(`the publish job's record cannot be used: ${published.problem}`);
+  if (record?.outcome === 'refused')
+    return { ...failure('the publish policy refused the patch'), ...refused };
+  if (run.conclusion !== 'success')
+    return failure(`the agent succeeded but the run ended ${ended}, so no task branch was published`);
+  if (!record)
+    return failure(
+      `the run left no \`${publishArtifactName(a.goal, a.taskId, a.attempt)}\` artifact: the task workflow is older than this Gantry. Update \`${TASK_WORKFLOW}\` from Gantry's repository (its publish job records the commit it pushes, which is the only one Gantry lands).`,
+    );
+  return {
+    ...common,
+    outcome: 'success',
     summary: r.reason,
     ...(r.findings.length ? { findings: r.findings } : {}),
+    ...(record.outcome === 'published'
+      ? { published: { sha: record.sha, parent: record.parent } }
+      : {}),
   };
+}
+
+/** The criteria that failed, deepest first, as `criterion <path> (<kind>): <detail>`. */
+function failedCriteriaOf(r: TaskResult): string[] {
+  const out: string[] = [];
+  const walk = (o: TaskResult['criteria']['outcomes'][number]) => {
+    const failedChildren = (o.children ?? []) as (typeof o)[];
+    const before = out.length;
+    for (const c of failedChildren) if (!c.passed) walk(c);
+    if (!o.passed && out.length === before)
+      out.push(`criterion ${o.path} (${o.kind}): ${o.detail}`);
+  };
+  for (const o of r.criteria.outcomes) if (!o.passed) walk(o);
+  return out;
 }

@@ -17,6 +17,11 @@ export const LIMITS = {
   note: 1000,
   feedback: 4000,
   finding: 300,
+  /** Failed criteria or refused paths of one failure, and the length of each. */
+  failureItems: 10,
+  failureItem: 200,
+  /** Failed attempts kept for the pull request's account. */
+  failureLog: 20,
 } as const;
 
 export function clip(text: string, max: number): string {

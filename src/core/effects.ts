@@ -4,6 +4,10 @@ export interface FailureInfo {
   detail: string;
   sha?: string | undefined;
   failedChecks?: string[] | undefined;
+  /** The task's own criteria that failed, each as `path (kind): detail`. */
+  failedCriteria?: string[] | undefined;
+  /** What the path policy refused (each names its path), by the publish job or at landing. */
+  refused?: string[] | undefined;
 }
 
 /**
@@ -39,6 +43,11 @@ export type Effect = { key: string } &
       }
     /** A run is going: its result is read once it completes (answered by `task.finished`). */
     | { type: 'collect-run'; taskId: string; attempt: number; runId: number }
+    /**
+     * Merge exactly `sha`, the commit the attempt's publish job pushed (none: it pushed nothing),
+     * after checking it is one commit on `baseSha` within the path policy. `branch` names where
+     * it was pushed; its content is never trusted.
+     */
     | {
         type: 'land-task';
         taskId: string;
@@ -46,6 +55,8 @@ export type Effect = { key: string } &
         branch: string;
         into: string;
         n: number;
+        sha?: string | undefined;
+        baseSha?: string | undefined;
       }
     /** CI is judging `sha` (answered by `ci.verdict`). */
     | { type: 'judge-ci'; sha: string }

@@ -12,7 +12,9 @@ export type RecoveryAction =
 export type LandingResult =
   | { kind: 'merged'; sha: string }
   | { kind: 'nothing-to-merge'; criteriaPassed: boolean }
-  | { kind: 'conflict'; paths: string[] };
+  | { kind: 'conflict'; paths: string[] }
+  /** The published commit failed a check at landing (its parent, its paths): nothing merged. */
+  | { kind: 'refused'; problems: string[] };
 
 export interface Usage {
   costUsd: number;
@@ -54,6 +56,12 @@ export type GoalEvent = EventBase &
         summary?: string | undefined;
         /** What the agent learned that later tasks should know. */
         findings?: { kind: Finding['kind']; text: string }[] | undefined;
+        /** The commit the publish job pushed (from its record): the one that lands. */
+        published?: { sha: string; parent: string } | undefined;
+        /** The agent's criteria that failed, each as `path (kind): detail`. */
+        failedCriteria?: string[] | undefined;
+        /** The path policy's problems, when the publish job refused the patch. */
+        refused?: string[] | undefined;
       }
     | {
         type: 'landing.result';

@@ -110,6 +110,8 @@ export interface TaskRun {
   /** When the dispatch of this attempt was sent, while its run is not known yet. */
   sentAt?: number | undefined;
   baseSha?: string | undefined;
+  /** The commit the current attempt's publish job pushed: exactly what lands. */
+  publishedSha?: string | undefined;
   landedSha?: string | undefined;
   approvedBy?: string | undefined;
   approvedAt?: number | undefined;
@@ -207,6 +209,8 @@ export interface GoalState {
   labels: string[];
   /** What planner calls (plans, recoveries, reviews) cost, within `budget.spentMicros`. */
   plannerMicros?: number | undefined;
+  /** Attempts that failed or were refused, with why, for the pull request's account (the latest, bounded). */
+  failures?: { taskId: string; attempt: number; reason: string }[] | undefined;
   /** What finished tasks learned, handed to later tasks (bounded). */
   findings?: Finding[] | undefined;
   startedBy?: string | undefined;

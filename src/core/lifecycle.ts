@@ -52,6 +52,7 @@ export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
   const t = d.task(i);
   const id = d.taskId(i);
   if (failure.kind !== 'conflict') reportOutcome(d, id, t.attempt, false);
+  logFailure(d, id, t.attempt, failure.detail);
   if (t.attempt >= maxAttemptsOf(d.s, t)) {
     needsHuman(
       d,
@@ -85,10 +86,22 @@ export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
         ...failure,
         detail: clip(failure.detail, LIMITS.reason),
         ...(failure.failedChecks ? { failedChecks: failure.failedChecks.slice(0, 20) } : {}),
+        ...(failure.failedCriteria ? { failedCriteria: clipAll(failure.failedCriteria) } : {}),
+        ...(failure.refused ? { refused: clipAll(failure.refused) } : {}),
       },
     },
     failure.detail,
   );
+}
+
+/** Failed criteria and refused paths kept for recovery: the state lives in a comment. */
+const clipAll = (items: readonly string[]) =>
+  items.slice(0, LIMITS.failureItems).map((x) => clip(x, LIMITS.failureItem));
+
+/** The pull request's account of failed and refused attempts: the latest ones, bounded. */
+function logFailure(d: Draft, taskId: string, attempt: number, detail: string): void {
+  const entry = { taskId, attempt, reason: clip(detail, LIMITS.failureItem) };
+  d.s.failures = [...(d.s.failures ?? []), entry].slice(-LIMITS.failureLog);
 }
 
 /** The repository's circuit breaker is owed this outcome (answered by outcome.reported). */

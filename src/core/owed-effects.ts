@@ -174,6 +174,7 @@ export function awaitedLand(s: GoalState): Of<'land-task'> | undefined {
   // Nothing lands on a red head: the reset goes first, even when GitHub refuses it for now.
   if (!m || !s.plan || s.resetPending) return undefined;
   const id = s.plan.tasks[m.task]!.id;
+  const t = s.tasks.at(m.task)!;
   return {
     type: 'land-task',
     key: effectKey('land', s.issue, { task: id, attempt: m.attempt, n: m.n }),
@@ -182,5 +183,7 @@ export function awaitedLand(s: GoalState): Of<'land-task'> | undefined {
     branch: new TaskBranch(s.issue, id, m.attempt).toString(),
     into: s.branch,
     n: m.n,
+    ...(t.publishedSha ? { sha: t.publishedSha } : {}),
+    ...(t.baseSha ? { baseSha: t.baseSha } : {}),
   };
 }

@@ -47,6 +47,8 @@ export interface FailureContext {
   kind: 'agent' | 'ci' | 'no-change' | 'conflict';
   detail: string;
   failedCriteria?: readonly string[] | undefined;
+  /** What the path policy refused (each names its path and how to fix it). */
+  refusedPaths?: readonly string[] | undefined;
   failedChecks?: readonly string[] | undefined;
   annotations?: readonly { path: string; line?: number | undefined; message: string }[] | undefined;
   /** The end of the failed job's log; bounded by the caller and again here. */

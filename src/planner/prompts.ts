@@ -101,6 +101,13 @@ export function recoveryUserMessage(input: {
         .map((c) => `- ${plain(c, 300)}`)
         .join('\n')}`,
     );
+  if (f.refusedPaths?.length)
+    evidence.push(
+      `Refused by the path policy (nothing of the attempt landed):\n${f.refusedPaths
+        .slice(0, n)
+        .map((c) => `- ${plain(c, 300)}`)
+        .join('\n')}`,
+    );
   if (f.failedChecks?.length)
     evidence.push(
       `Failed CI checks: ${f.failedChecks

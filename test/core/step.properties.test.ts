@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
+import type { LandingResult } from '../../src/core/events.js';
 import {
   defaultGoalSettings,
   TASK_STATUSES,
@@ -270,7 +271,10 @@ describe('goal reducer properties', () => {
         landing: fc.nat(20),
         taskId: fc.constantFrom('T1', 'T2'),
         attempt: fc.nat(3),
-        result: fc.constant({ kind: 'merged' as const, sha: 'x' }),
+        result: fc.constantFrom<LandingResult>(
+          { kind: 'merged', sha: 'x' },
+          { kind: 'refused', problems: ['src/x.ts: blocked'] },
+        ),
       }),
       fc.record({
         type: fc.constant('ci.verdict' as const),

@@ -394,6 +394,7 @@ describe('planner hardening', () => {
         kind: 'ci',
         detail: payload,
         failedCriteria: [payload],
+        refusedPaths: [`.github/actions/x.yml: ${payload}`],
         failedChecks: Array.from({ length: 5000 }, () => payload),
         annotations: [{ path: payload, message: payload }],
         diffStat: payload,
@@ -403,6 +404,9 @@ describe('planner hardening', () => {
     const user = lastUserText(api.bodies[0]!);
     expect(user.length).toBeLessThan(40_000);
     expect(user).toContain('REAL_ERROR_AT_END');
+    expect(user).toContain(
+      'Refused by the path policy (nothing of the attempt landed):\n- .github/actions/x.yml: ',
+    );
     // The forged closing tags are broken up, so the payload never leaves its block.
     expect(user.match(/<\/evidence>/g)).toHaveLength(1);
     expect(user.match(/<\/log>/g)).toHaveLength(1);

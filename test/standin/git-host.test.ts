@@ -61,6 +61,19 @@ describe('the stand-in git host', () => {
     expect(await git.merge(R, 'nope', 't1', 'x', APP)).toEqual({ status: 404, missing: 'base' });
   });
 
+  it('merges a commit named by its sha, as the App lands a published commit', async () => {
+    await git.createBranch(R, 'goal', base);
+    const published = await git.commitFiles(R, base, { 'src/c.ts': 'c\n' }, 'publish', ME);
+    const merged = await git.merge(R, 'goal', published, 'land', APP);
+    expect(merged).toMatchObject({ status: 201 });
+    expect(await git.merge(R, 'goal', published, 'again', APP)).toEqual({ status: 204 });
+    expect(await git.compare(R, base, published)).toMatchObject({ ahead_by: 1, behind_by: 0 });
+    expect(await git.merge(R, 'goal', 'f'.repeat(40), 'x', APP)).toEqual({
+      status: 404,
+      missing: 'head',
+    });
+  });
+
   it('moves refs by fast-forward only, unless forced', async () => {
     await git.createBranch(R, 'goal', base);
     const ahead = await branch('t1', base, { 'x.txt': 'x\n' });

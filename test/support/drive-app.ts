@@ -90,7 +90,8 @@ export async function driveApp(h: Harness, w: WorldAnswers, maxSteps = 400): Pro
   let conflicts = 0;
   const merge = code.merge.bind(code);
   code.merge = (base, head) => {
-    const m = /^gantry\/\d+\/(T\d+)\/(\d+)$/.exec(head);
+    // The App merges the published commit by its sha.
+    const m = /^(T\d+)\/(\d+)$/.exec(attemptOf.get(head) ?? '');
     if (!m || !w.conflict(m[1]!, Number(m[2]))) return merge(base, head);
     conflicts++;
     return { kind: 'conflict' };

@@ -69,6 +69,13 @@ export class MemoryGit {
     return branch === this.defaultBranch.name ? this.defaultBranch.sha : this.refs.get(branch);
   }
 
+  /** A branch name or a commit's sha, as the commit it names (as the merges and compare APIs take them). */
+  resolve(ref: string): string | undefined {
+    return (
+      this.sha(ref) ?? (this.commits.has(ref) || ref === this.defaultBranch.sha ? ref : undefined)
+    );
+  }
+
   /** The Action's publish job pushes the task branch: one commit on its base. */
   pushTaskBranch(branch: string, base: string, files: string[], task: string): string {
     const sha = this.newSha();
@@ -109,7 +116,7 @@ export class MemoryGit {
     head: string,
   ): { kind: 'merged'; sha: string } | { kind: 'up-to-date' } | { kind: 'conflict' } {
     const baseSha = this.sha(base)!;
-    const headSha = this.sha(head)!;
+    const headSha = this.resolve(head)!;
     if (this.ancestors(baseSha).has(headSha)) return { kind: 'up-to-date' };
     const ours = this.changedSince(headSha, baseSha);
     if ([...this.changedSince(baseSha, headSha)].some((f) => ours.has(f)))

@@ -48,9 +48,17 @@ export interface MemoryRun {
   status: 'queued' | 'in_progress' | 'completed';
   conclusion: string | null;
   inputs: Record<string, string>;
-  /** The uploaded artifact: its name and zip bytes. */
-  artifact?: { name: string; zip: Uint8Array } | undefined;
+  /** The uploaded artifacts (the agent job's, the publish job's): id, name and zip bytes. */
+  artifacts: { id: number; name: string; zip: Uint8Array }[];
+  /** The run's jobs, with their logs. */
+  jobs: { id: number; name: string; conclusion: string | null; log: string }[];
 }
+
+/**
+ * What the publish job records (`gantry-published.json`): by default what it did; a function
+ * changes the record (a forged or refused one); `none` uploads none (an older task workflow).
+ */
+export type PublishAs = 'none' | ((record: Record<string, unknown>) => Record<string, unknown>);
 
 export interface MemoryPull {
   number: number;
@@ -408,18 +416,20 @@ export class MemoryGitHub {
         code.refs.set(branch, to);
       },
       merge: ({ base, head }) => {
-        if (!code.sha(base) || !code.sha(head))
+        if (!code.sha(base) || !code.resolve(head))
           throw refused(404, `${code.sha(base) ? 'Head' : 'Base'} does not exist`);
         const merged = code.merge(base, head);
         if (merged.kind === 'conflict') throw refused(409, 'Merge conflict');
         return merged.kind === 'merged' ? merged.sha : undefined;
       },
       compare: (base, head, maxFiles) => {
-        const b = code.sha(base) ?? base;
-        const h = code.sha(head) ?? head;
-        const known = code.ancestors(b);
+        const b = code.resolve(base);
+        const h = code.resolve(head);
+        if (!b || !h) throw notFound();
+        const [ofBase, ofHead] = [code.ancestors(b), code.ancestors(h)];
         return {
-          aheadBy: [...code.ancestors(h)].filter((s) => !known.has(s)).length,
+          aheadBy: [...ofHead].filter((s) => !ofBase.has(s)).length,
+          behindBy: [...ofBase].filter((s) => !ofHead.has(s)).length,
           files: [...code.changedSince(b, h)].slice(0, maxFiles),
         };
       },
@@ -440,6 +450,8 @@ export class MemoryGitHub {
           status: 'queued',
           conclusion: null,
           inputs,
+          artifacts: [],
+          jobs: [],
         };
         this.runs.push(r);
         if (!this.lose.has('workflow_run'))
@@ -456,19 +468,22 @@ export class MemoryGitHub {
         r.status = 'completed';
         r.conclusion = 'cancelled';
       },
-      listRunArtifacts: (id, name) => {
-        const a = this.runs.find((r) => r.id === id)?.artifact;
-        return a && a.name === name ? [{ id, name: a.name, expired: false }] : [];
-      },
+      listRunArtifacts: (id, name) =>
+        (this.runs.find((r) => r.id === id)?.artifacts ?? [])
+          .filter((a) => a.name === name)
+          .map((a) => ({ id: a.id, name: a.name, expired: false })),
       downloadArtifact: (id) => {
-        const zip = this.runs.find((r) => r.id === id)?.artifact?.zip;
-        if (!zip) throw notFound();
-        return zip;
+        const a = this.runs.flatMap((r) => r.artifacts).find((x) => x.id === id);
+        if (!a) throw notFound();
+        return a.zip;
       },
+      listRunJobs: (id) =>
+        run(id).jobs.map((j) => ({ id: j.id, name: j.name, conclusion: j.conclusion })),
       jobLog: (id) => {
-        const r = code.checkRun(id);
-        if (!r) throw notFound();
-        return r.log;
+        const log =
+          code.checkRun(id)?.log ?? this.runs.flatMap((r) => r.jobs).find((j) => j.id === id)?.log;
+        if (log === undefined) throw notFound();
+        return log;
       },
 
       // Checks and statuses.
@@ -567,31 +582,76 @@ export class MemoryGitHub {
   }
 
   /**
-   * A task run ends: its artifact holds `result` (unless none is given), the publish job pushes
-   * the task branch when the agent succeeded and changed something, and GitHub sends
-   * `workflow_run.completed` (returned, so a test can deliver it or lose it).
+   * A task run ends: its artifact holds `result` (unless none is given); when the agent succeeded
+   * the publish job pushes the task branch (if the agent changed something) and uploads its
+   * record (`publish` changes it); GitHub sends `workflow_run.completed` (returned, so a test can
+   * deliver it or lose it). The agent job's log is `agentLog`.
    */
   finishRun(
     runId: number,
     result: Record<string, unknown> | undefined,
     conclusion: 'success' | 'failure' | 'cancelled' = 'success',
+    { publish, agentLog }: { publish?: PublishAs; agentLog?: string } = {},
   ): Record<string, unknown> {
     const run = this.runs.find((r) => r.id === runId);
     if (!run) throw new Error(`no run ${runId}`);
     run.status = 'completed';
     run.conclusion = conclusion;
-    const { goal, task_id: taskId, attempt, base_sha: base } = run.inputs;
-    const files = (result?.filesChanged ?? []) as string[];
-    if (conclusion === 'success' && result?.status === 'success' && files.length)
-      this.code.pushTaskBranch(`gantry/${goal}/${taskId}/${attempt}`, base!, files, taskId!);
-    if (result)
-      run.artifact = {
-        name: `gantry-${goal}-${taskId}-${attempt}`,
-        zip: zipSync({
-          'gantry-result.json': strToU8(JSON.stringify(result)),
-          'gantry.patch': strToU8(''),
-        }),
-      };
+    const { goal, task_id: taskId, attempt, base_sha: base, distinct_id } = run.inputs;
+    const job = (name: string, ok: boolean, log: string) =>
+      run.jobs.push({
+        id: runId * 10 + run.jobs.length,
+        name,
+        conclusion: ok ? 'success' : 'failure',
+        log,
+      });
+    const artifact = (name: string, files: Record<string, string>) =>
+      run.artifacts.push({
+        id: runId * 10 + run.artifacts.length,
+        name,
+        zip: zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)]))),
+      });
+    if (result) {
+      job(
+        'agent',
+        result.status !== 'failure',
+        agentLog ?? `gantry agent\n${String(result.reason)}`,
+      );
+      artifact(`gantry-${goal}-${taskId}-${attempt}`, {
+        'gantry-result.json': JSON.stringify(result),
+        'gantry.patch': '',
+      });
+    }
+    if (conclusion !== 'success' || result?.status !== 'success')
+      return this.runPayload('completed', run);
+    // The publish job.
+    const files = (result.filesChanged ?? []) as string[];
+    const branch = `gantry/${goal}/${taskId}/${attempt}`;
+    const ids = {
+      version: 1,
+      goal: Number(goal),
+      taskId,
+      attempt: Number(attempt),
+      distinctId: distinct_id,
+    };
+    const done = files.length
+      ? {
+          ...ids,
+          outcome: 'published',
+          branch,
+          sha: this.code.pushTaskBranch(branch, base!, files, taskId!),
+          parent: base,
+          files,
+        }
+      : { ...ids, outcome: 'skipped', reason: 'the agent changed nothing' };
+    if (publish === 'none') return this.runPayload('completed', run);
+    const record = publish ? publish(done) : done;
+    // A refused patch is not pushed.
+    if (record.outcome !== 'published' && files.length) this.code.refs.delete(branch);
+    job('publish', record.outcome !== 'refused', `gantry publish\n${JSON.stringify(record)}`);
+    artifact(`gantry-publish-${goal}-${taskId}-${attempt}`, {
+      'gantry-published.json': JSON.stringify(record),
+    });
     return this.runPayload('completed', run);
   }
 

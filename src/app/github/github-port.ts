@@ -73,6 +73,8 @@ export interface Permission {
 export interface Comparison {
   /** Commits on head that base does not have. */
   aheadBy: number;
+  /** Commits on base that head does not have. */
+  behindBy: number;
   /** Paths changed on head since it parted from base (the first page of them). */
   files: string[];
 }
@@ -82,6 +84,13 @@ export interface WorkflowRun {
   /** The run's name (the task workflow puts its dispatch id there). */
   displayTitle: string;
   status: string;
+  conclusion: string | null;
+}
+
+/** A job of a workflow run. */
+export interface RunJob {
+  id: number;
+  name: string;
   conclusion: string | null;
 }
 
@@ -184,8 +193,8 @@ export interface GitPort {
   createBranch(branch: string, sha: string): Promise<void>;
   updateBranch(branch: string, sha: string, options: { force: boolean }): Promise<void>;
   /**
-   * Merge `head` into `base`: the merge commit's sha, or undefined when `base` already has
-   * everything (204). GitHubConflict on a conflict, GitHubGone when a branch does not exist.
+   * Merge `head` (a branch or a commit sha) into the branch `base`: the merge commit's sha, or
+   * undefined when `base` already has everything (204). GitHubConflict on a conflict, GitHubGone when a branch does not exist.
    */
   merge(merge: { base: string; head: string; message: string }): Promise<string | undefined>;
   /** `base...head`, with at most `maxFiles` changed paths. */
@@ -208,6 +217,8 @@ export interface ActionsPort {
   listRunArtifacts(runId: number, name: string): Promise<Artifact[]>;
   /** The artifact's zip. */
   downloadArtifact(artifactId: number): Promise<Uint8Array>;
+  /** The jobs of a run (its first 100). */
+  listRunJobs(runId: number): Promise<RunJob[]>;
   /** An Actions job's log; GitHubGone when it expired or never was. */
   jobLog(jobId: number): Promise<string>;
 }

@@ -59,6 +59,10 @@ export function octokitActions({ octokit, owner, repo }: OctokitRepo): ActionsPo
       );
       return new Uint8Array(zip.data as ArrayBuffer);
     },
+    listRunJobs: async (run_id) =>
+      (await call(rest.listJobsForWorkflowRun({ owner, repo, run_id, per_page: 100 }))).data.jobs.map(
+        (j) => ({ id: j.id, name: j.name, conclusion: j.conclusion ?? null }),
+      ),
     jobLog: async (job_id) => {
       // GitHub redirects to the text.
       const { data } = await call(rest.downloadJobLogsForWorkflowRun({ owner, repo, job_id }));

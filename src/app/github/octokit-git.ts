@@ -29,7 +29,11 @@ export function octokitGit({ octokit, owner, repo }: OctokitRepo): GitPort {
           per_page: maxFiles,
         }),
       );
-      return { aheadBy: data.ahead_by, files: (data.files ?? []).map((f) => f.filename) };
+      return {
+        aheadBy: data.ahead_by,
+        behindBy: data.behind_by,
+        files: (data.files ?? []).map((f) => f.filename),
+      };
     },
   };
 }

@@ -7,8 +7,8 @@ const BODY_LIMIT = 65_536;
 
 /**
  * The goal's pull request description: what it is for, every task with its status, attempts,
- * time, cost and run, the total against the budget, who approved what and when, what the tasks
- * learned, and `Closes #<issue>`. Rendered again whenever the account changes.
+ * time, cost and run, the total against the budget, each failed or refused attempt with why, who
+ * approved what and when, what the tasks learned, and `Closes #<issue>`. Rendered again whenever the account changes.
  */
 export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined } = {}): string {
   const server = o.serverUrl ?? 'https://github.com';
@@ -34,6 +34,13 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
     });
     out.push('');
   }
+  if (s.failures?.length)
+    out.push(
+      '### Failed and refused attempts',
+      '',
+      ...s.failures.map((f) => `- **${f.taskId}** attempt ${f.attempt}: ${oneLine(f.reason)}`),
+      '',
+    );
   const approvals = approvalLines(s);
   if (approvals.length) out.push('### Approvals', '', ...approvals, '');
   if (s.findings?.length)

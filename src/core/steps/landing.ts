@@ -1,6 +1,7 @@
 import { markDone, failAttempt } from '../lifecycle.js';
 import { continueLanding, endLanding } from '../schedule.js';
 import { ignore, type Handler } from './handler.js';
+import { listed } from './runs.js';
 
 /** The goal branch: created, landed on one candidate at a time, judged by CI, reset when red. */
 
@@ -43,6 +44,12 @@ export const onLanding: Handler<'landing.result'> = (d, e) => {
         kind: 'no-change',
         detail: 'the task changed nothing and its criteria did not pass',
       });
+  } else if (r.kind === 'refused') {
+    failAttempt(d, i, {
+      kind: 'agent',
+      detail: `not landed: ${listed(r.problems)}`,
+      refused: r.problems,
+    });
   } else {
     failAttempt(d, i, { kind: 'conflict', detail: r.paths.join(', ') || 'unknown paths' });
   }

@@ -107,17 +107,41 @@ export const onFinished: Handler<'task.finished'> = (d, e) => {
         source: e.taskId,
       })),
     );
-  if (e.outcome === 'success') {
-    d.setTask(i, { status: 'landing' });
+  const problem =
+    e.outcome === 'success' ? parentProblem(e.published, d.task(i).baseSha) : undefined;
+  if (problem) {
+    failAttempt(d, i, { kind: 'agent', detail: `not landed: ${problem}`, refused: [problem] });
+  } else if (e.outcome === 'success') {
+    // Set (or cleared) for every finished attempt: a later attempt never lands an earlier commit.
+    d.setTask(i, { status: 'landing', publishedSha: e.published?.sha });
     d.s.landQueue = [...d.s.landQueue, { task: i, solo: false }];
   } else {
     failAttempt(d, i, {
       kind: 'agent',
-      detail: `agent run ended ${e.outcome}${e.summary ? `: ${e.summary}` : ''}`,
+      detail: e.refused?.length
+        ? `the publish policy refused the patch: ${listed(e.refused)}`
+        : `agent run ended ${e.outcome}${e.summary ? `: ${e.summary}` : ''}`,
+      ...(e.failedCriteria?.length ? { failedCriteria: e.failedCriteria } : {}),
+      ...(e.refused?.length ? { refused: e.refused } : {}),
     });
   }
   return undefined;
 };
+
+/** Why a published commit cannot be the attempt's work: a commit on another base lands more (or less). */
+export function parentProblem(
+  published: { sha: string; parent: string } | undefined,
+  base: string | undefined,
+): string | undefined {
+  if (!published || base === undefined || published.parent === base) return undefined;
+  return `the published commit ${published.sha.slice(0, 7)} is on ${published.parent.slice(0, 7)}, not on the attempt's base ${base.slice(0, 7)}`;
+}
+
+/** The first of several problems, and how many more: a task line has room for one. */
+export function listed(problems: readonly string[]): string {
+  const more = problems.length - 1;
+  return `${problems[0] ?? ''}${more > 0 ? ` (and ${more} more)` : ''}`;
+}
 
 /**
  * A successful run the planner reviewed. Passed, it is a finished success. Otherwise the attempt

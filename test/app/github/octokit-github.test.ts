@@ -100,6 +100,36 @@ describe('the Octokit port', () => {
       expect(await github.merge({ base: 'g', head: 't', message: 'm' })).toBeUndefined();
     });
 
+    it('a compare says how far head is ahead of and behind base, and the paths it changes', async () => {
+      const [base, head] = ['a'.repeat(40), 'c'.repeat(40)];
+      nock(API)
+        .get(`${REPO}/compare/${base}...${head}`)
+        .query({ per_page: '300' })
+        .reply(200, { ahead_by: 1, behind_by: 0, files: [{ filename: 'src/a.ts' }] });
+      expect(await port().compare(base, head, 300)).toEqual({
+        aheadBy: 1,
+        behindBy: 0,
+        files: ['src/a.ts'],
+      });
+    });
+
+    it("lists a run's jobs, to read the failed one's log", async () => {
+      nock(API)
+        .get(`${REPO}/actions/runs/9/jobs`)
+        .query({ per_page: '100' })
+        .reply(200, {
+          total_count: 2,
+          jobs: [
+            { id: 1, name: 'agent', conclusion: 'success' },
+            { id: 2, name: 'publish', conclusion: null },
+          ],
+        });
+      expect(await port().listRunJobs(9)).toEqual([
+        { id: 1, name: 'agent', conclusion: 'success' },
+        { id: 2, name: 'publish', conclusion: null },
+      ]);
+    });
+
     it("a dispatch gives the run's id when GitHub says it, and undefined on an older 204", async () => {
       const path = `${REPO}/actions/workflows/gantry-task.yml/dispatches`;
       nock(API)
