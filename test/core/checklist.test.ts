@@ -265,7 +265,7 @@ describe('plan comment', () => {
     );
     const body = renderPlanComment(proposed(plan(tasks)), { key: KEY });
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
-    expect(body).toContain('<details><summary>Task details</summary>');
+    expect(body).toContain('<summary>What each task runs</summary>');
     expect(parsePlanComment(body, KEY).descriptions.size).toBe(0);
   });
 
