@@ -339,7 +339,7 @@ describe('limits', () => {
     expect(h.github.runs.filter((r) => r.conclusion === 'cancelled')).toHaveLength(2);
     expect(goalHead(h)).toBe(head);
     expect(h.plan().body).toContain(
-      `Cancelled by @maint. The branch \`${h.state().branch}\` keeps the 1 task that landed, and pull request #100 stays open as a draft.`,
+      `Cancelled by @\u2060maint. The branch \`${h.state().branch}\` keeps the 1 task that landed, and pull request #100 stays open as a draft.`,
     );
   });
 });
