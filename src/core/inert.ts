@@ -81,7 +81,8 @@ function prose(text: string): string {
 }
 
 function oneLine(text: string): string {
-  let out = prose(text.replace(/\r\n?|\n/g, ' '));
+  // Checkbox syntax too: a line can follow a list bullet Gantry writes (`- ${text}`).
+  let out = prose(text.replace(/\r\n?|\n/g, ' ')).replace(CHECKBOX_START, '$1&#91;');
   // An unmatched backtick would open a code span that swallows Gantry's text after it.
   if (!backticksPaired(out)) out = out.replace(/`/g, '&#96;');
   // A final backslash would escape the `<` of a marker Gantry writes right after the text.

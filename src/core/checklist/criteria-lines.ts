@@ -34,7 +34,7 @@ function describe(c: Criterion): string {
     case 'grep':
       return `${c.present ? 'a' : 'no'} line in the files ${code(c.in)} matches the regular expression ${code(c.pattern)}`;
     case 'metric':
-      return `${code(c.run)} prints \`METRIC ${c.name}=…\` ${c.direction} ${c.target}, ${c.consecutive} time${c.consecutive === 1 ? '' : 's'} in a row`;
+      return `${code(c.run)} prints \`METRIC ${c.name}=…\` ${c.direction.replace('-', ' ')} ${c.target}, ${c.consecutive} time${c.consecutive === 1 ? '' : 's'} in a row`;
     case 'composite':
       return c.mode === 'all'
         ? 'all of:'

@@ -204,7 +204,10 @@ function estimateLines(s: GoalState): string[] {
   return lines;
 }
 
-const minutes = (n: number) => duration(Math.round(n) * 60_000).replace(/m$/, ' min');
+const minutes = (n: number) => {
+  const m = Math.round(n);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+};
 
 function progressLine(s: GoalState, server: string): string {
   const counted = s.tasks.length - s.counts.excluded;
@@ -305,7 +308,12 @@ function taskDetails(s: GoalState, detail: Detail, pictureCut: boolean): string 
     pictureCut ? 'the picture' : '',
     detail.descriptions === 'short' ? 'the end of long descriptions' : '',
     detail.descriptions === 'none' ? 'descriptions' : '',
-    detail.compact ? 'links to runs of tasks that are not running or failing' : '',
+    detail.compact &&
+    s.tasks.some(
+      (r) => r.runId !== undefined && r.status !== 'cancelled' && !LOOK_AT.includes(r.status),
+    )
+      ? 'links to runs of tasks that are not running or failing'
+      : '',
     detail.criteria === 'open' ? 'the criteria of tasks that are finished or will not run' : '',
     detail.criteria === 'none' ? 'all criteria' : '',
   ].filter(Boolean);
