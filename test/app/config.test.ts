@@ -93,6 +93,12 @@ llm:
     expect(comment).toContain('Allowed top-level keys: `label`, `approval`, `rigor`, `llm`');
   });
 
+  it('quotes the YAML of an invalid config inert in its comment', () => {
+    const comment = configErrorComment(fail('"<img src=x>": 1\n"@org/team": 2\n'));
+    expect(comment).not.toMatch(/<img|@org\/team/);
+    expect(comment).toContain('Unrecognized keys: "&lt;img src=x&gt;", "@\u2060org/team"');
+  });
+
   it('reads the trigger label even from an otherwise invalid config', () => {
     expect(triggerLabel(parse('label: ai\nmaxParalel: 3\n'))).toBe('ai');
     expect(triggerLabel(undefined)).toBe('gantry');
