@@ -1,6 +1,7 @@
 import type { IgnoredCode } from '../core/step.js';
 import { diffPlanComment, parsePlanComment } from '../core/checklist/parse.js';
 import { goalIdentity } from '../core/goal.js';
+import { inert } from '../core/inert.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { permissionOf, refusal } from './permissions.js';
@@ -71,9 +72,12 @@ export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<v
       edits: diff.edits,
     });
     if (r.ignored && !QUIET.has(r.ignored.code))
-      session.reply(`@${who}: ${r.ignored.message}; the plan comment shows what Gantry holds.`, {
-        once: true,
-      });
+      session.reply(
+        `@${who}: ${inert(r.ignored.message, 'line')}; the plan comment shows what Gantry holds.`,
+        {
+          once: true,
+        },
+      );
   }
   if (diff.start) {
     const why = await startGoal(g, planVersion, who);

@@ -2,6 +2,7 @@ import { COMMAND_HELP, parseCommand, type Command } from '../core/commands.js';
 import type { GoalEvent } from '../core/events.js';
 import type { GoalState } from '../core/goal.js';
 import { formatUsd, fromMicros } from '../core/money.js';
+import { inert } from '../core/inert.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { permissionOf, refusal } from './permissions.js';
@@ -16,7 +17,7 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
   if (!command || hint.sender.bot) return;
   const { session } = g;
   const who = hint.sender.login;
-  const quote = `> ${hint.body.trim().split('\n')[0]!.slice(0, 200)}\n\n`;
+  const quote = `${inert(hint.body.trim().split('\n')[0]!.slice(0, 200), 'quote')}\n\n`;
   const permission = await permissionOf(g.github, who);
   if (!permission.allowed) {
     session.reply(refusal(who, permission.role, 'run Gantry commands'), { once: true });

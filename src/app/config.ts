@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { defaultGoalSettings, type GoalSettings } from '../core/goal.js';
+import { inert } from '../core/inert.js';
 import { RigorSchema } from '../core/plan.js';
 import { LlmConfigSchema } from '../llm/llm-config.js';
+import { tierEstimates } from '../planner/estimate.js';
 
 const usd = z.number().nonnegative().max(100_000);
 
@@ -120,7 +122,7 @@ export function configErrorComment(error: ConfigError): string {
   return [
     '**Gantry cannot work on this issue: `.github/gantry.yml` is invalid.**',
     '',
-    ...error.problems.map((p) => `- ${p}`),
+    ...error.problems.map((p) => `- ${inert(p, 'line')}`),
     '',
     `Allowed top-level keys: ${CONFIG_KEYS.map((k) => `\`${k}\``).join(', ')}. Fix the file on the default branch, then remove and re-add the \`gantry\` label.`,
   ].join('\n');
@@ -128,7 +130,8 @@ export function configErrorComment(error: ConfigError): string {
 
 /**
  * The core's per-goal settings from the repository config. The auto policy applies only to
- * issues that also carry `approval.autoLabel`.
+ * issues that also carry `approval.autoLabel`. Tier estimates are priced here, where the LLM
+ * config is known, for the plan comment to show.
  */
 export function goalSettingsFrom(c: GantryConfig, issueLabels: readonly string[]): GoalSettings {
   const auto = c.approval.policy === 'auto' && issueLabels.includes(c.approval.autoLabel);
@@ -139,5 +142,7 @@ export function goalSettingsFrom(c: GantryConfig, issueLabels: readonly string[]
     landingBatch: c.landingBatch,
     ci: { policy: c.ci.policy, timeoutMs: c.ci.timeoutMinutes * 60_000 },
     budget: { goalUsd: c.budget.goalUsd, taskUsd: c.budget.taskUsd, tierUsd: c.budget.tierUsd },
+    // The config schema refuses tier models without a price, so this cannot throw.
+    tiers: tierEstimates(c.llm),
   };
 }

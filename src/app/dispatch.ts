@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Effect } from '../core/effects.js';
 import { goalIdentity, type GoalState } from '../core/goal.js';
+import { inert } from '../core/inert.js';
 import { fromMicros } from '../core/money.js';
 import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
@@ -80,7 +81,7 @@ export async function dispatchOwed(g: GoalContext, owed: readonly Dispatch[]): P
   if (owed.length === 0) return;
   if (!g.config.ok) {
     g.session.reply(
-      `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:\n\n${g.config.error.problems.map((p) => `- ${p}`).join('\n')}`,
+      `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:\n\n${g.config.error.problems.map((p) => `- ${inert(p, 'line')}`).join('\n')}`,
       { once: true },
     );
     return;
@@ -125,6 +126,6 @@ function refusal(e: unknown): string | undefined {
   if (e instanceof DispatchError) return e.message;
   const status = gitHubStatus(e);
   if (status === 404 || status === 422)
-    return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${(e as Error).message}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
+    return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${inert((e as Error).message, 'line')}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
   return undefined;
 }

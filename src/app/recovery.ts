@@ -1,4 +1,5 @@
 import type { Effect, FailureInfo } from '../core/effects.js';
+import { inert } from '../core/inert.js';
 import { PlannerError } from '../planner/errors.js';
 import type { FailureContext } from '../planner/planner.js';
 import { failedCheckRuns } from './ci-verdict.js';
@@ -56,7 +57,7 @@ export async function recoverAttempt(
     if (!(err instanceof PlannerError)) throw err;
     charge(g, 'recover', err.calls);
     g.session.reply(
-      `Recovery planning for ${e.taskId} failed: ${err.userMessage} Gantry asks again on its next pass; \`/gantry retry ${e.taskId}\` retries it now, \`/gantry skip ${e.taskId}\` skips it.`,
+      `Recovery planning for ${e.taskId} failed: ${inert(err.userMessage)} Gantry asks again on its next pass; \`/gantry retry ${e.taskId}\` retries it now, \`/gantry skip ${e.taskId}\` skips it.`,
       { once: true },
     );
   }

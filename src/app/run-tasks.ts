@@ -1,13 +1,13 @@
 import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect } from '../core/effects.js';
 import { goalIdentity, isRunning } from '../core/goal.js';
+import { inert } from '../core/inert.js';
 import { owedEffects } from '../core/owed-effects.js';
 import { parentProblem } from '../core/steps/runs.js';
 import type { TaskResult } from '../core/task-result.js';
 import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
 import { GitHubRateLimited, gitHubStatus } from './github/github-error.js';
-import { inert, quoteOutside } from './outside-text.js';
 import { readCi } from './ci-verdict.js';
 import { dispatchOwed, distinctId } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
@@ -321,7 +321,7 @@ async function reviewResult(g: GoalContext, i: number, result: TaskResult, patch
     if (!(e instanceof PlannerError)) throw e;
     charge(g, 'review', e.calls);
     g.session.reply(
-      `The review of ${task.id} could not be made: ${e.userMessage} Gantry tries again on its next pass.`,
+      `The review of ${task.id} could not be made: ${inert(e.userMessage)} Gantry tries again on its next pass.`,
       { once: true },
     );
     return undefined;
@@ -354,7 +354,7 @@ function escalation(g: GoalContext, e: Extract<Effect, { type: 'escalate' }>): s
   return [
     `${e.mention ? `@${e.mention} ` : ''}**${e.taskId} needs a human** after ${tried}.`,
     '',
-    quoteOutside(e.question),
+    inert(e.question, 'quote'),
     '',
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
   ].join('\n');
@@ -407,7 +407,7 @@ function refusedFor(g: GoalContext, what: string) {
     const status = e instanceof GitHubRateLimited ? undefined : gitHubStatus(e);
     if (status !== 403 && status !== 422) throw e;
     g.session.reply(
-      `Gantry could not ${what}: GitHub answered ${status} (${inert((e as Error).message)}). A branch protection rule or ruleset on \`gantry/*\` branches must let the App merge and force-push there. Fix it, then comment \`/gantry resume\`.`,
+      `Gantry could not ${what}: GitHub answered ${status} (${inert((e as Error).message, 'line')}). A branch protection rule or ruleset on \`gantry/*\` branches must let the App merge and force-push there. Fix it, then comment \`/gantry resume\`.`,
       { once: true },
     );
     g.session.apply({ type: 'pause', at: g.deps.now(), actor: 'gantry' });

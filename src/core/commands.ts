@@ -1,3 +1,5 @@
+import { inert } from './inert.js';
+
 /**
  * `/gantry <verb> [args]` in an issue comment. The comment must start with the command; for
  * `replan` everything after the verb (more lines included) is the feedback.
@@ -42,7 +44,7 @@ export function parseCommand(body: string): Command | undefined {
     if (firstLineArgs)
       return {
         verb: 'invalid',
-        problem: `\`${verb}\` takes no argument (got \`${firstLineArgs}\`)`,
+        problem: `\`${verb}\` takes no argument (got ${inert(firstLineArgs, 'code')})`,
       };
     return { verb: verb as Extract<CommandVerb, 'approve'> };
   }
@@ -55,7 +57,7 @@ export function parseCommand(body: string): Command | undefined {
       if (!TASK_ID.test(id))
         return {
           verb: 'invalid',
-          problem: `\`${verb}\` needs a task id such as \`T3\`${firstLineArgs ? ` (got \`${firstLineArgs}\`)` : ''}`,
+          problem: `\`${verb}\` needs a task id such as \`T3\`${firstLineArgs ? ` (got ${inert(firstLineArgs, 'code')})` : ''}`,
         };
       return { verb, taskId: id };
     }
@@ -65,7 +67,7 @@ export function parseCommand(body: string): Command | undefined {
       if (!(usd > 0))
         return {
           verb: 'invalid',
-          problem: `\`budget\` needs the goal's new budget in US dollars, such as \`/gantry budget 40\`${firstLineArgs ? ` (got \`${firstLineArgs}\`)` : ''}`,
+          problem: `\`budget\` needs the goal's new budget in US dollars, such as \`/gantry budget 40\`${firstLineArgs ? ` (got ${inert(firstLineArgs, 'code')})` : ''}`,
         };
       return { verb: 'budget', usd };
     }

@@ -1,4 +1,5 @@
 import type { Budget } from './budget.js';
+import type { TierEstimates } from './estimate.js';
 import type { BreakerGate } from './breaker.js';
 import { toMicros } from './money.js';
 import { GoalBranch } from './names.js';
@@ -89,6 +90,11 @@ export interface GoalSettings {
   landingBatch: number;
   ci: { policy: 'required' | 'optional'; timeoutMs: number };
   budget: { goalUsd: number; taskUsd: number; tierUsd: Record<Tier, number> };
+  /**
+   * Each tier's model and estimated cost, for the estimates the plan comment shows. States signed
+   * before it existed have none and render without estimates.
+   */
+  tiers?: TierEstimates | undefined;
 }
 
 export const defaultGoalSettings: GoalSettings = {

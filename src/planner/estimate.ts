@@ -1,15 +1,20 @@
-import { Dag } from '../core/dag.js';
-import type { Plan, Tier } from '../core/plan.js';
+import { planEstimate, type PlanEstimate, type TierEstimates } from '../core/estimate.js';
+import type { Plan } from '../core/plan.js';
 import type { LlmConfig } from '../llm/llm-config.js';
 import { costOf } from './pricing.js';
 
-export interface PlanEstimate {
-  tasks: { id: string; tier: Tier; model: string; costUsd: number; minutes: number }[];
-  totalUsd: number;
-  /** Sum of all agent time. */
-  agentMinutes: number;
-  /** The heaviest dependency chain: with enough parallelism, the least wall time (CI excluded). */
-  criticalPathMinutes: number;
+export type { PlanEstimate } from '../core/estimate.js';
+
+/** Per tier, its model and what the tier's usual token usage costs on it (no cache assumed). */
+export function tierEstimates(
+  llm: Pick<LlmConfig, 'models' | 'pricing' | 'tierUsage'>,
+): TierEstimates {
+  const tier = (t: keyof TierEstimates) => {
+    const model = llm.models.tiers[t];
+    const usage = { ...llm.tierUsage[t], cacheReadTokens: 0, cacheWriteTokens: 0 };
+    return { model, estimateUsd: costOf(usage, model, llm.pricing) };
+  };
+  return { small: tier('small'), medium: tier('medium'), large: tier('large') };
 }
 
 /** Cost and time of a plan before approval, from each task's tier, its model and the pricing table. */
@@ -17,20 +22,5 @@ export function estimatePlan(
   plan: Plan,
   llm: Pick<LlmConfig, 'models' | 'pricing' | 'tierUsage'>,
 ): PlanEstimate {
-  const tasks = plan.tasks.map((t) => {
-    const model = llm.models.tiers[t.tier];
-    const usage = llm.tierUsage[t.tier];
-    const costUsd = costOf(
-      { ...usage, cacheReadTokens: 0, cacheWriteTokens: 0 },
-      model,
-      llm.pricing,
-    );
-    return { id: t.id, tier: t.tier, model, costUsd, minutes: t.estimate };
-  });
-  return {
-    tasks,
-    totalUsd: Math.round(tasks.reduce((sum, t) => sum + t.costUsd, 0) * 1e6) / 1e6,
-    agentMinutes: tasks.reduce((sum, t) => sum + t.minutes, 0),
-    criticalPathMinutes: Dag.of(plan.tasks).criticalPath().length,
-  };
+  return planEstimate(plan, tierEstimates(llm));
 }

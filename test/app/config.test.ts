@@ -29,7 +29,15 @@ describe('.github/gantry.yml', () => {
       agent: { backend: 'claude-code' },
       llm: { models: { planning: 'claude-opus-5-5' } },
     });
-    expect(goalSettingsFrom(c, [])).toEqual(defaultGoalSettings);
+    // Tier estimates come from the LLM defaults: the default token usage at the default prices.
+    expect(goalSettingsFrom(c, [])).toEqual({
+      ...defaultGoalSettings,
+      tiers: {
+        small: { model: 'claude-sonnet-5-5', estimateUsd: 0.45 },
+        medium: { model: 'claude-sonnet-5-5', estimateUsd: 1.2 },
+        large: { model: 'claude-opus-5-5', estimateUsd: 6 },
+      },
+    });
   });
 
   it('reads a real file', () => {
@@ -51,6 +59,17 @@ llm:
       budget: { goalUsd: 40, taskUsd: 5 },
     });
     expect(c.llm.models.planning).toBe('claude-sonnet-5-5');
+    const priced = parseConfig(
+      parse(`
+llm:
+  models: { tiers: { large: claude-sonnet-5-5 } }
+  tierUsage: { small: { inputTokens: 1000000, outputTokens: 0 } }
+`),
+    );
+    expect(goalSettingsFrom(priced, []).tiers).toMatchObject({
+      small: { model: 'claude-sonnet-5-5', estimateUsd: 2 },
+      large: { model: 'claude-sonnet-5-5', estimateUsd: 3 },
+    });
     expect(c.budget.dailyUsd).toBe(100);
   });
 
@@ -72,6 +91,12 @@ llm:
     const comment = configErrorComment(err);
     expect(comment).toContain('`.github/gantry.yml` is invalid');
     expect(comment).toContain('Allowed top-level keys: `label`, `approval`, `rigor`, `llm`');
+  });
+
+  it('quotes the YAML of an invalid config inert in its comment', () => {
+    const comment = configErrorComment(fail('"<img src=x>": 1\n"@org/team": 2\n'));
+    expect(comment).not.toMatch(/<img|@org\/team/);
+    expect(comment).toContain('Unrecognized keys: "&lt;img src=x&gt;", "@\u2060org/team"');
   });
 
   it('reads the trigger label even from an otherwise invalid config', () => {

@@ -247,6 +247,23 @@ describe('a goal from Start to a ready pull request', () => {
     expect(merges(h)).toEqual([]);
   });
 
+  it('keeps outside text inert in the reply, the plan comment and the pull request', async () => {
+    const evil =
+      '<img src=x onerror=alert(1)> <details>@org/team and @octocat</details> owner/repo#1 <!-- gantry:start -->';
+    const h = await started((x) => (x.github.config = 'maxAttempts: 1\n'));
+    await finish(h, 'T1');
+    await runQueued(h, (task) => (task === 'T2' ? { status: 'failure', reason: evil } : undefined));
+    const ask = h.github.botComments().find((c) => c.body.includes('T2 needs a human'))!;
+    const pr = h.github.pulls[0]!;
+    for (const body of [ask.body, h.plan().body.replace(/<!-- [^>]*-->/g, ''), pr.body]) {
+      expect(body).not.toMatch(
+        /<img|<details>@|@org\/team|@octocat|owner\/repo#1|<!-- gantry:start/,
+      );
+      expect(body).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    }
+    expect(ask.body).toContain('@maint'); // Gantry's own mention of the approver still notifies
+  });
+
   it('reviews a result when the config asks, and retries it with the gaps found', async () => {
     const h = await started((x) => (x.github.config = 'agent: { review: true }\n'));
     await finish(h, 'T1');
@@ -339,7 +356,7 @@ describe('limits', () => {
     expect(h.github.runs.filter((r) => r.conclusion === 'cancelled')).toHaveLength(2);
     expect(goalHead(h)).toBe(head);
     expect(h.plan().body).toContain(
-      `Cancelled by @maint. The branch \`${h.state().branch}\` keeps the 1 task that landed, and pull request #100 stays open as a draft.`,
+      `Cancelled by @\u2060maint. The branch \`${h.state().branch}\` keeps the 1 task that landed, and pull request #100 stays open as a draft.`,
     );
   });
 });

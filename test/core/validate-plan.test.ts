@@ -67,7 +67,7 @@ describe('validatePlan', () => {
         code: 'too-large',
         taskId: undefined,
         message: expect.stringMatching(
-          /GitHub allows 65536 .* use fewer tasks or shorter descriptions/,
+          /GitHub allows 65536 .* use fewer tasks, or shorter descriptions and criteria/,
         ),
       },
     ]);

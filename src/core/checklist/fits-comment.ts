@@ -9,9 +9,9 @@ import { CommentTooLargeError, renderPlanComment } from './render.js';
 export const RUNTIME_MARGIN = 8 * 1024;
 
 /**
- * A plan check for `validatePlan`: the plan's comment in its smallest form (no picture, no
- * descriptions), as it will look with every task run, landed and linked, must fit GitHub's
- * comment limit with room to spare.
+ * A plan check for `validatePlan`: the plan's comment in its smallest form that still shows every
+ * task's criteria (no picture, no descriptions), as it will look with every task run, landed and
+ * linked, must fit GitHub's comment limit with room to spare.
  */
 export function planFitsComment(plan: Plan): PlanProblem[] {
   const state = worstCaseState(plan);
@@ -27,7 +27,7 @@ export function planFitsComment(plan: Plan): PlanProblem[] {
     {
       code: 'too-large',
       path: 'tasks',
-      message: `the plan comment would need about ${length} characters once running; GitHub allows ${COMMENT_LIMIT} and Gantry keeps ${RUNTIME_MARGIN} free: use fewer tasks or shorter descriptions`,
+      message: `the plan comment would need about ${length} characters once running; GitHub allows ${COMMENT_LIMIT} and Gantry keeps ${RUNTIME_MARGIN} free: use fewer tasks, or shorter descriptions and criteria`,
     },
   ];
 }
@@ -61,6 +61,15 @@ function worstCaseState(plan: Plan): GoalState {
       })),
     ),
     counts: { ...zeroCounts(), validating: plan.tasks.length },
+    // Model names as long as real ones, so the estimates take the room they will.
+    settings: {
+      ...base.settings,
+      tiers: {
+        small: { model: 'claude-sonnet-5-5-20261101', estimateUsd: 0.45 },
+        medium: { model: 'claude-sonnet-5-5-20261101', estimateUsd: 1.2 },
+        large: { model: 'claude-opus-5-5-20261101', estimateUsd: 6 },
+      },
+    },
     unmet: plan.tasks.map(() => 0),
     ready: [],
     startedAt: 0,

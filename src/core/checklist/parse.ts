@@ -1,4 +1,5 @@
 import type { GoalState } from '../goal.js';
+import { fromInert } from '../inert.js';
 import { START_MARKER, TITLE_END } from './markers.js';
 import { decodeState, type StateBlockError } from './signed-state.js';
 
@@ -51,7 +52,7 @@ export function parsePlanComment(
   }
   const descriptions = new Map<string, string>();
   for (const m of body.matchAll(DESC))
-    descriptions.set(m[1]!, m[2]!.replace(/\r\n?/g, '\n').trim());
+    descriptions.set(m[1]!, fromInert(m[2]!.replace(/\r\n?/g, '\n').trim()));
   return {
     ticks,
     ambiguous,
@@ -68,7 +69,8 @@ function titleOf(line: string, id: string): string | undefined {
   const to = line.indexOf(TITLE_END);
   if (from < 0 || to < from) return undefined;
   const title = line.slice(from + open.length, to).trim();
-  return title || undefined;
+  // The comment shows titles made inert: read back the text a person sees and edits.
+  return title ? fromInert(title) : undefined;
 }
 
 export interface PlanCommentDiff {

@@ -1,6 +1,7 @@
 import type { GoalState } from '../goal.js';
 import { formatUsd, fromMicros } from '../money.js';
-import { duration, neutralize, STATUS_BADGE } from './render.js';
+import { inert } from '../inert.js';
+import { duration, STATUS_BADGE } from './render.js';
 
 /** GitHub's limit on a pull request body, as on comments. */
 const BODY_LIMIT = 65_536;
@@ -14,10 +15,10 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
   const server = o.serverUrl ?? 'https://github.com';
   const plan = s.plan;
   const out: string[] = [`Closes #${s.issue}`, ''];
-  out.push(`## ${oneLine(plan?.goal.title ?? s.title)}`, '');
-  if (plan?.goal.body) out.push(neutralize(plan.goal.body).replace(/@(?=[\w-])/g, '@\u2060'), '');
+  out.push(`## ${inert(plan?.goal.title ?? s.title, 'line')}`, '');
+  if (plan?.goal.body) out.push(inert(plan.goal.body), '');
   out.push(statusLine(s), '');
-  if (s.note) out.push(...quote(s.note), '');
+  if (s.note) out.push(inert(s.note, 'quote'), '');
   if (plan) {
     out.push('| Task | Status | Attempts | Time | Cost | Run |', '|---|---|---|---|---|---|');
     plan.tasks.forEach((t, i) => {
@@ -26,10 +27,10 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
         r.runId !== undefined ? `[${r.runId}](${server}/${s.repo}/actions/runs/${r.runId})` : '–';
       const reason =
         r.reason && ['needs-human', 'blocked', 'failed'].includes(r.status)
-          ? `: ${cell(r.reason)}`
+          ? `: ${inert(r.reason, 'cell')}`
           : '';
       out.push(
-        `| **${t.id}** ${cell(t.title)} | ${STATUS_BADGE[r.status]}${reason} | ${r.attempt} | ${r.ranMs !== undefined ? duration(r.ranMs) : '–'} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`,
+        `| **${t.id}** ${inert(t.title, 'cell')} | ${STATUS_BADGE[r.status]}${reason} | ${r.attempt} | ${r.ranMs !== undefined ? duration(r.ranMs) : '–'} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`,
       );
     });
     out.push('');
@@ -38,7 +39,7 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
     out.push(
       '### Failed and refused attempts',
       '',
-      ...s.failures.map((f) => `- **${f.taskId}** attempt ${f.attempt}: ${oneLine(f.reason)}`),
+      ...s.failures.map((f) => `- **${f.taskId}** attempt ${f.attempt}: ${inert(f.reason, 'line')}`),
       '',
     );
   const approvals = approvalLines(s);
@@ -47,7 +48,7 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
     out.push(
       '### Learned along the way',
       '',
-      ...s.findings.map((f) => `- **${f.kind}** ${oneLine(f.text)} (${f.source})`),
+      ...s.findings.map((f) => `- **${f.kind}** ${inert(f.text, 'line')} (${f.source})`),
       '',
     );
   out.push(
@@ -93,12 +94,3 @@ function approvalLines(s: GoalState): string[] {
 }
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-/** Outside text on one line: no HTML comments, no mentions (a PR body notifies who it names). */
-const oneLine = (text: string) =>
-  neutralize(text.replace(/\r?\n/g, ' ')).replace(/@(?=[\w-])/g, '@\u2060');
-const cell = (text: string) => oneLine(text).replace(/\|/g, '\\|');
-const quote = (text: string) =>
-  neutralize(text)
-    .replace(/@(?=[\w-])/g, '@\u2060')
-    .split('\n')
-    .map((l) => `> ${l}`);

@@ -1,6 +1,9 @@
 import type { GoalState, TaskRun, TaskStatus } from '../goal.js';
 import { formatUsd, fromMicros } from '../money.js';
 import type { Task } from '../plan.js';
+import { planEstimate, type TierEstimates } from '../estimate.js';
+import { inert } from '../inert.js';
+import { criteriaLines } from './criteria-lines.js';
 import {
   COMMENT_LIMIT,
   DESC_END,
@@ -41,41 +44,63 @@ const GOAL_BADGE: Record<GoalState['status'], string> = {
   failed: '❌ failed',
 };
 
-/** Mermaid pictures of more than this many tasks are unreadable, so they are left out. */
-export const MERMAID_MAX_TASKS = 60;
-
 export interface RenderOptions {
   /** HMAC key for the hidden state. */
   key: string;
   /** Base of links to runs and pull requests (GitHub Enterprise has its own). */
   serverUrl?: string;
-  /** Render the smallest form even when a richer one fits (used to check a plan's size). */
+  /**
+   * Render the smallest form that still shows the criteria of every task that may run (used to
+   * check a plan's size), even when a richer one fits.
+   */
   smallest?: boolean;
 }
 
 export class CommentTooLargeError extends Error {
   constructor(readonly length: number) {
     super(
-      `the plan comment needs ${length} characters even with descriptions and the picture left out; GitHub allows ${COMMENT_LIMIT}. Split the goal into smaller ones.`,
+      `the plan comment needs ${length} characters even with the picture, descriptions and criteria left out; GitHub allows ${COMMENT_LIMIT}. Split the goal into smaller ones.`,
     );
     this.name = 'CommentTooLargeError';
   }
 }
 
-/** How much of the plan a comment shows; the renderer steps down until the comment fits. */
-type Detail = { picture: boolean; descriptions: 'full' | 'short' | 'none' };
+/**
+ * How much of the plan a comment shows; the renderer steps down until the comment fits. What
+ * will run is cut last: the picture goes first, then descriptions; then the compact form lists
+ * each task's criteria on one line and keeps run links only where a person may need to look;
+ * then the criteria of tasks that are finished or will not run go, and only as a last resort
+ * (said in the comment) all criteria.
+ */
+interface Detail {
+  picture: boolean;
+  descriptions: 'full' | 'short' | 'none';
+  criteria: 'all' | 'open' | 'none';
+  compact: boolean;
+}
 const DETAIL_LEVELS: Detail[] = [
-  { picture: true, descriptions: 'full' },
-  { picture: false, descriptions: 'full' },
-  { picture: false, descriptions: 'short' },
-  { picture: false, descriptions: 'none' },
+  { picture: true, descriptions: 'full', criteria: 'all', compact: false },
+  { picture: false, descriptions: 'full', criteria: 'all', compact: false },
+  { picture: false, descriptions: 'short', criteria: 'all', compact: false },
+  { picture: false, descriptions: 'none', criteria: 'all', compact: true },
+  { picture: false, descriptions: 'none', criteria: 'open', compact: true },
+  { picture: false, descriptions: 'none', criteria: 'none', compact: true },
 ];
+/** The smallest level that still shows what may run: `validatePlan` measures plans with it. */
+const SMALLEST = 4;
+
+/** Statuses whose tasks are folded away: nothing more happens to them. */
+const FINISHED: readonly TaskStatus[] = ['done', 'skipped'];
+/** Statuses whose run a person may want to open; the compact form links only these. */
+const LOOK_AT: readonly TaskStatus[] = ['running', 'failed', 'needs-human'];
+/** Statuses whose tasks will not run, so they cost nothing and their criteria may be cut. */
+const NOT_RUN: readonly TaskStatus[] = ['excluded', 'skipped', 'cancelled'];
 
 /** Render the plan comment: checklist, progress, details, picture, help and the signed state. */
 export function renderPlanComment(state: GoalState, options: RenderOptions): string {
   const stateBlock = encodeState(state, options.key);
   let body = '';
-  for (const detail of options.smallest ? DETAIL_LEVELS.slice(-1) : DETAIL_LEVELS) {
+  for (const detail of options.smallest ? [DETAIL_LEVELS[SMALLEST]!] : DETAIL_LEVELS) {
     body = renderBody(state, options, detail, stateBlock);
     if (body.length <= COMMENT_LIMIT) return body;
   }
@@ -90,29 +115,51 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
     `### Gantry plan${plan ? ` · v${s.planVersion}` : ''} · ${GOAL_BADGE[s.status]}${s.pausedFor ? ` (${s.pausedFor})` : ''}`,
     '',
   ];
-  out.push(`**Goal:** ${escapeInline(plan?.goal.title ?? s.title)}`, '');
-  if (plan) out.push(progressLine(s, server), '');
-  if (s.note)
-    out.push(
-      ...neutralize(s.note)
-        .split('\n')
-        .map((l) => `> ${l}`),
-      '',
-    );
+  out.push(`**Goal:** ${inert(plan?.goal.title ?? s.title, 'line')}`, '');
   if (plan) {
+    out.push(...estimateLines(s), progressLine(s, server));
+    const now = nowLine(s);
+    if (now) out.push('', now);
+    out.push('');
+  }
+  if (s.note) out.push(inert(s.note, 'quote'), '');
+  if (plan) {
+    if (detail.criteria === 'none')
+      out.push(
+        '> ⚠️ **Completion criteria are not shown:** with them this comment would pass GitHub’s size limit. Tick only tasks whose criteria you have seen, or `/gantry replan` with fewer tasks.',
+        '',
+      );
     const before = s.status === 'awaiting-approval' || s.status === 'planning';
     const wouldBlock = before
       ? blockedBeforeStart(plan.tasks, s.tasks.toArray())
       : new Map<number, string>();
-    plan.tasks.forEach((t, i) =>
-      out.push(taskLine(t, s.tasks.at(i)!, s, server, wouldBlock.get(i))),
+    const line = (i: number) =>
+      taskLine(plan.tasks[i]!, s.tasks.at(i)!, s, server, detail.compact, wouldBlock.get(i));
+    const finished = plan.tasks.flatMap((_, i) =>
+      FINISHED.includes(s.tasks.at(i)!.status) ? [i] : [],
     );
+    if (finished.length)
+      out.push(
+        `<details><summary>✅ ${finished.length} finished task${finished.length === 1 ? '' : 's'} (done or skipped)</summary>`,
+        '',
+        ...finished.map(line),
+        '',
+        '</details>',
+        '',
+      );
+    plan.tasks.forEach((_, i) => {
+      if (!FINISHED.includes(s.tasks.at(i)!.status)) out.push(line(i));
+    });
     const started = s.startedAt !== undefined;
     out.push(
       `- [${started ? 'x' : ' '}] ${START_MARKER}**Start** ${started ? `(started by ${s.startedBy ? `@${s.startedBy}` : 'auto-approval'})` : '— tick the tasks to run, then tick this box'}`,
       '',
     );
-    if (detail.descriptions !== 'none') out.push(descriptions(plan.tasks, detail.descriptions), '');
+    const picture = renderMermaid(
+      plan.tasks,
+      s.tasks.map((t) => t.status),
+    );
+    out.push(taskDetails(s, detail, !detail.picture && picture !== undefined), '');
     if (
       plan.phases?.length ||
       plan.openQuestions?.length ||
@@ -120,18 +167,47 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
       plan.testStrategy
     )
       out.push(extras(plan), '');
-    if (detail.picture && plan.tasks.length <= MERMAID_MAX_TASKS)
-      out.push(
-        renderMermaid(
-          plan.tasks,
-          s.tasks.map((t) => t.status),
-        ),
-        '',
-      );
+    if (picture && detail.picture) out.push(picture, '');
   }
   out.push(HELP, '', stateBlock);
   return out.join('\n');
 }
+
+/** The estimate of what will run against the budget, with a warning when it does not cover it. */
+function estimateLines(s: GoalState): string[] {
+  const tiers = s.settings.tiers;
+  if (!tiers || !s.plan) return [];
+  const runs = s.tasks.toArray();
+  const willRun = (i: number) => !NOT_RUN.includes(runs[i]!.status);
+  const all = planEstimate(s.plan, tiers, willRun);
+  const counted = runs.filter((_, i) => willRun(i)).length;
+  const parts = [`~${formatUsd(all.totalUsd)} for ${counted} task${counted === 1 ? '' : 's'}`];
+  let measured = all.totalUsd;
+  if (s.startedAt === undefined) {
+    const ticked = runs.filter((r) => r.status === 'approved').length;
+    if (ticked > 0 && ticked < counted) {
+      const sum = planEstimate(s.plan, tiers, (i) => runs[i]!.status === 'approved').totalUsd;
+      parts[0] += ` (~${formatUsd(sum)} for the ${ticked} ticked)`;
+      measured = sum;
+    }
+  }
+  parts.push(
+    `~${minutes(all.agentMinutes)} of agent time, ~${minutes(all.criticalPathMinutes)} on the critical path (CI not counted)`,
+  );
+  const lines = [`**Estimate:** ${parts.join(' · ')}`, ''];
+  const cap = fromMicros(s.budget.capMicros);
+  if (measured > cap)
+    lines.push(
+      `> ⚠️ **Over budget:** the estimate (~${formatUsd(measured)}) is more than this goal’s budget (${formatUsd(cap)}). The goal pauses when the budget runs out: tick fewer tasks, or raise the budget (\`/gantry budget <usd>\`, or \`budget.goalUsd\` in \`.github/gantry.yml\`).`,
+      '',
+    );
+  return lines;
+}
+
+const minutes = (n: number) => {
+  const m = Math.round(n);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+};
 
 function progressLine(s: GoalState, server: string): string {
   const counted = s.tasks.length - s.counts.excluded;
@@ -146,11 +222,32 @@ function progressLine(s: GoalState, server: string): string {
   return parts.join(' · ');
 }
 
+/** Once started: what is going on right now, and what waits for a person. */
+function nowLine(s: GoalState): string | undefined {
+  if (s.startedAt === undefined || !s.plan) return undefined;
+  const ids = (statuses: readonly TaskStatus[]) => {
+    const found = s.plan!.tasks.filter((_, i) => statuses.includes(s.tasks.at(i)!.status));
+    const shown = found.slice(0, 8).map((t) => t.id);
+    return found.length > 8 ? `${shown.join(', ')} +${found.length - 8}` : shown.join(', ');
+  };
+  const parts = [
+    ['🏃 running', ids(['running'])],
+    ['🛬 landing or in CI', ids(['landing', 'validating'])],
+    ['❌ failed, recovery planned', ids(['failed'])],
+    ['🙋 needs a human', ids(['needs-human'])],
+    ['👀 waits for a tick', s.status === 'awaiting-approval' ? '' : ids(['proposed'])],
+  ].filter(([, list]) => list);
+  return parts.length
+    ? `**Now:** ${parts.map(([what, list]) => `${what}: ${list}`).join(' · ')}`
+    : undefined;
+}
+
 function taskLine(
   t: Task,
   run: TaskRun,
   s: GoalState,
   server: string,
+  compact: boolean,
   wouldBlock: string | undefined,
 ): string {
   const ticked = !['proposed', 'excluded'].includes(run.status);
@@ -160,12 +257,16 @@ function taskLine(
   let status = wouldBlock ? `⛔ blocked until ${wouldBlock} is ticked` : STATUS_BADGE[run.status];
   if (run.attempt > 1 || (run.attempt === 1 && run.status === 'retrying'))
     status += ` · attempt ${run.attempt}`;
-  if (run.runId !== undefined && run.status !== 'cancelled')
+  if (
+    run.runId !== undefined &&
+    run.status !== 'cancelled' &&
+    (!compact || LOOK_AT.includes(run.status))
+  )
     status += ` · [run](${server}/${s.repo}/actions/runs/${run.runId})`;
   if (run.spentMicros > 0) status += ` · ${formatUsd(fromMicros(run.spentMicros))}`;
   if (run.reason && ['failed', 'needs-human', 'blocked'].includes(run.status))
-    status += ` · ${escapeInline(truncate(run.reason, 160))}`;
-  return `- [${ticked ? 'x' : ' '}] ${taskMarker(t.id)}**${t.id}** ${escapeInline(t.title)}${TITLE_END} · ${deps} · ${t.tier} · ${status}`;
+    status += ` · ${inert(truncate(run.reason, 160), 'line')}`;
+  return `- [${ticked ? 'x' : ' '}] ${taskMarker(t.id)}**${t.id}** ${inert(t.title, 'line')}${TITLE_END} · ${deps} · ${t.tier} · ${status}`;
 }
 
 /** Before Start, an approved task that depends on a task not ticked would be blocked. */
@@ -194,20 +295,83 @@ function blockedBeforeStart(tasks: readonly Task[], runs: readonly TaskRun[]): M
   return out;
 }
 
-function descriptions(tasks: readonly Task[], mode: 'full' | 'short'): string {
-  const parts = ['<details><summary>Task details</summary>', ''];
-  for (const t of tasks) {
-    const text = mode === 'full' ? t.description : truncate(t.description, 200);
+/**
+ * Every task's card: tier, model, estimate, scope, its criteria as the Action checks them, and
+ * its description. Open while a task waits for approval, so nobody ticks what they have not seen.
+ * The compact form is a list, one item per task, its tier's model and price given once above.
+ */
+function taskDetails(s: GoalState, detail: Detail, pictureCut: boolean): string {
+  const plan = s.plan!;
+  const awaiting = s.startedAt === undefined || s.counts.proposed > 0;
+  const estimate = s.settings.tiers ? planEstimate(plan, s.settings.tiers) : undefined;
+  const cuts = [
+    pictureCut ? 'the picture' : '',
+    detail.descriptions === 'short' ? 'the end of long descriptions' : '',
+    detail.descriptions === 'none' ? 'descriptions' : '',
+    detail.compact &&
+    s.tasks.some(
+      (r) => r.runId !== undefined && r.status !== 'cancelled' && !LOOK_AT.includes(r.status),
+    )
+      ? 'links to runs of tasks that are not running or failing'
+      : '',
+    detail.criteria === 'open' ? 'the criteria of tasks that are finished or will not run' : '',
+    detail.criteria === 'none' ? 'all criteria' : '',
+  ].filter(Boolean);
+  const parts = [`<details${awaiting ? ' open' : ''}><summary>What each task runs</summary>`, ''];
+  if (cuts.length)
     parts.push(
-      `**${t.id}** · ${t.tier} · ~${t.estimate} min${t.scope.length ? ` · scope: ${t.scope.map((p) => `\`${p}\``).join(', ')}` : ''}`,
+      `<sub>Left out to fit GitHub’s comment size limit: ${cuts.slice(0, -1).join(', ')}${cuts.length > 1 ? ' and ' : ''}${cuts.at(-1)}.</sub>`,
       '',
     );
+  if (detail.compact)
+    parts.push(
+      `Each task: agent time · scope · when it is done.${s.settings.tiers ? ` ${tierLine(s.settings.tiers)}` : ''}`,
+      '',
+    );
+  plan.tasks.forEach((t, i) => {
+    const run = s.tasks.at(i)!;
+    const e = detail.compact ? undefined : estimate?.tasks[i];
+    const facts = [
+      ...(detail.compact ? [] : [t.tier]),
+      ...(e ? [inert(e.model, 'line')] : []),
+      `~${minutes(t.estimate)}`,
+      ...(e ? [`~${formatUsd(e.costUsd)}`] : []),
+      ...(t.scope.length
+        ? [`${detail.compact ? '' : 'scope '}${t.scope.map((p) => inert(p, 'code')).join(', ')}`]
+        : []),
+    ].join(' · ');
+    const showCriteria =
+      detail.criteria === 'all' ||
+      (detail.criteria === 'open' &&
+        !FINISHED.includes(run.status) &&
+        !NOT_RUN.includes(run.status));
+    const criteria = showCriteria ? criteriaLines(t.criteria) : [];
+    if (detail.compact) {
+      // One criterion fits on the task's item; more go below it.
+      const one = criteria.length === 1 ? ` · ${criteria[0]!.slice(2)}` : '';
+      parts.push(
+        `- **${t.id}** ${facts}${one}${criteria.length > 1 ? ' · all of:' : ''}`,
+        ...(criteria.length > 1 ? criteria.map((c) => `  ${c}`) : []),
+      );
+      return;
+    }
+    parts.push(`**${t.id}** · ${facts}${showCriteria ? ' · done when:' : ''}`, ...criteria, '');
     // Shortened text carries no edit markers: an edit of it must not replace the full description.
-    if (mode === 'full') parts.push(descMarker(t.id), neutralize(text), DESC_END, '');
-    else parts.push(neutralize(text), '');
-  }
+    if (detail.descriptions === 'full')
+      parts.push(descMarker(t.id), inert(t.description), DESC_END, '');
+    else if (detail.descriptions === 'short') parts.push(inert(truncate(t.description, 200)), '');
+  });
+  if (detail.compact) parts.push('');
   parts.push('</details>');
   return parts.join('\n');
+}
+
+/** Which model each tier runs on and what one task of it is expected to cost. */
+function tierLine(tiers: TierEstimates): string {
+  const each = (['small', 'medium', 'large'] as const).map(
+    (t) => `${t}: ${inert(tiers[t].model, 'line')} ~${formatUsd(tiers[t].estimateUsd)}`,
+  );
+  return `Model and estimate per task by tier: ${each.join(' · ')}.`;
 }
 
 function extras(plan: NonNullable<GoalState['plan']>): string {
@@ -215,18 +379,18 @@ function extras(plan: NonNullable<GoalState['plan']>): string {
   if (plan.phases?.length)
     parts.push(
       '**Phases**',
-      ...plan.phases.map((p) => `- ${escapeInline(p.name)}: ${p.tasks.join(', ')}`),
+      ...plan.phases.map((p) => `- ${inert(p.name, 'line')}: ${p.tasks.join(', ')}`),
       '',
     );
   if (plan.openQuestions?.length)
-    parts.push('**Open questions**', ...plan.openQuestions.map((q) => `- ${escapeInline(q)}`), '');
+    parts.push('**Open questions**', ...plan.openQuestions.map((q) => `- ${inert(q, 'line')}`), '');
   if (plan.risks?.length)
     parts.push(
       '**Risks**',
-      ...plan.risks.map((r) => `- ${escapeInline(r.risk)} → ${escapeInline(r.mitigation)}`),
+      ...plan.risks.map((r) => `- ${inert(r.risk, 'line')} → ${inert(r.mitigation, 'line')}`),
       '',
     );
-  if (plan.testStrategy) parts.push('**Test strategy**', '', neutralize(plan.testStrategy), '');
+  if (plan.testStrategy) parts.push('**Test strategy**', '', inert(plan.testStrategy), '');
   parts.push('</details>');
   return parts.join('\n');
 }
@@ -239,18 +403,6 @@ const HELP = [
   '',
   '</details>',
 ].join('\n');
-
-/**
- * Text from outside (issue titles, agent summaries, CI output, model answers) must never open an
- * HTML comment: that is where Gantry's hidden markers and state live.
- */
-export function neutralize(text: string): string {
-  return text.replace(/<!--/g, '&lt;!--').replace(/--!?>/g, '--&gt;');
-}
-
-function escapeInline(text: string): string {
-  return neutralize(text.replace(/\r?\n/g, ' '));
-}
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
