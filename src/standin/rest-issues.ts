@@ -37,11 +37,19 @@ export const issueHandlers: Record<string, Handler> = {
     const changes: Record<string, { from: string }> = {};
     if (typeof b.title === 'string' && b.title !== i.title) {
       changes.title = { from: i.title };
+      i.events.push({
+        event: 'renamed',
+        from: i.title,
+        to: b.title,
+        actor: c.login,
+        at: c.store.now(),
+      });
       i.title = b.title;
     }
     if (typeof b.body === 'string' && b.body !== i.body) {
       changes.body = { from: i.body };
       i.body = b.body;
+      i.lastEditedAt = c.store.now();
     }
     const was = i.state;
     // Closing or reopening takes the triage role, or being the issue's author.
@@ -168,7 +176,9 @@ export const issueHandlers: Record<string, Handler> = {
         commit_id: null,
         commit_url: null,
         created_at: new Date(e.at).toISOString(),
-        label: { name: e.label, color: 'ededed' },
+        ...(e.event === 'renamed'
+          ? { rename: { from: e.from, to: e.to } }
+          : { label: { name: e.label, color: 'ededed' } }),
       })),
     };
   },
