@@ -1,7 +1,7 @@
 import { paged } from './paging.js';
 import type { Call, Handler } from './call.js';
 import type { Answer } from './answer.js';
-import type { StoredIssue } from './store.js';
+import { iso, type StoredIssue } from './store.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
 
@@ -175,7 +175,7 @@ export const issueHandlers: Record<string, Handler> = {
         event: e.event,
         commit_id: null,
         commit_url: null,
-        created_at: new Date(e.at).toISOString(),
+        created_at: iso(e.at),
         ...(e.event === 'renamed'
           ? { rename: { from: e.from, to: e.to } }
           : { label: { name: e.label, color: 'ededed' } }),
