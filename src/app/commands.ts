@@ -1,8 +1,15 @@
-import { COMMAND_HELP, parseCommand, type Command } from '../core/commands.js';
+import {
+  budgetAboveLimit,
+  COMMAND_HELP,
+  parseCommand,
+  READ_ONLY_VERBS,
+  type Command,
+} from '../core/commands.js';
 import type { GoalEvent } from '../core/events.js';
 import type { GoalState } from '../core/goal.js';
 import { formatUsd, fromMicros } from '../core/money.js';
 import { inert } from '../core/inert.js';
+import { maxGoalUsd } from './config.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { permissionOf, refusal } from './permissions.js';
@@ -11,7 +18,11 @@ import { startGoal } from './start-goal.js';
 
 type CommandHint = Extract<Hint, { kind: 'command' }>;
 
-/** `/gantry <verb>` from a person with write access: an event for the goal, or an answer. */
+/**
+ * `/gantry <verb>`: from a person with write access, an event for the goal or an answer. Anyone
+ * may ask `status` and `help` (they show what the plan comment shows), but a person without
+ * write access is answered once, so nobody outside can make Gantry flood the issue.
+ */
 export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<void> {
   const command = parseCommand(hint.body);
   if (!command || hint.sender.bot) return;
@@ -19,13 +30,14 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
   const who = hint.sender.login;
   const quote = `${inert(hint.body.trim().split('\n')[0]!.slice(0, 200), 'quote')}\n\n`;
   const permission = await permissionOf(g.github, who);
-  if (!permission.allowed) {
-    session.reply(refusal(who, permission.role, 'run Gantry commands'), { once: true });
+  if (command.verb === 'invalid' || READ_ONLY_VERBS.has(command.verb)) {
+    const answer = readOnlyAnswer(g, command, quote);
+    if (permission.allowed) session.reply(answer);
+    else answerOnce(g, who, answer);
     return;
   }
-  if (command.verb === 'help' || command.verb === 'invalid') {
-    const problem = command.verb === 'invalid' ? `${capitalize(command.problem)}.\n\n` : '';
-    session.reply(`${quote}${problem}${COMMAND_HELP}`);
+  if (!permission.allowed) {
+    session.reply(refusal(who, permission.role, 'run Gantry commands'), { once: true });
     return;
   }
   if (!session.state) {
@@ -34,18 +46,44 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
       session.acknowledge(hint.commentId);
       return;
     }
-    session.reply(
-      `${quote}There is no Gantry goal on this issue${session.damaged ? ' that Gantry can read (`/gantry replan` makes a new plan)' : ''}. Add the \`${g.trigger}\` label to plan one.`,
-    );
-    return;
-  }
-  if (command.verb === 'status') {
-    session.reply(`${quote}${statusReport(session.state, session.live?.htmlUrl)}`);
+    session.reply(`${quote}${noGoal(g)}`);
     return;
   }
   const why = await carryOut(g, command, who);
   if (why) session.reply(`${quote}Nothing changed: ${why}.`);
   else session.acknowledge(hint.commentId);
+}
+
+/** The answer to `help`, `status` or a command Gantry does not know. */
+function readOnlyAnswer(g: GoalContext, command: Command, quote: string): string {
+  const { session } = g;
+  if (command.verb === 'status' && session.state)
+    return `${quote}${statusReport(session.state, session.live?.htmlUrl)}`;
+  if (command.verb === 'status') return `${quote}${noGoal(g)}`;
+  const problem = command.verb === 'invalid' ? `${capitalize(command.problem)}.\n\n` : '';
+  return `${quote}${problem}${COMMAND_HELP}`;
+}
+
+const noGoal = (g: GoalContext) =>
+  `There is no Gantry goal on this issue${g.session.damaged ? ' that Gantry can read (`/gantry replan` makes a new plan)' : ''}. Add the \`${g.trigger}\` label to plan one.`;
+
+/** A hidden mark on the one answer a person without write access gets. */
+const answeredMark = (login: string) => `<!-- gantry:answered ${login.toLowerCase()} -->`;
+
+/** Marks of the answers queued in a reconcile and not yet posted. */
+const queued = new WeakMap<GoalContext['session'], Set<string>>();
+
+/** Answer a person without write access, unless Gantry has answered them on this issue before. */
+function answerOnce(g: GoalContext, login: string, answer: string): void {
+  const mark = answeredMark(login);
+  const pending = queued.get(g.session) ?? new Set<string>();
+  queued.set(g.session, pending);
+  if (pending.has(mark) || g.session.facts.comments.some((c) => c.byBot && c.body.includes(mark)))
+    return;
+  pending.add(mark);
+  g.session.reply(
+    `${answer}\n\n_@${login}: Gantry answers \`status\` and \`help\` once for each person without write access; the plan comment always shows where the goal is._\n${mark}`,
+  );
 }
 
 async function carryOut(g: GoalContext, c: Command, who: string): Promise<string | undefined> {
@@ -97,9 +135,13 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
     case 'cancel':
       event = { ...base, type: 'cancel', reason: `Cancelled by @${who}.${kept(state)}` };
       break;
-    case 'budget':
+    case 'budget': {
+      const max = g.config.ok ? maxGoalUsd(g.config.value) : state.settings.budget.goalUsd * 4; // the config's own default, when it cannot be read
+      const above = budgetAboveLimit(c.usd, max);
+      if (above) return above;
       event = { ...base, type: 'budget.changed', goalUsd: c.usd };
       break;
+    }
     case 'status':
     case 'help':
     case 'invalid':

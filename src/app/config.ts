@@ -19,6 +19,11 @@ export const GantryConfigSchema = z.strictObject({
       /** `required`: a maintainer ticks the tasks and Start; `auto`: planning goes straight to running when the issue also has `autoLabel`. */
       policy: z.enum(['required', 'auto']).default('required'),
       autoLabel: z.string().trim().min(1).max(50).default('gantry:auto'),
+      /**
+       * Bots (logins such as `renovate[bot]`) that may add and remove the trigger label as a
+       * person with write access may: bots have no repository permission to ask GitHub about.
+       */
+      allowBots: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
     })
     .prefault({}),
   rigor: RigorSchema.default('L1'),
@@ -34,10 +39,21 @@ export const GantryConfigSchema = z.strictObject({
           large: usd.default(defaultGoalSettings.budget.tierUsd.large),
         })
         .prefault({}),
+      /** The most `/gantry budget <usd>` may set; by default four times `goalUsd`. */
+      maxGoalUsd: usd.optional(),
+      /**
+       * What planning one issue may cost in all (plans and replans, across cancel and relabel):
+       * past it, Gantry calls no planner for the issue.
+       */
+      planningPerIssueUsd: usd.default(10),
       dailyUsd: usd.optional(),
       monthlyUsd: usd.optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((b) => b.maxGoalUsd === undefined || b.maxGoalUsd >= b.goalUsd, {
+      message: 'budget.maxGoalUsd must be at least budget.goalUsd',
+      path: ['maxGoalUsd'],
+    }),
   maxParallel: z.number().int().min(1).max(50).default(defaultGoalSettings.maxParallel),
   /** Agent attempts per task before a human is asked. */
   maxAttempts: z.number().int().min(1).max(10).default(defaultGoalSettings.maxAttempts),
@@ -126,6 +142,17 @@ export function configErrorComment(error: ConfigError): string {
     '',
     `Allowed top-level keys: ${CONFIG_KEYS.map((k) => `\`${k}\``).join(', ')}. Fix the file on the default branch, then remove and re-add the \`gantry\` label.`,
   ].join('\n');
+}
+
+/** The most `/gantry budget <usd>` may set: `budget.maxGoalUsd`, or four times `goalUsd`. */
+export function maxGoalUsd(c: GantryConfig): number {
+  return c.budget.maxGoalUsd ?? c.budget.goalUsd * 4;
+}
+
+/** Whether a bot login is in `approval.allowBots` (written with or without `[bot]`). */
+export function allowedBot(c: GantryConfig, login: string): boolean {
+  const bare = login.replace(/\[bot\]$/, '');
+  return c.approval.allowBots.some((b) => b.replace(/\[bot\]$/, '') === bare);
 }
 
 /**

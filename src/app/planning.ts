@@ -1,4 +1,6 @@
 import { initGoal, type GoalState } from '../core/goal.js';
+import { issueTextHash } from '../core/issue-goal.js';
+import { formatUsd, fromMicros, toMicros } from '../core/money.js';
 import { nextGoalBranch } from '../core/names.js';
 import { PlannerError } from '../planner/errors.js';
 import { goalSettingsFrom } from './config.js';
@@ -25,7 +27,11 @@ export function newGoalState(g: GoalContext): GoalState {
   // An earlier goal that started keeps its branch and PR: this one gets a branch of its own.
   const earlier = g.session.state;
   const branch = earlier?.startedAt !== undefined ? nextGoalBranch(earlier.branch) : state.branch;
-  return { ...state, branch, note: 'Gantry is planning this issue…' };
+  // Planning the issue again costs from what planning it has cost so far. A state written before
+  // planning was counted apart counts all its planner spending.
+  const planned = earlier ? (earlier.budget.issuePlanningMicros ?? earlier.plannerMicros ?? 0) : 0;
+  const budget = { ...state.budget, issuePlanningMicros: planned };
+  return { ...state, branch, budget, note: 'Gantry is planning this issue…' };
 }
 
 /**
@@ -43,6 +49,14 @@ export async function runPlanner(g: GoalContext): Promise<void> {
   }
   const config = g.config.value;
   const { issue } = session.facts;
+  const planned = state.budget.issuePlanningMicros ?? 0;
+  const cap = toMicros(config.budget.planningPerIssueUsd);
+  if (planned >= cap) {
+    failed(
+      `Planning this issue has cost ${formatUsd(fromMicros(planned))} so far (plans and replans, across cancels and relabels), which reaches the ${formatUsd(fromMicros(cap))} cap per issue, so Gantry did not ask the planner again. To plan it anyway, raise \`budget.planningPerIssueUsd\` in \`.github/gantry.yml\` on the default branch.`,
+    );
+    return;
+  }
   try {
     const planner = g.deps.planner(config);
     const repo = await gatherRepoContext(g.github, g.ref, config).catch((e: unknown) => {
@@ -62,6 +76,8 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       at: g.deps.now(),
       plan,
       version: state.planVersion + 1,
+      // The text the planner was given: what auto-approval checks the plan against.
+      textHash: issueTextHash(issue.title, issue.body),
     });
     if (r.ignored) failed(`The plan could not be used: ${r.ignored.message}.`);
     else if (!repo.tree.includes(TASK_WORKFLOW) && !repo.treeTruncated)

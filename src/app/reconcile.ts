@@ -13,6 +13,8 @@ import { newGoalState, runPlanner } from './planning.js';
 import { runTasks } from './run-tasks.js';
 import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
+import { autoApprovalRefusal } from './auto-approval.js';
+import { issueEvents, keepTriggerLabel, mayPlan, type IssueEvents } from './trigger-label.js';
 
 /**
  * Bring one goal in line with GitHub's facts and the hints of the webhooks that woke it:
@@ -62,6 +64,8 @@ export async function reconcileGoal(
     else if (hint.kind === 'issue-edited') offerReplan(g, hint.sender.bot);
   }
 
+  const events = issueEvents(g);
+  await keepTriggerLabel(g, events);
   const { issue } = facts;
   const labeled = issue.labels.includes(trigger);
   const wanted = issue.open && labeled;
@@ -73,7 +77,7 @@ export async function reconcileGoal(
     damaged: session.damaged !== undefined,
   });
   if (decision.stop) await stopForIssue(g, decision.stop);
-  if (decision.next === 'new-goal') {
+  if (decision.next === 'new-goal' && (await mayPlan(g, events))) {
     if (!config.ok) {
       session.reply(configErrorComment(config.error), { once: true });
       await session.flush();
@@ -94,7 +98,7 @@ export async function reconcileGoal(
     await runPlanner(g);
     await session.flush();
   }
-  await autoStart(g);
+  await autoStart(g, events);
   await runTasks(g, relevant);
 }
 
@@ -130,33 +134,38 @@ async function stopForIssue(g: GoalContext, why: 'closed' | 'unlabeled'): Promis
 }
 
 /**
- * With the auto policy (and its label on the issue), a new plan starts without ticks, but only if
- * a person with write access added that label: automation that labels issues from their text
- * must not let an issue's author start agents.
+ * With the auto policy (and its label on the issue), a new plan starts without ticks, but only
+ * when the auto label approved exactly the text the plan was made from (`autoApprovalRefusal`).
+ * Otherwise the tasks auto-approval ticked are unticked again: the plan waits for a person's.
  */
-async function autoStart(g: GoalContext): Promise<void> {
+async function autoStart(g: GoalContext, events: IssueEvents): Promise<void> {
   const { config } = g;
   const s = g.session.state;
   if (!config.ok || !s || s.settings.approval !== 'auto' || s.status !== 'awaiting-approval')
     return;
-  const label = config.value.approval.autoLabel;
-  const by = await labelAddedBy(g, label);
-  const allowed = by && !by.bot && (await permissionOf(g.github, by.login)).allowed;
-  const why = allowed
-    ? await startGoal(g, s.planVersion, undefined)
-    : `the \`${label}\` label was added by ${by ? `@${by.login}` : 'someone unknown'}, not by a person with write access; tick **Start** to run the plan`;
+  const refused = await autoApprovalRefusal(g, config.value.approval.autoLabel, events);
+  if (refused) untickAutoApproved(g);
+  const why = refused ?? (await startGoal(g, s.planVersion, undefined));
   if (why) g.session.reply(`Auto-approval did not start the goal: ${why}.`, { once: true });
   await g.session.flush();
 }
 
-/** Who last added a label to the issue, from its events. */
-async function labelAddedBy(
-  g: GoalContext,
-  label: string,
-): Promise<{ login: string; bot: boolean } | undefined> {
-  const events = await g.github.listIssueEvents(g.ref.issue);
-  const added = events.filter((e) => e.event === 'labeled' && e.label === label).at(-1);
-  return added?.actor;
+/** Untick the tasks nobody ticked (auto-approval did); a person's ticks stay. */
+function untickAutoApproved(g: GoalContext): void {
+  const s = g.session.state!;
+  const changes = (s.plan?.tasks ?? []).flatMap((t, i) => {
+    const run = s.tasks.at(i);
+    return run?.status === 'approved' && run.approvedBy === undefined
+      ? [{ taskId: t.id, approved: false }]
+      : [];
+  });
+  if (changes.length)
+    g.session.apply({
+      type: 'approvals.changed',
+      at: g.deps.now(),
+      planVersion: s.planVersion,
+      changes,
+    });
 }
 
 /** While a plan waits for approval, a changed issue may deserve a new plan: say so, once. */

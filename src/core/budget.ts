@@ -9,6 +9,11 @@ export interface Budget {
   capMicros: number;
   reservedMicros: number;
   spentMicros: number;
+  /**
+   * What planning the issue has cost (plan and replan calls), this goal's and the earlier goals'
+   * on the same issue that it replaced: a cancel and relabel do not bring a fresh planning budget.
+   */
+  issuePlanningMicros?: number | undefined;
 }
 
 export type Reservation = { ok: true; budget: Budget } | { ok: false; reason: string };

@@ -1,4 +1,5 @@
 import { inert } from './inert.js';
+import { formatUsd } from './money.js';
 
 /**
  * `/gantry <verb> [args]` in an issue comment. The comment must start with the command; for
@@ -78,19 +79,34 @@ export function parseCommand(body: string): Command | undefined {
   }
 }
 
+/** Verbs anyone may run: they only answer, with what the plan comment shows anyway. */
+export const READ_ONLY_VERBS: ReadonlySet<CommandVerb> = new Set(['status', 'help']);
+
+const WRITERS = 'Write, maintain, admin';
+const ANYONE = 'Anyone';
+
 export const COMMAND_HELP = [
-  '| Command | What it does |',
-  '| --- | --- |',
-  '| `/gantry approve` | Approve every task of the plan |',
-  '| `/gantry start` | Start the approved tasks (same as ticking **Start**) |',
-  '| `/gantry replan <feedback>` | Plan again with your feedback; the old plan stays, collapsed |',
-  '| `/gantry retry T3` | Give a failed task (or one that needs a human) another attempt |',
-  '| `/gantry skip T3` | Skip a task; its dependents go on without it |',
-  '| `/gantry pause` / `resume` | Stop starting new tasks / go on |',
-  '| `/gantry cancel` | Cancel the goal; branches are kept |',
-  '| `/gantry budget 40` | Set the goal budget in US dollars |',
-  '| `/gantry status` | Show where the goal is |',
-  '| `/gantry help` | Show this help |',
+  '| Command | What it does | Who may run it |',
+  '| --- | --- | --- |',
+  `| \`/gantry approve\` | Approve every task of the plan | ${WRITERS} |`,
+  `| \`/gantry start\` | Start the approved tasks (same as ticking **Start**) | ${WRITERS} |`,
+  `| \`/gantry replan <feedback>\` | Plan again with your feedback; the old plan stays, collapsed | ${WRITERS} |`,
+  `| \`/gantry retry T3\` | Give a failed task (or one that needs a human) another attempt | ${WRITERS} |`,
+  `| \`/gantry skip T3\` | Skip a task; its dependents go on without it | ${WRITERS} |`,
+  `| \`/gantry pause\` / \`resume\` | Stop starting new tasks / go on | ${WRITERS} |`,
+  `| \`/gantry cancel\` | Cancel the goal; branches are kept | ${WRITERS} |`,
+  `| \`/gantry budget 40\` | Set the goal budget in US dollars, up to \`budget.maxGoalUsd\` | ${WRITERS} |`,
+  `| \`/gantry status\` | Show where the goal is | ${ANYONE} |`,
+  `| \`/gantry help\` | Show this help | ${ANYONE} |`,
   '',
-  'Only people with write, maintain or admin access can tick boxes or run commands.',
+  'Ticking boxes, the trigger label and every command but `status` and `help` need write, maintain or admin access. People without it get one answer to `status` or `help`: the plan comment always shows where the goal is.',
 ].join('\n');
+
+/**
+ * Why `/gantry budget <usd>` may not set this budget (above `budget.maxGoalUsd`), or undefined.
+ * A person with write access could otherwise lift every limit on spending with one comment.
+ */
+export function budgetAboveLimit(usd: number, maxUsd: number): string | undefined {
+  if (usd <= maxUsd) return undefined;
+  return `${formatUsd(usd)} is above the most a command may set, ${formatUsd(maxUsd)} (\`budget.maxGoalUsd\` in \`.github/gantry.yml\`, by default four times \`budget.goalUsd\`); raise \`budget.maxGoalUsd\` there on the default branch to allow more`;
+}

@@ -22,6 +22,13 @@ export interface Usage {
   outputTokens?: number | undefined;
 }
 
+/** A plan from the planner, and (`issueTextHash`) the issue text it was made from. */
+interface PlanMade {
+  plan: Plan;
+  version: number;
+  textHash?: string | undefined;
+}
+
 /** Every event carries its time (ms since the epoch) and, when a person caused it, who. */
 interface EventBase {
   at: number;
@@ -30,8 +37,8 @@ interface EventBase {
 
 export type GoalEvent = EventBase &
   (
-    | { type: 'plan.proposed'; plan: Plan; version: number }
-    | { type: 'plan.replaced'; plan: Plan; version: number }
+    | ({ type: 'plan.proposed' } & PlanMade)
+    | ({ type: 'plan.replaced' } & PlanMade)
     | { type: 'plan.failed'; reason: string }
     | { type: 'replan.requested'; feedback: string }
     | {

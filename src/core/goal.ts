@@ -171,6 +171,11 @@ export interface GoalState {
   pausedFor?: PauseReason | undefined;
   /** Why the goal is failed, partial or paused, for the comment. */
   note?: string | undefined;
+  /**
+   * `issueTextHash` of the issue text the plan was made from: auto-approval starts a plan only
+   * when it equals the hash of the text as it was when a writer added the auto label.
+   */
+  plannedTextHash?: string | undefined;
   /** A maintainer's feedback for the plan being made (`/gantry replan <feedback>`). */
   replanFeedback?: string | undefined;
   settings: GoalSettings;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isLive, isRestartable, type GoalStatus } from './goal.js';
 
 /** What the issue's facts mean for its goal. */
@@ -36,4 +37,14 @@ export function decideIssueGoal(f: IssueGoalFacts): IssueGoalDecision {
         ? 'report-damage'
         : 'none';
   return { ...(stop ? { stop: f.issueOpen ? 'unlabeled' : 'closed' } : {}), next };
+}
+
+/**
+ * A hash of the issue's text (title and body) exactly as given: what auto-approval binds to. A
+ * plan made from a text whose hash differs was not the text a writer approved with the label.
+ */
+export function issueTextHash(title: string, body: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([title, body]))
+    .digest('hex');
 }

@@ -19,8 +19,9 @@ const notFound = (id: unknown): Answer => ({
 
 /**
  * GitHub's GraphQL endpoint, for what REST lacks: marking a draft pull request ready for review,
- * and a comment's edit history (who edited it, when). Any other query is answered with GraphQL's
- * error shape and recorded as one the stand-in does not answer.
+ * a comment's edit history (who edited it, when) and when an issue's body was last edited. Any
+ * other query is answered with GraphQL's error shape and recorded as one the stand-in does not
+ * answer.
  */
 export function graphql(store: Store, request: Request, unhandled: (why: string) => void): Answer {
   const query = request?.query ?? '';
@@ -63,6 +64,20 @@ export function graphql(store: Store, request: Request, unhandled: (why: string)
             });
           }
     return notFound(id);
+  }
+  if (/lastEditedAt/.test(query)) {
+    const v = request?.variables ?? {};
+    const repo = store.repo(String(v.owner), String(v.name));
+    if (!repo) return notFound(`${String(v.owner)}/${String(v.name)}`);
+    const issue = repo.issues.get(Number(v.number));
+    const lastEditedAt = issue?.lastEditedAt;
+    return ok({
+      repository: {
+        issue: issue
+          ? { lastEditedAt: lastEditedAt === undefined ? null : iso(lastEditedAt) }
+          : null,
+      },
+    });
   }
   unhandled(`GraphQL query the stand-in does not answer: ${query.slice(0, 200)}`);
   return { status: 200, body: { errors: [{ message: 'the stand-in does not answer this' }] } };

@@ -1,7 +1,7 @@
 import { paged } from './paging.js';
 import type { Call, Handler } from './call.js';
 import type { Answer } from './answer.js';
-import type { StoredIssue } from './store.js';
+import { iso, type StoredIssue } from './store.js';
 
 const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
 
@@ -37,11 +37,19 @@ export const issueHandlers: Record<string, Handler> = {
     const changes: Record<string, { from: string }> = {};
     if (typeof b.title === 'string' && b.title !== i.title) {
       changes.title = { from: i.title };
+      i.events.push({
+        event: 'renamed',
+        from: i.title,
+        to: b.title,
+        actor: c.login,
+        at: c.store.now(),
+      });
       i.title = b.title;
     }
     if (typeof b.body === 'string' && b.body !== i.body) {
       changes.body = { from: i.body };
       i.body = b.body;
+      i.lastEditedAt = c.store.now();
     }
     const was = i.state;
     // Closing or reopening takes the triage role, or being the issue's author.
@@ -167,8 +175,10 @@ export const issueHandlers: Record<string, Handler> = {
         event: e.event,
         commit_id: null,
         commit_url: null,
-        created_at: new Date(e.at).toISOString(),
-        label: { name: e.label, color: 'ededed' },
+        created_at: iso(e.at),
+        ...(e.event === 'renamed'
+          ? { rename: { from: e.from, to: e.to } }
+          : { label: { name: e.label, color: 'ededed' } }),
       })),
     };
   },

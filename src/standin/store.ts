@@ -25,11 +25,18 @@ export interface StoredIssue {
   state: 'open' | 'closed';
   labels: string[];
   comments: StoredComment[];
-  events: { event: 'labeled' | 'unlabeled'; label: string; actor: string; at: number }[];
+  events: StoredIssueEvent[];
   closedBy?: string | undefined;
+  /** When the body was last edited (GraphQL `lastEditedAt`). */
+  lastEditedAt?: number | undefined;
   createdAt: number;
   updatedAt: number;
 }
+
+/** An issue event: a label added or removed, or the title changed (`renamed`). */
+export type StoredIssueEvent = { actor: string; at: number } & (
+  { event: 'labeled' | 'unlabeled'; label: string } | { event: 'renamed'; from: string; to: string }
+);
 
 export interface StoredPull {
   number: number;

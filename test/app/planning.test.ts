@@ -119,7 +119,7 @@ describe('labeling an issue', () => {
       await h.deliver('issues', h.github.label('gantry'));
       expect(h.state().status).toBe('awaiting-approval');
       expect(h.github.botComments().at(-1)?.body).toBe(
-        `Auto-approval did not start the goal: the \`gantry:auto\` label was added by @${who}, not by a person with write access; tick **Start** to run the plan.`,
+        `Auto-approval did not start the goal: the \`gantry:auto\` label was added by @${who}, not by a person with write access; tick the tasks to run and **Start**.`,
       );
     },
   );

@@ -79,7 +79,7 @@ describe('reliability', () => {
 
   it('on start-up, plans a labeled issue whose webhook was lost', async () => {
     const h = await start();
-    h.github.issue().labels.push('gantry'); // labeled while the app was down
+    h.github.label('gantry'); // labeled while the app was down: its webhook never came
     await h.sweep();
     expect(h.state().status).toBe('awaiting-approval');
     expect(h.github.issue().labels).toContain('gantry:awaiting-approval');

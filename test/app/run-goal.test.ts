@@ -339,7 +339,8 @@ describe('limits', () => {
     await h.deliver('issue_comment', h.github.addComment('/gantry resume', 'maint').payload);
     expect(h.state().status).toBe('running');
     expect(queued(h)).toEqual(['T2/1']); // $0.89 left: one more small task fits
-    await h.deliver('issue_comment', h.github.addComment('/gantry budget 5', 'maint').payload);
+    // At most four times budget.goalUsd ($1.20) by default.
+    await h.deliver('issue_comment', h.github.addComment('/gantry budget 4.8', 'maint').payload);
     await runQueued(h);
     expect(h.state().status).toBe('done');
     expect(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { octokitGitHub } from '../../src/app/github/octokit-github.js';
 import { ActionsRunner } from '../../src/standin/actions-runner.js';
 import { CiRunner } from '../../src/standin/ci-runner.js';
 import { GANTRY_DIR } from '../../src/standin/sample.js';
@@ -83,6 +84,24 @@ async function client(token = 'app-token') {
 const statusOf = (e: unknown) => (e as { status?: number }).status;
 
 describe('the stand-in over HTTP', () => {
+  it('tells the App when an issue was retitled (renamed events) and its body edited (GraphQL)', async () => {
+    tokens.set('maint-token', { login: 'maint' });
+    const github = octokitGitHub(await client(), { owner: 'octo', repo: 'demo' });
+    expect(await github.issueEditedAt(1)).toBeUndefined();
+    const maint = await client('maint-token');
+    const o = { owner: 'octo', repo: 'demo', issue_number: 1 };
+    await maint.rest.issues.addLabels({ ...o, labels: ['gantry:auto'] });
+    await maint.rest.issues.update({ ...o, title: 'Add greet(), loudly', body: 'Please!' });
+    const listed = await github.listIssueEvents(1);
+    expect(listed).toEqual([
+      expect.objectContaining({ event: 'labeled', label: 'gantry:auto' }),
+      expect.objectContaining({ event: 'renamed', actor: { login: 'maint', bot: false } }),
+    ]);
+    expect(listed.every((e) => e.at === '2023-11-14T22:13:20Z')).toBe(true);
+    expect(await github.issueEditedAt(1)).toBe('2023-11-14T22:13:20Z');
+    expect(server.invalid).toEqual([]);
+  });
+
   it('answers the App’s issue calls with GitHub’s shapes, as the App', async () => {
     const gh = await client();
     const o = { owner: 'octo', repo: 'demo' };

@@ -38,8 +38,18 @@ export interface MemoryIssue {
   comments: MemoryComment[];
   updatedAt: number;
   closedBy?: string | undefined;
-  /** The issue's timeline of label events. */
-  events: { event: 'labeled' | 'unlabeled'; label: string; actor: string }[];
+  /** The issue's timeline of label and title events, oldest first. */
+  events: MemoryIssueEvent[];
+  /** When the body was last edited (GraphQL `lastEditedAt`). */
+  lastEditedAt?: string | undefined;
+}
+
+export interface MemoryIssueEvent {
+  event: 'labeled' | 'unlabeled' | 'renamed';
+  label?: string | undefined;
+  actor: string;
+  /** ISO 8601, from the fake's own clock: every event a second after the one before. */
+  at: string;
 }
 
 export interface MemoryRun {
@@ -136,6 +146,8 @@ export class MemoryGitHub {
   readonly code = new MemoryGit((suite) => this.emitSuite(suite));
   private readonly failures: { method: Method; status: number; done: boolean }[] = [];
   private nextId = 9000;
+  /** GitHub's clock for event times: a second passes between any two timed things. */
+  private clock = Date.parse('2026-01-01T00:00:00Z');
   private gate: Promise<void> | undefined;
 
   /** The port the App is given, every call of which is written down. */
@@ -198,6 +210,12 @@ export class MemoryGitHub {
    */
   failNext(method: Method, status: number, { done = false } = {}): void {
     this.failures.push({ method, status, done });
+  }
+
+  /** The time of the next timed thing on GitHub (an event, an edit). */
+  stamp(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
   }
 
   /** Every port call's method, in order. */
@@ -358,6 +376,7 @@ export class MemoryGitHub {
         for (const l of labels)
           if (!issue.labels.includes(l)) {
             issue.labels.push(l);
+            issue.events.push({ event: 'labeled', label: l, actor: GANTRY_BOT, at: this.stamp() });
             const p = this.base('issues', 'labeled', GANTRY_BOT);
             p.label = { ...(p.label as object), name: l };
             this.echoes.push({ name: 'issues', payload: this.withIssue(p, n) });
@@ -367,6 +386,7 @@ export class MemoryGitHub {
         const issue = issueOrGone(n);
         if (!issue.labels.includes(name)) throw refused(404, 'Label does not exist');
         issue.labels = issue.labels.filter((l) => l !== name);
+        issue.events.push({ event: 'unlabeled', label: name, actor: GANTRY_BOT, at: this.stamp() });
         const p = this.base('issues', 'unlabeled', GANTRY_BOT);
         p.label = { ...(p.label as object), name };
         this.echoes.push({ name: 'issues', payload: this.withIssue(p, n) });
@@ -376,7 +396,9 @@ export class MemoryGitHub {
           event: e.event,
           label: e.label,
           actor: { login: e.actor, bot: e.actor.endsWith('[bot]') },
+          at: e.at,
         })),
+      issueEditedAt: (n) => issueOrGone(n).lastEditedAt,
       // Comments here have no GraphQL id, so their history is never asked for.
       commentHistory: () => undefined,
 
@@ -712,7 +734,7 @@ export class MemoryGitHub {
   label(name: string, sender = 'octocat', n = 1) {
     const issue = this.issue(n);
     if (!issue.labels.includes(name)) issue.labels.push(name);
-    issue.events.push({ event: 'labeled', label: name, actor: sender });
+    issue.events.push({ event: 'labeled', label: name, actor: sender, at: this.stamp() });
     const p = this.base('issues', 'labeled', sender);
     p.label = { ...(p.label as object), name };
     return this.withIssue(p, n);
@@ -722,6 +744,7 @@ export class MemoryGitHub {
   unlabel(name: string, sender = 'octocat', n = 1) {
     const issue = this.issue(n);
     issue.labels = issue.labels.filter((l) => l !== name);
+    issue.events.push({ event: 'unlabeled', label: name, actor: sender, at: this.stamp() });
     const p = this.base('issues', 'unlabeled', sender);
     p.label = { ...(p.label as object), name };
     return this.withIssue(p, n);
@@ -742,8 +765,20 @@ export class MemoryGitHub {
     const issue = this.issue(n);
     const from = issue.body;
     issue.body = body;
+    issue.lastEditedAt = this.stamp();
     const p = this.base('issues', 'edited', sender);
     p.changes = { body: { from } };
+    return this.withIssue(p, n);
+  }
+
+  /** A person changes the issue's title (GitHub records a `renamed` event). */
+  retitle(title: string, sender = 'octocat', n = 1) {
+    const issue = this.issue(n);
+    const from = issue.title;
+    issue.title = title;
+    issue.events.push({ event: 'renamed', actor: sender, at: this.stamp() });
+    const p = this.base('issues', 'edited', sender);
+    p.changes = { title: { from } };
     return this.withIssue(p, n);
   }
 

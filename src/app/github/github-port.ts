@@ -34,12 +34,14 @@ export interface Comment {
   appId?: number | undefined;
 }
 
-/** An entry of an issue's timeline of events (labeled, unlabeled, closed...). */
+/** An entry of an issue's timeline of events (labeled, unlabeled, renamed, closed...). */
 export interface IssueEvent {
   event: string;
   /** The label, for label events. */
   label?: string | undefined;
   actor?: Actor | undefined;
+  /** When it happened (ISO 8601, as GitHub gives it). */
+  at?: string | undefined;
 }
 
 /** Who edited a comment, as GraphQL names them (`type` is `User`, `Bot`...). */
@@ -167,7 +169,13 @@ export interface IssuesPort {
   addLabels(issue: number, labels: readonly string[]): Promise<void>;
   /** GitHubGone when the issue does not have it. */
   removeLabel(issue: number, label: string): Promise<void>;
+  /** Oldest first. */
   listIssueEvents(issue: number): Promise<IssueEvent[]>;
+  /**
+   * When the issue's body was last edited (GraphQL `Issue.lastEditedAt`, ISO 8601); undefined
+   * when it never was. Title changes are `renamed` issue events instead.
+   */
+  issueEditedAt(issue: number): Promise<string | undefined>;
   /** Undefined when GitHub has none, or more than `maxPages` pages of it. */
   commentHistory(nodeId: string, maxPages: number): Promise<CommentHistory | undefined>;
 }

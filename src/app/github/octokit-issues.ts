@@ -30,6 +30,14 @@ const HISTORY = `query($id: ID!, $after: String) {
   }
 }`;
 
+const EDITED_AT = `query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) { issue(number: $number) { lastEditedAt } }
+}`;
+
+interface EditedAt {
+  repository: { issue: { lastEditedAt: string | null } | null } | null;
+}
+
 const editor = (a: Actor | undefined): Editor =>
   a ? { type: a.__typename, login: a.login } : null;
 
@@ -120,7 +128,14 @@ export function octokitIssues({ octokit, owner, repo }: OctokitRepo): IssuesPort
         event: e.event,
         label: 'label' in e ? e.label.name : undefined,
         actor: actorOf(e.actor),
+        at: e.created_at,
       })),
+    issueEditedAt: async (number) => {
+      const answer = await call(
+        octokit.graphql<EditedAt>(EDITED_AT, { owner, name: repo, number }),
+      );
+      return answer.repository?.issue?.lastEditedAt ?? undefined;
+    },
     commentHistory: async (id, maxPages) => {
       const edits: CommentHistory['edits'] = [];
       let head: EditHistory['node'] = null;

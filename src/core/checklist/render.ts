@@ -399,7 +399,7 @@ const HELP = [
   '<details><summary>Commands</summary>',
   '',
   'Comment `/gantry <verb>`: `approve` (all tasks), `start`, `replan <feedback>`, `retry T3`, `skip T3`, `pause`, `resume`, `cancel`, `status`, `help`.',
-  'Only people with write access can tick boxes or run commands.',
+  'Anyone may run `status` and `help` (answered once for people without write access); ticking boxes and every other command need write, maintain or admin access.',
   '',
   '</details>',
 ].join('\n');

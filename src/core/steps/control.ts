@@ -70,7 +70,12 @@ export const onCharged: Handler<'llm.charged'> = (d, e) => {
   const micros = toMicros(e.costUsd);
   if (!(micros > 0)) return ignore('no-change', `nothing to charge for ${e.operation}`);
   // Spent is spent, even past the cap: later reservations then fail and the goal pauses.
-  d.s.budget = { ...d.s.budget, spentMicros: d.s.budget.spentMicros + micros };
+  const planning = e.operation === 'plan' || e.operation === 'replan';
+  d.s.budget = {
+    ...d.s.budget,
+    spentMicros: d.s.budget.spentMicros + micros,
+    ...(planning ? { issuePlanningMicros: (d.s.budget.issuePlanningMicros ?? 0) + micros } : {}),
+  };
   d.s.plannerMicros = (d.s.plannerMicros ?? 0) + micros;
   return undefined;
 };

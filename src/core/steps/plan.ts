@@ -31,6 +31,7 @@ export const onPlan: Handler<'plan.proposed' | 'plan.replaced'> = (d, e) => {
   const auto = s.settings.approval === 'auto';
   s.plan = e.plan;
   s.planVersion = e.version;
+  s.plannedTextHash = e.textHash;
   s.replanFeedback = undefined;
   s.tasks = PersistentList.from(
     e.plan.tasks.map((): TaskRun => ({

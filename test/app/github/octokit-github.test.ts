@@ -173,5 +173,50 @@ describe('the Octokit port', () => {
         expect.objectContaining({ id: 2, body: 'c2' }),
       ]);
     });
+
+    it('reads issue events with their times, and when the body was last edited (GraphQL)', async () => {
+      nock(API)
+        .get(`${REPO}/issues/1/events`)
+        .query({ per_page: 100 })
+        .reply(200, [
+          {
+            event: 'labeled',
+            label: { name: 'gantry:auto' },
+            actor: { login: 'maint', type: 'User' },
+            created_at: '2026-01-01T00:00:01Z',
+          },
+          {
+            event: 'renamed',
+            rename: { from: 'a', to: 'b' },
+            actor: { login: 'author', type: 'User' },
+            created_at: '2026-01-01T00:00:02Z',
+          },
+        ]);
+      let asked: unknown;
+      nock(API)
+        .post('/graphql', (body: { variables: unknown }) => ((asked = body.variables), true))
+        .reply(200, { data: { repository: { issue: { lastEditedAt: '2026-01-01T00:00:03Z' } } } });
+      nock(API)
+        .post('/graphql')
+        .reply(200, { data: { repository: { issue: { lastEditedAt: null } } } });
+      const github = port();
+      expect(await github.listIssueEvents(1)).toEqual([
+        {
+          event: 'labeled',
+          label: 'gantry:auto',
+          actor: { login: 'maint', bot: false },
+          at: '2026-01-01T00:00:01Z',
+        },
+        {
+          event: 'renamed',
+          label: undefined,
+          actor: { login: 'author', bot: false },
+          at: '2026-01-01T00:00:02Z',
+        },
+      ]);
+      expect(await github.issueEditedAt(1)).toBe('2026-01-01T00:00:03Z');
+      expect(asked).toEqual({ owner: 'o', name: 'r', number: 1 });
+      expect(await github.issueEditedAt(1)).toBeUndefined();
+    });
   });
 });

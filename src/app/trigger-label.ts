@@ -1,0 +1,52 @@
+import { isLive } from '../core/goal.js';
+import type { GoalContext } from './goal-context.js';
+import type { IssueEvent } from './github/github-port.js';
+import { lastLabelEvent, mayChangeTrigger } from './permissions.js';
+
+/** The issue's events, read at most once per reconcile (only when a rule needs them). */
+export type IssueEvents = () => Promise<IssueEvent[]>;
+
+export function issueEvents(g: Pick<GoalContext, 'github' | 'ref'>): IssueEvents {
+  let read: Promise<IssueEvent[]> | undefined;
+  return () => (read ??= g.github.listIssueEvents(g.ref.issue));
+}
+
+const configOf = (g: GoalContext) => (g.config.ok ? g.config.value : undefined);
+
+const who = (login: string | undefined) => (login ? `@${login}` : 'Someone');
+
+/**
+ * The trigger label was removed from the open issue of a live goal by someone who may not cancel
+ * it (a triager, say; GitHub lets triage change labels): put the label back and say so, once per
+ * person. Returns whether it did. Who removed it comes from the issue's events, never from a
+ * webhook, so a sweep after lost webhooks decides the same.
+ */
+export async function keepTriggerLabel(g: GoalContext, events: IssueEvents): Promise<boolean> {
+  const { issue } = g.session.facts;
+  if (!issue.open || issue.labels.includes(g.trigger) || !isLive(g.session.state?.status))
+    return false;
+  const removed = lastLabelEvent(await events(), 'unlabeled', g.trigger);
+  if ((await mayChangeTrigger(g.github, removed?.actor, configOf(g))).allowed) return false;
+  await g.github.addLabels(g.ref.issue, [g.trigger]);
+  issue.labels.push(g.trigger);
+  g.session.reply(
+    `${who(removed?.actor?.login)} removed the \`${g.trigger}\` label without write access to this repository, so Gantry put it back and the goal goes on. People with write, maintain or admin access can cancel it by removing the label or commenting \`/gantry cancel\`.`,
+    { once: true },
+  );
+  return true;
+}
+
+/**
+ * Whether whoever last added the trigger label may have the issue planned (planning spends
+ * money): a person with write access or an allow-listed bot. Otherwise nothing is planned and
+ * they are told, once, who may.
+ */
+export async function mayPlan(g: GoalContext, events: IssueEvents): Promise<boolean> {
+  const added = lastLabelEvent(await events(), 'labeled', g.trigger);
+  if ((await mayChangeTrigger(g.github, added?.actor, configOf(g))).allowed) return true;
+  g.session.reply(
+    `${who(added?.actor?.login)} added the \`${g.trigger}\` label, but Gantry plans an issue only when a person with write, maintain or admin access to this repository (or a bot listed in \`approval.allowBots\` of \`.github/gantry.yml\`) adds it: planning and running cost money. Nothing was planned; a maintainer can remove the label and add it again.`,
+    { once: true },
+  );
+  return false;
+}
