@@ -30,7 +30,7 @@ const NEUTRAL = [
 export async function git(
   cwd: string,
   args: string[],
-  opts: { maxBuffer?: number } = {},
+  opts: { maxBuffer?: number; env?: Record<string, string> } = {},
 ): Promise<string> {
   try {
     const { stdout } = await run('git', [...NEUTRAL, ...args], {
@@ -41,6 +41,7 @@ export async function git(
         GIT_CONFIG_NOSYSTEM: '1',
         GIT_CONFIG_GLOBAL: '/dev/null',
         GIT_TERMINAL_PROMPT: '0',
+        ...opts.env,
       },
       maxBuffer: opts.maxBuffer ?? 256 * 1024 * 1024,
       encoding: 'utf8',

@@ -25,7 +25,7 @@ export const DEFAULT_BLOCKED = ['.github/**'] as const;
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
 /** Git's modes for the entries the policy looks at. */
-const GITLINK = '160000';
+export const GITLINK = '160000';
 const SYMLINK = '120000';
 const DELETED = '000000';
 
