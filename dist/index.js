@@ -73765,6 +73765,7 @@ async function git(cwd, args, opts = {}) {
     return stdout;
   } catch (e) {
     const err = e;
+    if (typeof err.code === "number" && opts.okExit?.includes(err.code)) return err.stdout ?? "";
     throw new GitError(`git ${args.join(" ")} failed: ${(err.stderr ?? err.message).trim()}`);
   }
 }
@@ -74149,8 +74150,9 @@ var WorkSnapshot = class _WorkSnapshot {
     await this.undoConfig();
     await this.forgetNewGitlinks();
     await git(this.workspace, ["add", "--all", "--ignore-errors", ...this.pathspec], {
-      env: this.env
-    }).catch(() => void 0);
+      env: this.env,
+      okExit: [1]
+    });
     const tree = (await git(this.workspace, ["write-tree"], { env: this.env })).trim();
     const others = await git(
       this.workspace,

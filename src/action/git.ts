@@ -30,7 +30,12 @@ const NEUTRAL = [
 export async function git(
   cwd: string,
   args: string[],
-  opts: { maxBuffer?: number; env?: Record<string, string> } = {},
+  opts: {
+    maxBuffer?: number;
+    env?: Record<string, string>;
+    /** Exit codes besides 0 that are an answer, not a failure. */
+    okExit?: number[];
+  } = {},
 ): Promise<string> {
   try {
     const { stdout } = await run('git', [...NEUTRAL, ...args], {
@@ -48,7 +53,8 @@ export async function git(
     });
     return stdout;
   } catch (e) {
-    const err = e as { stderr?: string; message: string };
+    const err = e as { stderr?: string; stdout?: string; code?: unknown; message: string };
+    if (typeof err.code === 'number' && opts.okExit?.includes(err.code)) return err.stdout ?? '';
     throw new GitError(`git ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim()}`);
   }
 }

@@ -64,9 +64,11 @@ export class WorkSnapshot {
     await this.forgetNewGitlinks();
     // `--ignore-errors`: one path git cannot add (an empty nested repository) must not lose the
     // rest; what is left out is listed instead, so it is reported, not dropped in silence.
+    // (Exit 1 is that case; anything else, such as a locked index, is a real failure.)
     await git(this.workspace, ['add', '--all', '--ignore-errors', ...this.pathspec], {
       env: this.env,
-    }).catch(() => undefined);
+      okExit: [1],
+    });
     const tree = (await git(this.workspace, ['write-tree'], { env: this.env })).trim();
     const others = await git(
       this.workspace,
