@@ -30,7 +30,12 @@ const NEUTRAL = [
 export async function git(
   cwd: string,
   args: string[],
-  opts: { maxBuffer?: number } = {},
+  opts: {
+    maxBuffer?: number;
+    env?: Record<string, string>;
+    /** Exit codes besides 0 that are an answer, not a failure. */
+    okExit?: number[];
+  } = {},
 ): Promise<string> {
   try {
     const { stdout } = await run('git', [...NEUTRAL, ...args], {
@@ -41,13 +46,15 @@ export async function git(
         GIT_CONFIG_NOSYSTEM: '1',
         GIT_CONFIG_GLOBAL: '/dev/null',
         GIT_TERMINAL_PROMPT: '0',
+        ...opts.env,
       },
       maxBuffer: opts.maxBuffer ?? 256 * 1024 * 1024,
       encoding: 'utf8',
     });
     return stdout;
   } catch (e) {
-    const err = e as { stderr?: string; message: string };
+    const err = e as { stderr?: string; stdout?: string; code?: unknown; message: string };
+    if (typeof err.code === 'number' && opts.okExit?.includes(err.code)) return err.stdout ?? '';
     throw new GitError(`git ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim()}`);
   }
 }

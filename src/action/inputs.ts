@@ -1,6 +1,6 @@
-import * as core from '@actions/core';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_BLOCKED, DEFAULT_MAX_FILE_BYTES, type PathPolicy } from '../core/path-policy.js';
 import { TaskSchema } from '../core/plan.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -33,6 +33,14 @@ const FindingSchema = z.strictObject({
   source: z.string().optional(),
 });
 
+/** What a change may contain: both jobs judge it by the same rules (src/core/path-policy.ts). */
+const policyInputs = {
+  'blocked-paths': list,
+  'max-files': int(1, 100_000),
+  'max-patch-bytes': int(1, 100 * 1024 * 1024),
+  'max-file-bytes': int(1, 100 * 1024 * 1024),
+};
+
 /** Inputs of the agent job (contents: read; has the LLM key in its environment, not as an input). */
 export const AgentInputsSchema = z.object({
   mode: z.literal('agent'),
@@ -54,6 +62,7 @@ export const AgentInputsSchema = z.object({
   guidance: z.string().max(10_000),
   command: z.string(),
   'output-dir': z.string(),
+  ...policyInputs,
 });
 
 /** Inputs of the publish job (contents: write; no LLM key). */
@@ -66,11 +75,13 @@ export const PublishInputsSchema = z.object({
   attempt: int(1, 100),
   title: z.string().min(1).max(200),
   approver: z.string().regex(/^$|^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub login'),
-  'blocked-paths': list,
-  'max-files': int(1, 100_000),
-  'max-patch-bytes': int(1, 100 * 1024 * 1024),
+  'distinct-id': z.string().max(100),
+  ...policyInputs,
   'publish-partial': bool,
   remote: z.string().min(1),
+  /** Used for the push only, in a header of that one git command; never written to .git/config. */
+  'github-token': z.string(),
+  'output-dir': z.string(),
 });
 
 export type AgentInputs = z.output<typeof AgentInputsSchema>;
@@ -91,9 +102,10 @@ export const INPUT_DEFAULTS: Record<string, string> = {
   command: '',
   'output-dir': '',
   approver: '',
-  'blocked-paths': '',
+  'blocked-paths': DEFAULT_BLOCKED.join('\n'),
   'max-files': '200',
   'max-patch-bytes': String(5 * 1024 * 1024),
+  'max-file-bytes': String(DEFAULT_MAX_FILE_BYTES),
   'publish-partial': 'false',
   remote: 'origin',
 };
@@ -102,15 +114,29 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/**
+ * Inputs whose empty value means "none" rather than "the default": a repository that sets
+ * `blockedPaths: []` sends an empty `blocked-paths`, and must get only the built-in block.
+ */
+const EMPTY_IS_A_VALUE = new Set(['blocked-paths']);
+
+/** An input as the runner passes it; undefined when the step did not give it. */
+const fromEnv = (name: string): string | undefined =>
+  process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`]?.trim();
+
 /** Read and validate every input; a bad one fails with a message that names it. */
-export function readInputs(get: (name: string) => string = (name) => core.getInput(name)): Inputs {
-  const mode = get('mode');
+export function readInputs(get: (name: string) => string | undefined = fromEnv): Inputs {
+  const mode = get('mode') ?? '';
   const schema =
     mode === 'agent' ? AgentInputsSchema : mode === 'publish' ? PublishInputsSchema : undefined;
   if (!schema)
     throw new InputError(`input \`mode\` must be \`agent\` or \`publish\`, not \`${mode}\``);
   const raw = Object.fromEntries(
-    Object.keys(schema.shape).map((k) => [k, get(k) || INPUT_DEFAULTS[k] || '']),
+    Object.keys(schema.shape).map((k) => {
+      const given = get(k);
+      const keep = given !== undefined && (given !== '' || EMPTY_IS_A_VALUE.has(k));
+      return [k, keep ? given : INPUT_DEFAULTS[k] || ''];
+    }),
   );
   const parsed = schema.safeParse(raw);
   if (!parsed.success)
@@ -118,11 +144,22 @@ export function readInputs(get: (name: string) => string = (name) => core.getInp
       `invalid input${parsed.error.issues.length > 1 ? 's' : ''}:\n${parsed.error.issues.map((i) => `- \`${String(i.path[0])}\`: ${i.message}`).join('\n')}`,
     );
   const inputs = parsed.data;
-  if (inputs.mode === 'agent') {
-    if (inputs.backend === 'command' && !inputs.command)
-      throw new InputError('input `command` is required when `backend` is `command`');
-    if (!inputs['output-dir'])
-      inputs['output-dir'] = join(process.env.RUNNER_TEMP ?? '.', 'gantry');
-  }
+  if (inputs.mode === 'agent' && inputs.backend === 'command' && !inputs.command)
+    throw new InputError('input `command` is required when `backend` is `command`');
+  if (!inputs['output-dir'])
+    inputs['output-dir'] = join(
+      process.env.RUNNER_TEMP ?? '.',
+      inputs.mode === 'agent' ? 'gantry' : 'gantry-publish',
+    );
   return inputs;
+}
+
+/** The path policy the inputs describe. */
+export function policyOf(inputs: Inputs): PathPolicy {
+  return {
+    blocked: inputs['blocked-paths'],
+    maxFiles: inputs['max-files'],
+    maxPatchBytes: inputs['max-patch-bytes'],
+    maxFileBytes: inputs['max-file-bytes'],
+  };
 }

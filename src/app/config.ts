@@ -81,7 +81,7 @@ export const GantryConfigSchema = z.strictObject({
     })
     .prefault({}),
   /** Globs tasks may never change; .github/workflows/** is always blocked. */
-  blockedPaths: z.array(z.string().trim().min(1)).max(100).default([]),
+  blockedPaths: z.array(z.string().trim().min(1)).max(100).default(['.github/**']),
   agent: z
     .strictObject({
       backend: z.enum(['claude-code', 'anthropic', 'command']).default('claude-code'),

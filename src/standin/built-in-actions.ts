@@ -17,6 +17,8 @@ export interface StepContext {
   where: StepPlace;
   /** The job's `GITHUB_TOKEN`. */
   token: string;
+  /** An expression text (`${{ github.token }}`) in this step's context, as action defaults are. */
+  evaluate: (text: string) => string;
   git: GitHost;
   /** A repository's URL over HTTP. */
   gitUrl: (repo: string) => string;
@@ -83,8 +85,20 @@ const actionMetadata = z.object({
   runs: z.object({ main: z.string() }),
 });
 
-/** The Action's bundle, with the runner's env contract: `INPUT_*` with `action.yml`'s defaults. */
-async function gantryAction({ run, given, env, where, actionDir, processes }: StepContext) {
+/**
+ * The Action's bundle, with the runner's env contract: `INPUT_*` with `action.yml`'s defaults,
+ * whose expressions (`${{ github.token }}`) are evaluated in the step's context. An input the
+ * step gives, even empty, replaces the default.
+ */
+async function gantryAction({
+  run,
+  given,
+  env,
+  where,
+  actionDir,
+  processes,
+  evaluate,
+}: StepContext) {
   const file = join(actionDir, 'action.yml');
   const parsed = actionMetadata.safeParse(parse(await readFile(file, 'utf8')));
   if (!parsed.success)
@@ -94,7 +108,8 @@ async function gantryAction({ run, given, env, where, actionDir, processes }: St
   for (const k of unknown) where.log(`##[warning]Unexpected input(s) '${k}'`);
   const inputs: Record<string, string> = {};
   for (const [k, spec] of Object.entries(meta.inputs)) {
-    const v = given[k] ?? spec?.default;
+    const v =
+      k in given ? given[k] : spec?.default === undefined ? undefined : evaluate(spec.default);
     if (v !== undefined) inputs[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
   }
   return processes.node(run, join(actionDir, meta.runs.main), where, { ...inputs, ...env });

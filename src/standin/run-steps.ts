@@ -18,7 +18,10 @@ export interface JobWork {
 }
 
 /** What every step of every job shares (the runner's side of a step). */
-export type StepTools = Omit<StepContext, 'run' | 'given' | 'env' | 'where' | 'token'> & {
+export type StepTools = Omit<
+  StepContext,
+  'run' | 'given' | 'env' | 'where' | 'token' | 'evaluate'
+> & {
   /** The `uses:` name that means Gantry's own Action. */
   actionName: string | undefined;
 };
@@ -37,7 +40,14 @@ export async function runSteps(w: JobWork, tools: StepTools): Promise<JobResult>
   const { run, job, spec } = w;
   const place = await makePlace(w.root, job);
   const steps: Record<string, { outputs: Record<string, string>; outcome: Conclusion }> = {};
-  const ctx = { ...w.base, runner: { temp: place.temp, os: 'Linux' }, steps };
+  // The job's token is in `github.token` and `secrets.GITHUB_TOKEN`, as on GitHub.
+  const ctx = {
+    ...w.base,
+    github: { ...(w.base.github as object), token: w.token },
+    secrets: { ...(w.base.secrets as object), GITHUB_TOKEN: w.token },
+    runner: { temp: place.temp, os: 'Linux' },
+    steps,
+  };
   const status: JobStatus = { failed: false, cancelled: false };
   const minutes = Number(interpolate(spec.timeoutMinutes, ctx, status));
   let timedOut = false;
@@ -90,7 +100,17 @@ async function makePlace(root: string, job: WorkflowJob): Promise<StepPlace> {
   const temp = join(root, 'temp');
   await mkdir(temp, { recursive: true });
   await mkdir(workspace, { recursive: true });
-  return { workspace, temp, log: (line) => (job.log += `${line}\n`) };
+  // `::add-mask::` hides a value in the rest of the job's log, and the command itself is not
+  // shown, as GitHub's runner does (the Action masks the token it pushes with).
+  const masks: string[] = [];
+  const log = (text: string) => {
+    for (const line of text.split('\n')) {
+      const mask = /^::add-mask::(.+)$/.exec(line.trim())?.[1];
+      if (mask) masks.push(mask);
+      else job.log += `${masks.reduce((l, m) => l.split(m).join('***'), line)}\n`;
+    }
+  };
+  return { workspace, temp, log };
 }
 
 /** One step, its expressions evaluated; an error fails the step with its message in the log. */
@@ -109,7 +129,15 @@ async function runStep(
     if (step.run !== undefined)
       return await tools.processes.script(w.run, interpolate(step.run, ctx, status), w.place, env);
     const action = builtInAction(step.uses ?? '', tools.actionName);
-    return await action({ ...tools, run: w.run, given, env, where: w.place, token: w.token });
+    return await action({
+      ...tools,
+      run: w.run,
+      given,
+      env,
+      where: w.place,
+      token: w.token,
+      evaluate: (text) => interpolate(text, ctx, status),
+    });
   } catch (e) {
     w.place.log(`##[error]${(e as Error).message}`);
     return { ok: false, outputs: {} };

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TaskResultSchema } from '../../src/core/task-result.js';
 import { buildBundle, runAction } from '../support/action-runner.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
+import { handMadeResult } from './hand-made-result.js';
 
 let bundle: string;
 beforeAll(() => {
@@ -86,7 +88,9 @@ describe('the action, agent job (command backend) through its env contract', () 
 
   it('keeps secrets out of the agent command and the criteria commands', () => {
     const repo = makeRepo({ 'README.md': '# demo\n' });
-    const spec = task('T3', [], { criteria: [{ kind: 'command', run: 'env > criteria-env.txt' }] });
+    // Outside the checkout: what criteria write inside it is removed after they run.
+    const criteriaEnv = join(mkdtempSync(join(tmpdir(), 'gantry-env-')), 'criteria-env.txt');
+    const spec = task('T3', [], { criteria: [{ kind: 'command', run: `env > ${criteriaEnv}` }] });
     const run = runAction(
       bundle,
       repo.dir,
@@ -94,8 +98,8 @@ describe('the action, agent job (command backend) through its env contract', () 
       SECRETS,
     );
     expect(run.exitCode, run.stdout).toBe(0);
-    for (const file of ['agent-env.txt', 'criteria-env.txt']) {
-      const env = readFileSync(join(repo.dir, file), 'utf8');
+    for (const file of [join(repo.dir, 'agent-env.txt'), criteriaEnv]) {
+      const env = readFileSync(file, 'utf8');
       expect(env).toContain('GITHUB_WORKSPACE=');
       for (const secret of Object.values(SECRETS)) expect(env).not.toContain(secret);
       expect(env).not.toMatch(/^INPUT_/m);
@@ -213,11 +217,12 @@ describe('the action, publish job', () => {
     expect(sh(repo.remote, 'show', `${pushed}:hello.txt`)).toBe('hi\n');
   });
 
-  it('refuses a patch that touches .github/workflows, saying why', () => {
-    const { repo, resultDir } = agentRun(
-      { 'README.md': '# demo\n' },
-      passing,
+  it('refuses a patch that touches .github/workflows, saying why, even when the agent job let it through', () => {
+    const repo = makeRepo({ 'README.md': '# demo\n' });
+    const resultDir = handMadeResult(
+      repo,
       'mkdir -p .github/workflows && echo "on: push" > .github/workflows/evil.yml',
+      { goal: 42, taskId: 'T1' },
     );
     const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
     expect(run.exitCode).toBe(1);

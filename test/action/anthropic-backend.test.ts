@@ -55,6 +55,10 @@ const inputs = (base: string, spec: object, out: string) =>
     guidance: '',
     command: '',
     'output-dir': out,
+    'blocked-paths': '.github/**',
+    'max-files': '200',
+    'max-patch-bytes': '1000000',
+    'max-file-bytes': '100000',
   });
 
 offlineHttp();

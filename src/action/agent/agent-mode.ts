@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkChange, GITLINK } from '../../core/path-policy.js';
 import {
   TASK_PATCH_FILE,
   TASK_RESULT_FILE,
@@ -9,7 +10,8 @@ import {
 } from '../../core/task-result.js';
 import { evaluateCriteria, type CriteriaReport } from '../criteria/evaluate.js';
 import { git } from '../git.js';
-import type { AgentInputs } from '../inputs.js';
+import { policyOf, type AgentInputs } from '../inputs.js';
+import { readChange } from '../read-change.js';
 import { writeSummary } from '../summary.js';
 import {
   addUsage,
@@ -19,6 +21,7 @@ import {
   type AgentUsage,
 } from './backend.js';
 import { feedbackPrompt, taskPrompt } from './prompt.js';
+import { WorkSnapshot } from './work-snapshot.js';
 
 export interface AgentJob {
   inputs: AgentInputs;
@@ -38,17 +41,18 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   const { inputs, workspace, backend } = job;
   const task = inputs.task;
   await ensureBase(workspace, inputs['base-sha']);
-  // The agent may rewrite .git/config (filters, hooks); Gantry's own git must not run its commands.
-  const gitConfig = join(workspace, '.git', 'config');
-  const savedConfig = await readFile(gitConfig).catch(() => undefined);
+  // Opened before the agent runs: it keeps .git/config as it was, so nothing the agent plants
+  // there (filters, hooks) runs in Gantry's own git.
+  const snapshot = await WorkSnapshot.open(workspace, inputs['base-sha'], inputs['output-dir']);
   const deadline = AbortSignal.timeout(inputs['timeout-minutes'] * 60_000);
-  const state: RunState = { usage: zeroUsage(), findings: [], rounds: 0 };
+  const state: RunState = { usage: zeroUsage(), findings: [], rounds: 0, refused: [] };
   let prompt = taskPrompt({
     task,
     goal: inputs.goal,
     attempt: inputs.attempt,
     knowledge: inputs.knowledge,
     guidance: inputs.guidance,
+    blocked: inputs['blocked-paths'],
   });
   try {
     for (let round = 1; round <= inputs['criteria-iterations']; round++) {
@@ -76,6 +80,9 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
         }));
       state.usage = addUsage(state.usage, state.last.usage);
       state.findings.push(...state.last.findings);
+      // The change is what the agent left, frozen before any criterion runs.
+      state.change = await collectChange(job, snapshot);
+      state.refused = state.change.problems;
       if (state.last.stop === 'timeout' || state.last.stop === 'error') break;
       state.report = await evaluateCriteria(task.criteria, {
         cwd: workspace,
@@ -93,14 +100,19 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
         ],
         leaves: [],
       }));
+      // What the criteria wrote is gone before the agent's next round (and before upload).
+      await snapshot.restore();
       core.info(`Criteria after round ${round}: ${state.report.passed ? 'passed' : 'not passed'}`);
       // Written after every round: if the job is killed, the last round's work is already saved.
-      await persist(job, state, savedConfig, gitConfig);
-      if (state.report.passed || state.last.stop !== 'done') break;
-      prompt = feedbackPrompt(state.report.outcomes);
+      await persist(job, state);
+      if ((state.report.passed && !state.refused.length) || state.last.stop !== 'done') break;
+      prompt = feedbackPrompt(state.report.outcomes, state.refused);
     }
   } finally {
-    state.result = await persist(job, state, savedConfig, gitConfig);
+    state.change ??= await collectChange(job, snapshot);
+    state.refused = state.change.problems;
+    state.result = await persist(job, state);
+    await snapshot.close();
   }
   core.setOutput('status', state.result.status);
   core.setOutput('result-dir', inputs['output-dir']);
@@ -116,29 +128,38 @@ interface RunState {
   rounds: number;
   last?: AgentOutcome;
   report?: CriteriaReport;
+  /** The change of the last round, frozen before its criteria ran. */
+  change?: Change;
+  /** What the path policy refuses in that change (each names its path). */
+  refused: string[];
   result?: TaskResult;
 }
 
+interface Change {
+  patch: string;
+  files: string[];
+  problems: string[];
+}
+
 /** Write gantry.patch and gantry-result.json for the work so far. */
-async function persist(
-  job: AgentJob,
-  state: RunState,
-  savedConfig: Buffer | undefined,
-  gitConfig: string,
-): Promise<TaskResult> {
-  const { inputs, workspace, backend } = job;
-  if (savedConfig) await writeFile(gitConfig, savedConfig);
-  const { patch, files } = await collectChange(workspace, inputs['base-sha'], inputs['output-dir']);
+async function persist(job: AgentJob, state: RunState): Promise<TaskResult> {
+  const { inputs, backend } = job;
+  const { patch, files } = state.change ?? { patch: '', files: [] };
   const passed = state.report?.passed ?? false;
-  const status: TaskResult['status'] =
-    passed && state.last?.stop !== 'error' ? 'success' : files.length > 0 ? 'partial' : 'failure';
+  const status: TaskResult['status'] = state.refused.length
+    ? 'failure'
+    : passed && state.last?.stop !== 'error'
+      ? 'success'
+      : files.length > 0
+        ? 'partial'
+        : 'failure';
   const result = TaskResultSchema.parse({
     version: 1,
     goal: inputs.goal,
     taskId: inputs.task.id,
     attempt: inputs.attempt,
     status,
-    reason: reasonFor(status, state.last, state.report, state.rounds).slice(0, 1000),
+    reason: reasonFor(status, state).slice(0, 1000),
     backend: backend.name,
     model: inputs.model,
     iterations: state.rounds,
@@ -156,12 +177,11 @@ async function persist(
   return result;
 }
 
-function reasonFor(
-  status: TaskResult['status'],
-  last: AgentOutcome | undefined,
-  report: CriteriaReport | undefined,
-  rounds: number,
-): string {
+function reasonFor(status: TaskResult['status'], state: RunState): string {
+  const { last, report, rounds } = state;
+  // A refused change is never published, so the reason names what to take out.
+  if (state.refused.length)
+    return `the change was refused by the path policy: ${state.refused.join('; ')}`;
   const limit: Partial<Record<AgentOutcome['stop'], string>> = {
     'max-turns': 'the agent reached its turn limit',
     'max-budget': 'the agent reached its budget',
@@ -190,39 +210,29 @@ async function ensureBase(workspace: string, sha: string): Promise<void> {
   }
 }
 
-/** Everything the agent changed, new files included, as a binary-safe patch against the base. */
-async function collectChange(
-  workspace: string,
-  base: string,
-  outputDir: string,
-): Promise<{ patch: string; files: string[] }> {
-  // Gantry's own output never becomes part of the change, even when it is inside the checkout.
-  const rel = relative(workspace, resolve(workspace, outputDir));
-  const pathspec =
-    rel && !rel.startsWith('..') && !isAbsolute(rel) ? ['--', '.', `:(exclude)${rel}`] : [];
-  await git(workspace, ['add', '--all', ...pathspec]);
+/**
+ * Everything the agent changed, new files included, frozen in the snapshot: a binary-safe patch
+ * against the base, the changed paths, and what the path policy refuses in it.
+ */
+async function collectChange(job: AgentJob, snapshot: WorkSnapshot): Promise<Change> {
+  const { workspace, inputs } = job;
+  const base = inputs['base-sha'];
+  const { tree, leftOut } = await snapshot.take();
   const patch = await git(workspace, [
     'diff',
-    '--cached',
     '--no-ext-diff',
     '--no-textconv',
     '--binary',
     '--full-index',
     base,
-    ...pathspec,
+    tree,
   ]);
-  const files = (
-    await git(workspace, [
-      'diff',
-      '--cached',
-      '--no-ext-diff',
-      '--name-only',
-      '-z',
-      base,
-      ...pathspec,
-    ])
-  )
-    .split('\0')
-    .filter(Boolean);
-  return { patch, files };
+  const entries = await readChange(workspace, base, tree);
+  const problems: string[] = [];
+  for (const path of leftOut)
+    if (await snapshot.isRepository(path)) entries.push({ path, mode: GITLINK });
+    else problems.push(`${path}: git could not add it to the change (is it readable?)`);
+  const verdict = checkChange(entries, Buffer.byteLength(patch), policyOf(inputs));
+  if (!verdict.ok) problems.unshift(...verdict.problems);
+  return { patch, files: entries.map((e) => e.path), problems };
 }

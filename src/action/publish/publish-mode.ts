@@ -1,8 +1,13 @@
 import * as core from '@actions/core';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TaskBranch } from '../../core/names.js';
-import { checkPaths } from '../../core/path-policy.js';
+import { checkChange } from '../../core/path-policy.js';
+import {
+  PUBLISH_RECORD_FILE,
+  PublishRecordSchema,
+  type PublishRecord,
+} from '../../core/publish-record.js';
 import {
   TASK_PATCH_FILE,
   TASK_RESULT_FILE,
@@ -10,14 +15,23 @@ import {
   type TaskResult,
 } from '../../core/task-result.js';
 import { git } from '../git.js';
-import type { PublishInputs } from '../inputs.js';
+import { policyOf, type PublishInputs } from '../inputs.js';
+import { readChange } from '../read-change.js';
+import { pushWithToken } from './push-with-token.js';
 
 export type PublishOutcome =
-  | { published: true; branch: string; sha: string; files: string[] }
+  | { published: true; branch: string; sha: string; parent: string; files: string[] }
   | { published: false; reason: string };
 
+/** The path policy refused the patch; `problems` each name a path and what to do. */
 export class PolicyError extends Error {
   override name = 'PolicyError';
+  constructor(
+    taskId: string,
+    readonly problems: string[],
+  ) {
+    super(`the patch of ${taskId} was refused:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  }
 }
 
 const BOT = {
@@ -29,13 +43,32 @@ const BOT = {
  * The publish job (contents: write, no LLM key): apply the agent's patch on the base sha, refuse
  * what the path policy forbids, commit as `gantry(T3): title` with trailers, and push
  * `gantry/<issue>/<task>/<attempt>`. The App, not this job, merges it (so CI runs on the merge).
+ * Whatever it decides (published, refused, skipped) is written to `gantry-published.json` in
+ * `output-dir` before the job ends, so the App lands exactly the pushed commit or explains why
+ * there is none; a refusal still fails the job, after the record is written.
  */
 export async function runPublishJob(
   inputs: PublishInputs,
   workspace: string,
 ): Promise<PublishOutcome> {
   const result = await readResult(inputs['result-dir']);
-  const outcome = await publish(inputs, workspace, result);
+  const outcome = await publish(inputs, workspace, result).catch(async (e: unknown) => {
+    if (e instanceof PolicyError)
+      await writeRecord(inputs, { outcome: 'refused', problems: e.problems });
+    throw e;
+  });
+  await writeRecord(
+    inputs,
+    outcome.published
+      ? {
+          outcome: 'published',
+          branch: outcome.branch,
+          sha: outcome.sha,
+          parent: outcome.parent,
+          files: outcome.files.slice(0, 10_000),
+        }
+      : { outcome: 'skipped', reason: outcome.reason.slice(0, 1000) },
+  );
   core.setOutput('published', String(outcome.published));
   if (outcome.published) {
     core.setOutput('branch', outcome.branch);
@@ -46,6 +79,28 @@ export async function runPublishJob(
     core.notice(`Nothing published: ${outcome.reason}`);
   }
   return outcome;
+}
+
+type RecordBody = DistributiveOmit<
+  PublishRecord,
+  'version' | 'goal' | 'taskId' | 'attempt' | 'distinctId'
+>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Write `gantry-published.json`, checked against the schema the App reads it with. */
+async function writeRecord(inputs: PublishInputs, body: RecordBody): Promise<void> {
+  const record = PublishRecordSchema.parse({
+    version: 1,
+    goal: inputs.goal,
+    taskId: inputs['task-id'],
+    attempt: inputs.attempt,
+    distinctId: inputs['distinct-id'],
+    ...body,
+  });
+  const dir = inputs['output-dir'];
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, PUBLISH_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  core.setOutput('record', join(dir, PUBLISH_RECORD_FILE));
 }
 
 async function publish(
@@ -77,43 +132,16 @@ async function publish(
       `the publish job needs a clean checkout of the repository, but it has changes:\n${dirty.split('\n').slice(0, 10).join('\n')}`,
     );
   await git(workspace, ['checkout', '--quiet', '--detach', inputs['base-sha']]);
+  const parent = (await git(workspace, ['rev-parse', 'HEAD'])).trim();
   // Apply to the index first, then judge exactly what changed: every path of a rename or copy
-  // (no rename detection), names with any character, and the targets of symlinks.
+  // (no rename detection), names with any character, modes, sizes and symlink targets.
   await git(workspace, ['apply', '--index', '--binary', '--whitespace=nowarn', patchPath]);
-  const changes = parseRaw(
-    await git(workspace, [
-      'diff',
-      '--cached',
-      '--no-ext-diff',
-      '--no-renames',
-      '--raw',
-      '-z',
-      'HEAD',
-    ]),
-  );
-  const links = await Promise.all(
-    changes
-      .filter((c) => c.mode === '120000')
-      .map(async (c) => ({
-        path: c.path,
-        target: await git(workspace, ['cat-file', 'blob', c.sha]),
-      })),
-  );
-  const verdict = checkPaths(
-    changes.map((c) => c.path),
-    patchBytes,
-    {
-      blocked: inputs['blocked-paths'],
-      maxFiles: inputs['max-files'],
-      maxPatchBytes: inputs['max-patch-bytes'],
-    },
-    links,
-  );
+  const tree = (await git(workspace, ['write-tree'])).trim();
+  const entries = await readChange(workspace, parent, tree);
+  const verdict = checkChange(entries, patchBytes, policyOf(inputs));
   if (!verdict.ok) {
     await git(workspace, ['reset', '--quiet', '--hard', 'HEAD']);
-    throw new PolicyError(
-      `the patch of ${inputs['task-id']} was refused:\n${verdict.problems.map((p) => `- ${p}`).join('\n')}`,
-    );
+    throw new PolicyError(inputs['task-id'], verdict.problems);
   }
   const message = commitMessage(inputs, result);
   const messageFile = join(
@@ -126,19 +154,14 @@ async function publish(
   const sha = (await git(workspace, ['rev-parse', 'HEAD'])).trim();
   const branch = new TaskBranch(inputs.goal, inputs['task-id'], inputs.attempt).toString();
   // The branch belongs to this attempt: a re-run of the same attempt replaces it.
-  await git(workspace, ['push', '--force', '--quiet', inputs.remote, `HEAD:refs/heads/${branch}`]);
-  return { published: true, branch, sha, files: changes.map((c) => c.path) };
-}
-
-/** `git diff --raw -z`: `:oldmode newmode oldsha newsha status` then the path, NUL-separated. */
-function parseRaw(raw: string): { path: string; mode: string; sha: string }[] {
-  const parts = raw.split('\0');
-  const out: { path: string; mode: string; sha: string }[] = [];
-  for (let k = 0; k + 1 < parts.length; k += 2) {
-    const [, newMode = '', , newSha = ''] = parts[k]!.slice(1).split(' ');
-    out.push({ path: parts[k + 1]!, mode: newMode, sha: newSha });
-  }
-  return out;
+  await pushWithToken(workspace, inputs.remote, inputs['github-token'], [
+    'push',
+    '--force',
+    '--quiet',
+    inputs.remote,
+    `HEAD:refs/heads/${branch}`,
+  ]);
+  return { published: true, branch, sha, parent, files: entries.map((e) => e.path) };
 }
 
 export function commitMessage(inputs: PublishInputs, result: TaskResult): string {

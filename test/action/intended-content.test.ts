@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TaskResultSchema } from '../../src/core/task-result.js';
+import { buildBundle, runAction } from '../support/action-runner.js';
+import { makeRepo } from '../support/git-repo.js';
+import { task } from '../support/plans.js';
+
+let bundle: string;
+beforeAll(() => {
+  bundle = buildBundle();
+});
+
+function agent(
+  files: Record<string, string>,
+  command: string,
+  criteria: string,
+  extra: Record<string, string> = {},
+) {
+  const repo = makeRepo(files);
+  const spec = task('T1', [], { criteria: [{ kind: 'command', run: criteria }] });
+  const run = runAction(bundle, repo.dir, {
+    mode: 'agent',
+    goal: '9',
+    attempt: '1',
+    'base-sha': repo.base,
+    task: JSON.stringify(spec),
+    backend: 'command',
+    command,
+    ...extra,
+  });
+  const dir = run.outputs['result-dir']!;
+  const result = TaskResultSchema.parse(
+    JSON.parse(readFileSync(join(dir, 'gantry-result.json'), 'utf8')),
+  );
+  const patch = readFileSync(join(dir, 'gantry.patch'), 'utf8');
+  const prompt = (round: number) =>
+    readFileSync(join(dir, 'prompts', `prompt-${round}.md`), 'utf8');
+  return { repo, run, result, patch, prompt };
+}
+
+const NESTED_WITH_COMMIT =
+  'mkdir -p vendor/lib && (cd vendor/lib && git init -q && echo code > lib.js && git add . && git -c user.name=a -c user.email=a@example.com commit -qm x)';
+
+describe('only intended content lands: the agent job', () => {
+  it("takes the agent's change before the criteria run; what they write never lands and is gone before the next round", () => {
+    const { repo, run, result, patch } = agent(
+      { 'app.py': 'x = 1\n', '.gitignore': 'node_modules/\n' },
+      // The agent's environment: an ignored dependency directory it needs.
+      'echo "x = 2" > app.py && mkdir -p node_modules/dep && echo keep > node_modules/dep/index.js',
+      // Criteria that leave by-products: bytecode, a stray file, even a rewrite of the agent's file.
+      'mkdir -p __pycache__ && echo pyc > __pycache__/app.cpython-312.pyc && echo s > stray.txt && echo "x = 3" > app.py',
+    );
+    expect(run.outputs.status).toBe('success');
+    expect(result.filesChanged).toEqual(['app.py']);
+    expect(patch).toContain('+x = 2');
+    expect(patch).not.toMatch(/pycache|stray|x = 3|node_modules/);
+    // The work tree is the agent's again: by-products removed, ignored files kept.
+    expect(existsSync(join(repo.dir, '__pycache__'))).toBe(false);
+    expect(existsSync(join(repo.dir, 'stray.txt'))).toBe(false);
+    expect(readFileSync(join(repo.dir, 'app.py'), 'utf8')).toBe('x = 2\n');
+    expect(existsSync(join(repo.dir, 'node_modules/dep/index.js'))).toBe(true);
+  });
+
+  it("gives the agent's next round the tree it left, without the criteria's by-products", () => {
+    const { run, result, patch } = agent(
+      { 'a.txt': 'a\n' },
+      'if [ "$GANTRY_ROUND" = 1 ]; then echo one > a.txt; elif [ ! -e stray.txt ]; then echo two > a.txt; fi',
+      'echo s > stray.txt; grep -q two a.txt',
+    );
+    expect(run.outputs.status).toBe('success');
+    expect(result.iterations).toBe(2);
+    expect(patch).toContain('+two');
+    expect(patch).not.toContain('stray');
+  });
+
+  it('refuses a nested `git init` (with or without a commit), says why, and the agent can fix it', () => {
+    const once = agent(
+      { 'a.txt': 'a\n' },
+      `${NESTED_WITH_COMMIT} && mkdir empty && (cd empty && git init -q)`,
+      'true',
+      { 'criteria-iterations': '1' },
+    );
+    // Not silently dropped: the result fails and names each path and the fix.
+    expect(once.run.outputs.status).toBe('failure');
+    expect(once.result.reason).toMatch(/^the change was refused by the path policy: /);
+    expect(once.result.reason).toContain('vendor/lib: a nested git repository (a gitlink)');
+    expect(once.result.reason).toContain('empty: a nested git repository (a gitlink)');
+    expect(once.result.reason).toContain('delete its `.git` directory');
+
+    const fixed = agent(
+      { 'a.txt': 'a\n' },
+      `if [ "$GANTRY_ROUND" = 1 ]; then ${NESTED_WITH_COMMIT}; else rm -rf vendor/lib/.git; fi`,
+      'true',
+    );
+    expect(fixed.prompt(2)).toContain('vendor/lib: a nested git repository');
+    expect(fixed.run.outputs.status).toBe('success');
+    expect(fixed.result.filesChanged).toEqual(['vendor/lib/lib.js']);
+  });
+
+  it('refuses .gitmodules, symlinks into .git, files over max-file-bytes and .github/** by default', () => {
+    const { run, result } = agent(
+      { 'a.txt': 'a\n' },
+      'printf "[submodule]\\n" > .gitmodules && ln -s .git/hooks hooks && head -c 2000 /dev/zero > big.bin && mkdir -p .github/actions/x && echo "runs: {}" > .github/actions/x/action.yml',
+      'true',
+      { 'criteria-iterations': '1', 'max-file-bytes': '1000' },
+    );
+    expect(run.outputs.status).toBe('failure');
+    expect(result.reason).toContain('.gitmodules: submodules cannot be added');
+    expect(result.reason).toContain('hooks: a symlink to .git/hooks, into `.git`');
+    expect(result.reason).toContain('big.bin: 2000 bytes; a file may be at most 1000 bytes');
+    expect(result.reason).toContain('.github/actions/x/action.yml: blocked by `blockedPaths`');
+  });
+
+  it('allows .github/actions/** when the repository sets `blockedPaths: []` (an empty input)', () => {
+    const allowed = agent(
+      { 'a.txt': 'a\n' },
+      'mkdir -p .github/actions/x && echo "runs: {}" > .github/actions/x/action.yml',
+      'true',
+      { 'blocked-paths': '' },
+    );
+    expect(allowed.run.outputs.status).toBe('success');
+    expect(allowed.result.filesChanged).toEqual(['.github/actions/x/action.yml']);
+  });
+});

@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PUBLISH_RECORD_FILE,
+  PublishRecordSchema,
+  type PublishRecord,
+} from '../../src/core/publish-record.js';
+import { serveGit } from '../../src/standin/git-http.js';
+import { buildBundle, parseOutputs, runAction } from '../support/action-runner.js';
+import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
+import { handMadeResult } from './hand-made-result.js';
+
+let bundle: string;
+beforeAll(() => {
+  bundle = buildBundle();
+});
+
+const ids = { goal: 42, taskId: 'T1' };
+const publishInputs = (base: string, resultDir: string, extra: Record<string, string> = {}) => ({
+  mode: 'publish',
+  goal: '42',
+  attempt: '1',
+  'base-sha': base,
+  'task-id': 'T1',
+  title: 'Add greet',
+  'result-dir': resultDir,
+  'distinct-id': 'd-42-T1-1',
+  ...extra,
+});
+/** The record, read from where the `record` output says it is. */
+const recordOf = (run: { outputs: Record<string, string> }): PublishRecord =>
+  PublishRecordSchema.parse(JSON.parse(readFileSync(run.outputs.record!, 'utf8')));
+
+describe('the publish job records what it did (gantry-published.json)', () => {
+  it('published: the pushed sha, its parent (the base), branch, files and distinct id', () => {
+    const repo = makeRepo({ 'README.md': '# demo\n' });
+    const resultDir = handMadeResult(repo, 'echo hi > hello.txt && echo more >> README.md', ids);
+    const out = mkdtempSync(join(tmpdir(), 'gantry-publish-'));
+    const run = runAction(
+      bundle,
+      freshCheckout(repo.remote),
+      publishInputs(repo.base, resultDir, { 'output-dir': out }),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    const pushed = sh(repo.remote, 'rev-parse', 'refs/heads/gantry/42/T1/1').trim();
+    expect(run.outputs.record).toBe(join(out, PUBLISH_RECORD_FILE));
+    expect(recordOf(run)).toEqual({
+      version: 1,
+      goal: 42,
+      taskId: 'T1',
+      attempt: 1,
+      distinctId: 'd-42-T1-1',
+      outcome: 'published',
+      branch: 'gantry/42/T1/1',
+      sha: pushed,
+      parent: repo.base,
+      files: ['README.md', 'hello.txt'],
+    });
+  });
+
+  it('refused: the problems, each naming its path, written before the job fails; nothing pushed', () => {
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    // The reproduction of the review: a nested `git init` the agent job let through.
+    const resultDir = handMadeResult(
+      repo,
+      'mkdir -p vendor/lib && cd vendor/lib && git init -q && echo c > c.js && git add . && git -c user.name=a -c user.email=a@example.com commit -qm x',
+      ids,
+    );
+    expect(readFileSync(join(resultDir, 'gantry.patch'), 'utf8')).toContain('Subproject commit');
+    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    expect(run.exitCode).toBe(1);
+    const r = recordOf(run);
+    expect(r).toMatchObject({ outcome: 'refused', distinctId: 'd-42-T1-1' });
+    expect(r.outcome === 'refused' && r.problems).toEqual([
+      expect.stringMatching(/^vendor\/lib: a nested git repository \(a gitlink\)/),
+    ]);
+    expect(run.stdout).toContain('vendor/lib: a nested git repository');
+    expect(() =>
+      sh(repo.remote, 'rev-parse', '--verify', '--quiet', 'refs/heads/gantry/42/T1/1'),
+    ).toThrow();
+  });
+
+  it('skipped: the reason (a partial result with publish-partial off)', () => {
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    const resultDir = handMadeResult(repo, 'echo b > b.txt', ids);
+    const result = JSON.parse(readFileSync(join(resultDir, 'gantry-result.json'), 'utf8')) as {
+      status: string;
+      reason: string;
+    };
+    writeFileSync(
+      join(resultDir, 'gantry-result.json'),
+      JSON.stringify({ ...result, status: 'partial', reason: 'the agent reached its turn limit' }),
+    );
+    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(recordOf(run)).toMatchObject({
+      outcome: 'skipped',
+      reason:
+        'the agent run is partial (the agent reached its turn limit) and publish-partial is off',
+    });
+  });
+});
+
+/** A git server over HTTP that takes one token, as GitHub's takes a job's GITHUB_TOKEN. */
+let server: Server | undefined;
+afterEach(() => {
+  server?.close();
+  server = undefined;
+});
+async function gitServer(root: string, token: string): Promise<string> {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://git');
+    void serveGit(req, url, {
+      root,
+      token: (raw) => (raw === token ? { login: 'bot', contents: 'write' } : undefined),
+      known: () => true,
+      failed: () => undefined,
+    }).then((a) => {
+      res.writeHead(a.status, a.headers);
+      res.end(a.body as string | Uint8Array | undefined);
+    });
+  });
+  await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as { port: number };
+  return `http://127.0.0.1:${port}/git/octo/demo.git`;
+}
+
+/** The bundle as a runner starts it, without blocking this process (it serves the git above). */
+function runActionAsync(workspace: string, inputs: Record<string, string>) {
+  const temp = mkdtempSync(join(tmpdir(), 'gantry-runner-'));
+  const output = join(temp, 'output');
+  writeFileSync(output, '');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: temp,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_OUTPUT: output,
+    GITHUB_STEP_SUMMARY: join(temp, 'summary'),
+    RUNNER_TEMP: temp,
+    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+  };
+  return new Promise<{ exitCode: number; stdout: string; outputs: Record<string, string> }>(
+    (resolve) => {
+      const child = spawn(process.execPath, [bundle], { cwd: workspace, env });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('close', (code) =>
+        resolve({
+          exitCode: code ?? -1,
+          stdout,
+          outputs: parseOutputs(readFileSync(output, 'utf8')),
+        }),
+      );
+    },
+  );
+}
+
+describe('the publish job pushes with github-token, for that one push only', () => {
+  it('sends the token as an extraheader of the push; it is masked and never written to .git/config', async () => {
+    const repo = makeRepo({ 'README.md': '# demo\n' });
+    const root = mkdtempSync(join(tmpdir(), 'gantry-git-root-'));
+    sh(root, 'clone', '--quiet', '--bare', repo.remote, join(root, 'octo/demo.git'));
+    const url = await gitServer(root, 'ghs_the_job_token');
+    const resultDir = handMadeResult(repo, 'echo hi > hello.txt', ids);
+    // As `actions/checkout` with `persist-credentials: false` leaves it: an HTTP origin, no
+    // credentials. A header a checkout did persist (here a stale token) is overridden.
+    const checkout = freshCheckout(repo.remote);
+    sh(checkout, 'remote', 'set-url', 'origin', url);
+    const origin = new URL(url).origin;
+    const stale = Buffer.from('x-access-token:stale').toString('base64');
+    sh(checkout, 'config', `http.${origin}/.extraheader`, `AUTHORIZATION: basic ${stale}`);
+
+    const without = await runActionAsync(checkout, publishInputs(repo.base, resultDir));
+    expect(without.exitCode).toBe(1);
+    expect(without.stdout).toContain('git push');
+
+    const run = await runActionAsync(
+      checkout,
+      publishInputs(repo.base, resultDir, { 'github-token': 'ghs_the_job_token' }),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(sh(join(root, 'octo/demo.git'), 'rev-parse', 'refs/heads/gantry/42/T1/1').trim()).toBe(
+      run.outputs.sha,
+    );
+    expect(run.stdout).toContain('::add-mask::ghs_the_job_token');
+    const basic = Buffer.from('x-access-token:ghs_the_job_token').toString('base64');
+    expect(run.stdout).toContain(`::add-mask::${basic}`);
+    const config = readFileSync(join(checkout, '.git', 'config'), 'utf8');
+    expect(config).not.toContain('ghs_the_job_token');
+    expect(config).not.toContain(basic);
+  });
+});
