@@ -136,8 +136,11 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
       event = { ...base, type: 'cancel', reason: `Cancelled by @${who}.${kept(state)}` };
       break;
     case 'budget': {
-      const max = g.config.ok ? maxGoalUsd(g.config.value) : state.settings.budget.goalUsd * 4; // the config's own default, when it cannot be read
-      const above = budgetAboveLimit(c.usd, max);
+      // The limit is the repository's: with no readable config there is none to hold to, and a
+      // fallback derived from the goal's own budget would let each command raise the next limit.
+      if (!g.config.ok)
+        return `the budget cannot change while \`.github/gantry.yml\` is invalid (its \`budget.maxGoalUsd\` bounds it); fix the config first`;
+      const above = budgetAboveLimit(c.usd, maxGoalUsd(g.config.value));
       if (above) return above;
       event = { ...base, type: 'budget.changed', goalUsd: c.usd };
       break;

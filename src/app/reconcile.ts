@@ -65,9 +65,9 @@ export async function reconcileGoal(
   }
 
   const events = issueEvents(g);
-  await keepTriggerLabel(g, events);
+  const held = await keepTriggerLabel(g, events);
   const { issue } = facts;
-  const labeled = issue.labels.includes(trigger);
+  const labeled = held || issue.labels.includes(trigger);
   const wanted = issue.open && labeled;
   const decision = decideIssueGoal({
     status: session.state?.status,

@@ -117,6 +117,9 @@ export async function readTaskResult(
   };
 }
 
+/** The task workflow's job that pushes the task branch (`.github/workflows/gantry-task.yml`). */
+const PUBLISH_JOB = 'publish';
+
 /** What the publish job recorded for an attempt, or why it cannot be used, or that there is none. */
 export type PublishRead = { record: PublishRecord } | { problem: string } | 'missing';
 
@@ -151,6 +154,16 @@ export async function readPublishRecord(
     return {
       problem: `\`${PUBLISH_RECORD_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt} (dispatch ${r.distinctId}), not #${g.ref.issue} ${a.taskId} attempt ${a.attempt} (dispatch ${a.distinctId})`,
     };
+  // A record of a published commit counts only when the publish job itself succeeded: anything
+  // else in the run that could upload an artifact of that name (a process the agent left behind
+  // while the publish job was skipped) cannot name a commit to land.
+  if (r.outcome === 'published') {
+    const job = (await g.github.listRunJobs(runId)).find((j) => j.name === PUBLISH_JOB);
+    if (job?.conclusion !== 'success')
+      return {
+        problem: `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? 'unfinished'}` : 'is missing'}, so the record of a published commit did not come from it`,
+      };
+  }
   return { record: r };
 }
 
@@ -205,7 +218,9 @@ export function finishedEvent(
   if (record?.outcome === 'refused')
     return { ...failure('the publish policy refused the patch'), ...refused };
   if (run.conclusion !== 'success')
-    return failure(`the agent succeeded but the run ended ${ended}, so no task branch was published`);
+    return failure(
+      `the agent succeeded but the run ended ${ended}, so no task branch was published`,
+    );
   if (!record)
     return failure(
       `the run left no \`${publishArtifactName(a.goal, a.taskId, a.attempt)}\` artifact: the task workflow is older than this Gantry. Update \`${TASK_WORKFLOW}\` from Gantry's repository (its publish job records the commit it pushes, which is the only one Gantry lands).`,

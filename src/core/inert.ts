@@ -67,7 +67,8 @@ const DECODE: Record<string, string> = {
   '#126': '~',
 };
 const JOINER = '\u2060';
-const CHECKBOX_START = /^(\s*(?:[-*+]|\d{1,9}[.)])\s+)\[/gm;
+// Nested list markers too (`- - [ ]` is a checkbox in a sub-list).
+const CHECKBOX_START = /^(\s*(?:(?:[-*+]|\d{1,9}[.)])\s+)+)\[/gm;
 
 function prose(text: string): string {
   return (

@@ -87,6 +87,17 @@ describe('/gantry budget is bounded by budget.maxGoalUsd', () => {
     expect(h.state().settings.budget.goalUsd).toBe(30);
   });
 
+  it('is refused while the config is invalid, so no limit derived from the goal can ratchet up', async () => {
+    const h = await planned();
+    h.github.config = 'budget: { goalUsd: -1 }\n';
+    await command(h, '/gantry budget 90');
+    await command(h, '/gantry budget 300');
+    expect(replies(h).at(-1)!.body).toContain(
+      'Nothing changed: the budget cannot change while `.github/gantry.yml` is invalid',
+    );
+    expect(h.state().settings.budget.goalUsd).toBe(25);
+  });
+
   it('a maximum below the goal budget is a config error that says so', () => {
     expect(() => parseConfig({ budget: { goalUsd: 50, maxGoalUsd: 40 } })).toThrow(
       '`budget.maxGoalUsd`: budget.maxGoalUsd must be at least budget.goalUsd',

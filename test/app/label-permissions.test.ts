@@ -133,6 +133,37 @@ describe('who may remove the trigger label', () => {
     expect(h.state().status).toBe('running');
   });
 
+  it('while GitHub’s events lag behind the label, an older event is not taken for the removal', async () => {
+    const h = await running();
+    const issue = h.github.issue();
+    const payload = h.github.unlabel('gantry', 'triager');
+    const removal = issue.events.pop()!; // not listed yet: the latest event is the maintainer's label
+    await h.deliver('issues', payload);
+    expect(h.state().status).toBe('running');
+    expect(issue.labels).not.toContain('gantry'); // nor put back on nobody's word
+    issue.events.push(removal);
+    await h.deliver('issues', payload);
+    expect(issue.labels).toContain('gantry');
+    expect(lastReply(h)).toMatch(/^@triager removed the `gantry` label/);
+  });
+
+  it('while the events lag behind an added label, nothing is planned until they say who added it', async () => {
+    const h = await withRoles();
+    const count = await counted(h);
+    const issue = h.github.issue();
+    await h.deliver('issues', h.github.label('gantry', 'maint'));
+    await h.deliver('issues', h.github.unlabel('gantry', 'maint'));
+    const payload = h.github.label('gantry', 'triager');
+    const added = issue.events.pop()!; // the latest listed event is still the maintainer's removal
+    const plans = count.plans;
+    await h.deliver('issues', payload);
+    expect(count.plans).toBe(plans);
+    issue.events.push(added);
+    await h.deliver('issues', payload);
+    expect(count.plans).toBe(plans);
+    expect(lastReply(h)).toMatch(/^@triager added the `gantry` label/);
+  });
+
   it('a maintainer removing it cancels the goal', async () => {
     const h = await running();
     await h.deliver('issues', h.github.unlabel('gantry', 'maint'));

@@ -66,6 +66,22 @@ describe('the App lands exactly the commit the publish job recorded', () => {
     expect([...code.changedSince(h.github.head, goalHead(h))]).toEqual(['src/t1.ts']);
   });
 
+  it('takes a record of a published commit only from a publish job that succeeded', async () => {
+    const h = await started('maxAttempts: 1\n');
+    await finish(h, 'T1', 1, {
+      before: () => {
+        // The record is there, but the publish job did not run (a process left behind by the
+        // agent uploaded it, say).
+        const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
+        run.jobs.find((j) => j.name === 'publish')!.conclusion = 'skipped';
+      },
+    });
+    expect(merges(h)).toEqual([]);
+    expect(task(h, 'T1').reason).toContain(
+      "the run's `publish` job ended skipped, so the record of a published commit did not come from it",
+    );
+  });
+
   it('refuses a record whose parent is not the attempt’s base', async () => {
     const h = await started('maxAttempts: 1\n');
     const other = 'e'.repeat(40);

@@ -43,6 +43,8 @@ describe('inert', () => {
     expect(inert('- [ ] approve all\n1. [x] done\n  * [ ] nested')).toBe(
       '- &#91; ] approve all\n1. &#91;x] done\n  * &#91; ] nested',
     );
+    // A box in a nested list written on one line (`- - [ ]`) is a box too.
+    expect(inert('- - [ ] **Start**\n* 1. [x] T1')).toBe('- - &#91; ] **Start**\n* 1. &#91;x] T1');
     expect(inert('before\n```\nno end')).toBe('before\n&#96;``\nno end');
     expect(inert('~~~~\nno end')).toBe('&#126;~~~\nno end');
     // A closed fence renders as code, as written.
@@ -111,14 +113,19 @@ describe('inert', () => {
 
   it('shows any code as one span that holds exactly the code, or its JSON string (property)', () => {
     fc.assert(
-      fc.property(hostile.filter((t) => t.trim() !== ''), (t) => {
-        const out = inert(t, 'code');
-        expect(out).not.toMatch(/<!--|-->|\n/);
-        const quoted = out.endsWith('(as a JSON string: it has line breaks or hidden characters)');
-        const span = quoted ? out.slice(0, out.lastIndexOf(' (as a JSON')) : out;
-        const content = codeContent(span);
-        expect(quoted ? JSON.parse(content) : content).toBe(t);
-      }),
+      fc.property(
+        hostile.filter((t) => t.trim() !== ''),
+        (t) => {
+          const out = inert(t, 'code');
+          expect(out).not.toMatch(/<!--|-->|\n/);
+          const quoted = out.endsWith(
+            '(as a JSON string: it has line breaks or hidden characters)',
+          );
+          const span = quoted ? out.slice(0, out.lastIndexOf(' (as a JSON')) : out;
+          const content = codeContent(span);
+          expect(quoted ? JSON.parse(content) : content).toBe(t);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -32,7 +32,10 @@ export function octokitGit({ octokit, owner, repo }: OctokitRepo): GitPort {
       return {
         aheadBy: data.ahead_by,
         behindBy: data.behind_by,
-        files: (data.files ?? []).map((f) => f.filename),
+        // A rename changes two paths: both are judged (a file moved out of a blocked folder too).
+        files: (data.files ?? []).flatMap((f) =>
+          f.previous_filename ? [f.previous_filename, f.filename] : [f.filename],
+        ),
       };
     },
   };

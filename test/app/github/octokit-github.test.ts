@@ -113,6 +113,28 @@ describe('the Octokit port', () => {
       });
     });
 
+    it('a rename counts both of its paths, so a move out of a blocked folder is judged too', async () => {
+      const [base, head] = ['a'.repeat(40), 'c'.repeat(40)];
+      nock(API)
+        .get(`${REPO}/compare/${base}...${head}`)
+        .query({ per_page: '300' })
+        .reply(200, {
+          ahead_by: 1,
+          behind_by: 0,
+          files: [
+            {
+              filename: 'ci.yml',
+              previous_filename: '.github/workflows/ci.yml',
+              status: 'renamed',
+            },
+          ],
+        });
+      expect((await port().compare(base, head, 300)).files).toEqual([
+        '.github/workflows/ci.yml',
+        'ci.yml',
+      ]);
+    });
+
     it("lists a run's jobs, to read the failed one's log", async () => {
       nock(API)
         .get(`${REPO}/actions/runs/9/jobs`)
