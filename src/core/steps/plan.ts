@@ -3,8 +3,7 @@ import { clip, LIMITS, planIndex, type Draft } from '../draft.js';
 import { EDITABLE_FIELDS, editTask, type TaskEdit } from '../edit-task.js';
 import { isRunning, zeroCounts, type TaskRun } from '../goal.js';
 import { PersistentList } from '../persistent-list.js';
-import type { PlanProblem } from '../plan-error.js';
-import type { Task } from '../plan.js';
+import { planProblemText } from '../plan-problem-text.js';
 import {
   admitApproved,
   awaitApproval,
@@ -184,7 +183,7 @@ function applyEdits(d: Draft, edits: readonly TaskEdit[], before: boolean): bool
   if (!result.ok)
     return ignore(
       'invalid-plan',
-      `the edit was not taken, the plan is kept as it was: ${result.error.problems.map((p) => problemIn(tasks, p)).join('; ')}`,
+      `the edit was not taken, the plan is kept as it was: ${result.error.problems.map((p) => planProblemText(tasks, p)).join('; ')}`,
     );
   d.s.plan = result.plan;
   const who = d.event.actor ? ` by ${d.event.actor}` : '';
@@ -198,14 +197,6 @@ function applyEdits(d: Draft, edits: readonly TaskEdit[], before: boolean): bool
   }
   recountUnmet(d, touched);
   return true;
-}
-
-/** A plan problem named by task id and field (`T3.criteria.0.run: ...`), not by list index. */
-function problemIn(tasks: readonly Task[], p: PlanProblem): string {
-  const m = /^tasks\.(\d+)(.*)$/.exec(p.path);
-  const id = m ? tasks[Number(m[1])]?.id : undefined;
-  if (!m || !id) return `${p.path}: ${p.message}`;
-  return `${id}${m[2]}: ${p.message.startsWith(`${id}: `) ? p.message.slice(id.length + 2) : p.message}`;
 }
 
 /** Dependencies of edited tasks may have changed: what each waits for, and the ranks, again. */
