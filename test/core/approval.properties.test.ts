@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
 import type { GoalEvent } from '../../src/core/events.js';
-import { defaultGoalSettings, initGoal, type GoalState } from '../../src/core/goal.js';
+import {
+  defaultGoalSettings,
+  initGoal,
+  TASK_STATUSES,
+  type GoalState,
+} from '../../src/core/goal.js';
 import { owedEffects } from '../../src/core/owed-effects.js';
 import type { Task } from '../../src/core/plan.js';
 import { step } from '../../src/core/step.js';
@@ -115,6 +120,9 @@ function drive(
         check(s, s.plan!.tasks[i]!.id, `moved to running by ${e.type}`);
     });
     if (e.type === 'task.dispatched') check(s, e.taskId, 'task.dispatched accepted');
+    // Approvals going and coming keep the status counts true.
+    for (const st of TASK_STATUSES)
+      expect(s.counts[st], st).toBe(s.tasks.filter((x) => x.status === st).length);
     for (const f of owedEffects(s, t))
       if (f.type === 'dispatch-task' && f.send) check(s, f.taskId, 'dispatch owed');
     return r;
