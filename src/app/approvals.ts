@@ -2,6 +2,7 @@ import type { IgnoredCode } from '../core/step.js';
 import { diffPlanComment, parsePlanComment } from '../core/checklist/parse.js';
 import { goalIdentity } from '../core/goal.js';
 import { inert } from '../core/inert.js';
+import { taskDefinitionHash } from '../core/task-definition.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { permissionOf, refusal } from './permissions.js';
@@ -63,12 +64,14 @@ export async function handleCommentEdit(g: GoalContext, hint: Edited): Promise<v
   }
   const planVersion = now.planVersion;
   if (diff.approvals.length || diff.edits.length) {
+    // Each tick is for the definition the person saw: the one in the comment they edited.
+    const seen = new Map(now.plan?.tasks.map((t) => [t.id, taskDefinitionHash(t)]));
     const r = session.apply({
       type: 'approvals.changed',
       at: g.deps.now(),
       actor: who,
       planVersion,
-      changes: diff.approvals,
+      changes: diff.approvals.map((c) => ({ ...c, hash: seen.get(c.taskId) })),
       edits: diff.edits,
     });
     if (r.ignored && !QUIET.has(r.ignored.code))

@@ -110,6 +110,15 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
       g.session.begin(r.state, before);
       return undefined;
     }
+    case 'edit':
+      event = {
+        ...base,
+        type: 'approvals.changed',
+        planVersion: state.planVersion,
+        changes: [],
+        edits: [c.edit],
+      };
+      break;
     case 'retry':
       event = { ...base, type: 'task.retry', taskId: c.taskId };
       break;

@@ -97,6 +97,12 @@ export const GantryConfigSchema = z.strictObject({
       message: 'agent.command is required when agent.backend is command',
       path: ['command'],
     }),
+  recovery: z
+    .strictObject({
+      /** `true`: tasks the recovery planner adds run without ticks; by default a person approves them. */
+      autoApprove: z.boolean().default(defaultGoalSettings.recovery.autoApprove),
+    })
+    .prefault({}),
   /** Extra rules for every plan (house style, constraints). */
   rules: z.array(z.string().trim().min(1).max(500)).max(50).default([]),
   testCommand: z.string().trim().max(500).optional(),
@@ -171,5 +177,6 @@ export function goalSettingsFrom(c: GantryConfig, issueLabels: readonly string[]
     budget: { goalUsd: c.budget.goalUsd, taskUsd: c.budget.taskUsd, tierUsd: c.budget.tierUsd },
     // The config schema refuses tier models without a price, so this cannot throw.
     tiers: tierEstimates(c.llm),
+    recovery: { autoApprove: c.recovery.autoApprove },
   };
 }

@@ -3,6 +3,7 @@ import type { Effect } from '../core/effects.js';
 import { goalIdentity, type GoalState } from '../core/goal.js';
 import { inert } from '../core/inert.js';
 import { fromMicros } from '../core/money.js';
+import { approvedAsDefined } from '../core/task-definition.js';
 import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
 import { gitHubStatus } from './github/github-error.js';
@@ -39,6 +40,11 @@ export function dispatchInputs(
 ): Record<string, string> {
   const spec = s.plan!.tasks[i]!;
   const t = s.tasks.at(i)!;
+  // The last check before a definition leaves for the runner: exactly what was approved.
+  if (!approvedAsDefined(spec, t))
+    throw new DispatchError(
+      `its definition is not the one a person approved (${t.approvedHash ? 'it changed after the approval' : 'it was never approved'}). Tick ${spec.id} again in the plan comment to approve it as it is now.`,
+    );
   const { agent } = config;
   const inputs: Record<string, string> = {
     goal: String(s.issue),

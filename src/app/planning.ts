@@ -2,7 +2,17 @@ import { initGoal, type GoalState } from '../core/goal.js';
 import { issueTextHash } from '../core/issue-goal.js';
 import { formatUsd, fromMicros, toMicros } from '../core/money.js';
 import { nextGoalBranch } from '../core/names.js';
+import type { Plan } from '../core/plan.js';
 import { PlannerError } from '../planner/errors.js';
+import {
+  completeIssuePlan,
+  ISSUE_PLAN_BLOCK,
+  missingFields,
+  needsPlanner,
+  readIssuePlan,
+  type DraftTask,
+} from '../planner/issue-plan.js';
+import type { PlanRequest } from '../planner/planner.js';
 import { goalSettingsFrom } from './config.js';
 import { charge } from './charges.js';
 import type { GoalContext } from './goal-context.js';
@@ -49,11 +59,18 @@ export async function runPlanner(g: GoalContext): Promise<void> {
   }
   const config = g.config.value;
   const { issue } = session.facts;
-  const planned = state.budget.issuePlanningMicros ?? 0;
-  const cap = toMicros(config.budget.planningPerIssueUsd);
-  if (planned >= cap) {
+  const written = readIssuePlan(issue.body);
+  if (written && !written.ok) {
     failed(
-      `Planning this issue has cost ${formatUsd(fromMicros(planned))} so far (plans and replans, across cancels and relabels), which reaches the ${formatUsd(fromMicros(cap))} cap per issue, so Gantry did not ask the planner again. To plan it anyway, raise \`budget.planningPerIssueUsd\` in \`.github/gantry.yml\` on the default branch.`,
+      `The plan written in the issue (its \`${ISSUE_PLAN_BLOCK}\` block) is invalid:\n${written.problems.map((p) => `- ${p}`).join('\n')}\n\nFix the block in the issue body.`,
+    );
+    return;
+  }
+  const spent = state.budget.issuePlanningMicros ?? 0;
+  const cap = toMicros(config.budget.planningPerIssueUsd);
+  if (spent >= cap) {
+    failed(
+      `Planning this issue has cost ${formatUsd(fromMicros(spent))} so far (plans and replans, across cancels and relabels), which reaches the ${formatUsd(fromMicros(cap))} cap per issue, so Gantry did not ask the planner again. To plan it anyway, raise \`budget.planningPerIssueUsd\` in \`.github/gantry.yml\` on the default branch.`,
     );
     return;
   }
@@ -63,14 +80,41 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       if (transient(e)) throw e; // the job is tried again
       throw new RepoUnreadable(e);
     });
-    const { value: plan, calls } = await planner.plan({
+    const request: PlanRequest = {
       issue: { number: g.ref.issue, title: issue.title, body: issue.body },
       repo,
       rigor: config.rigor,
       feedback: state.replanFeedback,
       previousPlan: state.plan,
-    });
-    charge(g, 'plan', calls);
+      ...(written ? { draft: written.tasks } : {}),
+    };
+    let plan: Plan;
+    if (written) {
+      // A person wrote the tasks: the planner is asked only for what they left out.
+      let planned: Plan | undefined;
+      if (needsPlanner(written.tasks, config.rigor)) {
+        const r = await planner.plan(request);
+        charge(g, 'plan', r.calls);
+        planned = r.value;
+      }
+      const done = completeIssuePlan({
+        tasks: written.tasks,
+        goal: { title: issue.title.replace(/\s+/g, ' ').trim().slice(0, 256), body: '' },
+        rigor: config.rigor,
+        planned,
+      });
+      if (!done.ok) {
+        failed(
+          `The plan written in the issue (its \`${ISSUE_PLAN_BLOCK}\` block) cannot be used:\n${done.problems.map((p) => `- ${p}`).join('\n')}\n\nFix the block in the issue body.`,
+        );
+        return;
+      }
+      plan = done.plan;
+    } else {
+      const { value, calls } = await planner.plan(request);
+      charge(g, 'plan', calls);
+      plan = value;
+    }
     const r = session.apply({
       type: state.plan ? 'plan.replaced' : 'plan.proposed',
       at: g.deps.now(),
@@ -79,8 +123,12 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       // The text the planner was given: what auto-approval checks the plan against.
       textHash: issueTextHash(issue.title, issue.body),
     });
-    if (r.ignored) failed(`The plan could not be used: ${r.ignored.message}.`);
-    else if (!repo.tree.includes(TASK_WORKFLOW) && !repo.treeTruncated)
+    if (r.ignored) {
+      failed(`The plan could not be used: ${r.ignored.message}.`);
+      return;
+    }
+    if (written) session.reply(writtenPlanNote(written.tasks), { once: true });
+    if (!repo.tree.includes(TASK_WORKFLOW) && !repo.treeTruncated)
       session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
   } catch (e) {
     if (e instanceof RepoUnreadable) failed(e.message);
@@ -89,6 +137,15 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       failed(e.userMessage);
     } else throw e;
   }
+}
+
+/** What Gantry says when it takes the plan a person wrote: what the planner filled in. */
+function writtenPlanNote(tasks: readonly DraftTask[]): string {
+  const missing = missingFields(tasks);
+  const filled = missing.length
+    ? ` The planner filled in only what it left out: ${missing.map((m) => `${m.id} (${m.fields.join(', ')})`).join('; ')}.`
+    : ' Nothing was left out, so the planner was not asked for tasks.';
+  return `Gantry took the plan from the \`${ISSUE_PLAN_BLOCK}\` block in the issue.${filled} Review the tasks in the plan comment and tick the ones to run.`;
 }
 
 /** GitHub refused to show the repository (empty, no access): a plan cannot be made. */

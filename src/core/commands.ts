@@ -1,5 +1,7 @@
 import { inert } from './inert.js';
 import { formatUsd } from './money.js';
+import type { TaskEdit } from './edit-task.js';
+import { parseTaskEdit } from './parse-task-edit.js';
 
 /**
  * `/gantry <verb> [args]` in an issue comment. The comment must start with the command; for
@@ -9,6 +11,8 @@ export type Command =
   | { verb: 'approve' | 'start' | 'pause' | 'resume' | 'cancel' | 'status' | 'help' }
   | { verb: 'replan'; feedback: string }
   | { verb: 'retry' | 'skip'; taskId: string }
+  /** `/gantry edit T3` and YAML on the lines after it: new fields of a task awaiting approval. */
+  | { verb: 'edit'; edit: TaskEdit }
   | { verb: 'budget'; usd: number }
   /** Not a command Gantry knows, or one with a wrong argument: answered with the help. */
   | { verb: 'invalid'; problem: string };
@@ -26,6 +30,7 @@ export const CHANGING_VERBS: ReadonlySet<CommandVerb> = new Set([
   'resume',
   'cancel',
   'budget',
+  'edit',
 ]);
 
 const PREFIX = /^\/gantry(?=\s|$)/;
@@ -62,6 +67,16 @@ export function parseCommand(body: string): Command | undefined {
         };
       return { verb, taskId: id };
     }
+    case 'edit': {
+      const id = firstLineArgs.toUpperCase();
+      if (!TASK_ID.test(id))
+        return {
+          verb: 'invalid',
+          problem: `\`edit\` needs a task id such as \`T3\`, then the fields to change as YAML on the next lines${firstLineArgs ? ` (got \`${firstLineArgs}\`)` : ''}`,
+        };
+      const r = parseTaskEdit(id, args.slice(args.indexOf('\n') + 1 || args.length));
+      return r.ok ? { verb: 'edit', edit: r.edit } : { verb: 'invalid', problem: r.problem };
+    }
     case 'budget': {
       const m = USD.exec(firstLineArgs);
       const usd = m ? Number(m[1]) : NaN;
@@ -93,6 +108,7 @@ export const COMMAND_HELP = [
   `| \`/gantry replan <feedback>\` | Plan again with your feedback; the old plan stays, collapsed | ${WRITERS} |`,
   `| \`/gantry retry T3\` | Give a failed task (or one that needs a human) another attempt | ${WRITERS} |`,
   `| \`/gantry skip T3\` | Skip a task; its dependents go on without it | ${WRITERS} |`,
+  `| \`/gantry edit T3\` + YAML | Change a task awaiting approval (title, description, tier, dependsOn, scope, criteria); it needs ticks again | ${WRITERS} |`,
   `| \`/gantry pause\` / \`resume\` | Stop starting new tasks / go on | ${WRITERS} |`,
   `| \`/gantry cancel\` | Cancel the goal; branches are kept | ${WRITERS} |`,
   `| \`/gantry budget 40\` | Set the goal budget in US dollars, up to \`budget.maxGoalUsd\` | ${WRITERS} |`,

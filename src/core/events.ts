@@ -1,4 +1,5 @@
 import type { BreakerGate } from './breaker.js';
+import type { TaskEdit } from './edit-task.js';
 import type { Finding } from './findings.js';
 import type { Plan, Task } from './plan.js';
 
@@ -45,10 +46,14 @@ export type GoalEvent = EventBase &
         type: 'approvals.changed';
         /** The plan version the person saw: ticks on an older plan are ignored. */
         planVersion: number;
-        changes: { taskId: string; approved: boolean }[];
-        edits?:
-          | { taskId: string; title?: string | undefined; description?: string | undefined }[]
-          | undefined;
+        changes: {
+          taskId: string;
+          approved: boolean;
+          /** The definition the person ticked (`taskDefinitionHash`, before their own edits). */
+          hash?: string | undefined;
+        }[];
+        /** Changes to task definitions: each edited task needs approval again. */
+        edits?: TaskEdit[] | undefined;
       }
     | { type: 'start'; baseSha: string; planVersion: number }
     /** The dispatch was accepted but GitHub did not say which run it made (an older server). */

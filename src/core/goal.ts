@@ -7,6 +7,7 @@ import type { FailureInfo } from './effects.js';
 import type { Finding } from './findings.js';
 import type { Plan, Tier } from './plan.js';
 import { PersistentList } from './persistent-list.js';
+import { taskDefinitionHash } from './task-definition.js';
 
 export const GOAL_STATUSES = [
   'planning',
@@ -95,6 +96,8 @@ export interface GoalSettings {
    * before it existed have none and render without estimates.
    */
   tiers?: TierEstimates | undefined;
+  /** `autoApprove`: tasks recovery adds run without ticks (config `recovery.autoApprove`). */
+  recovery: { autoApprove: boolean };
 }
 
 export const defaultGoalSettings: GoalSettings = {
@@ -104,7 +107,14 @@ export const defaultGoalSettings: GoalSettings = {
   landingBatch: 1,
   ci: { policy: 'required', timeoutMs: 30 * 60_000 },
   budget: { goalUsd: 25, taskUsd: 5, tierUsd: { small: 0.5, medium: 2, large: 5 } },
+  recovery: { autoApprove: false },
 };
+
+/**
+ * A configured policy that approved a task instead of a person: the goal's `approval: auto`,
+ * `recovery.autoApprove`, or a state written before approvals were bound to a definition.
+ */
+export type ApprovalPolicy = 'auto-approval' | 'recovery-auto-approve' | 'earlier-version';
 
 export interface TaskRun {
   status: TaskStatus;
@@ -119,7 +129,15 @@ export interface TaskRun {
   /** The commit the current attempt's publish job pushed: exactly what lands. */
   publishedSha?: string | undefined;
   landedSha?: string | undefined;
+  /**
+   * The hash of the definition that was approved (`taskDefinitionHash`): the task runs only while
+   * its definition still has it. Any change to the definition clears it.
+   */
+  approvedHash?: string | undefined;
+  /** The person who approved that definition. */
   approvedBy?: string | undefined;
+  /** Set instead of `approvedBy` when a configured policy approved it. */
+  approvedVia?: ApprovalPolicy | undefined;
   approvedAt?: number | undefined;
   /** When the current attempt was dispatched. */
   dispatchedAt?: number | undefined;
@@ -306,6 +324,33 @@ export function owesWork(t: TaskRun): boolean {
  * of the App may have changed the tasks without keeping it).
  */
 export function reviveState(raw: GoalStateJson): GoalState {
-  const tasks = PersistentList.from(raw.tasks);
-  return { ...raw, tasks, outstanding: tasks.flatMap((t, i) => (owesWork(t) ? [i] : [])) };
+  const json = (raw.settings as Partial<GoalSettings>).recovery ? raw : bindEarlierApprovals(raw);
+  const tasks = PersistentList.from(json.tasks);
+  return { ...json, tasks, outstanding: tasks.flatMap((t, i) => (owesWork(t) ? [i] : [])) };
+}
+
+/**
+ * A state written before approvals were bound to a definition (its settings have no `recovery`).
+ * Ticks of a goal not started lose their force (they did not survive edits then): the tasks are
+ * asked for again. Tasks past Start were approved under the earlier rules and keep going, bound
+ * to their definitions as they are now.
+ */
+function bindEarlierApprovals(raw: GoalStateJson): GoalStateJson {
+  const counts = { ...raw.counts };
+  const tasks = raw.tasks.map((t, i): TaskRun => {
+    const spec = raw.plan?.tasks[i];
+    if (!spec || t.approvedHash !== undefined || t.status === 'proposed' || t.status === 'excluded')
+      return t;
+    if (t.status !== 'approved')
+      return { ...t, approvedHash: taskDefinitionHash(spec), approvedVia: 'earlier-version' };
+    counts.approved -= 1;
+    counts.proposed += 1;
+    return { ...t, status: 'proposed', approvedBy: undefined, approvedAt: undefined };
+  });
+  return {
+    ...raw,
+    settings: { ...raw.settings, recovery: { ...defaultGoalSettings.recovery } },
+    counts,
+    tasks,
+  };
 }

@@ -1,24 +1,83 @@
 import { releaseDependents } from './dag.js';
 import { clip, LIMITS, type Draft } from './draft.js';
 import type { FailureInfo } from './effects.js';
-import { maxAttemptsOf, type TaskStatus } from './goal.js';
+import { maxAttemptsOf, type ApprovalPolicy, type TaskStatus } from './goal.js';
 import { release } from './budget.js';
+import { approvedAsDefined, taskDefinitionHash } from './task-definition.js';
 
 /** A task in one of these states holds back its dependents for good (until a human acts). */
 const DEAD: ReadonlySet<TaskStatus> = new Set(['needs-human', 'excluded', 'cancelled', 'blocked']);
-const BLOCKABLE: ReadonlySet<TaskStatus> = new Set(['queued', 'retrying', 'approved', 'proposed']);
+// A task awaiting approval stays so (and can be ticked) whatever its dependencies do.
+const BLOCKABLE: ReadonlySet<TaskStatus> = new Set(['queued', 'retrying', 'approved']);
 
 export function isDead(status: TaskStatus): boolean {
   return DEAD.has(status);
 }
 
-/** Queue a task (again); it becomes ready once nothing is unmet. */
+/**
+ * Task `i`'s current definition is approved, by a person or a configured policy: the
+ * approval holds for exactly this definition (`approvedHash`).
+ */
+export function recordApproval(
+  d: Draft,
+  i: number,
+  by: { person: string } | { policy: ApprovalPolicy },
+): void {
+  d.setTask(i, {
+    approvedHash: taskDefinitionHash(d.plan.tasks[i]!),
+    approvedBy: 'person' in by ? by.person : undefined,
+    approvedVia: 'policy' in by ? by.policy : undefined,
+    approvedAt: d.event.at,
+  });
+}
+
+/**
+ * Task `i` waits for a person to tick it: never approved, or its definition changed since. Its
+ * guidance stays for the attempt that follows the approval.
+ */
+export function awaitApproval(d: Draft, i: number, reason: string): void {
+  d.removeReady(i);
+  d.setTask(i, {
+    status: 'proposed',
+    reason,
+    failure: undefined,
+    asking: undefined,
+    approvedHash: undefined,
+    approvedBy: undefined,
+    approvedVia: undefined,
+    approvedAt: undefined,
+  });
+}
+
+/** A task approved while the goal runs: runnable, unless a dead dependency holds it. */
+export function admitApproved(d: Draft, i: number): void {
+  const held = d.index.dag.deps[i]!.find((j) => isDead(d.task(j).status));
+  if (held === undefined) {
+    makeRunnable(d, i, d.task(i).attempt > 0 ? 'retrying' : 'queued');
+    return;
+  }
+  d.setTask(i, {
+    status: 'blocked',
+    reason: `waits for ${d.taskId(held)} (${d.task(held).status})`,
+  });
+  blockDependents(d, i);
+}
+
+/**
+ * Queue a task (again); it becomes ready once nothing is unmet. Only a task whose definition is
+ * the approved one is queued: any other waits for approval instead, so nothing unapproved runs.
+ */
 export function makeRunnable(
   d: Draft,
   i: number,
   status: 'queued' | 'retrying',
   guidance?: string,
 ): void {
+  if (!approvedAsDefined(d.plan.tasks[i]!, d.task(i))) {
+    if (guidance !== undefined) d.setTask(i, { guidance });
+    awaitApproval(d, i, 'awaiting approval: its definition is not the one approved');
+    return;
+  }
   d.setTask(i, {
     status,
     reason: undefined,

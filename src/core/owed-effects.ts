@@ -4,6 +4,7 @@ import type { Effect } from './effects.js';
 import { isRunning, type GoalState, type TaskRun } from './goal.js';
 import { fromMicros } from './money.js';
 import { TaskBranch } from './names.js';
+import { approvedAsDefined } from './task-definition.js';
 
 /** A run that has not shown up this long after a dispatch GitHub accepted is dispatched again. */
 export const LOST_DISPATCH_MS = 10 * 60_000;
@@ -86,7 +87,10 @@ function taskWork(s: GoalState, i: number, now: number, out: Effect[]): void {
           runId: t.runId,
         });
     } else if (isRunning(s.status) || stopped) {
-      out.push(dispatch(s, t, taskId, now, stopped));
+      // The last guard where dispatches are derived: only the definition a person (or a
+      // configured policy) approved is ever sent; any other is only looked for.
+      const approved = approvedAsDefined(s.plan!.tasks[i]!, t);
+      out.push(dispatch(s, t, taskId, now, stopped, approved));
     }
   }
   if (t.status === 'failed')
@@ -111,7 +115,7 @@ function taskWork(s: GoalState, i: number, now: number, out: Effect[]): void {
 
 /**
  * The run an attempt needs. It is sent unless a dispatch GitHub accepted may still show up; a
- * stopped task's run is only looked for (so it can be cancelled), never sent.
+ * stopped task's run (or one not approved as defined) is only looked for, never sent.
  */
 function dispatch(
   s: GoalState,
@@ -119,6 +123,7 @@ function dispatch(
   taskId: string,
   now: number,
   stopped: boolean,
+  approved: boolean,
 ): Of<'dispatch-task'> {
   const lost = t.sentAt === undefined || now - t.sentAt >= LOST_DISPATCH_MS;
   // A stopped attempt whose run never showed up: nothing can be cancelled or charged any more.
@@ -131,7 +136,7 @@ function dispatch(
     baseSha: t.baseSha ?? s.lastGreen ?? '',
     budgetUsd: fromMicros(t.reservedMicros),
     ...(t.guidance ? { guidance: t.guidance } : {}),
-    send: lost && !stopped,
+    send: lost && !stopped && approved,
     ...(stopped && overdue ? { abandon: true } : {}),
   };
 }

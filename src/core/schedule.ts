@@ -136,6 +136,8 @@ function settleGoal(d: Draft): void {
   const stuck: string[] = [];
   s.tasks.forEach((t, i) => {
     if (
+      // After Start only tasks recovery added (or changed) await approval.
+      t.status === 'proposed' ||
       t.status === 'needs-human' ||
       t.status === 'blocked' ||
       t.status === 'queued' ||

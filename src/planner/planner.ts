@@ -2,6 +2,7 @@ import type { RecoveryAction } from '../core/events.js';
 import type { CriterionOutcome } from '../core/criteria.js';
 import type { Plan, Rigor, Task } from '../core/plan.js';
 import type { PlanEstimate } from './estimate.js';
+import type { DraftTask } from './issue-plan.js';
 import type { Finding } from './knowledge.js';
 import type { CallReport } from './call-report.js';
 import type { ReviewOutput } from './schemas.js';
@@ -29,6 +30,11 @@ export interface PlanRequest {
   /** A maintainer's feedback for a replan, with the plan it replaces. */
   feedback?: string | undefined;
   previousPlan?: Plan | undefined;
+  /**
+   * The tasks a person wrote in the issue (`gantry-plan`): the planner keeps them and fills only
+   * the fields they leave out; Gantry takes nothing else from its answer for them.
+   */
+  draft?: readonly DraftTask[] | undefined;
 }
 
 export interface Result<T> {

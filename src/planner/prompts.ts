@@ -1,5 +1,6 @@
 import type { CriterionOutcome } from '../core/criteria.js';
 import { PLAN_LIMITS, type Plan, type Rigor, type Task } from '../core/plan.js';
+import { FILLED_FIELDS, type DraftTask } from './issue-plan.js';
 import { renderFindings, type Finding } from './knowledge.js';
 import type { AttemptRecord, FailureContext } from './planner.js';
 import { DATA_TAGS, asData, sanitizePlain, sanitizeUntrusted } from './untrusted.js';
@@ -48,12 +49,17 @@ export function planUserMessage(input: {
   rigor: Rigor;
   feedback?: string | undefined;
   previousPlan?: Plan | undefined;
+  draft?: readonly DraftTask[] | undefined;
 }): string {
   const parts = [
     `Plan issue #${input.issue.number}. ${RIGOR[input.rigor]} Set "rigor" to "${input.rigor}".`,
     asData('issue_title', sanitizeUntrusted(input.issue.title, UNTRUSTED_LIMITS.title)),
     asData('issue_body', sanitizeUntrusted(input.issue.body, UNTRUSTED_LIMITS.body) || '(empty)'),
   ];
+  if (input.draft)
+    parts.push(
+      `The issue already lists the tasks. Plan exactly these tasks, with these ids and dependencies, and keep every field they give; fill in only the fields they leave out (${FILLED_FIELDS.join(', ')}):\n${asData('plan', JSON.stringify(input.draft))}`,
+    );
   if (input.previousPlan)
     parts.push(
       `The current plan, which a maintainer asked to replace:\n${asData('previous_plan', JSON.stringify(input.previousPlan))}`,

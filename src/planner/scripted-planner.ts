@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { Plan } from '../core/plan.js';
+import type { Plan, Task } from '../core/plan.js';
+import type { DraftTask } from './issue-plan.js';
 import { planFitsComment } from '../core/checklist/fits-comment.js';
 import { validatePlan } from '../core/validate-plan.js';
 import { PlannerOutputError, PlannerRequestError } from './errors.js';
@@ -91,7 +92,8 @@ export class ScriptedPlanner implements Planner {
 
   async plan(req: PlanRequest): Promise<Result<Plan>> {
     const data = this.script.plans[Math.min(this.plansUsed++, this.script.plans.length - 1)];
-    const plan = this.checked(checkPlan(data, req.rigor));
+    const scripted = this.checked(checkPlan(data, req.rigor));
+    const plan = req.draft ? fillDraft(scripted, req.draft, req.repo.testCommand) : scripted;
     return this.answer('plan', {
       ...plan,
       goal: { ...plan.goal, body: `${TAG} ${plan.goal.body}`.slice(0, 4000) },
@@ -184,6 +186,24 @@ export class ScriptedPlanner implements Planner {
     };
     return { value, calls: [call] };
   }
+}
+
+/**
+ * A person's tasks, what they leave out filled from the script's task of the same id; a task the
+ * script lacks gets the repository's test command as its criterion (offline, no model guesses).
+ */
+function fillDraft(plan: Plan, draft: readonly DraftTask[], testCommand: string | undefined): Plan {
+  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const tasks = draft.map((d): Task => ({
+    description: `${TAG} filled in by the script`,
+    tier: 'small',
+    scope: [],
+    criteria: [{ kind: 'command', run: testCommand ?? 'npm test' }],
+    estimate: 30,
+    ...byId.get(d.id),
+    ...(Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as DraftTask),
+  }));
+  return { ...plan, tasks };
 }
 
 function fixtureError(name: string, problems: string[]): PlannerOutputError {

@@ -16,6 +16,11 @@ const INVISIBLE =
 /* eslint-enable no-misleading-character-class */
 const CLOSED_COMMENT = /<!--[\s\S]*?-->/g;
 
+/** Whether the text holds characters a reader cannot see (`search` ignores the /g state). */
+export function hasInvisible(text: string): boolean {
+  return text.search(INVISIBLE) !== -1;
+}
+
 /**
  * Clean markdown a stranger wrote (issue title and body, comments) before a model reads it: keep
  * what a maintainer sees on GitHub and drop what is hidden there: HTML comments, invisible

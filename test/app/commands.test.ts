@@ -185,3 +185,84 @@ describe('/gantry commands', () => {
     expect(h.plan().body).toBe(body);
   });
 });
+
+describe('/gantry edit', () => {
+  const edit = (yaml: string, id = 'T2') => `/gantry edit ${id}\n\`\`\`yaml\n${yaml}\n\`\`\``;
+
+  it('reads the fields to change as YAML, fenced or not, and names each problem', () => {
+    expect(parseCommand(edit('tier: large\ndependsOn: [T1]'))).toEqual({
+      verb: 'edit',
+      edit: { taskId: 'T2', tier: 'large', dependsOn: ['T1'] },
+    });
+    expect(
+      parseCommand(
+        '/gantry edit t3\nscope: [docs/]\ncriteria:\n  - kind: command\n    run: npm run docs',
+      ),
+    ).toEqual({
+      verb: 'edit',
+      edit: {
+        taskId: 'T3',
+        scope: ['docs/'],
+        criteria: [{ kind: 'command', run: 'npm run docs' }],
+      },
+    });
+    const problem = (body: string) => (parseCommand(body) as { problem: string }).problem;
+    expect(problem(edit('tier: huge\nestimate: 5'))).toBe(
+      'the edit of T2 is invalid: `T2.tier`: Invalid option: expected one of "small"|"medium"|"large"; `T2`: Unrecognized key: "estimate" (fields: `title`, `description`, `tier`, `dependsOn`, `scope`, `criteria`)',
+    );
+    expect(problem(edit('criteria:\n  - kind: command'))).toMatch(
+      /^the edit of T2 is invalid: `T2\.criteria\.0/,
+    );
+    expect(problem(edit('tier: [unclosed'))).toMatch(/^the YAML after `edit T2` does not parse: /);
+    expect(problem(edit('- a list'))).toMatch(/must be a mapping of fields/);
+    expect(problem('/gantry edit T2')).toMatch(/^`edit T2` needs the fields to change, as YAML/);
+    expect(problem('/gantry edit\ntier: small')).toMatch(/^`edit` needs a task id such as `T3`/);
+  });
+
+  it('changes a task before approval, re-validated, and the task needs ticks again', async () => {
+    const h = await planned();
+    await command(h, '/gantry approve');
+    const c = await command(
+      h,
+      edit(
+        'tier: large\nscope: [src/greet.ts]\ncriteria:\n  - kind: grep\n    pattern: export function greet\n    in: src/greet.ts\n    present: true',
+      ),
+      'dev',
+    );
+    const s = h.state();
+    expect(s.plan!.tasks[1]).toMatchObject({
+      tier: 'large',
+      scope: ['src/greet.ts'],
+      criteria: [
+        { kind: 'grep', pattern: 'export function greet', in: 'src/greet.ts', present: true },
+      ],
+    });
+    expect(statuses(h)).toEqual(['approved', 'proposed', 'approved', 'approved']);
+    expect(s.tasks.at(1)!.reason).toBe('awaiting approval: edited by dev (tier, scope, criteria)');
+    expect(thumbsUp(h, c.id)).toBe(true);
+  });
+
+  it('refuses an edit that makes the plan invalid, naming the problem, and keeps the plan', async () => {
+    const h = await planned();
+    const before = h.state().plan;
+    await command(h, edit('dependsOn: [T4]', 'T1'));
+    expect(h.state().plan).toEqual(before);
+    expect(lastReply(h)).toContain(
+      'Nothing changed: the edit was not taken, the plan is kept as it was: T1.dependsOn: ',
+    );
+    expect(lastReply(h)).toMatch(/cycle/);
+    await command(h, edit('tier: small', 'T9'));
+    expect(lastReply(h)).toContain('Nothing changed: T9 is not in the plan.');
+  });
+
+  it('while the goal runs, edits only a task awaiting approval', async () => {
+    const h = await planned();
+    await command(h, '/gantry approve');
+    await command(h, '/gantry start');
+    await command(h, edit('tier: large', 'T1'));
+    expect(lastReply(h)).toContain(
+      'Nothing changed: T1 is running: while the goal runs only tasks awaiting approval can be edited.',
+    );
+    expect(h.state().plan!.tasks[0]!.tier).toBe('small');
+  });
+});

@@ -81,6 +81,15 @@ llm:
     expect(goalSettingsFrom(required, ['go']).approval).toBe('required');
   });
 
+  it('auto-approves recovery tasks only when the config says so', () => {
+    expect(goalSettingsFrom(parseConfig(undefined), []).recovery).toEqual({ autoApprove: false });
+    const on = parseConfig(parse('recovery: { autoApprove: true }\n'));
+    expect(goalSettingsFrom(on, []).recovery).toEqual({ autoApprove: true });
+    expect(fail('recovery: { autoApprove: yes please }\n').problems).toEqual([
+      '`recovery.autoApprove`: Invalid input: expected boolean, received string',
+    ]);
+  });
+
   it('refuses unknown keys and bad values, naming each, and the comment lists the allowed keys', () => {
     const err = fail('lable: gantry\nmaxParallel: 0\nagent: { backend: command }\n');
     expect(err.problems).toEqual([

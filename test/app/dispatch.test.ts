@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunTitle } from '../../src/app/dispatch.js';
+import { parseConfig } from '../../src/app/config.js';
+import { dispatchInputs, DispatchError, parseRunTitle } from '../../src/app/dispatch.js';
 import { appHarness, type Harness } from '../support/app-harness.js';
 import { taskResult } from '../support/task-result.js';
 
@@ -120,6 +121,28 @@ describe('dispatching tasks', () => {
     expect(h.github.botComments().at(-1)?.body).toContain(
       'Gantry could not start T1: GitHub refused to dispatch `.github/workflows/gantry-task.yml` (422: injected 422).',
     );
+  });
+});
+
+describe('the last check before a dispatch', () => {
+  it('refuses to send a definition other than the approved one, and says why', async () => {
+    const h = await started();
+    const s = h.state();
+    const config = parseConfig(undefined);
+    expect(JSON.parse(dispatchInputs(s, 0, config).task!)).toEqual(s.plan!.tasks[0]);
+    // A definition changed behind the reducer's back (no event does this) never leaves.
+    const spec = { ...s.plan!.tasks[0]!, criteria: [{ kind: 'command' as const, run: 'env' }] };
+    const swapped = { ...s, plan: { ...s.plan!, tasks: [spec, ...s.plan!.tasks.slice(1)] } };
+    expect(() => dispatchInputs(swapped, 0, config)).toThrow(
+      new DispatchError(
+        'its definition is not the one a person approved (it changed after the approval). Tick T1 again in the plan comment to approve it as it is now.',
+      ),
+    );
+    const unapproved = {
+      ...s,
+      tasks: s.tasks.with(0, { ...s.tasks.at(0)!, approvedHash: undefined }),
+    };
+    expect(() => dispatchInputs(unapproved, 0, config)).toThrow(/\(it was never approved\)/);
   });
 });
 

@@ -149,6 +149,71 @@ describe('labeling an issue', () => {
   });
 });
 
+describe('a plan written in the issue', () => {
+  const written = (yaml: string) => `Greet people.\n\n\`\`\`gantry-plan\n${yaml}\n\`\`\`\n`;
+
+  it('is the plan, the planner filling only what it leaves out; the maintainer still approves', async () => {
+    const h = await start();
+    h.github.issue().body = written(
+      [
+        '- { id: T1, title: Add greet() the way we like it, scope: [src/greet.ts] }',
+        '- id: T2',
+        '  title: Test greet()',
+        '  dependsOn: [T1]',
+        '  criteria: [{ kind: command, run: npm run test:greet }]',
+      ].join('\n'),
+    );
+    await h.deliver('issues', h.github.label('gantry'));
+    const s = h.state();
+    expect(s.status).toBe('awaiting-approval');
+    expect(s.tasks.map((t) => t.status)).toEqual(['proposed', 'proposed']);
+    expect(s.plan!.tasks).toEqual([
+      {
+        id: 'T1',
+        title: 'Add greet() the way we like it',
+        description: 'Create src/greet.ts.',
+        dependsOn: [],
+        tier: 'small',
+        scope: ['src/greet.ts'],
+        criteria: [{ kind: 'file', path: 'src/greet.ts', exists: true }],
+        estimate: 10,
+      },
+      {
+        id: 'T2',
+        title: 'Test greet()',
+        description: 'Add tests.',
+        dependsOn: ['T1'],
+        tier: 'small',
+        scope: ['test/'],
+        criteria: [{ kind: 'command', run: 'npm run test:greet' }],
+        estimate: 10,
+      },
+    ]);
+    expect(h.github.botComments().at(-1)!.body).toBe(
+      'Gantry took the plan from the `gantry-plan` block in the issue. The planner filled in only what it left out: T1 (description, tier, criteria, estimate); T2 (description, tier, scope, estimate). Review the tasks in the plan comment and tick the ones to run.',
+    );
+  });
+
+  it('an invalid one fails the plan with each problem named by task and field', async () => {
+    const h = await start();
+    h.github.issue().body = written(
+      '- { id: T1, title: A, tier: enormous }\n- { id: T2, title: B, dependsOn: [T5] }',
+    );
+    await h.deliver('issues', h.github.label('gantry'));
+    expect(h.state().status).toBe('failed');
+    expect(h.state().note).toBe(
+      [
+        'The plan written in the issue (its `gantry-plan` block) is invalid:',
+        '- T1.tier: Invalid option: expected one of "small"|"medium"|"large"',
+        '',
+        'Fix the block in the issue body.',
+        '',
+        'Then comment `/gantry replan`.',
+      ].join('\n'),
+    );
+  });
+});
+
 describe('what planning costs', () => {
   it('is spent from the goal budget', async () => {
     const h = await start();

@@ -4,6 +4,7 @@ import { appHarness, diamondScript, type Harness } from '../support/app-harness.
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
 import { PlannerOutputError } from '../../src/planner/errors.js';
 import { taskResult } from '../support/task-result.js';
+import { tick } from '../../src/standin/ticks.js';
 
 const start = appHarness();
 
@@ -176,6 +177,16 @@ describe('a goal from Start to a ready pull request', () => {
     expect(h.state().plan!.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3', 'T4', 'T5']);
     expect(h.plan().body).toContain('**T5** Add a test helper');
     expect(h.state().plan!.tasks[1]!.dependsOn).toEqual(['T1', 'T5']);
+    // Nothing recovery added runs before a person ticks it: T5, and T2 whose dependencies changed.
+    expect(h.state().tasks.at(4)!.status).toBe('proposed');
+    expect(h.plan().body).toMatch(/- \[ \] .*\*\*T5\*\* Add a test helper/);
+    expect(h.plan().body).toContain('They need approval');
+    await runQueued(h);
+    expect(h.github.runs.some((r) => r.inputs.task_id === 'T5')).toBe(false);
+    await h.deliver(
+      'issue_comment',
+      h.github.editComment(h.plan().id, (b) => tick(b, ['T5', 'T2']), 'maint'),
+    );
     await runQueued(h, (task) =>
       task === 'T5' ? { filesChanged: ['test/helpers.ts'] } : undefined,
     );

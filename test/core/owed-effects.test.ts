@@ -125,6 +125,7 @@ function started(
   send({ type: 'plan.proposed', plan: p, version: 1 });
   send({
     type: 'approvals.changed',
+    actor: 'maint',
     planVersion: 1,
     changes: p.tasks.map((x) => ({ taskId: x.id, approved: true })),
   });

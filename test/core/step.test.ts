@@ -233,6 +233,9 @@ describe('goal reducer', () => {
     );
     expect(g.state.plan!.tasks.map((t) => t.id)).toEqual(['T1', 'T2', 'T3']);
     expect(g.state.plan!.tasks[0]!.dependsOn).toEqual(['T3']);
+    // Recovery's tasks, and the task whose dependencies they changed, wait for ticks.
+    expect([g.status('T3'), g.status('T1')]).toEqual(['proposed', 'proposed']);
+    g.send(ev.approve(['T3', 'T1']));
     expect(g.status('T3')).toBe('running');
     expect(g.status('T1')).toBe('retrying');
 
@@ -427,6 +430,7 @@ describe('goal reducer', () => {
         action: { kind: 'inject', tasks: [task('T3', ['T1'])] },
       }),
     );
+    k.send(ev.approve(['T3', 'T2']));
     expect(k.status('T3')).toBe('blocked');
     expect(k.status('T2')).toBe('blocked');
     expect(k.state.status).toBe('partial');
@@ -514,7 +518,10 @@ describe('goal reducer', () => {
       g.state,
       ev.approvalsChanged({ at: 50, changes: [], edits: [{ taskId: 'T2', title: '' }] }),
     );
-    expect(r.ignored?.message).toBe('no approval or text changed');
+    expect(r.ignored?.code).toBe('invalid-plan');
+    expect(r.ignored?.message).toBe(
+      'the edit was not taken, the plan is kept as it was: T2.title: Too small: expected string to have >=1 characters',
+    );
   });
 });
 

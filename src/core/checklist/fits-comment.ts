@@ -56,6 +56,7 @@ function worstCaseState(plan: Plan): GoalState {
         baseSha: hex(i + 7),
         landedSha: hex(i),
         approvedBy: 'a-maintainer-login',
+        approvedHash: hex(i + 3).slice(0, 32),
         reservedMicros: 5_000_000,
         spentMicros: 4_321_987,
       })),

@@ -17,6 +17,8 @@ export const IGNORED_CODES = [
   'no-change',
   /** The plan the event carries is not valid. */
   'invalid-plan',
+  /** An approval without the person who gave it. */
+  'no-approver',
   /** Start was ticked with no task approved. */
   'nothing-approved',
   /** A clock tick with nothing due. */

@@ -3,11 +3,13 @@ import type { RecoveryAction } from '../events.js';
 import { isRunning, type TaskRun, type TaskStatus } from '../goal.js';
 import { injectTasks } from '../inject-tasks.js';
 import {
+  admitApproved,
+  awaitApproval,
   blockDependents,
   cancelTask,
-  isDead,
   makeRunnable,
   needsHuman,
+  recordApproval,
   satisfy,
   unblockDependents,
 } from '../lifecycle.js';
@@ -56,14 +58,14 @@ export function applyRecovery(
   s.plan = result.plan;
   s.tasks = s.tasks.concat(
     action.tasks.map((): TaskRun => ({
-      status: 'approved',
+      status: 'proposed',
       attempt: 0,
       extraAttempts: 0,
       reservedMicros: 0,
       spentMicros: 0,
     })),
   );
-  s.counts = { ...s.counts, approved: s.counts.approved + action.tasks.length };
+  s.counts = { ...s.counts, proposed: s.counts.proposed + action.tasks.length };
   const done = (k: number) =>
     s.tasks.at(k)!.status === 'done' || s.tasks.at(k)!.status === 'skipped';
   const dag = d.index.dag;
@@ -71,23 +73,35 @@ export function applyRecovery(
   unmet[i] = unmet[i]! + newIds.length;
   for (let k = first; k < s.tasks.length; k++)
     unmet[k] = dag.deps[k]!.filter((j) => !done(j)).length;
-  for (let k = first; k < s.tasks.length; k++) {
-    const held = dag.deps[k]!.find((j) => isDead(s.tasks.at(j)!.status));
-    if (held === undefined) makeRunnable(d, k, 'queued');
-    else d.setTask(k, { status: 'blocked', reason: `waits for ${d.taskId(held)}` });
+  const guidance = `${rootCause}\n\n${action.guidance ?? `Tasks ${newIds.join(', ')} were added to prepare this one.`}`;
+  d.record(id, 'plan', `+${newIds.join(',')}`, rootCause);
+  if (s.settings.recovery.autoApprove) {
+    // The config lets recovery's tasks (and the failed task's new dependencies) run unticked.
+    for (let k = first; k < s.tasks.length; k++) {
+      recordApproval(d, k, { policy: 'recovery-auto-approve' });
+      admitApproved(d, k);
+    }
+    recordApproval(d, i, { policy: 'recovery-auto-approve' });
+    makeRunnable(d, i, 'retrying', guidance);
+    // A new task held by a dead dependency holds the failed task too.
+    for (let k = first; k < s.tasks.length; k++)
+      if (s.tasks.at(k)!.status === 'blocked') blockDependents(d, k);
+  } else {
+    // Recovery's tasks come from a model that read CI logs and agent output: a person approves
+    // them, and the failed task, whose dependencies changed, waits for that too.
+    for (let k = first; k < s.tasks.length; k++)
+      d.setTask(k, { reason: `awaiting approval: recovery added it for ${id}` });
+    d.setTask(i, { guidance });
+    awaitApproval(d, i, `awaiting approval: recovery added ${newIds.join(', ')} before it`);
+    const ids = [...newIds, id].join(', ');
+    d.setStatus(
+      s.status,
+      s.pausedFor,
+      `Recovery for ${id} added ${newIds.join(', ')} (${rootCause}). They need approval: a person with write access ticks ${ids} in this comment (or comments \`/gantry approve\`); \`/gantry skip\` refuses one. ${id} waits for them.`,
+    );
   }
-  makeRunnable(
-    d,
-    i,
-    'retrying',
-    `${rootCause}\n\n${action.guidance ?? `Tasks ${newIds.join(', ')} were added to prepare this one.`}`,
-  );
-  // A new task held by a dead dependency holds the failed task too.
-  for (let k = first; k < s.tasks.length; k++)
-    if (s.tasks.at(k)!.status === 'blocked') blockDependents(d, k);
   // The new tasks change critical-path ranks: re-rank what is ready.
   d.resortReady();
-  d.record(id, 'plan', `+${newIds.join(',')}`, rootCause);
 }
 
 export const onRetry: Handler<'task.retry'> = (d, e) => {
@@ -114,6 +128,8 @@ export const onRetry: Handler<'task.retry'> = (d, e) => {
 };
 
 const SKIPPABLE: ReadonlySet<TaskStatus> = new Set([
+  // Awaiting approval while the goal runs: skipping refuses it.
+  'proposed',
   'queued',
   'retrying',
   'blocked',
