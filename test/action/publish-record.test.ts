@@ -175,9 +175,12 @@ describe('the publish job pushes with github-token, for that one push only', () 
     const stale = Buffer.from('x-access-token:stale').toString('base64');
     sh(checkout, 'config', `http.${origin}/.extraheader`, `AUTHORIZATION: basic ${stale}`);
 
+    // The action's default is no token (so the agent step holds none): an HTTP push says so.
     const without = await runActionAsync(checkout, publishInputs(repo.base, resultDir));
     expect(without.exitCode).toBe(1);
-    expect(without.stdout).toContain('git push');
+    expect(without.stdout).toContain(
+      `the remote \`origin\` (${origin}) needs a token to push the task branch, but the \`github-token\` input is empty: give the publish step \`github-token: \${{ github.token }}\``,
+    );
 
     const run = await runActionAsync(
       checkout,
