@@ -35,6 +35,8 @@ export interface ChangedEntry {
   mode: string;
   /** The blob's size, for files and symlinks. */
   bytes?: number;
+  /** The size on the base, when the path was a file or symlink there (absent: added). */
+  oldBytes?: number;
   /** Where a symlink points (its blob's content). */
   target?: string;
 }
@@ -72,7 +74,16 @@ export function checkChange(
   patchBytes: number,
   policy: PathPolicy,
 ): PathVerdict {
+  // The problems of the change as a whole come first: a long list is clipped at its end.
   const problems: string[] = [];
+  if (entries.length > policy.maxFiles)
+    problems.push(
+      `the patch changes ${entries.length} files; at most ${policy.maxFiles} are allowed (the \`max-files\` input)`,
+    );
+  if (patchBytes > policy.maxPatchBytes)
+    problems.push(
+      `the patch is ${patchBytes} bytes; at most ${policy.maxPatchBytes} are allowed (the \`max-patch-bytes\` input)`,
+    );
   const isBlocked = picomatch([...ALWAYS_BLOCKED, ...policy.blocked], { dot: true });
   for (const e of entries) {
     const p = e.path;
@@ -99,20 +110,21 @@ export function checkChange(
       else if (to.some(isDotGit))
         problems.push(`${p}: a symlink to ${e.target}, into \`.git\`; remove it`);
     }
-    if (policy.maxFileBytes !== undefined && (e.bytes ?? 0) > policy.maxFileBytes)
+    if (crossesLimit(e, policy.maxFileBytes))
       problems.push(
         `${p}: ${e.bytes} bytes; a file may be at most ${policy.maxFileBytes} bytes (the \`max-file-bytes\` input); leave large or generated files out`,
       );
   }
-  if (entries.length > policy.maxFiles)
-    problems.push(
-      `the patch changes ${entries.length} files; at most ${policy.maxFiles} are allowed (the \`max-files\` input)`,
-    );
-  if (patchBytes > policy.maxPatchBytes)
-    problems.push(
-      `the patch is ${patchBytes} bytes; at most ${policy.maxPatchBytes} are allowed (the \`max-patch-bytes\` input)`,
-    );
   return problems.length ? { ok: false, problems } : { ok: true };
+}
+
+/**
+ * Whether a file is over `max` and was not already: an added file, or one that grew past it. A
+ * file already over the limit on the base may still be edited (a large lock file, say).
+ */
+function crossesLimit(e: ChangedEntry, max: number | undefined): boolean {
+  if (max === undefined || (e.bytes ?? 0) <= max) return false;
+  return e.oldBytes === undefined || e.oldBytes <= max;
 }
 
 function blockedProblem(p: string): string {
@@ -142,4 +154,24 @@ export function checkPaths(
     patchBytes,
     policy,
   );
+}
+
+/** How many refusals, of how many characters each, a result or publish record carries. */
+export const REFUSAL_LIMITS: Readonly<{ count: number; chars: number }> = {
+  count: 200,
+  chars: 1000,
+};
+
+/**
+ * Refusals clipped to fit a record: each at most `chars` long, and past `count` the first
+ * `count - 1` and one line saying how many more were left out.
+ */
+export function clipProblems(
+  problems: readonly string[],
+  { count, chars }: { count: number; chars: number } = REFUSAL_LIMITS,
+): string[] {
+  const clip = (p: string) => (p.length > chars ? `${p.slice(0, chars - 1)}…` : p);
+  if (problems.length <= count) return problems.map(clip);
+  const kept = problems.slice(0, count - 1).map(clip);
+  return [...kept, `… and ${problems.length - kept.length} more`];
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REFUSAL_LIMITS } from './path-policy.js';
 
 /** `gantry-result.json`: what a task's agent job reports. Written by the Action, read by the App. */
 export const TASK_RESULT_FILE = 'gantry-result.json';
@@ -35,6 +36,14 @@ export const TaskResultSchema = z.strictObject({
   criteria: z.strictObject({ passed: z.boolean(), outcomes: z.array(OutcomeSchema) }),
   summary: z.string().max(4000),
   filesChanged: z.array(z.string()).max(1000),
+  /**
+   * What the path policy refused in the final change, each naming its path and the fix (the
+   * status is then failure). Clipped by the writer (`clipProblems`); absent in older results.
+   */
+  refused: z
+    .array(z.string().max(REFUSAL_LIMITS.chars))
+    .max(REFUSAL_LIMITS.count)
+    .optional(),
   patchBytes: z.number().int().nonnegative(),
   findings: z
     .array(

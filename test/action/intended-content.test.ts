@@ -87,6 +87,13 @@ describe('only intended content lands: the agent job', () => {
     expect(once.result.reason).toContain('vendor/lib: a nested git repository (a gitlink)');
     expect(once.result.reason).toContain('empty: a nested git repository (a gitlink)');
     expect(once.result.reason).toContain('delete its `.git` directory');
+    // As data too, for the App: each refused path with its fix.
+    expect(once.result.refused).toEqual([
+      expect.stringMatching(
+        /^vendor\/lib: a nested git repository \(a gitlink\).*delete its `\.git`/,
+      ),
+      expect.stringMatching(/^empty: a nested git repository \(a gitlink\)/),
+    ]);
 
     const fixed = agent(
       { 'a.txt': 'a\n' },
@@ -96,6 +103,7 @@ describe('only intended content lands: the agent job', () => {
     expect(fixed.prompt(2)).toContain('vendor/lib: a nested git repository');
     expect(fixed.run.outputs.status).toBe('success');
     expect(fixed.result.filesChanged).toEqual(['vendor/lib/lib.js']);
+    expect(fixed.result).not.toHaveProperty('refused');
   });
 
   it('refuses .gitmodules, symlinks into .git, files over max-file-bytes and .github/** by default', () => {
@@ -110,6 +118,44 @@ describe('only intended content lands: the agent job', () => {
     expect(result.reason).toContain('hooks: a symlink to .git/hooks, into `.git`');
     expect(result.reason).toContain('big.bin: 2000 bytes; a file may be at most 1000 bytes');
     expect(result.reason).toContain('.github/actions/x/action.yml: blocked by `blockedPaths`');
+  });
+
+  it('clips `refused` to 200 entries, saying how many more there were (250 blocked files)', () => {
+    const { run, result } = agent(
+      { 'a.txt': 'a\n' },
+      'mkdir -p .github/gen && for k in $(seq 1 250); do echo $k > .github/gen/f$k.txt; done',
+      'true',
+      { 'criteria-iterations': '1' },
+    );
+    expect(run.outputs.status).toBe('failure');
+    const refused = result.refused!;
+    expect(refused).toHaveLength(200);
+    // The change as a whole first, then the first 198 files, then the count of the rest.
+    expect(refused[0]).toBe(
+      'the patch changes 250 files; at most 200 are allowed (the `max-files` input)',
+    );
+    expect(refused[1]).toMatch(/^\.github\/gen\/f\d+\.txt: blocked by `blockedPaths`/);
+    expect(refused[199]).toBe('… and 52 more');
+    expect(result.reason.length).toBeLessThanOrEqual(1000);
+  });
+
+  it('lets the agent edit a file already over max-file-bytes, but not grow one past it', () => {
+    const lock = `${'{"x": 1}\n'.repeat(200)}`; // 2000 bytes
+    const files = { 'package-lock.json': lock, 'small.json': '{}\n' };
+    const edited = agent(files, 'echo "{}" >> package-lock.json', 'true', {
+      'max-file-bytes': '1000',
+    });
+    expect(edited.run.outputs.status).toBe('success');
+    expect(edited.result.filesChanged).toEqual(['package-lock.json']);
+
+    const grown = agent(files, 'head -c 1500 /dev/zero >> small.json', 'true', {
+      'max-file-bytes': '1000',
+      'criteria-iterations': '1',
+    });
+    expect(grown.run.outputs.status).toBe('failure');
+    expect(grown.result.refused).toEqual([
+      expect.stringMatching(/^small\.json: 1503 bytes; a file may be at most 1000 bytes/),
+    ]);
   });
 
   it('allows .github/actions/** when the repository sets `blockedPaths: []` (an empty input)', () => {

@@ -84,6 +84,61 @@ describe('the publish job records what it did (gantry-published.json)', () => {
     ).toThrow();
   });
 
+  it('refused with 250 blocked files: the record holds 200 problems, the last counting the rest', () => {
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    const resultDir = handMadeResult(
+      repo,
+      'mkdir -p .github/gen && for k in $(seq 1 250); do echo $k > .github/gen/f$k.txt; done',
+      ids,
+    );
+    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    expect(run.exitCode).toBe(1);
+    const r = recordOf(run);
+    expect(r.outcome).toBe('refused');
+    const problems = r.outcome === 'refused' ? r.problems : [];
+    expect(problems).toHaveLength(200);
+    expect(problems[0]).toBe(
+      'the patch changes 250 files; at most 200 are allowed (the `max-files` input)',
+    );
+    expect(problems.slice(1, 199)).toEqual(
+      Array(198).fill(
+        expect.stringMatching(/^\.github\/gen\/f\d+\.txt: blocked by `blockedPaths`/),
+      ),
+    );
+    expect(problems[199]).toBe('… and 52 more');
+    // The job's log still names every refused path.
+    expect(run.stdout).toContain('.github/gen/f250.txt: blocked');
+  });
+
+  it('max-file-bytes: publishes an edit of a file already over it, refuses one grown past it', () => {
+    const lock = '{"x": 1}\n'.repeat(200); // 2000 bytes
+    const repo = makeRepo({ 'package-lock.json': lock, 'small.json': '{}\n' });
+    const limit = { 'max-file-bytes': '1000' };
+    const edited = handMadeResult(repo, 'echo "{}" >> package-lock.json', ids);
+    const ok = runAction(
+      bundle,
+      freshCheckout(repo.remote),
+      publishInputs(repo.base, edited, limit),
+    );
+    expect(ok.exitCode, ok.stdout).toBe(0);
+    expect(recordOf(ok)).toMatchObject({ outcome: 'published', files: ['package-lock.json'] });
+
+    sh(repo.dir, 'reset', '--quiet', '--hard', repo.base);
+    const grown = handMadeResult(repo, 'head -c 1500 /dev/zero >> small.json', ids);
+    const refused = runAction(
+      bundle,
+      freshCheckout(repo.remote),
+      publishInputs(repo.base, grown, limit),
+    );
+    expect(refused.exitCode).toBe(1);
+    expect(recordOf(refused)).toMatchObject({
+      outcome: 'refused',
+      problems: [
+        expect.stringMatching(/^small\.json: 1503 bytes; a file may be at most 1000 bytes/),
+      ],
+    });
+  });
+
   it('skipped: the reason (a partial result with publish-partial off)', () => {
     const repo = makeRepo({ 'a.txt': 'a\n' });
     const resultDir = handMadeResult(repo, 'echo b > b.txt', ids);
@@ -175,9 +230,12 @@ describe('the publish job pushes with github-token, for that one push only', () 
     const stale = Buffer.from('x-access-token:stale').toString('base64');
     sh(checkout, 'config', `http.${origin}/.extraheader`, `AUTHORIZATION: basic ${stale}`);
 
+    // The action's default is no token (so the agent step holds none): an HTTP push says so.
     const without = await runActionAsync(checkout, publishInputs(repo.base, resultDir));
     expect(without.exitCode).toBe(1);
-    expect(without.stdout).toContain('git push');
+    expect(without.stdout).toContain(
+      `the remote \`origin\` (${origin}) needs a token to push the task branch, but the \`github-token\` input is empty: give the publish step \`github-token: \${{ github.token }}\``,
+    );
 
     const run = await runActionAsync(
       checkout,

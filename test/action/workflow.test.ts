@@ -89,13 +89,14 @@ describe('action.yml and the task workflow', () => {
     const publish = wf.jobs.publish!.steps;
     const checkout = publish.find((s) => s.uses?.startsWith('actions/checkout@'))!;
     expect(checkout.with?.['persist-credentials']).toBe(false);
-    // The token reaches the push through the action's `github-token` default, nothing else.
-    expect(action.inputs['github-token']?.default).toBe('${{ github.token }}');
+    // The token is given to the publish step only: the action's default holds none.
+    expect(action.inputs['github-token']?.default).toBe('');
     const gantry = publish.find((s) => s.uses?.startsWith('gantry-dev/gantry@'))!;
     expect(gantry.with).toMatchObject({
       mode: 'publish',
       'distinct-id': '${{ inputs.distinct_id }}',
       'output-dir': '${{ runner.temp }}/gantry-publish',
+      'github-token': '${{ github.token }}',
     });
     const upload = publish.at(-1)!;
     const agentUpload = wf.jobs.agent!.steps.find((s) =>
@@ -120,6 +121,25 @@ describe('action.yml and the task workflow', () => {
     expect(INPUT_DEFAULTS['blocked-paths']).toBe('.github/**');
   });
 
+  it('gives the agent step no token, and both steps the same max_file_bytes', () => {
+    type Step = { uses?: string; with?: Record<string, string>; env?: Record<string, string> };
+    const wf = parse(workflowText) as {
+      jobs: Record<string, { steps: Step[] }>;
+      on: { workflow_dispatch: { inputs: Record<string, { default?: string }> } };
+    };
+    const gantryStep = (job: string) =>
+      wf.jobs[job]!.steps.find((s) => s.uses?.startsWith('gantry-dev/gantry@'))!;
+    const agent = gantryStep('agent');
+    expect(agent.with).not.toHaveProperty('github-token');
+    const given = JSON.stringify({ with: agent.with, env: agent.env });
+    expect(given).not.toMatch(/github\.token|GITHUB_TOKEN/);
+    expect(wf.on.workflow_dispatch.inputs.max_file_bytes!.default).toBe(
+      action.inputs['max-file-bytes']!.default,
+    );
+    for (const job of ['agent', 'publish'])
+      expect(gantryStep(job).with?.['max-file-bytes'], job).toBe('${{ inputs.max_file_bytes }}');
+  });
+
   it('stays within workflow_dispatch limits (at most 25 inputs)', () => {
     const wf = parse(workflowText) as { on: { workflow_dispatch: { inputs: object } } };
     expect(Object.keys(wf.on.workflow_dispatch.inputs).length).toBeLessThanOrEqual(25);
@@ -133,7 +153,7 @@ afterEach(async () => {
 });
 
 describe('the task workflow on the stand-in', () => {
-  it('runs both jobs: the publish job pushes with the job token from `${{ github.token }}`, masked, and uploads its record', async () => {
+  it('runs both jobs: the agent step holds no token; the publish job pushes with the job token from `${{ github.token }}`, masked, and uploads its record', async () => {
     const actionDir = mkdtempSync(join(tmpdir(), 'gantry-action-'));
     copyFileSync('action.yml', join(actionDir, 'action.yml'));
     mkdirSync(join(actionDir, 'dist'));
@@ -159,7 +179,8 @@ describe('the task workflow on the stand-in', () => {
         base_sha: base,
         distinct_id: 'd-7-T1-1',
         backend: 'command',
-        command: 'echo hi > hello.txt',
+        // The agent reads its parent's (the Action's) environment, as the review's criterion did.
+        command: `echo hi > hello.txt && tr '\\0' '\\n' </proc/$PPID/environ | grep -E '^INPUT_(MODE|GITHUB-TOKEN)=' > seen.txt`,
       },
     });
     await standIn.server.idle();
@@ -168,6 +189,9 @@ describe('the task workflow on the stand-in', () => {
     expect(run.conclusion, `${agent!.log}\n${publish!.log}`).toBe('success');
     const pushed = await standIn.git.branchSha('octo/demo', 'gantry/7/T1/1');
     expect(pushed).toBeDefined();
+    const seen = (await standIn.git.readFile('octo/demo', pushed!, 'seen.txt'))!;
+    expect(seen).toContain('INPUT_MODE=agent');
+    expect(seen).not.toContain('ghs_');
     // The job token was given to the push and masked: neither it nor the mask command is logged.
     expect(publish!.log).not.toContain('ghs_');
     expect(publish!.log).not.toContain('add-mask');
@@ -181,7 +205,7 @@ describe('the task workflow on the stand-in', () => {
       sha: pushed,
       parent: base,
       distinctId: 'd-7-T1-1',
-      files: ['hello.txt'],
+      files: ['hello.txt', 'seen.txt'],
     });
     expect(standIn.problems()).toEqual([]);
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkChange,
   checkPaths,
+  clipProblems,
   DEFAULT_BLOCKED,
   DEFAULT_MAX_FILE_BYTES,
   type ChangedEntry,
@@ -86,6 +87,49 @@ describe('the path policy', () => {
       ),
     ]);
     expect(problems([big], { ...policy, maxFileBytes: undefined })).toEqual([]);
+  });
+
+  it('applies max-file-bytes only to files added or grown past it, not to ones already over', () => {
+    const max = DEFAULT_MAX_FILE_BYTES;
+    const lock = (bytes: number, oldBytes?: number): ChangedEntry => ({
+      ...file('package-lock.json', bytes),
+      ...(oldBytes === undefined ? {} : { oldBytes }),
+    });
+    // A 1.5 MB lock file edited, even grown: it was over the limit before the task.
+    expect(problems([lock(1.5 * max, 1.5 * max + 10)])).toEqual([]);
+    expect(problems([lock(2 * max, 1.5 * max)])).toEqual([]);
+    // Newly over: added, grown past the limit, or replacing what was not a file (a gitlink).
+    for (const entry of [lock(max + 1), lock(max + 1, max), lock(max + 1, 10)])
+      expect(problems([entry])).toEqual([expect.stringMatching(/^package-lock\.json: \d+ bytes/)]);
+    expect(problems([lock(max, 10)])).toEqual([]);
+  });
+
+  it('lists the problems of the change as a whole first', () => {
+    const many = Array.from({ length: 3 }, (_, k) => file(`.github/x${k}`));
+    const v = checkChange(many, 100, { ...policy, maxFiles: 2, maxPatchBytes: 50 });
+    expect(v.ok === false && v.problems.slice(0, 2)).toEqual([
+      'the patch changes 3 files; at most 2 are allowed (the `max-files` input)',
+      'the patch is 100 bytes; at most 50 are allowed (the `max-patch-bytes` input)',
+    ]);
+  });
+
+  it('clips refusals to at most 200 of 1000 characters, saying how many were left out', () => {
+    const long = 'x'.repeat(1500);
+    expect(clipProblems(['a', long])).toEqual(['a', `${'x'.repeat(999)}…`]);
+    const many = Array.from({ length: 250 }, (_, k) => `p${k}`);
+    const clipped = clipProblems(many);
+    expect(clipped).toHaveLength(200);
+    expect(clipped.slice(0, 199)).toEqual(many.slice(0, 199));
+    expect(clipped[199]).toBe('… and 51 more');
+    expect(clipProblems(many.slice(0, 200))).toEqual(many.slice(0, 200));
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 1200 }), { maxLength: 400 }), (ps) => {
+        const c = clipProblems(ps);
+        expect(c.length).toBe(Math.min(ps.length, 200));
+        for (const p of c) expect(p.length).toBeLessThanOrEqual(1000);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('blocks all of .github/ by default, workflows always, and says how to allow the rest', () => {

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkChange, GITLINK } from '../../core/path-policy.js';
+import { checkChange, clipProblems, GITLINK } from '../../core/path-policy.js';
 import {
   TASK_PATCH_FILE,
   TASK_RESULT_FILE,
@@ -166,6 +166,8 @@ async function persist(job: AgentJob, state: RunState): Promise<TaskResult> {
     criteria: { passed, outcomes: state.report?.outcomes ?? [] },
     summary: (state.last?.summary ?? '').slice(0, 4000),
     filesChanged: files.slice(0, 1000),
+    // As data, not only in `reason`: the App shows each refused path and gives it to recovery.
+    ...(state.refused.length ? { refused: clipProblems(state.refused) } : {}),
     patchBytes: Buffer.byteLength(patch),
     findings: state.findings.slice(0, 10),
     usage: state.usage,

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TaskBranch } from '../../core/names.js';
-import { checkChange } from '../../core/path-policy.js';
+import { checkChange, clipProblems } from '../../core/path-policy.js';
 import {
   PUBLISH_RECORD_FILE,
   PublishRecordSchema,
@@ -54,7 +54,8 @@ export async function runPublishJob(
   const result = await readResult(inputs['result-dir']);
   const outcome = await publish(inputs, workspace, result).catch(async (e: unknown) => {
     if (e instanceof PolicyError)
-      await writeRecord(inputs, { outcome: 'refused', problems: e.problems });
+      // Clipped to what the record may hold: a record that does not validate is never written.
+      await writeRecord(inputs, { outcome: 'refused', problems: clipProblems(e.problems) });
     throw e;
   });
   await writeRecord(

@@ -8,7 +8,8 @@ import { git } from '../git.js';
  * it goes in git's command-scoped config through the environment (`GIT_CONFIG_COUNT`), which,
  * unlike `-c` on the command line, other users cannot read in the process list. A header the
  * checkout may have persisted for the same origin is reset first, so only this one is sent.
- * A remote that is not HTTP (a path, ssh) gets no header.
+ * A remote that is not HTTP (a path, ssh) gets no header and needs no token; an HTTP one without
+ * a token is refused before git runs.
  */
 export async function pushWithToken(
   workspace: string,
@@ -16,8 +17,13 @@ export async function pushWithToken(
   token: string,
   args: string[],
 ): Promise<string> {
-  const origin = token ? httpOrigin(await remoteUrl(workspace, remote)) : undefined;
+  const origin = httpOrigin(await remoteUrl(workspace, remote));
   if (!origin) return git(workspace, args);
+  // An HTTP remote (GitHub) takes no push without one; say so rather than show git's prompt error.
+  if (!token)
+    throw new Error(
+      `the remote \`${remote}\` (${origin}) needs a token to push the task branch, but the \`github-token\` input is empty: give the publish step \`github-token: \${{ github.token }}\` (its job needs \`contents: write\`)`,
+    );
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
   core.setSecret(token);
   core.setSecret(basic);
