@@ -18,6 +18,7 @@ import { recoverAttempt } from './recovery.js';
 import {
   finishedEvent,
   publishes,
+  finishedRun,
   readPublishRecord,
   readTaskResult,
   type RunFacts,
@@ -260,12 +261,13 @@ async function collectFinished(
     if (run?.status !== 'completed') continue;
     const task = s.plan!.tasks[i]!;
     const attempt = { goal: g.ref.issue, taskId: task.id, attempt: t.attempt };
-    const read = await readTaskResult(g, runId, task.id, t.attempt);
+    const finished = finishedRun(g, runId);
+    const read = await readTaskResult(g, finished, task.id, t.attempt);
     const publishPartial = g.config.ok && g.config.value.agent.publishPartial;
-    // One more download, only for a run whose publish job ran.
+    // One more download (the listing is shared), only for a run whose publish job ran.
     const published =
       'result' in read && publishes(read.result, publishPartial)
-        ? await readPublishRecord(g, runId, {
+        ? await readPublishRecord(g, finished, {
             ...attempt,
             distinctId: distinctId(s, task.id, t.attempt),
           })

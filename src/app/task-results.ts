@@ -14,6 +14,7 @@ import {
 } from '../core/task-result.js';
 import { TASK_WORKFLOW } from './start-goal.js';
 import type { GoalContext } from './goal-context.js';
+import type { Artifact } from './github/github-port.js';
 
 /** The artifact the task workflow uploads for one attempt. */
 export const artifactName = (goal: number, taskId: string, attempt: number) =>
@@ -38,14 +39,26 @@ interface Attempt {
 
 type Files = Record<string, Uint8Array>;
 
+/** A finished run whose artifacts (the agent's result, the publish record) are read. */
+export interface FinishedRun {
+  id: number;
+  /** The run's artifacts, listed once for both reads. */
+  artifacts: () => Promise<Artifact[]>;
+}
+
+export function finishedRun(g: GoalContext, id: number): FinishedRun {
+  let listed: Promise<Artifact[]> | undefined;
+  return { id, artifacts: () => (listed ??= g.github.listRunArtifacts(id)) };
+}
+
 /** The named artifact of a run, unzipped (only the files `wanted` keeps); `missing` when none. */
 async function readArtifact(
   g: GoalContext,
-  runId: number,
+  run: FinishedRun,
   name: string,
   wanted: (file: string, size: number) => boolean,
 ): Promise<{ files: Files } | { problem: string } | 'missing'> {
-  const artifacts = await g.github.listRunArtifacts(runId, name);
+  const artifacts = await run.artifacts();
   const artifact = artifacts.find((a) => a.name === name && !a.expired);
   if (!artifact) return 'missing';
   const zip = await g.github.downloadArtifact(artifact.id);
@@ -86,14 +99,14 @@ function parseJson<T>(
  */
 export async function readTaskResult(
   g: GoalContext,
-  runId: number,
+  run: FinishedRun,
   taskId: string,
   attempt: number,
 ): Promise<{ result: TaskResult; patch: string } | { problem: string }> {
   const name = artifactName(g.ref.issue, taskId, attempt);
   const read = await readArtifact(
     g,
-    runId,
+    run,
     name,
     (f, size) =>
       (f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES) ||
@@ -129,13 +142,13 @@ export type PublishRead = { record: PublishRecord } | { problem: string } | 'mis
  */
 export async function readPublishRecord(
   g: GoalContext,
-  runId: number,
+  run: FinishedRun,
   a: Attempt & { distinctId: string },
 ): Promise<PublishRead> {
   const name = publishArtifactName(g.ref.issue, a.taskId, a.attempt);
   const read = await readArtifact(
     g,
-    runId,
+    run,
     name,
     (f, size) => f === PUBLISH_RECORD_FILE && size <= MAX_RESULT_BYTES,
   );
@@ -158,7 +171,7 @@ export async function readPublishRecord(
   // else in the run that could upload an artifact of that name (a process the agent left behind
   // while the publish job was skipped) cannot name a commit to land.
   if (r.outcome === 'published') {
-    const job = (await g.github.listRunJobs(runId)).find((j) => j.name === PUBLISH_JOB);
+    const job = (await g.github.listRunJobs(run.id)).find((j) => j.name === PUBLISH_JOB);
     if (job?.conclusion !== 'success')
       return {
         problem: `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? 'unfinished'}` : 'is missing'}, so the record of a published commit did not come from it`,
@@ -209,7 +222,10 @@ export function finishedEvent(
   };
   const record =
     published && published !== 'missing' && 'record' in published ? published.record : undefined;
-  const refused = record?.outcome === 'refused' ? { refused: record.problems } : {};
+  // Refused by the publish job, or already by the agent job (the same policy, so the agent could
+  // try to fix its change before giving up).
+  const problems = record?.outcome === 'refused' ? record.problems : r.refused;
+  const refused = problems?.length ? { refused: problems } : {};
   if (r.status !== 'success')
     return { ...common, outcome: r.status, summary: r.reason, ...refused };
   const failure = (summary: string): Finished => ({ ...common, outcome: 'failure', summary });

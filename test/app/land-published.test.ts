@@ -232,6 +232,19 @@ describe('every refusal is explained to the recovery planner', () => {
     for (const p of problems) expect(said[0]!.body).toContain(`- ${p}`);
   });
 
+  it('a refusal already made in the agent job reaches the planner and the issue the same way', async () => {
+    const h = await started();
+    const problems = ['vendor/lib: a gitlink (a nested repository) cannot be published'];
+    await finish(h, 'T1', 1, {
+      result: { status: 'failure', reason: 'the change was refused', refused: problems },
+    });
+    expect(merges(h)).toEqual([]);
+    expect(h.asked.recover[0]!.failure).toMatchObject({ kind: 'agent', refusedPaths: problems });
+    const said = replies(h, 'Gantry did not land T1 (attempt 1):**');
+    expect(said).toHaveLength(1);
+    expect(said[0]!.body).toContain(`- ${problems[0]}`);
+  });
+
   it('an agent failure: its failed criteria with their details and the agent job’s log tail', async () => {
     const h = await started();
     await finish(h, 'T1', 1, {

@@ -167,7 +167,7 @@ describe('an approval is for one exact definition', () => {
   it('refuses an approval that names no person', () => {
     const g = new Goal();
     g.send(ev.planProposed({ plan: plan([task('T1')]) }));
-    const r = step(g.state, ev.approve(['T1'], { at: 5 }));
+    const r = step(g.state, ev.approve(['T1'], { at: 5, actor: undefined }));
     expect(r.ignored).toEqual({
       code: 'no-approver',
       message: 'an approval needs the person who gave it',

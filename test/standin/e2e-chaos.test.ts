@@ -76,7 +76,8 @@ describe('the goal survives what happens to apps and webhooks', () => {
   });
 
   it('8. a budget too small: paused with a comment, raised, and resumed to the end', async () => {
-    const w = await scenario({ config: { budget: { goalUsd: 0.3 } } });
+    // `maxGoalUsd` lets `/gantry budget 5` raise it (by default a command may set at most 4 x goalUsd).
+    const w = await scenario({ config: { budget: { goalUsd: 0.3, maxGoalUsd: 5 } } });
     await w.label();
     await w.settle();
     await w.tick(ALL);

@@ -38,8 +38,14 @@ describe('`npm start` against the stand-in, configured as for GitHub Enterprise'
       roles: { maint: 'maintain' },
     });
     const issue = standIn.store.addIssue(repo, 'maint', SAMPLE_ISSUE.title, SAMPLE_ISSUE.body);
-    // Labelled before the App starts: the start-up sweep finds it.
+    // Labelled by a maintainer before the App starts: the start-up sweep finds it.
     issue.labels.push('gantry');
+    issue.events.push({
+      event: 'labeled',
+      label: 'gantry',
+      actor: 'maint',
+      at: standIn.store.now(),
+    });
     const dir = mkdtempSync(join(tmpdir(), 'npm-start-'));
     writeFileSync(join(dir, 'key.pem'), standIn.app.privateKey);
     const port = await freePort();

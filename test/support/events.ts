@@ -33,7 +33,11 @@ export function approvalsChanged(
 
 /** Ticks of every given task, as a maintainer makes them in the plan comment. */
 export const approve = (taskIds: string[], a: Args<EventOf<'approvals.changed'>> = {}) =>
-  approvalsChanged({ changes: taskIds.map((taskId) => ({ taskId, approved: true })), ...a });
+  approvalsChanged({
+    actor: 'maint',
+    changes: taskIds.map((taskId) => ({ taskId, approved: true })),
+    ...a,
+  });
 
 export function start(a: Args<EventOf<'start'>> = {}): EventOf<'start'> {
   return { type: 'start', at: 0, baseSha: 'base', planVersion: 1, ...a };

@@ -492,7 +492,7 @@ export class MemoryGitHub {
       },
       listRunArtifacts: (id, name) =>
         (this.runs.find((r) => r.id === id)?.artifacts ?? [])
-          .filter((a) => a.name === name)
+          .filter((a) => name === undefined || a.name === name)
           .map((a) => ({ id: a.id, name: a.name, expired: false })),
       downloadArtifact: (id) => {
         const a = this.runs.flatMap((r) => r.artifacts).find((x) => x.id === id);

@@ -222,7 +222,8 @@ export interface ActionsPort {
   getRun(runId: number): Promise<WorkflowRun>;
   /** GitHubConflict when the run is already over. */
   cancelRun(runId: number): Promise<void>;
-  listRunArtifacts(runId: number, name: string): Promise<Artifact[]>;
+  /** The run's artifacts (its first 100), or only those named `name`. */
+  listRunArtifacts(runId: number, name?: string): Promise<Artifact[]>;
   /** The artifact's zip. */
   downloadArtifact(artifactId: number): Promise<Uint8Array>;
   /** The jobs of a run (its first 100). */

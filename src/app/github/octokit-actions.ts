@@ -50,9 +50,17 @@ export function octokitActions({ octokit, owner, repo }: OctokitRepo): ActionsPo
       await call(rest.cancelWorkflowRun({ owner, repo, run_id }));
     },
     listRunArtifacts: async (run_id, name) =>
-      (await call(rest.listWorkflowRunArtifacts({ owner, repo, run_id, name }))).data.artifacts.map(
-        (a) => ({ id: a.id, name: a.name, expired: a.expired }),
-      ),
+      (
+        await call(
+          rest.listWorkflowRunArtifacts({
+            owner,
+            repo,
+            run_id,
+            per_page: 100,
+            ...(name ? { name } : {}),
+          }),
+        )
+      ).data.artifacts.map((a) => ({ id: a.id, name: a.name, expired: a.expired })),
     downloadArtifact: async (artifact_id) => {
       const zip = await call(
         rest.downloadArtifact({ owner, repo, artifact_id, archive_format: 'zip' }),
@@ -60,9 +68,9 @@ export function octokitActions({ octokit, owner, repo }: OctokitRepo): ActionsPo
       return new Uint8Array(zip.data as ArrayBuffer);
     },
     listRunJobs: async (run_id) =>
-      (await call(rest.listJobsForWorkflowRun({ owner, repo, run_id, per_page: 100 }))).data.jobs.map(
-        (j) => ({ id: j.id, name: j.name, conclusion: j.conclusion ?? null }),
-      ),
+      (
+        await call(rest.listJobsForWorkflowRun({ owner, repo, run_id, per_page: 100 }))
+      ).data.jobs.map((j) => ({ id: j.id, name: j.name, conclusion: j.conclusion ?? null })),
     jobLog: async (job_id) => {
       // GitHub redirects to the text.
       const { data } = await call(rest.downloadJobLogsForWorkflowRun({ owner, repo, job_id }));
