@@ -1,4 +1,5 @@
 import type { Effect, FailureInfo } from '../core/effects.js';
+import type { RecoveryAction } from '../core/events.js';
 import { inert } from '../core/inert.js';
 import { PlannerError } from '../planner/errors.js';
 import type { FailureContext } from '../planner/planner.js';
@@ -45,7 +46,7 @@ export async function recoverAttempt(
       failure: context,
     });
     charge(g, 'recover', calls);
-    g.session.apply({
+    const applied = g.session.apply({
       type: 'recovery.proposed',
       at: g.deps.now(),
       taskId: e.taskId,
@@ -53,6 +54,7 @@ export async function recoverAttempt(
       rootCause: value.rootCause,
       action: value.action,
     });
+    if (value.action.kind === 'inject' && !applied.ignored) askApproval(g, e.taskId, value.action);
   } catch (err) {
     if (!(err instanceof PlannerError)) throw err;
     charge(g, 'recover', err.calls);
@@ -61,6 +63,28 @@ export async function recoverAttempt(
       { once: true },
     );
   }
+}
+
+/**
+ * Tasks recovery added wait for ticks (unless `recovery.autoApprove`): an edit of the plan comment
+ * notifies nobody, so a reply tells the people watching the issue what to review.
+ */
+function askApproval(
+  g: GoalContext,
+  taskId: string,
+  action: Extract<RecoveryAction, { kind: 'inject' }>,
+): void {
+  const s = g.session.state!;
+  const waiting = action.tasks.filter((t) => {
+    const i = s.plan?.tasks.findIndex((p) => p.id === t.id) ?? -1;
+    return s.tasks.at(i)?.status === 'proposed';
+  });
+  if (waiting.length === 0) return;
+  const url = g.session.live?.htmlUrl;
+  g.session.reply(
+    `**Recovery for ${taskId} proposes ${waiting.length === 1 ? 'a new task' : `${waiting.length} new tasks`} that need${waiting.length === 1 ? 's' : ''} approval before ${waiting.length === 1 ? 'it runs' : 'they run'}:** ${waiting.map((t) => `${t.id} ${inert(t.title, 'line')}`).join('; ')}. Review what ${waiting.length === 1 ? 'it runs' : 'they run'} in the ${url ? `[plan comment](${url})` : 'plan comment'} and tick ${waiting.length === 1 ? 'it' : 'them'} (and ${taskId}, which waits for ${waiting.length === 1 ? 'it' : 'them'}), or comment \`/gantry skip ${waiting[0]!.id}\` to refuse.`,
+    { once: true },
+  );
 }
 
 /**

@@ -181,6 +181,15 @@ describe('a goal from Start to a ready pull request', () => {
     expect(h.state().tasks.at(4)!.status).toBe('proposed');
     expect(h.plan().body).toMatch(/- \[ \] .*\*\*T5\*\* Add a test helper/);
     expect(h.plan().body).toContain('They need approval');
+    // An edited comment notifies nobody: a reply says what waits for review.
+    const asks = h.github
+      .botComments()
+      .filter((c) =>
+        c.body.startsWith('**Recovery for T2 proposes a new task that needs approval'),
+      );
+    expect(asks).toHaveLength(1);
+    expect(asks[0]!.body).toContain('T5 Add a test helper');
+    expect(asks[0]!.body).toContain('`/gantry skip T5`');
     await runQueued(h);
     expect(h.github.runs.some((r) => r.inputs.task_id === 'T5')).toBe(false);
     await h.deliver(

@@ -17,7 +17,7 @@ import { renderMermaid } from './mermaid.js';
 import { encodeState } from './signed-state.js';
 
 export const STATUS_BADGE: Record<TaskStatus, string> = {
-  proposed: '⚪ proposed',
+  proposed: '⚪ awaiting approval',
   approved: '☑️ approved',
   excluded: '➖ excluded',
   queued: '⏳ queued',
