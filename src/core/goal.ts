@@ -337,20 +337,38 @@ export function reviveState(raw: GoalStateJson): GoalState {
  */
 function bindEarlierApprovals(raw: GoalStateJson): GoalStateJson {
   const counts = { ...raw.counts };
+  const unapproved = new Set<number>();
   const tasks = raw.tasks.map((t, i): TaskRun => {
     const spec = raw.plan?.tasks[i];
     if (!spec || t.approvedHash !== undefined || t.status === 'proposed' || t.status === 'excluded')
       return t;
-    if (t.status !== 'approved')
+    // Queued or blocked and never run, with nobody's name on it under a policy that needs ticks:
+    // the earlier recovery added it approved. It waits for a person like any recovery task now.
+    const injected =
+      (t.status === 'queued' || t.status === 'blocked') &&
+      t.attempt === 0 &&
+      t.approvedBy === undefined &&
+      raw.settings.approval !== 'auto';
+    if (t.status !== 'approved' && !injected)
       return { ...t, approvedHash: taskDefinitionHash(spec), approvedVia: 'earlier-version' };
-    counts.approved -= 1;
+    counts[t.status] -= 1;
     counts.proposed += 1;
-    return { ...t, status: 'proposed', approvedBy: undefined, approvedAt: undefined };
+    unapproved.add(i);
+    return {
+      ...t,
+      status: 'proposed',
+      approvedBy: undefined,
+      approvedAt: undefined,
+      ...(injected
+        ? { reason: 'awaiting approval: added by recovery before approvals were bound' }
+        : {}),
+    };
   });
   return {
     ...raw,
     settings: { ...raw.settings, recovery: { ...defaultGoalSettings.recovery } },
     counts,
     tasks,
+    ready: raw.ready.filter((i) => !unapproved.has(i)),
   };
 }

@@ -319,4 +319,36 @@ describe('the guards', () => {
     expect(before.state.tasks.at(0)).toMatchObject({ status: 'proposed', approvedBy: undefined });
     expect(before.state.counts).toMatchObject({ approved: 0, proposed: 1 });
   });
+
+  it("an earlier version's running goal: a task its recovery queued unticked waits for a person now", () => {
+    const g = new Goal();
+    g.started(plan([task('T1')]));
+    const json = JSON.parse(JSON.stringify(g.state)) as GoalStateJson;
+    delete (json.settings as { recovery?: unknown }).recovery;
+    for (const t of json.tasks) delete (t as { approvedHash?: string }).approvedHash;
+    // What the earlier recovery left: T2 added, queued and ready, approved by nobody.
+    json.plan!.tasks.push({ ...g.spec('T1'), id: 'T2', title: 'Injected by recovery' });
+    json.tasks.push({
+      status: 'queued',
+      attempt: 0,
+      extraAttempts: 0,
+      reservedMicros: 0,
+      spentMicros: 0,
+    });
+    json.unmet.push(0);
+    json.ready.push(1);
+    json.counts.queued += 1;
+    const read = decodeState(encodeState(json as unknown as GoalState, 'k'), 'k');
+    if (!read.ok) throw read.error;
+    const s = read.state;
+    expect(s.tasks.at(1)!.status).toBe('proposed');
+    expect(s.tasks.at(1)!.approvedHash).toBeUndefined();
+    expect(s.ready).not.toContain(1);
+    expect(s.counts).toMatchObject({ queued: 0, proposed: 1 });
+    expect(
+      owedEffects(s, g.t).filter((f) => f.type === 'dispatch-task' && f.taskId === 'T2'),
+    ).toEqual([]);
+    // T1, which a person approved before Start, keeps running.
+    expect(s.tasks.at(0)).toMatchObject({ status: 'running', approvedVia: 'earlier-version' });
+  });
 });
