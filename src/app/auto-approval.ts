@@ -16,6 +16,11 @@ export async function autoApprovalRefusal(
   events: IssueEvents,
 ): Promise<string | undefined> {
   const list = await events();
+  // The label approves only while it is on the issue: removed (and not added again), it no longer
+  // speaks for anyone, whatever the goal's settings said when it was created.
+  const latest = list.filter((e) => e.label === label && e.event !== 'renamed').at(-1);
+  if (!g.session.facts.issue.labels.includes(label) || latest?.event === 'unlabeled')
+    return `the \`${label}\` label is no longer on the issue; tick the tasks to run and **Start**`;
   const added = lastLabelEvent(list, 'labeled', label);
   const by = added?.actor;
   const allowed = by && !by.bot && (await permissionOf(g.github, by.login)).allowed;

@@ -92,6 +92,21 @@ describe('auto-approval is bound to the text a writer labelled', () => {
     );
   });
 
+  it('an auto label removed before auto-start no longer approves anything', async () => {
+    const h = await autoLabeled();
+    h.github.files.delete('.github/workflows/gantry-task.yml'); // auto-start waits for it
+    await h.deliver('issues', h.github.label('gantry', 'maint'));
+    expect(approvedTasks(h)).toHaveLength(4);
+    h.github.unlabel('gantry:auto', 'maint');
+    h.github.files.add('.github/workflows/gantry-task.yml');
+    await h.sweep();
+    expect(h.state().status).toBe('awaiting-approval');
+    expect(approvedTasks(h)).toEqual([]);
+    expect(autoReplies(h).at(-1)?.body).toBe(
+      'Auto-approval did not start the goal: the `gantry:auto` label is no longer on the issue; tick the tasks to run and **Start**.',
+    );
+  });
+
   it('ticks a person gave after a refusal are not taken back', async () => {
     const h = await autoLabeled();
     await h.deliver('issues', h.github.editIssue('Limit clients harder.', 'author'));

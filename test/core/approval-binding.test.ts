@@ -328,7 +328,7 @@ describe('the guards', () => {
     for (const t of json.tasks) delete (t as { approvedHash?: string }).approvedHash;
     // What the earlier recovery left: T2 added, queued and ready, approved by nobody.
     json.plan!.tasks.push({ ...g.spec('T1'), id: 'T2', title: 'Injected by recovery' });
-    json.tasks.push({
+    (json.tasks as unknown[]).push({
       status: 'queued',
       attempt: 0,
       extraAttempts: 0,
