@@ -94,14 +94,28 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
   switch (c.verb) {
     case 'start':
       return startGoal(g, state.planVersion, who);
-    case 'approve':
+    case 'approve': {
+      const tasks = state.plan?.tasks ?? [];
+      // Once the goal runs, new tasks come from recovery at any moment: an approval names what
+      // its author reviewed, so a task added after they read the plan is never approved with it.
+      if (state.startedAt !== undefined && !c.taskIds) {
+        const waiting = tasks.filter((_, i) => state.tasks.at(i)?.status === 'proposed');
+        return `while the goal runs, name the tasks you reviewed${waiting.length ? ` (awaiting approval now: ${waiting.map((t) => t.id).join(', ')}), e.g. \`/gantry approve ${waiting.map((t) => t.id).join(' ')}\`` : ''}; approving everything could take in a task added after you read the plan`;
+      }
+      const unknown = (c.taskIds ?? []).filter((id) => !tasks.some((t) => t.id === id));
+      if (unknown.length)
+        return `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the plan`;
       event = {
         ...base,
         type: 'approvals.changed',
         planVersion: state.planVersion,
-        changes: (state.plan?.tasks ?? []).map((t) => ({ taskId: t.id, approved: true })),
+        changes: (c.taskIds ?? tasks.map((t) => t.id)).map((taskId) => ({
+          taskId,
+          approved: true,
+        })),
       };
       break;
+    }
     case 'replan': {
       const before = g.session.state!;
       const r = g.session.apply({ ...base, type: 'replan.requested', feedback: c.feedback });

@@ -82,7 +82,7 @@ function askApproval(
   if (waiting.length === 0) return;
   const url = g.session.live?.htmlUrl;
   g.session.reply(
-    `**Recovery for ${taskId} proposes ${waiting.length === 1 ? 'a new task' : `${waiting.length} new tasks`} that need${waiting.length === 1 ? 's' : ''} approval before ${waiting.length === 1 ? 'it runs' : 'they run'}:** ${waiting.map((t) => `${t.id} ${inert(t.title, 'line')}`).join('; ')}. Review what ${waiting.length === 1 ? 'it runs' : 'they run'} in the ${url ? `[plan comment](${url})` : 'plan comment'} and tick ${waiting.length === 1 ? 'it' : 'them'} (and ${taskId}, which waits for ${waiting.length === 1 ? 'it' : 'them'}), or comment \`/gantry skip ${waiting[0]!.id}\` to refuse.`,
+    `**Recovery for ${taskId} proposes ${waiting.length === 1 ? 'a new task' : `${waiting.length} new tasks`} that need${waiting.length === 1 ? 's' : ''} approval before ${waiting.length === 1 ? 'it runs' : 'they run'}:** ${waiting.map((t) => `${t.id} ${inert(t.title, 'line')}`).join('; ')}. Review what ${waiting.length === 1 ? 'it runs' : 'they run'} in the ${url ? `[plan comment](${url})` : 'plan comment'} and tick ${waiting.length === 1 ? 'it' : 'them'} (and ${taskId}, which waits for ${waiting.length === 1 ? 'it' : 'them'}), or comment \`/gantry approve ${[...waiting.map((t) => t.id), taskId].join(' ')}\` after reviewing them, or \`/gantry skip ${waiting[0]!.id}\` to refuse one.`,
     { once: true },
   );
 }

@@ -8,7 +8,9 @@ import { parseTaskEdit } from './parse-task-edit.js';
  * `replan` everything after the verb (more lines included) is the feedback.
  */
 export type Command =
-  | { verb: 'approve' | 'start' | 'pause' | 'resume' | 'cancel' | 'status' | 'help' }
+  | { verb: 'start' | 'pause' | 'resume' | 'cancel' | 'status' | 'help' }
+  /** Every task (before Start), or only the named ones (`/gantry approve T5 T2`). */
+  | { verb: 'approve'; taskIds?: string[] | undefined }
   | { verb: 'replan'; feedback: string }
   | { verb: 'retry' | 'skip'; taskId: string }
   /** `/gantry edit T3` and YAML on the lines after it: new fields of a task awaiting approval. */
@@ -34,7 +36,7 @@ export const CHANGING_VERBS: ReadonlySet<CommandVerb> = new Set([
 ]);
 
 const PREFIX = /^\/gantry(?=\s|$)/;
-const SIMPLE = new Set(['approve', 'start', 'pause', 'resume', 'cancel', 'status', 'help']);
+const SIMPLE = new Set(['start', 'pause', 'resume', 'cancel', 'status', 'help']);
 const TASK_ID = /^T[1-9]\d{0,3}$/;
 const USD = /^\$?(\d{1,6}(?:\.\d{1,2})?)$/;
 
@@ -52,9 +54,21 @@ export function parseCommand(body: string): Command | undefined {
         verb: 'invalid',
         problem: `\`${verb}\` takes no argument (got ${inert(firstLineArgs, 'code')})`,
       };
-    return { verb: verb as Extract<CommandVerb, 'approve'> };
+    return { verb: verb as Extract<CommandVerb, 'start'> };
   }
   switch (verb) {
+    case 'approve': {
+      const ids = firstLineArgs.split(/[\s,]+/).filter(Boolean);
+      const bad = ids.find((id) => !TASK_ID.test(id.toUpperCase()));
+      if (bad !== undefined)
+        return {
+          verb: 'invalid',
+          problem: `\`approve\` takes task ids such as \`T3 T5\`, or nothing for every task (got ${inert(bad, 'code')})`,
+        };
+      return ids.length
+        ? { verb: 'approve', taskIds: [...new Set(ids.map((id) => id.toUpperCase()))] }
+        : { verb: 'approve' };
+    }
     case 'replan':
       return { verb: 'replan', feedback: args.trim() };
     case 'retry':
@@ -103,7 +117,7 @@ const ANYONE = 'Anyone';
 export const COMMAND_HELP = [
   '| Command | What it does | Who may run it |',
   '| --- | --- | --- |',
-  `| \`/gantry approve\` | Approve every task of the plan | ${WRITERS} |`,
+  `| \`/gantry approve\` / \`approve T5 T2\` | Approve every task (before Start), or the named ones (while the goal runs, name them) | ${WRITERS} |`,
   `| \`/gantry start\` | Start the approved tasks (same as ticking **Start**) | ${WRITERS} |`,
   `| \`/gantry replan <feedback>\` | Plan again with your feedback; the old plan stays, collapsed | ${WRITERS} |`,
   `| \`/gantry retry T3\` | Give a failed task (or one that needs a human) another attempt | ${WRITERS} |`,

@@ -26,6 +26,11 @@ const thumbsUp = (h: Harness, id: number) =>
 describe('parsing commands', () => {
   it('reads verbs and arguments, and names what is wrong', () => {
     expect(parseCommand('/gantry approve')).toEqual({ verb: 'approve' });
+    expect(parseCommand('/gantry approve t5, T2 t5')).toEqual({
+      verb: 'approve',
+      taskIds: ['T5', 'T2'],
+    });
+    expect(parseCommand('/gantry approve all')).toMatchObject({ verb: 'invalid' });
     expect(parseCommand('  /gantry RETRY t3 ')).toEqual({ verb: 'retry', taskId: 'T3' });
     expect(parseCommand('/gantry replan split T2\nand keep T1')).toEqual({
       verb: 'replan',

@@ -192,9 +192,20 @@ describe('a goal from Start to a ready pull request', () => {
     expect(asks[0]!.body).toContain('`/gantry skip T5`');
     await runQueued(h);
     expect(h.github.runs.some((r) => r.inputs.task_id === 'T5')).toBe(false);
+    // A blanket approval is refused while the goal runs: it could take in a task added after its
+    // author read the plan. Naming the reviewed tasks works.
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    expect(h.state().tasks.at(4)!.status).toBe('proposed');
+    expect(h.github.botComments().at(-1)!.body).toContain(
+      'Nothing changed: while the goal runs, name the tasks you reviewed (awaiting approval now: T2, T5), e.g. `/gantry approve T2 T5`',
+    );
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve T9', 'maint').payload);
+    expect(h.github.botComments().at(-1)!.body).toContain('Nothing changed: T9 is not in the plan');
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve T5', 'maint').payload);
+    expect(h.state().tasks.at(4)).toMatchObject({ status: 'running', approvedBy: 'maint' });
     await h.deliver(
       'issue_comment',
-      h.github.editComment(h.plan().id, (b) => tick(b, ['T5', 'T2']), 'maint'),
+      h.github.editComment(h.plan().id, (b) => tick(b, ['T2']), 'maint'),
     );
     await runQueued(h, (task) =>
       task === 'T5' ? { filesChanged: ['test/helpers.ts'] } : undefined,

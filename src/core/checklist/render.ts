@@ -398,7 +398,7 @@ function extras(plan: NonNullable<GoalState['plan']>): string {
 const HELP = [
   '<details><summary>Commands</summary>',
   '',
-  'Comment `/gantry <verb>`: `approve` (all tasks), `start`, `replan <feedback>`, `retry T3`, `skip T3`, `edit T3` (+ YAML), `pause`, `resume`, `cancel`, `status`, `help`.',
+  'Comment `/gantry <verb>`: `approve` (all tasks; once started, name them: `approve T5`), `start`, `replan <feedback>`, `retry T3`, `skip T3`, `edit T3` (+ YAML), `pause`, `resume`, `cancel`, `status`, `help`.',
   'Anyone may run `status` and `help` (answered once for people without write access); ticking boxes and every other command need write, maintain or admin access.',
   '',
   '</details>',

@@ -97,7 +97,7 @@ export function applyRecovery(
     d.setStatus(
       s.status,
       s.pausedFor,
-      `Recovery for ${id} added ${newIds.join(', ')} (${rootCause}). They need approval: a person with write access ticks ${ids} in this comment (or comments \`/gantry approve\`); \`/gantry skip\` refuses one. ${id} waits for them.`,
+      `Recovery for ${id} added ${newIds.join(', ')} (${rootCause}). They need approval: a person with write access ticks ${ids} in this comment (or comments \`/gantry approve ${[...newIds, id].join(' ')}\`); \`/gantry skip\` refuses one. ${id} waits for them.`,
     );
   }
   // The new tasks change critical-path ranks: re-rank what is ready.
