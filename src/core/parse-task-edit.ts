@@ -13,8 +13,8 @@ const TaskEditSchema = TaskSchema.pick({
   criteria: true,
 }).partial();
 
-/** The YAML of an edit, fenced (```yaml ... ```) or not. */
-const FENCED = /^\s*(`{3,}|~{3,})[^\n]*\n([\s\S]*?)\n\s*\1\s*$/;
+/** The YAML of an edit, fenced (```yaml ... ```, prose after the fence is a note to people) or not. */
+const FENCED = /^\s*(`{3,}|~{3,})[^\n]*\n([\s\S]*?)\n[ \t]*\1[ \t]*(?:\n|$)/;
 
 const FIELDS = EDITABLE_FIELDS.map((f) => `\`${f}\``).join(', ');
 

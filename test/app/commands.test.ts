@@ -211,6 +211,10 @@ describe('/gantry edit', () => {
         criteria: [{ kind: 'command', run: 'npm run docs' }],
       },
     });
+    // A fenced block with a note after it: the note is for people.
+    expect(
+      parseCommand('/gantry edit T2\n```yaml\ntier: small\n```\nThanks, this is smaller.'),
+    ).toEqual({ verb: 'edit', edit: { taskId: 'T2', tier: 'small' } });
     const problem = (body: string) => (parseCommand(body) as { problem: string }).problem;
     expect(problem(edit('tier: huge\nestimate: 5'))).toBe(
       'the edit of T2 is invalid: `T2.tier`: Invalid option: expected one of "small"|"medium"|"large"; `T2`: Unrecognized key: "estimate" (fields: `title`, `description`, `tier`, `dependsOn`, `scope`, `criteria`)',
