@@ -82,6 +82,13 @@ export const GantryConfigSchema = z.strictObject({
     .prefault({}),
   /** Globs tasks may never change; .github/workflows/** is always blocked. */
   blockedPaths: z.array(z.string().trim().min(1)).max(100).default(['.github/**']),
+  /** The largest file a task may add or grow to; unset, the task workflow's default (1 MiB). */
+  maxFileBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(100 * 1024 * 1024)
+    .optional(),
   agent: z
     .strictObject({
       backend: z.enum(['claude-code', 'anthropic', 'command']).default('claude-code'),

@@ -66,6 +66,8 @@ export function dispatchInputs(
     approver: t.approvedBy ?? s.startedBy ?? '',
     blocked_paths: config.blockedPaths.join('\n'),
     publish_partial: String(agent.publishPartial),
+    // Sent only when set: a workflow older than the input would refuse an unknown one.
+    ...(config.maxFileBytes !== undefined ? { max_file_bytes: String(config.maxFileBytes) } : {}),
   };
   const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
   if (size > INPUTS_LIMIT)

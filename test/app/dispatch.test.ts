@@ -144,6 +144,18 @@ describe('the last check before a dispatch', () => {
     };
     expect(() => dispatchInputs(unapproved, 0, config)).toThrow(/\(it was never approved\)/);
   });
+
+  it('sends the content rules of the config: blocked paths, and the file size limit only when set', async () => {
+    const h = await started();
+    const inputs = dispatchInputs(h.state(), 0, parseConfig(undefined));
+    expect(inputs.blocked_paths).toBe('.github/**');
+    expect(inputs).not.toHaveProperty('max_file_bytes');
+    const set = parseConfig({ blockedPaths: [], maxFileBytes: 2_000_000 });
+    expect(dispatchInputs(h.state(), 0, set)).toMatchObject({
+      blocked_paths: '',
+      max_file_bytes: '2000000',
+    });
+  });
 });
 
 describe('finished runs', () => {
