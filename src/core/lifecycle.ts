@@ -98,7 +98,15 @@ export function satisfy(d: Draft, i: number): void {
 
 export function markDone(d: Draft, i: number, landedSha?: string): void {
   const t = d.task(i);
-  d.setTask(i, { status: 'done', reason: undefined, ...(landedSha ? { landedSha } : {}) });
+  // What only an attempt in flight needs (its base, its published commit) goes: the signed state
+  // keeps one sha per finished task, so large plans fit their comment.
+  d.setTask(i, {
+    status: 'done',
+    reason: undefined,
+    baseSha: undefined,
+    publishedSha: undefined,
+    ...(landedSha ? { landedSha } : {}),
+  });
   reportOutcome(d, d.taskId(i), t.attempt, true);
   satisfy(d, i);
 }

@@ -61,7 +61,10 @@ describe('the App lands exactly the commit the publish job recorded', () => {
       },
     });
     expect(merges(h).map(([m]) => m.head)).toEqual([published]);
-    expect(task(h, 'T1')).toMatchObject({ status: 'done', publishedSha: published });
+    // Landed: what only the attempt in flight needed (its base, its published commit) is dropped.
+    expect(task(h, 'T1')).toMatchObject({ status: 'done' });
+    expect(task(h, 'T1').publishedSha).toBeUndefined();
+    expect(task(h, 'T1').baseSha).toBeUndefined();
     expect(code.tasksIn(goalHead(h))).toEqual(['T1']);
     expect([...code.changedSince(h.github.head, goalHead(h))]).toEqual(['src/t1.ts']);
   });
