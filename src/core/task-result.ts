@@ -40,10 +40,7 @@ export const TaskResultSchema = z.strictObject({
    * What the path policy refused in the final change, each naming its path and the fix (the
    * status is then failure). Clipped by the writer (`clipProblems`); absent in older results.
    */
-  refused: z
-    .array(z.string().max(REFUSAL_LIMITS.chars))
-    .max(REFUSAL_LIMITS.count)
-    .optional(),
+  refused: z.array(z.string().max(REFUSAL_LIMITS.chars)).max(REFUSAL_LIMITS.count).optional(),
   patchBytes: z.number().int().nonnegative(),
   findings: z
     .array(

@@ -39,7 +39,9 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
     out.push(
       '### Failed and refused attempts',
       '',
-      ...s.failures.map((f) => `- **${f.taskId}** attempt ${f.attempt}: ${inert(f.reason, 'line')}`),
+      ...s.failures.map(
+        (f) => `- **${f.taskId}** attempt ${f.attempt}: ${inert(f.reason, 'line')}`,
+      ),
       '',
     );
   const approvals = approvalLines(s);
