@@ -2,42 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { decodeState, encodeState } from '../../src/core/checklist/signed-state.js';
 import type { Effect } from '../../src/core/effects.js';
 import type { GoalEvent } from '../../src/core/events.js';
-import {
-  defaultGoalSettings,
-  initGoal,
-  type GoalSettings,
-  type GoalState,
-  type GoalStateJson,
-} from '../../src/core/goal.js';
+import type { GoalSettings, GoalState, GoalStateJson } from '../../src/core/goal.js';
 import { owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import { taskDefinitionHash } from '../../src/core/task-definition.js';
 import type { Plan } from '../../src/core/plan.js';
 import * as ev from '../support/events.js';
+import { HandGoal } from '../support/hand-goal.js';
 import { diamond, plan, task } from '../support/plans.js';
 
 /** A goal driven by hand; `sent` lists the dispatches it sent (not only looked for). */
-class Goal {
-  state: GoalState;
-  ignored: string[] = [];
+class Goal extends HandGoal {
   sent: string[] = [];
-  t = 0;
 
   constructor(settings: Partial<GoalSettings> = {}) {
-    this.state = initGoal({
-      repo: 'o/r',
-      issue: 9,
-      title: 'Goal',
-      at: 0,
-      settings: { ...defaultGoalSettings, ...settings },
-    });
+    super(settings, { issue: 9, title: 'Goal' });
   }
 
   send(e: GoalEvent): Effect[] {
-    const r = step(this.state, { ...e, at: ++this.t, actor: e.actor ?? 'maint' });
-    this.state = r.state;
-    if (r.ignored) this.ignored.push(r.ignored.message);
-    const owed = owedEffects(r.state, this.t);
+    const owed = this.apply(e);
     for (const f of owed)
       if (f.type === 'dispatch-task' && f.send && !this.sent.includes(`${f.taskId}/${f.attempt}`))
         this.sent.push(`${f.taskId}/${f.attempt}`);
@@ -47,10 +30,6 @@ class Goal {
   run(id: string) {
     const i = this.state.plan!.tasks.findIndex((t) => t.id === id);
     return this.state.tasks.at(i)!;
-  }
-
-  status(id: string) {
-    return this.run(id).status;
   }
 
   spec(id: string) {

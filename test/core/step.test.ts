@@ -1,51 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
 import type { GoalEvent, LandingResult } from '../../src/core/events.js';
-import {
-  defaultGoalSettings,
-  initGoal,
-  type GoalSettings,
-  type GoalState,
-} from '../../src/core/goal.js';
-import { owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import type { Plan } from '../../src/core/plan.js';
 import * as ev from '../support/events.js';
+import { HandGoal } from '../support/hand-goal.js';
 import { diamond, plan, task } from '../support/plans.js';
 
 /** A hand-driven goal: feed events, keep the effects, read task statuses by id. */
-class Goal {
-  state: GoalState;
+class Goal extends HandGoal {
   effects: Effect[] = [];
   private seen = new Set<string>();
-  ignored: string[] = [];
-  t = 0;
 
-  constructor(settings: Partial<GoalSettings> = {}) {
-    this.state = initGoal({
-      repo: 'o/r',
-      issue: 42,
-      title: 'Add a feature',
-      at: 0,
-      settings: { ...defaultGoalSettings, ...settings },
-    });
-  }
-
-  /** The goal keeps the clock; the actor is the maintainer unless the event names one. */
   /** Apply an event; returns the effects the new state owes that were not owed before. */
   send(e: GoalEvent): Effect[] {
-    const r = step(this.state, { ...e, at: ++this.t, actor: e.actor ?? 'maint' });
-    this.state = r.state;
-    if (r.ignored) this.ignored.push(r.ignored.message);
-    const fresh = owedEffects(r.state, this.t).filter((f) => !this.seen.has(f.key));
+    const fresh = this.apply(e).filter((f) => !this.seen.has(f.key));
     for (const f of fresh) this.seen.add(f.key);
     this.effects.push(...fresh);
     return fresh;
-  }
-
-  status(id: string) {
-    const i = this.state.plan!.tasks.findIndex((t) => t.id === id);
-    return this.state.tasks.at(i)!.status;
   }
 
   started(p: Plan, approve = p.tasks.map((t) => t.id)) {
