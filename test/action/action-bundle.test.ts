@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TaskResultSchema } from '../../src/core/task-result.js';
-import { buildBundle, runAction } from '../support/action-runner.js';
+import { buildBundle, publishInputs, runAction } from '../support/action-runner.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
 import { handMadeResult } from './hand-made-result.js';
@@ -185,17 +185,8 @@ describe('the action, publish job', () => {
     return { repo, resultDir: run.outputs['result-dir']!, status: run.outputs.status };
   }
 
-  const publishInputs = (base: string, resultDir: string, extra: Record<string, string> = {}) => ({
-    mode: 'publish',
-    goal: '42',
-    attempt: '1',
-    'base-sha': base,
-    'task-id': 'T1',
-    title: 'Add greet',
-    'result-dir': resultDir,
-    approver: 'octocat',
-    ...extra,
-  });
+  const publishWith = (base: string, resultDir: string, extra: Record<string, string> = {}) =>
+    publishInputs(base, resultDir, { approver: 'octocat', ...extra });
 
   it('applies the patch on the base, commits with trailers, and pushes the task branch', () => {
     const { repo, resultDir } = agentRun(
@@ -203,7 +194,7 @@ describe('the action, publish job', () => {
       passing,
       'echo hi > hello.txt',
     );
-    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    const run = runAction(bundle, freshCheckout(repo.remote), publishWith(repo.base, resultDir));
     expect(run.exitCode, run.stdout).toBe(0);
     expect(run.outputs).toMatchObject({ published: 'true', branch: 'gantry/42/T1/1' });
     const pushed = sh(repo.remote, 'rev-parse', 'refs/heads/gantry/42/T1/1').trim();
@@ -224,7 +215,7 @@ describe('the action, publish job', () => {
       'mkdir -p .github/workflows && echo "on: push" > .github/workflows/evil.yml',
       { goal: 42, taskId: 'T1' },
     );
-    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    const run = runAction(bundle, freshCheckout(repo.remote), publishWith(repo.base, resultDir));
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain(
       '.github/workflows/evil.yml: workflow files cannot be changed by a task',
@@ -243,7 +234,7 @@ describe('the action, publish job', () => {
     const run = runAction(
       bundle,
       freshCheckout(repo.remote),
-      publishInputs(repo.base, resultDir, { 'blocked-paths': 'secrets/**, *.lock' }),
+      publishWith(repo.base, resultDir, { 'blocked-paths': 'secrets/**, *.lock' }),
     );
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('secrets/key.pem: blocked by `blockedPaths`');
@@ -255,7 +246,7 @@ describe('the action, publish job', () => {
       passing,
       'echo hi > hello.txt',
     );
-    const run = runAction(bundle, repo.dir, publishInputs(repo.base, resultDir));
+    const run = runAction(bundle, repo.dir, publishWith(repo.base, resultDir));
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('the publish job needs a clean checkout');
   });
@@ -272,14 +263,14 @@ describe('the action, publish job', () => {
     const skipped = runAction(
       bundle,
       freshCheckout(repo.remote),
-      publishInputs(repo.base, resultDir),
+      publishWith(repo.base, resultDir),
     );
     expect(skipped.outputs).toMatchObject({ published: 'false' });
     expect(skipped.outputs.reason).toContain('publish-partial is off');
     const published = runAction(
       bundle,
       freshCheckout(repo.remote),
-      publishInputs(repo.base, resultDir, { 'publish-partial': 'true' }),
+      publishWith(repo.base, resultDir, { 'publish-partial': 'true' }),
     );
     expect(published.outputs.published).toBe('true');
     expect(sh(repo.remote, 'log', '-1', '--format=%B', 'refs/heads/gantry/42/T1/1')).toContain(

@@ -15,7 +15,7 @@ import type { AgentBackend } from '../../src/action/agent/backend.js';
 import { ToolError, WorkspaceTools } from '../../src/action/agent/workspace-tools.js';
 import { AgentInputsSchema } from '../../src/action/inputs.js';
 import { runCommand } from '../../src/action/run-command.js';
-import { buildBundle, runAction } from '../support/action-runner.js';
+import { buildBundle, publishInputs, runAction } from '../support/action-runner.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
 import { handMadeResult } from './hand-made-result.js';
@@ -38,16 +38,8 @@ const agentInputs = (base: string, command: string) => ({
   backend: 'command',
   command,
 });
-const publishInputs = (base: string, resultDir: string, extra: Record<string, string> = {}) => ({
-  mode: 'publish',
-  goal: '5',
-  attempt: '1',
-  'base-sha': base,
-  'task-id': 'T1',
-  title: 'Change things',
-  'result-dir': resultDir,
-  ...extra,
-});
+const publishWith = (base: string, resultDir: string, extra: Record<string, string> = {}) =>
+  publishInputs(base, resultDir, { goal: '5', title: 'Change things', ...extra });
 
 describe('agent job hardening', () => {
   it("does not let the agent make Gantry's own git run its commands with the secrets", () => {
@@ -181,7 +173,7 @@ describe('publish hardening', () => {
     const run = runAction(
       bundle,
       freshCheckout(repo.remote),
-      publishInputs(repo.base, resultDir, { 'blocked-paths': 'docs/**' }),
+      publishWith(repo.base, resultDir, { 'blocked-paths': 'docs/**' }),
     );
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('docs/a.txt: blocked by `blockedPaths`');
@@ -195,7 +187,7 @@ describe('publish hardening', () => {
     const run = runAction(
       bundle,
       freshCheckout(repo.remote),
-      publishInputs(repo.base, resultDir, { 'blocked-paths': '*.pem' }),
+      publishWith(repo.base, resultDir, { 'blocked-paths': '*.pem' }),
     );
     expect(run.exitCode, run.stdout).toBe(1);
     expect(run.stdout).toContain('.pem: blocked by `blockedPaths`');
@@ -208,7 +200,7 @@ describe('publish hardening', () => {
       'ln -s /etc/passwd pw && mkdir -p d && ln -s ../../../x d/up && ln -s ../a.txt d/ok && ln -s .git/config cfg',
       { goal: 5, taskId: 'T1' },
     );
-    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    const run = runAction(bundle, freshCheckout(repo.remote), publishWith(repo.base, resultDir));
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('pw: a symlink to /etc/passwd, outside the repository');
     expect(run.stdout).toContain('d/up: a symlink to ../../../x, outside the repository');

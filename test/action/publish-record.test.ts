@@ -10,7 +10,7 @@ import {
   type PublishRecord,
 } from '../../src/core/publish-record.js';
 import { serveGit } from '../../src/standin/git-http.js';
-import { buildBundle, parseOutputs, runAction } from '../support/action-runner.js';
+import { buildBundle, parseOutputs, publishInputs, runAction } from '../support/action-runner.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
 import { handMadeResult } from './hand-made-result.js';
 
@@ -20,17 +20,8 @@ beforeAll(() => {
 });
 
 const ids = { goal: 42, taskId: 'T1' };
-const publishInputs = (base: string, resultDir: string, extra: Record<string, string> = {}) => ({
-  mode: 'publish',
-  goal: '42',
-  attempt: '1',
-  'base-sha': base,
-  'task-id': 'T1',
-  title: 'Add greet',
-  'result-dir': resultDir,
-  'distinct-id': 'd-42-T1-1',
-  ...extra,
-});
+const publishWith = (base: string, resultDir: string, extra: Record<string, string> = {}) =>
+  publishInputs(base, resultDir, { 'distinct-id': 'd-42-T1-1', ...extra });
 /** The record, read from where the `record` output says it is. */
 const recordOf = (run: { outputs: Record<string, string> }): PublishRecord =>
   PublishRecordSchema.parse(JSON.parse(readFileSync(run.outputs.record!, 'utf8')));
@@ -43,7 +34,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
     const run = runAction(
       bundle,
       freshCheckout(repo.remote),
-      publishInputs(repo.base, resultDir, { 'output-dir': out }),
+      publishWith(repo.base, resultDir, { 'output-dir': out }),
     );
     expect(run.exitCode, run.stdout).toBe(0);
     const pushed = sh(repo.remote, 'rev-parse', 'refs/heads/gantry/42/T1/1').trim();
@@ -71,7 +62,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
       ids,
     );
     expect(readFileSync(join(resultDir, 'gantry.patch'), 'utf8')).toContain('Subproject commit');
-    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    const run = runAction(bundle, freshCheckout(repo.remote), publishWith(repo.base, resultDir));
     expect(run.exitCode).toBe(1);
     const r = recordOf(run);
     expect(r).toMatchObject({ outcome: 'refused', distinctId: 'd-42-T1-1' });
@@ -91,7 +82,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
       'mkdir -p .github/gen && for k in $(seq 1 250); do echo $k > .github/gen/f$k.txt; done',
       ids,
     );
-    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    const run = runAction(bundle, freshCheckout(repo.remote), publishWith(repo.base, resultDir));
     expect(run.exitCode).toBe(1);
     const r = recordOf(run);
     expect(r.outcome).toBe('refused');
@@ -115,11 +106,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
     const repo = makeRepo({ 'package-lock.json': lock, 'small.json': '{}\n' });
     const limit = { 'max-file-bytes': '1000' };
     const edited = handMadeResult(repo, 'echo "{}" >> package-lock.json', ids);
-    const ok = runAction(
-      bundle,
-      freshCheckout(repo.remote),
-      publishInputs(repo.base, edited, limit),
-    );
+    const ok = runAction(bundle, freshCheckout(repo.remote), publishWith(repo.base, edited, limit));
     expect(ok.exitCode, ok.stdout).toBe(0);
     expect(recordOf(ok)).toMatchObject({ outcome: 'published', files: ['package-lock.json'] });
 
@@ -128,7 +115,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
     const refused = runAction(
       bundle,
       freshCheckout(repo.remote),
-      publishInputs(repo.base, grown, limit),
+      publishWith(repo.base, grown, limit),
     );
     expect(refused.exitCode).toBe(1);
     expect(recordOf(refused)).toMatchObject({
@@ -150,7 +137,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
       join(resultDir, 'gantry-result.json'),
       JSON.stringify({ ...result, status: 'partial', reason: 'the agent reached its turn limit' }),
     );
-    const run = runAction(bundle, freshCheckout(repo.remote), publishInputs(repo.base, resultDir));
+    const run = runAction(bundle, freshCheckout(repo.remote), publishWith(repo.base, resultDir));
     expect(run.exitCode, run.stdout).toBe(0);
     expect(recordOf(run)).toMatchObject({
       outcome: 'skipped',
@@ -231,7 +218,7 @@ describe('the publish job pushes with github-token, for that one push only', () 
     sh(checkout, 'config', `http.${origin}/.extraheader`, `AUTHORIZATION: basic ${stale}`);
 
     // The action's default is no token (so the agent step holds none): an HTTP push says so.
-    const without = await runActionAsync(checkout, publishInputs(repo.base, resultDir));
+    const without = await runActionAsync(checkout, publishWith(repo.base, resultDir));
     expect(without.exitCode).toBe(1);
     expect(without.stdout).toContain(
       `the remote \`origin\` (${origin}) needs a token to push the task branch, but the \`github-token\` input is empty: give the publish step \`github-token: \${{ github.token }}\``,
@@ -239,7 +226,7 @@ describe('the publish job pushes with github-token, for that one push only', () 
 
     const run = await runActionAsync(
       checkout,
-      publishInputs(repo.base, resultDir, { 'github-token': 'ghs_the_job_token' }),
+      publishWith(repo.base, resultDir, { 'github-token': 'ghs_the_job_token' }),
     );
     expect(run.exitCode, run.stdout).toBe(0);
     expect(sh(join(root, 'octo/demo.git'), 'rev-parse', 'refs/heads/gantry/42/T1/1').trim()).toBe(

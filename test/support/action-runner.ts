@@ -6,6 +6,22 @@ import { parseOutputs } from '../../src/standin/outputs-file.js';
 
 export { parseOutputs };
 
+/** The publish mode's inputs for T1 attempt 1 of goal 42 on `base`; `extra` adds or overrides. */
+export const publishInputs = (
+  base: string,
+  resultDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> => ({
+  mode: 'publish',
+  goal: '42',
+  attempt: '1',
+  'base-sha': base,
+  'task-id': 'T1',
+  title: 'Add greet',
+  'result-dir': resultDir,
+  ...extra,
+});
+
 /** Build the action bundle once per test file, from the current sources, with the real build script. */
 export function buildBundle(): string {
   const out = join(mkdtempSync(join(tmpdir(), 'gantry-bundle-')), 'index.js');
