@@ -46,7 +46,7 @@ function fakePackage(
   extra: Record<string, unknown>,
   files: Record<string, string>,
 ): FakePackage {
-  const script = `node -e "require('fs').writeFileSync(${JSON.stringify(marker(name))}, 'ran')"`;
+  const script = `node -e "require('fs').writeFileSync('${marker(name)}', 'ran')"`;
   return {
     manifest: { name, version: VERSION, scripts: { postinstall: script }, ...extra },
     files,
@@ -74,10 +74,12 @@ beforeAll(async () => {
     fakePackage(ELSEWHERE, elsewhere, { claude: 'the binary for another machine\n' }),
   ];
   registry = await startFakeNpmRegistry(packages);
+  // The lockfile says what npm would: each has an install script (npm runs one only if it says so).
   const pinned = (name: string) => ({
     name,
     version: VERSION,
     integrity: registry.integrity(name),
+    hasInstallScript: true,
   });
   pin = {
     sdk: pinned(SDK),

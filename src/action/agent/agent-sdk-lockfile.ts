@@ -51,6 +51,7 @@ export function agentSdkLockfile(
     ...(p.os ? { os: p.os } : {}),
     ...(p.cpu ? { cpu: p.cpu } : {}),
     ...(p.libc ? { libc: p.libc } : {}),
+    ...(p.hasInstallScript ? { hasInstallScript: true } : {}),
   });
   const packages: Record<string, unknown> = {
     '': { name, dependencies },

@@ -8,6 +8,8 @@ export interface PinnedPackage {
   os?: string[];
   cpu?: string[];
   libc?: string[];
+  /** Whether it has an install script (npm then records that in the lockfile); none is run. */
+  hasInstallScript?: boolean;
 }
 
 /** The Agent SDK and the platform packages that carry its binary, one of which npm installs. */
@@ -34,9 +36,9 @@ function platform(
 /**
  * The Agent SDK the Action installs at run time (it ships a platform binary, so it is never bundled).
  * To move to another version, take every value from the registry:
- * `npm view @anthropic-ai/claude-agent-sdk@<v> dist.integrity optionalDependencies --json`, then
- * `npm view @anthropic-ai/claude-agent-sdk-<platform>@<v> dist.integrity os cpu libc --json` for
- * each platform package it lists.
+ * `npm view @anthropic-ai/claude-agent-sdk@<v> dist.integrity optionalDependencies scripts --json`,
+ * then `npm view @anthropic-ai/claude-agent-sdk-<platform>@<v> dist.integrity os cpu libc scripts
+ * --json` for each platform package it lists (0.3.330 has no install scripts).
  */
 export const AGENT_SDK_PIN: AgentSdkPin = {
   sdk: {
