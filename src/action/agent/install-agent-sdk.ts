@@ -64,13 +64,19 @@ export async function installAgentSdk(
   )) as AgentSdk;
 }
 
-/** npm's environment: its program path, a home of its own (so no user `.npmrc` with a token), the registry. */
+/**
+ * npm's environment: its program path, a home of its own (so no user `.npmrc` with a token), and
+ * how to reach the registry: its address and the certificate authorities to trust (file paths,
+ * not secrets; a runner behind a TLS-inspecting proxy needs them).
+ */
 function npmInstallEnv(env: NodeJS.ProcessEnv, home: string): Record<string, string> {
   const out: Record<string, string> = { PATH: env.PATH ?? '/usr/bin:/bin', HOME: home };
   for (const [name, value] of Object.entries(env))
-    if (value !== undefined && /^npm_config_(@[\w.-]+:)?registry$/i.test(name)) out[name] = value;
+    if (value !== undefined && REGISTRY_SETTING.test(name)) out[name] = value;
   return out;
 }
+
+const REGISTRY_SETTING = /^(npm_config_((@[\w.-]+:)?registry|cafile)|NODE_EXTRA_CA_CERTS)$/i;
 
 function installError(pin: AgentSdkPin, stderr: string): Error {
   const mismatch = /wanted (sha512-[\w+/=]+) but got (sha512-[\w+/=]+)/.exec(stderr);
