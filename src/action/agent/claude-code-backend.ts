@@ -1,13 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { safeEnv } from '../safe-env.js';
 import { zeroUsage, type AgentBackend, type AgentOutcome, type AgentRound } from './backend.js';
 
-/** The version installed at run time: the package ships a platform binary, so it is never bundled. */
-export const CLAUDE_AGENT_SDK_VERSION = '0.3.330';
+// Installed at run time, pinned and integrity-checked (the package ships a platform binary).
+export { installAgentSdk } from './install-agent-sdk.js';
 
 /** Tools Claude Code may use without asking (with permissionMode 'dontAsk', anything else is denied). */
 export const ALLOWED_TOOLS = [
@@ -42,29 +37,6 @@ export interface AgentSdk {
     prompt: string;
     options: Record<string, unknown>;
   }): AsyncIterable<{ type: string }>;
-}
-
-/** Install the Claude Agent SDK into the runner's temp directory and load it. */
-export async function installAgentSdk(dir: string): Promise<AgentSdk> {
-  await mkdir(dir, { recursive: true });
-  await promisify(execFile)(
-    'npm',
-    [
-      'install',
-      '--no-save',
-      '--no-audit',
-      '--no-fund',
-      '--prefix',
-      dir,
-      `@anthropic-ai/claude-agent-sdk@${CLAUDE_AGENT_SDK_VERSION}`,
-    ],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  return (await import(
-    pathToFileURL(join(dir, 'node_modules/@anthropic-ai/claude-agent-sdk/sdk.mjs')).href
-  )) as AgentSdk;
 }
 
 const STOPS: Record<string, AgentOutcome['stop']> = {
