@@ -1,11 +1,21 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runAgentJob } from '../../src/action/agent/agent-mode.js';
+import { ClaudeCodeBackend, type AgentSdk } from '../../src/action/agent/claude-code-backend.js';
 import { startGateway } from '../../src/action/gateway/start-gateway.js';
+import { AgentInputsSchema } from '../../src/action/inputs.js';
+import { TaskResultSchema } from '../../src/core/task-result.js';
 import { UsageReader } from '../../src/action/gateway/usage-reader.js';
 import { defaultPricing } from '../../src/llm/model-price.js';
 import { usageCost } from '../../src/llm/usage-cost.js';
 import { messageResponse } from '../support/anthropic-api.js';
 import { fakeAnthropicApi, sseEvent, streamedMessage } from '../support/fake-anthropic-api.js';
+import { makeRepo } from '../support/git-repo.js';
+import { task } from '../support/plans.js';
+import { runActionInProcess } from '../support/run-action-in-process.js';
 
 const KEY = 'sk-ant-real-key-never-leaves';
 const open: { close(): Promise<void> }[] = [];
@@ -281,5 +291,173 @@ describe('the usage of a streamed answer', () => {
         });
       }
     }
+  });
+});
+
+/** A model call as an agent makes it: to ANTHROPIC_BASE_URL with ANTHROPIC_API_KEY, as the SDKs do. */
+const AGENT_CALL = `{
+const r = await fetch(process.env.ANTHROPIC_BASE_URL + '/v1/messages', {
+  method: 'POST',
+  headers: { 'x-api-key': process.env.ANTHROPIC_API_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+  body: JSON.stringify({ model: 'claude-haiku-5-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+});
+console.log('model call: ' + r.status);
+}`;
+
+const usage = (input_tokens: number, output_tokens: number) => ({
+  input_tokens,
+  output_tokens,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+});
+
+describe('the agent job behind the gateway', () => {
+  it('gives a command agent the gateway and a per-run token, never the key, and reports the gateway count', async () => {
+    const api = await fakeAnthropicApi([
+      { json: messageResponse('ok', { model: 'claude-haiku-5-5', usage: usage(20_000, 2_000) }) },
+      { json: messageResponse('ok', { model: 'claude-haiku-5-5', usage: usage(10_000, 1_000) }) },
+    ]);
+    open.push(api);
+    const outside = mkdtempSync(join(tmpdir(), 'gantry-gw-'));
+    const agent = join(outside, 'agent.mjs');
+    writeFileSync(
+      agent,
+      `${AGENT_CALL}${AGENT_CALL}
+import { writeFileSync } from 'node:fs';
+writeFileSync(process.argv[2], JSON.stringify(process.env));
+writeFileSync('notes.txt', 'done\\n');`,
+    );
+    const repo = makeRepo({ 'README.md': '# demo\n' });
+    const criteriaEnv = join(outside, 'criteria-env.txt');
+    const spec = task('T1', [], {
+      criteria: [
+        { kind: 'file', path: 'notes.txt', exists: true },
+        { kind: 'command', run: `env > ${criteriaEnv}` },
+      ],
+    });
+    const run = await runActionInProcess(
+      repo.dir,
+      {
+        mode: 'agent',
+        goal: '42',
+        attempt: '1',
+        'base-sha': repo.base,
+        task: JSON.stringify(spec),
+        backend: 'command',
+        command: `node ${agent} ${join(outside, 'agent-env.json')}`,
+      },
+      { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: api.url },
+    );
+    expect(run.failed).toBe(false);
+    const result = TaskResultSchema.parse(
+      JSON.parse(readFileSync(join(run.outputs['result-dir']!, 'gantry-result.json'), 'utf8')),
+    );
+    expect(result.summary).toContain('model call: 200');
+    // 30,000 in and 3,000 out at Haiku 5.5's $0.10 / $0.50 per million: the command reported nothing.
+    expect(result.usage).toEqual({
+      inputTokens: 30_000,
+      outputTokens: 3_000,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0.0045,
+      turns: 1,
+    });
+    expect(run.outputs['cost-usd']).toBe('0.0045');
+    const env = JSON.parse(readFileSync(join(outside, 'agent-env.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    expect(env.ANTHROPIC_API_KEY).toMatch(/^gantry-run-[\w-]{43}$/);
+    expect(env.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.ANTHROPIC_BASE_URL).not.toBe(api.url);
+    expect(JSON.stringify(env)).not.toContain(KEY);
+    // Criteria commands get neither the key nor the token nor the gateway's address.
+    const criteria = readFileSync(criteriaEnv, 'utf8');
+    expect(criteria).not.toContain(KEY);
+    expect(criteria).not.toContain(env.ANTHROPIC_API_KEY);
+    expect(criteria).not.toMatch(/^ANTHROPIC_/m);
+    expect(api.calls.map((c) => c.headers['x-api-key'])).toEqual([KEY, KEY]);
+  });
+
+  it('reports the gateway count, not the cost Claude Code claims, and a refused call as the budget reached', async () => {
+    const api = await fakeAnthropicApi([
+      { json: messageResponse('ok', { model: 'claude-sonnet-5-5', usage: usage(1_000, 1_000) }) },
+    ]);
+    open.push(api);
+    const gateway = await startGateway({
+      apiKey: KEY,
+      reservationUsd: 0.01,
+      upstream: api.url,
+      log: () => {},
+    });
+    open.push(gateway);
+    const seen: { env: Record<string, string>; statuses: number[] } = { env: {}, statuses: [] };
+    // Claude Code as the SDK runs it: model calls through the env it was given, then a result
+    // whose cost is whatever it says (an agent can make it say anything).
+    const sdk: AgentSdk = {
+      query: ({ options }) =>
+        (async function* () {
+          seen.env = options.env as Record<string, string>;
+          for (let i = 0; i < 2; i++) {
+            const r = await fetch(`${seen.env.ANTHROPIC_BASE_URL}/v1/messages`, {
+              method: 'POST',
+              headers: { 'x-api-key': seen.env.ANTHROPIC_API_KEY! },
+              body: JSON.stringify({ model: 'claude-sonnet-5-5', messages: [] }),
+            });
+            seen.statuses.push(r.status);
+          }
+          yield {
+            type: 'result',
+            subtype: 'error_during_execution',
+            num_turns: 2,
+            total_cost_usd: 0.000001,
+            usage: { input_tokens: 1, output_tokens: 1 },
+          };
+        })(),
+    };
+    const repo = makeRepo({ 'README.md': '# demo\n' });
+    const out = mkdtempSync(join(tmpdir(), 'gantry-out-'));
+    const result = await runAgentJob({
+      inputs: AgentInputsSchema.parse({
+        mode: 'agent',
+        task: JSON.stringify(
+          task('T1', [], { criteria: [{ kind: 'file', path: 'done.txt', exists: true }] }),
+        ),
+        goal: '7',
+        attempt: '1',
+        'base-sha': repo.base,
+        'distinct-id': '',
+        backend: 'claude-code',
+        model: 'claude-sonnet-5-5',
+        'max-turns': '10',
+        'max-budget-usd': '0.01',
+        'criteria-iterations': '2',
+        'timeout-minutes': '5',
+        knowledge: '[]',
+        guidance: '',
+        command: '',
+        'output-dir': out,
+        'blocked-paths': '',
+        'max-files': '200',
+        'max-patch-bytes': '1000000',
+        'max-file-bytes': '100000',
+      }),
+      workspace: repo.dir,
+      backend: new ClaudeCodeBackend({ gateway, load: () => Promise.resolve(sdk) }),
+      meter: gateway,
+    });
+    expect(seen.env.ANTHROPIC_API_KEY).toBe(gateway.token);
+    // The first call crossed the reservation of a cent ($0.012); the second was refused.
+    expect(seen.statuses).toEqual([200, 400]);
+    expect(api.calls).toHaveLength(1);
+    expect(result.usage).toEqual({
+      inputTokens: 1_000,
+      outputTokens: 1_000,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0.012,
+      turns: 2,
+    });
+    expect(result).toMatchObject({ status: 'failure', reason: 'the agent reached its budget' });
   });
 });
