@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runAgentJob } from '../../src/action/agent/agent-mode.js';
 import { ClaudeCodeBackend, type AgentSdk } from '../../src/action/agent/claude-code-backend.js';
 import { startGateway } from '../../src/action/gateway/start-gateway.js';
@@ -154,6 +154,39 @@ describe('the LLM gateway', () => {
       rest += new TextDecoder().decode(r.value);
     expect(first + rest).toBe(events.map(sseEvent).join(''));
     expect(gateway.spent()).toMatchObject({ inputTokens: 10, outputTokens: 5, calls: 1 });
+  });
+
+  it('counts what a stream billed before the agent hung up, and stops the call upstream', async () => {
+    // The API sends message_start and never the rest: only the hang-up can end this call.
+    const hold = new Promise<void>(() => {});
+    const events = streamedMessage('Hi', { start: { input_tokens: 10 }, outputTokens: 5 });
+    const { gateway } = await setUp([{ events, hold }]);
+    const hangUp = new AbortController();
+    const answer = await fetch(`${gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': gateway.token },
+      body: JSON.stringify({ model: 'claude-sonnet-5-5', stream: true, messages: [] }),
+      signal: hangUp.signal,
+    });
+    await (answer.body as ReadableStream<Uint8Array>).getReader().read();
+    hangUp.abort();
+    await vi.waitFor(() =>
+      expect(gateway.spent()).toMatchObject({ inputTokens: 10, outputTokens: 1, calls: 1 }),
+    );
+  });
+
+  it('refuses a request larger than the API takes with a 413', async () => {
+    const { api, gateway } = await setUp([]);
+    const answer = await fetch(`${gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': gateway.token },
+      body: 'x'.repeat(32 * 1024 * 1024 + 1),
+    });
+    expect(answer.status).toBe(413);
+    expect(((await answer.json()) as { error: { type: string } }).error.type).toBe(
+      'request_too_large',
+    );
+    expect(api.calls).toEqual([]);
   });
 
   it('accepts the per-run token as a bearer token, and refuses any other credential with 401, forwarding nothing', async () => {

@@ -47,6 +47,10 @@ const DROPPED_REQUEST = new Set([
   'transfer-encoding',
   'content-length',
   'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-connection',
   'proxy-authorization',
   'authorization',
   'x-api-key',
@@ -78,7 +82,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      log(`gateway: ${(e as Error).message}`);
+      // An agent that hung up mid-answer is not the gateway's failure.
+      if (!res.destroyed) log(`gateway: ${(e as Error).message}`);
       if (!res.headersSent)
         sendApiError(res, 502, 'api_error', `the Gantry gateway failed: ${(e as Error).message}`);
       else res.destroy();
@@ -170,7 +175,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (answer.body)
         for await (const chunk of answer.body as AsyncIterable<Uint8Array>) {
           reader.push(chunk);
-          if (!res.write(chunk)) await once(res, 'drain');
+          // Waits for a slow reader; gives up when the agent hangs up.
+          if (!res.write(chunk)) await once(res, 'drain', { signal: abort.signal });
         }
       res.end();
     } finally {
