@@ -5,36 +5,73 @@ import { runAgentJob } from './agent/agent-mode.js';
 import type { AgentBackend } from './agent/backend.js';
 import { ClaudeCodeBackend, installAgentSdk } from './agent/claude-code-backend.js';
 import { CommandBackend } from './agent/command-backend.js';
-import { readInputs, type AgentInputs } from './inputs.js';
+import { startGateway, type Gateway } from './gateway/start-gateway.js';
+import { InputError, readInputs, type AgentInputs } from './inputs.js';
 import { runPublishJob } from './publish/publish-mode.js';
 
 /** The action's entry: read the inputs, run one job, and the single place a failure fails the job. */
 export async function run(): Promise<void> {
+  let gateway: Gateway | undefined;
   try {
     const inputs = readInputs();
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-    if (inputs.mode === 'agent')
-      await runAgentJob({ inputs, workspace, backend: backendFor(inputs) });
-    else await runPublishJob(inputs, workspace);
+    if (inputs.mode === 'agent') {
+      gateway = await gatewayFor(inputs);
+      await runAgentJob({
+        inputs,
+        workspace,
+        backend: backendFor(inputs, gateway),
+        ...(gateway ? { meter: gateway } : {}),
+      });
+    } else await runPublishJob(inputs, workspace);
   } catch (e) {
     core.setFailed(e instanceof Error ? e.message : String(e));
+  } finally {
+    if (gateway) {
+      const s = gateway.spent();
+      core.info(
+        `LLM gateway: ${s.calls} model calls, $${s.costUsd} counted, ${s.refused} requests refused`,
+      );
+      await gateway.close();
+    }
   }
 }
 
-function backendFor(inputs: AgentInputs): AgentBackend {
+/**
+ * The job's LLM gateway, holding the key, with the task's budget as its reservation. The key
+ * leaves this process's environment, so nothing started from here can inherit it. A `command`
+ * agent may run without a key (it then has no model access); the other backends need one.
+ */
+async function gatewayFor(inputs: AgentInputs): Promise<Gateway | undefined> {
   const apiKey = process.env.ANTHROPIC_API_KEY;
-  switch (inputs.backend) {
-    case 'command':
-      return new CommandBackend(inputs.command, join(inputs['output-dir'], 'prompts'), {
-        id: inputs.task.id,
-        attempt: inputs.attempt,
-      });
-    case 'anthropic':
-      return new AnthropicBackend({ apiKey, baseURL: process.env.ANTHROPIC_BASE_URL });
-    case 'claude-code':
-      return new ClaudeCodeBackend({
-        apiKey,
-        load: () => installAgentSdk(join(process.env.RUNNER_TEMP ?? '/tmp', 'claude-agent-sdk')),
-      });
+  delete process.env.ANTHROPIC_API_KEY;
+  if (!apiKey) {
+    if (inputs.backend === 'command') return undefined;
+    throw new InputError(
+      `the ${inputs.backend} backend needs ANTHROPIC_API_KEY in the job environment (a repository secret)`,
+    );
   }
+  return startGateway({
+    apiKey,
+    reservationUsd: inputs['max-budget-usd'],
+    // The runner's ANTHROPIC_BASE_URL, if any, is where the gateway forwards (a proxy, a test's fake API).
+    ...(process.env.ANTHROPIC_BASE_URL ? { upstream: process.env.ANTHROPIC_BASE_URL } : {}),
+  });
+}
+
+function backendFor(inputs: AgentInputs, gateway: Gateway | undefined): AgentBackend {
+  if (inputs.backend === 'command')
+    return new CommandBackend(
+      inputs.command,
+      join(inputs['output-dir'], 'prompts'),
+      { id: inputs.task.id, attempt: inputs.attempt },
+      gateway,
+    );
+  if (!gateway) throw new Error(`the ${inputs.backend} backend has no gateway to the model`);
+  if (inputs.backend === 'anthropic')
+    return new AnthropicBackend({ apiKey: gateway.token, baseURL: gateway.url });
+  return new ClaudeCodeBackend({
+    gateway,
+    load: () => installAgentSdk(join(process.env.RUNNER_TEMP ?? '/tmp', 'claude-agent-sdk')),
+  });
 }

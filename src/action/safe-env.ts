@@ -2,6 +2,8 @@
 const SECRET_NAMES = new Set([
   'ANTHROPIC_API_KEY',
   'ANTHROPIC_AUTH_TOKEN',
+  // The runner's upstream address is the gateway's business; the agent gets the gateway's.
+  'ANTHROPIC_BASE_URL',
   'CLAUDE_CODE_OAUTH_TOKEN',
   'GITHUB_TOKEN',
   'GH_TOKEN',

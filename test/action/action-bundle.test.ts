@@ -167,6 +167,19 @@ describe('the action, agent job (command backend) through its env contract', () 
     expect(run.stdout).toContain('`base-sha`: must be a commit sha');
     expect(run.stdout).toContain('`task`: not valid JSON');
   });
+
+  it.each(['claude-code', 'anthropic'])(
+    'fails the %s backend without a key, saying where it goes',
+    (backend) => {
+      const repo = makeRepo({ 'a.txt': '' });
+      const spec = task('T1', [], { criteria: [{ kind: 'command', run: 'true' }] });
+      const run = runAction(bundle, repo.dir, agentInputs(repo.base, spec, { backend }));
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain(
+        `the ${backend} backend needs ANTHROPIC_API_KEY in the job environment (a repository secret)`,
+      );
+    },
+  );
 });
 
 describe('the action, publish job', () => {

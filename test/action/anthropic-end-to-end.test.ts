@@ -1,66 +1,35 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/action/main.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TaskResultSchema } from '../../src/core/task-result.js';
-import { buildBundle, parseOutputs, runAction } from '../support/action-runner.js';
-import { answerMessages, messageResponse } from '../support/anthropic-api.js';
+import { buildBundle, runAction } from '../support/action-runner.js';
+import { messageResponse } from '../support/anthropic-api.js';
+import { fakeAnthropicApi } from '../support/fake-anthropic-api.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
-import { offlineHttp } from '../support/offline-http.js';
+import { runActionInProcess } from '../support/run-action-in-process.js';
 
 let bundle: string;
 beforeAll(() => {
   bundle = buildBundle();
 });
-
-/** Run the action's entry in this process with the runner's env contract, so nock can answer for the API. */
-async function runInProcess(
-  workspace: string,
-  inputs: Record<string, string>,
-  secrets: Record<string, string>,
-) {
-  const temp = mkdtempSync(join(tmpdir(), 'gantry-runner-'));
-  const env: Record<string, string> = {
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: join(temp, 'output'),
-    GITHUB_STEP_SUMMARY: join(temp, 'summary'),
-    RUNNER_TEMP: temp,
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-    ...secrets,
-  };
-  writeFileSync(env.GITHUB_OUTPUT!, '');
-  writeFileSync(env.GITHUB_STEP_SUMMARY!, '');
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const exitCode = process.exitCode;
-  try {
-    await run();
-    return {
-      outputs: parseOutputs(readFileSync(env.GITHUB_OUTPUT!, 'utf8')),
-      failed: process.exitCode === 1,
-    };
-  } finally {
-    process.env = saved;
-    process.exitCode = exitCode;
-  }
-}
-
-offlineHttp();
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
 
 describe('a task through the action with the anthropic backend', () => {
-  it('takes a task spec in and gives a pushed task branch and a result file out', async () => {
+  it('takes a task spec in and gives a pushed task branch and a result file out, its cost metered by the gateway', async () => {
     const repo = makeRepo({ 'README.md': '# demo\n' });
     const spec = task('T3', [], {
       title: 'Add a changelog',
       criteria: [{ kind: 'grep', pattern: '^## 0\\.1\\.0', in: 'CHANGELOG.md', present: true }],
     });
-    answerMessages([
-      [
-        200,
-        {
-          ...messageResponse(''),
+    // The job's gateway forwards to this fake of the API (the runner's ANTHROPIC_BASE_URL).
+    const api = await fakeAnthropicApi([
+      {
+        json: {
+          ...messageResponse('', { model: 'claude-sonnet-5-5' }),
           stop_reason: 'tool_use',
           content: [
             {
@@ -74,10 +43,11 @@ describe('a task through the action with the anthropic backend', () => {
             },
           ],
         },
-      ],
-      [200, messageResponse('Added CHANGELOG.md.')],
+      },
+      { json: messageResponse('Added CHANGELOG.md.', { model: 'claude-sonnet-5-5' }) },
     ]);
-    const agent = await runInProcess(
+    open.push(api);
+    const agent = await runActionInProcess(
       repo.dir,
       {
         mode: 'agent',
@@ -88,7 +58,7 @@ describe('a task through the action with the anthropic backend', () => {
         backend: 'anthropic',
         model: 'claude-sonnet-5-5',
       },
-      { ANTHROPIC_API_KEY: 'sk-ant-e2e' },
+      { ANTHROPIC_API_KEY: 'sk-ant-e2e', ANTHROPIC_BASE_URL: api.url },
     );
     expect(agent.failed).toBe(false);
     expect(agent.outputs.status).toBe('success');
@@ -102,6 +72,17 @@ describe('a task through the action with the anthropic backend', () => {
       backend: 'anthropic',
       filesChanged: ['CHANGELOG.md'],
     });
+    // Two answers of 1200 in, 800 out and 3000 cache-write tokens at Sonnet 5.5's prices.
+    expect(result.usage).toEqual({
+      inputTokens: 2400,
+      outputTokens: 1600,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 6000,
+      costUsd: 0.0358,
+      turns: 2,
+    });
+    // The SDK talked to the gateway; only the gateway held the key.
+    expect(api.calls.map((c) => c.headers['x-api-key'])).toEqual(['sk-ant-e2e', 'sk-ant-e2e']);
 
     const publish = runAction(bundle, freshCheckout(repo.remote), {
       mode: 'publish',

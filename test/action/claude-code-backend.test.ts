@@ -30,6 +30,9 @@ function fakeSdk(result: Record<string, unknown>) {
   return { sdk, calls };
 }
 
+/** The job's gateway as the backend sees it: an address and a per-run token. */
+const gateway = { url: 'http://127.0.0.1:40404', token: 'gantry-run-token' };
+
 const round: AgentRound = {
   prompt: 'do T1',
   cwd: '/work/repo',
@@ -41,7 +44,7 @@ const round: AgentRound = {
 };
 
 describe('the claude-code backend', () => {
-  it('runs Claude Code with no settings files, explicit tools and the limits, without secrets but its own key', async () => {
+  it('runs Claude Code with no settings files, explicit tools and the limits, with the gateway and no secret', async () => {
     const { sdk, calls } = fakeSdk({
       subtype: 'success',
       result: 'Done.',
@@ -50,11 +53,13 @@ describe('the claude-code backend', () => {
       usage: { input_tokens: 9000, output_tokens: 800 },
     });
     process.env.GITHUB_TOKEN = 'ghs_should_not_pass';
+    process.env.ANTHROPIC_API_KEY = 'sk-ant-should-not-pass';
     const outcome = await new ClaudeCodeBackend({
-      apiKey: 'sk-ant-key',
+      gateway,
       load: () => Promise.resolve(sdk),
     }).run(round);
     delete process.env.GITHUB_TOKEN;
+    delete process.env.ANTHROPIC_API_KEY;
     const o = calls[0]!.options;
     expect(o).toMatchObject({
       cwd: '/work/repo',
@@ -66,7 +71,8 @@ describe('the claude-code backend', () => {
       settingSources: [],
     });
     const env = o.env as Record<string, string>;
-    expect(env.ANTHROPIC_API_KEY).toBe('sk-ant-key');
+    expect(env.ANTHROPIC_BASE_URL).toBe(gateway.url);
+    expect(env.ANTHROPIC_API_KEY).toBe(gateway.token);
     expect(env.GITHUB_TOKEN).toBeUndefined();
     expect(outcome).toMatchObject({
       stop: 'done',
@@ -82,24 +88,21 @@ describe('the claude-code backend', () => {
   ])('reads result subtype %s as %s, with its cost', async (subtype, stop) => {
     const { sdk } = fakeSdk({ subtype, num_turns: 30, total_cost_usd: 1.49 });
     const outcome = await new ClaudeCodeBackend({
-      apiKey: 'k',
+      gateway,
       load: () => Promise.resolve(sdk),
     }).run(round);
     expect(outcome).toMatchObject({ stop, usage: { costUsd: 1.49, turns: 30 } });
   });
 
-  it('loads the SDK once for all rounds, and needs a key', async () => {
+  it('loads the SDK once for all rounds', async () => {
     const { sdk } = fakeSdk({ subtype: 'success', num_turns: 1, total_cost_usd: 0 });
     let loads = 0;
     const backend = new ClaudeCodeBackend({
-      apiKey: 'k',
+      gateway,
       load: () => (loads++, Promise.resolve(sdk)),
     });
     await backend.run(round);
     await backend.run({ ...round, round: 2 });
     expect(loads).toBe(1);
-    expect(
-      () => new ClaudeCodeBackend({ apiKey: undefined, load: () => Promise.resolve(sdk) }),
-    ).toThrow('needs ANTHROPIC_API_KEY');
   });
 });

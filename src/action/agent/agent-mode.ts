@@ -12,6 +12,7 @@ import { evaluateCriteria, type CriteriaReport } from '../criteria/evaluate.js';
 import { git } from '../git.js';
 import { policyOf, type AgentInputs } from '../inputs.js';
 import { readChange } from '../read-change.js';
+import type { GatewaySpend } from '../gateway/spend-meter.js';
 import { writeSummary } from '../summary.js';
 import {
   addUsage,
@@ -30,6 +31,11 @@ export interface AgentJob {
   backend: AgentBackend;
   /** Criterion commands get this long each unless they say otherwise. */
   commandTimeoutMs?: number;
+  /**
+   * The job's LLM gateway: the task's tokens and cost are its count, not what the agent reports.
+   * Absent only when the agent has no model access at all (a `command` agent without a key).
+   */
+  meter?: { spent(): GatewaySpend };
 }
 
 /**
@@ -79,6 +85,7 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
           findings: [],
         }));
       state.usage = addUsage(state.usage, state.last.usage);
+      if (job.meter) metered(state, job.meter.spent(), inputs['max-budget-usd']);
       state.findings.push(...state.last.findings);
       // The change is what the agent left, frozen before any criterion runs.
       state.change = await collectChange(job, snapshot);
@@ -120,6 +127,25 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   core.setOutput('cost-usd', String(state.usage.costUsd));
   await writeSummary(state.result);
   return state.result;
+}
+
+/**
+ * Tokens and cost as the gateway counted them (turns stay the backend's). A round that failed
+ * because the gateway refused a call over the reservation stopped at the budget.
+ */
+function metered(state: RunState, spent: GatewaySpend, reservationUsd: number): void {
+  const { calls, refused, ...tokens } = spent;
+  if (state.last && state.last.usage.costUsd !== 0)
+    core.info(
+      `The agent reported $${state.last.usage.costUsd} for round ${state.rounds}; the task's cost is the gateway's count ($${spent.costUsd} in ${calls} calls, ${refused} refused).`,
+    );
+  state.usage = { ...state.usage, ...tokens };
+  if (state.last?.stop === 'error' && spent.costUsd >= reservationUsd)
+    state.last = {
+      ...state.last,
+      stop: 'max-budget',
+      detail: `the gateway refused calls once the reservation of $${reservationUsd} was spent`,
+    };
 }
 
 interface RunState {

@@ -53,3 +53,9 @@ export interface AgentBackend {
   readonly name: 'claude-code' | 'anthropic' | 'command';
   run(round: AgentRound): Promise<AgentOutcome>;
 }
+
+/** Where the agent reaches the model: the job's metering gateway and its per-run token, never the key. */
+export interface ModelAccess {
+  url: string;
+  token: string;
+}

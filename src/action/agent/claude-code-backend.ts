@@ -1,5 +1,11 @@
 import { safeEnv } from '../safe-env.js';
-import { zeroUsage, type AgentBackend, type AgentOutcome, type AgentRound } from './backend.js';
+import {
+  zeroUsage,
+  type AgentBackend,
+  type AgentOutcome,
+  type AgentRound,
+  type ModelAccess,
+} from './backend.js';
 
 // Installed at run time, pinned and integrity-checked (the package ships a platform binary).
 export { installAgentSdk } from './install-agent-sdk.js';
@@ -47,21 +53,15 @@ const STOPS: Record<string, AgentOutcome['stop']> = {
 
 /**
  * Claude Code through the Agent SDK: no settings files are read (`settingSources: []`), only the
- * listed tools run, and turns and spend are capped. Claude Code itself needs the API key; its
- * environment is otherwise the secret-free one.
+ * listed tools run, and turns and spend are capped. It reaches the model only through the job's
+ * gateway, with a per-run token instead of the key; its environment is otherwise the secret-free
+ * one. The cost it reports is not the task's: the gateway counts that.
  */
 export class ClaudeCodeBackend implements AgentBackend {
   readonly name = 'claude-code';
   private sdk: AgentSdk | undefined;
 
-  constructor(
-    private readonly options: { apiKey: string | undefined; load: () => Promise<AgentSdk> },
-  ) {
-    if (!options.apiKey)
-      throw new Error(
-        'the claude-code backend needs ANTHROPIC_API_KEY in the job environment (a repository secret)',
-      );
-  }
+  constructor(private readonly options: { gateway: ModelAccess; load: () => Promise<AgentSdk> }) {}
 
   async run(round: AgentRound): Promise<AgentOutcome> {
     this.sdk ??= await this.options.load();
@@ -76,11 +76,14 @@ export class ClaudeCodeBackend implements AgentBackend {
       maxBudgetUsd: round.maxBudgetUsd,
       settingSources: [],
       abortController,
-      // Claude Code needs the key; its own subprocesses (the Bash tool) are asked not to inherit it.
+      // The gateway's address and token, never the key; its own subprocesses (the Bash tool) are
+      // asked not to inherit even the token, and it sends nothing but model calls.
       env: {
         ...safeEnv(),
-        ANTHROPIC_API_KEY: this.options.apiKey,
+        ANTHROPIC_BASE_URL: this.options.gateway.url,
+        ANTHROPIC_API_KEY: this.options.gateway.token,
         CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: '1',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       },
     };
     let result: SdkResultMessage | undefined;

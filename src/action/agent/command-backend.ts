@@ -1,13 +1,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from '../run-command.js';
-import { zeroUsage, type AgentBackend, type AgentOutcome, type AgentRound } from './backend.js';
+import {
+  zeroUsage,
+  type AgentBackend,
+  type AgentOutcome,
+  type AgentRound,
+  type ModelAccess,
+} from './backend.js';
 
 /**
  * Any command as the agent (a script, another agent CLI). It gets the prompt in a file named by
  * `GANTRY_PROMPT_FILE` (the round number in `GANTRY_ROUND`, the task and attempt in `GANTRY_TASK_ID`
  * and `GANTRY_ATTEMPT`), runs in the repository without
- * secrets, and its output becomes the summary. It reports no token usage.
+ * secrets, and its output becomes the summary. When the job has a key, the command reaches the
+ * model through the job's gateway (`ANTHROPIC_BASE_URL`, with a per-run token as
+ * `ANTHROPIC_API_KEY`), which counts what it spends; it reports no usage itself.
  */
 export class CommandBackend implements AgentBackend {
   readonly name = 'command';
@@ -16,6 +24,7 @@ export class CommandBackend implements AgentBackend {
     private readonly command: string,
     private readonly workDir: string,
     private readonly task: { id: string; attempt: number },
+    private readonly gateway?: ModelAccess,
   ) {}
 
   async run(round: AgentRound): Promise<AgentOutcome> {
@@ -31,6 +40,9 @@ export class CommandBackend implements AgentBackend {
         GANTRY_ROUND: String(round.round),
         GANTRY_TASK_ID: this.task.id,
         GANTRY_ATTEMPT: String(this.task.attempt),
+        ...(this.gateway
+          ? { ANTHROPIC_BASE_URL: this.gateway.url, ANTHROPIC_API_KEY: this.gateway.token }
+          : {}),
       },
     });
     const summary = r.output.trim().slice(-2000);
