@@ -74422,6 +74422,96 @@ async function collectChange(job, snapshot) {
   return { patch, files: entries.map((e) => e.path), problems };
 }
 
+// src/action/agent/claude-code-backend.ts
+var ALLOWED_TOOLS = [
+  "Read",
+  "Write",
+  "Edit",
+  "MultiEdit",
+  "Glob",
+  "Grep",
+  "LS",
+  "Bash",
+  "TodoWrite"
+];
+var STOPS = {
+  success: "done",
+  error_max_turns: "max-turns",
+  error_max_budget_usd: "max-budget"
+};
+var ClaudeCodeBackend = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  name = "claude-code";
+  sdk;
+  async run(round) {
+    this.sdk ??= await this.options.load();
+    const abortController = new AbortController();
+    round.signal.addEventListener("abort", () => abortController.abort(), { once: true });
+    const options = {
+      cwd: round.cwd,
+      model: round.model,
+      permissionMode: "dontAsk",
+      allowedTools: ALLOWED_TOOLS,
+      maxTurns: round.maxTurns,
+      maxBudgetUsd: round.maxBudgetUsd,
+      settingSources: [],
+      abortController,
+      // The gateway's address and token, never the key; its own subprocesses (the Bash tool) are
+      // asked not to inherit even the token, and it sends nothing but model calls.
+      env: {
+        ...safeEnv(),
+        ANTHROPIC_BASE_URL: this.options.gateway.url,
+        ANTHROPIC_API_KEY: this.options.gateway.token,
+        CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: "1",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"
+      }
+    };
+    let result;
+    try {
+      for await (const message of this.sdk.query({ prompt: round.prompt, options }))
+        if (message.type === "result") result = message;
+    } catch (e) {
+      if (round.signal.aborted)
+        return { stop: "timeout", summary: "", usage: zeroUsage(), findings: [] };
+      return {
+        stop: "error",
+        summary: "",
+        detail: `Claude Code failed: ${e.message}`,
+        usage: zeroUsage(),
+        findings: []
+      };
+    }
+    if (!result)
+      return {
+        stop: round.signal.aborted ? "timeout" : "error",
+        summary: "",
+        detail: "Claude Code ended without a result",
+        usage: zeroUsage(),
+        findings: []
+      };
+    const u = result.usage ?? {};
+    const usage = {
+      inputTokens: u.input_tokens ?? 0,
+      outputTokens: u.output_tokens ?? 0,
+      cacheReadTokens: u.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+      costUsd: result.total_cost_usd,
+      turns: result.num_turns
+    };
+    const stop = STOPS[result.subtype] ?? "error";
+    return {
+      stop,
+      summary: result.result ?? "",
+      ...stop === "error" ? { detail: `Claude Code ended with ${result.subtype}` } : {},
+      usage,
+      findings: []
+    };
+  }
+};
+
 // src/action/agent/install-agent-sdk.ts
 import { execFile as execFile2 } from "node:child_process";
 import { mkdir as mkdir5, rm as rm3, writeFile as writeFile5 } from "node:fs/promises";
@@ -74589,96 +74679,6 @@ function installError(pin, stderr) {
 ${tail2}`
   );
 }
-
-// src/action/agent/claude-code-backend.ts
-var ALLOWED_TOOLS = [
-  "Read",
-  "Write",
-  "Edit",
-  "MultiEdit",
-  "Glob",
-  "Grep",
-  "LS",
-  "Bash",
-  "TodoWrite"
-];
-var STOPS = {
-  success: "done",
-  error_max_turns: "max-turns",
-  error_max_budget_usd: "max-budget"
-};
-var ClaudeCodeBackend = class {
-  constructor(options) {
-    this.options = options;
-  }
-  options;
-  name = "claude-code";
-  sdk;
-  async run(round) {
-    this.sdk ??= await this.options.load();
-    const abortController = new AbortController();
-    round.signal.addEventListener("abort", () => abortController.abort(), { once: true });
-    const options = {
-      cwd: round.cwd,
-      model: round.model,
-      permissionMode: "dontAsk",
-      allowedTools: ALLOWED_TOOLS,
-      maxTurns: round.maxTurns,
-      maxBudgetUsd: round.maxBudgetUsd,
-      settingSources: [],
-      abortController,
-      // The gateway's address and token, never the key; its own subprocesses (the Bash tool) are
-      // asked not to inherit even the token, and it sends nothing but model calls.
-      env: {
-        ...safeEnv(),
-        ANTHROPIC_BASE_URL: this.options.gateway.url,
-        ANTHROPIC_API_KEY: this.options.gateway.token,
-        CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: "1",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1"
-      }
-    };
-    let result;
-    try {
-      for await (const message of this.sdk.query({ prompt: round.prompt, options }))
-        if (message.type === "result") result = message;
-    } catch (e) {
-      if (round.signal.aborted)
-        return { stop: "timeout", summary: "", usage: zeroUsage(), findings: [] };
-      return {
-        stop: "error",
-        summary: "",
-        detail: `Claude Code failed: ${e.message}`,
-        usage: zeroUsage(),
-        findings: []
-      };
-    }
-    if (!result)
-      return {
-        stop: round.signal.aborted ? "timeout" : "error",
-        summary: "",
-        detail: "Claude Code ended without a result",
-        usage: zeroUsage(),
-        findings: []
-      };
-    const u = result.usage ?? {};
-    const usage = {
-      inputTokens: u.input_tokens ?? 0,
-      outputTokens: u.output_tokens ?? 0,
-      cacheReadTokens: u.cache_read_input_tokens ?? 0,
-      cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
-      costUsd: result.total_cost_usd,
-      turns: result.num_turns
-    };
-    const stop = STOPS[result.subtype] ?? "error";
-    return {
-      stop,
-      summary: result.result ?? "",
-      ...stop === "error" ? { detail: `Claude Code ended with ${result.subtype}` } : {},
-      usage,
-      findings: []
-    };
-  }
-};
 
 // src/action/agent/command-backend.ts
 import { mkdir as mkdir6, writeFile as writeFile6 } from "node:fs/promises";

@@ -7,9 +7,6 @@ import {
   type ModelAccess,
 } from './backend.js';
 
-// Installed at run time, pinned and integrity-checked (the package ships a platform binary).
-export { installAgentSdk } from './install-agent-sdk.js';
-
 /** Tools Claude Code may use without asking (with permissionMode 'dontAsk', anything else is denied). */
 export const ALLOWED_TOOLS = [
   'Read',
