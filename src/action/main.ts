@@ -40,8 +40,10 @@ export async function run(): Promise<void> {
 
 /**
  * The job's LLM gateway, holding the key, with the task's budget as its reservation. The key
- * leaves this process's environment, so nothing started from here can inherit it. A `command`
- * agent may run without a key (it then has no model access); the other backends need one.
+ * leaves this process's environment, so no child inherits it; it is still in this process's
+ * initial environment (`/proc/<pid>/environ`) and memory, which the agent can read as long as it
+ * runs as the same user (issue 15, part 1, gives it a user of its own). A `command` agent may run
+ * without a key (it then has no model access); the other backends need one.
  */
 async function gatewayFor(inputs: AgentInputs): Promise<Gateway | undefined> {
   const apiKey = process.env.ANTHROPIC_API_KEY;
