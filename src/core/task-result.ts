@@ -42,6 +42,21 @@ export const TaskResultSchema = z.strictObject({
    */
   refused: z.array(z.string().max(REFUSAL_LIMITS.chars)).max(REFUSAL_LIMITS.count).optional(),
   patchBytes: z.number().int().nonnegative(),
+  /**
+   * How the agent was contained and what containment refused: `isolated` is false only in the
+   * repository's explicit unisolated mode; `egressRefused` lists destinations (host:port) the
+   * egress proxy refused, with counts; `gatewayRefused` counts model calls the gateway refused
+   * (over the reservation, or not a model call). Absent in older results.
+   */
+  containment: z
+    .strictObject({
+      isolated: z.boolean(),
+      egressRefused: z
+        .array(z.strictObject({ destination: z.string().max(300), count: z.number().int().positive() }))
+        .max(50),
+      gatewayRefused: z.number().int().nonnegative(),
+    })
+    .optional(),
   findings: z
     .array(
       z.strictObject({
