@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/app/config.js';
 import { dispatchInputs, DispatchError, parseRunTitle } from '../../src/app/dispatch.js';
+import { renderPrBody } from '../../src/core/checklist/pr-body.js';
 import { appHarness, type Harness } from '../support/app-harness.js';
 import { taskResult } from '../support/task-result.js';
 
@@ -231,6 +232,44 @@ describe('finished runs', () => {
       ),
     );
     failure(h, 'npm test failed');
+  });
+
+  it('a failed attempt says what containment refused, to recovery and in the account', async () => {
+    const h = await started();
+    const containment = {
+      isolated: true,
+      egressRefused: [{ destination: 'registry.evil.example:443', count: 3 }],
+      gatewayRefused: 2,
+    };
+    await h.deliver(
+      'workflow_run',
+      h.github.finishRun(
+        70_000,
+        taskResult('T1', 1, { status: 'failure', reason: 'npm test failed', containment }),
+      ),
+    );
+    const note =
+      'npm test failed; the network refused registry.evil.example:443 (3 times); the model gateway refused 2 calls';
+    failure(h, note);
+    expect(h.state().failures).toEqual([
+      { taskId: 'T1', attempt: 1, reason: expect.stringContaining(note) },
+    ]);
+    expect(renderPrBody(h.state())).toContain(
+      `### Failed and refused attempts\n\n- **T1** attempt 1: agent run ended failure: ${note}`,
+    );
+  });
+
+  it('a result with nothing refused adds nothing to the reason', async () => {
+    const h = await started();
+    const containment = { isolated: true, egressRefused: [], gatewayRefused: 0 };
+    await h.deliver(
+      'workflow_run',
+      h.github.finishRun(
+        70_000,
+        taskResult('T1', 1, { status: 'failure', reason: 'npm test failed', containment }),
+      ),
+    );
+    expect(h.state().failures?.[0]?.reason).toMatch(/npm test failed$/);
   });
 
   it('a run that left no result counts as a failed attempt, saying so', async () => {
