@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_EGRESS_ALLOW, parseAllowList, type AllowEntry } from '../core/egress-allowlist.js';
 import { DEFAULT_BLOCKED, DEFAULT_MAX_FILE_BYTES, type PathPolicy } from '../core/path-policy.js';
 import { TaskSchema } from '../core/plan.js';
+import { defaultPricing, ModelPriceSchema } from '../llm/model-price.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const json = <T extends z.ZodType>(schema: T) =>
@@ -63,6 +65,23 @@ export const AgentInputsSchema = z.object({
   command: z.string(),
   'output-dir': z.string(),
   ...policyInputs,
+  /** `contained`, or `unisolated` when the repository opted out of containment. */
+  isolation: z.enum(['contained', 'unisolated']),
+  /** The repository's extra egress destinations (the defaults are added by `egressAllowOf`). */
+  'allowed-hosts': list.superRefine((entries, ctx) => {
+    try {
+      parseAllowList(entries);
+    } catch (e) {
+      // One problem a line, each naming its entry.
+      for (const message of (e as Error).message.split('\n'))
+        ctx.addIssue({ code: 'custom', message });
+    }
+  }),
+  /** The repository's model prices, merged over the defaults: the table the gateway meters with. */
+  pricing: json(z.record(z.string(), ModelPriceSchema)).transform((own) => ({
+    ...defaultPricing,
+    ...own,
+  })),
 });
 
 /** Inputs of the publish job (contents: write; no LLM key). */
@@ -100,6 +119,9 @@ export const INPUT_DEFAULTS: Record<string, string> = {
   knowledge: '[]',
   guidance: '',
   command: '',
+  isolation: 'contained',
+  'allowed-hosts': '',
+  pricing: '{}',
   'output-dir': '',
   approver: '',
   'blocked-paths': DEFAULT_BLOCKED.join('\n'),
@@ -162,4 +184,9 @@ export function policyOf(inputs: Inputs): PathPolicy {
     maxPatchBytes: inputs['max-patch-bytes'],
     maxFileBytes: inputs['max-file-bytes'],
   };
+}
+
+/** Where the agent's network may go: the default registries and the repository's own entries. */
+export function egressAllowOf(inputs: AgentInputs): AllowEntry[] {
+  return parseAllowList([...DEFAULT_EGRESS_ALLOW, ...inputs['allowed-hosts']]);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultGoalSettings, type GoalSettings } from '../core/goal.js';
+import { parseAllowEntry } from '../core/egress-allowlist.js';
 import { inert } from '../core/inert.js';
 import { RigorSchema } from '../core/plan.js';
 import { LlmConfigSchema } from '../llm/llm-config.js';
@@ -98,12 +99,48 @@ export const GantryConfigSchema = z.strictObject({
       timeoutMinutes: z.number().int().min(1).max(360).default(45),
       publishPartial: z.boolean().default(false),
       review: z.boolean().default(false),
+      /**
+       * `contained` (the default): the agent and the criteria run as an unprivileged user of their
+       * own, behind the LLM gateway and the egress allowlist; a runner that cannot set that up
+       * fails the job. `unisolated`: an explicit opt-out for self-hosted runners without root or
+       * sudo; the agent then runs as the job's user, and every plan comment says so.
+       */
+      isolation: z.enum(['contained', 'unisolated']).default('contained'),
     })
     .prefault({})
     .refine((a) => a.backend !== 'command' || a.command.trim() !== '', {
       message: 'agent.command is required when agent.backend is command',
       path: ['command'],
     }),
+  network: z
+    .strictObject({
+      /**
+       * Destinations the agent may reach besides the defaults (`DEFAULT_EGRESS_ALLOW`: the common
+       * package registries): `host`, `host:port` or `*.example.com`. Added to the defaults, never
+       * replacing them.
+       */
+      allow: z
+        .array(
+          z
+            .string()
+            .max(300)
+            .superRefine((entry, ctx) => {
+              try {
+                parseAllowEntry(entry);
+              } catch (e) {
+                // The path already says `network.allow.<n>`; the message names the entry.
+                ctx.addIssue({
+                  code: 'custom',
+                  message: (e as Error).message.replace(/^network\.allow /, ''),
+                });
+              }
+            })
+            .transform((entry) => entry.trim()),
+        )
+        .max(100)
+        .default([]),
+    })
+    .prefault({}),
   recovery: z
     .strictObject({
       /** `true`: tasks the recovery planner adds run without ticks; by default a person approves them. */
@@ -185,5 +222,7 @@ export function goalSettingsFrom(c: GantryConfig, issueLabels: readonly string[]
     // The config schema refuses tier models without a price, so this cannot throw.
     tiers: tierEstimates(c.llm),
     recovery: { autoApprove: c.recovery.autoApprove },
+    // Only when set: states of contained goals stay as they were before the setting existed.
+    ...(c.agent.isolation === 'unisolated' ? { isolation: 'unisolated' as const } : {}),
   };
 }

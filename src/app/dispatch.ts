@@ -4,6 +4,7 @@ import { goalIdentity, type GoalState } from '../core/goal.js';
 import { inert } from '../core/inert.js';
 import { fromMicros } from '../core/money.js';
 import { approvedAsDefined } from '../core/task-definition.js';
+import { defaultPricing, type ModelPrice } from '../llm/model-price.js';
 import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
 import { gitHubStatus } from './github/github-error.js';
@@ -68,6 +69,9 @@ export function dispatchInputs(
     publish_partial: String(agent.publishPartial),
     // Sent only when set: a workflow older than the input would refuse an unknown one.
     ...(config.maxFileBytes !== undefined ? { max_file_bytes: String(config.maxFileBytes) } : {}),
+    ...(isolationOf(s, config) === 'unisolated' ? { isolation: 'unisolated' } : {}),
+    ...(config.network.allow.length ? { allowed_hosts: config.network.allow.join('\n') } : {}),
+    ...pricingInput(config.llm.pricing),
   };
   const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
   if (size > INPUTS_LIMIT)
@@ -75,6 +79,35 @@ export function dispatchInputs(
       `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`).`,
     );
   return inputs;
+}
+
+/**
+ * How the attempt's agent runs. Unisolated only when the goal was made under that setting (so its
+ * plan comment carries the warning) and the config still says so (tightening the config applies
+ * at once); a goal made before the repository opted out stays contained.
+ */
+export function isolationOf(s: GoalState, config: GantryConfig): 'contained' | 'unisolated' {
+  return s.settings.isolation === 'unisolated' && config.agent.isolation === 'unisolated'
+    ? 'unisolated'
+    : 'contained';
+}
+
+/**
+ * The repository's prices that differ from Gantry's defaults, for the Action's gateway to meter
+ * with (it merges them over the same defaults); nothing when there are none.
+ */
+function pricingInput(pricing: Readonly<Record<string, ModelPrice>>): { pricing?: string } {
+  const own = Object.entries(pricing).filter(([model, price]) => {
+    const d = defaultPricing[model];
+    return (
+      !d ||
+      d.input !== price.input ||
+      d.output !== price.output ||
+      d.cacheRead !== price.cacheRead ||
+      d.cacheWrite !== price.cacheWrite
+    );
+  });
+  return own.length ? { pricing: JSON.stringify(Object.fromEntries(own)) } : {};
 }
 
 type Dispatch = Extract<Effect, { type: 'dispatch-task' }>;

@@ -1,5 +1,6 @@
 import { unzipSync } from 'fflate';
 import type { GoalEvent } from '../core/events.js';
+import { containmentNote } from '../core/containment-note.js';
 import {
   PUBLISH_RECORD_FILE,
   PublishRecordSchema,
@@ -210,6 +211,9 @@ export function finishedEvent(
       summary: `the run ended ${ended}: ${read.problem}`,
     };
   const r = read.result;
+  // What containment refused goes with every reason given for the attempt.
+  const note = containmentNote(r.containment);
+  const told = (summary: string) => (note ? `${summary}; ${note}` : summary);
   const failedCriteria = failedCriteriaOf(r);
   const common = {
     ...base,
@@ -227,8 +231,12 @@ export function finishedEvent(
   const problems = record?.outcome === 'refused' ? record.problems : r.refused;
   const refused = problems?.length ? { refused: problems } : {};
   if (r.status !== 'success')
-    return { ...common, outcome: r.status, summary: r.reason, ...refused };
-  const failure = (summary: string): Finished => ({ ...common, outcome: 'failure', summary });
+    return { ...common, outcome: r.status, summary: told(r.reason), ...refused };
+  const failure = (summary: string): Finished => ({
+    ...common,
+    outcome: 'failure',
+    summary: told(summary),
+  });
   if (published !== undefined && published !== 'missing' && 'problem' in published)
     return failure(`the publish job's record cannot be used: ${published.problem}`);
   if (record?.outcome === 'refused')
@@ -244,7 +252,7 @@ export function finishedEvent(
   return {
     ...common,
     outcome: 'success',
-    summary: r.reason,
+    summary: told(r.reason),
     ...(r.findings.length ? { findings: r.findings } : {}),
     ...(record.outcome === 'published'
       ? { published: { sha: record.sha, parent: record.parent } }

@@ -98,6 +98,12 @@ export interface GoalSettings {
   tiers?: TierEstimates | undefined;
   /** `autoApprove`: tasks recovery adds run without ticks (config `recovery.autoApprove`). */
   recovery: { autoApprove: boolean };
+  /**
+   * `unisolated`: the repository opted out of containment (config `agent.isolation`), so its
+   * agents run as the job's own user; the plan comment warns on every goal and every dispatch
+   * says so. Absent (states signed before it existed too): contained.
+   */
+  isolation?: 'contained' | 'unisolated' | undefined;
 }
 
 export const defaultGoalSettings: GoalSettings = {

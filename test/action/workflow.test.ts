@@ -140,6 +140,27 @@ describe('action.yml and the task workflow', () => {
       expect(gantryStep(job).with?.['max-file-bytes'], job).toBe('${{ inputs.max_file_bytes }}');
   });
 
+  it('hands the containment inputs to the agent step only, with the defaults of action.yml', () => {
+    type Step = { uses?: string; with?: Record<string, string> };
+    const wf = parse(workflowText) as {
+      jobs: Record<string, { steps: Step[] }>;
+      on: { workflow_dispatch: { inputs: Record<string, { default?: string }> } };
+    };
+    const gantryStep = (job: string) =>
+      wf.jobs[job]!.steps.find((s) => s.uses?.startsWith('gantry-dev/gantry@'))!;
+    for (const [workflowInput, actionInput] of [
+      ['isolation', 'isolation'],
+      ['allowed_hosts', 'allowed-hosts'],
+      ['pricing', 'pricing'],
+    ] as const) {
+      expect(wf.on.workflow_dispatch.inputs[workflowInput]!.default, workflowInput).toBe(
+        action.inputs[actionInput]!.default,
+      );
+      expect(gantryStep('agent').with?.[actionInput]).toBe(`\${{ inputs.${workflowInput} }}`);
+      expect(gantryStep('publish').with).not.toHaveProperty(actionInput);
+    }
+  });
+
   it('stays within workflow_dispatch limits (at most 25 inputs)', () => {
     const wf = parse(workflowText) as { on: { workflow_dispatch: { inputs: object } } };
     expect(Object.keys(wf.on.workflow_dispatch.inputs).length).toBeLessThanOrEqual(25);

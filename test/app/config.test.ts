@@ -8,6 +8,7 @@ import {
   parseConfig,
   triggerLabel,
 } from '../../src/app/config.js';
+import { DEFAULT_EGRESS_ALLOW } from '../../src/core/egress-allowlist.js';
 import { defaultGoalSettings } from '../../src/core/goal.js';
 
 const fail = (yaml: string) => {
@@ -90,6 +91,34 @@ llm:
     ]);
   });
 
+  it('adds network.allow to the default egress list, refusing a bad entry by name', () => {
+    expect(parseConfig(undefined).network.allow).toEqual([]);
+    const c = parseConfig(
+      parse('network:\n  allow: [npm.example.com, " *.mirror.example.org:8443 ", 10.0.0.5]\n'),
+    );
+    expect(c.network.allow).toEqual(['npm.example.com', '*.mirror.example.org:8443', '10.0.0.5']);
+    const err = fail('network:\n  allow: [ok.example.com, https://evil.example/x, "*.com"]\n');
+    expect(err.problems).toEqual([
+      '`network.allow.1`: entry "https://evil.example/x": it must be a host, not a URL or a path; write a host name (registry.example.com), optionally with a port (registry.example.com:8443), or *.example.com for its subdomains',
+      '`network.allow.2`: entry "*.com": a wildcard needs at least two labels after it; write a host name (registry.example.com), optionally with a port (registry.example.com:8443), or *.example.com for its subdomains',
+    ]);
+    expect(configErrorComment(err)).toContain('`network.allow.1`: entry "https://evil.example/x"');
+    expect(fail('network: { allowed: [a.example] }\n').problems).toEqual([
+      '`network`: Unrecognized key: "allowed"',
+    ]);
+  });
+
+  it('runs agents contained unless agent.isolation opts out, and the goal settings carry the opt-out', () => {
+    const contained = parseConfig(undefined);
+    expect(contained.agent.isolation).toBe('contained');
+    expect(goalSettingsFrom(contained, [])).not.toHaveProperty('isolation');
+    const opted = parseConfig(parse('agent: { isolation: unisolated }\n'));
+    expect(goalSettingsFrom(opted, []).isolation).toBe('unisolated');
+    expect(fail('agent: { isolation: off }\n').problems).toEqual([
+      '`agent.isolation`: Invalid option: expected one of "contained"|"unisolated"',
+    ]);
+  });
+
   it('refuses unknown keys and bad values, naming each, and the comment lists the allowed keys', () => {
     const err = fail('lable: gantry\nmaxParallel: 0\nagent: { backend: command }\n');
     expect(err.problems).toEqual([
@@ -122,5 +151,12 @@ describe('the README', () => {
     const section = readme.slice(readme.indexOf('### Configuration: `.github/gantry.yml`'));
     const missing = CONFIG_KEYS.filter((k) => !new RegExp(`\\| \`${k}[.\`]`).test(section));
     expect(missing).toEqual([]);
+  });
+
+  it('lists the default egress allowlist', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('**`network.allow`**'));
+    expect(DEFAULT_EGRESS_ALLOW.filter((h) => !section.includes(`\`${h}\``))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/app/config.js';
 import { dispatchInputs, DispatchError, parseRunTitle } from '../../src/app/dispatch.js';
+import { renderPrBody } from '../../src/core/checklist/pr-body.js';
 import { appHarness, type Harness } from '../support/app-harness.js';
 import { taskResult } from '../support/task-result.js';
 
@@ -158,6 +159,49 @@ describe('the last check before a dispatch', () => {
   });
 });
 
+describe('containment inputs', () => {
+  const unisolated = parseConfig({ agent: { isolation: 'unisolated' } });
+
+  it('sends none of them by default, so an older task workflow keeps working', async () => {
+    const h = await started();
+    const inputs = dispatchInputs(h.state(), 0, parseConfig(undefined));
+    expect(inputs).not.toHaveProperty('isolation');
+    expect(inputs).not.toHaveProperty('allowed_hosts');
+    expect(inputs).not.toHaveProperty('pricing');
+    // Prices written in the config but equal to the defaults are no difference either.
+    const same = parseConfig({
+      llm: {
+        pricing: { 'claude-opus-5-5': { input: 4, output: 20, cacheRead: 0.2, cacheWrite: 5 } },
+      },
+    });
+    expect(dispatchInputs(h.state(), 0, same)).not.toHaveProperty('pricing');
+  });
+
+  it('sends the extra hosts one per line, and only the prices that differ from the defaults', async () => {
+    const h = await started();
+    const own = { input: 1, output: 2, cacheRead: 0.1, cacheWrite: 1.5 };
+    const config = parseConfig({
+      network: { allow: ['npm.example.com', '*.mirror.example.org:8443'] },
+      llm: { pricing: { 'claude-sonnet-5-5': own, 'my-model': own } },
+    });
+    const inputs = dispatchInputs(h.state(), 0, config);
+    expect(inputs.allowed_hosts).toBe('npm.example.com\n*.mirror.example.org:8443');
+    expect(JSON.parse(inputs.pricing!)).toEqual({ 'claude-sonnet-5-5': own, 'my-model': own });
+  });
+
+  it('sends unisolated only for a goal made under that config while the config still says so', async () => {
+    const contained = await started();
+    // The repository opted out after this goal began: its plan comment carries no warning, so it stays contained.
+    expect(dispatchInputs(contained.state(), 0, unisolated)).not.toHaveProperty('isolation');
+    const h = await started((x) => (x.github.config = 'agent: { isolation: unisolated }\n'));
+    expect(h.state().settings.isolation).toBe('unisolated');
+    expect(h.github.runs[0]!.inputs.isolation).toBe('unisolated');
+    expect(h.plan().body).toContain('**Agents run unisolated:**');
+    // Tightening the config applies at once, to goals already going too.
+    expect(dispatchInputs(h.state(), 0, parseConfig(undefined))).not.toHaveProperty('isolation');
+  });
+});
+
 describe('finished runs', () => {
   it('reads the result artifact, settles the budget with the real cost and lands the task', async () => {
     const h = await started();
@@ -188,6 +232,44 @@ describe('finished runs', () => {
       ),
     );
     failure(h, 'npm test failed');
+  });
+
+  it('a failed attempt says what containment refused, to recovery and in the account', async () => {
+    const h = await started();
+    const containment = {
+      isolated: true,
+      egressRefused: [{ destination: 'registry.evil.example:443', count: 3 }],
+      gatewayRefused: 2,
+    };
+    await h.deliver(
+      'workflow_run',
+      h.github.finishRun(
+        70_000,
+        taskResult('T1', 1, { status: 'failure', reason: 'npm test failed', containment }),
+      ),
+    );
+    const note =
+      'npm test failed; the network refused registry.evil.example:443 (3 times); the model gateway refused 2 calls';
+    failure(h, note);
+    expect(h.state().failures).toEqual([
+      { taskId: 'T1', attempt: 1, reason: expect.stringContaining(note) },
+    ]);
+    expect(renderPrBody(h.state())).toContain(
+      `### Failed and refused attempts\n\n- **T1** attempt 1: agent run ended failure: ${note}`,
+    );
+  });
+
+  it('a result with nothing refused adds nothing to the reason', async () => {
+    const h = await started();
+    const containment = { isolated: true, egressRefused: [], gatewayRefused: 0 };
+    await h.deliver(
+      'workflow_run',
+      h.github.finishRun(
+        70_000,
+        taskResult('T1', 1, { status: 'failure', reason: 'npm test failed', containment }),
+      ),
+    );
+    expect(h.state().failures?.[0]?.reason).toMatch(/npm test failed$/);
   });
 
   it('a run that left no result counts as a failed attempt, saying so', async () => {

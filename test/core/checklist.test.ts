@@ -281,6 +281,25 @@ describe('plan comment', () => {
     expect(parsePlanComment(body, KEY).descriptions.size).toBe(0);
   });
 
+  it('warns near the header, on every goal, when the repository runs its agents unisolated', () => {
+    const contained = renderPlanComment(proposed(diamond()), { key: KEY });
+    expect(contained).not.toContain('unisolated');
+    const s = proposed(diamond(), undefined, { ...defaultGoalSettings, isolation: 'unisolated' });
+    const body = renderPlanComment(s, { key: KEY });
+    const lines = body.split('\n');
+    const warning = lines.findIndex((l) => l.startsWith('> ⚠️ **Agents run unisolated:**'));
+    expect(warning).toBe(3); // marker, header, blank line, then the warning
+    expect(lines[warning]).toContain('`agent.isolation: unisolated`');
+    expect(lines.filter((l) => l.includes('unisolated'))).toHaveLength(1);
+    // The rest of the comment is the contained one: the plan still reads back.
+    expect(body.replace(`${lines[warning]}\n\n`, '').split('<!-- gantry:state')[0]).toBe(
+      contained.split('<!-- gantry:state')[0],
+    );
+    const parsed = parsePlanComment(body, KEY);
+    expect(parsed.ticks).toEqual(parsePlanComment(contained, KEY).ticks);
+    expect(parsed.state.ok && parsed.state.state.settings.isolation).toBe('unisolated');
+  });
+
   it('uses the settings given, not defaults, in the rendered budget', () => {
     const s = initGoal({
       repo: 'o/r',

@@ -115,6 +115,7 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
     `### Gantry plan${plan ? ` · v${s.planVersion}` : ''} · ${GOAL_BADGE[s.status]}${s.pausedFor ? ` (${s.pausedFor})` : ''}`,
     '',
   ];
+  if (s.settings.isolation === 'unisolated') out.push(UNISOLATED_WARNING, '');
   out.push(`**Goal:** ${inert(plan?.goal.title ?? s.title, 'line')}`, '');
   if (plan) {
     out.push(...estimateLines(s), progressLine(s, server));
@@ -394,6 +395,10 @@ function extras(plan: NonNullable<GoalState['plan']>): string {
   parts.push('</details>');
   return parts.join('\n');
 }
+
+/** Shown on every goal of a repository that opted out of containment (`agent.isolation`). */
+export const UNISOLATED_WARNING =
+  '> ⚠️ **Agents run unisolated:** this repository sets `agent.isolation: unisolated`, so each task’s agent and criteria run as the job’s own user, with the LLM key, the job’s read-only token and the whole network within reach. Remove the setting to run them contained.';
 
 const HELP = [
   '<details><summary>Commands</summary>',
