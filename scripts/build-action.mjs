@@ -16,4 +16,17 @@ await build({
     js: "import { createRequire as __gantryRequire } from 'node:module'; const require = __gantryRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  plugins: [
+    {
+      // The `proxy` package reads its own package.json at run time (require('../package.json')),
+      // which esbuild leaves as a call; a bundle has no package.json beside it. Bundle it instead.
+      name: 'proxy-package-json',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]node_modules[\\/]proxy[\\/]dist[\\/]pkg\.js$/ }, () => ({
+          contents: "export { default } from '../package.json';",
+          loader: 'js',
+        }));
+      },
+    },
+  ],
 });

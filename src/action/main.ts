@@ -1,5 +1,8 @@
 import * as core from '@actions/core';
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AnthropicBackend } from './agent/anthropic-backend.js';
 import { runAgentJob } from './agent/agent-mode.js';
 import type { AgentBackend } from './agent/backend.js';
@@ -7,35 +10,83 @@ import { ClaudeCodeBackend } from './agent/claude-code-backend.js';
 import { installAgentSdk } from './agent/install-agent-sdk.js';
 import { CommandBackend } from './agent/command-backend.js';
 import { startGateway, type Gateway } from './gateway/start-gateway.js';
-import { InputError, readInputs, type AgentInputs } from './inputs.js';
+import { egressAllowOf, InputError, readInputs, type AgentInputs } from './inputs.js';
 import { runPublishJob } from './publish/publish-mode.js';
+import { runnerDirectories, startContainment, type Containment } from './sandbox/containment.js';
+import { canSudo, rerunAsRoot } from './sandbox/run-as-root.js';
+
+const execFileAsync = promisify(execFile);
 
 /** The action's entry: read the inputs, run one job, and the single place a failure fails the job. */
 export async function run(): Promise<void> {
   let gateway: Gateway | undefined;
+  let containment: Containment | undefined;
+  let outputDir: string | undefined;
   try {
     const inputs = readInputs();
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
     if (inputs.mode === 'agent') {
+      const contained = inputs.isolation === 'contained';
+      if (
+        contained &&
+        process.getuid?.() !== 0 &&
+        !process.env.GANTRY_AS_ROOT &&
+        (await canSudo())
+      ) {
+        core.info('Running the agent job as root (through sudo) to contain the agent');
+        process.exitCode = await rerunAsRoot();
+        return;
+      }
+      outputDir = inputs['output-dir'];
+      await mkdir(outputDir, { recursive: true });
       gateway = await gatewayFor(inputs);
+      if (contained)
+        containment = await startContainment({
+          allow: egressAllowOf(inputs),
+          gateway: gateway
+            ? { host: '127.0.0.1', port: Number(new URL(gateway.url).port) }
+            : undefined,
+          hide: runnerDirectories(process.env, outputDir),
+          log: (line) => core.info(line),
+        });
+      else
+        core.warning(
+          "The agent runs unisolated (agent.isolation: unisolated): as the job's own user, able to read what the job can.",
+        );
       await runAgentJob({
         inputs,
         workspace,
-        backend: backendFor(inputs, gateway),
+        backend: backendFor(inputs, gateway, containment),
         ...(gateway ? { meter: gateway } : {}),
+        ...(containment ? { contain: containment.contain } : {}),
       });
     } else await runPublishJob(inputs, workspace);
   } catch (e) {
     core.setFailed(e instanceof Error ? e.message : String(e));
   } finally {
+    await containment?.close();
     if (gateway) {
+      await gateway.close();
       const s = gateway.spent();
       core.info(
         `LLM gateway: ${s.calls} model calls, $${s.costUsd} counted, ${s.refused} requests refused`,
       );
-      await gateway.close();
     }
+    if (outputDir) await handBackToRunner(outputDir);
   }
+}
+
+/**
+ * Run under sudo, the job's files belong to root: give the output back to the runner's user, so
+ * its later steps (the upload) and its clean-up can use it.
+ */
+async function handBackToRunner(dir: string): Promise<void> {
+  const uid = process.env.SUDO_UID;
+  const gid = process.env.SUDO_GID;
+  if (!uid || !gid || !process.env.GANTRY_AS_ROOT) return;
+  await execFileAsync('chown', ['-R', '-h', `${uid}:${gid}`, dir]).catch((e: Error) =>
+    core.warning(`could not give ${dir} back to the runner's user: ${e.message}`),
+  );
 }
 
 /**
@@ -62,19 +113,27 @@ async function gatewayFor(inputs: AgentInputs): Promise<Gateway | undefined> {
   });
 }
 
-function backendFor(inputs: AgentInputs, gateway: Gateway | undefined): AgentBackend {
+/**
+ * The agent. Its processes reach the gateway at the address of their own network namespace when
+ * contained; Gantry's own tool loop (`anthropic`) runs in this process and uses the host's.
+ */
+function backendFor(
+  inputs: AgentInputs,
+  gateway: Gateway | undefined,
+  containment: Containment | undefined,
+): AgentBackend {
+  const forAgent = gateway && { url: containment?.gatewayUrl ?? gateway.url, token: gateway.token };
   if (inputs.backend === 'command')
     return new CommandBackend(
       inputs.command,
       join(inputs['output-dir'], 'prompts'),
       { id: inputs.task.id, attempt: inputs.attempt },
-      gateway,
+      forAgent,
     );
-  if (!gateway) throw new Error(`the ${inputs.backend} backend has no gateway to the model`);
+  if (!gateway || !forAgent)
+    throw new Error(`the ${inputs.backend} backend has no gateway to the model`);
   if (inputs.backend === 'anthropic')
     return new AnthropicBackend({ apiKey: gateway.token, baseURL: gateway.url });
-  return new ClaudeCodeBackend({
-    gateway,
-    load: () => installAgentSdk(join(process.env.RUNNER_TEMP ?? '/tmp', 'claude-agent-sdk')),
-  });
+  const sdkDir = join(containment?.shared ?? process.env.RUNNER_TEMP ?? '/tmp', 'claude-agent-sdk');
+  return new ClaudeCodeBackend({ gateway: forAgent, load: () => installAgentSdk(sdkDir) });
 }

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { safeEnv } from './safe-env.js';
+import { unisolated, type Sandbox } from './sandbox/sandbox.js';
 
 export interface CommandResult {
   exitCode: number;
@@ -13,7 +12,8 @@ export const OUTPUT_CAP = 64 * 1024;
 const DRAIN_MS = 200;
 
 /**
- * Run a shell command in `cwd` with the secret-free environment, a timeout and an output cap.
+ * Run a shell command in `cwd` as the agent (the sandbox's user and environment), with a timeout
+ * and an output cap.
  * The command runs in its own process group: when it exits or times out the whole group is
  * killed, so nothing it started in the background outlives it and changes the workspace later.
  */
@@ -24,6 +24,8 @@ export function runCommand(
     timeoutMs: number;
     env?: Record<string, string>;
     signal?: AbortSignal | undefined;
+    /** As whom and where the command runs; without one, as the job's user with a clean environment. */
+    sandbox?: Sandbox | undefined;
   },
 ): Promise<CommandResult> {
   if (opts.signal?.aborted)
@@ -33,19 +35,18 @@ export function runCommand(
       timedOut: true,
     });
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', command], {
+    const sandbox = opts.sandbox ?? unisolated(opts.cwd);
+    const child = sandbox.spawn('bash', ['-c', command], {
       cwd: opts.cwd,
-      env: { ...safeEnv(), ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      env: sandbox.env(opts.env),
     });
     let output = '';
     const take = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       if (output.length > OUTPUT_CAP * 2) output = output.slice(-OUTPUT_CAP);
     };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
     let timedOut = false;
     let exitCode: number | undefined;
     let done = false;
@@ -67,8 +68,8 @@ export function runCommand(
       done = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onLimit);
-      child.stdout.destroy();
-      child.stderr.destroy();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
       const tail =
         output.length > OUTPUT_CAP ? `[… output cut]\n${output.slice(-OUTPUT_CAP)}` : output;
       resolve({ exitCode: code, output: tail, timedOut });

@@ -105,13 +105,17 @@ export async function setUpDemoRepo(
 ): Promise<StoredRepo> {
   const secrets: Record<string, string> = d.live ? { ANTHROPIC_API_KEY: o.anthropicKey! } : {};
   const roles = { maint: 'maintain' as const };
+  const isolation = demoIsolation(print);
   if (o.repo) {
     const source = resolve(o.repo);
     const name = basename(source).replace(/[^\w.-]/g, '-') || 'repo';
     const ci = ciCommand(source, o.ci);
-    const agent: Record<string, string> = d.agentScript
-      ? { backend: 'command', command: scriptedAgentCommand(d.agentScript) }
-      : { backend: 'anthropic' };
+    const agent: Record<string, string> = {
+      ...(d.agentScript
+        ? { backend: 'command', command: scriptedAgentCommand(d.agentScript) }
+        : { backend: 'anthropic' }),
+      ...isolation,
+    };
     const repo = await standIn.importRepo(
       `local/${name}`,
       source,
@@ -130,8 +134,24 @@ export async function setUpDemoRepo(
   const script = d.agentScript ?? join(work, 'agent.json');
   if (!d.agentScript) writeFileSync(script, JSON.stringify(agent));
   const files = sampleFiles(scriptedAgentCommand(script));
-  if (d.live) files['.github/gantry.yml'] = stringify({ agent: { backend: 'anthropic' } });
+  const config = parse(files['.github/gantry.yml']!) as { agent: Record<string, string> };
+  if (d.live) config.agent = { backend: 'anthropic' };
+  Object.assign(config.agent, isolation);
+  files['.github/gantry.yml'] = stringify(config);
   const repo = await standIn.addRepo(SAMPLE_REPO, files, { roles, ci: SAMPLE_CI, secrets });
   print(`Repository: ${SAMPLE_REPO}, a small greeting library with a real test suite.`);
   return repo;
+}
+
+/**
+ * The agent jobs run on this machine as they would on a hosted runner: contained, which needs
+ * root. Started by another user, the demo says so and runs its agents unisolated (the plan
+ * comment then says so too).
+ */
+function demoIsolation(print: (line: string) => void): { isolation?: 'unisolated' } {
+  if (process.getuid?.() === 0) return {};
+  print(
+    'Agents run unisolated: containing them (a user of their own, namespaces) needs root, and this demo runs as another user.',
+  );
+  return { isolation: 'unisolated' };
 }

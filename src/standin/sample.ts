@@ -44,9 +44,13 @@ export function sampleFiles(agentCommand: string, config: Record<string, unknown
   };
 }
 
-/** The command that runs the scripted agent with `script` (the sample config's `agent.command`). */
+/**
+ * The command that runs the scripted agent with the script in the file `script` (the sample
+ * config's `agent.command`). The script travels in the command, so the agent's own user, which
+ * cannot read the stand-in's temporary files, needs only Node and `scripted-agent.ts`.
+ */
 export const scriptedAgentCommand = (script: string) =>
-  `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" "${script}"`;
+  `"${process.execPath}" "${join(GANTRY_DIR, 'src/standin/scripted-agent.ts')}" --script-base64 ${readFileSync(script).toString('base64')}`;
 
 /** The repository's CI: its own tests. */
 export const SAMPLE_CI = 'node --test';

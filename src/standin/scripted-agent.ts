@@ -4,7 +4,10 @@
  * script (Node strips the types), so it imports nothing of Gantry's:
  *
  *   node scripted-agent.ts script.json
+ *   node scripted-agent.ts --script-base64 <the script's JSON, base64>
  *
+ * The second form carries the script in the command itself: a contained agent runs as a user of
+ * its own, which cannot read the stand-in's temporary files.
  * The script maps a task id to its attempts in order; each attempt may run a command, writes or
  * appends files, says something (its summary) and exits with a code. An attempt past the list repeats the last one.
  */
@@ -23,11 +26,15 @@ export interface AgentStep {
 
 export type AgentScript = Record<string, AgentStep[]>;
 
-const [file] = process.argv.slice(2);
+const [file, inline] = process.argv.slice(2);
 const task = process.env.GANTRY_TASK_ID ?? '';
 const attempt = Number(process.env.GANTRY_ATTEMPT ?? '1');
 if (file) {
-  const script = JSON.parse(readFileSync(file, 'utf8')) as AgentScript;
+  const text =
+    file === '--script-base64'
+      ? Buffer.from(inline ?? '', 'base64').toString('utf8')
+      : readFileSync(file, 'utf8');
+  const script = JSON.parse(text) as AgentScript;
   const steps = script[task];
   if (!steps?.length) {
     console.log(`the script has nothing for ${task}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRound } from '../../src/action/agent/backend.js';
+import { unisolated } from '../../src/action/sandbox/sandbox.js';
 import {
   ALLOWED_TOOLS,
   ClaudeCodeBackend,
@@ -41,6 +42,7 @@ const round: AgentRound = {
   maxBudgetUsd: 1.5,
   signal: new AbortController().signal,
   round: 1,
+  sandbox: unisolated('/work/repo'),
 };
 
 describe('the claude-code backend', () => {

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,39 @@ export function runAction(
   inputs: Record<string, string>,
   env: Record<string, string> = {},
 ): ActionRun {
+  const job = prepare(workspace, inputs, env);
+  const r = spawnSync(process.execPath, [bundle], {
+    cwd: workspace,
+    encoding: 'utf8',
+    env: job.env,
+  });
+  return job.finish(r.status ?? -1, `${r.stdout}${r.stderr}`);
+}
+
+/**
+ * The same, without blocking this process: for a test whose own servers (a fake API, a host the
+ * agent tries to reach) must answer while the action runs.
+ */
+export async function runActionAsync(
+  bundle: string,
+  workspace: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<ActionRun> {
+  const job = prepare(workspace, inputs, env);
+  const child = spawn(process.execPath, [bundle], {
+    cwd: workspace,
+    env: job.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => (log += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (log += d.toString('utf8')));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return job.finish(code ?? -1, log);
+}
+
+function prepare(workspace: string, inputs: Record<string, string>, env: Record<string, string>) {
   const temp = mkdtempSync(join(tmpdir(), 'gantry-runner-'));
   const outputFile = join(temp, 'output');
   const summaryFile = join(temp, 'summary');
@@ -54,9 +88,7 @@ export function runAction(
   const inputEnv = Object.fromEntries(
     Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
   );
-  const r = spawnSync(process.execPath, [bundle], {
-    cwd: workspace,
-    encoding: 'utf8',
+  return {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? temp,
@@ -67,11 +99,11 @@ export function runAction(
       ...inputEnv,
       ...env,
     },
-  });
-  return {
-    exitCode: r.status ?? -1,
-    stdout: `${r.stdout}${r.stderr}`,
-    outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
-    summary: readFileSync(summaryFile, 'utf8'),
+    finish: (exitCode: number, stdout: string): ActionRun => ({
+      exitCode,
+      stdout,
+      outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
+      summary: readFileSync(summaryFile, 'utf8'),
+    }),
   };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { GoalState } from '../../src/core/goal.js';
-import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
+import { ScriptedPlanner, type Script } from '../../src/planner/scripted-planner.js';
 import { GoalView } from '../../src/standin/goal-view.js';
 import { runApp, type RunningApp } from '../../src/standin/run-app.js';
 import {
@@ -47,6 +47,10 @@ export interface ScenarioOptions {
   config?: Record<string, unknown>;
   chaos?: Chaos;
   seed?: number;
+  /** Change the scripted planner's plan. */
+  plan?: (plan: Script) => void;
+  /** The repository's secrets (`secrets.X` in its workflows). */
+  secrets?: Record<string, string>;
 }
 
 /**
@@ -65,9 +69,12 @@ export async function scenario(o: ScenarioOptions = {}) {
   const repo = await standIn.addRepo(SAMPLE_REPO, sampleFiles(command, o.config), {
     roles: { maint: 'maintain', tri: 'triage', reader: 'read' },
     ci: SAMPLE_CI,
+    ...(o.secrets ? { secrets: o.secrets } : {}),
   });
   const issue = standIn.store.addIssue(repo, 'maint', SAMPLE_ISSUE.title, SAMPLE_ISSUE.body);
-  const planner = new ScriptedPlanner(samplePlan(), 'sample plan');
+  const plan = samplePlan();
+  o.plan?.(plan);
+  const planner = new ScriptedPlanner(plan, 'sample plan');
   const start = async () => {
     const running = await runApp(standIn, {
       planner: () => planner,

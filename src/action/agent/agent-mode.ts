@@ -13,6 +13,7 @@ import { git } from '../git.js';
 import { policyOf, type AgentInputs } from '../inputs.js';
 import { readChange } from '../read-change.js';
 import type { GatewaySpend } from '../gateway/spend-meter.js';
+import { unisolated, type Sandbox } from '../sandbox/sandbox.js';
 import { writeSummary } from '../summary.js';
 import {
   addUsage,
@@ -36,6 +37,11 @@ export interface AgentJob {
    * Absent only when the agent has no model access at all (a `command` agent without a key).
    */
   meter?: { spent(): GatewaySpend };
+  /**
+   * Contain the agent for this checkout (after it is on the base): its user, its copy of the
+   * tree, its namespaces. Without it the agent runs unisolated, as the job's own user.
+   */
+  contain?: (workspace: string) => Promise<Sandbox>;
 }
 
 /**
@@ -47,11 +53,18 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   const { inputs, workspace, backend } = job;
   const task = inputs.task;
   await ensureBase(workspace, inputs['base-sha']);
-  // Opened before the agent runs: it keeps .git/config as it was, so nothing the agent plants
-  // there (filters, hooks) runs in Gantry's own git.
-  const snapshot = await WorkSnapshot.open(workspace, inputs['base-sha'], inputs['output-dir']);
+  const sandbox = await (job.contain ?? (async (w: string) => unisolated(w)))(workspace);
+  // Opened before the agent runs. Contained, Gantry's git uses the checkout's git directory,
+  // which the agent cannot reach; unisolated, it keeps .git/config as it was, so nothing the
+  // agent plants there (filters, hooks) runs in Gantry's own git.
+  const snapshot = await WorkSnapshot.open(
+    workspace,
+    inputs['base-sha'],
+    inputs['output-dir'],
+    sandbox,
+  );
   const deadline = AbortSignal.timeout(inputs['timeout-minutes'] * 60_000);
-  const state: RunState = { usage: zeroUsage(), findings: [], rounds: 0, refused: [] };
+  const state: RunState = { usage: zeroUsage(), findings: [], rounds: 0, refused: [], sandbox };
   let prompt = taskPrompt({
     task,
     goal: inputs.goal,
@@ -70,7 +83,8 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
       state.last = await backend
         .run({
           prompt,
-          cwd: workspace,
+          cwd: sandbox.tree,
+          sandbox,
           model: inputs.model,
           maxTurns: turnsLeft,
           maxBudgetUsd: budgetLeft,
@@ -92,7 +106,8 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
       state.refused = state.change.problems;
       if (state.last.stop === 'timeout' || state.last.stop === 'error') break;
       state.report = await evaluateCriteria(task.criteria, {
-        cwd: workspace,
+        cwd: sandbox.tree,
+        sandbox,
         commandTimeoutMs: job.commandTimeoutMs ?? 10 * 60_000,
         signal: deadline,
       }).catch((e: unknown): CriteriaReport => ({
@@ -109,6 +124,7 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
       }));
       // What the criteria wrote is gone before the agent's next round (and before upload).
       await snapshot.restore();
+      await sandbox.handBack();
       core.info(`Criteria after round ${round}: ${state.report.passed ? 'passed' : 'not passed'}`);
       // Written after every round: if the job is killed, the last round's work is already saved.
       await persist(job, state);
@@ -120,6 +136,7 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
     state.refused = state.change.problems;
     state.result = await persist(job, state);
     await snapshot.close();
+    await sandbox.close();
   }
   core.setOutput('status', state.result.status);
   core.setOutput('result-dir', inputs['output-dir']);
@@ -159,6 +176,7 @@ interface RunState {
   /** What the path policy refuses in that change (each names its path). */
   refused: string[];
   result?: TaskResult;
+  sandbox: Sandbox;
 }
 
 interface Change {
@@ -195,6 +213,11 @@ async function persist(job: AgentJob, state: RunState): Promise<TaskResult> {
     // As data, not only in `reason`: the App shows each refused path and gives it to recovery.
     ...(state.refused.length ? { refused: clipProblems(state.refused) } : {}),
     patchBytes: Buffer.byteLength(patch),
+    containment: {
+      isolated: state.sandbox.isolated,
+      egressRefused: state.sandbox.refusedEgress().slice(0, 50),
+      gatewayRefused: job.meter?.spent().refused ?? 0,
+    },
     findings: state.findings.slice(0, 10),
     usage: state.usage,
   } satisfies TaskResult);

@@ -115,7 +115,7 @@ export class AnthropicBackend implements AgentBackend {
   }
 
   async run(round: AgentRound): Promise<AgentOutcome> {
-    const tools = new WorkspaceTools(round.cwd, round.signal);
+    const tools = new WorkspaceTools(round.cwd, round.signal, round.sandbox);
     const findings: AgentOutcome['findings'] = [];
     let usage = zeroUsage();
     const price = this.pricing[round.model];

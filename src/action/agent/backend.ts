@@ -1,3 +1,5 @@
+import type { Sandbox } from '../sandbox/sandbox.js';
+
 export interface AgentUsage {
   inputTokens: number;
   outputTokens: number;
@@ -37,6 +39,8 @@ export interface AgentRound {
   maxBudgetUsd: number;
   signal: AbortSignal;
   round: number;
+  /** As whom and where every process of the agent runs (its tools' commands included). */
+  sandbox: Sandbox;
 }
 
 export interface AgentOutcome {

@@ -1,4 +1,3 @@
-import { safeEnv } from '../safe-env.js';
 import {
   zeroUsage,
   type AgentBackend,
@@ -33,6 +32,23 @@ export interface SdkResultMessage {
     cache_read_input_tokens?: number;
     cache_creation_input_tokens?: number;
   };
+}
+
+/** What the SDK hands `spawnClaudeCodeProcess` (its SpawnOptions). */
+export interface SdkSpawnOptions {
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+}
+
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
 }
 
 export interface AgentSdk {
@@ -75,12 +91,23 @@ export class ClaudeCodeBackend implements AgentBackend {
       abortController,
       // The gateway's address and token, never the key; its own subprocesses (the Bash tool) are
       // asked not to inherit even the token, and it sends nothing but model calls.
-      env: {
-        ...safeEnv(),
+      env: round.sandbox.env({
         ANTHROPIC_BASE_URL: this.options.gateway.url,
         ANTHROPIC_API_KEY: this.options.gateway.token,
         CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: '1',
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      }),
+      // Claude Code itself runs as the agent, contained like every other agent process.
+      spawnClaudeCodeProcess: (o: SdkSpawnOptions) => {
+        const child = round.sandbox.spawn(o.command, o.args, {
+          cwd: o.cwd ?? round.cwd,
+          env: Object.fromEntries(
+            Object.entries(o.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+          ),
+          stdio: 'pipe',
+        });
+        o.signal?.addEventListener('abort', () => killGroup(child.pid), { once: true });
+        return child;
       },
     };
     let result: SdkResultMessage | undefined;

@@ -28,13 +28,16 @@ export class CommandBackend implements AgentBackend {
   ) {}
 
   async run(round: AgentRound): Promise<AgentOutcome> {
-    await mkdir(this.workDir, { recursive: true });
-    const promptFile = join(this.workDir, `prompt-${round.round}.md`);
+    // Where the agent can read it: its own temp when contained (Gantry's output is hidden from it).
+    const dir = round.sandbox.scratch ?? this.workDir;
+    await mkdir(dir, { recursive: true });
+    const promptFile = join(dir, `gantry-prompt-${round.round}.md`);
     await writeFile(promptFile, round.prompt);
     const r = await runCommand(this.command, {
       cwd: round.cwd,
       timeoutMs: 24 * 3600_000,
       signal: round.signal,
+      sandbox: round.sandbox,
       env: {
         GANTRY_PROMPT_FILE: promptFile,
         GANTRY_ROUND: String(round.round),

@@ -2,6 +2,7 @@ import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { git } from '../git.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 
 /** What `take()` found: the tree of the work, and what git could not put in it. */
 export interface Snapshot {
@@ -20,6 +21,7 @@ export interface Snapshot {
  */
 export class WorkSnapshot {
   private constructor(
+    /** The work tree: the checkout, or the agent's copy of it when contained. */
     private readonly workspace: string,
     private readonly dir: string,
     private readonly base: string,
@@ -28,25 +30,35 @@ export class WorkSnapshot {
     private readonly gitConfig: { path: string; saved: Buffer | undefined },
   ) {}
 
-  static async open(workspace: string, base: string, outputDir: string): Promise<WorkSnapshot> {
+  /**
+   * `sandbox.gitEnv` points git at the checkout's git directory and at the agent's tree when the
+   * agent is contained (its own `.git` is then never read); otherwise git runs in the checkout.
+   */
+  static async open(
+    workspace: string,
+    base: string,
+    outputDir: string,
+    sandbox: Pick<Sandbox, 'tree' | 'gitEnv'> = { tree: workspace, gitEnv: {} },
+  ): Promise<WorkSnapshot> {
     const dir = await mkdtemp(join(tmpdir(), 'gantry-snapshot-'));
     const index = join(dir, 'index');
+    const tree = sandbox.tree;
     // Start from the checkout's index so unchanged files are not hashed again.
     const own = resolve(
-      workspace,
-      (await git(workspace, ['rev-parse', '--git-path', 'index'])).trim(),
+      tree,
+      (await git(tree, ['rev-parse', '--git-path', 'index'], { env: sandbox.gitEnv })).trim(),
     );
     const copied = await copyFile(own, index).then(
       () => true,
       () => false,
     );
-    const env = { GIT_INDEX_FILE: index };
-    if (!copied) await git(workspace, ['read-tree', base], { env });
+    const env = { ...sandbox.gitEnv, GIT_INDEX_FILE: index };
+    if (!copied) await git(tree, ['read-tree', base], { env });
     const rel = relative(workspace, resolve(workspace, outputDir));
     const inside = rel && !rel.startsWith('..') && !isAbsolute(rel);
     const configPath = join(workspace, '.git', 'config');
     return new WorkSnapshot(
-      workspace,
+      tree,
       dir,
       base,
       env,
@@ -102,7 +114,9 @@ export class WorkSnapshot {
       .flatMap(gitlinks);
     if (!now.length) return;
     const base = new Set(
-      (await git(this.workspace, ['ls-tree', '-r', '-z', this.base])).split('\0').flatMap(gitlinks),
+      (await git(this.workspace, ['ls-tree', '-r', '-z', this.base], { env: this.env }))
+        .split('\0')
+        .flatMap(gitlinks),
     );
     const drop = now.filter((p) => !base.has(p));
     if (drop.length)

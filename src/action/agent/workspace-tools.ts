@@ -1,6 +1,7 @@
 import { glob, lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, dirname, relative, resolve, sep } from 'node:path';
 import { runCommand } from '../run-command.js';
+import { unisolated, type Sandbox } from '../sandbox/sandbox.js';
 
 export class ToolError extends Error {
   override name = 'ToolError';
@@ -13,7 +14,10 @@ const MAX_COMMAND_OUTPUT = 12_000;
 
 /**
  * File and command tools for an agent, confined to one workspace: no absolute paths, no `..`,
- * no way out through a symlink, nothing under `.git`. Commands run without secrets.
+ * no way out through a symlink, nothing under `.git`. Commands run as the agent (the sandbox),
+ * each in a PID namespace that dies with it, so no agent process is alive while a file tool
+ * runs here and no link can be swapped between the check and the use; what a file tool creates
+ * is handed to the agent's user.
  */
 export class WorkspaceTools {
   private realRoot: string | undefined;
@@ -21,6 +25,7 @@ export class WorkspaceTools {
   constructor(
     readonly root: string,
     private readonly signal?: AbortSignal,
+    private readonly sandbox: Sandbox = unisolated(root),
   ) {}
 
   /** Resolve `path` inside the workspace, following symlinks of what exists. */
@@ -65,9 +70,10 @@ export class WorkspaceTools {
 
   async writeFile(path: string, content: string): Promise<string> {
     const full = await this.resolve(path);
-    await mkdir(dirname(full), { recursive: true });
+    const made = await mkdir(dirname(full), { recursive: true });
     await this.resolve(path);
     await writeFile(full, content);
+    await this.sandbox.handBack([made ?? full]);
     return `wrote ${path} (${Buffer.byteLength(content)} bytes)`;
   }
 
@@ -143,6 +149,7 @@ export class WorkspaceTools {
       cwd: this.root,
       timeoutMs: Math.min(Math.max(timeoutSec, 1), 600) * 1000,
       signal: this.signal,
+      sandbox: this.sandbox,
     });
     const output =
       r.output.length > MAX_COMMAND_OUTPUT

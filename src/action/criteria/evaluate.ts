@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { glob, readFile, stat } from 'node:fs/promises';
+import { glob, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import {
   combineCriteria,
@@ -11,12 +11,15 @@ import {
   type LeafResult,
 } from '../../core/criteria.js';
 import { runCommand } from '../run-command.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 
 export interface CriteriaContext {
   cwd: string;
   /** Default timeout of a criterion command without its own. */
   commandTimeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Criterion commands run as the agent: a criterion is no more trusted than the code it runs. */
+  sandbox?: Sandbox | undefined;
 }
 
 export interface CriteriaReport {
@@ -47,6 +50,7 @@ async function evaluateLeaf(c: Criterion, ctx: CriteriaContext): Promise<Verdict
         cwd: ctx.cwd,
         timeoutMs: (c.timeoutSec ?? 0) * 1000 || ctx.commandTimeoutMs,
         signal: ctx.signal,
+        sandbox: ctx.sandbox,
       });
       if (r.timedOut) return { passed: false, detail: `\`${c.run}\` timed out\n${tail(r.output)}` };
       return {
@@ -66,15 +70,24 @@ async function evaluateLeaf(c: Criterion, ctx: CriteriaContext): Promise<Verdict
   }
 }
 
-/** A path of the workspace, or undefined when it would leave it. */
-function inside(cwd: string, path: string): string | undefined {
+/**
+ * A path of the workspace, or undefined when it would leave it, by name or through a symlink:
+ * Gantry reads these files itself, so a link the agent planted must not lead it elsewhere.
+ */
+async function inside(cwd: string, path: string): Promise<string | undefined> {
   const full = resolve(cwd, path);
-  const rel = relative(cwd, full);
-  return rel.startsWith('..') || isAbsolute(rel) ? undefined : full;
+  if (!within(cwd, full)) return undefined;
+  const real = await realpath(full).catch(() => full);
+  return within(await realpath(cwd).catch(() => cwd), real) ? full : undefined;
+}
+
+function within(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 async function checkFile(c: Extract<Criterion, { kind: 'file' }>, cwd: string): Promise<Verdict> {
-  const full = inside(cwd, c.path);
+  const full = await inside(cwd, c.path);
   if (!full) return { passed: false, detail: `${c.path} is outside the repository` };
   const info = await stat(full).catch(() => undefined);
   const wantExists = c.exists ?? true;
@@ -106,7 +119,7 @@ async function grepFiles(c: Extract<Criterion, { kind: 'grep' }>, cwd: string): 
     cwd,
     exclude: (p) => p === 'node_modules' || p === '.git',
   })) {
-    const full = inside(cwd, rel);
+    const full = await inside(cwd, rel);
     if (!full) continue;
     const info = await stat(full).catch(() => undefined);
     if (!info?.isFile()) continue;
@@ -136,6 +149,7 @@ async function measure(
       cwd: ctx.cwd,
       timeoutMs: ctx.commandTimeoutMs,
       signal: ctx.signal,
+      sandbox: ctx.sandbox,
     });
     const value = parseMetrics(r.output).get(c.name);
     if (r.exitCode !== 0 || value === undefined) {
