@@ -58,7 +58,7 @@ export async function run(): Promise<void> {
         workspace,
         backend: backendFor(inputs, gateway, containment),
         ...(gateway ? { meter: gateway } : {}),
-        ...(containment ? { contain: containment.contain } : {}),
+        ...(containment ? { contain: (w: string) => containment!.contain(w) } : {}),
       });
     } else await runPublishJob(inputs, workspace);
   } catch (e) {

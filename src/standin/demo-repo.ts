@@ -134,7 +134,7 @@ export async function setUpDemoRepo(
   const script = d.agentScript ?? join(work, 'agent.json');
   if (!d.agentScript) writeFileSync(script, JSON.stringify(agent));
   const files = sampleFiles(scriptedAgentCommand(script));
-  const config = parse(files['.github/gantry.yml']!) as { agent: Record<string, string> };
+  const config = parse(files['.github/gantry.yml']) as { agent: Record<string, string> };
   if (d.live) config.agent = { backend: 'anthropic' };
   Object.assign(config.agent, isolation);
   files['.github/gantry.yml'] = stringify(config);

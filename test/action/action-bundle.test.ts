@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TaskResultSchema } from '../../src/core/task-result.js';
@@ -86,26 +85,32 @@ describe('the action, agent job (command backend) through its env contract', () 
     expect(result).toMatchObject({ status: 'success', iterations: 2 });
   });
 
-  it('keeps secrets out of the agent command and the criteria commands', () => {
+  it('gives the agent command and the criteria commands a minimal environment: no secret, no runner variable', () => {
     const repo = makeRepo({ 'README.md': '# demo\n' });
-    // Outside the checkout: what criteria write inside it is removed after they run.
-    const criteriaEnv = join(mkdtempSync(join(tmpdir(), 'gantry-env-')), 'criteria-env.txt');
-    const spec = task('T3', [], { criteria: [{ kind: 'command', run: `env > ${criteriaEnv}` }] });
+    // The criterion fails, so what it printed is in the result.
+    const spec = task('T3', [], { criteria: [{ kind: 'command', run: 'env; exit 1' }] });
     const run = runAction(
       bundle,
       repo.dir,
-      agentInputs(repo.base, spec, { command: 'env > agent-env.txt' }),
+      agentInputs(repo.base, spec, { command: 'env > agent-env.txt', 'criteria-iterations': '1' }),
       SECRETS,
     );
     expect(run.exitCode, run.stdout).toBe(0);
-    for (const file of [join(repo.dir, 'agent-env.txt'), criteriaEnv]) {
-      const env = readFileSync(file, 'utf8');
-      expect(env).toContain('GITHUB_WORKSPACE=');
+    const dir = run.outputs['result-dir']!;
+    // The agent's file is in the change (the agent works in a copy of the checkout).
+    const agentEnv = readFileSync(join(dir, 'gantry.patch'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
+      .map((l) => l.slice(1))
+      .join('\n');
+    const criteriaEnv = readResult(dir).criteria.outcomes[0]!.detail;
+    for (const env of [agentEnv, criteriaEnv]) {
+      expect(env).toMatch(/^HOME=/m);
+      expect(env).toMatch(/^PATH=/m);
       for (const secret of Object.values(SECRETS)) expect(env).not.toContain(secret);
-      expect(env).not.toMatch(/^INPUT_/m);
+      expect(env).not.toMatch(/^(INPUT_|GITHUB_|ACTIONS_|RUNNER_)/m);
     }
     // The command agent is told which task and attempt it works on.
-    const agentEnv = readFileSync(join(repo.dir, 'agent-env.txt'), 'utf8');
     expect(agentEnv).toMatch(/^GANTRY_TASK_ID=T3$/m);
     expect(agentEnv).toMatch(/^GANTRY_ATTEMPT=1$/m);
   });
@@ -259,6 +264,8 @@ describe('the action, publish job', () => {
       passing,
       'echo hi > hello.txt',
     );
+    // The agent worked in a copy; this checkout has a change of its own.
+    writeFileSync(join(repo.dir, 'stray.txt'), 'not from the task\n');
     const run = runAction(bundle, repo.dir, publishWith(repo.base, resultDir));
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('the publish job needs a clean checkout');

@@ -59,6 +59,9 @@ const inputs = (base: string, spec: object, out: string) =>
     'max-files': '200',
     'max-patch-bytes': '1000000',
     'max-file-bytes': '100000',
+    isolation: 'contained',
+    'allowed-hosts': '',
+    pricing: '{}',
   });
 
 offlineHttp();

@@ -80,6 +80,9 @@ describe('agent job hardening', () => {
       'max-files': '200',
       'max-patch-bytes': '100000',
       'max-file-bytes': '100000',
+      isolation: 'contained',
+      'allowed-hosts': '',
+      pricing: '{}',
     });
     const result = await runAgentJob({ inputs, workspace: repo.dir, backend: crashing });
     expect(result).toMatchObject({

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TaskResultSchema } from '../../src/core/task-result.js';
@@ -44,22 +44,22 @@ const NESTED_WITH_COMMIT =
 
 describe('only intended content lands: the agent job', () => {
   it("takes the agent's change before the criteria run; what they write never lands and is gone before the next round", () => {
-    const { repo, run, result, patch } = agent(
+    const { run, result, patch } = agent(
       { 'app.py': 'x = 1\n', '.gitignore': 'node_modules/\n' },
-      // The agent's environment: an ignored dependency directory it needs.
-      'echo "x = 2" > app.py && mkdir -p node_modules/dep && echo keep > node_modules/dep/index.js',
+      // Round 1: the change, and an ignored dependency directory the agent's environment needs.
+      // Round 2: the agent says what it finds after the criteria ran, and marks the round.
+      'if [ "$GANTRY_ROUND" = 1 ]; then echo "x = 2" > app.py && mkdir -p node_modules/dep && echo keep > node_modules/dep/index.js; ' +
+        'else echo "pycache=$(test -e __pycache__ && echo yes || echo no) stray=$(test -e stray.txt && echo yes || echo no) app=$(cat app.py) dep=$(cat node_modules/dep/index.js)"; echo 2 > round2.txt; fi',
       // Criteria that leave by-products: bytecode, a stray file, even a rewrite of the agent's file.
-      'mkdir -p __pycache__ && echo pyc > __pycache__/app.cpython-312.pyc && echo s > stray.txt && echo "x = 3" > app.py',
+      'mkdir -p __pycache__ && echo pyc > __pycache__/app.cpython-312.pyc && echo s > stray.txt && echo "x = 3" > app.py && test -e round2.txt',
     );
     expect(run.outputs.status).toBe('success');
-    expect(result.filesChanged).toEqual(['app.py']);
+    expect(result.iterations).toBe(2);
+    expect(result.filesChanged).toEqual(['app.py', 'round2.txt']);
     expect(patch).toContain('+x = 2');
     expect(patch).not.toMatch(/pycache|stray|x = 3|node_modules/);
-    // The work tree is the agent's again: by-products removed, ignored files kept.
-    expect(existsSync(join(repo.dir, '__pycache__'))).toBe(false);
-    expect(existsSync(join(repo.dir, 'stray.txt'))).toBe(false);
-    expect(readFileSync(join(repo.dir, 'app.py'), 'utf8')).toBe('x = 2\n');
-    expect(existsSync(join(repo.dir, 'node_modules/dep/index.js'))).toBe(true);
+    // The work tree was the agent's again: by-products removed, ignored files kept.
+    expect(result.summary).toContain('pycache=no stray=no app=x = 2 dep=keep');
   });
 
   it("gives the agent's next round the tree it left, without the criteria's by-products", () => {

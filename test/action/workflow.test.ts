@@ -200,8 +200,9 @@ describe('the task workflow on the stand-in', () => {
         base_sha: base,
         distinct_id: 'd-7-T1-1',
         backend: 'command',
-        // The agent reads its parent's (the Action's) environment, as the review's criterion did.
-        command: `echo hi > hello.txt && tr '\\0' '\\n' </proc/$PPID/environ | grep -E '^INPUT_(MODE|GITHUB-TOKEN)=' > seen.txt`,
+        // The agent tries to read its parent's (the Action's) environment, as the review's
+        // criterion once did, and every other process's it can see.
+        command: `echo hi > hello.txt; (cat /proc/$PPID/environ /proc/[0-9]*/environ | tr '\\0' '\\n' | grep -E '^INPUT_'; true) > seen.txt`,
       },
     });
     await standIn.server.idle();
@@ -211,7 +212,8 @@ describe('the task workflow on the stand-in', () => {
     const pushed = await standIn.git.branchSha('octo/demo', 'gantry/7/T1/1');
     expect(pushed).toBeDefined();
     const seen = (await standIn.git.readFile('octo/demo', pushed!, 'seen.txt'))!;
-    expect(seen).toContain('INPUT_MODE=agent');
+    // Contained, it sees no process of the Action's: no input, let alone a token.
+    expect(seen).toBe('');
     expect(seen).not.toContain('ghs_');
     // The job token was given to the push and masked: neither it nor the mask command is logged.
     expect(publish!.log).not.toContain('ghs_');

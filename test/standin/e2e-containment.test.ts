@@ -84,7 +84,7 @@ describe.skipIf(process.getuid?.() !== 0)(
       expect(received).toEqual([]);
       const t1 = w.standIn.actions.runs.find((r) => r.inputs.task_id === 'T1')!;
       const files = unzipSync(t1.artifacts[0]!.zip);
-      const text = new TextDecoder().decode(files['gantry-result.json']!);
+      const text = new TextDecoder().decode(files['gantry-result.json']);
       expect(text).not.toContain(KEY);
       const result = TaskResultSchema.parse(JSON.parse(text));
       expect(result.status).not.toBe('success');

@@ -53,7 +53,7 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   const { inputs, workspace, backend } = job;
   const task = inputs.task;
   await ensureBase(workspace, inputs['base-sha']);
-  const sandbox = await (job.contain ?? (async (w: string) => unisolated(w)))(workspace);
+  const sandbox = job.contain ? await job.contain(workspace) : unisolated(workspace);
   // Opened before the agent runs. Contained, Gantry's git uses the checkout's git directory,
   // which the agent cannot reach; unisolated, it keeps .git/config as it was, so nothing the
   // agent plants there (filters, hooks) runs in Gantry's own git.

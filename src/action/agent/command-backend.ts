@@ -28,11 +28,13 @@ export class CommandBackend implements AgentBackend {
   ) {}
 
   async run(round: AgentRound): Promise<AgentOutcome> {
-    // Where the agent can read it: its own temp when contained (Gantry's output is hidden from it).
-    const dir = round.sandbox.scratch ?? this.workDir;
-    await mkdir(dir, { recursive: true });
-    const promptFile = join(dir, `gantry-prompt-${round.round}.md`);
-    await writeFile(promptFile, round.prompt);
+    // Kept with Gantry's output (uploaded with the result), and given to the agent where it can
+    // read it: its own temp when contained (Gantry's output is hidden from it).
+    await mkdir(this.workDir, { recursive: true });
+    const name = `prompt-${round.round}.md`;
+    await writeFile(join(this.workDir, name), round.prompt);
+    const promptFile = join(round.sandbox.scratch ?? this.workDir, name);
+    if (round.sandbox.scratch) await writeFile(promptFile, round.prompt);
     const r = await runCommand(this.command, {
       cwd: round.cwd,
       timeoutMs: 24 * 3600_000,

@@ -41,7 +41,7 @@ export async function ensureAgentUser(name = AGENT_USER): Promise<AgentUser> {
   if (user.uid === 0 || user.gid === 0)
     throw new Error(`the user ${name} has uid or gid 0; Gantry's agent user must be unprivileged`);
   const groups = (await run('id', ['-G', name])).stdout.trim().split(/\s+/).map(Number);
-  const others = groups.filter((g) => g !== user!.gid);
+  const others = groups.filter((g) => g !== user.gid);
   if (others.length)
     throw new Error(
       `the user ${name} is in other groups (${others.join(', ')}): Gantry's agent user must have only its own group; remove it from them or delete the user`,

@@ -155,7 +155,7 @@ export async function containAgent(o: ContainOptions): Promise<Sandbox> {
 
 function pick(names: string[]): Record<string, string> {
   return Object.fromEntries(
-    names.flatMap((n) => (process.env[n] ? [[n, process.env[n]!] as const] : [])),
+    names.flatMap((n) => (process.env[n] ? [[n, process.env[n]] as const] : [])),
   );
 }
 

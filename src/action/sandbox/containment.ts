@@ -130,7 +130,7 @@ export function runnerDirectories(env: NodeJS.ProcessEnv, outputDir: string): st
     env.RUNNER_TEMP,
     env.RUNNER_WORKSPACE ? dirname(env.RUNNER_WORKSPACE) : undefined,
     env.GITHUB_WORKSPACE,
-    ...files.map((f) => (env[f] ? dirname(env[f]!) : undefined)),
+    ...files.map((f) => (env[f] ? dirname(env[f]) : undefined)),
     outputDir,
   ].filter((d): d is string => !!d);
 }
