@@ -51705,7 +51705,7 @@ var require_parse2 = __commonJS({
       }
       return { risky: false };
     };
-    var parse4 = (input2, options) => {
+    var parse5 = (input2, options) => {
       if (typeof input2 !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -51875,7 +51875,7 @@ var require_parse2 = __commonJS({
             output2 = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse4(rest, { ...options, fastpaths: false }).output;
+            const expression = parse5(rest, { ...options, fastpaths: false }).output;
             output2 = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -52398,7 +52398,7 @@ var require_parse2 = __commonJS({
       }
       return state;
     };
-    parse4.fastpaths = (input2, options) => {
+    parse5.fastpaths = (input2, options) => {
       const opts = { ...options };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input2.length;
@@ -52463,7 +52463,7 @@ var require_parse2 = __commonJS({
       }
       return source;
     };
-    module.exports = parse4;
+    module.exports = parse5;
   }
 });
 
@@ -52472,7 +52472,7 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
-    var parse4 = require_parse2();
+    var parse5 = require_parse2();
     var utils = require_utils2();
     var constants3 = require_constants6();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
@@ -52560,7 +52560,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
     picomatch2.parse = (pattern, options) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
-      return parse4(pattern, { ...options, fastpaths: false });
+      return parse5(pattern, { ...options, fastpaths: false });
     };
     picomatch2.scan = (input2, options) => scan(input2, options);
     picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
@@ -52586,10 +52586,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options.fastpaths !== false && (input2[0] === "." || input2[0] === "*")) {
-        parsed.output = parse4.fastpaths(input2, options);
+        parsed.output = parse5.fastpaths(input2, options);
       }
       if (!parsed.output) {
-        parsed = parse4(input2, options);
+        parsed = parse5(input2, options);
       }
       return picomatch2.compileRe(parsed, options, returnOutput, returnState);
     };
@@ -52637,7 +52637,7 @@ var require_ms = __commonJS({
       options = options || {};
       var type = typeof val;
       if (type === "string" && val.length > 0) {
-        return parse4(val);
+        return parse5(val);
       } else if (type === "number" && isFinite(val)) {
         return options.long ? fmtLong(val) : fmtShort(val);
       }
@@ -52645,7 +52645,7 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse4(str) {
+    function parse5(str) {
       str = String(str);
       if (str.length > 100) {
         return;
@@ -55740,18 +55740,18 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse4 = _parse(_Err);
+  const parse5 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse4(schema, value, ctx, finalizeParams(fn, _params));
+    return parse5(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode2 = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse4 = _parse(_Err);
+  const parse5 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse5(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -57246,7 +57246,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse4 = inst._zod.parse;
+  const parse5 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -57260,7 +57260,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse4(payload, ctx);
+    return parse5(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -75145,7 +75145,7 @@ async function runAgentJob(job) {
   const { inputs, workspace, backend } = job;
   const task = inputs.task;
   await ensureBase(workspace, inputs["base-sha"]);
-  const sandbox = await (job.contain ?? (async (w) => unisolated(w)))(workspace);
+  const sandbox = job.contain ? await job.contain(workspace) : unisolated(workspace);
   const snapshot = await WorkSnapshot.open(
     workspace,
     inputs["base-sha"],
@@ -75186,7 +75186,10 @@ async function runAgentJob(job) {
         findings: []
       }));
       state.usage = addUsage(state.usage, state.last.usage);
-      if (job.meter) metered(state, job.meter.spent(), inputs["max-budget-usd"]);
+      if (job.meter) {
+        await job.meter.drain?.();
+        metered(state, job.meter.spent(), inputs["max-budget-usd"]);
+      }
       state.findings.push(...state.last.findings);
       state.change = await collectChange(job, snapshot);
       state.refused = state.change.problems;
@@ -75230,17 +75233,24 @@ async function runAgentJob(job) {
   return state.result;
 }
 function metered(state, spent, reservationUsd) {
-  const { calls, refused, ...tokens } = spent;
+  const { calls, refused, inputTokens: inputTokens2, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd } = spent;
   if (state.last && state.last.usage.costUsd !== 0)
     info(
-      `The agent reported $${state.last.usage.costUsd} for round ${state.rounds}; the task's cost is the gateway's count ($${spent.costUsd} in ${calls} calls, ${refused} refused).`
+      `The agent reported $${state.last.usage.costUsd} for round ${state.rounds}; the task's cost is the gateway's count ($${costUsd} in ${calls} calls, ${refused} refused).`
     );
-  state.usage = { ...state.usage, ...tokens };
-  if (state.last?.stop === "error" && spent.costUsd >= reservationUsd)
+  state.usage = {
+    ...state.usage,
+    inputTokens: inputTokens2,
+    outputTokens,
+    cacheReadTokens,
+    cacheWriteTokens,
+    costUsd
+  };
+  if (state.last?.stop === "error" && (spent.refusedOverBudget > 0 || costUsd >= reservationUsd))
     state.last = {
       ...state.last,
       stop: "max-budget",
-      detail: `the gateway refused calls once the reservation of $${reservationUsd} was spent`
+      detail: `the gateway refused calls the reservation of $${reservationUsd} could not cover`
     };
 }
 async function persist(job, state) {
@@ -75622,10 +75632,11 @@ var CommandBackend = class {
   gateway;
   name = "command";
   async run(round) {
-    const dir = round.sandbox.scratch ?? this.workDir;
-    await mkdir6(dir, { recursive: true });
-    const promptFile = join6(dir, `gantry-prompt-${round.round}.md`);
-    await writeFile6(promptFile, round.prompt);
+    await mkdir6(this.workDir, { recursive: true });
+    const name = `prompt-${round.round}.md`;
+    await writeFile6(join6(this.workDir, name), round.prompt);
+    const promptFile = join6(round.sandbox.scratch ?? this.workDir, name);
+    if (round.sandbox.scratch) await writeFile6(promptFile, round.prompt);
     const r = await runCommand(this.command, {
       cwd: round.cwd,
       timeoutMs: 24 * 36e5,
@@ -75655,19 +75666,65 @@ var CommandBackend = class {
 };
 
 // src/action/gateway/start-gateway.ts
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { once as once2 } from "node:events";
 import { createServer } from "node:http";
 
 // src/action/gateway/api-error.ts
-function sendApiError(res, status, type, message) {
+function sendApiError(res, status, type, message, retryAfterSeconds) {
   const body = JSON.stringify({ type: "error", error: { type, message } });
   res.writeHead(status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
-    "x-should-retry": "false"
+    ...retryAfterSeconds === void 0 ? { "x-should-retry": "false" } : { "x-should-retry": "true", "retry-after": String(retryAfterSeconds) }
   });
   res.end(body);
+}
+
+// src/action/gateway/call-usage.ts
+var zeroCallUsage = () => ({
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  cacheWrite1hTokens: 0,
+  webSearchRequests: 0
+});
+
+// src/action/gateway/has-token.ts
+import { timingSafeEqual } from "node:crypto";
+function hasToken(req, token) {
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+  const given = [req.headers["x-api-key"], bearer].filter((v) => typeof v === "string");
+  const want = Buffer.from(token);
+  return given.some((v) => {
+    const got = Buffer.from(v.trim());
+    return got.length === want.length && timingSafeEqual(got, want);
+  });
+}
+
+// src/action/gateway/read-body.ts
+async function readBody(req, limit2) {
+  const declared = Number(req.headers["content-length"]);
+  const chunks = [];
+  let size = 0;
+  let over = Number.isFinite(declared) && declared > limit2;
+  for await (const chunk of req) {
+    size += chunk.length;
+    over ||= size > limit2;
+    if (!over) chunks.push(chunk);
+  }
+  return over ? void 0 : Buffer.concat(chunks);
+}
+
+// src/action/gateway/call-cost.ts
+var CACHE_WRITE_1H_PER_INPUT = 2;
+var WEB_SEARCH_MICROS = 1e4;
+function callCostMicros(usage, price) {
+  const oneHour = usage.cacheWrite1hTokens;
+  const fiveMinutes = Math.max(0, usage.cacheWriteTokens - oneHour);
+  const tokens = usage.inputTokens * price.input + usage.outputTokens * price.output + usage.cacheReadTokens * price.cacheRead + fiveMinutes * price.cacheWrite + oneHour * price.input * CACHE_WRITE_1H_PER_INPUT;
+  return Math.round(tokens) + usage.webSearchRequests * WEB_SEARCH_MICROS;
 }
 
 // src/action/gateway/price-of-model.ts
@@ -75695,47 +75752,83 @@ var SpendMeter = class {
     this.reservationUsd = reservationUsd;
     this.pricing = pricing;
     this.log = log;
+    this.reservationMicros = Math.round(reservationUsd * 1e6);
   }
   reservationUsd;
   pricing;
   log;
   micros = 0;
-  tokens = {
+  heldMicros = 0;
+  reservationMicros;
+  usage = {
     inputTokens: 0,
     outputTokens: 0,
     cacheReadTokens: 0,
-    cacheWriteTokens: 0
+    cacheWriteTokens: 0,
+    cacheWrite1hTokens: 0,
+    webSearchRequests: 0
   };
   calls = 0;
-  refused = 0;
+  refusals = { overBudget: 0, other: 0 };
   /** Once the total reaches the reservation, no further model call is forwarded. */
   exhausted() {
-    return this.micros >= Math.round(this.reservationUsd * 1e6);
+    return this.micros >= this.reservationMicros;
+  }
+  /**
+   * Hold a call's worst case against the reservation while it runs, if it fits beside what is
+   * spent and what the other calls in flight hold; false when it does not.
+   */
+  hold(micros) {
+    if (this.micros + this.heldMicros + micros > this.reservationMicros) return false;
+    this.heldMicros += micros;
+    return true;
+  }
+  release(micros) {
+    this.heldMicros -= micros;
+  }
+  /** What the calls in flight hold, in USD. */
+  held() {
+    return this.heldMicros / 1e6;
   }
   forwarded() {
     this.calls++;
   }
-  refuse() {
-    this.refused++;
+  refuse(why) {
+    this.refusals[why]++;
   }
-  /** Count one answer's usage at its model's price; returns its cost in USD. */
-  add(model2, usage) {
+  /**
+   * Count one answer's usage at its model's price; returns its cost in USD. With `worstCase`
+   * (a call stopped before its end, whose bill the gateway never saw), the cost is at least
+   * that worst case, and at least what was read with its output at `max_tokens`.
+   */
+  add(model2, usage, worstCase) {
     const { price, known } = priceOfModel(model2, this.pricing);
     if (!known)
       this.log(
         `gateway: no price for model ${model2}; counted at the highest known price of each kind`
       );
-    const micros = Math.round(usageCost(usage, price) * 1e6);
+    let micros = callCostMicros(usage, price);
+    if (worstCase)
+      micros = Math.max(
+        micros,
+        worstCase.micros,
+        callCostMicros(
+          { ...usage, outputTokens: Math.max(usage.outputTokens, worstCase.maxTokens) },
+          price
+        )
+      );
     this.micros += micros;
-    for (const k of Object.keys(this.tokens)) this.tokens[k] += usage[k];
+    for (const k of Object.keys(this.usage)) this.usage[k] += usage[k];
     return micros / 1e6;
   }
   spent() {
     return {
       costUsd: this.micros / 1e6,
-      ...this.tokens,
+      ...this.usage,
       calls: this.calls,
-      refused: this.refused
+      refused: this.refusals.overBudget + this.refusals.other,
+      refusedOverBudget: this.refusals.overBudget,
+      refusedOther: this.refusals.other
     };
   }
 };
@@ -75743,10 +75836,12 @@ var SpendMeter = class {
 // src/action/gateway/usage-reader.ts
 var JSON_CAP = 32 * 1024 * 1024;
 var FIELDS = [
-  ["input_tokens", "inputTokens"],
-  ["output_tokens", "outputTokens"],
-  ["cache_read_input_tokens", "cacheReadTokens"],
-  ["cache_creation_input_tokens", "cacheWriteTokens"]
+  [["input_tokens"], "inputTokens"],
+  [["output_tokens"], "outputTokens"],
+  [["cache_read_input_tokens"], "cacheReadTokens"],
+  [["cache_creation_input_tokens"], "cacheWriteTokens"],
+  [["cache_creation", "ephemeral_1h_input_tokens"], "cacheWrite1hTokens"],
+  [["server_tool_use", "web_search_requests"], "webSearchRequests"]
 ];
 var UsageReader = class {
   stream;
@@ -75796,26 +75891,48 @@ var UsageReader = class {
   take(model2, raw, whole) {
     if (typeof model2 === "string") this.read.model = model2;
     if (!raw || typeof raw !== "object") return;
-    const usage = whole || !this.read.usage ? zero() : { ...this.read.usage };
-    for (const [from, to] of FIELDS) {
-      const n = raw[from];
+    const usage = whole || !this.read.usage ? zeroCallUsage() : { ...this.read.usage };
+    for (const [path4, to] of FIELDS) {
+      const n = path4.reduce(
+        (v, key) => v && typeof v === "object" ? v[key] : void 0,
+        raw
+      );
       if (typeof n === "number" && Number.isFinite(n) && n >= 0) usage[to] = n;
     }
     this.read.usage = usage;
   }
 };
-var zero = () => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0
-});
 function parse3(text2) {
   try {
     const v = JSON.parse(text2);
     return v && typeof v === "object" ? v : void 0;
   } catch {
     return void 0;
+  }
+}
+
+// src/action/gateway/worst-case-of.ts
+var FALLBACK_MAX_TOKENS = 128e3;
+function worstCaseOf(body, pricing) {
+  const request2 = parse4(body);
+  const model2 = typeof request2.model === "string" ? request2.model : "unknown";
+  const asked = request2.max_tokens;
+  const maxTokens = typeof asked === "number" && Number.isFinite(asked) && asked >= 0 ? Math.ceil(asked) : FALLBACK_MAX_TOKENS;
+  const inputTokens2 = Math.ceil(body.length / 3);
+  const { price } = priceOfModel(model2, pricing);
+  return {
+    model: model2,
+    maxTokens,
+    inputTokens: inputTokens2,
+    micros: Math.round(inputTokens2 * price.input + maxTokens * price.output)
+  };
+}
+function parse4(body) {
+  try {
+    const v = JSON.parse(body.toString("utf8"));
+    return v && typeof v === "object" ? v : {};
+  } catch {
+    return {};
   }
 }
 
@@ -75826,7 +75943,10 @@ var ROUTES = [
   { method: "GET", path: /^\/v1\/models(\/[\w.:-]+)?$/, metered: false }
 ];
 var ROUTE_LIST = "POST /v1/messages, POST /v1/messages/count_tokens and GET /v1/models";
-var MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+var MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+var MAX_ACTIVE = 16;
+var MAX_SOCKETS = 4 * MAX_ACTIVE;
+var CLOSE_GRACE_MS = 2 * 6e4;
 var DROPPED_REQUEST = /* @__PURE__ */ new Set([
   "host",
   "connection",
@@ -75855,112 +75975,182 @@ async function startGateway(options) {
   const token = `gantry-run-${randomBytes(32).toString("base64url")}`;
   const upstream = (options.upstream ?? "https://api.anthropic.com").replace(/\/+$/, "");
   const log = options.log ?? ((line) => info(line));
-  const meter = new SpendMeter(options.reservationUsd, options.pricing ?? defaultPricing, log);
+  const pricing = { ...defaultPricing, ...options.pricing };
+  const meter = new SpendMeter(options.reservationUsd, pricing, log);
+  const reservation = `$${options.reservationUsd.toFixed(2)}`;
+  let active = 0;
+  let closed;
+  const drained = [];
+  const stops = /* @__PURE__ */ new Set();
   const server = createServer((req, res) => {
+    if (closed)
+      return refuse(
+        req,
+        res,
+        "other",
+        503,
+        "api_error",
+        "the Gantry gateway has closed: the agent job is over"
+      );
+    if (active >= MAX_ACTIVE)
+      return refuse(
+        req,
+        res,
+        "other",
+        429,
+        "rate_limit_error",
+        `the Gantry gateway handles at most ${MAX_ACTIVE} requests at a time: retry when one has ended`,
+        1
+      );
+    active++;
     handle(req, res).catch((e) => {
       if (!res.destroyed) log(`gateway: ${e.message}`);
       if (!res.headersSent)
         sendApiError(res, 502, "api_error", `the Gantry gateway failed: ${e.message}`);
       else res.destroy();
+    }).finally(() => {
+      if (--active === 0) for (const resolve6 of drained.splice(0)) resolve6();
     });
   });
+  server.maxConnections = MAX_SOCKETS;
+  function refuse(req, res, why, status, type, message, retryAfterSeconds) {
+    meter.refuse(why);
+    req.resume();
+    log(`gateway: refused ${req.method} ${req.url}: ${message}`);
+    sendApiError(res, status, type, message, retryAfterSeconds);
+  }
   async function handle(req, res) {
     const url2 = new URL(req.url ?? "/", "http://gateway");
-    if (!hasToken(req, token)) {
-      meter.refuse();
-      req.resume();
-      return sendApiError(
+    if (!hasToken(req, token))
+      return refuse(
+        req,
         res,
+        "other",
         401,
         "authentication_error",
         "invalid API key: the Gantry gateway accepts only the per-run token this job gave the agent (ANTHROPIC_API_KEY)"
       );
-    }
     const route = ROUTES.find((r) => r.method === req.method && r.path.test(url2.pathname));
-    if (!route) {
-      meter.refuse();
-      req.resume();
-      return sendApiError(
+    if (!route)
+      return refuse(
+        req,
         res,
+        "other",
         404,
         "not_found_error",
         `the Gantry gateway forwards only ${ROUTE_LIST}; ${req.method} ${url2.pathname} is refused`
       );
-    }
-    if (route.metered && meter.exhausted()) {
-      meter.refuse();
-      req.resume();
-      const used = meter.spent().costUsd;
-      log(`gateway: refused a model call: $${used.toFixed(4)} used of $${options.reservationUsd}`);
-      return sendApiError(
+    const body = await readBody(req, MAX_REQUEST_BYTES);
+    if (!body)
+      return refuse(
+        req,
         res,
-        400,
-        "invalid_request_error",
-        `the task's reservation of $${options.reservationUsd.toFixed(2)} is spent ($${used.toFixed(4)} used): Gantry refuses further model calls for this task`
-      );
-    }
-    const body = await readBody(req);
-    if (!body) {
-      meter.refuse();
-      return sendApiError(
-        res,
+        "other",
         413,
         "request_too_large",
-        `the request is larger than ${MAX_REQUEST_BYTES} bytes`
+        `the request is larger than the Gantry gateway's limit of ${MAX_REQUEST_BYTES} bytes (8 MB): send less context, or smaller images and documents`
       );
+    if (!route.metered) return forward(req, res, url2, body);
+    const worst = worstCaseOf(body, pricing);
+    const used = `$${meter.spent().costUsd.toFixed(4)} used`;
+    if (meter.exhausted())
+      return refuse(
+        req,
+        res,
+        "overBudget",
+        400,
+        "invalid_request_error",
+        `the task's reservation of ${reservation} is spent (${used}): Gantry refuses further model calls for this task`
+      );
+    if (!meter.hold(worst.micros))
+      return refuse(
+        req,
+        res,
+        "overBudget",
+        400,
+        "invalid_request_error",
+        `this call could cost up to $${(worst.micros / 1e6).toFixed(4)} (max_tokens ${worst.maxTokens} at ${worst.model}'s output price, and about ${worst.inputTokens} input tokens); with ${used} and $${meter.held().toFixed(4)} held for calls in flight, the task's reservation of ${reservation} cannot cover it: Gantry refuses it (a smaller max_tokens may fit)`
+      );
+    try {
+      await forward(req, res, url2, body, worst);
+    } finally {
+      meter.release(worst.micros);
     }
+  }
+  async function forward(req, res, url2, body, worst) {
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers))
       if (value !== void 0 && !DROPPED_REQUEST.has(name))
         headers.set(name, Array.isArray(value) ? value.join(", ") : value);
     headers.set("x-api-key", options.apiKey);
-    const abort = new AbortController();
-    res.on("close", () => abort.abort());
-    let answer;
-    try {
-      answer = await fetch(`${upstream}${url2.pathname}${url2.search}`, {
-        method: req.method,
-        headers,
-        ...req.method === "GET" ? {} : { body },
-        redirect: "manual",
-        signal: abort.signal
-      });
-    } catch (e) {
-      if (abort.signal.aborted) return;
-      return sendApiError(
-        res,
-        502,
-        "api_error",
-        `the Gantry gateway could not reach the Anthropic API: ${e.message}`
-      );
-    }
-    if (route.metered) meter.forwarded();
-    const out = {};
-    answer.headers.forEach((value, name) => {
-      if (!DROPPED_RESPONSE.has(name)) out[name] = value;
+    const stop = new AbortController();
+    stops.add(stop);
+    const gone = new AbortController();
+    res.on("close", () => {
+      gone.abort();
+      if (!res.writableFinished && !stop.signal.aborted)
+        log(
+          `gateway: the agent hung up on ${url2.pathname}; the answer is read to its end to count it`
+        );
     });
-    res.writeHead(answer.status, out);
-    const reader = new UsageReader(answer.headers.get("content-type"));
+    let reader;
     try {
+      let answer;
+      try {
+        answer = await fetch(`${upstream}${url2.pathname}${url2.search}`, {
+          method: req.method,
+          headers,
+          ...req.method === "GET" ? {} : { body },
+          redirect: "manual",
+          signal: stop.signal
+        });
+      } catch (e) {
+        if (stop.signal.aborted) {
+          if (worst) meter.forwarded();
+          return;
+        }
+        return sendApiError(
+          res,
+          502,
+          "api_error",
+          `the Gantry gateway could not reach the Anthropic API: ${e.message}`
+        );
+      }
+      if (worst) meter.forwarded();
+      reader = new UsageReader(answer.headers.get("content-type"));
+      if (!gone.signal.aborted) {
+        const out = {};
+        answer.headers.forEach((value, name) => {
+          if (!DROPPED_RESPONSE.has(name)) out[name] = value;
+        });
+        res.writeHead(answer.status, out);
+      }
       if (answer.body)
         for await (const chunk of answer.body) {
           reader.push(chunk);
-          if (!res.write(chunk)) await once2(res, "drain", { signal: abort.signal });
+          if (gone.signal.aborted) continue;
+          if (!res.write(chunk))
+            await once2(res, "drain", { signal: gone.signal }).catch(() => void 0);
         }
-      res.end();
+      if (!gone.signal.aborted) res.end();
     } finally {
-      if (route.metered) count2(reader, body);
+      stops.delete(stop);
+      if (worst) count2(reader, worst, stop.signal.aborted);
     }
   }
-  function count2(reader, body) {
-    const { model: model2, usage } = reader.finish();
-    if (!usage) return;
-    const name = model2 ?? modelOf(body) ?? "unknown";
-    const cost = meter.add(name, usage);
+  function count2(reader, worst, stopped2) {
+    const read = reader?.finish();
+    if (!read?.usage && !stopped2) return;
+    const name = read?.model ?? worst.model;
+    const usage = read?.usage ?? zeroCallUsage();
+    const cost = meter.add(name, usage, stopped2 ? worst : void 0);
     const total = meter.spent().costUsd;
     log(
-      `gateway: ${name} ${usage.inputTokens} in, ${usage.outputTokens} out, ${usage.cacheReadTokens} cache read, ${usage.cacheWriteTokens} cache write: $${cost.toFixed(4)} (total $${total.toFixed(4)} of $${options.reservationUsd})`
+      `gateway: ${name} ${usage.inputTokens} in, ${usage.outputTokens} out, ${usage.cacheReadTokens} cache read, ${usage.cacheWriteTokens} cache write (${usage.cacheWrite1hTokens} for 1 hour), ${usage.webSearchRequests} web searches: $${cost.toFixed(4)}${stopped2 ? " (stopped before its end: charged its worst case)" : ""} (total $${total.toFixed(4)} of $${options.reservationUsd})`
     );
+  }
+  function drain() {
+    return active === 0 ? Promise.resolve() : new Promise((resolve6) => drained.push(resolve6));
   }
   server.listen(0, "127.0.0.1");
   await once2(server, "listening");
@@ -75969,38 +76159,25 @@ async function startGateway(options) {
     url: `http://127.0.0.1:${port}`,
     token,
     spent: () => meter.spent(),
-    close: async () => {
+    drain,
+    close: async (graceMs = CLOSE_GRACE_MS) => {
+      if (!closed) {
+        closed = once2(server, "close");
+        server.close();
+      }
+      const timer = setTimeout(() => {
+        for (const stop of stops) stop.abort();
+        server.closeAllConnections();
+      }, graceMs);
+      try {
+        await drain();
+      } finally {
+        clearTimeout(timer);
+      }
       server.closeAllConnections();
-      server.close();
-      await once2(server, "close");
+      await closed;
     }
   };
-}
-function hasToken(req, token) {
-  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
-  const given = [req.headers["x-api-key"], bearer].filter((v) => typeof v === "string");
-  const want = Buffer.from(token);
-  return given.some((v) => {
-    const got = Buffer.from(v.trim());
-    return got.length === want.length && timingSafeEqual(got, want);
-  });
-}
-async function readBody(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-  }
-  return size > MAX_REQUEST_BYTES ? void 0 : Buffer.concat(chunks);
-}
-function modelOf(body) {
-  try {
-    const model2 = JSON.parse(body.toString("utf8")).model;
-    return typeof model2 === "string" ? model2 : void 0;
-  } catch {
-    return void 0;
-  }
 }
 
 // src/action/publish/publish-mode.ts
@@ -76997,6 +77174,8 @@ async function containAgent(o) {
       http_proxy: proxy,
       https_proxy: proxy,
       NO_PROXY: "127.0.0.1,localhost",
+      // Node's own fetch follows the variables only when asked (Node 24).
+      NODE_USE_ENV_PROXY: "1",
       no_proxy: "127.0.0.1,localhost"
     } : {}
   };
@@ -77218,7 +77397,7 @@ async function run6() {
         workspace,
         backend: backendFor(inputs, gateway, containment),
         ...gateway ? { meter: gateway } : {},
-        ...containment ? { contain: containment.contain } : {}
+        ...containment ? { contain: (w) => containment.contain(w) } : {}
       });
     } else await runPublishJob(inputs, workspace);
   } catch (e) {
@@ -77255,6 +77434,7 @@ async function gatewayFor(inputs) {
   return startGateway({
     apiKey,
     reservationUsd: inputs["max-budget-usd"],
+    pricing: inputs.pricing,
     // The runner's ANTHROPIC_BASE_URL, if any, is where the gateway forwards (a proxy, a test's fake API).
     ...process.env.ANTHROPIC_BASE_URL ? { upstream: process.env.ANTHROPIC_BASE_URL } : {}
   });

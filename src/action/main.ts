@@ -108,6 +108,7 @@ async function gatewayFor(inputs: AgentInputs): Promise<Gateway | undefined> {
   return startGateway({
     apiKey,
     reservationUsd: inputs['max-budget-usd'],
+    pricing: inputs.pricing,
     // The runner's ANTHROPIC_BASE_URL, if any, is where the gateway forwards (a proxy, a test's fake API).
     ...(process.env.ANTHROPIC_BASE_URL ? { upstream: process.env.ANTHROPIC_BASE_URL } : {}),
   });

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runAgentJob } from '../../src/action/agent/agent-mode.js';
 import { ClaudeCodeBackend, type AgentSdk } from '../../src/action/agent/claude-code-backend.js';
-import { startGateway } from '../../src/action/gateway/start-gateway.js';
+import {
+  MAX_ACTIVE,
+  startGateway,
+  type GatewayOptions,
+} from '../../src/action/gateway/start-gateway.js';
 import { AgentInputsSchema } from '../../src/action/inputs.js';
 import { TaskResultSchema } from '../../src/core/task-result.js';
 import { UsageReader } from '../../src/action/gateway/usage-reader.js';
@@ -24,7 +28,11 @@ afterEach(async () => {
 });
 
 /** A fake API with these answers and a gateway in front of it, closed after the test. */
-async function setUp(answers: Parameters<typeof fakeAnthropicApi>[0], reservationUsd = 2) {
+async function setUp(
+  answers: Parameters<typeof fakeAnthropicApi>[0],
+  reservationUsd = 2,
+  more: Partial<GatewayOptions> = {},
+) {
   const api = await fakeAnthropicApi(answers);
   const log: string[] = [];
   const gateway = await startGateway({
@@ -32,6 +40,7 @@ async function setUp(answers: Parameters<typeof fakeAnthropicApi>[0], reservatio
     reservationUsd,
     upstream: api.url,
     log: (line) => log.push(line),
+    ...more,
   });
   open.push(api, gateway);
   // With the headers Claude Code sends, which a gateway must pass on.
@@ -43,6 +52,24 @@ async function setUp(answers: Parameters<typeof fakeAnthropicApi>[0], reservatio
   });
   return { api, gateway, client, log };
 }
+
+/** A streamed call of Sonnet 5.5 with max_tokens 1000, as an agent sends it. */
+const STREAM_BODY = JSON.stringify({
+  model: 'claude-sonnet-5-5',
+  max_tokens: 1000,
+  stream: true,
+  messages: [],
+});
+/** Its worst case in micro-dollars: a third of its bytes as input at $2, 1000 output at $10. */
+const STREAM_WORST_MICROS = Math.ceil(Buffer.byteLength(STREAM_BODY) / 3) * 2 + 1000 * 10;
+
+/** A call with the gateway's token, as the SDKs make it; resolves when the answer's headers arrive. */
+const post = (gateway: { url: string; token: string }, body = STREAM_BODY) =>
+  fetch(`${gateway.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'x-api-key': gateway.token, 'content-type': 'application/json' },
+    body,
+  });
 
 const ask = (client: Anthropic, model = 'claude-sonnet-5-5') =>
   client.messages.create({ model, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
@@ -114,8 +141,12 @@ describe('the LLM gateway', () => {
       outputTokens: 1231,
       cacheReadTokens: 40_010,
       cacheWriteTokens: 3512,
+      cacheWrite1hTokens: 0,
+      webSearchRequests: 0,
       calls: 2,
       refused: 0,
+      refusedOverBudget: 0,
+      refusedOther: 0,
     });
     // Upstream gets the real key and the API headers, never the per-run token.
     for (const call of api.calls) {
@@ -140,7 +171,12 @@ describe('the LLM gateway', () => {
     const answer = await fetch(`${gateway.url}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': gateway.token, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-sonnet-5-5', stream: true, messages: [] }),
+      body: JSON.stringify({
+        model: 'claude-sonnet-5-5',
+        max_tokens: 100,
+        stream: true,
+        messages: [],
+      }),
     });
     expect(answer.headers.get('content-type')).toBe('text/event-stream');
     const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
@@ -156,37 +192,48 @@ describe('the LLM gateway', () => {
     expect(gateway.spent()).toMatchObject({ inputTokens: 10, outputTokens: 5, calls: 1 });
   });
 
-  it('counts what a stream billed before the agent hung up, and stops the call upstream', async () => {
-    // The API sends message_start and never the rest: only the hang-up can end this call.
-    const hold = new Promise<void>(() => {});
+  it('reads a stream to its end after the agent hung up, and counts all of it', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
     const events = streamedMessage('Hi', { start: { input_tokens: 10 }, outputTokens: 5 });
-    const { gateway } = await setUp([{ events, hold }]);
+    const { gateway, log } = await setUp([{ events, hold }]);
     const hangUp = new AbortController();
     const answer = await fetch(`${gateway.url}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': gateway.token },
-      body: JSON.stringify({ model: 'claude-sonnet-5-5', stream: true, messages: [] }),
+      body: STREAM_BODY,
       signal: hangUp.signal,
     });
     await (answer.body as ReadableStream<Uint8Array>).getReader().read();
     hangUp.abort();
-    await vi.waitFor(() =>
-      expect(gateway.spent()).toMatchObject({ inputTokens: 10, outputTokens: 1, calls: 1 }),
+    // Only once the gateway has seen the hang-up does the API send the rest.
+    await vi.waitFor(
+      () =>
+        expect(log).toContain(
+          'gateway: the agent hung up on /v1/messages; the answer is read to its end to count it',
+        ),
+      { timeout: 10_000 },
     );
+    release();
+    await gateway.drain();
+    expect(gateway.spent()).toMatchObject({ inputTokens: 10, outputTokens: 5, calls: 1 });
   });
 
-  it('refuses a request larger than the API takes with a 413', async () => {
+  it('refuses a request over 8 MB with a 413 before it reaches the API', async () => {
     const { api, gateway } = await setUp([]);
-    const answer = await fetch(`${gateway.url}/v1/messages`, {
-      method: 'POST',
-      headers: { 'x-api-key': gateway.token },
-      body: 'x'.repeat(32 * 1024 * 1024 + 1),
-    });
+    const request = JSON.stringify({ model: 'claude-haiku-5-5', max_tokens: 1, messages: [] });
+    // Valid JSON one byte over the limit, so only the size can be why it is refused.
+    const body = `${request.slice(0, -1)},"pad":"${'x'.repeat(8 * 1024 * 1024 - request.length - 8)}"}`;
+    expect(Buffer.byteLength(body)).toBe(8 * 1024 * 1024 + 1);
+    const answer = await post(gateway, body);
     expect(answer.status).toBe(413);
-    expect(((await answer.json()) as { error: { type: string } }).error.type).toBe(
-      'request_too_large',
-    );
+    expect(((await answer.json()) as { error: unknown }).error).toEqual({
+      type: 'request_too_large',
+      message:
+        "the request is larger than the Gantry gateway's limit of 8388608 bytes (8 MB): send less context, or smaller images and documents",
+    });
     expect(api.calls).toEqual([]);
+    expect(gateway.spent()).toMatchObject({ refused: 1, refusedOther: 1, refusedOverBudget: 0 });
   });
 
   it('accepts the per-run token as a bearer token, and refuses any other credential with 401, forwarding nothing', async () => {
@@ -215,7 +262,13 @@ describe('the LLM gateway', () => {
     const none = await fetch(`${gateway.url}/v1/messages`, { method: 'POST', body: '{}' });
     expect(none.status).toBe(401);
     expect(api.calls).toHaveLength(1);
-    expect(gateway.spent()).toMatchObject({ calls: 0, refused: 4, costUsd: 0 });
+    expect(gateway.spent()).toMatchObject({
+      calls: 0,
+      refused: 4,
+      refusedOther: 4,
+      refusedOverBudget: 0,
+      costUsd: 0,
+    });
   });
 
   it('refuses what it does not forward with a 404 in the API error shape', async () => {
@@ -264,7 +317,13 @@ describe('the LLM gateway', () => {
       "the task's reservation of $0.01 is spent ($0.0150 used): Gantry refuses further model calls for this task",
     );
     expect(api.calls).toHaveLength(2);
-    expect(gateway.spent()).toMatchObject({ costUsd: 0.015, calls: 2, refused: 1 });
+    expect(gateway.spent()).toMatchObject({
+      costUsd: 0.015,
+      calls: 2,
+      refused: 1,
+      refusedOverBudget: 1,
+      refusedOther: 0,
+    });
   });
 
   it('counts the usage an upstream error carries and passes the error on unchanged', async () => {
@@ -307,6 +366,194 @@ describe('the LLM gateway', () => {
   });
 });
 
+describe('the gateway under calls side by side', () => {
+  it("holds each call's worst case while it runs, refuses the call that does not fit, and frees the hold when a call ends", async () => {
+    const held = () => {
+      let release!: () => void;
+      const hold = new Promise<void>((resolve) => (release = resolve));
+      return {
+        release,
+        answer: {
+          events: streamedMessage('Hi', { start: { input_tokens: 10 }, outputTokens: 5 }),
+          hold,
+        },
+      };
+    };
+    const [one, two] = [held(), held()];
+    // Room for two worst cases and not three: two calls in flight leave no room for a third.
+    const reservationUsd = (2.5 * STREAM_WORST_MICROS) / 1e6;
+    const { api, gateway } = await setUp(
+      [
+        one.answer,
+        two.answer,
+        { json: messageResponse('later', { model: 'claude-sonnet-5-5', usage: usage(10, 5) }) },
+      ],
+      reservationUsd,
+    );
+    const first = await post(gateway);
+    const second = await post(gateway);
+    await api.received(2);
+    const third = await post(gateway);
+    expect(third.status).toBe(400);
+    const worst = (STREAM_WORST_MICROS / 1e6).toFixed(4);
+    expect(await third.json()).toEqual({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: `this call could cost up to $${worst} (max_tokens 1000 at claude-sonnet-5-5's output price, and about ${Math.ceil(Buffer.byteLength(STREAM_BODY) / 3)} input tokens); with $0.0000 used and $${((2 * STREAM_WORST_MICROS) / 1e6).toFixed(4)} held for calls in flight, the task's reservation of $${reservationUsd.toFixed(2)} cannot cover it: Gantry refuses it (a smaller max_tokens may fit)`,
+      },
+    });
+    expect(api.calls).toHaveLength(2);
+
+    one.release();
+    two.release();
+    await Promise.all([first.text(), second.text()]);
+    await gateway.drain();
+    // The holds are gone and the real usage counted: 10 in and 5 out at $2 / $10 a million, twice.
+    expect(gateway.spent()).toMatchObject({ costUsd: 0.00014, calls: 2, refusedOverBudget: 1 });
+    expect((await post(gateway)).status).toBe(200);
+    expect(api.calls).toHaveLength(3);
+  });
+
+  it(`refuses a request beyond ${MAX_ACTIVE} at once with a 429 the SDKs retry`, async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const events = streamedMessage('Hi', { start: { input_tokens: 10 }, outputTokens: 5 });
+    const { api, gateway } = await setUp(
+      Array.from({ length: MAX_ACTIVE }, () => ({ events, hold })),
+      100,
+    );
+    const running = await Promise.all(Array.from({ length: MAX_ACTIVE }, () => post(gateway)));
+    await api.received(MAX_ACTIVE);
+    const excess = await post(gateway);
+    expect(excess.status).toBe(429);
+    expect(excess.headers.get('retry-after')).toBe('1');
+    expect(excess.headers.get('x-should-retry')).toBe('true');
+    expect(((await excess.json()) as { error: unknown }).error).toEqual({
+      type: 'rate_limit_error',
+      message: `the Gantry gateway handles at most ${MAX_ACTIVE} requests at a time: retry when one has ended`,
+    });
+    release();
+    await Promise.all(running.map((r) => r.text()));
+    await gateway.drain();
+    expect(gateway.spent()).toMatchObject({ calls: MAX_ACTIVE, refusedOther: 1 });
+    expect(api.calls).toHaveLength(MAX_ACTIVE);
+  });
+
+  it('closes only once the call in flight has ended, counting it, and takes no call meanwhile', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const events = streamedMessage('Hi', { start: { input_tokens: 10 }, outputTokens: 5 });
+    const { api, gateway } = await setUp([{ events, hold }, { json: {} }]);
+    const answer = await post(gateway);
+    const closed = gateway.close();
+    // A new call is refused: the server no longer listens, or answers that it has closed.
+    const late = await post(gateway).then(
+      (r) => r.status,
+      () => 'connection refused',
+    );
+    expect([503, 'connection refused']).toContain(late);
+    release();
+    expect(await answer.text()).toBe(events.map(sseEvent).join(''));
+    await closed;
+    expect(gateway.spent()).toMatchObject({ inputTokens: 10, outputTokens: 5, calls: 1 });
+    expect(api.calls).toHaveLength(1);
+  });
+
+  it('stops a call still running when the grace of close runs out, and charges its worst case', async () => {
+    // The API sends message_start and never the rest.
+    const events = streamedMessage('Hi', { start: { input_tokens: 10 }, outputTokens: 5 });
+    const { gateway, log } = await setUp([{ events, hold: new Promise<void>(() => {}) }]);
+    const answer = await post(gateway);
+    await (answer.body as ReadableStream<Uint8Array>).getReader().read();
+    await gateway.close(0);
+    // The input read from message_start, and the output at its max_tokens, or the hold if more.
+    expect(gateway.spent()).toMatchObject({
+      costUsd: Math.max(STREAM_WORST_MICROS, 10 * 2 + 1000 * 10) / 1e6,
+      inputTokens: 10,
+      calls: 1,
+    });
+    expect(
+      log.some((line) => line.includes('stopped before its end: charged its worst case')),
+    ).toBe(true);
+  });
+});
+
+describe('the prices the gateway applies', () => {
+  it('prices 1-hour cache writes at twice the input price and web searches at $10 a thousand, plain and streamed', async () => {
+    const { gateway, client } = await setUp([
+      {
+        json: {
+          ...messageResponse('Plain.', { model: 'claude-sonnet-5-5' }),
+          usage: {
+            input_tokens: 1000,
+            output_tokens: 100,
+            cache_creation_input_tokens: 3000,
+            cache_read_input_tokens: 0,
+            cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 },
+            server_tool_use: { web_search_requests: 3 },
+          },
+        },
+      },
+      {
+        events: streamedMessage('Found.', {
+          model: 'claude-opus-5-5',
+          start: {
+            input_tokens: 10,
+            cache_creation_input_tokens: 500,
+            cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 500 },
+          },
+          outputTokens: 20,
+          delta: { server_tool_use: { web_search_requests: 2 } },
+        }),
+      },
+    ]);
+    await ask(client);
+    const stream = await client.messages.create({
+      model: 'claude-opus-5-5',
+      max_tokens: 1000,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    for await (const event of stream) void event;
+    // Sonnet: 1000 x $2 + 100 x $10 + 1000 5-minute writes x $2.50 + 2000 1-hour writes x $4, + 3 searches x $0.01.
+    const sonnet = 2000 + 1000 + 2500 + 8000 + 30_000;
+    // Opus: 10 x $4 + 20 x $20 + 500 1-hour writes x $8, + 2 searches x $0.01.
+    const opus = 40 + 400 + 4000 + 20_000;
+    expect(gateway.spent()).toMatchObject({
+      costUsd: (sonnet + opus) / 1e6,
+      cacheWriteTokens: 3500,
+      cacheWrite1hTokens: 2500,
+      webSearchRequests: 5,
+    });
+  });
+
+  it("prices models by the repository's pricing merged over the shared table", async () => {
+    const million = usage(1_000_000, 0);
+    const { gateway, client } = await setUp(
+      [
+        { json: messageResponse('a', { model: 'claude-sonnet-5-5', usage: million }) },
+        { json: messageResponse('b', { model: 'claude-house-1', usage: million }) },
+        { json: messageResponse('c', { model: 'claude-haiku-5-5', usage: million }) },
+      ],
+      10,
+      {
+        pricing: {
+          'claude-sonnet-5-5': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
+          'claude-house-1': { input: 0.5, output: 1, cacheRead: 0.05, cacheWrite: 0.6 },
+        },
+      },
+    );
+    await ask(client, 'claude-sonnet-5-5');
+    expect(gateway.spent().costUsd).toBe(1);
+    await ask(client, 'claude-house-1');
+    expect(gateway.spent().costUsd).toBe(1.5);
+    // Not in the repository's prices: the shared table's $0.10 a million.
+    await ask(client, 'claude-haiku-5-5');
+    expect(gateway.spent().costUsd).toBe(1.6);
+  });
+});
+
 describe('the usage of a streamed answer', () => {
   it('is read however the bytes are cut, with LF or CRLF line ends', () => {
     const events = streamedMessage('abc', {
@@ -320,7 +567,14 @@ describe('the usage of a streamed answer', () => {
         for (let i = 0; i < bytes.length; i += size) reader.push(bytes.subarray(i, i + size));
         expect(reader.finish()).toEqual({
           model: 'claude-sonnet-5-5',
-          usage: { inputTokens: 70, outputTokens: 12, cacheReadTokens: 3, cacheWriteTokens: 0 },
+          usage: {
+            inputTokens: 70,
+            outputTokens: 12,
+            cacheReadTokens: 3,
+            cacheWriteTokens: 0,
+            cacheWrite1hTokens: 0,
+            webSearchRequests: 0,
+          },
         });
       }
     }
@@ -351,21 +605,20 @@ describe('the agent job behind the gateway', () => {
       { json: messageResponse('ok', { model: 'claude-haiku-5-5', usage: usage(10_000, 1_000) }) },
     ]);
     open.push(api);
-    const outside = mkdtempSync(join(tmpdir(), 'gantry-gw-'));
-    const agent = join(outside, 'agent.mjs');
-    writeFileSync(
-      agent,
-      `${AGENT_CALL}${AGENT_CALL}
+    // The agent's script is in the repository: the agent runs as a user of its own, in a copy.
+    const repo = makeRepo({
+      'README.md': '# demo\n',
+      'agent.mjs': `${AGENT_CALL}${AGENT_CALL}
 import { writeFileSync } from 'node:fs';
-writeFileSync(process.argv[2], JSON.stringify(process.env));
+const e = process.env;
+console.log('env ' + JSON.stringify({ key: e.ANTHROPIC_API_KEY, url: e.ANTHROPIC_BASE_URL, all: JSON.stringify(e) }));
 writeFileSync('notes.txt', 'done\\n');`,
-    );
-    const repo = makeRepo({ 'README.md': '# demo\n' });
-    const criteriaEnv = join(outside, 'criteria-env.txt');
+    });
     const spec = task('T1', [], {
       criteria: [
         { kind: 'file', path: 'notes.txt', exists: true },
-        { kind: 'command', run: `env > ${criteriaEnv}` },
+        // Criteria commands get neither the key nor the token nor the gateway's address.
+        { kind: 'command', run: "! env | grep -q '^ANTHROPIC_'" },
       ],
     });
     const run = await runActionInProcess(
@@ -377,7 +630,7 @@ writeFileSync('notes.txt', 'done\\n');`,
         'base-sha': repo.base,
         task: JSON.stringify(spec),
         backend: 'command',
-        command: `node ${agent} ${join(outside, 'agent-env.json')}`,
+        command: 'node agent.mjs',
       },
       { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: api.url },
     );
@@ -396,104 +649,109 @@ writeFileSync('notes.txt', 'done\\n');`,
       turns: 1,
     });
     expect(run.outputs['cost-usd']).toBe('0.0045');
-    const env = JSON.parse(readFileSync(join(outside, 'agent-env.json'), 'utf8')) as Record<
-      string,
-      string
-    >;
-    expect(env.ANTHROPIC_API_KEY).toMatch(/^gantry-run-[\w-]{43}$/);
-    expect(env.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(env.ANTHROPIC_BASE_URL).not.toBe(api.url);
-    expect(JSON.stringify(env)).not.toContain(KEY);
-    // Criteria commands get neither the key nor the token nor the gateway's address.
-    const criteria = readFileSync(criteriaEnv, 'utf8');
-    expect(criteria).not.toContain(KEY);
-    expect(criteria).not.toContain(env.ANTHROPIC_API_KEY);
-    expect(criteria).not.toMatch(/^ANTHROPIC_/m);
+    const env = JSON.parse(/^env (.*)$/m.exec(result.summary)![1]!) as Record<string, string>;
+    expect(env.key).toMatch(/^gantry-run-[\w-]{43}$/);
+    expect(env.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.url).not.toBe(api.url);
+    expect(env.all).not.toContain(KEY);
+    expect(result.criteria.passed).toBe(true);
     expect(api.calls.map((c) => c.headers['x-api-key'])).toEqual([KEY, KEY]);
   });
 
-  it('reports the gateway count, not the cost Claude Code claims, and a refused call as the budget reached', async () => {
-    const api = await fakeAnthropicApi([
-      { json: messageResponse('ok', { model: 'claude-sonnet-5-5', usage: usage(1_000, 1_000) }) },
-    ]);
-    open.push(api);
-    const gateway = await startGateway({
-      apiKey: KEY,
-      reservationUsd: 0.01,
-      upstream: api.url,
-      log: () => {},
-    });
-    open.push(gateway);
-    const seen: { env: Record<string, string>; statuses: number[] } = { env: {}, statuses: [] };
-    // Claude Code as the SDK runs it: model calls through the env it was given, then a result
-    // whose cost is whatever it says (an agent can make it say anything).
-    const sdk: AgentSdk = {
-      query: ({ options }) =>
-        (async function* () {
-          seen.env = options.env as Record<string, string>;
-          for (let i = 0; i < 2; i++) {
-            const r = await fetch(`${seen.env.ANTHROPIC_BASE_URL}/v1/messages`, {
-              method: 'POST',
-              headers: { 'x-api-key': seen.env.ANTHROPIC_API_KEY! },
-              body: JSON.stringify({ model: 'claude-sonnet-5-5', messages: [] }),
-            });
-            seen.statuses.push(r.status);
-          }
-          yield {
-            type: 'result',
-            subtype: 'error_during_execution',
-            num_turns: 2,
-            total_cost_usd: 0.000001,
-            usage: { input_tokens: 1, output_tokens: 1 },
-          };
-        })(),
-    };
-    const repo = makeRepo({ 'README.md': '# demo\n' });
-    const out = mkdtempSync(join(tmpdir(), 'gantry-out-'));
-    const result = await runAgentJob({
-      inputs: AgentInputsSchema.parse({
-        mode: 'agent',
-        task: JSON.stringify(
-          task('T1', [], { criteria: [{ kind: 'file', path: 'done.txt', exists: true }] }),
-        ),
-        goal: '7',
-        attempt: '1',
-        'base-sha': repo.base,
-        'distinct-id': '',
-        backend: 'claude-code',
-        model: 'claude-sonnet-5-5',
-        'max-turns': '10',
-        'max-budget-usd': '0.01',
-        'criteria-iterations': '2',
-        'timeout-minutes': '5',
-        knowledge: '[]',
-        guidance: '',
-        command: '',
-        'output-dir': out,
-        'blocked-paths': '',
-        'max-files': '200',
-        'max-patch-bytes': '1000000',
-        'max-file-bytes': '100000',
-        isolation: 'contained',
-        'allowed-hosts': '',
-        pricing: '{}',
-      }),
-      workspace: repo.dir,
-      backend: new ClaudeCodeBackend({ gateway, load: () => Promise.resolve(sdk) }),
-      meter: gateway,
-    });
-    expect(seen.env.ANTHROPIC_API_KEY).toBe(gateway.token);
-    // The first call crossed the reservation of a cent ($0.012); the second was refused.
-    expect(seen.statuses).toEqual([200, 400]);
-    expect(api.calls).toHaveLength(1);
-    expect(result.usage).toEqual({
-      inputTokens: 1_000,
-      outputTokens: 1_000,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      costUsd: 0.012,
-      turns: 2,
-    });
-    expect(result).toMatchObject({ status: 'failure', reason: 'the agent reached its budget' });
-  });
+  // The second call is refused because the first spent the reservation, or, before it is spent,
+  // because its worst case ($0.01 for 1000 output tokens) does not fit in what is left.
+  it.each([
+    { spent: 'spent', first: usage(1_000, 1_000), maxTokens: 100, costUsd: 0.012 },
+    { spent: 'not spent', first: usage(1_000, 200), maxTokens: 1000, costUsd: 0.004 },
+  ])(
+    'reports the gateway count, not the cost Claude Code claims, and a refused call as the budget reached (reservation $spent)',
+    async ({ first, maxTokens, costUsd }) => {
+      const api = await fakeAnthropicApi([
+        { json: messageResponse('ok', { model: 'claude-sonnet-5-5', usage: first }) },
+      ]);
+      open.push(api);
+      const gateway = await startGateway({
+        apiKey: KEY,
+        reservationUsd: 0.01,
+        upstream: api.url,
+        log: () => {},
+      });
+      open.push(gateway);
+      const seen: { env: Record<string, string>; statuses: number[] } = { env: {}, statuses: [] };
+      // Claude Code as the SDK runs it: model calls through the env it was given, then a result
+      // whose cost is whatever it says (an agent can make it say anything).
+      const sdk: AgentSdk = {
+        query: ({ options }) =>
+          (async function* () {
+            seen.env = options.env as Record<string, string>;
+            for (let i = 0; i < 2; i++) {
+              const r = await fetch(`${seen.env.ANTHROPIC_BASE_URL}/v1/messages`, {
+                method: 'POST',
+                headers: { 'x-api-key': seen.env.ANTHROPIC_API_KEY! },
+                body: JSON.stringify({
+                  model: 'claude-sonnet-5-5',
+                  max_tokens: i === 0 ? 100 : maxTokens,
+                  messages: [],
+                }),
+              });
+              seen.statuses.push(r.status);
+            }
+            yield {
+              type: 'result',
+              subtype: 'error_during_execution',
+              num_turns: 2,
+              total_cost_usd: 0.000001,
+              usage: { input_tokens: 1, output_tokens: 1 },
+            };
+          })(),
+      };
+      const repo = makeRepo({ 'README.md': '# demo\n' });
+      const out = mkdtempSync(join(tmpdir(), 'gantry-out-'));
+      const result = await runAgentJob({
+        inputs: AgentInputsSchema.parse({
+          mode: 'agent',
+          task: JSON.stringify(
+            task('T1', [], { criteria: [{ kind: 'file', path: 'done.txt', exists: true }] }),
+          ),
+          goal: '7',
+          attempt: '1',
+          'base-sha': repo.base,
+          'distinct-id': '',
+          backend: 'claude-code',
+          model: 'claude-sonnet-5-5',
+          'max-turns': '10',
+          'max-budget-usd': '0.01',
+          'criteria-iterations': '2',
+          'timeout-minutes': '5',
+          knowledge: '[]',
+          guidance: '',
+          command: '',
+          'output-dir': out,
+          'blocked-paths': '',
+          'max-files': '200',
+          'max-patch-bytes': '1000000',
+          'max-file-bytes': '100000',
+          isolation: 'contained',
+          'allowed-hosts': '',
+          pricing: '{}',
+        }),
+        workspace: repo.dir,
+        backend: new ClaudeCodeBackend({ gateway, load: () => Promise.resolve(sdk) }),
+        meter: gateway,
+      });
+      expect(seen.env.ANTHROPIC_API_KEY).toBe(gateway.token);
+      // The second call was refused: the first spent the reservation of a cent, or left too little.
+      expect(seen.statuses).toEqual([200, 400]);
+      expect(api.calls).toHaveLength(1);
+      expect(result.usage).toEqual({
+        inputTokens: first.input_tokens,
+        outputTokens: first.output_tokens,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        costUsd,
+        turns: 2,
+      });
+      expect(result).toMatchObject({ status: 'failure', reason: 'the agent reached its budget' });
+    },
+  );
 });

@@ -26,6 +26,7 @@ export type FakeAnswer =
  */
 export async function fakeAnthropicApi(answers: FakeAnswer[]) {
   const calls: ReceivedCall[] = [];
+  const waiting: { count: number; resolve: () => void }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -37,6 +38,10 @@ export async function fakeAnthropicApi(answers: FakeAnswer[]) {
         headers: req.headers,
         body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
       });
+      for (const w of waiting.filter((w) => calls.length >= w.count)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
       const answer = answers[calls.length - 1];
       if (!answer) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -76,6 +81,12 @@ export async function fakeAnthropicApi(answers: FakeAnswer[]) {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    /** Resolves once this many requests have arrived: a test's way to know calls are in flight. */
+    received: (count: number) =>
+      new Promise<void>((resolve) => {
+        if (calls.length >= count) resolve();
+        else waiting.push({ count, resolve });
+      }),
     close: async () => {
       server.closeAllConnections();
       server.close();
@@ -98,9 +109,12 @@ export function streamedMessage(
       input_tokens: number;
       cache_read_input_tokens?: number;
       cache_creation_input_tokens?: number;
+      cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
     };
     /** message_delta's cumulative output tokens. */
     outputTokens: number;
+    /** More of message_delta's usage, such as `server_tool_use`. */
+    delta?: object;
   },
 ): object[] {
   return [
@@ -133,7 +147,7 @@ export function streamedMessage(
     {
       type: 'message_delta',
       delta: { stop_reason: 'end_turn', stop_sequence: null },
-      usage: { output_tokens: opts.outputTokens },
+      usage: { output_tokens: opts.outputTokens, ...opts.delta },
     },
     { type: 'message_stop' },
   ];

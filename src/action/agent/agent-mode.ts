@@ -36,7 +36,7 @@ export interface AgentJob {
    * The job's LLM gateway: the task's tokens and cost are its count, not what the agent reports.
    * Absent only when the agent has no model access at all (a `command` agent without a key).
    */
-  meter?: { spent(): GatewaySpend };
+  meter?: { spent(): GatewaySpend; drain?(): Promise<void> };
   /**
    * Contain the agent for this checkout (after it is on the base): its user, its copy of the
    * tree, its namespaces. Without it the agent runs unisolated, as the job's own user.
@@ -99,7 +99,11 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
           findings: [],
         }));
       state.usage = addUsage(state.usage, state.last.usage);
-      if (job.meter) metered(state, job.meter.spent(), inputs['max-budget-usd']);
+      if (job.meter) {
+        // A call the agent left in flight is still read to its end: count it in this round.
+        await job.meter.drain?.();
+        metered(state, job.meter.spent(), inputs['max-budget-usd']);
+      }
       state.findings.push(...state.last.findings);
       // The change is what the agent left, frozen before any criterion runs.
       state.change = await collectChange(job, snapshot);
@@ -148,20 +152,30 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
 
 /**
  * Tokens and cost as the gateway counted them (turns stay the backend's). A round that failed
- * because the gateway refused a call over the reservation stopped at the budget.
+ * after the gateway refused a call over the reservation stopped at the budget.
  */
 function metered(state: RunState, spent: GatewaySpend, reservationUsd: number): void {
-  const { calls, refused, ...tokens } = spent;
+  const { calls, refused, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd } =
+    spent;
   if (state.last && state.last.usage.costUsd !== 0)
     core.info(
-      `The agent reported $${state.last.usage.costUsd} for round ${state.rounds}; the task's cost is the gateway's count ($${spent.costUsd} in ${calls} calls, ${refused} refused).`,
+      `The agent reported $${state.last.usage.costUsd} for round ${state.rounds}; the task's cost is the gateway's count ($${costUsd} in ${calls} calls, ${refused} refused).`,
     );
-  state.usage = { ...state.usage, ...tokens };
-  if (state.last?.stop === 'error' && spent.costUsd >= reservationUsd)
+  // Only the token counts and the cost: the gateway's other counts are not the result's usage.
+  state.usage = {
+    ...state.usage,
+    inputTokens,
+    outputTokens,
+    cacheReadTokens,
+    cacheWriteTokens,
+    costUsd,
+  };
+  // The gateway refuses a call whose worst case does not fit, before the count reaches the reservation.
+  if (state.last?.stop === 'error' && (spent.refusedOverBudget > 0 || costUsd >= reservationUsd))
     state.last = {
       ...state.last,
       stop: 'max-budget',
-      detail: `the gateway refused calls once the reservation of $${reservationUsd} was spent`,
+      detail: `the gateway refused calls the reservation of $${reservationUsd} could not cover`,
     };
 }
 

@@ -1,27 +1,25 @@
-import type { TokenUsage } from '../../llm/token-usage.js';
+import { zeroCallUsage, type CallUsage } from './call-usage.js';
 
-/** What a response said about its own cost: the model that answered and the tokens it billed. */
+/** What a response said about its own cost: the model that answered and what it billed. */
 export interface ReadUsage {
   model?: string;
-  usage?: TokenUsage;
+  usage?: CallUsage;
 }
 
 /** A JSON answer is kept only up to this size to read its usage; the API's are far smaller. */
 const JSON_CAP = 32 * 1024 * 1024;
 
-type RawUsage = Partial<
-  Record<
-    'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens',
-    unknown
-  >
->;
+type RawUsage = Record<string, unknown>;
 
-const FIELDS = [
-  ['input_tokens', 'inputTokens'],
-  ['output_tokens', 'outputTokens'],
-  ['cache_read_input_tokens', 'cacheReadTokens'],
-  ['cache_creation_input_tokens', 'cacheWriteTokens'],
-] as const;
+/** Where each count is in the API's `usage`: a field, or a field of one of its objects. */
+const FIELDS: readonly (readonly [path: readonly string[], to: keyof CallUsage])[] = [
+  [['input_tokens'], 'inputTokens'],
+  [['output_tokens'], 'outputTokens'],
+  [['cache_read_input_tokens'], 'cacheReadTokens'],
+  [['cache_creation_input_tokens'], 'cacheWriteTokens'],
+  [['cache_creation', 'ephemeral_1h_input_tokens'], 'cacheWrite1hTokens'],
+  [['server_tool_use', 'web_search_requests'], 'webSearchRequests'],
+];
 
 /**
  * Reads the usage of one Messages API answer from its bytes as they pass through, without
@@ -87,21 +85,17 @@ export class UsageReader {
   private take(model: unknown, raw: RawUsage | undefined, whole: boolean): void {
     if (typeof model === 'string') this.read.model = model;
     if (!raw || typeof raw !== 'object') return;
-    const usage: TokenUsage = whole || !this.read.usage ? zero() : { ...this.read.usage };
-    for (const [from, to] of FIELDS) {
-      const n = raw[from];
+    const usage = whole || !this.read.usage ? zeroCallUsage() : { ...this.read.usage };
+    for (const [path, to] of FIELDS) {
+      const n = path.reduce<unknown>(
+        (v, key) => (v && typeof v === 'object' ? (v as RawUsage)[key] : undefined),
+        raw,
+      );
       if (typeof n === 'number' && Number.isFinite(n) && n >= 0) usage[to] = n;
     }
     this.read.usage = usage;
   }
 }
-
-const zero = (): TokenUsage => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-});
 
 function parse(text: string): Record<string, unknown> | undefined {
   try {
