@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle, runActionAsync } from '../support/action-runner.js';
+import { makeRepo } from '../support/git-repo.js';
+import { task } from '../support/plans.js';
+
+/**
+ * Review findings (issue 15): ways a contained agent, or a criterion running its code, still makes
+ * Gantry (root) act outside the agent's copy. Each test fails while the hole is open.
+ */
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot)('a contained agent cannot make root act outside its copy', () => {
+  let bundle: string;
+  beforeAll(() => {
+    bundle = buildBundle();
+  });
+
+  const agentJob = (
+    repo: ReturnType<typeof makeRepo>,
+    command: string,
+    criterion: string,
+    extra: Record<string, string> = {},
+  ) =>
+    runActionAsync(bundle, repo.dir, {
+      mode: 'agent',
+      goal: '7',
+      attempt: '1',
+      'base-sha': repo.base,
+      task: JSON.stringify(task('T1', [], { criteria: [{ kind: 'command', run: criterion }] })),
+      backend: 'command',
+      command,
+      'criteria-iterations': '1',
+      ...extra,
+    });
+
+  it('a criterion that swaps its tree for a link does not make root clean or write the link target', async () => {
+    // Root's own directory, which the agent cannot even read.
+    const victim = mkdtempSync(join(tmpdir(), 'gantry-victim-'));
+    writeFileSync(join(victim, 'precious.txt'), 'root data\n');
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    // The agent's work (frozen into the index), then a criterion that replaces the agent's tree
+    // (its parent belongs to the agent) with a link to the victim, before Gantry's restore.
+    const run = await agentJob(
+      repo,
+      'echo planted-by-agent > planted.txt',
+      `t=$PWD; mv "$t" "$t.moved" && ln -s ${victim} "$t"; echo swapped`,
+    );
+    const left = readdirSync(victim);
+    expect(
+      { left, precious: existsSync(join(victim, 'precious.txt')) },
+      run.stdout,
+    ).toEqual({ left: ['precious.txt'], precious: true });
+  });
+
+  it("root's prompt file does not follow a link the agent planted in its temp", async () => {
+    const victim = mkdtempSync(join(tmpdir(), 'gantry-victim-'));
+    const target = join(victim, 'root-owned.conf');
+    writeFileSync(target, 'original\n');
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    // Round 1 plants $TMPDIR/prompt-2.md -> the victim; the failing criterion asks for round 2.
+    const run = await agentJob(
+      repo,
+      `ln -sf ${target} "$TMPDIR/prompt-2.md"; echo x >> b.txt`,
+      'false',
+      { 'criteria-iterations': '2' },
+    );
+    expect(readFileSync(target, 'utf8'), run.stdout).toBe('original\n');
+  });
+});
