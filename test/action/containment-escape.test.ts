@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +70,43 @@ describe.skipIf(!isRoot)('a contained agent cannot make root act outside its cop
     );
     expect(readFileSync(target, 'utf8'), run.stdout).toBe('original\n');
   });
+
+  it('a criterion that times out leaves no process behind, even one that left its process group', async () => {
+    const marker = `gantry-linger-${process.pid}-${Date.now()}`;
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    const pids = () =>
+      execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    let left: string[] = [];
+    try {
+      // PID 1 of the criterion's namespace leaves the group Gantry kills on timeout. `--kill-child`
+      // does not save it: its parent-death signal was cleared when setpriv changed its uid.
+      const run = await runActionAsync(bundle, repo.dir, {
+        mode: 'agent',
+        goal: '7',
+        attempt: '1',
+        'base-sha': repo.base,
+        task: JSON.stringify(
+          task('T1', [], {
+            criteria: [
+              { kind: 'command', run: `exec setsid bash -c 'sleep 600; :' ${marker}`, timeoutSec: 1 },
+            ],
+          }),
+        ),
+        backend: 'command',
+        command: 'echo x > b.txt',
+        'criteria-iterations': '1',
+      });
+      left = (() => {
+        try {
+          return pids();
+        } catch {
+          return [];
+        }
+      })();
+      expect(left, run.stdout).toEqual([]);
+    } finally {
+      for (const pid of left) process.kill(Number(pid), 'SIGKILL');
+    }
+  });
 });
+
