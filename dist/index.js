@@ -53875,7 +53875,7 @@ function info(message) {
 
 // src/action/main.ts
 import { execFile as execFile7 } from "node:child_process";
-import { mkdir as mkdir10 } from "node:fs/promises";
+import { mkdir as mkdir9 } from "node:fs/promises";
 import { join as join11 } from "node:path";
 import { promisify as promisify7 } from "node:util";
 
@@ -73868,6 +73868,16 @@ var WorkspaceTools = class {
     }
     return full;
   }
+  /**
+   * Whether `full` is a regular file (false: nothing there); anything else (a FIFO, a device, a
+   * directory) is refused, so no open of it can hang the job or touch a device.
+   */
+  async regularOrAbsent(full, path4) {
+    const info2 = await stat3(full).catch(() => void 0);
+    if (!info2) return false;
+    if (!info2.isFile()) throw new ToolError2(`${path4}: not a regular file`);
+    return true;
+  }
   async readFile(path4) {
     const full = await this.resolve(path4);
     const info2 = await stat3(full).catch(() => void 0);
@@ -73878,6 +73888,7 @@ var WorkspaceTools = class {
   }
   async writeFile(path4, content) {
     const full = await this.resolve(path4);
+    await this.regularOrAbsent(full, path4);
     const made = await mkdir3(dirname2(full), { recursive: true });
     await this.resolve(path4);
     await writeFile2(full, content);
@@ -73887,6 +73898,7 @@ var WorkspaceTools = class {
   /** Replace exactly one occurrence of `oldText`; zero or several is an error that says so. */
   async editFile(path4, oldText, newText) {
     const full = await this.resolve(path4);
+    if (!await this.regularOrAbsent(full, path4)) throw new ToolError2(`${path4}: no such file`);
     const text2 = await readFile2(full, "utf8").catch(() => {
       throw new ToolError2(`${path4}: no such file`);
     });
@@ -75219,11 +75231,19 @@ async function runAgentJob(job) {
       prompt = feedbackPrompt(state.report.outcomes, state.refused);
     }
   } finally {
-    state.change ??= await collectChange(job, snapshot);
-    state.refused = state.change.problems;
-    state.result = await persist(job, state);
-    await snapshot.close();
-    await sandbox.close();
+    try {
+      state.change ??= await collectChange(job, snapshot).catch((e) => ({
+        patch: "",
+        files: [],
+        problems: [`the agent's work could not be read: ${e.message}`]
+      }));
+      state.refused = state.change.problems;
+      state.result = await persist(job, state);
+    } finally {
+      await snapshot.close().catch(() => {
+      });
+      await sandbox.close().catch((e) => warning(`could not remove the agent's copy: ${e.message}`));
+    }
   }
   setOutput("status", state.result.status);
   setOutput("result-dir", inputs["output-dir"]);
@@ -76411,7 +76431,7 @@ async function readResult(dir) {
 
 // src/action/sandbox/containment.ts
 import { execFile as execFile5 } from "node:child_process";
-import { chmod as chmod4, mkdir as mkdir9, mkdtemp as mkdtemp4, rm as rm6 } from "node:fs/promises";
+import { chmod as chmod4, mkdtemp as mkdtemp4, rm as rm6 } from "node:fs/promises";
 import { dirname as dirname3, join as join10 } from "node:path";
 import { promisify as promisify5 } from "node:util";
 
@@ -77133,30 +77153,54 @@ function exitError(code, signal, stderr) {
 // src/action/sandbox/contain-agent.ts
 import { execFile as execFile4, spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync2, statSync } from "node:fs";
-import { chmod as chmod3, mkdir as mkdir8, mkdtemp as mkdtemp3, rm as rm5 } from "node:fs/promises";
+import { chmod as chmod3, lstat as lstat3, mkdir as mkdir8, mkdtemp as mkdtemp3, rm as rm5 } from "node:fs/promises";
 import { basename, delimiter, isAbsolute as isAbsolute5, join as join9, relative as relative4, resolve as resolve5 } from "node:path";
 import { promisify as promisify4 } from "node:util";
 var run3 = promisify4(execFile4);
-var HIDE_SCRIPT = 'while [ "$1" != "--" ]; do mount -t tmpfs -o ro,size=4k,mode=0555 gantry-hidden "$1" || exit 126; shift; done; shift; exec "$@"';
+var COVER_SCRIPT = [
+  'while [ "$1" != "--" ]; do',
+  '  case "$1" in',
+  '    ro:*) mount -t tmpfs -o ro,nosuid,nodev,size=4k,mode=0555 gantry-hidden "${1#ro:}" || exit 126 ;;',
+  '    rw:*) mount -t tmpfs -o nosuid,nodev,mode=1777 gantry-tmp "${1#rw:}" || exit 126 ;;',
+  "  esac",
+  "  shift",
+  "done",
+  "shift",
+  'cd "$GANTRY_CWD" || exit 126',
+  '"$@"'
+].join("\n");
+var FRESH = ["/tmp", "/var/tmp", "/dev/shm"];
+var COVERED = ["/run", "/var/run"];
 async function containAgent(o) {
-  const { user } = o;
-  const base2 = o.base ?? "/home/gantry-agent";
-  await mkdir8(base2, { recursive: true });
-  await chmod3(base2, 457);
+  const base2 = o.base ?? AGENT_BASE;
+  await ownBase(base2);
   const job = await mkdtemp3(join9(base2, "job-"));
-  const tree = join9(job, "work", basename(resolve5(o.workspace)) || "repo");
+  try {
+    return await prepare(o, job);
+  } catch (e) {
+    await rm5(job, { recursive: true, force: true });
+    throw e;
+  }
+}
+async function prepare(o, job) {
+  const { user } = o;
+  await chmod3(job, 457);
+  const parent = join9(job, "work");
+  const tree = join9(parent, basename(resolve5(o.workspace)) || "repo");
   const home = join9(job, "home");
   const tmp = join9(job, "tmp");
-  await Promise.all([mkdir8(tree, { recursive: true }), mkdir8(home), mkdir8(tmp)]);
-  await run3("cp", ["-a", `${resolve5(o.workspace)}/.`, tree]);
+  const handed = join9(job, "handed");
+  await mkdir8(parent, { mode: 493 });
+  await Promise.all([mkdir8(home), mkdir8(tmp), mkdir8(handed, { mode: 493 })]);
+  await run3("cp", ["-a", `${resolve5(o.workspace)}/.`, `${tree}/`]);
   const gitDir = (await run3("git", ["rev-parse", "--absolute-git-dir"], { cwd: o.workspace })).stdout.trim();
   const giveBack = async (paths) => {
     if (paths.length) await run3("chown", ["-R", "-h", `${user.uid}:${user.gid}`, "--", ...paths]);
   };
-  await giveBack([job]);
-  await chmod3(job, 448);
-  const keep = [job, tree];
-  const hide2 = coverable(o.hide, keep);
+  await giveBack([tree, home, tmp]);
+  await Promise.all([chmod3(home, 448), chmod3(tmp, 448)]);
+  const hide2 = coverable([...o.hide, ...COVERED], [job, tree]);
+  const fresh = coverable(FRESH, [job, tree]).filter((d) => !hide2.some((h) => within2(h, d)));
   const path4 = (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter((dir) => dir && !hide2.some((h) => within2(h, dir))).join(delimiter);
   const proxy = o.network?.proxyUrl;
   const baseEnv = {
@@ -77185,7 +77229,7 @@ async function containAgent(o) {
   return {
     isolated: true,
     tree,
-    scratch: tmp,
+    scratch: handed,
     gitEnv: { GIT_DIR: gitDir, GIT_WORK_TREE: tree },
     env: (extra = {}) => ({ ...baseEnv, ...extra }),
     spawn(file2, args, opts) {
@@ -77197,13 +77241,15 @@ async function containAgent(o) {
         "--fork",
         "--kill-child",
         "--mount-proc",
+        "--ipc",
         ...o.network ? [] : ["--net"],
         "--",
         "/bin/sh",
         "-c",
-        HIDE_SCRIPT,
+        COVER_SCRIPT,
         "sh",
-        ...hide2,
+        ...hide2.map((d) => `ro:${d}`),
+        ...fresh.map((d) => `rw:${d}`),
         "--",
         "setpriv",
         `--reuid=${user.uid}`,
@@ -77216,8 +77262,8 @@ async function containAgent(o) {
         ...args
       ];
       return spawn4(argv[0], argv.slice(1), {
-        cwd: opts.cwd,
-        env: opts.env,
+        cwd: "/",
+        env: { ...opts.env, GANTRY_CWD: opts.cwd },
         stdio: opts.stdio ?? ["ignore", "pipe", "pipe"],
         detached: true
       });
@@ -77226,6 +77272,15 @@ async function containAgent(o) {
     refusedEgress: () => o.network?.refused() ?? [],
     close: () => rm5(job, { recursive: true, force: true })
   };
+}
+var AGENT_BASE = "/home/gantry-agent";
+async function ownBase(base2) {
+  await mkdir8(base2, { recursive: true, mode: 457 });
+  const info2 = await lstat3(base2);
+  if (!info2.isDirectory() || info2.uid !== 0 || (info2.mode & 18) !== 0)
+    throw new Error(
+      `${base2} must be a directory owned by root and writable by no one else (it is ${info2.isSymbolicLink() ? "a link" : `owned by uid ${info2.uid}, mode ${(info2.mode & 511).toString(8)}`}); remove it and let the job make it`
+    );
 }
 function pick2(names) {
   return Object.fromEntries(
@@ -77266,10 +77321,9 @@ async function startContainment(o) {
     throw new ContainmentError(
       `the agent cannot be contained: ${missing.map((t) => `${t} (package ${TOOLS2[t]})`).join(", ")} ${missing.length > 1 ? "are" : "is"} not installed. ${CONTAINMENT_NEEDS}. ${UNISOLATED_HINT}.`
     );
-  const base2 = o.base ?? "/home/gantry-agent";
+  const base2 = o.base ?? AGENT_BASE;
   const user = await ensureAgentUser();
-  await mkdir9(base2, { recursive: true });
-  await chmod4(base2, 457);
+  await ownBase(base2);
   const shared = await mkdtemp4(join10(base2, "shared-"));
   await chmod4(shared, 493);
   let network;
@@ -77370,7 +77424,7 @@ async function run6() {
   let outputDir;
   try {
     const inputs = readInputs();
-    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    const workspace = workspaceOf();
     if (inputs.mode === "agent") {
       const contained = inputs.isolation === "contained";
       if (contained && process.getuid?.() !== 0 && !process.env.GANTRY_AS_ROOT && await canSudo()) {
@@ -77379,7 +77433,7 @@ async function run6() {
         return;
       }
       outputDir = inputs["output-dir"];
-      await mkdir10(outputDir, { recursive: true });
+      await mkdir9(outputDir, { recursive: true });
       gateway = await gatewayFor(inputs);
       if (contained)
         containment = await startContainment({
@@ -77403,25 +77457,28 @@ async function run6() {
   } catch (e) {
     setFailed(e instanceof Error ? e.message : String(e));
   } finally {
-    await containment?.close();
+    await containment?.close().catch((e) => warning(`could not stop the agent's network: ${e.message}`));
     if (gateway) {
-      await gateway.close();
+      await gateway.close().catch((e) => warning(`could not close the gateway: ${e.message}`));
       const s = gateway.spent();
       info(
         `LLM gateway: ${s.calls} model calls, $${s.costUsd} counted, ${s.refused} requests refused`
       );
     }
-    if (outputDir) await handBackToRunner(outputDir);
+    if (outputDir) await handBackToRunner([outputDir, gitDirOf(workspaceOf())]);
   }
 }
-async function handBackToRunner(dir) {
+async function handBackToRunner(dirs) {
   const uid = process.env.SUDO_UID;
   const gid = process.env.SUDO_GID;
   if (!uid || !gid || !process.env.GANTRY_AS_ROOT) return;
-  await execFileAsync("chown", ["-R", "-h", `${uid}:${gid}`, dir]).catch(
-    (e) => warning(`could not give ${dir} back to the runner's user: ${e.message}`)
-  );
+  for (const dir of dirs)
+    await execFileAsync("chown", ["-R", "-h", `${uid}:${gid}`, "--", dir]).catch(
+      (e) => warning(`could not give ${dir} back to the runner's user: ${e.message}`)
+    );
 }
+var workspaceOf = () => process.env.GITHUB_WORKSPACE ?? process.cwd();
+var gitDirOf = (workspace) => join11(workspace, ".git");
 async function gatewayFor(inputs) {
   const apiKey = process.env.ANTHROPIC_API_KEY;
   delete process.env.ANTHROPIC_API_KEY;

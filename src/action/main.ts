@@ -24,7 +24,7 @@ export async function run(): Promise<void> {
   let outputDir: string | undefined;
   try {
     const inputs = readInputs();
-    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    const workspace = workspaceOf();
     if (inputs.mode === 'agent') {
       const contained = inputs.isolation === 'contained';
       if (
@@ -64,30 +64,41 @@ export async function run(): Promise<void> {
   } catch (e) {
     core.setFailed(e instanceof Error ? e.message : String(e));
   } finally {
-    await containment?.close();
+    // Each step on its own: one that fails must not keep the others from running.
+    await containment
+      ?.close()
+      .catch((e: Error) => core.warning(`could not stop the agent's network: ${e.message}`));
     if (gateway) {
-      await gateway.close();
+      await gateway
+        .close()
+        .catch((e: Error) => core.warning(`could not close the gateway: ${e.message}`));
       const s = gateway.spent();
       core.info(
         `LLM gateway: ${s.calls} model calls, $${s.costUsd} counted, ${s.refused} requests refused`,
       );
     }
-    if (outputDir) await handBackToRunner(outputDir);
+    if (outputDir) await handBackToRunner([outputDir, gitDirOf(workspaceOf())]);
   }
 }
 
 /**
- * Run under sudo, the job's files belong to root: give the output back to the runner's user, so
- * its later steps (the upload) and its clean-up can use it.
+ * Run under sudo, the job's files belong to root: give the output and the checkout's git
+ * directory back to the runner's user, so its later steps (the upload) and its clean-up can use
+ * them.
  */
-async function handBackToRunner(dir: string): Promise<void> {
+async function handBackToRunner(dirs: string[]): Promise<void> {
   const uid = process.env.SUDO_UID;
   const gid = process.env.SUDO_GID;
   if (!uid || !gid || !process.env.GANTRY_AS_ROOT) return;
-  await execFileAsync('chown', ['-R', '-h', `${uid}:${gid}`, dir]).catch((e: Error) =>
-    core.warning(`could not give ${dir} back to the runner's user: ${e.message}`),
-  );
+  for (const dir of dirs)
+    await execFileAsync('chown', ['-R', '-h', `${uid}:${gid}`, '--', dir]).catch((e: Error) =>
+      core.warning(`could not give ${dir} back to the runner's user: ${e.message}`),
+    );
 }
+
+const workspaceOf = () => process.env.GITHUB_WORKSPACE ?? process.cwd();
+/** The checkout's `.git`: root's git wrote objects there (a checkout of the base, the snapshot). */
+const gitDirOf = (workspace: string) => join(workspace, '.git');
 
 /**
  * The job's LLM gateway, holding the key, with the task's budget as its reservation. The key

@@ -5,13 +5,15 @@ import {
   existsSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskResultSchema } from '../../src/core/task-result.js';
 import { buildBundle, runActionAsync } from '../support/action-runner.js';
@@ -74,13 +76,17 @@ describe.skipIf(!isRoot)(
       outsidePort = (outside.address() as AddressInfo).port;
       allowedPort = (allowed.address() as AddressInfo).port;
       // A setuid-root program the agent can run: without no_new_privs it would run as root.
-      const dir = mkdtempSync(join(tmpdir(), 'gantry-suid-'));
+      // Not under /tmp, which is the agent's own in its mount namespace.
+      const dir = mkdtempSync('/home/gantry-suid-test-');
       chmodSync(dir, 0o755);
       suid = join(dir, 'id');
       copyFileSync('/usr/bin/id', suid);
       chmodSync(suid, 0o4755);
     });
-    afterAll(() => servers.forEach((s) => s.close()));
+    afterAll(() => {
+      servers.forEach((s) => s.close());
+      if (suid) rmSync(dirname(suid), { recursive: true, force: true });
+    });
 
     it('reads no secret, writes nothing of the runner, reaches only the allowlist, and the result records the refusals', async () => {
       const api = await fakeAnthropicApi([
@@ -235,5 +241,85 @@ describe.skipIf(!isRoot)(
       expect(result.containment).toMatchObject({ isolated: false });
       expect(result.filesChanged).toEqual(['u.txt']);
     });
+
+    it.skipIf(!existsSync('/usr/bin/sudo'))(
+      'as a hosted runner does: a job user with passwordless sudo runs the action again as root, contained, and gets its files back',
+      () => {
+        const runnerUser = 'gantry-ci-runner';
+        try {
+          execFileSync('id', ['-u', runnerUser], { stdio: 'ignore' });
+        } catch {
+          execFileSync('useradd', ['--system', '--user-group', '--no-create-home', runnerUser]);
+        }
+        const uid = Number(execFileSync('id', ['-u', runnerUser], { encoding: 'utf8' }).trim());
+        const sudoers = `/etc/sudoers.d/${runnerUser}`;
+        writeFileSync(sudoers, `${runnerUser} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
+        try {
+          const shared = mkdtempSync(join(tmpdir(), 'gantry-sudo-'));
+          chmodSync(shared, 0o755);
+          const copy = join(shared, 'index.js');
+          copyFileSync(bundle, copy);
+          chmodSync(copy, 0o644);
+          const repo = makeRepo({ 'a.txt': 'a\n' });
+          const temp = mkdtempSync(join(shared, 'runner-'));
+          const outputs = join(temp, 'output');
+          writeFileSync(outputs, '');
+          execFileSync('chown', ['-R', `${runnerUser}:`, join(repo.dir, '..'), temp]);
+          const r = spawnSync(
+            'setpriv',
+            [
+              `--reuid=${runnerUser}`,
+              `--regid=${runnerUser}`,
+              '--clear-groups',
+              '--',
+              process.execPath,
+              copy,
+            ],
+            {
+              cwd: repo.dir,
+              encoding: 'utf8',
+              env: {
+                PATH: process.env.PATH ?? '',
+                HOME: temp,
+                GITHUB_WORKSPACE: repo.dir,
+                GITHUB_OUTPUT: outputs,
+                RUNNER_TEMP: temp,
+                ANTHROPIC_API_KEY: KEY,
+                INPUT_MODE: 'agent',
+                INPUT_GOAL: '7',
+                INPUT_ATTEMPT: '1',
+                'INPUT_BASE-SHA': repo.base,
+                INPUT_TASK: JSON.stringify(
+                  task('T1', [], {
+                    criteria: [{ kind: 'command', run: 'test "$(id -u)" != 0' }],
+                  }),
+                ),
+                INPUT_BACKEND: 'command',
+                INPUT_COMMAND: 'id -u > uid.txt',
+              },
+            },
+          );
+          const log = `${r.stdout}${r.stderr}`;
+          expect(r.status, log).toBe(0);
+          expect(log).toContain('Running the agent job as root (through sudo)');
+          const out = join(temp, 'gantry');
+          const result = TaskResultSchema.parse(
+            JSON.parse(readFileSync(join(out, 'gantry-result.json'), 'utf8')),
+          );
+          expect(result).toMatchObject({ status: 'success', containment: { isolated: true } });
+          const patch = readFileSync(join(out, 'gantry.patch'), 'utf8');
+          expect(patch).toMatch(/^\+\d+$/m);
+          expect(patch).not.toMatch(/^\+0$/m);
+          // What root wrote is the job user's again: its output, and its checkout's git directory.
+          const rootOwned = execFileSync('find', [out, join(repo.dir, '.git'), '-uid', '0'], {
+            encoding: 'utf8',
+          });
+          expect(rootOwned).toBe('');
+          expect(statSync(join(out, 'gantry-result.json')).uid).toBe(uid);
+        } finally {
+          rmSync(sudoers, { force: true });
+        }
+      },
+    );
   },
 );

@@ -136,11 +136,20 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
       prompt = feedbackPrompt(state.report.outcomes, state.refused);
     }
   } finally {
-    state.change ??= await collectChange(job, snapshot);
-    state.refused = state.change.problems;
-    state.result = await persist(job, state);
-    await snapshot.close();
-    await sandbox.close();
+    try {
+      state.change ??= await collectChange(job, snapshot).catch((e: unknown): Change => ({
+        patch: '',
+        files: [],
+        problems: [`the agent's work could not be read: ${(e as Error).message}`],
+      }));
+      state.refused = state.change.problems;
+      state.result = await persist(job, state);
+    } finally {
+      await snapshot.close().catch(() => {});
+      await sandbox
+        .close()
+        .catch((e: Error) => core.warning(`could not remove the agent's copy: ${e.message}`));
+    }
   }
   core.setOutput('status', state.result.status);
   core.setOutput('result-dir', inputs['output-dir']);

@@ -58,6 +58,17 @@ export class WorkspaceTools {
     return full;
   }
 
+  /**
+   * Whether `full` is a regular file (false: nothing there); anything else (a FIFO, a device, a
+   * directory) is refused, so no open of it can hang the job or touch a device.
+   */
+  private async regularOrAbsent(full: string, path: string): Promise<boolean> {
+    const info = await stat(full).catch(() => undefined);
+    if (!info) return false;
+    if (!info.isFile()) throw new ToolError(`${path}: not a regular file`);
+    return true;
+  }
+
   async readFile(path: string): Promise<string> {
     const full = await this.resolve(path);
     const info = await stat(full).catch(() => undefined);
@@ -70,6 +81,7 @@ export class WorkspaceTools {
 
   async writeFile(path: string, content: string): Promise<string> {
     const full = await this.resolve(path);
+    await this.regularOrAbsent(full, path);
     const made = await mkdir(dirname(full), { recursive: true });
     await this.resolve(path);
     await writeFile(full, content);
@@ -80,6 +92,7 @@ export class WorkspaceTools {
   /** Replace exactly one occurrence of `oldText`; zero or several is an error that says so. */
   async editFile(path: string, oldText: string, newText: string): Promise<string> {
     const full = await this.resolve(path);
+    if (!(await this.regularOrAbsent(full, path))) throw new ToolError(`${path}: no such file`);
     const text = await readFile(full, 'utf8').catch(() => {
       throw new ToolError(`${path}: no such file`);
     });

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { basename, delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentUser } from './agent-user.js';
@@ -32,38 +32,77 @@ export interface ContainOptions {
 }
 
 /**
- * Mount an empty tmpfs over each directory given before `--`, then run the rest. Runs as root in
- * the agent's fresh mount namespace, before the switch to the agent's user.
+ * Runs as root, as PID 1 of the agent's fresh PID and mount namespaces: covers each `ro:<dir>`
+ * with an empty read-only tmpfs and each `rw:<dir>` with a fresh private one, then runs the rest
+ * (the switch to the agent's user and the command) as its child and exits with its status. PID 1
+ * stays root's shell, never the agent's: it keeps the parent-death signal `unshare --kill-child`
+ * gave it (a uid change would clear it), the agent cannot signal it, and when it exits (the
+ * command ended, or it was killed with `unshare`) the kernel kills everything left in the
+ * namespace, whatever left its process group.
  */
-const HIDE_SCRIPT =
-  'while [ "$1" != "--" ]; do mount -t tmpfs -o ro,size=4k,mode=0555 gantry-hidden "$1" || exit 126; shift; done; shift; exec "$@"';
+const COVER_SCRIPT = [
+  'while [ "$1" != "--" ]; do',
+  '  case "$1" in',
+  '    ro:*) mount -t tmpfs -o ro,nosuid,nodev,size=4k,mode=0555 gantry-hidden "${1#ro:}" || exit 126 ;;',
+  '    rw:*) mount -t tmpfs -o nosuid,nodev,mode=1777 gantry-tmp "${1#rw:}" || exit 126 ;;',
+  '  esac',
+  '  shift',
+  'done',
+  'shift',
+  'cd "$GANTRY_CWD" || exit 126',
+  '"$@"',
+].join('\n');
+
+/**
+ * Shared with every other process on the machine and never the agent's to keep: fresh and empty
+ * in its mount namespace. `/run` (and `/var/run`) hold host services' Unix sockets (the resolver,
+ * D-Bus, Docker), which a network namespace does not cut off.
+ */
+const FRESH = ['/tmp', '/var/tmp', '/dev/shm'];
+const COVERED = ['/run', '/var/run'];
 
 /**
  * Contain the agent: a copy of the checkout owned by the agent's user, in a job directory of its
  * own (home and temp included), and a way to start processes as that user in namespaces of their
  * own. Each process gets:
  * - the job's network namespace (only loopback, whose only ways out are the gateway and the
- *   filtering proxy), or an empty one;
+ *   filtering proxy), or an empty one; its own IPC namespace;
  * - a new PID namespace with its own /proc, so no other process (the Action holding the key
- *   among them) is visible, and everything it leaves behind dies with it (`--kill-child`);
- * - a new mount namespace in which the runner's directories are covered;
+ *   among them) is visible, and everything it leaves behind dies with it;
+ * - a new mount namespace in which the runner's directories and host services' sockets are
+ *   covered, and `/tmp` is its own;
  * - the agent's uid and gid, no supplementary groups, no capabilities, and no_new_privs, so no
  *   setuid program (`sudo`, `su`) can raise it.
- * Gantry's own git works on the copy with the checkout's git directory, which the agent cannot
- * write (or see): nothing the agent plants in its `.git` runs in Gantry's git.
+ * The job directory and the directory above the copy stay root's: the agent owns its copy, its
+ * home and its temp, but cannot put a link where Gantry (root) expects its copy. Gantry's own git
+ * works on the copy with the checkout's git directory, which the agent cannot write (or see):
+ * nothing the agent plants in its `.git` runs in Gantry's git.
  */
 export async function containAgent(o: ContainOptions): Promise<Sandbox> {
-  const { user } = o;
-  const base = o.base ?? '/home/gantry-agent';
-  await mkdir(base, { recursive: true });
-  await chmod(base, 0o711);
+  const base = o.base ?? AGENT_BASE;
+  await ownBase(base);
   const job = await mkdtemp(join(base, 'job-'));
-  const tree = join(job, 'work', basename(resolve(o.workspace)) || 'repo');
+  try {
+    return await prepare(o, job);
+  } catch (e) {
+    await rm(job, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function prepare(o: ContainOptions, job: string): Promise<Sandbox> {
+  const { user } = o;
+  await chmod(job, 0o711);
+  const parent = join(job, 'work');
+  const tree = join(parent, basename(resolve(o.workspace)) || 'repo');
   const home = join(job, 'home');
   const tmp = join(job, 'tmp');
-  await Promise.all([mkdir(tree, { recursive: true }), mkdir(home), mkdir(tmp)]);
+  // Root's, readable by the agent: what Gantry hands it (a prompt), where it cannot plant a link.
+  const handed = join(job, 'handed');
+  await mkdir(parent, { mode: 0o755 });
+  await Promise.all([mkdir(home), mkdir(tmp), mkdir(handed, { mode: 0o755 })]);
   // The checkout as it is, ignored files (installed dependencies) included.
-  await run('cp', ['-a', `${resolve(o.workspace)}/.`, tree]);
+  await run('cp', ['-a', `${resolve(o.workspace)}/.`, `${tree}/`]);
   const gitDir = (
     await run('git', ['rev-parse', '--absolute-git-dir'], { cwd: o.workspace })
   ).stdout.trim();
@@ -71,11 +110,11 @@ export async function containAgent(o: ContainOptions): Promise<Sandbox> {
     // -h, and -R without -L: links are changed themselves, never followed.
     if (paths.length) await run('chown', ['-R', '-h', `${user.uid}:${user.gid}`, '--', ...paths]);
   };
-  await giveBack([job]);
-  await chmod(job, 0o700);
+  await giveBack([tree, home, tmp]);
+  await Promise.all([chmod(home, 0o700), chmod(tmp, 0o700)]);
 
-  const keep = [job, tree];
-  const hide = coverable(o.hide, keep);
+  const hide = coverable([...o.hide, ...COVERED], [job, tree]);
+  const fresh = coverable(FRESH, [job, tree]).filter((d) => !hide.some((h) => within(h, d)));
   const path = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
     .split(delimiter)
     .filter((dir) => dir && !hide.some((h) => within(h, dir)))
@@ -110,7 +149,7 @@ export async function containAgent(o: ContainOptions): Promise<Sandbox> {
   return {
     isolated: true,
     tree,
-    scratch: tmp,
+    scratch: handed,
     gitEnv: { GIT_DIR: gitDir, GIT_WORK_TREE: tree },
     env: (extra = {}) => ({ ...baseEnv, ...extra }),
     spawn(file, args, opts) {
@@ -122,13 +161,15 @@ export async function containAgent(o: ContainOptions): Promise<Sandbox> {
         '--fork',
         '--kill-child',
         '--mount-proc',
+        '--ipc',
         ...(o.network ? [] : ['--net']),
         '--',
         '/bin/sh',
         '-c',
-        HIDE_SCRIPT,
+        COVER_SCRIPT,
         'sh',
-        ...hide,
+        ...hide.map((d) => `ro:${d}`),
+        ...fresh.map((d) => `rw:${d}`),
         '--',
         'setpriv',
         `--reuid=${user.uid}`,
@@ -140,9 +181,10 @@ export async function containAgent(o: ContainOptions): Promise<Sandbox> {
         file,
         ...args,
       ];
+      // The working directory is entered after the mounts, inside the namespace.
       return spawn(argv[0]!, argv.slice(1), {
-        cwd: opts.cwd,
-        env: opts.env,
+        cwd: '/',
+        env: { ...opts.env, GANTRY_CWD: opts.cwd },
         stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
@@ -151,6 +193,23 @@ export async function containAgent(o: ContainOptions): Promise<Sandbox> {
     refusedEgress: () => o.network?.refused() ?? [],
     close: () => rm(job, { recursive: true, force: true }),
   };
+}
+
+/** Where the agent's job directories are made. */
+export const AGENT_BASE = '/home/gantry-agent';
+
+/**
+ * Make (or check) the directory job directories are made in: root's, not a link, writable by no
+ * one else, so the agent (or anyone) cannot put its own directory where root later writes and
+ * removes.
+ */
+export async function ownBase(base: string): Promise<void> {
+  await mkdir(base, { recursive: true, mode: 0o711 });
+  const info = await lstat(base);
+  if (!info.isDirectory() || info.uid !== 0 || (info.mode & 0o022) !== 0)
+    throw new Error(
+      `${base} must be a directory owned by root and writable by no one else (it is ${info.isSymbolicLink() ? 'a link' : `owned by uid ${info.uid}, mode ${(info.mode & 0o777).toString(8)}`}); remove it and let the job make it`,
+    );
 }
 
 function pick(names: string[]): Record<string, string> {

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AllowEntry } from '../../core/egress-allowlist.js';
 import { ensureAgentUser } from './agent-user.js';
 import { startAgentNetwork, type AgentNetwork } from './agent-network.js';
-import { containAgent } from './contain-agent.js';
+import { AGENT_BASE, containAgent, ownBase } from './contain-agent.js';
 import type { Sandbox } from './sandbox.js';
 
 const run = promisify(execFile);
@@ -62,10 +62,9 @@ export async function startContainment(o: {
     throw new ContainmentError(
       `the agent cannot be contained: ${missing.map((t) => `${t} (package ${TOOLS[t]})`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed. ${CONTAINMENT_NEEDS}. ${UNISOLATED_HINT}.`,
     );
-  const base = o.base ?? '/home/gantry-agent';
+  const base = o.base ?? AGENT_BASE;
   const user = await ensureAgentUser();
-  await mkdir(base, { recursive: true });
-  await chmod(base, 0o711);
+  await ownBase(base);
   const shared = await mkdtemp(join(base, 'shared-'));
   await chmod(shared, 0o755);
   let network: AgentNetwork;
