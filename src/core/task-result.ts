@@ -52,7 +52,9 @@ export const TaskResultSchema = z.strictObject({
     .strictObject({
       isolated: z.boolean(),
       egressRefused: z
-        .array(z.strictObject({ destination: z.string().max(300), count: z.number().int().positive() }))
+        .array(
+          z.strictObject({ destination: z.string().max(300), count: z.number().int().positive() }),
+        )
         .max(50),
       gatewayRefused: z.number().int().nonnegative(),
     })
