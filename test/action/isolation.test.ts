@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClaudeCodeBackend, type AgentSdk } from '../../src/action/agent/claude-code-backend.js';
+import { startContainment } from '../../src/action/sandbox/containment.js';
 import { TaskResultSchema } from '../../src/core/task-result.js';
 import { buildBundle, runActionAsync } from '../support/action-runner.js';
 import { fakeAnthropicApi } from '../support/fake-anthropic-api.js';
@@ -43,6 +45,7 @@ try git-dir sh -c "echo /tmp > '$ws/.git/commondir'"
 try result-file sh -c "echo '{}' > '$out/gantry-result.json'"
 try setuid sh -c "'$suid' -u | grep -x 0"
 try su sh -c 'su -c id root </dev/null'
+try sudo sh -c 'sudo -n id -u </dev/null | grep -x 0'
 try direct curl -fsS -m 5 --noproxy '*' "http://127.0.0.1:$port/"
 try outside curl -fsS -m 5 --noproxy '*' "http://203.0.113.7/"
 try proxied curl -fsS -m 5 --noproxy '' -x "$HTTPS_PROXY" "http://127.0.0.1:$port/"
@@ -321,5 +324,72 @@ describe.skipIf(!isRoot)(
         }
       },
     );
+
+    it("runs Claude Code itself as the agent, through the SDK's spawn hook, with the gateway and nothing else", async () => {
+      const containment = await startContainment({ allow: [], hide: [] });
+      const repo = makeRepo({ 'a.txt': 'a\n' });
+      const sandbox = await containment.contain(repo.dir);
+      process.env.GANTRY_TEST_SECRET_TOKEN = KEY;
+      try {
+        // The SDK as the real one uses the hook: it starts Claude Code with the options' env and
+        // reads its output; this "Claude Code" prints who and where it is.
+        const sdk: AgentSdk = {
+          query: ({ options }) =>
+            (async function* () {
+              const spawnHook = options.spawnClaudeCodeProcess as (o: object) => {
+                stdout: NodeJS.ReadableStream;
+                on(e: 'close', f: () => void): void;
+              };
+              const child = spawnHook({
+                command: 'sh',
+                args: [
+                  '-c',
+                  'echo "uid=$(id -u) cwd=$PWD procs=$(ls /proc | grep -cE "^[0-9]+$") url=$ANTHROPIC_BASE_URL"; env',
+                ],
+                cwd: sandbox.tree,
+                env: options.env,
+                signal: new AbortController().signal,
+              });
+              let out = '';
+              child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+              await new Promise<void>((done) => child.on('close', done));
+              yield {
+                type: 'result',
+                subtype: 'success',
+                result: out,
+                num_turns: 1,
+                total_cost_usd: 0,
+              };
+            })(),
+        };
+        const backend = new ClaudeCodeBackend({
+          gateway: { url: 'http://127.0.0.1:8080', token: 'gantry-run-token' },
+          load: () => Promise.resolve(sdk),
+        });
+        const outcome = await backend.run({
+          prompt: 'do T1',
+          cwd: sandbox.tree,
+          sandbox,
+          model: 'claude-sonnet-5-5',
+          maxTurns: 5,
+          maxBudgetUsd: 1,
+          signal: new AbortController().signal,
+          round: 1,
+        });
+        const agentUid = Number(execFileSync('id', ['-u', 'gantry-agent'], { encoding: 'utf8' }));
+        expect(outcome.summary).toMatch(
+          new RegExp(
+            `^uid=${agentUid} cwd=${sandbox.tree} procs=[1-9] url=http://127\\.0\\.0\\.1:8080$`,
+            'm',
+          ),
+        );
+        expect(outcome.summary).not.toContain(KEY);
+        expect(outcome.summary).not.toMatch(/^(GITHUB_|RUNNER_|INPUT_)/m);
+      } finally {
+        delete process.env.GANTRY_TEST_SECRET_TOKEN;
+        await sandbox.close();
+        await containment.close();
+      }
+    });
   },
 );
