@@ -53876,7 +53876,7 @@ function info(message) {
 // src/action/main.ts
 import { execFile as execFile7 } from "node:child_process";
 import { mkdir as mkdir9 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { join as join10 } from "node:path";
 import { promisify as promisify7 } from "node:util";
 
 // src/action/agent/anthropic-backend.ts
@@ -74316,7 +74316,9 @@ var TaskResultSchema = external_exports.strictObject({
    */
   containment: external_exports.strictObject({
     isolated: external_exports.boolean(),
-    egressRefused: external_exports.array(external_exports.strictObject({ destination: external_exports.string().max(300), count: external_exports.number().int().positive() })).max(50),
+    egressRefused: external_exports.array(
+      external_exports.strictObject({ destination: external_exports.string().max(300), count: external_exports.number().int().positive() })
+    ).max(50),
     gatewayRefused: external_exports.number().int().nonnegative()
   }).optional(),
   findings: external_exports.array(
@@ -75392,7 +75394,7 @@ var ClaudeCodeBackend = class {
   name = "claude-code";
   sdk;
   async run(round) {
-    this.sdk ??= await this.options.load();
+    this.sdk ??= await this.options.load(round.sandbox);
     const abortController = new AbortController();
     round.signal.addEventListener("abort", () => abortController.abort(), { once: true });
     const options = {
@@ -76431,8 +76433,7 @@ async function readResult(dir) {
 
 // src/action/sandbox/containment.ts
 import { execFile as execFile5 } from "node:child_process";
-import { chmod as chmod4, mkdtemp as mkdtemp4, rm as rm6 } from "node:fs/promises";
-import { dirname as dirname3, join as join10 } from "node:path";
+import { dirname as dirname3 } from "node:path";
 import { promisify as promisify5 } from "node:util";
 
 // src/action/sandbox/agent-user.ts
@@ -77158,6 +77159,13 @@ import { basename, delimiter, isAbsolute as isAbsolute5, join as join9, relative
 import { promisify as promisify4 } from "node:util";
 var run3 = promisify4(execFile4);
 var COVER_SCRIPT = [
+  // Other jobs' directories (same user, another task) are out of sight: the base is covered and
+  // this job's directory bound back in its place (from the working directory, which still
+  // reaches it).
+  'cd "$GANTRY_JOB" || exit 126',
+  'mount -t tmpfs -o nosuid,nodev,size=64k,mode=0711 gantry-jobs "$GANTRY_BASE" || exit 126',
+  // -c: the kernel, not mount, resolves ".", so it is the directory, not its (covered) path.
+  'mkdir "$GANTRY_JOB" && mount -c --bind . "$GANTRY_JOB" || exit 126',
   'while [ "$1" != "--" ]; do',
   '  case "$1" in',
   '    ro:*) mount -t tmpfs -o ro,nosuid,nodev,size=4k,mode=0555 gantry-hidden "${1#ro:}" || exit 126 ;;',
@@ -77176,13 +77184,13 @@ async function containAgent(o) {
   await ownBase(base2);
   const job = await mkdtemp3(join9(base2, "job-"));
   try {
-    return await prepare(o, job);
+    return await prepare(o, base2, job);
   } catch (e) {
     await rm5(job, { recursive: true, force: true });
     throw e;
   }
 }
-async function prepare(o, job) {
+async function prepare(o, base2, job) {
   const { user } = o;
   await chmod3(job, 457);
   const parent = join9(job, "work");
@@ -77263,7 +77271,7 @@ async function prepare(o, job) {
       ];
       return spawn4(argv[0], argv.slice(1), {
         cwd: "/",
-        env: { ...opts.env, GANTRY_CWD: opts.cwd },
+        env: { ...opts.env, GANTRY_CWD: opts.cwd, GANTRY_JOB: job, GANTRY_BASE: base2 },
         stdio: opts.stdio ?? ["ignore", "pipe", "pipe"],
         detached: true
       });
@@ -77324,8 +77332,6 @@ async function startContainment(o) {
   const base2 = o.base ?? AGENT_BASE;
   const user = await ensureAgentUser();
   await ownBase(base2);
-  const shared = await mkdtemp4(join10(base2, "shared-"));
-  await chmod4(shared, 493);
   let network;
   try {
     network = await startAgentNetwork({
@@ -77333,7 +77339,6 @@ async function startContainment(o) {
       ...o.gateway ? { gateway: o.gateway } : {}
     });
   } catch (e) {
-    await rm6(shared, { recursive: true, force: true });
     throw new ContainmentError(
       `the agent cannot be contained: its network could not be set up: ${e.message}. ${UNISOLATED_HINT}.`
     );
@@ -77348,11 +77353,7 @@ async function startContainment(o) {
       ...o.log ? { log: o.log } : {}
     }),
     gatewayUrl: network.gatewayUrl,
-    shared,
-    close: async () => {
-      await network.close();
-      await rm6(shared, { recursive: true, force: true });
-    }
+    close: () => network.close()
   };
 }
 async function missingTools() {
@@ -77478,7 +77479,7 @@ async function handBackToRunner(dirs) {
     );
 }
 var workspaceOf = () => process.env.GITHUB_WORKSPACE ?? process.cwd();
-var gitDirOf = (workspace) => join11(workspace, ".git");
+var gitDirOf = (workspace) => join10(workspace, ".git");
 async function gatewayFor(inputs) {
   const apiKey = process.env.ANTHROPIC_API_KEY;
   delete process.env.ANTHROPIC_API_KEY;
@@ -77501,7 +77502,7 @@ function backendFor(inputs, gateway, containment) {
   if (inputs.backend === "command")
     return new CommandBackend(
       inputs.command,
-      join11(inputs["output-dir"], "prompts"),
+      join10(inputs["output-dir"], "prompts"),
       { id: inputs.task.id, attempt: inputs.attempt },
       forAgent
     );
@@ -77509,8 +77510,12 @@ function backendFor(inputs, gateway, containment) {
     throw new Error(`the ${inputs.backend} backend has no gateway to the model`);
   if (inputs.backend === "anthropic")
     return new AnthropicBackend({ apiKey: gateway.token, baseURL: gateway.url });
-  const sdkDir = join11(containment?.shared ?? process.env.RUNNER_TEMP ?? "/tmp", "claude-agent-sdk");
-  return new ClaudeCodeBackend({ gateway: forAgent, load: () => installAgentSdk(sdkDir) });
+  return new ClaudeCodeBackend({
+    gateway: forAgent,
+    load: (sandbox) => installAgentSdk(
+      join10(sandbox.scratch ?? process.env.RUNNER_TEMP ?? "/tmp", "claude-agent-sdk")
+    )
+  });
 }
 
 // src/action/index.ts

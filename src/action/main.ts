@@ -146,6 +146,11 @@ function backendFor(
     throw new Error(`the ${inputs.backend} backend has no gateway to the model`);
   if (inputs.backend === 'anthropic')
     return new AnthropicBackend({ apiKey: gateway.token, baseURL: gateway.url });
-  const sdkDir = join(containment?.shared ?? process.env.RUNNER_TEMP ?? '/tmp', 'claude-agent-sdk');
-  return new ClaudeCodeBackend({ gateway: forAgent, load: () => installAgentSdk(sdkDir) });
+  return new ClaudeCodeBackend({
+    gateway: forAgent,
+    load: (sandbox) =>
+      installAgentSdk(
+        join(sandbox.scratch ?? process.env.RUNNER_TEMP ?? '/tmp', 'claude-agent-sdk'),
+      ),
+  });
 }

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClaudeCodeBackend, type AgentSdk } from '../../src/action/agent/claude-code-backend.js';
+import { runCommand } from '../../src/action/run-command.js';
 import { startContainment } from '../../src/action/sandbox/containment.js';
 import { TaskResultSchema } from '../../src/core/task-result.js';
 import { buildBundle, runActionAsync } from '../support/action-runner.js';
@@ -388,6 +389,27 @@ describe.skipIf(!isRoot)(
       } finally {
         delete process.env.GANTRY_TEST_SECRET_TOKEN;
         await sandbox.close();
+        await containment.close();
+      }
+    });
+
+    it("keeps another job's copy out of the agent's sight, though both run as the same user", async () => {
+      const containment = await startContainment({ allow: [], hide: [] });
+      const mine = await containment.contain(makeRepo({ 'a.txt': 'mine\n' }).dir);
+      const theirs = await containment.contain(makeRepo({ 'a.txt': 'theirs\n' }).dir);
+      try {
+        const r = await runCommand(
+          `cat a.txt; test -e ${theirs.tree} && echo THEIRS-VISIBLE; cat ${theirs.tree}/a.txt; echo tampered > ${theirs.tree}/a.txt`,
+          { cwd: mine.tree, timeoutMs: 60_000, sandbox: mine },
+        );
+        expect(r.output).toMatch(/^mine$/m);
+        expect(r.output).not.toContain('THEIRS-VISIBLE');
+        expect(r.output).not.toContain('theirs');
+        expect(r.exitCode).not.toBe(0);
+        expect(readFileSync(join(theirs.tree, 'a.txt'), 'utf8')).toBe('theirs\n');
+      } finally {
+        await mine.close();
+        await theirs.close();
         await containment.close();
       }
     });

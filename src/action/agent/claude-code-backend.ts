@@ -5,6 +5,7 @@ import {
   type AgentRound,
   type ModelAccess,
 } from './backend.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 
 /** Tools Claude Code may use without asking (with permissionMode 'dontAsk', anything else is denied). */
 export const ALLOWED_TOOLS = [
@@ -74,10 +75,16 @@ export class ClaudeCodeBackend implements AgentBackend {
   readonly name = 'claude-code';
   private sdk: AgentSdk | undefined;
 
-  constructor(private readonly options: { gateway: ModelAccess; load: () => Promise<AgentSdk> }) {}
+  constructor(
+    private readonly options: {
+      gateway: ModelAccess;
+      /** Install and load the SDK where the agent can run it (`sandbox.scratch` when contained). */
+      load: (sandbox: Sandbox) => Promise<AgentSdk>;
+    },
+  ) {}
 
   async run(round: AgentRound): Promise<AgentOutcome> {
-    this.sdk ??= await this.options.load();
+    this.sdk ??= await this.options.load(round.sandbox);
     const abortController = new AbortController();
     round.signal.addEventListener('abort', () => abortController.abort(), { once: true });
     const options = {

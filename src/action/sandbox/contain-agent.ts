@@ -41,6 +41,13 @@ export interface ContainOptions {
  * namespace, whatever left its process group.
  */
 const COVER_SCRIPT = [
+  // Other jobs' directories (same user, another task) are out of sight: the base is covered and
+  // this job's directory bound back in its place (from the working directory, which still
+  // reaches it).
+  'cd "$GANTRY_JOB" || exit 126',
+  'mount -t tmpfs -o nosuid,nodev,size=64k,mode=0711 gantry-jobs "$GANTRY_BASE" || exit 126',
+  // -c: the kernel, not mount, resolves ".", so it is the directory, not its (covered) path.
+  'mkdir "$GANTRY_JOB" && mount -c --bind . "$GANTRY_JOB" || exit 126',
   'while [ "$1" != "--" ]; do',
   '  case "$1" in',
   '    ro:*) mount -t tmpfs -o ro,nosuid,nodev,size=4k,mode=0555 gantry-hidden "${1#ro:}" || exit 126 ;;',
@@ -83,14 +90,14 @@ export async function containAgent(o: ContainOptions): Promise<Sandbox> {
   await ownBase(base);
   const job = await mkdtemp(join(base, 'job-'));
   try {
-    return await prepare(o, job);
+    return await prepare(o, base, job);
   } catch (e) {
     await rm(job, { recursive: true, force: true });
     throw e;
   }
 }
 
-async function prepare(o: ContainOptions, job: string): Promise<Sandbox> {
+async function prepare(o: ContainOptions, base: string, job: string): Promise<Sandbox> {
   const { user } = o;
   await chmod(job, 0o711);
   const parent = join(job, 'work');
@@ -184,7 +191,7 @@ async function prepare(o: ContainOptions, job: string): Promise<Sandbox> {
       // The working directory is entered after the mounts, inside the namespace.
       return spawn(argv[0]!, argv.slice(1), {
         cwd: '/',
-        env: { ...opts.env, GANTRY_CWD: opts.cwd },
+        env: { ...opts.env, GANTRY_CWD: opts.cwd, GANTRY_JOB: job, GANTRY_BASE: base },
         stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
         detached: true,
       });

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { AllowEntry } from '../../core/egress-allowlist.js';
 import { ensureAgentUser } from './agent-user.js';
@@ -29,8 +28,6 @@ export interface Containment {
   contain(workspace: string): Promise<Sandbox>;
   /** The gateway's base URL as the agent's processes reach it (inside their network namespace). */
   gatewayUrl?: string | undefined;
-  /** A directory the agent can read but not write, for what Gantry installs for it (the SDK). */
-  shared: string;
   close(): Promise<void>;
 }
 
@@ -65,8 +62,6 @@ export async function startContainment(o: {
   const base = o.base ?? AGENT_BASE;
   const user = await ensureAgentUser();
   await ownBase(base);
-  const shared = await mkdtemp(join(base, 'shared-'));
-  await chmod(shared, 0o755);
   let network: AgentNetwork;
   try {
     network = await startAgentNetwork({
@@ -74,7 +69,6 @@ export async function startContainment(o: {
       ...(o.gateway ? { gateway: o.gateway } : {}),
     });
   } catch (e) {
-    await rm(shared, { recursive: true, force: true });
     throw new ContainmentError(
       `the agent cannot be contained: its network could not be set up: ${(e as Error).message}. ${UNISOLATED_HINT}.`,
     );
@@ -90,11 +84,7 @@ export async function startContainment(o: {
         ...(o.log ? { log: o.log } : {}),
       }),
     gatewayUrl: network.gatewayUrl,
-    shared,
-    close: async () => {
-      await network.close();
-      await rm(shared, { recursive: true, force: true });
-    },
+    close: () => network.close(),
   };
 }
 

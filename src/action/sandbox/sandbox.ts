@@ -17,7 +17,10 @@ export interface Sandbox {
   readonly isolated: boolean;
   /** The directory the agent works in. */
   readonly tree: string;
-  /** A directory the agent can read, for files Gantry hands it (a prompt); undefined: choose one. */
+  /**
+   * A directory the agent can read but not write, for what Gantry hands it (a prompt, the Agent
+   * SDK it installs); undefined when unisolated (choose one).
+   */
   readonly scratch?: string;
   /**
    * For Gantry's own git on the tree: a git directory and config the agent cannot write.
