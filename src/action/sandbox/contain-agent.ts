@@ -121,11 +121,14 @@ async function prepare(o: ContainOptions, base: string, job: string): Promise<Sa
   await Promise.all([chmod(home, 0o700), chmod(tmp, 0o700)]);
 
   const hide = coverable([...o.hide, ...COVERED], [job, tree]);
-  const fresh = coverable(FRESH, [job, tree]).filter((d) => !hide.some((h) => within(h, d)));
   const path = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin')
     .split(delimiter)
     .filter((dir) => dir && !hide.some((h) => within(h, dir)))
     .join(delimiter);
+  // A temp directory that holds the agent's tools (a checkout under /tmp with its node) stays.
+  const fresh = coverable(FRESH, [job, tree, ...path.split(delimiter)]).filter(
+    (d) => !hide.some((h) => within(h, d)),
+  );
   const proxy = o.network?.proxyUrl;
   const baseEnv: Record<string, string> = {
     PATH: path,
