@@ -75782,14 +75782,7 @@ var SpendMeter = class {
   micros = 0;
   heldMicros = 0;
   reservationMicros;
-  usage = {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    cacheWrite1hTokens: 0,
-    webSearchRequests: 0
-  };
+  usage = zeroCallUsage();
   calls = 0;
   refusals = { overBudget: 0, other: 0 };
   /** Once the total reaches the reservation, no further model call is forwarded. */
@@ -77175,7 +77168,9 @@ var COVER_SCRIPT = [
   "done",
   "shift",
   'cd "$GANTRY_CWD" || exit 126',
-  '"$@"'
+  // Not the script's last command: a shell may exec its last one, and PID 1 must stay this shell.
+  '"$@"',
+  "exit $?"
 ].join("\n");
 var FRESH = ["/tmp", "/var/tmp", "/dev/shm"];
 var COVERED = ["/run", "/var/run"];

@@ -58,6 +58,54 @@ echo "$who made" > "made-by-$who.txt"
 [ "$who" = agent ]
 `.replaceAll('@{', '${');
 
+/**
+ * Run the bundle as the runner's user `user` (not root), as a self-hosted or hosted runner would:
+ * a copy of the bundle it can read, and a runner temp, an outputs file and the repository it
+ * owns. `env` adds to or overrides the agent job's inputs (a task with a passing criterion).
+ */
+function runBundleAs(
+  user: string,
+  bundle: string,
+  repo: { dir: string; base: string },
+  env: Record<string, string>,
+): { code: number | null; log: string; out: string } {
+  const shared = mkdtempSync(join(tmpdir(), 'gantry-as-user-'));
+  chmodSync(shared, 0o755);
+  const copy = join(shared, 'index.js');
+  copyFileSync(bundle, copy);
+  chmodSync(copy, 0o644);
+  const temp = mkdtempSync(join(shared, 'runner-'));
+  const outputs = join(temp, 'output');
+  writeFileSync(outputs, '');
+  execFileSync('chown', ['-R', `${user}:`, join(repo.dir, '..'), temp]);
+  const group = execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim();
+  const r = spawnSync(
+    'setpriv',
+    [`--reuid=${user}`, `--regid=${group}`, '--clear-groups', '--', process.execPath, copy],
+    {
+      cwd: repo.dir,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: temp,
+        GITHUB_WORKSPACE: repo.dir,
+        GITHUB_OUTPUT: outputs,
+        RUNNER_TEMP: temp,
+        INPUT_MODE: 'agent',
+        INPUT_GOAL: '7',
+        INPUT_ATTEMPT: '1',
+        'INPUT_BASE-SHA': repo.base,
+        INPUT_TASK: JSON.stringify(
+          task('T1', [], { criteria: [{ kind: 'command', run: 'true' }] }),
+        ),
+        INPUT_BACKEND: 'command',
+        ...env,
+      },
+    },
+  );
+  return { code: r.status, log: `${r.stdout}${r.stderr}`, out: join(temp, 'gantry') };
+}
+
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!isRoot)(
@@ -189,58 +237,23 @@ describe.skipIf(!isRoot)(
 
     it('fails the job, saying what is missing, when it cannot contain the agent; runs it unisolated only when asked', () => {
       // The job as a user without root or sudo, as on a locked-down self-hosted runner.
-      const shared = mkdtempSync(join(tmpdir(), 'gantry-nonroot-'));
-      chmodSync(shared, 0o777);
-      const copy = join(shared, 'index.js');
-      copyFileSync(bundle, copy);
-      chmodSync(copy, 0o644);
-      const repo = makeRepo({ 'a.txt': 'a\n' });
-      execFileSync('chown', ['-R', 'nobody:nogroup', join(repo.dir, '..')]);
-      const asNobody = (isolation: string) => {
-        const temp = mkdtempSync(join(shared, 'runner-'));
-        chmodSync(temp, 0o777);
-        const outputs = join(temp, 'output');
-        writeFileSync(outputs, '');
-        chmodSync(outputs, 0o666);
-        const r = spawnSync(
-          'setpriv',
-          ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, copy],
-          {
-            cwd: repo.dir,
-            encoding: 'utf8',
-            env: {
-              PATH: process.env.PATH ?? '',
-              HOME: temp,
-              GITHUB_WORKSPACE: repo.dir,
-              GITHUB_OUTPUT: outputs,
-              RUNNER_TEMP: temp,
-              INPUT_MODE: 'agent',
-              INPUT_GOAL: '7',
-              INPUT_ATTEMPT: '1',
-              'INPUT_BASE-SHA': repo.base,
-              INPUT_TASK: JSON.stringify(
-                task('T1', [], { criteria: [{ kind: 'command', run: 'true' }] }),
-              ),
-              INPUT_BACKEND: 'command',
-              INPUT_COMMAND: 'echo unisolated > u.txt',
-              INPUT_ISOLATION: isolation,
-            },
-          },
-        );
-        return { code: r.status, log: `${r.stdout}${r.stderr}`, temp };
-      };
+      const asNobody = (isolation: string) =>
+        runBundleAs('nobody', bundle, makeRepo({ 'a.txt': 'a\n' }), {
+          INPUT_COMMAND: 'echo unisolated > u.txt',
+          INPUT_ISOLATION: isolation,
+        });
       const refused = asNobody('contained');
       expect(refused.code).toBe(1);
       expect(refused.log).toMatch(
         /the agent cannot be contained: the job runs as uid \d+ without root/,
       );
       expect(refused.log).toContain('agent.isolation: unisolated');
-      expect(existsSync(join(refused.temp, 'gantry', 'gantry-result.json'))).toBe(false);
+      expect(existsSync(join(refused.out, 'gantry-result.json'))).toBe(false);
       const unisolated = asNobody('unisolated');
       expect(unisolated.code, unisolated.log).toBe(0);
       expect(unisolated.log).toContain('The agent runs unisolated');
       const result = TaskResultSchema.parse(
-        JSON.parse(readFileSync(join(unisolated.temp, 'gantry', 'gantry-result.json'), 'utf8')),
+        JSON.parse(readFileSync(join(unisolated.out, 'gantry-result.json'), 'utf8')),
       );
       expect(result.containment).toMatchObject({ isolated: false });
       expect(result.filesChanged).toEqual(['u.txt']);
@@ -259,54 +272,16 @@ describe.skipIf(!isRoot)(
         const sudoers = `/etc/sudoers.d/${runnerUser}`;
         writeFileSync(sudoers, `${runnerUser} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
         try {
-          const shared = mkdtempSync(join(tmpdir(), 'gantry-sudo-'));
-          chmodSync(shared, 0o755);
-          const copy = join(shared, 'index.js');
-          copyFileSync(bundle, copy);
-          chmodSync(copy, 0o644);
           const repo = makeRepo({ 'a.txt': 'a\n' });
-          const temp = mkdtempSync(join(shared, 'runner-'));
-          const outputs = join(temp, 'output');
-          writeFileSync(outputs, '');
-          execFileSync('chown', ['-R', `${runnerUser}:`, join(repo.dir, '..'), temp]);
-          const r = spawnSync(
-            'setpriv',
-            [
-              `--reuid=${runnerUser}`,
-              `--regid=${runnerUser}`,
-              '--clear-groups',
-              '--',
-              process.execPath,
-              copy,
-            ],
-            {
-              cwd: repo.dir,
-              encoding: 'utf8',
-              env: {
-                PATH: process.env.PATH ?? '',
-                HOME: temp,
-                GITHUB_WORKSPACE: repo.dir,
-                GITHUB_OUTPUT: outputs,
-                RUNNER_TEMP: temp,
-                ANTHROPIC_API_KEY: KEY,
-                INPUT_MODE: 'agent',
-                INPUT_GOAL: '7',
-                INPUT_ATTEMPT: '1',
-                'INPUT_BASE-SHA': repo.base,
-                INPUT_TASK: JSON.stringify(
-                  task('T1', [], {
-                    criteria: [{ kind: 'command', run: 'test "$(id -u)" != 0' }],
-                  }),
-                ),
-                INPUT_BACKEND: 'command',
-                INPUT_COMMAND: 'id -u > uid.txt',
-              },
-            },
-          );
-          const log = `${r.stdout}${r.stderr}`;
-          expect(r.status, log).toBe(0);
+          const { code, log, out } = runBundleAs(runnerUser, bundle, repo, {
+            ANTHROPIC_API_KEY: KEY,
+            INPUT_TASK: JSON.stringify(
+              task('T1', [], { criteria: [{ kind: 'command', run: 'test "$(id -u)" != 0' }] }),
+            ),
+            INPUT_COMMAND: 'id -u > uid.txt',
+          });
+          expect(code, log).toBe(0);
           expect(log).toContain('Running the agent job as root (through sudo)');
-          const out = join(temp, 'gantry');
           const result = TaskResultSchema.parse(
             JSON.parse(readFileSync(join(out, 'gantry-result.json'), 'utf8')),
           );

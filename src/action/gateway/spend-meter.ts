@@ -1,7 +1,7 @@
 import type { ModelPrice } from '../../llm/model-price.js';
 import type { TokenUsage } from '../../llm/token-usage.js';
 import { callCostMicros } from './call-cost.js';
-import type { CallUsage } from './call-usage.js';
+import { zeroCallUsage, type CallUsage } from './call-usage.js';
 import { priceOfModel } from './price-of-model.js';
 import type { WorstCase } from './worst-case-of.js';
 
@@ -34,14 +34,7 @@ export class SpendMeter {
   private micros = 0;
   private heldMicros = 0;
   private readonly reservationMicros: number;
-  private readonly usage: CallUsage = {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    cacheWrite1hTokens: 0,
-    webSearchRequests: 0,
-  };
+  private readonly usage: CallUsage = zeroCallUsage();
   private calls = 0;
   private readonly refusals: Record<Refusal, number> = { overBudget: 0, other: 0 };
 

@@ -3,17 +3,14 @@ import { existsSync, statSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { basename, delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { AgentNetwork } from './agent-network.js';
 import type { AgentUser } from './agent-user.js';
 import type { Sandbox } from './sandbox.js';
 
 const run = promisify(execFile);
 
 /** What the contained agent may reach: the network namespace the job's egress proxy serves. */
-export interface AgentNetworkAccess {
-  nsPath: string;
-  proxyUrl: string;
-  refused(): { destination: string; count: number }[];
-}
+type AgentNetworkAccess = Pick<AgentNetwork, 'nsPath' | 'proxyUrl' | 'refused'>;
 
 export interface ContainOptions {
   /** The checkout, with Gantry's git directory; the agent gets a copy, never this. */
@@ -57,7 +54,9 @@ const COVER_SCRIPT = [
   'done',
   'shift',
   'cd "$GANTRY_CWD" || exit 126',
+  // Not the script's last command: a shell may exec its last one, and PID 1 must stay this shell.
   '"$@"',
+  'exit $?',
 ].join('\n');
 
 /**
