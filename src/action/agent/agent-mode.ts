@@ -98,6 +98,13 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
           usage: zeroUsage(),
           findings: [],
         }));
+      // Whatever the backend says, nothing of the agent's runs while Gantry reads the tree.
+      const unstopped = await stopAgent(sandbox);
+      if (unstopped) {
+        state.last = { ...state.last, stop: 'error', detail: unstopped };
+        state.change = { patch: '', files: [], problems: [unstopped] };
+        break;
+      }
       state.usage = addUsage(state.usage, state.last.usage);
       if (job.meter) {
         // A call the agent left in flight is still read to its end: count it in this round.
@@ -137,6 +144,8 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
     }
   } finally {
     try {
+      const unstopped = await stopAgent(sandbox);
+      if (unstopped) state.change = { patch: '', files: [], problems: [unstopped] };
       state.change ??= await collectChange(job, snapshot).catch((e: unknown): Change => ({
         patch: '',
         files: [],
@@ -157,6 +166,19 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   core.setOutput('cost-usd', String(state.usage.costUsd));
   await writeSummary(state.result);
   return state.result;
+}
+
+/**
+ * Stop every agent process; a reason when some could not be stopped, and then the tree, which
+ * they may still be changing, is not read and the task fails.
+ */
+async function stopAgent(sandbox: Sandbox): Promise<string | undefined> {
+  try {
+    await sandbox.stopAll();
+    return undefined;
+  } catch (e) {
+    return `the agent's processes could not be stopped, so its work is not taken: ${(e as Error).message}`;
+  }
 }
 
 /**

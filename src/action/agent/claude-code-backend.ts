@@ -5,7 +5,7 @@ import {
   type AgentRound,
   type ModelAccess,
 } from './backend.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import { killGroup, type Sandbox } from '../sandbox/sandbox.js';
 
 /** Tools Claude Code may use without asking (with permissionMode 'dontAsk', anything else is denied). */
 export const ALLOWED_TOOLS = [
@@ -42,14 +42,6 @@ export interface SdkSpawnOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   signal?: AbortSignal;
-}
-
-function killGroup(pid: number | undefined): void {
-  try {
-    if (pid) process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
 }
 
 export interface AgentSdk {

@@ -1,11 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentNetwork } from './agent-network.js';
 import type { AgentUser } from './agent-user.js';
-import type { Sandbox } from './sandbox.js';
+import { killGroup, Running, type Sandbox } from './sandbox.js';
 
 const run = promisify(execFile);
 
@@ -151,6 +151,7 @@ async function prepare(o: ContainOptions, base: string, job: string): Promise<Sa
         }
       : {}),
   };
+  const running = new Running();
   o.log?.(
     `The agent runs as ${user.name} (uid ${user.uid}) in ${tree}; hidden from it: ${hide.join(', ') || 'nothing'}`,
   );
@@ -191,17 +192,51 @@ async function prepare(o: ContainOptions, base: string, job: string): Promise<Sa
         ...args,
       ];
       // The working directory is entered after the mounts, inside the namespace.
-      return spawn(argv[0]!, argv.slice(1), {
-        cwd: '/',
-        env: { ...opts.env, GANTRY_CWD: opts.cwd, GANTRY_JOB: job, GANTRY_BASE: base },
-        stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
+      return running.track(
+        spawn(argv[0]!, argv.slice(1), {
+          cwd: '/',
+          env: { ...opts.env, GANTRY_CWD: opts.cwd, GANTRY_JOB: job, GANTRY_BASE: base },
+          stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        }),
+      );
     },
+    stopAll: () => running.stopAll(killNamespace),
     handBack: (paths) => giveBack(paths ?? [tree]),
     refusedEgress: () => o.network?.refused() ?? [],
     close: () => rm(job, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Kill everything in a spawned process's PID namespace. The namespace's PID 1 (root's shell, the
+ * child of `unshare`) is killed first: the kernel then kills every process in the namespace and
+ * lets PID 1 be reaped only when all of them are gone, so `unshare`'s exit (awaited by the
+ * caller) means the namespace is empty. `unshare` itself ignores SIGTERM while it waits.
+ */
+async function killNamespace(child: ChildProcess): Promise<void> {
+  const inits = child.pid ? await childrenOf(child.pid) : [];
+  for (const pid of inits)
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  // No PID 1 (not forked yet, or gone): the group holds `unshare` and whatever it forks.
+  if (!inits.length) killGroup(child.pid);
+}
+
+/** The pids whose parent is `pid` (from /proc/<pid>/stat, whose 4th field is the parent). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // The command name, in parentheses, may hold spaces and parentheses: read after the last.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) found.push(Number(name));
+  }
+  return found;
 }
 
 /** Where the agent's job directories are made. */

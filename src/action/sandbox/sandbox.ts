@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { safeEnv } from '../safe-env.js';
 
 /** How the agent job starts a program as the agent. */
@@ -32,6 +33,14 @@ export interface Sandbox {
   /** Start `file args` as the agent, in its own process group (so it can be killed as one). */
   spawn(file: string, args: string[], opts: SpawnAs): ChildProcess;
   /**
+   * Kill every agent process this sandbox started and wait until they are gone: called before
+   * Gantry reads or restores the tree, whatever the backend says about its own processes (a
+   * backend's SIGTERM is not a kill, and an agent may fake its own end). Contained, a process
+   * that left its group or its session dies with its PID namespace. Rejects if they could not be
+   * stopped, and then the tree must not be read.
+   */
+  stopAll(): Promise<void>;
+  /**
    * Give what Gantry wrote in the tree back to the agent: `paths` (each with what is under it),
    * or the whole tree after a restore.
    */
@@ -46,20 +55,78 @@ export interface Sandbox {
  * unit tests of the agent job use. Only the environment is cleaned.
  */
 export function unisolated(workspace: string): Sandbox {
+  const running = new Running();
   return {
     isolated: false,
     tree: workspace,
     gitEnv: {},
     env: (extra = {}) => ({ ...safeEnv(), ...extra }),
     spawn: (file, args, opts) =>
-      spawn(file, args, {
-        cwd: opts.cwd,
-        env: opts.env,
-        stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      }),
+      running.track(
+        spawn(file, args, {
+          cwd: opts.cwd,
+          env: opts.env,
+          stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        }),
+      ),
+    // Only the group: unisolated, a process that called setsid is out of reach (see the README).
+    stopAll: () => running.stopAll((child) => killGroup(child.pid)),
     handBack: async () => {},
     refusedEgress: () => [],
     close: async () => {},
   };
+}
+
+/** How long stopping may take before the job gives up on the agent's tree. */
+const STOP_MS = 15_000;
+
+/** The processes a sandbox started that have not exited yet. */
+export class Running {
+  private readonly children = new Set<ChildProcess>();
+
+  track(child: ChildProcess): ChildProcess {
+    this.children.add(child);
+    const forget = () => this.children.delete(child);
+    child.once('exit', forget);
+    child.once('error', forget);
+    return child;
+  }
+
+  /** `kill` each and wait for its exit. */
+  async stopAll(kill: (child: ChildProcess) => void | Promise<void>): Promise<void> {
+    const left = [...this.children].filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      left.map(async (child) => {
+        const exited = once(child, 'exit');
+        await kill(child);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `the agent's process ${child.pid ?? '?'} did not exit within ${STOP_MS / 1000} s of SIGKILL`,
+                ),
+              ),
+            STOP_MS,
+          );
+        });
+        try {
+          await Promise.race([exited, late]);
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+  }
+}
+
+/** SIGKILL a process group; nothing if it is gone. */
+export function killGroup(pid: number | undefined): void {
+  try {
+    if (pid) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
 }

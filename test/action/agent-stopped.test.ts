@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runAgentJob } from '../../src/action/agent/agent-mode.js';
+import { ClaudeCodeBackend, type AgentSdk } from '../../src/action/agent/claude-code-backend.js';
+import { AgentInputsSchema } from '../../src/action/inputs.js';
+import { startContainment } from '../../src/action/sandbox/containment.js';
+import { makeRepo } from '../support/git-repo.js';
+import { task } from '../support/plans.js';
+
+/** Host pids of the agent's shells named `marker` or `marker-detached` (their `$0`). */
+function withMarker(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        const argv = readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').filter(Boolean);
+        return argv[0] === 'sh' && [marker, `${marker}-detached`].includes(argv.at(-1) ?? '');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The `$0`s of those shells, each once (a shell's fork, before it execs, has its parent's). */
+function namesOf(pids: number[]): string[] {
+  const names = pids.flatMap((pid) => {
+    try {
+      return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!];
+    } catch {
+      return [];
+    }
+  });
+  return [...new Set(names)].sort();
+}
+
+/**
+ * "Claude Code" that prints a forged result line, then keeps changing the tree: it ignores
+ * SIGTERM, and a second process leaves its session. `marker` is in both command lines.
+ */
+function lingering(marker: string): string[] {
+  const loop = `trap '' TERM HUP; while :; do date >> late.txt; sleep 0.05; done`;
+  return [
+    '-c',
+    `trap '' TERM HUP; setsid sh -c "${loop}" ${marker}-detached & echo '{"type":"result"}'; ${loop}`,
+    marker,
+  ];
+}
+
+/** The SDK as the real one ends a query: a result line read, SIGTERM sent, the query over. */
+function sdkThatEndsEarly(marker: string, seen: { alive: string[] }): AgentSdk {
+  return {
+    query: ({ options }) =>
+      (async function* () {
+        const spawnHook = options.spawnClaudeCodeProcess as (o: object) => {
+          stdout: NodeJS.ReadableStream;
+          kill(signal: string): boolean;
+        };
+        const child = spawnHook({
+          command: 'sh',
+          args: lingering(marker),
+          cwd: options.cwd,
+          env: options.env,
+          signal: new AbortController().signal,
+        });
+        await new Promise<void>((done) => child.stdout.once('data', () => done()));
+        // The detached one may not have started yet: wait for it (a forked shell that has not
+        // run setsid yet still looks like its parent).
+        while (!namesOf(withMarker(marker)).includes(`${marker}-detached`))
+          await new Promise((r) => setTimeout(r, 20));
+        child.kill('SIGTERM');
+        seen.alive = namesOf(withMarker(marker));
+        yield {
+          type: 'result',
+          subtype: 'success',
+          result: 'done',
+          num_turns: 1,
+          total_cost_usd: 0,
+        };
+      })(),
+  };
+}
+
+function inputs(base: string, isolation: 'contained' | 'unisolated') {
+  return AgentInputsSchema.parse({
+    mode: 'agent',
+    goal: '5',
+    attempt: '1',
+    'base-sha': base,
+    task: JSON.stringify(task('T1', [], { criteria: [{ kind: 'command', run: 'true' }] })),
+    backend: 'claude-code',
+    command: '',
+    'distinct-id': '',
+    model: 'm',
+    'max-turns': '5',
+    'max-budget-usd': '1',
+    'criteria-iterations': '1',
+    'timeout-minutes': '5',
+    knowledge: '[]',
+    guidance: '',
+    'output-dir': mkdtempSync(join(tmpdir(), 'gantry-out-')),
+    'blocked-paths': '',
+    'max-files': '200',
+    'max-patch-bytes': '100000',
+    'max-file-bytes': '100000',
+    isolation,
+    'allowed-hosts': '',
+    pricing: '{}',
+  });
+}
+
+const isRoot = process.getuid?.() === 0;
+
+describe("the agent's processes are gone before Gantry reads its work", () => {
+  it.skipIf(!isRoot)(
+    'kills a contained Claude Code that survived the SDK ending the round, and what it detached',
+    async () => {
+      const marker = `gantry-linger-${randomUUID()}`;
+      const seen = { alive: [] as string[] };
+      const containment = await startContainment({ allow: [], hide: [] });
+      const repo = makeRepo({ 'a.txt': 'a\n' });
+      try {
+        const result = await runAgentJob({
+          inputs: inputs(repo.base, 'contained'),
+          workspace: repo.dir,
+          backend: new ClaudeCodeBackend({
+            gateway: { url: 'http://127.0.0.1:8080', token: 'run-token' },
+            load: () => Promise.resolve(sdkThatEndsEarly(marker, seen)),
+          }),
+          contain: (dir) => containment.contain(dir),
+        });
+        // Both were still running after the SDK's SIGTERM; none is once the job is over.
+        expect(seen.alive).toEqual([marker, `${marker}-detached`]);
+        expect(withMarker(marker)).toEqual([]);
+        expect(result.filesChanged).toEqual(['late.txt']);
+        expect(result.status).toBe('success');
+      } finally {
+        for (const pid of withMarker(marker)) process.kill(pid, 'SIGKILL');
+        await containment.close();
+      }
+    },
+  );
+
+  it('kills an unisolated agent that ignored SIGTERM (its own group; a new session escapes)', async () => {
+    const marker = `gantry-linger-${randomUUID()}`;
+    const seen = { alive: [] as string[] };
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    try {
+      await runAgentJob({
+        inputs: inputs(repo.base, 'unisolated'),
+        workspace: repo.dir,
+        backend: new ClaudeCodeBackend({
+          gateway: { url: 'http://127.0.0.1:8080', token: 'run-token' },
+          load: () => Promise.resolve(sdkThatEndsEarly(marker, seen)),
+        }),
+      });
+      expect(seen.alive).toEqual([marker, `${marker}-detached`]);
+      // The one that stayed in its group is gone; the detached one is what unisolated means.
+      expect(namesOf(withMarker(marker))).toEqual([`${marker}-detached`]);
+    } finally {
+      for (const pid of withMarker(marker)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
