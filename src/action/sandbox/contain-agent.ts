@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { AgentNetwork } from './agent-network.js';
 import type { AgentUser } from './agent-user.js';
 import { killGroup, Running, type Sandbox } from './sandbox.js';
+import { scrubGitConfigs } from './scrub-git-config.js';
 
 const run = promisify(execFile);
 
@@ -109,6 +110,10 @@ async function prepare(o: ContainOptions, base: string, job: string): Promise<Sa
   await Promise.all([mkdir(home), mkdir(tmp), mkdir(handed, { mode: 0o755 })]);
   // The checkout as it is, ignored files (installed dependencies) included.
   await run('cp', ['-a', `${resolve(o.workspace)}/.`, `${tree}/`]);
+  // The checkout's token (persist-credentials) stays with the checkout.
+  const scrubbed = await scrubGitConfigs(tree);
+  if (scrubbed.length)
+    o.log?.(`Removed from the agent's copy of the git config: ${scrubbed.join(', ')}`);
   const gitDir = (
     await run('git', ['rev-parse', '--absolute-git-dir'], { cwd: o.workspace })
   ).stdout.trim();
