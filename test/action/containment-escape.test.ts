@@ -3,7 +3,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import {
   chmodSync,
+  mkdirSync,
   mkdtempSync,
+  rmSync,
+  statSync,
   readFileSync,
   readdirSync,
   writeFileSync,
@@ -12,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startContainment } from '../../src/action/sandbox/containment.js';
 import { buildBundle, runActionAsync } from '../support/action-runner.js';
 import { makeRepo } from '../support/git-repo.js';
 import { task } from '../support/plans.js';
@@ -146,5 +150,28 @@ describe.skipIf(!isRoot)('a contained agent cannot make root act outside its cop
     } finally {
       service.close();
     }
+  });
+
+  it("a hard link to a file of root's is not handed to the agent, and without the kernel's protection nothing is contained", async () => {
+    const victim = mkdtempSync('/home/gantry-victim-');
+    chmodSync(victim, 0o755);
+    const target = join(victim, 'root-owned.conf');
+    writeFileSync(target, 'original\n');
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    // The agent links root's file into its copy; the criterion leaves the link for root's chown.
+    const run = await agentJob(repo, `ln ${target} linked.conf; echo x > b.txt`, 'true');
+    expect(statSync(target).uid, run.stdout).toBe(0);
+    expect(readFileSync(target, 'utf8')).toBe('original\n');
+
+    const procSys = mkdtempSync(join(tmpdir(), 'gantry-sys-'));
+    mkdirSync(join(procSys, 'fs'));
+    writeFileSync(join(procSys, 'fs', 'protected_hardlinks'), '0\n');
+    await expect(startContainment({ allow: [], hide: [], procSys })).rejects.toThrow(
+      /cannot be contained safely: the kernel setting fs\.protected_hardlinks is 0, .*sysctl -w fs\.protected_hardlinks=1/,
+    );
+    rmSync(join(procSys, 'fs', 'protected_hardlinks'));
+    await expect(startContainment({ allow: [], hide: [], procSys })).rejects.toThrow(
+      /fs\.protected_hardlinks cannot be read at .*agent\.isolation: unisolated/,
+    );
   });
 });

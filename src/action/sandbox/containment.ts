@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AllowEntry } from '../../core/egress-allowlist.js';
 import { ensureAgentUser } from './agent-user.js';
@@ -49,6 +50,8 @@ export async function startContainment(o: {
   hide: string[];
   base?: string;
   log?: (line: string) => void;
+  /** Where the kernel's settings are read (default /proc/sys). */
+  procSys?: string;
 }): Promise<Containment> {
   if (process.getuid?.() !== 0)
     throw new ContainmentError(
@@ -58,6 +61,11 @@ export async function startContainment(o: {
   if (missing.length)
     throw new ContainmentError(
       `the agent cannot be contained: ${missing.map((t) => `${t} (package ${TOOLS[t]})`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed. ${CONTAINMENT_NEEDS}. ${UNISOLATED_HINT}.`,
+    );
+  const unsafe = await unprotectedKernel(o.procSys ?? '/proc/sys');
+  if (unsafe)
+    throw new ContainmentError(
+      `the agent cannot be contained safely: ${unsafe}. ${UNISOLATED_HINT}.`,
     );
   const base = o.base ?? AGENT_BASE;
   const user = await ensureAgentUser();
@@ -86,6 +94,22 @@ export async function startContainment(o: {
     gatewayUrl: network.gatewayUrl,
     close: () => network.close(),
   };
+}
+
+/**
+ * Root hands the agent's copy back with `chown -R`, which changes a hard link's target: only
+ * the kernel's `fs.protected_hardlinks` stops the agent from linking a file of root's (say
+ * /etc/shadow) into its copy first. On by default on Debian, Ubuntu and GitHub's runners.
+ */
+async function unprotectedKernel(procSys: string): Promise<string | undefined> {
+  const file = join(procSys, 'fs', 'protected_hardlinks');
+  const value = await readFile(file, 'utf8').then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  if (value === '1') return undefined;
+  const is = value === undefined ? `cannot be read at ${file}` : `is ${value}`;
+  return `the kernel setting fs.protected_hardlinks ${is}, so the agent could hard-link a file of root's into its copy and be given it; run \`sysctl -w fs.protected_hardlinks=1\` on the runner (and set it in /etc/sysctl.d to keep it)`;
 }
 
 async function missingTools(): Promise<string[]> {
