@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -232,11 +232,12 @@ describe.skipIf(!isRoot)('closing the agent network (needs root)', () => {
   it('leaves no bridge and no process in the namespace', async () => {
     const net = await startAgentNetwork({ allow: [] });
     expect(net.gatewayUrl).toBeUndefined();
-    const pid = Number(/^\/proc\/(\d+)\/ns\/net$/.exec(net.nsPath)?.[1]);
+    const pid = net.bridgePid;
     const inode = statSync(net.nsPath).ino;
     await net.close();
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
     expect(existsSync(net.nsPath)).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(net.nsPath);
     const inNamespace = readdirSync('/proc')
       .filter((d) => /^\d+$/.test(d))
       .filter((d) => {
@@ -247,6 +248,35 @@ describe.skipIf(!isRoot)('closing the agent network (needs root)', () => {
         }
       });
     expect(inNamespace).toEqual([]);
+  });
+});
+
+describe.skipIf(!isRoot)('when the bridge dies (needs root)', () => {
+  it("still names the agent's namespace, which then has no way out, never the bridge's old pid", async () => {
+    const net = await startAgentNetwork({ allow: [] });
+    try {
+      const inode = statSync(`/proc/${net.bridgePid}/ns/net`).ino;
+      expect(statSync(net.nsPath).ino).toBe(inode);
+      process.kill(net.bridgePid, 'SIGKILL');
+      while (existsSync(`/proc/${net.bridgePid}/ns/net`))
+        await new Promise((r) => setTimeout(r, 20));
+      const { stdout } = await run('nsenter', [
+        `--net=${net.nsPath}`,
+        '--',
+        'sh',
+        '-c',
+        `stat -L -c %i /proc/self/ns/net; ip -o link | cut -d: -f2; curl -sS -m 5 --noproxy '*' ${net.proxyUrl}/ 2>&1 || echo REFUSED`,
+      ]);
+      const [seen, ...rest] = stdout.trim().split('\n');
+      expect(Number(seen)).toBe(inode);
+      expect(rest.map((l) => l.trim())).toEqual([
+        'lo',
+        expect.stringMatching(/Could not connect|Failed to connect|Connection refused/),
+        'REFUSED',
+      ]);
+    } finally {
+      await net.close();
+    }
   });
 });
 

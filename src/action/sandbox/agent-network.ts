@@ -1,16 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import type { AllowEntry } from '../../core/egress-allowlist.js';
 import { startEgressProxy, type EgressProxy } from './egress-proxy.js';
 
+const run = promisify(execFile);
+
 export interface AgentNetwork {
-  /** The namespace agent processes enter: `nsenter --net=<nsPath>`. */
+  /**
+   * The namespace agent processes enter: `nsenter --net=<nsPath>`. A bind mount of it in a
+   * root-only directory, not `/proc/<bridge>/ns/net`: if the bridge dies its pid may name another
+   * process (another namespace, or the host's), while this keeps naming the agent's namespace,
+   * which then has no way out at all.
+   */
   nsPath: string;
+  /** The bridge's pid (for the log and tests). */
+  bridgePid: number;
   /** Inside the namespace: the proxy for HTTP_PROXY/HTTPS_PROXY, e.g. http://127.0.0.1:3128 */
   proxyUrl: string;
   /** Inside the namespace: the gateway's base URL (http://127.0.0.1:<port>), when a gateway was given. */
@@ -65,7 +75,7 @@ process.stdin.resume();
  * Unix socket in a root-only directory; the Action process relays those to the proxy's and the
  * gateway's TCP ports on host loopback. No interface, route or firewall rule is added anywhere,
  * and an agent process (another user, in the namespace) can reach neither the sockets nor host
- * loopback. The namespace lives as long as the bridge: `close()` ends both.
+ * loopback. The namespace is kept by a bind mount until `close()`, which ends the bridge too.
  */
 export async function startAgentNetwork(options: AgentNetworkOptions): Promise<AgentNetwork> {
   const log = options.log ?? (() => {});
@@ -84,18 +94,38 @@ export async function startAgentNetwork(options: AgentNetworkOptions): Promise<A
     const routes = [`${NAMESPACE_PORTS.proxy}=${relays[0]!.path}`];
     if (relays[1]) routes.push(`${NAMESPACE_PORTS.gateway}=${relays[1].path}`);
     const bridge = await startBridge(routes, log);
+    const nsPath = join(dir, 'net');
+    try {
+      await writeFile(nsPath, '');
+      await run('mount', ['--bind', `/proc/${bridge.pid}/ns/net`, nsPath]);
+    } catch (e) {
+      await stopBridge(bridge);
+      throw new Error(
+        `could not keep the agent's network namespace at ${nsPath}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
     return {
-      nsPath: `/proc/${bridge.pid}/ns/net`,
+      nsPath,
+      bridgePid: bridge.pid!,
       proxyUrl: `http://127.0.0.1:${NAMESPACE_PORTS.proxy}`,
       ...(options.gateway ? { gatewayUrl: `http://127.0.0.1:${NAMESPACE_PORTS.gateway}` } : {}),
       refused: () => proxy.refused(),
       // Once: a second call waits for the first.
-      close: () => (closing ??= stopBridge(bridge).then(() => shutDown(proxy, relays, dir))),
+      close: () =>
+        (closing ??= stopBridge(bridge)
+          .then(() => release(nsPath))
+          .then(() => shutDown(proxy, relays, dir))),
     };
   } catch (e) {
     await shutDown(proxy, relays, dir);
     throw e;
   }
+}
+
+/** Unmount the namespace's bind mount (lazily if it is busy), so its directory can go. */
+async function release(nsPath: string): Promise<void> {
+  await run('umount', [nsPath]).catch(() => run('umount', ['-l', nsPath]).catch(() => {}));
 }
 
 async function shutDown(proxy: EgressProxy, relays: Relay[], dir: string): Promise<void> {
