@@ -5512,7 +5512,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape2 = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape3 = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -5520,14 +5520,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object2) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape3(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape2(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape3(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape3(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -11125,7 +11125,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify8 } = __require("node:util");
+    var { promisify: promisify10 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11165,7 +11165,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify8(this[kOriginalClose])();
+        await promisify10(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11178,7 +11178,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify8 } = __require("node:util");
+    var { promisify: promisify10 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11218,7 +11218,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify8(this[kOriginalClose])();
+        await promisify10(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -23172,10 +23172,10 @@ function startToolRunnerSpan(client, params, conversationId) {
     }
   });
 }
-async function withToolUseSpan(client, tool, toolUse, options, run7) {
+async function withToolUseSpan(client, tool, toolUse, options, run9) {
   const tracer = client._tracer;
   if (!tracer)
-    return run7();
+    return run9();
   const { signal, conversationId, sessionID, parentContext = context.active() } = options;
   const description = "description" in tool ? tool.description : void 0;
   const attributes = {
@@ -23195,10 +23195,10 @@ async function withToolUseSpan(client, tool, toolUse, options, run7) {
   const operation = toolUse.type === "agent.tool_use" ? "anthropic.tool_use" : wasCreatedByStainlessHelper(tool) && tool[SDK_HELPER_SYMBOL] === "mcpTool" ? "anthropic.mcp_tool_use" : "anthropic.custom_tool_use";
   const span = guardTracing(client, () => tracer.startSpan(`${operation} ${toolUse.name}`, { kind: SpanKind.INTERNAL, attributes }, parentContext));
   if (!span)
-    return run7();
+    return run9();
   let result;
   try {
-    result = await context.with(trace.setSpan(parentContext, span), run7);
+    result = await context.with(trace.setSpan(parentContext, span), run9);
     return result;
   } finally {
     const succeeded = result !== void 0 && !result.isError;
@@ -26948,7 +26948,7 @@ var init_utils3 = __esm({
 
 // node_modules/@anthropic-ai/sdk/helpers/beta/json-schema.mjs
 function betaTool(options) {
-  const { name, inputSchema, description, run: run7, ...extraProps } = options;
+  const { name, inputSchema, description, run: run9, ...extraProps } = options;
   if (inputSchema.type !== "object") {
     throw new Error(`JSON schema for tool "${name}" must be an object, but got ${inputSchema.type}`);
   }
@@ -26958,7 +26958,7 @@ function betaTool(options) {
     name,
     input_schema: inputSchema,
     description,
-    run: run7,
+    run: run9,
     parse: (content) => content
   };
 }
@@ -42374,15 +42374,15 @@ async function generateToolResponse(params, runnable, available, lastMessage, re
       const sequence = sequences.get(family) ?? { tail: Promise.resolve(), failed: false };
       sequences.set(family, sequence);
       const registered = params.tools.some((t) => isRunnableToolset(t) && toolsetFamily(t) === family);
-      const run7 = started ?? sequence.tail.then(() => sequence.failed ? toolsetResultBlock(toolUse, notExecutedText(family), true) : runToolsetCall(params, family, toolUse, requestOptions, client, toolOtelContext));
-      sequence.tail = run7.then(({ is_error }) => {
+      const run9 = started ?? sequence.tail.then(() => sequence.failed ? toolsetResultBlock(toolUse, notExecutedText(family), true) : runToolsetCall(params, family, toolUse, requestOptions, client, toolOtelContext));
+      sequence.tail = run9.then(({ is_error }) => {
         if (is_error && registered)
           sequence.failed = true;
       }, () => {
         sequence.failed = true;
       });
-      calls?.set(toolUse.id, { status: "started", result: run7 });
-      return run7;
+      calls?.set(toolUse.id, { status: "started", result: run9 });
+      return run9;
     }
     if (started) {
       return started;
@@ -53874,10 +53874,10 @@ function info(message) {
 }
 
 // src/action/main.ts
-import { execFile as execFile7 } from "node:child_process";
+import { execFile as execFile9 } from "node:child_process";
 import { mkdir as mkdir9 } from "node:fs/promises";
-import { join as join10 } from "node:path";
-import { promisify as promisify7 } from "node:util";
+import { join as join12 } from "node:path";
+import { promisify as promisify9 } from "node:util";
 
 // src/action/agent/anthropic-backend.ts
 init_sdk();
@@ -73385,7 +73385,7 @@ function visit(schema, fnOrHandlers) {
     return h ? h(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run7(s) {
+  function run9(s) {
     const cached2 = cache.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -73411,21 +73411,21 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newShape = {};
         for (const k of keys) {
-          const mapped = run7(oldShape[k]);
+          const mapped = run9(oldShape[k]);
           if (mapped !== oldShape[k])
             changed = true;
           newShape[k] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
-          newCatchall = run7(def.catchall);
+          newCatchall = run9(def.catchall);
           if (newCatchall !== def.catchall)
             changed = true;
         }
         return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run7(def.element);
+        const mapped = run9(def.element);
         return mapped === def.element ? s : clone(s, { ...def, element: mapped });
       }
       case "tuple": {
@@ -73433,14 +73433,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run7(item);
+          const mapped = run9(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def.rest;
         if (def.rest) {
-          newRest = run7(def.rest);
+          newRest = run9(def.rest);
           if (newRest !== def.rest)
             changed = true;
         }
@@ -73448,12 +73448,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run7(def.keyType);
-        const newVal = run7(def.valueType);
+        const newKey = run9(def.keyType);
+        const newVal = run9(def.valueType);
         return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run7(def.valueType);
+        const newVal = run9(def.valueType);
         return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
       }
       case "union": {
@@ -73461,7 +73461,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run7(opt);
+          const mapped = run9(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -73469,8 +73469,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s, { ...def, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run7(def.left);
-        const newRight = run7(def.right);
+        const newLeft = run9(def.left);
+        const newRight = run9(def.right);
         return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
@@ -73482,23 +73482,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run7(def.innerType);
+        const newInner = run9(def.innerType);
         return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run7(def.in);
-        const newOut = run7(def.out);
+        const newIn = run9(def.in);
+        const newOut = run9(def.out);
         return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run7(def.input);
-        const newOutput = run7(def.output);
+        const newInput = run9(def.input);
+        const newOutput = run9(def.output);
         return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run7(original()) });
+        return clone(s, { ...rest, getter: () => run9(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -73529,7 +73529,7 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run7(schema);
+  return run9(schema);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
@@ -73712,6 +73712,7 @@ import { isAbsolute as isAbsolute2, dirname as dirname2, relative, resolve as re
 
 // src/action/sandbox/sandbox.ts
 import { spawn as spawn2 } from "node:child_process";
+import { once as once2 } from "node:events";
 
 // src/action/safe-env.ts
 var SECRET_NAMES = /* @__PURE__ */ new Set([
@@ -73741,23 +73742,71 @@ function safeEnv(env = process.env) {
 
 // src/action/sandbox/sandbox.ts
 function unisolated(workspace) {
+  const running = new Running();
   return {
     isolated: false,
     tree: workspace,
     gitEnv: {},
     env: (extra = {}) => ({ ...safeEnv(), ...extra }),
-    spawn: (file2, args, opts) => spawn2(file2, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: opts.stdio ?? ["ignore", "pipe", "pipe"],
-      detached: true
-    }),
+    spawn: (file2, args, opts) => running.track(
+      spawn2(file2, args, {
+        cwd: opts.cwd,
+        env: opts.env,
+        stdio: opts.stdio ?? ["ignore", "pipe", "pipe"],
+        detached: true
+      })
+    ),
+    // Only the group: unisolated, a process that called setsid is out of reach (see the README).
+    stopAll: () => running.stopAll((child) => killGroup(child.pid)),
     handBack: async () => {
     },
     refusedEgress: () => [],
     close: async () => {
     }
   };
+}
+var STOP_MS = 15e3;
+var Running = class {
+  children = /* @__PURE__ */ new Set();
+  track(child) {
+    this.children.add(child);
+    const forget = () => this.children.delete(child);
+    child.once("exit", forget);
+    child.once("error", forget);
+    return child;
+  }
+  /** `kill` each and wait for its exit. */
+  async stopAll(kill) {
+    const left = [...this.children].filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      left.map(async (child) => {
+        const exited = once2(child, "exit");
+        await kill(child);
+        let timer;
+        const late = new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(
+              new Error(
+                `the agent's process ${child.pid ?? "?"} did not exit within ${STOP_MS / 1e3} s of SIGKILL`
+              )
+            ),
+            STOP_MS
+          );
+        });
+        try {
+          await Promise.race([exited, late]);
+        } finally {
+          clearTimeout(timer);
+        }
+      })
+    );
+  }
+};
+function killGroup(pid) {
+  try {
+    if (pid) process.kill(-pid, "SIGKILL");
+  } catch {
+  }
 }
 
 // src/action/run-command.ts
@@ -75199,6 +75248,12 @@ async function runAgentJob(job) {
         usage: zeroUsage(),
         findings: []
       }));
+      const unstopped = await stopAgent(sandbox);
+      if (unstopped) {
+        state.last = { ...state.last, stop: "error", detail: unstopped };
+        state.change = { patch: "", files: [], problems: [unstopped] };
+        break;
+      }
       state.usage = addUsage(state.usage, state.last.usage);
       if (job.meter) {
         await job.meter.drain?.();
@@ -75234,6 +75289,8 @@ async function runAgentJob(job) {
     }
   } finally {
     try {
+      const unstopped = await stopAgent(sandbox);
+      if (unstopped) state.change = { patch: "", files: [], problems: [unstopped] };
       state.change ??= await collectChange(job, snapshot).catch((e) => ({
         patch: "",
         files: [],
@@ -75253,6 +75310,14 @@ async function runAgentJob(job) {
   setOutput("cost-usd", String(state.usage.costUsd));
   await writeSummary(state.result);
   return state.result;
+}
+async function stopAgent(sandbox) {
+  try {
+    await sandbox.stopAll();
+    return void 0;
+  } catch (e) {
+    return `the agent's processes could not be stopped, so its work is not taken: ${e.message}`;
+  }
 }
 function metered(state, spent, reservationUsd) {
   const { calls, refused, inputTokens: inputTokens2, outputTokens, cacheReadTokens, cacheWriteTokens, costUsd } = spent;
@@ -75375,12 +75440,6 @@ var ALLOWED_TOOLS = [
   "Bash",
   "TodoWrite"
 ];
-function killGroup(pid) {
-  try {
-    if (pid) process.kill(-pid, "SIGKILL");
-  } catch {
-  }
-}
 var STOPS = {
   success: "done",
   error_max_turns: "max-turns",
@@ -75689,7 +75748,7 @@ var CommandBackend = class {
 
 // src/action/gateway/start-gateway.ts
 import { randomBytes } from "node:crypto";
-import { once as once2 } from "node:events";
+import { once as once3 } from "node:events";
 import { createServer } from "node:http";
 
 // src/action/gateway/api-error.ts
@@ -76145,7 +76204,7 @@ async function startGateway(options) {
           reader.push(chunk);
           if (gone.signal.aborted) continue;
           if (!res.write(chunk))
-            await once2(res, "drain", { signal: gone.signal }).catch(() => void 0);
+            await once3(res, "drain", { signal: gone.signal }).catch(() => void 0);
         }
       if (!gone.signal.aborted) res.end();
     } finally {
@@ -76168,7 +76227,7 @@ async function startGateway(options) {
     return active === 0 ? Promise.resolve() : new Promise((resolve6) => drained.push(resolve6));
   }
   server.listen(0, "127.0.0.1");
-  await once2(server, "listening");
+  await once3(server, "listening");
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
@@ -76177,7 +76236,7 @@ async function startGateway(options) {
     drain,
     close: async (graceMs = CLOSE_GRACE_MS) => {
       if (!closed) {
-        closed = once2(server, "close");
+        closed = once3(server, "close");
         server.close();
       }
       const timer = setTimeout(() => {
@@ -76425,9 +76484,10 @@ async function readResult(dir) {
 }
 
 // src/action/sandbox/containment.ts
-import { execFile as execFile5 } from "node:child_process";
-import { dirname as dirname3 } from "node:path";
-import { promisify as promisify5 } from "node:util";
+import { execFile as execFile7 } from "node:child_process";
+import { readFile as readFile7 } from "node:fs/promises";
+import { dirname as dirname3, join as join11 } from "node:path";
+import { promisify as promisify7 } from "node:util";
 
 // src/action/sandbox/agent-user.ts
 import { execFile as execFile3 } from "node:child_process";
@@ -76473,16 +76533,17 @@ async function lookUp(name) {
 }
 
 // src/action/sandbox/agent-network.ts
-import { spawn as spawn3 } from "node:child_process";
-import { once as once4 } from "node:events";
-import { chmod as chmod2, mkdtemp as mkdtemp2, rm as rm4 } from "node:fs/promises";
+import { execFile as execFile4, spawn as spawn3 } from "node:child_process";
+import { once as once5 } from "node:events";
+import { chmod as chmod2, mkdtemp as mkdtemp2, rm as rm4, writeFile as writeFile8 } from "node:fs/promises";
 import { connect as connect2, createServer as createServer4 } from "node:net";
 import { tmpdir as tmpdir2 } from "node:os";
 import { join as join8 } from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
+import { promisify as promisify4 } from "node:util";
 
 // src/action/sandbox/egress-proxy.ts
-import { once as once3 } from "node:events";
+import { once as once4 } from "node:events";
 import { createServer as createServer3 } from "node:http";
 
 // node_modules/proxy/dist/proxy.js
@@ -76948,14 +77009,14 @@ ${body}`
     s.on("close", () => sockets.delete(s));
   });
   server.listen(0, "127.0.0.1");
-  await once3(server, "listening");
+  await once4(server, "listening");
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     refused: () => [...counts].map(([destination, count2]) => ({ destination, count: count2 })).sort((a, b) => b.count - a.count || a.destination.localeCompare(b.destination)),
     close: async () => {
-      const closed = once3(server, "close");
+      const closed = once4(server, "close");
       server.close();
       for (const s of sockets) s.destroy();
       await closed;
@@ -76991,6 +77052,7 @@ function allowExample(d) {
 }
 
 // src/action/sandbox/agent-network.ts
+var run3 = promisify4(execFile4);
 var NAMESPACE_PORTS = { proxy: 3128, gateway: 8080 };
 var BRIDGE_START_MS = 3e4;
 var BRIDGE_SCRIPT = `
@@ -77028,18 +77090,34 @@ async function startAgentNetwork(options) {
     const routes = [`${NAMESPACE_PORTS.proxy}=${relays[0].path}`];
     if (relays[1]) routes.push(`${NAMESPACE_PORTS.gateway}=${relays[1].path}`);
     const bridge = await startBridge(routes, log);
+    const nsPath = join8(dir, "net");
+    try {
+      await writeFile8(nsPath, "");
+      await run3("mount", ["--bind", `/proc/${bridge.pid}/ns/net`, nsPath]);
+    } catch (e) {
+      await stopBridge(bridge);
+      throw new Error(
+        `could not keep the agent's network namespace at ${nsPath}: ${e.message}`,
+        { cause: e }
+      );
+    }
     return {
-      nsPath: `/proc/${bridge.pid}/ns/net`,
+      nsPath,
+      bridgePid: bridge.pid,
       proxyUrl: `http://127.0.0.1:${NAMESPACE_PORTS.proxy}`,
       ...options.gateway ? { gatewayUrl: `http://127.0.0.1:${NAMESPACE_PORTS.gateway}` } : {},
       refused: () => proxy.refused(),
       // Once: a second call waits for the first.
-      close: () => closing ??= stopBridge(bridge).then(() => shutDown(proxy, relays, dir))
+      close: () => closing ??= stopBridge(bridge).then(() => release(nsPath)).then(() => shutDown(proxy, relays, dir))
     };
   } catch (e) {
     await shutDown(proxy, relays, dir);
     throw e;
   }
+}
+async function release(nsPath) {
+  await run3("umount", [nsPath]).catch(() => run3("umount", ["-l", nsPath]).catch(() => {
+  }));
 }
 async function shutDown(proxy, relays, dir) {
   await Promise.all([...relays.map((r) => r.close()), proxy.close()]);
@@ -77058,11 +77136,11 @@ async function startRelay(path4, to) {
     inner.pipe(outer).pipe(inner);
   });
   server.listen(path4);
-  await once4(server, "listening");
+  await once5(server, "listening");
   return {
     path: path4,
     close: async () => {
-      const closed = once4(server, "close");
+      const closed = once5(server, "close");
       server.close();
       for (const s of sockets) s.destroy();
       await closed;
@@ -77087,7 +77165,7 @@ async function startBridge(routes, log) {
     for (const line of chunk.split("\n").filter(Boolean)) log(`agent network bridge: ${line}`);
   });
   const lines = createInterface2({ input: child.stdout });
-  const exited = once4(child, "exit");
+  const exited = once5(child, "exit");
   let ready = false;
   exited.then(([code, signal]) => {
     if (ready && !stopped.has(child))
@@ -77123,7 +77201,7 @@ async function startBridge(routes, log) {
 var stopped = /* @__PURE__ */ new WeakSet();
 async function stopBridge(child) {
   if (child.pid === void 0 || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once4(child, "exit");
+  const exited = once5(child, "exit");
   stopped.add(child);
   child.kill("SIGKILL");
   await exited;
@@ -77145,12 +77223,59 @@ function exitError(code, signal, stderr) {
 }
 
 // src/action/sandbox/contain-agent.ts
-import { execFile as execFile4, spawn as spawn4 } from "node:child_process";
+import { execFile as execFile6, spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync2, statSync } from "node:fs";
-import { chmod as chmod3, lstat as lstat3, mkdir as mkdir8, mkdtemp as mkdtemp3, rm as rm5 } from "node:fs/promises";
-import { basename, delimiter, isAbsolute as isAbsolute5, join as join9, relative as relative4, resolve as resolve5 } from "node:path";
-import { promisify as promisify4 } from "node:util";
-var run3 = promisify4(execFile4);
+import { chmod as chmod3, lstat as lstat4, mkdir as mkdir8, mkdtemp as mkdtemp3, readdir as readdir4, readFile as readFile6, rm as rm5 } from "node:fs/promises";
+import { basename, delimiter, isAbsolute as isAbsolute5, join as join10, relative as relative4, resolve as resolve5 } from "node:path";
+import { promisify as promisify6 } from "node:util";
+
+// src/action/sandbox/scrub-git-config.ts
+import { execFile as execFile5 } from "node:child_process";
+import { lstat as lstat3, readdir as readdir3 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+import { promisify as promisify5 } from "node:util";
+var run4 = promisify5(execFile5);
+var CREDENTIAL_KEY = /^(http\.(.+\.)?extraheader|include\.path|includeif\..+\.path|credential\..+)$/i;
+var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i;
+async function scrubGitConfigs(tree) {
+  const gitDir = join9(tree, ".git");
+  const info2 = await lstat3(gitDir).catch(() => void 0);
+  if (!info2?.isDirectory()) return [];
+  const removed = [];
+  for (const file2 of [join9(gitDir, "config"), ...await moduleConfigs(join9(gitDir, "modules"))])
+    removed.push(...await scrub(file2));
+  return removed;
+}
+async function scrub(file2) {
+  const git2 = (...args) => run4("git", ["config", "--file", file2, ...args]);
+  const listed = await git2("--null", "--get-regexp", ".").catch(() => ({ stdout: "" }));
+  const removed = [];
+  for (const entry of listed.stdout.split("\0").filter(Boolean)) {
+    const at = entry.indexOf("\n");
+    const key = at < 0 ? entry : entry.slice(0, at);
+    const value = at < 0 ? "" : entry.slice(at + 1);
+    if (CREDENTIAL_KEY.test(key)) {
+      if (!removed.includes(key)) {
+        await git2("--unset-all", key);
+        removed.push(key);
+      }
+    } else if (/^remote\..+\.(url|pushurl)$/i.test(key) && WITH_USERINFO.test(value)) {
+      await git2("--replace-all", key, value.replace(WITH_USERINFO, "$1"), `^${escape2(value)}$`);
+      removed.push(`the user and token in ${key}`);
+    }
+  }
+  return removed;
+}
+async function moduleConfigs(dir) {
+  const entries = await readdir3(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile() && e.name === "config").map((e) => join9(e.parentPath, e.name));
+}
+function escape2(text2) {
+  return text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// src/action/sandbox/contain-agent.ts
+var run5 = promisify6(execFile6);
 var COVER_SCRIPT = [
   // Other jobs' directories (same user, another task) are out of sight: the base is covered and
   // this job's directory bound back in its place (from the working directory, which still
@@ -77177,7 +77302,7 @@ var COVERED = ["/run", "/var/run"];
 async function containAgent(o) {
   const base2 = o.base ?? AGENT_BASE;
   await ownBase(base2);
-  const job = await mkdtemp3(join9(base2, "job-"));
+  const job = await mkdtemp3(join10(base2, "job-"));
   try {
     return await prepare(o, base2, job);
   } catch (e) {
@@ -77188,17 +77313,20 @@ async function containAgent(o) {
 async function prepare(o, base2, job) {
   const { user } = o;
   await chmod3(job, 457);
-  const parent = join9(job, "work");
-  const tree = join9(parent, basename(resolve5(o.workspace)) || "repo");
-  const home = join9(job, "home");
-  const tmp = join9(job, "tmp");
-  const handed = join9(job, "handed");
+  const parent = join10(job, "work");
+  const tree = join10(parent, basename(resolve5(o.workspace)) || "repo");
+  const home = join10(job, "home");
+  const tmp = join10(job, "tmp");
+  const handed = join10(job, "handed");
   await mkdir8(parent, { mode: 493 });
   await Promise.all([mkdir8(home), mkdir8(tmp), mkdir8(handed, { mode: 493 })]);
-  await run3("cp", ["-a", `${resolve5(o.workspace)}/.`, `${tree}/`]);
-  const gitDir = (await run3("git", ["rev-parse", "--absolute-git-dir"], { cwd: o.workspace })).stdout.trim();
+  await run5("cp", ["-a", `${resolve5(o.workspace)}/.`, `${tree}/`]);
+  const scrubbed = await scrubGitConfigs(tree);
+  if (scrubbed.length)
+    o.log?.(`Removed from the agent's copy of the git config: ${scrubbed.join(", ")}`);
+  const gitDir = (await run5("git", ["rev-parse", "--absolute-git-dir"], { cwd: o.workspace })).stdout.trim();
   const giveBack = async (paths) => {
-    if (paths.length) await run3("chown", ["-R", "-h", `${user.uid}:${user.gid}`, "--", ...paths]);
+    if (paths.length) await run5("chown", ["-R", "-h", `${user.uid}:${user.gid}`, "--", ...paths]);
   };
   await giveBack([tree, home, tmp]);
   await Promise.all([chmod3(home, 448), chmod3(tmp, 448)]);
@@ -77228,6 +77356,7 @@ async function prepare(o, base2, job) {
       no_proxy: "127.0.0.1,localhost"
     } : {}
   };
+  const running = new Running();
   o.log?.(
     `The agent runs as ${user.name} (uid ${user.uid}) in ${tree}; hidden from it: ${hide2.join(", ") || "nothing"}`
   );
@@ -77266,22 +77395,44 @@ async function prepare(o, base2, job) {
         file2,
         ...args
       ];
-      return spawn4(argv[0], argv.slice(1), {
-        cwd: "/",
-        env: { ...opts.env, GANTRY_CWD: opts.cwd, GANTRY_JOB: job, GANTRY_BASE: base2 },
-        stdio: opts.stdio ?? ["ignore", "pipe", "pipe"],
-        detached: true
-      });
+      return running.track(
+        spawn4(argv[0], argv.slice(1), {
+          cwd: "/",
+          env: { ...opts.env, GANTRY_CWD: opts.cwd, GANTRY_JOB: job, GANTRY_BASE: base2 },
+          stdio: opts.stdio ?? ["ignore", "pipe", "pipe"],
+          detached: true
+        })
+      );
     },
+    stopAll: () => running.stopAll(killNamespace),
     handBack: (paths) => giveBack(paths ?? [tree]),
     refusedEgress: () => o.network?.refused() ?? [],
     close: () => rm5(job, { recursive: true, force: true })
   };
 }
+async function killNamespace(child) {
+  const inits = child.pid ? await childrenOf(child.pid) : [];
+  for (const pid of inits)
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+    }
+  if (!inits.length) killGroup(child.pid);
+}
+async function childrenOf(pid) {
+  const found = [];
+  for (const name of await readdir4("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat7 = await readFile6(`/proc/${name}/stat`, "utf8").catch(() => "");
+    const ppid = Number(stat7.slice(stat7.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid === pid) found.push(Number(name));
+  }
+  return found;
+}
 var AGENT_BASE = "/home/gantry-agent";
 async function ownBase(base2) {
   await mkdir8(base2, { recursive: true, mode: 457 });
-  const info2 = await lstat3(base2);
+  const info2 = await lstat4(base2);
   if (!info2.isDirectory() || info2.uid !== 0 || (info2.mode & 18) !== 0)
     throw new Error(
       `${base2} must be a directory owned by root and writable by no one else (it is ${info2.isSymbolicLink() ? "a link" : `owned by uid ${info2.uid}, mode ${(info2.mode & 511).toString(8)}`}); remove it and let the job make it`
@@ -77302,7 +77453,7 @@ function coverable(dirs, keep) {
 }
 
 // src/action/sandbox/containment.ts
-var run4 = promisify5(execFile5);
+var run6 = promisify7(execFile7);
 var TOOLS2 = {
   useradd: "passwd",
   setpriv: "util-linux",
@@ -77325,6 +77476,11 @@ async function startContainment(o) {
   if (missing.length)
     throw new ContainmentError(
       `the agent cannot be contained: ${missing.map((t) => `${t} (package ${TOOLS2[t]})`).join(", ")} ${missing.length > 1 ? "are" : "is"} not installed. ${CONTAINMENT_NEEDS}. ${UNISOLATED_HINT}.`
+    );
+  const unsafe = await unprotectedKernel(o.procSys ?? "/proc/sys");
+  if (unsafe)
+    throw new ContainmentError(
+      `the agent cannot be contained safely: ${unsafe}. ${UNISOLATED_HINT}.`
     );
   const base2 = o.base ?? AGENT_BASE;
   const user = await ensureAgentUser();
@@ -77353,10 +77509,20 @@ async function startContainment(o) {
     close: () => network.close()
   };
 }
+async function unprotectedKernel(procSys) {
+  const file2 = join11(procSys, "fs", "protected_hardlinks");
+  const value = await readFile7(file2, "utf8").then(
+    (text2) => text2.trim(),
+    () => void 0
+  );
+  if (value === "1") return void 0;
+  const is = value === void 0 ? `cannot be read at ${file2}` : `is ${value}`;
+  return `the kernel setting fs.protected_hardlinks ${is}, so the agent could hard-link a file of root's into its copy and be given it; run \`sysctl -w fs.protected_hardlinks=1\` on the runner (and set it in /etc/sysctl.d to keep it)`;
+}
 async function missingTools() {
   const found = await Promise.all(
     Object.keys(TOOLS2).map(
-      (t) => run4("sh", ["-c", `command -v ${t}`], {
+      (t) => run6("sh", ["-c", `command -v ${t}`], {
         env: { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin:/usr/bin:/bin` }
       }).then(
         () => void 0,
@@ -77384,11 +77550,11 @@ function runnerDirectories(env, outputDir) {
 }
 
 // src/action/sandbox/run-as-root.ts
-import { execFile as execFile6, spawn as spawn5 } from "node:child_process";
-import { promisify as promisify6 } from "node:util";
-var run5 = promisify6(execFile6);
+import { execFile as execFile8, spawn as spawn5 } from "node:child_process";
+import { promisify as promisify8 } from "node:util";
+var run7 = promisify8(execFile8);
 async function canSudo() {
-  return run5("sudo", ["-n", "true"]).then(
+  return run7("sudo", ["-n", "true"]).then(
     () => true,
     () => false
   );
@@ -77415,8 +77581,8 @@ function rerunAsRoot() {
 }
 
 // src/action/main.ts
-var execFileAsync = promisify7(execFile7);
-async function run6() {
+var execFileAsync = promisify9(execFile9);
+async function run8() {
   let gateway;
   let containment;
   let outputDir;
@@ -77476,7 +77642,7 @@ async function handBackToRunner(dirs) {
     );
 }
 var workspaceOf = () => process.env.GITHUB_WORKSPACE ?? process.cwd();
-var gitDirOf = (workspace) => join10(workspace, ".git");
+var gitDirOf = (workspace) => join12(workspace, ".git");
 async function gatewayFor(inputs) {
   const apiKey = process.env.ANTHROPIC_API_KEY;
   delete process.env.ANTHROPIC_API_KEY;
@@ -77499,7 +77665,7 @@ function backendFor(inputs, gateway, containment) {
   if (inputs.backend === "command")
     return new CommandBackend(
       inputs.command,
-      join10(inputs["output-dir"], "prompts"),
+      join12(inputs["output-dir"], "prompts"),
       { id: inputs.task.id, attempt: inputs.attempt },
       forAgent
     );
@@ -77510,11 +77676,11 @@ function backendFor(inputs, gateway, containment) {
   return new ClaudeCodeBackend({
     gateway: forAgent,
     load: (sandbox) => installAgentSdk(
-      join10(sandbox.scratch ?? process.env.RUNNER_TEMP ?? "/tmp", "claude-agent-sdk")
+      join12(sandbox.scratch ?? process.env.RUNNER_TEMP ?? "/tmp", "claude-agent-sdk")
     )
   });
 }
 
 // src/action/index.ts
-await run6();
+await run8();
 /*! For license information please see index.js.LEGAL.txt */
