@@ -3,7 +3,7 @@ import { issueTextHash } from '../core/issue-goal.js';
 import { formatUsd, fromMicros, toMicros } from '../core/money.js';
 import { nextGoalBranch } from '../core/names.js';
 import type { Plan } from '../core/plan.js';
-import { PlannerError } from '../planner/errors.js';
+import { PlannerError, PlannerTransientError } from '../planner/errors.js';
 import {
   completeIssuePlan,
   ISSUE_PLAN_BLOCK,
@@ -132,11 +132,49 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       session.reply(missingWorkflowHelp(g.ref.defaultBranch), { once: true });
   } catch (e) {
     if (e instanceof RepoUnreadable) failed(e.message);
-    else if (e instanceof PlannerError) {
+    else if (e instanceof PlannerTransientError) {
+      charge(g, 'plan', e.calls);
+      deferOrFail(g, e, failed);
+    } else if (e instanceof PlannerError) {
       charge(g, 'plan', e.calls);
       failed(e.userMessage);
     } else throw e;
   }
+}
+
+/**
+ * How long planning waits after each passing failure (an outage, rate limits, a proxy's page)
+ * before the planner is asked again; after the last, planning fails for good.
+ */
+export const PLAN_RETRY_DELAYS_MS = [1, 2, 5, 10, 20, 30].map((m) => m * 60_000);
+
+/** Whether a goal in planning waits for its next try. */
+export function planWaits(g: GoalContext): boolean {
+  const retry = g.session.state?.planRetry;
+  return retry !== undefined && g.deps.now() < retry.retryAt;
+}
+
+/** A passing planner failure: keep planning and try again later (the sweep comes back), or give up. */
+function deferOrFail(
+  g: GoalContext,
+  e: PlannerTransientError,
+  failed: (reason: string) => void,
+): void {
+  const what = e.userMessage.replace(/\s*(Gantry|It) will try again later\.$/, '');
+  const tried = (g.session.state!.planRetry?.attempts ?? 0) + 1;
+  const wait = PLAN_RETRY_DELAYS_MS[tried - 1];
+  if (wait === undefined) {
+    failed(`${what} Gantry asked ${tried} times over about an hour and gives up for now.`);
+    return;
+  }
+  const retryAt = g.deps.now() + wait;
+  const when = new Date(retryAt).toISOString().replace('T', ' ').slice(0, 16);
+  g.session.apply({
+    type: 'plan.deferred',
+    at: g.deps.now(),
+    reason: `${what} Gantry tries again after ${when} UTC (retry ${tried} of ${PLAN_RETRY_DELAYS_MS.length}).`,
+    retryAt,
+  });
 }
 
 /** What Gantry says when it takes the plan a person wrote: what the planner filled in. */

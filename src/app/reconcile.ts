@@ -9,7 +9,7 @@ import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
 import { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
 import type { Hint } from './hints.js';
-import { newGoalState, runPlanner } from './planning.js';
+import { newGoalState, planWaits, runPlanner } from './planning.js';
 import { runTasks } from './run-tasks.js';
 import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
@@ -94,7 +94,7 @@ export async function reconcileGoal(
   // asked for them is written (runTasks), so a crash in between asks for them again.
   if (!session.owesEffects) await session.flush();
 
-  if (wanted && session.state?.status === 'planning') {
+  if (wanted && session.state?.status === 'planning' && !planWaits(g)) {
     await runPlanner(g);
     await session.flush();
   }

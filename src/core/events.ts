@@ -41,6 +41,8 @@ export type GoalEvent = EventBase &
     | ({ type: 'plan.proposed' } & PlanMade)
     | ({ type: 'plan.replaced' } & PlanMade)
     | { type: 'plan.failed'; reason: string }
+    /** Planning failed for a passing reason (an API outage): tried again from `retryAt`. */
+    | { type: 'plan.deferred'; reason: string; retryAt: number }
     | { type: 'replan.requested'; feedback: string }
     | {
         type: 'approvals.changed';

@@ -202,6 +202,8 @@ export interface GoalState {
   plannedTextHash?: string | undefined;
   /** A maintainer's feedback for the plan being made (`/gantry replan <feedback>`). */
   replanFeedback?: string | undefined;
+  /** Planning failed for a passing reason this many times; the planner is asked again from `retryAt`. */
+  planRetry?: { attempts: number; retryAt: number } | undefined;
   settings: GoalSettings;
   plan?: Plan | undefined;
   planVersion: number;

@@ -18,7 +18,14 @@ import {
 } from './steps/control.js';
 import type { Handler, HandlerTable, Ignored } from './steps/handler.js';
 import { onBranchCreated, onLanding, onRefReset, onTick, onVerdict } from './steps/landing.js';
-import { onApprovals, onPlan, onPlanFailed, onReplan, onStart } from './steps/plan.js';
+import {
+  onApprovals,
+  onPlan,
+  onPlanFailed,
+  onPlanDeferred,
+  onReplan,
+  onStart,
+} from './steps/plan.js';
 import { onEscalationPosted, onRecovery, onRetry, onSkip } from './steps/recovery.js';
 import {
   onCancelSent,
@@ -43,6 +50,7 @@ const HANDLERS: HandlerTable = {
   'plan.proposed': (d, e) => onPlan(d, e),
   'plan.replaced': (d, e) => onPlan(d, e),
   'plan.failed': onPlanFailed,
+  'plan.deferred': onPlanDeferred,
   'replan.requested': onReplan,
   'approvals.changed': onApprovals,
   start: onStart,

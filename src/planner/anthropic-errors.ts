@@ -14,6 +14,12 @@ function apiMessage(e: { error?: unknown; message: string }): string {
 
 /** The SDK's errors (after its own retries) as planner errors a maintainer can act on. */
 export function toPlannerError(e: unknown, model: string): unknown {
+  // The SDK parses a JSON content type itself: a body that is not JSON after all throws this.
+  if (e instanceof SyntaxError)
+    return new PlannerTransientError(
+      `Anthropic API: the answer is not JSON: ${e.message}`,
+      'The Anthropic API (or a proxy in front of it) answered with a body that is not JSON. Gantry will try again later.',
+    );
   if (e instanceof PlannerError || !(e instanceof Anthropic.AnthropicError)) return e;
   if (e instanceof Anthropic.AuthenticationError)
     return new PlannerConfigError(

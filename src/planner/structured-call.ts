@@ -3,7 +3,12 @@ import { zodOutputFormat } from '@anthropic-ai/sdk/helpers/zod';
 import type { MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { z } from 'zod';
 import { toPlannerError } from './anthropic-errors.js';
-import { PlannerError, PlannerOutputError, PlannerRequestError } from './errors.js';
+import {
+  PlannerError,
+  PlannerOutputError,
+  PlannerRequestError,
+  PlannerTransientError,
+} from './errors.js';
 import type { ModelPrice } from '../llm/model-price.js';
 import { usageOf } from '../llm/token-usage.js';
 import type { CallReport } from './call-report.js';
@@ -73,6 +78,9 @@ async function repairLoop<T>(
       messages,
       output_config: { format: { type: 'json_schema', schema } },
     });
+    // A proxy's or gateway's page (HTML with a 200) is no answer of the API: try again later.
+    if (typeof message !== 'object' || !Array.isArray((message as { content?: unknown }).content))
+      throw notAnAnswer(`a ${typeof message === 'string' ? 'text' : typeof message} body`);
     const usage = usageOf(message.usage);
     const stopReason = message.stop_reason ?? 'unknown';
     calls.push({
@@ -117,6 +125,14 @@ async function repairLoop<T>(
       .join('\n')}\nMake the issue more specific (or ask for fewer tasks) and \`/gantry replan\`.`,
     problems,
     call.maxRepairs + 1,
+  );
+}
+
+/** A 200 answer that is not the Messages API's JSON. */
+export function notAnAnswer(what: string): PlannerTransientError {
+  return new PlannerTransientError(
+    `Anthropic API: the answer was ${what}, not a message`,
+    `The Anthropic API (or a proxy in front of it) answered with ${what} instead of a message. Gantry will try again later.`,
   );
 }
 

@@ -1,3 +1,4 @@
+import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { AnthropicPlanner } from '../../src/planner/anthropic-planner.js';
 import {
@@ -237,6 +238,22 @@ describe('AnthropicPlanner.plan', () => {
     expect(api.bodies).toHaveLength(3);
     expect(err).toBeInstanceOf(PlannerTransientError);
     expect(err).toMatchObject({ status: 500 });
+  });
+
+  it("turns a 200 answer that is a proxy's HTML page, or JSON that does not parse, into a transient error", async () => {
+    const page = '<html><body>502 Bad Gateway</body></html>';
+    for (const contentType of ['text/html', 'application/json']) {
+      nock('https://api.anthropic.com')
+        .post('/v1/messages')
+        .reply(200, page, { 'content-type': contentType });
+      const err = await planner()
+        .plan(request)
+        .catch((e: unknown) => e);
+      expect(err, contentType).toBeInstanceOf(PlannerTransientError);
+      expect((err as PlannerTransientError).userMessage).toMatch(
+        /^The Anthropic API \(or a proxy in front of it\) answered with (a text body instead of a message|a body that is not JSON)\. Gantry will try again later\.$/,
+      );
+    }
   });
 
   it('turns an unreachable API into a transient error', async () => {

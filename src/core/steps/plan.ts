@@ -40,6 +40,7 @@ export const onPlan: Handler<'plan.proposed' | 'plan.replaced'> = (d, e) => {
   s.planVersion = e.version;
   s.plannedTextHash = e.textHash;
   s.replanFeedback = undefined;
+  s.planRetry = undefined;
   s.tasks = PersistentList.from(
     e.plan.tasks.map((t): TaskRun => ({
       status: auto ? 'approved' : 'proposed',
@@ -64,7 +65,16 @@ export const onPlan: Handler<'plan.proposed' | 'plan.replaced'> = (d, e) => {
 export const onPlanFailed: Handler<'plan.failed'> = (d, e) => {
   if (d.s.status !== 'planning')
     return ignore('wrong-status', `planning is not in progress (the goal is ${d.s.status})`);
+  d.s.planRetry = undefined;
   d.setStatus('failed', undefined, e.reason);
+  return undefined;
+};
+
+export const onPlanDeferred: Handler<'plan.deferred'> = (d, e) => {
+  if (d.s.status !== 'planning')
+    return ignore('wrong-status', `planning is not in progress (the goal is ${d.s.status})`);
+  d.s.planRetry = { attempts: (d.s.planRetry?.attempts ?? 0) + 1, retryAt: e.retryAt };
+  d.setStatus('planning', undefined, e.reason);
   return undefined;
 };
 
@@ -80,6 +90,7 @@ export const onReplan: Handler<'replan.requested'> = (d, e) => {
     e.feedback ? `Replanning with feedback: ${e.feedback}` : 'Replanning',
   );
   d.s.replanFeedback = e.feedback ? clip(e.feedback, LIMITS.feedback) : undefined;
+  d.s.planRetry = undefined;
   return undefined;
 };
 
