@@ -11,6 +11,7 @@ import { reconcileGoal } from './reconcile.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
 import { DeliveryLog, StateMemory } from './state-memory.js';
 import { BreakerBook } from './breakers.js';
+import { payloadProblem } from './webhook-shapes.js';
 import { WEBHOOK_HINTS, type HintDeps, type HintTable, type Routed } from './webhook-hints.js';
 
 export interface GantryAppOptions extends Omit<
@@ -121,8 +122,26 @@ function registerHints(
 ): void {
   const names = Object.keys(table) as WebhookName[];
   onWebhooks(app, names, connector, (name, delivery, payload) => {
+    const problem = payloadProblem(name, payload);
+    if (problem) {
+      app.log.warn(
+        { event: name, delivery: delivery.id, problem },
+        `webhook ignored: the ${name} payload is not one Gantry can use (${problem})`,
+      );
+      return;
+    }
     // The table's type pairs each event with its payload; a lookup by name cannot see that.
     const toHints = table[name] as (p: unknown, deps: HintDeps) => Routed | Routed[] | undefined;
-    deliver(delivery, (deps) => [toHints(payload, deps) ?? []].flat());
+    deliver(delivery, (deps) => {
+      try {
+        return [toHints(payload, deps) ?? []].flat();
+      } catch (err) {
+        app.log.warn(
+          { err, event: name, delivery: delivery.id },
+          `webhook ignored: reading the ${name} payload failed`,
+        );
+        return [];
+      }
+    });
   });
 }
