@@ -100,16 +100,18 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
         }));
       // Whatever the backend says, nothing of the agent's runs while Gantry reads the tree.
       const unstopped = await stopAgent(sandbox);
+      // The round's spend counts even when its work is not taken.
+      state.usage = addUsage(state.usage, state.last.usage);
+      if (job.meter) {
+        // A call the agent left in flight is still read to its end: count it in this round (not
+        // waited for when the agent is still running and could keep calling).
+        if (!unstopped) await job.meter.drain?.();
+        metered(state, job.meter.spent(), inputs['max-budget-usd']);
+      }
       if (unstopped) {
         state.last = { ...state.last, stop: 'error', detail: unstopped };
         state.change = { patch: '', files: [], problems: [unstopped] };
         break;
-      }
-      state.usage = addUsage(state.usage, state.last.usage);
-      if (job.meter) {
-        // A call the agent left in flight is still read to its end: count it in this round.
-        await job.meter.drain?.();
-        metered(state, job.meter.spent(), inputs['max-budget-usd']);
       }
       state.findings.push(...state.last.findings);
       // The change is what the agent left, frozen before any criterion runs.

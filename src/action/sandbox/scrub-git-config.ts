@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -16,18 +16,22 @@ const CREDENTIAL_KEY =
 /** A URL with a user (and perhaps a password or token) before its host. */
 const WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i;
 
+/** The same anywhere in a key's subsection (`url.<base>.insteadOf`, `http.<url>.*`). */
+const USERINFO_IN_KEY = /[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i;
+
+/** A proxy (`http.proxy`, `http.<url>.proxy`, `remote.<n>.proxy`) may name its user without a scheme. */
+const PROXY_KEY = /^(https?|remote)\.(.+\.)?proxy$/i;
+
 /**
- * Remove credentials from the git configs of the agent's copy (`<tree>/.git/config` and those of
- * its submodules under `.git/modules`): the checkout's token must not travel with the copy. The
- * checkout's own config is not touched (the runner's post-job cleanup reads it).
+ * Remove credentials from the git configs of the agent's copy: every `config` and
+ * `config.worktree` in a `.git` directory anywhere in it (the checkout's, its submodules' under
+ * `.git/modules`, a second checkout made inside the workspace): the checkout's token must not
+ * travel with the copy. The checkout's own config is not touched (the runner's post-job cleanup
+ * reads it).
  */
 export async function scrubGitConfigs(tree: string): Promise<string[]> {
-  const gitDir = join(tree, '.git');
-  const info = await lstat(gitDir).catch(() => undefined);
-  if (!info?.isDirectory()) return [];
   const removed: string[] = [];
-  for (const file of [join(gitDir, 'config'), ...(await moduleConfigs(join(gitDir, 'modules')))])
-    removed.push(...(await scrub(file)));
+  for (const file of await gitConfigs(tree)) removed.push(...(await scrub(file)));
   return removed;
 }
 
@@ -39,12 +43,16 @@ async function scrub(file: string): Promise<string[]> {
     const at = entry.indexOf('\n');
     const key = at < 0 ? entry : entry.slice(0, at);
     const value = at < 0 ? '' : entry.slice(at + 1);
-    if (CREDENTIAL_KEY.test(key)) {
+    const credential =
+      CREDENTIAL_KEY.test(key) ||
+      USERINFO_IN_KEY.test(key) ||
+      (PROXY_KEY.test(key) && value.includes('@'));
+    if (credential) {
       if (!removed.includes(key)) {
         await git('--unset-all', key);
         removed.push(key);
       }
-    } else if (/^remote\..+\.(url|pushurl)$/i.test(key) && WITH_USERINFO.test(value)) {
+    } else if (WITH_USERINFO.test(value)) {
       await git('--replace-all', key, value.replace(WITH_USERINFO, '$1'), `^${escape(value)}$`);
       removed.push(`the user and token in ${key}`);
     }
@@ -52,11 +60,14 @@ async function scrub(file: string): Promise<string[]> {
   return removed;
 }
 
-async function moduleConfigs(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+/** The config files of every git directory in the tree (links are not followed). */
+async function gitConfigs(tree: string): Promise<string[]> {
+  const entries = await readdir(tree, { withFileTypes: true, recursive: true }).catch(() => []);
   return entries
-    .filter((e) => e.isFile() && e.name === 'config')
-    .map((e) => join(e.parentPath, e.name));
+    .filter((e) => e.isFile() && (e.name === 'config' || e.name === 'config.worktree'))
+    .map((e) => join(e.parentPath, e.name))
+    .filter((path) => relative(tree, path).split(sep).includes('.git'))
+    .sort();
 }
 
 function escape(text: string): string {
