@@ -73712,7 +73712,6 @@ import { isAbsolute as isAbsolute2, dirname as dirname2, relative, resolve as re
 
 // src/action/sandbox/sandbox.ts
 import { spawn as spawn2 } from "node:child_process";
-import { once as once2 } from "node:events";
 
 // src/action/safe-env.ts
 var SECRET_NAMES = /* @__PURE__ */ new Set([
@@ -73757,6 +73756,7 @@ function unisolated(workspace) {
       })
     ),
     // Only the group: unisolated, a process that called setsid is out of reach (see the README).
+    kill: (child) => killGroup(child.pid),
     stopAll: () => running.stopAll((child) => killGroup(child.pid)),
     handBack: async () => {
     },
@@ -73770,9 +73770,10 @@ var Running = class {
   children = /* @__PURE__ */ new Set();
   track(child) {
     this.children.add(child);
-    const forget = () => this.children.delete(child);
-    child.once("exit", forget);
-    child.once("error", forget);
+    child.once("exit", () => this.children.delete(child));
+    child.on("error", () => {
+      if (child.pid === void 0) this.children.delete(child);
+    });
     return child;
   }
   /** `kill` each and wait for its exit. */
@@ -73780,7 +73781,7 @@ var Running = class {
     const left = [...this.children].filter((c) => c.exitCode === null && c.signalCode === null);
     await Promise.all(
       left.map(async (child) => {
-        const exited = once2(child, "exit");
+        const exited = new Promise((resolve6) => child.once("exit", () => resolve6()));
         await kill(child);
         let timer;
         const late = new Promise((_, reject) => {
@@ -73835,12 +73836,7 @@ function runCommand(command, opts) {
     let timedOut = false;
     let exitCode;
     let done = false;
-    const killGroup2 = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-      }
-    };
+    const killGroup2 = () => sandbox.kill(child);
     const onLimit = () => {
       if (exitCode === void 0) timedOut = true;
       killGroup2();
@@ -75249,15 +75245,15 @@ async function runAgentJob(job) {
         findings: []
       }));
       const unstopped = await stopAgent(sandbox);
+      state.usage = addUsage(state.usage, state.last.usage);
+      if (job.meter) {
+        if (!unstopped) await job.meter.drain?.();
+        metered(state, job.meter.spent(), inputs["max-budget-usd"]);
+      }
       if (unstopped) {
         state.last = { ...state.last, stop: "error", detail: unstopped };
         state.change = { patch: "", files: [], problems: [unstopped] };
         break;
-      }
-      state.usage = addUsage(state.usage, state.last.usage);
-      if (job.meter) {
-        await job.meter.drain?.();
-        metered(state, job.meter.spent(), inputs["max-budget-usd"]);
       }
       state.findings.push(...state.last.findings);
       state.change = await collectChange(job, snapshot);
@@ -75280,6 +75276,11 @@ async function runAgentJob(job) {
         ],
         leaves: []
       }));
+      const criteriaUnstopped = await stopAgent(sandbox);
+      if (criteriaUnstopped) {
+        state.last = { ...state.last, stop: "error", detail: criteriaUnstopped };
+        break;
+      }
       await snapshot.restore();
       await sandbox.handBack();
       info(`Criteria after round ${round}: ${state.report.passed ? "passed" : "not passed"}`);
@@ -75482,7 +75483,7 @@ var ClaudeCodeBackend = class {
           ),
           stdio: "pipe"
         });
-        o.signal?.addEventListener("abort", () => killGroup(child.pid), { once: true });
+        o.signal?.addEventListener("abort", () => round.sandbox.kill(child), { once: true });
         return child;
       }
     };
@@ -75748,7 +75749,7 @@ var CommandBackend = class {
 
 // src/action/gateway/start-gateway.ts
 import { randomBytes } from "node:crypto";
-import { once as once3 } from "node:events";
+import { once as once2 } from "node:events";
 import { createServer } from "node:http";
 
 // src/action/gateway/api-error.ts
@@ -76204,7 +76205,7 @@ async function startGateway(options) {
           reader.push(chunk);
           if (gone.signal.aborted) continue;
           if (!res.write(chunk))
-            await once3(res, "drain", { signal: gone.signal }).catch(() => void 0);
+            await once2(res, "drain", { signal: gone.signal }).catch(() => void 0);
         }
       if (!gone.signal.aborted) res.end();
     } finally {
@@ -76227,7 +76228,7 @@ async function startGateway(options) {
     return active === 0 ? Promise.resolve() : new Promise((resolve6) => drained.push(resolve6));
   }
   server.listen(0, "127.0.0.1");
-  await once3(server, "listening");
+  await once2(server, "listening");
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
@@ -76236,7 +76237,7 @@ async function startGateway(options) {
     drain,
     close: async (graceMs = CLOSE_GRACE_MS) => {
       if (!closed) {
-        closed = once3(server, "close");
+        closed = once2(server, "close");
         server.close();
       }
       const timer = setTimeout(() => {
@@ -76534,7 +76535,7 @@ async function lookUp(name) {
 
 // src/action/sandbox/agent-network.ts
 import { execFile as execFile4, spawn as spawn3 } from "node:child_process";
-import { once as once5 } from "node:events";
+import { once as once4 } from "node:events";
 import { chmod as chmod2, mkdtemp as mkdtemp2, rm as rm4, writeFile as writeFile8 } from "node:fs/promises";
 import { connect as connect2, createServer as createServer4 } from "node:net";
 import { tmpdir as tmpdir2 } from "node:os";
@@ -76543,7 +76544,7 @@ import { createInterface as createInterface2 } from "node:readline";
 import { promisify as promisify4 } from "node:util";
 
 // src/action/sandbox/egress-proxy.ts
-import { once as once4 } from "node:events";
+import { once as once3 } from "node:events";
 import { createServer as createServer3 } from "node:http";
 
 // node_modules/proxy/dist/proxy.js
@@ -77009,14 +77010,14 @@ ${body}`
     s.on("close", () => sockets.delete(s));
   });
   server.listen(0, "127.0.0.1");
-  await once4(server, "listening");
+  await once3(server, "listening");
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     refused: () => [...counts].map(([destination, count2]) => ({ destination, count: count2 })).sort((a, b) => b.count - a.count || a.destination.localeCompare(b.destination)),
     close: async () => {
-      const closed = once4(server, "close");
+      const closed = once3(server, "close");
       server.close();
       for (const s of sockets) s.destroy();
       await closed;
@@ -77094,6 +77095,8 @@ async function startAgentNetwork(options) {
     try {
       await writeFile8(nsPath, "");
       await run3("mount", ["--bind", `/proc/${bridge.pid}/ns/net`, nsPath]);
+      if (bridge.exitCode !== null || bridge.signalCode !== null)
+        throw new Error("the bridge exited before its namespace was kept");
     } catch (e) {
       await stopBridge(bridge);
       throw new Error(
@@ -77136,11 +77139,11 @@ async function startRelay(path4, to) {
     inner.pipe(outer).pipe(inner);
   });
   server.listen(path4);
-  await once5(server, "listening");
+  await once4(server, "listening");
   return {
     path: path4,
     close: async () => {
-      const closed = once5(server, "close");
+      const closed = once4(server, "close");
       server.close();
       for (const s of sockets) s.destroy();
       await closed;
@@ -77165,7 +77168,7 @@ async function startBridge(routes, log) {
     for (const line of chunk.split("\n").filter(Boolean)) log(`agent network bridge: ${line}`);
   });
   const lines = createInterface2({ input: child.stdout });
-  const exited = once5(child, "exit");
+  const exited = once4(child, "exit");
   let ready = false;
   exited.then(([code, signal]) => {
     if (ready && !stopped.has(child))
@@ -77201,7 +77204,7 @@ async function startBridge(routes, log) {
 var stopped = /* @__PURE__ */ new WeakSet();
 async function stopBridge(child) {
   if (child.pid === void 0 || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once5(child, "exit");
+  const exited = once4(child, "exit");
   stopped.add(child);
   child.kill("SIGKILL");
   await exited;
@@ -77225,50 +77228,55 @@ function exitError(code, signal, stderr) {
 // src/action/sandbox/contain-agent.ts
 import { execFile as execFile6, spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync2, statSync } from "node:fs";
-import { chmod as chmod3, lstat as lstat4, mkdir as mkdir8, mkdtemp as mkdtemp3, readdir as readdir4, readFile as readFile6, rm as rm5 } from "node:fs/promises";
-import { basename, delimiter, isAbsolute as isAbsolute5, join as join10, relative as relative4, resolve as resolve5 } from "node:path";
+import { chmod as chmod3, lstat as lstat3, mkdir as mkdir8, mkdtemp as mkdtemp3, readdir as readdir4, readFile as readFile6, rm as rm5 } from "node:fs/promises";
+import { basename, delimiter, isAbsolute as isAbsolute5, join as join10, relative as relative5, resolve as resolve5 } from "node:path";
 import { promisify as promisify6 } from "node:util";
 
 // src/action/sandbox/scrub-git-config.ts
 import { execFile as execFile5 } from "node:child_process";
-import { lstat as lstat3, readdir as readdir3 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { readdir as readdir3 } from "node:fs/promises";
+import { join as join9, relative as relative4, sep as sep2 } from "node:path";
 import { promisify as promisify5 } from "node:util";
 var run4 = promisify5(execFile5);
 var CREDENTIAL_KEY = /^(http\.(.+\.)?extraheader|include\.path|includeif\..+\.path|credential\..+)$/i;
 var WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i;
+var USERINFO_IN_KEY = /[a-z][a-z0-9+.-]*:\/\/[^/@]+@/i;
+var PROXY_KEY = /^(https?|remote)\.(.+\.)?proxy$/i;
 async function scrubGitConfigs(tree) {
-  const gitDir = join9(tree, ".git");
-  const info2 = await lstat3(gitDir).catch(() => void 0);
-  if (!info2?.isDirectory()) return [];
   const removed = [];
-  for (const file2 of [join9(gitDir, "config"), ...await moduleConfigs(join9(gitDir, "modules"))])
-    removed.push(...await scrub(file2));
+  for (const file2 of await gitConfigs(tree)) removed.push(...await scrub(file2));
   return removed;
 }
 async function scrub(file2) {
   const git2 = (...args) => run4("git", ["config", "--file", file2, ...args]);
-  const listed = await git2("--null", "--get-regexp", ".").catch(() => ({ stdout: "" }));
+  const listed = await git2("--null", "--get-regexp", ".").catch((e) => {
+    if (e.code === 1) return { stdout: "" };
+    throw new Error(
+      `the agent's copy of the git config ${file2} cannot be read, so it cannot be checked for credentials: ${e.message}`,
+      { cause: e }
+    );
+  });
   const removed = [];
   for (const entry of listed.stdout.split("\0").filter(Boolean)) {
     const at = entry.indexOf("\n");
     const key = at < 0 ? entry : entry.slice(0, at);
     const value = at < 0 ? "" : entry.slice(at + 1);
-    if (CREDENTIAL_KEY.test(key)) {
+    const credential = CREDENTIAL_KEY.test(key) || USERINFO_IN_KEY.test(key) || PROXY_KEY.test(key) && value.includes("@");
+    if (credential) {
       if (!removed.includes(key)) {
         await git2("--unset-all", key);
         removed.push(key);
       }
-    } else if (/^remote\..+\.(url|pushurl)$/i.test(key) && WITH_USERINFO.test(value)) {
+    } else if (WITH_USERINFO.test(value)) {
       await git2("--replace-all", key, value.replace(WITH_USERINFO, "$1"), `^${escape2(value)}$`);
       removed.push(`the user and token in ${key}`);
     }
   }
   return removed;
 }
-async function moduleConfigs(dir) {
-  const entries = await readdir3(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && e.name === "config").map((e) => join9(e.parentPath, e.name));
+async function gitConfigs(tree) {
+  const entries = await readdir3(tree, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile() && (e.name === "config" || e.name === "config.worktree")).map((e) => join9(e.parentPath, e.name)).filter((path4) => relative4(tree, path4).split(sep2).includes(".git")).sort();
 }
 function escape2(text2) {
   return text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -77404,6 +77412,7 @@ async function prepare(o, base2, job) {
         })
       );
     },
+    kill: (child) => void killNamespace(child),
     stopAll: () => running.stopAll(killNamespace),
     handBack: (paths) => giveBack(paths ?? [tree]),
     refusedEgress: () => o.network?.refused() ?? [],
@@ -77411,28 +77420,33 @@ async function prepare(o, base2, job) {
   };
 }
 async function killNamespace(child) {
-  const inits = child.pid ? await childrenOf(child.pid) : [];
-  for (const pid of inits)
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const init = child.pid ? await childOf(child.pid) : void 0;
+  if (init !== void 0)
     try {
-      process.kill(pid, "SIGKILL");
+      process.kill(init, "SIGKILL");
+      return;
     } catch {
     }
-  if (!inits.length) killGroup(child.pid);
+  killGroup(child.pid);
 }
-async function childrenOf(pid) {
-  const found = [];
+async function childOf(pid) {
+  const listed = await readFile6(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => void 0);
+  if (listed !== void 0) {
+    const first = listed.trim().split(/\s+/)[0];
+    return first ? Number(first) : void 0;
+  }
   for (const name of await readdir4("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     const stat7 = await readFile6(`/proc/${name}/stat`, "utf8").catch(() => "");
-    const ppid = Number(stat7.slice(stat7.lastIndexOf(")") + 2).split(" ")[1]);
-    if (ppid === pid) found.push(Number(name));
+    if (Number(stat7.slice(stat7.lastIndexOf(")") + 2).split(" ")[1]) === pid) return Number(name);
   }
-  return found;
+  return void 0;
 }
 var AGENT_BASE = "/home/gantry-agent";
 async function ownBase(base2) {
   await mkdir8(base2, { recursive: true, mode: 457 });
-  const info2 = await lstat4(base2);
+  const info2 = await lstat3(base2);
   if (!info2.isDirectory() || info2.uid !== 0 || (info2.mode & 18) !== 0)
     throw new Error(
       `${base2} must be a directory owned by root and writable by no one else (it is ${info2.isSymbolicLink() ? "a link" : `owned by uid ${info2.uid}, mode ${(info2.mode & 511).toString(8)}`}); remove it and let the job make it`
@@ -77444,7 +77458,7 @@ function pick2(names) {
   );
 }
 function within2(dir, path4) {
-  const rel = relative4(dir, path4);
+  const rel = relative5(dir, path4);
   return rel === "" || !rel.startsWith("..") && !isAbsolute5(rel);
 }
 function coverable(dirs, keep) {

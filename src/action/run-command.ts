@@ -50,13 +50,8 @@ export function runCommand(
     let timedOut = false;
     let exitCode: number | undefined;
     let done = false;
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // The group is gone already.
-      }
-    };
+    // Contained, the child's exit then means everything it started is gone.
+    const killGroup = () => sandbox.kill(child);
     const onLimit = () => {
       if (exitCode === undefined) timedOut = true;
       killGroup();

@@ -26,7 +26,7 @@ function withMarker(marker: string): number[] {
 }
 
 /** The `$0`s of those shells, each once (a shell's fork, before it execs, has its parent's). */
-function namesOf(pids: number[]): string[] {
+function namesOf(pids: number[], marker: string): string[] {
   const names = pids.flatMap((pid) => {
     try {
       return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!];
@@ -34,7 +34,8 @@ function namesOf(pids: number[]): string[] {
       return [];
     }
   });
-  return [...new Set(names)].sort();
+  // A fork read again after it exec'd (`sleep`) is no longer one of them.
+  return [...new Set(names)].filter((n) => n.startsWith(marker)).sort();
 }
 
 /**
@@ -69,10 +70,10 @@ function sdkThatEndsEarly(marker: string, seen: { alive: string[] }): AgentSdk {
         await new Promise<void>((done) => child.stdout.once('data', () => done()));
         // The detached one may not have started yet: wait for it (a forked shell that has not
         // run setsid yet still looks like its parent).
-        while (!namesOf(withMarker(marker)).includes(`${marker}-detached`))
+        while (!namesOf(withMarker(marker), marker).includes(`${marker}-detached`))
           await new Promise((r) => setTimeout(r, 20));
         child.kill('SIGTERM');
-        seen.alive = namesOf(withMarker(marker));
+        seen.alive = namesOf(withMarker(marker), marker);
         yield {
           type: 'result',
           subtype: 'success',
@@ -159,7 +160,7 @@ describe("the agent's processes are gone before Gantry reads its work", () => {
       });
       expect(seen.alive).toEqual([marker, `${marker}-detached`]);
       // The one that stayed in its group is gone; the detached one is what unisolated means.
-      expect(namesOf(withMarker(marker))).toEqual([`${marker}-detached`]);
+      expect(namesOf(withMarker(marker), marker)).toEqual([`${marker}-detached`]);
     } finally {
       for (const pid of withMarker(marker)) process.kill(pid, 'SIGKILL');
     }

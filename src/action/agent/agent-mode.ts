@@ -135,6 +135,12 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
         ],
         leaves: [],
       }));
+      // Criteria run the agent's code: none of it may run on while root restores and chowns.
+      const criteriaUnstopped = await stopAgent(sandbox);
+      if (criteriaUnstopped) {
+        state.last = { ...state.last, stop: 'error', detail: criteriaUnstopped };
+        break;
+      }
       // What the criteria wrote is gone before the agent's next round (and before upload).
       await snapshot.restore();
       await sandbox.handBack();

@@ -5,7 +5,7 @@ import {
   type AgentRound,
   type ModelAccess,
 } from './backend.js';
-import { killGroup, type Sandbox } from '../sandbox/sandbox.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 
 /** Tools Claude Code may use without asking (with permissionMode 'dontAsk', anything else is denied). */
 export const ALLOWED_TOOLS = [
@@ -105,7 +105,7 @@ export class ClaudeCodeBackend implements AgentBackend {
           ),
           stdio: 'pipe',
         });
-        o.signal?.addEventListener('abort', () => killGroup(child.pid), { once: true });
+        o.signal?.addEventListener('abort', () => round.sandbox.kill(child), { once: true });
         return child;
       },
     };

@@ -98,6 +98,9 @@ export async function startAgentNetwork(options: AgentNetworkOptions): Promise<A
     try {
       await writeFile(nsPath, '');
       await run('mount', ['--bind', `/proc/${bridge.pid}/ns/net`, nsPath]);
+      // The bridge's pid named its namespace only while it ran: still running, it was its own.
+      if (bridge.exitCode !== null || bridge.signalCode !== null)
+        throw new Error('the bridge exited before its namespace was kept');
     } catch (e) {
       await stopBridge(bridge);
       throw new Error(

@@ -206,6 +206,7 @@ async function prepare(o: ContainOptions, base: string, job: string): Promise<Sa
         }),
       );
     },
+    kill: (child) => void killNamespace(child),
     stopAll: () => running.stopAll(killNamespace),
     handBack: (paths) => giveBack(paths ?? [tree]),
     refusedEgress: () => o.network?.refused() ?? [],
@@ -220,28 +221,37 @@ async function prepare(o: ContainOptions, base: string, job: string): Promise<Sa
  * caller) means the namespace is empty. `unshare` itself ignores SIGTERM while it waits.
  */
 async function killNamespace(child: ChildProcess): Promise<void> {
-  const inits = child.pid ? await childrenOf(child.pid) : [];
-  for (const pid of inits)
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const init = child.pid ? await childOf(child.pid) : undefined;
+  if (init !== undefined)
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(init, 'SIGKILL');
+      return;
     } catch {
       // Gone already.
     }
   // No PID 1 (not forked yet, or gone): the group holds `unshare` and whatever it forks.
-  if (!inits.length) killGroup(child.pid);
+  killGroup(child.pid);
 }
 
-/** The pids whose parent is `pid` (from /proc/<pid>/stat, whose 4th field is the parent). */
-async function childrenOf(pid: number): Promise<number[]> {
-  const found: number[] = [];
+/**
+ * `unshare`'s one child (the namespace's PID 1): from /proc/<pid>/task/<pid>/children where the
+ * kernel has it, else the first process whose parent is `pid` (the 4th field of its stat).
+ * Killed as soon as found, so the pid has little time to be reused.
+ */
+async function childOf(pid: number): Promise<number | undefined> {
+  const listed = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => undefined);
+  if (listed !== undefined) {
+    const first = listed.trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  }
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
     // The command name, in parentheses, may hold spaces and parentheses: read after the last.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === pid) found.push(Number(name));
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(name);
   }
-  return found;
+  return undefined;
 }
 
 /** Where the agent's job directories are made. */

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { safeEnv } from '../safe-env.js';
 
 /** How the agent job starts a program as the agent. */
@@ -32,6 +31,12 @@ export interface Sandbox {
   env(extra?: Record<string, string>): Record<string, string>;
   /** Start `file args` as the agent, in its own process group (so it can be killed as one). */
   spawn(file: string, args: string[], opts: SpawnAs): ChildProcess;
+  /**
+   * SIGKILL a process this sandbox started and everything it started. Contained, its exit then
+   * means they are all gone (the PID namespace's PID 1 is killed, `unshare` waits for it); so a
+   * caller that awaits the exit knows nothing of the agent's still runs.
+   */
+  kill(child: ChildProcess): void;
   /**
    * Kill every agent process this sandbox started and wait until they are gone: called before
    * Gantry reads or restores the tree, whatever the backend says about its own processes (a
@@ -71,6 +76,7 @@ export function unisolated(workspace: string): Sandbox {
         }),
       ),
     // Only the group: unisolated, a process that called setsid is out of reach (see the README).
+    kill: (child) => killGroup(child.pid),
     stopAll: () => running.stopAll((child) => killGroup(child.pid)),
     handBack: async () => {},
     refusedEgress: () => [],
@@ -87,9 +93,11 @@ export class Running {
 
   track(child: ChildProcess): ChildProcess {
     this.children.add(child);
-    const forget = () => this.children.delete(child);
-    child.once('exit', forget);
-    child.once('error', forget);
+    child.once('exit', () => this.children.delete(child));
+    // A process that never started has no exit to wait for; a failed kill is no exit.
+    child.on('error', () => {
+      if (child.pid === undefined) this.children.delete(child);
+    });
     return child;
   }
 
@@ -98,7 +106,7 @@ export class Running {
     const left = [...this.children].filter((c) => c.exitCode === null && c.signalCode === null);
     await Promise.all(
       left.map(async (child) => {
-        const exited = once(child, 'exit');
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         await kill(child);
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_, reject) => {

@@ -37,7 +37,14 @@ export async function scrubGitConfigs(tree: string): Promise<string[]> {
 
 async function scrub(file: string): Promise<string[]> {
   const git = (...args: string[]) => run('git', ['config', '--file', file, ...args]);
-  const listed = await git('--null', '--get-regexp', '.').catch(() => ({ stdout: '' }));
+  // Exit 1 is an empty config; anything else is one Gantry cannot check, so it is not handed on.
+  const listed = await git('--null', '--get-regexp', '.').catch((e: { code?: unknown }) => {
+    if (e.code === 1) return { stdout: '' };
+    throw new Error(
+      `the agent's copy of the git config ${file} cannot be read, so it cannot be checked for credentials: ${(e as Error).message}`,
+      { cause: e },
+    );
+  });
   const removed: string[] = [];
   for (const entry of listed.stdout.split('\0').filter(Boolean)) {
     const at = entry.indexOf('\n');

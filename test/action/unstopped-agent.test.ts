@@ -52,7 +52,7 @@ const spent: GatewaySpend = {
   refusedOther: 0,
 };
 
-describe('review 3: a round whose agent could not be stopped', () => {
+describe('a round whose agent could not be stopped', () => {
   it("still counts the round's spend (the gateway's count and the backend's turns)", async () => {
     const repo = makeRepo({ 'a.txt': 'a\n' });
     const backend: AgentBackend = {

@@ -16,7 +16,7 @@ function holding(dir: string): string[] {
   }
 }
 
-describe("review 3: the agent's copy carries no credential (cases the scrub misses)", () => {
+describe("the agent's copy carries no credential, wherever git keeps it", () => {
   it('a token in a url.<base>.insteadOf subsection', async () => {
     const repo = makeRepo({ 'a.txt': 'a\n' });
     sh(

@@ -19,7 +19,7 @@ function withMarker(marker: string): number[] {
     .map(Number);
 }
 
-describe.skipIf(process.getuid?.() !== 0)('review 3: a command killed at its time limit', () => {
+describe.skipIf(process.getuid?.() !== 0)('a contained command killed at its time limit', () => {
   it('has left nothing of its namespace running once runCommand and stopAll have returned', async () => {
     const marker = `gantry-r3-${randomUUID()}`;
     const containment = await startContainment({ allow: [], hide: [] });
