@@ -1,0 +1,99 @@
+import type { Db, Queries } from './db.js';
+
+/**
+ * The store's schema, one version at a time. A version, once released, is never edited: a change
+ * is a new version. Each runs in its own transaction with its record in `schema_migrations`.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'deliveries, goal states, breakers, goal events',
+    sql: `
+      CREATE TABLE deliveries (
+        id text PRIMARY KEY,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX deliveries_received_at ON deliveries (received_at);
+
+      -- The plan comment body Gantry last wrote for each goal (its signed state in it).
+      CREATE TABLE goal_states (
+        goal_key text PRIMARY KEY,
+        goal_id text,
+        comment_id bigint NOT NULL,
+        revision integer NOT NULL,
+        body text NOT NULL,
+        written_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- A circuit breaker's state: 'global' or a repository's full name.
+      CREATE TABLE breakers (
+        scope text PRIMARY KEY,
+        state jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Task outcomes already counted, so a pass cut short does not count one twice.
+      CREATE TABLE breaker_outcomes (
+        key text PRIMARY KEY,
+        counted_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- The timeline of each goal: what the core recorded, in order.
+      CREATE TABLE goal_events (
+        id bigserial PRIMARY KEY,
+        goal_key text NOT NULL,
+        goal_id text,
+        at timestamptz NOT NULL,
+        kind text NOT NULL,
+        detail jsonb NOT NULL
+      );
+      CREATE INDEX goal_events_goal ON goal_events (goal_key, id);
+    `,
+  },
+];
+
+/** A number for the migration lock, the same on every replica. */
+const MIGRATION_LOCK = 0x47414e54; // "GANT"
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * Bring the schema up to date. Replicas starting together take turns (an advisory lock); a
+ * store newer than this code (a later version already applied) is refused rather than used.
+ */
+export async function migrate(db: Db): Promise<{ applied: number[]; version: number }> {
+  const latest = MIGRATIONS.at(-1)!.version;
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const newer = [...done].filter((v) => v > latest);
+    if (newer.length)
+      throw new MigrationError(
+        `the store has schema version ${Math.max(...newer)}, newer than this Gantry knows (${latest}): run the newer Gantry, or restore the store from before it`,
+      );
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await apply(tx, m);
+      applied.push(m.version);
+    }
+    return { applied, version: latest };
+  });
+}
+
+async function apply(tx: Queries, m: (typeof MIGRATIONS)[number]): Promise<void> {
+  try {
+    await tx.exec(m.sql);
+  } catch (e) {
+    throw new MigrationError(`migration ${m.version} (${m.name}) failed: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+}

@@ -1,0 +1,198 @@
+import type { BreakerState } from '../../core/breaker.js';
+import type { Db } from './db.js';
+import { migrate } from './migrations.js';
+import { openPglite } from './pglite-db.js';
+import { openPostgres } from './postgres-db.js';
+
+/** What Gantry last wrote for a goal: the plan comment and its body, with the state's revision. */
+export interface WrittenGoal {
+  goalId: string | undefined;
+  commentId: number;
+  revision: number;
+  body: string;
+}
+
+/** One entry of a goal's timeline. */
+export interface GoalEventRow {
+  at: number;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/**
+ * Gantry's operational memory, the same over embedded PostgreSQL and a server: webhook deliveries
+ * already handled, what Gantry last wrote per goal, the circuit breakers, and each goal's
+ * timeline. GitHub stays the record of what was planned and approved; this is what GitHub has
+ * no place for, and what must survive a restart.
+ */
+export class GantryStore {
+  private constructor(readonly db: Db) {}
+
+  /**
+   * Open and migrate the store: PostgreSQL at `databaseUrl` when given, else PGlite in
+   * `dataDir` (in memory without one). Says what is wrong when it cannot.
+   */
+  static async open(o: { databaseUrl?: string | undefined; dataDir?: string | undefined }): Promise<GantryStore> {
+    const where = o.databaseUrl ? `the PostgreSQL server of DATABASE_URL (${redact(o.databaseUrl)})` : o.dataDir ? `the data directory ${o.dataDir}` : 'an in-memory store';
+    let db: Db;
+    try {
+      db = o.databaseUrl ? await openPostgres(o.databaseUrl) : await openPglite(o.dataDir);
+    } catch (e) {
+      throw new StoreError(`Gantry could not open ${where}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      await migrate(db);
+    } catch (e) {
+      await db.close().catch(() => {});
+      throw new StoreError(`Gantry could not prepare ${where}: ${(e as Error).message}`, { cause: e });
+    }
+    return new GantryStore(db);
+  }
+
+  /** True the first time a delivery id is seen, false for a redelivery (on any replica). */
+  async firstDelivery(id: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'INSERT INTO deliveries (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id',
+      [id],
+    );
+    return rows.length === 1;
+  }
+
+  /** Forget deliveries older than GitHub redelivers (it keeps them for three days). */
+  async pruneDeliveries(olderThanMs: number): Promise<number> {
+    const rows = await this.db.query(
+      "DELETE FROM deliveries WHERE received_at < now() - make_interval(secs => $1) RETURNING id",
+      [olderThanMs / 1000],
+    );
+    return rows.length;
+  }
+
+  async writtenGoal(key: string): Promise<WrittenGoal | undefined> {
+    const [row] = await this.db.query<{
+      goal_id: string | null;
+      comment_id: string;
+      revision: number;
+      body: string;
+    }>('SELECT goal_id, comment_id, revision, body FROM goal_states WHERE goal_key = $1', [key]);
+    return row && {
+      goalId: row.goal_id ?? undefined,
+      commentId: Number(row.comment_id),
+      revision: row.revision,
+      body: row.body,
+    };
+  }
+
+  /**
+   * Remember what Gantry wrote. A goal's revisions only move forward: an older write arriving
+   * late (another replica, a retried job) does not replace a newer one; a new goal on the issue
+   * (another goal id) replaces the old one's.
+   */
+  async wroteGoal(key: string, goal: WrittenGoal): Promise<void> {
+    await this.db.query(
+      `INSERT INTO goal_states (goal_key, goal_id, comment_id, revision, body)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (goal_key) DO UPDATE SET
+         goal_id = EXCLUDED.goal_id, comment_id = EXCLUDED.comment_id,
+         revision = EXCLUDED.revision, body = EXCLUDED.body, written_at = now()
+       WHERE goal_states.goal_id IS DISTINCT FROM EXCLUDED.goal_id
+          OR goal_states.revision <= EXCLUDED.revision`,
+      [key, goal.goalId ?? null, goal.commentId, goal.revision, goal.body],
+    );
+  }
+
+  /** Every breaker's state: 'global' and each repository's. */
+  async breakers(): Promise<Map<string, BreakerState>> {
+    const rows = await this.db.query<{ scope: string; state: BreakerState }>(
+      'SELECT scope, state FROM breakers',
+    );
+    return new Map(rows.map((r) => [r.scope, r.state]));
+  }
+
+  /**
+   * Count one task outcome into the breakers of `scopes`, atomically: `change` maps each
+   * current state to the next. An outcome already counted under `key` changes nothing (false).
+   */
+  async countOutcome(
+    key: string,
+    scopes: readonly string[],
+    change: (scope: string, state: BreakerState | undefined) => BreakerState,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const first = await tx.query(
+        'INSERT INTO breaker_outcomes (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key',
+        [key],
+      );
+      if (!first.length) return false;
+      for (const scope of scopes) {
+        // Created if missing, then locked: two replicas counting at once take turns.
+        await tx.query(
+          `INSERT INTO breakers (scope, state) VALUES ($1, 'null'::jsonb) ON CONFLICT (scope) DO NOTHING`,
+          [scope],
+        );
+        const [row] = await tx.query<{ state: BreakerState | null }>(
+          'SELECT state FROM breakers WHERE scope = $1 FOR UPDATE',
+          [scope],
+        );
+        const next = change(scope, row?.state ?? undefined);
+        await tx.query('UPDATE breakers SET state = $2, updated_at = now() WHERE scope = $1', [
+          scope,
+          JSON.stringify(next),
+        ]);
+      }
+      return true;
+    });
+  }
+
+  /** Append to a goal's timeline. */
+  async appendEvents(key: string, goalId: string | undefined, events: readonly GoalEventRow[]): Promise<void> {
+    if (!events.length) return;
+    const values: unknown[] = [];
+    const rows = events.map((e, i) => {
+      values.push(key, goalId ?? null, new Date(e.at).toISOString(), e.kind, JSON.stringify(e.detail));
+      const n = i * 5;
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`;
+    });
+    await this.db.query(
+      `INSERT INTO goal_events (goal_key, goal_id, at, kind, detail) VALUES ${rows.join(', ')}`,
+      values,
+    );
+  }
+
+  /** A goal's timeline, oldest first. */
+  async goalEvents(key: string): Promise<(GoalEventRow & { goalId: string | undefined })[]> {
+    const rows = await this.db.query<{ goal_id: string | null; at: Date | string; kind: string; detail: Record<string, unknown> }>(
+      'SELECT goal_id, at, kind, detail FROM goal_events WHERE goal_key = $1 ORDER BY id',
+      [key],
+    );
+    return rows.map((r) => ({ goalId: r.goal_id ?? undefined, at: new Date(r.at).getTime(), kind: r.kind, detail: r.detail }));
+  }
+
+  /** For /healthz: the store answers, and which kind it is. */
+  async health(): Promise<{ ok: boolean; kind: Db['kind']; detail: string }> {
+    try {
+      const [row] = await this.db.query<{ version: number }>('SELECT max(version) AS version FROM schema_migrations');
+      return { ok: true, kind: this.db.kind, detail: `schema version ${row?.version ?? 0}` };
+    } catch (e) {
+      return { ok: false, kind: this.db.kind, detail: (e as Error).message };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/** A connection string without its password, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'an unparsable URL';
+  }
+}
