@@ -1,5 +1,6 @@
 /**
- * `npm start`: the Gantry App as a Probot server.
+ * `npm start` (`node dist/app/main.js`, the committed bundle of this file: `npm run build:app`):
+ * the Gantry App as a Probot server.
  *
  * - With `APP_ID`, `PRIVATE_KEY` (or `PRIVATE_KEY_PATH`), `WEBHOOK_SECRET` and `GANTRY_STATE_KEY`
  *   it serves webhooks (optionally through `WEBHOOK_PROXY_URL`), reconciles every active goal at
