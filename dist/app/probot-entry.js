@@ -1555,14 +1555,16 @@ async function readRawConfig(github) {
 
 // src/app/goal-workers.ts
 var GoalWorkers = class {
-  constructor(work, onError, retryDelaysMs = [2e3, 15e3, 6e4]) {
+  constructor(work, onError, retryDelaysMs = [2e3, 15e3, 6e4], onRetry2) {
     this.work = work;
     this.onError = onError;
     this.retryDelaysMs = retryDelaysMs;
+    this.onRetry = onRetry2;
   }
   work;
   onError;
   retryDelaysMs;
+  onRetry;
   pending = /* @__PURE__ */ new Map();
   running = /* @__PURE__ */ new Map();
   schedule(key, context, hint) {
@@ -1586,6 +1588,7 @@ var GoalWorkers = class {
               this.onError(key, e);
               break;
             }
+            this.onRetry?.(key, e, attempt + 1, delay);
             await new Promise((resolve) => setTimeout(resolve, delay));
             const newer = this.take(key);
             if (newer) job = { ...newer, hints: [...job.hints, ...newer.hints] };
@@ -4775,6 +4778,85 @@ function step(state, event) {
   return { state: s, audit: d.audit };
 }
 
+// src/app/goal-log.ts
+var STEP = {
+  "plan.proposed": "planned",
+  "plan.replaced": "planned",
+  "plan.failed": "failed",
+  "plan.deferred": "plan-deferred",
+  "approvals.changed": "approved",
+  start: "started",
+  "task.dispatch-sent": "dispatched",
+  "task.dispatched": "dispatched",
+  "task.finished": "finished",
+  "landing.result": "landed",
+  "ci.verdict": "ci-verdict",
+  "recovery.proposed": "recovery",
+  "escalation.posted": "escalated",
+  "pr.opened": "pr",
+  "pr.marked-ready": "pr",
+  pause: "paused",
+  resume: "resumed",
+  cancel: "cancelled"
+};
+var NEEDS_ATTENTION = /* @__PURE__ */ new Set([
+  "failed",
+  "needs-human",
+  "partial",
+  "paused:budget",
+  "paused:breaker"
+]);
+var UNAUDITED = {
+  "task.dispatched": (e) => `${e.taskId} attempt ${e.attempt} dispatched as run ${e.runId}`,
+  "ci.verdict": (e) => `CI ${e.verdict} on ${e.sha.slice(0, 12)}`,
+  "pr.opened": (e) => `draft pull request #${e.number} opened`,
+  "pr.marked-ready": (e) => `pull request #${e.number} marked ready for review`
+};
+function logStep(log, ref, event, r) {
+  if (r.ignored) return;
+  const base2 = { repository: `${ref.owner}/${ref.repo}`, issue: ref.issue, goal: r.state.id };
+  const where = `${base2.repository}#${ref.issue}`;
+  for (const a of r.audit) {
+    const step2 = stepOf(a);
+    const fields = { ...base2, step: step2, ...a, at: new Date(a.at).toISOString() };
+    const message = `goal ${where} ${step2}: ${a.subject} ${a.from} -> ${a.to}${a.detail ? ` (${firstLine(a.detail)})` : ""}`;
+    if (NEEDS_ATTENTION.has(a.to)) log.warn(fields, message);
+    else log.info(fields, message);
+  }
+  const describe2 = UNAUDITED[event.type];
+  if (r.audit.length === 0 && describe2) {
+    const step2 = STEP[event.type];
+    log.info(
+      { ...base2, step: step2, event: event.type, at: new Date(event.at).toISOString() },
+      `goal ${where} ${step2}: ${describe2(event)}`
+    );
+  }
+}
+var TASK_STEP = {
+  approved: "approved",
+  excluded: "excluded",
+  queued: "queued",
+  running: "scheduled",
+  // its dispatch is owed; `dispatched` follows with the run id
+  landing: "finished",
+  validating: "landed",
+  done: "done",
+  failed: "failed"
+};
+function stepOf(a) {
+  if (a.subject === "goal") {
+    if (a.to === "awaiting-approval") return "planned";
+    if (a.to === "running") return a.from === "awaiting-approval" ? "started" : "resumed";
+    return a.to.split(":")[0];
+  }
+  if (a.from === "validating") return "ci-verdict";
+  return TASK_STEP[a.to] ?? STEP[a.event] ?? a.event;
+}
+var firstLine = (text2) => {
+  const line = text2.split("\n")[0];
+  return line.length > 200 ? `${line.slice(0, 199)}\u2026` : line;
+};
+
 // src/app/labels.ts
 async function syncStateLabels(github, issue2, wanted) {
   const add = wanted.filter((l) => !issue2.labels.includes(l));
@@ -4847,6 +4929,7 @@ var GoalSession = class {
     if (!this.state) throw new Error("no goal state to apply an event to");
     const r = step(this.state, event);
     this.state = r.state;
+    if (this.o.log) logStep(this.o.log, this.o.ref, event, r);
     return r;
   }
   /** What `event` would do, without doing it. */
@@ -6195,7 +6278,8 @@ async function reconcileGoal(github, ref, hints, deps) {
     stateKey: deps.stateKey,
     serverUrl: deps.serverUrl,
     memory: deps.memory,
-    earlierBodies
+    earlierBodies,
+    log: deps.log
   });
   const g = { github, ref, session, deps, config, trigger };
   await takeLostEdit(g, relevant);
@@ -6642,7 +6726,8 @@ function gantryApp(options) {
     newGoalId: options.newGoalId ?? randomUUID,
     memory: new StateMemory(),
     breakers: options.breakers ?? new BreakerBook(),
-    appId: options.appId
+    appId: options.appId,
+    log: options.log
   };
   const deliveries = new DeliveryLog();
   let workers;
@@ -6653,10 +6738,15 @@ function gantryApp(options) {
   const schedule = (delivery, ref, hint) => workers.schedule(goalKey(ref), { github: delivery.github(ref), ref }, hint);
   const fn = ((app2) => {
     probot = app2;
+    deps.log ??= app2.log;
     workers = new GoalWorkers(
       (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
       options.onJobError ?? ((key, e) => app2.log.error({ err: e, goal: key }, "goal job failed")),
-      options.retryDelaysMs
+      options.retryDelaysMs,
+      (key, err, attempt, delayMs) => (deps.log ?? app2.log).warn(
+        { err, goal: key, attempt, delayMs },
+        `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
+      )
     );
     registerHints(app2, github, WEBHOOK_HINTS, (delivery, routed) => {
       if (!deliveries.first(delivery.id)) return;
@@ -6710,6 +6800,7 @@ function registerHints(app2, connector, table, deliver) {
     });
   });
 }
+var errorText = (e) => e instanceof Error ? e.message : String(e);
 
 // src/app/env.ts
 import { readFileSync } from "node:fs";

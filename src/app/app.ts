@@ -61,6 +61,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     memory: new StateMemory(),
     breakers: options.breakers ?? new BreakerBook(),
     appId: options.appId,
+    log: options.log,
   };
   const deliveries = new DeliveryLog();
   let workers: GoalWorkers<Job> | undefined;
@@ -74,10 +75,16 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
 
   const fn = ((app: Probot) => {
     probot = app;
+    deps.log ??= app.log;
     workers = new GoalWorkers<Job>(
       (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
       options.retryDelaysMs,
+      (key, err, attempt, delayMs) =>
+        (deps.log ?? app.log).warn(
+          { err, goal: key, attempt, delayMs },
+          `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
+        ),
     );
     registerHints(app, github, WEBHOOK_HINTS, (delivery, routed) => {
       if (!deliveries.first(delivery.id)) return;
@@ -145,3 +152,5 @@ function registerHints(
     });
   });
 }
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
