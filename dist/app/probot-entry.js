@@ -6540,6 +6540,8 @@ var BreakerBook = class {
   }
   globalSettings;
   repos = /* @__PURE__ */ new Map();
+  /** Each repository's settings as last used, to tell when its breaker half-opens. */
+  settings = /* @__PURE__ */ new Map();
   global = closedBreaker;
   /** Outcomes already counted, by effect key: a pass cut short reports its outcomes again. */
   counted = /* @__PURE__ */ new Set();
@@ -6551,6 +6553,7 @@ var BreakerBook = class {
       if (this.counted.size > 1e4) this.counted.delete(this.counted.values().next().value);
     }
     const b = this.repos.get(repo) ?? closedBreaker;
+    this.settings.set(repo, settings);
     this.repos.set(repo, ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, settings));
     this.global = ok ? breakerRecordSuccess(this.global) : breakerRecordFailure(this.global, now, this.globalSettings);
   }
@@ -6560,7 +6563,43 @@ var BreakerBook = class {
       breakerGate(this.global, now, this.globalSettings)
     );
   }
+  /** The breakers not closed, for `/healthz`; `repository` is `*` for the global one. */
+  snapshot(now) {
+    const all = [
+      ["*", this.global, this.globalSettings],
+      ...[...this.repos].map(([r, b]) => [
+        r,
+        b,
+        this.settings.get(r)
+      ])
+    ];
+    return all.flatMap(([repository2, b, settings]) => {
+      const cur = settings ? observeBreaker(b, now, settings) : b;
+      if (cur.phase === "closed") return [];
+      const since = b.phase === "open" ? b.openedAt + (cur.phase === "half-open" ? settings.cooldownMs : 0) : void 0;
+      return [{ repository: repository2, phase: cur.phase, failures: cur.failures, since }];
+    });
+  }
 };
+
+// src/app/health-report.ts
+function healthReport(f) {
+  const problems = [];
+  if (f.store && !f.store.ok) problems.push(`store: ${f.store.detail}`);
+  const sweptAt = f.lastSweep ?? f.loadedAt;
+  if (f.sweepEveryMs !== void 0 && f.now - sweptAt > 2 * f.sweepEveryMs + 6e4)
+    problems.push(
+      `no sweep has completed for ${Math.round((f.now - sweptAt) / 6e4)} minutes (one is due every ${Math.round(f.sweepEveryMs / 6e4)}): GitHub may be unreachable or the App's key refused; see the log's "reconciling all goals failed" lines.`
+    );
+  const iso = (t) => t === void 0 ? null : new Date(t).toISOString();
+  return {
+    ok: problems.length === 0,
+    lastSweep: iso(f.lastSweep),
+    breakers: f.breakers.map((b) => ({ ...b, since: iso(b.since) })),
+    store: f.store ? { kind: "store", ...f.store } : { kind: "memory", ok: true },
+    problems
+  };
+}
 
 // src/app/webhook-shapes.ts
 import { z as z10 } from "zod";
@@ -6734,10 +6773,12 @@ function gantryApp(options) {
   let probot;
   let timer;
   let lastSweep;
+  let loadedAt = deps.now();
   const github = options.github ?? probotGitHub;
   const schedule = (delivery, ref, hint) => workers.schedule(goalKey(ref), { github: delivery.github(ref), ref }, hint);
   const fn = ((app2) => {
     probot = app2;
+    loadedAt = deps.now();
     deps.log ??= app2.log;
     workers = new GoalWorkers(
       (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
@@ -6759,6 +6800,23 @@ function gantryApp(options) {
   });
   fn.idle = () => workers?.idle() ?? Promise.resolve();
   fn.close = () => clearInterval(timer);
+  fn.health = async () => {
+    let store;
+    if (options.storeHealth)
+      store = await options.storeHealth().catch((e) => ({
+        ok: false,
+        detail: `its check failed: ${errorText(e)}`
+      }));
+    const now = deps.now();
+    return healthReport({
+      now,
+      loadedAt,
+      lastSweep,
+      sweepEveryMs: options.reconcileEveryMs,
+      breakers: deps.breakers.snapshot(now),
+      store
+    });
+  };
   fn.reconcileAll = async () => {
     if (!probot || !workers) throw new Error("the app is not loaded into Probot yet");
     const app2 = probot;

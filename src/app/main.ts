@@ -9,11 +9,13 @@
  * - Anything missing or malformed stops it with one message listing what to fix: it never falls
  *   back to Probot's setup mode or development secret on its own.
  * - `GHE_HOST` and `GHE_PROTOCOL` point it at GitHub Enterprise Server.
+ * - `GET /healthz` reports the store, the last sweep and the open breakers (503 when unwell).
  */
 import { run } from 'probot';
 import { gantryApp } from './app.js';
 import { GantryOctokit } from './github/gantry-octokit.js';
 import { optionsFromEnv, StartupError } from './env.js';
+import { healthzHandler } from './healthz-handler.js';
 
 async function main(): Promise<void> {
   if (process.env.GANTRY_SETUP === '1') {
@@ -22,7 +24,13 @@ async function main(): Promise<void> {
     return;
   }
   const app = gantryApp(optionsFromEnv(process.env));
-  await run(app, { Octokit: GantryOctokit });
+  await run(
+    (probot, { addHandler }) => {
+      app(probot);
+      addHandler(healthzHandler(() => app.health()));
+    },
+    { Octokit: GantryOctokit },
+  );
   await app.reconcileAll();
 }
 
