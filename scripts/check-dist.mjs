@@ -1,28 +1,56 @@
-// CI's freshness check: rebuild the action bundle and compare it with the committed dist/.
+// CI's freshness check: rebuild the committed bundles (the Action's dist/index.js and the App's
+// dist/app/) and compare them with what is committed.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const dir = mkdtempSync(join(tmpdir(), 'gantry-dist-'));
-try {
-  execFileSync(process.execPath, ['scripts/build-action.mjs', join(dir, 'index.js')], {
-    stdio: 'inherit',
-  });
-  const stale = ['index.js', 'index.js.LEGAL.txt'].filter((f) => {
-    try {
-      return !readFileSync(join(dir, f)).equals(readFileSync(join('dist', f)));
-    } catch {
-      return true;
+const bundles = [
+  {
+    what: "the Action's bundle",
+    script: 'scripts/build-action.mjs',
+    dir: 'dist',
+    files: ['index.js', 'index.js.LEGAL.txt'],
+    // build-action.mjs takes the output file, build-app.mjs the output directory.
+    arg: (/** @type {string} */ tmp) => join(tmp, 'index.js'),
+    fix: 'npm run build:action',
+  },
+  {
+    what: "the App's bundle",
+    script: 'scripts/build-app.mjs',
+    dir: 'dist/app',
+    files: ['main.js', 'probot-entry.js'],
+    arg: (/** @type {string} */ tmp) => tmp,
+    fix: 'npm run build:app',
+  },
+];
+
+let stale = false;
+for (const b of bundles) {
+  const tmp = mkdtempSync(join(tmpdir(), 'gantry-dist-'));
+  try {
+    execFileSync(process.execPath, [b.script, b.arg(tmp)], { stdio: 'inherit' });
+    const built = readdirSync(tmp).sort();
+    if (built.join() !== [...b.files].sort().join())
+      throw new Error(
+        `${b.script} wrote ${built.join(', ')}; update the file list in ${import.meta.filename}`,
+      );
+    const differ = b.files.filter((f) => {
+      try {
+        return !readFileSync(join(tmp, f)).equals(readFileSync(join(b.dir, f)));
+      } catch {
+        return true;
+      }
+    });
+    if (differ.length) {
+      stale = true;
+      console.error(
+        `${b.dir}/ is stale: ${b.what} (${differ.join(', ')}) differs from a fresh build of the sources. Run \`${b.fix}\` and commit ${b.dir}/.`,
+      );
     }
-  });
-  if (stale.length) {
-    console.error(
-      `dist/ is stale (${stale.join(', ')} differ from a fresh build): run \`npm run build:action\` and commit dist/.`,
-    );
-    process.exit(1);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-  console.log('dist/ matches the sources');
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
+if (stale) process.exit(1);
+console.log('dist/ matches the sources');

@@ -11,6 +11,7 @@ import { reconcileGoal } from './reconcile.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
 import { DeliveryLog, StateMemory } from './state-memory.js';
 import { BreakerBook } from './breakers.js';
+import { healthReport, type HealthReport, type StoreHealth } from './health-report.js';
 import { payloadProblem } from './webhook-shapes.js';
 import { WEBHOOK_HINTS, type HintDeps, type HintTable, type Routed } from './webhook-hints.js';
 
@@ -30,6 +31,8 @@ export interface GantryAppOptions extends Omit<
   retryDelaysMs?: readonly number[];
   /** How GitHub is reached (default: through Probot's clients). */
   github?: GitHubConnector;
+  /** The store's own check, for `/healthz` (default: none; memory is always well). */
+  storeHealth?: () => Promise<StoreHealth>;
 }
 
 export interface GantryApp {
@@ -40,6 +43,8 @@ export interface GantryApp {
   reconcileAll(): Promise<void>;
   /** Stop the timer. */
   close(): void;
+  /** What `/healthz` answers: the store, the last sweep, the breakers not closed. */
+  health(): Promise<HealthReport>;
 }
 
 interface Job {
@@ -61,12 +66,14 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     memory: new StateMemory(),
     breakers: options.breakers ?? new BreakerBook(),
     appId: options.appId,
+    log: options.log,
   };
   const deliveries = new DeliveryLog();
   let workers: GoalWorkers<Job> | undefined;
   let probot: Probot | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastSweep: number | undefined;
+  let loadedAt = deps.now();
   const github = options.github ?? probotGitHub;
 
   const schedule = (delivery: Delivery, ref: GoalRef, hint: Hint) =>
@@ -74,10 +81,17 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
 
   const fn = ((app: Probot) => {
     probot = app;
+    loadedAt = deps.now();
+    deps.log ??= app.log;
     workers = new GoalWorkers<Job>(
       (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
       options.retryDelaysMs,
+      (key, err, attempt, delayMs) =>
+        (deps.log ?? app.log).warn(
+          { err, goal: key, attempt, delayMs },
+          `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
+        ),
     );
     registerHints(app, github, WEBHOOK_HINTS, (delivery, routed) => {
       if (!deliveries.first(delivery.id)) return;
@@ -92,6 +106,23 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
 
   fn.idle = () => workers?.idle() ?? Promise.resolve();
   fn.close = () => clearInterval(timer);
+  fn.health = async () => {
+    let store: StoreHealth | undefined;
+    if (options.storeHealth)
+      store = await options.storeHealth().catch((e: unknown) => ({
+        ok: false,
+        detail: `its check failed: ${errorText(e)}`,
+      }));
+    const now = deps.now();
+    return healthReport({
+      now,
+      loadedAt,
+      lastSweep,
+      sweepEveryMs: options.reconcileEveryMs,
+      breakers: deps.breakers.snapshot(now),
+      store,
+    });
+  };
   fn.reconcileAll = async () => {
     if (!probot || !workers) throw new Error('the app is not loaded into Probot yet');
     const app = probot;
@@ -145,3 +176,5 @@ function registerHints(
     });
   });
 }
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

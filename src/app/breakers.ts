@@ -4,6 +4,7 @@ import {
   breakerRecordSuccess,
   closedBreaker,
   combineGates,
+  observeBreaker,
   type BreakerGate,
   type BreakerSettings,
   type BreakerState,
@@ -19,6 +20,8 @@ export const GLOBAL_BREAKER: BreakerSettings = { threshold: 10, cooldownMs: 30 *
  */
 export class BreakerBook {
   private readonly repos = new Map<string, BreakerState>();
+  /** Each repository's settings as last used, to tell when its breaker half-opens. */
+  private readonly settings = new Map<string, BreakerSettings>();
   private global: BreakerState = closedBreaker;
   /** Outcomes already counted, by effect key: a pass cut short reports its outcomes again. */
   private readonly counted = new Set<string>();
@@ -34,6 +37,7 @@ export class BreakerBook {
       if (this.counted.size > 10_000) this.counted.delete(this.counted.values().next().value!);
     }
     const b = this.repos.get(repo) ?? closedBreaker;
+    this.settings.set(repo, settings);
     this.repos.set(repo, ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, settings));
     this.global = ok
       ? breakerRecordSuccess(this.global)
@@ -46,4 +50,35 @@ export class BreakerBook {
       breakerGate(this.global, now, this.globalSettings),
     );
   }
+
+  /** The breakers not closed, for `/healthz`; `repository` is `*` for the global one. */
+  snapshot(now: number): OpenBreaker[] {
+    const all: [string, BreakerState, BreakerSettings | undefined][] = [
+      ['*', this.global, this.globalSettings],
+      ...[...this.repos].map(([r, b]): [string, BreakerState, BreakerSettings | undefined] => [
+        r,
+        b,
+        this.settings.get(r),
+      ]),
+    ];
+    return all.flatMap(([repository, b, settings]) => {
+      const cur = settings ? observeBreaker(b, now, settings) : b;
+      if (cur.phase === 'closed') return [];
+      // Open since it opened; half-open since its cooldown ended (the state keeps no time).
+      const since =
+        b.phase === 'open'
+          ? b.openedAt + (cur.phase === 'half-open' ? settings!.cooldownMs : 0)
+          : undefined;
+      return [{ repository, phase: cur.phase, failures: cur.failures, since }];
+    });
+  }
+}
+
+export interface OpenBreaker {
+  /** `owner/name`, or `*` for the global breaker (failures across every repository). */
+  repository: string;
+  phase: 'open' | 'half-open';
+  failures: number;
+  /** When it opened or half-opened, if known (epoch ms). */
+  since: number | undefined;
 }

@@ -4,6 +4,7 @@ import type { ConfigError, GantryConfig } from './config.js';
 import type { GoalRef } from './goal-facts.js';
 import type { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
+import type { GoalLog } from './goal-log.js';
 import type { StateMemory } from './state-memory.js';
 
 /** What the app is built with: injected, so tests run the real app offline. */
@@ -22,6 +23,8 @@ export interface AppDeps {
   breakers: BreakerBook;
   /** The App's id: its comments are told from other apps' by `performed_via_github_app`. */
   appId?: number | undefined;
+  /** Where goal steps are logged (the App sets Probot's log when loaded). */
+  log?: GoalLog | undefined;
 }
 
 /** Everything one reconcile of one goal works with. */

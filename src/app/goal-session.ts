@@ -15,6 +15,7 @@ import {
   type IssueComment,
 } from './goal-facts.js';
 import type { GitHubPort } from './github/github-port.js';
+import { logStep, type GoalLog } from './goal-log.js';
 import { syncStateLabels } from './labels.js';
 import type { StateMemory } from './state-memory.js';
 
@@ -27,6 +28,8 @@ export interface SessionOptions {
   memory: StateMemory;
   /** Bodies comments had before people's edits being handled (`changes.body.from`). */
   earlierBodies?: readonly { commentId: number; body: string }[];
+  /** Where each applied step is logged (`logStep`). */
+  log?: GoalLog | undefined;
 }
 
 /** Goals that are over: a deleted plan comment of one of these is not brought back. */
@@ -104,6 +107,7 @@ export class GoalSession {
     if (!this.state) throw new Error('no goal state to apply an event to');
     const r = step(this.state, event);
     this.state = r.state;
+    if (this.o.log) logStep(this.o.log, this.o.ref, event, r);
     return r;
   }
 

@@ -22,6 +22,13 @@ export class GoalWorkers<C> {
     private readonly onError: (key: string, error: unknown) => void,
     /** Waits before trying a job again after a transient failure (5xx, 429, network). */
     private readonly retryDelaysMs: readonly number[] = [2_000, 15_000, 60_000],
+    /** Told before each retry (attempt 1 is the first retry), so none is silent. */
+    private readonly onRetry?: (
+      key: string,
+      error: unknown,
+      attempt: number,
+      delayMs: number,
+    ) => void,
   ) {}
 
   schedule(key: string, context: C, hint: Hint): void {
@@ -46,6 +53,7 @@ export class GoalWorkers<C> {
               this.onError(key, e);
               break;
             }
+            this.onRetry?.(key, e, attempt + 1, delay);
             // The hints are kept (who ticked, which command); newer ones join them.
             await new Promise((resolve) => setTimeout(resolve, delay));
             const newer = this.take(key);

@@ -1,5 +1,6 @@
 /**
- * `npm start`: the Gantry App as a Probot server.
+ * `npm start` (`node dist/app/main.js`, the committed bundle of this file: `npm run build:app`):
+ * the Gantry App as a Probot server.
  *
  * - With `APP_ID`, `PRIVATE_KEY` (or `PRIVATE_KEY_PATH`), `WEBHOOK_SECRET` and `GANTRY_STATE_KEY`
  *   it serves webhooks (optionally through `WEBHOOK_PROXY_URL`), reconciles every active goal at
@@ -8,11 +9,13 @@
  * - Anything missing or malformed stops it with one message listing what to fix: it never falls
  *   back to Probot's setup mode or development secret on its own.
  * - `GHE_HOST` and `GHE_PROTOCOL` point it at GitHub Enterprise Server.
+ * - `GET /healthz` reports the store, the last sweep and the open breakers (503 when unwell).
  */
 import { run } from 'probot';
 import { gantryApp } from './app.js';
 import { GantryOctokit } from './github/gantry-octokit.js';
 import { optionsFromEnv, StartupError } from './env.js';
+import { healthzHandler } from './healthz-handler.js';
 
 async function main(): Promise<void> {
   if (process.env.GANTRY_SETUP === '1') {
@@ -21,7 +24,13 @@ async function main(): Promise<void> {
     return;
   }
   const app = gantryApp(optionsFromEnv(process.env));
-  await run(app, { Octokit: GantryOctokit });
+  await run(
+    (probot, { addHandler }) => {
+      app(probot);
+      addHandler(healthzHandler(() => app.health()));
+    },
+    { Octokit: GantryOctokit },
+  );
   await app.reconcileAll();
 }
 

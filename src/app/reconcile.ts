@@ -54,6 +54,7 @@ export async function reconcileGoal(
     serverUrl: deps.serverUrl,
     memory: deps.memory,
     earlierBodies,
+    log: deps.log,
   });
   const g: GoalContext = { github, ref, session, deps, config, trigger };
 

@@ -50,7 +50,8 @@ describe('`npm start` against the stand-in, configured as for GitHub Enterprise'
     writeFileSync(join(dir, 'key.pem'), standIn.app.privateKey);
     const port = await freePort();
     let log = '';
-    const app = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
+    // `npm start`'s command: the committed bundle (check-dist keeps it fresh).
+    const app = spawn(process.execPath, ['dist/app/main.js'], {
       cwd: GANTRY_DIR,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {

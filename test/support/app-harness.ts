@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import nock from 'nock';
+import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { gantryApp, type GantryApp } from '../../src/app/app.js';
@@ -56,7 +57,7 @@ export async function diamondScript(): Promise<Script> {
  * memory behind its port: offline (no request leaves), and a test fails on any goal job error
  * and on any webhook payload GitHub's schemas refuse.
  */
-export function appHarness(): () => Promise<Harness> {
+export function appHarness({ log }: { log?: () => Logger } = {}): () => Promise<Harness> {
   let current: Harness | undefined;
   beforeEach(() => {
     nock.disableNetConnect();
@@ -90,7 +91,7 @@ export function appHarness(): () => Promise<Harness> {
         github: { repository: () => github.port, app: () => github.app },
       });
     const app = makeApp();
-    const probot = await testProbot(app);
+    const probot = await testProbot(app, log?.());
     let n = 0;
     let goals = 0;
     // GitHub sends webhooks for the App's own writes too; they must settle, never loop.
@@ -129,7 +130,7 @@ export function appHarness(): () => Promise<Harness> {
         await h.app.idle();
         h.app.close();
         h.app = makeApp();
-        h.probot = await testProbot(h.app);
+        h.probot = await testProbot(h.app, log?.());
         current = h;
       },
       plan: () => {

@@ -1,11 +1,14 @@
 import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { Probot } from 'probot';
 import { GantryOctokit } from '../../src/app/github/gantry-octokit.js';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { GantryApp } from '../../src/app/app.js';
 
-/** A real Probot with retries and throttling off and a silent log; auth by a plain token. */
-export async function testProbot(app: GantryApp): Promise<Probot> {
+/** A real Probot with retries and throttling off and a silent log (unless given one); auth by a plain token. */
+export async function testProbot(
+  app: GantryApp,
+  log: Logger = pino({ level: 'silent' }),
+): Promise<Probot> {
   const probot = new Probot({
     githubToken: 'test-token',
     // A function, not an object: Probot passes its own throttle options down, and an object
@@ -15,7 +18,7 @@ export async function testProbot(app: GantryApp): Promise<Probot> {
       retry: { enabled: false },
       throttle: { ...(options.throttle as object), enabled: false },
     })),
-    log: pino({ level: 'silent' }),
+    log,
   });
   await probot.load(app);
   return probot;
