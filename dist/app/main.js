@@ -3280,6 +3280,26 @@ async function takeLostEdit(g, hints) {
   g.deps.memory.tookEdit(live.id, live.body);
 }
 
+// src/app/recall-goal.ts
+async function recallGoal(deps, key) {
+  if (!deps.store) return;
+  const written = await deps.store.writtenGoal(key);
+  if (!written) return;
+  const known = deps.memory.goal(key);
+  if (known && known.state.id === written.goalId && known.state.revision >= written.revision)
+    return;
+  const decoded = decodeState(written.body, deps.stateKey);
+  if (!decoded.ok) {
+    deps.log?.warn(
+      { goal: key, problem: decoded.error.message },
+      `goal ${key}: the state kept in the store cannot be read (${decoded.error.message}); it is not used`
+    );
+    return;
+  }
+  deps.memory.wroteComment(written.commentId, written.body);
+  deps.memory.wroteState(key, written.commentId, decoded.state);
+}
+
 // src/core/checklist/trusted-state.ts
 function trustedState(src) {
   const current = decodeState(src.body, src.key, src.expect);
@@ -4900,6 +4920,8 @@ var GoalSession = class {
   supersede = [];
   replies = [];
   reactions = [];
+  /** What the steps applied since the last flush recorded, for the goal's timeline. */
+  timeline = [];
   get ref() {
     return this.o.ref;
   }
@@ -4933,6 +4955,19 @@ var GoalSession = class {
     const r = step(this.state, event);
     this.state = r.state;
     if (this.o.log) logStep(this.o.log, this.o.ref, event, r);
+    this.timeline.push(
+      ...r.audit.map((a) => ({
+        at: a.at,
+        kind: a.event,
+        detail: {
+          subject: a.subject,
+          from: a.from,
+          to: a.to,
+          ...a.actor ? { actor: a.actor } : {},
+          ...a.detail ? { detail: a.detail } : {}
+        }
+      }))
+    );
     return r;
   }
   /** What `event` would do, without doing it. */
@@ -5002,6 +5037,13 @@ var GoalSession = class {
       }
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
+      await this.o.store?.wroteGoal(goalKey(ref), {
+        goalId: this.state.id,
+        commentId: this.live.id,
+        revision: this.state.revision,
+        body
+      });
+      await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
@@ -6003,7 +6045,7 @@ async function carryOut2(g, e, pass) {
       return;
     case "report-outcome":
       if (g.config.ok)
-        g.deps.breakers.record(
+        await g.deps.breakers.record(
           `${owner}/${repo}`,
           e.ok,
           at(),
@@ -6270,6 +6312,7 @@ async function reconcileGoal(github, ref, hints, deps) {
   const trigger = triggerLabel(raw);
   const relevant = hints.filter((h) => concerns(h, trigger));
   if (relevant.length === 0) return;
+  await Promise.all([recallGoal(deps, goalKey(ref)), deps.breakers.refresh()]);
   const facts = await readGoalFacts(github, ref.issue, deps.appId);
   const earlierBodies = relevant.flatMap(
     (h) => h.kind === "comment-edited" && !h.sender.bot ? [{ commentId: h.commentId, body: h.from }] : []
@@ -6282,7 +6325,8 @@ async function reconcileGoal(github, ref, hints, deps) {
     serverUrl: deps.serverUrl,
     memory: deps.memory,
     earlierBodies,
-    log: deps.log
+    log: deps.log,
+    store: deps.store
   });
   const g = { github, ref, session, deps, config, trigger };
   await takeLostEdit(g, relevant);
@@ -6538,27 +6582,53 @@ function combineGates(...gates) {
 // src/app/breakers.ts
 var GLOBAL_BREAKER = { threshold: 10, cooldownMs: 30 * 6e4 };
 var BreakerBook = class {
-  constructor(globalSettings = GLOBAL_BREAKER) {
+  constructor(globalSettings = GLOBAL_BREAKER, store) {
     this.globalSettings = globalSettings;
+    this.store = store;
   }
   globalSettings;
+  store;
   repos = /* @__PURE__ */ new Map();
   /** Each repository's settings as last used, to tell when its breaker half-opens. */
   settings = /* @__PURE__ */ new Map();
   global = closedBreaker;
   /** Outcomes already counted, by effect key: a pass cut short reports its outcomes again. */
   counted = /* @__PURE__ */ new Set();
+  /** Read the breakers again from the store (another replica, or before a restart, counted). */
+  async refresh() {
+    if (!this.store) return;
+    const all = await this.store.breakers();
+    for (const [scope, state] of all) {
+      if (!state) continue;
+      if (scope === GLOBAL_SCOPE) this.global = state;
+      else this.repos.set(scope, state);
+    }
+  }
   /** Count one task outcome; one already counted under `key` is not counted twice. */
-  record(repo, ok, now, settings, key) {
-    if (key !== void 0) {
+  async record(repo, ok, now, settings, key) {
+    this.settings.set(repo, settings);
+    const next = (b, s) => ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, s);
+    if (this.store) {
+      await this.store.countOutcome(key, [repo, GLOBAL_SCOPE], (scope, stored) => {
+        const b = scope === GLOBAL_SCOPE ? next(stored ?? closedBreaker, this.globalSettings) : next(stored ?? closedBreaker, settings);
+        if (scope === GLOBAL_SCOPE) this.global = b;
+        else this.repos.set(scope, b);
+        return b;
+      });
+      return;
+    }
+    this.countInMemory(key, () => {
+      this.repos.set(repo, next(this.repos.get(repo) ?? closedBreaker, settings));
+      this.global = next(this.global, this.globalSettings);
+    });
+  }
+  countInMemory(key, count) {
+    {
       if (this.counted.has(key)) return;
       this.counted.add(key);
       if (this.counted.size > 1e4) this.counted.delete(this.counted.values().next().value);
     }
-    const b = this.repos.get(repo) ?? closedBreaker;
-    this.settings.set(repo, settings);
-    this.repos.set(repo, ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, settings));
-    this.global = ok ? breakerRecordSuccess(this.global) : breakerRecordFailure(this.global, now, this.globalSettings);
+    count();
   }
   gate(repo, now, settings) {
     return combineGates(
@@ -6584,6 +6654,7 @@ var BreakerBook = class {
     });
   }
 };
+var GLOBAL_SCOPE = "*";
 
 // src/app/health-report.ts
 function healthReport(f) {
@@ -6767,11 +6838,25 @@ function gantryApp(options) {
     now: options.now ?? Date.now,
     newGoalId: options.newGoalId ?? randomUUID,
     memory: new StateMemory(),
-    breakers: options.breakers ?? new BreakerBook(),
+    breakers: options.breakers ?? new BreakerBook(void 0, options.store),
     appId: options.appId,
-    log: options.log
+    log: options.log,
+    store: options.store
   };
   const deliveries = new DeliveryLog();
+  const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
+  const firstDelivery = async (id) => {
+    if (!options.store) return deliveries.first(id);
+    try {
+      return await options.store.firstDelivery(id);
+    } catch (err) {
+      deps.log?.warn(
+        { err, delivery: id },
+        `the store could not check delivery ${id}: ${errorText(err)}`
+      );
+      return deliveries.first(id);
+    }
+  };
   let workers;
   let probot;
   let timer;
@@ -6792,8 +6877,8 @@ function gantryApp(options) {
         `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
-    registerHints(app2, github, WEBHOOK_HINTS, (delivery, routed) => {
-      if (!deliveries.first(delivery.id)) return;
+    registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
+      if (!await firstDelivery(delivery.id)) return;
       for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
     });
     if (options.reconcileEveryMs) {
@@ -6805,8 +6890,8 @@ function gantryApp(options) {
   fn.close = () => clearInterval(timer);
   fn.health = async () => {
     let store;
-    if (options.storeHealth)
-      store = await options.storeHealth().catch((e) => ({
+    if (storeHealth)
+      store = await storeHealth().catch((e) => ({
         ok: false,
         detail: `its check failed: ${errorText(e)}`
       }));
@@ -6845,10 +6930,10 @@ function registerHints(app2, connector, table, deliver) {
         { event: name2, delivery: delivery.id, problem },
         `webhook ignored: the ${name2} payload is not one Gantry can use (${problem})`
       );
-      return;
+      return Promise.resolve();
     }
     const toHints = table[name2];
-    deliver(delivery, (deps) => {
+    return deliver(delivery, (deps) => {
       try {
         return [toHints(payload, deps) ?? []].flat();
       } catch (err) {
@@ -7559,6 +7644,347 @@ function enterpriseUrl(env, problems) {
   }
   return `${protocol ?? "https"}://${host}`;
 }
+function storeFromEnv(env) {
+  const url = env.DATABASE_URL?.trim();
+  if (url) {
+    let protocol = "";
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+    }
+    if (protocol !== "postgres:" && protocol !== "postgresql:")
+      throw new StartupError(
+        "DATABASE_URL must be a PostgreSQL connection URL, postgres://user:password@host:5432/database (unset it to use the embedded store in GANTRY_DATA_DIR)."
+      );
+    return { databaseUrl: url };
+  }
+  return {
+    dataDir: env.GANTRY_DATA_DIR?.trim() || env.STATE_DIRECTORY?.split(":")[0] || ".gantry-data"
+  };
+}
+
+// src/app/store/migrations.ts
+var MIGRATIONS = [
+  {
+    version: 1,
+    name: "deliveries, goal states, breakers, goal events",
+    sql: `
+      CREATE TABLE deliveries (
+        id text PRIMARY KEY,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX deliveries_received_at ON deliveries (received_at);
+
+      -- The plan comment body Gantry last wrote for each goal (its signed state in it).
+      CREATE TABLE goal_states (
+        goal_key text PRIMARY KEY,
+        goal_id text,
+        comment_id bigint NOT NULL,
+        revision integer NOT NULL,
+        body text NOT NULL,
+        written_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- A circuit breaker's state: 'global' or a repository's full name.
+      CREATE TABLE breakers (
+        scope text PRIMARY KEY,
+        state jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Task outcomes already counted, so a pass cut short does not count one twice.
+      CREATE TABLE breaker_outcomes (
+        key text PRIMARY KEY,
+        counted_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- The timeline of each goal: what the core recorded, in order.
+      CREATE TABLE goal_events (
+        id bigserial PRIMARY KEY,
+        goal_key text NOT NULL,
+        goal_id text,
+        at timestamptz NOT NULL,
+        kind text NOT NULL,
+        detail jsonb NOT NULL
+      );
+      CREATE INDEX goal_events_goal ON goal_events (goal_key, id);
+    `
+  }
+];
+var MIGRATION_LOCK = 1195462228;
+var MigrationError = class extends Error {
+  name = "MigrationError";
+};
+async function migrate(db) {
+  const latest = MIGRATIONS.at(-1).version;
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = new Set(
+      (await tx.query("SELECT version FROM schema_migrations")).map(
+        (r) => r.version
+      )
+    );
+    const newer = [...done].filter((v) => v > latest);
+    if (newer.length)
+      throw new MigrationError(
+        `the store has schema version ${Math.max(...newer)}, newer than this Gantry knows (${latest}): run the newer Gantry, or restore the store from before it`
+      );
+    const applied = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await apply(tx, m);
+      applied.push(m.version);
+    }
+    return { applied, version: latest };
+  });
+}
+async function apply(tx, m) {
+  try {
+    await tx.exec(m.sql);
+  } catch (e) {
+    throw new MigrationError(`migration ${m.version} (${m.name}) failed: ${e.message}`, {
+      cause: e
+    });
+  }
+  await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+    m.version,
+    m.name
+  ]);
+}
+
+// src/app/store/pglite-db.ts
+import { PGlite } from "@electric-sql/pglite";
+async function openPglite(dataDir) {
+  const pg2 = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  return {
+    kind: "pglite",
+    query: async (sql, params = []) => (await pg2.query(sql, [...params])).rows,
+    exec: async (sql) => {
+      await pg2.exec(sql);
+    },
+    transaction: (fn) => pg2.transaction(
+      (tx) => fn({
+        query: async (sql, params = []) => (await tx.query(sql, [...params])).rows,
+        exec: async (sql) => {
+          await tx.exec(sql);
+        }
+      })
+    ),
+    close: () => pg2.close()
+  };
+}
+
+// src/app/store/postgres-db.ts
+import pg from "pg";
+async function openPostgres(url, poolSize = 10) {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on("error", () => {
+  });
+  const client = await pool.connect().catch(async (e) => {
+    await pool.end();
+    throw e;
+  });
+  client.release();
+  const query = async (on, sql, params = []) => (await on.query(sql, [...params])).rows;
+  return {
+    kind: "postgres",
+    query: (sql, params) => query(pool, sql, params),
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query("BEGIN");
+        const tx = {
+          query: (sql, params) => query(c, sql, params),
+          exec: async (sql) => {
+            await c.query(sql);
+          }
+        };
+        const result = await fn(tx);
+        await c.query("COMMIT");
+        return result;
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    close: () => pool.end()
+  };
+}
+
+// src/app/store/store.ts
+var StoreError = class extends Error {
+  name = "StoreError";
+};
+var GantryStore = class _GantryStore {
+  constructor(db) {
+    this.db = db;
+  }
+  db;
+  /**
+   * Open and migrate the store: PostgreSQL at `databaseUrl` when given, else PGlite in
+   * `dataDir` (in memory without one). Says what is wrong when it cannot.
+   */
+  static async open(o) {
+    const where = o.databaseUrl ? `the PostgreSQL server of DATABASE_URL (${redact(o.databaseUrl)})` : o.dataDir ? `the data directory ${o.dataDir}` : "an in-memory store";
+    let db;
+    try {
+      db = o.databaseUrl ? await openPostgres(o.databaseUrl) : await openPglite(o.dataDir);
+    } catch (e) {
+      throw new StoreError(`Gantry could not open ${where}: ${e.message}`, { cause: e });
+    }
+    try {
+      await migrate(db);
+    } catch (e) {
+      await db.close().catch(() => {
+      });
+      throw new StoreError(`Gantry could not prepare ${where}: ${e.message}`, {
+        cause: e
+      });
+    }
+    return new _GantryStore(db);
+  }
+  /** True the first time a delivery id is seen, false for a redelivery (on any replica). */
+  async firstDelivery(id) {
+    const rows = await this.db.query(
+      "INSERT INTO deliveries (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id",
+      [id]
+    );
+    return rows.length === 1;
+  }
+  /** Forget deliveries older than GitHub redelivers (it keeps them for three days). */
+  async pruneDeliveries(olderThanMs) {
+    const rows = await this.db.query(
+      "DELETE FROM deliveries WHERE received_at < now() - make_interval(secs => $1) RETURNING id",
+      [olderThanMs / 1e3]
+    );
+    return rows.length;
+  }
+  async writtenGoal(key) {
+    const [row] = await this.db.query("SELECT goal_id, comment_id, revision, body FROM goal_states WHERE goal_key = $1", [key]);
+    return row && {
+      goalId: row.goal_id ?? void 0,
+      commentId: Number(row.comment_id),
+      revision: row.revision,
+      body: row.body
+    };
+  }
+  /**
+   * Remember what Gantry wrote. A goal's revisions only move forward: an older write arriving
+   * late (another replica, a retried job) does not replace a newer one; a new goal on the issue
+   * (another goal id) replaces the old one's.
+   */
+  async wroteGoal(key, goal) {
+    await this.db.query(
+      `INSERT INTO goal_states (goal_key, goal_id, comment_id, revision, body)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (goal_key) DO UPDATE SET
+         goal_id = EXCLUDED.goal_id, comment_id = EXCLUDED.comment_id,
+         revision = EXCLUDED.revision, body = EXCLUDED.body, written_at = now()
+       WHERE goal_states.goal_id IS DISTINCT FROM EXCLUDED.goal_id
+          OR goal_states.revision <= EXCLUDED.revision`,
+      [key, goal.goalId ?? null, goal.commentId, goal.revision, goal.body]
+    );
+  }
+  /** Every breaker's state: 'global' and each repository's. */
+  async breakers() {
+    const rows = await this.db.query(
+      "SELECT scope, state FROM breakers"
+    );
+    return new Map(rows.map((r) => [r.scope, r.state]));
+  }
+  /**
+   * Count one task outcome into the breakers of `scopes`, atomically: `change` maps each
+   * current state to the next. An outcome already counted under `key` changes nothing (false).
+   */
+  async countOutcome(key, scopes, change) {
+    return this.db.transaction(async (tx) => {
+      const first = await tx.query(
+        "INSERT INTO breaker_outcomes (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key",
+        [key]
+      );
+      if (!first.length) return false;
+      for (const scope of scopes) {
+        await tx.query(
+          `INSERT INTO breakers (scope, state) VALUES ($1, 'null'::jsonb) ON CONFLICT (scope) DO NOTHING`,
+          [scope]
+        );
+        const [row] = await tx.query(
+          "SELECT state FROM breakers WHERE scope = $1 FOR UPDATE",
+          [scope]
+        );
+        const next = change(scope, row?.state ?? void 0);
+        await tx.query("UPDATE breakers SET state = $2, updated_at = now() WHERE scope = $1", [
+          scope,
+          JSON.stringify(next)
+        ]);
+      }
+      return true;
+    });
+  }
+  /** Append to a goal's timeline. */
+  async appendEvents(key, goalId, events) {
+    if (!events.length) return;
+    const values = [];
+    const rows = events.map((e, i) => {
+      values.push(
+        key,
+        goalId ?? null,
+        new Date(e.at).toISOString(),
+        e.kind,
+        JSON.stringify(e.detail)
+      );
+      const n = i * 5;
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`;
+    });
+    await this.db.query(
+      `INSERT INTO goal_events (goal_key, goal_id, at, kind, detail) VALUES ${rows.join(", ")}`,
+      values
+    );
+  }
+  /** A goal's timeline, oldest first. */
+  async goalEvents(key) {
+    const rows = await this.db.query("SELECT goal_id, at, kind, detail FROM goal_events WHERE goal_key = $1 ORDER BY id", [key]);
+    return rows.map((r) => ({
+      goalId: r.goal_id ?? void 0,
+      at: new Date(r.at).getTime(),
+      kind: r.kind,
+      detail: r.detail
+    }));
+  }
+  /** For /healthz: the store answers, and which kind it is. */
+  async health() {
+    try {
+      const [row] = await this.db.query(
+        "SELECT max(version) AS version FROM schema_migrations"
+      );
+      return { ok: true, kind: this.db.kind, detail: `schema version ${row?.version ?? 0}` };
+    } catch (e) {
+      return { ok: false, kind: this.db.kind, detail: e.message };
+    }
+  }
+  close() {
+    return this.db.close();
+  }
+};
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "an unparsable URL";
+  }
+}
 
 // src/app/healthz-handler.ts
 function healthzHandler(health) {
@@ -7587,7 +8013,11 @@ async function main() {
     await run(() => void 0);
     return;
   }
-  const app2 = gantryApp(optionsFromEnv(process.env));
+  const options = optionsFromEnv(process.env);
+  const store = await GantryStore.open(storeFromEnv(process.env)).catch((e) => {
+    throw new StartupError(e.message);
+  });
+  const app2 = gantryApp({ ...options, store });
   await run(
     (probot, { addHandler }) => {
       app2(probot);

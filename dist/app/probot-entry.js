@@ -3277,6 +3277,26 @@ async function takeLostEdit(g, hints) {
   g.deps.memory.tookEdit(live.id, live.body);
 }
 
+// src/app/recall-goal.ts
+async function recallGoal(deps, key) {
+  if (!deps.store) return;
+  const written = await deps.store.writtenGoal(key);
+  if (!written) return;
+  const known = deps.memory.goal(key);
+  if (known && known.state.id === written.goalId && known.state.revision >= written.revision)
+    return;
+  const decoded = decodeState(written.body, deps.stateKey);
+  if (!decoded.ok) {
+    deps.log?.warn(
+      { goal: key, problem: decoded.error.message },
+      `goal ${key}: the state kept in the store cannot be read (${decoded.error.message}); it is not used`
+    );
+    return;
+  }
+  deps.memory.wroteComment(written.commentId, written.body);
+  deps.memory.wroteState(key, written.commentId, decoded.state);
+}
+
 // src/core/checklist/trusted-state.ts
 function trustedState(src) {
   const current = decodeState(src.body, src.key, src.expect);
@@ -4897,6 +4917,8 @@ var GoalSession = class {
   supersede = [];
   replies = [];
   reactions = [];
+  /** What the steps applied since the last flush recorded, for the goal's timeline. */
+  timeline = [];
   get ref() {
     return this.o.ref;
   }
@@ -4930,6 +4952,19 @@ var GoalSession = class {
     const r = step(this.state, event);
     this.state = r.state;
     if (this.o.log) logStep(this.o.log, this.o.ref, event, r);
+    this.timeline.push(
+      ...r.audit.map((a) => ({
+        at: a.at,
+        kind: a.event,
+        detail: {
+          subject: a.subject,
+          from: a.from,
+          to: a.to,
+          ...a.actor ? { actor: a.actor } : {},
+          ...a.detail ? { detail: a.detail } : {}
+        }
+      }))
+    );
     return r;
   }
   /** What `event` would do, without doing it. */
@@ -4999,6 +5034,13 @@ var GoalSession = class {
       }
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
+      await this.o.store?.wroteGoal(goalKey(ref), {
+        goalId: this.state.id,
+        commentId: this.live.id,
+        revision: this.state.revision,
+        body
+      });
+      await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
@@ -6000,7 +6042,7 @@ async function carryOut2(g, e, pass) {
       return;
     case "report-outcome":
       if (g.config.ok)
-        g.deps.breakers.record(
+        await g.deps.breakers.record(
           `${owner}/${repo}`,
           e.ok,
           at(),
@@ -6267,6 +6309,7 @@ async function reconcileGoal(github, ref, hints, deps) {
   const trigger = triggerLabel(raw);
   const relevant = hints.filter((h) => concerns(h, trigger));
   if (relevant.length === 0) return;
+  await Promise.all([recallGoal(deps, goalKey(ref)), deps.breakers.refresh()]);
   const facts = await readGoalFacts(github, ref.issue, deps.appId);
   const earlierBodies = relevant.flatMap(
     (h) => h.kind === "comment-edited" && !h.sender.bot ? [{ commentId: h.commentId, body: h.from }] : []
@@ -6279,7 +6322,8 @@ async function reconcileGoal(github, ref, hints, deps) {
     serverUrl: deps.serverUrl,
     memory: deps.memory,
     earlierBodies,
-    log: deps.log
+    log: deps.log,
+    store: deps.store
   });
   const g = { github, ref, session, deps, config, trigger };
   await takeLostEdit(g, relevant);
@@ -6535,27 +6579,53 @@ function combineGates(...gates) {
 // src/app/breakers.ts
 var GLOBAL_BREAKER = { threshold: 10, cooldownMs: 30 * 6e4 };
 var BreakerBook = class {
-  constructor(globalSettings = GLOBAL_BREAKER) {
+  constructor(globalSettings = GLOBAL_BREAKER, store) {
     this.globalSettings = globalSettings;
+    this.store = store;
   }
   globalSettings;
+  store;
   repos = /* @__PURE__ */ new Map();
   /** Each repository's settings as last used, to tell when its breaker half-opens. */
   settings = /* @__PURE__ */ new Map();
   global = closedBreaker;
   /** Outcomes already counted, by effect key: a pass cut short reports its outcomes again. */
   counted = /* @__PURE__ */ new Set();
+  /** Read the breakers again from the store (another replica, or before a restart, counted). */
+  async refresh() {
+    if (!this.store) return;
+    const all = await this.store.breakers();
+    for (const [scope, state] of all) {
+      if (!state) continue;
+      if (scope === GLOBAL_SCOPE) this.global = state;
+      else this.repos.set(scope, state);
+    }
+  }
   /** Count one task outcome; one already counted under `key` is not counted twice. */
-  record(repo, ok, now, settings, key) {
-    if (key !== void 0) {
+  async record(repo, ok, now, settings, key) {
+    this.settings.set(repo, settings);
+    const next = (b, s) => ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, s);
+    if (this.store) {
+      await this.store.countOutcome(key, [repo, GLOBAL_SCOPE], (scope, stored) => {
+        const b = scope === GLOBAL_SCOPE ? next(stored ?? closedBreaker, this.globalSettings) : next(stored ?? closedBreaker, settings);
+        if (scope === GLOBAL_SCOPE) this.global = b;
+        else this.repos.set(scope, b);
+        return b;
+      });
+      return;
+    }
+    this.countInMemory(key, () => {
+      this.repos.set(repo, next(this.repos.get(repo) ?? closedBreaker, settings));
+      this.global = next(this.global, this.globalSettings);
+    });
+  }
+  countInMemory(key, count) {
+    {
       if (this.counted.has(key)) return;
       this.counted.add(key);
       if (this.counted.size > 1e4) this.counted.delete(this.counted.values().next().value);
     }
-    const b = this.repos.get(repo) ?? closedBreaker;
-    this.settings.set(repo, settings);
-    this.repos.set(repo, ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, settings));
-    this.global = ok ? breakerRecordSuccess(this.global) : breakerRecordFailure(this.global, now, this.globalSettings);
+    count();
   }
   gate(repo, now, settings) {
     return combineGates(
@@ -6581,6 +6651,7 @@ var BreakerBook = class {
     });
   }
 };
+var GLOBAL_SCOPE = "*";
 
 // src/app/health-report.ts
 function healthReport(f) {
@@ -6764,11 +6835,25 @@ function gantryApp(options) {
     now: options.now ?? Date.now,
     newGoalId: options.newGoalId ?? randomUUID,
     memory: new StateMemory(),
-    breakers: options.breakers ?? new BreakerBook(),
+    breakers: options.breakers ?? new BreakerBook(void 0, options.store),
     appId: options.appId,
-    log: options.log
+    log: options.log,
+    store: options.store
   };
   const deliveries = new DeliveryLog();
+  const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
+  const firstDelivery = async (id) => {
+    if (!options.store) return deliveries.first(id);
+    try {
+      return await options.store.firstDelivery(id);
+    } catch (err) {
+      deps.log?.warn(
+        { err, delivery: id },
+        `the store could not check delivery ${id}: ${errorText(err)}`
+      );
+      return deliveries.first(id);
+    }
+  };
   let workers;
   let probot;
   let timer;
@@ -6789,8 +6874,8 @@ function gantryApp(options) {
         `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
-    registerHints(app2, github, WEBHOOK_HINTS, (delivery, routed) => {
-      if (!deliveries.first(delivery.id)) return;
+    registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
+      if (!await firstDelivery(delivery.id)) return;
       for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
     });
     if (options.reconcileEveryMs) {
@@ -6802,8 +6887,8 @@ function gantryApp(options) {
   fn.close = () => clearInterval(timer);
   fn.health = async () => {
     let store;
-    if (options.storeHealth)
-      store = await options.storeHealth().catch((e) => ({
+    if (storeHealth)
+      store = await storeHealth().catch((e) => ({
         ok: false,
         detail: `its check failed: ${errorText(e)}`
       }));
@@ -6842,10 +6927,10 @@ function registerHints(app2, connector, table, deliver) {
         { event: name2, delivery: delivery.id, problem },
         `webhook ignored: the ${name2} payload is not one Gantry can use (${problem})`
       );
-      return;
+      return Promise.resolve();
     }
     const toHints = table[name2];
-    deliver(delivery, (deps) => {
+    return deliver(delivery, (deps) => {
       try {
         return [toHints(payload, deps) ?? []].flat();
       } catch (err) {

@@ -31,7 +31,7 @@ export interface GantryAppOptions extends Omit<
   retryDelaysMs?: readonly number[];
   /** How GitHub is reached (default: through Probot's clients). */
   github?: GitHubConnector;
-  /** The store's own check, for `/healthz` (default: none; memory is always well). */
+  /** The store's own check, for `/healthz` (default: the store's, or none without one). */
   storeHealth?: () => Promise<StoreHealth>;
 }
 
@@ -64,11 +64,28 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     now: options.now ?? Date.now,
     newGoalId: options.newGoalId ?? randomUUID,
     memory: new StateMemory(),
-    breakers: options.breakers ?? new BreakerBook(),
+    breakers: options.breakers ?? new BreakerBook(undefined, options.store),
     appId: options.appId,
     log: options.log,
+    store: options.store,
   };
   const deliveries = new DeliveryLog();
+  const storeHealth =
+    options.storeHealth ?? (options.store ? () => options.store!.health() : undefined);
+  /** The first time a delivery is seen (by any replica, with a store). */
+  const firstDelivery = async (id: string): Promise<boolean> => {
+    if (!options.store) return deliveries.first(id);
+    try {
+      return await options.store.firstDelivery(id);
+    } catch (err) {
+      // Handled twice at worst: every effect Gantry carries out is idempotent.
+      deps.log?.warn(
+        { err, delivery: id },
+        `the store could not check delivery ${id}: ${errorText(err)}`,
+      );
+      return deliveries.first(id);
+    }
+  };
   let workers: GoalWorkers<Job> | undefined;
   let probot: Probot | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -93,8 +110,8 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
           `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
         ),
     );
-    registerHints(app, github, WEBHOOK_HINTS, (delivery, routed) => {
-      if (!deliveries.first(delivery.id)) return;
+    registerHints(app, github, WEBHOOK_HINTS, async (delivery, routed) => {
+      if (!(await firstDelivery(delivery.id))) return;
       for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
     });
 
@@ -108,8 +125,8 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
   fn.close = () => clearInterval(timer);
   fn.health = async () => {
     let store: StoreHealth | undefined;
-    if (options.storeHealth)
-      store = await options.storeHealth().catch((e: unknown) => ({
+    if (storeHealth)
+      store = await storeHealth().catch((e: unknown) => ({
         ok: false,
         detail: `its check failed: ${errorText(e)}`,
       }));
@@ -149,7 +166,7 @@ function registerHints(
   app: Probot,
   connector: GitHubConnector,
   table: HintTable,
-  deliver: (delivery: Delivery, routed: (deps: HintDeps) => Routed[]) => void,
+  deliver: (delivery: Delivery, routed: (deps: HintDeps) => Routed[]) => Promise<void>,
 ): void {
   const names = Object.keys(table) as WebhookName[];
   onWebhooks(app, names, connector, (name, delivery, payload) => {
@@ -159,11 +176,11 @@ function registerHints(
         { event: name, delivery: delivery.id, problem },
         `webhook ignored: the ${name} payload is not one Gantry can use (${problem})`,
       );
-      return;
+      return Promise.resolve();
     }
     // The table's type pairs each event with its payload; a lookup by name cannot see that.
     const toHints = table[name] as (p: unknown, deps: HintDeps) => Routed | Routed[] | undefined;
-    deliver(delivery, (deps) => {
+    return deliver(delivery, (deps) => {
       try {
         return [toHints(payload, deps) ?? []].flat();
       } catch (err) {

@@ -111,3 +111,28 @@ function enterpriseUrl(env: NodeJS.ProcessEnv, problems: string[]): string | und
   }
   return `${protocol ?? 'https'}://${host}`;
 }
+
+/**
+ * Where the store is: the PostgreSQL server of `DATABASE_URL` (several replicas share it), else
+ * PGlite in `GANTRY_DATA_DIR` (default: systemd's `STATE_DIRECTORY`, else `.gantry-data` in the
+ * working directory).
+ */
+export function storeFromEnv(env: NodeJS.ProcessEnv): { databaseUrl?: string; dataDir?: string } {
+  const url = env.DATABASE_URL?.trim();
+  if (url) {
+    let protocol = '';
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      // said below
+    }
+    if (protocol !== 'postgres:' && protocol !== 'postgresql:')
+      throw new StartupError(
+        'DATABASE_URL must be a PostgreSQL connection URL, postgres://user:password@host:5432/database (unset it to use the embedded store in GANTRY_DATA_DIR).',
+      );
+    return { databaseUrl: url };
+  }
+  return {
+    dataDir: env.GANTRY_DATA_DIR?.trim() || env.STATE_DIRECTORY?.split(':')[0] || '.gantry-data',
+  };
+}

@@ -6,6 +6,7 @@ import type { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
 import type { GoalLog } from './goal-log.js';
 import type { StateMemory } from './state-memory.js';
+import type { GantryStore } from './store/store.js';
 
 /** What the app is built with: injected, so tests run the real app offline. */
 export interface AppDeps {
@@ -25,6 +26,11 @@ export interface AppDeps {
   appId?: number | undefined;
   /** Where goal steps are logged (the App sets Probot's log when loaded). */
   log?: GoalLog | undefined;
+  /**
+   * The durable store (PGlite or PostgreSQL): what Gantry wrote per goal, breakers, deliveries,
+   * timelines. Without one (unit tests) all of it lives in memory.
+   */
+  store?: GantryStore | undefined;
 }
 
 /** Everything one reconcile of one goal works with. */

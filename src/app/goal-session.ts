@@ -18,6 +18,7 @@ import type { GitHubPort } from './github/github-port.js';
 import { logStep, type GoalLog } from './goal-log.js';
 import { syncStateLabels } from './labels.js';
 import type { StateMemory } from './state-memory.js';
+import type { GantryStore, GoalEventRow } from './store/store.js';
 
 export interface SessionOptions {
   github: GitHubPort;
@@ -30,6 +31,8 @@ export interface SessionOptions {
   earlierBodies?: readonly { commentId: number; body: string }[];
   /** Where each applied step is logged (`logStep`). */
   log?: GoalLog | undefined;
+  /** Where what Gantry wrote and the goal's timeline are kept across restarts and replicas. */
+  store?: Pick<GantryStore, 'wroteGoal' | 'appendEvents'> | undefined;
 }
 
 /** Goals that are over: a deleted plan comment of one of these is not brought back. */
@@ -50,6 +53,8 @@ export class GoalSession {
   private supersede: { id: number; body: string }[] = [];
   private replies: string[] = [];
   private reactions: number[] = [];
+  /** What the steps applied since the last flush recorded, for the goal's timeline. */
+  private timeline: GoalEventRow[] = [];
 
   constructor(private readonly o: SessionOptions) {
     const live = livePlanComments(o.facts.comments);
@@ -108,6 +113,19 @@ export class GoalSession {
     const r = step(this.state, event);
     this.state = r.state;
     if (this.o.log) logStep(this.o.log, this.o.ref, event, r);
+    this.timeline.push(
+      ...r.audit.map((a) => ({
+        at: a.at,
+        kind: a.event,
+        detail: {
+          subject: a.subject,
+          from: a.from,
+          to: a.to,
+          ...(a.actor ? { actor: a.actor } : {}),
+          ...(a.detail ? { detail: a.detail } : {}),
+        },
+      })),
+    );
     return r;
   }
 
@@ -192,6 +210,13 @@ export class GoalSession {
       }
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
+      await this.o.store?.wroteGoal(goalKey(ref), {
+        goalId: this.state.id,
+        commentId: this.live.id,
+        revision: this.state.revision,
+        body,
+      });
+      await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);

@@ -10,11 +10,13 @@
  *   back to Probot's setup mode or development secret on its own.
  * - `GHE_HOST` and `GHE_PROTOCOL` point it at GitHub Enterprise Server.
  * - `GET /healthz` reports the store, the last sweep and the open breakers (503 when unwell).
+ * - The store: PostgreSQL at `DATABASE_URL`, else embedded (PGlite) in `GANTRY_DATA_DIR`.
  */
 import { run } from 'probot';
 import { gantryApp } from './app.js';
 import { GantryOctokit } from './github/gantry-octokit.js';
-import { optionsFromEnv, StartupError } from './env.js';
+import { optionsFromEnv, StartupError, storeFromEnv } from './env.js';
+import { GantryStore } from './store/store.js';
 import { healthzHandler } from './healthz-handler.js';
 
 async function main(): Promise<void> {
@@ -23,7 +25,11 @@ async function main(): Promise<void> {
     await run(() => undefined);
     return;
   }
-  const app = gantryApp(optionsFromEnv(process.env));
+  const options = optionsFromEnv(process.env);
+  const store = await GantryStore.open(storeFromEnv(process.env)).catch((e: unknown) => {
+    throw new StartupError((e as Error).message);
+  });
+  const app = gantryApp({ ...options, store });
   await run(
     (probot, { addHandler }) => {
       app(probot);

@@ -5,7 +5,8 @@ import { handleCommand, kept } from './commands.js';
 import { takeLostEdit } from './lost-edits.js';
 import { ConfigError, configErrorComment, parseConfig, triggerLabel } from './config.js';
 import type { AppDeps, GoalContext } from './goal-context.js';
-import { readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
+import { goalKey, readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
+import { recallGoal } from './recall-goal.js';
 import { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
 import type { Hint } from './hints.js';
@@ -41,6 +42,8 @@ export async function reconcileGoal(
   const relevant = hints.filter((h) => concerns(h, trigger));
   if (relevant.length === 0) return;
 
+  // What the store holds (written before a restart, or by another replica) comes first.
+  await Promise.all([recallGoal(deps, goalKey(ref)), deps.breakers.refresh()]);
   const facts = await readGoalFacts(github, ref.issue, deps.appId);
   // What a comment was before a person's edit; apps' edits (Gantry's own included) say nothing.
   const earlierBodies = relevant.flatMap((h) =>
@@ -55,6 +58,7 @@ export async function reconcileGoal(
     memory: deps.memory,
     earlierBodies,
     log: deps.log,
+    store: deps.store,
   });
   const g: GoalContext = { github, ref, session, deps, config, trigger };
 

@@ -173,7 +173,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       return;
     case 'report-outcome':
       if (g.config.ok)
-        g.deps.breakers.record(
+        await g.deps.breakers.record(
           `${owner}/${repo}`,
           e.ok,
           at(),

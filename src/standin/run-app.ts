@@ -4,6 +4,7 @@ import { pino, type Level } from 'pino';
 import { createNodeMiddleware, Probot } from 'probot';
 import { gantryApp, type GantryApp, type GantryAppOptions } from '../app/app.js';
 import { GantryOctokit } from '../app/github/gantry-octokit.js';
+import { GantryStore } from '../app/store/store.js';
 import type { StandIn } from './stand-in.js';
 import type { Chaos } from './webhook-sender.js';
 
@@ -37,7 +38,14 @@ export async function runApp(
   },
 ): Promise<RunningApp> {
   const secret = 'stand-in-webhook-secret';
-  const app = gantryApp({ ...o, appId: standIn.app.id, serverUrl: standIn.store.serverUrl });
+  // The App's default store, embedded PostgreSQL, in memory here (unless the caller keeps one).
+  const own = o.store ? undefined : await GantryStore.open({});
+  const app = gantryApp({
+    ...o,
+    store: o.store ?? own,
+    appId: standIn.app.id,
+    serverUrl: standIn.store.serverUrl,
+  });
   const probot = new Probot({
     appId: standIn.app.id,
     privateKey: standIn.app.privateKey,
@@ -74,6 +82,7 @@ export async function runApp(
       app.close();
       await app.idle();
       await new Promise((r) => server.close(r));
+      await own?.close();
     },
   };
 }

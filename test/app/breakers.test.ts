@@ -1,27 +1,75 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BreakerBook } from '../../src/app/breakers.js';
+import { GantryStore } from '../../src/app/store/store.js';
 
 const settings = { threshold: 2, cooldownMs: 60_000 };
 
-describe('BreakerBook', () => {
-  it('opens after consecutive failures of a repository, and the global gate is the stricter', () => {
-    const book = new BreakerBook({ threshold: 3, cooldownMs: 60_000 });
-    book.record('o/a', false, 0, settings);
-    expect(book.gate('o/a', 1, settings)).toBe('closed');
-    book.record('o/a', false, 1, settings);
-    expect(book.gate('o/a', 2, settings)).toBe('open');
-    expect(book.gate('o/b', 2, settings)).toBe('closed');
-    book.record('o/b', false, 2, settings);
-    // Three failures across repositories open the global breaker for every one of them.
-    expect(book.gate('o/c', 3, settings)).toBe('open');
+describe.each([
+  ['in memory', false],
+  ['in the store', true],
+])('BreakerBook %s', (_where, stored) => {
+  let store: GantryStore | undefined;
+  beforeAll(async () => {
+    if (stored) store = await GantryStore.open({});
+  });
+  afterAll(async () => store?.close());
+  let n = 0;
+  // Each test its own repositories: the store is shared by the tests of this block.
+  const repo = (r: string) => `o${n}/${r}`;
+  const book = (global = { threshold: 3, cooldownMs: 60_000 }) => {
+    n++;
+    return new BreakerBook(global, store);
+  };
+
+  it('opens after consecutive failures of a repository, and the global gate is the stricter', async () => {
+    const b = book({ threshold: 100, cooldownMs: 60_000 });
+    await b.record(repo('a'), false, 0, settings, `${n}:1`);
+    expect(b.gate(repo('a'), 1, settings)).toBe('closed');
+    await b.record(repo('a'), false, 1, settings, `${n}:2`);
+    expect(b.gate(repo('a'), 2, settings)).toBe('open');
+    expect(b.gate(repo('b'), 2, settings)).toBe('closed');
   });
 
-  it('counts an outcome reported again under the same key once', () => {
-    const book = new BreakerBook();
-    book.record('o/a', false, 0, settings, 'o/a#g1:outcome:G1:T1:a1');
-    book.record('o/a', false, 1, settings, 'o/a#g1:outcome:G1:T1:a1');
-    expect(book.gate('o/a', 2, settings)).toBe('closed');
-    book.record('o/a', false, 2, settings, 'o/a#g1:outcome:G1:T2:a1');
-    expect(book.gate('o/a', 3, settings)).toBe('open');
+  it('counts an outcome reported again under the same key once', async () => {
+    const b = book({ threshold: 100, cooldownMs: 60_000 });
+    await b.record(repo('a'), false, 0, settings, `${n}:T1`);
+    await b.record(repo('a'), false, 1, settings, `${n}:T1`);
+    expect(b.gate(repo('a'), 2, settings)).toBe('closed');
+    await b.record(repo('a'), false, 2, settings, `${n}:T2`);
+    expect(b.gate(repo('a'), 3, settings)).toBe('open');
+  });
+});
+
+describe('BreakerBook in the store, across replicas and restarts', () => {
+  let store: GantryStore;
+  beforeAll(async () => {
+    store = await GantryStore.open({});
+  });
+  afterAll(async () => store.close());
+
+  it('counts the outcomes of two replicas into one breaker, once each, and a restart keeps it open', async () => {
+    const global = { threshold: 100, cooldownMs: 60_000 };
+    const one = new BreakerBook(global, store);
+    const two = new BreakerBook(global, store);
+    // The same outcome reported by both (a redelivery reached each) counts once.
+    await Promise.all([
+      one.record('o/r', false, 0, settings, 'o/r#g:T1:a1'),
+      two.record('o/r', false, 0, settings, 'o/r#g:T1:a1'),
+    ]);
+    await two.refresh();
+    expect(two.gate('o/r', 1, settings)).toBe('closed');
+    await two.record('o/r', false, 1, settings, 'o/r#g:T2:a1');
+    // The other replica sees it once it reads the store again.
+    expect(one.gate('o/r', 2, settings)).toBe('closed');
+    await one.refresh();
+    expect(one.gate('o/r', 2, settings)).toBe('open');
+
+    const restarted = new BreakerBook(global, store);
+    expect(restarted.gate('o/r', 2, settings)).toBe('closed');
+    await restarted.refresh();
+    expect(restarted.gate('o/r', 2, settings)).toBe('open');
+    expect(restarted.snapshot(2)).toContainEqual(
+      expect.objectContaining({ repository: 'o/r', phase: 'open', failures: 2 }),
+    );
   });
 });

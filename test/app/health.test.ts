@@ -43,9 +43,9 @@ describe('health', () => {
   it('lists the breakers that are open or half-open, with their repository and since when', async () => {
     const breakers = new BreakerBook({ threshold: 100, cooldownMs: 30 * MINUTE });
     const settings = { threshold: 2, cooldownMs: 10 * MINUTE };
-    breakers.record('o/flaky', false, NOW, settings);
-    breakers.record('o/flaky', false, NOW + MINUTE, settings);
-    breakers.record('o/fine', false, NOW, settings);
+    await breakers.record('o/flaky', false, NOW, settings, 'k1');
+    await breakers.record('o/flaky', false, NOW + MINUTE, settings, 'k2');
+    await breakers.record('o/fine', false, NOW, settings, 'k3');
     const { app, clock } = await loaded({ breakers });
     expect((await app.health()).breakers).toEqual([
       {

@@ -61,6 +61,7 @@ describe('`npm start` against the stand-in, configured as for GitHub Enterprise'
         PRIVATE_KEY_PATH: join(dir, 'key.pem'),
         WEBHOOK_SECRET: 'npm-start-secret',
         GANTRY_STATE_KEY: 'k'.repeat(64),
+        GANTRY_DATA_DIR: join(dir, 'data'),
         GHE_HOST: new URL(standIn.apiUrl).host,
         GHE_PROTOCOL: 'http',
         PORT: String(port),

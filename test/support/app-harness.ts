@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { gantryApp, type GantryApp } from '../../src/app/app.js';
+import type { GantryStore } from '../../src/app/store/store.js';
 import { parsePlanComment } from '../../src/core/checklist/parse.js';
 import { isPlanCommentBody } from '../../src/core/checklist/superseded.js';
 import type { GoalState } from '../../src/core/goal.js';
@@ -57,7 +58,14 @@ export async function diamondScript(): Promise<Script> {
  * memory behind its port: offline (no request leaves), and a test fails on any goal job error
  * and on any webhook payload GitHub's schemas refuse.
  */
-export function appHarness({ log }: { log?: () => Logger } = {}): () => Promise<Harness> {
+export function appHarness({
+  log,
+  store,
+}: {
+  log?: () => Logger;
+  /** The App's store (kept across `restart()`, as a data directory or a server is). */
+  store?: () => GantryStore;
+} = {}): () => Promise<Harness> {
   let current: Harness | undefined;
   beforeEach(() => {
     nock.disableNetConnect();
@@ -89,6 +97,7 @@ export function appHarness({ log }: { log?: () => Logger } = {}): () => Promise<
         onJobError: (_goal, e) => errors.push(e),
         retryDelaysMs: [0, 0],
         github: { repository: () => github.port, app: () => github.app },
+        store: store?.(),
       });
     const app = makeApp();
     const probot = await testProbot(app, log?.());

@@ -5,6 +5,7 @@ import { afterEach } from 'vitest';
 import type { GoalState } from '../../src/core/goal.js';
 import { ScriptedPlanner, type Script } from '../../src/planner/scripted-planner.js';
 import { GoalView } from '../../src/standin/goal-view.js';
+import { GantryStore } from '../../src/app/store/store.js';
 import { runApp, type RunningApp } from '../../src/standin/run-app.js';
 import {
   GANTRY_DIR,
@@ -75,10 +76,14 @@ export async function scenario(o: ScenarioOptions = {}) {
   const plan = samplePlan();
   o.plan?.(plan);
   const planner = new ScriptedPlanner(plan, 'sample plan');
+  // The App's store (PGlite, as by default), kept across restarts as its data directory would be.
+  const store = await GantryStore.open({});
+  closers.push(() => store.close());
   const start = async () => {
     const running = await runApp(standIn, {
       planner: () => planner,
       stateKey: KEY,
+      store,
       chaos: o.chaos,
       seed: o.seed,
     });

@@ -21,7 +21,7 @@ export function onWebhooks(
   app: Probot,
   names: readonly WebhookName[],
   connector: GitHubConnector,
-  receive: (name: WebhookName, delivery: Delivery, payload: unknown) => void,
+  receive: (name: WebhookName, delivery: Delivery, payload: unknown) => void | Promise<void>,
 ): void {
   for (const name of names)
     app.on(name, (context) =>

@@ -71,7 +71,11 @@ export async function migrate(db: Db): Promise<{ applied: number[]; version: num
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const done = new Set(
+      (await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map(
+        (r) => r.version,
+      ),
+    );
     const newer = [...done].filter((v) => v > latest);
     if (newer.length)
       throw new MigrationError(
@@ -95,5 +99,8 @@ async function apply(tx: Queries, m: (typeof MIGRATIONS)[number]): Promise<void>
       cause: e,
     });
   }
-  await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+  await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+    m.version,
+    m.name,
+  ]);
 }

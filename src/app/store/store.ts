@@ -36,8 +36,15 @@ export class GantryStore {
    * Open and migrate the store: PostgreSQL at `databaseUrl` when given, else PGlite in
    * `dataDir` (in memory without one). Says what is wrong when it cannot.
    */
-  static async open(o: { databaseUrl?: string | undefined; dataDir?: string | undefined }): Promise<GantryStore> {
-    const where = o.databaseUrl ? `the PostgreSQL server of DATABASE_URL (${redact(o.databaseUrl)})` : o.dataDir ? `the data directory ${o.dataDir}` : 'an in-memory store';
+  static async open(o: {
+    databaseUrl?: string | undefined;
+    dataDir?: string | undefined;
+  }): Promise<GantryStore> {
+    const where = o.databaseUrl
+      ? `the PostgreSQL server of DATABASE_URL (${redact(o.databaseUrl)})`
+      : o.dataDir
+        ? `the data directory ${o.dataDir}`
+        : 'an in-memory store';
     let db: Db;
     try {
       db = o.databaseUrl ? await openPostgres(o.databaseUrl) : await openPglite(o.dataDir);
@@ -48,7 +55,9 @@ export class GantryStore {
       await migrate(db);
     } catch (e) {
       await db.close().catch(() => {});
-      throw new StoreError(`Gantry could not prepare ${where}: ${(e as Error).message}`, { cause: e });
+      throw new StoreError(`Gantry could not prepare ${where}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     return new GantryStore(db);
   }
@@ -65,7 +74,7 @@ export class GantryStore {
   /** Forget deliveries older than GitHub redelivers (it keeps them for three days). */
   async pruneDeliveries(olderThanMs: number): Promise<number> {
     const rows = await this.db.query(
-      "DELETE FROM deliveries WHERE received_at < now() - make_interval(secs => $1) RETURNING id",
+      'DELETE FROM deliveries WHERE received_at < now() - make_interval(secs => $1) RETURNING id',
       [olderThanMs / 1000],
     );
     return rows.length;
@@ -78,12 +87,14 @@ export class GantryStore {
       revision: number;
       body: string;
     }>('SELECT goal_id, comment_id, revision, body FROM goal_states WHERE goal_key = $1', [key]);
-    return row && {
-      goalId: row.goal_id ?? undefined,
-      commentId: Number(row.comment_id),
-      revision: row.revision,
-      body: row.body,
-    };
+    return (
+      row && {
+        goalId: row.goal_id ?? undefined,
+        commentId: Number(row.comment_id),
+        revision: row.revision,
+        body: row.body,
+      }
+    );
   }
 
   /**
@@ -148,11 +159,21 @@ export class GantryStore {
   }
 
   /** Append to a goal's timeline. */
-  async appendEvents(key: string, goalId: string | undefined, events: readonly GoalEventRow[]): Promise<void> {
+  async appendEvents(
+    key: string,
+    goalId: string | undefined,
+    events: readonly GoalEventRow[],
+  ): Promise<void> {
     if (!events.length) return;
     const values: unknown[] = [];
     const rows = events.map((e, i) => {
-      values.push(key, goalId ?? null, new Date(e.at).toISOString(), e.kind, JSON.stringify(e.detail));
+      values.push(
+        key,
+        goalId ?? null,
+        new Date(e.at).toISOString(),
+        e.kind,
+        JSON.stringify(e.detail),
+      );
       const n = i * 5;
       return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`;
     });
@@ -164,17 +185,26 @@ export class GantryStore {
 
   /** A goal's timeline, oldest first. */
   async goalEvents(key: string): Promise<(GoalEventRow & { goalId: string | undefined })[]> {
-    const rows = await this.db.query<{ goal_id: string | null; at: Date | string; kind: string; detail: Record<string, unknown> }>(
-      'SELECT goal_id, at, kind, detail FROM goal_events WHERE goal_key = $1 ORDER BY id',
-      [key],
-    );
-    return rows.map((r) => ({ goalId: r.goal_id ?? undefined, at: new Date(r.at).getTime(), kind: r.kind, detail: r.detail }));
+    const rows = await this.db.query<{
+      goal_id: string | null;
+      at: Date | string;
+      kind: string;
+      detail: Record<string, unknown>;
+    }>('SELECT goal_id, at, kind, detail FROM goal_events WHERE goal_key = $1 ORDER BY id', [key]);
+    return rows.map((r) => ({
+      goalId: r.goal_id ?? undefined,
+      at: new Date(r.at).getTime(),
+      kind: r.kind,
+      detail: r.detail,
+    }));
   }
 
   /** For /healthz: the store answers, and which kind it is. */
   async health(): Promise<{ ok: boolean; kind: Db['kind']; detail: string }> {
     try {
-      const [row] = await this.db.query<{ version: number }>('SELECT max(version) AS version FROM schema_migrations');
+      const [row] = await this.db.query<{ version: number }>(
+        'SELECT max(version) AS version FROM schema_migrations',
+      );
       return { ok: true, kind: this.db.kind, detail: `schema version ${row?.version ?? 0}` };
     } catch (e) {
       return { ok: false, kind: this.db.kind, detail: (e as Error).message };

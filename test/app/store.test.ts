@@ -1,0 +1,103 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate } from '../../src/app/store/migrations.js';
+import { GantryStore, StoreError } from '../../src/app/store/store.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+
+/** The same store over embedded PostgreSQL and a real server: one schema, one access layer. */
+describe.each(['pglite', 'postgres'] as const)('the store on %s', (kind) => {
+  let server: PostgresServer | undefined;
+  let store: GantryStore;
+  const open = () =>
+    GantryStore.open(
+      kind === 'postgres'
+        ? { databaseUrl: server!.url }
+        : { dataDir: mkdtempSync(join(tmpdir(), 'gantry-store-')) },
+    );
+  beforeAll(async () => {
+    if (kind === 'postgres') server = await startPostgres();
+    store = await open();
+  }, 120_000);
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
+
+  it('is migrated once: opening it again applies nothing, and a newer schema is refused', async () => {
+    expect(await store.health()).toEqual({
+      ok: true,
+      kind,
+      detail: `schema version ${MIGRATIONS.at(-1)!.version}`,
+    });
+    expect(await migrate(store.db)).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version });
+    await store.db.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')");
+    await expect(migrate(store.db)).rejects.toThrow(
+      /the store has schema version 999, newer than this Gantry knows \(\d+\)/,
+    );
+    await store.db.query('DELETE FROM schema_migrations WHERE version = 999');
+  });
+
+  it('tells a first delivery from a redelivery, also when both arrive at once', async () => {
+    expect(await store.firstDelivery('d-1')).toBe(true);
+    expect(await store.firstDelivery('d-1')).toBe(false);
+    const both = await Promise.all([store.firstDelivery('d-2'), store.firstDelivery('d-2')]);
+    expect(both.sort()).toEqual([false, true]);
+    expect(await store.pruneDeliveries(3 * 24 * 3600_000)).toBe(0);
+  });
+
+  it("keeps the newest revision Gantry wrote for a goal; a new goal on the issue replaces the old one's", async () => {
+    const key = 'o/r#7';
+    expect(await store.writtenGoal(key)).toBeUndefined();
+    await store.wroteGoal(key, { goalId: 'g1', commentId: 10, revision: 5, body: 'five' });
+    // A late, older write (a retried job, another replica) does not go back.
+    await store.wroteGoal(key, { goalId: 'g1', commentId: 10, revision: 4, body: 'four' });
+    expect(await store.writtenGoal(key)).toEqual({
+      goalId: 'g1',
+      commentId: 10,
+      revision: 5,
+      body: 'five',
+    });
+    await store.wroteGoal(key, { goalId: 'g2', commentId: 11, revision: 1, body: 'new goal' });
+    expect((await store.writtenGoal(key))?.body).toBe('new goal');
+  });
+
+  it("appends to a goal's timeline in order", async () => {
+    await store.appendEvents('o/r#8', 'g8', [
+      { at: 1000, kind: 'plan.proposed', detail: { to: 'awaiting-approval' } },
+      { at: 2000, kind: 'start', detail: { actor: 'maint' } },
+    ]);
+    await store.appendEvents('o/r#8', 'g8', []);
+    expect(await store.goalEvents('o/r#8')).toEqual([
+      { goalId: 'g8', at: 1000, kind: 'plan.proposed', detail: { to: 'awaiting-approval' } },
+      { goalId: 'g8', at: 2000, kind: 'start', detail: { actor: 'maint' } },
+    ]);
+  });
+
+  it('counts one outcome once even when two replicas count it together', async () => {
+    const counted = await Promise.all(
+      [1, 2].map(() =>
+        store.countOutcome('o/r#g:T1:a1', ['o/r'], (_s, b) => ({
+          phase: 'closed',
+          failures: (b?.failures ?? 0) + 1,
+        })),
+      ),
+    );
+    expect(counted.sort()).toEqual([false, true]);
+    expect((await store.breakers()).get('o/r')).toEqual({ phase: 'closed', failures: 1 });
+  });
+});
+
+describe('opening a store that cannot be opened', () => {
+  it('says which store and why', async () => {
+    const err = await GantryStore.open({
+      databaseUrl: 'postgres://gantry:secret-pw@127.0.0.1:1/none',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as Error).message).toMatch(
+      /^Gantry could not open the PostgreSQL server of DATABASE_URL \(postgres:\/\/gantry:\*\*\*@127\.0\.0\.1:1\/none\): .*ECONNREFUSED/,
+    );
+    expect((err as Error).message).not.toContain('secret-pw');
+  });
+});
