@@ -2,7 +2,7 @@
 import { run } from "probot";
 
 // src/app/app.ts
-import { randomUUID } from "node:crypto";
+import { randomUUID as randomUUID2 } from "node:crypto";
 
 // src/app/github/github-error.ts
 var GitHubError = class extends Error {
@@ -3300,6 +3300,9 @@ async function recallGoal(deps, key) {
   deps.memory.wroteState(key, written.commentId, decoded.state);
 }
 
+// src/app/goal-session.ts
+import { randomUUID } from "node:crypto";
+
 // src/core/checklist/trusted-state.ts
 function trustedState(src) {
   const current = decodeState(src.body, src.key, src.expect);
@@ -3724,7 +3727,8 @@ function advance(d) {
 }
 function dispatchReady(d) {
   const s = d.s;
-  if (s.ready.length === 0 || s.status === "paused" && s.pausedFor === "user") return;
+  const held = s.pausedFor === "user" || s.pausedFor === "cap";
+  if (s.ready.length === 0 || s.status === "paused" && held) return;
   if (s.breaker === "open") {
     if (s.status === "running")
       d.setStatus(
@@ -4346,6 +4350,24 @@ var onCancelSent = (d, e) => {
   d.setTask(i, { cancelSent: true });
   return void 0;
 };
+var onCapReached = (d, e) => {
+  const i = currentAttempt(d, e.taskId, e.attempt, "running");
+  if (typeof i !== "number") return i;
+  const t = d.task(i);
+  if (t.runId !== void 0 || t.sentAt !== void 0)
+    return ignore("superseded", `${e.taskId} attempt ${e.attempt} was already sent`);
+  d.s.budget = release(d.s.budget, t.reservedMicros);
+  d.setTask(i, {
+    status: "queued",
+    attempt: e.attempt - 1,
+    reservedMicros: 0,
+    dispatchedAt: void 0,
+    baseSha: void 0
+  });
+  d.addReady(i);
+  d.setStatus("paused", "cap", e.reason);
+  return void 0;
+};
 var onRunNotFound = (d, e) => {
   const i = stoppedRun(d, e.taskId, e.attempt);
   if (i === void 0 || d.task(i).runId !== void 0)
@@ -4770,6 +4792,7 @@ var HANDLERS = {
   "task.reviewed": onReviewed,
   "run.cancel-sent": onCancelSent,
   "run.not-found": onRunNotFound,
+  "cap.reached": onCapReached,
   "landing.result": onLanding,
   "ci.verdict": onVerdict,
   "goal-ref.reset": onRefReset,
@@ -4799,6 +4822,11 @@ function step(state, event) {
   s.labels = labelsFor(s);
   s.revision += 1;
   return { state: s, audit: d.audit };
+}
+
+// src/app/ledger-key.ts
+function attemptKey(goal, s, taskId, attempt) {
+  return `${goal}:${s.id ?? "goal"}:${taskId}:${attempt}`;
 }
 
 // src/app/goal-log.ts
@@ -4922,6 +4950,8 @@ var GoalSession = class {
   reactions = [];
   /** What the steps applied since the last flush recorded, for the goal's timeline. */
   timeline = [];
+  /** Money the steps applied since the last flush settled or spent, for the ledger. */
+  money = [];
   get ref() {
     return this.o.ref;
   }
@@ -4955,6 +4985,7 @@ var GoalSession = class {
     const r = step(this.state, event);
     this.state = r.state;
     if (this.o.log) logStep(this.o.log, this.o.ref, event, r);
+    if (!r.ignored) this.noteMoney(event);
     this.timeline.push(
       ...r.audit.map((a) => ({
         at: a.at,
@@ -4969,6 +5000,24 @@ var GoalSession = class {
       }))
     );
     return r;
+  }
+  /** What an applied event does to the ledger (written at flush). */
+  noteMoney(event) {
+    const key = goalKey(this.o.ref);
+    const s = this.state;
+    if (event.type === "task.finished" || event.type === "run.not-found")
+      this.money.push({
+        settle: attemptKey(key, s, event.taskId, event.attempt),
+        micros: event.type === "task.finished" ? toMicros(Math.max(0, event.usage.costUsd)) : 0,
+        at: event.at
+      });
+    else if (event.type === "llm.charged")
+      this.money.push({
+        charge: `${key}:${s.id ?? "goal"}:${event.operation}:${randomUUID()}`,
+        kind: event.operation,
+        micros: toMicros(Math.max(0, event.costUsd)),
+        at: event.at
+      });
   }
   /** What `event` would do, without doing it. */
   preview(event) {
@@ -5017,6 +5066,23 @@ var GoalSession = class {
   acknowledge(commentId) {
     this.reactions.push(commentId);
   }
+  async writeMoney() {
+    const { store, ref } = this.o;
+    const repo = `${ref.owner}/${ref.repo}`;
+    for (const m of this.money.splice(0)) {
+      if (!store) continue;
+      if ("settle" in m) await store.settle(m.settle, m.micros, m.at);
+      else
+        await store.charge({
+          key: m.charge,
+          repo,
+          goalKey: goalKey(ref),
+          kind: m.kind,
+          micros: m.micros,
+          at: m.at
+        });
+    }
+  }
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
   async flush() {
     const { github, ref } = this.o;
@@ -5044,6 +5110,7 @@ var GoalSession = class {
         body
       });
       await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
+      await this.writeMoney();
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
@@ -5123,6 +5190,38 @@ async function failedCheckRuns(g, sha2) {
 
 // src/app/dispatch.ts
 import { createHash as createHash3 } from "node:crypto";
+
+// src/app/spending-caps.ts
+function capsOf(c) {
+  return {
+    ...c.budget.dailyUsd !== void 0 ? { daily: toMicros(c.budget.dailyUsd) } : {},
+    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {}
+  };
+}
+async function holdForCaps(g, taskId, attempt) {
+  const { store } = g.deps;
+  const s = g.session.state;
+  if (!store || !g.config.ok) return void 0;
+  const i = s.plan.tasks.findIndex((t) => t.id === taskId);
+  const micros = s.tasks.at(i)?.reservedMicros ?? 0;
+  const held = await store.reserve({
+    key: attemptKey(goalKey(g.ref), s, taskId, attempt),
+    repo: `${g.ref.owner}/${g.ref.repo}`,
+    goalKey: goalKey(g.ref),
+    micros,
+    at: g.deps.now(),
+    caps: capsOf(g.config.value)
+  });
+  return held.ok ? void 0 : capReason(held, taskId, micros);
+}
+function capReason(held, taskId, micros) {
+  const what = held.period === "daily" ? "daily" : "monthly";
+  const key = held.period === "daily" ? "budget.dailyUsd" : "budget.monthlyUsd";
+  const resets = new Date(held.resetsAt).toISOString().replace("T", " ").slice(0, 16);
+  return `Spending cap: the repository's ${what} cap of ${formatUsd(fromMicros(held.capMicros))} is reached (${formatUsd(fromMicros(held.spentMicros))} spent or held by its goals this ${held.period === "daily" ? "day" : "month"}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or raise \`${key}\` in .github/gantry.yml and resume.`;
+}
+
+// src/app/dispatch.ts
 var TASK_WORKFLOW_FILE = "gantry-task.yml";
 var INPUTS_LIMIT = 65535;
 function distinctId(s, taskId, attempt) {
@@ -5199,6 +5298,7 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
     return;
   }
   const runs = await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  let capped;
   for (const e of owed) {
     const state = g.session.state;
     const id = distinctId(state, e.taskId, e.attempt);
@@ -5211,6 +5311,11 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
     }
     if (e.abandon) g.session.apply({ type: "run.not-found", at, ...attempt });
     if (!e.send) continue;
+    capped ??= await holdForCaps(g, e.taskId, e.attempt);
+    if (capped) {
+      g.session.apply({ type: "cap.reached", at, ...attempt, reason: capped });
+      continue;
+    }
     const i = state.plan.tasks.findIndex((t) => t.id === e.taskId);
     let runId;
     try {
@@ -6836,7 +6941,7 @@ function gantryApp(options) {
     stateKey: options.stateKey,
     serverUrl: options.serverUrl,
     now: options.now ?? Date.now,
-    newGoalId: options.newGoalId ?? randomUUID,
+    newGoalId: options.newGoalId ?? randomUUID2,
     memory: new StateMemory(),
     breakers: options.breakers ?? new BreakerBook(void 0, options.store),
     appId: options.appId,
@@ -7708,6 +7813,25 @@ var MIGRATIONS = [
       );
       CREATE INDEX goal_events_goal ON goal_events (goal_key, id);
     `
+  },
+  {
+    version: 2,
+    name: "the spending ledger",
+    sql: `
+      -- Money across goals: each task attempt's reservation (settled to its cost when its run
+      -- reports) and each planner charge, by repository, for the daily and monthly caps.
+      CREATE TABLE ledger (
+        key text PRIMARY KEY,
+        repo text NOT NULL,
+        goal_key text NOT NULL,
+        kind text NOT NULL,
+        reserved_micros bigint NOT NULL DEFAULT 0,
+        spent_micros bigint NOT NULL DEFAULT 0,
+        at timestamptz NOT NULL,
+        settled_at timestamptz
+      );
+      CREATE INDEX ledger_repo_at ON ledger (repo, at);
+    `
   }
 ];
 var MIGRATION_LOCK = 1195462228;
@@ -7961,6 +8085,56 @@ var GantryStore = class _GantryStore {
       detail: r.detail
     }));
   }
+  /**
+   * Hold `micros` for a task attempt against the repository's caps, atomically (replicas and
+   * goals take turns per repository): what its day and month have spent or hold, with this,
+   * must stay within each cap set. The same key held again is a no-op (a retried pass).
+   */
+  async reserve(o) {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`ledger:${o.repo}`]);
+      const known = await tx.query("SELECT 1 FROM ledger WHERE key = $1", [o.key]);
+      if (known.length) return { ok: true };
+      const spent = await spendIn(tx, o.repo, o.at);
+      for (const period of ["daily", "monthly"]) {
+        const cap2 = o.caps[period];
+        if (cap2 !== void 0 && spent[period] + o.micros > cap2)
+          return {
+            ok: false,
+            period,
+            capMicros: cap2,
+            spentMicros: spent[period],
+            resetsAt: windowOf(period, o.at).end
+          };
+      }
+      await tx.query(
+        `INSERT INTO ledger (key, repo, goal_key, kind, reserved_micros, at)
+         VALUES ($1, $2, $3, 'task', $4, $5)`,
+        [o.key, o.repo, o.goalKey, o.micros, new Date(o.at).toISOString()]
+      );
+      return { ok: true };
+    });
+  }
+  /** Replace an attempt's reservation by what it cost (0: it never ran). */
+  async settle(key, spentMicros, at) {
+    await this.db.query(
+      `UPDATE ledger SET reserved_micros = 0, spent_micros = $2, settled_at = $3 WHERE key = $1`,
+      [key, Math.max(0, Math.round(spentMicros)), new Date(at).toISOString()]
+    );
+  }
+  /** Money spent outside a reservation (planner calls): counted against the caps from now on. */
+  async charge(o) {
+    const at = new Date(o.at).toISOString();
+    await this.db.query(
+      `INSERT INTO ledger (key, repo, goal_key, kind, spent_micros, at, settled_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (key) DO NOTHING`,
+      [o.key, o.repo, o.goalKey, o.kind, Math.max(0, Math.round(o.micros)), at]
+    );
+  }
+  /** What a repository's day and month (UTC) have spent or hold, at `at`. */
+  async spend(repo, at) {
+    return spendIn(this.db, repo, at);
+  }
   /** For /healthz: the store answers, and which kind it is. */
   async health() {
     try {
@@ -7976,6 +8150,35 @@ var GantryStore = class _GantryStore {
     return this.db.close();
   }
 };
+function windowOf(period, at) {
+  const d = new Date(at);
+  if (period === "daily") {
+    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    return { start, end: start + 24 * 36e5 };
+  }
+  return {
+    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
+  };
+}
+async function spendIn(q, repo, at) {
+  const day = windowOf("daily", at);
+  const month = windowOf("monthly", at);
+  const [row] = await q.query(
+    `SELECT
+       sum(reserved_micros + spent_micros) FILTER (WHERE at >= $2 AND at < $3) AS daily,
+       sum(reserved_micros + spent_micros) AS monthly
+     FROM ledger WHERE repo = $1 AND at >= $4 AND at < $5`,
+    [
+      repo,
+      new Date(day.start).toISOString(),
+      new Date(day.end).toISOString(),
+      new Date(month.start).toISOString(),
+      new Date(month.end).toISOString()
+    ]
+  );
+  return { daily: Number(row?.daily ?? 0), monthly: Number(row?.monthly ?? 0) };
+}
 function redact(url) {
   try {
     const u = new URL(url);

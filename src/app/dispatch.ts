@@ -7,6 +7,7 @@ import { approvedAsDefined } from '../core/task-definition.js';
 import { defaultPricing, type ModelPrice } from '../llm/model-price.js';
 import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
+import { holdForCaps } from './spending-caps.js';
 import { gitHubStatus } from './github/github-error.js';
 
 export const TASK_WORKFLOW_FILE = 'gantry-task.yml';
@@ -128,6 +129,7 @@ export async function dispatchOwed(g: GoalContext, owed: readonly Dispatch[]): P
     return;
   }
   const runs = await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  let capped: string | undefined;
   for (const e of owed) {
     const state = g.session.state!;
     const id = distinctId(state, e.taskId, e.attempt);
@@ -140,6 +142,12 @@ export async function dispatchOwed(g: GoalContext, owed: readonly Dispatch[]): P
     }
     if (e.abandon) g.session.apply({ type: 'run.not-found', at, ...attempt });
     if (!e.send) continue;
+    // The repository's caps across goals; once one refuses, nothing more starts in this pass.
+    capped ??= await holdForCaps(g, e.taskId, e.attempt);
+    if (capped) {
+      g.session.apply({ type: 'cap.reached', at, ...attempt, reason: capped });
+      continue;
+    }
     const i = state.plan!.tasks.findIndex((t) => t.id === e.taskId);
     let runId: number | undefined;
     try {

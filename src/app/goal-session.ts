@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { renderPlanComment } from '../core/checklist/render.js';
 import type { StateBlockError } from '../core/checklist/signed-state.js';
 import { trustedState } from '../core/checklist/trusted-state.js';
@@ -7,6 +8,8 @@ import type { GoalEvent } from '../core/events.js';
 import { isFinished, type GoalState } from '../core/goal.js';
 import { labelsFor } from '../core/labels.js';
 import { step, type StepResult } from '../core/step.js';
+import { toMicros } from '../core/money.js';
+import { attemptKey } from './ledger-key.js';
 import {
   goalKey,
   livePlanComments,
@@ -32,7 +35,7 @@ export interface SessionOptions {
   /** Where each applied step is logged (`logStep`). */
   log?: GoalLog | undefined;
   /** Where what Gantry wrote and the goal's timeline are kept across restarts and replicas. */
-  store?: Pick<GantryStore, 'wroteGoal' | 'appendEvents'> | undefined;
+  store?: Pick<GantryStore, 'wroteGoal' | 'appendEvents' | 'settle' | 'charge'> | undefined;
 }
 
 /** Goals that are over: a deleted plan comment of one of these is not brought back. */
@@ -55,6 +58,11 @@ export class GoalSession {
   private reactions: number[] = [];
   /** What the steps applied since the last flush recorded, for the goal's timeline. */
   private timeline: GoalEventRow[] = [];
+  /** Money the steps applied since the last flush settled or spent, for the ledger. */
+  private money: (
+    | { settle: string; micros: number; at: number }
+    | { charge: string; kind: string; micros: number; at: number }
+  )[] = [];
 
   constructor(private readonly o: SessionOptions) {
     const live = livePlanComments(o.facts.comments);
@@ -113,6 +121,7 @@ export class GoalSession {
     const r = step(this.state, event);
     this.state = r.state;
     if (this.o.log) logStep(this.o.log, this.o.ref, event, r);
+    if (!r.ignored) this.noteMoney(event);
     this.timeline.push(
       ...r.audit.map((a) => ({
         at: a.at,
@@ -127,6 +136,25 @@ export class GoalSession {
       })),
     );
     return r;
+  }
+
+  /** What an applied event does to the ledger (written at flush). */
+  private noteMoney(event: GoalEvent): void {
+    const key = goalKey(this.o.ref);
+    const s = this.state!;
+    if (event.type === 'task.finished' || event.type === 'run.not-found')
+      this.money.push({
+        settle: attemptKey(key, s, event.taskId, event.attempt),
+        micros: event.type === 'task.finished' ? toMicros(Math.max(0, event.usage.costUsd)) : 0,
+        at: event.at,
+      });
+    else if (event.type === 'llm.charged')
+      this.money.push({
+        charge: `${key}:${s.id ?? 'goal'}:${event.operation}:${randomUUID()}`,
+        kind: event.operation,
+        micros: toMicros(Math.max(0, event.costUsd)),
+        at: event.at,
+      });
   }
 
   /** What `event` would do, without doing it. */
@@ -189,6 +217,24 @@ export class GoalSession {
     this.reactions.push(commentId);
   }
 
+  private async writeMoney(): Promise<void> {
+    const { store, ref } = this.o;
+    const repo = `${ref.owner}/${ref.repo}`;
+    for (const m of this.money.splice(0)) {
+      if (!store) continue;
+      if ('settle' in m) await store.settle(m.settle, m.micros, m.at);
+      else
+        await store.charge({
+          key: m.charge,
+          repo,
+          goalKey: goalKey(ref),
+          kind: m.kind,
+          micros: m.micros,
+          at: m.at,
+        });
+    }
+  }
+
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
   async flush(): Promise<void> {
     const { github, ref } = this.o;
@@ -217,6 +263,7 @@ export class GoalSession {
         body,
       });
       await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
+      await this.writeMoney();
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);

@@ -58,6 +58,11 @@ export type GoalEvent = EventBase &
         edits?: TaskEdit[] | undefined;
       }
     | { type: 'start'; baseSha: string; planVersion: number }
+    /**
+     * A spending cap across goals (the repository's day or month) refused the attempt's
+     * reservation before it was dispatched: the attempt is undone and the goal paused.
+     */
+    | { type: 'cap.reached'; taskId: string; attempt: number; reason: string }
     /** The dispatch was accepted but GitHub did not say which run it made (an older server). */
     | { type: 'task.dispatch-sent'; taskId: string; attempt: number }
     | { type: 'task.dispatched'; taskId: string; attempt: number; runId: number }

@@ -20,7 +20,11 @@ export const GOAL_STATUSES = [
   'failed',
 ] as const;
 export type GoalStatus = (typeof GOAL_STATUSES)[number];
-export type PauseReason = 'budget' | 'breaker' | 'user';
+/**
+ * Why a paused goal waits: its own budget, a circuit breaker, a person, or a spending cap of the
+ * repository or installation (day, month), which only `/gantry resume` checks again.
+ */
+export type PauseReason = 'budget' | 'breaker' | 'user' | 'cap';
 
 /**
  * The goal lifecycle's status sets, declared once. A goal is `started` once Start was accepted;

@@ -16,7 +16,8 @@ export function advance(d: Draft): void {
 
 function dispatchReady(d: Draft): void {
   const s = d.s;
-  if (s.ready.length === 0 || (s.status === 'paused' && s.pausedFor === 'user')) return;
+  const held = s.pausedFor === 'user' || s.pausedFor === 'cap';
+  if (s.ready.length === 0 || (s.status === 'paused' && held)) return;
   if (s.breaker === 'open') {
     if (s.status === 'running')
       d.setStatus(

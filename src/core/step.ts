@@ -34,6 +34,7 @@ import {
   onFinished,
   onReviewed,
   onRunNotFound,
+  onCapReached,
 } from './steps/runs.js';
 
 export type { Ignored, IgnoredCode } from './steps/handler.js';
@@ -61,6 +62,7 @@ const HANDLERS: HandlerTable = {
   'task.reviewed': onReviewed,
   'run.cancel-sent': onCancelSent,
   'run.not-found': onRunNotFound,
+  'cap.reached': onCapReached,
   'landing.result': onLanding,
   'ci.verdict': onVerdict,
   'goal-ref.reset': onRefReset,

@@ -75,6 +75,60 @@ describe.each(['pglite', 'postgres'] as const)('the store on %s', (kind) => {
     ]);
   });
 
+  it('holds reservations together without passing a cap: of ten under a cap for three, three', async () => {
+    const at = Date.UTC(2026, 11, 3, 12);
+    const held = await Promise.all(
+      Array.from({ length: 10 }, (_, k) =>
+        store.reserve({
+          key: `o/capped#${k}:g:T1:1`,
+          repo: 'o/capped',
+          goalKey: `o/capped#${k}`,
+          micros: 500_000,
+          at,
+          caps: { daily: 1_500_000, monthly: 10_000_000 },
+        }),
+      ),
+    );
+    expect(held.filter((x) => x.ok)).toHaveLength(3);
+    expect(held.find((x) => !x.ok)).toEqual({
+      ok: false,
+      period: 'daily',
+      capMicros: 1_500_000,
+      spentMicros: 1_500_000,
+      resetsAt: Date.UTC(2026, 11, 4),
+    });
+    // Held again (a retried pass): no second reservation.
+    expect(
+      await store.reserve({
+        key: 'o/capped#0:g:T1:1',
+        repo: 'o/capped',
+        goalKey: 'o/capped#0',
+        micros: 500_000,
+        at,
+        caps: { daily: 1_500_000 },
+      }),
+    ).toEqual({ ok: true });
+    // Settled at its cost, a planner charge beside it; the month counts the days before.
+    await store.settle('o/capped#0:g:T1:1', 310_000, at);
+    await store.charge({
+      key: 'p1',
+      repo: 'o/capped',
+      goalKey: 'o/capped#0',
+      kind: 'plan',
+      micros: 40_000,
+      at,
+    });
+    await store.charge({
+      key: 'p0',
+      repo: 'o/capped',
+      goalKey: 'o/capped#0',
+      kind: 'plan',
+      micros: 70_000,
+      at: at - 24 * 3600_000,
+    });
+    expect(await store.spend('o/capped', at)).toEqual({ daily: 1_350_000, monthly: 1_420_000 });
+  });
+
   it('counts one outcome once even when two replicas count it together', async () => {
     const counted = await Promise.all(
       [1, 2].map(() =>

@@ -49,6 +49,25 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX goal_events_goal ON goal_events (goal_key, id);
     `,
   },
+  {
+    version: 2,
+    name: 'the spending ledger',
+    sql: `
+      -- Money across goals: each task attempt's reservation (settled to its cost when its run
+      -- reports) and each planner charge, by repository, for the daily and monthly caps.
+      CREATE TABLE ledger (
+        key text PRIMARY KEY,
+        repo text NOT NULL,
+        goal_key text NOT NULL,
+        kind text NOT NULL,
+        reserved_micros bigint NOT NULL DEFAULT 0,
+        spent_micros bigint NOT NULL DEFAULT 0,
+        at timestamptz NOT NULL,
+        settled_at timestamptz
+      );
+      CREATE INDEX ledger_repo_at ON ledger (repo, at);
+    `,
+  },
 ];
 
 /** A number for the migration lock, the same on every replica. */

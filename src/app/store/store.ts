@@ -1,5 +1,5 @@
 import type { BreakerState } from '../../core/breaker.js';
-import type { Db } from './db.js';
+import type { Db, Queries } from './db.js';
 import { migrate } from './migrations.js';
 import { openPglite } from './pglite-db.js';
 import { openPostgres } from './postgres-db.js';
@@ -199,6 +199,74 @@ export class GantryStore {
     }));
   }
 
+  /**
+   * Hold `micros` for a task attempt against the repository's caps, atomically (replicas and
+   * goals take turns per repository): what its day and month have spent or hold, with this,
+   * must stay within each cap set. The same key held again is a no-op (a retried pass).
+   */
+  async reserve(o: {
+    key: string;
+    repo: string;
+    goalKey: string;
+    micros: number;
+    at: number;
+    caps: Caps;
+  }): Promise<Held> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ledger:${o.repo}`]);
+      const known = await tx.query('SELECT 1 FROM ledger WHERE key = $1', [o.key]);
+      if (known.length) return { ok: true };
+      const spent = await spendIn(tx, o.repo, o.at);
+      for (const period of ['daily', 'monthly'] as const) {
+        const cap = o.caps[period];
+        if (cap !== undefined && spent[period] + o.micros > cap)
+          return {
+            ok: false,
+            period,
+            capMicros: cap,
+            spentMicros: spent[period],
+            resetsAt: windowOf(period, o.at).end,
+          };
+      }
+      await tx.query(
+        `INSERT INTO ledger (key, repo, goal_key, kind, reserved_micros, at)
+         VALUES ($1, $2, $3, 'task', $4, $5)`,
+        [o.key, o.repo, o.goalKey, o.micros, new Date(o.at).toISOString()],
+      );
+      return { ok: true };
+    });
+  }
+
+  /** Replace an attempt's reservation by what it cost (0: it never ran). */
+  async settle(key: string, spentMicros: number, at: number): Promise<void> {
+    await this.db.query(
+      `UPDATE ledger SET reserved_micros = 0, spent_micros = $2, settled_at = $3 WHERE key = $1`,
+      [key, Math.max(0, Math.round(spentMicros)), new Date(at).toISOString()],
+    );
+  }
+
+  /** Money spent outside a reservation (planner calls): counted against the caps from now on. */
+  async charge(o: {
+    key: string;
+    repo: string;
+    goalKey: string;
+    kind: string;
+    micros: number;
+    at: number;
+  }): Promise<void> {
+    const at = new Date(o.at).toISOString();
+    await this.db.query(
+      `INSERT INTO ledger (key, repo, goal_key, kind, spent_micros, at, settled_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (key) DO NOTHING`,
+      [o.key, o.repo, o.goalKey, o.kind, Math.max(0, Math.round(o.micros)), at],
+    );
+  }
+
+  /** What a repository's day and month (UTC) have spent or hold, at `at`. */
+  async spend(repo: string, at: number): Promise<{ daily: number; monthly: number }> {
+    return spendIn(this.db, repo, at);
+  }
+
   /** For /healthz: the store answers, and which kind it is. */
   async health(): Promise<{ ok: boolean; kind: Db['kind']; detail: string }> {
     try {
@@ -214,6 +282,60 @@ export class GantryStore {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** A repository's caps, in micro-dollars (absent: no cap). */
+export interface Caps {
+  daily?: number | undefined;
+  monthly?: number | undefined;
+}
+
+/** A reservation held, or the cap that refused it. */
+export type Held =
+  | { ok: true }
+  | {
+      ok: false;
+      period: 'daily' | 'monthly';
+      capMicros: number;
+      spentMicros: number;
+      /** When the period ends (epoch ms, UTC midnight). */
+      resetsAt: number;
+    };
+
+/** The UTC day or month `at` falls in. */
+export function windowOf(period: 'daily' | 'monthly', at: number): { start: number; end: number } {
+  const d = new Date(at);
+  if (period === 'daily') {
+    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    return { start, end: start + 24 * 3600_000 };
+  }
+  return {
+    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+  };
+}
+
+async function spendIn(
+  q: Queries,
+  repo: string,
+  at: number,
+): Promise<{ daily: number; monthly: number }> {
+  const day = windowOf('daily', at);
+  const month = windowOf('monthly', at);
+  const [row] = await q.query<{ daily: string | number | null; monthly: string | number | null }>(
+    `SELECT
+       sum(reserved_micros + spent_micros) FILTER (WHERE at >= $2 AND at < $3) AS daily,
+       sum(reserved_micros + spent_micros) AS monthly
+     FROM ledger WHERE repo = $1 AND at >= $4 AND at < $5`,
+    [
+      repo,
+      new Date(day.start).toISOString(),
+      new Date(day.end).toISOString(),
+      new Date(month.start).toISOString(),
+      new Date(month.end).toISOString(),
+    ],
+  );
+  return { daily: Number(row?.daily ?? 0), monthly: Number(row?.monthly ?? 0) };
 }
 
 /** A connection string without its password, for messages and logs. */

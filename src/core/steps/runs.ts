@@ -71,6 +71,26 @@ export const onCancelSent: Handler<'run.cancel-sent'> = (d, e) => {
   return undefined;
 };
 
+export const onCapReached: Handler<'cap.reached'> = (d, e) => {
+  const i = currentAttempt(d, e.taskId, e.attempt, 'running');
+  if (typeof i !== 'number') return i;
+  const t = d.task(i);
+  if (t.runId !== undefined || t.sentAt !== undefined)
+    return ignore('superseded', `${e.taskId} attempt ${e.attempt} was already sent`);
+  // Never sent: the attempt did not happen. The task waits, queued, for the goal to resume.
+  d.s.budget = release(d.s.budget, t.reservedMicros);
+  d.setTask(i, {
+    status: 'queued',
+    attempt: e.attempt - 1,
+    reservedMicros: 0,
+    dispatchedAt: undefined,
+    baseSha: undefined,
+  });
+  d.addReady(i);
+  d.setStatus('paused', 'cap', e.reason);
+  return undefined;
+};
+
 export const onRunNotFound: Handler<'run.not-found'> = (d, e) => {
   const i = stoppedRun(d, e.taskId, e.attempt);
   if (i === undefined || d.task(i).runId !== undefined)
