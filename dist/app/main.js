@@ -6974,7 +6974,10 @@ function gantryApp(options) {
     loadedAt = deps.now();
     deps.log ??= app2.log;
     workers = new GoalWorkers(
-      (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
+      (job) => {
+        const reconcile = () => reconcileGoal(job.context.github, job.context.ref, job.hints, deps);
+        return options.store ? options.store.goalLock(job.key, reconcile) : reconcile();
+      },
       options.onJobError ?? ((key, e) => app2.log.error({ err: e, goal: key }, "goal job failed")),
       options.retryDelaysMs,
       (key, err, attempt, delayMs) => (deps.log ?? app2.log).warn(
@@ -6987,10 +6990,30 @@ function gantryApp(options) {
       for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
     });
     if (options.reconcileEveryMs) {
-      timer = setInterval(() => void fn.reconcileAll(), options.reconcileEveryMs);
+      timer = setInterval(
+        () => void sweepIfDue(options.reconcileEveryMs),
+        options.reconcileEveryMs
+      );
       timer.unref();
     }
   });
+  const sweepIfDue = async (everyMs) => {
+    if (options.store) {
+      try {
+        const claim = await options.store.claimSweep(deps.now(), everyMs * 0.9);
+        if (!claim.claimed) {
+          lastSweep = Math.max(lastSweep ?? 0, claim.last);
+          return;
+        }
+      } catch (err) {
+        deps.log?.warn(
+          { err },
+          `the store could not share the sweep (${errorText(err)}): sweeping`
+        );
+      }
+    }
+    await fn.reconcileAll();
+  };
   fn.idle = () => workers?.idle() ?? Promise.resolve();
   fn.close = () => clearInterval(timer);
   fn.health = async () => {
@@ -7832,6 +7855,17 @@ var MIGRATIONS = [
       );
       CREATE INDEX ledger_repo_at ON ledger (repo, at);
     `
+  },
+  {
+    version: 3,
+    name: "the shared sweep",
+    sql: `
+      -- When a replica last swept every installation: the others skip theirs until it is due.
+      CREATE TABLE sweeps (
+        id integer PRIMARY KEY CHECK (id = 1),
+        last_at timestamptz NOT NULL
+      );
+    `
   }
 ];
 var MIGRATION_LOCK = 1195462228;
@@ -7898,6 +7932,8 @@ async function openPglite(dataDir) {
         }
       })
     ),
+    // One process holds the directory, and it runs one reconcile per goal at a time already.
+    withLock: (_name, fn) => fn(),
     close: () => pg2.close()
   };
 }
@@ -7906,10 +7942,13 @@ async function openPglite(dataDir) {
 import pg from "pg";
 async function openPostgres(url, poolSize = 10) {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const locks = new pg.Pool({ connectionString: url, max: 2 * poolSize });
   pool.on("error", () => {
   });
+  locks.on("error", () => {
+  });
   const client = await pool.connect().catch(async (e) => {
-    await pool.end();
+    await Promise.all([pool.end(), locks.end()]);
     throw e;
   });
   client.release();
@@ -7941,7 +7980,29 @@ async function openPostgres(url, poolSize = 10) {
         c.release();
       }
     },
-    close: () => pool.end()
+    async withLock(name2, fn) {
+      for (let wait = 25; ; wait = Math.min(wait * 2, 500)) {
+        const c = await locks.connect();
+        let held = false;
+        try {
+          const r = await c.query(
+            "SELECT pg_try_advisory_lock(hashtext($1)) AS held",
+            [name2]
+          );
+          held = r.rows[0]?.held === true;
+          if (held) return await fn();
+        } finally {
+          if (held)
+            await c.query("SELECT pg_advisory_unlock(hashtext($1))", [name2]).catch(() => {
+            });
+          c.release();
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    },
+    close: async () => {
+      await Promise.all([pool.end(), locks.end()]);
+    }
   };
 }
 
@@ -8134,6 +8195,29 @@ var GantryStore = class _GantryStore {
   /** What a repository's day and month (UTC) have spent or hold, at `at`. */
   async spend(repo, at) {
     return spendIn(this.db, repo, at);
+  }
+  /** Run one goal's reconcile alone: no other replica reconciles the same goal meanwhile. */
+  goalLock(key, fn) {
+    return this.db.withLock(`goal:${key}`, fn);
+  }
+  /**
+   * Claim the sweep due at `at` (every `everyMs`): true for the one replica that takes it, false
+   * when another swept less than `everyMs` ago. `last` is when the last sweep was claimed.
+   */
+  async claimSweep(at, everyMs) {
+    const now = new Date(at).toISOString();
+    const due = new Date(at - everyMs).toISOString();
+    const rows = await this.db.query(
+      `INSERT INTO sweeps (id, last_at) VALUES (1, $1)
+       ON CONFLICT (id) DO UPDATE SET last_at = EXCLUDED.last_at WHERE sweeps.last_at <= $2
+       RETURNING last_at`,
+      [now, due]
+    );
+    if (rows.length) return { claimed: true, last: at };
+    const [row] = await this.db.query(
+      "SELECT last_at FROM sweeps WHERE id = 1"
+    );
+    return { claimed: false, last: row ? new Date(row.last_at).getTime() : 0 };
   }
   /** For /healthz: the store answers, and which kind it is. */
   async health() {

@@ -6971,7 +6971,10 @@ function gantryApp(options) {
     loadedAt = deps.now();
     deps.log ??= app2.log;
     workers = new GoalWorkers(
-      (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
+      (job) => {
+        const reconcile = () => reconcileGoal(job.context.github, job.context.ref, job.hints, deps);
+        return options.store ? options.store.goalLock(job.key, reconcile) : reconcile();
+      },
       options.onJobError ?? ((key, e) => app2.log.error({ err: e, goal: key }, "goal job failed")),
       options.retryDelaysMs,
       (key, err, attempt, delayMs) => (deps.log ?? app2.log).warn(
@@ -6984,10 +6987,30 @@ function gantryApp(options) {
       for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
     });
     if (options.reconcileEveryMs) {
-      timer = setInterval(() => void fn.reconcileAll(), options.reconcileEveryMs);
+      timer = setInterval(
+        () => void sweepIfDue(options.reconcileEveryMs),
+        options.reconcileEveryMs
+      );
       timer.unref();
     }
   });
+  const sweepIfDue = async (everyMs) => {
+    if (options.store) {
+      try {
+        const claim = await options.store.claimSweep(deps.now(), everyMs * 0.9);
+        if (!claim.claimed) {
+          lastSweep = Math.max(lastSweep ?? 0, claim.last);
+          return;
+        }
+      } catch (err) {
+        deps.log?.warn(
+          { err },
+          `the store could not share the sweep (${errorText(err)}): sweeping`
+        );
+      }
+    }
+    await fn.reconcileAll();
+  };
   fn.idle = () => workers?.idle() ?? Promise.resolve();
   fn.close = () => clearInterval(timer);
   fn.health = async () => {

@@ -101,7 +101,11 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     loadedAt = deps.now();
     deps.log ??= app.log;
     workers = new GoalWorkers<Job>(
-      (job) => reconcileGoal(job.context.github, job.context.ref, job.hints, deps),
+      (job) => {
+        const reconcile = () => reconcileGoal(job.context.github, job.context.ref, job.hints, deps);
+        // One replica at a time per goal; the hints of one that waits are reconciled after.
+        return options.store ? options.store.goalLock(job.key, reconcile) : reconcile();
+      },
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
       options.retryDelaysMs,
       (key, err, attempt, delayMs) =>
@@ -116,11 +120,36 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     });
 
     if (options.reconcileEveryMs) {
-      timer = setInterval(() => void fn.reconcileAll(), options.reconcileEveryMs);
+      timer = setInterval(
+        () => void sweepIfDue(options.reconcileEveryMs!),
+        options.reconcileEveryMs,
+      );
       timer.unref();
     }
   }) as GantryApp;
 
+  /**
+   * The timer's sweep: with a store, replicas share it (the one that claims it sweeps; the
+   * others count it as their last sweep, for /healthz).
+   */
+  const sweepIfDue = async (everyMs: number) => {
+    if (options.store) {
+      try {
+        // A little early: timers of replicas started together drift past each other.
+        const claim = await options.store.claimSweep(deps.now(), everyMs * 0.9);
+        if (!claim.claimed) {
+          lastSweep = Math.max(lastSweep ?? 0, claim.last);
+          return;
+        }
+      } catch (err) {
+        deps.log?.warn(
+          { err },
+          `the store could not share the sweep (${errorText(err)}): sweeping`,
+        );
+      }
+    }
+    await fn.reconcileAll();
+  };
   fn.idle = () => workers?.idle() ?? Promise.resolve();
   fn.close = () => clearInterval(timer);
   fn.health = async () => {

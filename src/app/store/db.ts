@@ -10,6 +10,12 @@ export interface Db {
   exec(sql: string): Promise<void>;
   /** Run `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queries) => Promise<T>): Promise<T>;
+  /**
+   * Run `fn` holding the advisory lock `name` (PostgreSQL's session lock, on a connection kept
+   * for it): one holder at a time across every process on the database; waits its turn without
+   * holding a connection. A holder that dies (kill -9) loses its connection and so the lock.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

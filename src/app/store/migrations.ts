@@ -68,6 +68,17 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX ledger_repo_at ON ledger (repo, at);
     `,
   },
+  {
+    version: 3,
+    name: 'the shared sweep',
+    sql: `
+      -- When a replica last swept every installation: the others skip theirs until it is due.
+      CREATE TABLE sweeps (
+        id integer PRIMARY KEY CHECK (id = 1),
+        last_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /** A number for the migration lock, the same on every replica. */

@@ -25,6 +25,8 @@ export async function openPglite(dataDir?: string): Promise<Db> {
           },
         }),
       ),
+    // One process holds the directory, and it runs one reconcile per goal at a time already.
+    withLock: (_name, fn) => fn(),
     close: () => pg.close(),
   };
 }

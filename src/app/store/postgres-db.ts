@@ -4,11 +4,15 @@ import type { Db, Queries } from './db.js';
 /** A PostgreSQL server through a connection pool (`DATABASE_URL`), for several replicas. */
 export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // Lock holders keep a connection for a whole reconcile: a pool of their own, so queries never
+  // wait behind them (a goal holding its lock could otherwise wait for a query connection).
+  const locks = new pg.Pool({ connectionString: url, max: 2 * poolSize });
   // An idle client's error (the server restarted) must not crash the App; the next query says so.
   pool.on('error', () => {});
+  locks.on('error', () => {});
   // Fail at start, with the server's own message, rather than at the first webhook.
   const client = await pool.connect().catch(async (e: unknown) => {
-    await pool.end();
+    await Promise.all([pool.end(), locks.end()]);
     throw e;
   });
   client.release();
@@ -43,6 +47,28 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
         c.release();
       }
     },
-    close: () => pool.end(),
+    async withLock(name, fn) {
+      for (let wait = 25; ; wait = Math.min(wait * 2, 500)) {
+        const c = await locks.connect();
+        let held = false;
+        try {
+          const r = await c.query<{ held: boolean }>(
+            'SELECT pg_try_advisory_lock(hashtext($1)) AS held',
+            [name],
+          );
+          held = r.rows[0]?.held === true;
+          if (held) return await fn();
+        } finally {
+          if (held)
+            await c.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => {});
+          c.release();
+        }
+        // Another process holds it: try again soon, without keeping a connection meanwhile.
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    },
+    close: async () => {
+      await Promise.all([pool.end(), locks.end()]);
+    },
   };
 }

@@ -267,6 +267,31 @@ export class GantryStore {
     return spendIn(this.db, repo, at);
   }
 
+  /** Run one goal's reconcile alone: no other replica reconciles the same goal meanwhile. */
+  goalLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.db.withLock(`goal:${key}`, fn);
+  }
+
+  /**
+   * Claim the sweep due at `at` (every `everyMs`): true for the one replica that takes it, false
+   * when another swept less than `everyMs` ago. `last` is when the last sweep was claimed.
+   */
+  async claimSweep(at: number, everyMs: number): Promise<{ claimed: boolean; last: number }> {
+    const now = new Date(at).toISOString();
+    const due = new Date(at - everyMs).toISOString();
+    const rows = await this.db.query<{ last_at: Date | string }>(
+      `INSERT INTO sweeps (id, last_at) VALUES (1, $1)
+       ON CONFLICT (id) DO UPDATE SET last_at = EXCLUDED.last_at WHERE sweeps.last_at <= $2
+       RETURNING last_at`,
+      [now, due],
+    );
+    if (rows.length) return { claimed: true, last: at };
+    const [row] = await this.db.query<{ last_at: Date | string }>(
+      'SELECT last_at FROM sweeps WHERE id = 1',
+    );
+    return { claimed: false, last: row ? new Date(row.last_at).getTime() : 0 };
+  }
+
   /** For /healthz: the store answers, and which kind it is. */
   async health(): Promise<{ ok: boolean; kind: Db['kind']; detail: string }> {
     try {
