@@ -115,6 +115,95 @@ describe('several App replicas on one PostgreSQL', () => {
     }
   }, 120_000);
 
+  it('run twenty goals of one repository at once under a daily cap below their total: none runs or lands twice, spend never passes the cap, each goal ends done or paused by the cap; a replica that dies midway changes nothing', async () => {
+    const github = new MemoryGitHub();
+    github.config = 'budget:\n  dailyUsd: 18.00\n';
+    const GOALS = 20;
+    for (let k = 2; k <= GOALS; k++)
+      github.addIssue({ number: k, title: `Goal ${k}`, body: 'Do the thing.' });
+    const errors: unknown[] = [];
+    const all = await replicas(3, github, errors);
+    let live = all;
+    let n = 0;
+    const idle = () => Promise.all(live.map((r) => r.app.idle()));
+    // Every delivery to two live replicas at once, with one id (a redelivery); echoes the same.
+    const deliver = async (name: string, payload: object) => {
+      const id = `d-${++n}`;
+      const to = [live[n % live.length]!, live[(n + 1) % live.length]!];
+      await Promise.all(to.map((r) => r.probot.receive({ id, name, payload } as never)));
+    };
+    const settle = async () => {
+      for (let round = 0; round < 20; round++) {
+        await idle();
+        if (!github.echoes.length) return;
+        await Promise.all(github.echoes.splice(0).map((e) => deliver(e.name, e.payload)));
+      }
+      throw new Error('the replicas keep reacting to their own writes');
+    };
+    const repo = 'Codertocat/Hello-World';
+    const spentToday = async () => (await all[0]!.store.spend(repo, Date.now())).daily;
+    let most = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: GOALS }, (_, k) =>
+          deliver('issues', github.label('gantry', 'maint', k + 1)),
+        ),
+      );
+      await settle();
+      for (let k = 1; k <= GOALS; k++) {
+        await deliver('issue_comment', github.addComment('/gantry approve', 'maint', k).payload);
+        await deliver('issue_comment', github.addComment('/gantry start', 'maint', k).payload);
+      }
+      await settle();
+      for (let round = 0; round < 30; round++) {
+        most = Math.max(most, await spentToday());
+        const open = github.runs.filter((r) => r.status !== 'completed');
+        if (!open.length) break;
+        // Midway one replica dies: its pools closed, nothing more reaches it.
+        if (round === 1) {
+          const dead = live[2]!;
+          live = live.slice(0, 2);
+          await dead.app.idle();
+          await dead.store.close();
+        }
+        await Promise.all(
+          open.map((run) => {
+            const goal = Number(run.inputs.goal);
+            const task = run.inputs.task_id!;
+            const attempt = Number(run.inputs.attempt);
+            const result = taskResult(task, attempt, { goal, filesChanged: FILES[task] });
+            return deliver('workflow_run', github.finishRun(run.id, result));
+          }),
+        );
+        await settle();
+      }
+      most = Math.max(most, await spentToday());
+      expect(errors).toEqual([]);
+      const attempts = github.runs.map(
+        (r) => `${r.inputs.goal}:${r.inputs.task_id}/${r.inputs.attempt}`,
+      );
+      expect(new Set(attempts).size).toBe(attempts.length);
+      expect(attempts.every((a) => a.endsWith('/1'))).toBe(true);
+      expect(github.calls.filter((c) => c === 'merge').length).toBe(attempts.length);
+      expect(most).toBeLessThanOrEqual(18_000_000);
+      const ends = Array.from({ length: GOALS }, (_, k) => {
+        const plan = github
+          .botComments(k + 1)
+          .findLast((c) => c.body.startsWith('<!-- gantry:plan'))!;
+        return /Spending cap: the repository's daily cap of \$18\.00 is reached/.test(plan.body)
+          ? 'paused by the cap'
+          : /gantry:done/.test(github.issue(k + 1).labels.join(' '))
+            ? 'done'
+            : `other: ${github.issue(k + 1).labels.join(' ')}`;
+      });
+      expect(ends.filter((e) => e.startsWith('other'))).toEqual([]);
+      expect(ends).toContain('done');
+      expect(ends).toContain('paused by the cap');
+    } finally {
+      await Promise.all(live.map((r) => r.store.close()));
+    }
+  }, 300_000);
+
   it('share the timer sweep: of replicas due at once one sweeps, and the next is due after the interval', async () => {
     const stores = await Promise.all(
       [1, 2, 3].map(() => GantryStore.open({ databaseUrl: server.url })),
