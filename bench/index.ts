@@ -12,6 +12,7 @@ import type { Plan } from '../src/core/plan.js';
 import { simulate } from '../src/sim/simulate.js';
 import { randomPlan } from './random-plan.js';
 import { runDemo } from '../src/standin/demo-run.js';
+import { storeRuns } from './store-ops.js';
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -241,6 +242,70 @@ function settings(over: Partial<GoalSettings>): GoalSettings {
     handling[Math.min(handling.length - 1, Math.floor(p * handling.length))]!;
   console.log(
     `\nWebhook handling (the App's answer to a delivery, ${handling.length} deliveries): median ${fmt(pct(0.5), 1)} ms, p99 ${fmt(pct(0.99), 1)} ms. Wall time below the sum means task runs and CI overlapped (T2 and T3 run in parallel); above it is the App's own work, webhooks and git between them.`,
+  );
+}
+
+// 5. The App's store under the same goal: every call to its database counted and timed, on
+//    PGlite in memory (the default's engine) and on a PostgreSQL server of its own (DATABASE_URL).
+{
+  const notes: string[] = [];
+  const runs = await storeRuns((line) => notes.push(line));
+  const ms = (n: number) => (n < 10 ? `${fmt(n, 3)} ms` : `${fmt(n, 1)} ms`);
+  const rows = runs.map((r) => {
+    const times = r.ops.map((o) => o.ms).sort((a, b) => a - b);
+    const total = times.reduce((a, b) => a + b, 0);
+    const pct = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
+    const statements = r.ops.reduce((n, o) => n + o.statements, 0);
+    const transactions = r.ops.filter((o) => o.label.startsWith('transaction')).length;
+    return [
+      r.backend,
+      `${r.landed} / ${r.taskRuns} / ${r.ciRuns}`,
+      `${r.ops.length} (${transactions} transactions)`,
+      fmt(r.ops.length / r.landed, 1),
+      fmt(statements / r.landed, 1),
+      ms(total),
+      ms(total / r.ops.length),
+      `${ms(pct(0.5))} / ${ms(pct(0.99))} / ${ms(times.at(-1)!)}`,
+      `${fmt(r.wallMs / 1000, 1)} s`,
+      `${fmt((100 * total) / r.wallMs, 2)} %`,
+    ];
+  });
+  table(
+    "The App's store during the demo's goal (4 tasks, one red CI and a retry; migrations at open not counted)",
+    [
+      'backend',
+      'landed / task runs / CI runs',
+      'store operations',
+      'operations per landed task',
+      'SQL statements per landed task',
+      'total time',
+      'mean per operation',
+      'median / p99 / max',
+      'goal wall time',
+      'store time / wall',
+    ],
+    rows,
+  );
+  const labels = [...new Set(runs.flatMap((r) => r.ops.map((o) => o.label)))].sort();
+  table(
+    'Store operations by kind (count, mean time)',
+    ['operation', ...runs.map((r) => r.backend)],
+    labels.map((l) => [
+      l,
+      ...runs.map((r) => {
+        const of = r.ops.filter((o) => o.label === l);
+        return of.length
+          ? `${of.length} x ${ms(of.reduce((n, o) => n + o.ms, 0) / of.length)}`
+          : '-';
+      }),
+    ]),
+  );
+  console.log(
+    `\nAn operation is one call of the store to its database (a statement, or a transaction with its statements, timed whole from the App's side, queueing included). Times overlap when webhooks are handled at once, so "store time / wall" is an upper bound on the goal's time spent in the store. Load average ${loadavg()
+      .map((l) => fmt(l))
+      .join(
+        ', ',
+      )} on ${availableParallelism()} cores.${notes.length ? `\n${notes.join('\n')}` : ''}`,
   );
 }
 
