@@ -150,10 +150,12 @@ describe('several App replicas on one PostgreSQL', () => {
         ),
       );
       await settle();
-      for (let k = 1; k <= GOALS; k++) {
+      // As people do: approve, then (once the approvals are shown) start.
+      for (let k = 1; k <= GOALS; k++)
         await deliver('issue_comment', github.addComment('/gantry approve', 'maint', k).payload);
+      await settle();
+      for (let k = 1; k <= GOALS; k++)
         await deliver('issue_comment', github.addComment('/gantry start', 'maint', k).payload);
-      }
       await settle();
       for (let round = 0; round < 30; round++) {
         most = Math.max(most, await spentToday());
