@@ -1592,7 +1592,7 @@ var GoalWorkers = class {
               break;
             }
             this.onRetry?.(key, e, attempt + 1, delay);
-            await new Promise((resolve) => setTimeout(resolve, delay));
+            await new Promise((resolve2) => setTimeout(resolve2, delay));
             const newer = this.take(key);
             if (newer) job = { ...newer, hints: [...job.hints, ...newer.hints] };
           }
@@ -2505,8 +2505,8 @@ function renderedLength(state) {
   }
 }
 function worstCaseStates(plan) {
-  const running = runningState(plan);
-  const approved = running.tasks.map((t) => ({
+  const running2 = runningState(plan);
+  const approved = running2.tasks.map((t) => ({
     status: "approved",
     attempt: 0,
     extraAttempts: 0,
@@ -2516,7 +2516,7 @@ function worstCaseStates(plan) {
     spentMicros: 0
   }));
   const awaiting = {
-    ...running,
+    ...running2,
     status: "awaiting-approval",
     tasks: PersistentList.from(approved),
     counts: { ...zeroCounts(), approved: plan.tasks.length },
@@ -2524,7 +2524,7 @@ function worstCaseStates(plan) {
     startedBy: void 0,
     pr: { requested: false, ready: false }
   };
-  return [awaiting, running];
+  return [awaiting, running2];
 }
 function runningState(plan) {
   const base2 = initGoal({
@@ -3793,10 +3793,10 @@ function awaitMerge(d) {
 }
 function endLanding(d) {
   d.s.landing = void 0;
-  const held = d.s.held;
-  if (held.length === 0) return;
+  const held2 = d.s.held;
+  if (held2.length === 0) return;
   d.s.held = [];
-  for (const i of held) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
+  for (const i of held2) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
 }
 function continueLanding(d) {
   const L = { ...d.s.landing, next: d.s.landing.next + 1 };
@@ -3867,14 +3867,14 @@ function awaitApproval(d, i, reason) {
   });
 }
 function admitApproved(d, i) {
-  const held = d.index.dag.deps[i].find((j) => isDead(d.task(j).status));
-  if (held === void 0) {
+  const held2 = d.index.dag.deps[i].find((j) => isDead(d.task(j).status));
+  if (held2 === void 0) {
     makeRunnable(d, i, d.task(i).attempt > 0 ? "retrying" : "queued");
     return;
   }
   d.setTask(i, {
     status: "blocked",
-    reason: `waits for ${d.taskId(held)} (${d.task(held).status})`
+    reason: `waits for ${d.taskId(held2)} (${d.task(held2).status})`
   });
   blockDependents(d, i);
 }
@@ -6336,9 +6336,9 @@ async function reconcileGoal(github, ref, hints, deps) {
     else if (hint.kind === "issue-edited") offerReplan(g, hint.sender.bot);
   }
   const events = issueEvents(g);
-  const held = await keepTriggerLabel(g, events);
+  const held2 = await keepTriggerLabel(g, events);
   const { issue: issue2 } = facts;
-  const labeled = held || issue2.labels.includes(trigger);
+  const labeled = held2 || issue2.labels.includes(trigger);
   const wanted = issue2.open && labeled;
   const decision = decideIssueGoal({
     status: session.state?.status,
@@ -6372,8 +6372,8 @@ async function reconcileGoal(github, ref, hints, deps) {
 async function stopForIssue(g, why) {
   const { session, deps } = g;
   const closer = g.session.facts.issue.closedBy;
-  const running = session.state?.status === "running" || session.state?.status === "paused";
-  if (why === "closed" && running && closer) {
+  const running2 = session.state?.status === "running" || session.state?.status === "paused";
+  if (why === "closed" && running2 && closer) {
     const allowed = !closer.bot && (await permissionOf(g.github, closer.login)).allowed;
     if (!allowed) {
       session.apply({ type: "pause", at: deps.now(), actor: closer.login });
@@ -7757,9 +7757,19 @@ async function apply(tx, m) {
 }
 
 // src/app/store/pglite-db.ts
+import { closeSync, mkdirSync, openSync, readFileSync as readFileSync2, rmSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 async function openPglite(dataDir) {
-  const pg2 = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const release2 = dataDir ? lockDataDir(dataDir) : () => {
+  };
+  let pg2;
+  try {
+    pg2 = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (e) {
+    release2();
+    throw e;
+  }
   return {
     kind: "pglite",
     query: async (sql, params = []) => (await pg2.query(sql, [...params])).rows,
@@ -7774,8 +7784,64 @@ async function openPglite(dataDir) {
         }
       })
     ),
-    close: () => pg2.close()
+    close: async () => {
+      try {
+        await pg2.close();
+      } finally {
+        release2();
+      }
+    }
   };
+}
+var held = /* @__PURE__ */ new Set();
+function lockDataDir(dataDir) {
+  const dir = resolve(dataDir);
+  const file = join(dir, "gantry.lock");
+  if (held.has(dir)) throw inUse(process.pid);
+  mkdirSync(dir, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, "wx", 384);
+      try {
+        writeSync(fd, `${process.pid}
+`);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      const pid = Number.parseInt(readText(file), 10);
+      if (attempt > 0 || running(pid) && pid !== process.pid) throw inUse(pid);
+      rmSync(file, { force: true });
+    }
+  }
+  held.add(dir);
+  return () => {
+    if (!held.delete(dir)) return;
+    rmSync(file, { force: true });
+  };
+}
+function readText(file) {
+  try {
+    return readFileSync2(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+function running(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+function inUse(pid) {
+  return new Error(
+    `it is in use by another Gantry process${Number.isInteger(pid) ? ` (pid ${pid})` : ""}: the embedded store serves one process only. Stop that process, or run several replicas on a PostgreSQL server (DATABASE_URL); if no Gantry uses it, delete gantry.lock in it`
+  );
 }
 
 // src/app/store/postgres-db.ts
