@@ -7846,8 +7846,12 @@ function inUse(pid) {
 
 // src/app/store/postgres-db.ts
 import pg from "pg";
-async function openPostgres(url, poolSize = 10) {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+async function openPostgres(url, poolSize = 10, connectTimeoutMs = 1e4) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs
+  });
   pool.on("error", () => {
   });
   const client = await pool.connect().catch(async (e) => {

@@ -1,9 +1,21 @@
 import pg from 'pg';
 import type { Db, Queries } from './db.js';
 
-/** A PostgreSQL server through a connection pool (`DATABASE_URL`), for several replicas. */
-export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+/**
+ * A PostgreSQL server through a connection pool (`DATABASE_URL`), for several replicas. A server
+ * that does not answer within `connectTimeoutMs` is an error (pg's default waits forever: a start-up
+ * that hangs without a word, webhooks and /healthz that never answer).
+ */
+export async function openPostgres(
+  url: string,
+  poolSize = 10,
+  connectTimeoutMs = 10_000,
+): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
   // An idle client's error (the server restarted) must not crash the App; the next query says so.
   pool.on('error', () => {});
   // Fail at start, with the server's own message, rather than at the first webhook.
