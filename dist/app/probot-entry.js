@@ -5014,6 +5014,23 @@ var GoalSession = class {
   acknowledge(commentId) {
     this.reactions.push(commentId);
   }
+  /**
+   * Keep what Gantry wrote and the steps' timeline in the store. It is a safeguard beside GitHub
+   * (an older state pasted back after a restart is refused): a write to it that fails is logged
+   * and does not stop the rest of the step, whose comment is already on GitHub.
+   */
+  async keep(state, commentId, body) {
+    const { store, ref, log } = this.o;
+    const events = this.timeline.splice(0);
+    if (!store) return;
+    const key = goalKey(ref);
+    const failed = (what) => (err) => log?.warn(
+      { err, goal: key },
+      `goal ${key}: the store could not keep ${what} (${err instanceof Error ? err.message : String(err)}); the step goes on without it`
+    );
+    await store.wroteGoal(key, { goalId: state.id, commentId, revision: state.revision, body }).catch(failed(`the state Gantry wrote (revision ${state.revision})`));
+    await store.appendEvents(key, state.id, events).catch(failed(`${events.length} timeline events`));
+  }
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
   async flush() {
     const { github, ref } = this.o;
@@ -5034,13 +5051,7 @@ var GoalSession = class {
       }
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
-      await this.o.store?.wroteGoal(goalKey(ref), {
-        goalId: this.state.id,
-        commentId: this.live.id,
-        revision: this.state.revision,
-        body
-      });
-      await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
+      await this.keep(this.state, this.live.id, body);
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
