@@ -3286,7 +3286,7 @@ async function recallGoal(deps, key) {
   const written = await deps.store.writtenGoal(key);
   if (!written) return;
   const known = deps.memory.goal(key);
-  if (known && known.state.id === written.goalId && known.state.revision >= written.revision)
+  if (known && (known.commentId > written.commentId || known.commentId === written.commentId && known.state.revision >= written.revision))
     return;
   const decoded = decodeState(written.body, deps.stateKey);
   if (!decoded.ok) {
@@ -7960,9 +7960,10 @@ var GantryStore = class _GantryStore {
     };
   }
   /**
-   * Remember what Gantry wrote. A goal's revisions only move forward: an older write arriving
-   * late (another replica, a retried job) does not replace a newer one; a new goal on the issue
-   * (another goal id) replaces the old one's.
+   * Remember what Gantry wrote. It only moves forward: an older write arriving late (another
+   * replica, a retried job) does not replace a newer one. A new goal, a new plan version and a
+   * restored comment each get a new plan comment, and GitHub's comment ids only grow: a later
+   * comment wins, then a higher revision in the same comment.
    */
   async wroteGoal(key, goal) {
     await this.db.query(
@@ -7971,8 +7972,9 @@ var GantryStore = class _GantryStore {
        ON CONFLICT (goal_key) DO UPDATE SET
          goal_id = EXCLUDED.goal_id, comment_id = EXCLUDED.comment_id,
          revision = EXCLUDED.revision, body = EXCLUDED.body, written_at = now()
-       WHERE goal_states.goal_id IS DISTINCT FROM EXCLUDED.goal_id
-          OR goal_states.revision <= EXCLUDED.revision`,
+       WHERE goal_states.comment_id < EXCLUDED.comment_id
+          OR (goal_states.comment_id = EXCLUDED.comment_id
+              AND goal_states.revision <= EXCLUDED.revision)`,
       [key, goal.goalId ?? null, goal.commentId, goal.revision, goal.body]
     );
   }

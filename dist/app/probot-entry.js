@@ -3283,7 +3283,7 @@ async function recallGoal(deps, key) {
   const written = await deps.store.writtenGoal(key);
   if (!written) return;
   const known = deps.memory.goal(key);
-  if (known && known.state.id === written.goalId && known.state.revision >= written.revision)
+  if (known && (known.commentId > written.commentId || known.commentId === written.commentId && known.state.revision >= written.revision))
     return;
   const decoded = decodeState(written.body, deps.stateKey);
   if (!decoded.ok) {
