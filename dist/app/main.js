@@ -6929,6 +6929,13 @@ function gantryApp(options) {
     } catch (e) {
       app2.log.error({ err: e }, "reconciling all goals failed");
     }
+    if (options.store)
+      await Promise.all([
+        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneOutcomes(7 * DAY_MS)
+      ]).catch(
+        (err) => app2.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
+      );
   };
   return fn;
 }
@@ -6957,6 +6964,7 @@ function registerHints(app2, connector, table, deliver) {
     });
   });
 }
+var DAY_MS = 24 * 36e5;
 var errorText = (e) => e instanceof Error ? e.message : String(e);
 
 // src/app/github/gantry-octokit.ts
@@ -7946,6 +7954,14 @@ var GantryStore = class _GantryStore {
   async pruneDeliveries(olderThanMs) {
     const rows = await this.db.query(
       "DELETE FROM deliveries WHERE received_at < now() - make_interval(secs => $1) RETURNING id",
+      [olderThanMs / 1e3]
+    );
+    return rows.length;
+  }
+  /** Forget counted task outcomes older than `olderThanMs` (a key matters for a pass or two). */
+  async pruneOutcomes(olderThanMs) {
+    const rows = await this.db.query(
+      "DELETE FROM breaker_outcomes WHERE counted_at < now() - make_interval(secs => $1) RETURNING key",
       [olderThanMs / 1e3]
     );
     return rows.length;

@@ -6926,6 +6926,13 @@ function gantryApp(options) {
     } catch (e) {
       app2.log.error({ err: e }, "reconciling all goals failed");
     }
+    if (options.store)
+      await Promise.all([
+        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneOutcomes(7 * DAY_MS)
+      ]).catch(
+        (err) => app2.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
+      );
   };
   return fn;
 }
@@ -6954,6 +6961,7 @@ function registerHints(app2, connector, table, deliver) {
     });
   });
 }
+var DAY_MS = 24 * 36e5;
 var errorText = (e) => e instanceof Error ? e.message : String(e);
 
 // src/app/env.ts

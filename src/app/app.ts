@@ -154,6 +154,15 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     } catch (e) {
       app.log.error({ err: e }, 'reconciling all goals failed');
     }
+    // What the store needs only for a while: deliveries GitHub may still redeliver (three days),
+    // outcomes a pass cut short may report again.
+    if (options.store)
+      await Promise.all([
+        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneOutcomes(7 * DAY_MS),
+      ]).catch((err: unknown) =>
+        app.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`),
+      );
   };
   return fn;
 }
@@ -194,4 +203,5 @@ function registerHints(
   });
 }
 
+const DAY_MS = 24 * 3600_000;
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -80,6 +80,15 @@ export class GantryStore {
     return rows.length;
   }
 
+  /** Forget counted task outcomes older than `olderThanMs` (a key matters for a pass or two). */
+  async pruneOutcomes(olderThanMs: number): Promise<number> {
+    const rows = await this.db.query(
+      'DELETE FROM breaker_outcomes WHERE counted_at < now() - make_interval(secs => $1) RETURNING key',
+      [olderThanMs / 1000],
+    );
+    return rows.length;
+  }
+
   async writtenGoal(key: string): Promise<WrittenGoal | undefined> {
     const [row] = await this.db.query<{
       goal_id: string | null;
