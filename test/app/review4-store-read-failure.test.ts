@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GantryStore } from '../../src/app/store/store.js';
 import { appHarness } from '../support/app-harness.js';
 
@@ -21,6 +21,10 @@ beforeAll(async () => {
   };
 }, 60_000);
 afterAll(async () => store.close());
+// Each test starts from an empty store (one GitHub in memory each, with the same issue).
+beforeEach(() =>
+  store.db.exec('TRUNCATE deliveries, goal_states, breakers, breaker_outcomes, goal_events'),
+);
 
 const harness = appHarness({ store: () => store });
 
