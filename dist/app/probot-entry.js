@@ -1614,8 +1614,25 @@ var GoalWorkers = class {
 function transient(e) {
   const status = e.status;
   if (typeof status !== "number")
-    return e instanceof TypeError || e.name === "FetchError";
+    return e instanceof TypeError || e.name === "FetchError" || NETWORK_CODES.has(String(e.code)) || storeUnavailable(e);
   return status >= 500 || status === 429;
+}
+var NETWORK_CODES = /* @__PURE__ */ new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN"
+]);
+function storeUnavailable(e) {
+  const code2 = e.code;
+  if (typeof code2 === "string") return /^(08|53|57P0[123]$|40001$|40P01$)/.test(code2);
+  const message = e instanceof Error ? e.message : "";
+  return /^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error/.test(
+    message
+  );
 }
 
 // src/core/issue-goal.ts
@@ -6882,7 +6899,7 @@ function gantryApp(options) {
       options.retryDelaysMs,
       (key, err, attempt, delayMs) => (deps.log ?? app2.log).warn(
         { err, goal: key, attempt, delayMs },
-        `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
+        `goal ${key}: ${storeUnavailable(err) ? "the store" : "GitHub"} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
     registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {

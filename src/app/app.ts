@@ -5,7 +5,7 @@ import type { GitHubPort } from './github/github-port.js';
 import { probotGitHub, type GitHubConnector } from './github/github-connector.js';
 import { onWebhooks, type Delivery, type WebhookName } from './github/webhooks.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
-import { GoalWorkers } from './goal-workers.js';
+import { GoalWorkers, storeUnavailable } from './goal-workers.js';
 import type { Hint } from './hints.js';
 import { reconcileGoal } from './reconcile.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
@@ -107,7 +107,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       (key, err, attempt, delayMs) =>
         (deps.log ?? app.log).warn(
           { err, goal: key, attempt, delayMs },
-          `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
+          `goal ${key}: ${storeUnavailable(err) ? 'the store' : 'GitHub'} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
         ),
     );
     registerHints(app, github, WEBHOOK_HINTS, async (delivery, routed) => {
