@@ -1592,7 +1592,7 @@ var GoalWorkers = class {
               break;
             }
             this.onRetry?.(key, e, attempt + 1, delay);
-            await new Promise((resolve) => setTimeout(resolve, delay));
+            await new Promise((resolve2) => setTimeout(resolve2, delay));
             const newer = this.take(key);
             if (newer) job = { ...newer, hints: [...job.hints, ...newer.hints] };
           }
@@ -1617,8 +1617,25 @@ var GoalWorkers = class {
 function transient(e) {
   const status = e.status;
   if (typeof status !== "number")
-    return e instanceof TypeError || e.name === "FetchError";
+    return e instanceof TypeError || e.name === "FetchError" || NETWORK_CODES.has(String(e.code)) || storeUnavailable(e);
   return status >= 500 || status === 429;
+}
+var NETWORK_CODES = /* @__PURE__ */ new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN"
+]);
+function storeUnavailable(e) {
+  const code2 = e.code;
+  if (typeof code2 === "string") return /^(08|53|57P0[123]$|40001$|40P01$)/.test(code2);
+  const message = e instanceof Error ? e.message : "";
+  return /^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error/.test(
+    message
+  );
 }
 
 // src/core/issue-goal.ts
@@ -2505,8 +2522,8 @@ function renderedLength(state) {
   }
 }
 function worstCaseStates(plan) {
-  const running = runningState(plan);
-  const approved = running.tasks.map((t) => ({
+  const running2 = runningState(plan);
+  const approved = running2.tasks.map((t) => ({
     status: "approved",
     attempt: 0,
     extraAttempts: 0,
@@ -2516,7 +2533,7 @@ function worstCaseStates(plan) {
     spentMicros: 0
   }));
   const awaiting = {
-    ...running,
+    ...running2,
     status: "awaiting-approval",
     tasks: PersistentList.from(approved),
     counts: { ...zeroCounts(), approved: plan.tasks.length },
@@ -2524,7 +2541,7 @@ function worstCaseStates(plan) {
     startedBy: void 0,
     pr: { requested: false, ready: false }
   };
-  return [awaiting, running];
+  return [awaiting, running2];
 }
 function runningState(plan) {
   const base2 = initGoal({
@@ -3286,7 +3303,7 @@ async function recallGoal(deps, key) {
   const written = await deps.store.writtenGoal(key);
   if (!written) return;
   const known = deps.memory.goal(key);
-  if (known && known.state.id === written.goalId && known.state.revision >= written.revision)
+  if (known && (known.commentId > written.commentId || known.commentId === written.commentId && known.state.revision >= written.revision))
     return;
   const decoded = decodeState(written.body, deps.stateKey);
   if (!decoded.ok) {
@@ -3727,8 +3744,8 @@ function advance(d) {
 }
 function dispatchReady(d) {
   const s = d.s;
-  const held = s.pausedFor === "user" || s.pausedFor === "cap";
-  if (s.ready.length === 0 || s.status === "paused" && held) return;
+  const held2 = s.pausedFor === "user" || s.pausedFor === "cap";
+  if (s.ready.length === 0 || s.status === "paused" && held2) return;
   if (s.breaker === "open") {
     if (s.status === "running")
       d.setStatus(
@@ -3797,10 +3814,10 @@ function awaitMerge(d) {
 }
 function endLanding(d) {
   d.s.landing = void 0;
-  const held = d.s.held;
-  if (held.length === 0) return;
+  const held2 = d.s.held;
+  if (held2.length === 0) return;
   d.s.held = [];
-  for (const i of held) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
+  for (const i of held2) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
 }
 function continueLanding(d) {
   const L = { ...d.s.landing, next: d.s.landing.next + 1 };
@@ -3871,14 +3888,14 @@ function awaitApproval(d, i, reason) {
   });
 }
 function admitApproved(d, i) {
-  const held = d.index.dag.deps[i].find((j) => isDead(d.task(j).status));
-  if (held === void 0) {
+  const held2 = d.index.dag.deps[i].find((j) => isDead(d.task(j).status));
+  if (held2 === void 0) {
     makeRunnable(d, i, d.task(i).attempt > 0 ? "retrying" : "queued");
     return;
   }
   d.setTask(i, {
     status: "blocked",
-    reason: `waits for ${d.taskId(held)} (${d.task(held).status})`
+    reason: `waits for ${d.taskId(held2)} (${d.task(held2).status})`
   });
   blockDependents(d, i);
 }
@@ -5071,17 +5088,38 @@ var GoalSession = class {
     const repo = `${ref.owner}/${ref.repo}`;
     for (const m of this.money.splice(0)) {
       if (!store) continue;
-      if ("settle" in m) await store.settle(m.settle, m.micros, m.at);
-      else
-        await store.charge({
-          key: m.charge,
-          repo,
-          goalKey: goalKey(ref),
-          kind: m.kind,
-          micros: m.micros,
-          at: m.at
-        });
+      const write = "settle" in m ? store.settle(m.settle, m.micros, m.at) : store.charge({
+        key: m.charge,
+        repo,
+        goalKey: goalKey(ref),
+        kind: m.kind,
+        micros: m.micros,
+        at: m.at
+      });
+      await write.catch(
+        (err) => this.o.log?.warn(
+          { err, goal: goalKey(ref) },
+          `goal ${goalKey(ref)}: the ledger could not record ${"settle" in m ? "a settled attempt" : "a planner charge"} (${err instanceof Error ? err.message : String(err)})`
+        )
+      );
     }
+  }
+  /**
+   * Keep what Gantry wrote and the steps' timeline in the store. It is a safeguard beside GitHub
+   * (an older state pasted back after a restart is refused): a write to it that fails is logged
+   * and does not stop the rest of the step, whose comment is already on GitHub.
+   */
+  async keep(state, commentId, body) {
+    const { store, ref, log } = this.o;
+    const events = this.timeline.splice(0);
+    if (!store) return;
+    const key = goalKey(ref);
+    const failed = (what) => (err) => log?.warn(
+      { err, goal: key },
+      `goal ${key}: the store could not keep ${what} (${err instanceof Error ? err.message : String(err)}); the step goes on without it`
+    );
+    await store.wroteGoal(key, { goalId: state.id, commentId, revision: state.revision, body }).catch(failed(`the state Gantry wrote (revision ${state.revision})`));
+    await store.appendEvents(key, state.id, events).catch(failed(`${events.length} timeline events`));
   }
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
   async flush() {
@@ -5103,13 +5141,7 @@ var GoalSession = class {
       }
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
-      await this.o.store?.wroteGoal(goalKey(ref), {
-        goalId: this.state.id,
-        commentId: this.live.id,
-        revision: this.state.revision,
-        body
-      });
-      await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
+      await this.keep(this.state, this.live.id, body);
       await this.writeMoney();
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
@@ -5204,7 +5236,7 @@ async function holdForCaps(g, taskId, attempt) {
   if (!store || !g.config.ok) return void 0;
   const i = s.plan.tasks.findIndex((t) => t.id === taskId);
   const micros = s.tasks.at(i)?.reservedMicros ?? 0;
-  const held = await store.reserve({
+  const held2 = await store.reserve({
     key: attemptKey(goalKey(g.ref), s, taskId, attempt),
     repo: `${g.ref.owner}/${g.ref.repo}`,
     goalKey: goalKey(g.ref),
@@ -5212,13 +5244,13 @@ async function holdForCaps(g, taskId, attempt) {
     at: g.deps.now(),
     caps: capsOf(g.config.value)
   });
-  return held.ok ? void 0 : capReason(held, taskId, micros);
+  return held2.ok ? void 0 : capReason(held2, taskId, micros);
 }
-function capReason(held, taskId, micros) {
-  const what = held.period === "daily" ? "daily" : "monthly";
-  const key = held.period === "daily" ? "budget.dailyUsd" : "budget.monthlyUsd";
-  const resets = new Date(held.resetsAt).toISOString().replace("T", " ").slice(0, 16);
-  return `Spending cap: the repository's ${what} cap of ${formatUsd(fromMicros(held.capMicros))} is reached (${formatUsd(fromMicros(held.spentMicros))} spent or held by its goals this ${held.period === "daily" ? "day" : "month"}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or raise \`${key}\` in .github/gantry.yml and resume.`;
+function capReason(held2, taskId, micros) {
+  const what = held2.period === "daily" ? "daily" : "monthly";
+  const key = held2.period === "daily" ? "budget.dailyUsd" : "budget.monthlyUsd";
+  const resets = new Date(held2.resetsAt).toISOString().replace("T", " ").slice(0, 16);
+  return `Spending cap: the repository's ${what} cap of ${formatUsd(fromMicros(held2.capMicros))} is reached (${formatUsd(fromMicros(held2.spentMicros))} spent or held by its goals this ${held2.period === "daily" ? "day" : "month"}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or raise \`${key}\` in .github/gantry.yml and resume.`;
 }
 
 // src/app/dispatch.ts
@@ -6441,9 +6473,9 @@ async function reconcileGoal(github, ref, hints, deps) {
     else if (hint.kind === "issue-edited") offerReplan(g, hint.sender.bot);
   }
   const events = issueEvents(g);
-  const held = await keepTriggerLabel(g, events);
+  const held2 = await keepTriggerLabel(g, events);
   const { issue: issue2 } = facts;
-  const labeled = held || issue2.labels.includes(trigger);
+  const labeled = held2 || issue2.labels.includes(trigger);
   const wanted = issue2.open && labeled;
   const decision = decideIssueGoal({
     status: session.state?.status,
@@ -6477,8 +6509,8 @@ async function reconcileGoal(github, ref, hints, deps) {
 async function stopForIssue(g, why) {
   const { session, deps } = g;
   const closer = g.session.facts.issue.closedBy;
-  const running = session.state?.status === "running" || session.state?.status === "paused";
-  if (why === "closed" && running && closer) {
+  const running2 = session.state?.status === "running" || session.state?.status === "paused";
+  if (why === "closed" && running2 && closer) {
     const allowed = !closer.bot && (await permissionOf(g.github, closer.login)).allowed;
     if (!allowed) {
       session.apply({ type: "pause", at: deps.now(), actor: closer.login });
@@ -6982,7 +7014,7 @@ function gantryApp(options) {
       options.retryDelaysMs,
       (key, err, attempt, delayMs) => (deps.log ?? app2.log).warn(
         { err, goal: key, attempt, delayMs },
-        `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
+        `goal ${key}: ${storeUnavailable(err) ? "the store" : "GitHub"} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
     registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
@@ -7023,6 +7055,8 @@ function gantryApp(options) {
         ok: false,
         detail: `its check failed: ${errorText(e)}`
       }));
+    await deps.breakers.refresh().catch(() => {
+    });
     const now = deps.now();
     return healthReport({
       now,
@@ -7046,6 +7080,13 @@ function gantryApp(options) {
     } catch (e) {
       app2.log.error({ err: e }, "reconciling all goals failed");
     }
+    if (options.store)
+      await Promise.all([
+        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneOutcomes(7 * DAY_MS)
+      ]).catch(
+        (err) => app2.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
+      );
   };
   return fn;
 }
@@ -7074,6 +7115,7 @@ function registerHints(app2, connector, table, deliver) {
     });
   });
 }
+var DAY_MS = 24 * 36e5;
 var errorText = (e) => e instanceof Error ? e.message : String(e);
 
 // src/app/github/gantry-octokit.ts
@@ -7915,9 +7957,19 @@ async function apply(tx, m) {
 }
 
 // src/app/store/pglite-db.ts
+import { closeSync, mkdirSync, openSync, readFileSync as readFileSync2, rmSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 async function openPglite(dataDir) {
-  const pg2 = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const release2 = dataDir ? lockDataDir(dataDir) : () => {
+  };
+  let pg2;
+  try {
+    pg2 = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (e) {
+    release2();
+    throw e;
+  }
   return {
     kind: "pglite",
     query: async (sql, params = []) => (await pg2.query(sql, [...params])).rows,
@@ -7934,15 +7986,79 @@ async function openPglite(dataDir) {
     ),
     // One process holds the directory, and it runs one reconcile per goal at a time already.
     withLock: (_name, fn) => fn(),
-    close: () => pg2.close()
+    close: async () => {
+      try {
+        await pg2.close();
+      } finally {
+        release2();
+      }
+    }
   };
+}
+var held = /* @__PURE__ */ new Set();
+function lockDataDir(dataDir) {
+  const dir = resolve(dataDir);
+  const file = join(dir, "gantry.lock");
+  if (held.has(dir)) throw inUse(process.pid);
+  mkdirSync(dir, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, "wx", 384);
+      try {
+        writeSync(fd, `${process.pid}
+`);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      const pid = Number.parseInt(readText(file), 10);
+      if (attempt > 0 || running(pid) && pid !== process.pid) throw inUse(pid);
+      rmSync(file, { force: true });
+    }
+  }
+  held.add(dir);
+  return () => {
+    if (!held.delete(dir)) return;
+    rmSync(file, { force: true });
+  };
+}
+function readText(file) {
+  try {
+    return readFileSync2(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+function running(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+function inUse(pid) {
+  return new Error(
+    `it is in use by another Gantry process${Number.isInteger(pid) ? ` (pid ${pid})` : ""}: the embedded store serves one process only. Stop that process, or run several replicas on a PostgreSQL server (DATABASE_URL); if no Gantry uses it, delete gantry.lock in it`
+  );
 }
 
 // src/app/store/postgres-db.ts
 import pg from "pg";
-async function openPostgres(url, poolSize = 10) {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  const locks = new pg.Pool({ connectionString: url, max: 2 * poolSize });
+async function openPostgres(url, poolSize = 10, connectTimeoutMs = 1e4) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs
+  });
+  const locks = new pg.Pool({
+    connectionString: url,
+    max: 2 * poolSize,
+    connectionTimeoutMillis: connectTimeoutMs
+  });
   pool.on("error", () => {
   });
   locks.on("error", () => {
@@ -7983,16 +8099,16 @@ async function openPostgres(url, poolSize = 10) {
     async withLock(name2, fn) {
       for (let wait = 25; ; wait = Math.min(wait * 2, 500)) {
         const c = await locks.connect();
-        let held = false;
+        let held2 = false;
         try {
           const r = await c.query(
             "SELECT pg_try_advisory_lock(hashtext($1)) AS held",
             [name2]
           );
-          held = r.rows[0]?.held === true;
-          if (held) return await fn();
+          held2 = r.rows[0]?.held === true;
+          if (held2) return await fn();
         } finally {
-          if (held)
+          if (held2)
             await c.query("SELECT pg_advisory_unlock(hashtext($1))", [name2]).catch(() => {
             });
           c.release();
@@ -8054,6 +8170,14 @@ var GantryStore = class _GantryStore {
     );
     return rows.length;
   }
+  /** Forget counted task outcomes older than `olderThanMs` (a key matters for a pass or two). */
+  async pruneOutcomes(olderThanMs) {
+    const rows = await this.db.query(
+      "DELETE FROM breaker_outcomes WHERE counted_at < now() - make_interval(secs => $1) RETURNING key",
+      [olderThanMs / 1e3]
+    );
+    return rows.length;
+  }
   async writtenGoal(key) {
     const [row] = await this.db.query("SELECT goal_id, comment_id, revision, body FROM goal_states WHERE goal_key = $1", [key]);
     return row && {
@@ -8064,9 +8188,10 @@ var GantryStore = class _GantryStore {
     };
   }
   /**
-   * Remember what Gantry wrote. A goal's revisions only move forward: an older write arriving
-   * late (another replica, a retried job) does not replace a newer one; a new goal on the issue
-   * (another goal id) replaces the old one's.
+   * Remember what Gantry wrote. It only moves forward: an older write arriving late (another
+   * replica, a retried job) does not replace a newer one. A new goal, a new plan version and a
+   * restored comment each get a new plan comment, and GitHub's comment ids only grow: a later
+   * comment wins, then a higher revision in the same comment.
    */
   async wroteGoal(key, goal) {
     await this.db.query(
@@ -8075,8 +8200,9 @@ var GantryStore = class _GantryStore {
        ON CONFLICT (goal_key) DO UPDATE SET
          goal_id = EXCLUDED.goal_id, comment_id = EXCLUDED.comment_id,
          revision = EXCLUDED.revision, body = EXCLUDED.body, written_at = now()
-       WHERE goal_states.goal_id IS DISTINCT FROM EXCLUDED.goal_id
-          OR goal_states.revision <= EXCLUDED.revision`,
+       WHERE goal_states.comment_id < EXCLUDED.comment_id
+          OR (goal_states.comment_id = EXCLUDED.comment_id
+              AND goal_states.revision <= EXCLUDED.revision)`,
       [key, goal.goalId ?? null, goal.commentId, goal.revision, goal.body]
     );
   }

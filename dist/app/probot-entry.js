@@ -1614,8 +1614,25 @@ var GoalWorkers = class {
 function transient(e) {
   const status = e.status;
   if (typeof status !== "number")
-    return e instanceof TypeError || e.name === "FetchError";
+    return e instanceof TypeError || e.name === "FetchError" || NETWORK_CODES.has(String(e.code)) || storeUnavailable(e);
   return status >= 500 || status === 429;
+}
+var NETWORK_CODES = /* @__PURE__ */ new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN"
+]);
+function storeUnavailable(e) {
+  const code2 = e.code;
+  if (typeof code2 === "string") return /^(08|53|57P0[123]$|40001$|40P01$)/.test(code2);
+  const message = e instanceof Error ? e.message : "";
+  return /^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error/.test(
+    message
+  );
 }
 
 // src/core/issue-goal.ts
@@ -3283,7 +3300,7 @@ async function recallGoal(deps, key) {
   const written = await deps.store.writtenGoal(key);
   if (!written) return;
   const known = deps.memory.goal(key);
-  if (known && known.state.id === written.goalId && known.state.revision >= written.revision)
+  if (known && (known.commentId > written.commentId || known.commentId === written.commentId && known.state.revision >= written.revision))
     return;
   const decoded = decodeState(written.body, deps.stateKey);
   if (!decoded.ok) {
@@ -5068,17 +5085,38 @@ var GoalSession = class {
     const repo = `${ref.owner}/${ref.repo}`;
     for (const m of this.money.splice(0)) {
       if (!store) continue;
-      if ("settle" in m) await store.settle(m.settle, m.micros, m.at);
-      else
-        await store.charge({
-          key: m.charge,
-          repo,
-          goalKey: goalKey(ref),
-          kind: m.kind,
-          micros: m.micros,
-          at: m.at
-        });
+      const write = "settle" in m ? store.settle(m.settle, m.micros, m.at) : store.charge({
+        key: m.charge,
+        repo,
+        goalKey: goalKey(ref),
+        kind: m.kind,
+        micros: m.micros,
+        at: m.at
+      });
+      await write.catch(
+        (err) => this.o.log?.warn(
+          { err, goal: goalKey(ref) },
+          `goal ${goalKey(ref)}: the ledger could not record ${"settle" in m ? "a settled attempt" : "a planner charge"} (${err instanceof Error ? err.message : String(err)})`
+        )
+      );
     }
+  }
+  /**
+   * Keep what Gantry wrote and the steps' timeline in the store. It is a safeguard beside GitHub
+   * (an older state pasted back after a restart is refused): a write to it that fails is logged
+   * and does not stop the rest of the step, whose comment is already on GitHub.
+   */
+  async keep(state, commentId, body) {
+    const { store, ref, log } = this.o;
+    const events = this.timeline.splice(0);
+    if (!store) return;
+    const key = goalKey(ref);
+    const failed = (what) => (err) => log?.warn(
+      { err, goal: key },
+      `goal ${key}: the store could not keep ${what} (${err instanceof Error ? err.message : String(err)}); the step goes on without it`
+    );
+    await store.wroteGoal(key, { goalId: state.id, commentId, revision: state.revision, body }).catch(failed(`the state Gantry wrote (revision ${state.revision})`));
+    await store.appendEvents(key, state.id, events).catch(failed(`${events.length} timeline events`));
   }
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
   async flush() {
@@ -5100,13 +5138,7 @@ var GoalSession = class {
       }
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
-      await this.o.store?.wroteGoal(goalKey(ref), {
-        goalId: this.state.id,
-        commentId: this.live.id,
-        revision: this.state.revision,
-        body
-      });
-      await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
+      await this.keep(this.state, this.live.id, body);
       await this.writeMoney();
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);
@@ -6979,7 +7011,7 @@ function gantryApp(options) {
       options.retryDelaysMs,
       (key, err, attempt, delayMs) => (deps.log ?? app2.log).warn(
         { err, goal: key, attempt, delayMs },
-        `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
+        `goal ${key}: ${storeUnavailable(err) ? "the store" : "GitHub"} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
     registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
@@ -7020,6 +7052,8 @@ function gantryApp(options) {
         ok: false,
         detail: `its check failed: ${errorText(e)}`
       }));
+    await deps.breakers.refresh().catch(() => {
+    });
     const now = deps.now();
     return healthReport({
       now,
@@ -7043,6 +7077,13 @@ function gantryApp(options) {
     } catch (e) {
       app2.log.error({ err: e }, "reconciling all goals failed");
     }
+    if (options.store)
+      await Promise.all([
+        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneOutcomes(7 * DAY_MS)
+      ]).catch(
+        (err) => app2.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
+      );
   };
   return fn;
 }
@@ -7071,6 +7112,7 @@ function registerHints(app2, connector, table, deliver) {
     });
   });
 }
+var DAY_MS = 24 * 36e5;
 var errorText = (e) => e instanceof Error ? e.message : String(e);
 
 // src/app/env.ts

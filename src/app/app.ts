@@ -5,7 +5,7 @@ import type { GitHubPort } from './github/github-port.js';
 import { probotGitHub, type GitHubConnector } from './github/github-connector.js';
 import { onWebhooks, type Delivery, type WebhookName } from './github/webhooks.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
-import { GoalWorkers } from './goal-workers.js';
+import { GoalWorkers, storeUnavailable } from './goal-workers.js';
 import type { Hint } from './hints.js';
 import { reconcileGoal } from './reconcile.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
@@ -111,7 +111,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       (key, err, attempt, delayMs) =>
         (deps.log ?? app.log).warn(
           { err, goal: key, attempt, delayMs },
-          `goal ${key}: GitHub failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
+          `goal ${key}: ${storeUnavailable(err) ? 'the store' : 'GitHub'} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
         ),
     );
     registerHints(app, github, WEBHOOK_HINTS, async (delivery, routed) => {
@@ -159,6 +159,8 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
         ok: false,
         detail: `its check failed: ${errorText(e)}`,
       }));
+    // The breakers as the store holds them (counted by another replica, or before a restart).
+    await deps.breakers.refresh().catch(() => {});
     const now = deps.now();
     return healthReport({
       now,
@@ -183,6 +185,15 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     } catch (e) {
       app.log.error({ err: e }, 'reconciling all goals failed');
     }
+    // What the store needs only for a while: deliveries GitHub may still redeliver (three days),
+    // outcomes a pass cut short may report again.
+    if (options.store)
+      await Promise.all([
+        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneOutcomes(7 * DAY_MS),
+      ]).catch((err: unknown) =>
+        app.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`),
+      );
   };
   return fn;
 }
@@ -223,4 +234,5 @@ function registerHints(
   });
 }
 
+const DAY_MS = 24 * 3600_000;
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -222,17 +222,48 @@ export class GoalSession {
     const repo = `${ref.owner}/${ref.repo}`;
     for (const m of this.money.splice(0)) {
       if (!store) continue;
-      if ('settle' in m) await store.settle(m.settle, m.micros, m.at);
-      else
-        await store.charge({
-          key: m.charge,
-          repo,
-          goalKey: goalKey(ref),
-          kind: m.kind,
-          micros: m.micros,
-          at: m.at,
-        });
+      // Not written, a settle leaves the reservation counted (never less than was spent).
+      const write =
+        'settle' in m
+          ? store.settle(m.settle, m.micros, m.at)
+          : store.charge({
+              key: m.charge,
+              repo,
+              goalKey: goalKey(ref),
+              kind: m.kind,
+              micros: m.micros,
+              at: m.at,
+            });
+      await write.catch((err: unknown) =>
+        this.o.log?.warn(
+          { err, goal: goalKey(ref) },
+          `goal ${goalKey(ref)}: the ledger could not record ${'settle' in m ? 'a settled attempt' : 'a planner charge'} (${err instanceof Error ? err.message : String(err)})`,
+        ),
+      );
     }
+  }
+
+  /**
+   * Keep what Gantry wrote and the steps' timeline in the store. It is a safeguard beside GitHub
+   * (an older state pasted back after a restart is refused): a write to it that fails is logged
+   * and does not stop the rest of the step, whose comment is already on GitHub.
+   */
+  private async keep(state: GoalState, commentId: number, body: string): Promise<void> {
+    const { store, ref, log } = this.o;
+    const events = this.timeline.splice(0);
+    if (!store) return;
+    const key = goalKey(ref);
+    const failed = (what: string) => (err: unknown) =>
+      log?.warn(
+        { err, goal: key },
+        `goal ${key}: the store could not keep ${what} (${err instanceof Error ? err.message : String(err)}); the step goes on without it`,
+      );
+    await store
+      .wroteGoal(key, { goalId: state.id, commentId, revision: state.revision, body })
+      .catch(failed(`the state Gantry wrote (revision ${state.revision})`));
+    await store
+      .appendEvents(key, state.id, events)
+      .catch(failed(`${events.length} timeline events`));
   }
 
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
@@ -256,13 +287,7 @@ export class GoalSession {
       }
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
-      await this.o.store?.wroteGoal(goalKey(ref), {
-        goalId: this.state.id,
-        commentId: this.live.id,
-        revision: this.state.revision,
-        body,
-      });
-      await this.o.store?.appendEvents(goalKey(ref), this.state.id, this.timeline.splice(0));
+      await this.keep(this.state, this.live.id, body);
       await this.writeMoney();
       for (const old of this.supersede.splice(0)) {
         const collapsed = supersededComment(old.body);

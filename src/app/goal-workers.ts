@@ -80,10 +80,43 @@ export class GoalWorkers<C> {
   }
 }
 
-/** A failure worth another try: GitHub's 5xx and rate limits, or no answer at all. */
+/**
+ * A failure worth another try: GitHub's 5xx and rate limits, no answer at all, or the store's
+ * server gone for a moment (a restart, a failover).
+ */
 export function transient(e: unknown): boolean {
   const status = (e as { status?: unknown }).status;
   if (typeof status !== 'number')
-    return e instanceof TypeError || (e as Error).name === 'FetchError';
+    return (
+      e instanceof TypeError ||
+      (e as Error).name === 'FetchError' ||
+      NETWORK_CODES.has(String((e as { code?: unknown }).code)) ||
+      storeUnavailable(e)
+    );
   return status >= 500 || status === 429;
+}
+
+/** Errors of the network itself, as Node names them. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL (through pg) out of reach for now: pg's own messages for a connection that ended or
+ * never came, and the server's SQLSTATEs for a connection lost (08), too little of a resource
+ * (53), a server shutting down (57P01-57P03), a serialization failure or deadlock (40001, 40P01).
+ */
+export function storeUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') return /^(08|53|57P0[123]$|40001$|40P01$)/.test(code);
+  const message = e instanceof Error ? e.message : '';
+  return /^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error/.test(
+    message,
+  );
 }

@@ -12,7 +12,12 @@ export async function recallGoal(deps: AppDeps, key: string): Promise<void> {
   const written = await deps.store.writtenGoal(key);
   if (!written) return;
   const known = deps.memory.goal(key);
-  if (known && known.state.id === written.goalId && known.state.revision >= written.revision)
+  // Memory is as new or newer: a later plan comment, or the same one at a revision as high.
+  if (
+    known &&
+    (known.commentId > written.commentId ||
+      (known.commentId === written.commentId && known.state.revision >= written.revision))
+  )
     return;
   const decoded = decodeState(written.body, deps.stateKey);
   if (!decoded.ok) {

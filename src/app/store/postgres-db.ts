@@ -1,12 +1,28 @@
 import pg from 'pg';
 import type { Db, Queries } from './db.js';
 
-/** A PostgreSQL server through a connection pool (`DATABASE_URL`), for several replicas. */
-export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+/**
+ * A PostgreSQL server through a connection pool (`DATABASE_URL`), for several replicas. A server
+ * that does not answer within `connectTimeoutMs` is an error (pg's default waits forever: a start-up
+ * that hangs without a word, webhooks and /healthz that never answer).
+ */
+export async function openPostgres(
+  url: string,
+  poolSize = 10,
+  connectTimeoutMs = 10_000,
+): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
   // Lock holders keep a connection for a whole reconcile: a pool of their own, so queries never
   // wait behind them (a goal holding its lock could otherwise wait for a query connection).
-  const locks = new pg.Pool({ connectionString: url, max: 2 * poolSize });
+  const locks = new pg.Pool({
+    connectionString: url,
+    max: 2 * poolSize,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
   // An idle client's error (the server restarted) must not crash the App; the next query says so.
   pool.on('error', () => {});
   locks.on('error', () => {});

@@ -80,6 +80,15 @@ export class GantryStore {
     return rows.length;
   }
 
+  /** Forget counted task outcomes older than `olderThanMs` (a key matters for a pass or two). */
+  async pruneOutcomes(olderThanMs: number): Promise<number> {
+    const rows = await this.db.query(
+      'DELETE FROM breaker_outcomes WHERE counted_at < now() - make_interval(secs => $1) RETURNING key',
+      [olderThanMs / 1000],
+    );
+    return rows.length;
+  }
+
   async writtenGoal(key: string): Promise<WrittenGoal | undefined> {
     const [row] = await this.db.query<{
       goal_id: string | null;
@@ -98,9 +107,10 @@ export class GantryStore {
   }
 
   /**
-   * Remember what Gantry wrote. A goal's revisions only move forward: an older write arriving
-   * late (another replica, a retried job) does not replace a newer one; a new goal on the issue
-   * (another goal id) replaces the old one's.
+   * Remember what Gantry wrote. It only moves forward: an older write arriving late (another
+   * replica, a retried job) does not replace a newer one. A new goal, a new plan version and a
+   * restored comment each get a new plan comment, and GitHub's comment ids only grow: a later
+   * comment wins, then a higher revision in the same comment.
    */
   async wroteGoal(key: string, goal: WrittenGoal): Promise<void> {
     await this.db.query(
@@ -109,8 +119,9 @@ export class GantryStore {
        ON CONFLICT (goal_key) DO UPDATE SET
          goal_id = EXCLUDED.goal_id, comment_id = EXCLUDED.comment_id,
          revision = EXCLUDED.revision, body = EXCLUDED.body, written_at = now()
-       WHERE goal_states.goal_id IS DISTINCT FROM EXCLUDED.goal_id
-          OR goal_states.revision <= EXCLUDED.revision`,
+       WHERE goal_states.comment_id < EXCLUDED.comment_id
+          OR (goal_states.comment_id = EXCLUDED.comment_id
+              AND goal_states.revision <= EXCLUDED.revision)`,
       [key, goal.goalId ?? null, goal.commentId, goal.revision, goal.body],
     );
   }
