@@ -1,6 +1,6 @@
 import nock from 'nock';
 import type { Probot } from 'probot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gantryApp, type GantryApp } from '../../src/app/app.js';
 import { GantryStore } from '../../src/app/store/store.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
@@ -23,6 +23,18 @@ beforeAll(async () => {
   nock.enableNetConnect('127.0.0.1');
   server = await startPostgres();
 }, 120_000);
+// Each test starts from an empty database: its GitHub in memory starts again at issue 1, comment
+// 9000 and delivery d-1.
+beforeEach(async () => {
+  const store = await GantryStore.open({ databaseUrl: server.url });
+  try {
+    await store.db.exec(
+      'TRUNCATE deliveries, goal_states, breakers, breaker_outcomes, goal_events, ledger, sweeps',
+    );
+  } finally {
+    await store.close();
+  }
+});
 afterAll(async () => {
   nock.enableNetConnect();
   await server?.stop();
