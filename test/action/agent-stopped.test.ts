@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runAgentJob } from '../../src/action/agent/agent-mode.js';
 import { ClaudeCodeBackend, type AgentSdk } from '../../src/action/agent/claude-code-backend.js';
-import { AgentInputsSchema } from '../../src/action/inputs.js';
 import { startContainment } from '../../src/action/sandbox/containment.js';
 import { makeRepo } from '../support/git-repo.js';
-import { task } from '../support/plans.js';
+import { claudeCodeInputs } from './claude-code-inputs.js';
 
 /** Host pids of the agent's shells named `marker` or `marker-detached` (their `$0`). */
 function withMarker(marker: string): number[] {
@@ -92,34 +89,6 @@ function sdkThatEndsEarly(marker: string, seen: { alive: string[] }): AgentSdk {
   };
 }
 
-function inputs(base: string, isolation: 'contained' | 'unisolated') {
-  return AgentInputsSchema.parse({
-    mode: 'agent',
-    goal: '5',
-    attempt: '1',
-    'base-sha': base,
-    task: JSON.stringify(task('T1', [], { criteria: [{ kind: 'command', run: 'true' }] })),
-    backend: 'claude-code',
-    command: '',
-    'distinct-id': '',
-    model: 'm',
-    'max-turns': '5',
-    'max-budget-usd': '1',
-    'criteria-iterations': '1',
-    'timeout-minutes': '5',
-    knowledge: '[]',
-    guidance: '',
-    'output-dir': mkdtempSync(join(tmpdir(), 'gantry-out-')),
-    'blocked-paths': '',
-    'max-files': '200',
-    'max-patch-bytes': '100000',
-    'max-file-bytes': '100000',
-    isolation,
-    'allowed-hosts': '',
-    pricing: '{}',
-  });
-}
-
 const isRoot = process.getuid?.() === 0;
 
 describe("the agent's processes are gone before Gantry reads its work", () => {
@@ -132,7 +101,7 @@ describe("the agent's processes are gone before Gantry reads its work", () => {
       const repo = makeRepo({ 'a.txt': 'a\n' });
       try {
         const result = await runAgentJob({
-          inputs: inputs(repo.base, 'contained'),
+          inputs: claudeCodeInputs(repo.base, 'contained'),
           workspace: repo.dir,
           backend: new ClaudeCodeBackend({
             gateway: { url: 'http://127.0.0.1:8080', token: 'run-token' },
@@ -158,7 +127,7 @@ describe("the agent's processes are gone before Gantry reads its work", () => {
     const repo = makeRepo({ 'a.txt': 'a\n' });
     try {
       await runAgentJob({
-        inputs: inputs(repo.base, 'unisolated'),
+        inputs: claudeCodeInputs(repo.base, 'unisolated'),
         workspace: repo.dir,
         backend: new ClaudeCodeBackend({
           gateway: { url: 'http://127.0.0.1:8080', token: 'run-token' },

@@ -1,42 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAgentJob } from '../../src/action/agent/agent-mode.js';
 import type { AgentBackend } from '../../src/action/agent/backend.js';
 import type { GatewaySpend } from '../../src/action/gateway/spend-meter.js';
-import { AgentInputsSchema } from '../../src/action/inputs.js';
 import { unisolated } from '../../src/action/sandbox/sandbox.js';
 import { makeRepo } from '../support/git-repo.js';
-import { task } from '../support/plans.js';
-
-function inputs(base: string) {
-  return AgentInputsSchema.parse({
-    mode: 'agent',
-    goal: '5',
-    attempt: '1',
-    'base-sha': base,
-    task: JSON.stringify(task('T1', [], { criteria: [{ kind: 'command', run: 'true' }] })),
-    backend: 'claude-code',
-    command: '',
-    'distinct-id': '',
-    model: 'm',
-    'max-turns': '5',
-    'max-budget-usd': '1',
-    'criteria-iterations': '1',
-    'timeout-minutes': '5',
-    knowledge: '[]',
-    guidance: '',
-    'output-dir': mkdtempSync(join(tmpdir(), 'gantry-out-')),
-    'blocked-paths': '',
-    'max-files': '200',
-    'max-patch-bytes': '100000',
-    'max-file-bytes': '100000',
-    isolation: 'unisolated',
-    'allowed-hosts': '',
-    pricing: '{}',
-  });
-}
+import { claudeCodeInputs } from './claude-code-inputs.js';
 
 const spent: GatewaySpend = {
   inputTokens: 1000,
@@ -73,7 +41,7 @@ describe('a round whose agent could not be stopped', () => {
         }),
     };
     const result = await runAgentJob({
-      inputs: inputs(repo.base),
+      inputs: claudeCodeInputs(repo.base, 'unisolated'),
       workspace: repo.dir,
       backend,
       meter: { spent: () => spent },

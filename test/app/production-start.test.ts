@@ -8,11 +8,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -50,14 +50,6 @@ async function emptyGitHub(): Promise<{ server: Server; host: string; calls: str
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, host: `127.0.0.1:${(server.address() as { port: number }).port}`, calls };
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 describe('the production start (deploy/gantry.service)', () => {

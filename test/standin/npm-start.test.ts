@@ -1,25 +1,17 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GANTRY_DIR, SAMPLE_ISSUE, SAMPLE_REPO, sampleFiles } from '../../src/standin/sample.js';
 import { StandIn } from '../../src/standin/stand-in.js';
+import { freePort } from '../support/free-port.js';
 
 const stops: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Wait for `done`, polling; an error naming `what` after a generous deadline. */
 async function waitFor(what: string, done: () => boolean, log: () => string): Promise<void> {
