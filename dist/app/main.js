@@ -5224,10 +5224,11 @@ async function failedCheckRuns(g, sha2) {
 import { createHash as createHash3 } from "node:crypto";
 
 // src/app/spending-caps.ts
-function capsOf(c) {
+function capsOf(c, accountMonthlyUsd) {
   return {
     ...c.budget.dailyUsd !== void 0 ? { daily: toMicros(c.budget.dailyUsd) } : {},
-    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {}
+    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {},
+    ...accountMonthlyUsd !== void 0 ? { account: toMicros(accountMonthlyUsd) } : {}
   };
 }
 async function holdForCaps(g, taskId, attempt) {
@@ -5242,15 +5243,28 @@ async function holdForCaps(g, taskId, attempt) {
     goalKey: goalKey(g.ref),
     micros,
     at: g.deps.now(),
-    caps: capsOf(g.config.value)
+    caps: capsOf(g.config.value, g.deps.accountMonthlyUsd)
   });
-  return held2.ok ? void 0 : capReason(held2, taskId, micros);
+  return held2.ok ? void 0 : capReason(held2, g.ref.owner, taskId, micros);
 }
-function capReason(held2, taskId, micros) {
-  const what = held2.period === "daily" ? "daily" : "monthly";
-  const key = held2.period === "daily" ? "budget.dailyUsd" : "budget.monthlyUsd";
+function capReason(held2, owner, taskId, micros) {
   const resets = new Date(held2.resetsAt).toISOString().replace("T", " ").slice(0, 16);
-  return `Spending cap: the repository's ${what} cap of ${formatUsd(fromMicros(held2.capMicros))} is reached (${formatUsd(fromMicros(held2.spentMicros))} spent or held by its goals this ${held2.period === "daily" ? "day" : "month"}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or raise \`${key}\` in .github/gantry.yml and resume.`;
+  const cap2 = formatUsd(fromMicros(held2.capMicros));
+  const spent = formatUsd(fromMicros(held2.spentMicros));
+  const [which, by, raise] = held2.period === "daily" ? [
+    `the repository's daily cap of ${cap2}`,
+    "its goals this day",
+    "raise `budget.dailyUsd` in .github/gantry.yml and resume"
+  ] : held2.period === "monthly" ? [
+    `the repository's monthly cap of ${cap2}`,
+    "its goals this month",
+    "raise `budget.monthlyUsd` in .github/gantry.yml and resume"
+  ] : [
+    `the monthly cap of ${cap2} for all of ${owner}'s repositories`,
+    `${owner}'s goals this month`,
+    "ask the App's operator (it is `GANTRY_ACCOUNT_MONTHLY_USD`)"
+  ];
+  return `Spending cap: ${which} is reached (${spent} spent or held by ${by}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or ${raise}.`;
 }
 
 // src/app/dispatch.ts
@@ -6978,7 +6992,8 @@ function gantryApp(options) {
     breakers: options.breakers ?? new BreakerBook(void 0, options.store),
     appId: options.appId,
     log: options.log,
-    store: options.store
+    store: options.store,
+    accountMonthlyUsd: options.accountMonthlyUsd
   };
   const deliveries = new DeliveryLog();
   const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
@@ -7766,6 +7781,12 @@ function optionsFromEnv(env, { serving = true } = {}) {
     problems.push(
       `WEBHOOK_SECRET is "${DEVELOPMENT_SECRET}", Probot's well-known default: set the App's own secret.`
     );
+  const accountCap = env.GANTRY_ACCOUNT_MONTHLY_USD?.trim();
+  const accountMonthlyUsd = accountCap ? Number(accountCap) : void 0;
+  if (accountMonthlyUsd !== void 0 && !(Number.isFinite(accountMonthlyUsd) && accountMonthlyUsd > 0))
+    problems.push(
+      `GANTRY_ACCOUNT_MONTHLY_USD must be a positive number of dollars, the most the repositories of one installation (one account) may spend in a UTC month (got "${accountCap}"); unset it for no such cap.`
+    );
   const serverUrl = enterpriseUrl(env, problems);
   if (problems.length)
     throw new StartupError(
@@ -7777,6 +7798,7 @@ ${problems.map((p) => `- ${p}`).join("\n")}`
     appId,
     serverUrl,
     reconcileEveryMs: minutes2 * 6e4,
+    ...accountMonthlyUsd !== void 0 ? { accountMonthlyUsd } : {},
     planner: (config) => new AnthropicPlanner({ apiKey: env.ANTHROPIC_API_KEY, config: config.llm })
   };
 }
@@ -8279,11 +8301,11 @@ var GantryStore = class _GantryStore {
    */
   async reserve(o) {
     return this.db.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`ledger:${o.repo}`]);
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`ledger:${ownerOf(o.repo)}`]);
       const known = await tx.query("SELECT 1 FROM ledger WHERE key = $1", [o.key]);
       if (known.length) return { ok: true };
       const spent = await spendIn(tx, o.repo, o.at);
-      for (const period of ["daily", "monthly"]) {
+      for (const period of ["daily", "monthly", "account"]) {
         const cap2 = o.caps[period];
         if (cap2 !== void 0 && spent[period] + o.micros > cap2)
           return {
@@ -8360,6 +8382,7 @@ var GantryStore = class _GantryStore {
     return this.db.close();
   }
 };
+var ownerOf = (repo) => repo.split("/")[0];
 function windowOf(period, at) {
   const d = new Date(at);
   if (period === "daily") {
@@ -8376,18 +8399,24 @@ async function spendIn(q, repo, at) {
   const month = windowOf("monthly", at);
   const [row] = await q.query(
     `SELECT
-       sum(reserved_micros + spent_micros) FILTER (WHERE at >= $2 AND at < $3) AS daily,
-       sum(reserved_micros + spent_micros) AS monthly
-     FROM ledger WHERE repo = $1 AND at >= $4 AND at < $5`,
+       sum(reserved_micros + spent_micros) FILTER (WHERE repo = $1 AND at >= $3 AND at < $4) AS daily,
+       sum(reserved_micros + spent_micros) FILTER (WHERE repo = $1) AS monthly,
+       sum(reserved_micros + spent_micros) AS account
+     FROM ledger WHERE split_part(repo, '/', 1) = $2 AND at >= $5 AND at < $6`,
     [
       repo,
+      ownerOf(repo),
       new Date(day.start).toISOString(),
       new Date(day.end).toISOString(),
       new Date(month.start).toISOString(),
       new Date(month.end).toISOString()
     ]
   );
-  return { daily: Number(row?.daily ?? 0), monthly: Number(row?.monthly ?? 0) };
+  return {
+    daily: Number(row?.daily ?? 0),
+    monthly: Number(row?.monthly ?? 0),
+    account: Number(row?.account ?? 0)
+  };
 }
 function redact(url) {
   try {

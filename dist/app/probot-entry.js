@@ -5221,10 +5221,11 @@ async function failedCheckRuns(g, sha2) {
 import { createHash as createHash3 } from "node:crypto";
 
 // src/app/spending-caps.ts
-function capsOf(c) {
+function capsOf(c, accountMonthlyUsd) {
   return {
     ...c.budget.dailyUsd !== void 0 ? { daily: toMicros(c.budget.dailyUsd) } : {},
-    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {}
+    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {},
+    ...accountMonthlyUsd !== void 0 ? { account: toMicros(accountMonthlyUsd) } : {}
   };
 }
 async function holdForCaps(g, taskId, attempt) {
@@ -5239,15 +5240,28 @@ async function holdForCaps(g, taskId, attempt) {
     goalKey: goalKey(g.ref),
     micros,
     at: g.deps.now(),
-    caps: capsOf(g.config.value)
+    caps: capsOf(g.config.value, g.deps.accountMonthlyUsd)
   });
-  return held.ok ? void 0 : capReason(held, taskId, micros);
+  return held.ok ? void 0 : capReason(held, g.ref.owner, taskId, micros);
 }
-function capReason(held, taskId, micros) {
-  const what = held.period === "daily" ? "daily" : "monthly";
-  const key = held.period === "daily" ? "budget.dailyUsd" : "budget.monthlyUsd";
+function capReason(held, owner, taskId, micros) {
   const resets = new Date(held.resetsAt).toISOString().replace("T", " ").slice(0, 16);
-  return `Spending cap: the repository's ${what} cap of ${formatUsd(fromMicros(held.capMicros))} is reached (${formatUsd(fromMicros(held.spentMicros))} spent or held by its goals this ${held.period === "daily" ? "day" : "month"}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or raise \`${key}\` in .github/gantry.yml and resume.`;
+  const cap2 = formatUsd(fromMicros(held.capMicros));
+  const spent = formatUsd(fromMicros(held.spentMicros));
+  const [which, by, raise] = held.period === "daily" ? [
+    `the repository's daily cap of ${cap2}`,
+    "its goals this day",
+    "raise `budget.dailyUsd` in .github/gantry.yml and resume"
+  ] : held.period === "monthly" ? [
+    `the repository's monthly cap of ${cap2}`,
+    "its goals this month",
+    "raise `budget.monthlyUsd` in .github/gantry.yml and resume"
+  ] : [
+    `the monthly cap of ${cap2} for all of ${owner}'s repositories`,
+    `${owner}'s goals this month`,
+    "ask the App's operator (it is `GANTRY_ACCOUNT_MONTHLY_USD`)"
+  ];
+  return `Spending cap: ${which} is reached (${spent} spent or held by ${by}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or ${raise}.`;
 }
 
 // src/app/dispatch.ts
@@ -6975,7 +6989,8 @@ function gantryApp(options) {
     breakers: options.breakers ?? new BreakerBook(void 0, options.store),
     appId: options.appId,
     log: options.log,
-    store: options.store
+    store: options.store,
+    accountMonthlyUsd: options.accountMonthlyUsd
   };
   const deliveries = new DeliveryLog();
   const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
@@ -7697,6 +7712,12 @@ function optionsFromEnv(env, { serving = true } = {}) {
     problems.push(
       `WEBHOOK_SECRET is "${DEVELOPMENT_SECRET}", Probot's well-known default: set the App's own secret.`
     );
+  const accountCap = env.GANTRY_ACCOUNT_MONTHLY_USD?.trim();
+  const accountMonthlyUsd = accountCap ? Number(accountCap) : void 0;
+  if (accountMonthlyUsd !== void 0 && !(Number.isFinite(accountMonthlyUsd) && accountMonthlyUsd > 0))
+    problems.push(
+      `GANTRY_ACCOUNT_MONTHLY_USD must be a positive number of dollars, the most the repositories of one installation (one account) may spend in a UTC month (got "${accountCap}"); unset it for no such cap.`
+    );
   const serverUrl = enterpriseUrl(env, problems);
   if (problems.length)
     throw new StartupError(
@@ -7708,6 +7729,7 @@ ${problems.map((p) => `- ${p}`).join("\n")}`
     appId,
     serverUrl,
     reconcileEveryMs: minutes2 * 6e4,
+    ...accountMonthlyUsd !== void 0 ? { accountMonthlyUsd } : {},
     planner: (config) => new AnthropicPlanner({ apiKey: env.ANTHROPIC_API_KEY, config: config.llm })
   };
 }

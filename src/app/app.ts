@@ -68,6 +68,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     appId: options.appId,
     log: options.log,
     store: options.store,
+    accountMonthlyUsd: options.accountMonthlyUsd,
   };
   const deliveries = new DeliveryLog();
   const storeHealth =

@@ -52,6 +52,15 @@ export function optionsFromEnv(
     problems.push(
       `WEBHOOK_SECRET is "${DEVELOPMENT_SECRET}", Probot's well-known default: set the App's own secret.`,
     );
+  const accountCap = env.GANTRY_ACCOUNT_MONTHLY_USD?.trim();
+  const accountMonthlyUsd = accountCap ? Number(accountCap) : undefined;
+  if (
+    accountMonthlyUsd !== undefined &&
+    !(Number.isFinite(accountMonthlyUsd) && accountMonthlyUsd > 0)
+  )
+    problems.push(
+      `GANTRY_ACCOUNT_MONTHLY_USD must be a positive number of dollars, the most the repositories of one installation (one account) may spend in a UTC month (got "${accountCap}"); unset it for no such cap.`,
+    );
   const serverUrl = enterpriseUrl(env, problems);
   if (problems.length)
     throw new StartupError(
@@ -62,6 +71,7 @@ export function optionsFromEnv(
     appId,
     serverUrl,
     reconcileEveryMs: minutes * 60_000,
+    ...(accountMonthlyUsd !== undefined ? { accountMonthlyUsd } : {}),
     planner: (config) =>
       new AnthropicPlanner({ apiKey: env.ANTHROPIC_API_KEY, config: config.llm }),
   };

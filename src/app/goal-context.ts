@@ -31,6 +31,11 @@ export interface AppDeps {
    * timelines. Without one (unit tests) all of it lives in memory.
    */
   store?: GantryStore | undefined;
+  /**
+   * The App operator's cap on what the repositories of one installation (one account: a user or
+   * an organization) may spend in a UTC month, across them all (`GANTRY_ACCOUNT_MONTHLY_USD`).
+   */
+  accountMonthlyUsd?: number | undefined;
 }
 
 /** Everything one reconcile of one goal works with. */

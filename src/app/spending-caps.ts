@@ -3,13 +3,14 @@ import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
 import { goalKey } from './goal-facts.js';
 import { attemptKey } from './ledger-key.js';
-import type { Held } from './store/store.js';
+import type { Caps, Held } from './store/store.js';
 
 /** The repository's caps of the config, in micro-dollars. */
-export function capsOf(c: GantryConfig): { daily?: number; monthly?: number } {
+export function capsOf(c: GantryConfig, accountMonthlyUsd?: number): Caps {
   return {
     ...(c.budget.dailyUsd !== undefined ? { daily: toMicros(c.budget.dailyUsd) } : {}),
     ...(c.budget.monthlyUsd !== undefined ? { monthly: toMicros(c.budget.monthlyUsd) } : {}),
+    ...(accountMonthlyUsd !== undefined ? { account: toMicros(accountMonthlyUsd) } : {}),
   };
 }
 
@@ -34,14 +35,37 @@ export async function holdForCaps(
     goalKey: goalKey(g.ref),
     micros,
     at: g.deps.now(),
-    caps: capsOf(g.config.value),
+    caps: capsOf(g.config.value, g.deps.accountMonthlyUsd),
   });
-  return held.ok ? undefined : capReason(held, taskId, micros);
+  return held.ok ? undefined : capReason(held, g.ref.owner, taskId, micros);
 }
 
-function capReason(held: Extract<Held, { ok: false }>, taskId: string, micros: number): string {
-  const what = held.period === 'daily' ? 'daily' : 'monthly';
-  const key = held.period === 'daily' ? 'budget.dailyUsd' : 'budget.monthlyUsd';
+function capReason(
+  held: Extract<Held, { ok: false }>,
+  owner: string,
+  taskId: string,
+  micros: number,
+): string {
   const resets = new Date(held.resetsAt).toISOString().replace('T', ' ').slice(0, 16);
-  return `Spending cap: the repository's ${what} cap of ${formatUsd(fromMicros(held.capMicros))} is reached (${formatUsd(fromMicros(held.spentMicros))} spent or held by its goals this ${held.period === 'daily' ? 'day' : 'month'}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or raise \`${key}\` in .github/gantry.yml and resume.`;
+  const cap = formatUsd(fromMicros(held.capMicros));
+  const spent = formatUsd(fromMicros(held.spentMicros));
+  const [which, by, raise] =
+    held.period === 'daily'
+      ? [
+          `the repository's daily cap of ${cap}`,
+          'its goals this day',
+          'raise `budget.dailyUsd` in .github/gantry.yml and resume',
+        ]
+      : held.period === 'monthly'
+        ? [
+            `the repository's monthly cap of ${cap}`,
+            'its goals this month',
+            'raise `budget.monthlyUsd` in .github/gantry.yml and resume',
+          ]
+        : [
+            `the monthly cap of ${cap} for all of ${owner}'s repositories`,
+            `${owner}'s goals this month`,
+            "ask the App's operator (it is `GANTRY_ACCOUNT_MONTHLY_USD`)",
+          ];
+  return `Spending cap: ${which} is reached (${spent} spent or held by ${by}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or ${raise}.`;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { optionsFromEnv } from '../../src/app/env.js';
+import { storeFromEnv, optionsFromEnv } from '../../src/app/env.js';
 
 const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n';
 /** Everything the App needs to serve webhooks. */
@@ -28,6 +28,30 @@ describe('settings from the environment', () => {
     expect(() => optionsFromEnv({ ...valid, GANTRY_STATE_KEY: 'short' })).toThrow(/is too short/);
     expect(() => optionsFromEnv({ ...valid, GANTRY_RECONCILE_MINUTES: 'often' })).toThrow(
       'GANTRY_RECONCILE_MINUTES must be a number of minutes, at least 1 (got "often").',
+    );
+  });
+
+  it("takes the account's monthly cap, and refuses one that is no amount", () => {
+    expect(optionsFromEnv({ ...valid, GANTRY_ACCOUNT_MONTHLY_USD: '250' }).accountMonthlyUsd).toBe(
+      250,
+    );
+    expect(optionsFromEnv(valid).accountMonthlyUsd).toBeUndefined();
+    expect(() => optionsFromEnv({ ...valid, GANTRY_ACCOUNT_MONTHLY_USD: '-3' })).toThrow(
+      /GANTRY_ACCOUNT_MONTHLY_USD must be a positive number of dollars.*\(got "-3"\)/,
+    );
+  });
+
+  it('finds the store: DATABASE_URL, else the data directory', () => {
+    expect(storeFromEnv({ DATABASE_URL: 'postgres://g@db:5432/gantry' })).toEqual({
+      databaseUrl: 'postgres://g@db:5432/gantry',
+    });
+    expect(storeFromEnv({ GANTRY_DATA_DIR: '/srv/gantry' })).toEqual({ dataDir: '/srv/gantry' });
+    expect(storeFromEnv({ STATE_DIRECTORY: '/var/lib/gantry' })).toEqual({
+      dataDir: '/var/lib/gantry',
+    });
+    expect(storeFromEnv({})).toEqual({ dataDir: '.gantry-data' });
+    expect(() => storeFromEnv({ DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL must be a PostgreSQL connection URL/,
     );
   });
 

@@ -126,7 +126,40 @@ describe.each(['pglite', 'postgres'] as const)('the store on %s', (kind) => {
       micros: 70_000,
       at: at - 24 * 3600_000,
     });
-    expect(await store.spend('o/capped', at)).toEqual({ daily: 1_350_000, monthly: 1_420_000 });
+    expect(await store.spend('o/capped', at)).toEqual({
+      daily: 1_350_000,
+      monthly: 1_420_000,
+      account: 1_420_000,
+    });
+  });
+
+  it("holds an account's repositories together under its monthly cap, and no one else's", async () => {
+    const at = Date.UTC(2026, 10, 20, 9);
+    const hold = (repo: string, k: number) =>
+      store.reserve({
+        key: `${repo}#${k}:g:T1:1`,
+        repo,
+        goalKey: `${repo}#${k}`,
+        micros: 400_000,
+        at,
+        caps: { account: 1_000_000 },
+      });
+    expect(await hold('acct/one', 1)).toEqual({ ok: true });
+    expect(await hold('acct/two', 1)).toEqual({ ok: true });
+    // Another account's spending is its own.
+    expect(await hold('other/one', 1)).toEqual({ ok: true });
+    expect(await hold('acct/three', 1)).toEqual({
+      ok: false,
+      period: 'account',
+      capMicros: 1_000_000,
+      spentMicros: 800_000,
+      resetsAt: Date.UTC(2026, 11, 1),
+    });
+    expect(await store.spend('acct/two', at)).toEqual({
+      daily: 400_000,
+      monthly: 400_000,
+      account: 800_000,
+    });
   });
 
   it('counts one outcome once even when two replicas count it together', async () => {

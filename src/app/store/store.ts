@@ -224,11 +224,12 @@ export class GantryStore {
     caps: Caps;
   }): Promise<Held> {
     return this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ledger:${o.repo}`]);
+      // Per account: its repositories share the account's cap, so they take turns too.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ledger:${ownerOf(o.repo)}`]);
       const known = await tx.query('SELECT 1 FROM ledger WHERE key = $1', [o.key]);
       if (known.length) return { ok: true };
       const spent = await spendIn(tx, o.repo, o.at);
-      for (const period of ['daily', 'monthly'] as const) {
+      for (const period of ['daily', 'monthly', 'account'] as const) {
         const cap = o.caps[period];
         if (cap !== undefined && spent[period] + o.micros > cap)
           return {
@@ -274,7 +275,7 @@ export class GantryStore {
   }
 
   /** What a repository's day and month (UTC) have spent or hold, at `at`. */
-  async spend(repo: string, at: number): Promise<{ daily: number; monthly: number }> {
+  async spend(repo: string, at: number): Promise<Spend> {
     return spendIn(this.db, repo, at);
   }
 
@@ -320,18 +321,31 @@ export class GantryStore {
   }
 }
 
-/** A repository's caps, in micro-dollars (absent: no cap). */
+/**
+ * A repository's caps, in micro-dollars (absent: no cap): its UTC day and month, and its
+ * account's month (every repository of the installation together).
+ */
 export interface Caps {
   daily?: number | undefined;
   monthly?: number | undefined;
+  account?: number | undefined;
 }
+
+/** What a repository's day and month, and its account's month, have spent or hold. */
+export interface Spend {
+  daily: number;
+  monthly: number;
+  account: number;
+}
+
+const ownerOf = (repo: string) => repo.split('/')[0]!;
 
 /** A reservation held, or the cap that refused it. */
 export type Held =
   | { ok: true }
   | {
       ok: false;
-      period: 'daily' | 'monthly';
+      period: 'daily' | 'monthly' | 'account';
       capMicros: number;
       spentMicros: number;
       /** When the period ends (epoch ms, UTC midnight). */
@@ -339,7 +353,10 @@ export type Held =
     };
 
 /** The UTC day or month `at` falls in. */
-export function windowOf(period: 'daily' | 'monthly', at: number): { start: number; end: number } {
+export function windowOf(
+  period: 'daily' | 'monthly' | 'account',
+  at: number,
+): { start: number; end: number } {
   const d = new Date(at);
   if (period === 'daily') {
     const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
@@ -351,27 +368,30 @@ export function windowOf(period: 'daily' | 'monthly', at: number): { start: numb
   };
 }
 
-async function spendIn(
-  q: Queries,
-  repo: string,
-  at: number,
-): Promise<{ daily: number; monthly: number }> {
+async function spendIn(q: Queries, repo: string, at: number): Promise<Spend> {
   const day = windowOf('daily', at);
   const month = windowOf('monthly', at);
-  const [row] = await q.query<{ daily: string | number | null; monthly: string | number | null }>(
+  type Sum = string | number | null;
+  const [row] = await q.query<{ daily: Sum; monthly: Sum; account: Sum }>(
     `SELECT
-       sum(reserved_micros + spent_micros) FILTER (WHERE at >= $2 AND at < $3) AS daily,
-       sum(reserved_micros + spent_micros) AS monthly
-     FROM ledger WHERE repo = $1 AND at >= $4 AND at < $5`,
+       sum(reserved_micros + spent_micros) FILTER (WHERE repo = $1 AND at >= $3 AND at < $4) AS daily,
+       sum(reserved_micros + spent_micros) FILTER (WHERE repo = $1) AS monthly,
+       sum(reserved_micros + spent_micros) AS account
+     FROM ledger WHERE split_part(repo, '/', 1) = $2 AND at >= $5 AND at < $6`,
     [
       repo,
+      ownerOf(repo),
       new Date(day.start).toISOString(),
       new Date(day.end).toISOString(),
       new Date(month.start).toISOString(),
       new Date(month.end).toISOString(),
     ],
   );
-  return { daily: Number(row?.daily ?? 0), monthly: Number(row?.monthly ?? 0) };
+  return {
+    daily: Number(row?.daily ?? 0),
+    monthly: Number(row?.monthly ?? 0),
+    account: Number(row?.account ?? 0),
+  };
 }
 
 /** A connection string without its password, for messages and logs. */
