@@ -4,7 +4,7 @@ import { Probot } from 'probot';
 import { describe, expect, it } from 'vitest';
 import { gantryApp } from '../../src/app/app.js';
 import { WEBHOOK_HINTS } from '../../src/app/webhook-hints.js';
-import { PAYLOAD_SHAPES } from '../../src/app/webhook-shapes.js';
+import { PAYLOAD_SHAPES, payloadProblem } from '../../src/app/webhook-shapes.js';
 import { ScriptedPlanner } from '../../src/planner/scripted-planner.js';
 import { appHarness, DIAMOND, KEY } from '../support/app-harness.js';
 import { MemoryGitHub } from '../support/memory-github.js';
@@ -64,6 +64,15 @@ function malformed(github: MemoryGitHub): [string, string, Payload][] {
 describe('a malformed or partial webhook payload', () => {
   it('has a shape for every event Gantry handles', () => {
     expect(Object.keys(PAYLOAD_SHAPES).sort()).toEqual(Object.keys(WEBHOOK_HINTS).sort());
+  });
+
+  it('is told from a payload with less than GitHub may send: a check run whose suite names no branch is used', () => {
+    const run = examplePayload('check_run', 'completed');
+    withValue(run, 'check_run.check_suite', { id: 5 });
+    expect(payloadProblem('check_run.completed', run)).toBeUndefined();
+    expect(payloadProblem('check_run.completed', without(run, 'check_run.head_sha'))).toBe(
+      'check_run.head_sha: Invalid input: expected string, received undefined',
+    );
   });
 
   it('is ignored: no throw, no request to GitHub, no goal job', async () => {
