@@ -6771,11 +6771,9 @@ var BreakerBook = class {
     });
   }
   countInMemory(key, count) {
-    {
-      if (this.counted.has(key)) return;
-      this.counted.add(key);
-      if (this.counted.size > 1e4) this.counted.delete(this.counted.values().next().value);
-    }
+    if (this.counted.has(key)) return;
+    this.counted.add(key);
+    if (this.counted.size > 1e4) this.counted.delete(this.counted.values().next().value);
     count();
   }
   gate(repo, now, settings) {

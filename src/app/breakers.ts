@@ -75,12 +75,10 @@ export class BreakerBook {
   }
 
   private countInMemory(key: string, count: () => void): void {
-    {
-      if (this.counted.has(key)) return;
-      this.counted.add(key);
-      // Bounded: a key matters only until its outcome.reported is written, within a pass or two.
-      if (this.counted.size > 10_000) this.counted.delete(this.counted.values().next().value!);
-    }
+    if (this.counted.has(key)) return;
+    this.counted.add(key);
+    // Bounded: a key matters only until its outcome.reported is written, within a pass or two.
+    if (this.counted.size > 10_000) this.counted.delete(this.counted.values().next().value!);
     count();
   }
 
