@@ -6261,9 +6261,8 @@ async function collectFinished(g, hints, sweep) {
     const going = t.status === "running" || t.reservedMicros > 0;
     if (!going || t.runId === void 0) continue;
     const runId = t.runId;
-    let run2 = hints.find(
-      (h) => h.kind === "run" && h.runId === runId
-    );
+    const told = hints.filter((h) => h.kind === "run" && h.runId === runId);
+    let run2 = told.find((h) => h.status === "completed") ?? told.at(-1);
     if ((!run2 || run2.status !== "completed") && sweep) {
       const found = await g.github.getRun(runId);
       run2 = { status: found.status, conclusion: found.conclusion };
@@ -6590,6 +6589,26 @@ function concerns(h, trigger) {
     case "ci":
       return true;
   }
+}
+
+// src/app/queued-hints.ts
+var QUEUED = Object.freeze({ kind: "poke" });
+async function reconcileQueued(store, key, jobHints, reconcile) {
+  const kept2 = await store.pendingHints(key);
+  const own = jobHints.filter((h) => h !== QUEUED);
+  if (kept2.length === 0 && own.length === 0) return;
+  const ids = kept2.map((k) => k.id);
+  try {
+    await reconcile([...kept2.map((k) => k.hint), ...own]);
+  } catch (e) {
+    if (!transient(e)) await store.dropHints(ids).catch(() => void 0);
+    throw e;
+  }
+  await store.hintsApplied(ids);
+}
+function toSchedule(queued2, hint) {
+  if (queued2 === "applied") return void 0;
+  return queued2 === "unstored" ? hint : QUEUED;
 }
 
 // src/app/reconcile-all.ts
@@ -6996,16 +7015,16 @@ function gantryApp(options) {
   };
   const deliveries = new DeliveryLog();
   const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
-  const firstDelivery = async (id) => {
-    if (!options.store) return deliveries.first(id);
+  const keep = async (delivery, ref, hint) => {
+    if (!options.store) return hint;
     try {
-      return await options.store.firstDelivery(id);
+      return toSchedule(await options.store.queueHint(delivery.id, goalKey(ref), hint), hint);
     } catch (err) {
       deps.log?.warn(
-        { err, delivery: id },
-        `the store could not check delivery ${id}: ${errorText(err)}`
+        { err, delivery: delivery.id },
+        `the store could not keep delivery ${delivery.id}: ${errorText(err)}`
       );
-      return deliveries.first(id);
+      return hint;
     }
   };
   let workers;
@@ -7021,8 +7040,16 @@ function gantryApp(options) {
     deps.log ??= app2.log;
     workers = new GoalWorkers(
       (job) => {
-        const reconcile = () => reconcileGoal(job.context.github, job.context.ref, job.hints, deps);
-        return options.store ? options.store.goalLock(job.key, reconcile) : reconcile();
+        const reconcile = (hints) => {
+          app2.log.debug(
+            { goal: job.key, hints: hints.map((h) => h.kind) },
+            `goal ${job.key}: reconcile (${hints.map((h) => h.kind).join(", ")})`
+          );
+          return reconcileGoal(job.context.github, job.context.ref, hints, deps);
+        };
+        const { store } = options;
+        if (!store) return reconcile(job.hints);
+        return store.goalLock(job.key, () => reconcileQueued(store, job.key, job.hints, reconcile));
       },
       options.onJobError ?? ((key, e) => app2.log.error({ err: e, goal: key }, "goal job failed")),
       options.retryDelaysMs,
@@ -7032,8 +7059,11 @@ function gantryApp(options) {
       )
     );
     registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
-      if (!await firstDelivery(delivery.id)) return;
-      for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
+      if (!options.store && !deliveries.first(delivery.id)) return;
+      for (const { ref, hint } of routed(deps)) {
+        const scheduled = await keep(delivery, ref, hint);
+        if (scheduled) schedule(delivery, ref, scheduled);
+      }
     });
     if (options.reconcileEveryMs) {
       timer = setInterval(
@@ -7096,7 +7126,7 @@ function gantryApp(options) {
     }
     if (options.store)
       await Promise.all([
-        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneHints(3 * DAY_MS),
         options.store.pruneOutcomes(7 * DAY_MS)
       ]).catch(
         (err) => app2.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
@@ -7929,6 +7959,27 @@ var MIGRATIONS = [
         last_at timestamptz NOT NULL
       );
     `
+  },
+  {
+    version: 4,
+    name: "hints kept until applied",
+    sql: `
+      -- What each delivery tells each goal, kept until a reconcile of that goal has applied it:
+      -- a replica that dies before or during that reconcile leaves it to the next one, on any
+      -- replica. A row applied (done_at) is how a redelivery is known; it replaces deliveries.
+      CREATE TABLE goal_hints (
+        id bigserial PRIMARY KEY,
+        goal text NOT NULL,
+        delivery text NOT NULL,
+        hint jsonb NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        done_at timestamptz,
+        UNIQUE (delivery, goal)
+      );
+      CREATE INDEX goal_hints_pending ON goal_hints (goal, id) WHERE done_at IS NULL;
+      CREATE INDEX goal_hints_received_at ON goal_hints (received_at);
+      DROP TABLE deliveries;
+    `
   }
 ];
 var MIGRATION_LOCK = 1195462228;
@@ -8175,18 +8226,54 @@ var GantryStore = class _GantryStore {
     }
     return new _GantryStore(db);
   }
-  /** True the first time a delivery id is seen, false for a redelivery (on any replica). */
-  async firstDelivery(id) {
+  /**
+   * Keep what a delivery tells a goal until a reconcile applies it: 'new' the first time,
+   * 'pending' while no reconcile has applied it yet (a redelivery, or the same delivery at another
+   * replica), 'applied' once one has (a redelivery then changes nothing).
+   */
+  async queueHint(delivery, goal, hint) {
     const rows = await this.db.query(
-      "INSERT INTO deliveries (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id",
-      [id]
+      `INSERT INTO goal_hints (goal, delivery, hint) VALUES ($1, $2, $3)
+       ON CONFLICT (delivery, goal) DO NOTHING RETURNING id`,
+      [goal, delivery, JSON.stringify(hint)]
     );
-    return rows.length === 1;
+    if (rows.length) return "new";
+    const [row] = await this.db.query(
+      "SELECT done_at IS NOT NULL AS applied FROM goal_hints WHERE delivery = $1 AND goal = $2",
+      [delivery, goal]
+    );
+    return row?.applied ? "applied" : "pending";
   }
-  /** Forget deliveries older than GitHub redelivers (it keeps them for three days). */
-  async pruneDeliveries(olderThanMs) {
+  /** A goal's hints no reconcile has applied yet, oldest first (call under the goal's lock). */
+  async pendingHints(goal) {
     const rows = await this.db.query(
-      "DELETE FROM deliveries WHERE received_at < now() - make_interval(secs => $1) RETURNING id",
+      "SELECT id, hint FROM goal_hints WHERE goal = $1 AND done_at IS NULL ORDER BY id",
+      [goal]
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      hint: typeof r.hint === "string" ? JSON.parse(r.hint) : r.hint
+    }));
+  }
+  /** Hints a reconcile applied: kept (as applied) so that a redelivery is known. */
+  async hintsApplied(ids) {
+    if (ids.length)
+      await this.db.query("UPDATE goal_hints SET done_at = now() WHERE id = ANY($1::bigint[])", [
+        ids
+      ]);
+  }
+  /** Hints a reconcile failed on for good: forgotten, so that a manual redelivery tries again. */
+  async dropHints(ids) {
+    if (ids.length)
+      await this.db.query("DELETE FROM goal_hints WHERE id = ANY($1::bigint[])", [ids]);
+  }
+  /**
+   * Forget hints older than GitHub redelivers (it keeps deliveries for three days): applied ones,
+   * and pending ones no reconcile could apply in that time.
+   */
+  async pruneHints(olderThanMs) {
+    const rows = await this.db.query(
+      "DELETE FROM goal_hints WHERE received_at < now() - make_interval(secs => $1) RETURNING id",
       [olderThanMs / 1e3]
     );
     return rows.length;

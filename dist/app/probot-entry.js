@@ -6258,9 +6258,8 @@ async function collectFinished(g, hints, sweep) {
     const going = t.status === "running" || t.reservedMicros > 0;
     if (!going || t.runId === void 0) continue;
     const runId = t.runId;
-    let run = hints.find(
-      (h) => h.kind === "run" && h.runId === runId
-    );
+    const told = hints.filter((h) => h.kind === "run" && h.runId === runId);
+    let run = told.find((h) => h.status === "completed") ?? told.at(-1);
     if ((!run || run.status !== "completed") && sweep) {
       const found = await g.github.getRun(runId);
       run = { status: found.status, conclusion: found.conclusion };
@@ -6587,6 +6586,26 @@ function concerns(h, trigger) {
     case "ci":
       return true;
   }
+}
+
+// src/app/queued-hints.ts
+var QUEUED = Object.freeze({ kind: "poke" });
+async function reconcileQueued(store, key, jobHints, reconcile) {
+  const kept2 = await store.pendingHints(key);
+  const own = jobHints.filter((h) => h !== QUEUED);
+  if (kept2.length === 0 && own.length === 0) return;
+  const ids = kept2.map((k) => k.id);
+  try {
+    await reconcile([...kept2.map((k) => k.hint), ...own]);
+  } catch (e) {
+    if (!transient(e)) await store.dropHints(ids).catch(() => void 0);
+    throw e;
+  }
+  await store.hintsApplied(ids);
+}
+function toSchedule(queued2, hint) {
+  if (queued2 === "applied") return void 0;
+  return queued2 === "unstored" ? hint : QUEUED;
 }
 
 // src/app/reconcile-all.ts
@@ -6993,16 +7012,16 @@ function gantryApp(options) {
   };
   const deliveries = new DeliveryLog();
   const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
-  const firstDelivery = async (id) => {
-    if (!options.store) return deliveries.first(id);
+  const keep = async (delivery, ref, hint) => {
+    if (!options.store) return hint;
     try {
-      return await options.store.firstDelivery(id);
+      return toSchedule(await options.store.queueHint(delivery.id, goalKey(ref), hint), hint);
     } catch (err) {
       deps.log?.warn(
-        { err, delivery: id },
-        `the store could not check delivery ${id}: ${errorText(err)}`
+        { err, delivery: delivery.id },
+        `the store could not keep delivery ${delivery.id}: ${errorText(err)}`
       );
-      return deliveries.first(id);
+      return hint;
     }
   };
   let workers;
@@ -7018,8 +7037,16 @@ function gantryApp(options) {
     deps.log ??= app2.log;
     workers = new GoalWorkers(
       (job) => {
-        const reconcile = () => reconcileGoal(job.context.github, job.context.ref, job.hints, deps);
-        return options.store ? options.store.goalLock(job.key, reconcile) : reconcile();
+        const reconcile = (hints) => {
+          app2.log.debug(
+            { goal: job.key, hints: hints.map((h) => h.kind) },
+            `goal ${job.key}: reconcile (${hints.map((h) => h.kind).join(", ")})`
+          );
+          return reconcileGoal(job.context.github, job.context.ref, hints, deps);
+        };
+        const { store } = options;
+        if (!store) return reconcile(job.hints);
+        return store.goalLock(job.key, () => reconcileQueued(store, job.key, job.hints, reconcile));
       },
       options.onJobError ?? ((key, e) => app2.log.error({ err: e, goal: key }, "goal job failed")),
       options.retryDelaysMs,
@@ -7029,8 +7056,11 @@ function gantryApp(options) {
       )
     );
     registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
-      if (!await firstDelivery(delivery.id)) return;
-      for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
+      if (!options.store && !deliveries.first(delivery.id)) return;
+      for (const { ref, hint } of routed(deps)) {
+        const scheduled = await keep(delivery, ref, hint);
+        if (scheduled) schedule(delivery, ref, scheduled);
+      }
     });
     if (options.reconcileEveryMs) {
       timer = setInterval(
@@ -7093,7 +7123,7 @@ function gantryApp(options) {
     }
     if (options.store)
       await Promise.all([
-        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneHints(3 * DAY_MS),
         options.store.pruneOutcomes(7 * DAY_MS)
       ]).catch(
         (err) => app2.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)

@@ -8,6 +8,7 @@ import { goalKey, type GoalRef } from './goal-facts.js';
 import { GoalWorkers, storeUnavailable } from './goal-workers.js';
 import type { Hint } from './hints.js';
 import { reconcileGoal } from './reconcile.js';
+import { reconcileQueued, toSchedule } from './queued-hints.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
 import { DeliveryLog, StateMemory } from './state-memory.js';
 import { BreakerBook } from './breakers.js';
@@ -73,18 +74,22 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
   const deliveries = new DeliveryLog();
   const storeHealth =
     options.storeHealth ?? (options.store ? () => options.store!.health() : undefined);
-  /** The first time a delivery is seen (by any replica, with a store). */
-  const firstDelivery = async (id: string): Promise<boolean> => {
-    if (!options.store) return deliveries.first(id);
+  /**
+   * What to schedule for a delivery's hint to a goal. With a store, the hint is kept there until
+   * a reconcile applies it (on whichever replica), and a redelivery of an applied one is dropped;
+   * without one, a delivery seen before in this process is.
+   */
+  const keep = async (delivery: Delivery, ref: GoalRef, hint: Hint): Promise<Hint | undefined> => {
+    if (!options.store) return hint;
     try {
-      return await options.store.firstDelivery(id);
+      return toSchedule(await options.store.queueHint(delivery.id, goalKey(ref), hint), hint);
     } catch (err) {
-      // Handled twice at worst: every effect Gantry carries out is idempotent.
+      // Applied twice at worst: every effect Gantry carries out is idempotent.
       deps.log?.warn(
-        { err, delivery: id },
-        `the store could not check delivery ${id}: ${errorText(err)}`,
+        { err, delivery: delivery.id },
+        `the store could not keep delivery ${delivery.id}: ${errorText(err)}`,
       );
-      return deliveries.first(id);
+      return hint;
     }
   };
   let workers: GoalWorkers<Job> | undefined;
@@ -103,9 +108,17 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     deps.log ??= app.log;
     workers = new GoalWorkers<Job>(
       (job) => {
-        const reconcile = () => reconcileGoal(job.context.github, job.context.ref, job.hints, deps);
-        // One replica at a time per goal; the hints of one that waits are reconciled after.
-        return options.store ? options.store.goalLock(job.key, reconcile) : reconcile();
+        const reconcile = (hints: readonly Hint[]) => {
+          app.log.debug(
+            { goal: job.key, hints: hints.map((h) => h.kind) },
+            `goal ${job.key}: reconcile (${hints.map((h) => h.kind).join(', ')})`,
+          );
+          return reconcileGoal(job.context.github, job.context.ref, hints, deps);
+        };
+        const { store } = options;
+        if (!store) return reconcile(job.hints);
+        // One replica at a time per goal; one that waits then applies what is still kept.
+        return store.goalLock(job.key, () => reconcileQueued(store, job.key, job.hints, reconcile));
       },
       options.onJobError ?? ((key, e) => app.log.error({ err: e, goal: key }, 'goal job failed')),
       options.retryDelaysMs,
@@ -116,8 +129,11 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
         ),
     );
     registerHints(app, github, WEBHOOK_HINTS, async (delivery, routed) => {
-      if (!(await firstDelivery(delivery.id))) return;
-      for (const { ref, hint } of routed(deps)) schedule(delivery, ref, hint);
+      if (!options.store && !deliveries.first(delivery.id)) return;
+      for (const { ref, hint } of routed(deps)) {
+        const scheduled = await keep(delivery, ref, hint);
+        if (scheduled) schedule(delivery, ref, scheduled);
+      }
     });
 
     if (options.reconcileEveryMs) {
@@ -186,11 +202,11 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     } catch (e) {
       app.log.error({ err: e }, 'reconciling all goals failed');
     }
-    // What the store needs only for a while: deliveries GitHub may still redeliver (three days),
+    // What the store needs only for a while: hints of deliveries GitHub may still redeliver (three days),
     // outcomes a pass cut short may report again.
     if (options.store)
       await Promise.all([
-        options.store.pruneDeliveries(3 * DAY_MS),
+        options.store.pruneHints(3 * DAY_MS),
         options.store.pruneOutcomes(7 * DAY_MS),
       ]).catch((err: unknown) =>
         app.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`),

@@ -251,9 +251,10 @@ async function collectFinished(
     const going = t.status === 'running' || t.reservedMicros > 0;
     if (!going || t.runId === undefined) continue;
     const runId = t.runId;
-    let run: RunFacts | undefined = hints.find(
-      (h): h is RunHint => h.kind === 'run' && h.runId === runId,
-    );
+    // One reconcile may carry several webhooks of the run (coalesced, or kept by a replica that
+    // died): its completion counts, wherever it stands among them.
+    const told = hints.filter((h): h is RunHint => h.kind === 'run' && h.runId === runId);
+    let run: RunFacts | undefined = told.find((h) => h.status === 'completed') ?? told.at(-1);
     if ((!run || run.status !== 'completed') && sweep) {
       const found = await g.github.getRun(runId);
       run = { status: found.status, conclusion: found.conclusion };

@@ -29,7 +29,7 @@ beforeEach(async () => {
   const store = await GantryStore.open({ databaseUrl: server.url });
   try {
     await store.db.exec(
-      'TRUNCATE deliveries, goal_states, breakers, breaker_outcomes, goal_events, ledger, sweeps',
+      'TRUNCATE goal_hints, goal_states, breakers, breaker_outcomes, goal_events, ledger, sweeps',
     );
   } finally {
     await store.close();

@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(async () => store.close());
 // Each test starts from an empty store (one GitHub in memory each, with the same issue).
 beforeEach(() =>
-  store.db.exec('TRUNCATE deliveries, goal_states, breakers, breaker_outcomes, goal_events'),
+  store.db.exec('TRUNCATE goal_hints, goal_states, breakers, breaker_outcomes, goal_events'),
 );
 
 const withStore = appHarness({ store: () => store });

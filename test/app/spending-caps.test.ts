@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => store.close());
 beforeEach(() =>
   store.db.exec(
-    'TRUNCATE deliveries, goal_states, breakers, breaker_outcomes, goal_events, ledger',
+    'TRUNCATE goal_hints, goal_states, breakers, breaker_outcomes, goal_events, ledger',
   ),
 );
 

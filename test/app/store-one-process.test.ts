@@ -32,11 +32,11 @@ describe('the embedded store in a data directory another process already uses', 
   it('opens again once the first has closed it, and after a process that died holding it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-review4-'));
     const first = await GantryStore.open({ dataDir: dir });
-    await first.firstDelivery('d-1');
+    await first.queueHint('d-1', 'o/r#1', { kind: 'poke' });
     await first.close();
     const again = await GantryStore.open({ dataDir: dir });
     open.push(again);
-    expect(await again.firstDelivery('d-1')).toBe(false);
+    expect(await again.queueHint('d-1', 'o/r#1', { kind: 'poke' })).toBe('pending');
     await again.close();
     open.splice(0);
     // A process killed with the directory open leaves its mark behind: a pid no longer running.
@@ -44,6 +44,6 @@ describe('the embedded store in a data directory another process already uses', 
     writeFileSync(join(dir, 'gantry.lock'), `${dead}\n`);
     const afterCrash = await GantryStore.open({ dataDir: dir });
     open.push(afterCrash);
-    expect(await afterCrash.firstDelivery('d-1')).toBe(false);
+    expect(await afterCrash.queueHint('d-1', 'o/r#1', { kind: 'poke' })).toBe('pending');
   }, 60_000);
 });

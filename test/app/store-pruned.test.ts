@@ -3,7 +3,7 @@ import { GantryStore } from '../../src/app/store/store.js';
 import { appHarness } from '../support/app-harness.js';
 
 /**
- * Review 4: `pruneDeliveries` exists but nothing calls it, and breaker_outcomes has no pruning at
+ * Review 4: pruning deliveries existed but nothing called it, and breaker_outcomes has no pruning at
  * all: every webhook delivery and every task outcome stays in the store for ever (a busy
  * installation gets thousands of deliveries a day). A delivery matters only while GitHub may
  * redeliver it (three days); an outcome key only until its `outcome.reported` is written.
@@ -20,7 +20,9 @@ describe('the sweep', () => {
   it('forgets deliveries older than GitHub redelivers, and counted outcomes after a week', async () => {
     const h = await harness();
     await store.db.query(
-      `INSERT INTO deliveries (id, received_at) VALUES ('old', now() - interval '4 days'), ('new', now())`,
+      `INSERT INTO goal_hints (goal, delivery, hint, received_at, done_at)
+       VALUES ('o/r#1', 'old', '{"kind":"poke"}', now() - interval '4 days', now()),
+              ('o/r#1', 'new', '{"kind":"poke"}', now(), now())`,
     );
     await store.db.query(
       `INSERT INTO breaker_outcomes (key, counted_at) VALUES ('old', now() - interval '8 days'), ('new', now() - interval '4 days')`,
@@ -29,10 +31,10 @@ describe('the sweep', () => {
     const ids = async (table: string) =>
       (
         await store.db.query<{ id: string }>(
-          `SELECT ${table === 'deliveries' ? 'id' : 'key'} AS id FROM ${table}`,
+          `SELECT ${table === 'goal_hints' ? 'delivery' : 'key'} AS id FROM ${table}`,
         )
       ).map((r) => r.id);
-    expect(await ids('deliveries')).toEqual(['new']);
+    expect(await ids('goal_hints')).toEqual(['new']);
     expect(await ids('breaker_outcomes')).toEqual(['new']);
   });
 });

@@ -39,12 +39,36 @@ describe.each(['pglite', 'postgres'] as const)('the store on %s', (kind) => {
     await store.db.query('DELETE FROM schema_migrations WHERE version = 999');
   });
 
-  it('tells a first delivery from a redelivery, also when both arrive at once', async () => {
-    expect(await store.firstDelivery('d-1')).toBe(true);
-    expect(await store.firstDelivery('d-1')).toBe(false);
-    const both = await Promise.all([store.firstDelivery('d-2'), store.firstDelivery('d-2')]);
-    expect(both.sort()).toEqual([false, true]);
-    expect(await store.pruneDeliveries(3 * 24 * 3600_000)).toBe(0);
+  it("keeps a delivery's hint per goal until it is applied, tells a redelivery, and forgets a failed one", async () => {
+    const edit = {
+      kind: 'comment-edited',
+      commentId: 5,
+      from: 'old',
+      to: 'new',
+      sender: { login: 'maint', bot: false },
+    } as const;
+    expect(await store.queueHint('d-1', 'o/r#1', edit)).toBe('new');
+    expect(await store.queueHint('d-1', 'o/r#1', edit)).toBe('pending');
+    // The same delivery routed to another goal is that goal's own.
+    expect(await store.queueHint('d-1', 'o/r#2', { kind: 'poke' })).toBe('new');
+    const both = await Promise.all([
+      store.queueHint('d-2', 'o/r#1', { kind: 'ci', sha: 'a'.repeat(40) }),
+      store.queueHint('d-2', 'o/r#1', { kind: 'ci', sha: 'a'.repeat(40) }),
+    ]);
+    expect(both.sort()).toEqual(['new', 'pending']);
+
+    const pending = await store.pendingHints('o/r#1');
+    expect(pending.map((p) => p.hint)).toEqual([edit, { kind: 'ci', sha: 'a'.repeat(40) }]);
+    await store.hintsApplied([pending[0]!.id]);
+    expect((await store.pendingHints('o/r#1')).map((p) => p.hint.kind)).toEqual(['ci']);
+    expect(await store.queueHint('d-1', 'o/r#1', edit)).toBe('applied');
+    // Dropped after a failure, a manual redelivery is new again.
+    await store.dropHints([pending[1]!.id]);
+    expect(await store.pendingHints('o/r#1')).toEqual([]);
+    expect(await store.queueHint('d-2', 'o/r#1', { kind: 'poke' })).toBe('new');
+    expect(await store.pruneHints(3 * 24 * 3600_000)).toBe(0);
+    await store.db.query("UPDATE goal_hints SET received_at = now() - interval '4 days'");
+    expect(await store.pruneHints(3 * 24 * 3600_000)).toBe(3);
   });
 
   it("keeps the newest revision Gantry wrote for a goal; a new goal on the issue replaces the old one's", async () => {

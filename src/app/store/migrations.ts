@@ -79,6 +79,27 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 4,
+    name: 'hints kept until applied',
+    sql: `
+      -- What each delivery tells each goal, kept until a reconcile of that goal has applied it:
+      -- a replica that dies before or during that reconcile leaves it to the next one, on any
+      -- replica. A row applied (done_at) is how a redelivery is known; it replaces deliveries.
+      CREATE TABLE goal_hints (
+        id bigserial PRIMARY KEY,
+        goal text NOT NULL,
+        delivery text NOT NULL,
+        hint jsonb NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        done_at timestamptz,
+        UNIQUE (delivery, goal)
+      );
+      CREATE INDEX goal_hints_pending ON goal_hints (goal, id) WHERE done_at IS NULL;
+      CREATE INDEX goal_hints_received_at ON goal_hints (received_at);
+      DROP TABLE deliveries;
+    `,
+  },
 ];
 
 /** A number for the migration lock, the same on every replica. */

@@ -1,4 +1,5 @@
 import type { BreakerState } from '../../core/breaker.js';
+import type { Hint } from '../hints.js';
 import type { Db, Queries } from './db.js';
 import { migrate } from './migrations.js';
 import { openPglite } from './pglite-db.js';
@@ -19,13 +20,16 @@ export interface GoalEventRow {
   detail: Record<string, unknown>;
 }
 
+/** Where a delivery's hint for a goal stands (see `queueHint`). */
+export type HintQueued = 'new' | 'pending' | 'applied';
+
 export class StoreError extends Error {
   override name = 'StoreError';
 }
 
 /**
- * Gantry's operational memory, the same over embedded PostgreSQL and a server: webhook deliveries
- * already handled, what Gantry last wrote per goal, the circuit breakers, and each goal's
+ * Gantry's operational memory, the same over embedded PostgreSQL and a server: what webhook
+ * deliveries told each goal until it is applied, what Gantry last wrote per goal, the circuit breakers, and each goal's
  * timeline. GitHub stays the record of what was planned and approved; this is what GitHub has
  * no place for, and what must survive a restart.
  */
@@ -62,19 +66,58 @@ export class GantryStore {
     return new GantryStore(db);
   }
 
-  /** True the first time a delivery id is seen, false for a redelivery (on any replica). */
-  async firstDelivery(id: string): Promise<boolean> {
+  /**
+   * Keep what a delivery tells a goal until a reconcile applies it: 'new' the first time,
+   * 'pending' while no reconcile has applied it yet (a redelivery, or the same delivery at another
+   * replica), 'applied' once one has (a redelivery then changes nothing).
+   */
+  async queueHint(delivery: string, goal: string, hint: Hint): Promise<HintQueued> {
     const rows = await this.db.query(
-      'INSERT INTO deliveries (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id',
-      [id],
+      `INSERT INTO goal_hints (goal, delivery, hint) VALUES ($1, $2, $3)
+       ON CONFLICT (delivery, goal) DO NOTHING RETURNING id`,
+      [goal, delivery, JSON.stringify(hint)],
     );
-    return rows.length === 1;
+    if (rows.length) return 'new';
+    const [row] = await this.db.query<{ applied: boolean }>(
+      'SELECT done_at IS NOT NULL AS applied FROM goal_hints WHERE delivery = $1 AND goal = $2',
+      [delivery, goal],
+    );
+    return row?.applied ? 'applied' : 'pending';
   }
 
-  /** Forget deliveries older than GitHub redelivers (it keeps them for three days). */
-  async pruneDeliveries(olderThanMs: number): Promise<number> {
+  /** A goal's hints no reconcile has applied yet, oldest first (call under the goal's lock). */
+  async pendingHints(goal: string): Promise<{ id: string; hint: Hint }[]> {
+    const rows = await this.db.query<{ id: string | number; hint: Hint | string }>(
+      'SELECT id, hint FROM goal_hints WHERE goal = $1 AND done_at IS NULL ORDER BY id',
+      [goal],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      hint: typeof r.hint === 'string' ? (JSON.parse(r.hint) as Hint) : r.hint,
+    }));
+  }
+
+  /** Hints a reconcile applied: kept (as applied) so that a redelivery is known. */
+  async hintsApplied(ids: readonly string[]): Promise<void> {
+    if (ids.length)
+      await this.db.query('UPDATE goal_hints SET done_at = now() WHERE id = ANY($1::bigint[])', [
+        ids,
+      ]);
+  }
+
+  /** Hints a reconcile failed on for good: forgotten, so that a manual redelivery tries again. */
+  async dropHints(ids: readonly string[]): Promise<void> {
+    if (ids.length)
+      await this.db.query('DELETE FROM goal_hints WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  /**
+   * Forget hints older than GitHub redelivers (it keeps deliveries for three days): applied ones,
+   * and pending ones no reconcile could apply in that time.
+   */
+  async pruneHints(olderThanMs: number): Promise<number> {
     const rows = await this.db.query(
-      'DELETE FROM deliveries WHERE received_at < now() - make_interval(secs => $1) RETURNING id',
+      'DELETE FROM goal_hints WHERE received_at < now() - make_interval(secs => $1) RETURNING id',
       [olderThanMs / 1000],
     );
     return rows.length;
