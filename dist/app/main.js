@@ -1358,6 +1358,109 @@ function estimatePlan(plan, llm) {
   return planEstimate(plan, tierEstimates(llm));
 }
 
+// src/core/breaker.ts
+var closedBreaker = { phase: "closed", failures: 0 };
+function observeBreaker(b, now, s) {
+  if (b.phase === "open" && now - b.openedAt >= s.cooldownMs)
+    return { phase: "half-open", failures: b.failures, trialInFlight: false };
+  return b;
+}
+function breakerRecordSuccess(_b) {
+  return closedBreaker;
+}
+function breakerRecordFailure(b, now, s) {
+  const failures = b.failures + 1;
+  if (b.phase === "half-open" || failures >= s.threshold)
+    return { phase: "open", failures, openedAt: now };
+  if (b.phase === "open") return { ...b, failures };
+  return { phase: "closed", failures };
+}
+function breakerGate(b, now, s) {
+  return observeBreaker(b, now, s).phase;
+}
+function combineGates(...gates) {
+  if (gates.includes("open")) return "open";
+  if (gates.includes("half-open")) return "half-open";
+  return "closed";
+}
+
+// src/app/breakers.ts
+var GLOBAL_BREAKER = { threshold: 10, cooldownMs: 30 * 6e4 };
+var REPO_BREAKER_DEFAULTS = { threshold: 3, cooldownMs: 30 * 6e4 };
+var BreakerBook = class {
+  constructor(globalSettings = GLOBAL_BREAKER, store) {
+    this.globalSettings = globalSettings;
+    this.store = store;
+  }
+  globalSettings;
+  store;
+  repos = /* @__PURE__ */ new Map();
+  /** Each repository's settings as last used, to tell when its breaker half-opens. */
+  settings = /* @__PURE__ */ new Map();
+  global = closedBreaker;
+  /** Outcomes already counted, by effect key: a pass cut short reports its outcomes again. */
+  counted = /* @__PURE__ */ new Set();
+  /** Read the breakers again from the store (another replica, or before a restart, counted). */
+  async refresh() {
+    if (!this.store) return;
+    const all = await this.store.breakers();
+    for (const [scope, state] of all) {
+      if (!state) continue;
+      if (scope === GLOBAL_SCOPE) this.global = state;
+      else this.repos.set(scope, state);
+    }
+  }
+  /** Count one task outcome; one already counted under `key` is not counted twice. */
+  async record(repo, ok, now, settings, key) {
+    this.settings.set(repo, settings);
+    const next = (b, s) => ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, s);
+    if (this.store) {
+      await this.store.countOutcome(key, [repo, GLOBAL_SCOPE], (scope, stored) => {
+        const b = scope === GLOBAL_SCOPE ? next(stored ?? closedBreaker, this.globalSettings) : next(stored ?? closedBreaker, settings);
+        if (scope === GLOBAL_SCOPE) this.global = b;
+        else this.repos.set(scope, b);
+        return b;
+      });
+      return;
+    }
+    this.countInMemory(key, () => {
+      this.repos.set(repo, next(this.repos.get(repo) ?? closedBreaker, settings));
+      this.global = next(this.global, this.globalSettings);
+    });
+  }
+  countInMemory(key, count) {
+    if (this.counted.has(key)) return;
+    this.counted.add(key);
+    if (this.counted.size > 1e4) this.counted.delete(this.counted.values().next().value);
+    count();
+  }
+  gate(repo, now, settings) {
+    this.settings.set(repo, settings);
+    return combineGates(
+      breakerGate(this.repos.get(repo) ?? closedBreaker, now, settings),
+      breakerGate(this.global, now, this.globalSettings)
+    );
+  }
+  /** The breakers not closed, for `/healthz`; `repository` is `*` for the global one. */
+  snapshot(now) {
+    const all = [
+      ["*", this.global, this.globalSettings],
+      ...[...this.repos].map(([r, b]) => [
+        r,
+        b,
+        this.settings.get(r) ?? REPO_BREAKER_DEFAULTS
+      ])
+    ];
+    return all.flatMap(([repository2, b, settings]) => {
+      const cur = observeBreaker(b, now, settings);
+      if (cur.phase === "closed") return [];
+      const since = b.phase === "open" ? b.openedAt + (cur.phase === "half-open" ? settings.cooldownMs : 0) : void 0;
+      return [{ repository: repository2, phase: cur.phase, failures: cur.failures, since }];
+    });
+  }
+};
+var GLOBAL_SCOPE = "*";
+
 // src/app/config.ts
 var usd = z5.number().nonnegative().max(1e5);
 var GantryConfigSchema = z5.strictObject({
@@ -1402,8 +1505,8 @@ var GantryConfigSchema = z5.strictObject({
   /** Ready landings merged before one CI run judges them. */
   landingBatch: z5.number().int().min(1).max(20).default(defaultGoalSettings.landingBatch),
   breaker: z5.strictObject({
-    threshold: z5.number().int().min(1).max(100).default(3),
-    cooldownMinutes: z5.number().positive().max(24 * 60).default(30)
+    threshold: z5.number().int().min(1).max(100).default(REPO_BREAKER_DEFAULTS.threshold),
+    cooldownMinutes: z5.number().positive().max(24 * 60).default(REPO_BREAKER_DEFAULTS.cooldownMs / 6e4)
   }).prefault({}),
   ci: z5.strictObject({
     /** `required`: wait for CI and say so; `optional`: after the timeout the task's own criteria decide. */
@@ -6722,107 +6825,6 @@ var DeliveryLog = class {
     return true;
   }
 };
-
-// src/core/breaker.ts
-var closedBreaker = { phase: "closed", failures: 0 };
-function observeBreaker(b, now, s) {
-  if (b.phase === "open" && now - b.openedAt >= s.cooldownMs)
-    return { phase: "half-open", failures: b.failures, trialInFlight: false };
-  return b;
-}
-function breakerRecordSuccess(_b) {
-  return closedBreaker;
-}
-function breakerRecordFailure(b, now, s) {
-  const failures = b.failures + 1;
-  if (b.phase === "half-open" || failures >= s.threshold)
-    return { phase: "open", failures, openedAt: now };
-  if (b.phase === "open") return { ...b, failures };
-  return { phase: "closed", failures };
-}
-function breakerGate(b, now, s) {
-  return observeBreaker(b, now, s).phase;
-}
-function combineGates(...gates) {
-  if (gates.includes("open")) return "open";
-  if (gates.includes("half-open")) return "half-open";
-  return "closed";
-}
-
-// src/app/breakers.ts
-var GLOBAL_BREAKER = { threshold: 10, cooldownMs: 30 * 6e4 };
-var BreakerBook = class {
-  constructor(globalSettings = GLOBAL_BREAKER, store) {
-    this.globalSettings = globalSettings;
-    this.store = store;
-  }
-  globalSettings;
-  store;
-  repos = /* @__PURE__ */ new Map();
-  /** Each repository's settings as last used, to tell when its breaker half-opens. */
-  settings = /* @__PURE__ */ new Map();
-  global = closedBreaker;
-  /** Outcomes already counted, by effect key: a pass cut short reports its outcomes again. */
-  counted = /* @__PURE__ */ new Set();
-  /** Read the breakers again from the store (another replica, or before a restart, counted). */
-  async refresh() {
-    if (!this.store) return;
-    const all = await this.store.breakers();
-    for (const [scope, state] of all) {
-      if (!state) continue;
-      if (scope === GLOBAL_SCOPE) this.global = state;
-      else this.repos.set(scope, state);
-    }
-  }
-  /** Count one task outcome; one already counted under `key` is not counted twice. */
-  async record(repo, ok, now, settings, key) {
-    this.settings.set(repo, settings);
-    const next = (b, s) => ok ? breakerRecordSuccess(b) : breakerRecordFailure(b, now, s);
-    if (this.store) {
-      await this.store.countOutcome(key, [repo, GLOBAL_SCOPE], (scope, stored) => {
-        const b = scope === GLOBAL_SCOPE ? next(stored ?? closedBreaker, this.globalSettings) : next(stored ?? closedBreaker, settings);
-        if (scope === GLOBAL_SCOPE) this.global = b;
-        else this.repos.set(scope, b);
-        return b;
-      });
-      return;
-    }
-    this.countInMemory(key, () => {
-      this.repos.set(repo, next(this.repos.get(repo) ?? closedBreaker, settings));
-      this.global = next(this.global, this.globalSettings);
-    });
-  }
-  countInMemory(key, count) {
-    if (this.counted.has(key)) return;
-    this.counted.add(key);
-    if (this.counted.size > 1e4) this.counted.delete(this.counted.values().next().value);
-    count();
-  }
-  gate(repo, now, settings) {
-    return combineGates(
-      breakerGate(this.repos.get(repo) ?? closedBreaker, now, settings),
-      breakerGate(this.global, now, this.globalSettings)
-    );
-  }
-  /** The breakers not closed, for `/healthz`; `repository` is `*` for the global one. */
-  snapshot(now) {
-    const all = [
-      ["*", this.global, this.globalSettings],
-      ...[...this.repos].map(([r, b]) => [
-        r,
-        b,
-        this.settings.get(r)
-      ])
-    ];
-    return all.flatMap(([repository2, b, settings]) => {
-      const cur = settings ? observeBreaker(b, now, settings) : b;
-      if (cur.phase === "closed") return [];
-      const since = b.phase === "open" ? b.openedAt + (cur.phase === "half-open" ? settings.cooldownMs : 0) : void 0;
-      return [{ repository: repository2, phase: cur.phase, failures: cur.failures, since }];
-    });
-  }
-};
-var GLOBAL_SCOPE = "*";
 
 // src/app/health-report.ts
 function healthReport(f) {

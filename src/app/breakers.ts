@@ -15,6 +15,13 @@ import type { GantryStore } from './store/store.js';
 export const GLOBAL_BREAKER: BreakerSettings = { threshold: 10, cooldownMs: 30 * 60_000 };
 
 /**
+ * A repository's breaker as the config's defaults set it (`breaker:` in `.github/gantry.yml`):
+ * how `/healthz` judges a breaker read from the store before any goal of its repository has
+ * been reconciled since the start (its own settings are learnt then).
+ */
+export const REPO_BREAKER_DEFAULTS: BreakerSettings = { threshold: 3, cooldownMs: 30 * 60_000 };
+
+/**
  * The circuit breakers of every repository and the global one (the App's store: GitHub holds no
  * place for them). Task outcomes feed them; each goal's gate is the stricter of its repository's
  * and the global one. With a store they are kept there, counted atomically (several replicas
@@ -83,6 +90,7 @@ export class BreakerBook {
   }
 
   gate(repo: string, now: number, settings: BreakerSettings): BreakerGate {
+    this.settings.set(repo, settings);
     return combineGates(
       breakerGate(this.repos.get(repo) ?? closedBreaker, now, settings),
       breakerGate(this.global, now, this.globalSettings),
@@ -91,21 +99,21 @@ export class BreakerBook {
 
   /** The breakers not closed, for `/healthz`; `repository` is `*` for the global one. */
   snapshot(now: number): OpenBreaker[] {
-    const all: [string, BreakerState, BreakerSettings | undefined][] = [
+    const all: [string, BreakerState, BreakerSettings][] = [
       ['*', this.global, this.globalSettings],
-      ...[...this.repos].map(([r, b]): [string, BreakerState, BreakerSettings | undefined] => [
+      ...[...this.repos].map(([r, b]): [string, BreakerState, BreakerSettings] => [
         r,
         b,
-        this.settings.get(r),
+        this.settings.get(r) ?? REPO_BREAKER_DEFAULTS,
       ]),
     ];
     return all.flatMap(([repository, b, settings]) => {
-      const cur = settings ? observeBreaker(b, now, settings) : b;
+      const cur = observeBreaker(b, now, settings);
       if (cur.phase === 'closed') return [];
       // Open since it opened; half-open since its cooldown ended (the state keeps no time).
       const since =
         b.phase === 'open'
-          ? b.openedAt + (cur.phase === 'half-open' ? settings!.cooldownMs : 0)
+          ? b.openedAt + (cur.phase === 'half-open' ? settings.cooldownMs : 0)
           : undefined;
       return [{ repository, phase: cur.phase, failures: cur.failures, since }];
     });

@@ -5,6 +5,7 @@ import { inert } from '../core/inert.js';
 import { RigorSchema } from '../core/plan.js';
 import { LlmConfigSchema } from '../llm/llm-config.js';
 import { tierEstimates } from '../planner/estimate.js';
+import { REPO_BREAKER_DEFAULTS } from './breakers.js';
 
 const usd = z.number().nonnegative().max(100_000);
 
@@ -62,12 +63,12 @@ export const GantryConfigSchema = z.strictObject({
   landingBatch: z.number().int().min(1).max(20).default(defaultGoalSettings.landingBatch),
   breaker: z
     .strictObject({
-      threshold: z.number().int().min(1).max(100).default(3),
+      threshold: z.number().int().min(1).max(100).default(REPO_BREAKER_DEFAULTS.threshold),
       cooldownMinutes: z
         .number()
         .positive()
         .max(24 * 60)
-        .default(30),
+        .default(REPO_BREAKER_DEFAULTS.cooldownMs / 60_000),
     })
     .prefault({}),
   ci: z

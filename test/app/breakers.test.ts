@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BreakerBook } from '../../src/app/breakers.js';
+import { BreakerBook, GLOBAL_BREAKER, REPO_BREAKER_DEFAULTS } from '../../src/app/breakers.js';
 import { GantryStore } from '../../src/app/store/store.js';
 
 const settings = { threshold: 2, cooldownMs: 60_000 };
@@ -71,5 +71,32 @@ describe('BreakerBook in the store, across replicas and restarts', () => {
     expect(restarted.snapshot(2)).toContainEqual(
       expect.objectContaining({ repository: 'o/r', phase: 'open', failures: 2 }),
     );
+  });
+});
+
+describe('the breakers /healthz reports', () => {
+  it("judges a breaker read from the store by its repository's settings once a goal used them, by the config's defaults before", async () => {
+    const store = await GantryStore.open({});
+    try {
+      const short = { threshold: 1, cooldownMs: 60_000 };
+      await new BreakerBook(GLOBAL_BREAKER, store).record('o/r', false, 0, short, 'o/r#1:T1:a1');
+      const restarted = new BreakerBook(GLOBAL_BREAKER, store);
+      await restarted.refresh();
+      // Before any goal of the repository ran here: the config's defaults (thirty minutes).
+      const { cooldownMs } = REPO_BREAKER_DEFAULTS;
+      expect(restarted.snapshot(cooldownMs / 2)).toEqual([
+        { repository: 'o/r', phase: 'open', failures: 1, since: 0 },
+      ]);
+      expect(restarted.snapshot(2 * cooldownMs)).toEqual([
+        { repository: 'o/r', phase: 'half-open', failures: 1, since: cooldownMs },
+      ]);
+      // A goal of the repository judged by its own settings: one minute.
+      restarted.gate('o/r', 2 * cooldownMs, short);
+      expect(restarted.snapshot(2 * cooldownMs)).toEqual([
+        { repository: 'o/r', phase: 'half-open', failures: 1, since: 60_000 },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 });
