@@ -3,8 +3,8 @@ import { randomUUID as randomUUID2 } from "node:crypto";
 
 // src/app/github/github-error.ts
 var GitHubError = class extends Error {
-  constructor(message, status, options) {
-    super(message, options);
+  constructor(message, status, options2) {
+    super(message, options2);
     this.status = status;
   }
   status;
@@ -27,15 +27,15 @@ function asGitHubError(e) {
   if (e instanceof GitHubError || !isHttpFailure(e)) return e;
   const { status, message } = e;
   const headers = e.response?.headers ?? {};
-  const options = { cause: e };
-  if (status === 409) return new GitHubConflict(message, status, options);
-  if (status === 404 || status === 410) return new GitHubGone(message, status, options);
-  if (status === 429) return new GitHubRateLimited(message, status, options);
+  const options2 = { cause: e };
+  if (status === 409) return new GitHubConflict(message, status, options2);
+  if (status === 404 || status === 410) return new GitHubGone(message, status, options2);
+  if (status === 429) return new GitHubRateLimited(message, status, options2);
   if (status === 403) {
     const limited = String(headers["x-ratelimit-remaining"]) === "0" || headers["retry-after"] !== void 0;
-    return limited ? new GitHubRateLimited(message, status, options) : new GitHubForbidden(message, status, options);
+    return limited ? new GitHubRateLimited(message, status, options2) : new GitHubForbidden(message, status, options2);
   }
-  return new GitHubError(message, status, options);
+  return new GitHubError(message, status, options2);
 }
 async function call(request) {
   try {
@@ -376,22 +376,22 @@ function octokitGitHub(octokit, repository2) {
 }
 
 // src/app/github/octokit-app.ts
-function octokitApp(app2) {
+function octokitApp(app3) {
   return {
     installations: async () => {
-      const appOctokit = await app2.auth();
+      const appOctokit = await app3.auth();
       const list = await call(
         appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 })
       );
-      return list.map((i) => installation(app2, i.id));
+      return list.map((i) => installation(app3, i.id));
     }
   };
 }
-function installation(app2, id) {
+function installation(app3, id) {
   return {
     id,
     repositories: async () => {
-      const octokit = await app2.auth(id);
+      const octokit = await app3.auth(id);
       const repos = await call(
         octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })
       );
@@ -413,9 +413,9 @@ function installation(app2, id) {
 var probotGitHub = { repository: octokitGitHub, app: octokitApp };
 
 // src/app/github/webhooks.ts
-function onWebhooks(app2, names, connector, receive) {
+function onWebhooks(app3, names, connector, receive) {
   for (const name2 of names)
-    app2.on(
+    app3.on(
       name2,
       (context) => receive(
         name2,
@@ -1076,12 +1076,12 @@ var LlmConfigSchema = z4.strictObject({
     knowledge: c.models.knowledge,
     review: c.models.review
   };
-  for (const [where, m] of Object.entries(used))
+  for (const [where2, m] of Object.entries(used))
     if (!c.pricing[m])
       ctx.addIssue({
         code: "custom",
         path: ["pricing"],
-        message: `models.${where} is ${m}, which has no price: add pricing.${m} (USD per million input, output, cacheRead and cacheWrite tokens)`
+        message: `models.${where2} is ${m}, which has no price: add pricing.${m} (USD per million input, output, cacheRead and cacheWrite tokens)`
       });
 });
 var defaultLlmConfig = LlmConfigSchema.parse({});
@@ -1385,9 +1385,9 @@ function combineGates(...gates) {
 var GLOBAL_BREAKER = { threshold: 10, cooldownMs: 30 * 6e4 };
 var REPO_BREAKER_DEFAULTS = { threshold: 3, cooldownMs: 30 * 6e4 };
 var BreakerBook = class {
-  constructor(globalSettings = GLOBAL_BREAKER, store) {
+  constructor(globalSettings = GLOBAL_BREAKER, store2) {
     this.globalSettings = globalSettings;
-    this.store = store;
+    this.store = store2;
   }
   globalSettings;
   store;
@@ -1692,7 +1692,7 @@ var GoalWorkers = class {
               break;
             }
             this.onRetry?.(key, e, attempt + 1, delay);
-            await new Promise((resolve) => setTimeout(resolve, delay));
+            await new Promise((resolve2) => setTimeout(resolve2, delay));
             const newer = this.take(key);
             if (newer) job = { ...newer, hints: [...job.hints, ...newer.hints] };
           }
@@ -2335,11 +2335,11 @@ var SMALLEST = 4;
 var FINISHED = ["done", "skipped"];
 var LOOK_AT = ["running", "failed", "needs-human"];
 var NOT_RUN = ["excluded", "skipped", "cancelled"];
-function renderPlanComment(state, options) {
-  const stateBlock = encodeState(state, options.key);
+function renderPlanComment(state, options2) {
+  const stateBlock = encodeState(state, options2.key);
   let body = "";
-  for (const detail of options.smallest ? [DETAIL_LEVELS[SMALLEST]] : DETAIL_LEVELS) {
-    body = renderBody(state, options, detail, stateBlock);
+  for (const detail of options2.smallest ? [DETAIL_LEVELS[SMALLEST]] : DETAIL_LEVELS) {
+    body = renderBody(state, options2, detail, stateBlock);
     if (body.length <= COMMENT_LIMIT) return body;
   }
   throw new CommentTooLargeError(body.length);
@@ -2622,8 +2622,8 @@ function renderedLength(state) {
   }
 }
 function worstCaseStates(plan) {
-  const running = runningState(plan);
-  const approved = running.tasks.map((t) => ({
+  const running2 = runningState(plan);
+  const approved = running2.tasks.map((t) => ({
     status: "approved",
     attempt: 0,
     extraAttempts: 0,
@@ -2633,7 +2633,7 @@ function worstCaseStates(plan) {
     spentMicros: 0
   }));
   const awaiting = {
-    ...running,
+    ...running2,
     status: "awaiting-approval",
     tasks: PersistentList.from(approved),
     counts: { ...zeroCounts(), approved: plan.tasks.length },
@@ -2641,7 +2641,7 @@ function worstCaseStates(plan) {
     startedBy: void 0,
     pr: { requested: false, ready: false }
   };
-  return [awaiting, running];
+  return [awaiting, running2];
 }
 function runningState(plan) {
   const base2 = initGoal({
@@ -2949,8 +2949,8 @@ function readIssuePlan(body) {
       ...parsed.error.issues.map((i) => {
         const [index, ...rest] = i.path;
         const id = typeof index === "number" ? idAt2(data, index) : void 0;
-        const where = typeof index !== "number" ? `the block` : [id ?? `task ${index + 1}`, ...rest.map(String)].join(".");
-        return `${where}: ${i.message}${typeof index === "number" ? "" : ` (the block holds a YAML list of tasks, each with at least \`id\` and \`title\`)`}`;
+        const where2 = typeof index !== "number" ? `the block` : [id ?? `task ${index + 1}`, ...rest.map(String)].join(".");
+        return `${where2}: ${i.message}${typeof index === "number" ? "" : ` (the block holds a YAML list of tasks, each with at least \`id\` and \`title\`)`}`;
       })
     );
   const shaped = validatePlan(assemble(parsed.data, { title: "x", body: "" }, "L1"));
@@ -3844,8 +3844,8 @@ function advance(d) {
 }
 function dispatchReady(d) {
   const s = d.s;
-  const held = s.pausedFor === "user" || s.pausedFor === "cap";
-  if (s.ready.length === 0 || s.status === "paused" && held) return;
+  const held2 = s.pausedFor === "user" || s.pausedFor === "cap";
+  if (s.ready.length === 0 || s.status === "paused" && held2) return;
   if (s.breaker === "open") {
     if (s.status === "running")
       d.setStatus(
@@ -3914,10 +3914,10 @@ function awaitMerge(d) {
 }
 function endLanding(d) {
   d.s.landing = void 0;
-  const held = d.s.held;
-  if (held.length === 0) return;
+  const held2 = d.s.held;
+  if (held2.length === 0) return;
   d.s.held = [];
-  for (const i of held) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
+  for (const i of held2) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
 }
 function continueLanding(d) {
   const L = { ...d.s.landing, next: d.s.landing.next + 1 };
@@ -3988,14 +3988,14 @@ function awaitApproval(d, i, reason) {
   });
 }
 function admitApproved(d, i) {
-  const held = d.index.dag.deps[i].find((j) => isDead(d.task(j).status));
-  if (held === void 0) {
+  const held2 = d.index.dag.deps[i].find((j) => isDead(d.task(j).status));
+  if (held2 === void 0) {
     makeRunnable(d, i, d.task(i).attempt > 0 ? "retrying" : "queued");
     return;
   }
   d.setTask(i, {
     status: "blocked",
-    reason: `waits for ${d.taskId(held)} (${d.task(held).status})`
+    reason: `waits for ${d.taskId(held2)} (${d.task(held2).status})`
   });
   blockDependents(d, i);
 }
@@ -4983,11 +4983,11 @@ var UNAUDITED = {
 function logStep(log, ref, event, r) {
   if (r.ignored) return;
   const base2 = { repository: `${ref.owner}/${ref.repo}`, issue: ref.issue, goal: r.state.id };
-  const where = `${base2.repository}#${ref.issue}`;
+  const where2 = `${base2.repository}#${ref.issue}`;
   for (const a of r.audit) {
     const step2 = stepOf(a);
     const fields = { ...base2, step: step2, ...a, at: new Date(a.at).toISOString() };
-    const message = `goal ${where} ${step2}: ${a.subject} ${a.from} -> ${a.to}${a.detail ? ` (${firstLine(a.detail)})` : ""}`;
+    const message = `goal ${where2} ${step2}: ${a.subject} ${a.from} -> ${a.to}${a.detail ? ` (${firstLine(a.detail)})` : ""}`;
     if (NEEDS_ATTENTION.has(a.to)) log.warn(fields, message);
     else log.info(fields, message);
   }
@@ -4996,7 +4996,7 @@ function logStep(log, ref, event, r) {
     const step2 = STEP[event.type];
     log.info(
       { ...base2, step: step2, event: event.type, at: new Date(event.at).toISOString() },
-      `goal ${where} ${step2}: ${describe2(event)}`
+      `goal ${where2} ${step2}: ${describe2(event)}`
     );
   }
 }
@@ -5184,11 +5184,11 @@ var GoalSession = class {
     this.reactions.push(commentId);
   }
   async writeMoney() {
-    const { store, ref } = this.o;
+    const { store: store2, ref } = this.o;
     const repo = `${ref.owner}/${ref.repo}`;
     for (const m of this.money.splice(0)) {
-      if (!store) continue;
-      const write = "settle" in m ? store.settle(m.settle, m.micros, m.at) : store.charge({
+      if (!store2) continue;
+      const write = "settle" in m ? store2.settle(m.settle, m.micros, m.at) : store2.charge({
         key: m.charge,
         repo,
         goalKey: goalKey(ref),
@@ -5210,16 +5210,16 @@ var GoalSession = class {
    * and does not stop the rest of the step, whose comment is already on GitHub.
    */
   async keep(state, commentId, body) {
-    const { store, ref, log } = this.o;
+    const { store: store2, ref, log } = this.o;
     const events = this.timeline.splice(0);
-    if (!store) return;
+    if (!store2) return;
     const key = goalKey(ref);
     const failed = (what) => (err) => log?.warn(
       { err, goal: key },
       `goal ${key}: the store could not keep ${what} (${err instanceof Error ? err.message : String(err)}); the step goes on without it`
     );
-    await store.wroteGoal(key, { goalId: state.id, commentId, revision: state.revision, body }).catch(failed(`the state Gantry wrote (revision ${state.revision})`));
-    await store.appendEvents(key, state.id, events).catch(failed(`${events.length} timeline events`));
+    await store2.wroteGoal(key, { goalId: state.id, commentId, revision: state.revision, body }).catch(failed(`the state Gantry wrote (revision ${state.revision})`));
+    await store2.appendEvents(key, state.id, events).catch(failed(`${events.length} timeline events`));
   }
   /** Write what changed: the plan comment, collapsed old plans, labels, replies, reactions. */
   async flush() {
@@ -5332,12 +5332,12 @@ function capsOf(c, accountMonthlyUsd) {
   };
 }
 async function holdForCaps(g, taskId, attempt) {
-  const { store } = g.deps;
+  const { store: store2 } = g.deps;
   const s = g.session.state;
-  if (!store || !g.config.ok) return void 0;
+  if (!store2 || !g.config.ok) return void 0;
   const i = s.plan.tasks.findIndex((t) => t.id === taskId);
   const micros = s.tasks.at(i)?.reservedMicros ?? 0;
-  const held = await store.reserve({
+  const held2 = await store2.reserve({
     key: attemptKey(goalKey(g.ref), s, taskId, attempt),
     repo: `${g.ref.owner}/${g.ref.repo}`,
     goalKey: goalKey(g.ref),
@@ -5345,17 +5345,17 @@ async function holdForCaps(g, taskId, attempt) {
     at: g.deps.now(),
     caps: capsOf(g.config.value, g.deps.accountMonthlyUsd)
   });
-  return held.ok ? void 0 : capReason(held, g.ref.owner, taskId, micros);
+  return held2.ok ? void 0 : capReason(held2, g.ref.owner, taskId, micros);
 }
-function capReason(held, owner, taskId, micros) {
-  const resets = new Date(held.resetsAt).toISOString().replace("T", " ").slice(0, 16);
-  const cap2 = formatUsd(fromMicros(held.capMicros));
-  const spent = formatUsd(fromMicros(held.spentMicros));
-  const [which, by, raise] = held.period === "daily" ? [
+function capReason(held2, owner, taskId, micros) {
+  const resets = new Date(held2.resetsAt).toISOString().replace("T", " ").slice(0, 16);
+  const cap2 = formatUsd(fromMicros(held2.capMicros));
+  const spent = formatUsd(fromMicros(held2.spentMicros));
+  const [which, by, raise] = held2.period === "daily" ? [
     `the repository's daily cap of ${cap2}`,
     "its goals this day",
     "raise `budget.dailyUsd` in .github/gantry.yml and resume"
-  ] : held.period === "monthly" ? [
+  ] : held2.period === "monthly" ? [
     `the repository's monthly cap of ${cap2}`,
     "its goals this month",
     "raise `budget.monthlyUsd` in .github/gantry.yml and resume"
@@ -6586,9 +6586,9 @@ async function reconcileGoal(github, ref, hints, deps) {
     else if (hint.kind === "issue-edited") offerReplan(g, hint.sender.bot);
   }
   const events = issueEvents(g);
-  const held = await keepTriggerLabel(g, events);
+  const held2 = await keepTriggerLabel(g, events);
   const { issue: issue2 } = facts;
-  const labeled = held || issue2.labels.includes(trigger);
+  const labeled = held2 || issue2.labels.includes(trigger);
   const wanted = issue2.open && labeled;
   const decision = decideIssueGoal({
     status: session.state?.status,
@@ -6622,8 +6622,8 @@ async function reconcileGoal(github, ref, hints, deps) {
 async function stopForIssue(g, why) {
   const { session, deps } = g;
   const closer = g.session.facts.issue.closedBy;
-  const running = session.state?.status === "running" || session.state?.status === "paused";
-  if (why === "closed" && running && closer) {
+  const running2 = session.state?.status === "running" || session.state?.status === "paused";
+  if (why === "closed" && running2 && closer) {
     const allowed = !closer.bot && (await permissionOf(g.github, closer.login)).allowed;
     if (!allowed) {
       session.apply({ type: "pause", at: deps.now(), actor: closer.login });
@@ -6693,18 +6693,18 @@ function concerns(h, trigger) {
 
 // src/app/queued-hints.ts
 var QUEUED = Object.freeze({ kind: "poke" });
-async function reconcileQueued(store, key, jobHints, reconcile) {
-  const kept2 = await store.pendingHints(key);
+async function reconcileQueued(store2, key, jobHints, reconcile) {
+  const kept2 = await store2.pendingHints(key);
   const own = jobHints.filter((h) => h !== QUEUED);
   if (kept2.length === 0 && own.length === 0) return;
   const ids = kept2.map((k) => k.id);
   try {
     await reconcile([...kept2.map((k) => k.hint), ...own]);
   } catch (e) {
-    if (!transient(e)) await store.dropHints(ids).catch(() => void 0);
+    if (!transient(e)) await store2.dropHints(ids).catch(() => void 0);
     throw e;
   }
-  await store.hintsApplied(ids);
+  await store2.hintsApplied(ids);
 }
 function toSchedule(queued2, hint) {
   if (queued2 === "applied") return void 0;
@@ -6713,26 +6713,26 @@ function toSchedule(queued2, hint) {
 
 // src/app/reconcile-all.ts
 var FIRST_LOOKBACK_MS = 7 * 24 * 36e5;
-async function* findActiveGoals(app2, options) {
-  for (const installation2 of await app2.installations()) {
+async function* findActiveGoals(app3, options2) {
+  for (const installation2 of await app3.installations()) {
     let repos;
     try {
       repos = await installation2.repositories();
     } catch (e) {
-      options.onError(`installation ${installation2.id}`, e);
+      options2.onError(`installation ${installation2.id}`, e);
       continue;
     }
     for (const { repository: repository2, github } of repos) {
       if (repository2.archived) continue;
       try {
-        yield* repoGoals(github, repository2, options);
+        yield* repoGoals(github, repository2, options2);
       } catch (e) {
-        options.onError(repository2.fullName, e);
+        options2.onError(repository2.fullName, e);
       }
     }
   }
 }
-async function* repoGoals(github, repository2, options) {
+async function* repoGoals(github, repository2, options2) {
   const base2 = {
     owner: repository2.owner,
     repo: repository2.name,
@@ -6748,7 +6748,7 @@ async function* repoGoals(github, repository2, options) {
   const marks = /* @__PURE__ */ new Set([trigger, ...STATE_LABELS]);
   const [open, recent] = await Promise.all([
     github.listIssues({ labels: trigger, state: "open" }),
-    github.listIssues({ state: "all", since: new Date(options.since).toISOString() })
+    github.listIssues({ state: "all", since: new Date(options2.since).toISOString() })
   ]);
   const seen = /* @__PURE__ */ new Set();
   for (const issue2 of [...open, ...recent]) {
@@ -6998,26 +6998,26 @@ var labelsOf = (p) => (p.issue.labels ?? []).map((l) => l.name);
 var senderOf = (p) => ({ login: p.sender.login, bot: p.sender.type === "Bot" });
 
 // src/app/app.ts
-function gantryApp(options) {
+function gantryApp(options2) {
   const deps = {
-    planner: options.planner,
-    stateKey: options.stateKey,
-    serverUrl: options.serverUrl,
-    now: options.now ?? Date.now,
-    newGoalId: options.newGoalId ?? randomUUID2,
+    planner: options2.planner,
+    stateKey: options2.stateKey,
+    serverUrl: options2.serverUrl,
+    now: options2.now ?? Date.now,
+    newGoalId: options2.newGoalId ?? randomUUID2,
     memory: new StateMemory(),
-    breakers: options.breakers ?? new BreakerBook(void 0, options.store),
-    appId: options.appId,
-    log: options.log,
-    store: options.store,
-    accountMonthlyUsd: options.accountMonthlyUsd
+    breakers: options2.breakers ?? new BreakerBook(void 0, options2.store),
+    appId: options2.appId,
+    log: options2.log,
+    store: options2.store,
+    accountMonthlyUsd: options2.accountMonthlyUsd
   };
   const deliveries = new DeliveryLog();
-  const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
+  const storeHealth = options2.storeHealth ?? (options2.store ? () => options2.store.health() : void 0);
   const keep = async (delivery, ref, hint) => {
-    if (!options.store) return hint;
+    if (!options2.store) return hint;
     try {
-      return toSchedule(await options.store.queueHint(delivery.id, goalKey(ref), hint), hint);
+      return toSchedule(await options2.store.queueHint(delivery.id, goalKey(ref), hint), hint);
     } catch (err) {
       deps.log?.warn(
         { err, delivery: delivery.id },
@@ -7031,51 +7031,51 @@ function gantryApp(options) {
   let timer;
   let lastSweep;
   let loadedAt = deps.now();
-  const github = options.github ?? probotGitHub;
+  const github = options2.github ?? probotGitHub;
   const schedule = (delivery, ref, hint) => workers.schedule(goalKey(ref), { github: delivery.github(ref), ref }, hint);
-  const fn = ((app2) => {
-    probot = app2;
+  const fn = ((app3) => {
+    probot = app3;
     loadedAt = deps.now();
-    deps.log ??= app2.log;
+    deps.log ??= app3.log;
     workers = new GoalWorkers(
       (job) => {
         const reconcile = (hints) => {
-          app2.log.debug(
+          app3.log.debug(
             { goal: job.key, hints: hints.map((h) => h.kind) },
             `goal ${job.key}: reconcile (${hints.map((h) => h.kind).join(", ")})`
           );
           return reconcileGoal(job.context.github, job.context.ref, hints, deps);
         };
-        const { store } = options;
-        if (!store) return reconcile(job.hints);
-        return store.goalLock(job.key, () => reconcileQueued(store, job.key, job.hints, reconcile));
+        const { store: store2 } = options2;
+        if (!store2) return reconcile(job.hints);
+        return store2.goalLock(job.key, () => reconcileQueued(store2, job.key, job.hints, reconcile));
       },
-      options.onJobError ?? ((key, e) => app2.log.error({ err: e, goal: key }, "goal job failed")),
-      options.retryDelaysMs,
-      (key, err, attempt, delayMs) => (deps.log ?? app2.log).warn(
+      options2.onJobError ?? ((key, e) => app3.log.error({ err: e, goal: key }, "goal job failed")),
+      options2.retryDelaysMs,
+      (key, err, attempt, delayMs) => (deps.log ?? app3.log).warn(
         { err, goal: key, attempt, delayMs },
         `goal ${key}: ${storeUnavailable(err) ? "the store" : "GitHub"} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
-    registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
-      if (!options.store && !deliveries.first(delivery.id)) return;
+    registerHints(app3, github, WEBHOOK_HINTS, async (delivery, routed) => {
+      if (!options2.store && !deliveries.first(delivery.id)) return;
       for (const { ref, hint } of routed(deps)) {
         const scheduled = await keep(delivery, ref, hint);
         if (scheduled) schedule(delivery, ref, scheduled);
       }
     });
-    if (options.reconcileEveryMs) {
+    if (options2.reconcileEveryMs) {
       timer = setInterval(
-        () => void sweepIfDue(options.reconcileEveryMs),
-        options.reconcileEveryMs
+        () => void sweepIfDue(options2.reconcileEveryMs),
+        options2.reconcileEveryMs
       );
       timer.unref();
     }
   });
   const sweepIfDue = async (everyMs) => {
-    if (options.store) {
+    if (options2.store) {
       try {
-        const claim = await options.store.claimSweep(deps.now(), everyMs * 0.9);
+        const claim = await options2.store.claimSweep(deps.now(), everyMs * 0.9);
         if (!claim.claimed) {
           lastSweep = Math.max(lastSweep ?? 0, claim.last);
           return;
@@ -7092,9 +7092,9 @@ function gantryApp(options) {
   fn.idle = () => workers?.idle() ?? Promise.resolve();
   fn.close = () => clearInterval(timer);
   fn.health = async () => {
-    let store;
+    let store2;
     if (storeHealth)
-      store = await storeHealth().catch((e) => ({
+      store2 = await storeHealth().catch((e) => ({
         ok: false,
         detail: `its check failed: ${errorText(e)}`
       }));
@@ -7105,40 +7105,40 @@ function gantryApp(options) {
       now,
       loadedAt,
       lastSweep,
-      sweepEveryMs: options.reconcileEveryMs,
+      sweepEveryMs: options2.reconcileEveryMs,
       breakers: deps.breakers.snapshot(now),
-      store
+      store: store2
     });
   };
   fn.reconcileAll = async () => {
     if (!probot || !workers) throw new Error("the app is not loaded into Probot yet");
-    const app2 = probot;
+    const app3 = probot;
     const started = deps.now();
     const since = lastSweep ?? started - FIRST_LOOKBACK_MS;
     try {
-      const onError = (where, err) => app2.log.error({ err, where }, "sweep: skipped what could not be read");
-      for await (const goal of findActiveGoals(github.app(app2), { since, onError }))
+      const onError = (where2, err) => app3.log.error({ err, where: where2 }, "sweep: skipped what could not be read");
+      for await (const goal of findActiveGoals(github.app(app3), { since, onError }))
         workers.schedule(goalKey(goal.ref), goal, { kind: "poke" });
       lastSweep = started;
     } catch (e) {
-      app2.log.error({ err: e }, "reconciling all goals failed");
+      app3.log.error({ err: e }, "reconciling all goals failed");
     }
-    if (options.store)
+    if (options2.store)
       await Promise.all([
-        options.store.pruneHints(3 * DAY_MS),
-        options.store.pruneOutcomes(7 * DAY_MS)
+        options2.store.pruneHints(3 * DAY_MS),
+        options2.store.pruneOutcomes(7 * DAY_MS)
       ]).catch(
-        (err) => app2.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
+        (err) => app3.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
       );
   };
   return fn;
 }
-function registerHints(app2, connector, table, deliver) {
+function registerHints(app3, connector, table, deliver) {
   const names = Object.keys(table);
-  onWebhooks(app2, names, connector, (name2, delivery, payload) => {
+  onWebhooks(app3, names, connector, (name2, delivery, payload) => {
     const problem = payloadProblem(name2, payload);
     if (problem) {
-      app2.log.warn(
+      app3.log.warn(
         { event: name2, delivery: delivery.id, problem },
         `webhook ignored: the ${name2} payload is not one Gantry can use (${problem})`
       );
@@ -7149,7 +7149,7 @@ function registerHints(app2, connector, table, deliver) {
       try {
         return [toHints(payload, deps) ?? []].flat();
       } catch (err) {
-        app2.log.warn(
+        app3.log.warn(
           { err, event: name2, delivery: delivery.id },
           `webhook ignored: reading the ${name2} payload failed`
         );
@@ -7620,18 +7620,18 @@ var AnthropicPlanner = class {
   label;
   client;
   config;
-  constructor(options) {
-    if (!options.apiKey)
+  constructor(options2) {
+    if (!options2.apiKey)
       throw new PlannerConfigError(
         "ANTHROPIC_API_KEY is not set",
         "Gantry has no Anthropic API key. Set `ANTHROPIC_API_KEY` in the Gantry app environment."
       );
-    this.config = options.config ?? defaultLlmConfig;
+    this.config = options2.config ?? defaultLlmConfig;
     this.client = new Anthropic2({
-      apiKey: options.apiKey,
+      apiKey: options2.apiKey,
       timeout: this.config.timeoutMs,
       maxRetries: this.config.maxRetries,
-      ...options.baseURL ? { baseURL: options.baseURL } : {}
+      ...options2.baseURL ? { baseURL: options2.baseURL } : {}
     });
     this.label = `Anthropic ${this.config.models.planning}`;
   }
@@ -7798,12 +7798,671 @@ function enterpriseUrl(env, problems) {
   }
   return `${protocol ?? "https"}://${host}`;
 }
+function storeFromEnv(env) {
+  const url = env.DATABASE_URL?.trim();
+  if (url) {
+    let protocol = "";
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+    }
+    if (protocol !== "postgres:" && protocol !== "postgresql:")
+      throw new StartupError(
+        "DATABASE_URL must be a PostgreSQL connection URL, postgres://user:password@host:5432/database (unset it to use the embedded store in GANTRY_DATA_DIR)."
+      );
+    return { databaseUrl: url };
+  }
+  return {
+    dataDir: env.GANTRY_DATA_DIR?.trim() || env.STATE_DIRECTORY?.split(":")[0] || ".gantry-data"
+  };
+}
+
+// src/app/store/migrations.ts
+var MIGRATIONS = [
+  {
+    version: 1,
+    name: "deliveries, goal states, breakers, goal events",
+    sql: `
+      CREATE TABLE deliveries (
+        id text PRIMARY KEY,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX deliveries_received_at ON deliveries (received_at);
+
+      -- The plan comment body Gantry last wrote for each goal (its signed state in it).
+      CREATE TABLE goal_states (
+        goal_key text PRIMARY KEY,
+        goal_id text,
+        comment_id bigint NOT NULL,
+        revision integer NOT NULL,
+        body text NOT NULL,
+        written_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- A circuit breaker's state: 'global' or a repository's full name.
+      CREATE TABLE breakers (
+        scope text PRIMARY KEY,
+        state jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Task outcomes already counted, so a pass cut short does not count one twice.
+      CREATE TABLE breaker_outcomes (
+        key text PRIMARY KEY,
+        counted_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- The timeline of each goal: what the core recorded, in order.
+      CREATE TABLE goal_events (
+        id bigserial PRIMARY KEY,
+        goal_key text NOT NULL,
+        goal_id text,
+        at timestamptz NOT NULL,
+        kind text NOT NULL,
+        detail jsonb NOT NULL
+      );
+      CREATE INDEX goal_events_goal ON goal_events (goal_key, id);
+    `
+  },
+  {
+    version: 2,
+    name: "the spending ledger",
+    sql: `
+      -- Money across goals: each task attempt's reservation (settled to its cost when its run
+      -- reports) and each planner charge, by repository, for the daily and monthly caps.
+      CREATE TABLE ledger (
+        key text PRIMARY KEY,
+        repo text NOT NULL,
+        goal_key text NOT NULL,
+        kind text NOT NULL,
+        reserved_micros bigint NOT NULL DEFAULT 0,
+        spent_micros bigint NOT NULL DEFAULT 0,
+        at timestamptz NOT NULL,
+        settled_at timestamptz
+      );
+      CREATE INDEX ledger_repo_at ON ledger (repo, at);
+    `
+  },
+  {
+    version: 3,
+    name: "the shared sweep",
+    sql: `
+      -- When a replica last swept every installation: the others skip theirs until it is due.
+      CREATE TABLE sweeps (
+        id integer PRIMARY KEY CHECK (id = 1),
+        last_at timestamptz NOT NULL
+      );
+    `
+  },
+  {
+    version: 4,
+    name: "hints kept until applied",
+    sql: `
+      -- What each delivery tells each goal, kept until a reconcile of that goal has applied it:
+      -- a replica that dies before or during that reconcile leaves it to the next one, on any
+      -- replica. A row applied (done_at) is how a redelivery is known; it replaces deliveries.
+      CREATE TABLE goal_hints (
+        id bigserial PRIMARY KEY,
+        goal text NOT NULL,
+        delivery text NOT NULL,
+        hint jsonb NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        done_at timestamptz,
+        UNIQUE (delivery, goal)
+      );
+      CREATE INDEX goal_hints_pending ON goal_hints (goal, id) WHERE done_at IS NULL;
+      CREATE INDEX goal_hints_received_at ON goal_hints (received_at);
+      DROP TABLE deliveries;
+    `
+  }
+];
+var MIGRATION_LOCK = 1195462228;
+var MigrationError = class extends Error {
+  name = "MigrationError";
+};
+async function migrate(db) {
+  const latest = MIGRATIONS.at(-1).version;
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = new Set(
+      (await tx.query("SELECT version FROM schema_migrations")).map(
+        (r) => r.version
+      )
+    );
+    const newer = [...done].filter((v) => v > latest);
+    if (newer.length)
+      throw new MigrationError(
+        `the store has schema version ${Math.max(...newer)}, newer than this Gantry knows (${latest}): run the newer Gantry, or restore the store from before it`
+      );
+    const applied = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await apply(tx, m);
+      applied.push(m.version);
+    }
+    return { applied, version: latest };
+  });
+}
+async function apply(tx, m) {
+  try {
+    await tx.exec(m.sql);
+  } catch (e) {
+    throw new MigrationError(`migration ${m.version} (${m.name}) failed: ${e.message}`, {
+      cause: e
+    });
+  }
+  await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+    m.version,
+    m.name
+  ]);
+}
+
+// src/app/store/pglite-db.ts
+import { closeSync, mkdirSync, openSync, readFileSync as readFileSync2, rmSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+async function openPglite(dataDir) {
+  const release2 = dataDir ? lockDataDir(dataDir) : () => {
+  };
+  let pg2;
+  try {
+    pg2 = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (e) {
+    release2();
+    throw e;
+  }
+  return {
+    kind: "pglite",
+    query: async (sql, params = []) => (await pg2.query(sql, [...params])).rows,
+    exec: async (sql) => {
+      await pg2.exec(sql);
+    },
+    transaction: (fn) => pg2.transaction(
+      (tx) => fn({
+        query: async (sql, params = []) => (await tx.query(sql, [...params])).rows,
+        exec: async (sql) => {
+          await tx.exec(sql);
+        }
+      })
+    ),
+    // One process holds the directory, and it runs one reconcile per goal at a time already.
+    withLock: (_name, fn) => fn(),
+    close: async () => {
+      try {
+        await pg2.close();
+      } finally {
+        release2();
+      }
+    }
+  };
+}
+var held = /* @__PURE__ */ new Set();
+function lockDataDir(dataDir) {
+  const dir = resolve(dataDir);
+  const file = join(dir, "gantry.lock");
+  if (held.has(dir)) throw inUse(process.pid);
+  mkdirSync(dir, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, "wx", 384);
+      try {
+        writeSync(fd, `${process.pid}
+`);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      const pid = Number.parseInt(readText(file), 10);
+      if (attempt > 0 || running(pid) && pid !== process.pid) throw inUse(pid);
+      rmSync(file, { force: true });
+    }
+  }
+  held.add(dir);
+  return () => {
+    if (!held.delete(dir)) return;
+    rmSync(file, { force: true });
+  };
+}
+function readText(file) {
+  try {
+    return readFileSync2(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+function running(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+function inUse(pid) {
+  return new Error(
+    `it is in use by another Gantry process${Number.isInteger(pid) ? ` (pid ${pid})` : ""}: the embedded store serves one process only. Stop that process, or run several replicas on a PostgreSQL server (DATABASE_URL); if no Gantry uses it, delete gantry.lock in it`
+  );
+}
+
+// src/app/store/postgres-db.ts
+import pg from "pg";
+async function openPostgres(url, poolSize = 10, connectTimeoutMs = 1e4) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeoutMs
+  });
+  const locks = new pg.Pool({
+    connectionString: url,
+    max: 2 * poolSize,
+    connectionTimeoutMillis: connectTimeoutMs
+  });
+  pool.on("error", () => {
+  });
+  locks.on("error", () => {
+  });
+  const client = await pool.connect().catch(async (e) => {
+    await Promise.all([pool.end(), locks.end()]);
+    throw e;
+  });
+  client.release();
+  const query = async (on, sql, params = []) => (await on.query(sql, [...params])).rows;
+  return {
+    kind: "postgres",
+    query: (sql, params) => query(pool, sql, params),
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query("BEGIN");
+        const tx = {
+          query: (sql, params) => query(c, sql, params),
+          exec: async (sql) => {
+            await c.query(sql);
+          }
+        };
+        const result = await fn(tx);
+        await c.query("COMMIT");
+        return result;
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    async withLock(name2, fn) {
+      for (let wait = 25; ; wait = Math.min(wait * 2, 500)) {
+        const c = await locks.connect();
+        let held2 = false;
+        try {
+          const r = await c.query(
+            "SELECT pg_try_advisory_lock(hashtext($1)) AS held",
+            [name2]
+          );
+          held2 = r.rows[0]?.held === true;
+          if (held2) return await fn();
+        } finally {
+          if (held2)
+            await c.query("SELECT pg_advisory_unlock(hashtext($1))", [name2]).catch(() => {
+            });
+          c.release();
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    },
+    close: async () => {
+      await Promise.all([pool.end(), locks.end()]);
+    }
+  };
+}
+
+// src/app/store/store.ts
+var StoreError = class extends Error {
+  name = "StoreError";
+};
+var GantryStore = class _GantryStore {
+  constructor(db) {
+    this.db = db;
+  }
+  db;
+  /**
+   * Open and migrate the store: PostgreSQL at `databaseUrl` when given, else PGlite in
+   * `dataDir` (in memory without one). Says what is wrong when it cannot.
+   */
+  static async open(o) {
+    const where2 = o.databaseUrl ? `the PostgreSQL server of DATABASE_URL (${redact(o.databaseUrl)})` : o.dataDir ? `the data directory ${o.dataDir}` : "an in-memory store";
+    let db;
+    try {
+      db = o.databaseUrl ? await openPostgres(o.databaseUrl) : await openPglite(o.dataDir);
+    } catch (e) {
+      throw new StoreError(`Gantry could not open ${where2}: ${e.message}`, { cause: e });
+    }
+    try {
+      await migrate(db);
+    } catch (e) {
+      await db.close().catch(() => {
+      });
+      throw new StoreError(`Gantry could not prepare ${where2}: ${e.message}`, {
+        cause: e
+      });
+    }
+    return new _GantryStore(db);
+  }
+  /**
+   * Keep what a delivery tells a goal until a reconcile applies it: 'new' the first time,
+   * 'pending' while no reconcile has applied it yet (a redelivery, or the same delivery at another
+   * replica), 'applied' once one has (a redelivery then changes nothing).
+   */
+  async queueHint(delivery, goal, hint) {
+    const rows = await this.db.query(
+      `INSERT INTO goal_hints (goal, delivery, hint) VALUES ($1, $2, $3)
+       ON CONFLICT (delivery, goal) DO NOTHING RETURNING id`,
+      [goal, delivery, JSON.stringify(hint)]
+    );
+    if (rows.length) return "new";
+    const [row] = await this.db.query(
+      "SELECT done_at IS NOT NULL AS applied FROM goal_hints WHERE delivery = $1 AND goal = $2",
+      [delivery, goal]
+    );
+    return row?.applied ? "applied" : "pending";
+  }
+  /** A goal's hints no reconcile has applied yet, oldest first (call under the goal's lock). */
+  async pendingHints(goal) {
+    const rows = await this.db.query(
+      "SELECT id, hint FROM goal_hints WHERE goal = $1 AND done_at IS NULL ORDER BY id",
+      [goal]
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      hint: typeof r.hint === "string" ? JSON.parse(r.hint) : r.hint
+    }));
+  }
+  /** Hints a reconcile applied: kept (as applied) so that a redelivery is known. */
+  async hintsApplied(ids) {
+    if (ids.length)
+      await this.db.query("UPDATE goal_hints SET done_at = now() WHERE id = ANY($1::bigint[])", [
+        ids
+      ]);
+  }
+  /** Hints a reconcile failed on for good: forgotten, so that a manual redelivery tries again. */
+  async dropHints(ids) {
+    if (ids.length)
+      await this.db.query("DELETE FROM goal_hints WHERE id = ANY($1::bigint[])", [ids]);
+  }
+  /**
+   * Forget hints older than GitHub redelivers (it keeps deliveries for three days): applied ones,
+   * and pending ones no reconcile could apply in that time.
+   */
+  async pruneHints(olderThanMs) {
+    const rows = await this.db.query(
+      "DELETE FROM goal_hints WHERE received_at < now() - make_interval(secs => $1) RETURNING id",
+      [olderThanMs / 1e3]
+    );
+    return rows.length;
+  }
+  /** Forget counted task outcomes older than `olderThanMs` (a key matters for a pass or two). */
+  async pruneOutcomes(olderThanMs) {
+    const rows = await this.db.query(
+      "DELETE FROM breaker_outcomes WHERE counted_at < now() - make_interval(secs => $1) RETURNING key",
+      [olderThanMs / 1e3]
+    );
+    return rows.length;
+  }
+  async writtenGoal(key) {
+    const [row] = await this.db.query("SELECT goal_id, comment_id, revision, body FROM goal_states WHERE goal_key = $1", [key]);
+    return row && {
+      goalId: row.goal_id ?? void 0,
+      commentId: Number(row.comment_id),
+      revision: row.revision,
+      body: row.body
+    };
+  }
+  /**
+   * Remember what Gantry wrote. It only moves forward: an older write arriving late (another
+   * replica, a retried job) does not replace a newer one. A new goal, a new plan version and a
+   * restored comment each get a new plan comment, and GitHub's comment ids only grow: a later
+   * comment wins, then a higher revision in the same comment.
+   */
+  async wroteGoal(key, goal) {
+    await this.db.query(
+      `INSERT INTO goal_states (goal_key, goal_id, comment_id, revision, body)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (goal_key) DO UPDATE SET
+         goal_id = EXCLUDED.goal_id, comment_id = EXCLUDED.comment_id,
+         revision = EXCLUDED.revision, body = EXCLUDED.body, written_at = now()
+       WHERE goal_states.comment_id < EXCLUDED.comment_id
+          OR (goal_states.comment_id = EXCLUDED.comment_id
+              AND goal_states.revision <= EXCLUDED.revision)`,
+      [key, goal.goalId ?? null, goal.commentId, goal.revision, goal.body]
+    );
+  }
+  /** Every breaker's state: 'global' and each repository's. */
+  async breakers() {
+    const rows = await this.db.query(
+      "SELECT scope, state FROM breakers"
+    );
+    return new Map(rows.map((r) => [r.scope, r.state]));
+  }
+  /**
+   * Count one task outcome into the breakers of `scopes`, atomically: `change` maps each
+   * current state to the next. An outcome already counted under `key` changes nothing (false).
+   */
+  async countOutcome(key, scopes, change) {
+    return this.db.transaction(async (tx) => {
+      const first = await tx.query(
+        "INSERT INTO breaker_outcomes (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key",
+        [key]
+      );
+      if (!first.length) return false;
+      for (const scope of scopes) {
+        await tx.query(
+          `INSERT INTO breakers (scope, state) VALUES ($1, 'null'::jsonb) ON CONFLICT (scope) DO NOTHING`,
+          [scope]
+        );
+        const [row] = await tx.query(
+          "SELECT state FROM breakers WHERE scope = $1 FOR UPDATE",
+          [scope]
+        );
+        const next = change(scope, row?.state ?? void 0);
+        await tx.query("UPDATE breakers SET state = $2, updated_at = now() WHERE scope = $1", [
+          scope,
+          JSON.stringify(next)
+        ]);
+      }
+      return true;
+    });
+  }
+  /** Append to a goal's timeline. */
+  async appendEvents(key, goalId, events) {
+    if (!events.length) return;
+    const values = [];
+    const rows = events.map((e, i) => {
+      values.push(
+        key,
+        goalId ?? null,
+        new Date(e.at).toISOString(),
+        e.kind,
+        JSON.stringify(e.detail)
+      );
+      const n = i * 5;
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`;
+    });
+    await this.db.query(
+      `INSERT INTO goal_events (goal_key, goal_id, at, kind, detail) VALUES ${rows.join(", ")}`,
+      values
+    );
+  }
+  /** A goal's timeline, oldest first. */
+  async goalEvents(key) {
+    const rows = await this.db.query("SELECT goal_id, at, kind, detail FROM goal_events WHERE goal_key = $1 ORDER BY id", [key]);
+    return rows.map((r) => ({
+      goalId: r.goal_id ?? void 0,
+      at: new Date(r.at).getTime(),
+      kind: r.kind,
+      detail: r.detail
+    }));
+  }
+  /**
+   * Hold `micros` for a task attempt against the repository's caps, atomically (replicas and
+   * goals take turns per repository): what its day and month have spent or hold, with this,
+   * must stay within each cap set. The same key held again is a no-op (a retried pass).
+   */
+  async reserve(o) {
+    return this.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`ledger:${ownerOf(o.repo)}`]);
+      const known = await tx.query("SELECT 1 FROM ledger WHERE key = $1", [o.key]);
+      if (known.length) return { ok: true };
+      const spent = await spendIn(tx, o.repo, o.at);
+      for (const period of ["daily", "monthly", "account"]) {
+        const cap2 = o.caps[period];
+        if (cap2 !== void 0 && spent[period] + o.micros > cap2)
+          return {
+            ok: false,
+            period,
+            capMicros: cap2,
+            spentMicros: spent[period],
+            resetsAt: windowOf(period, o.at).end
+          };
+      }
+      await tx.query(
+        `INSERT INTO ledger (key, repo, goal_key, kind, reserved_micros, at)
+         VALUES ($1, $2, $3, 'task', $4, $5)`,
+        [o.key, o.repo, o.goalKey, o.micros, new Date(o.at).toISOString()]
+      );
+      return { ok: true };
+    });
+  }
+  /** Replace an attempt's reservation by what it cost (0: it never ran). */
+  async settle(key, spentMicros, at) {
+    await this.db.query(
+      `UPDATE ledger SET reserved_micros = 0, spent_micros = $2, settled_at = $3 WHERE key = $1`,
+      [key, Math.max(0, Math.round(spentMicros)), new Date(at).toISOString()]
+    );
+  }
+  /** Money spent outside a reservation (planner calls): counted against the caps from now on. */
+  async charge(o) {
+    const at = new Date(o.at).toISOString();
+    await this.db.query(
+      `INSERT INTO ledger (key, repo, goal_key, kind, spent_micros, at, settled_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (key) DO NOTHING`,
+      [o.key, o.repo, o.goalKey, o.kind, Math.max(0, Math.round(o.micros)), at]
+    );
+  }
+  /** What a repository's day and month (UTC) have spent or hold, at `at`. */
+  async spend(repo, at) {
+    return spendIn(this.db, repo, at);
+  }
+  /** Run one goal's reconcile alone: no other replica reconciles the same goal meanwhile. */
+  goalLock(key, fn) {
+    return this.db.withLock(`goal:${key}`, fn);
+  }
+  /**
+   * Claim the sweep due at `at` (every `everyMs`): true for the one replica that takes it, false
+   * when another swept less than `everyMs` ago. `last` is when the last sweep was claimed.
+   */
+  async claimSweep(at, everyMs) {
+    const now = new Date(at).toISOString();
+    const due = new Date(at - everyMs).toISOString();
+    const rows = await this.db.query(
+      `INSERT INTO sweeps (id, last_at) VALUES (1, $1)
+       ON CONFLICT (id) DO UPDATE SET last_at = EXCLUDED.last_at WHERE sweeps.last_at <= $2
+       RETURNING last_at`,
+      [now, due]
+    );
+    if (rows.length) return { claimed: true, last: at };
+    const [row] = await this.db.query(
+      "SELECT last_at FROM sweeps WHERE id = 1"
+    );
+    return { claimed: false, last: row ? new Date(row.last_at).getTime() : 0 };
+  }
+  /** For /healthz: the store answers, and which kind it is. */
+  async health() {
+    try {
+      const [row] = await this.db.query(
+        "SELECT max(version) AS version FROM schema_migrations"
+      );
+      return { ok: true, kind: this.db.kind, detail: `schema version ${row?.version ?? 0}` };
+    } catch (e) {
+      return { ok: false, kind: this.db.kind, detail: e.message };
+    }
+  }
+  close() {
+    return this.db.close();
+  }
+};
+var ownerOf = (repo) => repo.split("/")[0];
+function windowOf(period, at) {
+  const d = new Date(at);
+  if (period === "daily") {
+    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    return { start, end: start + 24 * 36e5 };
+  }
+  return {
+    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
+  };
+}
+async function spendIn(q, repo, at) {
+  const day = windowOf("daily", at);
+  const month = windowOf("monthly", at);
+  const [row] = await q.query(
+    `SELECT
+       sum(reserved_micros + spent_micros) FILTER (WHERE repo = $1 AND at >= $3 AND at < $4) AS daily,
+       sum(reserved_micros + spent_micros) FILTER (WHERE repo = $1) AS monthly,
+       sum(reserved_micros + spent_micros) AS account
+     FROM ledger WHERE split_part(repo, '/', 1) = $2 AND at >= $5 AND at < $6`,
+    [
+      repo,
+      ownerOf(repo),
+      new Date(day.start).toISOString(),
+      new Date(day.end).toISOString(),
+      new Date(month.start).toISOString(),
+      new Date(month.end).toISOString()
+    ]
+  );
+  return {
+    daily: Number(row?.daily ?? 0),
+    monthly: Number(row?.monthly ?? 0),
+    account: Number(row?.account ?? 0)
+  };
+}
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "an unparsable URL";
+  }
+}
 
 // src/app/probot-entry.ts
-var probot_entry_default = gantryApp({
-  ...optionsFromEnv(process.env, { serving: false }),
+var options = optionsFromEnv(process.env, { serving: false });
+var where = storeFromEnv(process.env);
+var store = await GantryStore.open(where).catch((e) => {
+  console.error(
+    `Gantry cannot replay the payload: ${e.message}${where.dataDir ? ` (while the App runs on this data directory, redeliver from the App's settings on GitHub, "Recent Deliveries", instead)` : ""}`
+  );
+  process.exit(1);
+});
+process.once("beforeExit", () => void store.close());
+var app2 = gantryApp({
+  ...options,
+  store,
   reconcileEveryMs: void 0
 });
+var probot_entry_default = (probot) => app2(probot);
 export {
   probot_entry_default as default
 };

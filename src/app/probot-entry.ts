@@ -1,12 +1,31 @@
 /**
  * The app as a plain Probot app file, for `probot receive` (replaying a saved payload):
  * `npx probot receive -e issues -p payload.json dist/app/probot-entry.js`. Settings come from the
- * environment as for `npm start`; there is no timer, so the process ends when the work is done.
+ * environment as for `npm start`, the store too: a replayed delivery meets the same caps, the
+ * same last written states and the same record of applied deliveries as the running App. There
+ * is no timer; the store is closed once nothing is left to do, and the process ends.
  */
+import type { Probot } from 'probot';
 import { gantryApp } from './app.js';
-import { optionsFromEnv } from './env.js';
+import { optionsFromEnv, storeFromEnv } from './env.js';
+import { GantryStore } from './store/store.js';
 
-export default gantryApp({
-  ...optionsFromEnv(process.env, { serving: false }),
+const options = optionsFromEnv(process.env, { serving: false });
+const where = storeFromEnv(process.env);
+const store = await GantryStore.open(where).catch((e: unknown) => {
+  console.error(
+    `Gantry cannot replay the payload: ${(e as Error).message}${where.dataDir ? ' (while the App runs on this data directory, redeliver from the App\'s settings on GitHub, "Recent Deliveries", instead)' : ''}`,
+  );
+  process.exit(1);
+});
+// The event loop empties once the goal work is done: close the store then (PGlite checkpoints
+// its directory and frees it; PostgreSQL's pools end).
+process.once('beforeExit', () => void store.close());
+
+const app = gantryApp({
+  ...options,
+  store,
   reconcileEveryMs: undefined,
 });
+
+export default (probot: Probot) => app(probot);
