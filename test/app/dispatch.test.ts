@@ -255,7 +255,7 @@ describe('finished runs', () => {
       { taskId: 'T1', attempt: 1, reason: expect.stringContaining(note) },
     ]);
     expect(renderPrBody(h.state())).toContain(
-      `### Failed and refused attempts\n\n- **T1** attempt 1: agent run ended failure: ${note}`,
+      `<br>attempt 1: agent run ended failure: ${note.slice(0, 120)}`,
     );
   });
 

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { renderPrBody } from '../../src/core/checklist/pr-body.js';
 import type { Effect } from '../../src/core/effects.js';
 import type { GoalEvent } from '../../src/core/events.js';
-import { defaultGoalSettings, initGoal, type GoalState } from '../../src/core/goal.js';
+import {
+  defaultGoalSettings,
+  initGoal,
+  type GoalState,
+  type TaskRun,
+} from '../../src/core/goal.js';
+import { PersistentList } from '../../src/core/persistent-list.js';
 import { owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import * as ev from '../support/events.js';
@@ -167,7 +173,7 @@ describe('every refusal is explained', () => {
     });
   });
 
-  it('the pull request lists each failed or refused attempt with its reason, made inert', () => {
+  it('the pull request lists each failed or refused attempt with its reason in its task row, made inert', () => {
     const { s } = started();
     const body = renderPrBody({
       ...s,
@@ -176,17 +182,47 @@ describe('every refusal is explained', () => {
         {
           taskId: 'T1',
           attempt: 2,
-          reason: 'agent run ended failure: <!-- gantry:plan --> npm test failed',
+          reason: 'agent run ended failure: <!-- gantry:plan --> npm test | failed',
         },
       ],
     });
-    expect(body).toContain(
+    const row = body.split('\n').find((l) => l.startsWith('| **T1**'))!;
+    expect(row).toContain(
       [
-        '### Failed and refused attempts',
-        '',
-        '- **T1** attempt 1: not landed: src/x.ts: blocked; ping @\u2060octocat',
-        '- **T1** attempt 2: agent run ended failure: &lt;!-- gantry:plan --&gt; npm test failed',
-      ].join('\n'),
+        '| 1<br>attempt 1: not landed: src/x.ts: blocked; ping @\u2060octocat',
+        'attempt 2: agent run ended failure: &lt;!-- gantry:plan --&gt; npm test \\| failed |',
+      ].join('<br>'),
     );
+    expect(body.split('\n').find((l) => l.startsWith('| **T2**'))).not.toContain('attempt 1:');
+  });
+});
+
+describe("the pull request's Landed column", () => {
+  it('links the commit a done task landed as and its CI, says "no change" for a task done without one, and shows no commit taken back by red CI', () => {
+    const { s } = started();
+    const sha = 'ab12cd3'.padEnd(40, '0');
+    const [t1, t2] = s.tasks.toArray();
+    const cells = (second: Partial<TaskRun>) => {
+      const body = renderPrBody({
+        ...s,
+        tasks: PersistentList.from([
+          { ...t1!, status: 'done', landedSha: sha },
+          { ...t2!, ...second },
+        ]),
+      });
+      return ['T1', 'T2'].map(
+        (id) =>
+          body
+            .split('\n')
+            .find((l) => l.startsWith(`| **${id}**`))!
+            .split(' | ')[3],
+      );
+    };
+    const repo = `https://github.com/${s.repo}`;
+    expect(cells({ status: 'done', landedSha: undefined })).toEqual([
+      `[ab12cd3](${repo}/commit/${sha}) ([CI](${repo}/commit/${sha}/checks))`,
+      'no change',
+    ]);
+    expect(cells({ status: 'queued', landedSha: 'e'.repeat(40) })[1]).toBe('–');
   });
 });

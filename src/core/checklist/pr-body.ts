@@ -1,4 +1,4 @@
-import type { GoalState } from '../goal.js';
+import type { GoalState, TaskRun } from '../goal.js';
 import { formatUsd, fromMicros } from '../money.js';
 import { inert } from '../inert.js';
 import { duration, STATUS_BADGE } from './render.js';
@@ -7,9 +7,10 @@ import { duration, STATUS_BADGE } from './render.js';
 const BODY_LIMIT = 65_536;
 
 /**
- * The goal's pull request description: what it is for, every task with its status, attempts,
- * time, cost and run, the total against the budget, each failed or refused attempt with why, who
- * approved what and when, what the tasks learned, and `Closes #<issue>`. Rendered again whenever the account changes.
+ * The goal's pull request description: what it is for, every task with its status, its attempts
+ * (each failed or refused one with why), the commit it landed as with its CI (or that it changed
+ * nothing), time, cost and run, the total against the budget, who approved what and when, what
+ * the tasks learned, and `Closes #<issue>`. Rendered again whenever the account changes.
  */
 export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined } = {}): string {
   const server = o.serverUrl ?? 'https://github.com';
@@ -20,30 +21,24 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
   out.push(statusLine(s), '');
   if (s.note) out.push(inert(s.note, 'quote'), '');
   if (plan) {
-    out.push('| Task | Status | Attempts | Time | Cost | Run |', '|---|---|---|---|---|---|');
+    const repoUrl = `${server}/${s.repo}`;
+    out.push(
+      '| Task | Status | Attempts | Landed | Time | Cost | Run |',
+      '|---|---|---|---|---|---|---|',
+    );
     plan.tasks.forEach((t, i) => {
       const r = s.tasks.at(i)!;
-      const run =
-        r.runId !== undefined ? `[${r.runId}](${server}/${s.repo}/actions/runs/${r.runId})` : '–';
+      const run = r.runId !== undefined ? `[${r.runId}](${repoUrl}/actions/runs/${r.runId})` : '–';
       const reason =
         r.reason && ['needs-human', 'blocked', 'failed'].includes(r.status)
           ? `: ${inert(r.reason, 'cell')}`
           : '';
       out.push(
-        `| **${t.id}** ${inert(t.title, 'cell')} | ${STATUS_BADGE[r.status]}${reason} | ${r.attempt} | ${r.ranMs !== undefined ? duration(r.ranMs) : '–'} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`,
+        `| **${t.id}** ${inert(t.title, 'cell')} | ${STATUS_BADGE[r.status]}${reason} | ${attemptsCell(s, t.id, r.attempt)} | ${landedCell(repoUrl, r)} | ${r.ranMs !== undefined ? duration(r.ranMs) : '–'} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`,
       );
     });
     out.push('');
   }
-  if (s.failures?.length)
-    out.push(
-      '### Failed and refused attempts',
-      '',
-      ...s.failures.map(
-        (f) => `- **${f.taskId}** attempt ${f.attempt}: ${inert(f.reason, 'line')}`,
-      ),
-      '',
-    );
   const approvals = approvalLines(s);
   if (approvals.length) out.push('### Approvals', '', ...approvals, '');
   if (s.findings?.length)
@@ -59,6 +54,25 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
   const body = out.join('\n');
   return body.length > BODY_LIMIT ? `${body.slice(0, BODY_LIMIT - 40)}\n\n… (shortened)` : body;
 }
+
+/** The attempts, each failed or refused one with why (CI red, a conflict, a refusal, criteria). */
+function attemptsCell(s: GoalState, taskId: string, attempts: number): string {
+  const failed = (s.failures ?? []).filter((f) => f.taskId === taskId);
+  if (!failed.length) return String(attempts);
+  const why = failed.map((f) => `attempt ${f.attempt}: ${inert(short(f.reason), 'cell')}`);
+  return [String(attempts), ...why].join('<br>');
+}
+
+/** The commit a task landed as, with its CI; a task done without a change says so. */
+function landedCell(repoUrl: string, r: TaskRun): string {
+  // A landing CI turned red was taken back: only a task done or being judged shows its commit.
+  if (r.landedSha && (r.status === 'done' || r.status === 'validating'))
+    return `[${r.landedSha.slice(0, 7)}](${repoUrl}/commit/${r.landedSha}) ([CI](${repoUrl}/commit/${r.landedSha}/checks))`;
+  return r.status === 'done' ? 'no change' : '–';
+}
+
+const short = (text: string, max = 160) =>
+  text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
 
 function statusLine(s: GoalState): string {
   const counted = s.tasks.length - s.counts.excluded;
