@@ -1,9 +1,23 @@
+import { data, Evaluator, Lexer, Parser, type Expr } from '@actions/expressions';
+import {
+  Binary,
+  FunctionCall,
+  Grouping,
+  IndexAccess,
+  Logical,
+  Unary,
+} from '@actions/expressions/ast';
+import { truthy } from '@actions/expressions/result';
+
 /**
- * GitHub Actions expressions (`${{ ... }}`), as much as a task workflow needs: contexts
- * (`inputs.x`, `needs.agent.outputs.status`, `steps.id.outputs.y`), string, number and boolean
- * literals, `==` `!=` `!` `&&` `||`, parentheses, and the functions `fromJSON`, `toJSON`,
- * `always`, `success`, `failure` and `cancelled`. Anything else is an error that names the
- * expression, so a workflow the stand-in cannot run says why instead of running wrongly.
+ * GitHub Actions expressions (`${{ ... }}` and `if:`), evaluated by GitHub's own library
+ * (`@actions/expressions`, from actions/languageservices): its lexer, parser, operators, type
+ * coercion and built-in functions (`contains`, `startsWith`, `endsWith`, `format`, `join`,
+ * `toJSON`, `fromJSON`). The stand-in adds what the library leaves to the runner: the contexts of
+ * the place being evaluated and the status functions `success()`, `failure()`, `always()` and
+ * `cancelled()` from the job's state. A context or function the stand-in does not supply (e.g.
+ * `hashFiles`) is an error that names the expression, so a workflow it cannot run says why
+ * instead of running wrongly.
  */
 
 export interface JobStatus {
@@ -20,185 +34,105 @@ export class ExpressionError extends Error {
   override name = 'ExpressionError';
 }
 
-type Token = { kind: 'num' | 'str' | 'op' | 'id'; text: string };
+/** The runner's status functions, which the library leaves to its host. */
+function statusFunctions(status: JobStatus) {
+  const fn = (name: string, value: () => boolean) => ({
+    name,
+    minArgs: 0,
+    maxArgs: 0,
+    call: () => new data.BooleanData(value()),
+  });
+  return [
+    fn('success', () => succeeded(status)),
+    fn('failure', () => status.failed),
+    fn('always', () => true),
+    fn('cancelled', () => status.cancelled),
+  ];
+}
+const STATUS_NAMES = new Set(['success', 'failure', 'always', 'cancelled']);
 
-const TOKEN =
-  /\s*(?:(\d+(?:\.\d+)?)|'((?:[^']|'')*)'|(==|!=|&&|\|\||[!().,[\]])|([A-Za-z_][\w-]*))/y;
+/** The contexts as the library's data: objects are case-insensitive dictionaries, as on GitHub. */
+function toData(v: unknown): data.ExpressionData {
+  if (v === null || v === undefined) return new data.Null();
+  if (typeof v === 'string') return new data.StringData(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return new data.NumberData(Number(v));
+  if (typeof v === 'boolean') return new data.BooleanData(v);
+  if (Array.isArray(v)) return new data.Array(...v.map(toData));
+  if (typeof v === 'object')
+    return new data.Dictionary(
+      ...Object.entries(v).map(([key, value]) => ({ key, value: toData(value) })),
+    );
+  return new data.Null(); // a function or a symbol is no data a context can hold
+}
 
-function tokenize(expr: string): Token[] {
-  const out: Token[] = [];
-  TOKEN.lastIndex = 0;
-  while (TOKEN.lastIndex < expr.length) {
-    if (/^\s*$/.test(expr.slice(TOKEN.lastIndex))) break;
-    const at = TOKEN.lastIndex;
-    const m = TOKEN.exec(expr);
-    if (!m) throw new ExpressionError(`cannot read \`${expr}\` at "${expr.slice(at)}"`);
-    if (m[1] !== undefined) out.push({ kind: 'num', text: m[1] });
-    else if (m[2] !== undefined) out.push({ kind: 'str', text: m[2].replaceAll("''", "'") });
-    else if (m[3] !== undefined) out.push({ kind: 'op', text: m[3] });
-    else out.push({ kind: 'id', text: m[4]! });
+const fromData = (d: data.ExpressionData): unknown =>
+  JSON.parse(JSON.stringify(d, data.replacer)) as unknown;
+
+/** Parsed against the contexts `ctx` has: another context is GitHub's "Unrecognized named-value". */
+function parse(expr: string, ctx: Record<string, unknown>, status: JobStatus): Expr {
+  const tree = guard(expr, () =>
+    new Parser(new Lexer(expr).lex().tokens, Object.keys(ctx), statusFunctions(status)).parse(),
+  );
+  // The parser returns nothing for an empty expression; GitHub refuses one.
+  if (!(tree as Expr | undefined)) throw new ExpressionError(`\`${expr}\`: empty expression`);
+  return tree;
+}
+
+function run(expr: string, ctx: Record<string, unknown>, status: JobStatus) {
+  const tree = parse(expr, ctx, status);
+  const functions = new Map(statusFunctions(status).map((f) => [f.name, f]));
+  const value = guard(expr, () =>
+    new Evaluator(tree, toData(ctx) as data.Dictionary, functions).evaluate(),
+  );
+  return { tree, value };
+}
+
+function guard<T>(expr: string, go: () => T): T {
+  try {
+    return go();
+  } catch (e) {
+    throw new ExpressionError(`\`${expr.trim()}\`: ${(e as Error).message}`, { cause: e });
   }
-  return out;
 }
 
-const truthy = (v: unknown) =>
-  !(v === false || v === 0 || v === '' || v === null || v === undefined);
-
-/** GitHub's `==`: strings without regard to case; different types compared as numbers. */
-function equal(a: unknown, b: unknown): boolean {
-  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
-  const x = a ?? null;
-  const y = b ?? null;
-  if (typeof x === typeof y && (x === null) === (y === null)) return x === y;
-  return toNumber(x) === toNumber(y);
-}
-
-function toNumber(v: unknown): number {
-  if (v === null) return 0;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return v.trim() === '' ? 0 : Number(v);
-  return NaN;
-}
-
+/** The value of an expression, as plain data (`null` for GitHub's null). */
 export function evaluate(expr: string, ctx: Record<string, unknown>, status: JobStatus): unknown {
-  const tokens = tokenize(expr);
-  let i = 0;
-  /** False while reading the operand a short circuit skips: nothing is looked up or called. */
-  let live = true;
-  const skipping = <T>(skip: boolean, read: () => T): T => {
-    const was = live;
-    live = was && !skip;
-    try {
-      return read();
-    } finally {
-      live = was;
-    }
-  };
-  const peek = (text: string) => tokens[i]?.kind === 'op' && tokens[i]!.text === text;
-  const expect = (text: string) => {
-    if (!peek(text)) throw new ExpressionError(`\`${expr}\`: expected "${text}"`);
-    i++;
-  };
-  const functions: Record<string, (args: unknown[]) => unknown> = {
-    fromjson: ([v]) => {
-      try {
-        return JSON.parse(asText(v)) as unknown;
-      } catch (e) {
-        throw new ExpressionError(
-          `\`${expr}\`: fromJSON of a value that is not JSON (${(e as Error).message})`,
-        );
-      }
-    },
-    tojson: ([v]) => JSON.stringify(v, null, 2),
-    always: () => true,
-    success: () => succeeded(status),
-    failure: () => status.failed,
-    cancelled: () => status.cancelled,
-  };
-
-  const or = (): unknown => {
-    let v = and();
-    while (peek('||')) {
-      i++;
-      const done = truthy(v);
-      const right = skipping(done, and);
-      if (!done) v = right;
-    }
-    return v;
-  };
-  const and = (): unknown => {
-    let v = cmp();
-    while (peek('&&')) {
-      i++;
-      const go = truthy(v);
-      const right = skipping(!go, cmp);
-      if (go) v = right;
-    }
-    return v;
-  };
-  const cmp = (): unknown => {
-    const left = unary();
-    if (peek('==') || peek('!=')) {
-      const op = tokens[i++]!.text;
-      const same = equal(left, unary());
-      return op === '==' ? same : !same;
-    }
-    return left;
-  };
-  const unary = (): unknown => {
-    if (peek('!')) {
-      i++;
-      return !truthy(unary());
-    }
-    return postfix();
-  };
-  const postfix = (): unknown => {
-    let v = primary();
-    for (;;) {
-      if (peek('.')) {
-        i++;
-        const t = tokens[i++];
-        if (t?.kind !== 'id') throw new ExpressionError(`\`${expr}\`: expected a name after "."`);
-        v = prop(v, t.text);
-      } else if (peek('[')) {
-        i++;
-        const key = or();
-        expect(']');
-        v = prop(v, String(key));
-      } else return v;
-    }
-  };
-  const primary = (): unknown => {
-    const t = tokens[i++];
-    if (!t) throw new ExpressionError(`\`${expr}\` ends too early`);
-    if (t.kind === 'num') return Number(t.text);
-    if (t.kind === 'str') return t.text;
-    if (t.kind === 'op' && t.text === '(') {
-      const v = or();
-      expect(')');
-      return v;
-    }
-    if (t.kind !== 'id') throw new ExpressionError(`\`${expr}\`: unexpected "${t.text}"`);
-    if (t.text === 'true' || t.text === 'false') return t.text === 'true';
-    if (t.text === 'null') return null;
-    if (peek('(')) {
-      i++;
-      const args: unknown[] = [];
-      while (!peek(')')) {
-        args.push(or());
-        if (peek(',')) i++;
-      }
-      i++;
-      const fn = functions[t.text.toLowerCase()];
-      if (!fn) throw new ExpressionError(`\`${expr}\`: the stand-in has no function ${t.text}()`);
-      return live ? fn(args) : null;
-    }
-    if (!(t.text in ctx))
-      throw new ExpressionError(`\`${expr}\`: the stand-in has no context \`${t.text}\``);
-    return live ? ctx[t.text] : null;
-  };
-
-  const value = or();
-  if (i !== tokens.length)
-    throw new ExpressionError(`\`${expr}\`: unexpected "${tokens[i]!.text}"`);
-  return value;
+  return fromData(run(expr, ctx, status).value);
 }
 
-function prop(v: unknown, key: string): unknown {
-  if (v === null || typeof v !== 'object') return null;
-  return (v as Record<string, unknown>)[key] ?? null;
-}
-
-function asText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  return typeof v === 'object' ? JSON.stringify(v) : `${v as number | boolean}`;
-}
-
-/** A workflow value with `${{ }}` in it, as text. */
+/**
+ * A workflow value with `${{ }}` in it, as text (objects and arrays read `Object`/`Array`, as on
+ * GitHub). An expression ends at the first `}}` outside a string literal, so
+ * `${{ format('{{0}}', x) }}` is one expression, as GitHub's template reader has it.
+ */
 export function interpolate(text: string, ctx: Record<string, unknown>, status: JobStatus): string {
-  return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, e: string) => asText(evaluate(e, ctx, status)));
+  let out = '';
+  let at = 0;
+  for (let open = text.indexOf('${{'); open !== -1; open = text.indexOf('${{', at)) {
+    let i = open + 3;
+    let quoted = false;
+    while (i < text.length && (quoted || !text.startsWith('}}', i))) {
+      if (text[i] === "'") quoted = !quoted;
+      i++;
+    }
+    if (i >= text.length)
+      throw new ExpressionError(`\`${text.slice(open)}\`: the expression is not closed with }}`);
+    out += text.slice(at, open) + run(text.slice(open + 3, i), ctx, status).value.coerceString();
+    at = i + 2;
+  }
+  return out + text.slice(at);
+}
+
+/** Whether the expression calls a status function anywhere in it. */
+function callsStatus(e: Expr): boolean {
+  if (e instanceof FunctionCall)
+    return STATUS_NAMES.has(e.functionName.lexeme.toLowerCase()) || e.args.some(callsStatus);
+  if (e instanceof Logical) return e.args.some(callsStatus);
+  if (e instanceof Binary) return callsStatus(e.left) || callsStatus(e.right);
+  if (e instanceof Unary) return callsStatus(e.expr);
+  if (e instanceof Grouping) return callsStatus(e.group);
+  if (e instanceof IndexAccess) return callsStatus(e.expr) || callsStatus(e.index);
+  return false;
 }
 
 /** An `if:` (with or without `${{ }}`); none means `success()`, as on GitHub. */
@@ -212,7 +146,7 @@ export function condition(
     typeof text === 'boolean'
       ? String(text)
       : (/^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(text)?.[1] ?? text);
-  // GitHub adds success() to a condition without a status function.
-  const v = truthy(evaluate(inner, ctx, status));
-  return /\b(always|failure|cancelled|success)\s*\(/i.test(inner) ? v : v && succeeded(status);
+  const { tree, value } = run(inner, ctx, status);
+  // GitHub adds success() to a condition that calls no status function.
+  return truthy(value) && (callsStatus(tree) || succeeded(status));
 }

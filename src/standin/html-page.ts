@@ -1,6 +1,9 @@
-import { Parser } from 'htmlparser2';
+import { fromHtml } from 'hast-util-from-html';
+import { defaultSchema, sanitize as sanitizeTree } from 'hast-util-sanitize';
+import { toHtml } from 'hast-util-to-html';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
+import { visit } from 'unist-util-visit';
 import type { StoredComment, StoredIssue, StoredPull } from './store.js';
 
 /**
@@ -11,86 +14,32 @@ import type { StoredComment, StoredIssue, StoredPull } from './store.js';
  * offline).
  */
 
-const TAGS = new Set([
-  'a',
-  'p',
-  'ul',
-  'ol',
-  'li',
-  'input',
-  'details',
-  'summary',
-  'table',
-  'thead',
-  'tbody',
-  'tr',
-  'th',
-  'td',
-  'code',
-  'pre',
-  'strong',
-  'em',
-  'del',
-  'blockquote',
-  'h1',
-  'h2',
-  'h3',
-  'h4',
-  'h5',
-  'h6',
-  'hr',
-  'br',
-  'sub',
-  'sup',
-  'b',
-  'i',
-  'kbd',
-]);
-const VOID = new Set(['input', 'hr', 'br']);
-const DROPPED = new Set(['script', 'style', 'template', 'textarea', 'title']);
-const ATTRIBUTES: Record<string, (name: string, value: string) => boolean> = {
-  a: (n, v) => n === 'href' && /^(https?:|#|\/(?![/\\]))/i.test(v),
-  code: (n, v) => n === 'class' && /^language-[\w-]+$/.test(v),
-  input: (n, v) => (n === 'type' && v === 'checkbox') || n === 'checked',
-  details: (n) => n === 'open',
-  th: (n) => n === 'align',
-  td: (n) => n === 'align',
-};
-
 const escape = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-/** Keep only the tags and attributes GitHub keeps; everything else becomes text or goes. */
+/** GitHub prefixes user ids and names so they cannot clobber the page's own. */
+const PREFIX = defaultSchema.clobberPrefix ?? 'user-content-';
+
+/**
+ * Keep only the tags, attributes and URL protocols GitHub keeps: `hast-util-sanitize`'s default
+ * schema is GitHub's allowlist, applied to the HTML as a browser parses it (parse5). Then, for a
+ * page read from a file rather than on github.com: links that a browser would take to another
+ * host (`//host`, `/\host`) and links into the stand-in, which is gone by then, lose their
+ * `href`; and `#x` points at the prefixed `user-content-x`, as GitHub's own script resolves it.
+ */
 export function sanitize(html: string, deadLinks?: string): string {
-  let out = '';
-  let hidden = 0; // inside script, style or template: their text goes too
-  const parser = new Parser(
-    {
-      onopentag(name, attribs) {
-        if (DROPPED.has(name)) hidden++;
-        if (!TAGS.has(name)) return;
-        const keep = ATTRIBUTES[name];
-        const attrs = Object.entries(attribs)
-          .filter(([n, v]) => keep?.(n, v))
-          // Links into the stand-in, which is gone once the page is read.
-          .filter(([n, v]) => !(deadLinks && n === 'href' && v.startsWith(deadLinks)))
-          .map(([n, v]) => ` ${n}="${escape(v)}"`)
-          .join('');
-        out += `<${name}${attrs}${name === 'input' ? ' disabled' : ''}>`;
-      },
-      ontext(text) {
-        if (!hidden) out += escape(text);
-      },
-      onclosetag(name) {
-        if (DROPPED.has(name)) hidden--;
-        if (TAGS.has(name) && !VOID.has(name)) out += `</${name}>`;
-      },
-    },
-    { decodeEntities: true },
-  );
-  parser.write(html);
-  parser.end();
-  return out;
+  const tree = sanitizeTree(fromHtml(html, { fragment: true }), defaultSchema);
+  visit(tree, 'element', (node) => {
+    const href = node.properties.href;
+    if (typeof href !== 'string') return;
+    // Browsers drop tabs and newlines in a URL and read a backslash as a slash.
+    const url = href.replace(/[\t\n\r]/g, '').trim();
+    if (/^[/\\]{2}/.test(url) || (deadLinks && url.startsWith(deadLinks)))
+      delete node.properties.href;
+    else if (url.length > 1 && url.startsWith('#') && !url.startsWith(`#${PREFIX}`))
+      node.properties.href = `#${PREFIX}${url.slice(1)}`;
+  });
+  return toHtml(tree, { characterReferences: { useNamedReferences: true } });
 }
 
 /** Markdown as GitHub shows it. */
@@ -98,7 +47,8 @@ export function renderMarkdown(markdown: string, deadLinks?: string): string {
   return sanitize(
     micromark(markdown, {
       extensions: [gfm()],
-      htmlExtensions: [gfmHtml()],
+      // The sanitizer adds GitHub's prefix to footnote ids, and to the links to them.
+      htmlExtensions: [gfmHtml({ clobberPrefix: '' })],
       allowDangerousHtml: true,
     }),
     deadLinks,

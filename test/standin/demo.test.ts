@@ -27,7 +27,7 @@ describe('npm run demo', () => {
     expect(r.webhookMs.length).toBeGreaterThan(10);
     const page = readFileSync(r.page, 'utf8');
     expect(page).toContain('<h1>Gantry: Add a greeting module <span class="num">#2</span></h1>');
-    expect(page).toContain('<input type="checkbox" checked="" disabled>');
+    expect(page).toContain('<input type="checkbox" disabled checked>');
     expect(page).toContain('<code class="language-mermaid">flowchart LR');
     expect(page).not.toContain('gantry:state'); // hidden, as on GitHub
   });
