@@ -3748,7 +3748,8 @@ function taskWork(s, i, now, out) {
       taskId,
       attempt: t.attempt,
       question: t.asking.question,
-      ...t.asking.mention ? { mention: t.asking.mention } : {}
+      ...t.asking.mention ? { mention: t.asking.mention } : {},
+      ...t.asking.failure ? { failure: t.asking.failure } : {}
     });
 }
 function dispatch(s, t, taskId, now, stopped, approved) {
@@ -4042,7 +4043,8 @@ function failAttempt(d, i, failure) {
       d,
       i,
       `failed ${t.attempt} of ${maxAttemptsOf(d.s, t)} attempts; last: ${failure.detail}`,
-      `${id} failed ${t.attempt} times (last: ${failure.detail}). Fix it by hand on the goal branch and \`/gantry skip ${id}\`, or \`/gantry retry ${id}\` for one more attempt.`
+      `${id} failed ${t.attempt} times (last: ${failure.detail}). Fix it by hand on the goal branch and \`/gantry skip ${id}\`, or \`/gantry retry ${id}\` for one more attempt.`,
+      failure
     );
     return;
   }
@@ -4065,16 +4067,19 @@ function failAttempt(d, i, failure) {
       status: "failed",
       reason: failure.detail,
       // Kept until the recovery planner answers: a recovery lost in a crash is asked again.
-      failure: {
-        ...failure,
-        detail: clip(failure.detail, LIMITS.reason),
-        ...failure.failedChecks ? { failedChecks: failure.failedChecks.slice(0, 20) } : {},
-        ...failure.failedCriteria ? { failedCriteria: clipAll(failure.failedCriteria) } : {},
-        ...failure.refused ? { refused: clipAll(failure.refused) } : {}
-      }
+      failure: keptFailure(failure)
     },
     failure.detail
   );
+}
+function keptFailure(failure) {
+  return {
+    ...failure,
+    detail: clip(failure.detail, LIMITS.reason),
+    ...failure.failedChecks ? { failedChecks: failure.failedChecks.slice(0, 20) } : {},
+    ...failure.failedCriteria ? { failedCriteria: clipAll(failure.failedCriteria) } : {},
+    ...failure.refused ? { refused: clipAll(failure.refused) } : {}
+  };
 }
 var clipAll = (items) => items.slice(0, LIMITS.failureItems).map((x) => clip(x, LIMITS.failureItem));
 function logFailure(d, taskId, attempt, detail) {
@@ -4084,9 +4089,10 @@ function logFailure(d, taskId, attempt, detail) {
 function reportOutcome(d, taskId, attempt, ok) {
   d.s.outcomes = [...d.s.outcomes ?? [], { taskId, attempt, ok }];
 }
-function needsHuman(d, i, reason, question) {
+function needsHuman(d, i, reason, question, last) {
   const t = d.task(i);
   const mention = t.approvedBy ?? d.s.startedBy;
+  const failure = last ?? t.failure;
   d.setTask(
     i,
     {
@@ -4095,7 +4101,8 @@ function needsHuman(d, i, reason, question) {
       failure: void 0,
       asking: {
         question: clip(question, LIMITS.guidance),
-        ...mention ? { mention } : {}
+        ...mention ? { mention } : {},
+        ...failure ? { failure: keptFailure(failure) } : {}
       }
     },
     reason
@@ -5581,22 +5588,22 @@ var REFUSAL_LIMITS = {
 var COMPARE_FILES = 300;
 var NO_LIMIT = Number.MAX_SAFE_INTEGER;
 async function checkPublished(g, sha2, base2, blocked) {
-  const short = sha2.slice(0, 7);
-  if (!base2) return [`the attempt's base is unknown, so ${short} cannot be checked against it`];
+  const short2 = sha2.slice(0, 7);
+  if (!base2) return [`the attempt's base is unknown, so ${short2} cannot be checked against it`];
   let compared;
   try {
     compared = await g.github.compare(base2, sha2, COMPARE_FILES);
   } catch (e) {
-    if (e instanceof GitHubGone) return [`the published commit ${short} is not in the repository`];
+    if (e instanceof GitHubGone) return [`the published commit ${short2} is not in the repository`];
     throw e;
   }
   if (compared.aheadBy !== 1 || compared.behindBy !== 0)
     return [
-      `the published commit ${short} is not one commit on the attempt's base ${base2.slice(0, 7)} (GitHub compares it ${compared.aheadBy} ahead, ${compared.behindBy} behind)`
+      `the published commit ${short2} is not one commit on the attempt's base ${base2.slice(0, 7)} (GitHub compares it ${compared.aheadBy} ahead, ${compared.behindBy} behind)`
     ];
   if (compared.files.length >= COMPARE_FILES)
     return [
-      `the published commit ${short} changes ${COMPARE_FILES} or more files: GitHub lists no more, so its paths cannot be checked`
+      `the published commit ${short2} changes ${COMPARE_FILES} or more files: GitHub lists no more, so its paths cannot be checked`
     ];
   const verdict = checkPaths(compared.files, 0, {
     blocked,
@@ -5675,26 +5682,21 @@ function renderPrBody(s, o = {}) {
   out.push(statusLine(s), "");
   if (s.note) out.push(inert(s.note, "quote"), "");
   if (plan) {
-    out.push("| Task | Status | Attempts | Time | Cost | Run |", "|---|---|---|---|---|---|");
+    const repoUrl = `${server}/${s.repo}`;
+    out.push(
+      "| Task | Status | Attempts | Landed | Time | Cost | Run |",
+      "|---|---|---|---|---|---|---|"
+    );
     plan.tasks.forEach((t, i) => {
       const r = s.tasks.at(i);
-      const run = r.runId !== void 0 ? `[${r.runId}](${server}/${s.repo}/actions/runs/${r.runId})` : "\u2013";
+      const run = r.runId !== void 0 ? `[${r.runId}](${repoUrl}/actions/runs/${r.runId})` : "\u2013";
       const reason = r.reason && ["needs-human", "blocked", "failed"].includes(r.status) ? `: ${inert(r.reason, "cell")}` : "";
       out.push(
-        `| **${t.id}** ${inert(t.title, "cell")} | ${STATUS_BADGE[r.status]}${reason} | ${r.attempt} | ${r.ranMs !== void 0 ? duration(r.ranMs) : "\u2013"} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`
+        `| **${t.id}** ${inert(t.title, "cell")} | ${STATUS_BADGE[r.status]}${reason} | ${attemptsCell(s, t.id, r.attempt)} | ${landedCell(repoUrl, r)} | ${r.ranMs !== void 0 ? duration(r.ranMs) : "\u2013"} | ${formatUsd(fromMicros(r.spentMicros))} | ${run} |`
       );
     });
     out.push("");
   }
-  if (s.failures?.length)
-    out.push(
-      "### Failed and refused attempts",
-      "",
-      ...s.failures.map(
-        (f) => `- **${f.taskId}** attempt ${f.attempt}: ${inert(f.reason, "line")}`
-      ),
-      ""
-    );
   const approvals = approvalLines(s);
   if (approvals.length) out.push("### Approvals", "", ...approvals, "");
   if (s.findings?.length)
@@ -5712,6 +5714,18 @@ function renderPrBody(s, o = {}) {
 
 \u2026 (shortened)` : body;
 }
+function attemptsCell(s, taskId, attempts) {
+  const failed = (s.failures ?? []).filter((f) => f.taskId === taskId);
+  if (!failed.length) return String(attempts);
+  const why = failed.map((f) => `attempt ${f.attempt}: ${inert(short(f.reason), "cell")}`);
+  return [String(attempts), ...why].join("<br>");
+}
+function landedCell(repoUrl, r) {
+  if (r.landedSha && (r.status === "done" || r.status === "validating"))
+    return `[${r.landedSha.slice(0, 7)}](${repoUrl}/commit/${r.landedSha}) ([CI](${repoUrl}/commit/${r.landedSha}/checks))`;
+  return r.status === "done" ? "no change" : "\u2013";
+}
+var short = (text2, max = 160) => text2.length > max ? `${text2.slice(0, max - 1).trimEnd()}\u2026` : text2;
 function statusLine(s) {
   const counted = s.tasks.length - s.counts.excluded;
   const what = s.status === "done" ? `\u2705 all ${counted} tasks done` : `${s.counts.done + s.counts.skipped} of ${counted} tasks done (${s.status})`;
@@ -6443,13 +6457,36 @@ function escalation(g, e) {
   const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
   const t = s.tasks.at(i);
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? "" : "s"}` : "its attempts";
+  const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
   return [
     `${e.mention ? `@${e.mention} ` : ""}**${e.taskId} needs a human** after ${tried}.`,
     "",
     inert(e.question, "quote"),
     "",
+    ...e.failure ? whatFailed(e.failure) : [],
+    ...attempts.length ? [
+      "**Attempts:**",
+      ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, "line")}`),
+      ""
+    ] : [],
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`
   ].join("\n");
+}
+var FAILURE_KIND = {
+  agent: "the agent",
+  ci: "CI",
+  "no-change": "no change",
+  conflict: "a merge conflict"
+};
+function whatFailed(f) {
+  const list = (title, items) => items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, "line")}`), ""] : [];
+  return [
+    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, "line")}${f.sha ? ` on ${f.sha.slice(0, 7)}` : ""}`,
+    "",
+    ...list("Failed checks", f.failedChecks),
+    ...list("Failed criteria", f.failedCriteria),
+    ...list("Refused", f.refused)
+  ];
 }
 function refusal3(taskId, attempt, why, problems) {
   return [

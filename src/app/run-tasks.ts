@@ -1,5 +1,5 @@
 import type { CriterionOutcome } from '../core/criteria.js';
-import type { Effect } from '../core/effects.js';
+import type { Effect, FailureInfo } from '../core/effects.js';
 import { goalIdentity, isRunning } from '../core/goal.js';
 import { inert } from '../core/inert.js';
 import { owedEffects } from '../core/owed-effects.js';
@@ -354,13 +354,42 @@ function escalation(g: GoalContext, e: Extract<Effect, { type: 'escalate' }>): s
   const i = s.plan!.tasks.findIndex((t) => t.id === e.taskId);
   const t = s.tasks.at(i);
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? '' : 's'}` : 'its attempts';
+  const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
   return [
     `${e.mention ? `@${e.mention} ` : ''}**${e.taskId} needs a human** after ${tried}.`,
     '',
     inert(e.question, 'quote'),
     '',
+    ...(e.failure ? whatFailed(e.failure) : []),
+    ...(attempts.length
+      ? [
+          '**Attempts:**',
+          ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, 'line')}`),
+          '',
+        ]
+      : []),
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
   ].join('\n');
+}
+
+const FAILURE_KIND: Record<FailureInfo['kind'], string> = {
+  agent: 'the agent',
+  ci: 'CI',
+  'no-change': 'no change',
+  conflict: 'a merge conflict',
+};
+
+/** The last failure of an escalated task: its kind and detail, then each list it has. */
+function whatFailed(f: FailureInfo): string[] {
+  const list = (title: string, items: readonly string[] | undefined) =>
+    items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, 'line')}`), ''] : [];
+  return [
+    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, 'line')}${f.sha ? ` on ${f.sha.slice(0, 7)}` : ''}`,
+    '',
+    ...list('Failed checks', f.failedChecks),
+    ...list('Failed criteria', f.failedCriteria),
+    ...list('Refused', f.refused),
+  ];
 }
 
 /** Why an attempt's work was not landed, every problem listed (the plan comment has room for one). */

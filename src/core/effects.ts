@@ -73,6 +73,8 @@ export type Effect = { key: string } &
         attempt: number;
         question: string;
         mention?: string | undefined;
+        /** What failed last: its kind and detail, failed checks, criteria, refusals. */
+        failure?: FailureInfo | undefined;
       }
     | { type: 'report-outcome'; taskId: string; attempt: number; ok: boolean }
   );

@@ -160,7 +160,14 @@ export interface TaskRun {
   /** The failure a failed task waits to hand the recovery planner. */
   failure?: FailureInfo | undefined;
   /** A question for a person, until it is posted on the issue (answered by escalation.posted). */
-  asking?: { question: string; mention?: string | undefined } | undefined;
+  asking?:
+    | {
+        question: string;
+        mention?: string | undefined;
+        /** The last failure, for the comment that asks. */
+        failure?: FailureInfo | undefined;
+      }
+    | undefined;
   /** The cancel of a stopped task's run was sent. */
   cancelSent?: boolean | undefined;
   reservedMicros: number;

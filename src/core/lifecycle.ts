@@ -126,6 +126,7 @@ export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
       i,
       `failed ${t.attempt} of ${maxAttemptsOf(d.s, t)} attempts; last: ${failure.detail}`,
       `${id} failed ${t.attempt} times (last: ${failure.detail}). Fix it by hand on the goal branch and \`/gantry skip ${id}\`, or \`/gantry retry ${id}\` for one more attempt.`,
+      failure,
     );
     return;
   }
@@ -149,16 +150,21 @@ export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
       status: 'failed',
       reason: failure.detail,
       // Kept until the recovery planner answers: a recovery lost in a crash is asked again.
-      failure: {
-        ...failure,
-        detail: clip(failure.detail, LIMITS.reason),
-        ...(failure.failedChecks ? { failedChecks: failure.failedChecks.slice(0, 20) } : {}),
-        ...(failure.failedCriteria ? { failedCriteria: clipAll(failure.failedCriteria) } : {}),
-        ...(failure.refused ? { refused: clipAll(failure.refused) } : {}),
-      },
+      failure: keptFailure(failure),
     },
     failure.detail,
   );
+}
+
+/** A failure as the state keeps it (it lives in a comment): every part bounded. */
+function keptFailure(failure: FailureInfo): FailureInfo {
+  return {
+    ...failure,
+    detail: clip(failure.detail, LIMITS.reason),
+    ...(failure.failedChecks ? { failedChecks: failure.failedChecks.slice(0, 20) } : {}),
+    ...(failure.failedCriteria ? { failedCriteria: clipAll(failure.failedCriteria) } : {}),
+    ...(failure.refused ? { refused: clipAll(failure.refused) } : {}),
+  };
 }
 
 /** Failed criteria and refused paths kept for recovery: the state lives in a comment. */
@@ -176,9 +182,20 @@ function reportOutcome(d: Draft, taskId: string, attempt: number, ok: boolean): 
   d.s.outcomes = [...(d.s.outcomes ?? []), { taskId, attempt, ok }];
 }
 
-export function needsHuman(d: Draft, i: number, reason: string, question: string): void {
+/**
+ * Ask a person: the question, and the last failure (what failed, its checks, criteria or refusals)
+ * for the comment that asks, which says it with the attempts and their reasons.
+ */
+export function needsHuman(
+  d: Draft,
+  i: number,
+  reason: string,
+  question: string,
+  last?: FailureInfo,
+): void {
   const t = d.task(i);
   const mention = t.approvedBy ?? d.s.startedBy;
+  const failure = last ?? t.failure;
   d.setTask(
     i,
     {
@@ -188,6 +205,7 @@ export function needsHuman(d: Draft, i: number, reason: string, question: string
       asking: {
         question: clip(question, LIMITS.guidance),
         ...(mention ? { mention } : {}),
+        ...(failure ? { failure: keptFailure(failure) } : {}),
       },
     },
     reason,

@@ -110,6 +110,7 @@ function taskWork(s: GoalState, i: number, now: number, out: Effect[]): void {
       attempt: t.attempt,
       question: t.asking.question,
       ...(t.asking.mention ? { mention: t.asking.mention } : {}),
+      ...(t.asking.failure ? { failure: t.asking.failure } : {}),
     });
 }
 

@@ -236,7 +236,21 @@ describe('a goal from Start to a ready pull request', () => {
     await finish(h, 'T1');
     await runQueued(h, (task) =>
       task === 'T2'
-        ? { status: 'failure', reason: 'npm test failed: greet is not exported' }
+        ? {
+            status: 'failure',
+            reason: 'npm test failed: greet is not exported',
+            criteria: {
+              passed: false,
+              outcomes: [
+                {
+                  path: '1',
+                  kind: 'command',
+                  passed: false,
+                  detail: 'node --test exited 1',
+                },
+              ],
+            },
+          }
         : undefined,
     );
     const s = h.state();
@@ -245,6 +259,16 @@ describe('a goal from Start to a ready pull request', () => {
     const ask = h.github.botComments().find((c) => c.body.includes('T2 needs a human'))!;
     expect(ask.body).toContain('@maint');
     expect(ask.body).toContain('npm test failed: greet is not exported');
+    // What failed, the failed criteria and every attempt with its reason, then what to do.
+    expect(ask.body).toContain(
+      '**What failed last (the agent):** agent run ended failure: npm test failed: greet is not exported',
+    );
+    expect(ask.body).toContain(
+      '**Failed criteria:**\n- criterion 1 (command): node --test exited 1',
+    );
+    expect(ask.body).toContain(
+      '**Attempts:**\n- attempt 1: agent run ended failure: npm test failed: greet is not exported',
+    );
     expect(ask.body).toContain('`/gantry retry T2`');
     expect(h.github.issue().labels).toContain('gantry:needs-human');
     const pr = h.github.pulls[0]!;
