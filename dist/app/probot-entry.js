@@ -3452,7 +3452,10 @@ var LIMITS = {
   failureLog: 20
 };
 function clip(text2, max) {
-  return text2.length > max ? `${text2.slice(0, max - 1)}\u2026` : text2;
+  if (text2.length <= max) return text2;
+  const cut = text2.slice(0, max - 1);
+  const space = cut.search(/\s\S*$/);
+  return `${space >= max * 0.8 ? cut.slice(0, space).trimEnd() : cut}\u2026`;
 }
 var planIndexes = /* @__PURE__ */ new WeakMap();
 function planIndex(plan) {

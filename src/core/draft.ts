@@ -24,8 +24,15 @@ export const LIMITS = {
   failureLog: 20,
 } as const;
 
+/**
+ * `text` in at most `max` characters: cut at the last space when one is near the end (a word is
+ * not cut in half), with `…` saying it was cut.
+ */
 export function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.search(/\s\S*$/);
+  return `${space >= max * 0.8 ? cut.slice(0, space).trimEnd() : cut}…`;
 }
 
 interface PlanIndex {
