@@ -6747,7 +6747,18 @@ async function reconcileQueued(store, key, jobHints, reconcile) {
     if (!transient(e)) await store.dropHints(ids).catch(() => void 0);
     throw e;
   }
-  await store.hintsApplied(ids);
+  await markApplied(store, ids);
+}
+async function markApplied(store, ids) {
+  for (const wait of [0, 500, 2e3]) {
+    if (wait) await new Promise((r) => setTimeout(r, wait));
+    try {
+      await store.hintsApplied(ids);
+      return;
+    } catch (e) {
+      if (!transient(e)) break;
+    }
+  }
 }
 function toSchedule(queued2, hint) {
   if (queued2 === "applied") return void 0;
@@ -7066,7 +7077,7 @@ function gantryApp(options) {
         { err, delivery: delivery.id },
         `the store could not keep delivery ${delivery.id}: ${errorText(err)}`
       );
-      return hint;
+      return deliveries.first(`${delivery.id} ${goalKey(ref)}`) ? hint : void 0;
     }
   };
   let workers;
@@ -8274,17 +8285,13 @@ var GantryStore = class _GantryStore {
    * replica), 'applied' once one has (a redelivery then changes nothing).
    */
   async queueHint(delivery, goal, hint) {
-    const rows = await this.db.query(
+    const [row] = await this.db.query(
       `INSERT INTO goal_hints (goal, delivery, hint) VALUES ($1, $2, $3)
-       ON CONFLICT (delivery, goal) DO NOTHING RETURNING id`,
+       ON CONFLICT (delivery, goal) DO UPDATE SET hint = goal_hints.hint
+       RETURNING (xmax = 0) AS inserted, done_at IS NOT NULL AS applied`,
       [goal, delivery, JSON.stringify(hint)]
     );
-    if (rows.length) return "new";
-    const [row] = await this.db.query(
-      "SELECT done_at IS NOT NULL AS applied FROM goal_hints WHERE delivery = $1 AND goal = $2",
-      [delivery, goal]
-    );
-    return row?.applied ? "applied" : "pending";
+    return row?.inserted ? "new" : row?.applied ? "applied" : "pending";
   }
   /** A goal's hints no reconcile has applied yet, oldest first (call under the goal's lock). */
   async pendingHints(goal) {

@@ -6744,7 +6744,18 @@ async function reconcileQueued(store2, key, jobHints, reconcile) {
     if (!transient(e)) await store2.dropHints(ids).catch(() => void 0);
     throw e;
   }
-  await store2.hintsApplied(ids);
+  await markApplied(store2, ids);
+}
+async function markApplied(store2, ids) {
+  for (const wait of [0, 500, 2e3]) {
+    if (wait) await new Promise((r) => setTimeout(r, wait));
+    try {
+      await store2.hintsApplied(ids);
+      return;
+    } catch (e) {
+      if (!transient(e)) break;
+    }
+  }
 }
 function toSchedule(queued2, hint) {
   if (queued2 === "applied") return void 0;
@@ -7063,7 +7074,7 @@ function gantryApp(options2) {
         { err, delivery: delivery.id },
         `the store could not keep delivery ${delivery.id}: ${errorText(err)}`
       );
-      return hint;
+      return deliveries.first(`${delivery.id} ${goalKey(ref)}`) ? hint : void 0;
     }
   };
   let workers;
@@ -8205,17 +8216,13 @@ var GantryStore = class _GantryStore {
    * replica), 'applied' once one has (a redelivery then changes nothing).
    */
   async queueHint(delivery, goal, hint) {
-    const rows = await this.db.query(
+    const [row] = await this.db.query(
       `INSERT INTO goal_hints (goal, delivery, hint) VALUES ($1, $2, $3)
-       ON CONFLICT (delivery, goal) DO NOTHING RETURNING id`,
+       ON CONFLICT (delivery, goal) DO UPDATE SET hint = goal_hints.hint
+       RETURNING (xmax = 0) AS inserted, done_at IS NOT NULL AS applied`,
       [goal, delivery, JSON.stringify(hint)]
     );
-    if (rows.length) return "new";
-    const [row] = await this.db.query(
-      "SELECT done_at IS NOT NULL AS applied FROM goal_hints WHERE delivery = $1 AND goal = $2",
-      [delivery, goal]
-    );
-    return row?.applied ? "applied" : "pending";
+    return row?.inserted ? "new" : row?.applied ? "applied" : "pending";
   }
   /** A goal's hints no reconcile has applied yet, oldest first (call under the goal's lock). */
   async pendingHints(goal) {
@@ -8488,15 +8495,27 @@ function redact(url) {
 }
 
 // src/app/probot-entry.ts
-var options = optionsFromEnv(process.env, { serving: false });
-var where = storeFromEnv(process.env);
-var store = await GantryStore.open(where).catch((e) => {
-  console.error(
-    `Gantry cannot replay the payload: ${e.message}${where.dataDir ? ` (while the App runs on this data directory, redeliver from the App's settings on GitHub, "Recent Deliveries", instead)` : ""}`
-  );
+function refuse(message) {
+  console.error(`Gantry cannot replay the payload: ${message}`);
   process.exit(1);
+}
+var options;
+var where;
+try {
+  options = optionsFromEnv(process.env, { serving: false });
+  where = storeFromEnv(process.env);
+} catch (e) {
+  if (!(e instanceof StartupError)) throw e;
+  refuse(e.message);
+}
+var store = await GantryStore.open(where).catch(
+  (e) => refuse(
+    `${e.message}${where.dataDir ? ` (while the App runs on this data directory, redeliver from the App's settings on GitHub, "Recent Deliveries", instead)` : ""}`
+  )
+);
+process.once("beforeExit", () => {
+  store.close().catch((e) => console.error(`Gantry could not close the store: ${String(e)}`));
 });
-process.once("beforeExit", () => void store.close());
 var app2 = gantryApp({
   ...options,
   store,

@@ -84,12 +84,12 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     try {
       return toSchedule(await options.store.queueHint(delivery.id, goalKey(ref), hint), hint);
     } catch (err) {
-      // Applied twice at worst: every effect Gantry carries out is idempotent.
       deps.log?.warn(
         { err, delivery: delivery.id },
         `the store could not keep delivery ${delivery.id}: ${errorText(err)}`,
       );
-      return hint;
+      // Applied here; a redelivery to this process meanwhile is known by its id, as without a store.
+      return deliveries.first(`${delivery.id} ${goalKey(ref)}`) ? hint : undefined;
     }
   };
   let workers: GoalWorkers<Job> | undefined;

@@ -15,7 +15,8 @@ export const QUEUED: Hint = Object.freeze({ kind: 'poke' });
  * when the job stood only for kept hints that another replica has applied meanwhile.
  *
  * A kept hint is applied at least once: a replica killed after its reconcile wrote to GitHub
- * but before the mark leaves it for the next reconcile, which finds the work done.
+ * but before the mark leaves it for the next reconcile, which finds the work of facts done (a
+ * command in it is carried out again).
  */
 export async function reconcileQueued(
   store: GantryStore,
@@ -35,10 +36,28 @@ export async function reconcileQueued(
     if (!transient(e)) await store.dropHints(ids).catch(() => undefined);
     throw e;
   }
-  await store.hintsApplied(ids);
+  await markApplied(store, ids);
 }
 
-/** What to schedule for a routed hint given where the store has it ('lost': not stored). */
+/**
+ * Mark hints applied, trying again a few times on its own: the reconcile is done, and doing it
+ * again for a mark that failed once would repeat what it replied.
+ */
+async function markApplied(store: GantryStore, ids: readonly string[]): Promise<void> {
+  for (const wait of [0, 500, 2_000]) {
+    if (wait) await new Promise((r) => setTimeout(r, wait));
+    try {
+      await store.hintsApplied(ids);
+      return;
+    } catch (e) {
+      if (!transient(e)) break;
+    }
+  }
+  // Left pending: the next reconcile of the goal applies them again. Facts (runs, CI, labels,
+  // edits) find their work done; a command is carried out again (see the README's replicas).
+}
+
+/** What to schedule for a routed hint given where the store has it ('unstored': it could not take it). */
 export function toSchedule(queued: HintQueued | 'unstored', hint: Hint): Hint | undefined {
   if (queued === 'applied') return undefined;
   return queued === 'unstored' ? hint : QUEUED;

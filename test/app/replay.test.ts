@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -149,4 +150,25 @@ describe('replaying a saved payload with `probot receive`', () => {
     }
     expect(model.calls).toHaveLength(1);
   }, 120_000);
+
+  it('is refused with a clear message, no stack trace, when the store of the environment is malformed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-replay-'));
+    writeFileSync(join(dir, 'payload.json'), '{}');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'key.pem'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    const refused = await replay(
+      {
+        APP_ID: '1',
+        PRIVATE_KEY_PATH: join(dir, 'key.pem'),
+        GANTRY_STATE_KEY: KEY,
+        DATABASE_URL: 'mysql://gantry@db/gantry',
+      },
+      join(dir, 'payload.json'),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain(
+      'Gantry cannot replay the payload: DATABASE_URL must be a PostgreSQL connection URL',
+    );
+    expect(refused.output).not.toMatch(/\n\s+at /);
+  });
 });

@@ -72,17 +72,15 @@ export class GantryStore {
    * replica), 'applied' once one has (a redelivery then changes nothing).
    */
   async queueHint(delivery: string, goal: string, hint: Hint): Promise<HintQueued> {
-    const rows = await this.db.query(
+    // One statement: a row another replica inserts or drops meanwhile cannot fall between two.
+    // The no-op update returns the row that was there; xmax = 0 only for a row just inserted.
+    const [row] = await this.db.query<{ inserted: boolean; applied: boolean }>(
       `INSERT INTO goal_hints (goal, delivery, hint) VALUES ($1, $2, $3)
-       ON CONFLICT (delivery, goal) DO NOTHING RETURNING id`,
+       ON CONFLICT (delivery, goal) DO UPDATE SET hint = goal_hints.hint
+       RETURNING (xmax = 0) AS inserted, done_at IS NOT NULL AS applied`,
       [goal, delivery, JSON.stringify(hint)],
     );
-    if (rows.length) return 'new';
-    const [row] = await this.db.query<{ applied: boolean }>(
-      'SELECT done_at IS NOT NULL AS applied FROM goal_hints WHERE delivery = $1 AND goal = $2',
-      [delivery, goal],
-    );
-    return row?.applied ? 'applied' : 'pending';
+    return row?.inserted ? 'new' : row?.applied ? 'applied' : 'pending';
   }
 
   /** A goal's hints no reconcile has applied yet, oldest first (call under the goal's lock). */
