@@ -1,4 +1,5 @@
 import { parsePlanComment } from '../core/checklist/parse.js';
+import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import type { GoalState } from '../core/goal.js';
 import { ConfigError, configErrorComment } from '../app/config.js';
 import type { StandIn } from './stand-in.js';
@@ -22,10 +23,10 @@ export class GoalView {
     private readonly stateKey: string,
   ) {}
 
-  /** Gantry's comment that holds the plan and its signed state (not any other reply). */
+  /** Gantry's live plan comment, known by its marker as the App knows it (not any other reply). */
   planComment() {
     return this.issue.comments.find(
-      (c) => c.app?.id === this.standIn.app.id && c.body.includes('<!-- gantry:state'),
+      (c) => c.app?.id === this.standIn.app.id && isPlanCommentBody(c.body),
     );
   }
 
