@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -110,6 +110,9 @@ function checkOptions(o: DemoOptions): DemoPlan {
       ? checkScript(fromCaller(o, o.plan), agentScript!, { plan: o.plan, agent: o.agent })
       : undefined;
   checkDemoRepo(o);
+  const out = o.out && fromCaller(o, o.out);
+  if (out && existsSync(out) && !statSync(out).isDirectory())
+    throw new DemoError(`--out: ${out} is a file: give a directory (made if missing).`);
   return { live, scripted, planner, agentScript };
 }
 

@@ -124,6 +124,10 @@ describe('npm run demo on the repositories users have', () => {
     const plain = mkdtempSync(join(tmpdir(), 'demo-plain-'));
     const notGit = await refusal(runDemo({ ...base, ...scripted, repo: '.', cwd: plain }));
     expect(notGit.message).toBe(`--repo: ${plain} is not a git repository (no .git there).`);
+    const file = await refusal(runDemo({ ...base, ...scripted, repo: r0.dir, out: 'plan.yml' }));
+    expect(file.message).toBe(
+      `--out: ${join(r0.scripts, 'plan.yml')} is a file: give a directory (made if missing).`,
+    );
     const inside = await refusal(runDemo({ ...base, ...scripted, repo: 'test', cwd: r0.dir }));
     expect(inside.message).toBe(
       `--repo: ${join(r0.dir, 'test')} is inside the git repository ${r0.dir}, not its top: give --repo ${r0.dir}.`,
