@@ -185,7 +185,8 @@ async function approveAndRun(
     view.state()?.status === 'awaiting-approval' || over() || view.configError() !== undefined;
   try {
     await app.until(answered, 5);
-  } catch {
+  } catch (e) {
+    if (!(e instanceof Error && e.message.startsWith('still not there'))) throw e;
     const said = view.replies().map((c) => visible(c.body));
     throw new DemoError(
       `The App did not plan the issue after the label \`${label}\` was added${said.length ? `; it said:\n\n${said.join('\n\n')}` : ', and said nothing.'}`,
