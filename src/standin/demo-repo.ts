@@ -21,18 +21,29 @@ export interface DemoRepoOptions {
   repo?: string | undefined;
   goal?: string | undefined;
   ci?: string | undefined;
+  /** Where relative paths start: the caller's directory (npm's INIT_CWD for `npm run`). */
+  cwd?: string | undefined;
 }
 
-/** A file as committed at the local repository's HEAD (what the copy holds), if it is there. */
-function committed(repo: string, path: string): string | undefined {
+/** A path given on the command line, from the caller's directory. */
+export const fromCaller = (o: { cwd?: string | undefined }, path: string) =>
+  resolve(o.cwd ?? process.cwd(), path);
+
+/** git in the local repository, its output; undefined when git fails. */
+function gitIn(repo: string, args: string[]): string | undefined {
   try {
-    return execFileSync('git', ['-C', repo, 'show', `HEAD:${path}`], {
+    return execFileSync('git', ['-C', repo, ...args], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     });
   } catch {
     return undefined;
   }
+}
+
+/** A file as committed at the local repository's HEAD (what the copy holds), if it is there. */
+function committed(repo: string, path: string): string | undefined {
+  return gitIn(repo, ['show', `HEAD:${path}`]);
 }
 
 /** The local repository's test command: `ci`, or `npm test` when its package.json has one. */
@@ -58,36 +69,50 @@ function ciCommand(repo: string, given: string | undefined): string {
   );
 }
 
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
  * The copy's `.github/gantry.yml`: the repository's own (rules, blocked paths kept) with the
- * agent and the test command set for this run.
+ * agent and the test command set for this run. A file that is not a YAML mapping, or whose
+ * `agent` is not one, is kept as it is: the App says what is wrong with it, as on GitHub.
  */
 function configFor(repo: string, agent: Record<string, string>, testCommand: string): string {
   const own = committed(repo, '.github/gantry.yml');
-  let config: Record<string, unknown>;
+  let config: unknown;
   try {
-    config = (own ? parse(own) : {}) as Record<string, unknown>;
-  } catch (e) {
-    throw new DemoError(`${repo}: .github/gantry.yml is not YAML (${(e as Error).message}).`);
+    config = own === undefined ? {} : (parse(own) ?? {});
+  } catch {
+    return own!;
   }
-  return stringify({
-    ...config,
-    agent: { ...(config.agent as object | undefined), ...agent },
-    testCommand,
-  });
+  if (!isMap(config) || !(config.agent === undefined || isMap(config.agent))) return own!;
+  return stringify({ ...config, agent: { ...config.agent, ...agent }, testCommand });
 }
 
 const workflowFile = () =>
   readFileSync(join(GANTRY_DIR, '.github/workflows/gantry-task.yml'), 'utf8');
 
+/** --repo: a path that exists, the top of a git work tree with a commit; a DemoError if not. */
+function checkRepoPath(o: DemoRepoOptions, given: string): void {
+  const path = fromCaller(o, given);
+  if (!existsSync(path)) throw new DemoError(`--repo: ${path} does not exist.`);
+  if (!existsSync(join(path, '.git'))) {
+    const top = gitIn(path, ['rev-parse', '--show-toplevel'])?.trim();
+    throw new DemoError(
+      top
+        ? `--repo: ${path} is inside the git repository ${top}, not its top: give --repo ${top}.`
+        : `--repo: ${path} is not a git repository (no .git there).`,
+    );
+  }
+  if (committed(path, '') === undefined)
+    throw new DemoError(
+      `--repo: ${path} has no commits yet: commit something first (the copy takes HEAD).`,
+    );
+}
+
 /** --repo, --goal and --ci, which only make sense together. */
 export function checkDemoRepo(o: DemoRepoOptions): void {
-  if (o.repo && !existsSync(join(resolve(o.repo), '.git')))
-    throw new DemoError(`${o.repo} is not a git repository (no .git there).`);
-  if (o.repo && committed(resolve(o.repo), '') === undefined)
-    throw new DemoError(
-      `${o.repo} has no commits yet: commit something first (the copy takes HEAD).`,
-    );
+  if (o.repo) checkRepoPath(o, o.repo);
   if (o.repo && !o.goal?.trim())
     throw new DemoError('--repo needs --goal "<text>": what should Gantry do in your repository?');
   if (o.goal !== undefined && !o.goal.trim()) throw new DemoError('--goal is empty.');
@@ -107,7 +132,7 @@ export async function setUpDemoRepo(
   const roles = { maint: 'maintain' as const };
   const isolation = demoIsolation(print);
   if (o.repo) {
-    const source = resolve(o.repo);
+    const source = fromCaller(o, o.repo);
     const name = basename(source).replace(/[^\w.-]/g, '-') || 'repo';
     const ci = ciCommand(source, o.ci);
     const agent: Record<string, string> = {
@@ -125,7 +150,13 @@ export async function setUpDemoRepo(
       },
       { roles, ci, secrets },
     );
-    print(`Repository: a copy of ${source} (committed work only; the original is not changed).`);
+    const head = gitIn(source, ['rev-parse', '--short', 'HEAD'])?.trim();
+    const detached = gitIn(source, ['symbolic-ref', '--quiet', 'HEAD']) === undefined;
+    print(
+      `Repository: a copy of ${source} at ${head}, ${detached ? `detached HEAD (the copy's default branch: ${repo.defaultBranch})` : `branch ${repo.defaultBranch}`} (committed work only; the original is not changed).`,
+    );
+    if (gitIn(source, ['status', '--porcelain', '--untracked-files=no'])?.trim())
+      print('Uncommitted changes in it are not in the copy: commit them to include them.');
     return repo;
   }
   // The scripted agent's first try at T2 breaks a test, so the demo shows CI at work.

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
+import { triggerLabel } from '../app/config.js';
 import { AnthropicPlanner } from '../planner/anthropic-planner.js';
 import { ScriptedPlanner } from '../planner/scripted-planner.js';
 import { DemoError } from './demo-error.js';
-import { checkDemoRepo, setUpDemoRepo } from './demo-repo.js';
+import { checkScript } from './demo-inputs.js';
+import { checkDemoRepo, fromCaller, setUpDemoRepo } from './demo-repo.js';
+import { keepResult, type KeptResult } from './demo-result.js';
 import { GoalView } from './goal-view.js';
 import { renderPage } from './html-page.js';
 import { runApp } from './run-app.js';
@@ -34,8 +37,13 @@ export interface DemoOptions {
    */
   plan?: string | undefined;
   agent?: string | undefined;
-  /** Where the HTML page goes. */
-  out: string;
+  /**
+   * Where the result goes (the HTML page, the goal branch's bundle and patch). Default: a new
+   * `gantry-demo-*` directory in `cwd`.
+   */
+  out?: string | undefined;
+  /** Where relative paths start: the caller's directory (npm's INIT_CWD). Default: the cwd. */
+  cwd?: string | undefined;
   print?: (line: string) => void;
 }
 
@@ -55,7 +63,11 @@ export interface DemoResult {
   /** How long the App took to answer each webhook. */
   webhookMs: number[];
   problems: string[];
+  /** The directory the result went to, and the page in it. */
+  out: string;
   page: string;
+  /** The goal branch kept: its bundle and patch; undefined when no change landed. */
+  kept: KeptResult | undefined;
   timeline: string[];
   /** The `.github/gantry.yml` the run used. */
   config: unknown;
@@ -81,7 +93,7 @@ interface DemoPlan {
 }
 
 /** The options, checked: a DemoError says what is missing or wrong, and how to fix it. */
-async function checkOptions(o: DemoOptions): Promise<DemoPlan> {
+function checkOptions(o: DemoOptions): DemoPlan {
   const scripted = o.plan !== undefined || o.agent !== undefined;
   if (scripted && !(o.plan && o.agent))
     throw new DemoError(
@@ -92,22 +104,15 @@ async function checkOptions(o: DemoOptions): Promise<DemoPlan> {
     throw new DemoError(
       `${o.repo ? '--repo' : '--goal'} needs ANTHROPIC_API_KEY, or a scripted plan and agent (--plan, --agent): offline, Gantry has a scripted plan for its sample repository only. Set the key, or run \`npm run demo\` without options.`,
     );
-  const planner = o.plan
-    ? await ScriptedPlanner.fromFile(resolve(o.plan)).catch((e: unknown) => {
-        throw new DemoError(`--plan ${o.plan}: ${(e as Error).message}`);
-      })
-    : undefined;
-  const agentScript = o.agent ? resolve(o.agent) : undefined;
-  if (agentScript) {
-    try {
-      JSON.parse(readFileSync(agentScript, 'utf8'));
-    } catch (e) {
-      throw new DemoError(
-        `--agent ${o.agent}: not a readable JSON script (${(e as Error).message}).`,
-      );
-    }
-  }
+  const agentScript = o.agent ? fromCaller(o, o.agent) : undefined;
+  const planner =
+    o.plan && o.agent
+      ? checkScript(fromCaller(o, o.plan), agentScript!, { plan: o.plan, agent: o.agent })
+      : undefined;
   checkDemoRepo(o);
+  const out = o.out && fromCaller(o, o.out);
+  if (out && existsSync(out) && !statSync(out).isDirectory())
+    throw new DemoError(`--out: ${out} is a file: give a directory (made if missing).`);
   return { live, scripted, planner, agentScript };
 }
 
@@ -139,13 +144,61 @@ async function runGoal(
       d.live ? new AnthropicPlanner({ apiKey: o.anthropicKey, config: config.llm }) : offline,
     stateKey,
   });
+  try {
+    return await approveAndRun(standIn, app, repo, issue, stateKey, print);
+  } finally {
+    await app.close();
+  }
+}
+
+/** The trigger label of the copy's `.github/gantry.yml`, as the App reads it (even if invalid). */
+async function labelOf(standIn: StandIn, repo: StoredRepo): Promise<string> {
+  const text = await standIn.git.readFile(
+    `${repo.owner}/${repo.name}`,
+    repo.defaultBranch,
+    '.github/gantry.yml',
+  );
+  try {
+    return triggerLabel(parse(text ?? ''));
+  } catch {
+    return triggerLabel(undefined);
+  }
+}
+
+/** The maintainer's part: the label, the plan read and approved; the goal then runs to its end. */
+async function approveAndRun(
+  standIn: StandIn,
+  app: Awaited<ReturnType<typeof runApp>>,
+  repo: StoredRepo,
+  issue: StoredIssue,
+  stateKey: string,
+  print: (line: string) => void,
+): Promise<GoalView> {
   const view = new GoalView(standIn, repo, issue, stateKey);
   const over = () => view.over();
   const maint = standIn.as('maint');
   const where = { owner: repo.owner, repo: repo.name, issue_number: issue.number };
 
-  await maint.rest.issues.addLabels({ ...where, labels: ['gantry'] });
-  await app.until(() => view.state()?.status === 'awaiting-approval' || over(), 5);
+  const label = await labelOf(standIn, repo);
+  await maint.rest.issues.addLabels({ ...where, labels: [label] });
+  const answered = () =>
+    view.state()?.status === 'awaiting-approval' || over() || view.configError() !== undefined;
+  try {
+    await app.until(answered, 5);
+  } catch (e) {
+    if (!(e instanceof Error && e.message.startsWith('still not there'))) throw e;
+    const said = view.replies().map((c) => visible(c.body));
+    throw new DemoError(
+      `The App did not plan the issue after the label \`${label}\` was added${said.length ? `; it said:\n\n${said.join('\n\n')}` : ', and said nothing.'}`,
+      false,
+    );
+  }
+  const refused = view.configError();
+  if (refused && !view.planComment())
+    throw new DemoError(
+      `The repository's .github/gantry.yml is invalid: the App refused the goal with this comment on the issue.\n\n${visible(refused.body)}\n\nFix .github/gantry.yml in your repository, commit it, and run the demo again (the copy takes what is committed).`,
+      false,
+    );
   const planned = view.state();
   if (planned?.status === 'awaiting-approval' && planned.plan) {
     const body = view.planComment()!.body;
@@ -158,7 +211,6 @@ async function runGoal(
     });
     await app.until(over, 40);
   } else print(`\nNo plan to approve: the goal is ${planned?.status ?? 'not planned'}.`);
-  await app.close();
   return view;
 }
 
@@ -168,11 +220,10 @@ function writePage(
   repo: StoredRepo,
   issue: StoredIssue,
   pull: { pull: StoredPull | undefined; ci: string | undefined },
-  o: DemoOptions,
+  out: string,
   live: boolean,
+  kept: KeptResult | undefined,
 ): string {
-  const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
   const page = join(out, 'index.html');
   writeFileSync(
     page,
@@ -182,12 +233,43 @@ function writePage(
       pull: pull.pull,
       pullCi: pull.ci,
       serverUrl: standIn.store.serverUrl,
+      change: kept,
       note: live
         ? 'Planned and run by Claude'
         : 'Planned and run offline by the scripted planner and agent (no model was called)',
     }),
   );
   return page;
+}
+
+/** The directory the result goes to: `--out` (made if missing), or a new one in the caller's. */
+function outDir(o: DemoOptions): string {
+  if (!o.out) return mkdtempSync(join(o.cwd ?? process.cwd(), 'gantry-demo-'));
+  const out = fromCaller(o, o.out);
+  mkdirSync(out, { recursive: true });
+  return out;
+}
+
+/** The goal branch kept in `out` (bundle and patch), before the stand-in and its git go. */
+function keep(
+  standIn: StandIn,
+  repo: StoredRepo,
+  view: GoalView,
+  pull: StoredPull | undefined,
+  o: DemoOptions,
+  out: string,
+): KeptResult | undefined {
+  const branch = pull?.head ?? view.state()?.branch;
+  if (!branch) return undefined;
+  return keepResult({
+    bare: standIn.git.path(`${repo.owner}/${repo.name}`),
+    base: repo.defaultBranch,
+    branch,
+    copied: o.repo !== undefined,
+    title: pull?.title ?? view.issue.title,
+    out,
+    slug: branch.replace(/[^\w.-]+/g, '-'),
+  });
 }
 
 /** The goal's pull request, if any, and the conclusion of CI on its head. */
@@ -208,7 +290,7 @@ async function summarize(
   repo: StoredRepo,
   view: GoalView,
   pull: { pull: StoredPull | undefined; ci: string | undefined },
-  run: { t0: number; page: string; timeline: Timeline },
+  run: { t0: number; out: string; page: string; kept: KeptResult | undefined; timeline: Timeline },
 ): Promise<DemoResult> {
   const s = view.state();
   const config = await standIn.git.readFile(
@@ -232,7 +314,9 @@ async function summarize(
     appCalls: standIn.appCalls().length,
     webhookMs: standIn.webhooks.deliveries.flatMap((d) => (d.ms === undefined ? [] : [d.ms])),
     problems: standIn.problems(),
+    out: run.out,
     page: run.page,
+    kept: run.kept,
     timeline: run.timeline.lines,
     config: parse(config ?? '{}'),
   };
@@ -245,7 +329,7 @@ async function summarize(
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const print = o.print ?? (() => undefined);
-  const d = await checkOptions(o);
+  const d = checkOptions(o);
   const t0 = Date.now();
   print(modelsLine(o, d));
   const timeline = new Timeline({ app: 'gantry[bot]', print });
@@ -267,8 +351,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     print(`Issue #${issue.number}: ${issue.title}\n`);
     const view = await runGoal(standIn, repo, issue, o, d, print);
     const pull = await pullRequest(standIn, repo);
-    const page = writePage(standIn, repo, issue, pull, o, d.live);
-    return await summarize(standIn, repo, view, pull, { t0, page, timeline });
+    const out = outDir(o);
+    const kept = keep(standIn, repo, view, pull.pull, o, out);
+    const page = writePage(standIn, repo, issue, pull, out, d.live, kept);
+    return await summarize(standIn, repo, view, pull, { t0, out, page, kept, timeline });
   } finally {
     await standIn.close();
     rmSync(work, { recursive: true, force: true });

@@ -10,17 +10,20 @@
  * local repository of your own (it is only read).
  */
 import { parseArgs } from 'node:util';
-import { DemoError, runDemo } from './demo-run.js';
+import { DemoError, runDemo, type DemoResult } from './demo-run.js';
 
 const USAGE = `Usage: npm run demo [-- options]
 
-  --repo <path>     run on a copy of this local git repository (needs ANTHROPIC_API_KEY,
-                    or --plan and --agent)
+  --repo <path>     run on a copy of this local git repository, at its checked-out commit
+                    (needs ANTHROPIC_API_KEY, or --plan and --agent)
   --goal "<text>"   the goal: the issue's title is its first line
   --ci "<command>"  the repository's test command (default: npm test, when package.json has one)
   --plan <file>     offline: a scripted plan (YAML or JSON, as the scripted planner reads them)
   --agent <file>    offline: a scripted agent (JSON: task id -> attempts), with --plan
-  --out <dir>       where the HTML page goes (default: demo-output)
+  --out <dir>       where the result goes: the HTML page, the goal branch as a git bundle and
+                    its change as a patch (default: a new gantry-demo-* directory here)
+
+Relative paths are from the directory you run npm in (npm's INIT_CWD), also with --prefix.
   -h, --help        this text`;
 
 async function main(): Promise<number> {
@@ -33,7 +36,7 @@ async function main(): Promise<number> {
         ci: { type: 'string' },
         plan: { type: 'string' },
         agent: { type: 'string' },
-        out: { type: 'string', default: 'demo-output' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -46,6 +49,8 @@ async function main(): Promise<number> {
   }
   const r = await runDemo({
     ...values,
+    // npm runs scripts in the package's directory; INIT_CWD is where the user typed the command.
+    cwd: process.env.INIT_CWD || process.cwd(),
     anthropicKey: process.env.ANTHROPIC_API_KEY || undefined,
     print: (line) => console.log(line),
   });
@@ -58,14 +63,30 @@ Pull request: ${pull}.
 Time: ${(r.wallMs / 1000).toFixed(1)} s in all; task runs ${(r.runMs / 1000).toFixed(1)} s and CI ${(r.ciMs / 1000).toFixed(1)} s added up.
 Calls by the App: ${r.appCalls} (${(r.appCalls / Math.max(r.landed, 1)).toFixed(1)} per landed task).
 Requests GitHub would have refused: ${r.problems.length}.${r.problems.map((p) => `\n  - ${p}`).join('')}
-The issue and the pull request as GitHub would show them: ${r.page}`);
+The result, kept in ${r.out}:
+  ${r.page}: the issue and the pull request as GitHub would show them, with its diff and commits.
+${keptLines(r.kept)}`);
   return r.status === 'done' && r.problems.length === 0 ? 0 : 1;
+}
+
+/** How to take the goal branch into the repository: the bundle and the patch. */
+function keptLines(k: DemoResult['kept']): string {
+  if (!k) return '  No goal branch with a change: there is no bundle or patch.';
+  if (!k.prerequisite)
+    return `  ${k.bundle}: the goal branch ${k.branch} as a git bundle, with its whole history;
+    take it with: git clone --branch ${k.branch} ${k.bundle}
+  ${k.patch}: the whole change as one commit, a mailbox patch for git am on the branch's base`;
+  const on = `the commit the copy took (${k.prerequisite.slice(0, 7)})`;
+  return `  ${k.bundle}: the goal branch ${k.branch} as a git bundle (it needs ${on});
+    take it with: git fetch ${k.bundle} ${k.branch}:${k.branch}
+  ${k.patch}: the whole change as one commit, a mailbox patch for git am on ${on};
+    apply it with: git am ${k.patch}`;
 }
 
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(e instanceof DemoError ? `${e.message}\n\n${USAGE}` : e);
+    console.error(e instanceof DemoError ? (e.usage ? `${e.message}\n\n${USAGE}` : e.message) : e);
     process.exit(e instanceof DemoError ? 2 : 1);
   },
 );

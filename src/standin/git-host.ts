@@ -66,14 +66,22 @@ export class GitHost {
 
   /**
    * A bare clone of a local repository (every branch, its history; the source is only read);
-   * its default branch, as the source's HEAD names it.
+   * its default branch, as the source's HEAD names it. A source in detached HEAD has no branch
+   * to name: the clone gets `detached-<sha7>` at the checked-out commit, as its default branch.
    */
   async importRepo(fullName: string, source: string): Promise<string> {
     const dir = this.path(fullName);
     await mkdir(dirname(dir), { recursive: true });
     await this.git(this.root, ['clone', '--quiet', '--bare', '--no-local', source, dir]);
-    const head = (await this.git(dir, ['symbolic-ref', '--short', 'HEAD'])).trim();
-    return head;
+    const head = await this.run(dir, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+    if (head.code === 0) return head.stdout.trim();
+    const sha = (await this.git(dir, ['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+    const branch = `detached-${sha.slice(0, 7)}`;
+    const taken = await this.branchSha(fullName, branch);
+    if (taken !== sha && !(await this.createBranch(fullName, branch, sha)))
+      throw new GitHostError(`${source} is in detached HEAD and already has a branch ${branch}`);
+    await this.git(dir, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    return branch;
   }
 
   /** A commit of `files` (path -> content) on top of `parent`, made without a work tree. */

@@ -1,10 +1,15 @@
 import { parsePlanComment } from '../core/checklist/parse.js';
+import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import type { GoalState } from '../core/goal.js';
+import { ConfigError, configErrorComment } from '../app/config.js';
 import type { StandIn } from './stand-in.js';
 import type { StoredIssue, StoredRepo } from './store.js';
 
 /** Statuses after which a goal does nothing more on its own. */
 const OVER = new Set(['done', 'partial', 'cancelled', 'failed']);
+
+/** The first line of the App's comment on an invalid `.github/gantry.yml`. */
+const CONFIG_ERROR = configErrorComment(new ConfigError([])).split('\n')[0]!;
 
 /**
  * A goal as its issue shows it on the stand-in: Gantry's plan comment, the state signed in it,
@@ -18,8 +23,16 @@ export class GoalView {
     private readonly stateKey: string,
   ) {}
 
+  /** Gantry's live plan comment, known by its marker as the App knows it (not any other reply). */
   planComment() {
-    return this.issue.comments.find((c) => c.app?.id === this.standIn.app.id);
+    return this.issue.comments.find(
+      (c) => c.app?.id === this.standIn.app.id && isPlanCommentBody(c.body),
+    );
+  }
+
+  /** Gantry's comment saying the repository's `.github/gantry.yml` is invalid, if it posted one. */
+  configError() {
+    return this.replies().find((c) => c.body.startsWith(CONFIG_ERROR));
   }
 
   /** The signed state in the plan comment; undefined before there is one. */

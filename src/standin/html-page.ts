@@ -72,6 +72,50 @@ export interface PageInput {
   note: string;
   /** The stand-in's address: its links are dropped, as it is gone when the page is read. */
   serverUrl?: string | undefined;
+  /** The pull request's change: its diff (with `git diff --stat`) and each task's commits. */
+  change?: PageChange | undefined;
+}
+
+export interface PageChange {
+  stat: string;
+  diff: string;
+  commits: { task: string; sha: string; subject: string }[];
+}
+
+const DIFF_LINE: [RegExp, string][] = [
+  [
+    /^(diff --git|index |--- |\+\+\+ |new file|deleted file|similarity|rename |Binary files)/,
+    'meta',
+  ],
+  [/^@@/, 'hunk'],
+  [/^\+/, 'add'],
+  [/^-/, 'del'],
+];
+
+/** The commits of the pull request by task, and its diff, as GitHub's Commits and Files tabs. */
+function change(c: PageChange): string {
+  const tasks = [...new Set(c.commits.map((x) => x.task))];
+  const commits = tasks
+    .map(
+      (t) =>
+        `<h3>${escape(t)}</h3><ul>${c.commits
+          .filter((x) => x.task === t)
+          .map((x) => `<li><code>${escape(x.sha.slice(0, 7))}</code> ${escape(x.subject)}</li>`)
+          .join('')}</ul>`,
+    )
+    .join('\n');
+  const diff = c.diff
+    .split('\n')
+    .map((line) => {
+      const cls = DIFF_LINE.find(([re]) => re.test(line))?.[1];
+      return cls ? `<span class="${cls}">${escape(line)}</span>` : escape(line);
+    })
+    .join('\n');
+  return `<section><h2>Commits</h2>
+${commits || '<p>No commits.</p>'}
+<h2>Files changed</h2>
+<pre>${escape(c.stat)}</pre>
+<pre class="diff">${diff}</pre></section>`;
 }
 
 export function renderPage(p: PageInput): string {
@@ -84,6 +128,7 @@ ${p.issue.comments.map((c) => comment(c, p.serverUrl)).join('\n')}</section>`;
 <p class="meta"><span class="state ${p.pull.draft ? 'draft' : 'open'}">${p.pull.draft ? 'Draft' : 'Ready for review'}</span> ${escape(p.pull.user)} wants to merge <code>${escape(p.pull.head)}</code> into <code>${escape(p.pull.base)}</code> · CI: ${escape(p.pullCi ?? 'none')} · reviewers: ${p.pull.reviewers.map(escape).join(', ') || 'none'}</p>
 ${comment({ id: 0, body: p.pull.body, user: p.pull.user, app: { id: 0, slug: p.pull.user.replace(/\[bot\]$/, '') }, createdAt: p.pull.createdAt, updatedAt: p.pull.updatedAt }, p.serverUrl)}</section>`
     : '<section><h1>No pull request</h1></section>';
+  const changed = p.change ? change(p.change) : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(p.repo)}#${p.issue.number}: ${escape(p.issue.title)}</title>
 <style>
@@ -98,10 +143,12 @@ h1{font-weight:400;border-bottom:1px solid #d1d9e0;padding-bottom:.3em}.num{colo
 table{border-collapse:collapse}td,th{border:1px solid #d1d9e0;padding:.3em .8em}
 code{background:#eff1f3;border-radius:4px;padding:.1em .3em}pre{background:#f6f8fa;padding:1em;overflow:auto}
 ul:has(input){list-style:none;padding-left:1em}.note{color:#59636e;font-style:italic}
+.diff .add{background:#dafbe1}.diff .del{background:#ffebe9}.diff .hunk{color:#0969da}.diff .meta{font-weight:600}
 </style></head><body>
 <p class="note">${escape(p.note)} · ${escape(p.repo)} on the Gantry stand-in</p>
 ${issue}
 ${pr}
+${changed}
 <script type="module">
 const blocks = document.querySelectorAll('pre > code.language-mermaid');
 if (blocks.length) {
