@@ -1585,13 +1585,13 @@ function triggerLabel(raw) {
   return parsed.success ? parsed.data : GantryConfigSchema.shape.label.parse(void 0);
 }
 var CONFIG_KEYS = Object.keys(GantryConfigSchema.shape);
-function configErrorComment(error) {
+function configErrorComment(error, trigger = "gantry") {
   return [
     "**Gantry cannot work on this issue: `.github/gantry.yml` is invalid.**",
     "",
     ...error.problems.map((p) => `- ${inert(p, "line")}`),
     "",
-    `Allowed top-level keys: ${CONFIG_KEYS.map((k) => `\`${k}\``).join(", ")}. Fix the file on the default branch, then remove and re-add the \`gantry\` label.`
+    `Allowed top-level keys: ${CONFIG_KEYS.map((k) => `\`${k}\``).join(", ")}. Fix the file on the default branch, then remove and re-add the ${inert(trigger, "code")} label.`
   ].join("\n");
 }
 function maxGoalUsd(c) {
@@ -6640,7 +6640,7 @@ async function reconcileGoal(github, ref, hints, deps) {
   if (decision.stop) await stopForIssue(g, decision.stop);
   if (decision.next === "new-goal" && await mayPlan(g, events)) {
     if (!config.ok) {
-      session.reply(configErrorComment(config.error), { once: true });
+      session.reply(configErrorComment(config.error, trigger), { once: true });
       await session.flush();
       return;
     }

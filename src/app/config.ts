@@ -185,13 +185,13 @@ export function triggerLabel(raw: unknown): string {
 export const CONFIG_KEYS = Object.keys(GantryConfigSchema.shape);
 
 /** The comment posted (once) on an issue whose repository has an invalid config. */
-export function configErrorComment(error: ConfigError): string {
+export function configErrorComment(error: ConfigError, trigger = 'gantry'): string {
   return [
     '**Gantry cannot work on this issue: `.github/gantry.yml` is invalid.**',
     '',
     ...error.problems.map((p) => `- ${inert(p, 'line')}`),
     '',
-    `Allowed top-level keys: ${CONFIG_KEYS.map((k) => `\`${k}\``).join(', ')}. Fix the file on the default branch, then remove and re-add the \`gantry\` label.`,
+    `Allowed top-level keys: ${CONFIG_KEYS.map((k) => `\`${k}\``).join(', ')}. Fix the file on the default branch, then remove and re-add the ${inert(trigger, 'code')} label.`,
   ].join('\n');
 }
 

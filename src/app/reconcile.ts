@@ -84,7 +84,7 @@ export async function reconcileGoal(
   if (decision.stop) await stopForIssue(g, decision.stop);
   if (decision.next === 'new-goal' && (await mayPlan(g, events))) {
     if (!config.ok) {
-      session.reply(configErrorComment(config.error), { once: true });
+      session.reply(configErrorComment(config.error, trigger), { once: true });
       await session.flush();
       return;
     }

@@ -129,6 +129,9 @@ llm:
     const comment = configErrorComment(err);
     expect(comment).toContain('`.github/gantry.yml` is invalid');
     expect(comment).toContain('Allowed top-level keys: `label`, `approval`, `rigor`, `llm`');
+    expect(comment).toContain('re-add the `gantry` label');
+    // A repository with its own label is told that one.
+    expect(configErrorComment(err, 'ai-goal')).toContain('re-add the `ai-goal` label');
   });
 
   it('quotes the YAML of an invalid config inert in its comment', () => {
