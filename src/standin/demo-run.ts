@@ -36,6 +36,10 @@ export interface DemoOptions {
   agent?: string | undefined;
   /** Where the HTML page goes. */
   out: string;
+  /** CI's time limit in minutes (`--ci-timeout`); default: the repository's config. */
+  ciTimeout?: number | undefined;
+  /** More variables of this environment for CI and jobs (`--env NAME`). */
+  env?: string[] | undefined;
   print?: (line: string) => void;
 }
 
@@ -253,6 +257,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     actionDir: GANTRY_DIR,
     onAnswer: (a) => timeline.answered(a),
     onWebhook: (e) => timeline.webhook(e),
+    ciTimeoutMinutes: o.ciTimeout,
+    env: o.env,
   });
   const work = mkdtempSync(join(tmpdir(), 'gantry-demo-'));
   try {
