@@ -46,14 +46,16 @@ async function ci(
 
 describe('CI on the stand-in, as Actions runs a step', () => {
   it('ends when the shell exits: what it left in the background does not hold it', async () => {
-    const gate = join(temp(), 'gate');
+    const dir = temp();
+    const gate = join(dir, 'gate');
     // Both wait for a file nobody writes until CI is over: one in the step's process group, one
-    // out of it (setsid) and holding the output open.
-    const wait = `while [ ! -f '${gate}' ]; do sleep 0.05; done; echo stray`;
+    // out of it (setsid) and holding the output open (the step ends once it has left).
+    const wait = `while [ ! -f '${gate}' ] && [ -d '${dir}' ]; do sleep 0.05; done; echo stray`;
     try {
       const { run } = await ci(
         { 'README.md': 'x\n' },
-        `(${wait}) & setsid sh -c "${wait}" & echo tests passed`,
+        `(${wait}) & setsid sh -c "touch '${gate}.out'; ${wait}" & ` +
+          `while [ ! -f '${gate}.out' ]; do sleep 0.05; done; echo tests passed`,
       );
       expect(run.conclusion).toBe('success');
       expect(run.log).toContain('tests passed');
