@@ -53,7 +53,10 @@ describe('webhooks go as their events happen, while runs go on', () => {
     await standIn.addRepo(
       'octo/live',
       { 'README.md': '# live\n', '.github/workflows/quick.yml': QUICK },
-      { roles: {}, ci: `while [ ! -f '${gate}' ]; do sleep 0.05; done; echo gate open` },
+      {
+        roles: {},
+        ci: `while [ ! -f '${gate}' ] && [ -d '${dir}' ]; do sleep 0.05; done; echo gate open`,
+      },
     );
     const app = await endpoint((name) => {
       if (name === 'workflow_run.completed') writeFileSync(gate, '');
