@@ -37,6 +37,8 @@ export interface ActionsOptions {
   /** A repository's secrets and variables (`secrets.X`, `vars.X`). */
   secrets?: (repo: string) => Record<string, string>;
   vars?: (repo: string) => Record<string, string>;
+  /** More variables of the caller's environment jobs get (`--env NAME`). */
+  env?: readonly string[] | undefined;
 }
 
 const WORKFLOWS = '.github/workflows/';
@@ -62,12 +64,22 @@ export class ActionsRunner {
     private readonly git: GitHost,
     private readonly o: ActionsOptions,
   ) {
-    this.processes = new StepProcesses(o.nextId);
+    this.processes = new StepProcesses(o.nextId, { env: o.env });
   }
 
   /** Resolves when every run started so far has completed. */
   async idle(): Promise<void> {
     while (this.running.size) await Promise.all([...this.running]);
+  }
+
+  /** A run is going. */
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  /** Resolves when the next run going now ends (never when none is: a race with others). */
+  nextDone(): Promise<void> {
+    return this.running.size ? Promise.race([...this.running]) : new Promise(() => undefined);
   }
 
   find(id: number): WorkflowRun | undefined {

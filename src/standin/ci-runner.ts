@@ -3,11 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GitHost } from './git-host.js';
+import { parse } from 'yaml';
+import { GantryConfigSchema } from '../app/config.js';
+import { passedEnv, PROXY_AND_CA } from './passed-env.js';
+import { ciPath, repoNode } from './repo-node.js';
+import { killGroup, untilShellExits } from './shell-exit.js';
 
 /** GitHub Actions' app: CI in the stand-in reports as it. */
 export const ACTIONS_APP = { id: 15368, slug: 'github-actions' };
 const MAX_LOG = 64 * 1024;
 const MAX_ANNOTATIONS = 50;
+const CONFIG = '.github/gantry.yml';
 
 export interface CheckRun {
   id: number;
@@ -50,7 +56,15 @@ export class CiRunner {
       command: (fullName: string) => string | undefined;
       nextId: () => number;
       now: () => number;
-      timeoutMs?: number;
+      /**
+       * The time limit of a CI run, whatever the repository says (`--ci-timeout`); by default
+       * its `ci.timeoutMinutes` in `.github/gantry.yml` (how long the App waits for CI).
+       */
+      timeoutMinutes?: number | undefined;
+      /** More variables of the caller's environment CI gets (`--env NAME`). */
+      env?: readonly string[] | undefined;
+      /** The environment the stand-in was started in (default: this process's). */
+      machineEnv?: Record<string, string | undefined>;
     },
   ) {}
 
@@ -67,20 +81,31 @@ export class CiRunner {
     const startedAt = this.o.now();
     try {
       await this.git.checkout(fullName, sha, dir);
+      const machine = this.o.machineEnv ?? process.env;
+      const limit = await this.timeLimit(fullName, sha);
+      const node = await repoNode(dir, machine);
       const { code, output, timedOut } = await runCommand(
         command,
         dir,
-        this.o.timeoutMs ?? 10 * 60_000,
+        limit.minutes * 60_000,
+        ciEnv(machine, node.bin, this.o.env ?? []),
       );
       const conclusion = timedOut ? 'timed_out' : code === 0 ? 'success' : 'failure';
+      // What a reader of the log needs first: where it ran and for how long it could.
+      const head = [node.line, `Time limit: ${limit.minutes} minutes (${limit.from}).`]
+        .filter(Boolean)
+        .map((l) => `${l}\n`)
+        .join('');
       const run: CheckRun = {
         id: this.o.nextId(),
         name: 'test',
         status: 'completed',
         conclusion,
-        summary: timedOut ? 'The job timed out.' : `\`${command}\` exited with ${code}.`,
+        summary: timedOut
+          ? `The job timed out after ${limit.minutes} minutes (${limit.from}).`
+          : `\`${command}\` exited with ${code}.`,
         annotations: conclusion === 'success' ? [] : annotations(output),
-        log: output.slice(-MAX_LOG),
+        log: head + output.slice(-(MAX_LOG - head.length)),
         startedAt,
         completedAt: this.o.now(),
       };
@@ -103,6 +128,33 @@ export class CiRunner {
     }
   }
 
+  /** The `--ci-timeout` given, or `ci.timeoutMinutes` of the config at this sha (or its default). */
+  private async timeLimit(
+    fullName: string,
+    sha: string,
+  ): Promise<{ minutes: number; from: string }> {
+    if (this.o.timeoutMinutes !== undefined)
+      return { minutes: this.o.timeoutMinutes, from: '--ci-timeout' };
+    const text = await this.git.readFile(fullName, sha, CONFIG);
+    let raw: unknown;
+    try {
+      raw = text === undefined ? undefined : parse(text);
+    } catch {
+      raw = undefined;
+    }
+    // Only the `ci` key: a typo elsewhere in the file is the App's to report, not CI's.
+    const ci = (raw as { ci?: unknown } | null | undefined)?.ci;
+    const parsed = GantryConfigSchema.shape.ci.safeParse(ci);
+    const given = typeof ci === 'object' && ci !== null && 'timeoutMinutes' in ci;
+    if (parsed.success)
+      return {
+        minutes: parsed.data.timeoutMinutes,
+        from: given ? `ci.timeoutMinutes in ${CONFIG}` : `the default of ci.timeoutMinutes`,
+      };
+    const fallback = GantryConfigSchema.shape.ci.parse(undefined).timeoutMinutes;
+    return { minutes: fallback, from: `the default: ci in ${CONFIG} is invalid` };
+  }
+
   suitesFor(fullName: string, sha: string): CheckSuite[] {
     return this.suites.filter((s) => s.repo === fullName && s.sha === sha);
   }
@@ -120,6 +172,7 @@ function runCommand(
   command: string,
   cwd: string,
   timeoutMs: number,
+  env: Record<string, string>,
 ): Promise<{ code: number; output: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout stops whatever the command started too.
@@ -127,9 +180,7 @@ function runCommand(
       cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      // What CI may see of this machine: no secrets from the shell that started the stand-in
-      // (the code under test may be a model's).
-      env: ciEnv(),
+      env,
     });
     let output = '';
     const add = (d: Buffer) => {
@@ -140,17 +191,14 @@ function runCommand(
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      killGroup(child.pid!);
     }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
+    // The step ends when its shell exits, as on Actions: a server the tests started in the
+    // background and left running does not hold it (it is killed with the step's group).
+    untilShellExits(child).then((code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 1, output, timedOut });
-    });
+      resolve({ code, output, timedOut });
+    }, reject);
   });
 }
 
@@ -167,10 +215,19 @@ export function annotations(output: string): CheckRun['annotations'] {
   return found;
 }
 
-/** The environment CI runs in: the tools' paths and locale, nothing else of the caller's. */
-function ciEnv(): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'];
-  const env: Record<string, string> = { CI: 'true' };
-  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
-  return env;
+/**
+ * What CI may see of this machine: the tools' paths (the chosen Node first), HOME, the locale,
+ * what a proxy or a custom CA needs, and the variables asked for with `--env`; no other secrets
+ * of the shell that started the stand-in (the code under test may be a model's).
+ */
+function ciEnv(
+  machine: Record<string, string | undefined>,
+  node: string | undefined,
+  extra: readonly string[],
+): Record<string, string> {
+  return {
+    ...passedEnv(['HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', ...PROXY_AND_CA, ...extra], machine),
+    PATH: ciPath(node, machine.PATH),
+    CI: 'true',
+  };
 }

@@ -44,6 +44,10 @@ export interface DemoOptions {
   out?: string | undefined;
   /** Where relative paths start: the caller's directory (npm's INIT_CWD). Default: the cwd. */
   cwd?: string | undefined;
+  /** CI's time limit in minutes (`--ci-timeout`); default: the repository's config. */
+  ciTimeout?: number | undefined;
+  /** More variables of this environment for CI and jobs (`--env NAME`). */
+  env?: string[] | undefined;
   print?: (line: string) => void;
 }
 
@@ -119,7 +123,7 @@ function checkOptions(o: DemoOptions): DemoPlan {
 /** Who plans and who does the tasks, said before the run (a live run spends money). */
 function modelsLine(o: DemoOptions, d: DemoPlan): string {
   return d.live
-    ? 'Planner and agent: Claude (ANTHROPIC_API_KEY is set). This spends real money, and the code the model writes runs on this machine: in task jobs and CI, with your PATH and HOME but without your other environment.'
+    ? 'Planner and agent: Claude (ANTHROPIC_API_KEY is set). This spends real money, and the code the model writes runs on this machine: in task jobs and CI, with your PATH, HOME, proxy and CA variables and those named with --env, but without the rest of your environment.'
     : d.scripted
       ? `Planner and agent: scripted, from ${o.plan} and ${o.agent}. No model is called.`
       : 'Planner and agent: scripted (offline; set ANTHROPIC_API_KEY to use Claude). No model is called.';
@@ -337,6 +341,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     actionDir: GANTRY_DIR,
     onAnswer: (a) => timeline.answered(a),
     onWebhook: (e) => timeline.webhook(e),
+    ciTimeoutMinutes: o.ciTimeout,
+    env: o.env,
   });
   const work = mkdtempSync(join(tmpdir(), 'gantry-demo-'));
   try {

@@ -20,6 +20,12 @@ const USAGE = `Usage: npm run demo [-- options]
   --ci "<command>"  the repository's test command (default: npm test, when package.json has one)
   --plan <file>     offline: a scripted plan (YAML or JSON, as the scripted planner reads them)
   --agent <file>    offline: a scripted agent (JSON: task id -> attempts), with --plan
+  --ci-timeout <minutes>
+                    CI's time limit (default: ci.timeoutMinutes of the repository's
+                    .github/gantry.yml, 30 when it has none)
+  --env NAME        pass this variable of your environment to CI and task jobs (repeatable);
+                    PATH, HOME, the locale and HTTP(S)_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS,
+                    SSL_CERT_FILE, SSL_CERT_DIR always go
   --out <dir>       where the result goes: the HTML page, the goal branch as a git bundle and
                     its change as a patch (default: a new gantry-demo-* directory here)
 
@@ -36,6 +42,8 @@ async function main(): Promise<number> {
         ci: { type: 'string' },
         plan: { type: 'string' },
         agent: { type: 'string' },
+        'ci-timeout': { type: 'string' },
+        env: { type: 'string', multiple: true },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -47,8 +55,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const { 'ci-timeout': ciTimeout, env, ...rest } = values;
   const r = await runDemo({
-    ...values,
+    ...rest,
+    ciTimeout: ciTimeout === undefined ? undefined : minutes(ciTimeout),
+    env: env?.map(envName),
     // npm runs scripts in the package's directory; INIT_CWD is where the user typed the command.
     cwd: process.env.INIT_CWD || process.cwd(),
     anthropicKey: process.env.ANTHROPIC_API_KEY || undefined,
@@ -81,6 +92,23 @@ function keptLines(k: DemoResult['kept']): string {
     take it with: git fetch ${k.bundle} ${k.branch}:${k.branch}
   ${k.patch}: the whole change as one commit, a mailbox patch for git am on ${on};
     apply it with: git am ${k.patch}`;
+}
+
+function minutes(text: string): number {
+  const n = Number(text);
+  if (!(n > 0 && n <= 24 * 60))
+    throw new DemoError(
+      `--ci-timeout ${text}: give CI's time limit in minutes (more than 0, at most 1440).`,
+    );
+  return n;
+}
+
+function envName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new DemoError(
+      `--env ${name}: give the name of a variable (--env MY_VAR), not its value.`,
+    );
+  return name;
 }
 
 main().then(

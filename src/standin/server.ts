@@ -92,6 +92,17 @@ export class StandInServer {
     while (this.running.size) await Promise.all([...this.running]);
   }
 
+  /** A CI run or a workflow run is going. */
+  get busy(): boolean {
+    return this.running.size > 0 || this.o.actions.busy;
+  }
+
+  /** Resolves when the next CI run or workflow run going now ends (at once when none is). */
+  async nextDone(): Promise<void> {
+    if (!this.busy) return;
+    await Promise.race([...this.running, this.o.actions.nextDone()]);
+  }
+
   /** CI for a push the App made; its webhooks follow the result. */
   private push(repo: StoredRepo, branch: string, sha: string, before: string): void {
     const job = this.o.ci

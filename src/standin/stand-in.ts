@@ -42,6 +42,13 @@ export interface StandInOptions {
   /** Every answered call, and every webhook sent (for a timeline). */
   onAnswer?: (a: Answered) => void;
   onWebhook?: (e: WebhookEvent) => void;
+  /** CI's time limit, whatever a repository's config says (`--ci-timeout`, in minutes). */
+  ciTimeoutMinutes?: number | undefined;
+  /**
+   * Variables of this environment CI and jobs get besides PATH, HOME, the locale and what a
+   * proxy or a custom CA needs (`--env NAME`).
+   */
+  env?: readonly string[] | undefined;
 }
 
 /**
@@ -60,6 +67,8 @@ export class StandIn {
   readonly app: { id: number; slug: string; privateKey: string };
   /** Webhooks sent before an app is connected wait here. */
   private readonly waiting: WebhookEvent[] = [];
+  /** `settle` waiting for the next event. */
+  private readonly eventWaiters: (() => void)[] = [];
   private sender: WebhookSender | undefined;
   private readonly settings = new Map<string, RepoSettings>();
   private readonly tokens = new Map<string, Token>();
@@ -83,6 +92,8 @@ export class StandIn {
       command: (repo) => this.settings.get(repo)?.ci,
       nextId: () => this.store.nextId(),
       now,
+      timeoutMinutes: o.ciTimeoutMinutes,
+      env: o.env,
     });
     this.actions = new ActionsRunner(this.git, {
       actionDir: o.actionDir,
@@ -98,6 +109,7 @@ export class StandIn {
       },
       secrets: (repo) => this.settings.get(repo)?.secrets ?? {},
       vars: (repo) => this.settings.get(repo)?.vars ?? {},
+      env: o.env,
     });
     this.server = new StandInServer({
       store: this.store,
@@ -117,6 +129,7 @@ export class StandIn {
         o.onWebhook?.(e);
         if (this.sender) this.sender.queue(e.name, e.payload);
         else this.waiting.push(e);
+        for (const wake of this.eventWaiters.splice(0)) wake();
       },
       onAnswer: o.onAnswer,
       ci: this.ci,
@@ -192,9 +205,13 @@ export class StandIn {
     });
   }
 
-  /** Send webhooks to an app from now on (and those that waited for one). */
+  /**
+   * Send webhooks to an app from now on (and those that waited for one), each as soon as its
+   * event happens, as GitHub does: a task run's completion reaches the App while CI of another
+   * push is still running.
+   */
   connect(o: { url: string; secret: string; chaos?: Chaos; seed?: number }): WebhookSender {
-    this.sender = new WebhookSender({ ...o, openApi: this.openApi });
+    this.sender = new WebhookSender({ ...o, openApi: this.openApi, live: true });
     for (const e of this.waiting.splice(0)) this.sender.queue(e.name, e.payload);
     return this.sender;
   }
@@ -205,18 +222,27 @@ export class StandIn {
   }
 
   /**
-   * Deliver webhooks, wait for the app and for every CI and workflow run, and again, until
-   * nothing is left to deliver or run, or `stop` holds after a round.
+   * Wait until all is quiet: no webhook left to deliver, the app idle, no CI or workflow run
+   * going. Webhooks are not held for this (they go as their events happen); `stop` is asked each
+   * time the app is idle, and ends the wait early. `rounds` bounds the app's turns: a loop of
+   * webhooks the app's own writes cause is an error, not a hang.
    */
-  async settle(appIdle: () => Promise<void>, stop?: () => boolean, rounds = 200): Promise<void> {
+  async settle(appIdle: () => Promise<void>, stop?: () => boolean, rounds = 2000): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       await this.webhooks.flush();
       await appIdle();
       if (stop?.()) return;
-      await this.server.idle();
-      if (!this.webhooks.pendingCount || stop?.()) return;
+      if (this.webhooks.busy) continue;
+      if (!this.server.busy) return;
+      // Something is still running: wait for it to end, or for an event it causes.
+      await Promise.race([this.server.nextDone(), this.nextEvent()]);
     }
     throw new Error(`webhooks still coming after ${rounds} rounds`);
+  }
+
+  /** Resolves at the next event the stand-in sends (or holds for an app). */
+  private nextEvent(): Promise<void> {
+    return new Promise((r) => this.eventWaiters.push(r));
   }
 
   /** The calls the App made (REST and GraphQL, with its JWT or its installation token). */
@@ -233,6 +259,8 @@ export class StandIn {
   async close(): Promise<void> {
     this.actions.cancelAll();
     await this.server.idle();
+    // What the last runs said is delivered (or fails, the app being gone), not left in flight.
+    await this.sender?.flush();
     await this.server.close();
     if (!this.o.root) await rm(this.root, { recursive: true, force: true });
   }

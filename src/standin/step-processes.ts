@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseOutputs } from './outputs-file.js';
+import { passedEnv, PROXY_AND_CA } from './passed-env.js';
+import { killGroup, untilShellExits } from './shell-exit.js';
 import type { WorkflowRun } from './workflow-run.js';
 
 /** Where a step runs, and where its output goes. */
@@ -26,7 +28,15 @@ export class StepProcesses {
   /** Process groups still running, by run id. */
   private readonly children = new Map<number, Set<number>>();
 
-  constructor(private readonly nextId: () => number) {}
+  constructor(
+    private readonly nextId: () => number,
+    private readonly o: {
+      /** More variables of the caller's environment jobs get (`--env NAME`). */
+      env?: readonly string[] | undefined;
+      /** The environment the stand-in was started in (default: this process's). */
+      machineEnv?: Record<string, string | undefined>;
+    } = {},
+  ) {}
 
   /** Stop every process of a run (cancelled, or its job timed out). */
   kill(runId: number): void {
@@ -80,14 +90,21 @@ export class StepProcesses {
     where: StepPlace,
     env: Record<string, string>,
   ): Promise<number> {
+    const machine = this.o.machineEnv ?? process.env;
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, {
         cwd: where.workspace,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: where.temp,
+          // The user's HOME (as a self-hosted runner's user has one), what a proxy or a custom
+          // CA needs, and what `--env` names; no other variable of the caller's.
+          ...passedEnv(['HOME', ...PROXY_AND_CA, ...(this.o.env ?? [])], machine),
+          PATH: machine.PATH ?? '/usr/bin:/bin',
+          // Git as on a fresh runner: the user's ~/.gitconfig (commit signing, hooks, URL
+          // rewrites) must not change what the Action's commits and pushes do.
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_CONFIG_NOSYSTEM: '1',
           CI: 'true',
           GITHUB_ACTIONS: 'true',
           GITHUB_WORKSPACE: where.workspace,
@@ -104,24 +121,14 @@ export class StepProcesses {
       this.children.set(run.id, pids.add(child.pid!));
       // Cancelled while this step was starting.
       if (run.cancelRequested) killGroup(child.pid!);
-      // What the step left running in the background ends with it, as on a runner.
-      child.on('exit', () => killGroup(child.pid!));
       const add = (d: Buffer) => where.log(d.toString('utf8').trimEnd());
       child.stdout.on('data', add);
       child.stderr.on('data', add);
-      child.on('error', reject);
-      child.on('close', (code) => {
+      // The step ends when its shell exits; what it left in the background ends with it.
+      untilShellExits(child).then((code) => {
         pids.delete(child.pid!);
-        resolve(code ?? 1);
-      });
+        resolve(code);
+      }, reject);
     });
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
   }
 }

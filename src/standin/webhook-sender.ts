@@ -43,6 +43,8 @@ export class WebhookSender {
   private readonly signer: Webhooks;
   private pending: { id: string; event: string; payload: Record<string, unknown> }[] = [];
   private readonly random: () => number;
+  /** The delivery loop, while one runs. */
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly o: {
@@ -51,6 +53,11 @@ export class WebhookSender {
       openApi: OpenApi;
       chaos?: Chaos | undefined;
       seed?: number | undefined;
+      /**
+       * Deliver each webhook as soon as it is queued, as GitHub does while runs go on (the
+       * stand-in's way); without it, webhooks wait for `flush` (a test that sends by hand).
+       */
+      live?: boolean | undefined;
     },
   ) {
     this.signer = new Webhooks({ secret: o.secret });
@@ -67,7 +74,12 @@ export class WebhookSender {
     return this.pending.length;
   }
 
-  /** A webhook to send at the next `flush`; its delivery id. */
+  /** Webhooks queued or being delivered: `flush` has something to wait for. */
+  get busy(): boolean {
+    return this.pending.length > 0 || this.draining !== undefined;
+  }
+
+  /** A webhook to send (now when live, else at the next `flush`); its delivery id. */
   queue(event: string, payload: Record<string, unknown>): string {
     const problems = this.o.openApi.checkWebhook(event, payload);
     const name = `${event}${typeof payload.action === 'string' ? `.${payload.action}` : ''}`;
@@ -75,11 +87,22 @@ export class WebhookSender {
     else if (problems.length) this.invalid.push(`${name}: ${problems.join('; ')}`);
     const id = randomUUID();
     this.pending.push({ id, event, payload });
+    // On the next turn, so the events of one request go as one batch (reordered together).
+    if (this.o.live) setImmediate(() => void this.flush());
     return id;
   }
 
-  /** Deliver what is queued, one at a time, as chaos says. */
-  async flush(): Promise<void> {
+  /** Deliver what is queued, and what is queued meanwhile, one at a time, as chaos says. */
+  flush(): Promise<void> {
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length) await this.deliverBatch();
+  }
+
+  private async deliverBatch(): Promise<void> {
     const chaos = this.o.chaos ?? {};
     const batch = this.pending;
     this.pending = [];

@@ -48,8 +48,11 @@ describe('the App, the Action and the stand-in, end to end', () => {
     const suites = w.standIn.ci.suitesFor(w.standIn.repo(), head!);
     expect(suites.map((x) => x.conclusion)).toEqual(['success']);
     expect(w.standIn.problems()).toEqual([]);
-    // Seen 21.5 (86 calls); bound 25 kept (tighter than x1.5): the baseline the others build on.
-    expect(perLandedTask('diamond', w)).toBeLessThanOrEqual(25);
+    // Seen 21.5 (86 calls) while the stand-in held webhooks until every run ended; 27.3 (109)
+    // since they go as their events happen, as on GitHub: T2's and T3's completions and their
+    // CI verdicts no longer arrive together, so more reconciles run, each a read-only pass
+    // (issue, comments, config). Bound x1.5 of the old baseline, as the other scenarios have.
+    expect(perLandedTask('diamond', w)).toBeLessThanOrEqual(32);
   });
 
   it('3. a task that breaks the tests: CI red, the goal branch reset, recovery, and green', async () => {
