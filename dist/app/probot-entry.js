@@ -3204,6 +3204,7 @@ async function handleCommand(g, hint) {
   const command = parseCommand(hint.body);
   if (!command || hint.sender.bot) return;
   const { session } = g;
+  if (session.state?.commands?.includes(hint.commentId)) return;
   const who2 = hint.sender.login;
   const quote = `${inert(hint.body.trim().split("\n")[0].slice(0, 200), "quote")}
 
@@ -3231,6 +3232,8 @@ async function handleCommand(g, hint) {
   const why = await carryOut(g, command, who2);
   if (why) session.reply(`${quote}Nothing changed: ${why}.`);
   else session.acknowledge(hint.commentId);
+  if (session.state)
+    session.apply({ type: "command.handled", at: g.deps.now(), commentId: hint.commentId });
 }
 function readOnlyAnswer(g, command, quote) {
   const { session } = g;
@@ -4247,6 +4250,13 @@ var onPrAccountUpdated = (d, e) => {
   d.s.pr = { ...d.s.pr, accountAt: e.finishedAt };
   return void 0;
 };
+var COMMANDS_KEPT = 50;
+var onCommandHandled = (d, e) => {
+  if (d.s.commands?.includes(e.commentId))
+    return ignore("duplicate", `command ${e.commentId} was already carried out`);
+  d.s.commands = [...d.s.commands ?? [], e.commentId].slice(-COMMANDS_KEPT);
+  return void 0;
+};
 
 // src/core/findings.ts
 var FINDING_KINDS = ["constraint", "decision", "gotcha"];
@@ -4937,7 +4947,8 @@ var HANDLERS = {
   "llm.charged": onCharged,
   "pr.opened": onPrOpened,
   "pr.marked-ready": onPrMarkedReady,
-  "pr.account-updated": onPrAccountUpdated
+  "pr.account-updated": onPrAccountUpdated,
+  "command.handled": onCommandHandled
 };
 function step(state, event) {
   const d = new Draft(state, event);

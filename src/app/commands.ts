@@ -27,6 +27,8 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
   const command = parseCommand(hint.body);
   if (!command || hint.sender.bot) return;
   const { session } = g;
+  // Carried out already: this webhook is applied again (a replica died before marking it).
+  if (session.state?.commands?.includes(hint.commentId)) return;
   const who = hint.sender.login;
   const quote = `${inert(hint.body.trim().split('\n')[0]!.slice(0, 200), 'quote')}\n\n`;
   const permission = await permissionOf(g.github, who);
@@ -52,6 +54,8 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
   const why = await carryOut(g, command, who);
   if (why) session.reply(`${quote}Nothing changed: ${why}.`);
   else session.acknowledge(hint.commentId);
+  if (session.state)
+    session.apply({ type: 'command.handled', at: g.deps.now(), commentId: hint.commentId });
 }
 
 /** The answer to `help`, `status` or a command Gantry does not know. */

@@ -15,8 +15,8 @@ export const QUEUED: Hint = Object.freeze({ kind: 'poke' });
  * when the job stood only for kept hints that another replica has applied meanwhile.
  *
  * A kept hint is applied at least once: a replica killed after its reconcile wrote to GitHub
- * but before the mark leaves it for the next reconcile, which finds the work of facts done (a
- * command in it is carried out again).
+ * but before the mark leaves it for the next reconcile, which finds the work done (a command
+ * carried out is remembered in the signed state it wrote).
  */
 export async function reconcileQueued(
   store: GantryStore,
@@ -53,8 +53,8 @@ async function markApplied(store: GantryStore, ids: readonly string[]): Promise<
       if (!transient(e)) break;
     }
   }
-  // Left pending: the next reconcile of the goal applies them again. Facts (runs, CI, labels,
-  // edits) find their work done; a command is carried out again (see the README's replicas).
+  // Left pending: the next reconcile of the goal applies them again and finds their work done
+  // (a command carried out is in the state's `commands`, and is not carried out again).
 }
 
 /** What to schedule for a routed hint given where the store has it ('unstored': it could not take it). */

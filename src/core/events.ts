@@ -123,6 +123,8 @@ export type GoalEvent = EventBase &
     /** A stopped attempt's run never showed up: its reservation is given back. */
     | { type: 'run.not-found'; taskId: string; attempt: number }
     | { type: 'escalation.posted'; taskId: string; attempt: number }
+    /** A person's `/gantry` command was carried out (or answered): it is never carried out again. */
+    | { type: 'command.handled'; commentId: number }
     | { type: 'outcome.reported'; taskId: string; attempt: number }
     /**
      * A planner's review of a successful attempt: passed, it lands; otherwise the attempt ends

@@ -261,6 +261,11 @@ export interface GoalState {
   failures?: { taskId: string; attempt: number; reason: string }[] | undefined;
   /** What finished tasks learned, handed to later tasks (bounded). */
   findings?: Finding[] | undefined;
+  /**
+   * Comment ids of the `/gantry` commands carried out (the latest, bounded): a webhook applied
+   * again (a replica that died before marking it applied) does not carry one out twice.
+   */
+  commands?: number[] | undefined;
   startedBy?: string | undefined;
   createdAt: number;
   startedAt?: number | undefined;

@@ -12,6 +12,7 @@ import {
   onOutcomeReported,
   onPause,
   onPrAccountUpdated,
+  onCommandHandled,
   onPrMarkedReady,
   onPrOpened,
   onResume,
@@ -81,6 +82,7 @@ const HANDLERS: HandlerTable = {
   'pr.opened': onPrOpened,
   'pr.marked-ready': onPrMarkedReady,
   'pr.account-updated': onPrAccountUpdated,
+  'command.handled': onCommandHandled,
 };
 
 /**

@@ -275,3 +275,29 @@ describe('/gantry edit', () => {
     expect(h.state().plan!.tasks[0]!.tier).toBe('small');
   });
 });
+
+describe('a command applied again (its webhook kept by a replica that died before marking it)', () => {
+  it('is carried out once: a second replan makes no second plan, a second start says nothing', async () => {
+    const h = await planned();
+    const replan = h.github.addComment('/gantry replan keep it small', 'maint');
+    await h.deliver('issue_comment', replan.payload, 'delivery-replan');
+    const plans = h.github
+      .botComments()
+      .filter((c) => c.body.startsWith('<!-- gantry:plan')).length;
+    const version = h.state().planVersion;
+    // The same comment's webhook again, under another delivery id, as a re-applied hint is.
+    await h.deliver('issue_comment', replan.payload, 'delivery-replan-again');
+    expect(h.github.botComments().filter((c) => c.body.startsWith('<!-- gantry:plan')).length).toBe(
+      plans,
+    );
+    expect(h.state().planVersion).toBe(version);
+
+    await command(h, '/gantry approve');
+    const go = h.github.addComment('/gantry start', 'maint');
+    await h.deliver('issue_comment', go.payload, 'delivery-start');
+    const replies = h.github.botComments().length;
+    await h.deliver('issue_comment', go.payload, 'delivery-start-again');
+    expect(h.github.botComments()).toHaveLength(replies);
+    expect(lastReply(h)).not.toContain('Nothing changed');
+  });
+});

@@ -103,3 +103,13 @@ export const onPrAccountUpdated: Handler<'pr.account-updated'> = (d, e) => {
   d.s.pr = { ...d.s.pr, accountAt: e.finishedAt };
   return undefined;
 };
+
+/** Commands remembered: far more than a goal's comments between two reconciles. */
+const COMMANDS_KEPT = 50;
+
+export const onCommandHandled: Handler<'command.handled'> = (d, e) => {
+  if (d.s.commands?.includes(e.commentId))
+    return ignore('duplicate', `command ${e.commentId} was already carried out`);
+  d.s.commands = [...(d.s.commands ?? []), e.commentId].slice(-COMMANDS_KEPT);
+  return undefined;
+};
