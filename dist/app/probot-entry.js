@@ -3229,10 +3229,11 @@ async function handleCommand(g, hint) {
     session.reply(`${quote}${noGoal(g)}`);
     return;
   }
+  const revision = session.state.revision;
   const why = await carryOut(g, command, who2);
   if (why) session.reply(`${quote}Nothing changed: ${why}.`);
   else session.acknowledge(hint.commentId);
-  if (session.state)
+  if (session.state && session.state.revision !== revision)
     session.apply({ type: "command.handled", at: g.deps.now(), commentId: hint.commentId });
 }
 function readOnlyAnswer(g, command, quote) {

@@ -51,10 +51,13 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
     session.reply(`${quote}${noGoal(g)}`);
     return;
   }
+  const revision = session.state.revision;
   const why = await carryOut(g, command, who);
   if (why) session.reply(`${quote}Nothing changed: ${why}.`);
   else session.acknowledge(hint.commentId);
-  if (session.state)
+  // Remembered when it changed the goal: the state is written then anyway, so this costs no
+  // request. One that changed nothing changes nothing again (at worst its answer is repeated).
+  if (session.state && session.state.revision !== revision)
     session.apply({ type: 'command.handled', at: g.deps.now(), commentId: hint.commentId });
 }
 

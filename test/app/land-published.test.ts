@@ -135,7 +135,11 @@ describe('the App lands exactly the commit the publish job recorded', () => {
     const problem = 'src/secret/key.ts: blocked by `blockedPaths` in .github/gantry.yml';
     expect(task(h, 'T2').reason).toContain(`last: not landed: ${problem}`);
     expect(replies(h, 'Gantry did not land T2 (attempt 1)')).toHaveLength(1);
-    expect(replies(h, `- ${problem}`)).toHaveLength(1);
+    // Said once where it was refused; the question to a person repeats it with the facts.
+    const listed = replies(h, `- ${problem}`);
+    expect(listed).toHaveLength(2);
+    const ask = listed.find((c) => c.body.includes('T2 needs a human'));
+    expect(ask?.body).toContain(`**Refused:**\n- ${problem}`);
     // The independent branch lands; the account says why T2 did not.
     await finish(h, 'T3');
     expect(task(h, 'T3').status).toBe('done');
@@ -143,8 +147,8 @@ describe('the App lands exactly the commit the publish job recorded', () => {
     // (a) the plan comment's task line, (c) the pull request's account.
     expect(h.plan().body).toContain(`not landed: ${problem}`);
     const pr = h.github.pulls[0]!.body;
-    expect(pr).toContain('### Failed and refused attempts');
-    expect(pr).toContain(`- **T2** attempt 1: not landed: ${problem}`);
+    const row = pr.split('\n').find((l) => l.startsWith('| **T2**'))!;
+    expect(row).toContain('<br>attempt 1: not landed: src/secret/key.ts: blocked by');
   });
 
   it('refuses a run without a publish record (an older task workflow), saying how to update it', async () => {
