@@ -1,6 +1,8 @@
 import {
   buildClientSchema,
   execute,
+  getOperationAST,
+  OperationTypeNode,
   type GraphQLError,
   parse,
   validate,
@@ -21,6 +23,8 @@ export interface GraphqlCaller {
   problem(why: string): void;
   /** Whether the token may read or write this permission (installation tokens are checked). */
   may(permission: string, access: Access): boolean;
+  /** A mutation creates content: the secondary rate limits' refusal, if it is over them. */
+  creates(): Answer | undefined;
 }
 
 let built: Promise<GraphQLSchema> | undefined;
@@ -75,12 +79,17 @@ export async function graphql(
   }
   const invalid = validate(schema, document);
   if (invalid.length) return refused(caller, query, invalid);
+  const operationName = typeof request?.operationName === 'string' ? request.operationName : null;
+  if (getOperationAST(document, operationName)?.operation === OperationTypeNode.MUTATION) {
+    const limited = caller.creates();
+    if (limited) return limited;
+  }
   const result = await execute({
     schema,
     document,
     rootValue: root(store, caller),
     variableValues: (request?.variables ?? {}) as Record<string, unknown>,
-    operationName: typeof request?.operationName === 'string' ? request.operationName : null,
+    operationName,
   });
   if (!result.errors?.length) return { status: 200, body: { data: result.data } };
   // Variables of the wrong type are refused before anything runs: no `data` then.
@@ -88,7 +97,9 @@ export async function graphql(
     return refused(caller, query, result.errors);
   const errors = result.errors.map((e) => {
     const typed = e.originalError instanceof Typed ? e.originalError : undefined;
-    if (!typed || typed.type === 'MISSING_PAGINATION_BOUNDARIES')
+    if (typed?.type === 'MISSING_PAGINATION_BOUNDARIES')
+      caller.problem(`GraphQL query GitHub refuses: ${e.message} (${short(query)})`);
+    else if (!typed)
       caller.problem(`GraphQL the stand-in does not answer: ${e.message} (${short(query)})`);
     return { ...(typed && { type: typed.type }), ...e.toJSON() };
   });

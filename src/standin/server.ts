@@ -218,6 +218,7 @@ export class StandInServer {
     const answer = await graphql(this.o.store, request, {
       problem: (why) => this.invalid.push(why),
       may: (permission, access) => this.may(token, permission, access),
+      creates: () => this.overSecondary(token, 'POST /graphql (a mutation)'),
     });
     this.o.onAnswer?.({
       by: token.login,
@@ -329,10 +330,16 @@ export class StandInServer {
       return { status: 403, body: notAccessible };
     }
     if (method === 'GET' || method === 'HEAD' || operationId.startsWith('apps/')) return undefined;
+    return this.overSecondary(token, `${method} ${url.pathname}`);
+  }
+
+  /** Count a content-creating request of an installation; GitHub's refusal when over a limit. */
+  private overSecondary(token: Token, call: string): Answer | undefined {
+    if (!token.permissions) return undefined;
     const over = this.secondary.take(`installation ${token.installation ?? '?'}`);
     if (!over) return undefined;
     this.invalid.push(
-      `${method} ${url.pathname}: over the secondary rate limit (${over.limit}); retry after ${over.retryAfter} s`,
+      `${call}: over the secondary rate limit (${over.limit}); retry after ${over.retryAfter} s`,
     );
     return {
       status: 403,

@@ -276,9 +276,18 @@ describe('secondary rate limits', () => {
     expect(hourly).toMatchObject({ status: 403 });
     expect(Number(hourly.response.headers['retry-after'])).toBeGreaterThan(60);
     expect(issue.comments.map((c) => c.body)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    // A GraphQL mutation creates content too.
+    const mutation = await refusal(
+      client.graphql(
+        'mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { isDraft } } }',
+        { id: 'PR_1' },
+      ),
+    );
+    expect(mutation).toMatchObject({ status: 403 });
     expect(standIn.problems()).toEqual([
       expect.stringMatching(/over the secondary rate limit \(a minute\); retry after 30 s/),
       expect.stringMatching(/over the secondary rate limit \(an hour\)/),
+      expect.stringMatching(/^POST \/graphql \(a mutation\): over the secondary rate limit/),
     ]);
   });
 });
