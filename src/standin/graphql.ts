@@ -2,6 +2,7 @@ import {
   buildClientSchema,
   execute,
   getOperationAST,
+  Kind,
   OperationTypeNode,
   type GraphQLError,
   parse,
@@ -13,6 +14,7 @@ import {
 } from 'graphql';
 import type { Answer } from './answer.js';
 import type { Access } from './app-permissions.js';
+import { mutationCreatesContent } from './secondary-limits.js';
 import { iso, type StoredComment, type Store } from './store.js';
 
 type Request = { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
@@ -80,7 +82,11 @@ export async function graphql(
   const invalid = validate(schema, document);
   if (invalid.length) return refused(caller, query, invalid);
   const operationName = typeof request?.operationName === 'string' ? request.operationName : null;
-  if (getOperationAST(document, operationName)?.operation === OperationTypeNode.MUTATION) {
+  const operation = getOperationAST(document, operationName);
+  const creating = operation?.selectionSet.selections.some(
+    (f) => f.kind === Kind.FIELD && mutationCreatesContent(f.name.value),
+  );
+  if (operation?.operation === OperationTypeNode.MUTATION && creating) {
     const limited = caller.creates();
     if (limited) return limited;
   }

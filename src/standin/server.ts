@@ -20,7 +20,7 @@ import {
   type Permissions,
 } from './app-permissions.js';
 import { etagOf, matchesEtag } from './etag.js';
-import { SecondaryLimits } from './secondary-limits.js';
+import { createsContent, SecondaryLimits } from './secondary-limits.js';
 import type { Store, StoredRepo } from './store.js';
 import type { Token } from './token.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
@@ -306,8 +306,8 @@ export class StandInServer {
 
   /**
    * GitHub's refusals before a handler runs, for installation tokens: a permission the
-   * installation lacks (403, "Resource not accessible by integration"), and a content-creating
-   * request over the secondary rate limits (403 with `retry-after`). Both are recorded.
+   * installation lacks (403, "Resource not accessible by integration"), and a request that
+   * creates content over the secondary rate limits (403 with `retry-after`). Both are recorded.
    */
   private forbidden(
     token: Token,
@@ -329,7 +329,7 @@ export class StandInServer {
       );
       return { status: 403, body: notAccessible };
     }
-    if (method === 'GET' || method === 'HEAD' || operationId.startsWith('apps/')) return undefined;
+    if (!createsContent(method) || operationId.startsWith('apps/')) return undefined;
     return this.overSecondary(token, `${method} ${url.pathname}`);
   }
 

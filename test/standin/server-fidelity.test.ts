@@ -276,11 +276,13 @@ describe('secondary rate limits', () => {
     expect(hourly).toMatchObject({ status: 403 });
     expect(Number(hourly.response.headers['retry-after'])).toBeGreaterThan(60);
     expect(issue.comments.map((c) => c.body)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
-    // A GraphQL mutation creates content too.
+    expect(standIn.server.secondary.peakPerMinute).toBe(3);
+    // A GraphQL mutation that creates content counts too; edits (a PATCH, marking ready) do not.
+    await client.rest.issues.update({ ...o, title: 'Add greet(), loudly' });
     const mutation = await refusal(
       client.graphql(
-        'mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { isDraft } } }',
-        { id: 'PR_1' },
+        'mutation($id: ID!) { addComment(input: {subjectId: $id, body: "x"}) { clientMutationId } }',
+        { id: 'I_1' },
       ),
     );
     expect(mutation).toMatchObject({ status: 403 });
