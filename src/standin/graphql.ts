@@ -1,86 +1,237 @@
+import {
+  buildClientSchema,
+  execute,
+  getOperationAST,
+  Kind,
+  OperationTypeNode,
+  type GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+} from 'graphql';
 import type { Answer } from './answer.js';
-import { iso, type Store } from './store.js';
+import type { Access } from './app-permissions.js';
+import { mutationCreatesContent } from './secondary-limits.js';
+import { iso, type StoredComment, type Store } from './store.js';
 
-type Request = { query?: string; variables?: Record<string, unknown> } | undefined;
+type Request = { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
 
-const ok = (data: unknown): Answer => ({ status: 200, body: { data } });
-const notFound = (id: unknown): Answer => ({
+/** What a GraphQL answer may need of its caller. */
+export interface GraphqlCaller {
+  /** A query GitHub would refuse, or one the stand-in cannot answer: a scenario wants none. */
+  problem(why: string): void;
+  /** Whether the token may read or write this permission (installation tokens are checked). */
+  may(permission: string, access: Access): boolean;
+  /** A mutation creates content: the secondary rate limits' refusal, if it is over them. */
+  creates(): Answer | undefined;
+}
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** GitHub's published schema (`@octokit/graphql-schema`), built once, on the first query. */
+export function githubSchema(): Promise<GraphQLSchema> {
+  built ??= import('@octokit/graphql-schema').then(({ schema }) =>
+    buildClientSchema(schema.json as unknown as IntrospectionQuery),
+  );
+  return built;
+}
+
+/** An error GitHub answers with a `type` (NOT_FOUND, FORBIDDEN): an answer, not a stand-in gap. */
+class Typed extends Error {
+  constructor(
+    readonly type: 'NOT_FOUND' | 'FORBIDDEN' | 'MISSING_PAGINATION_BOUNDARIES',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const errorsOnly = (errors: readonly GraphQLFormattedError[]): Answer => ({
   status: 200,
-  body: {
-    data: null,
-    errors: [
-      {
-        type: 'NOT_FOUND',
-        message: `Could not resolve to a node with the global id of '${String(id)}'`,
-      },
-    ],
-  },
+  body: { errors },
 });
 
 /**
- * GitHub's GraphQL endpoint, for what REST lacks: marking a draft pull request ready for review,
- * a comment's edit history (who edited it, when) and when an issue's body was last edited. Any
- * other query is answered with GraphQL's error shape and recorded as one the stand-in does not
- * answer.
+ * GitHub's GraphQL endpoint. Every query is parsed and validated against GitHub's published
+ * schema, so an unknown field or an argument of the wrong type is answered as GitHub answers it
+ * (200 with `errors`) and recorded as a problem. A valid query is executed against that schema:
+ * the answer holds exactly the fields asked for, and a field the stand-in does not model is a
+ * problem too. Modelled: marking a draft pull request ready for review, a comment's edit history
+ * (who edited it, when) and when an issue's body was last edited.
  */
-export function graphql(store: Store, request: Request, unhandled: (why: string) => void): Answer {
-  const query = request?.query ?? '';
-  const id = Object.values(request?.variables ?? {})[0];
-  if (/markPullRequestReadyForReview/.test(query)) {
-    for (const repo of store.repos.values())
-      for (const p of repo.pulls.values())
-        if (p.nodeId === id) {
-          p.draft = false;
-          p.updatedAt = store.now();
-          return ok({ markPullRequestReadyForReview: { pullRequest: { isDraft: false } } });
-        }
-    return notFound(id);
+export async function graphql(
+  store: Store,
+  request: Request,
+  caller: GraphqlCaller,
+): Promise<Answer> {
+  const query = request?.query;
+  if (typeof query !== 'string') {
+    caller.problem('POST /graphql without a query string');
+    return errorsOnly([{ message: 'A query attribute must be specified and must be a string.' }]);
   }
-  if (/userContentEdits/.test(query)) {
-    for (const repo of store.repos.values())
-      for (const issue of repo.issues.values())
-        for (const c of issue.comments)
-          if (`IC_${c.id}` === id) {
-            // Newest first, as GitHub's edit history shows them; `after` is an index cursor.
-            const edits = [...(c.edits ?? [])].reverse();
-            const first = Number(/userContentEdits\(first: (\d+)/.exec(query)?.[1] ?? 100);
-            const after = Number(request?.variables?.after ?? -1);
-            const page = edits.slice(after + 1, after + 1 + first);
-            const end = after + page.length;
-            return ok({
-              node: {
-                author: actor(c.app ? `${c.app.slug}[bot]` : c.user),
-                createdAt: iso(c.createdAt),
-                editor: actor(c.edits?.at(-1)?.editor),
-                userContentEdits: {
-                  totalCount: edits.length,
-                  pageInfo: {
-                    hasNextPage: end + 1 < edits.length,
-                    endCursor: page.length ? String(end) : null,
-                  },
-                  nodes: page.map((e) => ({ editedAt: iso(e.at), editor: actor(e.editor) })),
-                },
-              },
-            });
+  const schema = await githubSchema();
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (e) {
+    return refused(caller, query, [e as GraphQLError]);
+  }
+  const invalid = validate(schema, document);
+  if (invalid.length) return refused(caller, query, invalid);
+  const operationName = typeof request?.operationName === 'string' ? request.operationName : null;
+  const operation = getOperationAST(document, operationName);
+  const creating = operation?.selectionSet.selections.some(
+    (f) => f.kind === Kind.FIELD && mutationCreatesContent(f.name.value),
+  );
+  if (operation?.operation === OperationTypeNode.MUTATION && creating) {
+    const limited = caller.creates();
+    if (limited) return limited;
+  }
+  const result = await execute({
+    schema,
+    document,
+    rootValue: root(store, caller),
+    variableValues: (request?.variables ?? {}) as Record<string, unknown>,
+    operationName,
+  });
+  if (!result.errors?.length) return { status: 200, body: { data: result.data } };
+  // Variables of the wrong type are refused before anything runs: no `data` then.
+  if (!('data' in result) || result.data === undefined)
+    return refused(caller, query, result.errors);
+  const errors = result.errors.map((e) => {
+    const typed = e.originalError instanceof Typed ? e.originalError : undefined;
+    if (typed?.type === 'MISSING_PAGINATION_BOUNDARIES')
+      caller.problem(`GraphQL query GitHub refuses: ${e.message} (${short(query)})`);
+    else if (!typed)
+      caller.problem(`GraphQL the stand-in does not answer: ${e.message} (${short(query)})`);
+    return { ...(typed && { type: typed.type }), ...e.toJSON() };
+  });
+  return { status: 200, body: { data: result.data, errors } };
+}
+
+function refused(caller: GraphqlCaller, query: string, errors: readonly GraphQLError[]): Answer {
+  caller.problem(
+    `GraphQL query GitHub refuses: ${errors.map((e) => e.message).join('; ')} (${short(query)})`,
+  );
+  return errorsOnly(errors.map((e) => e.toJSON()));
+}
+
+const short = (query: string) => query.replace(/\s+/g, ' ').slice(0, 200);
+
+const notFound = (id: unknown) =>
+  new Typed('NOT_FOUND', `Could not resolve to a node with the global id of '${String(id)}'`);
+
+/**
+ * The root fields the stand-in answers. graphql-js's default resolver reads a property, or calls
+ * it with the field's arguments, so plain objects and functions describe the answer; `__typename`
+ * picks the type of an interface (`Node`, `Actor`).
+ */
+function root(store: Store, caller: GraphqlCaller) {
+  const need = (permission: string, access: Access) => {
+    if (caller.may(permission, access)) return;
+    caller.problem(`GraphQL needs ${permission}: ${access}, which the App's installation lacks`);
+    throw new Typed('FORBIDDEN', 'Resource not accessible by integration');
+  };
+  return {
+    node: ({ id }: { id: string }) => {
+      for (const repo of store.repos.values())
+        for (const issue of repo.issues.values())
+          for (const c of issue.comments)
+            if (`IC_${c.id}` === id) {
+              need('issues', 'read');
+              return commentNode(c);
+            }
+      throw notFound(id);
+    },
+    repository: ({ owner, name }: { owner: string; name: string }) => {
+      need('metadata', 'read');
+      const repo = store.repo(owner, name);
+      if (!repo)
+        throw new Typed(
+          'NOT_FOUND',
+          `Could not resolve to a Repository with the name '${owner}/${name}'.`,
+        );
+      return {
+        __typename: 'Repository',
+        name: repo.name,
+        issue: ({ number }: { number: number }) => {
+          need('issues', 'read');
+          const issue = repo.issues.get(number);
+          if (!issue)
+            throw new Typed(
+              'NOT_FOUND',
+              `Could not resolve to an issue or pull request with the number of ${number}.`,
+            );
+          return {
+            __typename: 'Issue',
+            number: issue.number,
+            title: issue.title,
+            body: issue.body,
+            lastEditedAt: issue.lastEditedAt === undefined ? null : iso(issue.lastEditedAt),
+          };
+        },
+      };
+    },
+    markPullRequestReadyForReview: ({
+      input,
+    }: {
+      input: { pullRequestId: string; clientMutationId?: string };
+    }) => {
+      need('pull_requests', 'write');
+      for (const repo of store.repos.values())
+        for (const p of repo.pulls.values())
+          if (p.nodeId === input.pullRequestId) {
+            p.draft = false;
+            p.updatedAt = store.now();
+            return {
+              clientMutationId: input.clientMutationId ?? null,
+              pullRequest: { __typename: 'PullRequest', number: p.number, isDraft: false },
+            };
           }
-    return notFound(id);
-  }
-  if (/lastEditedAt/.test(query)) {
-    const v = request?.variables ?? {};
-    const repo = store.repo(String(v.owner), String(v.name));
-    if (!repo) return notFound(`${String(v.owner)}/${String(v.name)}`);
-    const issue = repo.issues.get(Number(v.number));
-    const lastEditedAt = issue?.lastEditedAt;
-    return ok({
-      repository: {
-        issue: issue
-          ? { lastEditedAt: lastEditedAt === undefined ? null : iso(lastEditedAt) }
-          : null,
-      },
-    });
-  }
-  unhandled(`GraphQL query the stand-in does not answer: ${query.slice(0, 200)}`);
-  return { status: 200, body: { errors: [{ message: 'the stand-in does not answer this' }] } };
+      throw notFound(input.pullRequestId);
+    },
+  };
+}
+
+/** A comment as a `Node`: its author and its edit history, newest edit first as on GitHub. */
+function commentNode(c: StoredComment) {
+  const edits = [...(c.edits ?? [])].reverse();
+  return {
+    __typename: 'IssueComment',
+    id: `IC_${c.id}`,
+    body: c.body,
+    author: actor(c.app ? `${c.app.slug}[bot]` : c.user),
+    createdAt: iso(c.createdAt),
+    editor: actor(c.edits?.at(-1)?.editor),
+    userContentEdits: ({ first, after }: { first?: number | null; after?: string | null }) => {
+      if (first === undefined || first === null)
+        throw new Typed(
+          'MISSING_PAGINATION_BOUNDARIES',
+          'You must provide a `first` or `last` value to properly paginate the `userContentEdits` connection.',
+        );
+      // `after` is an index cursor: the stand-in's own, opaque to the App.
+      const from = after === undefined || after === null ? 0 : Number(after) + 1;
+      const page = edits.slice(from, from + Math.min(first, 100));
+      const end = from + page.length - 1;
+      return {
+        totalCount: edits.length,
+        pageInfo: {
+          hasNextPage: end + 1 < edits.length,
+          hasPreviousPage: from > 0,
+          startCursor: page.length ? String(from) : null,
+          endCursor: page.length ? String(end) : null,
+        },
+        nodes: page.map((e) => ({
+          __typename: 'UserContentEdit',
+          editedAt: iso(e.at),
+          editor: actor(e.editor),
+        })),
+      };
+    },
+  };
 }
 
 /** GraphQL names a user by login, and a bot by its login without `[bot]`. */

@@ -11,6 +11,16 @@ import type { GitHost } from './git-host.js';
 import type { OpenApi } from './openapi.js';
 import { GIT_PREFIX, serveGit } from './git-http.js';
 import { graphql } from './graphql.js';
+import {
+  allows,
+  loadAppPermissions,
+  narrowed,
+  permissionFor,
+  type Access,
+  type Permissions,
+} from './app-permissions.js';
+import { etagOf, matchesEtag } from './etag.js';
+import { createsContent, SecondaryLimits } from './secondary-limits.js';
 import type { Store, StoredRepo } from './store.js';
 import type { Token } from './token.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
@@ -45,8 +55,17 @@ export const API_PREFIX = '/api/v3';
 export class StandInServer {
   /** Requests refused by the OpenAPI check or not implemented: a scenario fails on any. */
   readonly invalid: string[] = [];
-  /** Every authenticated request: who made it, and `METHOD /path` (without the API prefix). */
+  /**
+   * Every authenticated request but those answered 304: who made it, and `METHOD /path` (without
+   * the API prefix). What GitHub counts against the rate limit.
+   */
   readonly requests: { by: string; call: string }[] = [];
+  /** Conditional GETs answered 304 Not Modified: GitHub does not count them against the limit. */
+  readonly notModified: { by: string; call: string }[] = [];
+  /** Content-creating requests per installation; a test may lower `perMinute` and `perHour`. */
+  readonly secondary: SecondaryLimits;
+  /** What the App's installation may do (`app.yml`'s `default_permissions`). */
+  readonly permissions: Permissions;
   private server: Server | undefined;
 
   constructor(
@@ -58,6 +77,8 @@ export class StandInServer {
       tokens: Map<string, Token>;
       /** Apps whose JWTs are accepted. */
       apps?: RegisteredApp[];
+      /** The installation's permissions (default: those of the repository's `app.yml`). */
+      permissions?: Permissions;
       /** Every answered call, for a timeline of what happened. */
       onAnswer?: (a: Answered) => void;
       /** Events the calls cause (a label added, a comment edited), for the webhook sender. */
@@ -67,6 +88,8 @@ export class StandInServer {
     },
   ) {
     this.hooks = new WebhookPayloads(o.store);
+    this.secondary = new SecondaryLimits(() => o.store.now());
+    this.permissions = o.permissions ?? loadAppPermissions();
     o.actions.onRun = (run, action) => {
       const repo = o.store.repos.get(run.repo);
       if (!repo) return;
@@ -196,8 +219,18 @@ export class StandInServer {
       return { status: 401, body: { message: 'A JSON web token cannot be used here' } };
     }
     const text = await readBody(req);
-    const request = text ? (JSON.parse(text) as Parameters<typeof graphql>[1]) : undefined;
-    const answer = graphql(this.o.store, request, (why) => this.invalid.push(why));
+    let request: Parameters<typeof graphql>[1];
+    try {
+      request = text ? (JSON.parse(text) as Parameters<typeof graphql>[1]) : undefined;
+    } catch {
+      this.invalid.push('POST /graphql: the body is not JSON');
+      return { status: 400, body: { message: 'Problems parsing JSON' } };
+    }
+    const answer = await graphql(this.o.store, request, {
+      problem: (why) => this.invalid.push(why),
+      may: (permission, access) => this.may(token, permission, access),
+      creates: () => this.overSecondary(token, 'POST /graphql (a mutation)'),
+    });
     this.o.onAnswer?.({
       by: token.login,
       method: 'POST',
@@ -223,7 +256,8 @@ export class StandInServer {
     }
     const token = this.token(req);
     if (!token) return { status: 401, body: { message: 'Bad credentials' } };
-    this.requests.push({ by: token.login, call: `${method} ${decodeURIComponent(url.pathname)}` });
+    const made = { by: token.login, call: `${method} ${decodeURIComponent(url.pathname)}` };
+    this.requests.push(made);
     const check = this.o.openApi.checkRequest(method, url, body);
     if (!check.ok) return this.refuse(method, url, check.status, check.problems);
     if (token.job && !jobMayCall(token, check.params, method))
@@ -237,20 +271,33 @@ export class StandInServer {
       return this.refuse(method, url, 404, [
         `the stand-in does not implement ${check.operationId}`,
       ]);
+    const refused = this.forbidden(token, check.operationId, method, url);
+    if (refused) return refused;
     const { owner, repo: name } = check.params;
     const repo = owner && name ? this.o.store.repo(owner, name) : undefined;
     if (owner && name && !repo) return { status: 404, body: { message: 'Not Found' } };
     const answer = await handler(this.call(req, url, body, token, check.params, repo));
     if (answer.status < 300) {
-      const made = this.o.openApi.completeAnswer(
+      const completed = this.o.openApi.completeAnswer(
         method,
         check.template,
         answer.status,
         answer.body,
       );
-      answer.body = made.body;
-      for (const problem of made.problems)
+      answer.body = completed.body;
+      for (const problem of completed.problems)
         this.invalid.push(`${method} ${url.pathname}: the stand-in's ${problem}`);
+    }
+    if (check.operationId === 'apps/create-installation-access-token' && answer.status === 201)
+      this.scopeInstallationToken(answer, body, Number(check.params.installation_id));
+    if (method === 'GET' && answer.status === 200) {
+      const etag = etagOf(answer.body, answer.headers);
+      answer.headers = { ...answer.headers, etag };
+      if (matchesEtag(header(req, 'if-none-match'), etag)) {
+        this.requests.splice(this.requests.indexOf(made), 1);
+        this.notModified.push(made);
+        return { status: 304, headers: { etag } };
+      }
     }
     this.o.onAnswer?.({
       by: token.login,
@@ -261,6 +308,74 @@ export class StandInServer {
       answer: answer.body,
     });
     return answer;
+  }
+
+  /** An installation token may call what the installation's permissions allow. */
+  private may(token: Token, permission: string, access: Access): boolean {
+    return !token.permissions || allows(token.permissions, permission, access);
+  }
+
+  /**
+   * GitHub's refusals before a handler runs, for installation tokens: a permission the
+   * installation lacks (403, "Resource not accessible by integration"), and a request that
+   * creates content over the secondary rate limits (403 with `retry-after`). Both are recorded.
+   */
+  private forbidden(
+    token: Token,
+    operationId: string,
+    method: string,
+    url: URL,
+  ): Answer | undefined {
+    if (!token.permissions) return undefined;
+    const need = permissionFor(operationId, method);
+    if (need === undefined) {
+      this.invalid.push(
+        `${method} ${url.pathname}: no permission is known for ${operationId} (app-permissions.ts)`,
+      );
+      return { status: 403, body: notAccessible };
+    }
+    if (need && !this.may(token, need.permission, need.access)) {
+      this.invalid.push(
+        `${method} ${url.pathname}: needs ${need.permission}: ${need.access}, which the App's installation lacks`,
+      );
+      return { status: 403, body: notAccessible };
+    }
+    if (!createsContent(method) || operationId.startsWith('apps/')) return undefined;
+    return this.overSecondary(token, `${method} ${url.pathname}`);
+  }
+
+  /** Count a content-creating request of an installation; GitHub's refusal when over a limit. */
+  private overSecondary(token: Token, call: string): Answer | undefined {
+    if (!token.permissions) return undefined;
+    const over = this.secondary.take(`installation ${token.installation ?? '?'}`);
+    if (!over) return undefined;
+    this.invalid.push(
+      `${call}: over the secondary rate limit (${over.limit}); retry after ${over.retryAfter} s`,
+    );
+    return {
+      status: 403,
+      headers: { 'retry-after': String(over.retryAfter) },
+      body: {
+        message:
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        documentation_url:
+          'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+      },
+    };
+  }
+
+  /** The new installation token holds the installation's permissions, narrowed by the request. */
+  private scopeInstallationToken(
+    answer: Answer,
+    body: Record<string, unknown> | undefined,
+    installation: number,
+  ): void {
+    const made = answer.body as { token?: string; permissions?: Permissions };
+    const token = made.token === undefined ? undefined : this.o.tokens.get(made.token);
+    if (!token) return;
+    token.permissions = narrowed(this.permissions, body?.permissions);
+    token.installation = installation;
+    made.permissions = token.permissions;
   }
 
   /** What a handler is given for one call. */
@@ -344,6 +459,17 @@ export class StandInServer {
     };
   }
 }
+
+const notAccessible = {
+  message: 'Resource not accessible by integration',
+  documentation_url: 'https://docs.github.com/rest',
+  status: '403',
+};
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+};
 
 /** A job's GITHUB_TOKEN: its own repository only, and writes only with contents: write. */
 function jobMayCall(token: Token, params: Record<string, string>, method: string): boolean {

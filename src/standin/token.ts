@@ -11,4 +11,8 @@ export interface Token {
   contents?: 'none' | 'read' | 'write';
   /** The one repository a job token is for. */
   repo?: string;
+  /** An installation token's permissions: every request it makes is checked against them. */
+  permissions?: Record<string, 'read' | 'write'>;
+  /** The installation an installation token is for (its secondary rate limits). */
+  installation?: number;
 }
