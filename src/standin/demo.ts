@@ -17,7 +17,8 @@ const USAGE = `Usage: npm run demo [-- options]
   --repo <path>     run on a copy of this local git repository, at its checked-out commit
                     (needs ANTHROPIC_API_KEY, or --plan and --agent)
   --goal "<text>"   the goal: the issue's title is its first line
-  --ci "<command>"  the repository's test command (default: npm test, when package.json has one)
+  --ci "<command>"  the repository's test command (default: testCommand of its own
+                    .github/gantry.yml, else npm test when package.json has one)
   --plan <file>     offline: a scripted plan (YAML or JSON, as the scripted planner reads them)
   --agent <file>    offline: a scripted agent (JSON: task id -> attempts), with --plan
   --ci-timeout <minutes>
