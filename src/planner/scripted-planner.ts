@@ -43,6 +43,12 @@ const ScriptSchema = z.strictObject({
     .array(z.strictObject({ taskId: z.string(), findings: z.array(z.unknown()) }))
     .default([]),
   reviews: z.array(z.looseObject({ taskId: z.string() })).default([]),
+  /**
+   * A failure the recoveries have no entry for: `retry` (the default) tries again with the
+   * failure as guidance, until the goal's `maxAttempts` asks a human, as a model would;
+   * `escalate` asks a human at once.
+   */
+  unscripted: z.enum(['retry', 'escalate']).default('retry'),
 });
 export type Script = z.input<typeof ScriptSchema>;
 
@@ -111,13 +117,21 @@ export class ScriptedPlanner implements Planner {
       (e) => e.taskId === undefined || e.taskId === req.taskId,
     );
     if (!entry)
-      return this.answer('recover', {
-        rootCause: `${TAG} no scripted recovery for ${req.taskId}`,
-        action: {
-          kind: 'escalate',
-          question: `${TAG} The script has no recovery for ${req.taskId}. What should happen?`,
-        },
-      });
+      return this.answer(
+        'recover',
+        this.script.unscripted === 'escalate'
+          ? {
+              rootCause: `${TAG} no scripted recovery for ${req.taskId}`,
+              action: {
+                kind: 'escalate',
+                question: `${TAG} The script has no recovery for ${req.taskId}. What should happen?`,
+              },
+            }
+          : {
+              rootCause: clip(`${TAG} ${req.failure.kind} failure: ${req.failure.detail}`, 1000),
+              action: { kind: 'retry', guidance: failureGuidance(req) },
+            },
+      );
     const { taskId: _taskId, ...output } = entry;
     const r = this.checked(checkRecovery(output, req.plan, req.taskId));
     const action: Recovery['action'] =
@@ -204,6 +218,33 @@ function fillDraft(plan: Plan, draft: readonly DraftTask[], testCommand: string 
     ...(Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as DraftTask),
   }));
   return { ...plan, tasks };
+}
+
+/** Text cut to `max` characters at a word, marked as cut. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.search(/\s\S*$/);
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+}
+
+/**
+ * Guidance for a retry the script has no entry for: what failed, in the failure's own words
+ * (criteria, refused paths, checks, the end of the log), so the next attempt can act on it.
+ */
+function failureGuidance(req: RecoveryRequest): string {
+  const f = req.failure;
+  const attempt = req.attempts.at(-1)?.attempt;
+  const lines = [
+    `${TAG} ${attempt ? `Attempt ${attempt}` : 'The last attempt'} of ${req.taskId} failed (${f.kind}): ${f.detail}`,
+    ...(f.failedCriteria?.length ? [`Failed criteria: ${f.failedCriteria.join('; ')}`] : []),
+    ...(f.refusedPaths?.length ? [`Refused: ${f.refusedPaths.join('; ')}`] : []),
+    ...(f.failedChecks?.length ? [`Failed checks: ${f.failedChecks.join(', ')}`] : []),
+    ...(f.logTail?.trim()
+      ? [`The log ends:\n${f.logTail.trim().split('\n').slice(-10).join('\n')}`]
+      : []),
+  ];
+  return `${clip(lines.join('\n'), 1970)}\nFix that and try again.`;
 }
 
 function fixtureError(name: string, problems: string[]): PlannerOutputError {

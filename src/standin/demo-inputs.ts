@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -117,7 +118,7 @@ export function checkScript(
   planPath: string,
   agentPath: string,
   names: { plan: string; agent: string },
-): ScriptedPlanner {
+): { planner: ScriptedPlanner; script: Script } {
   const planText = readGiven('--plan', planPath);
   const agentText = readGiven('--agent', agentPath);
   const planProblemsFound: string[] = [];
@@ -156,5 +157,44 @@ export function checkScript(
     ...said('--agent', names.agent, agentProblems),
   ];
   if (message.length) throw new DemoError(message.join('\n'), false);
-  return new ScriptedPlanner(plan as Script, names.plan);
+  return { planner: new ScriptedPlanner(plan as Script, names.plan), script: plan as Script };
+}
+
+/** The goal of a script's first plan: what the issue says when no --goal is given. */
+export function scriptGoal(script: Script): { title: string; body: string } {
+  return (script.plans[0] as { goal: { title: string; body: string } }).goal;
+}
+
+/** The script with every plan's goal the issue's: the plan then says what the issue says. */
+export function withGoal(script: Script, goal: { title: string; body: string }): Script {
+  return {
+    ...script,
+    plans: script.plans.map((p) => ({
+      ...(p as object),
+      goal: { title: goal.title, body: goal.body.slice(0, 3900) || goal.title },
+    })),
+  };
+}
+
+/**
+ * The `testCommand` of the repository's own committed `.github/gantry.yml`, if it has one (the
+ * App's config key): CI runs it when --ci is not given. A file that does not parse says nothing
+ * here; the App reports it.
+ */
+export function ownTestCommand(repo: string): string | undefined {
+  let text: string;
+  try {
+    text = execFileSync('git', ['-C', repo, 'show', 'HEAD:.github/gantry.yml'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return undefined;
+  }
+  try {
+    const own = (parseYaml(text) as { testCommand?: unknown } | null)?.testCommand;
+    return typeof own === 'string' && own.trim() ? own.trim() : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { triggerLabel } from '../app/config.js';
 import { AnthropicPlanner } from '../planner/anthropic-planner.js';
-import { ScriptedPlanner } from '../planner/scripted-planner.js';
+import { ScriptedPlanner, type Script } from '../planner/scripted-planner.js';
 import { DemoError } from './demo-error.js';
-import { checkScript } from './demo-inputs.js';
+import { checkScript, ownTestCommand, scriptGoal, withGoal } from './demo-inputs.js';
+import { criticalPath } from './critical-path.js';
 import { checkDemoRepo, fromCaller, setUpDemoRepo } from './demo-repo.js';
 import { keepResult, type KeptResult } from './demo-result.js';
 import { GoalView } from './goal-view.js';
@@ -17,7 +18,7 @@ import { GANTRY_DIR, SAMPLE_ISSUE, samplePlan } from './sample.js';
 import type { StoredIssue, StoredPull, StoredRepo } from './store.js';
 import { StandIn } from './stand-in.js';
 import { tick } from './ticks.js';
-import { Timeline } from './timeline.js';
+import { Timeline, type CiLine, type RunLine } from './timeline.js';
 
 // The CLI and its test take the error from here, with runDemo.
 export { DemoError };
@@ -58,7 +59,14 @@ export interface DemoResult {
   taskRuns: number;
   ciRuns: number;
   pull: { number: number; draft: boolean; ci: string | undefined } | undefined;
+  /** The branch the pull request targets, and the repository's default branch. */
+  target: { base: string; defaultBranch: string } | undefined;
   wallMs: number;
+  /** The longest chain of task runs and CI along the plan's DAG, as it happened. */
+  critical: { ms: number; tasks: string[] };
+  /** Each task run with its agent's outcome, and each CI verdict with its failing check. */
+  runs: RunLine[];
+  ci: CiLine[];
   /** Task runs' and CI runs' durations, added up. */
   runMs: number;
   ciMs: number;
@@ -94,6 +102,8 @@ interface DemoPlan {
   planner: ScriptedPlanner | undefined;
   /** The scripted agent given with --agent, as an absolute path. */
   agentScript: string | undefined;
+  /** The script given with --plan, as read. */
+  script: Script | undefined;
 }
 
 /** The options, checked: a DemoError says what is missing or wrong, and how to fix it. */
@@ -109,15 +119,26 @@ function checkOptions(o: DemoOptions): DemoPlan {
       `${o.repo ? '--repo' : '--goal'} needs ANTHROPIC_API_KEY, or a scripted plan and agent (--plan, --agent): offline, Gantry has a scripted plan for its sample repository only. Set the key, or run \`npm run demo\` without options.`,
     );
   const agentScript = o.agent ? fromCaller(o, o.agent) : undefined;
-  const planner =
+  const checked =
     o.plan && o.agent
       ? checkScript(fromCaller(o, o.plan), agentScript!, { plan: o.plan, agent: o.agent })
       : undefined;
   checkDemoRepo(o);
+  // The plan says what the issue says: with --goal, the script's plans take the issue's goal.
+  const goal = o.goal?.trim() ? issueOf(o.goal.trim()) : undefined;
+  const planner =
+    checked && goal
+      ? new ScriptedPlanner(withGoal(checked.script, goal), o.plan)
+      : checked?.planner;
   const out = o.out && fromCaller(o, o.out);
   if (out && existsSync(out) && !statSync(out).isDirectory())
     throw new DemoError(`--out: ${out} is a file: give a directory (made if missing).`);
-  return { live, scripted, planner, agentScript };
+  return { live, scripted, planner, agentScript, script: checked?.script };
+}
+
+/** The issue of a `--goal`: its first line is the title. */
+function issueOf(goal: string): { title: string; body: string } {
+  return { title: goal.split('\n')[0]!.slice(0, 120), body: goal };
 }
 
 /** Who plans and who does the tasks, said before the run (a live run spends money). */
@@ -227,6 +248,7 @@ function writePage(
   out: string,
   live: boolean,
   kept: KeptResult | undefined,
+  timeline: Timeline,
 ): string {
   const page = join(out, 'index.html');
   writeFileSync(
@@ -238,6 +260,8 @@ function writePage(
       pullCi: pull.ci,
       serverUrl: standIn.store.serverUrl,
       change: kept,
+      runs: timeline.runs,
+      ci: timeline.ci,
       note: live
         ? 'Planned and run by Claude'
         : 'Planned and run offline by the scripted planner and agent (no model was called)',
@@ -288,6 +312,26 @@ async function pullRequest(
   return { pull, ci };
 }
 
+/**
+ * The critical path of the goal: each task's own runs and the CI on its landings, chained along
+ * the plan's dependencies; CI of no task (the base's) is a chain of its own.
+ */
+function critical(
+  standIn: StandIn,
+  s: ReturnType<GoalView['state']>,
+  timeline: Timeline,
+): { ms: number; tasks: string[] } {
+  const ms = new Map<string, number>();
+  const add = (task: string, n: number) => ms.set(task, (ms.get(task) ?? 0) + n);
+  for (const r of standIn.actions.runs)
+    if (r.inputs.task_id) add(r.inputs.task_id, r.updatedAt - r.createdAt);
+  let other = 0;
+  for (const c of timeline.ci)
+    if (c.task) add(c.task, c.ms);
+    else other += c.ms;
+  return criticalPath(s?.plan?.tasks ?? [], ms, other);
+}
+
 /** The figures of the run, read from the stand-in. */
 async function summarize(
   standIn: StandIn,
@@ -309,7 +353,11 @@ async function summarize(
     taskRuns: standIn.actions.runs.length,
     ciRuns: standIn.ci.suites.length,
     pull: pull.pull && { number: pull.pull.number, draft: pull.pull.draft, ci: pull.ci },
+    target: pull.pull && { base: pull.pull.base, defaultBranch: repo.defaultBranch },
     wallMs: Date.now() - run.t0,
+    critical: critical(standIn, s, run.timeline),
+    runs: run.timeline.runs,
+    ci: run.timeline.ci,
     runMs: standIn.actions.runs.reduce((n, r) => n + (r.updatedAt - r.createdAt), 0),
     ciMs: standIn.ci.suites.reduce(
       (n, x) => n + ((x.runs.at(-1)?.completedAt ?? x.createdAt) - x.createdAt),
@@ -344,25 +392,53 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     ciTimeoutMinutes: o.ciTimeout,
     env: o.env,
   });
+  timeline.sources = {
+    run: (id) => standIn.actions.find(id),
+    suite: (id) => standIn.ci.suites.find((x) => x.id === id),
+  };
   const work = mkdtempSync(join(tmpdir(), 'gantry-demo-'));
   try {
-    const repo = await setUpDemoRepo(standIn, o, d, work, print);
+    const own = o.repo && !o.ci ? ownTestCommand(fromCaller(o, o.repo)) : undefined;
+    if (own) print(`CI runs \`${own}\`: the testCommand of the repository's .github/gantry.yml.`);
+    const repo = await setUpDemoRepo(standIn, { ...o, ci: o.ci ?? own }, d, work, print);
     const goal = o.goal?.trim();
-    const issue = standIn.store.addIssue(
-      repo,
-      'maint',
-      goal ? goal.split('\n')[0]!.slice(0, 120) : SAMPLE_ISSUE.title,
-      goal ?? SAMPLE_ISSUE.body,
-    );
+    // The issue says what the plan says: --goal, else the scripted plan's goal, else the sample's.
+    const said = goal ? issueOf(goal) : d.script ? scriptGoal(d.script) : SAMPLE_ISSUE;
+    const issue = standIn.store.addIssue(repo, 'maint', said.title, said.body);
     print(`Issue #${issue.number}: ${issue.title}\n`);
     const view = await runGoal(standIn, repo, issue, o, d, print);
     const pull = await pullRequest(standIn, repo);
     const out = outDir(o);
     const kept = keep(standIn, repo, view, pull.pull, o, out);
-    const page = writePage(standIn, repo, issue, pull, out, d.live, kept);
+    const page = writePage(standIn, repo, issue, pull, out, d.live, kept, timeline);
     return await summarize(standIn, repo, view, pull, { t0, out, page, kept, timeline });
   } finally {
     await standIn.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * The account of a run the CLI prints at its end: outcome, pull request (and the branch it
+ * targets when that is not the default), the wall time against the critical path, and the App's
+ * calls per landed task when a task landed.
+ */
+export function summaryText(r: DemoResult): string {
+  const pull = r.pull
+    ? `#${r.pull.number} ${r.pull.draft ? '(draft)' : 'ready for review'}, CI on its head: ${r.pull.ci ?? 'none'}${!r.target || r.target.base === r.target.defaultBranch ? '' : `; it targets ${r.target.base}, not the default branch ${r.target.defaultBranch}`}`
+    : 'none';
+  const outcomes = new Map<string, number>();
+  for (const x of r.runs) outcomes.set(x.outcome, (outcomes.get(x.outcome) ?? 0) + 1);
+  const agents = [...outcomes].map(([k, n]) => `${n} ${k}`).join(', ');
+  const chain = r.critical.tasks.length ? ` (${r.critical.tasks.join(' → ')})` : '';
+  return [
+    `Goal: ${r.status}. ${r.landed} of ${r.tasks} tasks landed; ${r.taskRuns} task runs${agents ? ` (agents: ${agents})` : ''}, ${r.ciRuns} CI runs${r.ci.some((c) => c.failed) ? ` (${r.ci.filter((c) => c.failed).length} red)` : ''}.`,
+    `Pull request: ${pull}.`,
+    `Time: ${secs(r.wallMs)} in all; the critical path${chain} took ${secs(r.critical.ms)} of task runs and CI (all runs added up: ${secs(r.runMs + r.ciMs)}).`,
+    r.landed > 0
+      ? `Calls by the App: ${r.appCalls} (${(r.appCalls / r.landed).toFixed(1)} per landed task).`
+      : `Calls by the App: ${r.appCalls} (no task landed).`,
+  ].join('\n');
 }

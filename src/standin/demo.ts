@@ -10,14 +10,15 @@
  * local repository of your own (it is only read).
  */
 import { parseArgs } from 'node:util';
-import { DemoError, runDemo, type DemoResult } from './demo-run.js';
+import { DemoError, runDemo, summaryText, type DemoResult } from './demo-run.js';
 
 const USAGE = `Usage: npm run demo [-- options]
 
   --repo <path>     run on a copy of this local git repository, at its checked-out commit
                     (needs ANTHROPIC_API_KEY, or --plan and --agent)
   --goal "<text>"   the goal: the issue's title is its first line
-  --ci "<command>"  the repository's test command (default: npm test, when package.json has one)
+  --ci "<command>"  the repository's test command (default: testCommand of its own
+                    .github/gantry.yml, else npm test when package.json has one)
   --plan <file>     offline: a scripted plan (YAML or JSON, as the scripted planner reads them)
   --agent <file>    offline: a scripted agent (JSON: task id -> attempts), with --plan
   --ci-timeout <minutes>
@@ -65,14 +66,8 @@ async function main(): Promise<number> {
     anthropicKey: process.env.ANTHROPIC_API_KEY || undefined,
     print: (line) => console.log(line),
   });
-  const pull = r.pull
-    ? `#${r.pull.number} ${r.pull.draft ? '(draft)' : 'ready for review'}, CI on its head: ${r.pull.ci ?? 'none'}`
-    : 'none';
   console.log(`
-Goal: ${r.status}. ${r.landed} of ${r.tasks} tasks landed; ${r.taskRuns} task runs, ${r.ciRuns} CI runs.
-Pull request: ${pull}.
-Time: ${(r.wallMs / 1000).toFixed(1)} s in all; task runs ${(r.runMs / 1000).toFixed(1)} s and CI ${(r.ciMs / 1000).toFixed(1)} s added up.
-Calls by the App: ${r.appCalls} (${(r.appCalls / Math.max(r.landed, 1)).toFixed(1)} per landed task).
+${summaryText(r)}
 Requests GitHub would have refused: ${r.problems.length}.${r.problems.map((p) => `\n  - ${p}`).join('')}
 The result, kept in ${r.out}:
   ${r.page}: the issue and the pull request as GitHub would show them, with its diff and commits.

@@ -74,6 +74,51 @@ export interface PageInput {
   serverUrl?: string | undefined;
   /** The pull request's change: its diff (with `git diff --stat`) and each task's commits. */
   change?: PageChange | undefined;
+  /** Each task run with its agent's outcome and reason, as the timeline printed it. */
+  runs?: readonly PageRun[] | undefined;
+  /** Each CI verdict; a red one with its failing check and the first lines of its log. */
+  ci?: readonly PageCi[] | undefined;
+}
+
+export interface PageRun {
+  id: number;
+  task: string | undefined;
+  attempt: number | undefined;
+  outcome: string;
+  reason: string | undefined;
+  ms: number;
+}
+
+export interface PageCi {
+  sha: string;
+  conclusion: string;
+  task: string | undefined;
+  ms: number;
+  failed: { check: string; summary: string; log: string[] } | undefined;
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The task runs (the agent's outcome, never the workflow's) and CI, as GitHub's Actions tab. */
+function runsAndCi(runs: readonly PageRun[], ci: readonly PageCi[]): string {
+  if (!runs.length && !ci.length) return '';
+  const rows = runs
+    .map(
+      (r) =>
+        `<tr><td>${r.id}</td><td>${escape(r.task ?? '?')}</td><td>${r.attempt ?? ''}</td><td class="outcome ${escape(r.outcome.replace(/ /g, '-'))}">${escape(r.outcome)}</td><td>${escape(r.reason ?? '')}</td><td>${secs(r.ms)}</td></tr>`,
+    )
+    .join('\n');
+  const checks = ci
+    .map((c) => {
+      const head = `<code>${escape(c.sha)}</code>${c.task ? ` for ${escape(c.task)}` : ''}: <span class="outcome ${c.conclusion === 'success' ? 'success' : 'failure'}">${escape(c.conclusion)}</span> in ${secs(c.ms)}`;
+      if (!c.failed) return `<li>${head}</li>`;
+      return `<li>${head}, check <code>${escape(c.failed.check)}</code> failed: ${escape(c.failed.summary)}<pre class="log">${escape(c.failed.log.join('\n'))}</pre></li>`;
+    })
+    .join('\n');
+  return `<section><h2>Task runs</h2>
+${rows ? `<table><thead><tr><th>Run</th><th>Task</th><th>Attempt</th><th>Agent</th><th>Why</th><th>Took</th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No task runs.</p>'}
+<h2>CI</h2>
+${checks ? `<ul>${checks}</ul>` : '<p>No CI runs.</p>'}</section>`;
 }
 
 export interface PageChange {
@@ -129,6 +174,7 @@ ${p.issue.comments.map((c) => comment(c, p.serverUrl)).join('\n')}</section>`;
 ${comment({ id: 0, body: p.pull.body, user: p.pull.user, app: { id: 0, slug: p.pull.user.replace(/\[bot\]$/, '') }, createdAt: p.pull.createdAt, updatedAt: p.pull.updatedAt }, p.serverUrl)}</section>`
     : '<section><h1>No pull request</h1></section>';
   const changed = p.change ? change(p.change) : '';
+  const actions = runsAndCi(p.runs ?? [], p.ci ?? []);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(p.repo)}#${p.issue.number}: ${escape(p.issue.title)}</title>
 <style>
@@ -143,11 +189,13 @@ h1{font-weight:400;border-bottom:1px solid #d1d9e0;padding-bottom:.3em}.num{colo
 table{border-collapse:collapse}td,th{border:1px solid #d1d9e0;padding:.3em .8em}
 code{background:#eff1f3;border-radius:4px;padding:.1em .3em}pre{background:#f6f8fa;padding:1em;overflow:auto}
 ul:has(input){list-style:none;padding-left:1em}.note{color:#59636e;font-style:italic}
+.outcome.success{color:#1f883d}.outcome.failure,.outcome.refused{color:#d1242f}.outcome.partial,.outcome.no-change,.outcome.cancelled{color:#9a6700}
 .diff .add{background:#dafbe1}.diff .del{background:#ffebe9}.diff .hunk{color:#0969da}.diff .meta{font-weight:600}
 </style></head><body>
 <p class="note">${escape(p.note)} · ${escape(p.repo)} on the Gantry stand-in</p>
 ${issue}
 ${pr}
+${actions}
 ${changed}
 <script type="module">
 const blocks = document.querySelectorAll('pre > code.language-mermaid');

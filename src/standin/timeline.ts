@@ -1,5 +1,8 @@
+import type { CheckSuite } from './ci-runner.js';
+import { oneLine, runOutcome, type RunOutcome } from './run-outcome.js';
 import type { Answered } from './server.js';
 import type { WebhookEvent } from './webhook-payloads.js';
+import type { WorkflowRun } from './workflow-run.js';
 
 const short = (sha: unknown) => String(sha).slice(0, 7);
 
@@ -8,6 +11,45 @@ function planTasks(body: string): string[] {
   return [...body.matchAll(/<!-- gantry:task=(T\d+) -->\*\*T\d+\*\* (.*?)<!--/g)].map(
     (m) => `${m[1]} ${m[2]}`,
   );
+}
+
+/** How many lines of a red check's log the timeline and the page show. */
+export const LOG_LINES = 12;
+
+/** A task run as the timeline told it: its task, the agent's outcome and how long it took. */
+export interface RunLine extends RunOutcome {
+  id: number;
+  task: string | undefined;
+  attempt: number | undefined;
+  ms: number;
+  line: string;
+}
+
+/** A CI verdict as the timeline told it, with the failing check and its log's first lines. */
+export interface CiLine {
+  sha: string;
+  conclusion: string;
+  /** The task whose landing (or the reset after it) this CI judged; undefined for the base. */
+  task: string | undefined;
+  ms: number;
+  failed: { check: string; summary: string; log: string[] } | undefined;
+  line: string;
+}
+
+/** Where the timeline reads a finished run's artifacts and a CI run's log (the stand-in). */
+export interface TimelineSources {
+  run: (id: number) => WorkflowRun | undefined;
+  suite: (id: number) => CheckSuite | undefined;
+}
+
+/** The first lines of a check's log, after the lines the stand-in puts first (Node, time limit). */
+export function logHead(log: string, n = LOG_LINES): string[] {
+  const lines = log.split('\n');
+  const limit = lines.slice(0, 3).findIndex((l) => l.startsWith('Time limit: '));
+  return lines
+    .slice(limit + 1)
+    .filter((l) => l.trim())
+    .slice(0, n);
 }
 
 /**
@@ -23,6 +65,14 @@ export class Timeline {
   private readonly resets = new Set<string>();
   /** When each workflow run was requested (the payload's times have whole seconds only). */
   private readonly requested = new Map<number, number>();
+  /** The task each landed sha (and each sha a reset went back to) belongs to. */
+  private readonly shaTask = new Map<string, string>();
+  /** The task of the last red CI: a reset after it re-runs CI for that task. */
+  private lastRed: string | undefined;
+  readonly runs: RunLine[] = [];
+  readonly ci: CiLine[] = [];
+  /** Set once the stand-in is up: finished runs and CI are then read for their outcome and log. */
+  sources: TimelineSources | undefined;
 
   constructor(
     private readonly o: {
@@ -32,11 +82,14 @@ export class Timeline {
     },
   ) {}
 
-  private say(who: string, what: string): void {
+  private say(who: string, what: string, more: string[] = []): string {
     const at = ((Date.now() - this.started) / 1000).toFixed(1).padStart(6);
     const line = `${at}s  ${who.padEnd(8)} ${what}`;
-    this.lines.push(line);
-    this.o.print?.(line);
+    for (const l of [line, ...more.map((m) => `${' '.repeat(17)}| ${m}`)]) {
+      this.lines.push(l);
+      this.o.print?.(l);
+    }
+    return line;
   }
 
   answered(a: Answered): void {
@@ -84,14 +137,17 @@ export class Timeline {
       );
     } else if (a.method === 'POST' && path === '/merges') {
       const what = String(body.commit_message)
+        .split('\n')[0]!
         .replace(/^gantry: land /, '')
         .replace(/ for #\d+$/, '');
-      if (a.status === 201)
+      if (a.status === 201) {
+        this.shaTask.set(short(answer.sha), what.split(' ')[0]!);
         this.say(GANTRY, `lands ${what} as ${short(answer.sha)}; CI runs on it`);
-      else if (a.status === 204) this.say(GANTRY, `finds nothing to merge for ${what}`);
+      } else if (a.status === 204) this.say(GANTRY, `finds nothing to merge for ${what}`);
       else this.say(GANTRY, `cannot land ${what}: it conflicts with the goal branch`);
     } else if (a.method === 'PATCH' && path.startsWith('/git/refs/heads/') && body.force) {
       this.resets.add(short(body.sha));
+      if (this.lastRed) this.shaTask.set(short(body.sha), this.lastRed);
       this.say(GANTRY, `resets ${path.slice('/git/refs/heads/'.length)} to ${short(body.sha)}`);
     } else if (a.method === 'POST' && path === '/git/refs')
       this.say(
@@ -115,20 +171,60 @@ export class Timeline {
     const p = e.payload;
     if (e.name === 'workflow_run' && p.action === 'requested')
       this.requested.set((p.workflow_run as { id: number }).id, Date.now());
-    else if (e.name === 'workflow_run' && p.action === 'completed') {
-      const run = p.workflow_run as { id: number; display_title: string; conclusion: string };
-      const ms = Date.now() - (this.requested.get(run.id) ?? Date.now());
-      const title = run.display_title.replace(/^gantry #\d+ /, '').replace(/ \[.*\]$/, '');
-      this.say(
-        'Actions',
-        `run ${run.id} (${title}): ${run.conclusion} in ${(ms / 1000).toFixed(1)} s`,
+    else if (e.name === 'workflow_run' && p.action === 'completed')
+      this.runCompleted(
+        p.workflow_run as { id: number; display_title: string; conclusion: string },
       );
-    } else if (e.name === 'check_suite' && p.action === 'completed') {
-      const suite = p.check_suite as { head_sha: string; conclusion: string };
-      this.say(
-        'CI',
-        `${suite.conclusion === 'success' ? 'green' : 'red'} on ${short(suite.head_sha)} (${suite.conclusion})${this.resets.has(short(suite.head_sha)) ? ', run again because the reset pushed the branch' : ''}`,
+    else if (e.name === 'check_suite' && p.action === 'completed')
+      this.ciCompleted(
+        p.check_suite as { id: number; head_sha: string; conclusion: string; created_at: string },
       );
-    }
+  }
+
+  /** A task run ended: the agent's outcome (never the workflow's "success" for a failed agent). */
+  private runCompleted(w: { id: number; display_title: string; conclusion: string }): void {
+    const ms = Date.now() - (this.requested.get(w.id) ?? Date.now());
+    const title = w.display_title.replace(/^gantry #\d+ /, '').replace(/ \[.*\]$/, '');
+    const m = /^(\S+) attempt (\d+)$/.exec(title);
+    const run = this.sources?.run(w.id);
+    const o: RunOutcome = run
+      ? runOutcome(run)
+      : w.conclusion === 'success'
+        ? { outcome: 'success', reason: undefined }
+        : { outcome: 'failure', reason: `the run ended ${w.conclusion}` };
+    const line = this.say(
+      'Actions',
+      `run ${w.id} (${title}): ${o.outcome}${o.reason ? ` (${o.reason})` : ''} in ${(ms / 1000).toFixed(1)} s`,
+    );
+    this.runs.push({
+      ...o,
+      id: w.id,
+      task: m?.[1],
+      attempt: m ? Number(m[2]) : undefined,
+      ms,
+      line,
+    });
+  }
+
+  /** A CI verdict; a red one names its failing check and shows the first lines of its log. */
+  private ciCompleted(s: { id: number; head_sha: string; conclusion: string }): void {
+    const sha = short(s.head_sha);
+    const suite = this.sources?.suite(s.id);
+    const task = this.shaTask.get(sha);
+    const green = s.conclusion === 'success';
+    if (!green) this.lastRed = task;
+    const bad = suite?.runs.find((r) => r.conclusion !== 'success');
+    const failed = bad && {
+      check: bad.name,
+      summary: oneLine(bad.summary),
+      log: logHead(bad.log),
+    };
+    const line = this.say(
+      'CI',
+      `${green ? 'green' : 'red'} on ${sha} (${s.conclusion})${task ? ` for ${task}` : ''}${this.resets.has(sha) ? ', run again because the reset pushed the branch' : ''}${failed ? `: check \`${failed.check}\` failed: ${failed.summary}${failed.log.length ? '; its log begins:' : ''}` : ''}`,
+      failed?.log,
+    );
+    const ms = suite ? (suite.runs.at(-1)?.completedAt ?? suite.createdAt) - suite.createdAt : 0;
+    this.ci.push({ sha, conclusion: s.conclusion, task, ms, failed, line });
   }
 }

@@ -20,7 +20,7 @@ describe('ScriptedPlanner', () => {
     ]);
   });
 
-  it('answers recovery, knowledge and review from the script, then escalates when it runs out', async () => {
+  it('answers recovery, knowledge and review from the script, then escalates when it runs out and says so', async () => {
     const p = await ScriptedPlanner.fromFile(fixture);
     const { value: planned } = await p.plan({ issue, repo, rigor: 'L1' });
     const failure = { kind: 'ci' as const, detail: 'red' };
@@ -83,5 +83,70 @@ describe('ScriptedPlanner', () => {
     expect((err as PlannerOutputError).userMessage).toContain(
       'dependency cycle: T2 -> T9 -> T4 -> T2',
     );
+  });
+
+  it('retries a failure the script has no recovery for, with the failure as guidance', async () => {
+    const p = new ScriptedPlanner({ plans: [diamond()] });
+    const r = await p.recover({
+      plan: diamond(),
+      taskId: 'T2',
+      attempts: [{ attempt: 2, outcome: 'failure' }],
+      failure: {
+        kind: 'ci',
+        detail: 'CI failed on the landing',
+        failedChecks: ['test'],
+        logTail: 'ok 1 - a\nnot ok 2 - sum adds',
+      },
+    });
+    expect(r.value.rootCause).toBe('[scripted] ci failure: CI failed on the landing');
+    expect(r.value.action).toEqual({
+      kind: 'retry',
+      guidance:
+        '[scripted] Attempt 2 of T2 failed (ci): CI failed on the landing\nFailed checks: test\nThe log ends:\nok 1 - a\nnot ok 2 - sum adds\nFix that and try again.',
+    });
+  });
+
+  it('keeps long guidance within bounds, cut at a word', async () => {
+    const p = new ScriptedPlanner({ plans: [diamond()] });
+    const r = await p.recover({
+      plan: diamond(),
+      taskId: 'T2',
+      attempts: [],
+      failure: { kind: 'agent', detail: 'criteria', failedCriteria: ['x '.repeat(1500)] },
+    });
+    const action = r.value.action as { kind: 'retry'; guidance: string };
+    expect(action.guidance.length).toBeLessThanOrEqual(2000);
+    expect(action.guidance).toMatch(/x…\nFix that and try again\.$/);
+  });
+
+  it('escalates at once when the script says so, for all tasks or in a recovery', async () => {
+    const failure = { kind: 'agent' as const, detail: 'no' };
+    const all = new ScriptedPlanner({ plans: [diamond()], unscripted: 'escalate' });
+    expect(
+      (await all.recover({ plan: diamond(), taskId: 'T1', attempts: [], failure })).value.action,
+    ).toEqual({
+      kind: 'escalate',
+      question: '[scripted] The script has no recovery for T1. What should happen?',
+    });
+    const one = new ScriptedPlanner({
+      plans: [diamond()],
+      recoveries: [
+        { taskId: 'T1', rootCause: 'x', action: { kind: 'escalate', question: 'Why?' } },
+      ],
+    });
+    expect(
+      (await one.recover({ plan: diamond(), taskId: 'T1', attempts: [], failure })).value.action,
+    ).toEqual({ kind: 'escalate', question: '[scripted] Why?' });
+    // The entry is used; the next failure is retried.
+    expect(
+      (await one.recover({ plan: diamond(), taskId: 'T1', attempts: [], failure })).value.action
+        .kind,
+    ).toBe('retry');
+  });
+
+  it('refuses an unknown value for unscripted failures', () => {
+    expect(
+      () => new ScriptedPlanner({ plans: [diamond()], unscripted: 'ask' as never }, 'u.yml'),
+    ).toThrow(/fixture u.yml is invalid: unscripted: /);
   });
 });
