@@ -6418,7 +6418,7 @@ async function carryOut2(g, e, pass) {
       syncBreaker(g);
       return;
     case "escalate":
-      await g.session.post(escalation(g, e));
+      await g.session.post(await escalation(g, e));
       g.session.apply({
         type: "escalation.posted",
         at: at(),
@@ -6548,10 +6548,11 @@ var breakerSettings = (c) => ({
   threshold: c.breaker.threshold,
   cooldownMs: c.breaker.cooldownMinutes * 6e4
 });
-function escalation(g, e) {
+async function escalation(g, e) {
   const s = g.session.state;
   const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
   const t = s.tasks.at(i);
+  const output = e.failure?.kind === "agent" && t?.runId !== void 0 ? await taskRunLogTail(g, t.runId) : void 0;
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? "" : "s"}` : "its attempts";
   const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
   return [
@@ -6565,8 +6566,22 @@ function escalation(g, e) {
       ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, "line")}`),
       ""
     ] : [],
+    ...output ? [folded("Last output", lastLines(output, 40)), ""] : [],
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`
   ].join("\n");
+}
+var lastLines = (text2, n) => text2.split("\n").slice(-n).join("\n");
+function folded(title, log) {
+  const text2 = inert(log, "block");
+  const longest = Math.max(0, ...[...text2.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `<details><summary>${title}</summary>
+
+${fence}text
+${text2}
+${fence}
+
+</details>`;
 }
 var FAILURE_KIND = {
   agent: "the agent",

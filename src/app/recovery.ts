@@ -132,7 +132,7 @@ async function failureContext(
  * The end of the task run's log: its failed job's (the agent's, or the publish job that refused),
  * else the agent job's; none when the run or its logs are gone.
  */
-async function taskRunLogTail(g: GoalContext, runId: number): Promise<string | undefined> {
+export async function taskRunLogTail(g: GoalContext, runId: number): Promise<string | undefined> {
   let jobs;
   try {
     jobs = await g.github.listRunJobs(runId);

@@ -15,7 +15,7 @@ import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { landTask, resetGoalRef } from './landing.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
-import { recoverAttempt } from './recovery.js';
+import { recoverAttempt, taskRunLogTail } from './recovery.js';
 import {
   finishedEvent,
   publishes,
@@ -200,7 +200,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       syncBreaker(g); // Before a retry this pass might start.
       return;
     case 'escalate':
-      await g.session.post(escalation(g, e));
+      await g.session.post(await escalation(g, e));
       g.session.apply({
         type: 'escalation.posted',
         at: at(),
@@ -364,10 +364,18 @@ const breakerSettings = (c: { breaker: { threshold: number; cooldownMinutes: num
 });
 
 /** The comment that asks a person: mentions the approver, says what failed and what was tried. */
-function escalation(g: GoalContext, e: Extract<Effect, { type: 'escalate' }>): string {
+async function escalation(
+  g: GoalContext,
+  e: Extract<Effect, { type: 'escalate' }>,
+): Promise<string> {
   const s = g.session.state!;
   const i = s.plan!.tasks.findIndex((t) => t.id === e.taskId);
   const t = s.tasks.at(i);
+  // The agent's last words: the end of the failed job's log of the task's last run.
+  const output =
+    e.failure?.kind === 'agent' && t?.runId !== undefined
+      ? await taskRunLogTail(g, t.runId)
+      : undefined;
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? '' : 's'}` : 'its attempts';
   const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
   return [
@@ -383,8 +391,22 @@ function escalation(g: GoalContext, e: Extract<Effect, { type: 'escalate' }>): s
           '',
         ]
       : []),
+    ...(output ? [folded('Last output', lastLines(output, 40)), ''] : []),
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
   ].join('\n');
+}
+
+const lastLines = (text: string, n: number) => text.split('\n').slice(-n).join('\n');
+
+/**
+ * A log in a folded block, made inert first (the agent wrote it: no mention, HTML or Gantry
+ * marker of it may act), in a code fence longer than any run of backticks left in it.
+ */
+function folded(title: string, log: string): string {
+  const text = inert(log, 'block');
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `<details><summary>${title}</summary>\n\n${fence}text\n${text}\n${fence}\n\n</details>`;
 }
 
 const FAILURE_KIND: Record<FailureInfo['kind'], string> = {

@@ -269,6 +269,10 @@ describe('a goal from Start to a ready pull request', () => {
     expect(ask.body).toContain(
       '**Attempts:**\n- attempt 1: agent run ended failure: npm test failed: greet is not exported',
     );
+    // The end of the failed run's log, folded, in a fence it cannot close.
+    expect(ask.body).toContain(
+      '<details><summary>Last output</summary>\n\n```text\n== agent ==\ngantry agent\nnpm test failed: greet is not exported\n```',
+    );
     expect(ask.body).toContain('`/gantry retry T2`');
     expect(h.github.issue().labels).toContain('gantry:needs-human');
     const pr = h.github.pulls[0]!;
