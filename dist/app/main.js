@@ -1718,6 +1718,7 @@ var GoalWorkers = class {
   }
 };
 function transient(e) {
+  if (e instanceof GitHubRateLimited) return true;
   const status = e.status;
   if (typeof status !== "number")
     return e instanceof TypeError || e.name === "FetchError" || NETWORK_CODES.has(String(e.code)) || storeUnavailable(e);

@@ -1,3 +1,4 @@
+import { GitHubRateLimited } from './github/github-error.js';
 import type { Hint } from './hints.js';
 
 /** One goal's pending work: the hints gathered since its last reconcile began. */
@@ -85,6 +86,8 @@ export class GoalWorkers<C> {
  * server gone for a moment (a restart, a failover).
  */
 export function transient(e: unknown): boolean {
+  // 403 with GitHub's rate-limit headers too (a secondary limit answers 403 with retry-after).
+  if (e instanceof GitHubRateLimited) return true;
   const status = (e as { status?: unknown }).status;
   if (typeof status !== 'number')
     return (
