@@ -156,10 +156,7 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
         goalUsd !== undefined &&
         goalUsd !== state.settings.budget.goalUsd
           ? { ...base, type: 'budget.changed', goalUsd }
-          : state.pausedFor === 'base'
-            ? // A red base is checked again, from the default branch's head if a fix moved it.
-              { ...base, type: 'resume', baseSha: await g.github.branchSha(g.ref.defaultBranch) }
-            : { ...base, type: 'resume' };
+          : { ...base, type: 'resume' };
       break;
     }
     case 'pause':

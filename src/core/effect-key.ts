@@ -9,7 +9,6 @@ export const EFFECT_KINDS = [
   'collect',
   'land',
   'judge',
-  'judge-base',
   'reset',
   'recover',
   'escalate',

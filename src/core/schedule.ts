@@ -1,5 +1,4 @@
 import { reserve } from './budget.js';
-import { baseHoldsLanding } from './steps/base.js';
 import { isRunning } from './goal.js';
 import type { Draft } from './draft.js';
 import { toMicros } from './money.js';
@@ -17,7 +16,7 @@ export function advance(d: Draft): void {
 
 function dispatchReady(d: Draft): void {
   const s = d.s;
-  const held = s.pausedFor === 'user' || s.pausedFor === 'cap' || s.pausedFor === 'base';
+  const held = s.pausedFor === 'user' || s.pausedFor === 'cap';
   if (s.ready.length === 0 || (s.status === 'paused' && held)) return;
   if (s.breaker === 'open') {
     if (s.status === 'running')
@@ -65,7 +64,7 @@ function dispatchReady(d: Draft): void {
 
 function startLanding(d: Draft): void {
   const s = d.s;
-  if (s.landing || s.landQueue.length === 0 || baseHoldsLanding(s)) return;
+  if (s.landing || s.landQueue.length === 0) return;
   const first = s.landQueue[0]!;
   let size = 1;
   if (!first.solo)

@@ -1,7 +1,6 @@
 import { isOpen, isRunning } from '../goal.js';
 import { cancelTask } from '../lifecycle.js';
 import { toMicros } from '../money.js';
-import { recheckBase } from './base.js';
 import { ignore, type Handler } from './handler.js';
 
 /** A person's controls (pause, resume, cancel, budget), the breaker, spending and the PR. */
@@ -19,11 +18,10 @@ export const onPause: Handler<'pause'> = (d) => {
   return undefined;
 };
 
-export const onResume: Handler<'resume'> = (d, e) => {
+export const onResume: Handler<'resume'> = (d) => {
   if (d.s.status !== 'paused')
     return ignore('wrong-status', `only a paused goal can resume (it is ${d.s.status})`);
   d.setStatus('running');
-  recheckBase(d, e);
   return undefined;
 };
 
