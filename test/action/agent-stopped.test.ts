@@ -72,8 +72,10 @@ function sdkThatEndsEarly(marker: string, seen: { alive: string[] }): AgentSdk {
         child.kill('SIGTERM');
         // What was seen running after the SIGTERM, over a few looks (a look can miss a shell
         // caught between fork and exec).
+        // Looks go on until the shell that ignored SIGTERM is seen (a busy machine can leave a
+        // few looks between its forks), at most 100.
         const alive = new Set<string>();
-        for (let look = 0; look < 5; look++) {
+        for (let look = 0; look < 100 && !(alive.has(marker) && look >= 5); look++) {
           for (const name of namesOf(withMarker(marker), marker)) alive.add(name);
           await new Promise((r) => setTimeout(r, 20));
         }
