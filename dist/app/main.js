@@ -2317,6 +2317,7 @@ var GOAL_BADGE = {
   cancelled: "\u{1F6AB} cancelled",
   failed: "\u274C failed"
 };
+var PAUSE_LABEL = { base: "the default branch is red" };
 var CommentTooLargeError = class extends Error {
   constructor(length) {
     super(
@@ -2353,7 +2354,7 @@ function renderBody(s, o, detail, stateBlock) {
   const server = o.serverUrl ?? "https://github.com";
   const out = [
     PLAN_MARKER,
-    `### Gantry plan${plan ? ` \xB7 v${s.planVersion}` : ""} \xB7 ${GOAL_BADGE[s.status]}${s.pausedFor ? ` (${s.pausedFor})` : ""}`,
+    `### Gantry plan${plan ? ` \xB7 v${s.planVersion}` : ""} \xB7 ${GOAL_BADGE[s.status]}${s.pausedFor ? ` (${PAUSE_LABEL[s.pausedFor] ?? s.pausedFor})` : ""}`,
     ""
   ];
   if (s.settings.isolation === "unisolated") out.push(UNISOLATED_WARNING, "");
@@ -3321,7 +3322,10 @@ async function carryOut(g, c, who2) {
       const goalUsd = g.config.ok ? g.config.value.budget.goalUsd : void 0;
       if (state.pausedFor === "budget" && goalUsd === state.settings.budget.goalUsd)
         return `the goal budget is still ${formatUsd(goalUsd)} in \`.github/gantry.yml\`; raise \`budget.goalUsd\` there, or comment \`/gantry budget <usd>\``;
-      event = state.pausedFor === "budget" && goalUsd !== void 0 && goalUsd !== state.settings.budget.goalUsd ? { ...base2, type: "budget.changed", goalUsd } : { ...base2, type: "resume" };
+      event = state.pausedFor === "budget" && goalUsd !== void 0 && goalUsd !== state.settings.budget.goalUsd ? { ...base2, type: "budget.changed", goalUsd } : state.pausedFor === "base" ? (
+        // A red base is checked again, from the default branch's head if a fix moved it.
+        { ...base2, type: "resume", baseSha: await g.github.branchSha(g.ref.defaultBranch) }
+      ) : { ...base2, type: "resume" };
       break;
     }
     case "pause":
@@ -3614,6 +3618,7 @@ var EFFECT_KINDS = [
   "collect",
   "land",
   "judge",
+  "judge-base",
   "reset",
   "recover",
   "escalate",
@@ -3682,6 +3687,13 @@ function owedEffects(s, now) {
       key: effectKey("branch", s.issue),
       branch: s.branch,
       sha: s.lastGreen ?? s.goalHead ?? ""
+    });
+  const base2 = s.baseVerdict;
+  if (started && isRunning(s.status) && base2?.verdict === "pending")
+    out.push({
+      type: "judge-base",
+      key: effectKey("judge-base", s.issue, { sha: base2.sha }),
+      sha: base2.sha
     });
   if (s.resetPending)
     out.push({
@@ -3847,6 +3859,60 @@ function release(b, reservedMicros) {
   return settle(b, reservedMicros, 0);
 }
 
+// src/core/steps/handler.ts
+var ignore = (code2, message) => ({ code: code2, message });
+
+// src/core/steps/base.ts
+function baseHoldsLanding(s) {
+  const v = s.baseVerdict?.verdict;
+  return v === "pending" || v === "red";
+}
+var onBaseVerdict = (d, e) => {
+  const b = d.s.baseVerdict;
+  if (!b || b.sha !== e.sha)
+    return ignore("superseded", `${e.sha.slice(0, 7)} is not the base this goal waits for`);
+  if (b.verdict !== "pending")
+    return ignore("duplicate", `the base ${b.sha.slice(0, 7)} is already judged (${b.verdict})`);
+  if (e.verdict === "green") {
+    d.s.baseVerdict = { ...b, verdict: "green" };
+    return void 0;
+  }
+  const failedChecks = e.failedChecks.slice(0, LIMITS.failureItems).map((c) => clip(c, LIMITS.failureItem));
+  d.s.baseVerdict = { ...b, verdict: "red", failedChecks };
+  if (isRunning(d.s.status))
+    d.setStatus(
+      "paused",
+      "base",
+      `The default branch is red: CI failed on the base ${e.sha.slice(0, 7)}${failedChecks.length ? ` (${failedChecks.join(", ")})` : ""}, before anything of this goal landed. Nothing lands on a red base: fix the default branch (or re-run its checks), then \`/gantry resume\` checks it again.`
+    );
+  return void 0;
+};
+function baseTimedOut(d, at) {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== "pending") return ignore("not-due", "the base is not waiting for CI");
+  const { timeoutMs } = d.s.settings.ci;
+  if (at - b.since < timeoutMs) return ignore("not-due", "CI has time left on the base");
+  d.s.baseVerdict = { ...b, verdict: "none" };
+  d.setStatus(
+    d.s.status,
+    d.s.pausedFor,
+    `No CI reported on the base ${b.sha.slice(0, 7)} within ${Math.round(timeoutMs / 6e4)} min: Gantry lands without a verdict on it.`
+  );
+  return void 0;
+}
+function recheckBase(d, e) {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== "red") return;
+  const old = b.sha;
+  const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
+  const sha2 = moved && e.baseSha !== void 0 ? e.baseSha : old;
+  d.s.baseVerdict = { sha: sha2, verdict: "pending", since: e.at };
+  if (!moved) return;
+  d.s.lastGreen = sha2;
+  d.s.goalHead = sha2;
+  if (d.s.branchCreated) d.s.resetPending = { toSha: sha2, fromSha: old };
+}
+
 // src/core/schedule.ts
 function advance(d) {
   if (!isRunning(d.s.status)) return;
@@ -3856,7 +3922,7 @@ function advance(d) {
 }
 function dispatchReady(d) {
   const s = d.s;
-  const held2 = s.pausedFor === "user" || s.pausedFor === "cap";
+  const held2 = s.pausedFor === "user" || s.pausedFor === "cap" || s.pausedFor === "base";
   if (s.ready.length === 0 || s.status === "paused" && held2) return;
   if (s.breaker === "open") {
     if (s.status === "running")
@@ -3903,7 +3969,7 @@ function dispatchReady(d) {
 }
 function startLanding(d) {
   const s = d.s;
-  if (s.landing || s.landQueue.length === 0) return;
+  if (s.landing || s.landQueue.length === 0 || baseHoldsLanding(s)) return;
   const first = s.landQueue[0];
   let size = 1;
   if (!first.solo)
@@ -4163,9 +4229,6 @@ function conflictGuidance(paths) {
   return `The previous attempt conflicted with the goal branch in: ${paths}. Start from the new goal head and keep those files consistent with it.`;
 }
 
-// src/core/steps/handler.ts
-var ignore = (code2, message) => ({ code: code2, message });
-
 // src/core/steps/control.ts
 var onPause = (d) => {
   if (d.s.status === "paused" && d.s.pausedFor === "user")
@@ -4179,10 +4242,11 @@ var onPause = (d) => {
   );
   return void 0;
 };
-var onResume = (d) => {
+var onResume = (d, e) => {
   if (d.s.status !== "paused")
     return ignore("wrong-status", `only a paused goal can resume (it is ${d.s.status})`);
   d.setStatus("running");
+  recheckBase(d, e);
   return void 0;
 };
 var onCancel = (d, e) => {
@@ -4686,6 +4750,7 @@ var onRefReset = (d, e) => {
   return void 0;
 };
 var onTick = (d, e) => {
+  if (baseTimedOut(d, e.at) === void 0) return void 0;
   const L = d.s.landing;
   if (!L?.validating || L.since === void 0)
     return ignore("not-due", "nothing is waiting on time");
@@ -4906,6 +4971,7 @@ var onStart = (d, e) => {
     return ignore("nothing-approved", "no task is approved: tick at least one task before Start");
   s.goalHead = e.baseSha;
   s.lastGreen = e.baseSha;
+  s.baseVerdict = { sha: e.baseSha, verdict: "pending", since: e.at };
   s.startedAt = e.at;
   s.startedBy = e.actor;
   s.tasks.forEach((t, i) => {
@@ -4937,6 +5003,7 @@ var HANDLERS = {
   "cap.reached": onCapReached,
   "landing.result": onLanding,
   "ci.verdict": onVerdict,
+  "base.verdict": onBaseVerdict,
   "goal-ref.reset": onRefReset,
   tick: onTick,
   "recovery.proposed": onRecovery,
@@ -4985,6 +5052,7 @@ var STEP = {
   "task.finished": "finished",
   "landing.result": "landed",
   "ci.verdict": "ci-verdict",
+  "base.verdict": "base-verdict",
   "recovery.proposed": "recovery",
   "escalation.posted": "escalated",
   "pr.opened": "pr",
@@ -4998,11 +5066,13 @@ var NEEDS_ATTENTION = /* @__PURE__ */ new Set([
   "needs-human",
   "partial",
   "paused:budget",
-  "paused:breaker"
+  "paused:breaker",
+  "paused:base"
 ]);
 var UNAUDITED = {
   "task.dispatched": (e) => `${e.taskId} attempt ${e.attempt} dispatched as run ${e.runId}`,
   "ci.verdict": (e) => `CI ${e.verdict} on ${e.sha.slice(0, 12)}`,
+  "base.verdict": (e) => `the base ${e.sha.slice(0, 12)} is ${e.verdict}`,
   "pr.opened": (e) => `draft pull request #${e.number} opened`,
   "pr.marked-ready": (e) => `pull request #${e.number} marked ready for review`
 };
@@ -6228,7 +6298,8 @@ async function runTasks(g, hints) {
   let ticked = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
-    if (!ticked && session.state.landing?.validating) {
+    const st = session.state;
+    if (!ticked && (st.landing?.validating || st.baseVerdict?.verdict === "pending")) {
       ticked = true;
       session.apply({ type: "tick", at: g.deps.now() });
     }
@@ -6241,6 +6312,7 @@ async function runTasks(g, hints) {
     }
   }
   announceBudgetPause(g);
+  announceBasePause(g);
   await session.flush();
 }
 var owedNow = (g) => owedEffects(g.session.state, g.deps.now());
@@ -6311,6 +6383,15 @@ async function carryOut2(g, e, pass) {
       if (!pass.sweep && !pass.hints.some((h) => h.kind === "ci" && h.sha === e.sha)) return;
       const reading = await readCi(g, e.sha, at());
       if (reading.kind === "verdict") g.session.apply(reading.event);
+      return;
+    }
+    case "judge-base": {
+      const asked = pass.hints.some(
+        (h) => h.kind === "ci" && h.sha === e.sha || h.kind !== "ci" && h.kind !== "run"
+      );
+      if (!asked && !pass.done.has(effectKey("branch", g.ref.issue))) return;
+      const reading = await readCi(g, e.sha, at());
+      if (reading.kind === "verdict") g.session.apply({ ...reading.event, type: "base.verdict" });
       return;
     }
     case "reset-goal-ref": {
@@ -6539,6 +6620,23 @@ function announceBudgetPause(g) {
       `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? "")}`,
       "",
       `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`
+    ].join("\n"),
+    { once: true }
+  );
+}
+function announceBasePause(g) {
+  const s = g.session.state;
+  const b = s.baseVerdict;
+  if (s.status !== "paused" || s.pausedFor !== "base" || b?.verdict !== "red") return;
+  const branch = g.ref.defaultBranch;
+  g.session.reply(
+    [
+      `**Gantry paused this goal: the default branch is red.** CI failed on ${b.sha.slice(0, 7)}, the head of \`${branch}\` this goal started from, before anything of the goal landed${b.failedChecks?.length ? ":" : "."}`,
+      "",
+      ...b.failedChecks?.length ? [...b.failedChecks.map((c) => `- ${inert(c, "line")}`), ""] : [],
+      "No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.",
+      "",
+      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`
     ].join("\n"),
     { once: true }
   );

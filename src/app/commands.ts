@@ -156,7 +156,10 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
         goalUsd !== undefined &&
         goalUsd !== state.settings.budget.goalUsd
           ? { ...base, type: 'budget.changed', goalUsd }
-          : { ...base, type: 'resume' };
+          : state.pausedFor === 'base'
+            ? // A red base is checked again, from the default branch's head if a fix moved it.
+              { ...base, type: 'resume', baseSha: await g.github.branchSha(g.ref.defaultBranch) }
+            : { ...base, type: 'resume' };
       break;
     }
     case 'pause':

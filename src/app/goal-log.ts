@@ -22,6 +22,7 @@ const STEP: Partial<Record<GoalEvent['type'], string>> = {
   'task.finished': 'finished',
   'landing.result': 'landed',
   'ci.verdict': 'ci-verdict',
+  'base.verdict': 'base-verdict',
   'recovery.proposed': 'recovery',
   'escalation.posted': 'escalated',
   'pr.opened': 'pr',
@@ -38,6 +39,7 @@ const NEEDS_ATTENTION = new Set([
   'partial',
   'paused:budget',
   'paused:breaker',
+  'paused:base',
 ]);
 
 /** What an applied event says when it changes no status (the audit trail then has no record). */
@@ -45,6 +47,8 @@ const UNAUDITED: Partial<Record<GoalEvent['type'], (e: never) => string>> = {
   'task.dispatched': (e: { taskId: string; attempt: number; runId: number }) =>
     `${e.taskId} attempt ${e.attempt} dispatched as run ${e.runId}`,
   'ci.verdict': (e: { sha: string; verdict: string }) => `CI ${e.verdict} on ${e.sha.slice(0, 12)}`,
+  'base.verdict': (e: { sha: string; verdict: string }) =>
+    `the base ${e.sha.slice(0, 12)} is ${e.verdict}`,
   'pr.opened': (e: { number: number }) => `draft pull request #${e.number} opened`,
   'pr.marked-ready': (e: { number: number }) => `pull request #${e.number} marked ready for review`,
 };

@@ -2,6 +2,7 @@ import type { CriterionOutcome } from '../core/criteria.js';
 import type { Effect, FailureInfo } from '../core/effects.js';
 import { goalIdentity, isRunning } from '../core/goal.js';
 import { inert } from '../core/inert.js';
+import { effectKey } from '../core/effect-key.js';
 import { owedEffects } from '../core/owed-effects.js';
 import { parentProblem } from '../core/steps/runs.js';
 import type { TaskResult } from '../core/task-result.js';
@@ -64,7 +65,8 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
   let ticked = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
-    if (!ticked && session.state!.landing?.validating) {
+    const st = session.state!;
+    if (!ticked && (st.landing?.validating || st.baseVerdict?.verdict === 'pending')) {
       ticked = true; // CI's time limit (ci.policy), judged by the clock
       session.apply({ type: 'tick', at: g.deps.now() });
     }
@@ -78,6 +80,7 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
     }
   }
   announceBudgetPause(g);
+  announceBasePause(g);
   await session.flush();
 }
 
@@ -154,6 +157,18 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       if (!pass.sweep && !pass.hints.some((h) => h.kind === 'ci' && h.sha === e.sha)) return;
       const reading = await readCi(g, e.sha, at());
       if (reading.kind === 'verdict') g.session.apply(reading.event);
+      return;
+    }
+    case 'judge-base': {
+      // Read when CI says something about the base, on a sweep, and in a pass a person or the
+      // start caused (the default branch's CI may have judged the base before the goal began);
+      // not for every task's run.
+      const asked = pass.hints.some(
+        (h) => (h.kind === 'ci' && h.sha === e.sha) || (h.kind !== 'ci' && h.kind !== 'run'),
+      );
+      if (!asked && !pass.done.has(effectKey('branch', g.ref.issue))) return;
+      const reading = await readCi(g, e.sha, at());
+      if (reading.kind === 'verdict') g.session.apply({ ...reading.event, type: 'base.verdict' });
       return;
     }
     case 'reset-goal-ref': {
@@ -439,6 +454,30 @@ function announceBudgetPause(g: GoalContext): void {
       `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? '')}`,
       '',
       `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`,
+    ].join('\n'),
+    { once: true },
+  );
+}
+
+/**
+ * A goal the red default branch stopped before anything landed: say which checks failed and how
+ * to go on, once per base (a base still red after a resume is in the plan comment's note).
+ */
+function announceBasePause(g: GoalContext): void {
+  const s = g.session.state!;
+  const b = s.baseVerdict;
+  if (s.status !== 'paused' || s.pausedFor !== 'base' || b?.verdict !== 'red') return;
+  const branch = g.ref.defaultBranch;
+  g.session.reply(
+    [
+      `**Gantry paused this goal: the default branch is red.** CI failed on ${b.sha.slice(0, 7)}, the head of \`${branch}\` this goal started from, before anything of the goal landed${b.failedChecks?.length ? ':' : '.'}`,
+      '',
+      ...(b.failedChecks?.length
+        ? [...b.failedChecks.map((c) => `- ${inert(c, 'line')}`), '']
+        : []),
+      'No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.',
+      '',
+      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
     ].join('\n'),
     { once: true },
   );

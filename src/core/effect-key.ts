@@ -9,6 +9,7 @@ export const EFFECT_KINDS = [
   'collect',
   'land',
   'judge',
+  'judge-base',
   'reset',
   'recover',
   'escalate',

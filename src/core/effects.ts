@@ -60,6 +60,8 @@ export type Effect = { key: string } &
       }
     /** CI is judging `sha` (answered by `ci.verdict`). */
     | { type: 'judge-ci'; sha: string }
+    /** CI's verdict on the goal's base sha is awaited (answered by `base.verdict`, or a tick). */
+    | { type: 'judge-base'; sha: string }
     | { type: 'reset-goal-ref'; branch: string; toSha: string; fromSha: string }
     | { type: 'ask-recovery'; taskId: string; attempt: number; failure: FailureInfo }
     | { type: 'open-draft-pr'; branch: string; title: string; issue: number }

@@ -98,6 +98,15 @@ export type GoalEvent = EventBase &
         failedChecks: string[];
         summary?: string | undefined;
       }
+    /** CI's verdict on the base sha the goal started from (answers judge-base). */
+    | { type: 'base.verdict'; sha: string; verdict: 'green' }
+    | {
+        type: 'base.verdict';
+        sha: string;
+        verdict: 'red';
+        failedChecks: string[];
+        summary?: string | undefined;
+      }
     | {
         type: 'recovery.proposed';
         taskId: string;
@@ -108,7 +117,11 @@ export type GoalEvent = EventBase &
     | { type: 'task.retry'; taskId: string }
     | { type: 'task.skip'; taskId: string }
     | { type: 'pause' }
-    | { type: 'resume' }
+    /**
+     * `baseSha`: the default branch's head now, when the goal is paused for a red base: a goal
+     * that has landed nothing starts again from it when it moved (the fix was pushed there).
+     */
+    | { type: 'resume'; baseSha?: string | undefined }
     | { type: 'cancel'; reason?: string | undefined }
     | { type: 'budget.changed'; goalUsd: number }
     | { type: 'breaker.changed'; gate: BreakerGate }

@@ -21,10 +21,26 @@ export const GOAL_STATUSES = [
 ] as const;
 export type GoalStatus = (typeof GOAL_STATUSES)[number];
 /**
- * Why a paused goal waits: its own budget, a circuit breaker, a person, or a spending cap of the
- * repository or installation (day, month), which only `/gantry resume` checks again.
+ * Why a paused goal waits: its own budget, a circuit breaker, a person, a spending cap of the
+ * repository or installation (day, month), or a red base (CI failed on the sha the goal started
+ * from); the last two only `/gantry resume` checks again.
  */
-export type PauseReason = 'budget' | 'breaker' | 'user' | 'cap';
+export type PauseReason = 'budget' | 'breaker' | 'user' | 'cap' | 'base';
+
+/**
+ * CI's verdict on the base, the sha the goal branch starts from, read once per goal: nothing lands
+ * before it is known (tasks run meanwhile). `green`, or `none` (no CI reported within
+ * `ci.timeoutMs`: a repository without CI), lets landing go on; `red` pauses the goal, and
+ * `/gantry resume` asks again (`pending` from `since`).
+ */
+export interface BaseVerdict {
+  sha: string;
+  verdict: 'pending' | 'green' | 'red' | 'none';
+  /** When the verdict was (last) asked for: CI's time limit counts from here. */
+  since: number;
+  /** The checks that failed on a red base, for the comment. */
+  failedChecks?: string[] | undefined;
+}
 
 /**
  * The goal lifecycle's status sets, declared once. A goal is `started` once Start was accepted;
@@ -232,6 +248,8 @@ export interface GoalState {
   counts: Record<TaskStatus, number>;
   goalHead?: string | undefined;
   lastGreen?: string | undefined;
+  /** Absent: a goal started before the base was judged, which lands as it did then. */
+  baseVerdict?: BaseVerdict | undefined;
   pr: {
     requested: boolean;
     number?: number | undefined;

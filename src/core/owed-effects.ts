@@ -27,6 +27,13 @@ export function owedEffects(s: GoalState, now: number): Effect[] {
       branch: s.branch,
       sha: s.lastGreen ?? s.goalHead ?? '',
     });
+  const base = s.baseVerdict;
+  if (started && isRunning(s.status) && base?.verdict === 'pending')
+    out.push({
+      type: 'judge-base',
+      key: effectKey('judge-base', s.issue, { sha: base.sha }),
+      sha: base.sha,
+    });
   if (s.resetPending)
     out.push({
       type: 'reset-goal-ref',

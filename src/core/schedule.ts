@@ -1,4 +1,5 @@
 import { reserve } from './budget.js';
+import { baseHoldsLanding } from './steps/base.js';
 import { isRunning } from './goal.js';
 import type { Draft } from './draft.js';
 import { toMicros } from './money.js';
@@ -16,7 +17,7 @@ export function advance(d: Draft): void {
 
 function dispatchReady(d: Draft): void {
   const s = d.s;
-  const held = s.pausedFor === 'user' || s.pausedFor === 'cap';
+  const held = s.pausedFor === 'user' || s.pausedFor === 'cap' || s.pausedFor === 'base';
   if (s.ready.length === 0 || (s.status === 'paused' && held)) return;
   if (s.breaker === 'open') {
     if (s.status === 'running')
@@ -64,7 +65,7 @@ function dispatchReady(d: Draft): void {
 
 function startLanding(d: Draft): void {
   const s = d.s;
-  if (s.landing || s.landQueue.length === 0) return;
+  if (s.landing || s.landQueue.length === 0 || baseHoldsLanding(s)) return;
   const first = s.landQueue[0]!;
   let size = 1;
   if (!first.solo)

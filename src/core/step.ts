@@ -17,6 +17,7 @@ import {
   onPrOpened,
   onResume,
 } from './steps/control.js';
+import { onBaseVerdict } from './steps/base.js';
 import type { Handler, HandlerTable, Ignored } from './steps/handler.js';
 import { onBranchCreated, onLanding, onRefReset, onTick, onVerdict } from './steps/landing.js';
 import {
@@ -66,6 +67,7 @@ const HANDLERS: HandlerTable = {
   'cap.reached': onCapReached,
   'landing.result': onLanding,
   'ci.verdict': onVerdict,
+  'base.verdict': onBaseVerdict,
   'goal-ref.reset': onRefReset,
   tick: onTick,
   'recovery.proposed': onRecovery,

@@ -135,6 +135,10 @@ export function simulate(o: SimulationOptions): SimulationResult {
         );
         return;
       }
+      case 'judge-base':
+        // The simulated default branch is green (its CI judged before the goal started).
+        feed(at + o.ciMs, { type: 'base.verdict', sha: fx.sha, verdict: 'green' });
+        return;
       case 'reset-goal-ref':
         head = fx.toSha;
         feed(at, { type: 'goal-ref.reset', fromSha: fx.fromSha });

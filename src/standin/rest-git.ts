@@ -31,6 +31,9 @@ export const gitHandlers: Record<string, Handler> = {
       return { status: 422, body: { message: 'Object does not exist' } };
     if (!(await c.git.createBranch(full(c), branch, sha)))
       return { status: 422, body: { message: 'Reference already exists' } };
+    // A new branch is a push too (GitHub's `before` is all zeros): CI runs on its sha, as the
+    // goal branch's creation runs the repository's CI on the base.
+    c.pushed(branch, sha, '0'.repeat(40));
     return { status: 201, body: refJson(c, `heads/${branch}`, sha) };
   },
 

@@ -61,6 +61,8 @@ describe('dispatching tasks', () => {
     const h = await started((x) => {
       x.github.runDetails = false;
       x.github.lose.add('workflow_run');
+      // And the base's CI webhook, whose reconcile would look for the run too.
+      x.github.lose.add('check_suite');
     });
     expect(h.state().tasks.at(0)!.runId).toBeUndefined();
     expect(h.state().tasks.at(0)!.sentAt).toBeDefined();
@@ -73,6 +75,8 @@ describe('dispatching tasks', () => {
     const h = await started((x) => {
       x.github.runDetails = false;
       x.github.lose.add('workflow_run');
+      // And the base's CI webhook, whose reconcile would look for the run too.
+      x.github.lose.add('check_suite');
     });
     expect(h.state().tasks.at(0)!.runId).toBeUndefined();
     await h.deliver('issue_comment', h.github.addComment('/gantry cancel', 'maint').payload);

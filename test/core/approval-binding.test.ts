@@ -40,6 +40,7 @@ class Goal extends HandGoal {
     this.send(ev.planProposed({ plan: p }));
     this.send(ev.approve(p.tasks.map((t) => t.id)));
     this.send(ev.start());
+    this.send(ev.baseGreen());
   }
 }
 

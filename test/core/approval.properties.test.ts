@@ -448,6 +448,8 @@ function drive(settings: GoalSettings, p: Plan, ops: { op: Op; carry: Carry }[],
         return ok
           ? { type: 'ci.verdict', at, sha: f.sha, verdict: 'green' }
           : { type: 'ci.verdict', at, sha: f.sha, verdict: 'red', failedChecks: ['test'] };
+      case 'judge-base':
+        return { type: 'base.verdict', at, sha: f.sha, verdict: 'green' };
       case 'reset-goal-ref':
         return { type: 'goal-ref.reset', at, fromSha: f.fromSha };
       case 'escalate':

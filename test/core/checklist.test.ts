@@ -53,7 +53,7 @@ describe('plan comment', () => {
   });
 
   it('renders a running goal with progress, links and the coloured picture', async () => {
-    const r = simulate({ plan: diamond(), taskMs: () => 60_000, ciMs: 30_000, maxEvents: 14 });
+    const r = simulate({ plan: diamond(), taskMs: () => 60_000, ciMs: 30_000, maxEvents: 15 });
     const body = renderPlanComment(r.state, { key: KEY, serverUrl: 'https://ghe.example.com' });
     await expect(body).toMatchFileSnapshot('__snapshots__/plan-comment.running.md');
   });

@@ -130,6 +130,7 @@ function started(
     changes: p.tasks.map((x) => ({ taskId: x.id, approved: true })),
   });
   send({ type: 'start', baseSha: 'base', planVersion: 1 });
+  send({ type: 'base.verdict', sha: 'base', verdict: 'green' });
   return box;
 }
 

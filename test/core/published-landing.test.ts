@@ -31,6 +31,7 @@ function started(maxAttempts = 3): { s: GoalState; send: (e: GoalEvent) => GoalS
   send(ev.planProposed({ plan: plan([task('T1'), task('T2', ['T1'])]) }));
   send(ev.approve(['T1', 'T2']));
   send(ev.start({ baseSha: BASE }));
+  send(ev.baseGreen({ sha: BASE }));
   return { s, send };
 }
 

@@ -282,6 +282,17 @@ describe('goal reducer properties', () => {
         verdict: fc.constant('green' as const),
       }),
       fc.record({
+        type: fc.constant('base.verdict' as const),
+        sha: fc.constantFrom('x', 'base'),
+        verdict: fc.constant('green' as const),
+      }),
+      fc.record({
+        type: fc.constant('base.verdict' as const),
+        sha: fc.constant('base'),
+        verdict: fc.constant('red' as const),
+        failedChecks: fc.constant<string[]>(['lint']),
+      }),
+      fc.record({
         type: fc.constantFrom(
           'pause' as const,
           'resume' as const,

@@ -23,7 +23,10 @@ class Goal extends HandGoal {
   started(p: Plan, approve = p.tasks.map((t) => t.id)) {
     this.send(ev.planProposed({ plan: p }));
     this.send(ev.approve(approve, { planVersion: this.state.planVersion }));
-    return this.send(ev.start({ planVersion: this.state.planVersion }));
+    const fx = this.send(ev.start({ planVersion: this.state.planVersion }));
+    // The base is green: landing goes on as soon as a task is in.
+    this.send(ev.baseGreen());
+    return fx;
   }
 
   finish(

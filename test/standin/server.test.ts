@@ -236,8 +236,15 @@ describe('the stand-in over HTTP', () => {
     ]);
     const log = await gh.rest.actions.downloadJobLogsForWorkflowRun({ ...o, job_id: run.id });
     expect(String(log.data)).toContain('src/greet.ts:1: expected hello');
+    // Making the goal branch was a push too: CI judged the base first, then the merge.
+    const { data: onBase } = await gh.rest.checks.listSuitesForRef({ ...o, ref: base });
+    expect(onBase.check_suites).toMatchObject([
+      { head_sha: base, head_branch: 'gantry/1-greet', app: { slug: 'github-actions' } },
+    ]);
     const hooks = events.filter((e) => e.name.startsWith('check_'));
     expect(hooks.map((e) => `${e.name}.${String(e.payload.action)}`)).toEqual([
+      'check_run.completed',
+      'check_suite.completed',
       'check_run.completed',
       'check_suite.completed',
     ]);

@@ -12,6 +12,8 @@ export type EventOf<T extends GoalEventType> = Extract<GoalEvent, { type: T }>;
 type Args<E, K extends keyof E = never> = Pick<E, K> & Partial<Omit<E, 'type'>>;
 
 type CiVerdict = EventOf<'ci.verdict'>;
+type BaseGreen = Extract<EventOf<'base.verdict'>, { verdict: 'green' }>;
+type BaseRed = Extract<EventOf<'base.verdict'>, { verdict: 'red' }>;
 export type CiGreen = Extract<CiVerdict, { verdict: 'green' }>;
 export type CiRed = Extract<CiVerdict, { verdict: 'red' }>;
 
@@ -101,6 +103,15 @@ export function breakerChanged(
 
 export function cancel(a: Args<EventOf<'cancel'>> = {}): EventOf<'cancel'> {
   return { type: 'cancel', at: 0, ...a };
+}
+
+/** CI's verdict on the base the goal started from (`base` unless said). */
+export function baseGreen(a: Args<BaseGreen> = {}): BaseGreen {
+  return { type: 'base.verdict', at: 0, sha: 'base', verdict: 'green', ...a };
+}
+
+export function baseRed(a: Args<BaseRed> = {}): BaseRed {
+  return { type: 'base.verdict', at: 0, sha: 'base', verdict: 'red', failedChecks: ['test'], ...a };
 }
 
 export function tick(a: Args<EventOf<'tick'>> = {}): EventOf<'tick'> {

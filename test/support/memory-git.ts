@@ -48,6 +48,11 @@ export class MemoryGit {
    */
   ci: (sha: string, tasks: readonly string[]) => 'success' | 'failure' | 'none' | 'running' = () =>
     'success';
+  /**
+   * CI's answer on the base, when the App makes the goal branch there (a push runs the
+   * repository's CI on it, as on GitHub). Default: green. Not counted in `judged`.
+   */
+  baseCi: 'success' | 'failure' | 'none' | 'running' = 'success';
   /** A ruleset forbids force pushes to every branch (GitHub answers 422). */
   refuseForcePush = false;
   /** The default branch's name and head. */
@@ -131,6 +136,42 @@ export class MemoryGit {
   /** CI on a push made by the App: a suite per app, as GitHub makes them, and its webhooks. */
   runCi(sha: string, branch: string): void {
     this.judged.push(sha);
+    this.checkSuites(sha, branch, this.ci(sha, this.tasksIn(sha)));
+  }
+
+  /** The App made a branch: its push runs CI on the sha (`baseCi`). */
+  pushBranch(branch: string, sha: string): void {
+    this.refs.set(branch, sha);
+    this.checkSuites(sha, branch, this.baseCi);
+  }
+
+  /** A commit pushed to the default branch (a fix, say): CI runs on it (`baseCi`). */
+  pushDefault(files: string[]): string {
+    const sha = this.newSha();
+    const old = this.defaultBranch.sha;
+    // The first head is known only as the default branch's: it stays a commit once it is not.
+    if (!this.commits.has(old)) this.commits.set(old, { parents: [], files: [] });
+    this.commits.set(sha, { parents: [old], files });
+    this.defaultBranch.sha = sha;
+    this.checkSuites(sha, this.defaultBranch.name, this.baseCi);
+    return sha;
+  }
+
+  /** Failed checks on a sha re-run and end with `conclusion`; GitHub sends `check_suite.completed`. */
+  rerunCi(sha: string, conclusion: 'success' | 'failure'): void {
+    for (const s of this.suites.filter((x) => x.sha === sha && x.app.id === ACTIONS_APP.id)) {
+      s.status = 'completed';
+      s.conclusion = conclusion;
+      for (const r of s.runs) r.conclusion = conclusion;
+      this.emitSuite(s);
+    }
+  }
+
+  private checkSuites(
+    sha: string,
+    branch: string,
+    answer: 'success' | 'failure' | 'none' | 'running',
+  ): void {
     const suite = (app: MemorySuite['app']): MemorySuite => ({
       id: this.ids++,
       sha,
@@ -141,7 +182,6 @@ export class MemoryGit {
       runs: [],
     });
     this.suites.push(suite(IDLE_APP));
-    const answer = this.ci(sha, this.tasksIn(sha));
     if (answer === 'none') return;
     const failed = answer === 'failure';
     const running = answer === 'running';

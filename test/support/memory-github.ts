@@ -426,7 +426,7 @@ export class MemoryGitHub {
       },
       createBranch: (branch, sha) => {
         if (code.sha(branch)) throw refused(422, 'Reference already exists');
-        code.refs.set(branch, sha);
+        code.pushBranch(branch, sha);
       },
       updateBranch: (branch, to, { force }) => {
         const current = code.refs.get(branch);

@@ -1,4 +1,4 @@
-import type { GoalState, TaskRun, TaskStatus } from '../goal.js';
+import type { GoalState, PauseReason, TaskRun, TaskStatus } from '../goal.js';
 import { formatUsd, fromMicros } from '../money.js';
 import type { Task } from '../plan.js';
 import { planEstimate, type TierEstimates } from '../estimate.js';
@@ -43,6 +43,9 @@ const GOAL_BADGE: Record<GoalState['status'], string> = {
   cancelled: '🚫 cancelled',
   failed: '❌ failed',
 };
+
+/** A pause reason the bare word would not explain in the header (the note below says more). */
+const PAUSE_LABEL: Partial<Record<PauseReason, string>> = { base: 'the default branch is red' };
 
 export interface RenderOptions {
   /** HMAC key for the hidden state. */
@@ -112,7 +115,7 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
   const server = o.serverUrl ?? 'https://github.com';
   const out: string[] = [
     PLAN_MARKER,
-    `### Gantry plan${plan ? ` · v${s.planVersion}` : ''} · ${GOAL_BADGE[s.status]}${s.pausedFor ? ` (${s.pausedFor})` : ''}`,
+    `### Gantry plan${plan ? ` · v${s.planVersion}` : ''} · ${GOAL_BADGE[s.status]}${s.pausedFor ? ` (${PAUSE_LABEL[s.pausedFor] ?? s.pausedFor})` : ''}`,
     '',
   ];
   if (s.settings.isolation === 'unisolated') out.push(UNISOLATED_WARNING, '');

@@ -1,6 +1,7 @@
 import { isOpen, isRunning } from '../goal.js';
 import { cancelTask } from '../lifecycle.js';
 import { toMicros } from '../money.js';
+import { recheckBase } from './base.js';
 import { ignore, type Handler } from './handler.js';
 
 /** A person's controls (pause, resume, cancel, budget), the breaker, spending and the PR. */
@@ -18,10 +19,11 @@ export const onPause: Handler<'pause'> = (d) => {
   return undefined;
 };
 
-export const onResume: Handler<'resume'> = (d) => {
+export const onResume: Handler<'resume'> = (d, e) => {
   if (d.s.status !== 'paused')
     return ignore('wrong-status', `only a paused goal can resume (it is ${d.s.status})`);
   d.setStatus('running');
+  recheckBase(d, e);
   return undefined;
 };
 

@@ -1,5 +1,6 @@
 import { markDone, failAttempt } from '../lifecycle.js';
 import { continueLanding, endLanding } from '../schedule.js';
+import { baseTimedOut } from './base.js';
 import { ignore, type Handler } from './handler.js';
 import { listed } from './runs.js';
 
@@ -108,6 +109,8 @@ export const onRefReset: Handler<'goal-ref.reset'> = (d, e) => {
 };
 
 export const onTick: Handler<'tick'> = (d, e) => {
+  // Landing waits for the base's verdict, so the two never wait for CI at once.
+  if (baseTimedOut(d, e.at) === undefined) return undefined;
   const L = d.s.landing;
   if (!L?.validating || L.since === undefined)
     return ignore('not-due', 'nothing is waiting on time');

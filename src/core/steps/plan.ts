@@ -233,6 +233,8 @@ export const onStart: Handler<'start'> = (d, e) => {
     return ignore('nothing-approved', 'no task is approved: tick at least one task before Start');
   s.goalHead = e.baseSha;
   s.lastGreen = e.baseSha;
+  // Nothing lands before CI's verdict on the base is known (an owed judge-base).
+  s.baseVerdict = { sha: e.baseSha, verdict: 'pending', since: e.at };
   s.startedAt = e.at;
   s.startedBy = e.actor;
   s.tasks.forEach((t, i) => {

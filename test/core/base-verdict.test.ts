@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import type { Effect } from '../../src/core/effects.js';
+import type { GoalEvent } from '../../src/core/events.js';
+import { defaultGoalSettings, initGoal, type GoalState } from '../../src/core/goal.js';
+import { owedEffects } from '../../src/core/owed-effects.js';
+import { step, type StepResult } from '../../src/core/step.js';
+import { plan, task } from '../support/plans.js';
+
+type Sent = GoalEvent extends infer E
+  ? E extends GoalEvent
+    ? Omit<E, 'at'> & { at?: number }
+    : never
+  : never;
+
+const MIN = 60_000;
+
+/** A started goal of T1 and T2 (T2 after T1) on `base`, its branch made; nothing judged yet. */
+function started() {
+  let s: GoalState = initGoal({
+    repo: 'o/r',
+    issue: 7,
+    title: 'Goal',
+    at: 0,
+    settings: { ...defaultGoalSettings, ci: { policy: 'required', timeoutMs: 30 * MIN } },
+  });
+  const g = {
+    get s() {
+      return s;
+    },
+    /** Apply an event at `at` (1 unless said); the result says whether it applied. */
+    send(e: Sent): StepResult {
+      const r = step(s, { ...e, at: e.at ?? 1 });
+      s = r.state;
+      return r;
+    },
+    of<T extends Effect['type']>(type: T) {
+      return owedEffects(s, s.now).filter(
+        (f): f is Extract<Effect, { type: T }> => f.type === type,
+      );
+    },
+    /** T1 attempt 1 ran and succeeded, publishing `pub` on the base it was given. */
+    t1Succeeded(pub = 'p1') {
+      const baseSha = s.tasks.at(0)!.baseSha!;
+      g.send({ type: 'task.dispatched', taskId: 'T1', attempt: 1, runId: 11 });
+      g.send({
+        type: 'task.finished',
+        taskId: 'T1',
+        attempt: 1,
+        outcome: 'success',
+        usage: { costUsd: 0 },
+        published: { sha: pub, parent: baseSha },
+      });
+    },
+  };
+  g.send({ type: 'plan.proposed', plan: plan([task('T1'), task('T2', ['T1'])]), version: 1 });
+  g.send({
+    type: 'approvals.changed',
+    actor: 'maint',
+    planVersion: 1,
+    changes: [
+      { taskId: 'T1', approved: true },
+      { taskId: 'T2', approved: true },
+    ],
+  });
+  g.send({ type: 'start', baseSha: 'base', planVersion: 1, actor: 'maint' });
+  g.send({ type: 'goal-branch.created' });
+  return g;
+}
+
+describe('the base verdict', () => {
+  it('is asked for once the goal starts; tasks run meanwhile, and nothing lands until it is green', () => {
+    const g = started();
+    expect(g.s.baseVerdict).toEqual({ sha: 'base', verdict: 'pending', since: 1 });
+    expect(g.of('judge-base')).toEqual([
+      { type: 'judge-base', key: 'judge-base:G7:@base', sha: 'base' },
+    ]);
+    expect(g.of('dispatch-task').map((f) => [f.taskId, f.baseSha])).toEqual([['T1', 'base']]);
+    g.t1Succeeded();
+    expect(g.s.tasks.at(0)!.status).toBe('landing');
+    expect(g.of('land-task')).toEqual([]);
+
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'green' });
+    expect(g.s.baseVerdict?.verdict).toBe('green');
+    expect(g.of('judge-base')).toEqual([]);
+    expect(g.of('land-task')).toEqual([
+      expect.objectContaining({ taskId: 'T1', sha: 'p1', baseSha: 'base' }),
+    ]);
+    // Read once per goal: a later verdict on the base changes nothing.
+    expect(g.send({ type: 'base.verdict', sha: 'base', verdict: 'green' }).ignored?.code).toBe(
+      'duplicate',
+    );
+  });
+
+  it('ignores a verdict on another sha', () => {
+    const g = started();
+    const r = g.send({ type: 'base.verdict', sha: 'other', verdict: 'red', failedChecks: ['x'] });
+    expect(r.ignored?.code).toBe('superseded');
+    expect(g.s.baseVerdict?.verdict).toBe('pending');
+  });
+
+  it('pauses the goal on a red base, naming the checks, and lands and dispatches nothing', () => {
+    const g = started();
+    g.t1Succeeded();
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['lint', 'test'] });
+    expect(g.s.status).toBe('paused');
+    expect(g.s.pausedFor).toBe('base');
+    expect(g.s.baseVerdict).toMatchObject({ verdict: 'red', failedChecks: ['lint', 'test'] });
+    expect(g.s.note).toContain('The default branch is red');
+    expect(g.s.note).toContain('lint, test');
+    expect(g.s.note).toContain('`/gantry resume`');
+    expect(g.of('land-task')).toEqual([]);
+    expect(g.of('judge-base')).toEqual([]);
+    // T1's task is not blamed: it waits to land.
+    expect(g.s.tasks.at(0)!.status).toBe('landing');
+    expect(g.s.failures ?? []).toEqual([]);
+    // A red base holds new work too.
+    expect(g.s.counts.running).toBe(0);
+  });
+
+  it('asks again on resume: still red pauses again, green lands', () => {
+    const g = started();
+    g.t1Succeeded();
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['test'] });
+    g.send({ type: 'resume', actor: 'maint', baseSha: 'base', at: 5 });
+    expect(g.s.status).toBe('running');
+    expect(g.s.baseVerdict).toEqual({ sha: 'base', verdict: 'pending', since: 5 });
+    expect(g.of('judge-base')).toEqual([expect.objectContaining({ sha: 'base' })]);
+    expect(g.of('land-task')).toEqual([]);
+
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['test'] });
+    expect(g.s.pausedFor).toBe('base');
+    g.send({ type: 'resume', actor: 'maint', at: 9 });
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'green' });
+    expect(g.s.status).toBe('running');
+    expect(g.of('land-task')).toEqual([expect.objectContaining({ taskId: 'T1' })]);
+  });
+
+  it('starts from the default branch head when it moved while the base was red', () => {
+    const g = started();
+    g.t1Succeeded();
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['test'] });
+    g.send({ type: 'resume', actor: 'maint', baseSha: 'fixed', at: 5 });
+    expect(g.s.baseVerdict).toEqual({ sha: 'fixed', verdict: 'pending', since: 5 });
+    expect(g.s.lastGreen).toBe('fixed');
+    expect(g.of('reset-goal-ref')).toEqual([
+      expect.objectContaining({ branch: g.s.branch, fromSha: 'base', toSha: 'fixed' }),
+    ]);
+    expect(g.of('judge-base')).toEqual([expect.objectContaining({ sha: 'fixed' })]);
+    expect(g.send({ type: 'base.verdict', sha: 'base', verdict: 'green' }).ignored?.code).toBe(
+      'superseded',
+    );
+    g.send({ type: 'goal-ref.reset', fromSha: 'base' });
+    g.send({ type: 'base.verdict', sha: 'fixed', verdict: 'green' });
+    // T1, made on the old base, lands on the new one as a merge of exactly what it published.
+    expect(g.of('land-task')).toEqual([
+      expect.objectContaining({ taskId: 'T1', sha: 'p1', baseSha: 'base' }),
+    ]);
+  });
+
+  it('lands without a verdict when no CI reports on the base within the time limit', () => {
+    const g = started();
+    g.t1Succeeded();
+    expect(g.send({ type: 'tick', at: 30 * MIN }).ignored?.code).toBe('not-due');
+    g.send({ type: 'tick', at: 30 * MIN + 1 });
+    expect(g.s.baseVerdict?.verdict).toBe('none');
+    expect(g.s.status).toBe('running');
+    expect(g.s.note).toContain('No CI reported on the base');
+    expect(g.of('land-task')).toEqual([expect.objectContaining({ taskId: 'T1' })]);
+  });
+
+  it('lands as before for a goal started before the base was judged', () => {
+    const g = started();
+    const legacy: GoalState = { ...g.s, baseVerdict: undefined };
+    expect(owedEffects(legacy, 0).some((f) => f.type === 'judge-base')).toBe(false);
+    const r = step(legacy, { type: 'task.dispatched', at: 2, taskId: 'T1', attempt: 1, runId: 3 });
+    const done = step(r.state, {
+      type: 'task.finished',
+      at: 3,
+      taskId: 'T1',
+      attempt: 1,
+      outcome: 'success',
+      usage: { costUsd: 0 },
+      published: { sha: 'p1', parent: 'base' },
+    });
+    expect(owedEffects(done.state, 3).some((f) => f.type === 'land-task')).toBe(true);
+  });
+});
