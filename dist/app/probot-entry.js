@@ -2097,7 +2097,7 @@ function problemsOf(taskId, error) {
 
 // src/core/commands.ts
 var PREFIX = /^\/gantry(?=\s|$)/;
-var SIMPLE = /* @__PURE__ */ new Set(["start", "pause", "resume", "cancel", "status", "help"]);
+var SIMPLE = /* @__PURE__ */ new Set(["start", "pause", "cancel", "status", "help"]);
 var TASK_ID3 = /^T[1-9]\d{0,3}$/;
 var USD = /^\$?(\d{1,6}(?:\.\d{1,2})?)$/;
 function parseCommand(body) {
@@ -2125,6 +2125,15 @@ function parseCommand(body) {
           problem: `\`approve\` takes task ids such as \`T3 T5\`, or nothing for every task (got ${inert(bad, "code")})`
         };
       return ids.length ? { verb: "approve", taskIds: [...new Set(ids.map((id) => id.toUpperCase()))] } : { verb: "approve" };
+    }
+    case "resume": {
+      const arg = firstLineArgs.toLowerCase();
+      if (arg === "known-red") return { verb: "resume", knownRed: true };
+      if (!arg) return { verb: "resume" };
+      return {
+        verb: "invalid",
+        problem: `\`resume\` takes nothing, or \`known-red\` on a goal paused for a red default branch (got ${inert(firstLineArgs, "code")})`
+      };
     }
     case "replan":
       return { verb: "replan", feedback: args.trim() };
@@ -2177,6 +2186,7 @@ var COMMAND_HELP = [
   `| \`/gantry skip T3\` | Skip a task; its dependents go on without it | ${WRITERS} |`,
   `| \`/gantry edit T3\` + YAML | Change a task awaiting approval (title, description, tier, dependsOn, scope, criteria); it needs ticks again | ${WRITERS} |`,
   `| \`/gantry pause\` / \`resume\` | Stop starting new tasks / go on | ${WRITERS} |`,
+  `| \`/gantry resume known-red\` | On a red default branch: go on, the checks red there judging no landing until one passes them | ${WRITERS} |`,
   `| \`/gantry cancel\` | Cancel the goal; branches are kept | ${WRITERS} |`,
   `| \`/gantry budget 40\` | Set the goal budget in US dollars, up to \`budget.maxGoalUsd\` | ${WRITERS} |`,
   `| \`/gantry status\` | Show where the goal is | ${ANYONE} |`,
@@ -2196,6 +2206,16 @@ import { gfm as gfm2 } from "micromark-extension-gfm";
 import { visit as visit2 } from "unist-util-visit";
 import { parse as parseYaml2 } from "yaml";
 import { z as z7 } from "zod";
+
+// src/core/checklist/known-red.ts
+function knownRedLine(s) {
+  const b = s.baseVerdict;
+  if (b?.verdict !== "known-red") return void 0;
+  const checks = (list) => list.map((c) => inert(c, "code")).join(", ");
+  const was = `CI was red on the base ${b.sha.slice(0, 7)} (${checks(b.failedChecks ?? [])}) and a maintainer chose to go on (\`/gantry resume known-red\`).`;
+  const still = b.knownRed ?? [];
+  return still.length ? `\u26A0\uFE0F ${was} Still red, so not judging landings: ${checks(still)}.` : `\u2705 ${was} They pass now, and judge every landing since.`;
+}
 
 // src/core/checklist/criteria-lines.ts
 function criteriaLines(criteria, indent = "") {
@@ -2363,6 +2383,8 @@ function renderBody(s, o, detail, stateBlock) {
     out.push("");
   }
   if (s.note) out.push(inert(s.note, "quote"), "");
+  const knownRed = knownRedLine(s);
+  if (knownRed) out.push(knownRed, "");
   if (plan) {
     if (detail.criteria === "none")
       out.push(
@@ -3316,12 +3338,19 @@ async function carryOut(g, c, who2) {
       event = { ...base2, type: "task.skip", taskId: c.taskId };
       break;
     case "resume": {
+      if (c.knownRed && (state.pausedFor !== "base" || state.baseVerdict?.verdict !== "red"))
+        return `\`known-red\` is for a goal paused because its default branch is red, and this one ${state.status === "paused" ? `is paused for ${state.pausedFor ?? "no reason Gantry knows"}` : `is ${state.status}`}; comment \`/gantry resume\` alone`;
       const goalUsd = g.config.ok ? g.config.value.budget.goalUsd : void 0;
       if (state.pausedFor === "budget" && goalUsd === state.settings.budget.goalUsd)
         return `the goal budget is still ${formatUsd(goalUsd)} in \`.github/gantry.yml\`; raise \`budget.goalUsd\` there, or comment \`/gantry budget <usd>\``;
       event = state.pausedFor === "budget" && goalUsd !== void 0 && goalUsd !== state.settings.budget.goalUsd ? { ...base2, type: "budget.changed", goalUsd } : state.pausedFor === "base" ? (
         // A red base is checked again, from the default branch's head if a fix moved it.
-        { ...base2, type: "resume", baseSha: await g.github.branchSha(g.ref.defaultBranch) }
+        {
+          ...base2,
+          type: "resume",
+          baseSha: await g.github.branchSha(g.ref.defaultBranch),
+          ...c.knownRed ? { knownRed: true } : {}
+        }
       ) : { ...base2, type: "resume" };
       break;
     }
@@ -3880,7 +3909,7 @@ var onBaseVerdict = (d, e) => {
     d.setStatus(
       "paused",
       "base",
-      `The default branch is red: CI failed on the base ${e.sha.slice(0, 7)}${failedChecks.length ? ` (${failedChecks.join(", ")})` : ""}, before anything of this goal landed. Nothing lands on a red base: fix the default branch (or re-run its checks), then \`/gantry resume\` checks it again.`
+      `The default branch is red: CI failed on the base ${e.sha.slice(0, 7)}${failedChecks.length ? ` (${failedChecks.join(", ")})` : ""}, before anything of this goal landed. Nothing lands on a red base: fix the default branch (or re-run its checks), then \`/gantry resume\` checks it again; if this goal is what fixes it, \`/gantry resume known-red\` goes on with those checks judging no landing until one passes them.`
     );
   return void 0;
 };
@@ -3902,12 +3931,28 @@ function recheckBase(d, e) {
   if (b?.verdict !== "red") return;
   const old = b.sha;
   const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
+  if (e.knownRed && !moved) {
+    d.s.baseVerdict = { ...b, verdict: "known-red", knownRed: b.failedChecks ?? [] };
+    return;
+  }
   const sha2 = moved && e.baseSha !== void 0 ? e.baseSha : old;
   d.s.baseVerdict = { sha: sha2, verdict: "pending", since: e.at };
   if (!moved) return;
   d.s.lastGreen = sha2;
   d.s.goalHead = sha2;
   if (d.s.branchCreated) d.s.resetPending = { toSha: sha2, fromSha: old };
+}
+function excuseKnownRed(d, e) {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== "known-red" || !b.knownRed?.length) return e;
+  const failed = e.verdict === "red" ? e.failedChecks : [];
+  const still = b.knownRed.filter((c) => failed.includes(c));
+  if (still.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: still };
+  if (e.verdict === "green") return e;
+  const blamed = e.failedChecks.filter((c) => !b.knownRed.includes(c));
+  if (e.failedChecks.length > 0 && blamed.length === 0)
+    return { type: "ci.verdict", at: e.at, sha: e.sha, verdict: "green" };
+  return { ...e, failedChecks: blamed };
 }
 
 // src/core/schedule.ts
@@ -4701,15 +4746,19 @@ var onLanding = (d, e) => {
   continueLanding(d);
   return void 0;
 };
-var onVerdict = (d, e) => {
+var onVerdict = (d, verdict) => {
   const L = d.s.landing;
   if (!L?.validating)
-    return ignore("superseded", `no landing is waiting for CI (verdict for ${e.sha.slice(0, 7)})`);
-  if (L.validating !== e.sha)
     return ignore(
       "superseded",
-      `verdict for ${e.sha.slice(0, 7)} is not for the goal head ${L.validating.slice(0, 7)}`
+      `no landing is waiting for CI (verdict for ${verdict.sha.slice(0, 7)})`
     );
+  if (L.validating !== verdict.sha)
+    return ignore(
+      "superseded",
+      `verdict for ${verdict.sha.slice(0, 7)} is not for the goal head ${L.validating.slice(0, 7)}`
+    );
+  const e = excuseKnownRed(d, verdict);
   const merged = L.members.filter(
     (m) => m.sha !== void 0 && d.task(m.task).status === "validating"
   );
@@ -5767,6 +5816,8 @@ function renderPrBody(s, o = {}) {
   if (plan?.goal.body) out.push(inert(plan.goal.body), "");
   out.push(statusLine(s), "");
   if (s.note) out.push(inert(s.note, "quote"), "");
+  const knownRed = knownRedLine(s);
+  if (knownRed) out.push(knownRed, "");
   if (plan) {
     const repoUrl = `${server}/${s.repo}`;
     out.push(
@@ -6633,7 +6684,9 @@ function announceBasePause(g) {
       ...b.failedChecks?.length ? [...b.failedChecks.map((c) => `- ${inert(c, "line")}`), ""] : [],
       "No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.",
       "",
-      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`
+      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
+      "",
+      `If this goal is what makes \`${branch}\` green, comment \`/gantry resume known-red\`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.`
     ].join("\n"),
     { once: true }
   );

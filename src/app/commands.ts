@@ -147,6 +147,8 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
       event = { ...base, type: 'task.skip', taskId: c.taskId };
       break;
     case 'resume': {
+      if (c.knownRed && (state.pausedFor !== 'base' || state.baseVerdict?.verdict !== 'red'))
+        return `\`known-red\` is for a goal paused because its default branch is red, and this one ${state.status === 'paused' ? `is paused for ${state.pausedFor ?? 'no reason Gantry knows'}` : `is ${state.status}`}; comment \`/gantry resume\` alone`;
       // Paused by the budget: a raised `budget.goalUsd` in the config is what resumes it.
       const goalUsd = g.config.ok ? g.config.value.budget.goalUsd : undefined;
       if (state.pausedFor === 'budget' && goalUsd === state.settings.budget.goalUsd)
@@ -158,7 +160,12 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
           ? { ...base, type: 'budget.changed', goalUsd }
           : state.pausedFor === 'base'
             ? // A red base is checked again, from the default branch's head if a fix moved it.
-              { ...base, type: 'resume', baseSha: await g.github.branchSha(g.ref.defaultBranch) }
+              {
+                ...base,
+                type: 'resume',
+                baseSha: await g.github.branchSha(g.ref.defaultBranch),
+                ...(c.knownRed ? { knownRed: true } : {}),
+              }
             : { ...base, type: 'resume' };
       break;
     }

@@ -478,6 +478,8 @@ function announceBasePause(g: GoalContext): void {
       'No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.',
       '',
       `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
+      '',
+      `If this goal is what makes \`${branch}\` green, comment \`/gantry resume known-red\`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.`,
     ].join('\n'),
     { once: true },
   );

@@ -8,7 +8,12 @@ import { parseTaskEdit } from './parse-task-edit.js';
  * `replan` everything after the verb (more lines included) is the feedback.
  */
 export type Command =
-  | { verb: 'start' | 'pause' | 'resume' | 'cancel' | 'status' | 'help' }
+  | { verb: 'start' | 'pause' | 'cancel' | 'status' | 'help' }
+  /**
+   * `known-red`: on a goal paused for a red base, go on with the checks that failed there judging
+   * no landing until one passes them (the goal is what fixes the default branch).
+   */
+  | { verb: 'resume'; knownRed?: true }
   /** Every task (before Start), or only the named ones (`/gantry approve T5 T2`). */
   | { verb: 'approve'; taskIds?: string[] | undefined }
   | { verb: 'replan'; feedback: string }
@@ -36,7 +41,7 @@ export const CHANGING_VERBS: ReadonlySet<CommandVerb> = new Set([
 ]);
 
 const PREFIX = /^\/gantry(?=\s|$)/;
-const SIMPLE = new Set(['start', 'pause', 'resume', 'cancel', 'status', 'help']);
+const SIMPLE = new Set(['start', 'pause', 'cancel', 'status', 'help']);
 const TASK_ID = /^T[1-9]\d{0,3}$/;
 const USD = /^\$?(\d{1,6}(?:\.\d{1,2})?)$/;
 
@@ -68,6 +73,15 @@ export function parseCommand(body: string): Command | undefined {
       return ids.length
         ? { verb: 'approve', taskIds: [...new Set(ids.map((id) => id.toUpperCase()))] }
         : { verb: 'approve' };
+    }
+    case 'resume': {
+      const arg = firstLineArgs.toLowerCase();
+      if (arg === 'known-red') return { verb: 'resume', knownRed: true };
+      if (!arg) return { verb: 'resume' };
+      return {
+        verb: 'invalid',
+        problem: `\`resume\` takes nothing, or \`known-red\` on a goal paused for a red default branch (got ${inert(firstLineArgs, 'code')})`,
+      };
     }
     case 'replan':
       return { verb: 'replan', feedback: args.trim() };
@@ -124,6 +138,7 @@ export const COMMAND_HELP = [
   `| \`/gantry skip T3\` | Skip a task; its dependents go on without it | ${WRITERS} |`,
   `| \`/gantry edit T3\` + YAML | Change a task awaiting approval (title, description, tier, dependsOn, scope, criteria); it needs ticks again | ${WRITERS} |`,
   `| \`/gantry pause\` / \`resume\` | Stop starting new tasks / go on | ${WRITERS} |`,
+  `| \`/gantry resume known-red\` | On a red default branch: go on, the checks red there judging no landing until one passes them | ${WRITERS} |`,
   `| \`/gantry cancel\` | Cancel the goal; branches are kept | ${WRITERS} |`,
   `| \`/gantry budget 40\` | Set the goal budget in US dollars, up to \`budget.maxGoalUsd\` | ${WRITERS} |`,
   `| \`/gantry status\` | Show where the goal is | ${ANYONE} |`,

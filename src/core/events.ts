@@ -121,7 +121,7 @@ export type GoalEvent = EventBase &
      * `baseSha`: the default branch's head now, when the goal is paused for a red base: a goal
      * that has landed nothing starts again from it when it moved (the fix was pushed there).
      */
-    | { type: 'resume'; baseSha?: string | undefined }
+    | { type: 'resume'; baseSha?: string | undefined; knownRed?: boolean | undefined }
     | { type: 'cancel'; reason?: string | undefined }
     | { type: 'budget.changed'; goalUsd: number }
     | { type: 'breaker.changed'; gate: BreakerGate }

@@ -35,11 +35,21 @@ export type PauseReason = 'budget' | 'breaker' | 'user' | 'cap' | 'base';
  */
 export interface BaseVerdict {
   sha: string;
-  verdict: 'pending' | 'green' | 'red' | 'none';
+  /**
+   * `known-red`: red, and a person with write access chose to go on (`/gantry resume known-red`,
+   * the goal is what fixes the default branch): the checks in `knownRed` judge no landing.
+   */
+  verdict: 'pending' | 'green' | 'red' | 'none' | 'known-red';
   /** When the verdict was (last) asked for: CI's time limit counts from here. */
   since: number;
   /** The checks that failed on a red base, for the comment. */
   failedChecks?: string[] | undefined;
+  /**
+   * On a `known-red` base, the checks that failed there and have failed on every landing since:
+   * a red verdict whose failed checks are all among them lets the landing stand (nothing new
+   * broke), and a landing that passes one of them takes it off, so it judges every later landing.
+   */
+  knownRed?: string[] | undefined;
 }
 
 /**

@@ -22,6 +22,14 @@ async function finishT1(h: Harness): Promise<void> {
   await h.deliver('workflow_run', h.github.finishRun(run.id, result));
 }
 
+/** Comment `body` as `sender`; the comment. */
+async function command(h: Harness, body: string, sender: string) {
+  const { payload, comment } = h.github.addComment(body, sender);
+  await h.deliver('issue_comment', payload);
+  return comment;
+}
+const thumbsUp = (h: Harness, id: number) =>
+  h.github.reactions.some((r) => r.commentId === id && r.content === '+1');
 const merges = (h: Harness) => h.github.calls.filter((c) => c === 'merge');
 const queued = (h: Harness) =>
   h.github.runs.filter((r) => r.status !== 'completed').map((r) => r.inputs.task_id);
@@ -72,6 +80,8 @@ describe('the base: CI on the default branch head the goal starts from', () => {
         'No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.',
         '',
         'To go on, make `master` green (push a fix, or re-run its failed checks), then comment `/gantry resume`: Gantry checks the base again, from the new head of `master` if it moved.',
+        '',
+        'If this goal is what makes `master` green, comment `/gantry resume known-red`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.',
       ].join('\n'),
     );
     expect(h.plan().body).toContain('⏸️ paused (the default branch is red)');
@@ -99,6 +109,29 @@ describe('the base: CI on the default branch head the goal starts from', () => {
     expect(merges(h)).toHaveLength(1);
     expect(h.state().tasks.at(0)!.status).toBe('done');
     expect(queued(h)).toEqual(['T2', 'T3']);
+  });
+
+  it('red, and the goal is what fixes it: `/gantry resume known-red` lands on it, and says so', async () => {
+    const h = await started((x) => {
+      x.github.code.baseCi = 'failure';
+      x.github.code.ci = () => 'failure'; // `test` stays red: no task of this goal fixes it
+    });
+    await finishT1(h);
+    const early = await command(h, '/gantry resume known-red', 'maint');
+    expect(h.state().baseVerdict?.verdict).toBe('known-red');
+    expect(thumbsUp(h, early.id)).toBe(true);
+    // T1 landed though CI is red on it: only `test` failed, and it was red on the base.
+    expect(merges(h)).toHaveLength(1);
+    expect(h.state().tasks.at(0)).toMatchObject({ status: 'done' });
+    expect(h.state().failures ?? []).toEqual([]);
+    expect(h.plan().body).toContain(
+      'a maintainer chose to go on (`/gantry resume known-red`). Still red, so not judging landings: `test`.',
+    );
+    // Known-red means nothing on a goal that is not paused for its base.
+    await command(h, '/gantry resume known-red', 'maint');
+    expect(comments(h).at(-1)).toContain(
+      'Nothing changed: `known-red` is for a goal paused because its default branch is red, and this one is running',
+    );
   });
 
   it('red, then fixed on the default branch: resume starts the goal from the new head', async () => {

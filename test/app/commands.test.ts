@@ -40,6 +40,13 @@ describe('parsing commands', () => {
     expect(parseCommand('/gantry skip')).toMatchObject({ verb: 'invalid' });
     expect(parseCommand('/gantry budget lots')).toMatchObject({ verb: 'invalid' });
     expect(parseCommand('/gantry pause now')).toMatchObject({ verb: 'invalid' });
+    expect(parseCommand('/gantry resume')).toEqual({ verb: 'resume' });
+    expect(parseCommand('/gantry resume Known-Red')).toEqual({ verb: 'resume', knownRed: true });
+    expect(parseCommand('/gantry resume anyway')).toEqual({
+      verb: 'invalid',
+      problem:
+        '`resume` takes nothing, or `known-red` on a goal paused for a red default branch (got `anyway`)',
+    });
     expect(parseCommand('/gantry deploy')).toEqual({
       verb: 'invalid',
       problem: '`deploy` is not a Gantry command',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
 import type { GoalEvent } from '../../src/core/events.js';
 import { defaultGoalSettings, initGoal, type GoalState } from '../../src/core/goal.js';
+import { knownRedLine } from '../../src/core/checklist/known-red.js';
 import { owedEffects } from '../../src/core/owed-effects.js';
 import { step, type StepResult } from '../../src/core/step.js';
 import { plan, task } from '../support/plans.js';
@@ -155,6 +156,81 @@ describe('the base verdict', () => {
     expect(g.of('land-task')).toEqual([
       expect.objectContaining({ taskId: 'T1', sha: 'p1', baseSha: 'base' }),
     ]);
+  });
+
+  it('goes on on a known-red base: only new failures are blamed, and a passed check judges from then on', () => {
+    const g = started();
+    g.t1Succeeded();
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['lint', 'test'] });
+    g.send({ type: 'resume', actor: 'maint', baseSha: 'base', knownRed: true, at: 5 });
+    expect(g.s.status).toBe('running');
+    expect(g.s.baseVerdict).toMatchObject({ verdict: 'known-red', knownRed: ['lint', 'test'] });
+    expect(g.of('judge-base')).toEqual([]);
+    expect(knownRedLine(g.s)).toContain('Still red, so not judging landings: `lint`, `test`.');
+
+    // T1 lands; CI fails only on `test`, red on the base too: the landing stands, and `lint`,
+    // which passed, judges every landing from now on.
+    const land = (sha: string) => {
+      const f = g.of('land-task')[0]!;
+      g.send({
+        type: 'landing.result',
+        taskId: f.taskId,
+        attempt: f.attempt,
+        landing: f.n,
+        result: { kind: 'merged', sha },
+      });
+    };
+    land('m1');
+    g.send({ type: 'ci.verdict', sha: 'm1', verdict: 'red', failedChecks: ['test'] });
+    expect(g.s.tasks.at(0)).toMatchObject({ status: 'done', landedSha: 'm1' });
+    expect(g.s.lastGreen).toBe('m1');
+    expect(g.s.baseVerdict?.knownRed).toEqual(['test']);
+    expect(g.of('reset-goal-ref')).toEqual([]);
+
+    // T2 breaks `lint` (and `test` stays red): it is blamed for `lint` only, and the head goes back.
+    g.send({ type: 'task.dispatched', taskId: 'T2', attempt: 1, runId: 12 });
+    g.send({
+      type: 'task.finished',
+      taskId: 'T2',
+      attempt: 1,
+      outcome: 'success',
+      usage: { costUsd: 0 },
+      published: { sha: 'p2', parent: 'm1' },
+    });
+    land('m2');
+    g.send({ type: 'ci.verdict', sha: 'm2', verdict: 'red', failedChecks: ['lint', 'test'] });
+    expect(g.s.tasks.at(1)!.status).not.toBe('done');
+    expect(g.s.failures?.at(-1)).toMatchObject({ taskId: 'T2', reason: 'CI failed on m2: lint' });
+    expect(g.of('reset-goal-ref')).toEqual([
+      expect.objectContaining({ fromSha: 'm2', toSha: 'm1' }),
+    ]);
+    expect(g.s.baseVerdict?.knownRed).toEqual(['test']);
+  });
+
+  it('blames a red verdict that names no check, and forgets known-red checks on a green one', () => {
+    const g = started();
+    g.t1Succeeded();
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['test'] });
+    g.send({ type: 'resume', actor: 'maint', baseSha: 'base', knownRed: true, at: 5 });
+    const f = g.of('land-task')[0]!;
+    g.send({
+      type: 'landing.result',
+      taskId: f.taskId,
+      attempt: f.attempt,
+      landing: f.n,
+      result: { kind: 'merged', sha: 'm1' },
+    });
+    g.send({ type: 'ci.verdict', sha: 'm1', verdict: 'red', failedChecks: [] });
+    expect(g.s.failures?.at(-1)).toMatchObject({ taskId: 'T1', reason: 'CI failed on m1' });
+    expect(g.s.baseVerdict?.knownRed).toEqual([]);
+    expect(knownRedLine(g.s)).toContain('They pass now');
+  });
+
+  it('asks again rather than going on known-red when the default branch moved', () => {
+    const g = started();
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['test'] });
+    g.send({ type: 'resume', actor: 'maint', baseSha: 'fixed', knownRed: true, at: 5 });
+    expect(g.s.baseVerdict).toEqual({ sha: 'fixed', verdict: 'pending', since: 5 });
   });
 
   it('lands without a verdict when no CI reports on the base within the time limit', () => {

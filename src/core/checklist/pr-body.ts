@@ -1,4 +1,5 @@
 import type { GoalState, TaskRun } from '../goal.js';
+import { knownRedLine } from './known-red.js';
 import { formatUsd, fromMicros } from '../money.js';
 import { inert } from '../inert.js';
 import { duration, STATUS_BADGE } from './render.js';
@@ -20,6 +21,8 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
   if (plan?.goal.body) out.push(inert(plan.goal.body), '');
   out.push(statusLine(s), '');
   if (s.note) out.push(inert(s.note, 'quote'), '');
+  const knownRed = knownRedLine(s);
+  if (knownRed) out.push(knownRed, '');
   if (plan) {
     const repoUrl = `${server}/${s.repo}`;
     out.push(

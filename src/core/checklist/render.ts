@@ -1,4 +1,5 @@
 import type { GoalState, PauseReason, TaskRun, TaskStatus } from '../goal.js';
+import { knownRedLine } from './known-red.js';
 import { formatUsd, fromMicros } from '../money.js';
 import type { Task } from '../plan.js';
 import { planEstimate, type TierEstimates } from '../estimate.js';
@@ -127,6 +128,8 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
     out.push('');
   }
   if (s.note) out.push(inert(s.note, 'quote'), '');
+  const knownRed = knownRedLine(s);
+  if (knownRed) out.push(knownRed, '');
   if (plan) {
     if (detail.criteria === 'none')
       out.push(

@@ -32,7 +32,7 @@ export const onBaseVerdict: Handler<'base.verdict'> = (d, e) => {
     d.setStatus(
       'paused',
       'base',
-      `The default branch is red: CI failed on the base ${e.sha.slice(0, 7)}${failedChecks.length ? ` (${failedChecks.join(', ')})` : ''}, before anything of this goal landed. Nothing lands on a red base: fix the default branch (or re-run its checks), then \`/gantry resume\` checks it again.`,
+      `The default branch is red: CI failed on the base ${e.sha.slice(0, 7)}${failedChecks.length ? ` (${failedChecks.join(', ')})` : ''}, before anything of this goal landed. Nothing lands on a red base: fix the default branch (or re-run its checks), then \`/gantry resume\` checks it again; if this goal is what fixes it, \`/gantry resume known-red\` goes on with those checks judging no landing until one passes them.`,
     );
   return undefined;
 };
@@ -59,17 +59,46 @@ export function baseTimedOut(d: Draft, at: number): Ignored | undefined {
  * `/gantry resume` on a red base asks for its verdict again. When the default branch moved
  * (`baseSha`, a fix pushed there) and nothing landed yet, the goal starts from the new head: the
  * goal branch moves there (an owed reset, or the branch is made there), later attempts start
- * from it, and attempts already made on the old base still land on it as merges.
+ * from it, and attempts already made on the old base still land on it as merges. With
+ * `knownRed` on the same base, the goal goes on on it: the checks that failed there judge no
+ * landing until one passes them (a goal that is meant to fix the default branch).
  */
 export function recheckBase(d: Draft, e: Extract<GoalEvent, { type: 'resume' }>): void {
   const b = d.s.baseVerdict;
   if (b?.verdict !== 'red') return;
   const old = b.sha;
   const moved = e.baseSha !== undefined && e.baseSha !== old && d.s.lastGreen === old;
+  if (e.knownRed && !moved) {
+    d.s.baseVerdict = { ...b, verdict: 'known-red', knownRed: b.failedChecks ?? [] };
+    return;
+  }
   const sha = moved && e.baseSha !== undefined ? e.baseSha : old;
   d.s.baseVerdict = { sha, verdict: 'pending', since: e.at };
   if (!moved) return;
   d.s.lastGreen = sha;
   d.s.goalHead = sha;
   if (d.s.branchCreated) d.s.resetPending = { toSha: sha, fromSha: old };
+}
+
+/**
+ * A landing's CI verdict as Gantry judges it on a `known-red` base: a red verdict whose failed
+ * checks are all still red from the base is green (nothing new broke), and a red one blames only
+ * the checks that were not; every check the landing passed stops being known red. Any other
+ * verdict is returned as it is.
+ */
+export function excuseKnownRed(
+  d: Draft,
+  e: Extract<GoalEvent, { type: 'ci.verdict' }>,
+): Extract<GoalEvent, { type: 'ci.verdict' }> {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== 'known-red' || !b.knownRed?.length) return e;
+  const failed = e.verdict === 'red' ? e.failedChecks : [];
+  const still = b.knownRed.filter((c) => failed.includes(c));
+  if (still.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: still };
+  if (e.verdict === 'green') return e;
+  const blamed = e.failedChecks.filter((c) => !b.knownRed!.includes(c));
+  // A red verdict that names no check cannot be excused: something failed that nobody knows.
+  if (e.failedChecks.length > 0 && blamed.length === 0)
+    return { type: 'ci.verdict', at: e.at, sha: e.sha, verdict: 'green' };
+  return { ...e, failedChecks: blamed };
 }

@@ -1,6 +1,6 @@
 import { markDone, failAttempt } from '../lifecycle.js';
 import { continueLanding, endLanding } from '../schedule.js';
-import { baseTimedOut } from './base.js';
+import { baseTimedOut, excuseKnownRed } from './base.js';
 import { ignore, type Handler } from './handler.js';
 import { listed } from './runs.js';
 
@@ -58,15 +58,20 @@ export const onLanding: Handler<'landing.result'> = (d, e) => {
   return undefined;
 };
 
-export const onVerdict: Handler<'ci.verdict'> = (d, e) => {
+export const onVerdict: Handler<'ci.verdict'> = (d, verdict) => {
   const L = d.s.landing;
   if (!L?.validating)
-    return ignore('superseded', `no landing is waiting for CI (verdict for ${e.sha.slice(0, 7)})`);
-  if (L.validating !== e.sha)
     return ignore(
       'superseded',
-      `verdict for ${e.sha.slice(0, 7)} is not for the goal head ${L.validating.slice(0, 7)}`,
+      `no landing is waiting for CI (verdict for ${verdict.sha.slice(0, 7)})`,
     );
+  if (L.validating !== verdict.sha)
+    return ignore(
+      'superseded',
+      `verdict for ${verdict.sha.slice(0, 7)} is not for the goal head ${L.validating.slice(0, 7)}`,
+    );
+  // On a base that was red when the goal chose to go on, only new failures count.
+  const e = excuseKnownRed(d, verdict);
   const merged = L.members.filter(
     (m) => m.sha !== undefined && d.task(m.task).status === 'validating',
   );
