@@ -49,6 +49,12 @@ export interface DemoOptions {
   ciTimeout?: number | undefined;
   /** More variables of this environment for CI and jobs (`--env NAME`). */
   env?: string[] | undefined;
+  /**
+   * A goal paused because the default branch is red is resumed with `/gantry resume known-red`,
+   * as a maintainer whose goal is what fixes it would (`--known-red`); otherwise the demo ends
+   * there, as the goal does.
+   */
+  knownRed?: boolean | undefined;
   print?: (line: string) => void;
 }
 
@@ -170,7 +176,7 @@ async function runGoal(
     stateKey,
   });
   try {
-    return await approveAndRun(standIn, app, repo, issue, stateKey, print);
+    return await approveAndRun(standIn, app, repo, issue, stateKey, o.knownRed, print);
   } finally {
     await app.close();
   }
@@ -197,6 +203,7 @@ async function approveAndRun(
   repo: StoredRepo,
   issue: StoredIssue,
   stateKey: string,
+  knownRed: boolean | undefined,
   print: (line: string) => void,
 ): Promise<GoalView> {
   const view = new GoalView(standIn, repo, issue, stateKey);
@@ -234,9 +241,32 @@ async function approveAndRun(
       comment_id: view.planComment()!.id,
       body: tick(body, [...ids, 'Start']),
     });
-    await app.until(over, 40);
+    // A paused goal waits for a person: the demo answers a red base only when told to.
+    const stopped = () => over() || view.state()?.status === 'paused';
+    await app.until(stopped, 40);
+    if (view.state()?.pausedFor === 'base' && knownRed) {
+      print(
+        `\nThe default branch is red: the maintainer comments \`/gantry resume known-red\` (--known-red).`,
+      );
+      await maint.rest.issues.createComment({ ...where, body: '/gantry resume known-red' });
+      await app.until(stopped, 40);
+    }
+    const s = view.state();
+    if (s?.status === 'paused') printPause(view, s.pausedFor, print);
   } else print(`\nNo plan to approve: the goal is ${planned?.status ?? 'not planned'}.`);
   return view;
+}
+
+/** A goal that stopped for a person: what the App said, and how to go on in the demo. */
+function printPause(view: GoalView, why: string | undefined, print: (line: string) => void): void {
+  const said = view.replies().at(-1);
+  print(
+    `\nThe goal is paused (${why ?? 'no reason given'}), waiting for a maintainer${said ? `; the App said:\n\n${visible(said.body)}\n` : '.'}`,
+  );
+  if (why === 'base')
+    print(
+      'The demo stops here, as the goal does. Make the default branch green first, or, if this goal is what makes it green, run the demo again with --known-red.',
+    );
 }
 
 /** The issue thread and the pull request as an HTML page in `o.out`; the page's path. */

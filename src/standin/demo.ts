@@ -27,6 +27,9 @@ const USAGE = `Usage: npm run demo [-- options]
   --env NAME        pass this variable of your environment to CI and task jobs (repeatable);
                     PATH, HOME, the locale and HTTP(S)_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS,
                     SSL_CERT_FILE, SSL_CERT_DIR always go
+  --known-red       when the App pauses the goal because the default branch's CI is red,
+                    answer \`/gantry resume known-red\` as a maintainer whose goal fixes it
+                    would: the checks red there judge no landing until one passes them
   --out <dir>       where the result goes: the HTML page, the goal branch as a git bundle and
                     its change as a patch (default: a new gantry-demo-* directory here)
 
@@ -46,6 +49,7 @@ async function main(): Promise<number> {
         'ci-timeout': { type: 'string' },
         env: { type: 'string', multiple: true },
         out: { type: 'string' },
+        'known-red': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -56,9 +60,10 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { 'ci-timeout': ciTimeout, env, ...rest } = values;
+  const { 'ci-timeout': ciTimeout, env, 'known-red': knownRed, ...rest } = values;
   const r = await runDemo({
     ...rest,
+    knownRed,
     ciTimeout: ciTimeout === undefined ? undefined : minutes(ciTimeout),
     env: env?.map(envName),
     // npm runs scripts in the package's directory; INIT_CWD is where the user typed the command.

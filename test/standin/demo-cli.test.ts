@@ -73,9 +73,12 @@ describe('`npm --prefix <gantry> run demo` from the caller directory', () => {
       rel(r0.plan),
       '--agent',
       rel(r0.agent),
+      '--known-red',
     );
     expect(r.stderr).not.toMatch(STACK);
     expect(r.code).toBe(0);
+    // The sum test fails on the base: the demo answers the App's pause as told.
+    expect(r.stdout).toContain('the maintainer comments `/gantry resume known-red` (--known-red)');
     expect(r.stdout).toContain(
       `Repository: a copy of ${r0.dir} at ${head.slice(0, 7)}, branch feature/sum`,
     );
@@ -103,6 +106,9 @@ describe('`npm --prefix <gantry> run demo` from the caller directory', () => {
     expect(page).toContain('<h2>Commits</h2>\n<h3>T1</h3>');
     expect(page).toContain('gantry(T1): Task T1</li>');
     expect(page).toContain('<span class="add">+export const sum = (a, b) =&gt; a + b;</span>');
+    // The pull request says the base's red check passes now.
+    expect(page).toMatch(/CI was red on the base [0-9a-f]{7} \(<code>test<\/code>\)/);
+    expect(page).toContain('They pass now, and judge every landing since.');
     // The original: untouched, on its branch.
     expect(sh(r0.dir, 'rev-parse', 'HEAD').trim()).toBe(head);
     expect(readFileSync(join(r0.dir, 'sum.js'), 'utf8')).toContain('a - b');

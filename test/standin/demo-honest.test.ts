@@ -2,28 +2,32 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/standin/demo-run.js';
-import { sumRepo, task, writePlan } from './demo-script.js';
+import { SUM_TEST, sumRepo, task, writePlan } from './demo-script.js';
 
 describe('npm run demo tells what happened', () => {
   it("shows a failed agent as failed, red CI's check and log, and retries until it lands", async () => {
-    // No `npm test`: CI runs the repository's own testCommand.
+    // No `npm test`: CI runs the repository's own testCommand. The base is green: its sum test
+    // comes with the task, so CI's red is the task's own.
     const r0 = sumRepo({
       'package.json': '{ "type": "module" }\n',
       '.github/gantry.yml': 'testCommand: node --test\n',
+      'test/sum.test.js': "import { test } from 'node:test';\ntest('nothing yet', () => {});\n",
     });
     // The agent's criterion only asks for the file: a wrong sum passes it and CI catches it.
     const plan = writePlan(r0.scripts, [
-      task('T1', [], { criteria: [{ kind: 'file', path: 'sum.js', exists: true }] }),
+      task('T1', [], {
+        criteria: [{ kind: 'file', path: 'sum.js', exists: true }],
+        scope: ['sum.js', 'test/sum.test.js'],
+      }),
     ]);
     const agent = join(r0.scripts, 'three.json');
+    const attempt = (body: string) => ({
+      write: { 'sum.js': `export const sum = (a, b) => ${body};\n`, 'test/sum.test.js': SUM_TEST },
+    });
     writeFileSync(
       agent,
       JSON.stringify({
-        T1: [
-          { say: 'I could not find sum.js', exit: 1 },
-          { write: { 'sum.js': 'export const sum = (a, b) => a * b;\n' } },
-          { write: { 'sum.js': 'export const sum = (a, b) => a + b;\n' } },
-        ],
+        T1: [{ say: 'I could not find sum.js', exit: 1 }, attempt('a * b'), attempt('a + b')],
       }),
     );
     const lines: string[] = [];

@@ -34,6 +34,8 @@ describe('npm run demo on the repositories users have', () => {
       plan: r0.plan,
       agent: r0.agent,
       out: join(r0.scripts, 'out'),
+      // The sum test fails on the base: this goal is what fixes it.
+      knownRed: true,
       print: (l) => lines.push(l),
     });
     expect(r).toMatchObject({ status: 'done', landed: 1, problems: [] });
@@ -52,9 +54,33 @@ describe('npm run demo on the repositories users have', () => {
       plan: r0.plan,
       agent: r0.agent,
       out: join(r0.scripts, 'out'),
+      knownRed: true,
     });
     expect(r).toMatchObject({ status: 'done', landed: 1, problems: [] });
     expect(r.timeline.join('\n')).toMatch(/maint +labels the issue `ai-please`/);
+  });
+
+  it('stops where the App pauses a goal on a red default branch, blaming no task', async () => {
+    const r0 = sumRepo();
+    const lines: string[] = [];
+    const r = await runDemo({
+      repo: r0.dir,
+      goal: 'Fix sum',
+      plan: r0.plan,
+      agent: r0.agent,
+      out: join(r0.scripts, 'out'),
+      print: (l) => lines.push(l),
+    });
+    const text = lines.join('\n');
+    expect(r).toMatchObject({ status: 'paused', landed: 0, problems: [] });
+    // The task ran and waits to land; no attempt failed for the base's red.
+    expect(r.runs.map((x) => [x.task, x.attempt, x.outcome])).toEqual([['T1', 1, 'success']]);
+    expect(text).toContain('Gantry paused this goal: the default branch is red.');
+    expect(text).toMatch(/CI failed on [0-9a-f]{7}, the head of `[\w/-]+` this goal started from/);
+    expect(text).toContain('- test');
+    expect(text).toContain('`/gantry resume known-red`');
+    expect(text).toContain('run the demo again with --known-red');
+    expect(r.pull).toBeUndefined();
   });
 
   it("shows the App's config-error comment for an invalid .github/gantry.yml, not a plan", async () => {

@@ -39,12 +39,15 @@ export function writeAgent(dir: string, name = 'agent.json'): string {
   return path;
 }
 
+/** The sum repository's test: it fails until sum adds. */
+export const SUM_TEST =
+  "import assert from 'node:assert/strict';\nimport { test } from 'node:test';\nimport { sum } from '../sum.js';\ntest('sum', () => assert.equal(sum(2, 3), 5));\n";
+
 /** A small repository whose test fails until sum adds, with `extra` files; and a script dir. */
 export function sumRepo(extra: Record<string, string> = {}) {
   const local = makeRepo({
     'package.json': '{ "type": "module", "scripts": { "test": "node --test" } }\n',
-    'test/sum.test.js':
-      "import assert from 'node:assert/strict';\nimport { test } from 'node:test';\nimport { sum } from '../sum.js';\ntest('sum', () => assert.equal(sum(2, 3), 5));\n",
+    'test/sum.test.js': SUM_TEST,
     'sum.js': 'export const sum = (a, b) => a - b;\n',
     ...extra,
   });
