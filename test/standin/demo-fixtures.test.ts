@@ -76,7 +76,8 @@ async function runFixture(name: string, goal: string, ...extra: string[]) {
   expect(r.stdout).toMatch(/^Goal: done\. (\d+) of \1 tasks landed/m);
   expect(r.stdout).toContain('Requests GitHub would have refused: 0.');
   expect(r.stdout).toMatch(/Pull request: #\d+ ready for review, CI on its head: success\./);
-  // CI judged every landing: all green.
+  // CI judged the base before the first landing, and every landing: all green.
+  expect(r.stdout).toMatch(/CI +green on [0-9a-f]{7} \(success\)\n/);
   expect(r.stdout).toMatch(/CI +green on [0-9a-f]{7} \(success\) for T1/);
   expect(r.stdout).not.toMatch(/CI +red/);
 
@@ -108,7 +109,7 @@ describe('npm run demo -- --repo on repositories it has never seen', () => {
       T1: [{ write: Record<string, string> }];
     };
     const r = await runFixture('js-lib', 'Add a maxLength option to slugify');
-    // Its tests import a dev dependency of the lockfile: CI is green on the
+    // Its tests import a dev dependency of the lockfile: CI is green on the base and on the
     // landing (runFixture) only because it ran `npm ci` from the lockfile first; the agent ran it
     // too, as an agent sets up its checkout, so that its criterion `npm test` could pass.
     // The pull request's diff is the agent's change.
@@ -130,7 +131,7 @@ describe('npm run demo -- --repo on repositories it has never seen', () => {
 
   it('a Python project with pytest, its test command given with --ci', async () => {
     const r = await runFixture('py-pytest', 'Add median()', '--ci', 'python3 -m pytest -q');
-    // CI ran pytest (the green landing, in runFixture); the agent's criterion did too.
+    // CI ran pytest (the green base and landing, in runFixture); the agent's criterion did too.
     expect(r.out).toContain('`python3 -m pytest -q -p no:cacheprovider` exits 0');
     const text = readFileSync(r.patch, 'utf8');
     expect(text).toContain('+def median(values):');
