@@ -201,7 +201,7 @@ function settings(over: Partial<GoalSettings>): GoalSettings {
     rows,
   );
   console.log(
-    `\nIdeal bound: the heaviest dependency chain, each task counting its agent time plus one CI run (infinite parallelism, instant landing). Landing is serialized, so every landing costs one CI run on the goal branch: with n tasks that alone is n x ${ciMin} min. Batching lands up to k ready tasks before one CI run judges them all (a red batch re-lands its members alone), cutting that serial CI time to about n/k runs.`,
+    `\nIdeal bound: the heaviest dependency chain, each task counting its agent time plus one CI run (infinite parallelism, instant landing). Landing is serialized, so every landing costs one CI run on the goal branch: with n tasks that alone is n x ${ciMin} min. Batching lands up to k ready tasks before one CI run judges them all (a red batch re-lands its members alone), cutting that serial CI time to about n/k runs. Both dispatch and landing take the critical path first: of the ready tasks, the one with the heaviest chain of estimates from it to the end; of the finished ones, the one with the heaviest chain after it (queue order among equals).`,
   );
 }
 

@@ -4012,6 +4012,7 @@ function dispatchReady(d) {
 function startLanding(d) {
   const s = d.s;
   if (s.landing || s.landQueue.length === 0 || baseHoldsLanding(s)) return;
+  criticalFirst(d);
   const first = s.landQueue[0];
   let size = 1;
   if (!first.solo)
@@ -4024,6 +4025,17 @@ function startLanding(d) {
     next: 0
   };
   awaitMerge(d);
+}
+function criticalFirst(d) {
+  const q = d.s.landQueue;
+  let end = 0;
+  while (end < q.length && !q[end].solo) end++;
+  if (end < 2) return;
+  const { rank, dag } = d.index;
+  const rest = (i) => rank[i] - dag.estimates[i];
+  const head = q.slice(0, end).map((e, at) => ({ e, at, key: rest(e.task) })).sort((a, b) => b.key - a.key || a.at - b.at);
+  if (head.every((h, at) => h.at === at)) return;
+  d.s.landQueue = [...head.map((h) => h.e), ...q.slice(end)];
 }
 function awaitMerge(d) {
   const L = d.s.landing;

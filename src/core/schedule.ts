@@ -66,6 +66,7 @@ function dispatchReady(d: Draft): void {
 function startLanding(d: Draft): void {
   const s = d.s;
   if (s.landing || s.landQueue.length === 0 || baseHoldsLanding(s)) return;
+  criticalFirst(d);
   const first = s.landQueue[0]!;
   let size = 1;
   if (!first.solo)
@@ -78,6 +79,28 @@ function startLanding(d: Draft): void {
     next: 0,
   };
   awaitMerge(d);
+}
+
+/**
+ * Order the queue's tasks that land together (the run of non-solo entries at its head) by the
+ * longest path of work they release: what follows a task once it lands is its dependents' chain,
+ * so the key is its critical-path rank without its own estimate, already spent. Equal keys keep
+ * queue order (the order the runs finished). Solo entries (a red batch re-landing one at a time)
+ * keep their place. Ranks are computed once per plan; this costs O(q log q) per landing.
+ */
+function criticalFirst(d: Draft): void {
+  const q = d.s.landQueue;
+  let end = 0;
+  while (end < q.length && !q[end]!.solo) end++;
+  if (end < 2) return;
+  const { rank, dag } = d.index;
+  const rest = (i: number) => rank[i]! - dag.estimates[i]!;
+  const head = q
+    .slice(0, end)
+    .map((e, at) => ({ e, at, key: rest(e.task) }))
+    .sort((a, b) => b.key - a.key || a.at - b.at);
+  if (head.every((h, at) => h.at === at)) return;
+  d.s.landQueue = [...head.map((h) => h.e), ...q.slice(end)];
 }
 
 /**
