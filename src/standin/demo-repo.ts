@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DemoError } from './demo-error.js';
+import { ownTestCommand } from './demo-inputs.js';
 import {
   BREAKS_TESTS,
   GANTRY_DIR,
@@ -46,9 +47,20 @@ function committed(repo: string, path: string): string | undefined {
   return gitIn(repo, ['show', `HEAD:${path}`]);
 }
 
-/** The local repository's test command: `ci`, or `npm test` when its package.json has one. */
-function ciCommand(repo: string, given: string | undefined): string {
-  if (given) return given;
+/** The command CI runs on every landing, and where it came from, as the demo says it. */
+interface CiSource {
+  command: string;
+  from: string;
+}
+
+/**
+ * The local repository's test command: `--ci`, else the testCommand of its own committed
+ * `.github/gantry.yml`, else `npm test` when its package.json has a test script.
+ */
+function ciCommand(repo: string, given: string | undefined): CiSource {
+  if (given) return { command: given, from: 'given with --ci' };
+  const own = ownTestCommand(repo);
+  if (own) return { command: own, from: "the testCommand of the repository's .github/gantry.yml" };
   const pkg = committed(repo, 'package.json');
   let manifest:
     | { scripts?: Record<string, string>; dependencies?: object; devDependencies?: object }
@@ -59,14 +71,32 @@ function ciCommand(repo: string, given: string | undefined): string {
     throw new DemoError(`${repo}: package.json is not JSON (${(e as Error).message}); give --ci.`);
   }
   if (manifest?.scripts?.test) {
+    const script = "the test script of the repository's package.json";
     const deps = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).length;
-    if (!deps) return 'npm test';
+    if (!deps) return { command: 'npm test', from: script };
     const lock = committed(repo, 'package-lock.json') !== undefined;
-    return `${lock ? 'npm ci' : 'npm install'} --ignore-scripts --no-audit --no-fund && npm test`;
+    return {
+      command: `${lock ? 'npm ci' : 'npm install'} --ignore-scripts --no-audit --no-fund && npm test`,
+      from: `${script}, after its dependencies are installed ${lock ? 'from its package-lock.json' : '(it has no package-lock.json)'}`,
+    };
   }
   throw new DemoError(
-    `${repo} has no \`npm test\`: say how to run its tests with --ci "<command>" (CI judges every task by it).`,
+    `${repo} has no \`npm test\` and no testCommand in .github/gantry.yml: say how to run its tests with --ci "<command>" (CI judges every task by it).`,
   );
+}
+
+/**
+ * What CI runs and where that came from; and, when the repository has workflows of its own,
+ * that they do not run: the stand-in's CI is this one command, not the repository's Actions.
+ */
+function ciLine(ci: CiSource, repo: string | undefined): string {
+  const own = repo
+    ? (gitIn(repo, ['ls-tree', '--name-only', 'HEAD', '.github/workflows/'])
+        ?.split('\n')
+        // Gantry's own task workflow, if installed, is replaced by the copy's and does run.
+        .filter((f) => f && !f.endsWith('/gantry-task.yml')) ?? [])
+    : [];
+  return `CI runs \`${ci.command}\`: ${ci.from}.${own.length ? ` The repository's own workflows (${own.join(', ')}) do not run: the stand-in's CI is this one command.` : ''}`;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> =>
@@ -146,9 +176,9 @@ export async function setUpDemoRepo(
       source,
       {
         '.github/workflows/gantry-task.yml': workflowFile(),
-        '.github/gantry.yml': configFor(source, agent, ci),
+        '.github/gantry.yml': configFor(source, agent, ci.command),
       },
-      { roles, ci, secrets },
+      { roles, ci: ci.command, secrets },
     );
     const head = gitIn(source, ['rev-parse', '--short', 'HEAD'])?.trim();
     const detached = gitIn(source, ['symbolic-ref', '--quiet', 'HEAD']) === undefined;
@@ -157,6 +187,7 @@ export async function setUpDemoRepo(
     );
     if (gitIn(source, ['status', '--porcelain', '--untracked-files=no'])?.trim())
       print('Uncommitted changes in it are not in the copy: commit them to include them.');
+    print(ciLine(ci, source));
     return repo;
   }
   // The scripted agent's first try at T2 breaks a test, so the demo shows CI at work.
@@ -171,6 +202,7 @@ export async function setUpDemoRepo(
   files['.github/gantry.yml'] = stringify(config);
   const repo = await standIn.addRepo(SAMPLE_REPO, files, { roles, ci: SAMPLE_CI, secrets });
   print(`Repository: ${SAMPLE_REPO}, a small greeting library with a real test suite.`);
+  print(ciLine({ command: SAMPLE_CI, from: "the sample repository's test command" }, undefined));
   return repo;
 }
 

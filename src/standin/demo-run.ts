@@ -7,7 +7,7 @@ import { triggerLabel } from '../app/config.js';
 import { AnthropicPlanner } from '../planner/anthropic-planner.js';
 import { ScriptedPlanner, type Script } from '../planner/scripted-planner.js';
 import { DemoError } from './demo-error.js';
-import { checkScript, ownTestCommand, scriptGoal, withGoal } from './demo-inputs.js';
+import { checkScript, scriptGoal, withGoal } from './demo-inputs.js';
 import { criticalPath } from './critical-path.js';
 import { checkDemoRepo, fromCaller, setUpDemoRepo } from './demo-repo.js';
 import { keepResult, type KeptResult } from './demo-result.js';
@@ -428,9 +428,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
   const work = mkdtempSync(join(tmpdir(), 'gantry-demo-'));
   try {
-    const own = o.repo && !o.ci ? ownTestCommand(fromCaller(o, o.repo)) : undefined;
-    if (own) print(`CI runs \`${own}\`: the testCommand of the repository's .github/gantry.yml.`);
-    const repo = await setUpDemoRepo(standIn, { ...o, ci: o.ci ?? own }, d, work, print);
+    const repo = await setUpDemoRepo(standIn, o, d, work, print);
     const goal = o.goal?.trim();
     // The issue says what the plan says: --goal, else the scripted plan's goal, else the sample's.
     const said = goal ? issueOf(goal) : d.script ? scriptGoal(d.script) : SAMPLE_ISSUE;

@@ -4,7 +4,9 @@ import { toHtml } from 'hast-util-to-html';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { visit } from 'unist-util-visit';
+import type { FailedCriterion } from './failed-criteria.js';
 import type { StoredComment, StoredIssue, StoredPull } from './store.js';
+import { criteriaSaid } from './timeline.js';
 
 /**
  * An HTML page of an issue thread and its pull request, rendered as GitHub renders them: GitHub
@@ -86,6 +88,8 @@ export interface PageRun {
   attempt: number | undefined;
   outcome: string;
   reason: string | undefined;
+  /** The criteria that failed, each with what it checked and its output. */
+  criteria?: readonly FailedCriterion[] | undefined;
   ms: number;
 }
 
@@ -99,13 +103,20 @@ export interface PageCi {
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** Why a run ended as it did: the reason, the failed criteria and the first lines of output. */
+function why(r: PageRun): string {
+  const c = criteriaSaid(r.criteria ?? []);
+  const said = escape([r.reason, c?.said].filter(Boolean).join('; '));
+  return c?.output.length ? `${said}<pre class="log">${escape(c.output.join('\n'))}</pre>` : said;
+}
+
 /** The task runs (the agent's outcome, never the workflow's) and CI, as GitHub's Actions tab. */
 function runsAndCi(runs: readonly PageRun[], ci: readonly PageCi[]): string {
   if (!runs.length && !ci.length) return '';
   const rows = runs
     .map(
       (r) =>
-        `<tr><td>${r.id}</td><td>${escape(r.task ?? '?')}</td><td>${r.attempt ?? ''}</td><td class="outcome ${escape(r.outcome.replace(/ /g, '-'))}">${escape(r.outcome)}</td><td>${escape(r.reason ?? '')}</td><td>${secs(r.ms)}</td></tr>`,
+        `<tr><td>${r.id}</td><td>${escape(r.task ?? '?')}</td><td>${r.attempt ?? ''}</td><td class="outcome ${escape(r.outcome.replace(/ /g, '-'))}">${escape(r.outcome)}</td><td>${why(r)}</td><td>${secs(r.ms)}</td></tr>`,
     )
     .join('\n');
   const checks = ci

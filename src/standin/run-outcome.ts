@@ -1,6 +1,7 @@
 import { unzipSync } from 'fflate';
 import { PUBLISH_RECORD_FILE, PublishRecordSchema } from '../core/publish-record.js';
-import { TASK_RESULT_FILE, TaskResultSchema } from '../core/task-result.js';
+import { TASK_RESULT_FILE, TaskResultSchema, type TaskResult } from '../core/task-result.js';
+import { failedCriteria, type FailedCriterion } from './failed-criteria.js';
 import type { WorkflowRun } from './workflow-run.js';
 
 /** What the agent of a task run did, as a reader of the timeline needs it. */
@@ -8,6 +9,8 @@ export interface RunOutcome {
   outcome: 'success' | 'failure' | 'partial' | 'no change' | 'refused' | 'cancelled';
   /** Why, for anything but a success: the agent's reason, the policy's refusal, the failed job. */
   reason: string | undefined;
+  /** The criteria that failed in the agent's last round, for a run that is not a success. */
+  criteria?: FailedCriterion[];
 }
 
 /** A reason as one line, cut at a word, not in the middle of one. */
@@ -44,17 +47,26 @@ export function runOutcome(run: WorkflowRun): RunOutcome {
   const result = TaskResultSchema.safeParse(
     artifactJson(run, (n) => /^gantry-\d+-/.test(n), TASK_RESULT_FILE),
   );
+  const o = agentOutcome(run, result.success ? result.data : undefined);
+  const criteria = result.success ? failedCriteria(result.data) : [];
+  // A refusal's reason is the policy's; the criteria of a refused change are beside the point.
+  return criteria.length && o.outcome !== 'success' && o.outcome !== 'refused'
+    ? { ...o, criteria }
+    : o;
+}
+
+/** The agent's outcome and its reason, from its result and the publish job's record. */
+function agentOutcome(run: WorkflowRun, r: TaskResult | undefined): RunOutcome {
   const record = PublishRecordSchema.safeParse(
     artifactJson(run, (n) => n.startsWith('gantry-publish-'), PUBLISH_RECORD_FILE),
   );
-  if (!result.success) {
+  if (!r) {
     const failed = run.jobs.filter((j) => j.conclusion === 'failure').map((j) => j.name);
     return {
       outcome: 'failure',
       reason: `the run left no readable ${TASK_RESULT_FILE}${failed.length ? ` (job ${failed.join(', ')} failed)` : ''}`,
     };
   }
-  const r = result.data;
   if (r.refused?.length) return { outcome: 'refused', reason: oneLine(`${r.refused.join('; ')}`) };
   if (record.success && record.data.outcome === 'refused')
     return { outcome: 'refused', reason: oneLine(record.data.problems.join('; ')) };

@@ -1,4 +1,5 @@
 import type { CheckSuite } from './ci-runner.js';
+import type { FailedCriterion } from './failed-criteria.js';
 import { oneLine, runOutcome, type RunOutcome } from './run-outcome.js';
 import type { Answered } from './server.js';
 import type { WebhookEvent } from './webhook-payloads.js';
@@ -50,6 +51,27 @@ export function logHead(log: string, n = LOG_LINES): string[] {
     .slice(limit + 1)
     .filter((l) => l.trim())
     .slice(0, n);
+}
+
+/** How many failed criteria a run line names; the rest are counted. */
+const NAMED_CRITERIA = 3;
+
+/**
+ * The failed criteria of a run, as its line says them (each with its kind and what it checked),
+ * and the first lines of the output of the first one that has output, as red CI shows its log.
+ */
+export function criteriaSaid(
+  failed: readonly FailedCriterion[],
+): { said: string; output: string[] } | undefined {
+  if (!failed.length) return undefined;
+  const named = failed
+    .slice(0, NAMED_CRITERIA)
+    .map((f) => `criterion ${f.path} (${f.kind}) failed: ${oneLine(f.said)}`);
+  const more = failed.length - NAMED_CRITERIA;
+  return {
+    said: `${named.join('; ')}${more > 0 ? `; ${more} more failed` : ''}`,
+    output: failed.find((f) => f.output.length)?.output.slice(0, LOG_LINES) ?? [],
+  };
 }
 
 /**
@@ -192,9 +214,12 @@ export class Timeline {
       : w.conclusion === 'success'
         ? { outcome: 'success', reason: undefined }
         : { outcome: 'failure', reason: `the run ended ${w.conclusion}` };
+    const c = criteriaSaid(o.criteria ?? []);
+    const why = [o.reason, c?.said].filter(Boolean).join('; ');
     const line = this.say(
       'Actions',
-      `run ${w.id} (${title}): ${o.outcome}${o.reason ? ` (${o.reason})` : ''} in ${(ms / 1000).toFixed(1)} s`,
+      `run ${w.id} (${title}): ${o.outcome}${why ? ` (${why})` : ''} in ${(ms / 1000).toFixed(1)} s${c?.output.length ? `; its output:` : ''}`,
+      c?.output,
     );
     this.runs.push({
       ...o,

@@ -109,6 +109,9 @@ describe('npm run demo -- --repo on repositories it has never seen', () => {
       T1: [{ write: Record<string, string> }];
     };
     const r = await runFixture('js-lib', 'Add a maxLength option to slugify');
+    expect(r.out).toContain(
+      "CI runs `npm ci --ignore-scripts --no-audit --no-fund && npm test`: the test script of the repository's package.json, after its dependencies are installed from its package-lock.json.",
+    );
     // Its tests import a dev dependency of the lockfile: CI is green on the base and on the
     // landing (runFixture) only because it ran `npm ci` from the lockfile first; the agent ran it
     // too, as an agent sets up its checkout, so that its criterion `npm test` could pass.
@@ -131,6 +134,7 @@ describe('npm run demo -- --repo on repositories it has never seen', () => {
 
   it('a Python project with pytest, its test command given with --ci', async () => {
     const r = await runFixture('py-pytest', 'Add median()', '--ci', 'python3 -m pytest -q');
+    expect(r.out).toContain('CI runs `python3 -m pytest -q`: given with --ci.');
     // CI ran pytest (the green base and landing, in runFixture); the agent's criterion did too.
     expect(r.out).toContain('`python3 -m pytest -q -p no:cacheprovider` exits 0');
     const text = readFileSync(r.patch, 'utf8');

@@ -8,7 +8,7 @@ import { ownTestCommand, scriptGoal, withGoal } from '../../src/standin/demo-inp
 import { summaryText, type DemoResult } from '../../src/standin/demo-run.js';
 import { renderPage } from '../../src/standin/html-page.js';
 import { oneLine, runOutcome } from '../../src/standin/run-outcome.js';
-import { logHead, Timeline } from '../../src/standin/timeline.js';
+import { criteriaSaid, logHead, Timeline } from '../../src/standin/timeline.js';
 import type { WebhookEvent } from '../../src/standin/webhook-payloads.js';
 import type { WorkflowRun } from '../../src/standin/workflow-run.js';
 import { makeRepo, sh } from '../support/git-repo.js';
@@ -122,6 +122,70 @@ describe("a task run's line says the agent's outcome and why", () => {
       outcome: 'failure',
       reason: 'the run left no readable gantry-result.json (job agent failed)',
     });
+  });
+
+  it('names the failed leaves of the criteria, with their output, unless the run was refused', () => {
+    const leaf = (path: string, kind: string, passed: boolean, detail: string) => ({
+      path,
+      kind,
+      passed,
+      detail,
+    });
+    const criteria = {
+      passed: false,
+      outcomes: [
+        leaf('0', 'file', true, 'sum.js exists (30 bytes)'),
+        {
+          ...leaf('1', 'composite', false, '1 of 2 passed'),
+          children: [
+            leaf(
+              '1.0',
+              'command',
+              false,
+              '`npm test` exited 1\n\n✖ sum adds\n  expected 5, got -1',
+            ),
+            leaf('1.1', 'grep', true, '/add/ found in sum.js:1'),
+          ],
+        },
+        leaf('2', 'file', false, 'README.md does not exist'),
+      ],
+    };
+    const partial = runOutcome(
+      run(
+        taskResult('T1', 1, { status: 'partial', reason: 'the criteria did not pass', criteria }),
+      ),
+    );
+    expect(partial).toEqual({
+      outcome: 'partial',
+      reason: 'the criteria did not pass',
+      criteria: [
+        {
+          path: '1.0',
+          kind: 'command',
+          said: '`npm test` exited 1',
+          output: ['✖ sum adds', '  expected 5, got -1'],
+        },
+        { path: '2', kind: 'file', said: 'README.md does not exist', output: [] },
+      ],
+    });
+    expect(criteriaSaid(partial.criteria!)).toEqual({
+      said: 'criterion 1.0 (command) failed: `npm test` exited 1; criterion 2 (file) failed: README.md does not exist',
+      output: ['✖ sum adds', '  expected 5, got -1'],
+    });
+    const many = Array.from({ length: 5 }, (_, i) => ({
+      path: String(i),
+      kind: 'file',
+      said: `f${i} does not exist`,
+      output: [],
+    }));
+    expect(criteriaSaid(many)?.said).toMatch(/f2 does not exist; 2 more failed$/);
+    expect(criteriaSaid([])).toBeUndefined();
+    // A refusal says what the policy refused, not the criteria.
+    expect(
+      runOutcome(
+        run(taskResult('T1', 1, { status: 'failure', refused: ['x: blocked'], criteria })),
+      ),
+    ).toEqual({ outcome: 'refused', reason: 'x: blocked' });
   });
 
   it('cuts a long reason at a word', () => {
