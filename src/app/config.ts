@@ -61,6 +61,13 @@ export const GantryConfigSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(10).default(defaultGoalSettings.maxAttempts),
   /** Ready landings merged before one CI run judges them. */
   landingBatch: z.number().int().min(1).max(20).default(defaultGoalSettings.landingBatch),
+  /** Candidates of the speculative queue in CI at once (1: one landing judged at a time). */
+  queueDepth: z
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(defaultGoalSettings.queueDepth ?? 4),
   breaker: z
     .strictObject({
       threshold: z.number().int().min(1).max(100).default(REPO_BREAKER_DEFAULTS.threshold),
@@ -218,6 +225,7 @@ export function goalSettingsFrom(c: GantryConfig, issueLabels: readonly string[]
     maxParallel: c.maxParallel,
     maxAttempts: c.maxAttempts,
     landingBatch: c.landingBatch,
+    queueDepth: c.queueDepth,
     ci: { policy: c.ci.policy, timeoutMs: c.ci.timeoutMinutes * 60_000 },
     budget: { goalUsd: c.budget.goalUsd, taskUsd: c.budget.taskUsd, tierUsd: c.budget.tierUsd },
     // The config schema refuses tier models without a price, so this cannot throw.

@@ -10,10 +10,13 @@ type Land = Extract<Effect, { type: 'land-task' }>;
 /**
  * Land exactly the commit the attempt's publish job recorded (`e.sha`), after checking it against
  * GitHub (`checkPublished`): the task branch's name is never trusted for content, since anyone who
- * can push to `gantry/*` could move it after the path policy ran. The merge is made as the App
- * (so the repository's CI runs on the result): 201 a merge commit, 204 nothing to merge, 409 a
+ * can push to `gantry/*` could move it after the path policy ran. It is merged into the
+ * candidate's own ref `e.into` (made first at the queue's tip `e.onto`), never into the goal
+ * branch: the goal branch only moves to candidates CI judged green. The merge is made as the App
+ * (so the repository's CI runs on the candidate): 201 a merge commit, 204 nothing to merge, 409 a
  * conflict. A 204 for a commit merged before (this landing ran, then the state write was lost)
- * is the merge it was: the goal head is read back. No recorded commit: the agent changed nothing.
+ * is the merge it was: the candidate's ref is read back. No recorded commit: the agent changed
+ * nothing.
  */
 export async function landTask(
   g: GoalContext,
@@ -27,6 +30,9 @@ export async function landTask(
     const problems = await checkPublished(g, e.sha, e.baseSha, blocked);
     if (problems.length) return { kind: 'refused', problems };
   }
+  // Candidate numbers are never reused: a ref of this name is this candidate's, made by a pass
+  // that was cut short.
+  if (e.onto && !retry) await g.github.createBranch(e.into, e.onto).catch(ignore422);
   try {
     const sha = await g.github.merge({
       base: e.into,
@@ -38,20 +44,24 @@ export async function landTask(
     if (err instanceof GitHubConflict)
       return { kind: 'conflict', paths: await conflictPaths(g, e.into, e.sha) };
     if (gitHubStatus(err) !== 404) throw err;
-    if (retry || (await branchSha(g, e.into)) || !s.lastGreen) throw err;
-    // The goal branch is gone (deleted by hand, or never made after a crash): make it again.
-    await g.github.createBranch(e.into, s.lastGreen);
+    if (retry || (await branchSha(g, e.into))) throw err;
+    // The candidate's ref is gone (deleted by hand): make it again where it was.
+    await g.github.createBranch(e.into, e.tip);
     return landTask(g, e, blocked, true);
   }
-  // 204: the goal branch has the commit. If it is not in the last green sha, it is on the goal
-  // branch unjudged (merged by a landing whose state write was lost): it landed, at the goal
-  // head, and CI judges that. Otherwise the task changed nothing.
-  const { aheadBy } = await g.github.compare(s.lastGreen ?? e.into, e.sha, 1);
+  // 204: the candidate's ref has the commit. If the tip it was built on does not, it was merged
+  // there by a landing whose state write was lost: it landed, at the ref's head, and CI judges
+  // that. Otherwise the task changed nothing.
+  const { aheadBy } = await g.github.compare(e.tip, e.sha, 1);
   const head = aheadBy > 0 ? await branchSha(g, e.into) : undefined;
   if (head) return { kind: 'merged', sha: head };
   // A task lands only when its agent reported success, and success means its criteria passed.
   return { kind: 'nothing-to-merge', criteriaPassed: true };
 }
+
+const ignore422 = (err: unknown): void => {
+  if (gitHubStatus(err) !== 422) throw err;
+};
 
 /**
  * The publish job recorded no commit: the agent changed nothing. A task branch that exists all
@@ -87,7 +97,10 @@ async function branchSha(g: GoalContext, branch: string): Promise<string | undef
   }
 }
 
-/** The goal branch back to the last green sha after red CI: forced, but only from the red sha. */
+/**
+ * The goal branch to a new base (the default branch moved while it was red and nothing had
+ * landed): forced, but only from the old base. Red candidates never reach the goal branch.
+ */
 export async function resetGoalRef(
   g: GoalContext,
   e: Extract<Effect, { type: 'reset-goal-ref' }>,
@@ -96,4 +109,40 @@ export async function resetGoalRef(
   // Someone (a maintainer fixing it by hand) moved it since: leave their work alone.
   if (head !== e.fromSha) return;
   await g.github.updateBranch(e.branch, e.toSha, { force: true });
+}
+
+/**
+ * The goal branch forward to a green candidate: a fast-forward, never forced, so the pull request's
+ * head only ever moves to commits CI judged green and nobody's work on it is lost. False when it
+ * cannot: someone pushed to the goal branch something the candidate does not contain.
+ */
+export async function advanceGoalRef(
+  g: GoalContext,
+  e: Extract<Effect, { type: 'advance-goal-ref' }>,
+): Promise<boolean> {
+  try {
+    await g.github.updateBranch(e.branch, e.toSha, { force: false });
+    return true;
+  } catch (err) {
+    if (gitHubStatus(err) !== 422) throw err;
+  }
+  const head = await branchSha(g, e.branch);
+  // Already there (a pass cut short before its state was written).
+  if (head === e.toSha) return true;
+  if (head !== undefined) return false;
+  // Gone (deleted by hand): made again at the green sha.
+  await g.github.createBranch(e.branch, e.toSha);
+  return true;
+}
+
+/** Candidate refs that landed or were dropped; one already gone is fine. */
+export async function deleteCandidateRefs(
+  g: GoalContext,
+  e: Extract<Effect, { type: 'delete-candidate-refs' }>,
+): Promise<void> {
+  for (const ref of e.refs)
+    await g.github.deleteBranch(ref).catch((err: unknown) => {
+      const status = gitHubStatus(err);
+      if (status !== 404 && status !== 422) throw err;
+    });
 }

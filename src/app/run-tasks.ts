@@ -13,7 +13,7 @@ import { readCi } from './ci-verdict.js';
 import { dispatchOwed, distinctId } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
-import { landTask, resetGoalRef } from './landing.js';
+import { advanceGoalRef, deleteCandidateRefs, landTask, resetGoalRef } from './landing.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
 import { recoverAttempt, taskRunLogTail } from './recovery.js';
 import {
@@ -66,7 +66,8 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
     const st = session.state!;
-    if (!ticked && (st.landing?.validating || st.baseVerdict?.verdict === 'pending')) {
+    const inCi = st.queue.some((c) => c.sha !== undefined && !c.verdict);
+    if (!ticked && (inCi || st.baseVerdict?.verdict === 'pending')) {
       ticked = true; // CI's time limit (ci.policy), judged by the clock
       session.apply({ type: 'tick', at: g.deps.now() });
     }
@@ -93,7 +94,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
     case 'create-goal-branch':
       // It exists (this ran before, or an earlier goal left it).
       await g.github.createBranch(e.branch, e.sha).catch(ignoreStatus(422));
-      g.session.apply({ type: 'goal-branch.created', at: at() });
+      g.session.apply({ type: 'goal-branch.created', at: at(), sha: e.sha });
       return;
     case 'dispatch-task': {
       if (pass.dispatched.has(e.key)) return;
@@ -182,6 +183,24 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       if (reset) g.session.apply({ type: 'goal-ref.reset', at: at(), fromSha: e.fromSha });
       return;
     }
+    case 'advance-goal-ref': {
+      const moved = await advanceGoalRef(g, e).catch(
+        refusedFor(g, `fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}`),
+      );
+      if (moved) g.session.apply({ type: 'goal-ref.advanced', at: at(), sha: e.toSha });
+      else if (moved === false) {
+        g.session.reply(
+          `Gantry cannot fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}: someone pushed to it a commit that is not in the goal's queue. Gantry never force-pushes the goal branch: move it back to ${e.fromSha.slice(0, 7)} (or to a commit under ${e.toSha.slice(0, 7)}), then comment \`/gantry resume\`.`,
+          { once: true },
+        );
+        g.session.apply({ type: 'pause', at: at(), actor: 'gantry' });
+      }
+      return;
+    }
+    case 'delete-candidate-refs':
+      await deleteCandidateRefs(g, e);
+      g.session.apply({ type: 'candidate-refs.deleted', at: at(), upTo: e.upTo });
+      return;
     case 'ask-recovery':
       // Once per failed attempt and pass: a planner that keeps failing is asked on the next pass.
       await recoverAttempt(g, e);

@@ -1,7 +1,7 @@
 import { isPlanCommentBody } from '../core/checklist/superseded.js';
 import { parseCommand } from '../core/commands.js';
 import { STATE_LABELS } from '../core/labels.js';
-import { GoalBranch } from '../core/names.js';
+import { CandidateRef, GoalBranch } from '../core/names.js';
 import { parseRunTitle, TASK_WORKFLOW_FILE } from './dispatch.js';
 import { goalKey, type GoalRef } from './goal-facts.js';
 import type { WebhookName, WebhookPayload } from './github/webhooks.js';
@@ -52,9 +52,9 @@ const onIssue =
     return hint && { ref: refOf(p.repository, p.issue.number), hint };
   };
 
-/** CI reported on a branch: a hint for its goal when it is a goal branch. */
+/** CI reported on a branch: a hint for its goal when it is a goal branch or a candidate's ref. */
 const ci = (repository: Repo | undefined, branch: string | null | undefined, sha: string) => {
-  const goal = branch ? GoalBranch.parse(branch) : undefined;
+  const goal = branch ? (GoalBranch.parse(branch) ?? CandidateRef.parse(branch)) : undefined;
   if (!goal || !repository) return undefined;
   return { ref: refOf(repository, goal.issue), hint: { kind: 'ci' as const, sha } };
 };

@@ -11,6 +11,8 @@ export const EFFECT_KINDS = [
   'judge',
   'judge-base',
   'reset',
+  'advance',
+  'drop-refs',
   'recover',
   'escalate',
   'outcome',

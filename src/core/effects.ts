@@ -45,8 +45,9 @@ export type Effect = { key: string } &
     | { type: 'collect-run'; taskId: string; attempt: number; runId: number }
     /**
      * Merge exactly `sha`, the commit the attempt's publish job pushed (none: it pushed nothing),
-     * after checking it is one commit on `baseSha` within the path policy. `branch` names where
-     * it was pushed; its content is never trusted.
+     * after checking it is one commit on `baseSha` within the path policy, into the candidate ref
+     * `into`; `onto` (the first member of a candidate): the ref is made there first, at the tip of
+     * the queue. `branch` names where it was pushed; its content is never trusted.
      */
     | {
         type: 'land-task';
@@ -54,12 +55,19 @@ export type Effect = { key: string } &
         attempt: number;
         branch: string;
         into: string;
+        onto?: string | undefined;
+        /** What the candidate's ref holds before this merge: a 204 is read against it. */
+        tip: string;
         n: number;
         sha?: string | undefined;
         baseSha?: string | undefined;
       }
-    /** CI is judging `sha` (answered by `ci.verdict`). */
+    /** CI is judging the candidate `sha` (answered by `ci.verdict`). */
     | { type: 'judge-ci'; sha: string }
+    /** Fast-forward the goal branch (never forced) to the green `toSha` (answered by goal-ref.advanced). */
+    | { type: 'advance-goal-ref'; branch: string; toSha: string; fromSha: string }
+    /** Delete candidate refs no longer needed (answered by candidate-refs.deleted). */
+    | { type: 'delete-candidate-refs'; refs: string[]; upTo: number }
     /** CI's verdict on the goal's base sha is awaited (answered by `base.verdict`, or a tick). */
     | { type: 'judge-base'; sha: string }
     | { type: 'reset-goal-ref'; branch: string; toSha: string; fromSha: string }

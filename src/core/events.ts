@@ -127,8 +127,13 @@ export type GoalEvent = EventBase &
     | { type: 'breaker.changed'; gate: BreakerGate }
     | { type: 'pr.opened'; number: number }
     /** Work the shell carried out for an owed effect, recorded so it is no longer owed. */
-    | { type: 'goal-branch.created' }
+    /** `sha`: where it was made (absent from older shells: the last green sha). */
+    | { type: 'goal-branch.created'; sha?: string | undefined }
     | { type: 'goal-ref.reset'; fromSha: string }
+    /** The goal branch was fast-forwarded to `sha`, a green candidate. */
+    | { type: 'goal-ref.advanced'; sha: string }
+    /** Candidate refs `1..upTo` are deleted (or were never made). */
+    | { type: 'candidate-refs.deleted'; upTo: number }
     | { type: 'pr.marked-ready'; number: number }
     /** The account was rewritten for the goal that ended partial at `finishedAt`. */
     | { type: 'pr.account-updated'; number: number; finishedAt: number }

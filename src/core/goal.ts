@@ -119,6 +119,11 @@ export interface GoalSettings {
   maxAttempts: number;
   /** Ready landings merged together before one CI run judges them (1 = one at a time). */
   landingBatch: number;
+  /**
+   * Candidates in CI at once (the speculative queue's depth; 1: one landing judged at a time).
+   * States signed before it existed have none: the default.
+   */
+  queueDepth?: number | undefined;
   ci: { policy: 'required' | 'optional'; timeoutMs: number };
   budget: { goalUsd: number; taskUsd: number; tierUsd: Record<Tier, number> };
   /**
@@ -141,6 +146,7 @@ export const defaultGoalSettings: GoalSettings = {
   maxParallel: 3,
   maxAttempts: 3,
   landingBatch: 1,
+  queueDepth: 4,
   ci: { policy: 'required', timeoutMs: 30 * 60_000 },
   budget: { goalUsd: 25, taskUsd: 5, tierUsd: { small: 0.5, medium: 2, large: 5 } },
   recovery: { autoApprove: false },
@@ -209,14 +215,32 @@ export interface LandingMember {
   sha?: string | undefined;
 }
 
-/** The landing in progress: a batch merged one member at a time, then judged by one CI run. */
-export interface Landing {
+/**
+ * One candidate of the speculative queue: the tasks of a landing merged, one at a time, onto the
+ * tip of the queue (the goal's green head, or the candidate before it) on a ref of its own
+ * (`CandidateRef`), then judged by CI while later candidates stack on it. The goal branch moves
+ * to it, by fast-forward, once it and every candidate before it are green.
+ */
+export interface Candidate {
+  /** Its number, never reused in the goal: its ref is `gantry/<issue>/queue/<n>`. */
+  n: number;
+  /** The sha it is built on: the goal's last green sha, or the candidate before it. */
+  on: string;
   members: LandingMember[];
   /** Index of the member whose merge is awaited; members.length once all were tried. */
   next: number;
-  /** Sha CI is judging, once every member was tried and at least one merged. */
-  validating?: string | undefined;
+  /** Its commit, once every member was tried and one merged: CI judges it. */
+  sha?: string | undefined;
+  /** When CI started on it (CI's time limit counts from here). */
   since?: number | undefined;
+  /**
+   * CI's verdict on it, kept until every candidate before it is judged: a red one behind a
+   * candidate still in CI may be that candidate's fault, and is acted on only after it.
+   */
+  verdict?:
+    | { kind: 'green' }
+    | { kind: 'red'; failedChecks: string[]; summary?: string | undefined }
+    | undefined;
   ciOverdue?: boolean | undefined;
 }
 
@@ -250,13 +274,27 @@ export interface GoalState {
   unmet: number[];
   /** Runnable tasks (queued or retrying, nothing unmet), highest critical-path rank first. */
   ready: number[];
-  /** Tasks whose run succeeded, waiting to land, in order; solo ones land alone. */
-  landQueue: { task: number; solo: boolean }[];
-  landing?: Landing | undefined;
-  /** Conflict retries held until the landing in progress is judged, so they start from its result. */
+  /**
+   * Tasks whose run succeeded, waiting to land, in order; solo ones land alone; `pinned` ones
+   * (rebuilt after a red candidate) keep their place ahead of the critical-path order.
+   */
+  landQueue: { task: number; solo: boolean; pinned?: boolean | undefined }[];
+  /** The speculative queue: candidates in CI, oldest first; the last one may still be merging. */
+  queue: Candidate[];
+  /** Candidates numbered so far (refs `gantry/<issue>/queue/1..candidates`). */
+  candidates?: number | undefined;
+  /** Candidate refs `1..refsDeleted` are deleted (landed or dropped, no longer needed). */
+  refsDeleted?: number | undefined;
+  /**
+   * Conflict retries held until the candidates in the queue when they conflicted (numbers up to
+   * `heldAfter`) are settled, so they start from what lands.
+   */
   held: number[];
+  heldAfter?: number | undefined;
   counts: Record<TaskStatus, number>;
+  /** Where the goal branch is, as Gantry last moved it (or made it). */
   goalHead?: string | undefined;
+  /** The newest green sha: where the goal branch goes next (a fast-forward), tasks start from. */
   lastGreen?: string | undefined;
   /** Absent: a goal started before the base was judged, which lands as it did then. */
   baseVerdict?: BaseVerdict | undefined;
@@ -271,7 +309,10 @@ export interface GoalState {
   };
   /** The goal branch exists (answered by goal-branch.created). */
   branchCreated?: boolean | undefined;
-  /** A red candidate the goal branch must be moved off, back to the last green sha. */
+  /**
+   * The goal branch must be moved (forced) to a new base: the default branch moved while the
+   * base was red and nothing had landed. Red candidates never reach the goal branch.
+   */
   resetPending?: { toSha: string; fromSha: string } | undefined;
   /** Task outcomes the repository's circuit breaker has not been told yet. */
   outcomes?: { taskId: string; attempt: number; ok: boolean }[] | undefined;
@@ -332,6 +373,7 @@ export function initGoal(input: {
     unmet: [],
     ready: [],
     landQueue: [],
+    queue: [],
     held: [],
     counts: zeroCounts(),
     pr: { requested: false, ready: false },
@@ -376,7 +418,8 @@ export function owesWork(t: TaskRun): boolean {
  * of the App may have changed the tasks without keeping it).
  */
 export function reviveState(raw: GoalStateJson): GoalState {
-  const json = (raw.settings as Partial<GoalSettings>).recovery ? raw : bindEarlierApprovals(raw);
+  const bound = (raw.settings as Partial<GoalSettings>).recovery ? raw : bindEarlierApprovals(raw);
+  const json = (bound as Partial<GoalStateJson>).queue ? bound : fromSerialLanding(bound);
   const tasks = PersistentList.from(json.tasks);
   return { ...json, tasks, outstanding: tasks.flatMap((t, i) => (owesWork(t) ? [i] : [])) };
 }
@@ -422,5 +465,40 @@ function bindEarlierApprovals(raw: GoalStateJson): GoalStateJson {
     counts,
     tasks,
     ready: raw.ready.filter((i) => !unapproved.has(i)),
+  };
+}
+
+/**
+ * A state written when landing was serialized (a `landing` and no queue): what it merged onto the
+ * goal branch and CI had not judged is taken back (a forced reset to the last green sha, the
+ * one case left) and those tasks land again, first, as candidates.
+ */
+function fromSerialLanding(raw: GoalStateJson): GoalStateJson {
+  const { landing, ...rest } = raw as GoalStateJson & {
+    landing?: { members: LandingMember[] } | undefined;
+  };
+  const counts = { ...raw.counts };
+  const again: number[] = [];
+  const tasks = raw.tasks.map((t, i): TaskRun => {
+    const member = landing?.members.find((m) => m.task === i && m.attempt === t.attempt);
+    if (!member || (t.status !== 'landing' && t.status !== 'validating')) return t;
+    again.push(i);
+    counts[t.status] -= 1;
+    counts.landing += 1;
+    return { ...t, status: 'landing', landedSha: undefined };
+  });
+  const unjudged = raw.branchCreated && raw.goalHead !== raw.lastGreen && !raw.resetPending;
+  return {
+    ...rest,
+    tasks,
+    counts,
+    queue: [],
+    landQueue: [
+      ...again.map((task) => ({ task, solo: false, pinned: true })),
+      ...raw.landQueue.filter((e) => !again.includes(e.task)),
+    ],
+    ...(unjudged && raw.goalHead && raw.lastGreen
+      ? { resetPending: { toSha: raw.lastGreen, fromSha: raw.goalHead } }
+      : {}),
   };
 }

@@ -130,14 +130,16 @@ export function failAttempt(d: Draft, i: number, failure: FailureInfo): void {
     );
     return;
   }
-  if (failure.kind === 'conflict' && d.s.landing) {
-    // Retry from the result of the landing in progress, once CI has judged it.
+  const last = d.s.queue.at(-1);
+  if (failure.kind === 'conflict' && last) {
+    // Retry from what lands of the candidates in the queue, once CI has judged them.
     d.setTask(i, {
       status: 'retrying',
       reason: undefined,
       guidance: conflictGuidance(failure.detail),
     });
     d.s.held = [...d.s.held, i];
+    d.s.heldAfter = Math.max(d.s.heldAfter ?? 0, last.n);
     return;
   }
   if (failure.kind === 'conflict') {

@@ -59,3 +59,25 @@ export class TaskBranch {
     return `gantry/${this.issue}/${this.taskId}/${this.attempt}`;
   }
 }
+
+/**
+ * The ref of a candidate of a goal's speculative queue, `gantry/<issue>/queue/<n>`: under the
+ * goal's namespace, apart from task branches (`gantry/<issue>/T<k>/<attempt>`) and the goal branch
+ * (`gantry/<issue>-<slug>`). Numbers are never reused in a goal, so an existing ref of that name is
+ * the candidate's own (made by a pass cut short before its state was written).
+ */
+export class CandidateRef {
+  constructor(
+    readonly issue: number,
+    readonly n: number,
+  ) {}
+
+  static parse(name: string): CandidateRef | undefined {
+    const m = /^gantry\/([1-9]\d*)\/queue\/([1-9]\d*)$/.exec(name);
+    return m ? new CandidateRef(Number(m[1]), Number(m[2])) : undefined;
+  }
+
+  toString(): string {
+    return `gantry/${this.issue}/queue/${this.n}`;
+  }
+}

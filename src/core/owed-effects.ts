@@ -3,7 +3,8 @@ import { effectKey } from './effect-key.js';
 import type { Effect } from './effects.js';
 import { isRunning, type GoalState, type TaskRun } from './goal.js';
 import { fromMicros } from './money.js';
-import { TaskBranch } from './names.js';
+import { CandidateRef, TaskBranch } from './names.js';
+import { queueDepthOf, refHeadBefore } from './candidates.js';
 import { approvedAsDefined } from './task-definition.js';
 
 /** A run that has not shown up this long after a dispatch GitHub accepted is dispatched again. */
@@ -41,11 +42,22 @@ export function owedEffects(s: GoalState, now: number): Effect[] {
       branch: s.branch,
       ...s.resetPending,
     });
+  // The goal branch follows the last green sha, only ever forward (a red base's reset first).
+  if (s.branchCreated && !s.resetPending && s.lastGreen && s.goalHead !== s.lastGreen)
+    out.push({
+      type: 'advance-goal-ref',
+      key: effectKey('advance', s.issue, { sha: s.lastGreen }),
+      branch: s.branch,
+      toSha: s.lastGreen,
+      fromSha: s.goalHead ?? s.lastGreen,
+    });
   const land = awaitedLand(s);
   if (land) out.push(land);
-  const judged = s.landing?.validating;
-  if (judged)
-    out.push({ type: 'judge-ci', key: effectKey('judge', s.issue, { sha: judged }), sha: judged });
+  for (const c of s.queue)
+    if (c.sha && !c.verdict)
+      out.push({ type: 'judge-ci', key: effectKey('judge', s.issue, { sha: c.sha }), sha: c.sha });
+  const stale = staleRefs(s);
+  if (stale) out.push(stale);
   for (const o of s.outcomes ?? [])
     out.push({
       type: 'report-outcome',
@@ -178,25 +190,54 @@ function prWork(s: GoalState, out: Effect[]): void {
 }
 
 /**
- * The merge the landing in progress waits for, as its land effect. Derived from the state, so a
+ * The merge the candidate being built waits for, as its land effect. Derived from the state, so a
  * shell that lost the effect (a crash before it merged) carries it out again.
  */
 export function awaitedLand(s: GoalState): Of<'land-task'> | undefined {
-  const L = s.landing;
-  const m = L && L.validating === undefined ? L.members[L.next] : undefined;
-  // Nothing lands on a red head: the reset goes first, even when GitHub refuses it for now.
-  if (!m || !s.plan || s.resetPending) return undefined;
+  const c = s.queue.at(-1);
+  const m = c && c.sha === undefined ? c.members[c.next] : undefined;
+  // Nothing lands before the goal branch is on its new base.
+  if (!c || !m || !s.plan || s.resetPending) return undefined;
   const id = s.plan.tasks[m.task]!.id;
   const t = s.tasks.at(m.task)!;
+  const tip = refHeadBefore(c, c.next);
   return {
     type: 'land-task',
     key: effectKey('land', s.issue, { task: id, attempt: m.attempt, n: m.n }),
     taskId: id,
     attempt: m.attempt,
     branch: new TaskBranch(s.issue, id, m.attempt).toString(),
-    into: s.branch,
+    into: new CandidateRef(s.issue, c.n).toString(),
+    // Nothing merged into the candidate yet: its ref may not exist, and is made at the tip.
+    ...(tip === c.on ? { onto: c.on } : {}),
+    tip,
     n: m.n,
     ...(t.publishedSha ? { sha: t.publishedSha } : {}),
     ...(t.baseSha ? { baseSha: t.baseSha } : {}),
+  };
+}
+
+/** Candidate refs deleted at most this many per effect. */
+const REFS_PER_EFFECT = 50;
+
+/**
+ * Refs of candidates that landed or were dropped, below the oldest one still in the queue:
+ * deleted when the queue is idle or the goal is over, or once a queue's depth of them piled up
+ * (one call each, so not after every landing).
+ */
+function staleRefs(s: GoalState): Of<'delete-candidate-refs'> | undefined {
+  const from = (s.refsDeleted ?? 0) + 1;
+  const below = (s.queue[0]?.n ?? (s.candidates ?? 0) + 1) - 1;
+  const upTo = Math.min(below, from + REFS_PER_EFFECT - 1);
+  if (upTo < from) return undefined;
+  if (s.queue.length > 0 && isRunning(s.status) && upTo - from + 1 < queueDepthOf(s))
+    return undefined;
+  const refs: string[] = [];
+  for (let n = from; n <= upTo; n++) refs.push(new CandidateRef(s.issue, n).toString());
+  return {
+    type: 'delete-candidate-refs',
+    key: effectKey('drop-refs', s.issue, { n: upTo }),
+    refs,
+    upTo,
   };
 }

@@ -19,7 +19,8 @@ import {
 } from './steps/control.js';
 import { onBaseVerdict } from './steps/base.js';
 import type { Handler, HandlerTable, Ignored } from './steps/handler.js';
-import { onBranchCreated, onLanding, onRefReset, onTick, onVerdict } from './steps/landing.js';
+import { onBranchCreated, onRefAdvanced, onRefReset, onRefsDeleted } from './steps/landing.js';
+import { onLanding, onTick, onVerdict } from './steps/queue.js';
 import {
   onApprovals,
   onPlan,
@@ -69,6 +70,8 @@ const HANDLERS: HandlerTable = {
   'ci.verdict': onVerdict,
   'base.verdict': onBaseVerdict,
   'goal-ref.reset': onRefReset,
+  'goal-ref.advanced': onRefAdvanced,
+  'candidate-refs.deleted': onRefsDeleted,
   tick: onTick,
   'recovery.proposed': onRecovery,
   'escalation.posted': onEscalationPosted,

@@ -23,7 +23,14 @@ export interface SimulationOptions {
   recovery?: (effect: Extract<Effect, { type: 'ask-recovery' }>) => RecoveryAction;
   costUsd?: (taskId: string, attempt: number, budgetUsd: number) => number;
   /** Called after every step with what the new state owes, for invariant checks. */
-  observe?: (event: GoalEvent, result: StepResult, before: GoalState, owed: Effect[]) => void;
+  observe?: (
+    event: GoalEvent,
+    result: StepResult,
+    before: GoalState,
+    owed: Effect[],
+    /** The tasks whose landing a sha contains, in the order they were merged. */
+    tasksIn: (sha: string) => string[],
+  ) => void;
   /** Rewrite the delivered stream (duplicate, drop); default delivers each event once. */
   deliver?: (event: GoalEvent) => GoalEvent[];
   maxEvents?: number;
@@ -37,11 +44,16 @@ export interface SimulationResult {
   /** Simulated time from Start to the last event. */
   makespanMs: number;
   steps: number;
+  /** Every sha the goal branch was made at or moved to, in order, and whether it was forced. */
+  goalRefs: { sha: string; forced: boolean }[];
+  /** The tasks whose landing a sha contains (the sim's model of its tree). */
+  tasksIn: (sha: string) => string[];
 }
 
 /**
  * Run one goal from plan to finish against a fake GitHub: dispatches finish after `taskMs`,
- * merges are instant and produce new shas, CI answers after `ciMs` on every push. Every event
+ * merges (into candidate refs) are instant and produce new shas, CI answers after `ciMs` on
+ * every candidate. Every event
  * goes through the real reducer; nothing about the core is mocked.
  */
 export function simulate(o: SimulationOptions): SimulationResult {
@@ -58,7 +70,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
   const done = new Set<string>();
   let runIds = 100;
   let shas = 0;
-  let head = 'base';
+  const goalRefs: { sha: string; forced: boolean }[] = [];
   /**
    * Which tasks each sha contains (for ciRed), as a list sharing its tail with its parent sha's:
    * one node per landing keeps memory linear, where a copy per sha grew with the square.
@@ -70,6 +82,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
     for (let n = l; n; n = n.parent) ids.push(n.taskId);
     return ids.reverse();
   };
+  const tasksIn = (sha: string) => landedIds(contents.get(sha));
   let last = 0;
   let steps = 0;
   const max = o.maxEvents ?? 10_000_000;
@@ -112,10 +125,11 @@ export function simulate(o: SimulationOptions): SimulationResult {
           });
           return;
         }
+        // Merged into the candidate's ref, which holds `tip` (the queue's tip, or the members
+        // merged into it before).
         const sha = `sha${++shas}`;
-        const landed: Landed = { taskId: fx.taskId, parent: contents.get(head) };
+        const landed: Landed = { taskId: fx.taskId, parent: contents.get(fx.tip) };
         contents.set(sha, landed);
-        head = sha;
         feed(at, {
           type: 'landing.result',
           taskId: fx.taskId,
@@ -140,8 +154,15 @@ export function simulate(o: SimulationOptions): SimulationResult {
         feed(at + o.ciMs, { type: 'base.verdict', sha: fx.sha, verdict: 'green' });
         return;
       case 'reset-goal-ref':
-        head = fx.toSha;
+        goalRefs.push({ sha: fx.toSha, forced: true });
         feed(at, { type: 'goal-ref.reset', fromSha: fx.fromSha });
+        return;
+      case 'advance-goal-ref':
+        goalRefs.push({ sha: fx.toSha, forced: false });
+        feed(at, { type: 'goal-ref.advanced', sha: fx.toSha });
+        return;
+      case 'delete-candidate-refs':
+        feed(at, { type: 'candidate-refs.deleted', upTo: fx.upTo });
         return;
       case 'ask-recovery':
         feed(at, {
@@ -153,7 +174,8 @@ export function simulate(o: SimulationOptions): SimulationResult {
         });
         return;
       case 'create-goal-branch':
-        feed(at, { type: 'goal-branch.created' });
+        goalRefs.push({ sha: fx.sha, forced: false });
+        feed(at, { type: 'goal-branch.created', sha: fx.sha });
         return;
       case 'open-draft-pr':
         feed(at, { type: 'pr.opened', number: 2 });
@@ -190,7 +212,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
       steps++;
       events.push(e);
       const owed = result.ignored ? [] : owedEffects(result.state, e.at);
-      o.observe?.(e, result, before, owed);
+      o.observe?.(e, result, before, owed, tasksIn);
       state = result.state;
       if (result.ignored) continue;
       last = e.at;
@@ -204,5 +226,13 @@ export function simulate(o: SimulationOptions): SimulationResult {
       }
     }
   }
-  return { state, events, effects, makespanMs: last - (state.startedAt ?? 0), steps };
+  return {
+    state,
+    events,
+    effects,
+    makespanMs: last - (state.startedAt ?? 0),
+    steps,
+    goalRefs,
+    tasksIn,
+  };
 }

@@ -51,6 +51,13 @@ export const gitHandlers: Record<string, Handler> = {
     return { status: 200, body: refJson(c, c.params.ref!, sha) };
   },
 
+  'git/delete-ref': async (c) => {
+    const branch = branchOf(c.params.ref!);
+    if (!branch || !(await c.git.deleteBranch(full(c), branch)))
+      return { status: 422, body: { message: 'Reference does not exist' } };
+    return { status: 204 };
+  },
+
   'repos/merge': async (c) => {
     const by = c.app
       ? {

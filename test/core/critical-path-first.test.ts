@@ -30,7 +30,8 @@ class Goal extends HandGoal {
         { planVersion: this.state.planVersion },
       ),
     );
-    return this.send(ev.start({ planVersion: this.state.planVersion }));
+    const owed = this.send(ev.start({ planVersion: this.state.planVersion }));
+    return [...owed, ...this.send(ev.baseGreen())];
   }
 
   merged(taskId: string, sha: string): Effect[] {
@@ -76,15 +77,16 @@ describe('critical path first', () => {
     g.send(ev.taskFinished({ taskId: 'X' }));
     g.send(ev.taskFinished({ taskId: 'A' }));
     g.send(ev.taskFinished({ taskId: 'B' }));
+    // X's candidate is being merged: A and B wait for it, the queue's tip.
     expect(g.landings().map((f) => f.taskId)).toEqual(['X']);
     g.merged('X', 'sx');
-    g.send(ev.prOpened({ number: 7 }));
-    g.send(ev.ciGreen({ sha: 'sx' }));
-    // A finished before B, but C waits for B: B lands next.
+    // A finished before B, but C waits for B: B is the next candidate, stacked on X's.
     expect(g.landings().map((f) => f.taskId)).toEqual(['X', 'B']);
+    expect(g.landings().at(-1)).toMatchObject({ onto: 'sx', tip: 'sx' });
     g.merged('B', 'sb');
-    g.send(ev.ciGreen({ sha: 'sb' }));
     expect(g.landings().map((f) => f.taskId)).toEqual(['X', 'B', 'A']);
+    g.send(ev.ciGreen({ sha: 'sx' }));
+    g.send(ev.ciGreen({ sha: 'sb' }));
     expect(g.dispatched().at(-1)).toBe('C');
     expect(g.ignored).toEqual([]);
   });
@@ -96,8 +98,6 @@ describe('critical path first', () => {
     g.send(ev.taskFinished({ taskId: 'B' }));
     g.send(ev.taskFinished({ taskId: 'A' }));
     g.merged('X', 'sx');
-    g.send(ev.prOpened({ number: 7 }));
-    g.send(ev.ciGreen({ sha: 'sx' }));
     expect(g.landings().map((f) => f.taskId)).toEqual(['X', 'B']);
   });
 
@@ -153,20 +153,21 @@ describe('critical path first', () => {
               );
             for (const i of started)
               for (const j of s.ready) expect(rank[i]).toBeGreaterThanOrEqual(rank[j]!);
-            // Landing: a new batch (not a red batch re-landing alone) takes the longest tails.
-            const L = s.landing;
-            if (!L || L.members[0]!.n === before.landing?.members[0]?.n) return;
+            // Landing: a new candidate (not a red batch landing alone, nor one rebuilt after a
+            // red candidate) takes the longest tails.
+            const L = s.queue.at(-1);
+            if (!L || before.queue.some((c) => c.n === L.n)) return;
             const relanding = L.members.some(
               (m) =>
-                before.landing?.members.some((b) => b.task === m.task) ||
-                before.landQueue.some((q) => q.task === m.task && q.solo),
+                before.queue.some((c) => c.members.some((b) => b.task === m.task)) ||
+                before.landQueue.some((q) => q.task === m.task && (q.solo || q.pinned)),
             );
             if (relanding) return;
             const keys = L.members.map((m) => tail[m.task]!);
             for (let k = 1; k < keys.length; k++)
               expect(keys[k - 1]).toBeGreaterThanOrEqual(keys[k]!);
             for (const q of s.landQueue)
-              if (!q.solo) expect(keys.at(-1)).toBeGreaterThanOrEqual(tail[q.task]!);
+              if (!q.solo && !q.pinned) expect(keys.at(-1)).toBeGreaterThanOrEqual(tail[q.task]!);
             if (keys.length + s.landQueue.length > 1) choices++;
           },
         });

@@ -108,6 +108,7 @@ const WRITES = new Set<Method>([
   'removeLabel',
   'createBranch',
   'updateBranch',
+  'deleteBranch',
   'merge',
   'dispatchWorkflow',
   'cancelRun',
@@ -436,6 +437,9 @@ export class MemoryGitHub {
           throw refused(422, 'Cannot force-push to this branch (repository rule violations)');
         if (!force && !fastForward) throw refused(422, 'Update is not a fast forward');
         code.refs.set(branch, to);
+      },
+      deleteBranch: (branch) => {
+        if (!code.refs.delete(branch)) throw refused(422, 'Reference does not exist');
       },
       merge: ({ base, head }) => {
         if (!code.sha(base) || !code.resolve(head))

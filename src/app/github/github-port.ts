@@ -200,6 +200,8 @@ export interface GitPort {
   /** GitHubError 422 when it exists. */
   createBranch(branch: string, sha: string): Promise<void>;
   updateBranch(branch: string, sha: string, options: { force: boolean }): Promise<void>;
+  /** GitHubError 422 (or GitHubGone) when there is no such branch. */
+  deleteBranch(branch: string): Promise<void>;
   /**
    * Merge `head` (a branch or a commit sha) into the branch `base`: the merge commit's sha, or
    * undefined when `base` already has everything (204). GitHubConflict on a conflict, GitHubGone when a branch does not exist.

@@ -13,6 +13,9 @@ export function octokitGit({ octokit, owner, repo }: OctokitRepo): GitPort {
     updateBranch: async (branch, sha, { force }) => {
       await call(octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force }));
     },
+    deleteBranch: async (branch) => {
+      await call(octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` }));
+    },
     merge: async ({ base, head, message }) => {
       const { status, data } = await call(
         octokit.rest.repos.merge({ owner, repo, base, head, commit_message: message }),

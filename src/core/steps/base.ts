@@ -76,8 +76,10 @@ export function recheckBase(d: Draft, e: Extract<GoalEvent, { type: 'resume' }>)
   d.s.baseVerdict = { sha, verdict: 'pending', since: e.at };
   if (!moved) return;
   d.s.lastGreen = sha;
-  d.s.goalHead = sha;
+  // A branch already made is moved there by an owed reset (it is forced: the new base is not
+  // a descendant of the old one); one not made yet is made there.
   if (d.s.branchCreated) d.s.resetPending = { toSha: sha, fromSha: old };
+  else d.s.goalHead = sha;
 }
 
 /**

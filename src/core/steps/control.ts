@@ -33,8 +33,9 @@ export const onCancel: Handler<'cancel'> = (d, e) => {
     if (!['done', 'skipped', 'excluded', 'cancelled'].includes(t.status))
       cancelTask(d, i, 'cancelled', 'goal cancelled');
   });
-  d.s.landing = undefined;
+  d.s.queue = [];
   d.s.held = [];
+  d.s.heldAfter = undefined;
   d.s.landQueue = [];
   d.s.finishedAt = e.at;
   d.setStatus('cancelled', undefined, e.reason ?? `Cancelled by ${e.actor ?? 'a maintainer'}.`);
