@@ -187,7 +187,8 @@ describe('the base verdict', () => {
     expect(g.s.baseVerdict?.knownRed).toEqual(['test']);
     expect(g.of('reset-goal-ref')).toEqual([]);
 
-    // T2 breaks `lint` (and `test` stays red): it is blamed for `lint` only, and the head goes back.
+    // T2 breaks `lint` (and `test` stays red): it is blamed for `lint` only, and its candidate is
+    // dropped; the goal branch never left the green m1.
     g.send({ type: 'task.dispatched', taskId: 'T2', attempt: 1, runId: 12 });
     g.send({
       type: 'task.finished',
@@ -201,9 +202,9 @@ describe('the base verdict', () => {
     g.send({ type: 'ci.verdict', sha: 'm2', verdict: 'red', failedChecks: ['lint', 'test'] });
     expect(g.s.tasks.at(1)!.status).not.toBe('done');
     expect(g.s.failures?.at(-1)).toMatchObject({ taskId: 'T2', reason: 'CI failed on m2: lint' });
-    expect(g.of('reset-goal-ref')).toEqual([
-      expect.objectContaining({ fromSha: 'm2', toSha: 'm1' }),
-    ]);
+    expect(g.of('reset-goal-ref')).toEqual([]);
+    expect(g.s.lastGreen).toBe('m1');
+    expect(g.s.queue).toEqual([]);
     expect(g.s.baseVerdict?.knownRed).toEqual(['test']);
   });
 

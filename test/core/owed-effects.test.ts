@@ -207,38 +207,71 @@ describe('owed work of one goal', () => {
     expect(g.s.budget.spentMicros).toBe(200_000);
   });
 
-  it('resets the goal branch off a red candidate before the next landing, until the reset is recorded', () => {
-    const g = started();
+  it('judges every candidate at once, and fast-forwards the goal branch to the green ones in order', () => {
+    const g = started(plan([task('T1'), task('T2')]));
+    g.send({ type: 'goal-branch.created', sha: 'base' });
     ran(g, 'T1', 1, 'success', 1);
-    merged(g, 'red1');
-    expect(of(g.s, 'judge-ci')).toEqual([expect.objectContaining({ key: 'judge:G7:@red1' })]);
-    g.send({ type: 'ci.verdict', sha: 'red1', verdict: 'red', failedChecks: ['test'] });
-    const owed = owedEffects(g.s, g.s.now).map((e) => e.type);
-    expect(owed.indexOf('reset-goal-ref')).toBeGreaterThanOrEqual(0);
-    expect(owed.indexOf('reset-goal-ref')).toBeLessThan(owed.indexOf('report-outcome'));
-    expect(of(g.s, 'reset-goal-ref')).toEqual([
-      expect.objectContaining({ key: effectKey('reset', 7, { sha: 'red1' }), toSha: 'base' }),
+    ran(g, 'T2', 1, 'success', 2);
+    expect(of(g.s, 'land-task')).toEqual([
+      expect.objectContaining({
+        taskId: 'T1',
+        into: 'gantry/7/queue/1',
+        onto: 'base',
+        tip: 'base',
+      }),
     ]);
-    expect(of(g.s, 'ask-recovery')).toEqual([
-      expect.objectContaining({ failure: expect.objectContaining({ kind: 'ci', sha: 'red1' }) }),
+    merged(g, 'c1');
+    // T2 stacks on T1's candidate while CI judges it.
+    expect(of(g.s, 'land-task')).toEqual([
+      expect.objectContaining({ taskId: 'T2', into: 'gantry/7/queue/2', onto: 'c1', tip: 'c1' }),
     ]);
-    g.send({ type: 'goal-ref.reset', fromSha: 'red1' });
+    merged(g, 'c2');
+    expect(of(g.s, 'judge-ci').map((e) => e.sha)).toEqual(['c1', 'c2']);
+    // The second is green first: it waits for the first.
+    g.send({ type: 'ci.verdict', sha: 'c2', verdict: 'green' });
+    expect(of(g.s, 'advance-goal-ref')).toEqual([]);
+    expect(of(g.s, 'judge-ci').map((e) => e.sha)).toEqual(['c1']);
+    g.send({ type: 'ci.verdict', sha: 'c1', verdict: 'green' });
+    expect(of(g.s, 'advance-goal-ref')).toEqual([
+      expect.objectContaining({
+        key: effectKey('advance', 7, { sha: 'c2' }),
+        toSha: 'c2',
+        fromSha: 'base',
+      }),
+    ]);
     expect(of(g.s, 'reset-goal-ref')).toEqual([]);
+    // Both refs go once the queue is idle.
+    expect(of(g.s, 'delete-candidate-refs')).toEqual([
+      expect.objectContaining({ refs: ['gantry/7/queue/1', 'gantry/7/queue/2'], upTo: 2 }),
+    ]);
+    g.send({ type: 'goal-ref.advanced', sha: 'c2' });
+    g.send({ type: 'candidate-refs.deleted', upTo: 2 });
+    expect(of(g.s, 'advance-goal-ref')).toEqual([]);
+    expect(of(g.s, 'delete-candidate-refs')).toEqual([]);
   });
 });
 
 describe('owed work when things go wrong', () => {
-  it('lands nothing while the goal branch still points at a red candidate', () => {
+  it('drops a red candidate and rebuilds the one stacked on it, without a reset', () => {
     const g = started(plan([task('T1'), task('T2')]));
+    g.send({ type: 'goal-branch.created', sha: 'base' });
     ran(g, 'T1', 1, 'success', 1);
     ran(g, 'T2', 1, 'success', 2);
     merged(g, 'red1');
+    merged(g, 'c2');
     g.send({ type: 'ci.verdict', sha: 'red1', verdict: 'red', failedChecks: ['test'] });
-    // T2 is next in line, but not before the reset (even one GitHub refuses for now).
-    expect(of(g.s, 'reset-goal-ref')).toHaveLength(1);
-    expect(of(g.s, 'land-task')).toEqual([]);
-    g.send({ type: 'goal-ref.reset', fromSha: 'red1' });
-    expect(of(g.s, 'land-task')).toEqual([expect.objectContaining({ taskId: 'T2' })]);
+    expect(of(g.s, 'reset-goal-ref')).toEqual([]);
+    expect(of(g.s, 'advance-goal-ref')).toEqual([]);
+    expect(of(g.s, 'ask-recovery')).toEqual([
+      expect.objectContaining({ failure: expect.objectContaining({ kind: 'ci', sha: 'red1' }) }),
+    ]);
+    // T2 again, first, on the green head; the verdict on the dropped candidate is ignored.
+    expect(of(g.s, 'land-task')).toEqual([
+      expect.objectContaining({ taskId: 'T2', into: 'gantry/7/queue/3', onto: 'base' }),
+    ]);
+    expect(of(g.s, 'judge-ci')).toEqual([]);
+    const late = step(g.s, { type: 'ci.verdict', at: 1e9, sha: 'c2', verdict: 'green' });
+    expect(late.ignored?.code).toBe('superseded');
   });
 
   it('rewrites the pull request account each time the goal ends partial', () => {

@@ -54,10 +54,9 @@ class Goal extends HandGoal {
     return this.send(ev.ciGreen({ sha }));
   }
 
-  /** A red verdict, and the shell's reset of the goal branch it owes (nothing lands before). */
+  /** A red verdict on a candidate: it never reached the goal branch, so nothing is reset. */
   red(sha: string) {
-    const fx = this.send(ev.ciRed({ sha, failedChecks: ['test'] }));
-    return [...fx, ...this.send(ev.goalRefReset({ fromSha: sha }))];
+    return this.send(ev.ciRed({ sha, failedChecks: ['test'] }));
   }
 }
 
@@ -75,6 +74,7 @@ describe('goal reducer', () => {
       ['T1', 1, 'base'],
     ]);
     expect(g.state.labels).toEqual(['gantry:running']);
+    g.send({ type: 'goal-branch.created', at: 0, sha: 'base' });
 
     g.finish('T1');
     expect(g.status('T1')).toBe('landing');
@@ -82,15 +82,22 @@ describe('goal reducer', () => {
     expect(land).toMatchObject({
       taskId: 'T1',
       branch: 'gantry/42/T1/1',
-      into: 'gantry/42-add-a-feature',
+      // A candidate of its own, made at the queue's tip: the goal branch waits for CI.
+      into: 'gantry/42/queue/1',
+      onto: 'base',
     });
     const merged = g.merged('T1', 's1');
-    expect(ofType(merged, 'open-draft-pr')).toHaveLength(1);
-    g.send(ev.prOpened({ number: 7 }));
+    expect(ofType(merged, 'open-draft-pr')).toEqual([]);
     expect(g.status('T1')).toBe('validating');
     // T2 and T3 wait for T1's CI verdict, then run in parallel on the validated sha.
     expect(ofType(g.effects, 'dispatch-task')).toHaveLength(1);
     const afterGreen = g.green('s1');
+    // Green: the goal branch fast-forwards there, and the draft pull request opens.
+    expect(ofType(afterGreen, 'advance-goal-ref')).toEqual([
+      expect.objectContaining({ toSha: 's1', fromSha: 'base' }),
+    ]);
+    expect(ofType(afterGreen, 'open-draft-pr')).toHaveLength(1);
+    g.send(ev.prOpened({ number: 7 }));
     expect(ofType(afterGreen, 'dispatch-task').map((f) => [f.taskId, f.baseSha])).toEqual([
       ['T2', 's1'],
       ['T3', 's1'],
@@ -139,22 +146,21 @@ describe('goal reducer', () => {
     expect(g.ignored).toEqual(['no task is approved: tick at least one task before Start']);
   });
 
-  it('resets the goal ref on red CI before anything else lands, then asks for recovery', () => {
+  it('drops a red candidate without touching the goal branch, then asks for recovery', () => {
     const g = new Goal();
     g.started(plan([task('T1'), task('T2')]));
     g.finish('T1');
     g.finish('T2');
     g.merged('T1', 's1');
     const fx = g.red('s1');
-    const types = fx.map((f) => f.type);
-    expect(types.indexOf('reset-goal-ref')).toBeLessThan(types.indexOf('land-task'));
-    expect(ofType(fx, 'reset-goal-ref')[0]).toMatchObject({ toSha: 'base', fromSha: 's1' });
+    expect(ofType(fx, 'reset-goal-ref')).toEqual([]);
+    expect(ofType(fx, 'advance-goal-ref')).toEqual([]);
     expect(ofType(fx, 'ask-recovery')[0]).toMatchObject({
       taskId: 'T1',
       attempt: 1,
       failure: { kind: 'ci', failedChecks: ['test'] },
     });
-    expect(ofType(fx, 'land-task')[0]).toMatchObject({ taskId: 'T2' });
+    expect(ofType(fx, 'land-task')[0]).toMatchObject({ taskId: 'T2', onto: 'base' });
     expect(g.state.goalHead).toBe('base');
     // Retry on the validated head with the guidance.
     const retry = g.send(
@@ -265,7 +271,7 @@ describe('goal reducer', () => {
     g.finish('T1', 'success', 2);
     g.merged('T1', 's1', 2);
     expect(step(g.state, ev.ciGreen({ sha: 'old', at: 100 })).ignored?.message).toBe(
-      'verdict for old is not for the goal head s1',
+      'no candidate in the queue is old (dropped, or landed)',
     );
   });
 
@@ -342,9 +348,9 @@ describe('goal reducer', () => {
         result: { kind: 'merged', sha: 's2' },
       }),
     );
-    expect(stale.ignored?.message).toMatch(/is not the landing in progress/);
+    expect(stale.ignored?.message).toMatch(/is not the merge in progress/);
     g.merged('T2', 's4');
-    expect(g.state.landing?.validating).toBe('s4');
+    expect(g.state.queue.map((c) => c.sha)).toContain('s4');
   });
 
   it('holds a conflict retry inside a batch until CI judged the batch, then starts from its result', () => {
@@ -444,11 +450,13 @@ describe('goal reducer', () => {
     g.merged('T2', 's2');
     expect(ofType(g.effects, 'land-task').at(-1)!.taskId).toBe('T3');
     g.merged('T3', 's3');
+    // s2 is a step inside the batch's candidate s3, not a candidate.
     expect(step(g.state, ev.ciGreen({ sha: 's2', at: 1e6 })).ignored?.message).toMatch(
-      /not for the goal head s3/,
+      /no candidate in the queue is s2/,
     );
     const fx = g.red('s3');
-    expect(ofType(fx, 'reset-goal-ref')[0]).toMatchObject({ toSha: 's1' });
+    expect(ofType(fx, 'reset-goal-ref')).toEqual([]);
+    expect(ofType(fx, 'land-task')[0]).toMatchObject({ onto: 's1' });
     expect(ofType(fx, 'ask-recovery')).toEqual([]);
     expect(ofType(fx, 'land-task').map((f) => f.taskId)).toEqual(['T2']);
     g.merged('T2', 's4');
