@@ -210,18 +210,19 @@ describe("the App's executor in random worlds", () => {
     expectVaried(seen);
   }, 120_000);
 
-  it('never leaves the goal branch on a sha CI judged red', async () => {
-    let unjudged = 0;
+  it('keeps the goal branch on green shas only, through crashes, lost answers and red CI', async () => {
+    let heads = 0;
     const seen = await inWorlds(1, (_w, run) => {
-      // After every reconcile: the base, a green sha, or a candidate CI is still judging. The
-      // App merges candidates into the goal branch itself (not a candidate ref, as DESIGN.md
-      // describes), so "only ever green" holds only once CI has spoken.
-      for (const head of run.heads)
-        expect(head.conclusion, `left on the red ${head.sha}`).not.toBe('failure');
-      unjudged += run.heads.filter((x) => x.sha !== run.base && !x.conclusion).length;
+      // After every reconcile: the base, or a candidate CI judged green. Candidates are merged
+      // on refs of their own; the goal branch only fast-forwards to green ones.
+      for (const head of run.heads) {
+        if (head.sha === run.base) continue;
+        heads++;
+        expect(head.conclusion, `left on ${head.sha}, not judged green`).toBe('success');
+      }
     });
     expectVaried(seen);
-    expect(unjudged).toBeGreaterThan(0);
+    expect(heads).toBeGreaterThan(0);
   }, 120_000);
 
   it('ends done, partial or paused and owes nothing more; a calm world ends done with its PR ready', async () => {

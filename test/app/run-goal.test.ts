@@ -104,7 +104,7 @@ describe('a goal from Start to a ready pull request', () => {
     expect(perTask).toBeLessThanOrEqual(20);
   });
 
-  it('a red CI resets the goal branch, asks for recovery with the failure, and the retry lands green', async () => {
+  it('a red candidate never reaches the goal branch: recovery is asked with the failure, and the retry lands green', async () => {
     let red = true;
     const h = await started((x) => {
       x.github.code.ci = (_sha, tasks) => {
@@ -117,12 +117,9 @@ describe('a goal from Start to a ready pull request', () => {
     const green = goalHead(h);
     // T2 lands first and fails CI.
     await finish(h, 'T2');
-    expect(goalHead(h)).toBe(green); // reset: the goal head is never left red
-    expect(h.github.argsOf('updateBranch')).toContainEqual([
-      h.state().branch,
-      green,
-      { force: true },
-    ]);
+    // The red candidate was on a ref of its own: the goal branch stayed green, never forced.
+    expect(goalHead(h)).toBe(green);
+    expect(h.github.argsOf('updateBranch').filter((a) => a[2].force)).toEqual([]);
     const asked = h.asked.recover[0]!;
     expect(asked.taskId).toBe('T2');
     expect(asked.failure).toMatchObject({
@@ -551,21 +548,18 @@ describe('when things go wrong outside Gantry', () => {
     expect(h.github.botComments().filter((c) => c.body.includes('cannot be restored'))).toEqual([]);
   });
 
-  it('a reset GitHub refuses for good pauses the goal and says what to change', async () => {
-    const h = await started((x) => {
-      x.github.code.refuseForcePush = true;
-      x.github.code.ci = (_sha, tasks) => (tasks.includes('T2') ? 'failure' : 'success');
-    });
+  it('a goal branch someone pushed to is not force-pushed: the goal pauses and says what to do', async () => {
+    const h = await started();
     await finish(h, 'T1');
+    const branch = h.state().branch;
+    // A maintainer pushes a commit of their own onto the goal branch.
+    const theirs = h.github.code.pushTaskBranch(branch, goalHead(h), ['NOTES.md'], 'hand');
     await finish(h, 'T2');
-    // The recovery's retry waits: nothing new starts on a goal branch that could not be reset.
+    expect(goalHead(h)).toBe(theirs);
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'user' });
-    expect(h.state().tasks.at(1)!.status).toBe('retrying');
-    expect(queued(h)).toEqual(['T3/1']);
-    const said = h.github.botComments().find((c) => c.body.includes('could not reset'))!.body;
-    expect(said).toContain('Gantry could not reset');
-    expect(said).toContain('GitHub answered 422 (Cannot force-push to this branch');
-    expect(said).toContain('`git push --force origin');
+    const said = h.github.botComments().find((c) => c.body.includes('cannot fast-forward'))!.body;
+    expect(said).toContain('Gantry never force-pushes the goal branch');
+    expect(h.github.argsOf('updateBranch').filter((a) => a[2].force)).toEqual([]);
     expect(h.errors).toEqual([]);
   });
 
