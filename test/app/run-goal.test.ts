@@ -99,9 +99,11 @@ describe('a goal from Start to a ready pull request', () => {
     await expect(h.plan().body).toMatchFileSnapshot('__snapshots__/plan-comment.done.md');
 
     // What a landed task costs in GitHub calls, from Start to done (dispatch, result, land, CI).
+    // 22 when landings merged into the goal branch itself; the queue adds three a task: the
+    // candidate's ref made, the goal branch fast-forwarded to it, the ref deleted.
     const perTask = (h.github.calls.length - before) / 4;
     console.info(`GitHub calls per landed task: ${perTask}`);
-    expect(perTask).toBeLessThanOrEqual(20);
+    expect(perTask).toBeLessThanOrEqual(25);
   });
 
   it('a red candidate never reaches the goal branch: recovery is asked with the failure, and the retry lands green', async () => {
