@@ -162,11 +162,18 @@ export class Timeline {
         .split('\n')[0]!
         .replace(/^gantry: land /, '')
         .replace(/ for #\d+$/, '');
+      const into = String(body.base);
       if (a.status === 201) {
         this.shaTask.set(short(answer.sha), what.split(' ')[0]!);
-        this.say(GANTRY, `lands ${what} as ${short(answer.sha)}; CI runs on it`);
+        this.say(GANTRY, `merges ${what} into ${into} as ${short(answer.sha)}; CI runs on it`);
       } else if (a.status === 204) this.say(GANTRY, `finds nothing to merge for ${what}`);
-      else this.say(GANTRY, `cannot land ${what}: it conflicts with the goal branch`);
+      else this.say(GANTRY, `cannot land ${what}: it conflicts with ${into}`);
+    } else if (a.method === 'PATCH' && path.startsWith('/git/refs/heads/') && !body.force) {
+      if (a.status === 200)
+        this.say(
+          GANTRY,
+          `fast-forwards ${path.slice('/git/refs/heads/'.length)} to ${short(body.sha)}: CI is green there and on every candidate before it`,
+        );
     } else if (a.method === 'PATCH' && path.startsWith('/git/refs/heads/') && body.force) {
       this.resets.add(short(body.sha));
       if (this.lastRed) this.shaTask.set(short(body.sha), this.lastRed);

@@ -452,6 +452,10 @@ function drive(settings: GoalSettings, p: Plan, ops: { op: Op; carry: Carry }[],
         return { type: 'base.verdict', at, sha: f.sha, verdict: 'green' };
       case 'reset-goal-ref':
         return { type: 'goal-ref.reset', at, fromSha: f.fromSha };
+      case 'advance-goal-ref':
+        return { type: 'goal-ref.advanced', at, sha: f.toSha };
+      case 'delete-candidate-refs':
+        return { type: 'candidate-refs.deleted', at, upTo: f.upTo };
       case 'escalate':
         return { type: 'escalation.posted', at, taskId: f.taskId, attempt: f.attempt };
       case 'report-outcome':

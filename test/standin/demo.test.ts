@@ -12,7 +12,8 @@ describe('npm run demo', () => {
     const lines: string[] = [];
     const r = await runDemo({ out, print: (l) => lines.push(l) });
     expect(r).toMatchObject({ status: 'done', landed: 4, tasks: 4, problems: [] });
-    // T2's first attempt breaks a test: CI goes red, the branch is reset, T2 runs again.
+    // T2's first attempt breaks a test: CI goes red on its candidate, which is dropped (the goal
+    // branch never had it), and T2 runs again.
     expect(r.taskRuns).toBe(5);
     expect(r.pull).toEqual({ number: 2, draft: false, ci: 'success' });
     const text = lines.join('\n');
@@ -21,7 +22,9 @@ describe('npm run demo', () => {
     expect(text).toContain('- [ ] **T1** Add greet()'); // the plan comment, as shown
     expect(text).toMatch(/maint +ticks T1, T2, T3, T4, Start/);
     expect(text).toMatch(/CI +red on [0-9a-f]{7}/);
-    expect(text).toMatch(/Gantry +resets gantry\/1-add-a-greeting-module to/);
+    expect(text).toMatch(/Gantry +merges T1 \(attempt 1\) into gantry\/1\/queue\/1 as [0-9a-f]{7}/);
+    expect(text).toMatch(/Gantry +fast-forwards gantry\/1-add-a-greeting-module to [0-9a-f]{7}/);
+    expect(text).not.toMatch(/Gantry +resets/);
     expect(text).toMatch(/dispatches T2 attempt 2 .*told: \[scripted\] The new test expects/);
     expect(text).toMatch(/Gantry +marks the pull request ready for review/);
     expect(r.webhookMs.length).toBeGreaterThan(10);
