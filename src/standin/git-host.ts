@@ -38,6 +38,9 @@ const SHA = /^[0-9a-f]{40}$/;
  * paths. Clients clone and push with plain git over the repository's file path.
  */
 export class GitHost {
+  /** Every ref update that was not a fast-forward (a force push), in order: tests assert on it. */
+  readonly forced: { repo: string; branch: string; from: string; to: string }[] = [];
+
   constructor(
     /** Where the bare repositories live, one `<owner>/<repo>.git` each. */
     readonly root: string,
@@ -141,8 +144,10 @@ export class GitHost {
     const current = await this.branchSha(fullName, branch);
     if (!current) return 'missing';
     if (!(await this.isCommit(fullName, sha))) return 'no-commit';
-    if (!force && !(await this.isAncestor(fullName, current, sha))) return 'not-fast-forward';
+    const fastForward = await this.isAncestor(fullName, current, sha);
+    if (!force && !fastForward) return 'not-fast-forward';
     await this.git(this.path(fullName), ['update-ref', `refs/heads/${branch}`, sha, current]);
+    if (!fastForward) this.forced.push({ repo: fullName, branch, from: current, to: sha });
     return 'updated';
   }
 

@@ -52,6 +52,8 @@ export interface ScenarioOptions {
   plan?: (plan: Script) => void;
   /** The repository's secrets (`secrets.X` in its workflows). */
   secrets?: Record<string, string>;
+  /** The repository's CI command (default: the sample's). */
+  ci?: string;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function scenario(o: ScenarioOptions = {}) {
   closers.push(() => standIn.close());
   const repo = await standIn.addRepo(SAMPLE_REPO, sampleFiles(command, o.config), {
     roles: { maint: 'maintain', tri: 'triage', reader: 'read' },
-    ci: SAMPLE_CI,
+    ci: o.ci ?? SAMPLE_CI,
     ...(o.secrets ? { secrets: o.secrets } : {}),
   });
   const issue = standIn.store.addIssue(repo, 'maint', SAMPLE_ISSUE.title, SAMPLE_ISSUE.body);
