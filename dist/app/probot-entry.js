@@ -146,6 +146,9 @@ function octokitGit({ octokit, owner, repo }) {
     updateBranch: async (branch, sha2, { force }) => {
       await call(octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: sha2, force }));
     },
+    deleteBranch: async (branch) => {
+      await call(octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` }));
+    },
     merge: async ({ base: base2, head, message }) => {
       const { status, data } = await call(
         octokit.rest.repos.merge({ owner, repo, base: base2, head, commit_message: message })
@@ -517,6 +520,21 @@ var TaskBranch = class _TaskBranch {
     return `gantry/${this.issue}/${this.taskId}/${this.attempt}`;
   }
 };
+var CandidateRef = class _CandidateRef {
+  constructor(issue2, n) {
+    this.issue = issue2;
+    this.n = n;
+  }
+  issue;
+  n;
+  static parse(name2) {
+    const m = /^gantry\/([1-9]\d*)\/queue\/([1-9]\d*)$/.exec(name2);
+    return m ? new _CandidateRef(Number(m[1]), Number(m[2])) : void 0;
+  }
+  toString() {
+    return `gantry/${this.issue}/queue/${this.n}`;
+  }
+};
 
 // src/core/persistent-list.ts
 var CHUNK = 64;
@@ -682,6 +700,7 @@ var defaultGoalSettings = {
   maxParallel: 3,
   maxAttempts: 3,
   landingBatch: 1,
+  queueDepth: 4,
   ci: { policy: "required", timeoutMs: 30 * 6e4 },
   budget: { goalUsd: 25, taskUsd: 5, tierUsd: { small: 0.5, medium: 2, large: 5 } },
   recovery: { autoApprove: false }
@@ -705,6 +724,7 @@ function initGoal(input) {
     unmet: [],
     ready: [],
     landQueue: [],
+    queue: [],
     held: [],
     counts: zeroCounts(),
     pr: { requested: false, ready: false },
@@ -727,7 +747,8 @@ function owesWork(t) {
   return t.status === "running" || t.status === "failed" || t.reservedMicros > 0 || t.asking !== void 0;
 }
 function reviveState(raw) {
-  const json = raw.settings.recovery ? raw : bindEarlierApprovals(raw);
+  const bound = raw.settings.recovery ? raw : bindEarlierApprovals(raw);
+  const json = bound.queue ? bound : fromSerialLanding(bound);
   const tasks = PersistentList.from(json.tasks);
   return { ...json, tasks, outstanding: tasks.flatMap((t, i) => owesWork(t) ? [i] : []) };
 }
@@ -758,6 +779,31 @@ function bindEarlierApprovals(raw) {
     counts,
     tasks,
     ready: raw.ready.filter((i) => !unapproved.has(i))
+  };
+}
+function fromSerialLanding(raw) {
+  const { landing, ...rest } = raw;
+  const counts = { ...raw.counts };
+  const again = [];
+  const tasks = raw.tasks.map((t, i) => {
+    const member = landing?.members.find((m) => m.task === i && m.attempt === t.attempt);
+    if (!member || t.status !== "landing" && t.status !== "validating") return t;
+    again.push(i);
+    counts[t.status] -= 1;
+    counts.landing += 1;
+    return { ...t, status: "landing", landedSha: void 0 };
+  });
+  const unjudged = raw.branchCreated && raw.goalHead !== raw.lastGreen && !raw.resetPending;
+  return {
+    ...rest,
+    tasks,
+    counts,
+    queue: [],
+    landQueue: [
+      ...again.map((task) => ({ task, solo: false, pinned: true })),
+      ...raw.landQueue.filter((e) => !again.includes(e.task))
+    ],
+    ...unjudged && raw.goalHead && raw.lastGreen ? { resetPending: { toSha: raw.lastGreen, fromSha: raw.goalHead } } : {}
   };
 }
 
@@ -1501,6 +1547,8 @@ var GantryConfigSchema = z5.strictObject({
   maxAttempts: z5.number().int().min(1).max(10).default(defaultGoalSettings.maxAttempts),
   /** Ready landings merged before one CI run judges them. */
   landingBatch: z5.number().int().min(1).max(20).default(defaultGoalSettings.landingBatch),
+  /** Candidates of the speculative queue in CI at once (1: one landing judged at a time). */
+  queueDepth: z5.number().int().min(1).max(20).default(defaultGoalSettings.queueDepth ?? 4),
   breaker: z5.strictObject({
     threshold: z5.number().int().min(1).max(100).default(REPO_BREAKER_DEFAULTS.threshold),
     cooldownMinutes: z5.number().positive().max(24 * 60).default(REPO_BREAKER_DEFAULTS.cooldownMs / 6e4)
@@ -1608,6 +1656,7 @@ function goalSettingsFrom(c, issueLabels) {
     maxParallel: c.maxParallel,
     maxAttempts: c.maxAttempts,
     landingBatch: c.landingBatch,
+    queueDepth: c.queueDepth,
     ci: { policy: c.ci.policy, timeoutMs: c.ci.timeoutMinutes * 6e4 },
     budget: { goalUsd: c.budget.goalUsd, taskUsd: c.budget.taskUsd, tierUsd: c.budget.tierUsd },
     // The config schema refuses tier models without a price, so this cannot throw.
@@ -3646,6 +3695,8 @@ var EFFECT_KINDS = [
   "judge",
   "judge-base",
   "reset",
+  "advance",
+  "drop-refs",
   "recover",
   "escalate",
   "outcome",
@@ -3702,6 +3753,16 @@ function effectKey(kind, issue2, parts) {
   return new EffectKey(kind, issue2, parts).toString();
 }
 
+// src/core/candidates.ts
+var queueDepthOf = (s) => Math.max(1, s.settings.queueDepth ?? defaultGoalSettings.queueDepth ?? 1);
+function tipOf(s) {
+  return s.queue.length ? s.queue.at(-1).sha : s.lastGreen;
+}
+function refHeadBefore(c, j) {
+  for (let k = j - 1; k >= 0; k--) if (c.members[k].sha) return c.members[k].sha;
+  return c.on;
+}
+
 // src/core/owed-effects.ts
 var LOST_DISPATCH_MS = 10 * 6e4;
 function owedEffects(s, now) {
@@ -3728,11 +3789,21 @@ function owedEffects(s, now) {
       branch: s.branch,
       ...s.resetPending
     });
+  if (s.branchCreated && !s.resetPending && s.lastGreen && s.goalHead !== s.lastGreen)
+    out.push({
+      type: "advance-goal-ref",
+      key: effectKey("advance", s.issue, { sha: s.lastGreen }),
+      branch: s.branch,
+      toSha: s.lastGreen,
+      fromSha: s.goalHead ?? s.lastGreen
+    });
   const land = awaitedLand(s);
   if (land) out.push(land);
-  const judged = s.landing?.validating;
-  if (judged)
-    out.push({ type: "judge-ci", key: effectKey("judge", s.issue, { sha: judged }), sha: judged });
+  for (const c of s.queue)
+    if (c.sha && !c.verdict)
+      out.push({ type: "judge-ci", key: effectKey("judge", s.issue, { sha: c.sha }), sha: c.sha });
+  const stale = staleRefs(s);
+  if (stale) out.push(stale);
   for (const o of s.outcomes ?? [])
     out.push({
       type: "report-outcome",
@@ -3842,21 +3913,42 @@ function prWork(s, out) {
   }
 }
 function awaitedLand(s) {
-  const L = s.landing;
-  const m = L && L.validating === void 0 ? L.members[L.next] : void 0;
-  if (!m || !s.plan || s.resetPending) return void 0;
+  const c = s.queue.at(-1);
+  const m = c && c.sha === void 0 ? c.members[c.next] : void 0;
+  if (!c || !m || !s.plan || s.resetPending) return void 0;
   const id = s.plan.tasks[m.task].id;
   const t = s.tasks.at(m.task);
+  const tip = refHeadBefore(c, c.next);
   return {
     type: "land-task",
     key: effectKey("land", s.issue, { task: id, attempt: m.attempt, n: m.n }),
     taskId: id,
     attempt: m.attempt,
     branch: new TaskBranch(s.issue, id, m.attempt).toString(),
-    into: s.branch,
+    into: new CandidateRef(s.issue, c.n).toString(),
+    // Nothing merged into the candidate yet: its ref may not exist, and is made at the tip.
+    ...tip === c.on ? { onto: c.on } : {},
+    tip,
     n: m.n,
     ...t.publishedSha ? { sha: t.publishedSha } : {},
     ...t.baseSha ? { baseSha: t.baseSha } : {}
+  };
+}
+var REFS_PER_EFFECT = 50;
+function staleRefs(s) {
+  const from = (s.refsDeleted ?? 0) + 1;
+  const below = (s.queue[0]?.n ?? (s.candidates ?? 0) + 1) - 1;
+  const upTo = Math.min(below, from + REFS_PER_EFFECT - 1);
+  if (upTo < from) return void 0;
+  if (s.queue.length > 0 && isRunning(s.status) && upTo - from + 1 < queueDepthOf(s))
+    return void 0;
+  const refs = [];
+  for (let n = from; n <= upTo; n++) refs.push(new CandidateRef(s.issue, n).toString());
+  return {
+    type: "delete-candidate-refs",
+    key: effectKey("drop-refs", s.issue, { n: upTo }),
+    refs,
+    upTo
   };
 }
 
@@ -3883,213 +3975,6 @@ function settle(b, reservedMicros, actualMicros) {
 }
 function release(b, reservedMicros) {
   return settle(b, reservedMicros, 0);
-}
-
-// src/core/steps/handler.ts
-var ignore = (code2, message) => ({ code: code2, message });
-
-// src/core/steps/base.ts
-function baseHoldsLanding(s) {
-  const v = s.baseVerdict?.verdict;
-  return v === "pending" || v === "red";
-}
-var onBaseVerdict = (d, e) => {
-  const b = d.s.baseVerdict;
-  if (!b || b.sha !== e.sha)
-    return ignore("superseded", `${e.sha.slice(0, 7)} is not the base this goal waits for`);
-  if (b.verdict !== "pending")
-    return ignore("duplicate", `the base ${b.sha.slice(0, 7)} is already judged (${b.verdict})`);
-  if (e.verdict === "green") {
-    d.s.baseVerdict = { ...b, verdict: "green" };
-    return void 0;
-  }
-  const failedChecks = e.failedChecks.slice(0, LIMITS.failureItems).map((c) => clip(c, LIMITS.failureItem));
-  d.s.baseVerdict = { ...b, verdict: "red", failedChecks };
-  if (isRunning(d.s.status))
-    d.setStatus(
-      "paused",
-      "base",
-      `The default branch is red: CI failed on the base ${e.sha.slice(0, 7)}${failedChecks.length ? ` (${failedChecks.join(", ")})` : ""}, before anything of this goal landed. Nothing lands on a red base: fix the default branch (or re-run its checks), then \`/gantry resume\` checks it again; if this goal is what fixes it, \`/gantry resume known-red\` goes on with those checks judging no landing until one passes them.`
-    );
-  return void 0;
-};
-function baseTimedOut(d, at) {
-  const b = d.s.baseVerdict;
-  if (b?.verdict !== "pending") return ignore("not-due", "the base is not waiting for CI");
-  const { timeoutMs } = d.s.settings.ci;
-  if (at - b.since < timeoutMs) return ignore("not-due", "CI has time left on the base");
-  d.s.baseVerdict = { ...b, verdict: "none" };
-  d.setStatus(
-    d.s.status,
-    d.s.pausedFor,
-    `No CI reported on the base ${b.sha.slice(0, 7)} within ${Math.round(timeoutMs / 6e4)} min: Gantry lands without a verdict on it.`
-  );
-  return void 0;
-}
-function recheckBase(d, e) {
-  const b = d.s.baseVerdict;
-  if (b?.verdict !== "red") return;
-  const old = b.sha;
-  const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
-  if (e.knownRed && !moved) {
-    d.s.baseVerdict = { ...b, verdict: "known-red", knownRed: b.failedChecks ?? [] };
-    return;
-  }
-  const sha2 = moved && e.baseSha !== void 0 ? e.baseSha : old;
-  d.s.baseVerdict = { sha: sha2, verdict: "pending", since: e.at };
-  if (!moved) return;
-  d.s.lastGreen = sha2;
-  d.s.goalHead = sha2;
-  if (d.s.branchCreated) d.s.resetPending = { toSha: sha2, fromSha: old };
-}
-function excuseKnownRed(d, e) {
-  const b = d.s.baseVerdict;
-  if (b?.verdict !== "known-red" || !b.knownRed?.length) return e;
-  const failed = e.verdict === "red" ? e.failedChecks : [];
-  const still = b.knownRed.filter((c) => failed.includes(c));
-  if (still.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: still };
-  if (e.verdict === "green") return e;
-  const blamed = e.failedChecks.filter((c) => !b.knownRed.includes(c));
-  if (e.failedChecks.length > 0 && blamed.length === 0)
-    return { type: "ci.verdict", at: e.at, sha: e.sha, verdict: "green" };
-  return { ...e, failedChecks: blamed };
-}
-
-// src/core/schedule.ts
-function advance(d) {
-  if (!isRunning(d.s.status)) return;
-  startLanding(d);
-  dispatchReady(d);
-  settleGoal(d);
-}
-function dispatchReady(d) {
-  const s = d.s;
-  const held2 = s.pausedFor === "user" || s.pausedFor === "cap" || s.pausedFor === "base";
-  if (s.ready.length === 0 || s.status === "paused" && held2) return;
-  if (s.breaker === "open") {
-    if (s.status === "running")
-      d.setStatus(
-        "paused",
-        "breaker",
-        "The circuit breaker is open after consecutive task failures: no new tasks start until it cools down."
-      );
-    return;
-  }
-  const limit = s.breaker === "half-open" ? 1 : s.settings.maxParallel;
-  while (s.counts.running < limit && s.ready.length > 0) {
-    const i = s.ready[0];
-    const t = d.task(i);
-    const spec = d.plan.tasks[i];
-    const { tierUsd, taskUsd } = s.settings.budget;
-    const micros = toMicros(Math.min(tierUsd[spec.tier], taskUsd));
-    const r = reserve(s.budget, micros);
-    if (!r.ok) {
-      if (s.counts.running === 0 && s.status !== "paused")
-        d.setStatus(
-          "paused",
-          "budget",
-          `Budget: ${spec.id} ${r.reason}. Raise \`budget.goalUsd\` in .github/gantry.yml, then \`/gantry resume\`.`
-        );
-      return;
-    }
-    if (s.status === "paused") d.setStatus("running");
-    s.budget = r.budget;
-    d.removeReady(i);
-    const attempt = t.attempt + 1;
-    d.setTask(i, {
-      status: "running",
-      attempt,
-      baseSha: s.lastGreen,
-      runId: void 0,
-      sentAt: void 0,
-      cancelSent: void 0,
-      dispatchedAt: d.event.at,
-      reservedMicros: micros
-      // The guidance stays until the run is known: a dispatch made again after a crash needs it.
-    });
-  }
-}
-function startLanding(d) {
-  const s = d.s;
-  if (s.landing || s.landQueue.length === 0 || baseHoldsLanding(s)) return;
-  criticalFirst(d);
-  const first = s.landQueue[0];
-  let size = 1;
-  if (!first.solo)
-    while (size < s.settings.landingBatch && size < s.landQueue.length && !s.landQueue[size].solo)
-      size++;
-  const batch = s.landQueue.slice(0, size);
-  s.landQueue = s.landQueue.slice(size);
-  s.landing = {
-    members: batch.map((b) => ({ task: b.task, attempt: d.task(b.task).attempt, n: 0 })),
-    next: 0
-  };
-  awaitMerge(d);
-}
-function criticalFirst(d) {
-  const q = d.s.landQueue;
-  let end = 0;
-  while (end < q.length && !q[end].solo) end++;
-  if (end < 2) return;
-  const { rank, dag } = d.index;
-  const rest = (i) => rank[i] - dag.estimates[i];
-  const head = q.slice(0, end).map((e, at) => ({ e, at, key: rest(e.task) })).sort((a, b) => b.key - a.key || a.at - b.at);
-  if (head.every((h, at) => h.at === at)) return;
-  d.s.landQueue = [...head.map((h) => h.e), ...q.slice(end)];
-}
-function awaitMerge(d) {
-  const L = d.s.landing;
-  const n = d.s.landings += 1;
-  const members = L.members.slice();
-  members[L.next] = { ...members[L.next], n };
-  d.s.landing = { ...L, members };
-}
-function endLanding(d) {
-  d.s.landing = void 0;
-  const held2 = d.s.held;
-  if (held2.length === 0) return;
-  d.s.held = [];
-  for (const i of held2) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
-}
-function continueLanding(d) {
-  const L = { ...d.s.landing, next: d.s.landing.next + 1 };
-  d.s.landing = L;
-  if (L.next < L.members.length) {
-    awaitMerge(d);
-    return;
-  }
-  if (!L.members.some((m) => m.sha)) {
-    endLanding(d);
-    return;
-  }
-  d.s.landing = { ...L, validating: d.s.goalHead, since: d.event.at };
-}
-function settleGoal(d) {
-  const s = d.s;
-  const c = s.counts;
-  if (c.done + c.skipped + c.excluded === s.tasks.length) {
-    const landed = c.done > 0 && s.pr.requested;
-    d.setStatus(
-      "done",
-      void 0,
-      landed ? `Every task is in and CI is green${s.pr.number ? `: pull request #${s.pr.number} is ready for review` : ""}.` : "Every task is settled; nothing was landed, so there is no pull request."
-    );
-    s.finishedAt = d.event.at;
-    if (s.pr.requested && !s.pr.ready) s.pr = { ...s.pr, ready: true, readyMarked: false };
-    return;
-  }
-  const moving = c.running + c.landing + c.validating + c.failed + s.ready.length;
-  if (moving > 0 || s.landing) return;
-  const stuck = [];
-  s.tasks.forEach((t, i) => {
-    if (
-      // After Start only tasks recovery added (or changed) await approval.
-      t.status === "proposed" || t.status === "needs-human" || t.status === "blocked" || t.status === "queued" || t.status === "retrying"
-    )
-      stuck.push(`${d.taskId(i)} ${t.status}${t.reason ? `: ${t.reason}` : ""}`);
-  });
-  d.setStatus("partial", void 0, `Nothing else can run. ${stuck.join("; ")}`);
-  s.finishedAt = d.event.at;
 }
 
 // src/core/lifecycle.ts
@@ -4179,13 +4064,15 @@ function failAttempt(d, i, failure) {
     );
     return;
   }
-  if (failure.kind === "conflict" && d.s.landing) {
+  const last = d.s.queue.at(-1);
+  if (failure.kind === "conflict" && last) {
     d.setTask(i, {
       status: "retrying",
       reason: void 0,
       guidance: conflictGuidance(failure.detail)
     });
     d.s.held = [...d.s.held, i];
+    d.s.heldAfter = Math.max(d.s.heldAfter ?? 0, last.n);
     return;
   }
   if (failure.kind === "conflict") {
@@ -4283,103 +4170,75 @@ function conflictGuidance(paths) {
   return `The previous attempt conflicted with the goal branch in: ${paths}. Start from the new goal head and keep those files consistent with it.`;
 }
 
-// src/core/steps/control.ts
-var onPause = (d) => {
-  if (d.s.status === "paused" && d.s.pausedFor === "user")
-    return ignore("no-change", "the goal is already paused");
-  if (!isRunning(d.s.status))
-    return ignore("wrong-status", `only a running goal can be paused (it is ${d.s.status})`);
+// src/core/steps/handler.ts
+var ignore = (code2, message) => ({ code: code2, message });
+
+// src/core/steps/base.ts
+function baseHoldsLanding(s) {
+  const v = s.baseVerdict?.verdict;
+  return v === "pending" || v === "red";
+}
+var onBaseVerdict = (d, e) => {
+  const b = d.s.baseVerdict;
+  if (!b || b.sha !== e.sha)
+    return ignore("superseded", `${e.sha.slice(0, 7)} is not the base this goal waits for`);
+  if (b.verdict !== "pending")
+    return ignore("duplicate", `the base ${b.sha.slice(0, 7)} is already judged (${b.verdict})`);
+  if (e.verdict === "green") {
+    d.s.baseVerdict = { ...b, verdict: "green" };
+    return void 0;
+  }
+  const failedChecks = e.failedChecks.slice(0, LIMITS.failureItems).map((c) => clip(c, LIMITS.failureItem));
+  d.s.baseVerdict = { ...b, verdict: "red", failedChecks };
+  if (isRunning(d.s.status))
+    d.setStatus(
+      "paused",
+      "base",
+      `The default branch is red: CI failed on the base ${e.sha.slice(0, 7)}${failedChecks.length ? ` (${failedChecks.join(", ")})` : ""}, before anything of this goal landed. Nothing lands on a red base: fix the default branch (or re-run its checks), then \`/gantry resume\` checks it again; if this goal is what fixes it, \`/gantry resume known-red\` goes on with those checks judging no landing until one passes them.`
+    );
+  return void 0;
+};
+function baseTimedOut(d, at) {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== "pending") return ignore("not-due", "the base is not waiting for CI");
+  const { timeoutMs } = d.s.settings.ci;
+  if (at - b.since < timeoutMs) return ignore("not-due", "CI has time left on the base");
+  d.s.baseVerdict = { ...b, verdict: "none" };
   d.setStatus(
-    "paused",
-    "user",
-    `Paused by ${d.event.actor ?? "a maintainer"}: \`/gantry resume\` to go on.`
+    d.s.status,
+    d.s.pausedFor,
+    `No CI reported on the base ${b.sha.slice(0, 7)} within ${Math.round(timeoutMs / 6e4)} min: Gantry lands without a verdict on it.`
   );
   return void 0;
-};
-var onResume = (d, e) => {
-  if (d.s.status !== "paused")
-    return ignore("wrong-status", `only a paused goal can resume (it is ${d.s.status})`);
-  d.setStatus("running");
-  recheckBase(d, e);
-  return void 0;
-};
-var onCancel = (d, e) => {
-  if (!isOpen(d.s.status)) return ignore("wrong-status", `the goal is already ${d.s.status}`);
-  d.s.tasks.forEach((t, i) => {
-    if (!["done", "skipped", "excluded", "cancelled"].includes(t.status))
-      cancelTask(d, i, "cancelled", "goal cancelled");
-  });
-  d.s.landing = void 0;
-  d.s.held = [];
-  d.s.landQueue = [];
-  d.s.finishedAt = e.at;
-  d.setStatus("cancelled", void 0, e.reason ?? `Cancelled by ${e.actor ?? "a maintainer"}.`);
-  return void 0;
-};
-var onBudget = (d, e) => {
-  if (!isOpen(d.s.status)) return ignore("wrong-status", `the goal is ${d.s.status}`);
-  const capMicros = toMicros(e.goalUsd);
-  if (capMicros === d.s.budget.capMicros) return ignore("no-change", "the budget is unchanged");
-  d.s.settings = { ...d.s.settings, budget: { ...d.s.settings.budget, goalUsd: e.goalUsd } };
-  d.s.budget = { ...d.s.budget, capMicros };
-  if (d.s.status === "paused" && d.s.pausedFor === "budget") d.setStatus("running");
-  return void 0;
-};
-var onBreaker = (d, e) => {
-  if (d.s.breaker === e.gate) return ignore("no-change", `the breaker is already ${e.gate}`);
-  d.s.breaker = e.gate;
-  if (e.gate !== "open" && d.s.status === "paused" && d.s.pausedFor === "breaker")
-    d.setStatus("running");
-  return void 0;
-};
-var onOutcomeReported = (d, e) => {
-  const list = d.s.outcomes ?? [];
-  const rest = list.filter((o) => o.taskId !== e.taskId || o.attempt !== e.attempt);
-  if (rest.length === list.length)
-    return ignore("duplicate", `the outcome of ${e.taskId} attempt ${e.attempt} is not waiting`);
-  d.s.outcomes = rest.length ? rest : void 0;
-  return void 0;
-};
-var onCharged = (d, e) => {
-  const micros = toMicros(e.costUsd);
-  if (!(micros > 0)) return ignore("no-change", `nothing to charge for ${e.operation}`);
-  const planning = e.operation === "plan" || e.operation === "replan";
-  d.s.budget = {
-    ...d.s.budget,
-    spentMicros: d.s.budget.spentMicros + micros,
-    ...planning ? { issuePlanningMicros: (d.s.budget.issuePlanningMicros ?? 0) + micros } : {}
-  };
-  d.s.plannerMicros = (d.s.plannerMicros ?? 0) + micros;
-  return void 0;
-};
-var onPrOpened = (d, e) => {
-  if (d.s.pr.number === e.number)
-    return ignore("duplicate", `pull request #${e.number} is already recorded`);
-  d.s.pr = { ...d.s.pr, requested: true, number: e.number };
-  return void 0;
-};
-var onPrMarkedReady = (d, e) => {
-  if (!d.s.pr.ready || d.s.pr.number !== e.number)
-    return ignore("wrong-status", `pull request #${e.number} is not waiting to be marked ready`);
-  if (d.s.pr.readyMarked) return ignore("duplicate", `pull request #${e.number} is already ready`);
-  d.s.pr = { ...d.s.pr, readyMarked: true };
-  return void 0;
-};
-var onPrAccountUpdated = (d, e) => {
-  if (d.s.pr.number !== e.number)
-    return ignore("superseded", `pull request #${e.number} is not the goal's`);
-  if (d.s.pr.accountAt === e.finishedAt)
-    return ignore("duplicate", "the account is already written for this end of the goal");
-  d.s.pr = { ...d.s.pr, accountAt: e.finishedAt };
-  return void 0;
-};
-var COMMANDS_KEPT = 50;
-var onCommandHandled = (d, e) => {
-  if (d.s.commands?.includes(e.commentId))
-    return ignore("duplicate", `command ${e.commentId} was already carried out`);
-  d.s.commands = [...d.s.commands ?? [], e.commentId].slice(-COMMANDS_KEPT);
-  return void 0;
-};
+}
+function recheckBase(d, e) {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== "red") return;
+  const old = b.sha;
+  const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
+  if (e.knownRed && !moved) {
+    d.s.baseVerdict = { ...b, verdict: "known-red", knownRed: b.failedChecks ?? [] };
+    return;
+  }
+  const sha2 = moved && e.baseSha !== void 0 ? e.baseSha : old;
+  d.s.baseVerdict = { sha: sha2, verdict: "pending", since: e.at };
+  if (!moved) return;
+  d.s.lastGreen = sha2;
+  if (d.s.branchCreated) d.s.resetPending = { toSha: sha2, fromSha: old };
+  else d.s.goalHead = sha2;
+}
+function excuseKnownRed(d, e) {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== "known-red" || !b.knownRed?.length) return e;
+  const failed = e.verdict === "red" ? e.failedChecks : [];
+  const still = b.knownRed.filter((c) => failed.includes(c));
+  if (still.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: still };
+  if (e.verdict === "green") return e;
+  const blamed = e.failedChecks.filter((c) => !b.knownRed.includes(c));
+  if (e.failedChecks.length > 0 && blamed.length === 0)
+    return { type: "ci.verdict", at: e.at, sha: e.sha, verdict: "green" };
+  return { ...e, failedChecks: blamed };
+}
 
 // src/core/findings.ts
 var FINDING_KINDS = ["constraint", "decision", "gotcha"];
@@ -4715,30 +4574,80 @@ var onReviewed = (d, e) => {
   return void 0;
 };
 
-// src/core/steps/landing.ts
-var onBranchCreated = (d) => {
-  if (d.s.startedAt === void 0) return ignore("wrong-status", "the goal has not started");
-  if (d.s.branchCreated) return ignore("duplicate", `${d.s.branch} is already recorded`);
-  d.s.branchCreated = true;
-  return void 0;
-};
+// src/core/steps/queue.ts
+function fillQueue(d) {
+  const s = d.s;
+  if (s.landQueue.length === 0 || s.queue.length >= queueDepthOf(s)) return;
+  if (baseHoldsLanding(s) || s.resetPending) return;
+  const on = tipOf(s);
+  if (on === void 0) return;
+  criticalFirst(d);
+  const q = s.landQueue;
+  let size = 1;
+  if (!q[0].solo)
+    while (size < s.settings.landingBatch && size < q.length && !q[size].solo) size++;
+  s.landQueue = q.slice(size);
+  const n = (s.candidates ?? 0) + 1;
+  s.candidates = n;
+  const members = q.slice(0, size).map((b) => ({ task: b.task, attempt: d.task(b.task).attempt, n: 0 }));
+  s.queue = [...s.queue, { n, on, members, next: 0 }];
+  awaitMerge(d);
+}
+function criticalFirst(d) {
+  const q = d.s.landQueue;
+  let end = 0;
+  while (end < q.length && !q[end].solo && !q[end].pinned) end++;
+  if (end < 2) return;
+  const { rank, dag } = d.index;
+  const rest = (i) => rank[i] - dag.estimates[i];
+  const head = q.slice(0, end).map((e, at) => ({ e, at, key: rest(e.task) })).sort((a, b) => b.key - a.key || a.at - b.at);
+  if (head.every((h, at) => h.at === at)) return;
+  d.s.landQueue = [...head.map((h) => h.e), ...q.slice(end)];
+}
+function setCandidate(d, k, c) {
+  const q = d.s.queue.slice();
+  q[k] = c;
+  d.s.queue = q;
+}
+function awaitMerge(d) {
+  const k = d.s.queue.length - 1;
+  const c = d.s.queue[k];
+  const n = d.s.landings += 1;
+  const members = c.members.slice();
+  members[c.next] = { ...members[c.next], n };
+  setCandidate(d, k, { ...c, members });
+}
+function continueCandidate(d, k) {
+  const c = { ...d.s.queue[k], next: d.s.queue[k].next + 1 };
+  if (c.next < c.members.length) {
+    setCandidate(d, k, c);
+    awaitMerge(d);
+    return;
+  }
+  const sha2 = refHeadBefore(c, c.members.length);
+  if (sha2 === c.on) {
+    d.s.queue = d.s.queue.filter((_, j) => j !== k);
+    releaseHeld(d);
+    return;
+  }
+  setCandidate(d, k, { ...c, sha: sha2, since: d.event.at });
+}
 var onLanding = (d, e) => {
-  const L = d.s.landing;
-  const m = L?.members[L.next];
-  if (!L || !m || L.validating !== void 0 || d.taskId(m.task) !== e.taskId || m.attempt !== e.attempt || m.n !== e.landing)
+  const k = d.s.queue.length - 1;
+  const c = d.s.queue[k];
+  const m = c?.members[c.next];
+  if (!c || !m || c.sha !== void 0 || d.taskId(m.task) !== e.taskId || m.attempt !== e.attempt || m.n !== e.landing)
     return ignore(
       "superseded",
-      `${e.taskId} attempt ${e.attempt} (landing ${e.landing}) is not the landing in progress`
+      `${e.taskId} attempt ${e.attempt} (landing ${e.landing}) is not the merge in progress`
     );
   const i = m.task;
   const r = e.result;
   if (r.kind === "merged") {
-    const members = L.members.slice();
-    members[L.next] = { ...m, sha: r.sha };
-    d.s.landing = { ...L, members };
-    d.s.goalHead = r.sha;
+    const members = c.members.slice();
+    members[c.next] = { ...m, sha: r.sha };
+    setCandidate(d, k, { ...c, members });
     d.setTask(i, { status: "validating", landedSha: r.sha });
-    if (!d.s.pr.requested) d.s.pr = { ...d.s.pr, requested: true };
   } else if (r.kind === "nothing-to-merge") {
     if (r.criteriaPassed) markDone(d, i);
     else
@@ -4755,85 +4664,320 @@ var onLanding = (d, e) => {
   } else {
     failAttempt(d, i, { kind: "conflict", detail: r.paths.join(", ") || "unknown paths" });
   }
-  continueLanding(d);
+  continueCandidate(d, k);
   return void 0;
 };
 var onVerdict = (d, verdict) => {
-  const L = d.s.landing;
-  if (!L?.validating)
+  const k = d.s.queue.findIndex((c2) => c2.sha === verdict.sha);
+  if (k < 0)
     return ignore(
       "superseded",
-      `no landing is waiting for CI (verdict for ${verdict.sha.slice(0, 7)})`
+      `no candidate in the queue is ${verdict.sha.slice(0, 7)} (dropped, or landed)`
     );
-  if (L.validating !== verdict.sha)
-    return ignore(
-      "superseded",
-      `verdict for ${verdict.sha.slice(0, 7)} is not for the goal head ${L.validating.slice(0, 7)}`
-    );
+  const c = d.s.queue[k];
+  if (c.verdict) return ignore("duplicate", `${verdict.sha.slice(0, 7)} is already judged`);
   const e = excuseKnownRed(d, verdict);
-  const merged = L.members.filter(
-    (m) => m.sha !== void 0 && d.task(m.task).status === "validating"
-  );
-  endLanding(d);
-  if (e.verdict === "green") {
-    d.s.lastGreen = e.sha;
-    for (const m of merged) markDone(d, m.task, m.sha);
-    return void 0;
+  setCandidate(d, k, {
+    ...c,
+    verdict: e.verdict === "green" ? { kind: "green" } : {
+      kind: "red",
+      failedChecks: e.failedChecks.slice(0, LIMITS.failureItems).map((x) => clip(x, LIMITS.failureItem)),
+      ...e.summary ? { summary: clip(e.summary, LIMITS.failureItem) } : {}
+    }
+  });
+  settleQueue(d);
+  return void 0;
+};
+function settleQueue(d) {
+  for (let c = d.s.queue[0]; c?.verdict; c = d.s.queue[0]) {
+    if (c.verdict.kind === "red") {
+      drop(d, c.verdict);
+      break;
+    }
+    d.s.queue = d.s.queue.slice(1);
+    d.s.lastGreen = c.sha;
+    if (!d.s.pr.requested) d.s.pr = { ...d.s.pr, requested: true };
+    for (const m of c.members)
+      if (m.sha && isIn(d, m.task, m.attempt, "validating")) markDone(d, m.task, m.sha);
   }
-  d.s.resetPending = { toSha: d.s.lastGreen, fromSha: e.sha };
-  d.s.goalHead = d.s.lastGreen;
-  const detail = `CI failed on ${e.sha.slice(0, 7)}${e.failedChecks.length ? `: ${e.failedChecks.join(", ")}` : ""}${e.summary ? ` (${e.summary})` : ""}`;
-  if (merged.length === 1) {
+  releaseHeld(d);
+}
+var isIn = (d, i, attempt, ...statuses) => d.task(i).attempt === attempt && statuses.includes(d.task(i).status);
+function drop(d, red) {
+  const [c, ...later] = d.s.queue;
+  d.s.queue = [];
+  const sha2 = c.sha;
+  const detail = `CI failed on ${sha2.slice(0, 7)}${red.failedChecks.length ? `: ${red.failedChecks.join(", ")}` : ""}${red.summary ? ` (${red.summary})` : ""}`;
+  const merged = c.members.filter((m) => m.sha && isIn(d, m.task, m.attempt, "validating"));
+  const again = [];
+  if (merged.length === 1)
     failAttempt(d, merged[0].task, {
       kind: "ci",
       detail,
-      sha: e.sha,
-      failedChecks: e.failedChecks
+      sha: sha2,
+      failedChecks: red.failedChecks
     });
+  else
+    for (const m of merged) {
+      d.setTask(m.task, {
+        status: "landing",
+        landedSha: void 0,
+        reason: `landing alone after ${detail}`
+      });
+      again.push({ task: m.task, solo: true });
+    }
+  for (const l of later)
+    for (const m of l.members) {
+      if (!isIn(d, m.task, m.attempt, "validating", "landing")) continue;
+      d.setTask(m.task, { status: "landing", landedSha: void 0 });
+      again.push({ task: m.task, solo: false, pinned: true });
+    }
+  d.s.landQueue = [...again, ...d.s.landQueue];
+}
+function releaseHeld(d) {
+  const { held: held2, heldAfter } = d.s;
+  if (held2.length === 0) return;
+  if (d.s.queue.some((c) => c.n <= (heldAfter ?? Infinity))) return;
+  d.s.held = [];
+  d.s.heldAfter = void 0;
+  for (const i of held2) if (d.task(i).status === "retrying" && d.s.unmet[i] === 0) d.addReady(i);
+}
+var onTick = (d, e) => {
+  if (baseTimedOut(d, e.at) === void 0) return void 0;
+  const { policy, timeoutMs } = d.s.settings.ci;
+  const minutes2 = Math.round(timeoutMs / 6e4);
+  const due = d.s.queue.flatMap(
+    (c, k) => c.sha && !c.verdict && c.since !== void 0 && e.at - c.since >= timeoutMs ? [k] : []
+  );
+  if (due.length === 0) return ignore("not-due", "nothing is waiting on time");
+  if (policy === "required") {
+    const fresh = due.filter((k) => !d.s.queue[k].ciOverdue);
+    if (fresh.length === 0) return ignore("duplicate", "still waiting for CI (already reported)");
+    for (const k of fresh) setCandidate(d, k, { ...d.s.queue[k], ciOverdue: true });
+    const sha3 = d.s.queue[fresh[0]].sha.slice(0, 7);
+    d.setStatus(
+      d.s.status,
+      d.s.pausedFor,
+      `No CI result for ${sha3} after ${minutes2} min. CI is required (ci.policy): Gantry waits. Check that a workflow runs on pushes to gantry/${d.s.issue}/queue/* branches.`
+    );
     return void 0;
   }
-  for (const m of merged)
-    d.setTask(m.task, {
-      status: "landing",
-      landedSha: void 0,
-      reason: `re-landing alone after ${detail}`
+  for (const k of due) setCandidate(d, k, { ...d.s.queue[k], verdict: { kind: "green" } });
+  const sha2 = d.s.queue[due[0]].sha.slice(0, 7);
+  settleQueue(d);
+  d.setStatus(
+    d.s.status,
+    d.s.pausedFor,
+    `No CI within ${minutes2} min on ${sha2}; CI is optional (ci.policy), so the tasks' own criteria decided.`
+  );
+  return void 0;
+};
+
+// src/core/schedule.ts
+function advance(d) {
+  if (!isRunning(d.s.status)) return;
+  fillQueue(d);
+  dispatchReady(d);
+  settleGoal(d);
+}
+function dispatchReady(d) {
+  const s = d.s;
+  const held2 = s.pausedFor === "user" || s.pausedFor === "cap" || s.pausedFor === "base";
+  if (s.ready.length === 0 || s.status === "paused" && held2) return;
+  if (s.breaker === "open") {
+    if (s.status === "running")
+      d.setStatus(
+        "paused",
+        "breaker",
+        "The circuit breaker is open after consecutive task failures: no new tasks start until it cools down."
+      );
+    return;
+  }
+  const limit = s.breaker === "half-open" ? 1 : s.settings.maxParallel;
+  while (s.counts.running < limit && s.ready.length > 0) {
+    const i = s.ready[0];
+    const t = d.task(i);
+    const spec = d.plan.tasks[i];
+    const { tierUsd, taskUsd } = s.settings.budget;
+    const micros = toMicros(Math.min(tierUsd[spec.tier], taskUsd));
+    const r = reserve(s.budget, micros);
+    if (!r.ok) {
+      if (s.counts.running === 0 && s.status !== "paused")
+        d.setStatus(
+          "paused",
+          "budget",
+          `Budget: ${spec.id} ${r.reason}. Raise \`budget.goalUsd\` in .github/gantry.yml, then \`/gantry resume\`.`
+        );
+      return;
+    }
+    if (s.status === "paused") d.setStatus("running");
+    s.budget = r.budget;
+    d.removeReady(i);
+    const attempt = t.attempt + 1;
+    d.setTask(i, {
+      status: "running",
+      attempt,
+      baseSha: s.lastGreen,
+      runId: void 0,
+      sentAt: void 0,
+      cancelSent: void 0,
+      dispatchedAt: d.event.at,
+      reservedMicros: micros
+      // The guidance stays until the run is known: a dispatch made again after a crash needs it.
     });
-  d.s.landQueue = [...merged.map((m) => ({ task: m.task, solo: true })), ...d.s.landQueue];
+  }
+}
+function settleGoal(d) {
+  const s = d.s;
+  const c = s.counts;
+  if (c.done + c.skipped + c.excluded === s.tasks.length) {
+    const landed = c.done > 0 && s.pr.requested;
+    d.setStatus(
+      "done",
+      void 0,
+      landed ? `Every task is in and CI is green${s.pr.number ? `: pull request #${s.pr.number} is ready for review` : ""}.` : "Every task is settled; nothing was landed, so there is no pull request."
+    );
+    s.finishedAt = d.event.at;
+    if (s.pr.requested && !s.pr.ready) s.pr = { ...s.pr, ready: true, readyMarked: false };
+    return;
+  }
+  const moving = c.running + c.landing + c.validating + c.failed + s.ready.length;
+  if (moving > 0 || s.queue.length > 0) return;
+  const stuck = [];
+  s.tasks.forEach((t, i) => {
+    if (
+      // After Start only tasks recovery added (or changed) await approval.
+      t.status === "proposed" || t.status === "needs-human" || t.status === "blocked" || t.status === "queued" || t.status === "retrying"
+    )
+      stuck.push(`${d.taskId(i)} ${t.status}${t.reason ? `: ${t.reason}` : ""}`);
+  });
+  d.setStatus("partial", void 0, `Nothing else can run. ${stuck.join("; ")}`);
+  s.finishedAt = d.event.at;
+}
+
+// src/core/steps/control.ts
+var onPause = (d) => {
+  if (d.s.status === "paused" && d.s.pausedFor === "user")
+    return ignore("no-change", "the goal is already paused");
+  if (!isRunning(d.s.status))
+    return ignore("wrong-status", `only a running goal can be paused (it is ${d.s.status})`);
+  d.setStatus(
+    "paused",
+    "user",
+    `Paused by ${d.event.actor ?? "a maintainer"}: \`/gantry resume\` to go on.`
+  );
+  return void 0;
+};
+var onResume = (d, e) => {
+  if (d.s.status !== "paused")
+    return ignore("wrong-status", `only a paused goal can resume (it is ${d.s.status})`);
+  d.setStatus("running");
+  recheckBase(d, e);
+  return void 0;
+};
+var onCancel = (d, e) => {
+  if (!isOpen(d.s.status)) return ignore("wrong-status", `the goal is already ${d.s.status}`);
+  d.s.tasks.forEach((t, i) => {
+    if (!["done", "skipped", "excluded", "cancelled"].includes(t.status))
+      cancelTask(d, i, "cancelled", "goal cancelled");
+  });
+  d.s.queue = [];
+  d.s.held = [];
+  d.s.heldAfter = void 0;
+  d.s.landQueue = [];
+  d.s.finishedAt = e.at;
+  d.setStatus("cancelled", void 0, e.reason ?? `Cancelled by ${e.actor ?? "a maintainer"}.`);
+  return void 0;
+};
+var onBudget = (d, e) => {
+  if (!isOpen(d.s.status)) return ignore("wrong-status", `the goal is ${d.s.status}`);
+  const capMicros = toMicros(e.goalUsd);
+  if (capMicros === d.s.budget.capMicros) return ignore("no-change", "the budget is unchanged");
+  d.s.settings = { ...d.s.settings, budget: { ...d.s.settings.budget, goalUsd: e.goalUsd } };
+  d.s.budget = { ...d.s.budget, capMicros };
+  if (d.s.status === "paused" && d.s.pausedFor === "budget") d.setStatus("running");
+  return void 0;
+};
+var onBreaker = (d, e) => {
+  if (d.s.breaker === e.gate) return ignore("no-change", `the breaker is already ${e.gate}`);
+  d.s.breaker = e.gate;
+  if (e.gate !== "open" && d.s.status === "paused" && d.s.pausedFor === "breaker")
+    d.setStatus("running");
+  return void 0;
+};
+var onOutcomeReported = (d, e) => {
+  const list = d.s.outcomes ?? [];
+  const rest = list.filter((o) => o.taskId !== e.taskId || o.attempt !== e.attempt);
+  if (rest.length === list.length)
+    return ignore("duplicate", `the outcome of ${e.taskId} attempt ${e.attempt} is not waiting`);
+  d.s.outcomes = rest.length ? rest : void 0;
+  return void 0;
+};
+var onCharged = (d, e) => {
+  const micros = toMicros(e.costUsd);
+  if (!(micros > 0)) return ignore("no-change", `nothing to charge for ${e.operation}`);
+  const planning = e.operation === "plan" || e.operation === "replan";
+  d.s.budget = {
+    ...d.s.budget,
+    spentMicros: d.s.budget.spentMicros + micros,
+    ...planning ? { issuePlanningMicros: (d.s.budget.issuePlanningMicros ?? 0) + micros } : {}
+  };
+  d.s.plannerMicros = (d.s.plannerMicros ?? 0) + micros;
+  return void 0;
+};
+var onPrOpened = (d, e) => {
+  if (d.s.pr.number === e.number)
+    return ignore("duplicate", `pull request #${e.number} is already recorded`);
+  d.s.pr = { ...d.s.pr, requested: true, number: e.number };
+  return void 0;
+};
+var onPrMarkedReady = (d, e) => {
+  if (!d.s.pr.ready || d.s.pr.number !== e.number)
+    return ignore("wrong-status", `pull request #${e.number} is not waiting to be marked ready`);
+  if (d.s.pr.readyMarked) return ignore("duplicate", `pull request #${e.number} is already ready`);
+  d.s.pr = { ...d.s.pr, readyMarked: true };
+  return void 0;
+};
+var onPrAccountUpdated = (d, e) => {
+  if (d.s.pr.number !== e.number)
+    return ignore("superseded", `pull request #${e.number} is not the goal's`);
+  if (d.s.pr.accountAt === e.finishedAt)
+    return ignore("duplicate", "the account is already written for this end of the goal");
+  d.s.pr = { ...d.s.pr, accountAt: e.finishedAt };
+  return void 0;
+};
+var COMMANDS_KEPT = 50;
+var onCommandHandled = (d, e) => {
+  if (d.s.commands?.includes(e.commentId))
+    return ignore("duplicate", `command ${e.commentId} was already carried out`);
+  d.s.commands = [...d.s.commands ?? [], e.commentId].slice(-COMMANDS_KEPT);
+  return void 0;
+};
+
+// src/core/steps/landing.ts
+var onBranchCreated = (d, e) => {
+  if (d.s.startedAt === void 0) return ignore("wrong-status", "the goal has not started");
+  if (d.s.branchCreated) return ignore("duplicate", `${d.s.branch} is already recorded`);
+  d.s.branchCreated = true;
+  d.s.goalHead = e.sha ?? d.s.lastGreen;
+  return void 0;
+};
+var onRefAdvanced = (d, e) => {
+  if (d.s.goalHead === e.sha) return ignore("duplicate", `${d.s.branch} is already there`);
+  d.s.goalHead = e.sha;
   return void 0;
 };
 var onRefReset = (d, e) => {
   if (d.s.resetPending?.fromSha !== e.fromSha)
     return ignore("duplicate", `no reset from ${e.fromSha.slice(0, 7)} is waiting`);
+  d.s.goalHead = d.s.resetPending.toSha;
   d.s.resetPending = void 0;
   return void 0;
 };
-var onTick = (d, e) => {
-  if (baseTimedOut(d, e.at) === void 0) return void 0;
-  const L = d.s.landing;
-  if (!L?.validating || L.since === void 0)
-    return ignore("not-due", "nothing is waiting on time");
-  const { policy, timeoutMs } = d.s.settings.ci;
-  if (e.at - L.since < timeoutMs) return ignore("not-due", "CI has time left");
-  const minutes2 = Math.round(timeoutMs / 6e4);
-  if (policy === "required") {
-    if (L.ciOverdue) return ignore("duplicate", "still waiting for CI (already reported)");
-    d.s.landing = { ...L, ciOverdue: true };
-    d.setStatus(
-      d.s.status,
-      d.s.pausedFor,
-      `No CI result for ${L.validating.slice(0, 7)} after ${minutes2} min. CI is required (ci.policy): Gantry waits. Check that a workflow runs on pushes to ${d.s.branch}.`
-    );
-    return void 0;
-  }
-  endLanding(d);
-  d.s.lastGreen = L.validating;
-  for (const m of L.members)
-    if (m.sha && d.task(m.task).status === "validating") markDone(d, m.task, m.sha);
-  d.setStatus(
-    d.s.status,
-    d.s.pausedFor,
-    `No CI within ${minutes2} min on ${L.validating.slice(0, 7)}; CI is optional (ci.policy), so the tasks' own criteria decided.`
-  );
+var onRefsDeleted = (d, e) => {
+  if (e.upTo <= (d.s.refsDeleted ?? 0))
+    return ignore("duplicate", `candidate refs up to ${e.upTo} are already deleted`);
+  d.s.refsDeleted = e.upTo;
   return void 0;
 };
 
@@ -5063,6 +5207,8 @@ var HANDLERS = {
   "ci.verdict": onVerdict,
   "base.verdict": onBaseVerdict,
   "goal-ref.reset": onRefReset,
+  "goal-ref.advanced": onRefAdvanced,
+  "candidate-refs.deleted": onRefsDeleted,
   tick: onTick,
   "recovery.proposed": onRecovery,
   "escalation.posted": onEscalationPosted,
@@ -5768,6 +5914,7 @@ async function landTask(g, e, blocked, retry = false) {
     const problems = await checkPublished(g, e.sha, e.baseSha, blocked);
     if (problems.length) return { kind: "refused", problems };
   }
+  if (e.onto && !retry) await g.github.createBranch(e.into, e.onto).catch(ignore422);
   try {
     const sha2 = await g.github.merge({
       base: e.into,
@@ -5781,15 +5928,18 @@ Published as ${e.sha} on ${e.branch}.`
     if (err instanceof GitHubConflict)
       return { kind: "conflict", paths: await conflictPaths(g, e.into, e.sha) };
     if (gitHubStatus(err) !== 404) throw err;
-    if (retry || await branchSha(g, e.into) || !s.lastGreen) throw err;
-    await g.github.createBranch(e.into, s.lastGreen);
+    if (retry || await branchSha(g, e.into)) throw err;
+    await g.github.createBranch(e.into, e.tip);
     return landTask(g, e, blocked, true);
   }
-  const { aheadBy } = await g.github.compare(s.lastGreen ?? e.into, e.sha, 1);
+  const { aheadBy } = await g.github.compare(e.tip, e.sha, 1);
   const head = aheadBy > 0 ? await branchSha(g, e.into) : void 0;
   if (head) return { kind: "merged", sha: head };
   return { kind: "nothing-to-merge", criteriaPassed: true };
 }
+var ignore422 = (err) => {
+  if (gitHubStatus(err) !== 422) throw err;
+};
 async function nothingPublished(g, e) {
   if (!await branchSha(g, e.branch)) return { kind: "nothing-to-merge", criteriaPassed: true };
   return {
@@ -5816,6 +5966,26 @@ async function resetGoalRef(g, e) {
   const head = await branchSha(g, e.branch);
   if (head !== e.fromSha) return;
   await g.github.updateBranch(e.branch, e.toSha, { force: true });
+}
+async function advanceGoalRef(g, e) {
+  try {
+    await g.github.updateBranch(e.branch, e.toSha, { force: false });
+    return true;
+  } catch (err) {
+    if (gitHubStatus(err) !== 422) throw err;
+  }
+  const head = await branchSha(g, e.branch);
+  if (head === e.toSha) return true;
+  if (head !== void 0) return false;
+  await g.github.createBranch(e.branch, e.toSha);
+  return true;
+}
+async function deleteCandidateRefs(g, e) {
+  for (const ref of e.refs)
+    await g.github.deleteBranch(ref).catch((err) => {
+      const status = gitHubStatus(err);
+      if (status !== 404 && status !== 422) throw err;
+    });
 }
 
 // src/core/checklist/pr-body.ts
@@ -6359,7 +6529,8 @@ async function runTasks(g, hints) {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
     const st = session.state;
-    if (!ticked && (st.landing?.validating || st.baseVerdict?.verdict === "pending")) {
+    const inCi = st.queue.some((c) => c.sha !== void 0 && !c.verdict);
+    if (!ticked && (inCi || st.baseVerdict?.verdict === "pending")) {
       ticked = true;
       session.apply({ type: "tick", at: g.deps.now() });
     }
@@ -6382,7 +6553,7 @@ async function carryOut2(g, e, pass) {
   switch (e.type) {
     case "create-goal-branch":
       await g.github.createBranch(e.branch, e.sha).catch(ignoreStatus(422));
-      g.session.apply({ type: "goal-branch.created", at: at() });
+      g.session.apply({ type: "goal-branch.created", at: at(), sha: e.sha });
       return;
     case "dispatch-task": {
       if (pass.dispatched.has(e.key)) return;
@@ -6465,6 +6636,24 @@ async function carryOut2(g, e, pass) {
       if (reset) g.session.apply({ type: "goal-ref.reset", at: at(), fromSha: e.fromSha });
       return;
     }
+    case "advance-goal-ref": {
+      const moved = await advanceGoalRef(g, e).catch(
+        refusedFor(g, `fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}`)
+      );
+      if (moved) g.session.apply({ type: "goal-ref.advanced", at: at(), sha: e.toSha });
+      else if (moved === false) {
+        g.session.reply(
+          `Gantry cannot fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}: someone pushed to it a commit that is not in the goal's queue. Gantry never force-pushes the goal branch: move it back to ${e.fromSha.slice(0, 7)} (or to a commit under ${e.toSha.slice(0, 7)}), then comment \`/gantry resume\`.`,
+          { once: true }
+        );
+        g.session.apply({ type: "pause", at: at(), actor: "gantry" });
+      }
+      return;
+    }
+    case "delete-candidate-refs":
+      await deleteCandidateRefs(g, e);
+      g.session.apply({ type: "candidate-refs.deleted", at: at(), upTo: e.upTo });
+      return;
     case "ask-recovery":
       await recoverAttempt(g, e);
       return;
@@ -7166,7 +7355,7 @@ var onIssue = (toHint) => (p, deps) => {
   return hint && { ref: refOf(p.repository, p.issue.number), hint };
 };
 var ci = (repository2, branch, sha2) => {
-  const goal = branch ? GoalBranch.parse(branch) : void 0;
+  const goal = branch ? GoalBranch.parse(branch) ?? CandidateRef.parse(branch) : void 0;
   if (!goal || !repository2) return void 0;
   return { ref: refOf(repository2, goal.issue), hint: { kind: "ci", sha: sha2 } };
 };

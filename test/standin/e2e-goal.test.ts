@@ -46,7 +46,9 @@ describe('the App, the Action and the stand-in, end to end', () => {
     expect(pr.body).toContain('all 4 tasks done');
     const head = await goalHead(w);
     const suites = w.standIn.ci.suitesFor(w.standIn.repo(), head!);
-    expect(suites.map((x) => x.conclusion)).toEqual(['success']);
+    // CI ran there on its candidate's ref, and again when the goal branch was fast-forwarded.
+    expect(suites.length).toBeGreaterThan(0);
+    expect(suites.filter((x) => x.conclusion !== 'success')).toEqual([]);
     expect(w.standIn.problems()).toEqual([]);
     // Seen 21.5 (86 calls) while the stand-in held webhooks until every run ended; 27.3 (109)
     // since they go as their events happen, as on GitHub: T2's and T3's completions and their
@@ -55,7 +57,7 @@ describe('the App, the Action and the stand-in, end to end', () => {
     expect(perLandedTask('diamond', w)).toBeLessThanOrEqual(32);
   });
 
-  it('3. a task that breaks the tests: CI red, the goal branch reset, recovery, and green', async () => {
+  it('3. a task that breaks the tests: CI red on its candidate, dropped, recovery, and green', async () => {
     const w = await scenario({ agent: (a) => (a.T2 = [BREAKS_TESTS, ...a.T2!]) });
     await run(w);
     const s = w.state();
@@ -75,7 +77,9 @@ describe('the App, the Action and the stand-in, end to end', () => {
     expect(await readGoal(w, 'test/greet.test.js')).toContain("'Hello, Ada!'");
     expect(w.pull()!.draft).toBe(false);
     expect(w.standIn.problems()).toEqual([]);
-    // Seen 27.5 (110 calls); bound x1.5: the red landing, reset and retry of T2 are paid once more.
+    // Seen 27.5 (110 calls) landing on the goal branch itself, 34.3 (137) with the queue (the
+    // candidates' refs made, fast-forwarded, deleted, and the reconciles their CI pushes start);
+    // bound x1.5 of the old baseline: the red landing and retry of T2 are paid once more.
     expect(perLandedTask('red CI and recovery', w)).toBeLessThanOrEqual(42);
   });
 
