@@ -97,8 +97,10 @@ describe('the speculative queue on the stand-in', () => {
     await w.label();
     await w.settle();
     await w.tick(ALL);
-    // Kill the App once at least two candidates are in CI.
-    await w.until(() => w.state().queue.filter((c) => c.sha && !c.verdict).length >= 2);
+    // Kill the App once at least two candidates are in CI (settling would wait for CI to end).
+    const inCi = () => w.state().queue.filter((c) => c.sha && !c.verdict).length;
+    await w.settle(() => inCi() >= 2);
+    expect(inCi()).toBeGreaterThanOrEqual(2);
     await w.restart();
     await w.until();
     const s = w.state();
