@@ -122,7 +122,9 @@ describe('a goal from Start to a ready pull request', () => {
     await finish(h, 'T2');
     // The red candidate was on a ref of its own: the goal branch stayed green, never forced.
     expect(goalHead(h)).toBe(green);
-    expect(h.github.argsOf('updateBranch').filter((a) => (a[2] as { force: boolean }).force)).toEqual([]);
+    expect(
+      h.github.argsOf('updateBranch').filter((a) => (a[2] as { force: boolean }).force),
+    ).toEqual([]);
     const asked = h.asked.recover[0]!;
     expect(asked.taskId).toBe('T2');
     expect(asked.failure).toMatchObject({
@@ -562,7 +564,9 @@ describe('when things go wrong outside Gantry', () => {
     expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'user' });
     const said = h.github.botComments().find((c) => c.body.includes('cannot fast-forward'))!.body;
     expect(said).toContain('Gantry never force-pushes the goal branch');
-    expect(h.github.argsOf('updateBranch').filter((a) => (a[2] as { force: boolean }).force)).toEqual([]);
+    expect(
+      h.github.argsOf('updateBranch').filter((a) => (a[2] as { force: boolean }).force),
+    ).toEqual([]);
     expect(h.errors).toEqual([]);
   });
 
