@@ -11,16 +11,16 @@ export type CiReading =
   | { kind: 'waiting'; why: string };
 
 /**
- * CI's verdict on one sha, from its check suites and commit statuses. Suites of Gantry's own app
- * are ignored, and so are suites without runs (apps with Checks permission get a suite on every
- * push whether they run anything or not), except GitHub Actions suites still queued: their runs
- * are about to be created. The task workflow never runs on a landed sha (it is dispatched on the
- * default branch, and every landing is a new merge commit), so it cannot judge one. Red as soon as
- * one check failed; green when every check completed and passed; otherwise still waiting.
+ * CI's verdict on one sha, from its check suites and commit statuses, read in one request (the
+ * failing runs' names come with it). Suites of Gantry's own app are ignored, and so are suites
+ * without runs (apps with Checks permission get a suite on every push whether they run anything
+ * or not), except GitHub Actions suites still queued: their runs are about to be created. The task
+ * workflow never runs on a landed sha (it is dispatched on the default branch, and every landing
+ * is a new merge commit), so it cannot judge one. Red as soon as one check failed; green when
+ * every check completed and passed; otherwise still waiting.
  */
 export async function readCi(g: GoalContext, sha: string, at: number): Promise<CiReading> {
-  const suites = await g.github.listCheckSuites(sha);
-  const statuses = await g.github.listStatuses(sha);
+  const { suites, statuses } = await g.github.ciReport(sha);
   const counted = suites.filter(
     (s) =>
       s.app?.id !== g.deps.appId &&
@@ -31,8 +31,11 @@ export async function readCi(g: GoalContext, sha: string, at: number): Promise<C
   );
   const failedStatuses = statuses.filter((s) => s.state === 'failure' || s.state === 'error');
   if (failedSuites.length || failedStatuses.length) {
+    const failedRuns = counted.flatMap((s) =>
+      s.runs.filter((r) => r.status === 'completed' && !PASSING.has(r.conclusion ?? '')),
+    );
     const failedChecks = [
-      ...(await failedRunNames(g, sha)),
+      ...new Set(failedRuns.map((r) => r.name)),
       ...failedStatuses.map((s) => s.context),
     ];
     return {
@@ -59,12 +62,6 @@ export async function readCi(g: GoalContext, sha: string, at: number): Promise<C
       why: `${pending + pendingStatuses} check${pending + pendingStatuses === 1 ? '' : 's'} still running`,
     };
   return { kind: 'verdict', event: { type: 'ci.verdict', at, sha, verdict: 'green' } };
-}
-
-/** Names of the check runs on a sha that did not pass (other apps' only). */
-async function failedRunNames(g: GoalContext, sha: string): Promise<string[]> {
-  const runs = await failedCheckRuns(g, sha);
-  return [...new Set(runs.map((r) => r.name))];
 }
 
 export interface FailedRun {

@@ -10,7 +10,7 @@ import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
 import { GitHubRateLimited, gitHubStatus } from './github/github-error.js';
 import { readCi } from './ci-verdict.js';
-import { dispatchOwed, distinctId } from './dispatch.js';
+import { dispatchOwed, distinctId, type RunListing } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { landTask, resetGoalRef } from './landing.js';
@@ -43,6 +43,8 @@ interface Pass {
   collected: boolean;
   /** Attempts whose run was matched or dispatched in this pass (all waiting ones at once). */
   dispatched: Set<string>;
+  /** Recent task runs, listed once in the pass. */
+  listing: RunListing;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
     done: new Set(),
     collected: false,
     dispatched: new Set(),
+    listing: {},
   };
   matchRuns(g, hints);
   let ticked = false;
@@ -102,7 +105,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
         (x): x is typeof e => x.type === 'dispatch-task' && !pass.dispatched.has(x.key),
       );
       for (const x of owed) pass.dispatched.add(x.key);
-      await dispatchOwed(g, owed);
+      await dispatchOwed(g, owed, pass.listing);
       return;
     }
     case 'collect-run':

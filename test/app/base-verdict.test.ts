@@ -44,20 +44,20 @@ describe('the base: CI on the default branch head the goal starts from', () => {
     const h = await started();
     const base = h.github.code.defaultBranch.sha;
     // The goal branch's push ran CI on the base, and the start read its verdict.
-    expect(h.github.argsOf('listCheckSuites')).toContainEqual([base]);
+    expect(h.github.argsOf('ciReport')).toContainEqual([base]);
     expect(h.state().baseVerdict).toMatchObject({ sha: base, verdict: 'green' });
     await finishT1(h);
     expect(merges(h)).toHaveLength(1);
     expect(h.state().tasks.at(0)!.status).toBe('done');
     expect(queued(h)).toEqual(['T2', 'T3']);
     // Never read again for later tasks.
-    const reads = h.github.argsOf('listCheckSuites').filter(([sha]) => sha === base).length;
+    const reads = h.github.argsOf('ciReport').filter(([sha]) => sha === base).length;
     for (const id of ['T2', 'T3']) {
       const run = h.github.runs.find((r) => r.inputs.task_id === id)!;
       await h.deliver('workflow_run', h.github.finishRun(run.id, taskResult(id, 1)));
     }
     await h.sweep();
-    expect(h.github.argsOf('listCheckSuites').filter(([sha]) => sha === base)).toHaveLength(reads);
+    expect(h.github.argsOf('ciReport').filter(([sha]) => sha === base)).toHaveLength(reads);
   });
 
   it('red: the goal pauses with a comment, nothing lands and no task is blamed; resume after a green re-run lands', async () => {

@@ -509,15 +509,27 @@ export class MemoryGitHub {
       },
 
       // Checks and statuses.
-      listCheckSuites: (sha) =>
-        code.suites
-          .filter((s) => s.sha === sha)
-          .map((s) => ({
-            app: s.app,
-            status: s.status,
-            conclusion: s.conclusion,
-            runCount: s.runs.length,
-          })),
+      ciReport: (sha) => {
+        const known =
+          code.resolve(sha) ?? code.suites.find((s) => s.sha === sha) ?? code.statuses.get(sha);
+        if (!known) throw notFound();
+        return {
+          suites: code.suites
+            .filter((s) => s.sha === sha)
+            .map((s) => ({
+              app: s.app,
+              status: s.status,
+              conclusion: s.conclusion,
+              runCount: s.runs.length,
+              runs: s.runs.map((r) => ({
+                name: r.name,
+                status: r.conclusion === null ? 'in_progress' : 'completed',
+                conclusion: r.conclusion,
+              })),
+            })),
+          statuses: code.statuses.get(sha) ?? [],
+        };
+      },
       listCheckRuns: (sha) =>
         code.suites
           .filter((s) => s.sha === sha)
@@ -531,7 +543,6 @@ export class MemoryGitHub {
               app: s.app,
             })),
           ),
-      listStatuses: (sha) => code.statuses.get(sha) ?? [],
       listAnnotations: (id, max) => {
         const r = code.checkRun(id);
         if (!r) throw notFound();
