@@ -5241,6 +5241,12 @@ async function syncStateLabels(github, issue2, wanted) {
 }
 
 // src/app/goal-session.ts
+var shapeOf = (s) => [
+  s.status,
+  labelsFor(s).join(","),
+  s.planVersion,
+  (s.plan?.tasks ?? []).map((t) => t.id).join(",")
+].join(" ");
 var normalize2 = (body) => body.replace(/\r\n?/g, "\n").trimEnd();
 var GoalSession = class {
   constructor(o) {
@@ -5358,10 +5364,40 @@ var GoalSession = class {
   rendered() {
     return this.state ? renderPlanComment(this.state, { key: this.o.stateKey, serverUrl: this.o.serverUrl }) : void 0;
   }
-  /** The live plan comment differs from what Gantry wrote (someone edited it). */
+  /**
+   * The live plan comment differs from what Gantry wrote (someone edited it). Not when it is what
+   * Gantry last sent and a newer render waits (`deferEdit`): nobody touched it since.
+   */
   get liveEdited() {
     const rendered = this.rendered();
-    return !!this.live && rendered !== void 0 && normalize2(this.live.body) !== normalize2(rendered);
+    if (!this.live || rendered === void 0) return false;
+    const live = normalize2(this.live.body);
+    if (live === normalize2(rendered)) return false;
+    const sent = this.o.memory.sentPlan(this.live.id);
+    return !(sent && live === normalize2(sent.body));
+  }
+  /** A plan-comment edit was left for a later flush (`deferEdit`). */
+  deferred = false;
+  /**
+   * Whether an edit of the live plan comment to `state` may wait for a later flush: only progress
+   * within an unchanged shape (`shapeOf`) of a comment nobody edited since Gantry last sent it,
+   * less than `editEveryMs` after that, outside a sweep, with nothing else to post. The state is
+   * kept in memory and in the store meanwhile (the trusted state takes the newest), so nothing is
+   * lost; a restart without the store is a crash before the flush, which the executor redoes.
+   */
+  deferEdit(state) {
+    const { editEveryMs = 0, sweep, memory } = this.o;
+    const live = this.live;
+    if (!editEveryMs || sweep || !live || this.freshComment) return false;
+    if (this.supersede.length || this.replies.length || this.reactions.length) return false;
+    const sent = memory.sentPlan(live.id);
+    if (!sent || normalize2(sent.body) !== normalize2(live.body)) return false;
+    const now = (this.o.now ?? Date.now)();
+    return now - sent.at < editEveryMs && sent.shape === shapeOf(state);
+  }
+  sent(commentId, body, state) {
+    const at = (this.o.now ?? Date.now)();
+    this.o.memory.sentPlanComment(commentId, { body, at, shape: shapeOf(state) });
   }
   /** A reply on the issue; with `once`, skipped when Gantry already posted the same text. */
   reply(body, { once = false } = {}) {
@@ -5435,11 +5471,17 @@ var GoalSession = class {
         this.live = { id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true };
         this.o.facts.comments.push(this.live);
         this.freshComment = false;
+        this.sent(posted.id, body, this.state);
+        this.deferred = false;
       } else if (normalize2(this.live.body) !== normalize2(body)) {
-        this.o.memory.wroteComment(this.live.id, body);
-        await github.updateComment(this.live.id, body);
-        this.live.body = body;
-      }
+        this.deferred = this.deferEdit(this.state);
+        if (!this.deferred) {
+          this.o.memory.wroteComment(this.live.id, body);
+          await github.updateComment(this.live.id, body);
+          this.live.body = body;
+          this.sent(this.live.id, body, this.state);
+        }
+      } else this.deferred = false;
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
       await this.keep(this.state, this.live.id, body);
@@ -6854,7 +6896,10 @@ async function reconcileGoal(github, ref, hints, deps) {
     memory: deps.memory,
     earlierBodies,
     log: deps.log,
-    store: deps.store
+    store: deps.store,
+    editEveryMs: deps.planEditEveryMs,
+    now: deps.now,
+    sweep: relevant.some((h) => h.kind === "poke")
   });
   const g = { github, ref, session, deps, config, trigger };
   await takeLostEdit(g, relevant);
@@ -7059,6 +7104,8 @@ var StateMemory = class {
   goals = /* @__PURE__ */ new Map();
   /** People's edits taken from a comment's history (their webhook was late, or lost). */
   taken = /* @__PURE__ */ new Map();
+  /** What Gantry last sent to each plan comment, when, and what it showed (`SentPlan`). */
+  sentPlans = /* @__PURE__ */ new Map();
   /** Whether Gantry wrote this body to this comment recently: the webhook of its own edit. */
   wrote(commentId, body) {
     return this.bodies.get(commentId)?.includes(body) ?? false;
@@ -7081,6 +7128,13 @@ var StateMemory = class {
   }
   tookEditBefore(commentId, body) {
     return this.taken.get(commentId)?.includes(body) ?? false;
+  }
+  /** The plan comment as Gantry last sent it to GitHub (a deferred edit is not sent yet). */
+  sentPlan(commentId) {
+    return this.sentPlans.get(commentId);
+  }
+  sentPlanComment(commentId, sent) {
+    bounded(this.sentPlans, commentId, sent, this.capacity);
   }
   wroteState(key, commentId, state) {
     bounded(this.goals, key, { commentId, state }, this.capacity);
@@ -7299,7 +7353,8 @@ function gantryApp(options) {
     appId: options.appId,
     log: options.log,
     store: options.store,
-    accountMonthlyUsd: options.accountMonthlyUsd
+    accountMonthlyUsd: options.accountMonthlyUsd,
+    planEditEveryMs: options.planEditEveryMs
   };
   const deliveries = new DeliveryLog();
   const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
@@ -7452,6 +7507,71 @@ var errorText = (e) => e instanceof Error ? e.message : String(e);
 
 // src/app/github/gantry-octokit.ts
 import { ProbotOctokit } from "probot";
+
+// src/app/github/write-pacer.ts
+var CONTENT_LIMITS = [
+  { windowMs: 6e4, max: 80 },
+  { windowMs: 36e5, max: 500 }
+];
+var realClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms))
+};
+var WritePacer = class {
+  constructor(limits = CONTENT_LIMITS, clock = realClock) {
+    this.limits = limits;
+    this.clock = clock;
+  }
+  limits;
+  clock;
+  /** When each request went out, per key, oldest first (the longest window's worth). */
+  sent = /* @__PURE__ */ new Map();
+  /** Requests of one key go out in order: the next waits for the one before it to be placed. */
+  queue = /* @__PURE__ */ new Map();
+  /** How long requests waited in all, and the most that went out in one minute: for figures. */
+  waitedMs = 0;
+  peakPerMinute = 0;
+  /** Resolves when a request of `key` may go out, and counts it as gone out then. */
+  take(key) {
+    const turn = (this.queue.get(key) ?? Promise.resolve()).then(() => this.place(key));
+    this.queue.set(key, turn);
+    void turn.finally(() => {
+      if (this.queue.get(key) === turn) this.queue.delete(key);
+    });
+    return turn;
+  }
+  async place(key) {
+    const longest = Math.max(...this.limits.map((l) => l.windowMs));
+    for (; ; ) {
+      const now = this.clock.now();
+      const times = (this.sent.get(key) ?? []).filter((t) => t > now - longest);
+      this.sent.set(key, times);
+      const wait = Math.max(0, ...this.limits.map((l) => waitFor(times, l, now)));
+      if (wait === 0) {
+        times.push(now);
+        const minute = times.filter((t) => t > now - 6e4).length;
+        this.peakPerMinute = Math.max(this.peakPerMinute, minute);
+        return;
+      }
+      this.waitedMs += wait;
+      await this.clock.sleep(wait);
+    }
+  }
+};
+function waitFor(times, l, now) {
+  const inWindow = times.filter((t) => t > now - l.windowMs);
+  if (inWindow.length < l.max) return 0;
+  const leaving = inWindow[inWindow.length - l.max];
+  return leaving + l.windowMs - now + 1;
+}
+function pacedAsContent(method, url, query) {
+  const path = url.replace(/^[a-z]+:\/\/[^/]+/i, "").replace(/^\/api\/v3(?=\/)/, "");
+  if (path.startsWith("/app/") || path.startsWith("/applications/")) return false;
+  if (path === "/graphql") return typeof query === "string" && /^\s*mutation\b/.test(query);
+  return method === "POST" || method === "PUT" || method === "PATCH";
+}
+
+// src/app/github/gantry-octokit.ts
 var MAX_TOTAL_CHARS = 32 * 1024 * 1024;
 var MAX_ENTRY_CHARS = 256 * 1024;
 var ResponseCache = class {
@@ -7512,9 +7632,20 @@ function conditionalRequests(octokit, cache = shared) {
 var copy = (r) => ({ ...r, data: structuredClone(r.data) });
 var shared = new ResponseCache();
 var DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
-var GantryOctokit = ProbotOctokit.plugin(
-  (octokit) => conditionalRequests(octokit)
-).defaults((o) => ({ ...o, retry: { ...o.retry, doNotRetry: DO_NOT_RETRY } }));
+function pacedWrites(octokit, installationId, pacer = sharedPacer) {
+  if (installationId === void 0) return;
+  octokit.hook.wrap("request", async (request, options) => {
+    const { method, url, body } = octokit.request.endpoint.parse(options);
+    const query = body?.query;
+    if (pacedAsContent(method, url, query)) await pacer.take(`installation ${installationId}`);
+    return request(options);
+  });
+}
+var sharedPacer = new WritePacer();
+var GantryOctokit = ProbotOctokit.plugin((octokit, options) => {
+  conditionalRequests(octokit);
+  pacedWrites(octokit, options.auth?.installationId);
+}).defaults((o) => ({ ...o, retry: { ...o.retry, doNotRetry: DO_NOT_RETRY } }));
 
 // src/app/env.ts
 import { readFileSync } from "node:fs";
@@ -8829,7 +8960,7 @@ async function main() {
   const store = await GantryStore.open(storeFromEnv(process.env)).catch((e) => {
     throw new StartupError(e.message);
   });
-  const app2 = gantryApp({ ...options, store });
+  const app2 = gantryApp({ ...options, store, planEditEveryMs: 6e4 });
   await run(
     (probot, { addHandler }) => {
       app2(probot);

@@ -5238,6 +5238,12 @@ async function syncStateLabels(github, issue2, wanted) {
 }
 
 // src/app/goal-session.ts
+var shapeOf = (s) => [
+  s.status,
+  labelsFor(s).join(","),
+  s.planVersion,
+  (s.plan?.tasks ?? []).map((t) => t.id).join(",")
+].join(" ");
 var normalize2 = (body) => body.replace(/\r\n?/g, "\n").trimEnd();
 var GoalSession = class {
   constructor(o) {
@@ -5355,10 +5361,40 @@ var GoalSession = class {
   rendered() {
     return this.state ? renderPlanComment(this.state, { key: this.o.stateKey, serverUrl: this.o.serverUrl }) : void 0;
   }
-  /** The live plan comment differs from what Gantry wrote (someone edited it). */
+  /**
+   * The live plan comment differs from what Gantry wrote (someone edited it). Not when it is what
+   * Gantry last sent and a newer render waits (`deferEdit`): nobody touched it since.
+   */
   get liveEdited() {
     const rendered = this.rendered();
-    return !!this.live && rendered !== void 0 && normalize2(this.live.body) !== normalize2(rendered);
+    if (!this.live || rendered === void 0) return false;
+    const live = normalize2(this.live.body);
+    if (live === normalize2(rendered)) return false;
+    const sent = this.o.memory.sentPlan(this.live.id);
+    return !(sent && live === normalize2(sent.body));
+  }
+  /** A plan-comment edit was left for a later flush (`deferEdit`). */
+  deferred = false;
+  /**
+   * Whether an edit of the live plan comment to `state` may wait for a later flush: only progress
+   * within an unchanged shape (`shapeOf`) of a comment nobody edited since Gantry last sent it,
+   * less than `editEveryMs` after that, outside a sweep, with nothing else to post. The state is
+   * kept in memory and in the store meanwhile (the trusted state takes the newest), so nothing is
+   * lost; a restart without the store is a crash before the flush, which the executor redoes.
+   */
+  deferEdit(state) {
+    const { editEveryMs = 0, sweep, memory } = this.o;
+    const live = this.live;
+    if (!editEveryMs || sweep || !live || this.freshComment) return false;
+    if (this.supersede.length || this.replies.length || this.reactions.length) return false;
+    const sent = memory.sentPlan(live.id);
+    if (!sent || normalize2(sent.body) !== normalize2(live.body)) return false;
+    const now = (this.o.now ?? Date.now)();
+    return now - sent.at < editEveryMs && sent.shape === shapeOf(state);
+  }
+  sent(commentId, body, state) {
+    const at = (this.o.now ?? Date.now)();
+    this.o.memory.sentPlanComment(commentId, { body, at, shape: shapeOf(state) });
   }
   /** A reply on the issue; with `once`, skipped when Gantry already posted the same text. */
   reply(body, { once = false } = {}) {
@@ -5432,11 +5468,17 @@ var GoalSession = class {
         this.live = { id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true };
         this.o.facts.comments.push(this.live);
         this.freshComment = false;
+        this.sent(posted.id, body, this.state);
+        this.deferred = false;
       } else if (normalize2(this.live.body) !== normalize2(body)) {
-        this.o.memory.wroteComment(this.live.id, body);
-        await github.updateComment(this.live.id, body);
-        this.live.body = body;
-      }
+        this.deferred = this.deferEdit(this.state);
+        if (!this.deferred) {
+          this.o.memory.wroteComment(this.live.id, body);
+          await github.updateComment(this.live.id, body);
+          this.live.body = body;
+          this.sent(this.live.id, body, this.state);
+        }
+      } else this.deferred = false;
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
       await this.keep(this.state, this.live.id, body);
@@ -6851,7 +6893,10 @@ async function reconcileGoal(github, ref, hints, deps) {
     memory: deps.memory,
     earlierBodies,
     log: deps.log,
-    store: deps.store
+    store: deps.store,
+    editEveryMs: deps.planEditEveryMs,
+    now: deps.now,
+    sweep: relevant.some((h) => h.kind === "poke")
   });
   const g = { github, ref, session, deps, config, trigger };
   await takeLostEdit(g, relevant);
@@ -7056,6 +7101,8 @@ var StateMemory = class {
   goals = /* @__PURE__ */ new Map();
   /** People's edits taken from a comment's history (their webhook was late, or lost). */
   taken = /* @__PURE__ */ new Map();
+  /** What Gantry last sent to each plan comment, when, and what it showed (`SentPlan`). */
+  sentPlans = /* @__PURE__ */ new Map();
   /** Whether Gantry wrote this body to this comment recently: the webhook of its own edit. */
   wrote(commentId, body) {
     return this.bodies.get(commentId)?.includes(body) ?? false;
@@ -7078,6 +7125,13 @@ var StateMemory = class {
   }
   tookEditBefore(commentId, body) {
     return this.taken.get(commentId)?.includes(body) ?? false;
+  }
+  /** The plan comment as Gantry last sent it to GitHub (a deferred edit is not sent yet). */
+  sentPlan(commentId) {
+    return this.sentPlans.get(commentId);
+  }
+  sentPlanComment(commentId, sent) {
+    bounded(this.sentPlans, commentId, sent, this.capacity);
   }
   wroteState(key, commentId, state) {
     bounded(this.goals, key, { commentId, state }, this.capacity);
@@ -7296,7 +7350,8 @@ function gantryApp(options2) {
     appId: options2.appId,
     log: options2.log,
     store: options2.store,
-    accountMonthlyUsd: options2.accountMonthlyUsd
+    accountMonthlyUsd: options2.accountMonthlyUsd,
+    planEditEveryMs: options2.planEditEveryMs
   };
   const deliveries = new DeliveryLog();
   const storeHealth = options2.storeHealth ?? (options2.store ? () => options2.store.health() : void 0);

@@ -70,6 +70,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     log: options.log,
     store: options.store,
     accountMonthlyUsd: options.accountMonthlyUsd,
+    planEditEveryMs: options.planEditEveryMs,
   };
   const deliveries = new DeliveryLog();
   const storeHealth =

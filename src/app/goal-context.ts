@@ -36,6 +36,8 @@ export interface AppDeps {
    * an organization) may spend in a UTC month, across them all (`GANTRY_ACCOUNT_MONTHLY_USD`).
    */
   accountMonthlyUsd?: number | undefined;
+  /** Plan-comment edits of a goal at most this often, but for changes of shape (`GoalSession`). */
+  planEditEveryMs?: number | undefined;
 }
 
 /** Everything one reconcile of one goal works with. */

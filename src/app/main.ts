@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   const store = await GantryStore.open(storeFromEnv(process.env)).catch((e: unknown) => {
     throw new StartupError((e as Error).message);
   });
-  const app = gantryApp({ ...options, store });
+  // A goal's plan comment shows its progress within a minute, in one edit for a burst of events.
+  const app = gantryApp({ ...options, store, planEditEveryMs: 60_000 });
   await run(
     (probot, { addHandler }) => {
       app(probot);

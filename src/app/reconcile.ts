@@ -59,6 +59,9 @@ export async function reconcileGoal(
     earlierBodies,
     log: deps.log,
     store: deps.store,
+    editEveryMs: deps.planEditEveryMs,
+    now: deps.now,
+    sweep: relevant.some((h) => h.kind === 'poke'),
   });
   const g: GoalContext = { github, ref, session, deps, config, trigger };
 
