@@ -30,7 +30,9 @@ class Goal extends HandGoal {
         { planVersion: this.state.planVersion },
       ),
     );
-    return this.send(ev.start({ planVersion: this.state.planVersion }));
+    const owed = this.send(ev.start({ planVersion: this.state.planVersion }));
+    // The base is green: nothing holds landing.
+    return [...owed, ...this.send(ev.baseGreen({ sha: this.state.lastGreen! }))];
   }
 
   merged(taskId: string, sha: string): Effect[] {
