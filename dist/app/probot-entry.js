@@ -365,8 +365,8 @@ function octokitRepos({ octokit, owner, repo }) {
   return {
     readConfig: async (path) => {
       try {
-        const { config, files } = await octokit.config.get({ owner, repo, path });
-        return files.some((f) => f.config !== null) ? config : void 0;
+        const { config, files: files2 } = await octokit.config.get({ owner, repo, path });
+        return files2.some((f) => f.config !== null) ? config : void 0;
       } catch (e) {
         throw asGitHubError(e);
       }
@@ -3479,6 +3479,33 @@ async function takeLostEdit(g, hints) {
   g.deps.memory.tookEdit(live.id, live.body);
 }
 
+// src/app/known-facts.ts
+var KnownFacts = class {
+  constructor(capacity = 2e3) {
+    this.capacity = capacity;
+  }
+  capacity;
+  goals = /* @__PURE__ */ new Map();
+  /** The goal's entry, removed; undefined when there is none. */
+  take(key) {
+    const kept2 = this.goals.get(key);
+    this.goals.delete(key);
+    return kept2;
+  }
+  /** The facts a reconcile ended with, and the state it last wrote. */
+  keep(key, facts, mark) {
+    this.goals.delete(key);
+    this.goals.set(key, { facts, mark });
+    if (this.goals.size > this.capacity) {
+      const oldest = this.goals.keys().next().value;
+      if (oldest !== void 0) this.goals.delete(oldest);
+    }
+  }
+};
+function stillWritten(mark, written) {
+  return written?.commentId === mark.commentId && written.state.revision === mark.revision;
+}
+
 // src/app/recall-goal.ts
 async function recallGoal(deps, key) {
   if (!deps.store) return;
@@ -5487,6 +5514,8 @@ var GoalSession = class {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
         await github.updateComment(old.id, collapsed);
+        const fact = this.o.facts.comments.find((c) => c.id === old.id);
+        if (fact) fact.body = collapsed;
       }
       this.o.facts.issue.labels = await syncStateLabels(
         github,
@@ -6867,10 +6896,21 @@ async function mayPlan(g, events) {
 
 // src/app/reconcile.ts
 async function reconcileGoal(github, ref, hints, deps) {
+  const known = deps.known?.take(goalKey(ref));
+  const trusted = { used: false };
+  try {
+    await reconcileOnce(github, ref, hints, deps, known, trusted);
+  } catch (e) {
+    if (!trusted.used || !(e instanceof GitHubGone)) throw e;
+    await reconcileOnce(github, ref, hints, deps, void 0, trusted);
+  }
+}
+async function reconcileOnce(github, ref, hints, deps, known, trusted) {
+  const ownOnly = hints.length > 0 && hints.every((h) => h.kind === "run" || h.kind === "ci");
   let config;
   let raw;
   try {
-    raw = await readRawConfig(github);
+    raw = deps.configs ? await deps.configs.read(github, `${ref.owner}/${ref.repo}`, deps.now(), { cached: ownOnly }) : await readRawConfig(github);
     config = { ok: true, value: parseConfig(raw) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -6880,7 +6920,8 @@ async function reconcileGoal(github, ref, hints, deps) {
   const relevant = hints.filter((h) => concerns(h, trigger));
   if (relevant.length === 0) return;
   await Promise.all([recallGoal(deps, goalKey(ref)), deps.breakers.refresh()]);
-  const facts = await readGoalFacts(github, ref.issue, deps.appId);
+  trusted.used = ownOnly && known !== void 0 && stillWritten(known.mark, deps.memory.goal(goalKey(ref)));
+  const facts = trusted.used ? known.facts : await readGoalFacts(github, ref.issue, deps.appId);
   const earlierBodies = relevant.flatMap(
     (h) => h.kind === "comment-edited" && !h.sender.bot ? [{ commentId: h.commentId, body: h.from }] : []
   );
@@ -6938,6 +6979,11 @@ async function reconcileGoal(github, ref, hints, deps) {
   }
   await autoStart(g, events);
   await runTasks(g, relevant);
+  if (session.live && session.state)
+    deps.known?.keep(goalKey(ref), facts, {
+      commentId: session.live.id,
+      revision: session.state.revision
+    });
 }
 async function stopForIssue(g, why) {
   const { session, deps } = g;
@@ -7163,6 +7209,88 @@ var DeliveryLog = class {
   }
 };
 
+// src/app/config-cache.ts
+var CONFIG_TTL_MS = 10 * 6e4;
+var ConfigCache = class {
+  constructor(ttlMs = CONFIG_TTL_MS, capacity = 1e3) {
+    this.ttlMs = ttlMs;
+    this.capacity = capacity;
+  }
+  ttlMs;
+  capacity;
+  kept = /* @__PURE__ */ new Map();
+  /** Counts forgets: a read that began before one does not keep what it read. */
+  epoch = 0;
+  /**
+   * The raw config of `repo` (`owner/name`), as `readRawConfig` gives it: the kept one when
+   * `cached` is set and it is fresh, otherwise read now (and kept).
+   */
+  async read(github, repo, now, { cached }) {
+    repo = repo.toLowerCase();
+    const kept2 = this.kept.get(repo);
+    if (cached && kept2 && now - kept2.at < this.ttlMs) {
+      if ("error" in kept2) throw kept2.error;
+      return structuredClone(kept2.raw);
+    }
+    const epoch = this.epoch;
+    try {
+      const raw = await readRawConfig(github);
+      if (epoch === this.epoch) this.keep(repo, { at: now, raw: structuredClone(raw) });
+      return raw;
+    } catch (e) {
+      if (e instanceof ConfigError && epoch === this.epoch) this.keep(repo, { at: now, error: e });
+      else this.kept.delete(repo);
+      throw e;
+    }
+  }
+  /** The config of `repo` changed (or may have): the next reconcile reads it. */
+  forget(repo) {
+    this.epoch++;
+    this.kept.delete(repo.toLowerCase());
+  }
+  /** Every repository of `owner`: their configs may extend its `.github` repository's. */
+  forgetOwner(owner) {
+    this.epoch++;
+    for (const repo of [...this.kept.keys()])
+      if (repo.startsWith(`${owner.toLowerCase()}/`)) this.kept.delete(repo);
+  }
+  keep(repo, entry) {
+    this.kept.delete(repo);
+    this.kept.set(repo, entry);
+    if (this.kept.size > this.capacity) {
+      const oldest = this.kept.keys().next().value;
+      if (oldest !== void 0) this.kept.delete(oldest);
+    }
+  }
+};
+
+// src/app/config-push.ts
+import { z as z10 } from "zod";
+var CONFIG_PATH = ".github/gantry.yml";
+var MAX_LISTED_COMMITS = 2048;
+var files = z10.array(z10.string()).optional();
+var PushShape = z10.looseObject({
+  ref: z10.string(),
+  deleted: z10.boolean().optional(),
+  forced: z10.boolean().optional(),
+  repository: z10.looseObject({
+    name: z10.string().min(1),
+    owner: z10.looseObject({ login: z10.string().min(1) }),
+    default_branch: z10.string().min(1)
+  }),
+  commits: z10.array(z10.looseObject({ added: files, removed: files, modified: files })).optional()
+});
+function configPushed(payload) {
+  const p = PushShape.safeParse(payload);
+  if (!p.success) return void 0;
+  const { ref, repository: repository2, commits, forced, deleted } = p.data;
+  if (ref !== `refs/heads/${repository2.default_branch}`) return void 0;
+  const touched = forced === true || deleted === true || !commits?.length || commits.length >= MAX_LISTED_COMMITS || commits.some((c) => [c.added, c.removed, c.modified].some((l) => l?.includes(CONFIG_PATH)));
+  if (!touched) return void 0;
+  const owner = repository2.owner.login;
+  return repository2.name === ".github" ? { owner } : { repo: `${owner}/${repository2.name}` };
+}
+
 // src/app/health-report.ts
 function healthReport(f) {
   const problems = [];
@@ -7183,69 +7311,69 @@ function healthReport(f) {
 }
 
 // src/app/webhook-shapes.ts
-import { z as z10 } from "zod";
-var name = z10.string().min(1);
-var repository = z10.looseObject({
+import { z as z11 } from "zod";
+var name = z11.string().min(1);
+var repository = z11.looseObject({
   name,
-  owner: z10.looseObject({ login: name }),
+  owner: z11.looseObject({ login: name }),
   default_branch: name
 });
-var sender = z10.looseObject({ login: name, type: z10.string() });
-var issue = z10.looseObject({
-  number: z10.number().int().positive(),
-  labels: z10.array(z10.looseObject({ name: z10.string() })).optional()
+var sender = z11.looseObject({ login: name, type: z11.string() });
+var issue = z11.looseObject({
+  number: z11.number().int().positive(),
+  labels: z11.array(z11.looseObject({ name: z11.string() })).optional()
 });
-var label2 = z10.looseObject({ name: z10.string() }).optional();
-var comment = z10.looseObject({
-  id: z10.number().int().positive(),
-  body: z10.string(),
-  user: z10.looseObject({ type: z10.string() }).nullable().optional()
+var label2 = z11.looseObject({ name: z11.string() }).optional();
+var comment = z11.looseObject({
+  id: z11.number().int().positive(),
+  body: z11.string(),
+  user: z11.looseObject({ type: z11.string() }).nullable().optional()
 });
-var app = z10.looseObject({ id: z10.number().nullable() }).nullable().optional();
-var sha = z10.string().regex(/^[0-9a-f]{40}$/, "a 40-character commit sha");
-var issueEvent = z10.looseObject({ repository, issue, sender, label: label2 });
+var app = z11.looseObject({ id: z11.number().nullable() }).nullable().optional();
+var sha = z11.string().regex(/^[0-9a-f]{40}$/, "a 40-character commit sha");
+var issueEvent = z11.looseObject({ repository, issue, sender, label: label2 });
 var PAYLOAD_SHAPES = {
   "issues.labeled": issueEvent,
   "issues.unlabeled": issueEvent,
   "issues.closed": issueEvent,
   "issues.edited": issueEvent.extend({
-    changes: z10.looseObject({ body: z10.looseObject({ from: z10.string() }).optional() })
+    changes: z11.looseObject({ body: z11.looseObject({ from: z11.string() }).optional() })
   }),
   "issue_comment.created": issueEvent.extend({ comment }),
   "issue_comment.edited": issueEvent.extend({
     comment,
-    changes: z10.looseObject({ body: z10.looseObject({ from: z10.string() }).optional() })
+    changes: z11.looseObject({ body: z11.looseObject({ from: z11.string() }).optional() })
   }),
-  workflow_run: z10.looseObject({
+  workflow_run: z11.looseObject({
     repository,
-    workflow_run: z10.looseObject({
-      id: z10.number().int().positive(),
-      status: z10.string().nullable().optional(),
-      conclusion: z10.string().nullable().optional(),
-      head_branch: z10.string().nullable().optional(),
+    workflow_run: z11.looseObject({
+      id: z11.number().int().positive(),
+      status: z11.string().nullable().optional(),
+      conclusion: z11.string().nullable().optional(),
+      head_branch: z11.string().nullable().optional(),
       head_sha: sha,
-      path: z10.string().optional(),
-      display_title: z10.string().optional()
+      path: z11.string().optional(),
+      display_title: z11.string().optional()
     })
   }),
-  "check_suite.completed": z10.looseObject({
+  "check_suite.completed": z11.looseObject({
     repository,
-    check_suite: z10.looseObject({ head_branch: z10.string().nullable(), head_sha: sha, app })
+    check_suite: z11.looseObject({ head_branch: z11.string().nullable(), head_sha: sha, app })
   }),
-  "check_run.completed": z10.looseObject({
+  "check_run.completed": z11.looseObject({
     repository,
-    check_run: z10.looseObject({
+    check_run: z11.looseObject({
       head_sha: sha,
       app,
       // GitHub's schema requires nothing of it (the stand-in sends only its id).
-      check_suite: z10.looseObject({ head_branch: z10.string().nullable().optional() }).nullable().optional()
+      check_suite: z11.looseObject({ head_branch: z11.string().nullable().optional() }).nullable().optional()
     })
   }),
-  status: z10.looseObject({
+  status: z11.looseObject({
     repository,
-    state: z10.string(),
+    state: z11.string(),
     sha,
-    branches: z10.array(z10.looseObject({ name: z10.string() }))
+    branches: z11.array(z11.looseObject({ name: z11.string() }))
   })
 };
 function payloadProblem(event, payload) {
@@ -7339,6 +7467,7 @@ var senderOf = (p) => ({ login: p.sender.login, bot: p.sender.type === "Bot" });
 
 // src/app/app.ts
 function gantryApp(options2) {
+  const configs = new ConfigCache();
   const deps = {
     planner: options2.planner,
     stateKey: options2.stateKey,
@@ -7346,6 +7475,8 @@ function gantryApp(options2) {
     now: options2.now ?? Date.now,
     newGoalId: options2.newGoalId ?? randomUUID2,
     memory: new StateMemory(),
+    configs,
+    known: new KnownFacts(),
     breakers: options2.breakers ?? new BreakerBook(void 0, options2.store),
     appId: options2.appId,
     log: options2.log,
@@ -7398,6 +7529,11 @@ function gantryApp(options2) {
         `goal ${key}: ${storeUnavailable(err) ? "the store" : "GitHub"} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
+    onWebhooks(app3, ["push"], github, (_name, _delivery, payload) => {
+      const pushed = configPushed(payload);
+      if (pushed && "repo" in pushed) configs.forget(pushed.repo);
+      else if (pushed) configs.forgetOwner(pushed.owner);
+    });
     registerHints(app3, github, WEBHOOK_HINTS, async (delivery, routed) => {
       if (!options2.store && !deliveries.first(delivery.id)) return;
       for (const { ref, hint } of routed(deps)) {
@@ -7701,33 +7837,33 @@ ${asData("readme", sanitizeUntrusted(repo.readme, CONTEXT_LIMITS.readmeChars))}`
 }
 
 // src/planner/schemas.ts
-import { z as z11 } from "zod";
+import { z as z12 } from "zod";
 var ModelTaskSchema = taskSchemaFor(FlatCriterionSchema);
 var ModelPlanSchema = planSchemaFor(ModelTaskSchema);
-var RecoveryOutputSchema = z11.strictObject({
-  rootCause: z11.string().trim().min(1).max(1e3),
-  action: z11.discriminatedUnion("kind", [
-    z11.strictObject({ kind: z11.literal("retry"), guidance: z11.string().trim().min(1).max(2e3) }),
-    z11.strictObject({
-      kind: z11.literal("inject"),
-      tasks: z11.array(ModelTaskSchema).min(1).max(5),
-      guidance: z11.string().trim().max(2e3).optional()
+var RecoveryOutputSchema = z12.strictObject({
+  rootCause: z12.string().trim().min(1).max(1e3),
+  action: z12.discriminatedUnion("kind", [
+    z12.strictObject({ kind: z12.literal("retry"), guidance: z12.string().trim().min(1).max(2e3) }),
+    z12.strictObject({
+      kind: z12.literal("inject"),
+      tasks: z12.array(ModelTaskSchema).min(1).max(5),
+      guidance: z12.string().trim().max(2e3).optional()
     }),
-    z11.strictObject({ kind: z11.literal("escalate"), question: z11.string().trim().min(1).max(1e3) })
+    z12.strictObject({ kind: z12.literal("escalate"), question: z12.string().trim().min(1).max(1e3) })
   ])
 });
-var KnowledgeOutputSchema = z11.strictObject({
-  findings: z11.array(z11.strictObject({ kind: z11.enum(FINDING_KINDS), text: z11.string().trim().min(1).max(300) })).max(10)
+var KnowledgeOutputSchema = z12.strictObject({
+  findings: z12.array(z12.strictObject({ kind: z12.enum(FINDING_KINDS), text: z12.string().trim().min(1).max(300) })).max(10)
 });
-var ReviewOutputSchema = z11.discriminatedUnion("verdict", [
-  z11.strictObject({ verdict: z11.literal("PASSED") }),
-  z11.strictObject({
-    verdict: z11.literal("GAPS_FOUND"),
-    feedback: z11.string().trim().min(1).max(2e3)
+var ReviewOutputSchema = z12.discriminatedUnion("verdict", [
+  z12.strictObject({ verdict: z12.literal("PASSED") }),
+  z12.strictObject({
+    verdict: z12.literal("GAPS_FOUND"),
+    feedback: z12.string().trim().min(1).max(2e3)
   }),
-  z11.strictObject({
-    verdict: z11.literal("HUMAN_NEEDED"),
-    question: z11.string().trim().min(1).max(1e3)
+  z12.strictObject({
+    verdict: z12.literal("HUMAN_NEEDED"),
+    question: z12.string().trim().min(1).max(1e3)
   })
 ]);
 

@@ -348,6 +348,8 @@ export class GoalSession {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
         await github.updateComment(old.id, collapsed);
+        const fact = this.o.facts.comments.find((c) => c.id === old.id);
+        if (fact) fact.body = collapsed; // the facts stay true for the next reconcile (KnownFacts)
       }
       this.o.facts.issue.labels = await syncStateLabels(
         github,

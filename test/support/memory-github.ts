@@ -804,6 +804,44 @@ export class MemoryGitHub {
     return this.withIssue(p, n);
   }
 
+  /**
+   * Someone pushes a new `.github/gantry.yml` (undefined: deletes it) to the default branch;
+   * returns the `push` webhook's payload.
+   */
+  pushConfig(text: string | undefined, sender = 'octocat') {
+    const existed = this.config !== undefined;
+    this.config = text;
+    const p = examplePayload<Record<string, unknown>>('push', undefined as unknown as string);
+    Object.assign(p.repository as object, {
+      name: REPO,
+      full_name: `${OWNER}/${REPO}`,
+      owner: { ...(p.repository as { owner: object }).owner, login: OWNER, name: OWNER },
+      default_branch: this.code.defaultBranch.name,
+      // Required by GitHub's schema of push payloads; the example predates them.
+      has_discussions: false,
+      topics: [],
+      visibility: 'public',
+    });
+    const file = '.github/gantry.yml';
+    const commit = {
+      ...(p.head_commit as object),
+      added: existed || text === undefined ? [] : [file],
+      removed: text === undefined ? [file] : [],
+      modified: existed && text !== undefined ? [file] : [],
+    };
+    Object.assign(p, {
+      ref: `refs/heads/${this.code.defaultBranch.name}`,
+      base_ref: null,
+      created: false,
+      deleted: false,
+      forced: false,
+      commits: [commit],
+      head_commit: commit,
+      sender: { ...(p.sender as object), login: sender },
+    });
+    return p;
+  }
+
   /** Someone comments. */
   addComment(body: string, sender = 'octocat', n = 1) {
     const id = this.nextId++;
