@@ -68,13 +68,16 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
   let ticked = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
-    const st = session.state!;
-    if (!ticked && (st.landing?.validating || st.baseVerdict?.verdict === 'pending')) {
-      ticked = true; // CI's time limit (ci.policy), judged by the clock
-      session.apply({ type: 'tick', at: g.deps.now() });
-    }
     const owed = owedNow(g).filter((e) => !AT_FLUSH.has(e.type) && !pass.done.has(e.key));
-    if (owed.length === 0) break;
+    if (owed.length === 0) {
+      // CI's time limit (ci.policy), judged by the clock once what CI said was read: after a
+      // long outage, a verdict that came meanwhile counts, not the time that passed.
+      const st = session.state!;
+      if (ticked || !(st.landing?.validating || st.baseVerdict?.verdict === 'pending')) break;
+      ticked = true;
+      session.apply({ type: 'tick', at: g.deps.now() });
+      continue;
+    }
     for (const e of owed) {
       // An earlier effect of this round may have settled this one (a run read, a recovery).
       if (!owedNow(g).some((x) => x.key === e.key)) continue;

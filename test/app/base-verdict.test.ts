@@ -60,6 +60,29 @@ describe('the base: CI on the default branch head the goal starts from', () => {
     expect(h.github.argsOf('ciReport').filter(([sha]) => sha === base)).toHaveLength(reads);
   });
 
+  it("ignores the task workflow's own suites on the base: tasks are dispatched on the default branch's head", async () => {
+    const h = await started((x) => {
+      x.github.code.baseCi = 'running';
+    });
+    const base = h.github.code.defaultBranch.sha;
+    h.github.code.rerunCi(base, 'success');
+    // T1's job failed on the base's sha (a task run is the default branch's).
+    h.github.code.suites.push({
+      id: 9001,
+      sha: base,
+      branch: 'master',
+      app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+      workflow: '.github/workflows/gantry-task.yml',
+      status: 'completed',
+      conclusion: 'failure',
+      runs: [{ id: 9002, name: 'agent', conclusion: 'failure', annotations: [], log: '' }],
+    });
+    await h.sweep();
+    await finishT1(h);
+    expect(h.state().baseVerdict).toMatchObject({ sha: base, verdict: 'green' });
+    expect(merges(h)).toHaveLength(1);
+  });
+
   it('red: the goal pauses with a comment, nothing lands and no task is blamed; resume after a green re-run lands', async () => {
     const h = await started((x) => (x.github.code.baseCi = 'failure'));
     const base = h.github.code.defaultBranch.sha;

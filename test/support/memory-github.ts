@@ -518,6 +518,7 @@ export class MemoryGitHub {
             .filter((s) => s.sha === sha)
             .map((s) => ({
               app: s.app,
+              workflow: s.workflow,
               status: s.status,
               conclusion: s.conclusion,
               runCount: s.runs.length,

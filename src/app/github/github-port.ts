@@ -118,6 +118,8 @@ export interface CheckSuite {
 
 /** A check suite with its latest check runs, as one CI report gives them. */
 export interface SuiteReport extends CheckSuite {
+  /** The workflow file of a GitHub Actions suite (`.github/workflows/ci.yml`), when known. */
+  workflow?: string | undefined;
   /** The suite's latest runs (its first 100; `runCount` counts them all), without their output. */
   runs: { name: string; status: string; conclusion: string | null }[];
 }

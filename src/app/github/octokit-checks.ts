@@ -20,6 +20,7 @@ const CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $a
           pageInfo { hasNextPage endCursor }
           nodes {
             app { databaseId slug name }
+            workflowRun { file { path } }
             status
             conclusion
             checkRuns(first: 100, filterBy: { checkType: LATEST }) {
@@ -41,6 +42,7 @@ interface CiAnswer {
         pageInfo: { hasNextPage: boolean; endCursor: string | null };
         nodes: ({
           app: { databaseId: number | null; slug: string; name: string } | null;
+          workflowRun?: { file: { path: string } | null } | null;
           status: string;
           conclusion: string | null;
           checkRuns: {
@@ -84,6 +86,7 @@ export function octokitChecks({ octokit, owner, repo }: OctokitRepo): ChecksPort
             app: s.app
               ? { id: s.app.databaseId ?? 0, slug: s.app.slug, name: s.app.name }
               : undefined,
+            workflow: s.workflowRun?.file?.path,
             status: lower(s.status) ?? '',
             conclusion: lower(s.conclusion),
             runCount: s.checkRuns?.totalCount ?? 0,

@@ -1,3 +1,5 @@
+import { GitHubRateLimited } from './github-error.js';
+
 /** GitHub's published ceilings on content-generating requests, per installation. */
 export const CONTENT_LIMITS = [
   { windowMs: 60_000, max: 80 },
@@ -34,15 +36,28 @@ export class WritePacer {
   constructor(
     private readonly limits: readonly { windowMs: number; max: number }[] = CONTENT_LIMITS,
     private readonly clock: PacerClock = realClock,
+    /**
+     * The longest a request waits here: a reconcile holds its goal's lock meanwhile. A full
+     * minute's window always fits; a longer wait (the hour's budget spent) fails the request as
+     * a rate limit, and the job is tried again later, its lock released.
+     */
+    private readonly maxWaitMs = 90_000,
   ) {}
 
-  /** Resolves when a request of `key` may go out, and counts it as gone out then. */
+  /**
+   * Resolves when a request of `key` may go out, and counts it as gone out then; rejects with
+   * GitHubRateLimited when that is more than `maxWaitMs` away.
+   */
   take(key: string): Promise<void> {
-    const turn = (this.queue.get(key) ?? Promise.resolve()).then(() => this.place(key));
+    const place = () => this.place(key);
+    // In order, whether the one before went out or gave up.
+    const turn = (this.queue.get(key) ?? Promise.resolve()).then(place, place);
     this.queue.set(key, turn);
-    void turn.finally(() => {
+    const done = () => {
       if (this.queue.get(key) === turn) this.queue.delete(key);
-    });
+    };
+    // The caller gets the rejection; this chain only tidies up.
+    void turn.then(done, done);
     return turn;
   }
 
@@ -59,6 +74,11 @@ export class WritePacer {
         this.peakPerMinute = Math.max(this.peakPerMinute, minute);
         return;
       }
+      if (wait > this.maxWaitMs)
+        throw new GitHubRateLimited(
+          `Gantry paces content-creating requests under GitHub's secondary limits (${this.limits.map((l) => `${l.max} per ${l.windowMs / 60_000} min`).join(', ')}): the next one fits in ${Math.ceil(wait / 1000)} s, so this work is tried again later`,
+          429,
+        );
       this.waitedMs += wait;
       await this.clock.sleep(wait);
     }
@@ -82,6 +102,8 @@ function waitFor(times: readonly number[], l: { windowMs: number; max: number },
 export function pacedAsContent(method: string, url: string, query?: unknown): boolean {
   const path = url.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/^\/api\/v3(?=\/)/, '');
   if (path.startsWith('/app/') || path.startsWith('/applications/')) return false;
-  if (path === '/graphql') return typeof query === 'string' && /^\s*mutation\b/.test(query);
+  // GitHub Enterprise Server serves GraphQL at /api/graphql.
+  if (path === '/graphql' || path === '/api/graphql')
+    return typeof query === 'string' && /^\s*mutation\b/.test(query);
   return method === 'POST' || method === 'PUT' || method === 'PATCH';
 }

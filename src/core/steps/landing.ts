@@ -72,6 +72,11 @@ export const onVerdict: Handler<'ci.verdict'> = (d, verdict) => {
     );
   // On a base that was red when the goal chose to go on, only new failures count.
   const e = excuseKnownRed(d, verdict);
+  if (!e)
+    return ignore(
+      'not-due',
+      `only checks red on the base failed on ${verdict.sha.slice(0, 7)} so far; the others are still running`,
+    );
   const merged = L.members.filter(
     (m) => m.sha !== undefined && d.task(m.task).status === 'validating',
   );

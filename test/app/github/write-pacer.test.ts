@@ -2,6 +2,7 @@ import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pacedWrites } from '../../../src/app/github/gantry-octokit.js';
+import { GitHubRateLimited } from '../../../src/app/github/github-error.js';
 import { pacedAsContent, WritePacer } from '../../../src/app/github/write-pacer.js';
 import { SecondaryLimits } from '../../../src/standin/secondary-limits.js';
 
@@ -21,7 +22,7 @@ function fakeClock() {
 describe('the write pacer', () => {
   it('lets 1,200 content-creating requests out within 80 a minute and 500 an hour, as the stand-in judges', async () => {
     const clock = fakeClock();
-    const pacer = new WritePacer(undefined, clock);
+    const pacer = new WritePacer(undefined, clock, Infinity);
     const judge = new SecondaryLimits(clock.now);
     const refused: string[] = [];
     // Two bursts of a whole goal's writes, asked all at once: every one waits its turn.
@@ -37,6 +38,22 @@ describe('the write pacer', () => {
     // 1,200 requests at 500 an hour: the last goes out in the third hour, not before.
     expect(clock.t).toBeGreaterThan(2 * 3_600_000);
     expect(clock.t).toBeLessThan(3 * 3_600_000);
+  });
+
+  it('fails a request as a rate limit rather than wait past the hour, and places the next ones', async () => {
+    const clock = fakeClock();
+    const pacer = new WritePacer(undefined, clock);
+    // 500 in the first 7 minutes: the hour is full, the 501st would wait about 53 minutes.
+    for (let k = 0; k < 500; k++) await pacer.take('installation 1');
+    const t = clock.t;
+    const late = pacer.take('installation 1');
+    const after = pacer.take('installation 1');
+    await expect(late).rejects.toBeInstanceOf(GitHubRateLimited);
+    await expect(after).rejects.toThrow(/secondary limits .*fits in \d+ s/);
+    expect(clock.t).toBe(t); // nobody slept through the hour
+    // Once the hour has room again, requests go out.
+    clock.t += 3_600_000;
+    await pacer.take('installation 1');
   });
 
   it('goes out at once while there is room, and keeps installations apart', async () => {
