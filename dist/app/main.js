@@ -119,6 +119,7 @@ var CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $aft
           pageInfo { hasNextPage endCursor }
           nodes {
             app { databaseId slug name }
+            workflowRun { file { path } }
             status
             conclusion
             checkRuns(first: 100, filterBy: { checkType: LATEST }) {
@@ -156,6 +157,7 @@ function octokitChecks({ octokit, owner, repo }) {
           if (!s) continue;
           report.suites.push({
             app: s.app ? { id: s.app.databaseId ?? 0, slug: s.app.slug, name: s.app.name } : void 0,
+            workflow: s.workflowRun?.file?.path,
             status: lower(s.status) ?? "",
             conclusion: lower(s.conclusion),
             runCount: s.checkRuns?.totalCount ?? 0,
@@ -1763,6 +1765,8 @@ var GoalWorkers = class {
 };
 function transient(e) {
   if (e instanceof GitHubRateLimited) return true;
+  if (e.errors?.some((x) => x.type === "RATE_LIMITED"))
+    return true;
   const status = e.status;
   if (typeof status !== "number")
     return e instanceof TypeError || e.name === "FetchError" || NETWORK_CODES.has(String(e.code)) || storeUnavailable(e);
@@ -2244,6 +2248,235 @@ var COMMAND_HELP = [
 function budgetAboveLimit(usd2, maxUsd) {
   if (usd2 <= maxUsd) return void 0;
   return `${formatUsd(usd2)} is above the most a command may set, ${formatUsd(maxUsd)} (\`budget.maxGoalUsd\` in \`.github/gantry.yml\`, by default four times \`budget.goalUsd\`); raise \`budget.maxGoalUsd\` there on the default branch to allow more`;
+}
+
+// src/app/dispatch.ts
+import { createHash as createHash3 } from "node:crypto";
+
+// src/app/ledger-key.ts
+function attemptKey(goal, s, taskId, attempt) {
+  return `${goal}:${s.id ?? "goal"}:${taskId}:${attempt}`;
+}
+
+// src/app/spending-caps.ts
+function capsOf(c, accountMonthlyUsd) {
+  return {
+    ...c.budget.dailyUsd !== void 0 ? { daily: toMicros(c.budget.dailyUsd) } : {},
+    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {},
+    ...accountMonthlyUsd !== void 0 ? { account: toMicros(accountMonthlyUsd) } : {}
+  };
+}
+async function holdForCaps(g, taskId, attempt) {
+  const { store } = g.deps;
+  const s = g.session.state;
+  if (!store || !g.config.ok) return void 0;
+  const i = s.plan.tasks.findIndex((t) => t.id === taskId);
+  const micros = s.tasks.at(i)?.reservedMicros ?? 0;
+  const held2 = await store.reserve({
+    key: attemptKey(goalKey(g.ref), s, taskId, attempt),
+    repo: `${g.ref.owner}/${g.ref.repo}`,
+    goalKey: goalKey(g.ref),
+    micros,
+    at: g.deps.now(),
+    caps: capsOf(g.config.value, g.deps.accountMonthlyUsd)
+  });
+  return held2.ok ? void 0 : capReason(held2, g.ref.owner, taskId, micros);
+}
+function capReason(held2, owner, taskId, micros) {
+  const resets = new Date(held2.resetsAt).toISOString().replace("T", " ").slice(0, 16);
+  const cap2 = formatUsd(fromMicros(held2.capMicros));
+  const spent = formatUsd(fromMicros(held2.spentMicros));
+  const [which, by, raise] = held2.period === "daily" ? [
+    `the repository's daily cap of ${cap2}`,
+    "its goals this day",
+    "raise `budget.dailyUsd` in .github/gantry.yml and resume"
+  ] : held2.period === "monthly" ? [
+    `the repository's monthly cap of ${cap2}`,
+    "its goals this month",
+    "raise `budget.monthlyUsd` in .github/gantry.yml and resume"
+  ] : [
+    `the monthly cap of ${cap2} for all of ${owner}'s repositories`,
+    `${owner}'s goals this month`,
+    "ask the App's operator (it is `GANTRY_ACCOUNT_MONTHLY_USD`)"
+  ];
+  return `Spending cap: ${which} is reached (${spent} spent or held by ${by}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or ${raise}.`;
+}
+
+// src/app/dispatch.ts
+var TASK_WORKFLOW_FILE = "gantry-task.yml";
+var INPUTS_LIMIT = 65535;
+function distinctId(s, taskId, attempt) {
+  const goal = createHash3("sha256").update(goalIdentity(s)).digest("hex").slice(0, 10);
+  return `g${goal}-${taskId}-a${attempt}`;
+}
+function parseRunTitle(title) {
+  const m = /^gantry #([1-9]\d*) \S+ attempt \d+ \[(g[0-9a-f]{10}-T\d+-a\d+)\]$/.exec(title.trim());
+  return m ? { goal: Number(m[1]), distinctId: m[2] } : void 0;
+}
+var DispatchError = class extends Error {
+  name = "DispatchError";
+};
+function dispatchInputs(s, i, config) {
+  const spec = s.plan.tasks[i];
+  const t = s.tasks.at(i);
+  if (!approvedAsDefined(spec, t))
+    throw new DispatchError(
+      `its definition is not the one a person approved (${t.approvedHash ? "it changed after the approval" : "it was never approved"}). Tick ${spec.id} again in the plan comment to approve it as it is now.`
+    );
+  const { agent } = config;
+  const inputs = {
+    goal: String(s.issue),
+    task_id: spec.id,
+    attempt: String(t.attempt),
+    task: JSON.stringify(spec),
+    base_sha: t.baseSha ?? s.lastGreen ?? "",
+    distinct_id: distinctId(s, spec.id, t.attempt),
+    backend: agent.backend,
+    command: agent.backend === "command" ? agent.command : "",
+    model: config.llm.models.tiers[spec.tier],
+    max_turns: String(agent.maxTurns),
+    max_budget_usd: fromMicros(t.reservedMicros).toFixed(2),
+    criteria_iterations: String(agent.criteriaIterations),
+    timeout_minutes: String(agent.timeoutMinutes),
+    job_timeout_minutes: String(agent.timeoutMinutes + 20),
+    knowledge: JSON.stringify(s.findings ?? []),
+    guidance: t.guidance ?? "",
+    approver: t.approvedBy ?? s.startedBy ?? "",
+    blocked_paths: config.blockedPaths.join("\n"),
+    publish_partial: String(agent.publishPartial),
+    // Sent only when set: a workflow older than the input would refuse an unknown one.
+    ...config.maxFileBytes !== void 0 ? { max_file_bytes: String(config.maxFileBytes) } : {},
+    ...isolationOf(s, config) === "unisolated" ? { isolation: "unisolated" } : {},
+    ...config.network.allow.length ? { allowed_hosts: config.network.allow.join("\n") } : {},
+    ...pricingInput(config.llm.pricing)
+  };
+  const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
+  if (size > INPUTS_LIMIT)
+    throw new DispatchError(
+      `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`).`
+    );
+  return inputs;
+}
+function isolationOf(s, config) {
+  return s.settings.isolation === "unisolated" && config.agent.isolation === "unisolated" ? "unisolated" : "contained";
+}
+function pricingInput(pricing) {
+  const own = Object.entries(pricing).filter(([model2, price]) => {
+    const d = defaultPricing[model2];
+    return !d || d.input !== price.input || d.output !== price.output || d.cacheRead !== price.cacheRead || d.cacheWrite !== price.cacheWrite;
+  });
+  return own.length ? { pricing: JSON.stringify(Object.fromEntries(own)) } : {};
+}
+async function dispatchOwed(g, owed, listing = {}) {
+  if (owed.length === 0) return;
+  if (!g.config.ok) {
+    g.session.reply(
+      `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:
+
+${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
+      { once: true }
+    );
+    return;
+  }
+  listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  const { runs } = listing;
+  let capped;
+  for (const e of owed) {
+    const state = g.session.state;
+    const id = distinctId(state, e.taskId, e.attempt);
+    const run2 = runs.find((r) => r.displayTitle.endsWith(`[${id}]`));
+    const at = g.deps.now();
+    const attempt = { taskId: e.taskId, attempt: e.attempt };
+    if (run2) {
+      g.session.apply({ type: "task.dispatched", at, ...attempt, runId: run2.id });
+      continue;
+    }
+    if (e.abandon) g.session.apply({ type: "run.not-found", at, ...attempt });
+    if (!e.send) continue;
+    capped ??= await holdForCaps(g, e.taskId, e.attempt);
+    if (capped) {
+      g.session.apply({ type: "cap.reached", at, ...attempt, reason: capped });
+      continue;
+    }
+    const i = state.plan.tasks.findIndex((t) => t.id === e.taskId);
+    let runId;
+    try {
+      runId = await g.github.dispatchWorkflow(
+        TASK_WORKFLOW_FILE,
+        g.ref.defaultBranch,
+        dispatchInputs(state, i, g.config.value)
+      );
+    } catch (err) {
+      const refused = refusal2(err);
+      if (!refused) throw err;
+      g.session.reply(`Gantry could not start ${e.taskId}: ${refused}`, { once: true });
+      continue;
+    }
+    g.session.apply(
+      runId === void 0 ? { type: "task.dispatch-sent", at, ...attempt } : { type: "task.dispatched", at, ...attempt, runId }
+    );
+  }
+}
+function refusal2(e) {
+  if (e instanceof DispatchError) return e.message;
+  const status = gitHubStatus(e);
+  if (status === 404 || status === 422)
+    return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${inert(e.message, "line")}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
+  return void 0;
+}
+
+// src/app/ci-verdict.ts
+var PASSING = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
+var ACTIONS_APP = "github-actions";
+var isTaskWorkflow = (path) => path !== void 0 && path.replace(/^.*\//, "") === TASK_WORKFLOW_FILE;
+async function readCi(g, sha2, at) {
+  const { suites, statuses } = await g.github.ciReport(sha2);
+  const counted = suites.filter(
+    (s) => s.app?.id !== g.deps.appId && !isTaskWorkflow(s.workflow) && (s.runCount > 0 || s.app?.slug === ACTIONS_APP && s.status !== "completed")
+  );
+  const pending = counted.filter((s) => s.status !== "completed").length + statuses.filter((s) => s.state === "pending").length;
+  const failedSuites = counted.filter(
+    (s) => s.status === "completed" && !PASSING.has(s.conclusion ?? "")
+  );
+  const failedStatuses = statuses.filter((s) => s.state === "failure" || s.state === "error");
+  if (failedSuites.length || failedStatuses.length) {
+    const failedRuns = counted.flatMap(
+      (s) => s.runs.filter((r) => r.status === "completed" && !PASSING.has(r.conclusion ?? ""))
+    );
+    const failedChecks = [
+      ...new Set(failedRuns.map((r) => r.name)),
+      ...failedStatuses.map((s) => s.context)
+    ];
+    return {
+      kind: "verdict",
+      event: {
+        type: "ci.verdict",
+        at,
+        sha: sha2,
+        verdict: "red",
+        failedChecks: failedChecks.length ? failedChecks : failedSuites.map((s) => s.app?.name ?? "a check suite"),
+        summary: failedStatuses[0]?.description,
+        ...pending ? { unfinished: pending } : {}
+      }
+    };
+  }
+  if (counted.length === 0 && statuses.length === 0)
+    return { kind: "waiting", why: "no check or status has been reported yet" };
+  if (pending)
+    return { kind: "waiting", why: `${pending} check${pending === 1 ? "" : "s"} still running` };
+  return { kind: "verdict", event: { type: "ci.verdict", at, sha: sha2, verdict: "green" } };
+}
+async function failedCheckRuns(g, sha2) {
+  const runs = await g.github.listCheckRuns(sha2);
+  return runs.filter(
+    (r) => r.app?.id !== g.deps.appId && r.status === "completed" && !PASSING.has(r.conclusion ?? "")
+  ).map((r) => ({
+    id: r.id,
+    name: r.name,
+    conclusion: r.conclusion ?? "unknown",
+    summary: r.summary,
+    actions: r.app?.slug === ACTIONS_APP
+  }));
 }
 
 // src/planner/issue-plan.ts
@@ -3396,7 +3629,7 @@ async function carryOut(g, c, who2) {
           ...base2,
           type: "resume",
           baseSha: await g.github.branchSha(g.ref.defaultBranch),
-          ...c.knownRed ? { knownRed: true } : {}
+          ...c.knownRed ? await knownRedOf(g, state) : {}
         }
       ) : { ...base2, type: "resume" };
       break;
@@ -3439,6 +3672,13 @@ function kept(s) {
   if (s.startedAt === void 0 || landed === 0) return "";
   return ` The branch \`${s.branch}\` keeps the ${landed} task${landed === 1 ? "" : "s"} that landed${s.pr.number ? `, and pull request #${s.pr.number} stays open as a draft` : ""}.`;
 }
+async function knownRedOf(g, state) {
+  const sha2 = state.baseVerdict.sha;
+  const reading = await readCi(g, sha2, g.deps.now());
+  if (reading.kind === "verdict" && reading.event.verdict === "red")
+    return { knownRed: true, failedChecks: reading.event.failedChecks };
+  return { knownRed: true };
+}
 
 // src/app/lost-edits.ts
 var MAX_PAGES = 10;
@@ -3475,7 +3715,9 @@ async function takeLostEdit(g, hints) {
   await handleCommentEdit(g, {
     kind: "comment-edited",
     commentId: live.id,
-    from: session.rendered(),
+    // What the person edited: the comment as Gantry last sent it (a newer render may be waiting
+    // for its flush, and its revision is not the one the person's comment carries).
+    from: g.deps.memory.sentPlan(live.id)?.body ?? session.rendered(),
     to: live.body,
     sender: { login: by.person, bot: false }
   });
@@ -4003,12 +4245,13 @@ function baseTimedOut(d, at) {
 function recheckBase(d, e) {
   const b = d.s.baseVerdict;
   if (b?.verdict !== "red") return;
-  const old = b.sha;
-  const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
-  if (e.knownRed && !moved) {
-    d.s.baseVerdict = { ...b, verdict: "known-red", knownRed: b.failedChecks ?? [] };
+  if (e.knownRed) {
+    const knownRed = [...new Set(e.failedChecks ?? b.failedChecks ?? [])].slice(0, KNOWN_RED_MAX);
+    d.s.baseVerdict = { ...b, verdict: "known-red", knownRed };
     return;
   }
+  const old = b.sha;
+  const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
   const sha2 = moved && e.baseSha !== void 0 ? e.baseSha : old;
   d.s.baseVerdict = { sha: sha2, verdict: "pending", since: e.at };
   if (!moved) return;
@@ -4016,17 +4259,21 @@ function recheckBase(d, e) {
   d.s.goalHead = sha2;
   if (d.s.branchCreated) d.s.resetPending = { toSha: sha2, fromSha: old };
 }
+var KNOWN_RED_MAX = 50;
 function excuseKnownRed(d, e) {
   const b = d.s.baseVerdict;
   if (b?.verdict !== "known-red" || !b.knownRed?.length) return e;
-  const failed = e.verdict === "red" ? e.failedChecks : [];
-  const still = b.knownRed.filter((c) => failed.includes(c));
-  if (still.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: still };
-  if (e.verdict === "green") return e;
-  const blamed = e.failedChecks.filter((c) => !b.knownRed.includes(c));
-  if (e.failedChecks.length > 0 && blamed.length === 0)
-    return { type: "ci.verdict", at: e.at, sha: e.sha, verdict: "green" };
-  return { ...e, failedChecks: blamed };
+  const known = b.knownRed;
+  if (e.verdict === "green") {
+    d.s.baseVerdict = { ...b, knownRed: [] };
+    return e;
+  }
+  const blamed = e.failedChecks.filter((c) => !known.includes(c));
+  if (e.failedChecks.length === 0 || blamed.length > 0) return { ...e, failedChecks: blamed };
+  if (e.unfinished) return void 0;
+  const still = known.filter((c) => e.failedChecks.includes(c));
+  if (still.length !== known.length) d.s.baseVerdict = { ...b, knownRed: still };
+  return { type: "ci.verdict", at: e.at, sha: e.sha, verdict: "green" };
 }
 
 // src/core/schedule.ts
@@ -4845,6 +5092,11 @@ var onVerdict = (d, verdict) => {
       `verdict for ${verdict.sha.slice(0, 7)} is not for the goal head ${L.validating.slice(0, 7)}`
     );
   const e = excuseKnownRed(d, verdict);
+  if (!e)
+    return ignore(
+      "not-due",
+      `only checks red on the base failed on ${verdict.sha.slice(0, 7)} so far; the others are still running`
+    );
   const merged = L.members.filter(
     (m) => m.sha !== void 0 && d.task(m.task).status === "validating"
   );
@@ -5164,11 +5416,6 @@ function step(state, event) {
   s.labels = labelsFor(s);
   s.revision += 1;
   return { state: s, audit: d.audit };
-}
-
-// src/app/ledger-key.ts
-function attemptKey(goal, s, taskId, attempt) {
-  return `${goal}:${s.id ?? "goal"}:${taskId}:${attempt}`;
 }
 
 // src/app/goal-log.ts
@@ -5533,232 +5780,6 @@ var GoalSession = class {
     for (const commentId of this.reactions.splice(0)) await github.approveComment(commentId);
   }
 };
-
-// src/app/ci-verdict.ts
-var PASSING = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
-var ACTIONS_APP = "github-actions";
-async function readCi(g, sha2, at) {
-  const { suites, statuses } = await g.github.ciReport(sha2);
-  const counted = suites.filter(
-    (s) => s.app?.id !== g.deps.appId && (s.runCount > 0 || s.app?.slug === ACTIONS_APP && s.status !== "completed")
-  );
-  const failedSuites = counted.filter(
-    (s) => s.status === "completed" && !PASSING.has(s.conclusion ?? "")
-  );
-  const failedStatuses = statuses.filter((s) => s.state === "failure" || s.state === "error");
-  if (failedSuites.length || failedStatuses.length) {
-    const failedRuns = counted.flatMap(
-      (s) => s.runs.filter((r) => r.status === "completed" && !PASSING.has(r.conclusion ?? ""))
-    );
-    const failedChecks = [
-      ...new Set(failedRuns.map((r) => r.name)),
-      ...failedStatuses.map((s) => s.context)
-    ];
-    return {
-      kind: "verdict",
-      event: {
-        type: "ci.verdict",
-        at,
-        sha: sha2,
-        verdict: "red",
-        failedChecks: failedChecks.length ? failedChecks : failedSuites.map((s) => s.app?.name ?? "a check suite"),
-        summary: failedStatuses[0]?.description
-      }
-    };
-  }
-  if (counted.length === 0 && statuses.length === 0)
-    return { kind: "waiting", why: "no check or status has been reported yet" };
-  const pending = counted.filter((s) => s.status !== "completed").length;
-  const pendingStatuses = statuses.filter((s) => s.state === "pending").length;
-  if (pending || pendingStatuses)
-    return {
-      kind: "waiting",
-      why: `${pending + pendingStatuses} check${pending + pendingStatuses === 1 ? "" : "s"} still running`
-    };
-  return { kind: "verdict", event: { type: "ci.verdict", at, sha: sha2, verdict: "green" } };
-}
-async function failedCheckRuns(g, sha2) {
-  const runs = await g.github.listCheckRuns(sha2);
-  return runs.filter(
-    (r) => r.app?.id !== g.deps.appId && r.status === "completed" && !PASSING.has(r.conclusion ?? "")
-  ).map((r) => ({
-    id: r.id,
-    name: r.name,
-    conclusion: r.conclusion ?? "unknown",
-    summary: r.summary,
-    actions: r.app?.slug === ACTIONS_APP
-  }));
-}
-
-// src/app/dispatch.ts
-import { createHash as createHash3 } from "node:crypto";
-
-// src/app/spending-caps.ts
-function capsOf(c, accountMonthlyUsd) {
-  return {
-    ...c.budget.dailyUsd !== void 0 ? { daily: toMicros(c.budget.dailyUsd) } : {},
-    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {},
-    ...accountMonthlyUsd !== void 0 ? { account: toMicros(accountMonthlyUsd) } : {}
-  };
-}
-async function holdForCaps(g, taskId, attempt) {
-  const { store } = g.deps;
-  const s = g.session.state;
-  if (!store || !g.config.ok) return void 0;
-  const i = s.plan.tasks.findIndex((t) => t.id === taskId);
-  const micros = s.tasks.at(i)?.reservedMicros ?? 0;
-  const held2 = await store.reserve({
-    key: attemptKey(goalKey(g.ref), s, taskId, attempt),
-    repo: `${g.ref.owner}/${g.ref.repo}`,
-    goalKey: goalKey(g.ref),
-    micros,
-    at: g.deps.now(),
-    caps: capsOf(g.config.value, g.deps.accountMonthlyUsd)
-  });
-  return held2.ok ? void 0 : capReason(held2, g.ref.owner, taskId, micros);
-}
-function capReason(held2, owner, taskId, micros) {
-  const resets = new Date(held2.resetsAt).toISOString().replace("T", " ").slice(0, 16);
-  const cap2 = formatUsd(fromMicros(held2.capMicros));
-  const spent = formatUsd(fromMicros(held2.spentMicros));
-  const [which, by, raise] = held2.period === "daily" ? [
-    `the repository's daily cap of ${cap2}`,
-    "its goals this day",
-    "raise `budget.dailyUsd` in .github/gantry.yml and resume"
-  ] : held2.period === "monthly" ? [
-    `the repository's monthly cap of ${cap2}`,
-    "its goals this month",
-    "raise `budget.monthlyUsd` in .github/gantry.yml and resume"
-  ] : [
-    `the monthly cap of ${cap2} for all of ${owner}'s repositories`,
-    `${owner}'s goals this month`,
-    "ask the App's operator (it is `GANTRY_ACCOUNT_MONTHLY_USD`)"
-  ];
-  return `Spending cap: ${which} is reached (${spent} spent or held by ${by}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or ${raise}.`;
-}
-
-// src/app/dispatch.ts
-var TASK_WORKFLOW_FILE = "gantry-task.yml";
-var INPUTS_LIMIT = 65535;
-function distinctId(s, taskId, attempt) {
-  const goal = createHash3("sha256").update(goalIdentity(s)).digest("hex").slice(0, 10);
-  return `g${goal}-${taskId}-a${attempt}`;
-}
-function parseRunTitle(title) {
-  const m = /^gantry #([1-9]\d*) \S+ attempt \d+ \[(g[0-9a-f]{10}-T\d+-a\d+)\]$/.exec(title.trim());
-  return m ? { goal: Number(m[1]), distinctId: m[2] } : void 0;
-}
-var DispatchError = class extends Error {
-  name = "DispatchError";
-};
-function dispatchInputs(s, i, config) {
-  const spec = s.plan.tasks[i];
-  const t = s.tasks.at(i);
-  if (!approvedAsDefined(spec, t))
-    throw new DispatchError(
-      `its definition is not the one a person approved (${t.approvedHash ? "it changed after the approval" : "it was never approved"}). Tick ${spec.id} again in the plan comment to approve it as it is now.`
-    );
-  const { agent } = config;
-  const inputs = {
-    goal: String(s.issue),
-    task_id: spec.id,
-    attempt: String(t.attempt),
-    task: JSON.stringify(spec),
-    base_sha: t.baseSha ?? s.lastGreen ?? "",
-    distinct_id: distinctId(s, spec.id, t.attempt),
-    backend: agent.backend,
-    command: agent.backend === "command" ? agent.command : "",
-    model: config.llm.models.tiers[spec.tier],
-    max_turns: String(agent.maxTurns),
-    max_budget_usd: fromMicros(t.reservedMicros).toFixed(2),
-    criteria_iterations: String(agent.criteriaIterations),
-    timeout_minutes: String(agent.timeoutMinutes),
-    job_timeout_minutes: String(agent.timeoutMinutes + 20),
-    knowledge: JSON.stringify(s.findings ?? []),
-    guidance: t.guidance ?? "",
-    approver: t.approvedBy ?? s.startedBy ?? "",
-    blocked_paths: config.blockedPaths.join("\n"),
-    publish_partial: String(agent.publishPartial),
-    // Sent only when set: a workflow older than the input would refuse an unknown one.
-    ...config.maxFileBytes !== void 0 ? { max_file_bytes: String(config.maxFileBytes) } : {},
-    ...isolationOf(s, config) === "unisolated" ? { isolation: "unisolated" } : {},
-    ...config.network.allow.length ? { allowed_hosts: config.network.allow.join("\n") } : {},
-    ...pricingInput(config.llm.pricing)
-  };
-  const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
-  if (size > INPUTS_LIMIT)
-    throw new DispatchError(
-      `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`).`
-    );
-  return inputs;
-}
-function isolationOf(s, config) {
-  return s.settings.isolation === "unisolated" && config.agent.isolation === "unisolated" ? "unisolated" : "contained";
-}
-function pricingInput(pricing) {
-  const own = Object.entries(pricing).filter(([model2, price]) => {
-    const d = defaultPricing[model2];
-    return !d || d.input !== price.input || d.output !== price.output || d.cacheRead !== price.cacheRead || d.cacheWrite !== price.cacheWrite;
-  });
-  return own.length ? { pricing: JSON.stringify(Object.fromEntries(own)) } : {};
-}
-async function dispatchOwed(g, owed, listing = {}) {
-  if (owed.length === 0) return;
-  if (!g.config.ok) {
-    g.session.reply(
-      `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:
-
-${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
-      { once: true }
-    );
-    return;
-  }
-  listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
-  const { runs } = listing;
-  let capped;
-  for (const e of owed) {
-    const state = g.session.state;
-    const id = distinctId(state, e.taskId, e.attempt);
-    const run2 = runs.find((r) => r.displayTitle.endsWith(`[${id}]`));
-    const at = g.deps.now();
-    const attempt = { taskId: e.taskId, attempt: e.attempt };
-    if (run2) {
-      g.session.apply({ type: "task.dispatched", at, ...attempt, runId: run2.id });
-      continue;
-    }
-    if (e.abandon) g.session.apply({ type: "run.not-found", at, ...attempt });
-    if (!e.send) continue;
-    capped ??= await holdForCaps(g, e.taskId, e.attempt);
-    if (capped) {
-      g.session.apply({ type: "cap.reached", at, ...attempt, reason: capped });
-      continue;
-    }
-    const i = state.plan.tasks.findIndex((t) => t.id === e.taskId);
-    let runId;
-    try {
-      runId = await g.github.dispatchWorkflow(
-        TASK_WORKFLOW_FILE,
-        g.ref.defaultBranch,
-        dispatchInputs(state, i, g.config.value)
-      );
-    } catch (err) {
-      const refused = refusal2(err);
-      if (!refused) throw err;
-      g.session.reply(`Gantry could not start ${e.taskId}: ${refused}`, { once: true });
-      continue;
-    }
-    g.session.apply(
-      runId === void 0 ? { type: "task.dispatch-sent", at, ...attempt } : { type: "task.dispatched", at, ...attempt, runId }
-    );
-  }
-}
-function refusal2(e) {
-  if (e instanceof DispatchError) return e.message;
-  const status = gitHubStatus(e);
-  if (status === 404 || status === 422)
-    return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${inert(e.message, "line")}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
-  return void 0;
-}
 
 // src/core/path-policy.ts
 import picomatch from "picomatch";
@@ -6476,13 +6497,14 @@ async function runTasks(g, hints) {
   let ticked = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
-    const st = session.state;
-    if (!ticked && (st.landing?.validating || st.baseVerdict?.verdict === "pending")) {
+    const owed = owedNow(g).filter((e) => !AT_FLUSH.has(e.type) && !pass.done.has(e.key));
+    if (owed.length === 0) {
+      const st = session.state;
+      if (ticked || !(st.landing?.validating || st.baseVerdict?.verdict === "pending")) break;
       ticked = true;
       session.apply({ type: "tick", at: g.deps.now() });
+      continue;
     }
-    const owed = owedNow(g).filter((e) => !AT_FLUSH.has(e.type) && !pass.done.has(e.key));
-    if (owed.length === 0) break;
     for (const e of owed) {
       if (!owedNow(g).some((x) => x.key === e.key)) continue;
       pass.done.add(e.key);
@@ -7654,12 +7676,14 @@ var realClock = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms))
 };
 var WritePacer = class {
-  constructor(limits = CONTENT_LIMITS, clock = realClock) {
+  constructor(limits = CONTENT_LIMITS, clock = realClock, maxWaitMs = 9e4) {
     this.limits = limits;
     this.clock = clock;
+    this.maxWaitMs = maxWaitMs;
   }
   limits;
   clock;
+  maxWaitMs;
   /** When each request went out, per key, oldest first (the longest window's worth). */
   sent = /* @__PURE__ */ new Map();
   /** Requests of one key go out in order: the next waits for the one before it to be placed. */
@@ -7667,13 +7691,18 @@ var WritePacer = class {
   /** How long requests waited in all, and the most that went out in one minute: for figures. */
   waitedMs = 0;
   peakPerMinute = 0;
-  /** Resolves when a request of `key` may go out, and counts it as gone out then. */
+  /**
+   * Resolves when a request of `key` may go out, and counts it as gone out then; rejects with
+   * GitHubRateLimited when that is more than `maxWaitMs` away.
+   */
   take(key) {
-    const turn = (this.queue.get(key) ?? Promise.resolve()).then(() => this.place(key));
+    const place = () => this.place(key);
+    const turn = (this.queue.get(key) ?? Promise.resolve()).then(place, place);
     this.queue.set(key, turn);
-    void turn.finally(() => {
+    const done = () => {
       if (this.queue.get(key) === turn) this.queue.delete(key);
-    });
+    };
+    void turn.then(done, done);
     return turn;
   }
   async place(key) {
@@ -7689,6 +7718,11 @@ var WritePacer = class {
         this.peakPerMinute = Math.max(this.peakPerMinute, minute);
         return;
       }
+      if (wait > this.maxWaitMs)
+        throw new GitHubRateLimited(
+          `Gantry paces content-creating requests under GitHub's secondary limits (${this.limits.map((l) => `${l.max} per ${l.windowMs / 6e4} min`).join(", ")}): the next one fits in ${Math.ceil(wait / 1e3)} s, so this work is tried again later`,
+          429
+        );
       this.waitedMs += wait;
       await this.clock.sleep(wait);
     }
@@ -7703,7 +7737,8 @@ function waitFor(times, l, now) {
 function pacedAsContent(method, url, query) {
   const path = url.replace(/^[a-z]+:\/\/[^/]+/i, "").replace(/^\/api\/v3(?=\/)/, "");
   if (path.startsWith("/app/") || path.startsWith("/applications/")) return false;
-  if (path === "/graphql") return typeof query === "string" && /^\s*mutation\b/.test(query);
+  if (path === "/graphql" || path === "/api/graphql")
+    return typeof query === "string" && /^\s*mutation\b/.test(query);
   return method === "POST" || method === "PUT" || method === "PATCH";
 }
 
