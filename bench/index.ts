@@ -13,7 +13,8 @@ import { simulate } from '../src/sim/simulate.js';
 import { randomPlan } from './random-plan.js';
 import { runDemo } from '../src/standin/demo-run.js';
 import { storeRuns } from './store-ops.js';
-import { mkdtempSync } from 'node:fs';
+import { wideAgent, widePlan } from '../src/standin/wide-sample.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -260,6 +261,64 @@ function settings(over: Partial<GoalSettings>): GoalSettings {
     handling[Math.min(handling.length - 1, Math.floor(p * handling.length))]!;
   console.log(
     `\nWebhook handling (the App's answer to a delivery, ${handling.length} deliveries): median ${fmt(pct(0.5), 1)} ms, p99 ${fmt(pct(0.99), 1)} ms. Wall time below the sum means task runs and CI overlapped (T2 and T3 run in parallel); above it is the App's own work, webhooks and git between them.`,
+  );
+}
+
+// 4b. End to end on the stand-in, a goal of 12 tasks (`widePlan`): the App's calls as GitHub
+//     counts them (304 answers apart), its content-creating requests, and the wall time against
+//     the critical path of task runs and CI.
+{
+  const n = 12;
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-wide-'));
+  writeFileSync(join(dir, 'plan.json'), JSON.stringify(widePlan(n)));
+  writeFileSync(join(dir, 'agent.json'), JSON.stringify(wideAgent(n)));
+  let counted: { calls: string[]; notModified: number; peak: number } | undefined;
+  const r = await runDemo({
+    out: join(dir, 'out'),
+    plan: join(dir, 'plan.json'),
+    agent: join(dir, 'agent.json'),
+    onClose: (standIn) =>
+      (counted = {
+        calls: standIn.appCalls(),
+        notModified: standIn.server.notModified.length,
+        peak: standIn.server.secondary.peakPerMinute,
+      }),
+  });
+  if (r.status !== 'done' || r.problems.length || !counted)
+    throw new Error(`the ${n}-task goal ended ${r.status}: ${r.problems.join('; ')}`);
+  const { calls } = counted;
+  const creating = calls.filter((c) => /^(POST|PUT) /.test(c) && !c.startsWith('POST /app/'));
+  const commentWrites = calls.filter(
+    (c) =>
+      /^PATCH \/repos\/[^/]+\/[^/]+\/issues\/comments\//.test(c) ||
+      /^POST \/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(c),
+  );
+  const per = (k: number) => fmt(k / r.landed, 2);
+  table(
+    `End to end on the stand-in: a goal of ${n} tasks (T1, then ${n - 2} in parallel as maxParallel allows, then one; all green)`,
+    [
+      'landed / task runs / CI runs',
+      'rate-limited calls per landed task (target ≤ 8)',
+      'answered 304 (not counted)',
+      'POST/PUT per landed task',
+      'comment writes per landed task (target ≤ 1)',
+      'peak content-creating a minute (limit 80)',
+      'wall / critical path (target ≤ 1.2)',
+    ],
+    [
+      [
+        `${r.landed} / ${r.taskRuns} / ${r.ciRuns}`,
+        per(calls.length),
+        counted.notModified,
+        per(creating.length),
+        per(commentWrites.length),
+        counted.peak,
+        `${fmt(r.wallMs / r.critical.ms)} (${fmt(r.wallMs / 1000, 1)} s / ${fmt(r.critical.ms / 1000, 1)} s)`,
+      ],
+    ],
+  );
+  console.log(
+    `\nComment writes: the plan comment posted and edited, and replies. POST/PUT is what the stand-in counts against the secondary limits (80 a minute, 500 an hour); the App paces POST, PUT and PATCH under them (\`WritePacer\`), so it is never refused. The wall time includes the label, planning and the maintainer's ticks; the critical path is task runs and CI only.`,
   );
 }
 

@@ -111,15 +111,66 @@ function octokitActions({ octokit, owner, repo }) {
 
 // src/app/github/octokit-checks.ts
 var appOf = (a) => a ? { id: a.id, slug: a.slug ?? "", name: a.name } : void 0;
+var CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    object(oid: $oid) {
+      ... on Commit {
+        checkSuites(first: 100, after: $after) {
+          pageInfo { hasNextPage endCursor }
+          nodes {
+            app { databaseId slug name }
+            workflowRun { file { path } }
+            status
+            conclusion
+            checkRuns(first: 100, filterBy: { checkType: LATEST }) {
+              totalCount
+              nodes { name status conclusion }
+            }
+          }
+        }
+        status { contexts { context state description } }
+      }
+    }
+  }
+}`;
+var lower = (v) => v ? v.toLowerCase() : null;
 function octokitChecks({ octokit, owner, repo }) {
   const rest = octokit.rest.checks;
   return {
-    listCheckSuites: async (ref) => (await call(octokit.paginate(rest.listSuitesForRef, { owner, repo, ref, per_page: 100 }))).map((s) => ({
-      app: appOf(s.app),
-      status: s.status ?? "",
-      conclusion: s.conclusion ?? null,
-      runCount: s.latest_check_runs_count
-    })),
+    ciReport: async (oid) => {
+      const report = { suites: [], statuses: [] };
+      let after = null;
+      do {
+        const answer = await call(
+          octokit.graphql(CI_REPORT, { owner, name: repo, oid, after })
+        );
+        const commit = answer.repository?.object;
+        if (!commit?.checkSuites) throw new GitHubGone(`No commit ${oid} in ${owner}/${repo}`, 404);
+        if (after === null)
+          report.statuses = (commit.status?.contexts ?? []).map((s) => ({
+            context: s.context,
+            // EXPECTED: a required status not reported yet (REST's list leaves it out).
+            state: s.state === "EXPECTED" ? "pending" : s.state.toLowerCase(),
+            description: s.description ?? void 0
+          }));
+        for (const s of commit.checkSuites.nodes) {
+          if (!s) continue;
+          report.suites.push({
+            app: s.app ? { id: s.app.databaseId ?? 0, slug: s.app.slug, name: s.app.name } : void 0,
+            workflow: s.workflowRun?.file?.path,
+            status: lower(s.status) ?? "",
+            conclusion: lower(s.conclusion),
+            runCount: s.checkRuns?.totalCount ?? 0,
+            runs: (s.checkRuns?.nodes ?? []).flatMap(
+              (r) => r ? [{ name: r.name, status: lower(r.status) ?? "", conclusion: lower(r.conclusion) }] : []
+            )
+          });
+        }
+        const page = commit.checkSuites.pageInfo;
+        after = page.hasNextPage ? page.endCursor : null;
+      } while (after !== null);
+      return report;
+    },
     listCheckRuns: async (ref) => (await call(rest.listForRef({ owner, repo, ref, filter: "latest", per_page: 100 }))).data.check_runs.map((r) => ({
       id: r.id,
       name: r.name,
@@ -127,11 +178,6 @@ function octokitChecks({ octokit, owner, repo }) {
       conclusion: r.conclusion ?? null,
       summary: r.output.summary ?? void 0,
       app: appOf(r.app)
-    })),
-    listStatuses: async (ref) => (await call(octokit.rest.repos.getCombinedStatusForRef({ owner, repo, ref, per_page: 100 }))).data.statuses.map((s) => ({
-      context: s.context,
-      state: s.state,
-      description: s.description ?? void 0
     })),
     listAnnotations: async (check_run_id, max) => (await call(rest.listAnnotations({ owner, repo, check_run_id, per_page: max }))).data.map(
       (a) => ({ path: a.path, line: a.start_line, message: a.message ?? "" })
@@ -327,8 +373,8 @@ function octokitRepos({ octokit, owner, repo }) {
   return {
     readConfig: async (path) => {
       try {
-        const { config, files } = await octokit.config.get({ owner, repo, path });
-        return files.some((f) => f.config !== null) ? config : void 0;
+        const { config, files: files2 } = await octokit.config.get({ owner, repo, path });
+        return files2.some((f) => f.config !== null) ? config : void 0;
       } catch (e) {
         throw asGitHubError(e);
       }
@@ -1768,6 +1814,8 @@ var GoalWorkers = class {
 };
 function transient(e) {
   if (e instanceof GitHubRateLimited) return true;
+  if (e.errors?.some((x) => x.type === "RATE_LIMITED"))
+    return true;
   const status = e.status;
   if (typeof status !== "number")
     return e instanceof TypeError || e.name === "FetchError" || NETWORK_CODES.has(String(e.code)) || storeUnavailable(e);
@@ -2249,6 +2297,235 @@ var COMMAND_HELP = [
 function budgetAboveLimit(usd2, maxUsd) {
   if (usd2 <= maxUsd) return void 0;
   return `${formatUsd(usd2)} is above the most a command may set, ${formatUsd(maxUsd)} (\`budget.maxGoalUsd\` in \`.github/gantry.yml\`, by default four times \`budget.goalUsd\`); raise \`budget.maxGoalUsd\` there on the default branch to allow more`;
+}
+
+// src/app/dispatch.ts
+import { createHash as createHash3 } from "node:crypto";
+
+// src/app/ledger-key.ts
+function attemptKey(goal, s, taskId, attempt) {
+  return `${goal}:${s.id ?? "goal"}:${taskId}:${attempt}`;
+}
+
+// src/app/spending-caps.ts
+function capsOf(c, accountMonthlyUsd) {
+  return {
+    ...c.budget.dailyUsd !== void 0 ? { daily: toMicros(c.budget.dailyUsd) } : {},
+    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {},
+    ...accountMonthlyUsd !== void 0 ? { account: toMicros(accountMonthlyUsd) } : {}
+  };
+}
+async function holdForCaps(g, taskId, attempt) {
+  const { store } = g.deps;
+  const s = g.session.state;
+  if (!store || !g.config.ok) return void 0;
+  const i = s.plan.tasks.findIndex((t) => t.id === taskId);
+  const micros = s.tasks.at(i)?.reservedMicros ?? 0;
+  const held2 = await store.reserve({
+    key: attemptKey(goalKey(g.ref), s, taskId, attempt),
+    repo: `${g.ref.owner}/${g.ref.repo}`,
+    goalKey: goalKey(g.ref),
+    micros,
+    at: g.deps.now(),
+    caps: capsOf(g.config.value, g.deps.accountMonthlyUsd)
+  });
+  return held2.ok ? void 0 : capReason(held2, g.ref.owner, taskId, micros);
+}
+function capReason(held2, owner, taskId, micros) {
+  const resets = new Date(held2.resetsAt).toISOString().replace("T", " ").slice(0, 16);
+  const cap2 = formatUsd(fromMicros(held2.capMicros));
+  const spent = formatUsd(fromMicros(held2.spentMicros));
+  const [which, by, raise] = held2.period === "daily" ? [
+    `the repository's daily cap of ${cap2}`,
+    "its goals this day",
+    "raise `budget.dailyUsd` in .github/gantry.yml and resume"
+  ] : held2.period === "monthly" ? [
+    `the repository's monthly cap of ${cap2}`,
+    "its goals this month",
+    "raise `budget.monthlyUsd` in .github/gantry.yml and resume"
+  ] : [
+    `the monthly cap of ${cap2} for all of ${owner}'s repositories`,
+    `${owner}'s goals this month`,
+    "ask the App's operator (it is `GANTRY_ACCOUNT_MONTHLY_USD`)"
+  ];
+  return `Spending cap: ${which} is reached (${spent} spent or held by ${by}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or ${raise}.`;
+}
+
+// src/app/dispatch.ts
+var TASK_WORKFLOW_FILE = "gantry-task.yml";
+var INPUTS_LIMIT = 65535;
+function distinctId(s, taskId, attempt) {
+  const goal = createHash3("sha256").update(goalIdentity(s)).digest("hex").slice(0, 10);
+  return `g${goal}-${taskId}-a${attempt}`;
+}
+function parseRunTitle(title) {
+  const m = /^gantry #([1-9]\d*) \S+ attempt \d+ \[(g[0-9a-f]{10}-T\d+-a\d+)\]$/.exec(title.trim());
+  return m ? { goal: Number(m[1]), distinctId: m[2] } : void 0;
+}
+var DispatchError = class extends Error {
+  name = "DispatchError";
+};
+function dispatchInputs(s, i, config) {
+  const spec = s.plan.tasks[i];
+  const t = s.tasks.at(i);
+  if (!approvedAsDefined(spec, t))
+    throw new DispatchError(
+      `its definition is not the one a person approved (${t.approvedHash ? "it changed after the approval" : "it was never approved"}). Tick ${spec.id} again in the plan comment to approve it as it is now.`
+    );
+  const { agent } = config;
+  const inputs = {
+    goal: String(s.issue),
+    task_id: spec.id,
+    attempt: String(t.attempt),
+    task: JSON.stringify(spec),
+    base_sha: t.baseSha ?? s.lastGreen ?? "",
+    distinct_id: distinctId(s, spec.id, t.attempt),
+    backend: agent.backend,
+    command: agent.backend === "command" ? agent.command : "",
+    model: config.llm.models.tiers[spec.tier],
+    max_turns: String(agent.maxTurns),
+    max_budget_usd: fromMicros(t.reservedMicros).toFixed(2),
+    criteria_iterations: String(agent.criteriaIterations),
+    timeout_minutes: String(agent.timeoutMinutes),
+    job_timeout_minutes: String(agent.timeoutMinutes + 20),
+    knowledge: JSON.stringify(s.findings ?? []),
+    guidance: t.guidance ?? "",
+    approver: t.approvedBy ?? s.startedBy ?? "",
+    blocked_paths: config.blockedPaths.join("\n"),
+    publish_partial: String(agent.publishPartial),
+    // Sent only when set: a workflow older than the input would refuse an unknown one.
+    ...config.maxFileBytes !== void 0 ? { max_file_bytes: String(config.maxFileBytes) } : {},
+    ...isolationOf(s, config) === "unisolated" ? { isolation: "unisolated" } : {},
+    ...config.network.allow.length ? { allowed_hosts: config.network.allow.join("\n") } : {},
+    ...pricingInput(config.llm.pricing)
+  };
+  const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
+  if (size > INPUTS_LIMIT)
+    throw new DispatchError(
+      `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`).`
+    );
+  return inputs;
+}
+function isolationOf(s, config) {
+  return s.settings.isolation === "unisolated" && config.agent.isolation === "unisolated" ? "unisolated" : "contained";
+}
+function pricingInput(pricing) {
+  const own = Object.entries(pricing).filter(([model2, price]) => {
+    const d = defaultPricing[model2];
+    return !d || d.input !== price.input || d.output !== price.output || d.cacheRead !== price.cacheRead || d.cacheWrite !== price.cacheWrite;
+  });
+  return own.length ? { pricing: JSON.stringify(Object.fromEntries(own)) } : {};
+}
+async function dispatchOwed(g, owed, listing = {}) {
+  if (owed.length === 0) return;
+  if (!g.config.ok) {
+    g.session.reply(
+      `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:
+
+${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
+      { once: true }
+    );
+    return;
+  }
+  listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  const { runs } = listing;
+  let capped;
+  for (const e of owed) {
+    const state = g.session.state;
+    const id = distinctId(state, e.taskId, e.attempt);
+    const run2 = runs.find((r) => r.displayTitle.endsWith(`[${id}]`));
+    const at = g.deps.now();
+    const attempt = { taskId: e.taskId, attempt: e.attempt };
+    if (run2) {
+      g.session.apply({ type: "task.dispatched", at, ...attempt, runId: run2.id });
+      continue;
+    }
+    if (e.abandon) g.session.apply({ type: "run.not-found", at, ...attempt });
+    if (!e.send) continue;
+    capped ??= await holdForCaps(g, e.taskId, e.attempt);
+    if (capped) {
+      g.session.apply({ type: "cap.reached", at, ...attempt, reason: capped });
+      continue;
+    }
+    const i = state.plan.tasks.findIndex((t) => t.id === e.taskId);
+    let runId;
+    try {
+      runId = await g.github.dispatchWorkflow(
+        TASK_WORKFLOW_FILE,
+        g.ref.defaultBranch,
+        dispatchInputs(state, i, g.config.value)
+      );
+    } catch (err) {
+      const refused = refusal2(err);
+      if (!refused) throw err;
+      g.session.reply(`Gantry could not start ${e.taskId}: ${refused}`, { once: true });
+      continue;
+    }
+    g.session.apply(
+      runId === void 0 ? { type: "task.dispatch-sent", at, ...attempt } : { type: "task.dispatched", at, ...attempt, runId }
+    );
+  }
+}
+function refusal2(e) {
+  if (e instanceof DispatchError) return e.message;
+  const status = gitHubStatus(e);
+  if (status === 404 || status === 422)
+    return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${inert(e.message, "line")}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
+  return void 0;
+}
+
+// src/app/ci-verdict.ts
+var PASSING = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
+var ACTIONS_APP = "github-actions";
+var isTaskWorkflow = (path) => path !== void 0 && path.replace(/^.*\//, "") === TASK_WORKFLOW_FILE;
+async function readCi(g, sha2, at) {
+  const { suites, statuses } = await g.github.ciReport(sha2);
+  const counted = suites.filter(
+    (s) => s.app?.id !== g.deps.appId && !isTaskWorkflow(s.workflow) && (s.runCount > 0 || s.app?.slug === ACTIONS_APP && s.status !== "completed")
+  );
+  const pending = counted.filter((s) => s.status !== "completed").length + statuses.filter((s) => s.state === "pending").length;
+  const failedSuites = counted.filter(
+    (s) => s.status === "completed" && !PASSING.has(s.conclusion ?? "")
+  );
+  const failedStatuses = statuses.filter((s) => s.state === "failure" || s.state === "error");
+  if (failedSuites.length || failedStatuses.length) {
+    const failedRuns = counted.flatMap(
+      (s) => s.runs.filter((r) => r.status === "completed" && !PASSING.has(r.conclusion ?? ""))
+    );
+    const failedChecks = [
+      ...new Set(failedRuns.map((r) => r.name)),
+      ...failedStatuses.map((s) => s.context)
+    ];
+    return {
+      kind: "verdict",
+      event: {
+        type: "ci.verdict",
+        at,
+        sha: sha2,
+        verdict: "red",
+        failedChecks: failedChecks.length ? failedChecks : failedSuites.map((s) => s.app?.name ?? "a check suite"),
+        summary: failedStatuses[0]?.description,
+        ...pending ? { unfinished: pending } : {}
+      }
+    };
+  }
+  if (counted.length === 0 && statuses.length === 0)
+    return { kind: "waiting", why: "no check or status has been reported yet" };
+  if (pending)
+    return { kind: "waiting", why: `${pending} check${pending === 1 ? "" : "s"} still running` };
+  return { kind: "verdict", event: { type: "ci.verdict", at, sha: sha2, verdict: "green" } };
+}
+async function failedCheckRuns(g, sha2) {
+  const runs = await g.github.listCheckRuns(sha2);
+  return runs.filter(
+    (r) => r.app?.id !== g.deps.appId && r.status === "completed" && !PASSING.has(r.conclusion ?? "")
+  ).map((r) => ({
+    id: r.id,
+    name: r.name,
+    conclusion: r.conclusion ?? "unknown",
+    summary: r.summary,
+    actions: r.app?.slug === ACTIONS_APP
+  }));
 }
 
 // src/planner/issue-plan.ts
@@ -3401,7 +3678,7 @@ async function carryOut(g, c, who2) {
           ...base2,
           type: "resume",
           baseSha: await g.github.branchSha(g.ref.defaultBranch),
-          ...c.knownRed ? { knownRed: true } : {}
+          ...c.knownRed ? await knownRedOf(g, state) : {}
         }
       ) : { ...base2, type: "resume" };
       break;
@@ -3444,6 +3721,13 @@ function kept(s) {
   if (s.startedAt === void 0 || landed === 0) return "";
   return ` The branch \`${s.branch}\` keeps the ${landed} task${landed === 1 ? "" : "s"} that landed${s.pr.number ? `, and pull request #${s.pr.number} stays open as a draft` : ""}.`;
 }
+async function knownRedOf(g, state) {
+  const sha2 = state.baseVerdict.sha;
+  const reading = await readCi(g, sha2, g.deps.now());
+  if (reading.kind === "verdict" && reading.event.verdict === "red")
+    return { knownRed: true, failedChecks: reading.event.failedChecks };
+  return { knownRed: true };
+}
 
 // src/app/lost-edits.ts
 var MAX_PAGES = 10;
@@ -3480,11 +3764,40 @@ async function takeLostEdit(g, hints) {
   await handleCommentEdit(g, {
     kind: "comment-edited",
     commentId: live.id,
-    from: session.rendered(),
+    // What the person edited: the comment as Gantry last sent it (a newer render may be waiting
+    // for its flush, and its revision is not the one the person's comment carries).
+    from: g.deps.memory.sentPlan(live.id)?.body ?? session.rendered(),
     to: live.body,
     sender: { login: by.person, bot: false }
   });
   g.deps.memory.tookEdit(live.id, live.body);
+}
+
+// src/app/known-facts.ts
+var KnownFacts = class {
+  constructor(capacity = 2e3) {
+    this.capacity = capacity;
+  }
+  capacity;
+  goals = /* @__PURE__ */ new Map();
+  /** The goal's entry, removed; undefined when there is none. */
+  take(key) {
+    const kept2 = this.goals.get(key);
+    this.goals.delete(key);
+    return kept2;
+  }
+  /** The facts a reconcile ended with, and the state it last wrote. */
+  keep(key, facts, mark) {
+    this.goals.delete(key);
+    this.goals.set(key, { facts, mark });
+    if (this.goals.size > this.capacity) {
+      const oldest = this.goals.keys().next().value;
+      if (oldest !== void 0) this.goals.delete(oldest);
+    }
+  }
+};
+function stillWritten(mark, written) {
+  return written?.commentId === mark.commentId && written.state.revision === mark.revision;
 }
 
 // src/app/recall-goal.ts
@@ -4217,12 +4530,13 @@ function baseTimedOut(d, at) {
 function recheckBase(d, e) {
   const b = d.s.baseVerdict;
   if (b?.verdict !== "red") return;
-  const old = b.sha;
-  const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
-  if (e.knownRed && !moved) {
-    d.s.baseVerdict = { ...b, verdict: "known-red", knownRed: b.failedChecks ?? [] };
+  if (e.knownRed) {
+    const knownRed = [...new Set(e.failedChecks ?? b.failedChecks ?? [])].slice(0, KNOWN_RED_MAX);
+    d.s.baseVerdict = { ...b, verdict: "known-red", knownRed };
     return;
   }
+  const old = b.sha;
+  const moved = e.baseSha !== void 0 && e.baseSha !== old && d.s.lastGreen === old;
   const sha2 = moved && e.baseSha !== void 0 ? e.baseSha : old;
   d.s.baseVerdict = { sha: sha2, verdict: "pending", since: e.at };
   if (!moved) return;
@@ -4230,17 +4544,26 @@ function recheckBase(d, e) {
   if (d.s.branchCreated) d.s.resetPending = { toSha: sha2, fromSha: old };
   else d.s.goalHead = sha2;
 }
-function excuseKnownRed(d, e) {
+var KNOWN_RED_MAX = 50;
+function judgeKnownRed(s, e) {
+  const b = s.baseVerdict;
+  if (b?.verdict !== "known-red" || !b.knownRed?.length) return { event: e };
+  const known = b.knownRed;
+  if (e.verdict === "green") return { event: e, still: [] };
+  const blamed = e.failedChecks.filter((c) => !known.includes(c));
+  if (e.failedChecks.length === 0 || blamed.length > 0)
+    return { event: { ...e, failedChecks: blamed } };
+  if (e.unfinished) return void 0;
+  return {
+    event: { type: "ci.verdict", at: e.at, sha: e.sha, verdict: "green" },
+    still: known.filter((c) => e.failedChecks.includes(c))
+  };
+}
+function narrowKnownRed(d, still) {
   const b = d.s.baseVerdict;
-  if (b?.verdict !== "known-red" || !b.knownRed?.length) return e;
-  const failed = e.verdict === "red" ? e.failedChecks : [];
-  const still = b.knownRed.filter((c) => failed.includes(c));
-  if (still.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: still };
-  if (e.verdict === "green") return e;
-  const blamed = e.failedChecks.filter((c) => !b.knownRed.includes(c));
-  if (e.failedChecks.length > 0 && blamed.length === 0)
-    return { type: "ci.verdict", at: e.at, sha: e.sha, verdict: "green" };
-  return { ...e, failedChecks: blamed };
+  if (b?.verdict !== "known-red" || !b.knownRed) return;
+  const left = b.knownRed.filter((c) => still.includes(c));
+  if (left.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: left };
 }
 
 // src/core/findings.ts
@@ -4679,10 +5002,16 @@ var onVerdict = (d, verdict) => {
     );
   const c = d.s.queue[k];
   if (c.verdict) return ignore("duplicate", `${verdict.sha.slice(0, 7)} is already judged`);
-  const e = excuseKnownRed(d, verdict);
+  const judged = judgeKnownRed(d.s, verdict);
+  if (!judged)
+    return ignore(
+      "not-due",
+      `only checks red on the base failed on ${verdict.sha.slice(0, 7)} so far; the others are still running`
+    );
+  const e = judged.event;
   setCandidate(d, k, {
     ...c,
-    verdict: e.verdict === "green" ? { kind: "green" } : {
+    verdict: e.verdict === "green" ? { kind: "green", ...judged.still ? { knownRed: judged.still } : {} } : {
       kind: "red",
       failedChecks: e.failedChecks.slice(0, LIMITS.failureItems).map((x) => clip(x, LIMITS.failureItem)),
       ...e.summary ? { summary: clip(e.summary, LIMITS.failureItem) } : {}
@@ -4699,6 +5028,7 @@ function settleQueue(d) {
     }
     d.s.queue = d.s.queue.slice(1);
     d.s.lastGreen = c.sha;
+    if (c.verdict.knownRed) narrowKnownRed(d, c.verdict.knownRed);
     if (!d.s.pr.requested) d.s.pr = { ...d.s.pr, requested: true };
     for (const m of c.members)
       if (m.sha && isIn(d, m.task, m.attempt, "validating")) markDone(d, m.task, m.sha);
@@ -5241,11 +5571,6 @@ function step(state, event) {
   return { state: s, audit: d.audit };
 }
 
-// src/app/ledger-key.ts
-function attemptKey(goal, s, taskId, attempt) {
-  return `${goal}:${s.id ?? "goal"}:${taskId}:${attempt}`;
-}
-
 // src/app/goal-log.ts
 var STEP = {
   "plan.proposed": "planned",
@@ -5343,6 +5668,12 @@ async function syncStateLabels(github, issue2, wanted) {
 }
 
 // src/app/goal-session.ts
+var shapeOf = (s) => [
+  s.status,
+  labelsFor(s).join(","),
+  s.planVersion,
+  (s.plan?.tasks ?? []).map((t) => t.id).join(",")
+].join(" ");
 var normalize2 = (body) => body.replace(/\r\n?/g, "\n").trimEnd();
 var GoalSession = class {
   constructor(o) {
@@ -5460,10 +5791,40 @@ var GoalSession = class {
   rendered() {
     return this.state ? renderPlanComment(this.state, { key: this.o.stateKey, serverUrl: this.o.serverUrl }) : void 0;
   }
-  /** The live plan comment differs from what Gantry wrote (someone edited it). */
+  /**
+   * The live plan comment differs from what Gantry wrote (someone edited it). Not when it is what
+   * Gantry last sent and a newer render waits (`deferEdit`): nobody touched it since.
+   */
   get liveEdited() {
     const rendered = this.rendered();
-    return !!this.live && rendered !== void 0 && normalize2(this.live.body) !== normalize2(rendered);
+    if (!this.live || rendered === void 0) return false;
+    const live = normalize2(this.live.body);
+    if (live === normalize2(rendered)) return false;
+    const sent = this.o.memory.sentPlan(this.live.id);
+    return !(sent && live === normalize2(sent.body));
+  }
+  /** A plan-comment edit was left for a later flush (`deferEdit`). */
+  deferred = false;
+  /**
+   * Whether an edit of the live plan comment to `state` may wait for a later flush: only progress
+   * within an unchanged shape (`shapeOf`) of a comment nobody edited since Gantry last sent it,
+   * less than `editEveryMs` after that, outside a sweep, with nothing else to post. The state is
+   * kept in memory and in the store meanwhile (the trusted state takes the newest), so nothing is
+   * lost; a restart without the store is a crash before the flush, which the executor redoes.
+   */
+  deferEdit(state) {
+    const { editEveryMs = 0, sweep, memory } = this.o;
+    const live = this.live;
+    if (!editEveryMs || sweep || !live || this.freshComment) return false;
+    if (this.supersede.length || this.replies.length || this.reactions.length) return false;
+    const sent = memory.sentPlan(live.id);
+    if (!sent || normalize2(sent.body) !== normalize2(live.body)) return false;
+    const now = (this.o.now ?? Date.now)();
+    return now - sent.at < editEveryMs && sent.shape === shapeOf(state);
+  }
+  sent(commentId, body, state) {
+    const at = (this.o.now ?? Date.now)();
+    this.o.memory.sentPlanComment(commentId, { body, at, shape: shapeOf(state) });
   }
   /** A reply on the issue; with `once`, skipped when Gantry already posted the same text. */
   reply(body, { once = false } = {}) {
@@ -5537,11 +5898,17 @@ var GoalSession = class {
         this.live = { id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true };
         this.o.facts.comments.push(this.live);
         this.freshComment = false;
+        this.sent(posted.id, body, this.state);
+        this.deferred = false;
       } else if (normalize2(this.live.body) !== normalize2(body)) {
-        this.o.memory.wroteComment(this.live.id, body);
-        await github.updateComment(this.live.id, body);
-        this.live.body = body;
-      }
+        this.deferred = this.deferEdit(this.state);
+        if (!this.deferred) {
+          this.o.memory.wroteComment(this.live.id, body);
+          await github.updateComment(this.live.id, body);
+          this.live.body = body;
+          this.sent(this.live.id, body, this.state);
+        }
+      } else this.deferred = false;
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
       await this.keep(this.state, this.live.id, body);
@@ -5550,6 +5917,8 @@ var GoalSession = class {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
         await github.updateComment(old.id, collapsed);
+        const fact = this.o.facts.comments.find((c) => c.id === old.id);
+        if (fact) fact.body = collapsed;
       }
       this.o.facts.issue.labels = await syncStateLabels(
         github,
@@ -5564,233 +5933,6 @@ var GoalSession = class {
     for (const commentId of this.reactions.splice(0)) await github.approveComment(commentId);
   }
 };
-
-// src/app/ci-verdict.ts
-var PASSING = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
-var ACTIONS_APP = "github-actions";
-async function readCi(g, sha2, at) {
-  const suites = await g.github.listCheckSuites(sha2);
-  const statuses = await g.github.listStatuses(sha2);
-  const counted = suites.filter(
-    (s) => s.app?.id !== g.deps.appId && (s.runCount > 0 || s.app?.slug === ACTIONS_APP && s.status !== "completed")
-  );
-  const failedSuites = counted.filter(
-    (s) => s.status === "completed" && !PASSING.has(s.conclusion ?? "")
-  );
-  const failedStatuses = statuses.filter((s) => s.state === "failure" || s.state === "error");
-  if (failedSuites.length || failedStatuses.length) {
-    const failedChecks = [
-      ...await failedRunNames(g, sha2),
-      ...failedStatuses.map((s) => s.context)
-    ];
-    return {
-      kind: "verdict",
-      event: {
-        type: "ci.verdict",
-        at,
-        sha: sha2,
-        verdict: "red",
-        failedChecks: failedChecks.length ? failedChecks : failedSuites.map((s) => s.app?.name ?? "a check suite"),
-        summary: failedStatuses[0]?.description
-      }
-    };
-  }
-  if (counted.length === 0 && statuses.length === 0)
-    return { kind: "waiting", why: "no check or status has been reported yet" };
-  const pending = counted.filter((s) => s.status !== "completed").length;
-  const pendingStatuses = statuses.filter((s) => s.state === "pending").length;
-  if (pending || pendingStatuses)
-    return {
-      kind: "waiting",
-      why: `${pending + pendingStatuses} check${pending + pendingStatuses === 1 ? "" : "s"} still running`
-    };
-  return { kind: "verdict", event: { type: "ci.verdict", at, sha: sha2, verdict: "green" } };
-}
-async function failedRunNames(g, sha2) {
-  const runs = await failedCheckRuns(g, sha2);
-  return [...new Set(runs.map((r) => r.name))];
-}
-async function failedCheckRuns(g, sha2) {
-  const runs = await g.github.listCheckRuns(sha2);
-  return runs.filter(
-    (r) => r.app?.id !== g.deps.appId && r.status === "completed" && !PASSING.has(r.conclusion ?? "")
-  ).map((r) => ({
-    id: r.id,
-    name: r.name,
-    conclusion: r.conclusion ?? "unknown",
-    summary: r.summary,
-    actions: r.app?.slug === ACTIONS_APP
-  }));
-}
-
-// src/app/dispatch.ts
-import { createHash as createHash3 } from "node:crypto";
-
-// src/app/spending-caps.ts
-function capsOf(c, accountMonthlyUsd) {
-  return {
-    ...c.budget.dailyUsd !== void 0 ? { daily: toMicros(c.budget.dailyUsd) } : {},
-    ...c.budget.monthlyUsd !== void 0 ? { monthly: toMicros(c.budget.monthlyUsd) } : {},
-    ...accountMonthlyUsd !== void 0 ? { account: toMicros(accountMonthlyUsd) } : {}
-  };
-}
-async function holdForCaps(g, taskId, attempt) {
-  const { store } = g.deps;
-  const s = g.session.state;
-  if (!store || !g.config.ok) return void 0;
-  const i = s.plan.tasks.findIndex((t) => t.id === taskId);
-  const micros = s.tasks.at(i)?.reservedMicros ?? 0;
-  const held2 = await store.reserve({
-    key: attemptKey(goalKey(g.ref), s, taskId, attempt),
-    repo: `${g.ref.owner}/${g.ref.repo}`,
-    goalKey: goalKey(g.ref),
-    micros,
-    at: g.deps.now(),
-    caps: capsOf(g.config.value, g.deps.accountMonthlyUsd)
-  });
-  return held2.ok ? void 0 : capReason(held2, g.ref.owner, taskId, micros);
-}
-function capReason(held2, owner, taskId, micros) {
-  const resets = new Date(held2.resetsAt).toISOString().replace("T", " ").slice(0, 16);
-  const cap2 = formatUsd(fromMicros(held2.capMicros));
-  const spent = formatUsd(fromMicros(held2.spentMicros));
-  const [which, by, raise] = held2.period === "daily" ? [
-    `the repository's daily cap of ${cap2}`,
-    "its goals this day",
-    "raise `budget.dailyUsd` in .github/gantry.yml and resume"
-  ] : held2.period === "monthly" ? [
-    `the repository's monthly cap of ${cap2}`,
-    "its goals this month",
-    "raise `budget.monthlyUsd` in .github/gantry.yml and resume"
-  ] : [
-    `the monthly cap of ${cap2} for all of ${owner}'s repositories`,
-    `${owner}'s goals this month`,
-    "ask the App's operator (it is `GANTRY_ACCOUNT_MONTHLY_USD`)"
-  ];
-  return `Spending cap: ${which} is reached (${spent} spent or held by ${by}, UTC), and ${taskId} needs ${formatUsd(fromMicros(micros))}. It resets at ${resets} UTC: comment \`/gantry resume\` then, or ${raise}.`;
-}
-
-// src/app/dispatch.ts
-var TASK_WORKFLOW_FILE = "gantry-task.yml";
-var INPUTS_LIMIT = 65535;
-function distinctId(s, taskId, attempt) {
-  const goal = createHash3("sha256").update(goalIdentity(s)).digest("hex").slice(0, 10);
-  return `g${goal}-${taskId}-a${attempt}`;
-}
-function parseRunTitle(title) {
-  const m = /^gantry #([1-9]\d*) \S+ attempt \d+ \[(g[0-9a-f]{10}-T\d+-a\d+)\]$/.exec(title.trim());
-  return m ? { goal: Number(m[1]), distinctId: m[2] } : void 0;
-}
-var DispatchError = class extends Error {
-  name = "DispatchError";
-};
-function dispatchInputs(s, i, config) {
-  const spec = s.plan.tasks[i];
-  const t = s.tasks.at(i);
-  if (!approvedAsDefined(spec, t))
-    throw new DispatchError(
-      `its definition is not the one a person approved (${t.approvedHash ? "it changed after the approval" : "it was never approved"}). Tick ${spec.id} again in the plan comment to approve it as it is now.`
-    );
-  const { agent } = config;
-  const inputs = {
-    goal: String(s.issue),
-    task_id: spec.id,
-    attempt: String(t.attempt),
-    task: JSON.stringify(spec),
-    base_sha: t.baseSha ?? s.lastGreen ?? "",
-    distinct_id: distinctId(s, spec.id, t.attempt),
-    backend: agent.backend,
-    command: agent.backend === "command" ? agent.command : "",
-    model: config.llm.models.tiers[spec.tier],
-    max_turns: String(agent.maxTurns),
-    max_budget_usd: fromMicros(t.reservedMicros).toFixed(2),
-    criteria_iterations: String(agent.criteriaIterations),
-    timeout_minutes: String(agent.timeoutMinutes),
-    job_timeout_minutes: String(agent.timeoutMinutes + 20),
-    knowledge: JSON.stringify(s.findings ?? []),
-    guidance: t.guidance ?? "",
-    approver: t.approvedBy ?? s.startedBy ?? "",
-    blocked_paths: config.blockedPaths.join("\n"),
-    publish_partial: String(agent.publishPartial),
-    // Sent only when set: a workflow older than the input would refuse an unknown one.
-    ...config.maxFileBytes !== void 0 ? { max_file_bytes: String(config.maxFileBytes) } : {},
-    ...isolationOf(s, config) === "unisolated" ? { isolation: "unisolated" } : {},
-    ...config.network.allow.length ? { allowed_hosts: config.network.allow.join("\n") } : {},
-    ...pricingInput(config.llm.pricing)
-  };
-  const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
-  if (size > INPUTS_LIMIT)
-    throw new DispatchError(
-      `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`).`
-    );
-  return inputs;
-}
-function isolationOf(s, config) {
-  return s.settings.isolation === "unisolated" && config.agent.isolation === "unisolated" ? "unisolated" : "contained";
-}
-function pricingInput(pricing) {
-  const own = Object.entries(pricing).filter(([model2, price]) => {
-    const d = defaultPricing[model2];
-    return !d || d.input !== price.input || d.output !== price.output || d.cacheRead !== price.cacheRead || d.cacheWrite !== price.cacheWrite;
-  });
-  return own.length ? { pricing: JSON.stringify(Object.fromEntries(own)) } : {};
-}
-async function dispatchOwed(g, owed) {
-  if (owed.length === 0) return;
-  if (!g.config.ok) {
-    g.session.reply(
-      `Gantry cannot start tasks while \`.github/gantry.yml\` is invalid:
-
-${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
-      { once: true }
-    );
-    return;
-  }
-  const runs = await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
-  let capped;
-  for (const e of owed) {
-    const state = g.session.state;
-    const id = distinctId(state, e.taskId, e.attempt);
-    const run2 = runs.find((r) => r.displayTitle.endsWith(`[${id}]`));
-    const at = g.deps.now();
-    const attempt = { taskId: e.taskId, attempt: e.attempt };
-    if (run2) {
-      g.session.apply({ type: "task.dispatched", at, ...attempt, runId: run2.id });
-      continue;
-    }
-    if (e.abandon) g.session.apply({ type: "run.not-found", at, ...attempt });
-    if (!e.send) continue;
-    capped ??= await holdForCaps(g, e.taskId, e.attempt);
-    if (capped) {
-      g.session.apply({ type: "cap.reached", at, ...attempt, reason: capped });
-      continue;
-    }
-    const i = state.plan.tasks.findIndex((t) => t.id === e.taskId);
-    let runId;
-    try {
-      runId = await g.github.dispatchWorkflow(
-        TASK_WORKFLOW_FILE,
-        g.ref.defaultBranch,
-        dispatchInputs(state, i, g.config.value)
-      );
-    } catch (err) {
-      const refused = refusal2(err);
-      if (!refused) throw err;
-      g.session.reply(`Gantry could not start ${e.taskId}: ${refused}`, { once: true });
-      continue;
-    }
-    g.session.apply(
-      runId === void 0 ? { type: "task.dispatch-sent", at, ...attempt } : { type: "task.dispatched", at, ...attempt, runId }
-    );
-  }
-}
-function refusal2(e) {
-  if (e instanceof DispatchError) return e.message;
-  const status = gitHubStatus(e);
-  if (status === 404 || status === 422)
-    return `GitHub refused to dispatch \`.github/workflows/${TASK_WORKFLOW_FILE}\` (${status}: ${inert(e.message, "line")}). Make sure the workflow on the default branch is Gantry's current one, then comment \`/gantry resume\`.`;
-  return void 0;
-}
 
 // src/core/path-policy.ts
 import picomatch from "picomatch";
@@ -6525,20 +6667,22 @@ async function runTasks(g, hints) {
     sweep: hints.some((h) => h.kind === "poke"),
     done: /* @__PURE__ */ new Set(),
     collected: false,
-    dispatched: /* @__PURE__ */ new Set()
+    dispatched: /* @__PURE__ */ new Set(),
+    listing: {}
   };
   matchRuns(g, hints);
   let ticked = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
-    const st = session.state;
-    const inCi = st.queue.some((c) => c.sha !== void 0 && !c.verdict);
-    if (!ticked && (inCi || st.baseVerdict?.verdict === "pending")) {
+    const owed = owedNow(g).filter((e) => !AT_FLUSH.has(e.type) && !pass.done.has(e.key));
+    if (owed.length === 0) {
+      const st = session.state;
+      const inCi = st.queue.some((c) => c.sha !== void 0 && !c.verdict);
+      if (ticked || !(inCi || st.baseVerdict?.verdict === "pending")) break;
       ticked = true;
       session.apply({ type: "tick", at: g.deps.now() });
+      continue;
     }
-    const owed = owedNow(g).filter((e) => !AT_FLUSH.has(e.type) && !pass.done.has(e.key));
-    if (owed.length === 0) break;
     for (const e of owed) {
       if (!owedNow(g).some((x) => x.key === e.key)) continue;
       pass.done.add(e.key);
@@ -6564,7 +6708,7 @@ async function carryOut2(g, e, pass) {
         (x) => x.type === "dispatch-task" && !pass.dispatched.has(x.key)
       );
       for (const x of owed) pass.dispatched.add(x.key);
-      await dispatchOwed(g, owed);
+      await dispatchOwed(g, owed, pass.listing);
       return;
     }
     case "collect-run":
@@ -6973,10 +7117,21 @@ async function mayPlan(g, events) {
 
 // src/app/reconcile.ts
 async function reconcileGoal(github, ref, hints, deps) {
+  const known = deps.known?.take(goalKey(ref));
+  const trusted = { used: false };
+  try {
+    await reconcileOnce(github, ref, hints, deps, known, trusted);
+  } catch (e) {
+    if (!trusted.used || !(e instanceof GitHubGone)) throw e;
+    await reconcileOnce(github, ref, hints, deps, void 0, trusted);
+  }
+}
+async function reconcileOnce(github, ref, hints, deps, known, trusted) {
+  const ownOnly = hints.length > 0 && hints.every((h) => h.kind === "run" || h.kind === "ci");
   let config;
   let raw;
   try {
-    raw = await readRawConfig(github);
+    raw = deps.configs ? await deps.configs.read(github, `${ref.owner}/${ref.repo}`, deps.now(), { cached: ownOnly }) : await readRawConfig(github);
     config = { ok: true, value: parseConfig(raw) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -6986,7 +7141,8 @@ async function reconcileGoal(github, ref, hints, deps) {
   const relevant = hints.filter((h) => concerns(h, trigger));
   if (relevant.length === 0) return;
   await Promise.all([recallGoal(deps, goalKey(ref)), deps.breakers.refresh()]);
-  const facts = await readGoalFacts(github, ref.issue, deps.appId);
+  trusted.used = ownOnly && known !== void 0 && stillWritten(known.mark, deps.memory.goal(goalKey(ref)));
+  const facts = trusted.used ? known.facts : await readGoalFacts(github, ref.issue, deps.appId);
   const earlierBodies = relevant.flatMap(
     (h) => h.kind === "comment-edited" && !h.sender.bot ? [{ commentId: h.commentId, body: h.from }] : []
   );
@@ -6999,7 +7155,10 @@ async function reconcileGoal(github, ref, hints, deps) {
     memory: deps.memory,
     earlierBodies,
     log: deps.log,
-    store: deps.store
+    store: deps.store,
+    editEveryMs: deps.planEditEveryMs,
+    now: deps.now,
+    sweep: relevant.some((h) => h.kind === "poke")
   });
   const g = { github, ref, session, deps, config, trigger };
   await takeLostEdit(g, relevant);
@@ -7041,6 +7200,11 @@ async function reconcileGoal(github, ref, hints, deps) {
   }
   await autoStart(g, events);
   await runTasks(g, relevant);
+  if (session.live && session.state)
+    deps.known?.keep(goalKey(ref), facts, {
+      commentId: session.live.id,
+      revision: session.state.revision
+    });
 }
 async function stopForIssue(g, why) {
   const { session, deps } = g;
@@ -7204,6 +7368,8 @@ var StateMemory = class {
   goals = /* @__PURE__ */ new Map();
   /** People's edits taken from a comment's history (their webhook was late, or lost). */
   taken = /* @__PURE__ */ new Map();
+  /** What Gantry last sent to each plan comment, when, and what it showed (`SentPlan`). */
+  sentPlans = /* @__PURE__ */ new Map();
   /** Whether Gantry wrote this body to this comment recently: the webhook of its own edit. */
   wrote(commentId, body) {
     return this.bodies.get(commentId)?.includes(body) ?? false;
@@ -7226,6 +7392,13 @@ var StateMemory = class {
   }
   tookEditBefore(commentId, body) {
     return this.taken.get(commentId)?.includes(body) ?? false;
+  }
+  /** The plan comment as Gantry last sent it to GitHub (a deferred edit is not sent yet). */
+  sentPlan(commentId) {
+    return this.sentPlans.get(commentId);
+  }
+  sentPlanComment(commentId, sent) {
+    bounded(this.sentPlans, commentId, sent, this.capacity);
   }
   wroteState(key, commentId, state) {
     bounded(this.goals, key, { commentId, state }, this.capacity);
@@ -7257,6 +7430,88 @@ var DeliveryLog = class {
   }
 };
 
+// src/app/config-cache.ts
+var CONFIG_TTL_MS = 10 * 6e4;
+var ConfigCache = class {
+  constructor(ttlMs = CONFIG_TTL_MS, capacity = 1e3) {
+    this.ttlMs = ttlMs;
+    this.capacity = capacity;
+  }
+  ttlMs;
+  capacity;
+  kept = /* @__PURE__ */ new Map();
+  /** Counts forgets: a read that began before one does not keep what it read. */
+  epoch = 0;
+  /**
+   * The raw config of `repo` (`owner/name`), as `readRawConfig` gives it: the kept one when
+   * `cached` is set and it is fresh, otherwise read now (and kept).
+   */
+  async read(github, repo, now, { cached }) {
+    repo = repo.toLowerCase();
+    const kept2 = this.kept.get(repo);
+    if (cached && kept2 && now - kept2.at < this.ttlMs) {
+      if ("error" in kept2) throw kept2.error;
+      return structuredClone(kept2.raw);
+    }
+    const epoch = this.epoch;
+    try {
+      const raw = await readRawConfig(github);
+      if (epoch === this.epoch) this.keep(repo, { at: now, raw: structuredClone(raw) });
+      return raw;
+    } catch (e) {
+      if (e instanceof ConfigError && epoch === this.epoch) this.keep(repo, { at: now, error: e });
+      else this.kept.delete(repo);
+      throw e;
+    }
+  }
+  /** The config of `repo` changed (or may have): the next reconcile reads it. */
+  forget(repo) {
+    this.epoch++;
+    this.kept.delete(repo.toLowerCase());
+  }
+  /** Every repository of `owner`: their configs may extend its `.github` repository's. */
+  forgetOwner(owner) {
+    this.epoch++;
+    for (const repo of [...this.kept.keys()])
+      if (repo.startsWith(`${owner.toLowerCase()}/`)) this.kept.delete(repo);
+  }
+  keep(repo, entry) {
+    this.kept.delete(repo);
+    this.kept.set(repo, entry);
+    if (this.kept.size > this.capacity) {
+      const oldest = this.kept.keys().next().value;
+      if (oldest !== void 0) this.kept.delete(oldest);
+    }
+  }
+};
+
+// src/app/config-push.ts
+import { z as z10 } from "zod";
+var CONFIG_PATH = ".github/gantry.yml";
+var MAX_LISTED_COMMITS = 2048;
+var files = z10.array(z10.string()).optional();
+var PushShape = z10.looseObject({
+  ref: z10.string(),
+  deleted: z10.boolean().optional(),
+  forced: z10.boolean().optional(),
+  repository: z10.looseObject({
+    name: z10.string().min(1),
+    owner: z10.looseObject({ login: z10.string().min(1) }),
+    default_branch: z10.string().min(1)
+  }),
+  commits: z10.array(z10.looseObject({ added: files, removed: files, modified: files })).optional()
+});
+function configPushed(payload) {
+  const p = PushShape.safeParse(payload);
+  if (!p.success) return void 0;
+  const { ref, repository: repository2, commits, forced, deleted } = p.data;
+  if (ref !== `refs/heads/${repository2.default_branch}`) return void 0;
+  const touched = forced === true || deleted === true || !commits?.length || commits.length >= MAX_LISTED_COMMITS || commits.some((c) => [c.added, c.removed, c.modified].some((l) => l?.includes(CONFIG_PATH)));
+  if (!touched) return void 0;
+  const owner = repository2.owner.login;
+  return repository2.name === ".github" ? { owner } : { repo: `${owner}/${repository2.name}` };
+}
+
 // src/app/health-report.ts
 function healthReport(f) {
   const problems = [];
@@ -7277,69 +7532,69 @@ function healthReport(f) {
 }
 
 // src/app/webhook-shapes.ts
-import { z as z10 } from "zod";
-var name = z10.string().min(1);
-var repository = z10.looseObject({
+import { z as z11 } from "zod";
+var name = z11.string().min(1);
+var repository = z11.looseObject({
   name,
-  owner: z10.looseObject({ login: name }),
+  owner: z11.looseObject({ login: name }),
   default_branch: name
 });
-var sender = z10.looseObject({ login: name, type: z10.string() });
-var issue = z10.looseObject({
-  number: z10.number().int().positive(),
-  labels: z10.array(z10.looseObject({ name: z10.string() })).optional()
+var sender = z11.looseObject({ login: name, type: z11.string() });
+var issue = z11.looseObject({
+  number: z11.number().int().positive(),
+  labels: z11.array(z11.looseObject({ name: z11.string() })).optional()
 });
-var label2 = z10.looseObject({ name: z10.string() }).optional();
-var comment = z10.looseObject({
-  id: z10.number().int().positive(),
-  body: z10.string(),
-  user: z10.looseObject({ type: z10.string() }).nullable().optional()
+var label2 = z11.looseObject({ name: z11.string() }).optional();
+var comment = z11.looseObject({
+  id: z11.number().int().positive(),
+  body: z11.string(),
+  user: z11.looseObject({ type: z11.string() }).nullable().optional()
 });
-var app = z10.looseObject({ id: z10.number().nullable() }).nullable().optional();
-var sha = z10.string().regex(/^[0-9a-f]{40}$/, "a 40-character commit sha");
-var issueEvent = z10.looseObject({ repository, issue, sender, label: label2 });
+var app = z11.looseObject({ id: z11.number().nullable() }).nullable().optional();
+var sha = z11.string().regex(/^[0-9a-f]{40}$/, "a 40-character commit sha");
+var issueEvent = z11.looseObject({ repository, issue, sender, label: label2 });
 var PAYLOAD_SHAPES = {
   "issues.labeled": issueEvent,
   "issues.unlabeled": issueEvent,
   "issues.closed": issueEvent,
   "issues.edited": issueEvent.extend({
-    changes: z10.looseObject({ body: z10.looseObject({ from: z10.string() }).optional() })
+    changes: z11.looseObject({ body: z11.looseObject({ from: z11.string() }).optional() })
   }),
   "issue_comment.created": issueEvent.extend({ comment }),
   "issue_comment.edited": issueEvent.extend({
     comment,
-    changes: z10.looseObject({ body: z10.looseObject({ from: z10.string() }).optional() })
+    changes: z11.looseObject({ body: z11.looseObject({ from: z11.string() }).optional() })
   }),
-  workflow_run: z10.looseObject({
+  workflow_run: z11.looseObject({
     repository,
-    workflow_run: z10.looseObject({
-      id: z10.number().int().positive(),
-      status: z10.string().nullable().optional(),
-      conclusion: z10.string().nullable().optional(),
-      head_branch: z10.string().nullable().optional(),
+    workflow_run: z11.looseObject({
+      id: z11.number().int().positive(),
+      status: z11.string().nullable().optional(),
+      conclusion: z11.string().nullable().optional(),
+      head_branch: z11.string().nullable().optional(),
       head_sha: sha,
-      path: z10.string().optional(),
-      display_title: z10.string().optional()
+      path: z11.string().optional(),
+      display_title: z11.string().optional()
     })
   }),
-  "check_suite.completed": z10.looseObject({
+  "check_suite.completed": z11.looseObject({
     repository,
-    check_suite: z10.looseObject({ head_branch: z10.string().nullable(), head_sha: sha, app })
+    check_suite: z11.looseObject({ head_branch: z11.string().nullable(), head_sha: sha, app })
   }),
-  "check_run.completed": z10.looseObject({
+  "check_run.completed": z11.looseObject({
     repository,
-    check_run: z10.looseObject({
+    check_run: z11.looseObject({
       head_sha: sha,
       app,
       // GitHub's schema requires nothing of it (the stand-in sends only its id).
-      check_suite: z10.looseObject({ head_branch: z10.string().nullable().optional() }).nullable().optional()
+      check_suite: z11.looseObject({ head_branch: z11.string().nullable().optional() }).nullable().optional()
     })
   }),
-  status: z10.looseObject({
+  status: z11.looseObject({
     repository,
-    state: z10.string(),
+    state: z11.string(),
     sha,
-    branches: z10.array(z10.looseObject({ name: z10.string() }))
+    branches: z11.array(z11.looseObject({ name: z11.string() }))
   })
 };
 function payloadProblem(event, payload) {
@@ -7433,6 +7688,7 @@ var senderOf = (p) => ({ login: p.sender.login, bot: p.sender.type === "Bot" });
 
 // src/app/app.ts
 function gantryApp(options) {
+  const configs = new ConfigCache();
   const deps = {
     planner: options.planner,
     stateKey: options.stateKey,
@@ -7440,11 +7696,14 @@ function gantryApp(options) {
     now: options.now ?? Date.now,
     newGoalId: options.newGoalId ?? randomUUID2,
     memory: new StateMemory(),
+    configs,
+    known: new KnownFacts(),
     breakers: options.breakers ?? new BreakerBook(void 0, options.store),
     appId: options.appId,
     log: options.log,
     store: options.store,
-    accountMonthlyUsd: options.accountMonthlyUsd
+    accountMonthlyUsd: options.accountMonthlyUsd,
+    planEditEveryMs: options.planEditEveryMs
   };
   const deliveries = new DeliveryLog();
   const storeHealth = options.storeHealth ?? (options.store ? () => options.store.health() : void 0);
@@ -7491,6 +7750,11 @@ function gantryApp(options) {
         `goal ${key}: ${storeUnavailable(err) ? "the store" : "GitHub"} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1e3)} s`
       )
     );
+    onWebhooks(app2, ["push"], github, (_name, _delivery, payload) => {
+      const pushed = configPushed(payload);
+      if (pushed && "repo" in pushed) configs.forget(pushed.repo);
+      else if (pushed) configs.forgetOwner(pushed.owner);
+    });
     registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
       if (!options.store && !deliveries.first(delivery.id)) return;
       for (const { ref, hint } of routed(deps)) {
@@ -7597,6 +7861,84 @@ var errorText = (e) => e instanceof Error ? e.message : String(e);
 
 // src/app/github/gantry-octokit.ts
 import { ProbotOctokit } from "probot";
+
+// src/app/github/write-pacer.ts
+var CONTENT_LIMITS = [
+  { windowMs: 6e4, max: 80 },
+  { windowMs: 36e5, max: 500 }
+];
+var realClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms))
+};
+var WritePacer = class {
+  constructor(limits = CONTENT_LIMITS, clock = realClock, maxWaitMs = 9e4) {
+    this.limits = limits;
+    this.clock = clock;
+    this.maxWaitMs = maxWaitMs;
+  }
+  limits;
+  clock;
+  maxWaitMs;
+  /** When each request went out, per key, oldest first (the longest window's worth). */
+  sent = /* @__PURE__ */ new Map();
+  /** Requests of one key go out in order: the next waits for the one before it to be placed. */
+  queue = /* @__PURE__ */ new Map();
+  /** How long requests waited in all, and the most that went out in one minute: for figures. */
+  waitedMs = 0;
+  peakPerMinute = 0;
+  /**
+   * Resolves when a request of `key` may go out, and counts it as gone out then; rejects with
+   * GitHubRateLimited when that is more than `maxWaitMs` away.
+   */
+  take(key) {
+    const place = () => this.place(key);
+    const turn = (this.queue.get(key) ?? Promise.resolve()).then(place, place);
+    this.queue.set(key, turn);
+    const done = () => {
+      if (this.queue.get(key) === turn) this.queue.delete(key);
+    };
+    void turn.then(done, done);
+    return turn;
+  }
+  async place(key) {
+    const longest = Math.max(...this.limits.map((l) => l.windowMs));
+    for (; ; ) {
+      const now = this.clock.now();
+      const times = (this.sent.get(key) ?? []).filter((t) => t > now - longest);
+      this.sent.set(key, times);
+      const wait = Math.max(0, ...this.limits.map((l) => waitFor(times, l, now)));
+      if (wait === 0) {
+        times.push(now);
+        const minute = times.filter((t) => t > now - 6e4).length;
+        this.peakPerMinute = Math.max(this.peakPerMinute, minute);
+        return;
+      }
+      if (wait > this.maxWaitMs)
+        throw new GitHubRateLimited(
+          `Gantry paces content-creating requests under GitHub's secondary limits (${this.limits.map((l) => `${l.max} per ${l.windowMs / 6e4} min`).join(", ")}): the next one fits in ${Math.ceil(wait / 1e3)} s, so this work is tried again later`,
+          429
+        );
+      this.waitedMs += wait;
+      await this.clock.sleep(wait);
+    }
+  }
+};
+function waitFor(times, l, now) {
+  const inWindow = times.filter((t) => t > now - l.windowMs);
+  if (inWindow.length < l.max) return 0;
+  const leaving = inWindow[inWindow.length - l.max];
+  return leaving + l.windowMs - now + 1;
+}
+function pacedAsContent(method, url, query) {
+  const path = url.replace(/^[a-z]+:\/\/[^/]+/i, "").replace(/^\/api\/v3(?=\/)/, "");
+  if (path.startsWith("/app/") || path.startsWith("/applications/")) return false;
+  if (path === "/graphql" || path === "/api/graphql")
+    return typeof query === "string" && /^\s*mutation\b/.test(query);
+  return method === "POST" || method === "PUT" || method === "PATCH";
+}
+
+// src/app/github/gantry-octokit.ts
 var MAX_TOTAL_CHARS = 32 * 1024 * 1024;
 var MAX_ENTRY_CHARS = 256 * 1024;
 var ResponseCache = class {
@@ -7657,9 +7999,20 @@ function conditionalRequests(octokit, cache = shared) {
 var copy = (r) => ({ ...r, data: structuredClone(r.data) });
 var shared = new ResponseCache();
 var DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
-var GantryOctokit = ProbotOctokit.plugin(
-  (octokit) => conditionalRequests(octokit)
-).defaults((o) => ({ ...o, retry: { ...o.retry, doNotRetry: DO_NOT_RETRY } }));
+function pacedWrites(octokit, installationId, pacer = sharedPacer) {
+  if (installationId === void 0) return;
+  octokit.hook.wrap("request", async (request, options) => {
+    const { method, url, body } = octokit.request.endpoint.parse(options);
+    const query = body?.query;
+    if (pacedAsContent(method, url, query)) await pacer.take(`installation ${installationId}`);
+    return request(options);
+  });
+}
+var sharedPacer = new WritePacer();
+var GantryOctokit = ProbotOctokit.plugin((octokit, options) => {
+  conditionalRequests(octokit);
+  pacedWrites(octokit, options.auth?.installationId);
+}).defaults((o) => ({ ...o, retry: { ...o.retry, doNotRetry: DO_NOT_RETRY } }));
 
 // src/app/env.ts
 import { readFileSync } from "node:fs";
@@ -7860,33 +8213,33 @@ ${asData("readme", sanitizeUntrusted(repo.readme, CONTEXT_LIMITS.readmeChars))}`
 }
 
 // src/planner/schemas.ts
-import { z as z11 } from "zod";
+import { z as z12 } from "zod";
 var ModelTaskSchema = taskSchemaFor(FlatCriterionSchema);
 var ModelPlanSchema = planSchemaFor(ModelTaskSchema);
-var RecoveryOutputSchema = z11.strictObject({
-  rootCause: z11.string().trim().min(1).max(1e3),
-  action: z11.discriminatedUnion("kind", [
-    z11.strictObject({ kind: z11.literal("retry"), guidance: z11.string().trim().min(1).max(2e3) }),
-    z11.strictObject({
-      kind: z11.literal("inject"),
-      tasks: z11.array(ModelTaskSchema).min(1).max(5),
-      guidance: z11.string().trim().max(2e3).optional()
+var RecoveryOutputSchema = z12.strictObject({
+  rootCause: z12.string().trim().min(1).max(1e3),
+  action: z12.discriminatedUnion("kind", [
+    z12.strictObject({ kind: z12.literal("retry"), guidance: z12.string().trim().min(1).max(2e3) }),
+    z12.strictObject({
+      kind: z12.literal("inject"),
+      tasks: z12.array(ModelTaskSchema).min(1).max(5),
+      guidance: z12.string().trim().max(2e3).optional()
     }),
-    z11.strictObject({ kind: z11.literal("escalate"), question: z11.string().trim().min(1).max(1e3) })
+    z12.strictObject({ kind: z12.literal("escalate"), question: z12.string().trim().min(1).max(1e3) })
   ])
 });
-var KnowledgeOutputSchema = z11.strictObject({
-  findings: z11.array(z11.strictObject({ kind: z11.enum(FINDING_KINDS), text: z11.string().trim().min(1).max(300) })).max(10)
+var KnowledgeOutputSchema = z12.strictObject({
+  findings: z12.array(z12.strictObject({ kind: z12.enum(FINDING_KINDS), text: z12.string().trim().min(1).max(300) })).max(10)
 });
-var ReviewOutputSchema = z11.discriminatedUnion("verdict", [
-  z11.strictObject({ verdict: z11.literal("PASSED") }),
-  z11.strictObject({
-    verdict: z11.literal("GAPS_FOUND"),
-    feedback: z11.string().trim().min(1).max(2e3)
+var ReviewOutputSchema = z12.discriminatedUnion("verdict", [
+  z12.strictObject({ verdict: z12.literal("PASSED") }),
+  z12.strictObject({
+    verdict: z12.literal("GAPS_FOUND"),
+    feedback: z12.string().trim().min(1).max(2e3)
   }),
-  z11.strictObject({
-    verdict: z11.literal("HUMAN_NEEDED"),
-    question: z11.string().trim().min(1).max(1e3)
+  z12.strictObject({
+    verdict: z12.literal("HUMAN_NEEDED"),
+    question: z12.string().trim().min(1).max(1e3)
   })
 ]);
 
@@ -8974,7 +9327,7 @@ async function main() {
   const store = await GantryStore.open(storeFromEnv(process.env)).catch((e) => {
     throw new StartupError(e.message);
   });
-  const app2 = gantryApp({ ...options, store });
+  const app2 = gantryApp({ ...options, store, planEditEveryMs: 6e4 });
   await run(
     (probot, { addHandler }) => {
       app2(probot);

@@ -12,13 +12,16 @@ import { reconcileQueued, toSchedule } from './queued-hints.js';
 import { FIRST_LOOKBACK_MS, findActiveGoals } from './reconcile-all.js';
 import { DeliveryLog, StateMemory } from './state-memory.js';
 import { BreakerBook } from './breakers.js';
+import { ConfigCache } from './config-cache.js';
+import { configPushed } from './config-push.js';
+import { KnownFacts } from './known-facts.js';
 import { healthReport, type HealthReport, type StoreHealth } from './health-report.js';
 import { payloadProblem } from './webhook-shapes.js';
 import { WEBHOOK_HINTS, type HintDeps, type HintTable, type Routed } from './webhook-hints.js';
 
 export interface GantryAppOptions extends Omit<
   AppDeps,
-  'memory' | 'now' | 'newGoalId' | 'breakers'
+  'memory' | 'now' | 'newGoalId' | 'breakers' | 'configs' | 'known'
 > {
   now?: () => number;
   /** The circuit breakers (default: fresh ones with the global defaults). */
@@ -58,6 +61,7 @@ interface Job {
  * reconciles it against GitHub after the webhook is answered.
  */
 export function gantryApp(options: GantryAppOptions): GantryApp {
+  const configs = new ConfigCache();
   const deps: AppDeps = {
     planner: options.planner,
     stateKey: options.stateKey,
@@ -65,11 +69,14 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     now: options.now ?? Date.now,
     newGoalId: options.newGoalId ?? randomUUID,
     memory: new StateMemory(),
+    configs,
+    known: new KnownFacts(),
     breakers: options.breakers ?? new BreakerBook(undefined, options.store),
     appId: options.appId,
     log: options.log,
     store: options.store,
     accountMonthlyUsd: options.accountMonthlyUsd,
+    planEditEveryMs: options.planEditEveryMs,
   };
   const deliveries = new DeliveryLog();
   const storeHealth =
@@ -128,6 +135,12 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
           `goal ${key}: ${storeUnavailable(err) ? 'the store' : 'GitHub'} failed for now (${errorText(err)}); retry ${attempt} in ${Math.round(delayMs / 1000)} s`,
         ),
     );
+    onWebhooks(app, ['push'], github, (_name, _delivery, payload) => {
+      // A new `.github/gantry.yml` on the default branch: the next reconcile reads it.
+      const pushed = configPushed(payload);
+      if (pushed && 'repo' in pushed) configs.forget(pushed.repo);
+      else if (pushed) configs.forgetOwner(pushed.owner);
+    });
     registerHints(app, github, WEBHOOK_HINTS, async (delivery, routed) => {
       if (!options.store && !deliveries.first(delivery.id)) return;
       for (const { ref, hint } of routed(deps)) {

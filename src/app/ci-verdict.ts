@@ -1,4 +1,5 @@
 import type { GoalEvent } from '../core/events.js';
+import { TASK_WORKFLOW_FILE } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
 
 /** Conclusions that let a sha through; anything else a completed check ends with is red. */
@@ -11,28 +12,40 @@ export type CiReading =
   | { kind: 'waiting'; why: string };
 
 /**
- * CI's verdict on one sha, from its check suites and commit statuses. Suites of Gantry's own app
- * are ignored, and so are suites without runs (apps with Checks permission get a suite on every
- * push whether they run anything or not), except GitHub Actions suites still queued: their runs
- * are about to be created. The task workflow never runs on a landed sha (it is dispatched on the
- * default branch, and every landing is a new merge commit), so it cannot judge one. Red as soon as
- * one check failed; green when every check completed and passed; otherwise still waiting.
+ * CI's verdict on one sha, from its check suites and commit statuses, read in one request (the
+ * failing runs' names come with it). Suites of Gantry's own app are ignored, and so are suites
+ * without runs (apps with Checks permission get a suite on every push whether they run anything
+ * or not), except GitHub Actions suites still queued: their runs are about to be created. The task
+ * workflow never judges: it never runs on a landed sha (it is dispatched on the default branch,
+ * and every landing is a new merge commit), but its suites are on the default branch's head, the
+ * base a goal starts from. Red as soon as one check failed (with how many were still running);
+ * green when every check completed and passed; otherwise still waiting.
  */
+/** A suite of Gantry's task workflow (dispatched on the default branch, so on the base's sha). */
+const isTaskWorkflow = (path: string | undefined) =>
+  path !== undefined && path.replace(/^.*\//, '') === TASK_WORKFLOW_FILE;
+
 export async function readCi(g: GoalContext, sha: string, at: number): Promise<CiReading> {
-  const suites = await g.github.listCheckSuites(sha);
-  const statuses = await g.github.listStatuses(sha);
+  const { suites, statuses } = await g.github.ciReport(sha);
   const counted = suites.filter(
     (s) =>
       s.app?.id !== g.deps.appId &&
+      !isTaskWorkflow(s.workflow) &&
       (s.runCount > 0 || (s.app?.slug === ACTIONS_APP && s.status !== 'completed')),
   );
+  const pending =
+    counted.filter((s) => s.status !== 'completed').length +
+    statuses.filter((s) => s.state === 'pending').length;
   const failedSuites = counted.filter(
     (s) => s.status === 'completed' && !PASSING.has(s.conclusion ?? ''),
   );
   const failedStatuses = statuses.filter((s) => s.state === 'failure' || s.state === 'error');
   if (failedSuites.length || failedStatuses.length) {
+    const failedRuns = counted.flatMap((s) =>
+      s.runs.filter((r) => r.status === 'completed' && !PASSING.has(r.conclusion ?? '')),
+    );
     const failedChecks = [
-      ...(await failedRunNames(g, sha)),
+      ...new Set(failedRuns.map((r) => r.name)),
       ...failedStatuses.map((s) => s.context),
     ];
     return {
@@ -46,25 +59,15 @@ export async function readCi(g: GoalContext, sha: string, at: number): Promise<C
           ? failedChecks
           : failedSuites.map((s) => s.app?.name ?? 'a check suite'),
         summary: failedStatuses[0]?.description,
+        ...(pending ? { unfinished: pending } : {}),
       },
     };
   }
   if (counted.length === 0 && statuses.length === 0)
     return { kind: 'waiting', why: 'no check or status has been reported yet' };
-  const pending = counted.filter((s) => s.status !== 'completed').length;
-  const pendingStatuses = statuses.filter((s) => s.state === 'pending').length;
-  if (pending || pendingStatuses)
-    return {
-      kind: 'waiting',
-      why: `${pending + pendingStatuses} check${pending + pendingStatuses === 1 ? '' : 's'} still running`,
-    };
+  if (pending)
+    return { kind: 'waiting', why: `${pending} check${pending === 1 ? '' : 's'} still running` };
   return { kind: 'verdict', event: { type: 'ci.verdict', at, sha, verdict: 'green' } };
-}
-
-/** Names of the check runs on a sha that did not pass (other apps' only). */
-async function failedRunNames(g: GoalContext, sha: string): Promise<string[]> {
-  const runs = await failedCheckRuns(g, sha);
-  return [...new Set(runs.map((r) => r.name))];
 }
 
 export interface FailedRun {

@@ -9,6 +9,7 @@ import type { GoalEvent } from '../core/events.js';
 import type { GoalState } from '../core/goal.js';
 import { formatUsd, fromMicros } from '../core/money.js';
 import { inert } from '../core/inert.js';
+import { readCi } from './ci-verdict.js';
 import { maxGoalUsd } from './config.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
@@ -164,7 +165,7 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
                 ...base,
                 type: 'resume',
                 baseSha: await g.github.branchSha(g.ref.defaultBranch),
-                ...(c.knownRed ? { knownRed: true } : {}),
+                ...(c.knownRed ? await knownRedOf(g, state) : {}),
               }
             : { ...base, type: 'resume' };
       break;
@@ -215,4 +216,19 @@ export function kept(s: GoalState): string {
   const landed = s.counts.done;
   if (s.startedAt === undefined || landed === 0) return '';
   return ` The branch \`${s.branch}\` keeps the ${landed} task${landed === 1 ? '' : 's'} that landed${s.pr.number ? `, and pull request #${s.pr.number} stays open as a draft` : ''}.`;
+}
+
+/**
+ * `known-red` with the checks that fail on the base as CI says now: the verdict that paused the
+ * goal may have come while other checks were still running.
+ */
+async function knownRedOf(
+  g: GoalContext,
+  state: GoalState,
+): Promise<{ knownRed: true; failedChecks?: string[] }> {
+  const sha = state.baseVerdict!.sha;
+  const reading = await readCi(g, sha, g.deps.now());
+  if (reading.kind === 'verdict' && reading.event.verdict === 'red')
+    return { knownRed: true, failedChecks: reading.event.failedChecks };
+  return { knownRed: true };
 }

@@ -9,6 +9,7 @@ import type { GantryConfig } from './config.js';
 import type { GoalContext } from './goal-context.js';
 import { holdForCaps } from './spending-caps.js';
 import { gitHubStatus } from './github/github-error.js';
+import type { WorkflowRun } from './github/github-port.js';
 
 export const TASK_WORKFLOW_FILE = 'gantry-task.yml';
 /** GitHub's limit on all inputs of one dispatch together. */
@@ -113,13 +114,26 @@ function pricingInput(pricing: Readonly<Record<string, ModelPrice>>): { pricing?
 
 type Dispatch = Extract<Effect, { type: 'dispatch-task' }>;
 
+/** The recent task runs, listed at most once per reconcile (see `dispatchOwed`). */
+export interface RunListing {
+  runs?: readonly WorkflowRun[] | undefined;
+}
+
 /**
  * The owed dispatches: find each attempt's run by its dispatch id (a dispatch whose answer was
- * lost, an older server's 204, the run of a task stopped before it was known), or send the
- * dispatch when the core says so (`send`: never sent, or sent and no run appeared for
- * `LOST_DISPATCH_MS`). One request lists the recent task runs for all of them.
+ * lost in a crash, an older server's 204, the run of a task stopped before it was known), or send
+ * the dispatch when the core says so (`send`: never sent, or sent and no run appeared for
+ * `LOST_DISPATCH_MS`). One request lists the recent task runs, once per reconcile (`listing`):
+ * it shows every dispatch made before the reconcile began, whose outcome may be unknown, and a
+ * dispatch made in it is recorded in the state at once (its run id, or `dispatch-sent` for a 204,
+ * which is not sent again before `LOST_DISPATCH_MS`), so a later round of the same reconcile needs
+ * no new listing and nothing is dispatched twice.
  */
-export async function dispatchOwed(g: GoalContext, owed: readonly Dispatch[]): Promise<void> {
+export async function dispatchOwed(
+  g: GoalContext,
+  owed: readonly Dispatch[],
+  listing: RunListing = {},
+): Promise<void> {
   if (owed.length === 0) return;
   if (!g.config.ok) {
     g.session.reply(
@@ -128,7 +142,8 @@ export async function dispatchOwed(g: GoalContext, owed: readonly Dispatch[]): P
     );
     return;
   }
-  const runs = await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  const { runs } = listing;
   let capped: string | undefined;
   for (const e of owed) {
     const state = g.session.state!;

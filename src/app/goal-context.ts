@@ -1,10 +1,12 @@
 import type { BreakerBook } from './breakers.js';
 import type { Planner } from '../planner/planner.js';
 import type { ConfigError, GantryConfig } from './config.js';
+import type { ConfigCache } from './config-cache.js';
 import type { GoalRef } from './goal-facts.js';
 import type { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
 import type { GoalLog } from './goal-log.js';
+import type { KnownFacts } from './known-facts.js';
 import type { StateMemory } from './state-memory.js';
 import type { GantryStore } from './store/store.js';
 
@@ -20,6 +22,16 @@ export interface AppDeps {
   /** A new goal's id (random in production, counted in tests). */
   newGoalId: () => string;
   memory: StateMemory;
+  /**
+   * Repositories' configs as last read, for reconciles of Gantry's own consequences (without it,
+   * every reconcile reads the config).
+   */
+  configs?: ConfigCache | undefined;
+  /**
+   * Goals' issues and comments as the last reconcile left them, for reconciles of Gantry's own
+   * consequences (without it, every reconcile reads them).
+   */
+  known?: KnownFacts | undefined;
   /** The repository and global circuit breakers. */
   breakers: BreakerBook;
   /** The App's id: its comments are told from other apps' by `performed_via_github_app`. */
@@ -36,6 +48,8 @@ export interface AppDeps {
    * an organization) may spend in a UTC month, across them all (`GANTRY_ACCOUNT_MONTHLY_USD`).
    */
   accountMonthlyUsd?: number | undefined;
+  /** Plan-comment edits of a goal at most this often, but for changes of shape (`GoalSession`). */
+  planEditEveryMs?: number | undefined;
 }
 
 /** Everything one reconcile of one goal works with. */

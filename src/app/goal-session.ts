@@ -36,7 +36,25 @@ export interface SessionOptions {
   log?: GoalLog | undefined;
   /** Where what Gantry wrote and the goal's timeline are kept across restarts and replicas. */
   store?: Pick<GantryStore, 'wroteGoal' | 'appendEvents' | 'settle' | 'charge'> | undefined;
+  /**
+   * Coalescing of plan-comment edits: an edit within this long of Gantry's last one waits for a
+   * later flush (`deferEdit`). 0 or unset: every change is written at once.
+   */
+  editEveryMs?: number | undefined;
+  /** The clock of `editEveryMs` (default: `Date.now`). */
+  now?: (() => number) | undefined;
+  /** A sweep: what waits is written now. */
+  sweep?: boolean | undefined;
 }
+
+/** What of a plan comment is written at once when it changes: the status, labels, tasks. */
+const shapeOf = (s: GoalState): string =>
+  [
+    s.status,
+    labelsFor(s).join(','),
+    s.planVersion,
+    (s.plan?.tasks ?? []).map((t) => t.id).join(','),
+  ].join(' ');
 
 /** Goals that are over: a deleted plan comment of one of these is not brought back. */
 
@@ -185,12 +203,43 @@ export class GoalSession {
       : undefined;
   }
 
-  /** The live plan comment differs from what Gantry wrote (someone edited it). */
+  /**
+   * The live plan comment differs from what Gantry wrote (someone edited it). Not when it is what
+   * Gantry last sent and a newer render waits (`deferEdit`): nobody touched it since.
+   */
   get liveEdited(): boolean {
     const rendered = this.rendered();
-    return (
-      !!this.live && rendered !== undefined && normalize(this.live.body) !== normalize(rendered)
-    );
+    if (!this.live || rendered === undefined) return false;
+    const live = normalize(this.live.body);
+    if (live === normalize(rendered)) return false;
+    const sent = this.o.memory.sentPlan(this.live.id);
+    return !(sent && live === normalize(sent.body));
+  }
+
+  /** A plan-comment edit was left for a later flush (`deferEdit`). */
+  deferred = false;
+
+  /**
+   * Whether an edit of the live plan comment to `state` may wait for a later flush: only progress
+   * within an unchanged shape (`shapeOf`) of a comment nobody edited since Gantry last sent it,
+   * less than `editEveryMs` after that, outside a sweep, with nothing else to post. The state is
+   * kept in memory and in the store meanwhile (the trusted state takes the newest), so nothing is
+   * lost; a restart without the store is a crash before the flush, which the executor redoes.
+   */
+  private deferEdit(state: GoalState): boolean {
+    const { editEveryMs = 0, sweep, memory } = this.o;
+    const live = this.live;
+    if (!editEveryMs || sweep || !live || this.freshComment) return false;
+    if (this.supersede.length || this.replies.length || this.reactions.length) return false;
+    const sent = memory.sentPlan(live.id);
+    if (!sent || normalize(sent.body) !== normalize(live.body)) return false;
+    const now = (this.o.now ?? Date.now)();
+    return now - sent.at < editEveryMs && sent.shape === shapeOf(state);
+  }
+
+  private sent(commentId: number, body: string, state: GoalState): void {
+    const at = (this.o.now ?? Date.now)();
+    this.o.memory.sentPlanComment(commentId, { body, at, shape: shapeOf(state) });
   }
 
   /** A reply on the issue; with `once`, skipped when Gantry already posted the same text. */
@@ -279,12 +328,18 @@ export class GoalSession {
         this.live = { id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true };
         this.o.facts.comments.push(this.live);
         this.freshComment = false;
+        this.sent(posted.id, body, this.state);
+        this.deferred = false;
       } else if (normalize(this.live.body) !== normalize(body)) {
-        // Remembered first: the webhook of this edit may come back before the answer does.
-        this.o.memory.wroteComment(this.live.id, body);
-        await github.updateComment(this.live.id, body);
-        this.live.body = body;
-      }
+        this.deferred = this.deferEdit(this.state);
+        if (!this.deferred) {
+          // Remembered first: the webhook of this edit may come back before the answer does.
+          this.o.memory.wroteComment(this.live.id, body);
+          await github.updateComment(this.live.id, body);
+          this.live.body = body;
+          this.sent(this.live.id, body, this.state);
+        }
+      } else this.deferred = false;
       this.o.memory.wroteComment(this.live.id, body);
       this.o.memory.wroteState(goalKey(ref), this.live.id, this.state);
       await this.keep(this.state, this.live.id, body);
@@ -293,6 +348,8 @@ export class GoalSession {
         const collapsed = supersededComment(old.body);
         this.o.memory.wroteComment(old.id, collapsed);
         await github.updateComment(old.id, collapsed);
+        const fact = this.o.facts.comments.find((c) => c.id === old.id);
+        if (fact) fact.body = collapsed; // the facts stay true for the next reconcile (KnownFacts)
       }
       this.o.facts.issue.labels = await syncStateLabels(
         github,

@@ -88,6 +88,9 @@ export class GoalWorkers<C> {
 export function transient(e: unknown): boolean {
   // 403 with GitHub's rate-limit headers too (a secondary limit answers 403 with retry-after).
   if (e instanceof GitHubRateLimited) return true;
+  // GraphQL answers its own rate limit with 200 and an error of this type.
+  if ((e as { errors?: { type?: unknown }[] }).errors?.some((x) => x.type === 'RATE_LIMITED'))
+    return true;
   const status = (e as { status?: unknown }).status;
   if (typeof status !== 'number')
     return (

@@ -64,7 +64,9 @@ export async function takeLostEdit(g: GoalContext, hints: readonly Hint[]): Prom
   await handleCommentEdit(g, {
     kind: 'comment-edited',
     commentId: live.id,
-    from: session.rendered()!,
+    // What the person edited: the comment as Gantry last sent it (a newer render may be waiting
+    // for its flush, and its revision is not the one the person's comment carries).
+    from: g.deps.memory.sentPlan(live.id)?.body ?? session.rendered()!,
     to: live.body,
     sender: { login: by.person, bot: false },
   });

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const store = await GantryStore.open(storeFromEnv(process.env)).catch((e: unknown) => {
     throw new StartupError((e as Error).message);
   });
-  const app = gantryApp({ ...options, store });
+  // A burst of events is one plan-comment edit: progress waits for the first reconcile a minute
+  // after the last edit (or the next sweep); a change of status or shape is written at once.
+  const app = gantryApp({ ...options, store, planEditEveryMs: 60_000 });
   await run(
     (probot, { addHandler }) => {
       app(probot);

@@ -6,6 +6,8 @@ import { takeLostEdit } from './lost-edits.js';
 import { ConfigError, configErrorComment, parseConfig, triggerLabel } from './config.js';
 import type { AppDeps, GoalContext } from './goal-context.js';
 import { goalKey, readGoalFacts, readRawConfig, type GoalRef } from './goal-facts.js';
+import { GitHubGone } from './github/github-error.js';
+import { stillWritten, type KnownFacts } from './known-facts.js';
 import { recallGoal } from './recall-goal.js';
 import { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
@@ -22,6 +24,11 @@ import { issueEvents, keepTriggerLabel, mayPlan, type IssueEvents } from './trig
  * read the issue, its comments and the trusted state; apply what people did; cancel a goal whose
  * issue was closed or unlabeled; plan what needs a plan; start what auto-approval starts; write
  * only what changed. Runs for one goal at a time.
+ *
+ * Woken only by Gantry's own consequences (runs finishing, CI verdicts), it trusts what it holds
+ * instead: the config it read last (`ConfigCache`) and the issue and comments as the last
+ * reconcile left them (`KnownFacts`). A person's change comes as a webhook of its own, whose
+ * reconcile reads everything, as sweeps do.
  */
 export async function reconcileGoal(
   github: GitHubPort,
@@ -29,10 +36,33 @@ export async function reconcileGoal(
   hints: readonly Hint[],
   deps: AppDeps,
 ): Promise<void> {
+  // Taken out whatever happens: only a reconcile that ends well leaves facts to trust.
+  const known = deps.known?.take(goalKey(ref));
+  const trusted = { used: false };
+  try {
+    await reconcileOnce(github, ref, hints, deps, known, trusted);
+  } catch (e) {
+    // Something held was gone on GitHub (a plan comment deleted, say): read everything, once.
+    if (!trusted.used || !(e instanceof GitHubGone)) throw e;
+    await reconcileOnce(github, ref, hints, deps, undefined, trusted);
+  }
+}
+
+async function reconcileOnce(
+  github: GitHubPort,
+  ref: GoalRef,
+  hints: readonly Hint[],
+  deps: AppDeps,
+  known: ReturnType<KnownFacts['take']>,
+  trusted: { used: boolean },
+): Promise<void> {
+  const ownOnly = hints.length > 0 && hints.every((h) => h.kind === 'run' || h.kind === 'ci');
   let config: GoalContext['config'];
   let raw: unknown;
   try {
-    raw = await readRawConfig(github);
+    raw = deps.configs
+      ? await deps.configs.read(github, `${ref.owner}/${ref.repo}`, deps.now(), { cached: ownOnly })
+      : await readRawConfig(github);
     config = { ok: true, value: parseConfig(raw) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -44,7 +74,9 @@ export async function reconcileGoal(
 
   // What the store holds (written before a restart, or by another replica) comes first.
   await Promise.all([recallGoal(deps, goalKey(ref)), deps.breakers.refresh()]);
-  const facts = await readGoalFacts(github, ref.issue, deps.appId);
+  trusted.used =
+    ownOnly && known !== undefined && stillWritten(known.mark, deps.memory.goal(goalKey(ref)));
+  const facts = trusted.used ? known!.facts : await readGoalFacts(github, ref.issue, deps.appId);
   // What a comment was before a person's edit; apps' edits (Gantry's own included) say nothing.
   const earlierBodies = relevant.flatMap((h) =>
     h.kind === 'comment-edited' && !h.sender.bot ? [{ commentId: h.commentId, body: h.from }] : [],
@@ -59,6 +91,9 @@ export async function reconcileGoal(
     earlierBodies,
     log: deps.log,
     store: deps.store,
+    editEveryMs: deps.planEditEveryMs,
+    now: deps.now,
+    sweep: relevant.some((h) => h.kind === 'poke'),
   });
   const g: GoalContext = { github, ref, session, deps, config, trigger };
 
@@ -105,6 +140,11 @@ export async function reconcileGoal(
   }
   await autoStart(g, events);
   await runTasks(g, relevant);
+  if (session.live && session.state)
+    deps.known?.keep(goalKey(ref), facts, {
+      commentId: session.live.id,
+      revision: session.state.revision,
+    });
 }
 
 /**

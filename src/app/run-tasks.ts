@@ -10,7 +10,7 @@ import { PlannerError } from '../planner/errors.js';
 import { charge } from './charges.js';
 import { GitHubRateLimited, gitHubStatus } from './github/github-error.js';
 import { readCi } from './ci-verdict.js';
-import { dispatchOwed, distinctId } from './dispatch.js';
+import { dispatchOwed, distinctId, type RunListing } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { advanceGoalRef, deleteCandidateRefs, landTask, resetGoalRef } from './landing.js';
@@ -43,6 +43,8 @@ interface Pass {
   collected: boolean;
   /** Attempts whose run was matched or dispatched in this pass (all waiting ones at once). */
   dispatched: Set<string>;
+  /** Recent task runs, listed once in the pass. */
+  listing: RunListing;
 }
 
 /**
@@ -60,19 +62,23 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
     done: new Set(),
     collected: false,
     dispatched: new Set(),
+    listing: {},
   };
   matchRuns(g, hints);
   let ticked = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     syncBreaker(g);
-    const st = session.state!;
-    const inCi = st.queue.some((c) => c.sha !== undefined && !c.verdict);
-    if (!ticked && (inCi || st.baseVerdict?.verdict === 'pending')) {
-      ticked = true; // CI's time limit (ci.policy), judged by the clock
-      session.apply({ type: 'tick', at: g.deps.now() });
-    }
     const owed = owedNow(g).filter((e) => !AT_FLUSH.has(e.type) && !pass.done.has(e.key));
-    if (owed.length === 0) break;
+    if (owed.length === 0) {
+      // CI's time limit (ci.policy), judged by the clock once what CI said was read: after a
+      // long outage, a verdict that came meanwhile counts, not the time that passed.
+      const st = session.state!;
+      const inCi = st.queue.some((c) => c.sha !== undefined && !c.verdict);
+      if (ticked || !(inCi || st.baseVerdict?.verdict === 'pending')) break;
+      ticked = true;
+      session.apply({ type: 'tick', at: g.deps.now() });
+      continue;
+    }
     for (const e of owed) {
       // An earlier effect of this round may have settled this one (a run read, a recovery).
       if (!owedNow(g).some((x) => x.key === e.key)) continue;
@@ -103,7 +109,7 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
         (x): x is typeof e => x.type === 'dispatch-task' && !pass.dispatched.has(x.key),
       );
       for (const x of owed) pass.dispatched.add(x.key);
-      await dispatchOwed(g, owed);
+      await dispatchOwed(g, owed, pass.listing);
       return;
     }
     case 'collect-run':

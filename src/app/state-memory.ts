@@ -13,6 +13,8 @@ export class StateMemory {
   private readonly goals = new Map<string, { commentId: number; state: GoalState }>();
   /** People's edits taken from a comment's history (their webhook was late, or lost). */
   private readonly taken = new Map<number, string[]>();
+  /** What Gantry last sent to each plan comment, when, and what it showed (`SentPlan`). */
+  private readonly sentPlans = new Map<number, SentPlan>();
 
   constructor(private readonly capacity = 2000) {}
 
@@ -45,9 +47,26 @@ export class StateMemory {
     return this.taken.get(commentId)?.includes(body) ?? false;
   }
 
+  /** The plan comment as Gantry last sent it to GitHub (a deferred edit is not sent yet). */
+  sentPlan(commentId: number): SentPlan | undefined {
+    return this.sentPlans.get(commentId);
+  }
+
+  sentPlanComment(commentId: number, sent: SentPlan): void {
+    bounded(this.sentPlans, commentId, sent, this.capacity);
+  }
+
   wroteState(key: string, commentId: number, state: GoalState): void {
     bounded(this.goals, key, { commentId, state }, this.capacity);
   }
+}
+
+/** A plan comment as sent: its body, when, and what of it must never wait (`GoalSession`). */
+export interface SentPlan {
+  body: string;
+  at: number;
+  /** Status, labels, plan version and task ids: a change of any is written at once. */
+  shape: string;
 }
 
 function bounded<K, V>(map: Map<K, V>, key: K, value: V, capacity: number): void {

@@ -97,6 +97,8 @@ export type GoalEvent = EventBase &
         verdict: 'red';
         failedChecks: string[];
         summary?: string | undefined;
+        /** Checks still running when it was read: red already, but the list may grow. */
+        unfinished?: number | undefined;
       }
     /** CI's verdict on the base sha the goal started from (answers judge-base). */
     | { type: 'base.verdict'; sha: string; verdict: 'green' }
@@ -106,6 +108,8 @@ export type GoalEvent = EventBase &
         verdict: 'red';
         failedChecks: string[];
         summary?: string | undefined;
+        /** Checks still running when it was read: red already, but the list may grow. */
+        unfinished?: number | undefined;
       }
     | {
         type: 'recovery.proposed';
@@ -121,7 +125,16 @@ export type GoalEvent = EventBase &
      * `baseSha`: the default branch's head now, when the goal is paused for a red base: a goal
      * that has landed nothing starts again from it when it moved (the fix was pushed there).
      */
-    | { type: 'resume'; baseSha?: string | undefined; knownRed?: boolean | undefined }
+    | {
+        type: 'resume';
+        baseSha?: string | undefined;
+        /**
+         * `/gantry resume known-red`: with the checks that fail on the base as read now (its CI
+         * may have finished since the verdict that paused the goal).
+         */
+        knownRed?: boolean | undefined;
+        failedChecks?: string[] | undefined;
+      }
     | { type: 'cancel'; reason?: string | undefined }
     | { type: 'budget.changed'; goalUsd: number }
     | { type: 'breaker.changed'; gate: BreakerGate }

@@ -238,7 +238,8 @@ export interface Candidate {
    * candidate still in CI may be that candidate's fault, and is acted on only after it.
    */
   verdict?:
-    | { kind: 'green' }
+    /** `knownRed`: on a known-red base, its checks still red here (taken when it lands). */
+    | { kind: 'green'; knownRed?: string[] | undefined }
     | { kind: 'red'; failedChecks: string[]; summary?: string | undefined }
     | undefined;
   ciOverdue?: boolean | undefined;

@@ -56,6 +56,8 @@ export interface DemoOptions {
    */
   knownRed?: boolean | undefined;
   print?: (line: string) => void;
+  /** Told before the stand-in closes, to read figures the result does not carry (the bench). */
+  onClose?: ((standIn: StandIn) => void) | undefined;
 }
 
 export interface DemoResult {
@@ -441,6 +443,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const page = writePage(standIn, repo, issue, pull, out, d.live, kept, timeline);
     return await summarize(standIn, repo, view, pull, { t0, out, page, kept, timeline });
   } finally {
+    o.onClose?.(standIn);
     await standIn.close();
     rmSync(work, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import type { Answer } from './answer.js';
 import type { Access } from './app-permissions.js';
+import type { CheckSuite } from './ci-runner.js';
 import { mutationCreatesContent } from './secondary-limits.js';
 import { iso, type StoredComment, type Store } from './store.js';
 
@@ -27,6 +28,13 @@ export interface GraphqlCaller {
   may(permission: string, access: Access): boolean;
   /** A mutation creates content: the secondary rate limits' refusal, if it is over them. */
   creates(): Answer | undefined;
+}
+
+/** What a GraphQL answer reads besides the store: commits, and CI's check suites on them. */
+export interface GraphqlSources {
+  /** The commit a full sha names in a repository (`owner/name`), if it has it. */
+  commit(fullName: string, oid: string): Promise<string | undefined>;
+  suitesFor(fullName: string, sha: string): CheckSuite[];
 }
 
 let built: Promise<GraphQLSchema> | undefined;
@@ -60,12 +68,14 @@ const errorsOnly = (errors: readonly GraphQLFormattedError[]): Answer => ({
  * (200 with `errors`) and recorded as a problem. A valid query is executed against that schema:
  * the answer holds exactly the fields asked for, and a field the stand-in does not model is a
  * problem too. Modelled: marking a draft pull request ready for review, a comment's edit history
- * (who edited it, when) and when an issue's body was last edited.
+ * (who edited it, when), when an issue's body was last edited, and a commit's check suites (with
+ * their runs) and commit statuses.
  */
 export async function graphql(
   store: Store,
   request: Request,
   caller: GraphqlCaller,
+  sources: GraphqlSources,
 ): Promise<Answer> {
   const query = request?.query;
   if (typeof query !== 'string') {
@@ -93,7 +103,7 @@ export async function graphql(
   const result = await execute({
     schema,
     document,
-    rootValue: root(store, caller),
+    rootValue: root(store, caller, sources),
     variableValues: (request?.variables ?? {}) as Record<string, unknown>,
     operationName,
   });
@@ -129,7 +139,7 @@ const notFound = (id: unknown) =>
  * it with the field's arguments, so plain objects and functions describe the answer; `__typename`
  * picks the type of an interface (`Node`, `Actor`).
  */
-function root(store: Store, caller: GraphqlCaller) {
+function root(store: Store, caller: GraphqlCaller, sources: GraphqlSources) {
   const need = (permission: string, access: Access) => {
     if (caller.may(permission, access)) return;
     caller.problem(`GraphQL needs ${permission}: ${access}, which the App's installation lacks`);
@@ -154,9 +164,29 @@ function root(store: Store, caller: GraphqlCaller) {
           'NOT_FOUND',
           `Could not resolve to a Repository with the name '${owner}/${name}'.`,
         );
+      const fullName = `${repo.owner}/${repo.name}`;
       return {
         __typename: 'Repository',
         name: repo.name,
+        // GitHub answers null for an object it does not have.
+        object: async ({
+          oid,
+          expression,
+        }: {
+          oid?: string | null;
+          expression?: string | null;
+        }) => {
+          need('contents', 'read');
+          if (!oid) {
+            caller.problem(
+              `GraphQL object(expression: ${String(expression)}): the stand-in answers oid only`,
+            );
+            return null;
+          }
+          const sha = await sources.commit(fullName, oid);
+          if (sha !== oid) return null;
+          return commitNode(store, sha, sources.suitesFor(fullName, sha), need);
+        },
         issue: ({ number }: { number: number }) => {
           need('issues', 'read');
           const issue = repo.issues.get(number);
@@ -193,6 +223,94 @@ function root(store: Store, caller: GraphqlCaller) {
           }
       throw notFound(input.pullRequestId);
     },
+  };
+}
+
+type Need = (permission: string, access: Access) => void;
+
+/** `first` is required on GitHub's connections. */
+function paginated(connection: string, first: number | null | undefined): number {
+  if (first === undefined || first === null)
+    throw new Typed(
+      'MISSING_PAGINATION_BOUNDARIES',
+      `You must provide a \`first\` or \`last\` value to properly paginate the \`${connection}\` connection.`,
+    );
+  return Math.min(first, 100);
+}
+
+/**
+ * A commit as a `GitObject`: its check suites (the stand-in's CI reports as GitHub Actions, each
+ * suite with its runs) and its commit statuses (the stand-in's CI reports none: `status` is null,
+ * as on GitHub for a commit without statuses).
+ */
+function commitNode(store: Store, sha: string, suites: CheckSuite[], need: Need) {
+  return {
+    __typename: 'Commit',
+    oid: sha,
+    status: () => {
+      need('statuses', 'read');
+      return null;
+    },
+    checkSuites: ({ first, after }: { first?: number | null; after?: string | null }) => {
+      need('checks', 'read');
+      const from = after === undefined || after === null ? 0 : Number(after) + 1;
+      const page = suites.slice(from, from + paginated('checkSuites', first));
+      return connection(page.map(suiteNode), from, suites.length);
+    },
+  };
+
+  function suiteNode(s: CheckSuite) {
+    const app = store.appJson(s.app.id, s.app.slug);
+    return {
+      __typename: 'CheckSuite',
+      app: { __typename: 'App', databaseId: app.id, slug: app.slug, name: app.name },
+      status: s.status.toUpperCase(),
+      conclusion: s.conclusion.toUpperCase(),
+      checkRuns: ({
+        first,
+        after,
+        filterBy,
+      }: {
+        first?: number | null;
+        after?: string | null;
+        filterBy?: { checkType?: string | null } | null;
+      }) => {
+        // Every run is the latest of its name unless one was re-run under the same name.
+        const runs =
+          filterBy?.checkType === 'ALL'
+            ? s.runs
+            : s.runs.filter((r, i) => !s.runs.slice(i + 1).some((x) => x.name === r.name));
+        const from = after === undefined || after === null ? 0 : Number(after) + 1;
+        const page = runs.slice(from, from + paginated('checkRuns', first));
+        return connection(
+          page.map((r) => ({
+            __typename: 'CheckRun',
+            databaseId: r.id,
+            name: r.name,
+            status: r.status.toUpperCase(),
+            conclusion: r.conclusion.toUpperCase(),
+            summary: r.summary,
+          })),
+          from,
+          runs.length,
+        );
+      },
+    };
+  }
+}
+
+/** A page of a connection, its cursors the stand-in's own indexes (opaque to the App). */
+function connection<T>(nodes: T[], from: number, total: number) {
+  const end = from + nodes.length - 1;
+  return {
+    totalCount: total,
+    pageInfo: {
+      hasNextPage: end + 1 < total,
+      hasPreviousPage: from > 0,
+      startCursor: nodes.length ? String(from) : null,
+      endCursor: nodes.length ? String(end) : null,
+    },
+    nodes,
   };
 }
 

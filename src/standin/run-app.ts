@@ -42,6 +42,8 @@ export async function runApp(
   const own = o.store ? undefined : await GantryStore.open({});
   const app = gantryApp({
     ...o,
+    // Production's minute, scaled to the stand-in's runs of seconds: bursts still coalesce.
+    planEditEveryMs: o.planEditEveryMs ?? 10_000,
     store: o.store ?? own,
     appId: standIn.app.id,
     serverUrl: standIn.store.serverUrl,

@@ -209,7 +209,10 @@ export class StandInServer {
     return this.answerRest(req, url, method);
   }
 
-  /** GraphQL, for the mutation REST lacks: installation tokens only, as on GitHub. */
+  /**
+   * GraphQL, for what REST lacks or needs several requests for: installation tokens only, as on
+   * GitHub.
+   */
   private async answerGraphql(req: IncomingMessage): Promise<Answer> {
     const token = this.token(req);
     if (!token) return { status: 401, body: { message: 'Bad credentials' } };
@@ -226,11 +229,19 @@ export class StandInServer {
       this.invalid.push('POST /graphql: the body is not JSON');
       return { status: 400, body: { message: 'Problems parsing JSON' } };
     }
-    const answer = await graphql(this.o.store, request, {
-      problem: (why) => this.invalid.push(why),
-      may: (permission, access) => this.may(token, permission, access),
-      creates: () => this.overSecondary(token, 'POST /graphql (a mutation)'),
-    });
+    const answer = await graphql(
+      this.o.store,
+      request,
+      {
+        problem: (why) => this.invalid.push(why),
+        may: (permission, access) => this.may(token, permission, access),
+        creates: () => this.overSecondary(token, 'POST /graphql (a mutation)'),
+      },
+      {
+        commit: (fullName, oid) => this.o.git.resolve(fullName, oid),
+        suitesFor: (fullName, sha) => this.o.ci.suitesFor(fullName, sha),
+      },
+    );
     this.o.onAnswer?.({
       by: token.login,
       method: 'POST',

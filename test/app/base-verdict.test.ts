@@ -44,20 +44,43 @@ describe('the base: CI on the default branch head the goal starts from', () => {
     const h = await started();
     const base = h.github.code.defaultBranch.sha;
     // The goal branch's push ran CI on the base, and the start read its verdict.
-    expect(h.github.argsOf('listCheckSuites')).toContainEqual([base]);
+    expect(h.github.argsOf('ciReport')).toContainEqual([base]);
     expect(h.state().baseVerdict).toMatchObject({ sha: base, verdict: 'green' });
     await finishT1(h);
     expect(merges(h)).toHaveLength(1);
     expect(h.state().tasks.at(0)!.status).toBe('done');
     expect(queued(h)).toEqual(['T2', 'T3']);
     // Never read again for later tasks.
-    const reads = h.github.argsOf('listCheckSuites').filter(([sha]) => sha === base).length;
+    const reads = h.github.argsOf('ciReport').filter(([sha]) => sha === base).length;
     for (const id of ['T2', 'T3']) {
       const run = h.github.runs.find((r) => r.inputs.task_id === id)!;
       await h.deliver('workflow_run', h.github.finishRun(run.id, taskResult(id, 1)));
     }
     await h.sweep();
-    expect(h.github.argsOf('listCheckSuites').filter(([sha]) => sha === base)).toHaveLength(reads);
+    expect(h.github.argsOf('ciReport').filter(([sha]) => sha === base)).toHaveLength(reads);
+  });
+
+  it("ignores the task workflow's own suites on the base: tasks are dispatched on the default branch's head", async () => {
+    const h = await started((x) => {
+      x.github.code.baseCi = 'running';
+    });
+    const base = h.github.code.defaultBranch.sha;
+    h.github.code.rerunCi(base, 'success');
+    // T1's job failed on the base's sha (a task run is the default branch's).
+    h.github.code.suites.push({
+      id: 9001,
+      sha: base,
+      branch: 'master',
+      app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+      workflow: '.github/workflows/gantry-task.yml',
+      status: 'completed',
+      conclusion: 'failure',
+      runs: [{ id: 9002, name: 'agent', conclusion: 'failure', annotations: [], log: '' }],
+    });
+    await h.sweep();
+    await finishT1(h);
+    expect(h.state().baseVerdict).toMatchObject({ sha: base, verdict: 'green' });
+    expect(merges(h)).toHaveLength(1);
   });
 
   it('red: the goal pauses with a comment, nothing lands and no task is blamed; resume after a green re-run lands', async () => {

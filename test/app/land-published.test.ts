@@ -183,7 +183,7 @@ describe('the App lands exactly the commit the publish job recorded', () => {
 
   it('lands nothing while the config (and so the path policy) is invalid, then goes on', async () => {
     const h = await started();
-    h.github.config = 'blockedPaths: 3\n';
+    await h.deliver('push', h.github.pushConfig('blockedPaths: 3\n'));
     await finish(h, 'T1');
     expect(merges(h)).toEqual([]);
     expect(task(h, 'T1').status).toBe('landing');

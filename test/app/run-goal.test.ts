@@ -146,6 +146,30 @@ describe('a goal from Start to a ready pull request', () => {
     expect(h.github.pulls[0]!.draft).toBe(false);
   });
 
+  it('reads a CI verdict in one request, and on red lists check runs only for the logs', async () => {
+    let red = true;
+    const h = await started((x) => {
+      x.github.code.ci = (_sha, tasks) => {
+        if (!tasks.includes('T2') || !red) return 'success';
+        red = false;
+        return 'failure';
+      };
+    });
+    const from = h.github.calls.length;
+    await finish(h, 'T1');
+    await finish(h, 'T2');
+    await runQueued(h);
+    expect(h.state().status).toBe('done');
+    const calls = h.github.calls.slice(from);
+    const count = (m: string) => calls.filter((c) => c === m).length;
+    // Five landings judged (T2 twice), each read once, with its failing check names on red.
+    expect(h.github.code.judged).toHaveLength(5);
+    expect(count('ciReport')).toBe(5);
+    // The failed run's id, for its annotations and log, is recovery's only extra read.
+    expect(count('listCheckRuns')).toBe(1);
+    expect(h.asked.recover[0]!.failure).toMatchObject({ kind: 'ci', failedChecks: ['test'] });
+  });
+
   it('a recovery that adds tasks shows them in the plan and runs them before the retry', async () => {
     let red = true;
     const h = await started(async (x) => {
@@ -444,7 +468,7 @@ describe('CI that does not report', () => {
     const sha = h.state().tasks.at(0)!.landedSha!;
     await h.sweep();
     expect(h.state().tasks.at(0)!.status).toBe('validating');
-    expect(h.github.argsOf('listCheckSuites')).toContainEqual([sha]);
+    expect(h.github.argsOf('ciReport')).toContainEqual([sha]);
     h.github.code.finishCi(sha, 'success');
     await h.sweep(); // reads the verdict (and its check_suite webhook arrives too)
     expect(h.state().tasks.at(0)!.status).toBe('done');

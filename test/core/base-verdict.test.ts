@@ -208,7 +208,7 @@ describe('the base verdict', () => {
     expect(g.s.baseVerdict?.knownRed).toEqual(['test']);
   });
 
-  it('blames a red verdict that names no check, and forgets known-red checks on a green one', () => {
+  it('blames a red verdict that names no check, and keeps the known-red checks', () => {
     const g = started();
     g.t1Succeeded();
     g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['test'] });
@@ -223,15 +223,61 @@ describe('the base verdict', () => {
     });
     g.send({ type: 'ci.verdict', sha: 'm1', verdict: 'red', failedChecks: [] });
     expect(g.s.failures?.at(-1)).toMatchObject({ taskId: 'T1', reason: 'CI failed on m1' });
-    expect(g.s.baseVerdict?.knownRed).toEqual([]);
-    expect(knownRedLine(g.s)).toContain('They pass now');
+    // A landing that does not stand takes nothing off the known-red checks.
+    expect(g.s.baseVerdict?.knownRed).toEqual(['test']);
+    expect(knownRedLine(g.s)).toContain('Still red, so not judging landings: `test`.');
+    const passed = { ...g.s, baseVerdict: { ...g.s.baseVerdict!, knownRed: [] } };
+    expect(knownRedLine(passed)).toContain('They pass now, and judge every landing since.');
   });
 
-  it('asks again rather than going on known-red when the default branch moved', () => {
+  it('goes on known-red on its own base when the default branch moved, with the checks read now', () => {
     const g = started();
     g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['test'] });
-    g.send({ type: 'resume', actor: 'maint', baseSha: 'fixed', knownRed: true, at: 5 });
-    expect(g.s.baseVerdict).toEqual({ sha: 'fixed', verdict: 'pending', since: 5 });
+    g.send({
+      type: 'resume',
+      actor: 'maint',
+      baseSha: 'moved',
+      knownRed: true,
+      failedChecks: ['test', 'lint', 'test'],
+      at: 5,
+    });
+    expect(g.s.baseVerdict).toMatchObject({
+      sha: 'base',
+      verdict: 'known-red',
+      knownRed: ['test', 'lint'],
+    });
+    expect(g.s.lastGreen).toBe('base');
+    expect(g.of('reset-goal-ref')).toEqual([]);
+  });
+
+  it('waits for every check before excusing, and narrows the known-red checks only on a landing that stands', () => {
+    const g = started();
+    g.t1Succeeded();
+    g.send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['a', 'b'] });
+    g.send({ type: 'resume', actor: 'maint', baseSha: 'base', knownRed: true, at: 5 });
+    const f = g.of('land-task')[0]!;
+    g.send({
+      type: 'landing.result',
+      taskId: f.taskId,
+      attempt: f.attempt,
+      landing: f.n,
+      result: { kind: 'merged', sha: 'm1' },
+    });
+    // `b` failed and `c` still runs: nothing is decided yet.
+    const early = g.send({
+      type: 'ci.verdict',
+      sha: 'm1',
+      verdict: 'red',
+      failedChecks: ['b'],
+      unfinished: 1,
+    });
+    expect(early.ignored?.code).toBe('not-due');
+    expect(g.s.tasks.at(0)!.status).toBe('validating');
+    expect(g.s.baseVerdict?.knownRed).toEqual(['a', 'b']);
+    // `c` failed too: T1 is blamed for `c` alone, and `a` (passed on a dropped commit) stays known.
+    g.send({ type: 'ci.verdict', sha: 'm1', verdict: 'red', failedChecks: ['b', 'c'] });
+    expect(g.s.failures?.at(-1)).toMatchObject({ taskId: 'T1', reason: 'CI failed on m1: c' });
+    expect(g.s.baseVerdict?.knownRed).toEqual(['a', 'b']);
   });
 
   it('lands without a verdict when no CI reports on the base within the time limit', () => {

@@ -31,7 +31,8 @@ class Goal extends HandGoal {
       ),
     );
     const owed = this.send(ev.start({ planVersion: this.state.planVersion }));
-    return [...owed, ...this.send(ev.baseGreen())];
+    // The base is green: nothing holds landing.
+    return [...owed, ...this.send(ev.baseGreen({ sha: this.state.lastGreen! }))];
   }
 
   merged(taskId: string, sha: string): Effect[] {

@@ -18,6 +18,8 @@ export interface MemorySuite {
   sha: string;
   branch: string;
   app: { id: number; slug: string; name: string };
+  /** The workflow file of a GitHub Actions suite, when it matters to a test. */
+  workflow?: string;
   status: 'queued' | 'in_progress' | 'completed';
   conclusion: string | null;
   runs: {

@@ -513,15 +513,28 @@ export class MemoryGitHub {
       },
 
       // Checks and statuses.
-      listCheckSuites: (sha) =>
-        code.suites
-          .filter((s) => s.sha === sha)
-          .map((s) => ({
-            app: s.app,
-            status: s.status,
-            conclusion: s.conclusion,
-            runCount: s.runs.length,
-          })),
+      ciReport: (sha) => {
+        const known =
+          code.resolve(sha) ?? code.suites.find((s) => s.sha === sha) ?? code.statuses.get(sha);
+        if (!known) throw notFound();
+        return {
+          suites: code.suites
+            .filter((s) => s.sha === sha)
+            .map((s) => ({
+              app: s.app,
+              workflow: s.workflow,
+              status: s.status,
+              conclusion: s.conclusion,
+              runCount: s.runs.length,
+              runs: s.runs.map((r) => ({
+                name: r.name,
+                status: r.conclusion === null ? 'in_progress' : 'completed',
+                conclusion: r.conclusion,
+              })),
+            })),
+          statuses: code.statuses.get(sha) ?? [],
+        };
+      },
       listCheckRuns: (sha) =>
         code.suites
           .filter((s) => s.sha === sha)
@@ -535,7 +548,6 @@ export class MemoryGitHub {
               app: s.app,
             })),
           ),
-      listStatuses: (sha) => code.statuses.get(sha) ?? [],
       listAnnotations: (id, max) => {
         const r = code.checkRun(id);
         if (!r) throw notFound();
@@ -795,6 +807,44 @@ export class MemoryGitHub {
     p.changes = { body: { from } };
     p.comment = { ...(p.comment as object), ...commentJson(c) };
     return this.withIssue(p, n);
+  }
+
+  /**
+   * Someone pushes a new `.github/gantry.yml` (undefined: deletes it) to the default branch;
+   * returns the `push` webhook's payload.
+   */
+  pushConfig(text: string | undefined, sender = 'octocat') {
+    const existed = this.config !== undefined;
+    this.config = text;
+    const p = examplePayload<Record<string, unknown>>('push', undefined as unknown as string);
+    Object.assign(p.repository as object, {
+      name: REPO,
+      full_name: `${OWNER}/${REPO}`,
+      owner: { ...(p.repository as { owner: object }).owner, login: OWNER, name: OWNER },
+      default_branch: this.code.defaultBranch.name,
+      // Required by GitHub's schema of push payloads; the example predates them.
+      has_discussions: false,
+      topics: [],
+      visibility: 'public',
+    });
+    const file = '.github/gantry.yml';
+    const commit = {
+      ...(p.head_commit as object),
+      added: existed || text === undefined ? [] : [file],
+      removed: text === undefined ? [file] : [],
+      modified: existed && text !== undefined ? [file] : [],
+    };
+    Object.assign(p, {
+      ref: `refs/heads/${this.code.defaultBranch.name}`,
+      base_ref: null,
+      created: false,
+      deleted: false,
+      forced: false,
+      commits: [commit],
+      head_commit: commit,
+      sender: { ...(p.sender as object), login: sender },
+    });
+    return p;
   }
 
   /** Someone comments. */

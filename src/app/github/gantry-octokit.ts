@@ -1,4 +1,5 @@
 import { ProbotOctokit } from 'probot';
+import { pacedAsContent, WritePacer } from './write-pacer.js';
 
 type Client = Pick<ProbotOctokit, 'hook' | 'request'>;
 type Response = Awaited<ReturnType<ProbotOctokit['request']>>;
@@ -94,7 +95,34 @@ const shared = new ResponseCache();
  */
 export const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
 
+/**
+ * Content-creating requests of an installation's client wait for room under GitHub's secondary
+ * limits (`WritePacer`), so they are never refused for them. Probot's throttling plugin spaces
+ * writes a second apart but knows no hourly limit, and only reacts to a refusal after it: this
+ * paces before. One pacer for every client of the process, keyed by installation.
+ */
+export function pacedWrites(
+  octokit: Client,
+  installationId: number | undefined,
+  pacer: WritePacer = sharedPacer,
+): void {
+  if (installationId === undefined) return; // the App's own JWT calls create nothing
+  octokit.hook.wrap('request', async (request, options) => {
+    const { method, url, body } = octokit.request.endpoint.parse(options) as {
+      method: string;
+      url: string;
+      body?: { query?: unknown };
+    };
+    const query = body?.query;
+    if (pacedAsContent(method, url, query)) await pacer.take(`installation ${installationId}`);
+    return request(options);
+  });
+}
+
+export const sharedPacer = new WritePacer();
+
 /** Probot's client with conditional GETs and no retries of 409s: what the App runs with. */
-export const GantryOctokit = ProbotOctokit.plugin((octokit) =>
-  conditionalRequests(octokit),
-).defaults((o: { retry?: object }) => ({ ...o, retry: { ...o.retry, doNotRetry: DO_NOT_RETRY } }));
+export const GantryOctokit = ProbotOctokit.plugin((octokit, options) => {
+  conditionalRequests(octokit);
+  pacedWrites(octokit, (options as { auth?: { installationId?: number } }).auth?.installationId);
+}).defaults((o: { retry?: object }) => ({ ...o, retry: { ...o.retry, doNotRetry: DO_NOT_RETRY } }));

@@ -116,6 +116,20 @@ export interface CheckSuite {
   runCount: number;
 }
 
+/** A check suite with its latest check runs, as one CI report gives them. */
+export interface SuiteReport extends CheckSuite {
+  /** The workflow file of a GitHub Actions suite (`.github/workflows/ci.yml`), when known. */
+  workflow?: string | undefined;
+  /** The suite's latest runs (its first 100; `runCount` counts them all), without their output. */
+  runs: { name: string; status: string; conclusion: string | null }[];
+}
+
+/** Everything CI reported on a commit, in one read: its check suites and commit statuses. */
+export interface CiReport {
+  suites: SuiteReport[];
+  statuses: CommitStatus[];
+}
+
 export interface CheckRun {
   id: number;
   name: string;
@@ -236,10 +250,13 @@ export interface ActionsPort {
 
 /** CI's reports on a commit. */
 export interface ChecksPort {
-  listCheckSuites(sha: string): Promise<CheckSuite[]>;
-  /** The latest check run of each name. */
+  /**
+   * Check suites (with their latest runs) and commit statuses of a commit, in one request;
+   * GitHubGone when there is no such commit.
+   */
+  ciReport(sha: string): Promise<CiReport>;
+  /** The latest check run of each name, with its output's summary. */
   listCheckRuns(sha: string): Promise<CheckRun[]>;
-  listStatuses(sha: string): Promise<CommitStatus[]>;
   listAnnotations(checkRunId: number, max: number): Promise<Annotation[]>;
 }
 

@@ -60,18 +60,20 @@ export function baseTimedOut(d: Draft, at: number): Ignored | undefined {
  * (`baseSha`, a fix pushed there) and nothing landed yet, the goal starts from the new head: the
  * goal branch moves there (an owed reset, or the branch is made there), later attempts start
  * from it, and attempts already made on the old base still land on it as merges. With
- * `knownRed` on the same base, the goal goes on on it: the checks that failed there judge no
- * landing until one passes them (a goal that is meant to fix the default branch).
+ * `knownRed`, the goal goes on on the base it has, wherever the default branch went: the checks
+ * that fail there (`failedChecks` as read now, else those of the verdict) judge no landing until
+ * one passes them (a goal that is meant to fix the default branch).
  */
 export function recheckBase(d: Draft, e: Extract<GoalEvent, { type: 'resume' }>): void {
   const b = d.s.baseVerdict;
   if (b?.verdict !== 'red') return;
-  const old = b.sha;
-  const moved = e.baseSha !== undefined && e.baseSha !== old && d.s.lastGreen === old;
-  if (e.knownRed && !moved) {
-    d.s.baseVerdict = { ...b, verdict: 'known-red', knownRed: b.failedChecks ?? [] };
+  if (e.knownRed) {
+    const knownRed = [...new Set(e.failedChecks ?? b.failedChecks ?? [])].slice(0, KNOWN_RED_MAX);
+    d.s.baseVerdict = { ...b, verdict: 'known-red', knownRed };
     return;
   }
+  const old = b.sha;
+  const moved = e.baseSha !== undefined && e.baseSha !== old && d.s.lastGreen === old;
   const sha = moved && e.baseSha !== undefined ? e.baseSha : old;
   d.s.baseVerdict = { sha, verdict: 'pending', since: e.at };
   if (!moved) return;
@@ -82,25 +84,40 @@ export function recheckBase(d: Draft, e: Extract<GoalEvent, { type: 'resume' }>)
   else d.s.goalHead = sha;
 }
 
+/** Known-red checks kept at most (the state stays small; check names are short). */
+const KNOWN_RED_MAX = 50;
+
 /**
- * A landing's CI verdict as Gantry judges it on a `known-red` base: a red verdict whose failed
- * checks are all still red from the base is green (nothing new broke), and a red one blames only
- * the checks that were not; every check the landing passed stops being known red. Any other
- * verdict is returned as it is.
+ * A candidate's CI verdict as Gantry judges it on a `known-red` base: a red verdict whose failed
+ * checks are all still red from the base is green (nothing new broke) once every check finished
+ * (undefined until then: a check still running may fail too), and a red one blames only the
+ * checks that were not. A green result carries the known-red checks still red on it (`still`),
+ * which the candidate takes off the list when it lands (`narrowKnownRed`): a dropped candidate
+ * changes nothing. Any other verdict is returned as it is.
  */
-export function excuseKnownRed(
-  d: Draft,
+export function judgeKnownRed(
+  s: GoalState,
   e: Extract<GoalEvent, { type: 'ci.verdict' }>,
-): Extract<GoalEvent, { type: 'ci.verdict' }> {
-  const b = d.s.baseVerdict;
-  if (b?.verdict !== 'known-red' || !b.knownRed?.length) return e;
-  const failed = e.verdict === 'red' ? e.failedChecks : [];
-  const still = b.knownRed.filter((c) => failed.includes(c));
-  if (still.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: still };
-  if (e.verdict === 'green') return e;
-  const blamed = e.failedChecks.filter((c) => !b.knownRed!.includes(c));
+): { event: Extract<GoalEvent, { type: 'ci.verdict' }>; still?: string[] } | undefined {
+  const b = s.baseVerdict;
+  if (b?.verdict !== 'known-red' || !b.knownRed?.length) return { event: e };
+  const known = b.knownRed;
+  if (e.verdict === 'green') return { event: e, still: [] };
+  const blamed = e.failedChecks.filter((c) => !known.includes(c));
   // A red verdict that names no check cannot be excused: something failed that nobody knows.
-  if (e.failedChecks.length > 0 && blamed.length === 0)
-    return { type: 'ci.verdict', at: e.at, sha: e.sha, verdict: 'green' };
-  return { ...e, failedChecks: blamed };
+  if (e.failedChecks.length === 0 || blamed.length > 0)
+    return { event: { ...e, failedChecks: blamed } };
+  if (e.unfinished) return undefined;
+  return {
+    event: { type: 'ci.verdict', at: e.at, sha: e.sha, verdict: 'green' },
+    still: known.filter((c) => e.failedChecks.includes(c)),
+  };
+}
+
+/** A candidate landed on a known-red base: the known-red checks it passed judge from now on. */
+export function narrowKnownRed(d: Draft, still: readonly string[]): void {
+  const b = d.s.baseVerdict;
+  if (b?.verdict !== 'known-red' || !b.knownRed) return;
+  const left = b.knownRed.filter((c) => still.includes(c));
+  if (left.length !== b.knownRed.length) d.s.baseVerdict = { ...b, knownRed: left };
 }

@@ -2,7 +2,7 @@ import { clip, LIMITS, type Draft } from '../draft.js';
 import { queueDepthOf, refHeadBefore, tipOf } from '../candidates.js';
 import type { Candidate, GoalState } from '../goal.js';
 import { failAttempt, markDone } from '../lifecycle.js';
-import { baseHoldsLanding, baseTimedOut, excuseKnownRed } from './base.js';
+import { baseHoldsLanding, baseTimedOut, judgeKnownRed, narrowKnownRed } from './base.js';
 import { ignore, type Handler } from './handler.js';
 import { listed } from './runs.js';
 
@@ -151,12 +151,18 @@ export const onVerdict: Handler<'ci.verdict'> = (d, verdict) => {
   const c = d.s.queue[k]!;
   if (c.verdict) return ignore('duplicate', `${verdict.sha.slice(0, 7)} is already judged`);
   // On a base that was red when the goal chose to go on, only new failures count.
-  const e = excuseKnownRed(d, verdict);
+  const judged = judgeKnownRed(d.s, verdict);
+  if (!judged)
+    return ignore(
+      'not-due',
+      `only checks red on the base failed on ${verdict.sha.slice(0, 7)} so far; the others are still running`,
+    );
+  const e = judged.event;
   setCandidate(d, k, {
     ...c,
     verdict:
       e.verdict === 'green'
-        ? { kind: 'green' }
+        ? { kind: 'green', ...(judged.still ? { knownRed: judged.still } : {}) }
         : {
             kind: 'red',
             failedChecks: e.failedChecks
@@ -181,6 +187,7 @@ function settleQueue(d: Draft): void {
     }
     d.s.queue = d.s.queue.slice(1);
     d.s.lastGreen = c.sha;
+    if (c.verdict.knownRed) narrowKnownRed(d, c.verdict.knownRed);
     // The first landing asks for the draft pull request (an owed open-draft-pr).
     if (!d.s.pr.requested) d.s.pr = { ...d.s.pr, requested: true };
     for (const m of c.members)

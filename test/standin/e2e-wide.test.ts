@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { SAMPLE_ISSUE } from '../../src/standin/sample.js';
+import { wideAgent, widePlan } from '../../src/standin/wide-sample.js';
+import { scenario } from '../support/standin-scenario.js';
+import { perLandedTask } from './figures.js';
+
+const N = 12;
+
+describe('a goal of 12 tasks on the stand-in', () => {
+  it('lands every task within the secondary limits, with a bounded count of content-creating requests', async () => {
+    const w = await scenario({
+      plan: (p) => {
+        const wide = widePlan(N);
+        p.plans = wide.plans.map((x) => ({ ...(x as object), goal: SAMPLE_ISSUE }));
+        p.recoveries = [];
+        p.knowledge = [];
+      },
+      agent: (a) => {
+        for (const k of Object.keys(a)) delete a[k];
+        Object.assign(a, wideAgent(N));
+      },
+      config: { maxParallel: 4 },
+    });
+    await w.label();
+    await w.settle();
+    expect(w.state().status).toBe('awaiting-approval');
+    await w.tick([...Array.from({ length: N }, (_, k) => `T${k + 1}`), 'Start']);
+    await w.until(undefined, 60);
+    const s = w.state();
+    expect(s.status).toBe('done');
+    const landed = s.tasks.filter((t) => t.status === 'done').length;
+    expect(landed).toBe(N);
+    // Nothing refused: no request over a secondary limit (the stand-in records each refusal).
+    expect(w.standIn.problems()).toEqual([]);
+    expect(w.standIn.server.secondary.peakPerMinute).toBeLessThanOrEqual(80);
+    const calls = w.appRequests();
+    // GraphQL is a POST whether it reads or writes: its one mutation here (ready for review) is
+    // counted by the stand-in's secondary limits above, its queries (CI verdicts) create nothing.
+    const creating = calls.filter(
+      (c) => /^(POST|PUT) /.test(c) && !c.startsWith('POST /app/') && c !== 'POST /graphql',
+    );
+    const planEdits = calls.filter((c) =>
+      /^PATCH \/repos\/[^/]+\/[^/]+\/issues\/comments\//.test(c),
+    );
+    const comments = calls.filter((c) =>
+      /^POST \/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(c),
+    );
+    // Measured: see the README's Measurements; bounds with room for the order of events.
+    expect(creating.length / landed).toBeLessThanOrEqual(3);
+    expect((planEdits.length + comments.length) / landed).toBeLessThanOrEqual(1);
+    expect(perLandedTask('12 tasks', w)).toBeLessThanOrEqual(20);
+    console.log(
+      `12 tasks: ${calls.length} calls, ${creating.length} POST/PUT, ${planEdits.length} comment edits, ${comments.length} comments posted, ${w.standIn.server.notModified.length} answered 304, peak ${w.standIn.server.secondary.peakPerMinute} a minute`,
+    );
+  });
+});
