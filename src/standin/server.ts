@@ -59,7 +59,8 @@ export class StandInServer {
    * Every authenticated request but those answered 304: who made it, and `METHOD /path` (without
    * the API prefix). What GitHub counts against the rate limit.
    */
-  readonly requests: { by: string; call: string }[] = [];
+  /** Every request, by whom; a GraphQL request with its query. */
+  readonly requests: { by: string; call: string; query?: string }[] = [];
   /** Conditional GETs answered 304 Not Modified: GitHub does not count them against the limit. */
   readonly notModified: { by: string; call: string }[] = [];
   /** Content-creating requests per installation; a test may lower `perMinute` and `perHour`. */
@@ -216,7 +217,11 @@ export class StandInServer {
   private async answerGraphql(req: IncomingMessage): Promise<Answer> {
     const token = this.token(req);
     if (!token) return { status: 401, body: { message: 'Bad credentials' } };
-    this.requests.push({ by: token.login, call: 'POST /graphql' });
+    const made: { by: string; call: string; query?: string } = {
+      by: token.login,
+      call: 'POST /graphql',
+    };
+    this.requests.push(made);
     if (token.jwt) {
       this.invalid.push('POST /graphql with a JWT: GraphQL takes an installation token');
       return { status: 401, body: { message: 'A JSON web token cannot be used here' } };
@@ -229,6 +234,7 @@ export class StandInServer {
       this.invalid.push('POST /graphql: the body is not JSON');
       return { status: 400, body: { message: 'Problems parsing JSON' } };
     }
+    if (typeof request?.query === 'string') made.query = request.query;
     const answer = await graphql(
       this.o.store,
       request,

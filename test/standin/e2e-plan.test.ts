@@ -74,8 +74,8 @@ describe('the App against the stand-in: planning and who may approve', () => {
     const s = w.state();
     expect(s.status).toBe('running');
     expect(s.tasks.map((t) => t.approvedBy)).toEqual(['maint', 'maint', 'maint', 'maint']);
-    const graphql = w.standIn.server.requests.filter((r) => r.call === 'POST /graphql');
-    expect(graphql).toHaveLength(2); // two pages of history
+    const history = w.standIn.server.requests.filter((r) => r.query?.includes('userContentEdits'));
+    expect(history).toHaveLength(2); // two pages of history
     expect(w.standIn.problems()).toEqual([]);
   });
 
