@@ -5022,8 +5022,9 @@ var onVerdict = (d, verdict) => {
 };
 function settleQueue(d) {
   for (let c = d.s.queue[0]; c?.verdict; c = d.s.queue[0]) {
-    if (c.verdict.kind === "red") {
-      drop(d, c.verdict);
+    const regressed = knownRedRegressed(d.s, c.verdict);
+    if (c.verdict.kind === "red" || regressed.length) {
+      drop(d, c.verdict.kind === "red" ? c.verdict : { failedChecks: regressed });
       break;
     }
     d.s.queue = d.s.queue.slice(1);
@@ -5034,6 +5035,11 @@ function settleQueue(d) {
       if (m.sha && isIn(d, m.task, m.attempt, "validating")) markDone(d, m.task, m.sha);
   }
   releaseHeld(d);
+}
+function knownRedRegressed(s, v) {
+  if (v.kind !== "green" || !v.knownRed?.length) return [];
+  const known = s.baseVerdict?.knownRed ?? [];
+  return v.knownRed.filter((x) => !known.includes(x));
 }
 var isIn = (d, i, attempt, ...statuses) => d.task(i).attempt === attempt && statuses.includes(d.task(i).status);
 function drop(d, red) {
@@ -6059,7 +6065,13 @@ async function landTask(g, e, blocked, retry = false) {
     const problems = await checkPublished(g, e.sha, e.baseSha, blocked);
     if (problems.length) return { kind: "refused", problems };
   }
-  if (e.onto && !retry) await g.github.createBranch(e.into, e.onto).catch(ignore422);
+  const onto = e.onto;
+  if (onto && !retry)
+    await g.github.createBranch(e.into, onto).catch(async (err) => {
+      ignore422(err);
+      if (await branchSha(g, e.into) !== onto)
+        await g.github.updateBranch(e.into, onto, { force: true });
+    });
   try {
     const sha2 = await g.github.merge({
       base: e.into,
@@ -6120,7 +6132,7 @@ async function advanceGoalRef(g, e) {
     if (gitHubStatus(err) !== 422) throw err;
   }
   const head = await branchSha(g, e.branch);
-  if (head === e.toSha) return true;
+  if (head === e.toSha || g.session.state?.queue.some((c) => c.sha === head)) return true;
   if (head !== void 0) return false;
   await g.github.createBranch(e.branch, e.toSha);
   return true;
@@ -6129,7 +6141,11 @@ async function deleteCandidateRefs(g, e) {
   for (const ref of e.refs)
     await g.github.deleteBranch(ref).catch((err) => {
       const status = gitHubStatus(err);
-      if (status !== 404 && status !== 422) throw err;
+      if (status !== 404 && status !== 422)
+        g.deps.log?.warn(
+          { ref, status },
+          `Could not delete the candidate ref ${ref}: ${err.message}`
+        );
     });
 }
 

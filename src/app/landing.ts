@@ -30,9 +30,16 @@ export async function landTask(
     const problems = await checkPublished(g, e.sha, e.baseSha, blocked);
     if (problems.length) return { kind: 'refused', problems };
   }
-  // Candidate numbers are never reused: a ref of this name is this candidate's, made by a pass
-  // that was cut short.
-  if (e.onto && !retry) await g.github.createBranch(e.into, e.onto).catch(ignore422);
+  // A ref of this name already there was made by a pass whose state write was lost (it may hold
+  // its merges, of another order of tasks), or left by an earlier goal of this issue whose
+  // cleanup failed: candidate refs are the App's, so it starts again at the tip.
+  const onto = e.onto;
+  if (onto && !retry)
+    await g.github.createBranch(e.into, onto).catch(async (err: unknown) => {
+      ignore422(err);
+      if ((await branchSha(g, e.into)) !== onto)
+        await g.github.updateBranch(e.into, onto, { force: true });
+    });
   try {
     const sha = await g.github.merge({
       base: e.into,
@@ -127,15 +134,20 @@ export async function advanceGoalRef(
     if (gitHubStatus(err) !== 422) throw err;
   }
   const head = await branchSha(g, e.branch);
-  // Already there (a pass cut short before its state was written).
-  if (head === e.toSha) return true;
+  // Already there, or at a later candidate of the queue (a pass cut short before its state was
+  // written had moved it on; that candidate's verdict is read again, and it moves there anyway).
+  if (head === e.toSha || g.session.state?.queue.some((c) => c.sha === head)) return true;
   if (head !== undefined) return false;
   // Gone (deleted by hand): made again at the green sha.
   await g.github.createBranch(e.branch, e.toSha);
   return true;
 }
 
-/** Candidate refs that landed or were dropped; one already gone is fine. */
+/**
+ * Candidate refs that landed or were dropped; one already gone is fine. Tidying never stops a
+ * goal: a ref that cannot be deleted (a ruleset, GitHub down) stays, and a later candidate of the
+ * same name starts again at its tip anyway (`landTask`).
+ */
 export async function deleteCandidateRefs(
   g: GoalContext,
   e: Extract<Effect, { type: 'delete-candidate-refs' }>,
@@ -143,6 +155,10 @@ export async function deleteCandidateRefs(
   for (const ref of e.refs)
     await g.github.deleteBranch(ref).catch((err: unknown) => {
       const status = gitHubStatus(err);
-      if (status !== 404 && status !== 422) throw err;
+      if (status !== 404 && status !== 422)
+        g.deps.log?.warn(
+          { ref, status },
+          `Could not delete the candidate ref ${ref}: ${(err as Error).message}`,
+        );
     });
 }

@@ -208,6 +208,75 @@ describe('the base verdict', () => {
     expect(g.s.baseVerdict?.knownRed).toEqual(['test']);
   });
 
+  it('drops a candidate excused for a known-red check that passed on one landed before it', () => {
+    let s: GoalState = initGoal({
+      repo: 'o/r',
+      issue: 8,
+      title: 'Goal',
+      at: 0,
+      settings: { ...defaultGoalSettings, ci: { policy: 'required', timeoutMs: 30 * MIN } },
+    });
+    const send = (e: Sent) => (s = step(s, { ...e, at: e.at ?? 1 }).state);
+    const lands = () => owedEffects(s, s.now).filter((f) => f.type === 'land-task');
+    send({ type: 'plan.proposed', plan: plan([task('T1'), task('T2')]), version: 1 });
+    send({
+      type: 'approvals.changed',
+      actor: 'maint',
+      planVersion: 1,
+      changes: [
+        { taskId: 'T1', approved: true },
+        { taskId: 'T2', approved: true },
+      ],
+    });
+    send({ type: 'start', baseSha: 'base', planVersion: 1, actor: 'maint' });
+    send({ type: 'goal-branch.created' });
+    send({ type: 'base.verdict', sha: 'base', verdict: 'red', failedChecks: ['x'] });
+    send({ type: 'resume', actor: 'maint', baseSha: 'base', knownRed: true, at: 2 });
+    for (const [id, run] of [
+      ['T1', 11],
+      ['T2', 12],
+    ] as const) {
+      send({ type: 'task.dispatched', taskId: id, attempt: 1, runId: run });
+      send({
+        type: 'task.finished',
+        taskId: id,
+        attempt: 1,
+        outcome: 'success',
+        usage: { costUsd: 0 },
+        published: { sha: `p-${id}`, parent: 'base' },
+      });
+    }
+    // Both candidates are built, stacked: c1 (one task) and c2 on it (the other).
+    const shas: Record<string, string> = {};
+    for (let k = 0; k < 2; k++) {
+      const f = lands()[0]!;
+      shas[f.taskId] = `m-${f.taskId}`;
+      send({
+        type: 'landing.result',
+        taskId: f.taskId,
+        attempt: f.attempt,
+        landing: f.n,
+        result: { kind: 'merged', sha: shas[f.taskId]! },
+      });
+    }
+    const [first, second] = s.queue.map((c) => c.members[0]!.task);
+    const firstId = `T${first! + 1}`;
+    const secondId = `T${second! + 1}`;
+    // The second's verdict comes first: `x` still fails there, excused for now.
+    send({ type: 'ci.verdict', sha: shas[secondId]!, verdict: 'red', failedChecks: ['x'] });
+    expect(s.tasks.at(second!)!.status).toBe('validating');
+    // The first passes `x`: it lands, and `x` judges from now on; the second broke it again.
+    send({ type: 'ci.verdict', sha: shas[firstId]!, verdict: 'green' });
+    expect(s.tasks.at(first!)!.status).toBe('done');
+    expect(s.baseVerdict?.knownRed).toEqual([]);
+    expect(s.tasks.at(second!)!.status).not.toBe('done');
+    expect(s.failures?.at(-1)).toMatchObject({
+      taskId: secondId,
+      reason: expect.stringMatching(/: x$/),
+    });
+    expect(s.lastGreen).toBe(shas[firstId]);
+  });
+
   it('blames a red verdict that names no check, and keeps the known-red checks', () => {
     const g = started();
     g.t1Succeeded();

@@ -181,8 +181,11 @@ export const onVerdict: Handler<'ci.verdict'> = (d, verdict) => {
  */
 function settleQueue(d: Draft): void {
   for (let c = d.s.queue[0]; c?.verdict; c = d.s.queue[0]) {
-    if (c.verdict.kind === 'red') {
-      drop(d, c.verdict);
+    // A known-red check this candidate was excused for passed on one that landed before it
+    // (verdicts come in any order): it broke it again, so it is red after all.
+    const regressed = knownRedRegressed(d.s, c.verdict);
+    if (c.verdict.kind === 'red' || regressed.length) {
+      drop(d, c.verdict.kind === 'red' ? c.verdict : { failedChecks: regressed });
       break;
     }
     d.s.queue = d.s.queue.slice(1);
@@ -194,6 +197,13 @@ function settleQueue(d: Draft): void {
       if (m.sha && isIn(d, m.task, m.attempt, 'validating')) markDone(d, m.task, m.sha);
   }
   releaseHeld(d);
+}
+
+/** The checks a green candidate was excused for that are no longer known red. */
+function knownRedRegressed(s: GoalState, v: NonNullable<Candidate['verdict']>): string[] {
+  if (v.kind !== 'green' || !v.knownRed?.length) return [];
+  const known = s.baseVerdict?.knownRed ?? [];
+  return v.knownRed.filter((x) => !known.includes(x));
 }
 
 const isIn = (d: Draft, i: number, attempt: number, ...statuses: string[]) =>

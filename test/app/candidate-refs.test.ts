@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { appHarness, type Harness } from '../support/app-harness.js';
+import { taskResult } from '../support/task-result.js';
+
+const start = appHarness();
+
+/** A planned goal, all approved and started by the maintainer. */
+async function started(configure?: (h: Harness) => unknown): Promise<Harness> {
+  const h = await start();
+  await configure?.(h);
+  await h.deliver('issues', h.github.label('gantry'));
+  await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+  await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
+  return h;
+}
+
+describe("a candidate's ref", () => {
+  it('left by an earlier goal of the issue starts again at the tip: its work never reaches the goal branch', async () => {
+    let stale = '';
+    const h = await started((x) => {
+      const code = x.github.code;
+      // An earlier goal's candidate whose deletion failed: it holds that goal's work.
+      stale = code.pushTaskBranch('gantry/old', code.defaultBranch.sha, ['old.ts'], 'OLD');
+      code.refs.set(`gantry/${x.github.issue().number}/queue/1`, stale);
+    });
+    const run = h.github.runs.find((r) => r.inputs.task_id === 'T1')!;
+    h.clock.now += 5 * 60_000;
+    const result = taskResult('T1', 1, { filesChanged: ['src/greet.ts'] });
+    await h.deliver('workflow_run', h.github.finishRun(run.id, result));
+    const s = h.state();
+    expect(s.tasks.at(0)!.status).toBe('done');
+    const head = h.github.code.sha(s.branch)!;
+    expect(h.github.code.tasksIn(head)).toEqual(['T1']);
+    expect(h.github.code.ancestors(head).has(stale)).toBe(false);
+  });
+});
