@@ -120,6 +120,7 @@ var CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $aft
           nodes {
             app { databaseId slug name }
             workflowRun { file { path } }
+            branch { name }
             status
             conclusion
             checkRuns(first: 100, filterBy: { checkType: LATEST }) {
@@ -158,6 +159,7 @@ function octokitChecks({ octokit, owner, repo }) {
           report.suites.push({
             app: s.app ? { id: s.app.databaseId ?? 0, slug: s.app.slug, name: s.app.name } : void 0,
             workflow: s.workflowRun?.file?.path,
+            branch: s.branch?.name,
             status: lower(s.status) ?? "",
             conclusion: lower(s.conclusion),
             runCount: s.checkRuns?.totalCount ?? 0,
@@ -2478,10 +2480,12 @@ function refusal2(e) {
 var PASSING = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
 var ACTIONS_APP = "github-actions";
 var isTaskWorkflow = (path) => path !== void 0 && path.replace(/^.*\//, "") === TASK_WORKFLOW_FILE;
-async function readCi(g, sha2, at) {
+async function readCi(g, sha2, at, ref) {
   const { suites, statuses } = await g.github.ciReport(sha2);
   const counted = suites.filter(
-    (s) => s.app?.id !== g.deps.appId && !isTaskWorkflow(s.workflow) && (s.runCount > 0 || s.app?.slug === ACTIONS_APP && s.status !== "completed")
+    (s) => s.app?.id !== g.deps.appId && !isTaskWorkflow(s.workflow) && // A candidate is judged by its own ref's push: the next candidate's ref, made at this sha,
+    // runs CI on it again (and the goal branch's fast-forward too), which must not hold it.
+    (ref === void 0 || s.branch === void 0 || s.branch === ref) && (s.runCount > 0 || s.app?.slug === ACTIONS_APP && s.status !== "completed")
   );
   const pending = counted.filter((s) => s.status !== "completed").length + statuses.filter((s) => s.state === "pending").length;
   const failedSuites = counted.filter(
@@ -6775,7 +6779,9 @@ async function carryOut2(g, e, pass) {
     }
     case "judge-ci": {
       if (!pass.sweep && !pass.hints.some((h) => h.kind === "ci" && h.sha === e.sha)) return;
-      const reading = await readCi(g, e.sha, at());
+      const c = g.session.state.queue.find((x) => x.sha === e.sha);
+      const ref = c && String(new CandidateRef(g.ref.issue, c.n));
+      const reading = await readCi(g, e.sha, at(), ref);
       if (reading.kind === "verdict") g.session.apply(reading.event);
       return;
     }

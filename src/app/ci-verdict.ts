@@ -18,19 +18,28 @@ export type CiReading =
  * or not), except GitHub Actions suites still queued: their runs are about to be created. The task
  * workflow never judges: it never runs on a landed sha (it is dispatched on the default branch,
  * and every landing is a new merge commit), but its suites are on the default branch's head, the
- * base a goal starts from. Red as soon as one check failed (with how many were still running);
+ * base a goal starts from. With `ref`, only suites of that branch's pushes (or of none known)
+ * count. Red as soon as one check failed (with how many were still running);
  * green when every check completed and passed; otherwise still waiting.
  */
 /** A suite of Gantry's task workflow (dispatched on the default branch, so on the base's sha). */
 const isTaskWorkflow = (path: string | undefined) =>
   path !== undefined && path.replace(/^.*\//, '') === TASK_WORKFLOW_FILE;
 
-export async function readCi(g: GoalContext, sha: string, at: number): Promise<CiReading> {
+export async function readCi(
+  g: GoalContext,
+  sha: string,
+  at: number,
+  ref?: string,
+): Promise<CiReading> {
   const { suites, statuses } = await g.github.ciReport(sha);
   const counted = suites.filter(
     (s) =>
       s.app?.id !== g.deps.appId &&
       !isTaskWorkflow(s.workflow) &&
+      // A candidate is judged by its own ref's push: the next candidate's ref, made at this sha,
+      // runs CI on it again (and the goal branch's fast-forward too), which must not hold it.
+      (ref === undefined || s.branch === undefined || s.branch === ref) &&
       (s.runCount > 0 || (s.app?.slug === ACTIONS_APP && s.status !== 'completed')),
   );
   const pending =

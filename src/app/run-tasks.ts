@@ -14,6 +14,7 @@ import { dispatchOwed, distinctId, type RunListing } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { advanceGoalRef, deleteCandidateRefs, landTask, resetGoalRef } from './landing.js';
+import { CandidateRef } from '../core/names.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
 import { recoverAttempt, taskRunLogTail } from './recovery.js';
 import {
@@ -162,7 +163,9 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
     case 'judge-ci': {
       // CI is read when it says something about this sha, or on a sweep (a lost webhook).
       if (!pass.sweep && !pass.hints.some((h) => h.kind === 'ci' && h.sha === e.sha)) return;
-      const reading = await readCi(g, e.sha, at());
+      const c = g.session.state!.queue.find((x) => x.sha === e.sha);
+      const ref = c && String(new CandidateRef(g.ref.issue, c.n));
+      const reading = await readCi(g, e.sha, at(), ref);
       if (reading.kind === 'verdict') g.session.apply(reading.event);
       return;
     }

@@ -264,6 +264,7 @@ function commitNode(store: Store, sha: string, suites: CheckSuite[], need: Need)
     return {
       __typename: 'CheckSuite',
       app: { __typename: 'App', databaseId: app.id, slug: app.slug, name: app.name },
+      branch: { __typename: 'Ref', name: s.branch },
       status: s.status.toUpperCase(),
       conclusion: s.conclusion.toUpperCase(),
       checkRuns: ({

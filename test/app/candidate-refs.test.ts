@@ -33,4 +33,32 @@ describe("a candidate's ref", () => {
     expect(h.github.code.tasksIn(head)).toEqual(['T1']);
     expect(h.github.code.ancestors(head).has(stale)).toBe(false);
   });
+
+  it("judges a candidate by its own ref's CI, not by the run the next candidate's ref starts on its sha", async () => {
+    const h = await started();
+    const finish = async (task: string, file: string) => {
+      const run = h.github.runs.find((r) => r.inputs.task_id === task)!;
+      h.clock.now += 60_000;
+      const result = taskResult(task, 1, { filesChanged: [file] });
+      await h.deliver('workflow_run', h.github.finishRun(run.id, result));
+    };
+    await finish('T1', 'src/greet.ts');
+    expect(h.state().tasks.at(0)!.status).toBe('done');
+    // From now on a new ref's push starts CI that does not finish: the next candidate's ref,
+    // made at the one before it, must not hold that one's verdict. T2's candidate stays in CI
+    // until the test ends it, so T3's is stacked on it meanwhile.
+    const code = h.github.code;
+    code.baseCi = 'running';
+    code.ci = (_sha, tasks) =>
+      tasks.includes('T2') && !tasks.includes('T3') ? 'running' : 'success';
+    await finish('T2', 'test/greet.test.ts');
+    await finish('T3', 'README.md');
+    const [c2, c3] = h.state().queue;
+    expect(c3?.on).toBe(c2?.sha);
+    const issue = h.github.issue().number;
+    code.finishCi(c2!.sha!, 'success', `gantry/${issue}/queue/${c2!.n}`);
+    await h.sweep();
+    const statuses = h.state().tasks.map((t) => t.status);
+    expect(statuses.slice(1, 3)).toEqual(['done', 'done']);
+  });
 });

@@ -203,9 +203,15 @@ export class MemoryGit {
     if (!running) this.emitSuite(actions);
   }
 
-  /** CI still running on a sha finishes now; GitHub sends `check_suite.completed`. */
-  finishCi(sha: string, conclusion: 'success' | 'failure'): void {
-    for (const s of this.suites.filter((x) => x.sha === sha && x.status === 'in_progress')) {
+  /**
+   * CI still running on a sha (of one branch's push, if given) finishes now; GitHub sends
+   * `check_suite.completed`.
+   */
+  finishCi(sha: string, conclusion: 'success' | 'failure', branch?: string): void {
+    const running = this.suites.filter(
+      (x) => x.sha === sha && x.status === 'in_progress' && (!branch || x.branch === branch),
+    );
+    for (const s of running) {
       s.status = 'completed';
       s.conclusion = conclusion;
       for (const r of s.runs) r.conclusion = conclusion;

@@ -523,6 +523,7 @@ export class MemoryGitHub {
             .map((s) => ({
               app: s.app,
               workflow: s.workflow,
+              branch: s.branch,
               status: s.status,
               conclusion: s.conclusion,
               runCount: s.runs.length,

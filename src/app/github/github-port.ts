@@ -120,6 +120,8 @@ export interface CheckSuite {
 export interface SuiteReport extends CheckSuite {
   /** The workflow file of a GitHub Actions suite (`.github/workflows/ci.yml`), when known. */
   workflow?: string | undefined;
+  /** The branch whose push made the suite, when GitHub knows it. */
+  branch?: string | undefined;
   /** The suite's latest runs (its first 100; `runCount` counts them all), without their output. */
   runs: { name: string; status: string; conclusion: string | null }[];
 }

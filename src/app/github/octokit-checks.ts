@@ -21,6 +21,7 @@ const CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $a
           nodes {
             app { databaseId slug name }
             workflowRun { file { path } }
+            branch { name }
             status
             conclusion
             checkRuns(first: 100, filterBy: { checkType: LATEST }) {
@@ -43,6 +44,7 @@ interface CiAnswer {
         nodes: ({
           app: { databaseId: number | null; slug: string; name: string } | null;
           workflowRun?: { file: { path: string } | null } | null;
+          branch?: { name: string } | null;
           status: string;
           conclusion: string | null;
           checkRuns: {
@@ -87,6 +89,7 @@ export function octokitChecks({ octokit, owner, repo }: OctokitRepo): ChecksPort
               ? { id: s.app.databaseId ?? 0, slug: s.app.slug, name: s.app.name }
               : undefined,
             workflow: s.workflowRun?.file?.path,
+            branch: s.branch?.name,
             status: lower(s.status) ?? '',
             conclusion: lower(s.conclusion),
             runCount: s.checkRuns?.totalCount ?? 0,
