@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { appHarness, type Harness } from '../support/app-harness.js';
+import { appHarness, startedGoal, type Harness } from '../support/app-harness.js';
 import { taskResult } from '../support/task-result.js';
 
 const start = appHarness();
 
-/** A planned goal, all approved and started by the maintainer; its base is the default branch's head. */
-async function started(configure?: (h: Harness) => unknown): Promise<Harness> {
-  const h = await start();
-  await configure?.(h);
-  await h.deliver('issues', h.github.label('gantry'));
-  await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
-  await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
-  return h;
-}
+/** A planned goal, all approved and started by the maintainer. */
+const started = startedGoal(start);
 
 /** T1's run finishes as the Action would: it changed `src/greet.ts`. */
 async function finishT1(h: Harness): Promise<void> {

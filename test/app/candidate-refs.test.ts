@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { appHarness, type Harness } from '../support/app-harness.js';
+import { appHarness, startedGoal } from '../support/app-harness.js';
 import { taskResult } from '../support/task-result.js';
 
 const start = appHarness();
 
 /** A planned goal, all approved and started by the maintainer. */
-async function started(configure?: (h: Harness) => unknown): Promise<Harness> {
-  const h = await start();
-  await configure?.(h);
-  await h.deliver('issues', h.github.label('gantry'));
-  await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
-  await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
-  return h;
-}
+const started = startedGoal(start);
 
 describe("a candidate's ref", () => {
   it('left by an earlier goal of the issue starts again at the tip: its work never reaches the goal branch', async () => {

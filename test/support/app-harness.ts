@@ -179,3 +179,18 @@ let loaded: OpenApi | undefined;
 function openApi(): OpenApi {
   return (loaded ??= OpenApi.load());
 }
+
+/**
+ * A planned goal, all approved and started by the maintainer (the label, `/gantry approve`,
+ * `/gantry start`), on a harness from `start`, set up first by `configure`.
+ */
+export function startedGoal(start: () => Promise<Harness>) {
+  return async (configure?: (h: Harness) => unknown): Promise<Harness> => {
+    const h = await start();
+    await configure?.(h);
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
+    return h;
+  };
+}
