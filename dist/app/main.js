@@ -6073,7 +6073,8 @@ async function landTask(g, e, blocked, retry = false) {
   if (onto && !retry)
     await g.github.createBranch(e.into, onto).catch(async (err) => {
       ignore422(err);
-      if (await branchSha(g, e.into) !== onto)
+      const head2 = await branchSha(g, e.into);
+      if (head2 !== onto && !(head2 && await isMergeOf(g, head2, onto, e.sha)))
         await g.github.updateBranch(e.into, onto, { force: true });
     });
   try {
@@ -6097,6 +6098,12 @@ Published as ${e.sha} on ${e.branch}.`
   const head = aheadBy > 0 ? await branchSha(g, e.into) : void 0;
   if (head) return { kind: "merged", sha: head };
   return { kind: "nothing-to-merge", criteriaPassed: true };
+}
+async function isMergeOf(g, head, onto, sha2) {
+  const all = await g.github.compare(onto, head, 1);
+  if (all.behindBy !== 0) return false;
+  if ((await g.github.compare(sha2, head, 1)).behindBy !== 0) return false;
+  return all.aheadBy === (await g.github.compare(onto, sha2, 1)).aheadBy + 1;
 }
 var ignore422 = (err) => {
   if (gitHubStatus(err) !== 422) throw err;

@@ -30,14 +30,16 @@ export async function landTask(
     const problems = await checkPublished(g, e.sha, e.baseSha, blocked);
     if (problems.length) return { kind: 'refused', problems };
   }
-  // A ref of this name already there was made by a pass whose state write was lost (it may hold
-  // its merges, of another order of tasks), or left by an earlier goal of this issue whose
-  // cleanup failed: candidate refs are the App's, so it starts again at the tip.
+  // A ref of this name already there was made by a pass whose state write was lost: kept when it
+  // holds the tip, or exactly this merge on it (GitHub made it, its answer was lost). Anything
+  // else (merges of another order of tasks, an earlier goal's candidate whose cleanup failed)
+  // is not this candidate: candidate refs are the App's, so it starts again at the tip.
   const onto = e.onto;
   if (onto && !retry)
     await g.github.createBranch(e.into, onto).catch(async (err: unknown) => {
       ignore422(err);
-      if ((await branchSha(g, e.into)) !== onto)
+      const head = await branchSha(g, e.into);
+      if (head !== onto && !(head && (await isMergeOf(g, head, onto, e.sha!))))
         await g.github.updateBranch(e.into, onto, { force: true });
     });
   try {
@@ -64,6 +66,17 @@ export async function landTask(
   if (head) return { kind: 'merged', sha: head };
   // A task lands only when its agent reported success, and success means its criteria passed.
   return { kind: 'nothing-to-merge', criteriaPassed: true };
+}
+
+/**
+ * Whether `head` is `onto` with `sha` merged and nothing else: it has both, and is ahead of
+ * `onto` by the commits `sha` brings plus the merge commit.
+ */
+async function isMergeOf(g: GoalContext, head: string, onto: string, sha: string) {
+  const all = await g.github.compare(onto, head, 1);
+  if (all.behindBy !== 0) return false;
+  if ((await g.github.compare(sha, head, 1)).behindBy !== 0) return false;
+  return all.aheadBy === (await g.github.compare(onto, sha, 1)).aheadBy + 1;
 }
 
 const ignore422 = (err: unknown): void => {
