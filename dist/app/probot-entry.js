@@ -6401,6 +6401,99 @@ async function jobLogTail(g, jobId) {
   }
 }
 
+// src/app/goal-replies.ts
+async function escalation(g, e) {
+  const s = g.session.state;
+  const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
+  const t = s.tasks.at(i);
+  const output = e.failure?.kind === "agent" && t?.runId !== void 0 ? await taskRunLogTail(g, t.runId) : void 0;
+  const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? "" : "s"}` : "its attempts";
+  const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
+  return [
+    `${e.mention ? `@${e.mention} ` : ""}**${e.taskId} needs a human** after ${tried}.`,
+    "",
+    inert(e.question, "quote"),
+    "",
+    ...e.failure ? whatFailed(e.failure) : [],
+    ...attempts.length ? [
+      "**Attempts:**",
+      ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, "line")}`),
+      ""
+    ] : [],
+    ...output ? [folded("Last output", lastLines(output, 40)), ""] : [],
+    `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`
+  ].join("\n");
+}
+var lastLines = (text2, n) => text2.split("\n").slice(-n).join("\n");
+function folded(title, log) {
+  const text2 = inert(log, "block");
+  const longest = Math.max(0, ...[...text2.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `<details><summary>${title}</summary>
+
+${fence}text
+${text2}
+${fence}
+
+</details>`;
+}
+var FAILURE_KIND = {
+  agent: "the agent",
+  ci: "CI",
+  "no-change": "no change",
+  conflict: "a merge conflict"
+};
+function whatFailed(f) {
+  const list = (title, items) => items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, "line")}`), ""] : [];
+  return [
+    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, "line")}${f.sha ? ` on ${f.sha.slice(0, 7)}` : ""}`,
+    "",
+    ...list("Failed checks", f.failedChecks),
+    ...list("Failed criteria", f.failedCriteria),
+    ...list("Refused", f.refused)
+  ];
+}
+function refusal3(taskId, attempt, why, problems) {
+  return [
+    `**Gantry did not land ${taskId} (attempt ${attempt}):** ${why}.`,
+    "",
+    ...problems.map((p) => `- ${inert(p)}`),
+    "",
+    `Nothing of it was merged. The attempt counts as failed, and recovery planning is told why.`
+  ].join("\n");
+}
+function announceBudgetPause(g) {
+  const s = g.session.state;
+  if (s.status !== "paused" || s.pausedFor !== "budget") return;
+  g.session.reply(
+    [
+      `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? "")}`,
+      "",
+      `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`
+    ].join("\n"),
+    { once: true }
+  );
+}
+function announceBasePause(g) {
+  const s = g.session.state;
+  const b = s.baseVerdict;
+  if (s.status !== "paused" || s.pausedFor !== "base" || b?.verdict !== "red") return;
+  const branch = g.ref.defaultBranch;
+  g.session.reply(
+    [
+      `**Gantry paused this goal: the default branch is red.** CI failed on ${b.sha.slice(0, 7)}, the head of \`${branch}\` this goal started from, before anything of the goal landed${b.failedChecks?.length ? ":" : "."}`,
+      "",
+      ...b.failedChecks?.length ? [...b.failedChecks.map((c) => `- ${inert(c, "line")}`), ""] : [],
+      "No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.",
+      "",
+      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
+      "",
+      `If this goal is what makes \`${branch}\` green, comment \`/gantry resume known-red\`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.`
+    ].join("\n"),
+    { once: true }
+  );
+}
+
 // src/app/task-results.ts
 import { unzipSync } from "fflate";
 
@@ -6974,97 +7067,6 @@ var breakerSettings = (c) => ({
   threshold: c.breaker.threshold,
   cooldownMs: c.breaker.cooldownMinutes * 6e4
 });
-async function escalation(g, e) {
-  const s = g.session.state;
-  const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
-  const t = s.tasks.at(i);
-  const output = e.failure?.kind === "agent" && t?.runId !== void 0 ? await taskRunLogTail(g, t.runId) : void 0;
-  const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? "" : "s"}` : "its attempts";
-  const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
-  return [
-    `${e.mention ? `@${e.mention} ` : ""}**${e.taskId} needs a human** after ${tried}.`,
-    "",
-    inert(e.question, "quote"),
-    "",
-    ...e.failure ? whatFailed(e.failure) : [],
-    ...attempts.length ? [
-      "**Attempts:**",
-      ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, "line")}`),
-      ""
-    ] : [],
-    ...output ? [folded("Last output", lastLines(output, 40)), ""] : [],
-    `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`
-  ].join("\n");
-}
-var lastLines = (text2, n) => text2.split("\n").slice(-n).join("\n");
-function folded(title, log) {
-  const text2 = inert(log, "block");
-  const longest = Math.max(0, ...[...text2.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `<details><summary>${title}</summary>
-
-${fence}text
-${text2}
-${fence}
-
-</details>`;
-}
-var FAILURE_KIND = {
-  agent: "the agent",
-  ci: "CI",
-  "no-change": "no change",
-  conflict: "a merge conflict"
-};
-function whatFailed(f) {
-  const list = (title, items) => items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, "line")}`), ""] : [];
-  return [
-    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, "line")}${f.sha ? ` on ${f.sha.slice(0, 7)}` : ""}`,
-    "",
-    ...list("Failed checks", f.failedChecks),
-    ...list("Failed criteria", f.failedCriteria),
-    ...list("Refused", f.refused)
-  ];
-}
-function refusal3(taskId, attempt, why, problems) {
-  return [
-    `**Gantry did not land ${taskId} (attempt ${attempt}):** ${why}.`,
-    "",
-    ...problems.map((p) => `- ${inert(p)}`),
-    "",
-    `Nothing of it was merged. The attempt counts as failed, and recovery planning is told why.`
-  ].join("\n");
-}
-function announceBudgetPause(g) {
-  const s = g.session.state;
-  if (s.status !== "paused" || s.pausedFor !== "budget") return;
-  g.session.reply(
-    [
-      `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? "")}`,
-      "",
-      `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`
-    ].join("\n"),
-    { once: true }
-  );
-}
-function announceBasePause(g) {
-  const s = g.session.state;
-  const b = s.baseVerdict;
-  if (s.status !== "paused" || s.pausedFor !== "base" || b?.verdict !== "red") return;
-  const branch = g.ref.defaultBranch;
-  g.session.reply(
-    [
-      `**Gantry paused this goal: the default branch is red.** CI failed on ${b.sha.slice(0, 7)}, the head of \`${branch}\` this goal started from, before anything of the goal landed${b.failedChecks?.length ? ":" : "."}`,
-      "",
-      ...b.failedChecks?.length ? [...b.failedChecks.map((c) => `- ${inert(c, "line")}`), ""] : [],
-      "No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.",
-      "",
-      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
-      "",
-      `If this goal is what makes \`${branch}\` green, comment \`/gantry resume known-red\`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.`
-    ].join("\n"),
-    { once: true }
-  );
-}
 var ignoreStatus = (status) => (e) => {
   if (gitHubStatus(e) !== status) throw e;
 };

@@ -1,5 +1,5 @@
 import type { CriterionOutcome } from '../core/criteria.js';
-import type { Effect, FailureInfo } from '../core/effects.js';
+import type { Effect } from '../core/effects.js';
 import { goalIdentity, isRunning } from '../core/goal.js';
 import { inert } from '../core/inert.js';
 import { effectKey } from '../core/effect-key.js';
@@ -16,7 +16,8 @@ import type { Hint } from './hints.js';
 import { advanceGoalRef, deleteCandidateRefs, landTask, resetGoalRef } from './landing.js';
 import { CandidateRef } from '../core/names.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
-import { recoverAttempt, taskRunLogTail } from './recovery.js';
+import { recoverAttempt } from './recovery.js';
+import { announceBasePause, announceBudgetPause, escalation, refusal } from './goal-replies.js';
 import {
   finishedEvent,
   publishes,
@@ -390,128 +391,6 @@ const breakerSettings = (c: { breaker: { threshold: number; cooldownMinutes: num
   threshold: c.breaker.threshold,
   cooldownMs: c.breaker.cooldownMinutes * 60_000,
 });
-
-/** The comment that asks a person: mentions the approver, says what failed and what was tried. */
-async function escalation(
-  g: GoalContext,
-  e: Extract<Effect, { type: 'escalate' }>,
-): Promise<string> {
-  const s = g.session.state!;
-  const i = s.plan!.tasks.findIndex((t) => t.id === e.taskId);
-  const t = s.tasks.at(i);
-  // The agent's last words: the end of the failed job's log of the task's last run.
-  const output =
-    e.failure?.kind === 'agent' && t?.runId !== undefined
-      ? await taskRunLogTail(g, t.runId)
-      : undefined;
-  const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? '' : 's'}` : 'its attempts';
-  const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
-  return [
-    `${e.mention ? `@${e.mention} ` : ''}**${e.taskId} needs a human** after ${tried}.`,
-    '',
-    inert(e.question, 'quote'),
-    '',
-    ...(e.failure ? whatFailed(e.failure) : []),
-    ...(attempts.length
-      ? [
-          '**Attempts:**',
-          ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, 'line')}`),
-          '',
-        ]
-      : []),
-    ...(output ? [folded('Last output', lastLines(output, 40)), ''] : []),
-    `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
-  ].join('\n');
-}
-
-const lastLines = (text: string, n: number) => text.split('\n').slice(-n).join('\n');
-
-/**
- * A log in a folded block, made inert first (the agent wrote it: no mention, HTML or Gantry
- * marker of it may act), in a code fence longer than any run of backticks left in it.
- */
-function folded(title: string, log: string): string {
-  const text = inert(log, 'block');
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `<details><summary>${title}</summary>\n\n${fence}text\n${text}\n${fence}\n\n</details>`;
-}
-
-const FAILURE_KIND: Record<FailureInfo['kind'], string> = {
-  agent: 'the agent',
-  ci: 'CI',
-  'no-change': 'no change',
-  conflict: 'a merge conflict',
-};
-
-/** The last failure of an escalated task: its kind and detail, then each list it has. */
-function whatFailed(f: FailureInfo): string[] {
-  const list = (title: string, items: readonly string[] | undefined) =>
-    items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, 'line')}`), ''] : [];
-  return [
-    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, 'line')}${f.sha ? ` on ${f.sha.slice(0, 7)}` : ''}`,
-    '',
-    ...list('Failed checks', f.failedChecks),
-    ...list('Failed criteria', f.failedCriteria),
-    ...list('Refused', f.refused),
-  ];
-}
-
-/** Why an attempt's work was not landed, every problem listed (the plan comment has room for one). */
-function refusal(
-  taskId: string,
-  attempt: number,
-  why: string,
-  problems: readonly string[],
-): string {
-  return [
-    `**Gantry did not land ${taskId} (attempt ${attempt}):** ${why}.`,
-    '',
-    ...problems.map((p) => `- ${inert(p)}`),
-    '',
-    `Nothing of it was merged. The attempt counts as failed, and recovery planning is told why.`,
-  ].join('\n');
-}
-
-/** A goal the budget stopped: say how to go on, once. */
-function announceBudgetPause(g: GoalContext): void {
-  const s = g.session.state!;
-  if (s.status !== 'paused' || s.pausedFor !== 'budget') return;
-  g.session.reply(
-    [
-      `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? '')}`,
-      '',
-      `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`,
-    ].join('\n'),
-    { once: true },
-  );
-}
-
-/**
- * A goal the red default branch stopped before anything landed: say which checks failed and how
- * to go on, once per base (a base still red after a resume is in the plan comment's note).
- */
-function announceBasePause(g: GoalContext): void {
-  const s = g.session.state!;
-  const b = s.baseVerdict;
-  if (s.status !== 'paused' || s.pausedFor !== 'base' || b?.verdict !== 'red') return;
-  const branch = g.ref.defaultBranch;
-  g.session.reply(
-    [
-      `**Gantry paused this goal: the default branch is red.** CI failed on ${b.sha.slice(0, 7)}, the head of \`${branch}\` this goal started from, before anything of the goal landed${b.failedChecks?.length ? ':' : '.'}`,
-      '',
-      ...(b.failedChecks?.length
-        ? [...b.failedChecks.map((c) => `- ${inert(c, 'line')}`), '']
-        : []),
-      'No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.',
-      '',
-      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
-      '',
-      `If this goal is what makes \`${branch}\` green, comment \`/gantry resume known-red\`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.`,
-    ].join('\n'),
-    { once: true },
-  );
-}
 
 const ignoreStatus =
   (status: number) =>
