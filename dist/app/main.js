@@ -671,30 +671,6 @@ var PersistentList = class _PersistentList {
   }
 };
 
-// src/core/task-definition.ts
-import { createHash } from "node:crypto";
-var HASH_HEX = 32;
-var hashes = /* @__PURE__ */ new WeakMap();
-function taskDefinitionHash(task) {
-  let hash = hashes.get(task);
-  if (hash === void 0) {
-    hash = createHash("sha256").update(canonicalJson(task)).digest("hex").slice(0, HASH_HEX);
-    hashes.set(task, hash);
-  }
-  return hash;
-}
-function approvedAsDefined(task, run2) {
-  return run2.approvedHash !== void 0 && run2.approvedHash === taskDefinitionHash(task);
-}
-function canonicalJson(value) {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 // src/core/goal.ts
 var GOAL_STATUSES = [
   "planning",
@@ -796,66 +772,6 @@ function maxAttemptsOf(s, t) {
 }
 function owesWork(t) {
   return t.status === "running" || t.status === "failed" || t.reservedMicros > 0 || t.asking !== void 0;
-}
-function reviveState(raw) {
-  const bound = raw.settings.recovery ? raw : bindEarlierApprovals(raw);
-  const json = bound.queue ? bound : fromSerialLanding(bound);
-  const tasks = PersistentList.from(json.tasks);
-  return { ...json, tasks, outstanding: tasks.flatMap((t, i) => owesWork(t) ? [i] : []) };
-}
-function bindEarlierApprovals(raw) {
-  const counts = { ...raw.counts };
-  const unapproved = /* @__PURE__ */ new Set();
-  const tasks = raw.tasks.map((t, i) => {
-    const spec = raw.plan?.tasks[i];
-    if (!spec || t.approvedHash !== void 0 || t.status === "proposed" || t.status === "excluded")
-      return t;
-    const injected = (t.status === "queued" || t.status === "blocked") && t.attempt === 0 && t.approvedBy === void 0 && raw.settings.approval !== "auto";
-    if (t.status !== "approved" && !injected)
-      return { ...t, approvedHash: taskDefinitionHash(spec), approvedVia: "earlier-version" };
-    counts[t.status] -= 1;
-    counts.proposed += 1;
-    unapproved.add(i);
-    return {
-      ...t,
-      status: "proposed",
-      approvedBy: void 0,
-      approvedAt: void 0,
-      ...injected ? { reason: "awaiting approval: added by recovery before approvals were bound" } : {}
-    };
-  });
-  return {
-    ...raw,
-    settings: { ...raw.settings, recovery: { ...defaultGoalSettings.recovery } },
-    counts,
-    tasks,
-    ready: raw.ready.filter((i) => !unapproved.has(i))
-  };
-}
-function fromSerialLanding(raw) {
-  const { landing, ...rest } = raw;
-  const counts = { ...raw.counts };
-  const again = [];
-  const tasks = raw.tasks.map((t, i) => {
-    const member = landing?.members.find((m) => m.task === i && m.attempt === t.attempt);
-    if (!member || t.status !== "landing" && t.status !== "validating") return t;
-    again.push(i);
-    counts[t.status] -= 1;
-    counts.landing += 1;
-    return { ...t, status: "landing", landedSha: void 0 };
-  });
-  const unjudged = raw.branchCreated && raw.goalHead !== raw.lastGreen && !raw.resetPending;
-  return {
-    ...rest,
-    tasks,
-    counts,
-    queue: [],
-    landQueue: [
-      ...again.map((task) => ({ task, solo: false, pinned: true })),
-      ...raw.landQueue.filter((e) => !again.includes(e.task))
-    ],
-    ...unjudged && raw.goalHead && raw.lastGreen ? { resetPending: { toSha: raw.lastGreen, fromSha: raw.goalHead } } : {}
-  };
 }
 
 // src/core/egress-allowlist.ts
@@ -1842,7 +1758,7 @@ function storeUnavailable(e) {
 }
 
 // src/core/issue-goal.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash } from "node:crypto";
 function decideIssueGoal(f) {
   const stop = isLive(f.status) && (!f.issueOpen || !f.labeled);
   const wanted = f.issueOpen && f.labeled;
@@ -1851,7 +1767,7 @@ function decideIssueGoal(f) {
   return { ...stop ? { stop: f.issueOpen ? "unlabeled" : "closed" } : {}, next };
 }
 function issueTextHash(title, body) {
-  return createHash2("sha256").update(JSON.stringify([title, body])).digest("hex");
+  return createHash("sha256").update(JSON.stringify([title, body])).digest("hex");
 }
 
 // src/core/labels.ts
@@ -1883,6 +1799,94 @@ function labelsFor(s) {
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { z as z6 } from "zod";
+
+// src/core/task-definition.ts
+import { createHash as createHash2 } from "node:crypto";
+var HASH_HEX = 32;
+var hashes = /* @__PURE__ */ new WeakMap();
+function taskDefinitionHash(task) {
+  let hash = hashes.get(task);
+  if (hash === void 0) {
+    hash = createHash2("sha256").update(canonicalJson(task)).digest("hex").slice(0, HASH_HEX);
+    hashes.set(task, hash);
+  }
+  return hash;
+}
+function approvedAsDefined(task, run2) {
+  return run2.approvedHash !== void 0 && run2.approvedHash === taskDefinitionHash(task);
+}
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+// src/core/revive-state.ts
+function reviveState(raw) {
+  const bound = raw.settings.recovery ? raw : bindEarlierApprovals(raw);
+  const json = bound.queue ? bound : fromSerialLanding(bound);
+  const tasks = PersistentList.from(json.tasks);
+  return { ...json, tasks, outstanding: tasks.flatMap((t, i) => owesWork(t) ? [i] : []) };
+}
+function bindEarlierApprovals(raw) {
+  const counts = { ...raw.counts };
+  const unapproved = /* @__PURE__ */ new Set();
+  const tasks = raw.tasks.map((t, i) => {
+    const spec = raw.plan?.tasks[i];
+    if (!spec || t.approvedHash !== void 0 || t.status === "proposed" || t.status === "excluded")
+      return t;
+    const injected = (t.status === "queued" || t.status === "blocked") && t.attempt === 0 && t.approvedBy === void 0 && raw.settings.approval !== "auto";
+    if (t.status !== "approved" && !injected)
+      return { ...t, approvedHash: taskDefinitionHash(spec), approvedVia: "earlier-version" };
+    counts[t.status] -= 1;
+    counts.proposed += 1;
+    unapproved.add(i);
+    return {
+      ...t,
+      status: "proposed",
+      approvedBy: void 0,
+      approvedAt: void 0,
+      ...injected ? { reason: "awaiting approval: added by recovery before approvals were bound" } : {}
+    };
+  });
+  return {
+    ...raw,
+    settings: { ...raw.settings, recovery: { ...defaultGoalSettings.recovery } },
+    counts,
+    tasks,
+    ready: raw.ready.filter((i) => !unapproved.has(i))
+  };
+}
+function fromSerialLanding(raw) {
+  const { landing, ...rest } = raw;
+  const counts = { ...raw.counts };
+  const again = [];
+  const tasks = raw.tasks.map((t, i) => {
+    const member = landing?.members.find((m) => m.task === i && m.attempt === t.attempt);
+    if (!member || t.status !== "landing" && t.status !== "validating") return t;
+    again.push(i);
+    counts[t.status] -= 1;
+    counts.landing += 1;
+    return { ...t, status: "landing", landedSha: void 0 };
+  });
+  const unjudged = raw.branchCreated && raw.goalHead !== raw.lastGreen && !raw.resetPending;
+  return {
+    ...rest,
+    tasks,
+    counts,
+    queue: [],
+    landQueue: [
+      ...again.map((task) => ({ task, solo: false, pinned: true })),
+      ...raw.landQueue.filter((e) => !again.includes(e.task))
+    ],
+    ...unjudged && raw.goalHead && raw.lastGreen ? { resetPending: { toSha: raw.lastGreen, fromSha: raw.goalHead } } : {}
+  };
+}
+
+// src/core/checklist/signed-state.ts
 var BLOCK = /<!-- gantry:state v1 ([A-Za-z0-9_-]+)\.([0-9a-f]{64}) -->/g;
 var ANY_BLOCK = /<!-- gantry:state\b/g;
 var MAX_STATE_BYTES = 8 * 1024 * 1024;

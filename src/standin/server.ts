@@ -1,4 +1,3 @@
-import { verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runJson, workflowJson } from './actions-json.js';
@@ -22,7 +21,7 @@ import {
 import { etagOf, matchesEtag } from './etag.js';
 import { createsContent, SecondaryLimits } from './secondary-limits.js';
 import type { Store, StoredRepo } from './store.js';
-import type { Token } from './token.js';
+import { appJwtToken, type Token } from './token.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
 
 /** A GitHub App registered on the stand-in: its JWTs are checked against this public key. */
@@ -437,31 +436,7 @@ export class StandInServer {
   private lookup(raw: string): Token | undefined {
     const known = this.o.tokens.get(raw);
     if (known && known.expiresAt !== undefined && known.expiresAt < Date.now()) return undefined;
-    return known ?? this.jwt(raw);
-  }
-
-  private jwt(raw: string): Token | undefined {
-    const [head, body, signature] = raw.split('.');
-    if (!head || !body || !signature) return undefined;
-    let claims: { iss?: unknown; exp?: unknown; iat?: unknown };
-    try {
-      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;
-    } catch {
-      return undefined;
-    }
-    const app = this.o.apps?.find((a) => String(a.id) === String(claims.iss));
-    const now = Date.now() / 1000;
-    // GitHub: issued at most a minute ahead (clock drift), expiring at most 10 minutes later.
-    const { exp, iat } = claims;
-    if (!app || typeof exp !== 'number' || typeof iat !== 'number') return undefined;
-    if (exp < now || iat > now + 60 || exp > now + 600 + 60) return undefined;
-    const signed = verify(
-      'RSA-SHA256',
-      Buffer.from(`${head}.${body}`),
-      app.publicKey,
-      Buffer.from(signature, 'base64url'),
-    );
-    return signed ? { login: app.slug, app: { id: app.id, slug: app.slug }, jwt: true } : undefined;
+    return known ?? appJwtToken(raw, this.o.apps);
   }
 
   private refuse(method: string, url: URL, status: number, problems: string[]): Answer {

@@ -7,14 +7,13 @@ import type { GoalEvent } from '../../src/core/events.js';
 import {
   defaultGoalSettings,
   initGoal,
-  reviveState,
   TASK_STATUSES,
   type ApprovalPolicy,
   type GoalSettings,
   type GoalState,
-  type GoalStateJson,
   type TaskStatus,
 } from '../../src/core/goal.js';
+import { reviveState, type GoalStateJson } from '../../src/core/revive-state.js';
 import { owedEffects } from '../../src/core/owed-effects.js';
 import type { Plan, Task } from '../../src/core/plan.js';
 import { step } from '../../src/core/step.js';

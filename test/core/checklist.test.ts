@@ -9,10 +9,9 @@ import {
   initGoal,
   type GoalSettings,
   type TaskStatus,
-  reviveState,
   type GoalState,
-  type GoalStateJson,
 } from '../../src/core/goal.js';
+import { reviveState, type GoalStateJson } from '../../src/core/revive-state.js';
 import type { Plan } from '../../src/core/plan.js';
 import { step } from '../../src/core/step.js';
 import { simulate } from '../../src/sim/simulate.js';

@@ -8,11 +8,10 @@ import {
   defaultGoalSettings,
   initGoal,
   owesWork,
-  reviveState,
   type GoalSettings,
   type GoalState,
-  type GoalStateJson,
 } from '../../src/core/goal.js';
+import { reviveState, type GoalStateJson } from '../../src/core/revive-state.js';
 import { LOST_DISPATCH_MS, owedEffects } from '../../src/core/owed-effects.js';
 import { step } from '../../src/core/step.js';
 import { simulate, type SimulationOptions } from '../../src/sim/simulate.js';

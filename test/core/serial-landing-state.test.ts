@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reviveState, type GoalStateJson } from '../../src/core/goal.js';
+import { reviveState, type GoalStateJson } from '../../src/core/revive-state.js';
 import { owedEffects } from '../../src/core/owed-effects.js';
 import { simulate } from '../../src/sim/simulate.js';
 import { plan, task } from '../support/plans.js';

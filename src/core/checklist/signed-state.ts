@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { GOAL_STATUSES, reviveState, type GoalState, type GoalStateJson } from '../goal.js';
+import { GOAL_STATUSES, type GoalState } from '../goal.js';
+import { reviveState, type GoalStateJson } from '../revive-state.js';
 
 /**
  * The goal state hidden in the plan comment: `<!-- gantry:state v1 PAYLOAD.SIGNATURE -->`, with
