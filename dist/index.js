@@ -2172,9 +2172,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve6(data);
+              return err ? reject(err) : resolve7(data);
             });
           });
         }
@@ -2212,12 +2212,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve6(data);
+              ) : resolve7(data);
             });
           });
         }
@@ -4484,8 +4484,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve6, reject) => {
-        res = resolve6;
+      const promise2 = new Promise((resolve7, reject) => {
+        res = resolve7;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6736,12 +6736,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert3(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve7;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7411,12 +7411,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve7, reject) => {
         assert3(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve7;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7895,16 +7895,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve6) => {
+        return new Promise((resolve7) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve6;
+            this[kClosedResolve] = resolve7;
           } else {
-            resolve6(null);
+            resolve7(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve6) => {
+        return new Promise((resolve7) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7915,7 +7915,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve6(null);
+            resolve7(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7966,7 +7966,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve6, reject) => {
+        const socket = await new Promise((resolve7, reject) => {
           client[kConnector]({
             host,
             hostname: hostname5,
@@ -7978,7 +7978,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve6(socket2);
+              resolve7(socket2);
             }
           });
         });
@@ -8314,8 +8314,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve6) => {
-            this[kClosedResolve] = resolve6;
+          await new Promise((resolve7) => {
+            this[kClosedResolve] = resolve7;
           });
         }
       }
@@ -9584,7 +9584,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve6, reject) => {
+        return await new Promise((resolve7, reject) => {
           if (this[kContentLength] > limit2) {
             this.destroy(new AbortError());
           }
@@ -9597,7 +9597,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve6(null);
+              resolve7(null);
             }
           }).on("error", noop2).on("data", function(chunk) {
             limit2 -= chunk.length;
@@ -9616,7 +9616,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert3(!stream2[kConsume]);
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve7, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9633,7 +9633,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve6,
+              resolve: resolve7,
               reject,
               length: 0,
               body: []
@@ -9703,18 +9703,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve6, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve7, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve6(chunksDecode(body, length));
+          resolve7(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve6(JSON.parse(chunksDecode(body, length)));
+          resolve7(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve6(chunksConcat(body, length).buffer);
+          resolve7(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve6(new Blob(body, { type: stream2[kContentType] }));
+          resolve7(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve6(chunksConcat(body, length));
+          resolve7(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9971,9 +9971,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -10196,9 +10196,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -10483,9 +10483,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -10577,9 +10577,9 @@ var require_api_connect = __commonJS({
     };
     function connect3(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve7, reject) => {
           connect3.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -14442,7 +14442,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve6, reject) => agent.dispatch(
+        return new Promise((resolve7, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14518,7 +14518,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve6({
+              resolve7({
                 status,
                 statusText,
                 headersList,
@@ -14561,7 +14561,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve6({
+              resolve7({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18302,8 +18302,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve6) => {
-        setTimeout(resolve6, ms).unref();
+      return new Promise((resolve7) => {
+        setTimeout(resolve7, ms).unref();
       });
     }
     module.exports = {
@@ -19509,16 +19509,16 @@ var init_values = __esm({
 var sleep;
 var init_sleep = __esm({
   "node_modules/@anthropic-ai/sdk/internal/utils/sleep.mjs"() {
-    sleep = (ms, signal) => new Promise((resolve6) => {
+    sleep = (ms, signal) => new Promise((resolve7) => {
       if (signal?.aborted)
-        return resolve6();
+        return resolve7();
       const onAbort = () => {
         clearTimeout(timer);
-        resolve6();
+        resolve7();
       };
       const timer = setTimeout(() => {
         signal?.removeEventListener("abort", onAbort);
-        resolve6();
+        resolve7();
       }, ms);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
@@ -23258,8 +23258,8 @@ var init_api_promise = __esm({
     APIPromise = /* @__PURE__ */ (() => {
       class APIPromise2 extends Promise {
         constructor(client, responsePromise, parseResponse = defaultParseResponse) {
-          super((resolve6) => {
-            resolve6(null);
+          super((resolve7) => {
+            resolve7(null);
           });
           this.responsePromise = responsePromise;
           this.parseResponse = parseResponse;
@@ -26169,16 +26169,16 @@ var init_async_queue = __esm({
           if (__classPrivateFieldGet(this, _AsyncQueue_closed, "f") || signal?.aborted) {
             return Promise.resolve({ done: true, value: void 0 });
           }
-          return new Promise((resolve6) => {
+          return new Promise((resolve7) => {
             const waiter = (r) => {
               signal?.removeEventListener("abort", onAbort);
-              resolve6(r);
+              resolve7(r);
             };
             const onAbort = () => {
               const idx = __classPrivateFieldGet(this, _AsyncQueue_waiters, "f").indexOf(waiter);
               if (idx >= 0)
                 __classPrivateFieldGet(this, _AsyncQueue_waiters, "f").splice(idx, 1);
-              resolve6({ done: true, value: void 0 });
+              resolve7({ done: true, value: void 0 });
             };
             __classPrivateFieldGet(this, _AsyncQueue_waiters, "f").push(waiter);
             signal?.addEventListener("abort", onAbort, { once: true });
@@ -26969,13 +26969,13 @@ var init_json_schema = __esm({
 
 // node_modules/@anthropic-ai/sdk/internal/utils/promise.mjs
 function promiseWithResolvers() {
-  let resolve6;
+  let resolve7;
   let reject;
   const promise2 = new Promise((res, rej) => {
-    resolve6 = res;
+    resolve7 = res;
     reject = rej;
   });
-  return { promise: promise2, resolve: resolve6, reject };
+  return { promise: promise2, resolve: resolve7, reject };
 }
 var init_promise = __esm({
   "node_modules/@anthropic-ai/sdk/internal/utils/promise.mjs"() {
@@ -27145,18 +27145,18 @@ async function findExecutable(name, notInside = [], searchPath = readEnv("PATH")
   return null;
 }
 async function searchPathOutside(notInside, helpers) {
-  const resolve6 = (p) => fs4.realpath(p).catch(() => void 0);
+  const resolve7 = (p) => fs4.realpath(p).catch(() => void 0);
   const isInside = async (real) => await containingRoot(notInside, real, isWithinFolded) !== void 0;
   let outside = null;
   nextEntry: for (const dir of absolutePathEntries(readEnv("PATH") ?? "")) {
-    const real = await resolve6(dir);
+    const real = await resolve7(dir);
     if (await isInside(real ?? await canonicalize(dir).catch(() => dir)))
       continue;
     outside ?? (outside = []);
     if (real === void 0 || real.includes(path2.delimiter))
       continue;
     for (const name of helpers) {
-      const helper = await resolve6(path2.join(real, name));
+      const helper = await resolve7(path2.join(real, name));
       if (helper !== void 0 && await isInside(helper))
         continue nextEntry;
     }
@@ -27319,7 +27319,7 @@ async function runArchiveTool(cmd, args, notInside) {
   const env = scrubbedShellEnv();
   if (searchPath !== null)
     env["PATH"] = searchPath;
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const proc = child_process.spawn(file2, args, {
       // A link called `tar` may lead to a program that goes by the name it was started under.
       argv0: cmd,
@@ -27345,7 +27345,7 @@ async function runArchiveTool(cmd, args, notInside) {
       } else if (code !== 0) {
         reject(new AnthropicError(`\`${cmd}\` failed (${signal ?? `exit ${code}`}): ${output2.stderr.trim()}`));
       } else {
-        resolve6(output2.stdout);
+        resolve7(output2.stdout);
       }
     });
   });
@@ -27915,10 +27915,10 @@ async function settledOrAborted(p, signal) {
     return;
   }
   let onAbort;
-  const aborted2 = new Promise((resolve6) => {
-    onAbort = resolve6;
+  const aborted2 = new Promise((resolve7) => {
+    onAbort = resolve7;
     if (signal.aborted)
-      resolve6();
+      resolve7();
   });
   signal.addEventListener("abort", onAbort, { once: true });
   try {
@@ -28998,7 +28998,7 @@ function betaGrepTool(ctx) {
   });
 }
 function runRipgrep(rg, pattern, searchPath, signal) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const proc = cp.spawn(rg, ["--no-config", "-n", "--no-heading", "-e", pattern, "--", searchPath], {
       // A link called `rg` may lead to a program that goes by the name it was started under.
       argv0: "rg",
@@ -29023,12 +29023,12 @@ function runRipgrep(rg, pattern, searchPath, signal) {
       if (signal?.aborted)
         return reject(new ToolError("grep: aborted"));
       if (truncated)
-        return resolve6(out + `
+        return resolve7(out + `
 [output truncated at ${GREP_OUTPUT_LIMIT} bytes]`);
       if (code === 0)
-        return resolve6(out);
+        return resolve7(out);
       if (code === 1)
-        return resolve6("no matches");
+        return resolve7("no matches");
       reject(new ToolError(`grep: rg failed: ${errOut || `exit ${code}`}`));
     });
     proc.on("error", (e) => {
@@ -29309,8 +29309,8 @@ var init_node2 = __esm({
 `;
           __classPrivateFieldGet(this, _BashSession_proc, "f").stdin.write(wrapped);
           if (__classPrivateFieldGet(this, _BashSession_buf, "f").indexOf(sentinel2) < 0) {
-            const { promise: sentinelSeen, resolve: resolve6 } = promiseWithResolvers();
-            __classPrivateFieldSet(this, _BashSession_waiting, { sentinel: sentinel2, resolve: resolve6 }, "f");
+            const { promise: sentinelSeen, resolve: resolve7 } = promiseWithResolvers();
+            __classPrivateFieldSet(this, _BashSession_waiting, { sentinel: sentinel2, resolve: resolve7 }, "f");
             let timer;
             let onAbort;
             try {
@@ -29488,8 +29488,8 @@ async function withTimeout(p, ms) {
   try {
     return await Promise.race([
       p.then(() => false, () => false),
-      new Promise((resolve6) => {
-        timer = setTimeout(() => resolve6(true), ms);
+      new Promise((resolve7) => {
+        timer = setTimeout(() => resolve7(true), ms);
       })
     ]);
   } finally {
@@ -31832,12 +31832,12 @@ var init_BetaMessageStream = __esm({
             }
             return this._emit("error", new AnthropicError(String(error63)));
           });
-          __classPrivateFieldSet(this, _BetaMessageStream_connectedPromise, new Promise((resolve6, reject) => {
-            __classPrivateFieldSet(this, _BetaMessageStream_resolveConnectedPromise, resolve6, "f");
+          __classPrivateFieldSet(this, _BetaMessageStream_connectedPromise, new Promise((resolve7, reject) => {
+            __classPrivateFieldSet(this, _BetaMessageStream_resolveConnectedPromise, resolve7, "f");
             __classPrivateFieldSet(this, _BetaMessageStream_rejectConnectedPromise, reject, "f");
           }), "f");
-          __classPrivateFieldSet(this, _BetaMessageStream_endPromise, new Promise((resolve6, reject) => {
-            __classPrivateFieldSet(this, _BetaMessageStream_resolveEndPromise, resolve6, "f");
+          __classPrivateFieldSet(this, _BetaMessageStream_endPromise, new Promise((resolve7, reject) => {
+            __classPrivateFieldSet(this, _BetaMessageStream_resolveEndPromise, resolve7, "f");
             __classPrivateFieldSet(this, _BetaMessageStream_rejectEndPromise, reject, "f");
           }), "f");
           __classPrivateFieldGet(this, _BetaMessageStream_connectedPromise, "f").catch(() => {
@@ -32050,11 +32050,11 @@ var init_BetaMessageStream = __esm({
          *   const message = await stream.emitted('message') // rejects if the stream errors
          */
         emitted(event) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             __classPrivateFieldSet(this, _BetaMessageStream_catchingPromiseCreated, true, "f");
             if (event !== "error")
               this.once("error", reject);
-            this.once(event, resolve6);
+            this.once(event, resolve7);
           });
         }
         async done() {
@@ -32442,7 +32442,7 @@ var init_BetaMessageStream = __esm({
                 if (done) {
                   return { value: void 0, done: true };
                 }
-                return new Promise((resolve6, reject) => readQueue.push({ resolve: resolve6, reject })).then((chunk2) => chunk2 ? { value: chunk2, done: false } : { value: void 0, done: true });
+                return new Promise((resolve7, reject) => readQueue.push({ resolve: resolve7, reject })).then((chunk2) => chunk2 ? { value: chunk2, done: false } : { value: void 0, done: true });
               }
               const chunk = pushQueue.shift();
               return { value: chunk, done: false };
@@ -43827,12 +43827,12 @@ var init_MessageStream = __esm({
             }
             return this._emit("error", new AnthropicError(String(error63)));
           });
-          __classPrivateFieldSet(this, _MessageStream_connectedPromise, new Promise((resolve6, reject) => {
-            __classPrivateFieldSet(this, _MessageStream_resolveConnectedPromise, resolve6, "f");
+          __classPrivateFieldSet(this, _MessageStream_connectedPromise, new Promise((resolve7, reject) => {
+            __classPrivateFieldSet(this, _MessageStream_resolveConnectedPromise, resolve7, "f");
             __classPrivateFieldSet(this, _MessageStream_rejectConnectedPromise, reject, "f");
           }), "f");
-          __classPrivateFieldSet(this, _MessageStream_endPromise, new Promise((resolve6, reject) => {
-            __classPrivateFieldSet(this, _MessageStream_resolveEndPromise, resolve6, "f");
+          __classPrivateFieldSet(this, _MessageStream_endPromise, new Promise((resolve7, reject) => {
+            __classPrivateFieldSet(this, _MessageStream_resolveEndPromise, resolve7, "f");
             __classPrivateFieldSet(this, _MessageStream_rejectEndPromise, reject, "f");
           }), "f");
           __classPrivateFieldGet(this, _MessageStream_connectedPromise, "f").catch(() => {
@@ -44024,11 +44024,11 @@ var init_MessageStream = __esm({
          *   const message = await stream.emitted('message') // rejects if the stream errors
          */
         emitted(event) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve7, reject) => {
             __classPrivateFieldSet(this, _MessageStream_catchingPromiseCreated, true, "f");
             if (event !== "error")
               this.once("error", reject);
-            this.once(event, resolve6);
+            this.once(event, resolve7);
           });
         }
         async done() {
@@ -44363,7 +44363,7 @@ var init_MessageStream = __esm({
                 if (done) {
                   return { value: void 0, done: true };
                 }
-                return new Promise((resolve6, reject) => readQueue.push({ resolve: resolve6, reject })).then((chunk2) => chunk2 ? { value: chunk2, done: false } : { value: void 0, done: true });
+                return new Promise((resolve7, reject) => readQueue.push({ resolve: resolve7, reject })).then((chunk2) => chunk2 ? { value: chunk2, done: false } : { value: void 0, done: true });
               }
               const chunk = pushQueue.shift();
               return { value: chunk, done: false };
@@ -53543,11 +53543,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -53563,7 +53563,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -58949,7 +58949,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve6) {
+function isRecursive(inst, stack, resolve7) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -58959,7 +58959,7 @@ function isRecursive(inst, stack, resolve6) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve6);
+      const answer = isRecursive(child, stack, resolve7);
       if (answer > result)
         result = answer;
     }
@@ -58970,7 +58970,7 @@ function isRecursive(inst, stack, resolve6) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve6) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve7) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -59034,7 +59034,7 @@ function isRecursive(inst, stack, resolve6) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve6 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve7 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -73781,7 +73781,7 @@ var Running = class {
     const left = [...this.children].filter((c) => c.exitCode === null && c.signalCode === null);
     await Promise.all(
       left.map(async (child) => {
-        const exited = new Promise((resolve6) => child.once("exit", () => resolve6()));
+        const exited = new Promise((resolve7) => child.once("exit", () => resolve7()));
         await kill(child);
         let timer;
         const late = new Promise((_, reject) => {
@@ -73820,7 +73820,7 @@ function runCommand(command, opts) {
       output: "not run: the time limit was already reached",
       timedOut: true
     });
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     const sandbox = opts.sandbox ?? unisolated(opts.cwd);
     const child = sandbox.spawn("bash", ["-c", command], {
       cwd: opts.cwd,
@@ -73852,7 +73852,7 @@ function runCommand(command, opts) {
       child.stderr.destroy();
       const tail2 = output2.length > OUTPUT_CAP ? `[\u2026 output cut]
 ${output2.slice(-OUTPUT_CAP)}` : output2;
-      resolve6({ exitCode: code, output: tail2, timedOut });
+      resolve7({ exitCode: code, output: tail2, timedOut });
     };
     child.on("error", (e) => {
       output2 += `
@@ -76084,7 +76084,7 @@ async function startGateway(options) {
         sendApiError(res, 502, "api_error", `the Gantry gateway failed: ${e.message}`);
       else res.destroy();
     }).finally(() => {
-      if (--active === 0) for (const resolve6 of drained.splice(0)) resolve6();
+      if (--active === 0) for (const resolve7 of drained.splice(0)) resolve7();
     });
   });
   server.maxConnections = MAX_SOCKETS;
@@ -76225,7 +76225,7 @@ async function startGateway(options) {
     );
   }
   function drain() {
-    return active === 0 ? Promise.resolve() : new Promise((resolve6) => drained.push(resolve6));
+    return active === 0 ? Promise.resolve() : new Promise((resolve7) => drained.push(resolve7));
   }
   server.listen(0, "127.0.0.1");
   await once2(server, "listening");
@@ -76256,8 +76256,8 @@ async function startGateway(options) {
 }
 
 // src/action/publish/publish-mode.ts
-import { mkdir as mkdir7, readFile as readFile5, stat as stat6, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { copyFile as copyFile3, mkdir as mkdir7, readFile as readFile5, stat as stat6, writeFile as writeFile7 } from "node:fs/promises";
+import { join as join7, resolve as resolve5 } from "node:path";
 
 // src/core/names.ts
 var TaskBranch = class _TaskBranch {
@@ -76397,9 +76397,17 @@ async function writeRecord(inputs, body) {
   });
   const dir = inputs["output-dir"];
   await mkdir7(dir, { recursive: true });
+  await copyAgentFiles(inputs["result-dir"], dir);
   await writeFile7(join7(dir, PUBLISH_RECORD_FILE), `${JSON.stringify(record2, null, 2)}
 `);
   setOutput("record", join7(dir, PUBLISH_RECORD_FILE));
+}
+async function copyAgentFiles(from, to) {
+  if (resolve5(from) === resolve5(to)) return;
+  await copyFile3(join7(from, TASK_RESULT_FILE), join7(to, TASK_RESULT_FILE));
+  await copyFile3(join7(from, TASK_PATCH_FILE), join7(to, TASK_PATCH_FILE)).catch((e) => {
+    if (e.code !== "ENOENT") throw e;
+  });
 }
 async function publish(inputs, workspace, result) {
   if (result.taskId !== inputs["task-id"] || result.attempt !== inputs.attempt || result.goal !== inputs.goal)
@@ -77178,14 +77186,14 @@ async function startBridge(routes, log) {
   }).catch(() => {
   });
   try {
-    await new Promise((resolve6, reject) => {
+    await new Promise((resolve7, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`the agent network bridge did not start within ${BRIDGE_START_MS} ms`));
       }, BRIDGE_START_MS);
       const done = (e) => {
         clearTimeout(timer);
         if (e) reject(e);
-        else resolve6();
+        else resolve7();
       };
       lines.on("line", (line) => {
         if (line === "ready") done();
@@ -77229,7 +77237,7 @@ function exitError(code, signal, stderr) {
 import { execFile as execFile6, spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync2, statSync } from "node:fs";
 import { chmod as chmod3, lstat as lstat3, mkdir as mkdir8, mkdtemp as mkdtemp3, readdir as readdir4, readFile as readFile6, rm as rm5 } from "node:fs/promises";
-import { basename, delimiter, isAbsolute as isAbsolute5, join as join10, relative as relative5, resolve as resolve5 } from "node:path";
+import { basename, delimiter, isAbsolute as isAbsolute5, join as join10, relative as relative5, resolve as resolve6 } from "node:path";
 import { promisify as promisify6 } from "node:util";
 
 // src/action/sandbox/scrub-git-config.ts
@@ -77322,13 +77330,13 @@ async function prepare(o, base2, job) {
   const { user } = o;
   await chmod3(job, 457);
   const parent = join10(job, "work");
-  const tree = join10(parent, basename(resolve5(o.workspace)) || "repo");
+  const tree = join10(parent, basename(resolve6(o.workspace)) || "repo");
   const home = join10(job, "home");
   const tmp = join10(job, "tmp");
   const handed = join10(job, "handed");
   await mkdir8(parent, { mode: 493 });
   await Promise.all([mkdir8(home), mkdir8(tmp), mkdir8(handed, { mode: 493 })]);
-  await run5("cp", ["-a", `${resolve5(o.workspace)}/.`, `${tree}/`]);
+  await run5("cp", ["-a", `${resolve6(o.workspace)}/.`, `${tree}/`]);
   const scrubbed = await scrubGitConfigs(tree);
   if (scrubbed.length)
     o.log?.(`Removed from the agent's copy of the git config: ${scrubbed.join(", ")}`);
@@ -77462,7 +77470,7 @@ function within2(dir, path4) {
   return rel === "" || !rel.startsWith("..") && !isAbsolute5(rel);
 }
 function coverable(dirs, keep) {
-  const real = [...new Set(dirs.filter(Boolean).map((d) => resolve5(d)))].filter((d) => d !== "/" && existsSync2(d) && statSync(d).isDirectory()).filter((d) => !keep.some((k) => within2(d, k))).sort((a, b) => a.length - b.length);
+  const real = [...new Set(dirs.filter(Boolean).map((d) => resolve6(d)))].filter((d) => d !== "/" && existsSync2(d) && statSync(d).isDirectory()).filter((d) => !keep.some((k) => within2(d, k))).sort((a, b) => a.length - b.length);
   return real.filter((d, k) => !real.slice(0, k).some((outer) => within2(outer, d)));
 }
 
@@ -77574,7 +77582,7 @@ async function canSudo() {
   );
 }
 function rerunAsRoot() {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const child = spawn5(
       "sudo",
       [
@@ -77590,7 +77598,7 @@ function rerunAsRoot() {
       { stdio: "inherit" }
     );
     child.on("error", reject);
-    child.on("exit", (code, signal) => resolve6(code ?? (signal ? 128 : 1)));
+    child.on("exit", (code, signal) => resolve7(code ?? (signal ? 128 : 1)));
   });
 }
 

@@ -6627,15 +6627,29 @@ var artifactName = (goal, taskId, attempt) => `gantry-${goal}-${taskId}-${attemp
 var MAX_RESULT_BYTES = 1024 * 1024;
 var MAX_PATCH_BYTES = 4 * 1024 * 1024;
 var REVIEW_PATCH_CHARS = 6e4;
+var PUBLISH_JOB = "publish";
 function finishedRun(g, id) {
   let listed2;
-  return { id, artifacts: () => listed2 ??= g.github.listRunArtifacts(id) };
+  let jobs;
+  const zips = /* @__PURE__ */ new Map();
+  return {
+    id,
+    artifacts: () => listed2 ??= g.github.listRunArtifacts(id),
+    download: (artifactId) => {
+      const zip = zips.get(artifactId) ?? g.github.downloadArtifact(artifactId);
+      zips.set(artifactId, zip);
+      return zip;
+    },
+    jobs: () => jobs ??= g.github.listRunJobs(id)
+  };
 }
-async function readArtifact(g, run, name2, wanted) {
-  const artifacts = await run.artifacts();
-  const artifact = artifacts.find((a) => a.name === name2 && !a.expired);
+async function findArtifact(run, name2) {
+  return (await run.artifacts()).find((a) => a.name === name2 && !a.expired);
+}
+async function readArtifact(run, name2, wanted) {
+  const artifact = await findArtifact(run, name2);
   if (!artifact) return "missing";
-  const zip = await g.github.downloadArtifact(artifact.id);
+  const zip = await run.download(artifact.id);
   try {
     return { files: unzipSync(zip, { filter: (f) => wanted(f.name, f.originalSize) }) };
   } catch (e) {
@@ -6654,36 +6668,42 @@ function parseJson(bytes, file, schema) {
     problem: `\`${file}\` does not match its schema (${parsed.error.issues[0]?.message ?? ""})`
   };
 }
+var isResultFile = (f, size) => f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES || f === TASK_PATCH_FILE && size <= MAX_PATCH_BYTES;
 async function readTaskResult(g, run, taskId, attempt) {
+  const a = { goal: g.ref.issue, taskId, attempt };
+  const copy = await copiedResult(run, a);
+  if (copy) return checkedResult(copy, publishArtifactName(g.ref.issue, taskId, attempt), a);
   const name2 = artifactName(g.ref.issue, taskId, attempt);
-  const read = await readArtifact(
-    g,
-    run,
-    name2,
-    (f, size) => f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES || f === TASK_PATCH_FILE && size <= MAX_PATCH_BYTES
-  );
+  const read = await readArtifact(run, name2, isResultFile);
   if (read === "missing") return { problem: `the run left no \`${name2}\` artifact` };
   if ("problem" in read) return read;
-  const bytes = read.files[TASK_RESULT_FILE];
+  return checkedResult(read.files, name2, a);
+}
+async function copiedResult(run, a) {
+  const name2 = publishArtifactName(a.goal, a.taskId, a.attempt);
+  if (!await findArtifact(run, name2) || await publishJobProblem(run)) return void 0;
+  const read = await readArtifact(run, name2, isResultFile);
+  return read !== "missing" && "files" in read && read.files[TASK_RESULT_FILE] ? read.files : void 0;
+}
+function checkedResult(files2, name2, a) {
+  const bytes = files2[TASK_RESULT_FILE];
   if (!bytes) return { problem: `the \`${name2}\` artifact has no \`${TASK_RESULT_FILE}\`` };
   const parsed = parseJson(bytes, TASK_RESULT_FILE, TaskResultSchema);
   if ("problem" in parsed) return parsed;
   const r = parsed.value;
-  if (r.goal !== g.ref.issue || r.taskId !== taskId || r.attempt !== attempt)
+  if (r.goal !== a.goal || r.taskId !== a.taskId || r.attempt !== a.attempt)
     return {
       problem: `\`${TASK_RESULT_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt}, not this attempt`
     };
-  const patch = read.files[TASK_PATCH_FILE];
+  const patch = files2[TASK_PATCH_FILE];
   return {
     result: r,
     patch: patch ? new TextDecoder().decode(patch).slice(0, REVIEW_PATCH_CHARS) : ""
   };
 }
-var PUBLISH_JOB = "publish";
 async function readPublishRecord(g, run, a) {
   const name2 = publishArtifactName(g.ref.issue, a.taskId, a.attempt);
   const read = await readArtifact(
-    g,
     run,
     name2,
     (f, size) => f === PUBLISH_RECORD_FILE && size <= MAX_RESULT_BYTES
@@ -6698,14 +6718,15 @@ async function readPublishRecord(g, run, a) {
     return {
       problem: `\`${PUBLISH_RECORD_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt} (dispatch ${r.distinctId}), not #${g.ref.issue} ${a.taskId} attempt ${a.attempt} (dispatch ${a.distinctId})`
     };
-  if (r.outcome === "published") {
-    const job = (await g.github.listRunJobs(run.id)).find((j) => j.name === PUBLISH_JOB);
-    if (job?.conclusion !== "success")
-      return {
-        problem: `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? "unfinished"}` : "is missing"}, so the record of a published commit did not come from it`
-      };
-  }
+  const notFromJob = r.outcome === "published" ? await publishJobProblem(run) : void 0;
+  if (notFromJob)
+    return { problem: `${notFromJob}, so the record of a published commit did not come from it` };
   return { record: r };
+}
+async function publishJobProblem(run) {
+  const job = (await run.jobs()).find((j) => j.name === PUBLISH_JOB);
+  if (job?.conclusion === "success") return void 0;
+  return `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? "unfinished"}` : "is missing"}`;
 }
 function publishes(result, publishPartial) {
   return result.status === "success" || result.status === "partial" && publishPartial;

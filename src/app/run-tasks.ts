@@ -309,7 +309,7 @@ async function collectFinished(
     const finished = finishedRun(g, runId);
     const read = await readTaskResult(g, finished, task.id, t.attempt);
     const publishPartial = g.config.ok && g.config.value.agent.publishPartial;
-    // One more download (the listing is shared), only for a run whose publish job ran.
+    // No second download when the result came from the publish artifact (it holds the record).
     const published =
       'result' in read && publishes(read.result, publishPartial)
         ? await readPublishRecord(g, finished, {

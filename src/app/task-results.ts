@@ -15,7 +15,7 @@ import {
 } from '../core/task-result.js';
 import { TASK_WORKFLOW } from './start-goal.js';
 import type { GoalContext } from './goal-context.js';
-import type { Artifact } from './github/github-port.js';
+import type { Artifact, RunJob } from './github/github-port.js';
 
 /** The artifact the task workflow uploads for one attempt. */
 export const artifactName = (goal: number, taskId: string, attempt: number) =>
@@ -26,6 +26,8 @@ const MAX_RESULT_BYTES = 1024 * 1024;
 /** The largest patch read for a review; a bigger one is reviewed from its start. */
 const MAX_PATCH_BYTES = 4 * 1024 * 1024;
 const REVIEW_PATCH_CHARS = 60_000;
+/** The task workflow's job that pushes the task branch (`.github/workflows/gantry-task.yml`). */
+const PUBLISH_JOB = 'publish';
 
 export interface RunFacts {
   status: string;
@@ -43,26 +45,44 @@ type Files = Record<string, Uint8Array>;
 /** A finished run whose artifacts (the agent's result, the publish record) are read. */
 export interface FinishedRun {
   id: number;
-  /** The run's artifacts, listed once for both reads. */
+  /** The run's artifacts, listed once for every read. */
   artifacts: () => Promise<Artifact[]>;
+  /** An artifact's zip, downloaded once for every read of it. */
+  download: (artifactId: number) => Promise<Uint8Array>;
+  /** The run's jobs, listed once for every check. */
+  jobs: () => Promise<RunJob[]>;
 }
 
 export function finishedRun(g: GoalContext, id: number): FinishedRun {
   let listed: Promise<Artifact[]> | undefined;
-  return { id, artifacts: () => (listed ??= g.github.listRunArtifacts(id)) };
+  let jobs: Promise<RunJob[]> | undefined;
+  const zips = new Map<number, Promise<Uint8Array>>();
+  return {
+    id,
+    artifacts: () => (listed ??= g.github.listRunArtifacts(id)),
+    download: (artifactId) => {
+      const zip = zips.get(artifactId) ?? g.github.downloadArtifact(artifactId);
+      zips.set(artifactId, zip);
+      return zip;
+    },
+    jobs: () => (jobs ??= g.github.listRunJobs(id)),
+  };
+}
+
+/** The named artifact of a run, unless there is none or it has expired. */
+async function findArtifact(run: FinishedRun, name: string): Promise<Artifact | undefined> {
+  return (await run.artifacts()).find((a) => a.name === name && !a.expired);
 }
 
 /** The named artifact of a run, unzipped (only the files `wanted` keeps); `missing` when none. */
 async function readArtifact(
-  g: GoalContext,
   run: FinishedRun,
   name: string,
   wanted: (file: string, size: number) => boolean,
 ): Promise<{ files: Files } | { problem: string } | 'missing'> {
-  const artifacts = await run.artifacts();
-  const artifact = artifacts.find((a) => a.name === name && !a.expired);
+  const artifact = await findArtifact(run, name);
   if (!artifact) return 'missing';
-  const zip = await g.github.downloadArtifact(artifact.id);
+  const zip = await run.download(artifact.id);
   try {
     return { files: unzipSync(zip, { filter: (f) => wanted(f.name, f.originalSize) }) };
   } catch (e) {
@@ -94,45 +114,68 @@ function parseJson<T>(
       };
 }
 
+/** The agent's result and the start of its patch, or why the attempt has none that can be used. */
+export type ResultRead = { result: TaskResult; patch: string } | { problem: string };
+
+const isResultFile = (f: string, size: number) =>
+  (f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES) ||
+  (f === TASK_PATCH_FILE && size <= MAX_PATCH_BYTES);
+
 /**
- * Read `gantry-result.json` from the attempt's artifact (a zip). Undefined with the reason when
- * there is none or it cannot be used: the attempt then counts as failed, with that reason.
+ * Read `gantry-result.json` (and the patch) for an attempt. The publish job copies both next to
+ * its record, so a run whose publish job succeeded is read in one download, its record included;
+ * otherwise (no publish job ran, or an Action older than the copy) from the agent job's artifact.
+ * When there is none or it cannot be used, the reason: the attempt then counts as failed with it.
  */
 export async function readTaskResult(
   g: GoalContext,
   run: FinishedRun,
   taskId: string,
   attempt: number,
-): Promise<{ result: TaskResult; patch: string } | { problem: string }> {
+): Promise<ResultRead> {
+  const a = { goal: g.ref.issue, taskId, attempt };
+  const copy = await copiedResult(run, a);
+  if (copy) return checkedResult(copy, publishArtifactName(g.ref.issue, taskId, attempt), a);
   const name = artifactName(g.ref.issue, taskId, attempt);
-  const read = await readArtifact(
-    g,
-    run,
-    name,
-    (f, size) =>
-      (f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES) ||
-      (f === TASK_PATCH_FILE && size <= MAX_PATCH_BYTES),
-  );
+  const read = await readArtifact(run, name, isResultFile);
   if (read === 'missing') return { problem: `the run left no \`${name}\` artifact` };
   if ('problem' in read) return read;
-  const bytes = read.files[TASK_RESULT_FILE];
+  return checkedResult(read.files, name, a);
+}
+
+/**
+ * The copy of the agent's files in the publish job's artifact, taken only from a publish job that
+ * succeeded: its upload then replaced whatever else in the run had uploaded that name.
+ */
+async function copiedResult(
+  run: FinishedRun,
+  a: Attempt & { goal: number },
+): Promise<Files | undefined> {
+  const name = publishArtifactName(a.goal, a.taskId, a.attempt);
+  if (!(await findArtifact(run, name)) || (await publishJobProblem(run))) return undefined;
+  const read = await readArtifact(run, name, isResultFile);
+  return read !== 'missing' && 'files' in read && read.files[TASK_RESULT_FILE]
+    ? read.files
+    : undefined;
+}
+
+/** The result file of an artifact, if it is about this goal, task and attempt. */
+function checkedResult(files: Files, name: string, a: Attempt & { goal: number }): ResultRead {
+  const bytes = files[TASK_RESULT_FILE];
   if (!bytes) return { problem: `the \`${name}\` artifact has no \`${TASK_RESULT_FILE}\`` };
   const parsed = parseJson(bytes, TASK_RESULT_FILE, TaskResultSchema);
   if ('problem' in parsed) return parsed;
   const r = parsed.value;
-  if (r.goal !== g.ref.issue || r.taskId !== taskId || r.attempt !== attempt)
+  if (r.goal !== a.goal || r.taskId !== a.taskId || r.attempt !== a.attempt)
     return {
       problem: `\`${TASK_RESULT_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt}, not this attempt`,
     };
-  const patch = read.files[TASK_PATCH_FILE];
+  const patch = files[TASK_PATCH_FILE];
   return {
     result: r,
     patch: patch ? new TextDecoder().decode(patch).slice(0, REVIEW_PATCH_CHARS) : '',
   };
 }
-
-/** The task workflow's job that pushes the task branch (`.github/workflows/gantry-task.yml`). */
-const PUBLISH_JOB = 'publish';
 
 /** What the publish job recorded for an attempt, or why it cannot be used, or that there is none. */
 export type PublishRead = { record: PublishRecord } | { problem: string } | 'missing';
@@ -148,7 +191,6 @@ export async function readPublishRecord(
 ): Promise<PublishRead> {
   const name = publishArtifactName(g.ref.issue, a.taskId, a.attempt);
   const read = await readArtifact(
-    g,
     run,
     name,
     (f, size) => f === PUBLISH_RECORD_FILE && size <= MAX_RESULT_BYTES,
@@ -171,14 +213,17 @@ export async function readPublishRecord(
   // A record of a published commit counts only when the publish job itself succeeded: anything
   // else in the run that could upload an artifact of that name (a process the agent left behind
   // while the publish job was skipped) cannot name a commit to land.
-  if (r.outcome === 'published') {
-    const job = (await g.github.listRunJobs(run.id)).find((j) => j.name === PUBLISH_JOB);
-    if (job?.conclusion !== 'success')
-      return {
-        problem: `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? 'unfinished'}` : 'is missing'}, so the record of a published commit did not come from it`,
-      };
-  }
+  const notFromJob = r.outcome === 'published' ? await publishJobProblem(run) : undefined;
+  if (notFromJob)
+    return { problem: `${notFromJob}, so the record of a published commit did not come from it` };
   return { record: r };
+}
+
+/** Why the run's publish job did not succeed, or undefined when it did. */
+async function publishJobProblem(run: FinishedRun): Promise<string | undefined> {
+  const job = (await run.jobs()).find((j) => j.name === PUBLISH_JOB);
+  if (job?.conclusion === 'success') return undefined;
+  return `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? 'unfinished'}` : 'is missing'}`;
 }
 
 /** Whether the publish job's record is worth reading: it ran only for these results. */

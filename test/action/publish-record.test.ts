@@ -2,13 +2,14 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   PUBLISH_RECORD_FILE,
   PublishRecordSchema,
   type PublishRecord,
 } from '../../src/core/publish-record.js';
+import { TASK_PATCH_FILE, TASK_RESULT_FILE } from '../../src/core/task-result.js';
 import { serveGit } from '../../src/standin/git-http.js';
 import { buildBundle, parseOutputs, publishInputs, runAction } from '../support/action-runner.js';
 import { freshCheckout, makeRepo, sh } from '../support/git-repo.js';
@@ -25,6 +26,13 @@ const publishWith = (base: string, resultDir: string, extra: Record<string, stri
 /** The record, read from where the `record` output says it is. */
 const recordOf = (run: { outputs: Record<string, string> }): PublishRecord =>
   PublishRecordSchema.parse(JSON.parse(readFileSync(run.outputs.record!, 'utf8')));
+/** The agent's result and patch sit next to the record, byte for byte as in `result-dir`. */
+const expectAgentFilesCopied = (run: { outputs: Record<string, string> }, resultDir: string) => {
+  for (const file of [TASK_RESULT_FILE, TASK_PATCH_FILE])
+    expect(readFileSync(join(dirname(run.outputs.record!), file))).toEqual(
+      readFileSync(join(resultDir, file)),
+    );
+};
 
 describe('the publish job records what it did (gantry-published.json)', () => {
   it('published: the pushed sha, its parent (the base), branch, files and distinct id', () => {
@@ -51,6 +59,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
       parent: repo.base,
       files: ['README.md', 'hello.txt'],
     });
+    expectAgentFilesCopied(run, resultDir);
   });
 
   it('refused: the problems, each naming its path, written before the job fails; nothing pushed', () => {
@@ -70,6 +79,7 @@ describe('the publish job records what it did (gantry-published.json)', () => {
       expect.stringMatching(/^vendor\/lib: a nested git repository \(a gitlink\)/),
     ]);
     expect(run.stdout).toContain('vendor/lib: a nested git repository');
+    expectAgentFilesCopied(run, resultDir);
     expect(() =>
       sh(repo.remote, 'rev-parse', '--verify', '--quiet', 'refs/heads/gantry/42/T1/1'),
     ).toThrow();
@@ -144,6 +154,21 @@ describe('the publish job records what it did (gantry-published.json)', () => {
       reason:
         'the agent run is partial (the agent reached its turn limit) and publish-partial is off',
     });
+    expectAgentFilesCopied(run, resultDir);
+  });
+
+  it('an output-dir that is the result-dir keeps the agent files as they are', () => {
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    const resultDir = handMadeResult(repo, 'echo b > b.txt', ids);
+    const patch = readFileSync(join(resultDir, TASK_PATCH_FILE));
+    const run = runAction(
+      bundle,
+      freshCheckout(repo.remote),
+      publishWith(repo.base, resultDir, { 'output-dir': resultDir }),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(recordOf(run)).toMatchObject({ outcome: 'published', files: ['b.txt'] });
+    expect(readFileSync(join(resultDir, TASK_PATCH_FILE))).toEqual(patch);
   });
 });
 

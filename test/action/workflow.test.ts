@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentInputsSchema, INPUT_DEFAULTS, PublishInputsSchema } from '../../src/action/inputs.js';
 import { PUBLISH_RECORD_FILE, PublishRecordSchema } from '../../src/core/publish-record.js';
+import { TASK_PATCH_FILE, TASK_RESULT_FILE } from '../../src/core/task-result.js';
 import { StandIn } from '../../src/standin/stand-in.js';
 import { buildBundle } from '../support/action-runner.js';
 import { task } from '../support/plans.js';
@@ -230,6 +231,13 @@ describe('the task workflow on the stand-in', () => {
       distinctId: 'd-7-T1-1',
       files: ['hello.txt', 'seen.txt'],
     });
+    // With the workflow as it is, the publish artifact also holds the agent's result and patch,
+    // so the App reads it alone.
+    const agentFiles = unzipSync(run.artifacts.find((a) => a.name === 'gantry-7-T1-1')!.zip);
+    for (const file of [TASK_RESULT_FILE, TASK_PATCH_FILE]) {
+      expect(files[file]).toBeDefined();
+      expect(files[file]).toEqual(agentFiles[file]);
+    }
     expect(standIn.problems()).toEqual([]);
   });
 });

@@ -220,6 +220,40 @@ describe('finished runs', () => {
     expect(h.github.calls).toContain('downloadArtifact');
   });
 
+  /** The names of the artifacts the App downloaded, in order. */
+  const downloaded = (h: Harness) => {
+    const names = new Map(h.github.runs.flatMap((r) => r.artifacts).map((a) => [a.id, a.name]));
+    return h.github.argsOf('downloadArtifact').map(([id]) => names.get(id as number));
+  };
+
+  it('reads a published task from the publish artifact alone: one download for result and record', async () => {
+    const h = await started();
+    await h.deliver('workflow_run', h.github.finishRun(70_000, taskResult('T1', 1)));
+    expect(h.state().tasks.at(0)).toMatchObject({ status: 'done', spentMicros: 310_000 });
+    expect(downloaded(h)).toEqual(['gantry-publish-1-T1-1']);
+    // The run's artifacts and jobs are listed once each (the job check of the record included).
+    expect(h.github.calls.filter((c) => c === 'listRunArtifacts')).toHaveLength(1);
+    expect(h.github.calls.filter((c) => c === 'listRunJobs')).toHaveLength(1);
+  });
+
+  it('reads the agent artifact too when the publish artifact has no copy of the result (an older Action)', async () => {
+    const h = await started();
+    await h.deliver(
+      'workflow_run',
+      h.github.finishRun(70_000, taskResult('T1', 1), 'success', { olderAction: true }),
+    );
+    expect(h.state().tasks.at(0)).toMatchObject({ status: 'done', spentMicros: 310_000 });
+    // The publish artifact is downloaded once, though both reads use it.
+    expect(downloaded(h)).toEqual(['gantry-publish-1-T1-1', 'gantry-1-T1-1']);
+  });
+
+  it('reads only the agent artifact of a failed agent run (no publish job ran)', async () => {
+    const h = await started();
+    const failed = taskResult('T1', 1, { status: 'failure', reason: 'npm test failed' });
+    await h.deliver('workflow_run', h.github.finishRun(70_000, failed));
+    expect(downloaded(h)).toEqual(['gantry-1-T1-1']);
+  });
+
   const failure = (h: Harness, detail: string) => {
     const t = h.state().tasks.at(0)!;
     expect(t.status).toBe('needs-human'); // the fixture has no recovery for T1: it asks a human

@@ -50,8 +50,13 @@ describe('a goal of 12 tasks on the stand-in', () => {
     expect(creating.length / landed).toBeLessThanOrEqual(4);
     expect((planEdits.length + comments.length) / landed).toBeLessThanOrEqual(1);
     expect(perLandedTask('12 tasks', w)).toBeLessThanOrEqual(20);
+    // One artifact download a task: the publish artifact holds the agent's result and the record.
+    const zips = calls.filter((c) =>
+      /^GET \/repos\/[^/]+\/[^/]+\/actions\/artifacts\/\d+\/zip$/.test(c),
+    );
+    expect(zips.length).toBeLessThanOrEqual(landed);
     console.log(
-      `12 tasks: ${calls.length} calls, ${creating.length} POST/PUT, ${planEdits.length} comment edits, ${comments.length} comments posted, ${w.standIn.server.notModified.length} answered 304, peak ${w.standIn.server.secondary.peakPerMinute} a minute`,
+      `12 tasks: ${calls.length} calls, ${creating.length} POST/PUT, ${planEdits.length} comment edits, ${comments.length} comments posted, ${w.standIn.server.notModified.length} answered 304, ${zips.length} artifact downloads, peak ${w.standIn.server.secondary.peakPerMinute} a minute`,
     );
   });
 });

@@ -647,14 +647,19 @@ export class MemoryGitHub {
   /**
    * A task run ends: its artifact holds `result` (unless none is given); when the agent succeeded
    * the publish job pushes the task branch (if the agent changed something) and uploads its
-   * record (`publish` changes it); GitHub sends `workflow_run.completed` (returned, so a test can
-   * deliver it or lose it). The agent job's log is `agentLog`.
+   * record (`publish` changes it) next to a copy of the agent's result and patch (not with
+   * `olderAction`, which predates that copy); GitHub sends `workflow_run.completed` (returned, so a
+   * test can deliver it or lose it). The agent job's log is `agentLog`.
    */
   finishRun(
     runId: number,
     result: Record<string, unknown> | undefined,
     conclusion: 'success' | 'failure' | 'cancelled' = 'success',
-    { publish, agentLog }: { publish?: PublishAs; agentLog?: string } = {},
+    {
+      publish,
+      agentLog,
+      olderAction = false,
+    }: { publish?: PublishAs; agentLog?: string; olderAction?: boolean } = {},
   ): Record<string, unknown> {
     const run = this.runs.find((r) => r.id === runId);
     if (!run) throw new Error(`no run ${runId}`);
@@ -674,16 +679,14 @@ export class MemoryGitHub {
         name,
         zip: zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)]))),
       });
+    const agentFiles = { 'gantry-result.json': JSON.stringify(result), 'gantry.patch': '' };
     if (result) {
       job(
         'agent',
         result.status !== 'failure',
         agentLog ?? `gantry agent\n${String(result.reason)}`,
       );
-      artifact(`gantry-${goal}-${taskId}-${attempt}`, {
-        'gantry-result.json': JSON.stringify(result),
-        'gantry.patch': '',
-      });
+      artifact(`gantry-${goal}-${taskId}-${attempt}`, agentFiles);
     }
     if (conclusion !== 'success' || result?.status !== 'success')
       return this.runPayload('completed', run);
@@ -713,6 +716,7 @@ export class MemoryGitHub {
     if (record.outcome !== 'published' && files.length) this.code.refs.delete(branch);
     job('publish', record.outcome !== 'refused', `gantry publish\n${JSON.stringify(record)}`);
     artifact(`gantry-publish-${goal}-${taskId}-${attempt}`, {
+      ...(olderAction ? {} : agentFiles),
       'gantry-published.json': JSON.stringify(record),
     });
     return this.runPayload('completed', run);

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { TaskBranch } from '../../core/names.js';
 import { checkChange, clipProblems } from '../../core/path-policy.js';
 import {
@@ -45,7 +45,8 @@ const BOT = {
  * `gantry/<issue>/<task>/<attempt>`. The App, not this job, merges it (so CI runs on the merge).
  * Whatever it decides (published, refused, skipped) is written to `gantry-published.json` in
  * `output-dir` before the job ends, so the App lands exactly the pushed commit or explains why
- * there is none; a refusal still fails the job, after the record is written.
+ * there is none; a refusal still fails the job, after the record is written. A copy of the
+ * agent's result and patch goes next to the record, so the App reads this one artifact, not two.
  */
 export async function runPublishJob(
   inputs: PublishInputs,
@@ -88,7 +89,10 @@ type RecordBody = DistributiveOmit<
 >;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Write `gantry-published.json`, checked against the schema the App reads it with. */
+/**
+ * Write `gantry-published.json`, checked against the schema the App reads it with, after a copy
+ * of the agent's files it was about.
+ */
 async function writeRecord(inputs: PublishInputs, body: RecordBody): Promise<void> {
   const record = PublishRecordSchema.parse({
     version: 1,
@@ -100,8 +104,18 @@ async function writeRecord(inputs: PublishInputs, body: RecordBody): Promise<voi
   });
   const dir = inputs['output-dir'];
   await mkdir(dir, { recursive: true });
+  await copyAgentFiles(inputs['result-dir'], dir);
   await writeFile(join(dir, PUBLISH_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
   core.setOutput('record', join(dir, PUBLISH_RECORD_FILE));
+}
+
+/** Copy the agent's result and patch (when there is one) byte for byte from `from` to `to`. */
+async function copyAgentFiles(from: string, to: string): Promise<void> {
+  if (resolve(from) === resolve(to)) return; // already there (copying onto itself would empty it)
+  await copyFile(join(from, TASK_RESULT_FILE), join(to, TASK_RESULT_FILE));
+  await copyFile(join(from, TASK_PATCH_FILE), join(to, TASK_PATCH_FILE)).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  });
 }
 
 async function publish(
