@@ -6071,6 +6071,7 @@ async function landTask(g, e, blocked, retry = false) {
     if (problems.length) return { kind: "refused", problems };
   }
   const onto = e.onto;
+  if (onto && !retry && e.baseSha === onto) return directCandidate(g, e.into, onto, e.sha);
   if (onto && !retry)
     await g.github.createBranch(e.into, onto).catch(async (err) => {
       ignore422(err);
@@ -6099,6 +6100,15 @@ Published as ${e.sha} on ${e.branch}.`
   const head = aheadBy > 0 ? await branchSha(g, e.into) : void 0;
   if (head) return { kind: "merged", sha: head };
   return { kind: "nothing-to-merge", criteriaPassed: true };
+}
+async function directCandidate(g, into, onto, sha2) {
+  await g.github.createBranch(into, sha2).catch(async (err) => {
+    ignore422(err);
+    const head = await branchSha(g, into);
+    if (head === void 0) await g.github.createBranch(into, sha2);
+    else if (head !== sha2) await g.github.updateBranch(into, sha2, { force: head !== onto });
+  });
+  return { kind: "merged", sha: sha2 };
 }
 async function isMergeOf(g, head, onto, sha2) {
   const all = await g.github.compare(onto, head, 1);
