@@ -16,6 +16,8 @@ import {
 import { TASK_WORKFLOW } from './start-goal.js';
 import type { GoalContext } from './goal-context.js';
 import type { Artifact } from './github/github-port.js';
+import { publishJobEnded } from './publish-job-ended.js';
+import { PUBLISH_JOB } from './publish-jobs.js';
 
 /** The artifact the task workflow uploads for one attempt. */
 export const artifactName = (goal: number, taskId: string, attempt: number) =>
@@ -30,6 +32,8 @@ const REVIEW_PATCH_CHARS = 60_000;
 export interface RunFacts {
   status: string;
   conclusion: string | null;
+  /** The run's attempt (1, or more after a re-run), when its webhook or GitHub said. */
+  attempt?: number | undefined;
 }
 
 /** Which attempt a file must be about: a file for another one is not used. */
@@ -43,13 +47,15 @@ type Files = Record<string, Uint8Array>;
 /** A finished run whose artifacts (the agent's result, the publish record) are read. */
 export interface FinishedRun {
   id: number;
+  /** The run's attempt, when known: a `workflow_job` webhook about it then stands for a request. */
+  attempt?: number | undefined;
   /** The run's artifacts, listed once for both reads. */
   artifacts: () => Promise<Artifact[]>;
 }
 
-export function finishedRun(g: GoalContext, id: number): FinishedRun {
+export function finishedRun(g: GoalContext, id: number, attempt?: number): FinishedRun {
   let listed: Promise<Artifact[]> | undefined;
-  return { id, artifacts: () => (listed ??= g.github.listRunArtifacts(id)) };
+  return { id, attempt, artifacts: () => (listed ??= g.github.listRunArtifacts(id)) };
 }
 
 /** The named artifact of a run, unzipped (only the files `wanted` keeps); `missing` when none. */
@@ -131,9 +137,6 @@ export async function readTaskResult(
   };
 }
 
-/** The task workflow's job that pushes the task branch (`.github/workflows/gantry-task.yml`). */
-const PUBLISH_JOB = 'publish';
-
 /** What the publish job recorded for an attempt, or why it cannot be used, or that there is none. */
 export type PublishRead = { record: PublishRecord } | { problem: string } | 'missing';
 
@@ -172,10 +175,10 @@ export async function readPublishRecord(
   // else in the run that could upload an artifact of that name (a process the agent left behind
   // while the publish job was skipped) cannot name a commit to land.
   if (r.outcome === 'published') {
-    const job = (await g.github.listRunJobs(run.id)).find((j) => j.name === PUBLISH_JOB);
-    if (job?.conclusion !== 'success')
+    const job = await publishJobEnded(g, run);
+    if (job === 'missing' || job.conclusion !== 'success')
       return {
-        problem: `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? 'unfinished'}` : 'is missing'}, so the record of a published commit did not come from it`,
+        problem: `the run's \`${PUBLISH_JOB}\` job ${job === 'missing' ? 'is missing' : `ended ${job.conclusion ?? 'unfinished'}`}, so the record of a published commit did not come from it`,
       };
   }
   return { record: r };
