@@ -54,7 +54,8 @@ var runOf = (r) => ({
   id: r.id,
   displayTitle: r.display_title,
   status: r.status ?? "",
-  conclusion: r.conclusion ?? null
+  conclusion: r.conclusion ?? null,
+  ...r.run_attempt ? { attempt: r.run_attempt } : {}
 });
 function octokitActions({ octokit, owner, repo }) {
   const rest = octokit.rest.actions;
@@ -6635,18 +6636,50 @@ var TaskResultSchema = z9.strictObject({
   })
 });
 
+// src/app/publish-jobs.ts
+var PUBLISH_JOB = "publish";
+var PublishJobs = class {
+  constructor(capacity = 2e3) {
+    this.capacity = capacity;
+  }
+  capacity;
+  ended = /* @__PURE__ */ new Map();
+  remember(runId, runAttempt, conclusion) {
+    const key = `${runId}/${runAttempt}`;
+    this.ended.delete(key);
+    this.ended.set(key, conclusion);
+    if (this.ended.size > this.capacity) {
+      const oldest = this.ended.keys().next().value;
+      if (oldest !== void 0) this.ended.delete(oldest);
+    }
+  }
+  /** How the job ended (null: no conclusion given), or undefined when no webhook told it. */
+  conclusion(runId, runAttempt) {
+    const key = `${runId}/${runAttempt}`;
+    return this.ended.has(key) ? { conclusion: this.ended.get(key) } : void 0;
+  }
+};
+
+// src/app/publish-job-ended.ts
+async function publishJobEnded(g, run2) {
+  const told = run2.attempt === void 0 ? void 0 : g.deps.jobs?.conclusion(run2.id, run2.attempt);
+  if (told) return told;
+  const job = (await run2.jobs()).find((j) => j.name === PUBLISH_JOB);
+  return job ? { conclusion: job.conclusion } : "missing";
+}
+
 // src/app/task-results.ts
 var artifactName = (goal, taskId, attempt) => `gantry-${goal}-${taskId}-${attempt}`;
 var MAX_RESULT_BYTES = 1024 * 1024;
 var MAX_PATCH_BYTES = 4 * 1024 * 1024;
 var REVIEW_PATCH_CHARS = 6e4;
-var PUBLISH_JOB = "publish";
-function finishedRun(g, id) {
+function finishedRun(g, id, attempt) {
   let listed2;
   let jobs;
   const zips = /* @__PURE__ */ new Map();
   return {
     id,
+    attempt,
     artifacts: () => listed2 ??= g.github.listRunArtifacts(id),
     download: (artifactId) => {
       const zip = zips.get(artifactId) ?? g.github.downloadArtifact(artifactId);
@@ -6684,7 +6717,7 @@ function parseJson(bytes, file, schema) {
 var isResultFile = (f, size) => f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES || f === TASK_PATCH_FILE && size <= MAX_PATCH_BYTES;
 async function readTaskResult(g, run2, taskId, attempt) {
   const a = { goal: g.ref.issue, taskId, attempt };
-  const copy2 = await copiedResult(run2, a);
+  const copy2 = await copiedResult(g, run2, a);
   if (copy2) return checkedResult(copy2, publishArtifactName(g.ref.issue, taskId, attempt), a);
   const name2 = artifactName(g.ref.issue, taskId, attempt);
   const read = await readArtifact(run2, name2, isResultFile);
@@ -6692,9 +6725,9 @@ async function readTaskResult(g, run2, taskId, attempt) {
   if ("problem" in read) return read;
   return checkedResult(read.files, name2, a);
 }
-async function copiedResult(run2, a) {
+async function copiedResult(g, run2, a) {
   const name2 = publishArtifactName(a.goal, a.taskId, a.attempt);
-  if (!await findArtifact(run2, name2) || await publishJobProblem(run2)) return void 0;
+  if (!await findArtifact(run2, name2) || await publishJobProblem(g, run2)) return void 0;
   const read = await readArtifact(run2, name2, isResultFile);
   return read !== "missing" && "files" in read && read.files[TASK_RESULT_FILE] ? read.files : void 0;
 }
@@ -6731,15 +6764,15 @@ async function readPublishRecord(g, run2, a) {
     return {
       problem: `\`${PUBLISH_RECORD_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt} (dispatch ${r.distinctId}), not #${g.ref.issue} ${a.taskId} attempt ${a.attempt} (dispatch ${a.distinctId})`
     };
-  const notFromJob = r.outcome === "published" ? await publishJobProblem(run2) : void 0;
+  const notFromJob = r.outcome === "published" ? await publishJobProblem(g, run2) : void 0;
   if (notFromJob)
     return { problem: `${notFromJob}, so the record of a published commit did not come from it` };
   return { record: r };
 }
-async function publishJobProblem(run2) {
-  const job = (await run2.jobs()).find((j) => j.name === PUBLISH_JOB);
-  if (job?.conclusion === "success") return void 0;
-  return `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? "unfinished"}` : "is missing"}`;
+async function publishJobProblem(g, run2) {
+  const job = await publishJobEnded(g, run2);
+  if (job !== "missing" && job.conclusion === "success") return void 0;
+  return `the run's \`${PUBLISH_JOB}\` job ${job !== "missing" ? `ended ${job.conclusion ?? "unfinished"}` : "is missing"}`;
 }
 function publishes(result, publishPartial) {
   return result.status === "success" || result.status === "partial" && publishPartial;
@@ -7032,12 +7065,12 @@ async function collectFinished(g, hints, sweep) {
     let run2 = told.find((h) => h.status === "completed") ?? told.at(-1);
     if ((!run2 || run2.status !== "completed") && sweep) {
       const found = await g.github.getRun(runId);
-      run2 = { status: found.status, conclusion: found.conclusion };
+      run2 = { status: found.status, conclusion: found.conclusion, attempt: found.attempt };
     }
     if (run2?.status !== "completed") continue;
     const task = s.plan.tasks[i];
     const attempt = { goal: g.ref.issue, taskId: task.id, attempt: t.attempt };
-    const finished = finishedRun(g, runId);
+    const finished = finishedRun(g, runId, run2.attempt);
     const read = await readTaskResult(g, finished, task.id, t.attempt);
     const publishPartial = g.config.ok && g.config.value.agent.publishPartial;
     const published = "result" in read && publishes(read.result, publishPartial) ? await readPublishRecord(g, finished, {
@@ -7578,6 +7611,25 @@ function configPushed(payload) {
   return repository2.name === ".github" ? { owner } : { repo: `${owner}/${repository2.name}` };
 }
 
+// src/app/publish-job-completed.ts
+import { z as z11 } from "zod";
+var JobShape = z11.looseObject({
+  action: z11.literal("completed"),
+  workflow_job: z11.looseObject({
+    run_id: z11.number().int().positive(),
+    run_attempt: z11.number().int().positive(),
+    name: z11.string(),
+    status: z11.literal("completed"),
+    conclusion: z11.string().nullable()
+  })
+});
+function publishJobCompleted(payload) {
+  const p = JobShape.safeParse(payload);
+  if (!p.success || p.data.workflow_job.name !== PUBLISH_JOB) return void 0;
+  const j = p.data.workflow_job;
+  return { runId: j.run_id, runAttempt: j.run_attempt, conclusion: j.conclusion };
+}
+
 // src/app/health-report.ts
 function healthReport(f) {
   const problems = [];
@@ -7598,69 +7650,70 @@ function healthReport(f) {
 }
 
 // src/app/webhook-shapes.ts
-import { z as z11 } from "zod";
-var name = z11.string().min(1);
-var repository = z11.looseObject({
+import { z as z12 } from "zod";
+var name = z12.string().min(1);
+var repository = z12.looseObject({
   name,
-  owner: z11.looseObject({ login: name }),
+  owner: z12.looseObject({ login: name }),
   default_branch: name
 });
-var sender = z11.looseObject({ login: name, type: z11.string() });
-var issue = z11.looseObject({
-  number: z11.number().int().positive(),
-  labels: z11.array(z11.looseObject({ name: z11.string() })).optional()
+var sender = z12.looseObject({ login: name, type: z12.string() });
+var issue = z12.looseObject({
+  number: z12.number().int().positive(),
+  labels: z12.array(z12.looseObject({ name: z12.string() })).optional()
 });
-var label2 = z11.looseObject({ name: z11.string() }).optional();
-var comment = z11.looseObject({
-  id: z11.number().int().positive(),
-  body: z11.string(),
-  user: z11.looseObject({ type: z11.string() }).nullable().optional()
+var label2 = z12.looseObject({ name: z12.string() }).optional();
+var comment = z12.looseObject({
+  id: z12.number().int().positive(),
+  body: z12.string(),
+  user: z12.looseObject({ type: z12.string() }).nullable().optional()
 });
-var app = z11.looseObject({ id: z11.number().nullable() }).nullable().optional();
-var sha = z11.string().regex(/^[0-9a-f]{40}$/, "a 40-character commit sha");
-var issueEvent = z11.looseObject({ repository, issue, sender, label: label2 });
+var app = z12.looseObject({ id: z12.number().nullable() }).nullable().optional();
+var sha = z12.string().regex(/^[0-9a-f]{40}$/, "a 40-character commit sha");
+var issueEvent = z12.looseObject({ repository, issue, sender, label: label2 });
 var PAYLOAD_SHAPES = {
   "issues.labeled": issueEvent,
   "issues.unlabeled": issueEvent,
   "issues.closed": issueEvent,
   "issues.edited": issueEvent.extend({
-    changes: z11.looseObject({ body: z11.looseObject({ from: z11.string() }).optional() })
+    changes: z12.looseObject({ body: z12.looseObject({ from: z12.string() }).optional() })
   }),
   "issue_comment.created": issueEvent.extend({ comment }),
   "issue_comment.edited": issueEvent.extend({
     comment,
-    changes: z11.looseObject({ body: z11.looseObject({ from: z11.string() }).optional() })
+    changes: z12.looseObject({ body: z12.looseObject({ from: z12.string() }).optional() })
   }),
-  workflow_run: z11.looseObject({
+  workflow_run: z12.looseObject({
     repository,
-    workflow_run: z11.looseObject({
-      id: z11.number().int().positive(),
-      status: z11.string().nullable().optional(),
-      conclusion: z11.string().nullable().optional(),
-      head_branch: z11.string().nullable().optional(),
+    workflow_run: z12.looseObject({
+      id: z12.number().int().positive(),
+      status: z12.string().nullable().optional(),
+      conclusion: z12.string().nullable().optional(),
+      head_branch: z12.string().nullable().optional(),
       head_sha: sha,
-      path: z11.string().optional(),
-      display_title: z11.string().optional()
+      run_attempt: z12.number().int().positive().optional(),
+      path: z12.string().optional(),
+      display_title: z12.string().optional()
     })
   }),
-  "check_suite.completed": z11.looseObject({
+  "check_suite.completed": z12.looseObject({
     repository,
-    check_suite: z11.looseObject({ head_branch: z11.string().nullable(), head_sha: sha, app })
+    check_suite: z12.looseObject({ head_branch: z12.string().nullable(), head_sha: sha, app })
   }),
-  "check_run.completed": z11.looseObject({
+  "check_run.completed": z12.looseObject({
     repository,
-    check_run: z11.looseObject({
+    check_run: z12.looseObject({
       head_sha: sha,
       app,
       // GitHub's schema requires nothing of it (the stand-in sends only its id).
-      check_suite: z11.looseObject({ head_branch: z11.string().nullable().optional() }).nullable().optional()
+      check_suite: z12.looseObject({ head_branch: z12.string().nullable().optional() }).nullable().optional()
     })
   }),
-  status: z11.looseObject({
+  status: z12.looseObject({
     repository,
-    state: z11.string(),
+    state: z12.string(),
     sha,
-    branches: z11.array(z11.looseObject({ name: z11.string() }))
+    branches: z12.array(z12.looseObject({ name: z12.string() }))
   })
 };
 function payloadProblem(event, payload) {
@@ -7731,7 +7784,8 @@ var WEBHOOK_HINTS = {
         runId: run2.id,
         distinctId: title.distinctId,
         status: run2.status ?? "",
-        conclusion: run2.conclusion ?? null
+        conclusion: run2.conclusion ?? null,
+        ...run2.run_attempt ? { attempt: run2.run_attempt } : {}
       }
     };
   },
@@ -7764,6 +7818,7 @@ function gantryApp(options) {
     memory: new StateMemory(),
     configs,
     known: new KnownFacts(),
+    jobs: new PublishJobs(),
     breakers: options.breakers ?? new BreakerBook(void 0, options.store),
     appId: options.appId,
     log: options.log,
@@ -7820,6 +7875,10 @@ function gantryApp(options) {
       const pushed = configPushed(payload);
       if (pushed && "repo" in pushed) configs.forget(pushed.repo);
       else if (pushed) configs.forgetOwner(pushed.owner);
+    });
+    onWebhooks(app2, ["workflow_job.completed"], github, (_name, _delivery, payload) => {
+      const job = publishJobCompleted(payload);
+      if (job) deps.jobs?.remember(job.runId, job.runAttempt, job.conclusion);
     });
     registerHints(app2, github, WEBHOOK_HINTS, async (delivery, routed) => {
       if (!options.store && !deliveries.first(delivery.id)) return;
@@ -8279,33 +8338,33 @@ ${asData("readme", sanitizeUntrusted(repo.readme, CONTEXT_LIMITS.readmeChars))}`
 }
 
 // src/planner/schemas.ts
-import { z as z12 } from "zod";
+import { z as z13 } from "zod";
 var ModelTaskSchema = taskSchemaFor(FlatCriterionSchema);
 var ModelPlanSchema = planSchemaFor(ModelTaskSchema);
-var RecoveryOutputSchema = z12.strictObject({
-  rootCause: z12.string().trim().min(1).max(1e3),
-  action: z12.discriminatedUnion("kind", [
-    z12.strictObject({ kind: z12.literal("retry"), guidance: z12.string().trim().min(1).max(2e3) }),
-    z12.strictObject({
-      kind: z12.literal("inject"),
-      tasks: z12.array(ModelTaskSchema).min(1).max(5),
-      guidance: z12.string().trim().max(2e3).optional()
+var RecoveryOutputSchema = z13.strictObject({
+  rootCause: z13.string().trim().min(1).max(1e3),
+  action: z13.discriminatedUnion("kind", [
+    z13.strictObject({ kind: z13.literal("retry"), guidance: z13.string().trim().min(1).max(2e3) }),
+    z13.strictObject({
+      kind: z13.literal("inject"),
+      tasks: z13.array(ModelTaskSchema).min(1).max(5),
+      guidance: z13.string().trim().max(2e3).optional()
     }),
-    z12.strictObject({ kind: z12.literal("escalate"), question: z12.string().trim().min(1).max(1e3) })
+    z13.strictObject({ kind: z13.literal("escalate"), question: z13.string().trim().min(1).max(1e3) })
   ])
 });
-var KnowledgeOutputSchema = z12.strictObject({
-  findings: z12.array(z12.strictObject({ kind: z12.enum(FINDING_KINDS), text: z12.string().trim().min(1).max(300) })).max(10)
+var KnowledgeOutputSchema = z13.strictObject({
+  findings: z13.array(z13.strictObject({ kind: z13.enum(FINDING_KINDS), text: z13.string().trim().min(1).max(300) })).max(10)
 });
-var ReviewOutputSchema = z12.discriminatedUnion("verdict", [
-  z12.strictObject({ verdict: z12.literal("PASSED") }),
-  z12.strictObject({
-    verdict: z12.literal("GAPS_FOUND"),
-    feedback: z12.string().trim().min(1).max(2e3)
+var ReviewOutputSchema = z13.discriminatedUnion("verdict", [
+  z13.strictObject({ verdict: z13.literal("PASSED") }),
+  z13.strictObject({
+    verdict: z13.literal("GAPS_FOUND"),
+    feedback: z13.string().trim().min(1).max(2e3)
   }),
-  z12.strictObject({
-    verdict: z12.literal("HUMAN_NEEDED"),
-    question: z12.string().trim().min(1).max(1e3)
+  z13.strictObject({
+    verdict: z13.literal("HUMAN_NEEDED"),
+    question: z13.string().trim().min(1).max(1e3)
   })
 ]);
 

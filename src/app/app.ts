@@ -15,13 +15,15 @@ import { BreakerBook } from './breakers.js';
 import { ConfigCache } from './config-cache.js';
 import { configPushed } from './config-push.js';
 import { KnownFacts } from './known-facts.js';
+import { publishJobCompleted } from './publish-job-completed.js';
+import { PublishJobs } from './publish-jobs.js';
 import { healthReport, type HealthReport, type StoreHealth } from './health-report.js';
 import { payloadProblem } from './webhook-shapes.js';
 import { WEBHOOK_HINTS, type HintDeps, type HintTable, type Routed } from './webhook-hints.js';
 
 export interface GantryAppOptions extends Omit<
   AppDeps,
-  'memory' | 'now' | 'newGoalId' | 'breakers' | 'configs' | 'known'
+  'memory' | 'now' | 'newGoalId' | 'breakers' | 'configs' | 'known' | 'jobs'
 > {
   now?: () => number;
   /** The circuit breakers (default: fresh ones with the global defaults). */
@@ -71,6 +73,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
     memory: new StateMemory(),
     configs,
     known: new KnownFacts(),
+    jobs: new PublishJobs(),
     breakers: options.breakers ?? new BreakerBook(undefined, options.store),
     appId: options.appId,
     log: options.log,
@@ -140,6 +143,12 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       const pushed = configPushed(payload);
       if (pushed && 'repo' in pushed) configs.forget(pushed.repo);
       else if (pushed) configs.forgetOwner(pushed.owner);
+    });
+    onWebhooks(app, ['workflow_job.completed'], github, (_name, _delivery, payload) => {
+      // How a task run's publish job ended: the run's reconcile (woken by its `workflow_run`)
+      // then need not list the run's jobs.
+      const job = publishJobCompleted(payload);
+      if (job) deps.jobs?.remember(job.runId, job.runAttempt, job.conclusion);
     });
     registerHints(app, github, WEBHOOK_HINTS, async (delivery, routed) => {
       if (!options.store && !deliveries.first(delivery.id)) return;

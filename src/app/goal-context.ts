@@ -7,6 +7,7 @@ import type { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
 import type { GoalLog } from './goal-log.js';
 import type { KnownFacts } from './known-facts.js';
+import type { PublishJobs } from './publish-jobs.js';
 import type { StateMemory } from './state-memory.js';
 import type { GantryStore } from './store/store.js';
 
@@ -32,6 +33,11 @@ export interface AppDeps {
    * consequences (without it, every reconcile reads them).
    */
   known?: KnownFacts | undefined;
+  /**
+   * How task runs' publish jobs ended, from `workflow_job` webhooks (without it, a finished run's
+   * jobs are listed).
+   */
+  jobs?: PublishJobs | undefined;
   /** The repository and global circuit breakers. */
   breakers: BreakerBook;
   /** The App's id: its comments are told from other apps' by `performed_via_github_app`. */

@@ -24,6 +24,8 @@ export type Hint =
       distinctId: string;
       status: string;
       conclusion: string | null;
+      /** The run's attempt (absent from hints kept before it was). */
+      attempt?: number;
     }
   /** CI reported on a sha of the goal branch (check suite, check run, status, workflow run). */
   | { kind: 'ci'; sha: string };

@@ -301,12 +301,12 @@ async function collectFinished(
     let run: RunFacts | undefined = told.find((h) => h.status === 'completed') ?? told.at(-1);
     if ((!run || run.status !== 'completed') && sweep) {
       const found = await g.github.getRun(runId);
-      run = { status: found.status, conclusion: found.conclusion };
+      run = { status: found.status, conclusion: found.conclusion, attempt: found.attempt };
     }
     if (run?.status !== 'completed') continue;
     const task = s.plan!.tasks[i]!;
     const attempt = { goal: g.ref.issue, taskId: task.id, attempt: t.attempt };
-    const finished = finishedRun(g, runId);
+    const finished = finishedRun(g, runId, run.attempt);
     const read = await readTaskResult(g, finished, task.id, t.attempt);
     const publishPartial = g.config.ok && g.config.value.agent.publishPartial;
     // No second download when the result came from the publish artifact (it holds the record).

@@ -16,6 +16,8 @@ import {
 import { TASK_WORKFLOW } from './start-goal.js';
 import type { GoalContext } from './goal-context.js';
 import type { Artifact, RunJob } from './github/github-port.js';
+import { publishJobEnded } from './publish-job-ended.js';
+import { PUBLISH_JOB } from './publish-jobs.js';
 
 /** The artifact the task workflow uploads for one attempt. */
 export const artifactName = (goal: number, taskId: string, attempt: number) =>
@@ -26,12 +28,12 @@ const MAX_RESULT_BYTES = 1024 * 1024;
 /** The largest patch read for a review; a bigger one is reviewed from its start. */
 const MAX_PATCH_BYTES = 4 * 1024 * 1024;
 const REVIEW_PATCH_CHARS = 60_000;
-/** The task workflow's job that pushes the task branch (`.github/workflows/gantry-task.yml`). */
-const PUBLISH_JOB = 'publish';
 
 export interface RunFacts {
   status: string;
   conclusion: string | null;
+  /** The run's attempt (1, or more after a re-run), when its webhook or GitHub said. */
+  attempt?: number | undefined;
 }
 
 /** Which attempt a file must be about: a file for another one is not used. */
@@ -45,6 +47,8 @@ type Files = Record<string, Uint8Array>;
 /** A finished run whose artifacts (the agent's result, the publish record) are read. */
 export interface FinishedRun {
   id: number;
+  /** The run's attempt, when known: a `workflow_job` webhook about it then stands for a request. */
+  attempt?: number | undefined;
   /** The run's artifacts, listed once for every read. */
   artifacts: () => Promise<Artifact[]>;
   /** An artifact's zip, downloaded once for every read of it. */
@@ -53,12 +57,13 @@ export interface FinishedRun {
   jobs: () => Promise<RunJob[]>;
 }
 
-export function finishedRun(g: GoalContext, id: number): FinishedRun {
+export function finishedRun(g: GoalContext, id: number, attempt?: number): FinishedRun {
   let listed: Promise<Artifact[]> | undefined;
   let jobs: Promise<RunJob[]> | undefined;
   const zips = new Map<number, Promise<Uint8Array>>();
   return {
     id,
+    attempt,
     artifacts: () => (listed ??= g.github.listRunArtifacts(id)),
     download: (artifactId) => {
       const zip = zips.get(artifactId) ?? g.github.downloadArtifact(artifactId);
@@ -134,7 +139,7 @@ export async function readTaskResult(
   attempt: number,
 ): Promise<ResultRead> {
   const a = { goal: g.ref.issue, taskId, attempt };
-  const copy = await copiedResult(run, a);
+  const copy = await copiedResult(g, run, a);
   if (copy) return checkedResult(copy, publishArtifactName(g.ref.issue, taskId, attempt), a);
   const name = artifactName(g.ref.issue, taskId, attempt);
   const read = await readArtifact(run, name, isResultFile);
@@ -148,11 +153,12 @@ export async function readTaskResult(
  * succeeded: its upload then replaced whatever else in the run had uploaded that name.
  */
 async function copiedResult(
+  g: GoalContext,
   run: FinishedRun,
   a: Attempt & { goal: number },
 ): Promise<Files | undefined> {
   const name = publishArtifactName(a.goal, a.taskId, a.attempt);
-  if (!(await findArtifact(run, name)) || (await publishJobProblem(run))) return undefined;
+  if (!(await findArtifact(run, name)) || (await publishJobProblem(g, run))) return undefined;
   const read = await readArtifact(run, name, isResultFile);
   return read !== 'missing' && 'files' in read && read.files[TASK_RESULT_FILE]
     ? read.files
@@ -213,17 +219,17 @@ export async function readPublishRecord(
   // A record of a published commit counts only when the publish job itself succeeded: anything
   // else in the run that could upload an artifact of that name (a process the agent left behind
   // while the publish job was skipped) cannot name a commit to land.
-  const notFromJob = r.outcome === 'published' ? await publishJobProblem(run) : undefined;
+  const notFromJob = r.outcome === 'published' ? await publishJobProblem(g, run) : undefined;
   if (notFromJob)
     return { problem: `${notFromJob}, so the record of a published commit did not come from it` };
   return { record: r };
 }
 
 /** Why the run's publish job did not succeed, or undefined when it did. */
-async function publishJobProblem(run: FinishedRun): Promise<string | undefined> {
-  const job = (await run.jobs()).find((j) => j.name === PUBLISH_JOB);
-  if (job?.conclusion === 'success') return undefined;
-  return `the run's \`${PUBLISH_JOB}\` job ${job ? `ended ${job.conclusion ?? 'unfinished'}` : 'is missing'}`;
+async function publishJobProblem(g: GoalContext, run: FinishedRun): Promise<string | undefined> {
+  const job = await publishJobEnded(g, run);
+  if (job !== 'missing' && job.conclusion === 'success') return undefined;
+  return `the run's \`${PUBLISH_JOB}\` job ${job !== 'missing' ? `ended ${job.conclusion ?? 'unfinished'}` : 'is missing'}`;
 }
 
 /** Whether the publish job's record is worth reading: it ran only for these results. */

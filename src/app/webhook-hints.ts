@@ -123,6 +123,7 @@ export const WEBHOOK_HINTS = {
         distinctId: title.distinctId,
         status: run.status ?? '',
         conclusion: run.conclusion ?? null,
+        ...(run.run_attempt ? { attempt: run.run_attempt } : {}),
       },
     };
   },

@@ -48,6 +48,7 @@ export const PAYLOAD_SHAPES: Partial<Record<WebhookName, z.ZodType>> = {
       conclusion: z.string().nullable().optional(),
       head_branch: z.string().nullable().optional(),
       head_sha: sha,
+      run_attempt: z.number().int().positive().optional(),
       path: z.string().optional(),
       display_title: z.string().optional(),
     }),

@@ -3,8 +3,8 @@ import { iso, type Store, type StoredRepo } from './store.js';
 import { example, type WebhookPayloads } from './webhook-payloads.js';
 
 /**
- * GitHub's JSON for workflow runs, jobs and artifacts, in REST answers and `workflow_run`
- * webhooks alike. A run has some fifty fields; the stand-in starts from GitHub's example and sets
+ * GitHub's JSON for workflow runs, jobs and artifacts, in REST answers and `workflow_run` and
+ * `workflow_job` webhooks alike. A run has some fifty fields; the stand-in starts from GitHub's example and sets
  * what identifies this run, so the payloads pass GitHub's schemas.
  */
 export function runJson(store: Store, repo: StoredRepo, hooks: WebhookPayloads, r: WorkflowRun) {
@@ -70,7 +70,14 @@ export function workflowJson(store: Store, repo: StoredRepo, r: WorkflowRun) {
   };
 }
 
-export function jobJson(store: Store, repo: StoredRepo, r: WorkflowRun, j: WorkflowJob) {
+/** A job, in REST answers and `workflow_job` webhooks; a queued job has no runner yet. */
+export function jobJson(
+  store: Store,
+  repo: StoredRepo,
+  r: WorkflowRun,
+  j: WorkflowJob,
+  queued = false,
+) {
   const api = store.apiRepo(repo);
   return {
     id: j.id,
@@ -98,10 +105,10 @@ export function jobJson(store: Store, repo: StoredRepo, r: WorkflowRun, j: Workf
     })),
     check_run_url: `${api}/check-runs/${j.id}`,
     labels: ['ubuntu-latest'],
-    runner_id: 1,
-    runner_name: 'stand-in',
-    runner_group_id: 1,
-    runner_group_name: 'stand-in',
+    runner_id: queued ? null : 1,
+    runner_name: queued ? null : 'stand-in',
+    runner_group_id: queued ? null : 1,
+    runner_group_name: queued ? null : 'stand-in',
     workflow_name: r.workflowName,
   };
 }

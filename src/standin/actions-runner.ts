@@ -57,6 +57,10 @@ export class ActionsRunner {
   /** A run changed: requested, in_progress, completed (the server sends `workflow_run`). */
   onRun:
     ((run: WorkflowRun, action: 'requested' | 'in_progress' | 'completed') => void) | undefined;
+  /** A job changed: queued, in_progress, completed (the server sends `workflow_job`). */
+  onJob:
+    | ((run: WorkflowRun, job: WorkflowJob, action: 'queued' | 'in_progress' | 'completed') => void)
+    | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly processes: StepProcesses;
 
@@ -268,9 +272,13 @@ export class ActionsRunner {
         job.conclusion = 'skipped';
         job.completedAt = this.o.now();
         results[name] = { result: 'skipped', outputs: {} };
+        this.onJob?.(run, job, 'completed');
         continue;
       }
+      // Queued once its needs are met, as GitHub queues it.
+      this.onJob?.(run, job, 'queued');
       results[name] = await this.runJob(run, job, wf, name, ctx);
+      this.onJob?.(run, job, 'completed');
     }
     const all = run.jobs.map((j) => j.conclusion);
     this.finish(
@@ -308,6 +316,7 @@ export class ActionsRunner {
     const spec = wf.jobs[name]!;
     job.status = 'in_progress';
     job.startedAt = this.o.now();
+    this.onJob?.(run, job, 'in_progress');
     const root = await mkdtemp(join(tmpdir(), 'standin-job-'));
     const jobToken = this.o.git.token(run.repo, contentsPermission(spec, wf));
     try {

@@ -13,6 +13,12 @@ export function loadAppPermissions(path: URL | string = APP_YML): Permissions {
   return { ...manifest.default_permissions };
 }
 
+/** The webhooks the App subscribes to, from its manifest's `default_events`. */
+export function loadAppEvents(path: URL | string = APP_YML): string[] {
+  const manifest = parse(readFileSync(path, 'utf8')) as { default_events?: string[] };
+  return [...(manifest.default_events ?? [])];
+}
+
 /** What an installation token asked for narrows what the installation has, never widens it. */
 export function narrowed(has: Permissions, asked: unknown): Permissions {
   if (!asked || typeof asked !== 'object') return { ...has };

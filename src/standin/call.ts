@@ -29,6 +29,8 @@ export interface Call {
   /** Webhook payloads of this stand-in, and where the events of this call go. */
   hooks: WebhookPayloads;
   emit(e: WebhookEvent): void;
+  /** The webhooks the App subscribes to (its installation lists them). */
+  subscribed: string[];
   /** The repository's CI, and what it reported. */
   ci: CiRunner;
   /** GitHub Actions: dispatched workflows, their runs, jobs and artifacts. */

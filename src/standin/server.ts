@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runJson, workflowJson } from './actions-json.js';
+import { jobJson, runJson, workflowJson } from './actions-json.js';
 import type { ActionsRunner } from './actions-runner.js';
 import type { Answer } from './answer.js';
 import type { Call, Handler } from './call.js';
@@ -12,6 +12,7 @@ import { GIT_PREFIX, serveGit } from './git-http.js';
 import { graphql } from './graphql.js';
 import {
   allows,
+  loadAppEvents,
   loadAppPermissions,
   narrowed,
   permissionFor,
@@ -66,6 +67,8 @@ export class StandInServer {
   readonly secondary: SecondaryLimits;
   /** What the App's installation may do (`app.yml`'s `default_permissions`). */
   readonly permissions: Permissions;
+  /** The webhooks the App subscribes to (`app.yml`'s `default_events`): only those are sent. */
+  readonly events: readonly string[];
   private server: Server | undefined;
 
   constructor(
@@ -79,6 +82,8 @@ export class StandInServer {
       apps?: RegisteredApp[];
       /** The installation's permissions (default: those of the repository's `app.yml`). */
       permissions?: Permissions;
+      /** The App's webhook events (default: those of the repository's `app.yml`). */
+      events?: readonly string[];
       /** Every answered call, for a timeline of what happened. */
       onAnswer?: (a: Answered) => void;
       /** Events the calls cause (a label added, a comment edited), for the webhook sender. */
@@ -90,10 +95,11 @@ export class StandInServer {
     this.hooks = new WebhookPayloads(o.store);
     this.secondary = new SecondaryLimits(() => o.store.now());
     this.permissions = o.permissions ?? loadAppPermissions();
+    this.events = o.events ?? loadAppEvents();
     o.actions.onRun = (run, action) => {
       const repo = o.store.repos.get(run.repo);
       if (!repo) return;
-      o.onEvent?.({
+      this.emit({
         name: 'workflow_run',
         payload: {
           ...this.hooks.envelope(action, repo, run.actor),
@@ -102,6 +108,22 @@ export class StandInServer {
         },
       });
     };
+    o.actions.onJob = (run, job, action) => {
+      const repo = o.store.repos.get(run.repo);
+      if (!repo) return;
+      this.emit({
+        name: 'workflow_job',
+        payload: {
+          ...this.hooks.envelope(action, repo, run.actor),
+          workflow_job: jobJson(o.store, repo, run, job, action === 'queued'),
+        },
+      });
+    };
+  }
+
+  /** An event for the App, when it subscribes to it (GitHub sends an App only those). */
+  private emit(e: WebhookEvent): void {
+    if (this.events.includes(e.name)) this.o.onEvent?.(e);
   }
 
   private readonly hooks: WebhookPayloads;
@@ -139,14 +161,14 @@ export class StandInServer {
           installation: { id: 1, node_id: 'MDIz1' },
         });
         for (const r of suite.runs)
-          this.o.onEvent?.({
+          this.emit({
             name: 'check_run',
             payload: {
               ...envelope('completed'),
               check_run: checkRunJson(this.o.store, repo, suite, r),
             },
           });
-        this.o.onEvent?.({
+        this.emit({
           name: 'check_suite',
           payload: { ...envelope('completed'), check_suite: suiteJson(this.o.store, repo, suite) },
         });
@@ -417,7 +439,8 @@ export class StandInServer {
       store: this.o.store,
       git: this.o.git,
       hooks: this.hooks,
-      emit: (e) => this.o.onEvent?.(e),
+      emit: (e) => this.emit(e),
+      subscribed: [...this.events],
       ci: this.o.ci,
       actions: this.o.actions,
       blobs: this.blobs,

@@ -8,6 +8,8 @@ import type { OpenApi } from './openapi.js';
 export interface Chaos {
   /** Share of deliveries lost (0..1). GitHub does not redeliver. */
   drop?: number;
+  /** Events whose every delivery is lost (`workflow_job`: the App falls back on requests). */
+  lose?: readonly string[];
   /** Share of deliveries sent twice, with the same delivery id (a manual redelivery). */
   duplicate?: number;
   /** Shuffle each batch before sending. */
@@ -109,7 +111,9 @@ export class WebhookSender {
     if (chaos.reorder) shuffle(batch, this.random);
     for (const d of batch) {
       const action = typeof d.payload.action === 'string' ? d.payload.action : undefined;
-      if (this.random() < (chaos.drop ?? 0)) {
+      // The random draw is made either way, so a seed picks the same losses with or without `lose`.
+      const dropped = this.random() < (chaos.drop ?? 0);
+      if (dropped || chaos.lose?.includes(d.event)) {
         this.deliveries.push({ id: d.id, event: d.event, action, outcome: 'lost' });
         continue;
       }

@@ -21,6 +21,8 @@ interface Finish {
   agentLog?: string;
   /** Something happens between the run's end and its webhook (a push to the task branch). */
   before?: () => void;
+  /** The publish job's `workflow_job.completed` webhook comes first, with this conclusion. */
+  publishJob?: string;
 }
 
 /** A task's run ends as the task workflow ends it; its webhook is delivered. */
@@ -38,6 +40,8 @@ async function finish(h: Harness, taskId: string, attempt = 1, o: Finish = {}) {
     agentLog: o.agentLog,
   });
   o.before?.();
+  if (o.publishJob !== undefined)
+    await h.deliver('workflow_job', h.github.jobPayload(run.id, 'publish', o.publishJob));
   await h.deliver('workflow_run', payload);
 }
 
@@ -231,6 +235,53 @@ describe('the App lands exactly the commit the publish job recorded', () => {
     expect(task(h, 'T1').status).toBe('done');
     expect(h.github.code.judged).toEqual([goalHead(h)]);
     expect(h.errors).toEqual([]);
+  });
+});
+
+describe('how the publish job ended, from its signed webhook', () => {
+  const listings = (h: Harness) => h.github.calls.filter((c) => c === 'listRunJobs').length;
+
+  it('lands without listing the run’s jobs when `workflow_job` said the publish job succeeded', async () => {
+    const h = await started();
+    await finish(h, 'T1', 1, { publishJob: 'success' });
+    expect(merges(h)).toHaveLength(1);
+    expect(task(h, 'T1').status).toBe('done');
+    expect(listings(h)).toBe(0);
+  });
+
+  it('lists the jobs as before when no such webhook came (lost, another replica, a restart)', async () => {
+    const h = await started();
+    await finish(h, 'T1');
+    expect(task(h, 'T1').status).toBe('done');
+    expect(listings(h)).toBe(1);
+  });
+
+  it('refuses the record when the webhook said the publish job was cancelled, whatever a listing shows', async () => {
+    const h = await started('maxAttempts: 1\n');
+    await finish(h, 'T1', 1, { publishJob: 'cancelled' });
+    expect(merges(h)).toEqual([]);
+    // A listing shows it succeeded: the signed webhook decided (the jobs are listed afterwards
+    // only for the failure's log tail).
+    const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
+    expect(run.jobs.find((j) => j.name === 'publish')!.conclusion).toBe('success');
+    expect(task(h, 'T1').reason).toContain(
+      "the run's `publish` job ended cancelled, so the record of a published commit did not come from it",
+    );
+  });
+
+  it('takes no webhook about another attempt of the run (a re-run) for this one', async () => {
+    const h = await started();
+    const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
+    const payload = h.github.finishRun(
+      run.id,
+      taskResult('T1', 1, { filesChanged: ['src/t1.ts'] }),
+    );
+    const job = h.github.jobPayload(run.id, 'publish', 'failure');
+    (job.workflow_job as { run_attempt: number }).run_attempt = 2;
+    await h.deliver('workflow_job', job);
+    await h.deliver('workflow_run', payload);
+    expect(task(h, 'T1').status).toBe('done');
+    expect(listings(h)).toBe(1);
   });
 });
 

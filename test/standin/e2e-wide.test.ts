@@ -45,6 +45,12 @@ describe('a goal of 12 tasks on the stand-in', () => {
     const comments = calls.filter((c) =>
       /^POST \/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/.test(c),
     );
+    // How each run's publish job ended came with its `workflow_job` webhook: no run's jobs listed
+    // (12 listings, one a task, before the App subscribed to it).
+    const jobListings = calls.filter((c) =>
+      /^GET \/repos\/[^/]+\/[^/]+\/actions\/runs\/\d+\/jobs/.test(c),
+    );
+    expect(jobListings).toEqual([]);
     // Measured: see the README's Measurements; bounds with room for the order of events.
     // Three a task (the dispatch, the candidate's ref, the merge into it) and a few a goal.
     expect(creating.length / landed).toBeLessThanOrEqual(4);
@@ -56,7 +62,7 @@ describe('a goal of 12 tasks on the stand-in', () => {
     );
     expect(zips.length).toBeLessThanOrEqual(landed);
     console.log(
-      `12 tasks: ${calls.length} calls, ${creating.length} POST/PUT, ${planEdits.length} comment edits, ${comments.length} comments posted, ${w.standIn.server.notModified.length} answered 304, ${zips.length} artifact downloads, peak ${w.standIn.server.secondary.peakPerMinute} a minute`,
+      `12 tasks: ${calls.length} calls, ${creating.length} POST/PUT, ${planEdits.length} comment edits, ${comments.length} comments posted, ${w.standIn.server.notModified.length} answered 304, ${zips.length} artifact downloads, ${jobListings.length} job listings, peak ${w.standIn.server.secondary.peakPerMinute} a minute`,
     );
   });
 });

@@ -722,6 +722,28 @@ export class MemoryGitHub {
     return this.runPayload('completed', run);
   }
 
+  /**
+   * The `workflow_job.completed` webhook of a task run's job (`publish` by default), as it ended
+   * or as `conclusion` says (what GitHub signed may differ from what the listing shows later).
+   */
+  jobPayload(runId: number, name = 'publish', conclusion?: string): Record<string, unknown> {
+    const run = this.runs.find((r) => r.id === runId);
+    const job = run?.jobs.find((j) => j.name === name);
+    if (!run || !job) throw new Error(`no job ${name} in run ${runId}`);
+    const p = this.base('workflow_job', 'completed', GANTRY_BOT);
+    p.workflow_job = {
+      ...(p.workflow_job as object),
+      id: job.id,
+      run_id: run.id,
+      run_attempt: 1,
+      name,
+      status: 'completed',
+      conclusion: conclusion ?? job.conclusion,
+      workflow_name: 'gantry-task',
+    };
+    return p;
+  }
+
   /** A `workflow_run` webhook about a task run. */
   private runPayload(action: 'requested' | 'completed', run: MemoryRun): Record<string, unknown> {
     const p = this.base('workflow_run', action, GANTRY_BOT);

@@ -87,6 +87,8 @@ export interface WorkflowRun {
   displayTitle: string;
   status: string;
   conclusion: string | null;
+  /** Which attempt of the run this is (1, or more after a re-run), when GitHub says. */
+  attempt?: number | undefined;
 }
 
 /** A job of a workflow run. */

@@ -7,11 +7,13 @@ const runOf = (r: {
   display_title: string;
   status?: string | null;
   conclusion?: string | null;
+  run_attempt?: number;
 }): WorkflowRun => ({
   id: r.id,
   displayTitle: r.display_title,
   status: r.status ?? '',
   conclusion: r.conclusion ?? null,
+  ...(r.run_attempt ? { attempt: r.run_attempt } : {}),
 });
 
 export function octokitActions({ octokit, owner, repo }: OctokitRepo): ActionsPort {
