@@ -244,7 +244,7 @@ describe('how the publish job ended, from its signed webhook', () => {
   it('lands without listing the run’s jobs when `workflow_job` said the publish job succeeded', async () => {
     const h = await started();
     await finish(h, 'T1', 1, { publishJob: 'success' });
-    expect(merges(h)).toHaveLength(1);
+    expect(landed(h)).toHaveLength(1);
     expect(task(h, 'T1').status).toBe('done');
     expect(listings(h)).toBe(0);
   });
@@ -259,7 +259,7 @@ describe('how the publish job ended, from its signed webhook', () => {
   it('refuses the record when the webhook said the publish job was cancelled, whatever a listing shows', async () => {
     const h = await started('maxAttempts: 1\n');
     await finish(h, 'T1', 1, { publishJob: 'cancelled' });
-    expect(merges(h)).toEqual([]);
+    expect(landed(h)).toEqual([]);
     // A listing shows it succeeded: the signed webhook decided (the jobs are listed afterwards
     // only for the failure's log tail).
     const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
