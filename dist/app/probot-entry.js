@@ -111,6 +111,7 @@ function octokitActions({ octokit, owner, repo }) {
 var appOf = (a) => a ? { id: a.id, slug: a.slug ?? "", name: a.name } : void 0;
 var CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $after: String) {
   repository(owner: $owner, name: $name) {
+    id
     object(oid: $oid) {
       ... on Commit {
         checkSuites(first: 100, after: $after) {
@@ -133,7 +134,7 @@ var CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $aft
   }
 }`;
 var lower = (v) => v ? v.toLowerCase() : null;
-function octokitChecks({ octokit, owner, repo }) {
+function octokitChecks({ octokit, owner, repo, repositoryId }) {
   const rest = octokit.rest.checks;
   return {
     ciReport: async (oid) => {
@@ -143,6 +144,7 @@ function octokitChecks({ octokit, owner, repo }) {
         const answer = await call(
           octokit.graphql(CI_REPORT, { owner, name: repo, oid, after })
         );
+        repositoryId.learn(answer.repository?.id);
         const commit = answer.repository?.object;
         if (!commit?.checkSuites) throw new GitHubGone(`No commit ${oid} in ${owner}/${repo}`, 404);
         if (after === null)
@@ -186,7 +188,11 @@ function octokitChecks({ octokit, owner, repo }) {
 }
 
 // src/app/github/octokit-git.ts
-function octokitGit({ octokit, owner, repo }) {
+var NO_COMMIT = "0".repeat(40);
+var UPDATE_REFS = `mutation($input: UpdateRefsInput!) {
+  updateRefs(input: $input) { clientMutationId }
+}`;
+function octokitGit({ octokit, owner, repo, repositoryId }) {
   return {
     branchSha: async (branch) => (await call(octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` }))).data.object.sha,
     createBranch: async (branch, sha2) => {
@@ -197,6 +203,11 @@ function octokitGit({ octokit, owner, repo }) {
     },
     deleteBranch: async (branch) => {
       await call(octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` }));
+    },
+    deleteBranches: async (branches) => {
+      const refUpdates = branches.map((b) => ({ name: `refs/heads/${b}`, afterOid: NO_COMMIT }));
+      const input = { repositoryId: await repositoryId.get(), refUpdates };
+      await call(octokit.graphql(UPDATE_REFS, { input }));
     },
     merge: async ({ base: base2, head, message }) => {
       const { status, data } = await call(
@@ -414,9 +425,42 @@ function octokitRepos({ octokit, owner, repo }) {
   };
 }
 
+// src/app/github/repository-id.ts
+var RepositoryId = class {
+  constructor(octokit, owner, repo) {
+    this.octokit = octokit;
+    this.owner = owner;
+    this.repo = repo;
+  }
+  octokit;
+  owner;
+  repo;
+  known;
+  /** A query that read the repository said its id. */
+  learn(id) {
+    if (id) this.known = id;
+  }
+  async get() {
+    if (this.known) return this.known;
+    const answer = await call(
+      this.octokit.graphql(
+        "query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { id } }",
+        { owner: this.owner, name: this.repo }
+      )
+    );
+    this.learn(answer.repository?.id);
+    if (!this.known) throw new Error(`GitHub does not know ${this.owner}/${this.repo}`);
+    return this.known;
+  }
+};
+
 // src/app/github/octokit-github.ts
 function octokitGitHub(octokit, repository2) {
-  const r = { octokit, ...repository2 };
+  const r = {
+    octokit,
+    ...repository2,
+    repositoryId: new RepositoryId(octokit, repository2.owner, repository2.repo)
+  };
   return {
     ...octokitIssues(r),
     ...octokitRepos(r),
@@ -6161,15 +6205,25 @@ async function advanceGoalRef(g, e) {
   return true;
 }
 async function deleteCandidateRefs(g, e) {
+  if (e.refs.length > 1) {
+    try {
+      await g.github.deleteBranches(e.refs);
+      return;
+    } catch (err) {
+      if (err instanceof GitHubRateLimited) return unDeleted(g, e.refs.join(", "), err);
+    }
+  }
   for (const ref of e.refs)
     await g.github.deleteBranch(ref).catch((err) => {
       const status = gitHubStatus(err);
-      if (status !== 404 && status !== 422)
-        g.deps.log?.warn(
-          { ref, status },
-          `Could not delete the candidate ref ${ref}: ${err.message}`
-        );
+      if (status !== 404 && status !== 422) unDeleted(g, ref, err);
     });
+}
+function unDeleted(g, ref, err) {
+  g.deps.log?.warn(
+    { ref, status: gitHubStatus(err) },
+    `Could not delete the candidate ref ${ref}: ${err.message}`
+  );
 }
 
 // src/core/checklist/pr-body.ts

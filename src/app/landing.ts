@@ -1,7 +1,7 @@
 import type { Effect } from '../core/effects.js';
 import type { LandingResult } from '../core/events.js';
 import type { GoalContext } from './goal-context.js';
-import { GitHubConflict, gitHubStatus } from './github/github-error.js';
+import { GitHubConflict, GitHubRateLimited, gitHubStatus } from './github/github-error.js';
 import { checkPublished } from './published-commit.js';
 import { TASK_WORKFLOW } from './start-goal.js';
 
@@ -183,19 +183,37 @@ export async function advanceGoalRef(
 /**
  * Candidate refs that landed or were dropped; one already gone is fine. Tidying never stops a
  * goal: a ref that cannot be deleted (a ruleset, GitHub down) stays, and a later candidate of the
- * same name starts again at its tip anyway (`landTask`).
+ * same name starts again at its tip anyway (`landTask`). Several refs go in one request
+ * (`deleteBranches`, atomic); when GitHub refuses it, one request a ref as before, each failure on
+ * its own. Known: REST answers a missing ref's DELETE with 422 "Reference does not exist" (as
+ * GitHub documents and the stand-in models). Assumed, not verified against GitHub (its docs say
+ * only that one rejected update rejects all): `updateRefs` rejects the batch when a ref to delete
+ * is missing, so a batch holding one already gone (a deletion whose state write was lost, a ref
+ * deleted by hand) costs one request more, and is deleted one ref at a time.
  */
 export async function deleteCandidateRefs(
   g: GoalContext,
   e: Extract<Effect, { type: 'delete-candidate-refs' }>,
 ): Promise<void> {
+  if (e.refs.length > 1) {
+    try {
+      await g.github.deleteBranches(e.refs);
+      return;
+    } catch (err) {
+      // Over the rate limit, one request a ref would only be refused too.
+      if (err instanceof GitHubRateLimited) return unDeleted(g, e.refs.join(', '), err);
+    }
+  }
   for (const ref of e.refs)
     await g.github.deleteBranch(ref).catch((err: unknown) => {
       const status = gitHubStatus(err);
-      if (status !== 404 && status !== 422)
-        g.deps.log?.warn(
-          { ref, status },
-          `Could not delete the candidate ref ${ref}: ${(err as Error).message}`,
-        );
+      if (status !== 404 && status !== 422) unDeleted(g, ref, err);
     });
+}
+
+function unDeleted(g: GoalContext, ref: string, err: unknown): void {
+  g.deps.log?.warn(
+    { ref, status: gitHubStatus(err) },
+    `Could not delete the candidate ref ${ref}: ${(err as Error).message}`,
+  );
 }

@@ -156,6 +156,27 @@ export class GitHost {
     return r.code === 0;
   }
 
+  /**
+   * Several branches moved in one git transaction (`update-ref --stdin`): each from exactly
+   * `before` (undefined: it must not exist) to `after` (undefined: deleted), all or none. False
+   * when git refused any (a ref moved since `before` was read). Forced moves are recorded.
+   */
+  async updateBranches(
+    fullName: string,
+    updates: readonly { branch: string; before?: string; after?: string; forced?: boolean }[],
+  ): Promise<boolean> {
+    const zero = '0'.repeat(40);
+    const input = updates
+      .map((u) => `update refs/heads/${u.branch} ${u.after ?? zero} ${u.before ?? zero}\n`)
+      .join('');
+    const r = await this.run(this.path(fullName), ['update-ref', '--stdin'], { input });
+    if (r.code !== 0) return false;
+    for (const u of updates)
+      if (u.forced && u.before && u.after)
+        this.forced.push({ repo: fullName, branch: u.branch, from: u.before, to: u.after });
+    return true;
+  }
+
   /** The merges API: merge `head` (a branch or sha) into the branch `base`. */
   async merge(
     fullName: string,

@@ -15,6 +15,8 @@ import {
 import type { Answer } from './answer.js';
 import type { Access } from './app-permissions.js';
 import type { CheckSuite } from './ci-runner.js';
+import { OverLimit, Typed } from './graphql-typed.js';
+import { updateRefs, type RefSources } from './graphql-update-refs.js';
 import { mutationCreatesContent } from './secondary-limits.js';
 import { iso, type StoredComment, type Store } from './store.js';
 
@@ -30,8 +32,11 @@ export interface GraphqlCaller {
   creates(): Answer | undefined;
 }
 
-/** What a GraphQL answer reads besides the store: commits, and CI's check suites on them. */
-export interface GraphqlSources {
+/**
+ * What a GraphQL answer reads besides the store: commits, and CI's check suites on them; and
+ * what `updateRefs` changes (refs) and sends (pushes).
+ */
+export interface GraphqlSources extends RefSources {
   /** The commit a full sha names in a repository (`owner/name`), if it has it. */
   commit(fullName: string, oid: string): Promise<string | undefined>;
   suitesFor(fullName: string, sha: string): CheckSuite[];
@@ -47,16 +52,6 @@ export function githubSchema(): Promise<GraphQLSchema> {
   return built;
 }
 
-/** An error GitHub answers with a `type` (NOT_FOUND, FORBIDDEN): an answer, not a stand-in gap. */
-class Typed extends Error {
-  constructor(
-    readonly type: 'NOT_FOUND' | 'FORBIDDEN' | 'MISSING_PAGINATION_BOUNDARIES',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const errorsOnly = (errors: readonly GraphQLFormattedError[]): Answer => ({
   status: 200,
   body: { errors },
@@ -67,7 +62,8 @@ const errorsOnly = (errors: readonly GraphQLFormattedError[]): Answer => ({
  * schema, so an unknown field or an argument of the wrong type is answered as GitHub answers it
  * (200 with `errors`) and recorded as a problem. A valid query is executed against that schema:
  * the answer holds exactly the fields asked for, and a field the stand-in does not model is a
- * problem too. Modelled: marking a draft pull request ready for review, a comment's edit history
+ * problem too. Modelled: marking a draft pull request ready for review, refs made, moved and
+ * deleted in one mutation (`updateRefs`, in its own file), a comment's edit history
  * (who edited it, when), when an issue's body was last edited, and a commit's check suites (with
  * their runs) and commit statuses.
  */
@@ -108,6 +104,8 @@ export async function graphql(
     operationName,
   });
   if (!result.errors?.length) return { status: 200, body: { data: result.data } };
+  const over = result.errors.find((e) => e.originalError instanceof OverLimit);
+  if (over) return (over.originalError as OverLimit).answer;
   // Variables of the wrong type are refused before anything runs: no `data` then.
   if (!('data' in result) || result.data === undefined)
     return refused(caller, query, result.errors);
@@ -167,6 +165,7 @@ function root(store: Store, caller: GraphqlCaller, sources: GraphqlSources) {
       const fullName = `${repo.owner}/${repo.name}`;
       return {
         __typename: 'Repository',
+        id: store.repoJson(repo).node_id,
         name: repo.name,
         // GitHub answers null for an object it does not have.
         object: async ({
@@ -223,6 +222,7 @@ function root(store: Store, caller: GraphqlCaller, sources: GraphqlSources) {
           }
       throw notFound(input.pullRequestId);
     },
+    updateRefs: updateRefs(store, caller, sources, need),
   };
 }
 

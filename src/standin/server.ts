@@ -267,6 +267,11 @@ export class StandInServer {
       {
         commit: (fullName, oid) => this.o.git.resolve(fullName, oid),
         suitesFor: (fullName, sha) => this.o.ci.suitesFor(fullName, sha),
+        git: this.o.git,
+        // As REST's ref endpoints: pushes made with an installation token start workflows.
+        pushed: (repo, branch, sha, before) => {
+          if (token.app) this.push(repo, branch, sha, before);
+        },
       },
     );
     this.o.onAnswer?.({

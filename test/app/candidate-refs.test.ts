@@ -54,4 +54,53 @@ describe("a candidate's ref", () => {
     const statuses = h.state().tasks.map((t) => t.status);
     expect(statuses.slice(1, 3)).toEqual(['done', 'done']);
   });
+
+  describe('that landed or were dropped', () => {
+    /** T1 lands alone; T2 and T3 are stacked while T2's CI runs, then land together. */
+    async function twoStacked(
+      before?: (h: Awaited<ReturnType<typeof started>>, refs: string[]) => void,
+    ) {
+      const h = await started();
+      const finish = async (task: string, file: string) => {
+        const run = h.github.runs.find((r) => r.inputs.task_id === task)!;
+        h.clock.now += 60_000;
+        const result = taskResult(task, 1, { filesChanged: [file] });
+        await h.deliver('workflow_run', h.github.finishRun(run.id, result));
+      };
+      await finish('T1', 'src/greet.ts');
+      const code = h.github.code;
+      code.ci = (_sha, tasks) =>
+        tasks.includes('T2') && !tasks.includes('T3') ? 'running' : 'success';
+      await finish('T2', 'test/greet.test.ts');
+      await finish('T3', 'README.md');
+      const [c2] = h.state().queue;
+      const issue = h.github.issue().number;
+      const refs = [2, 3].map((n) => `gantry/${issue}/queue/${n}`);
+      before?.(h, refs);
+      h.github.log.length = 0;
+      code.finishCi(c2!.sha!, 'success', refs[0]);
+      await h.sweep();
+      const statuses = h.state().tasks.map((t) => t.status);
+      expect(statuses.slice(0, 3)).toEqual(['done', 'done', 'done']);
+      return { h, refs };
+    }
+
+    it('are deleted in one request (GraphQL updateRefs) when there are several', async () => {
+      const { h, refs } = await twoStacked();
+      expect(h.github.argsOf('deleteBranches')).toEqual([[refs]]);
+      expect(h.github.calls).not.toContain('deleteBranch');
+      for (const ref of refs) expect(h.github.code.refs.has(ref)).toBe(false);
+    });
+
+    it('are deleted one request each when GitHub refuses the one request (a ref already gone)', async () => {
+      const { h, refs } = await twoStacked((x, refs) => x.github.code.refs.delete(refs[0]!));
+      expect(h.github.calls.filter((c) => c.startsWith('deleteBranch'))).toEqual([
+        'deleteBranches',
+        'deleteBranch',
+        'deleteBranch',
+      ]);
+      expect(h.github.argsOf('deleteBranch')).toEqual(refs.map((r) => [r]));
+      expect(h.github.code.refs.has(refs[1]!)).toBe(false);
+    });
+  });
 });

@@ -109,6 +109,7 @@ const WRITES = new Set<Method>([
   'createBranch',
   'updateBranch',
   'deleteBranch',
+  'deleteBranches',
   'merge',
   'dispatchWorkflow',
   'cancelRun',
@@ -464,6 +465,12 @@ export class MemoryGitHub {
       },
       deleteBranch: (branch) => {
         if (!code.refs.delete(branch)) throw refused(422, 'Reference does not exist');
+      },
+      // GraphQL `updateRefs`: all or nothing, refused with a GraphQL error (no status).
+      deleteBranches: (branches) => {
+        const missing = branches.find((b) => !code.refs.has(b));
+        if (missing) throw new Error(`A ref to delete does not exist: refs/heads/${missing}`);
+        for (const b of branches) code.refs.delete(b);
       },
       merge: ({ base, head }) => {
         if (!code.sha(base) || !code.resolve(head))

@@ -221,6 +221,12 @@ export interface GitPort {
   /** GitHubError 422 (or GitHubGone) when there is no such branch. */
   deleteBranch(branch: string): Promise<void>;
   /**
+   * Delete several branches in one request (GraphQL `updateRefs`), atomically: every one of them,
+   * or none when GitHub refuses any (one already gone, a ruleset); the failure is then what GitHub
+   * answered (a GraphQL error has no status).
+   */
+  deleteBranches(branches: readonly string[]): Promise<void>;
+  /**
    * Merge `head` (a branch or a commit sha) into the branch `base`: the merge commit's sha, or
    * undefined when `base` already has everything (204). GitHubConflict on a conflict, GitHubGone when a branch does not exist.
    */

@@ -14,6 +14,7 @@ const appOf = (
  */
 const CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $after: String) {
   repository(owner: $owner, name: $name) {
+    id
     object(oid: $oid) {
       ... on Commit {
         checkSuites(first: 100, after: $after) {
@@ -38,6 +39,7 @@ const CI_REPORT = `query($owner: String!, $name: String!, $oid: GitObjectID!, $a
 
 interface CiAnswer {
   repository: {
+    id: string;
     object: {
       checkSuites?: {
         pageInfo: { hasNextPage: boolean; endCursor: string | null };
@@ -63,7 +65,7 @@ interface CiAnswer {
 /** GraphQL's enum values (`COMPLETED`, `FAILURE`) as REST spells them. */
 const lower = (v: string | null | undefined) => (v ? v.toLowerCase() : null);
 
-export function octokitChecks({ octokit, owner, repo }: OctokitRepo): ChecksPort {
+export function octokitChecks({ octokit, owner, repo, repositoryId }: OctokitRepo): ChecksPort {
   const rest = octokit.rest.checks;
   return {
     ciReport: async (oid) => {
@@ -73,6 +75,8 @@ export function octokitChecks({ octokit, owner, repo }: OctokitRepo): ChecksPort
         const answer: CiAnswer = await call(
           octokit.graphql<CiAnswer>(CI_REPORT, { owner, name: repo, oid, after }),
         );
+        // Asked for free here, for the mutations that name the repository by it (`updateRefs`).
+        repositoryId.learn(answer.repository?.id);
         const commit = answer.repository?.object;
         if (!commit?.checkSuites) throw new GitHubGone(`No commit ${oid} in ${owner}/${repo}`, 404);
         if (after === null)

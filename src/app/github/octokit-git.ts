@@ -2,7 +2,14 @@ import type { GitPort } from './github-port.js';
 import { call } from './github-error.js';
 import type { OctokitRepo } from './octokit-repo.js';
 
-export function octokitGit({ octokit, owner, repo }: OctokitRepo): GitPort {
+/** What `updateRefs` sets a ref to in order to delete it. */
+const NO_COMMIT = '0'.repeat(40);
+
+const UPDATE_REFS = `mutation($input: UpdateRefsInput!) {
+  updateRefs(input: $input) { clientMutationId }
+}`;
+
+export function octokitGit({ octokit, owner, repo, repositoryId }: OctokitRepo): GitPort {
   return {
     branchSha: async (branch) =>
       (await call(octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` }))).data.object
@@ -15,6 +22,11 @@ export function octokitGit({ octokit, owner, repo }: OctokitRepo): GitPort {
     },
     deleteBranch: async (branch) => {
       await call(octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` }));
+    },
+    deleteBranches: async (branches) => {
+      const refUpdates = branches.map((b) => ({ name: `refs/heads/${b}`, afterOid: NO_COMMIT }));
+      const input = { repositoryId: await repositoryId.get(), refUpdates };
+      await call(octokit.graphql(UPDATE_REFS, { input }));
     },
     merge: async ({ base, head, message }) => {
       const { status, data } = await call(

@@ -6,13 +6,18 @@ import { octokitGit } from './octokit-git.js';
 import { octokitIssues } from './octokit-issues.js';
 import { octokitPulls } from './octokit-pulls.js';
 import { octokitRepos } from './octokit-repos.js';
+import { RepositoryId } from './repository-id.js';
 
 /** The GitHub port over an installation's Octokit client, for one repository. */
 export function octokitGitHub(
   octokit: ProbotOctokit,
   repository: { owner: string; repo: string },
 ): GitHubPort {
-  const r = { octokit, ...repository };
+  const r = {
+    octokit,
+    ...repository,
+    repositoryId: new RepositoryId(octokit, repository.owner, repository.repo),
+  };
   return {
     ...octokitIssues(r),
     ...octokitRepos(r),

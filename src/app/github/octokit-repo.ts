@@ -1,10 +1,13 @@
 import type { ProbotOctokit } from 'probot';
+import type { RepositoryId } from './repository-id.js';
 
 /** An installation's client and the repository it works on: what every Octokit area needs. */
 export interface OctokitRepo {
   octokit: ProbotOctokit;
   owner: string;
   repo: string;
+  /** The repository's GraphQL node id, shared by the port's areas for the port's lifetime. */
+  repositoryId: RepositoryId;
 }
 
 /** GitHub's user object as an Actor. */

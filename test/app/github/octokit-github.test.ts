@@ -240,5 +240,52 @@ describe('the Octokit port', () => {
       expect(asked).toEqual({ owner: 'o', name: 'r', number: 1 });
       expect(await github.issueEditedAt(1)).toBeUndefined();
     });
+
+    it('deletes branches in one updateRefs mutation, naming the repository by the id a CI read gave, else by one query', async () => {
+      const sent: { query: string; variables: Record<string, unknown> }[] = [];
+      const graphql = (answer: object) =>
+        nock(API)
+          .post('/graphql', (body: (typeof sent)[number]) => (sent.push(body), true))
+          .reply(200, { data: answer });
+      const zero = '0'.repeat(40);
+      const refUpdates = [
+        { name: 'refs/heads/gantry/1/queue/1', afterOid: zero },
+        { name: 'refs/heads/gantry/1/queue/2', afterOid: zero },
+      ];
+      // A port that read a CI verdict knows the id: one request.
+      graphql({ repository: { id: 'R_ci', object: { checkSuites: { pageInfo: {}, nodes: [] } } } });
+      graphql({ updateRefs: { clientMutationId: null } });
+      let github = port();
+      await github.ciReport('a'.repeat(40));
+      await github.deleteBranches(['gantry/1/queue/1', 'gantry/1/queue/2']);
+      expect(sent.at(-1)?.query).toMatch(/updateRefs\(input: \$input\)/);
+      expect(sent.at(-1)?.variables).toEqual({ input: { repositoryId: 'R_ci', refUpdates } });
+      // A new port (another delivery) asks again: the id is never kept by name.
+      sent.length = 0;
+      graphql({ repository: { id: 'R_asked' } });
+      graphql({ updateRefs: { clientMutationId: null } });
+      graphql({ updateRefs: { clientMutationId: null } });
+      github = port();
+      await github.deleteBranches(['gantry/1/queue/1', 'gantry/1/queue/2']);
+      await github.deleteBranches(['gantry/1/queue/1', 'gantry/1/queue/2']);
+      expect(sent.map((b) => b.variables)).toEqual([
+        { owner: 'o', name: 'r' },
+        { input: { repositoryId: 'R_asked', refUpdates } },
+        { input: { repositoryId: 'R_asked', refUpdates } },
+      ]);
+    });
+
+    it('a refused updateRefs is a failure (GitHub answers 200 with errors)', async () => {
+      nock(API)
+        .post('/graphql')
+        .reply(200, { data: { repository: { id: 'R_1' } } });
+      nock(API)
+        .post('/graphql')
+        .reply(200, {
+          data: { updateRefs: null },
+          errors: [{ type: 'UNPROCESSABLE', message: 'Reference does not exist' }],
+        });
+      await expect(port().deleteBranches(['a', 'b'])).rejects.toThrow(/Reference does not exist/);
+    });
   });
 });
