@@ -15,9 +15,8 @@ type Land = Extract<Effect, { type: 'land-task' }>;
  * branch: the goal branch only moves to candidates CI judged green. The merge is made as the App
  * (so the repository's CI runs on the candidate): 201 a merge commit, 204 nothing to merge, 409 a
  * conflict. A 204 for a commit merged before (this landing ran, then the state write was lost)
- * is the merge it was: the candidate's ref is read back. A published commit made on the queue's
- * tip itself needs no merge: its ref is made at that commit (`directCandidate`). No recorded
- * commit: the agent changed nothing.
+ * is the merge it was: the candidate's ref is read back. No recorded commit: the agent changed
+ * nothing.
  */
 export async function landTask(
   g: GoalContext,
@@ -31,14 +30,11 @@ export async function landTask(
     const problems = await checkPublished(g, e.sha, e.baseSha, blocked);
     if (problems.length) return { kind: 'refused', problems };
   }
-  const onto = e.onto;
-  // The published commit is one commit on the very tip the candidate starts from: it is the
-  // candidate as it is, with no merge (one call and one CI run fewer; the goal branch stays linear).
-  if (onto && !retry && e.baseSha === onto) return directCandidate(g, e.into, onto, e.sha);
   // A ref of this name already there was made by a pass whose state write was lost: kept when it
   // holds the tip, or exactly this merge on it (GitHub made it, its answer was lost). Anything
   // else (merges of another order of tasks, an earlier goal's candidate whose cleanup failed)
   // is not this candidate: candidate refs are the App's, so it starts again at the tip.
+  const onto = e.onto;
   if (onto && !retry)
     await g.github.createBranch(e.into, onto).catch(async (err: unknown) => {
       ignore422(err);
@@ -70,26 +66,6 @@ export async function landTask(
   if (head) return { kind: 'merged', sha: head };
   // A task lands only when its agent reported success, and success means its criteria passed.
   return { kind: 'nothing-to-merge', criteriaPassed: true };
-}
-
-/**
- * The candidate's ref made at the published commit itself (`checkPublished` found it one commit on
- * `onto`, the queue's tip). A ref of this name already there (a pass whose state write was lost,
- * or an earlier goal's candidate whose cleanup failed) is the App's: it is set to that commit.
- */
-async function directCandidate(
-  g: GoalContext,
-  into: string,
-  onto: string,
-  sha: string,
-): Promise<LandingResult> {
-  await g.github.createBranch(into, sha).catch(async (err: unknown) => {
-    ignore422(err);
-    const head = await branchSha(g, into);
-    if (head === undefined) await g.github.createBranch(into, sha);
-    else if (head !== sha) await g.github.updateBranch(into, sha, { force: head !== onto });
-  });
-  return { kind: 'merged', sha };
 }
 
 /**

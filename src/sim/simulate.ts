@@ -115,9 +115,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
         return;
       }
       case 'land-task': {
-        // A commit published on the queue's very tip is the candidate as it is: no merge, no conflict.
-        const direct = fx.onto !== undefined && fx.baseSha === fx.onto;
-        if (!direct && o.conflict?.(fx.taskId, fx.attempt)) {
+        if (o.conflict?.(fx.taskId, fx.attempt)) {
           feed(at, {
             type: 'landing.result',
             taskId: fx.taskId,

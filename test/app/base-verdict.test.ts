@@ -23,7 +23,7 @@ async function command(h: Harness, body: string, sender: string) {
 }
 const thumbsUp = (h: Harness, id: number) =>
   h.github.reactions.some((r) => r.commentId === id && r.content === '+1');
-const merges = (h: Harness) => h.github.landed();
+const merges = (h: Harness) => h.github.calls.filter((c) => c === 'merge');
 const queued = (h: Harness) =>
   h.github.runs.filter((r) => r.status !== 'completed').map((r) => r.inputs.task_id);
 const comments = (h: Harness) => h.github.botComments().map((c) => c.body);
