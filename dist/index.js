@@ -76397,10 +76397,12 @@ async function writeRecord(inputs, body) {
   });
   const dir = inputs["output-dir"];
   await mkdir7(dir, { recursive: true });
-  await copyAgentFiles(inputs["result-dir"], dir);
   await writeFile7(join7(dir, PUBLISH_RECORD_FILE), `${JSON.stringify(record2, null, 2)}
 `);
   setOutput("record", join7(dir, PUBLISH_RECORD_FILE));
+  await copyAgentFiles(inputs["result-dir"], dir).catch(
+    (e) => warning(`Could not copy the agent's result next to the publish record: ${String(e)}`)
+  );
 }
 async function copyAgentFiles(from, to) {
   if (resolve5(from) === resolve5(to)) return;

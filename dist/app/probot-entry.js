@@ -5990,6 +5990,13 @@ var GoalSession = class {
   }
 };
 
+// src/app/hints.ts
+function runHintOf(hints, runId) {
+  const told = hints.filter((h) => h.kind === "run" && h.runId === runId);
+  const completed = told.filter((h) => h.status === "completed").sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0));
+  return completed[0] ?? told.at(-1);
+}
+
 // src/core/path-policy.ts
 import picomatch from "picomatch";
 var ALWAYS_BLOCKED = [".github/workflows/**"];
@@ -6116,7 +6123,6 @@ async function landTask(g, e, blocked, retry = false) {
     if (problems.length) return { kind: "refused", problems };
   }
   const onto = e.onto;
-  if (onto && !retry && e.baseSha === onto) return directCandidate(g, e.into, onto, e.sha);
   if (onto && !retry)
     await g.github.createBranch(e.into, onto).catch(async (err) => {
       ignore422(err);
@@ -6145,15 +6151,6 @@ Published as ${e.sha} on ${e.branch}.`
   const head = aheadBy > 0 ? await branchSha(g, e.into) : void 0;
   if (head) return { kind: "merged", sha: head };
   return { kind: "nothing-to-merge", criteriaPassed: true };
-}
-async function directCandidate(g, into, onto, sha2) {
-  await g.github.createBranch(into, sha2).catch(async (err) => {
-    ignore422(err);
-    const head = await branchSha(g, into);
-    if (head === void 0) await g.github.createBranch(into, sha2);
-    else if (head !== sha2) await g.github.updateBranch(into, sha2, { force: head !== onto });
-  });
-  return { kind: "merged", sha: sha2 };
 }
 async function isMergeOf(g, head, onto, sha2) {
   const all = await g.github.compare(onto, head, 1);
@@ -6210,7 +6207,7 @@ async function deleteCandidateRefs(g, e) {
       await g.github.deleteBranches(e.refs);
       return;
     } catch (err) {
-      if (err instanceof GitHubRateLimited) return unDeleted(g, e.refs.join(", "), err);
+      if (err instanceof GitHubRateLimited) throw err;
     }
   }
   for (const ref of e.refs)
@@ -6689,14 +6686,15 @@ var TaskResultSchema = z9.strictObject({
 
 // src/app/publish-jobs.ts
 var PUBLISH_JOB = "publish";
+var keyOf = (repo, runId, runAttempt) => `${repo.toLowerCase()}/${runId}/${runAttempt}`;
 var PublishJobs = class {
   constructor(capacity = 2e3) {
     this.capacity = capacity;
   }
   capacity;
   ended = /* @__PURE__ */ new Map();
-  remember(runId, runAttempt, conclusion) {
-    const key = `${runId}/${runAttempt}`;
+  remember(repo, runId, runAttempt, conclusion) {
+    const key = keyOf(repo, runId, runAttempt);
     this.ended.delete(key);
     this.ended.set(key, conclusion);
     if (this.ended.size > this.capacity) {
@@ -6705,15 +6703,15 @@ var PublishJobs = class {
     }
   }
   /** How the job ended (null: no conclusion given), or undefined when no webhook told it. */
-  conclusion(runId, runAttempt) {
-    const key = `${runId}/${runAttempt}`;
+  conclusion(repo, runId, runAttempt) {
+    const key = keyOf(repo, runId, runAttempt);
     return this.ended.has(key) ? { conclusion: this.ended.get(key) } : void 0;
   }
 };
 
 // src/app/publish-job-ended.ts
 async function publishJobEnded(g, run) {
-  const told = run.attempt === void 0 ? void 0 : g.deps.jobs?.conclusion(run.id, run.attempt);
+  const told = run.attempt === void 0 ? void 0 : g.deps.jobs?.conclusion(`${g.ref.owner}/${g.ref.repo}`, run.id, run.attempt);
   if (told) return told;
   const job = (await run.jobs()).find((j) => j.name === PUBLISH_JOB);
   return job ? { conclusion: job.conclusion } : "missing";
@@ -7112,8 +7110,7 @@ async function collectFinished(g, hints, sweep) {
     const going = t.status === "running" || t.reservedMicros > 0;
     if (!going || t.runId === void 0) continue;
     const runId = t.runId;
-    const told = hints.filter((h) => h.kind === "run" && h.runId === runId);
-    let run = told.find((h) => h.status === "completed") ?? told.at(-1);
+    let run = runHintOf(hints, runId);
     if ((!run || run.status !== "completed") && sweep) {
       const found = await g.github.getRun(runId);
       run = { status: found.status, conclusion: found.conclusion, attempt: found.attempt };
@@ -7666,6 +7663,7 @@ function configPushed(payload) {
 import { z as z11 } from "zod";
 var JobShape = z11.looseObject({
   action: z11.literal("completed"),
+  repository: z11.looseObject({ full_name: z11.string() }),
   workflow_job: z11.looseObject({
     run_id: z11.number().int().positive(),
     run_attempt: z11.number().int().positive(),
@@ -7678,7 +7676,12 @@ function publishJobCompleted(payload) {
   const p = JobShape.safeParse(payload);
   if (!p.success || p.data.workflow_job.name !== PUBLISH_JOB) return void 0;
   const j = p.data.workflow_job;
-  return { runId: j.run_id, runAttempt: j.run_attempt, conclusion: j.conclusion };
+  return {
+    repo: p.data.repository.full_name,
+    runId: j.run_id,
+    runAttempt: j.run_attempt,
+    conclusion: j.conclusion
+  };
 }
 
 // src/app/health-report.ts
@@ -7929,7 +7932,7 @@ function gantryApp(options2) {
     });
     onWebhooks(app3, ["workflow_job.completed"], github, (_name, _delivery, payload) => {
       const job = publishJobCompleted(payload);
-      if (job) deps.jobs?.remember(job.runId, job.runAttempt, job.conclusion);
+      if (job) deps.jobs?.remember(job.repo, job.runId, job.runAttempt, job.conclusion);
     });
     registerHints(app3, github, WEBHOOK_HINTS, async (delivery, routed) => {
       if (!options2.store && !deliveries.first(delivery.id)) return;

@@ -148,7 +148,7 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       // How a task run's publish job ended: the run's reconcile (woken by its `workflow_run`)
       // then need not list the run's jobs.
       const job = publishJobCompleted(payload);
-      if (job) deps.jobs?.remember(job.runId, job.runAttempt, job.conclusion);
+      if (job) deps.jobs?.remember(job.repo, job.runId, job.runAttempt, job.conclusion);
     });
     registerHints(app, github, WEBHOOK_HINTS, async (delivery, routed) => {
       if (!options.store && !deliveries.first(delivery.id)) return;

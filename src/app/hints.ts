@@ -29,3 +29,18 @@ export type Hint =
     }
   /** CI reported on a sha of the goal branch (check suite, check run, status, workflow run). */
   | { kind: 'ci'; sha: string };
+
+type RunHint = Extract<Hint, { kind: 'run' }>;
+
+/**
+ * What the hints of one reconcile say of a run: several may come together (coalesced, or kept by
+ * a replica that died). A completion counts wherever it stands among them, and of a re-run's
+ * completions the latest attempt's (its artifacts and jobs are the run's now); else the last word.
+ */
+export function runHintOf(hints: readonly Hint[], runId: number): RunHint | undefined {
+  const told = hints.filter((h): h is RunHint => h.kind === 'run' && h.runId === runId);
+  const completed = told
+    .filter((h) => h.status === 'completed')
+    .sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0));
+  return completed[0] ?? told.at(-1);
+}

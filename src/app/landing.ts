@@ -176,8 +176,9 @@ export async function deleteCandidateRefs(
       await g.github.deleteBranches(e.refs);
       return;
     } catch (err) {
-      // Over the rate limit, one request a ref would only be refused too.
-      if (err instanceof GitHubRateLimited) return unDeleted(g, e.refs.join(', '), err);
+      // Over the rate limit, one request a ref would only be refused too: the effect stays owed
+      // (the job retries later), rather than give up every ref of the batch for good.
+      if (err instanceof GitHubRateLimited) throw err;
     }
   }
   for (const ref of e.refs)

@@ -3,6 +3,7 @@ import { PUBLISH_JOB } from './publish-jobs.js';
 
 const JobShape = z.looseObject({
   action: z.literal('completed'),
+  repository: z.looseObject({ full_name: z.string() }),
   workflow_job: z.looseObject({
     run_id: z.number().int().positive(),
     run_attempt: z.number().int().positive(),
@@ -21,9 +22,14 @@ const JobShape = z.looseObject({
  */
 export function publishJobCompleted(
   payload: unknown,
-): { runId: number; runAttempt: number; conclusion: string | null } | undefined {
+): { repo: string; runId: number; runAttempt: number; conclusion: string | null } | undefined {
   const p = JobShape.safeParse(payload);
   if (!p.success || p.data.workflow_job.name !== PUBLISH_JOB) return undefined;
   const j = p.data.workflow_job;
-  return { runId: j.run_id, runAttempt: j.run_attempt, conclusion: j.conclusion };
+  return {
+    repo: p.data.repository.full_name,
+    runId: j.run_id,
+    runAttempt: j.run_attempt,
+    conclusion: j.conclusion,
+  };
 }

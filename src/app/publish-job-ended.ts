@@ -11,7 +11,10 @@ export async function publishJobEnded(
   g: GoalContext,
   run: { id: number; attempt?: number | undefined; jobs: () => Promise<RunJob[]> },
 ): Promise<{ conclusion: string | null } | 'missing'> {
-  const told = run.attempt === undefined ? undefined : g.deps.jobs?.conclusion(run.id, run.attempt);
+  const told =
+    run.attempt === undefined
+      ? undefined
+      : g.deps.jobs?.conclusion(`${g.ref.owner}/${g.ref.repo}`, run.id, run.attempt);
   if (told) return told;
   const job = (await run.jobs()).find((j) => j.name === PUBLISH_JOB);
   return job ? { conclusion: job.conclusion } : 'missing';

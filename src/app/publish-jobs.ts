@@ -3,17 +3,21 @@ export const PUBLISH_JOB = 'publish';
 
 /**
  * How each task run's `publish` job ended, as signed `workflow_job` webhooks told it, in this
- * process: by run id and run attempt (a re-run's jobs are other jobs). A finished run whose entry
+ * process: by repository, run id and run attempt (a re-run's jobs are other jobs; run ids are
+ * GitHub's own across repositories, the repository is in the key all the same). A finished run whose entry
  * is here needs no listing of its jobs; one without (the webhook lost or late, delivered to
  * another replica, or before a restart) is listed as before.
  */
+const keyOf = (repo: string, runId: number, runAttempt: number) =>
+  `${repo.toLowerCase()}/${runId}/${runAttempt}`;
+
 export class PublishJobs {
   private readonly ended = new Map<string, string | null>();
 
   constructor(private readonly capacity = 2000) {}
 
-  remember(runId: number, runAttempt: number, conclusion: string | null): void {
-    const key = `${runId}/${runAttempt}`;
+  remember(repo: string, runId: number, runAttempt: number, conclusion: string | null): void {
+    const key = keyOf(repo, runId, runAttempt);
     this.ended.delete(key);
     this.ended.set(key, conclusion);
     if (this.ended.size > this.capacity) {
@@ -23,8 +27,12 @@ export class PublishJobs {
   }
 
   /** How the job ended (null: no conclusion given), or undefined when no webhook told it. */
-  conclusion(runId: number, runAttempt: number): { conclusion: string | null } | undefined {
-    const key = `${runId}/${runAttempt}`;
+  conclusion(
+    repo: string,
+    runId: number,
+    runAttempt: number,
+  ): { conclusion: string | null } | undefined {
+    const key = keyOf(repo, runId, runAttempt);
     return this.ended.has(key) ? { conclusion: this.ended.get(key)! } : undefined;
   }
 }

@@ -12,7 +12,7 @@ import { GitHubRateLimited, gitHubStatus } from './github/github-error.js';
 import { readCi } from './ci-verdict.js';
 import { dispatchOwed, distinctId, type RunListing } from './dispatch.js';
 import type { GoalContext } from './goal-context.js';
-import type { Hint } from './hints.js';
+import { runHintOf, type Hint } from './hints.js';
 import { advanceGoalRef, deleteCandidateRefs, landTask, resetGoalRef } from './landing.js';
 import { CandidateRef } from '../core/names.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
@@ -30,7 +30,6 @@ import {
 /** Rounds of derived work one reconcile carries out before it leaves the rest to the next one. */
 const MAX_ROUNDS = 50;
 
-type RunHint = Extract<Hint, { kind: 'run' }>;
 /** Written by `flush` at the end of the pass, from the state: the state is written last. */
 const AT_FLUSH: ReadonlySet<Effect['type']> = new Set(['update-plan-comment', 'set-labels']);
 
@@ -295,10 +294,7 @@ async function collectFinished(
     const going = t.status === 'running' || t.reservedMicros > 0;
     if (!going || t.runId === undefined) continue;
     const runId = t.runId;
-    // One reconcile may carry several webhooks of the run (coalesced, or kept by a replica that
-    // died): its completion counts, wherever it stands among them.
-    const told = hints.filter((h): h is RunHint => h.kind === 'run' && h.runId === runId);
-    let run: RunFacts | undefined = told.find((h) => h.status === 'completed') ?? told.at(-1);
+    let run: RunFacts | undefined = runHintOf(hints, runId);
     if ((!run || run.status !== 'completed') && sweep) {
       const found = await g.github.getRun(runId);
       run = { status: found.status, conclusion: found.conclusion, attempt: found.attempt };

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +155,21 @@ describe('the publish job records what it did (gantry-published.json)', () => {
         'the agent run is partial (the agent reached its turn limit) and publish-partial is off',
     });
     expectAgentFilesCopied(run, resultDir);
+  });
+
+  it('a copy of the agent files that fails costs no record: a warning, and the App reads the agent artifact', () => {
+    const repo = makeRepo({ 'a.txt': 'a\n' });
+    const resultDir = handMadeResult(repo, 'echo b > b.txt', ids);
+    const out = mkdtempSync(join(tmpdir(), 'gantry-out-'));
+    mkdirSync(join(out, TASK_RESULT_FILE)); // a directory where the copy would go
+    const run = runAction(
+      bundle,
+      freshCheckout(repo.remote),
+      publishWith(repo.base, resultDir, { 'output-dir': out }),
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(recordOf(run)).toMatchObject({ outcome: 'published', files: ['b.txt'] });
+    expect(run.stdout).toContain("Could not copy the agent's result next to the publish record");
   });
 
   it('an output-dir that is the result-dir keeps the agent files as they are', () => {

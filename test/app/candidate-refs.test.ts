@@ -92,6 +92,14 @@ describe("a candidate's ref", () => {
       for (const ref of refs) expect(h.github.code.refs.has(ref)).toBe(false);
     });
 
+    it('stay owed when the one request is over the rate limit, and go when it is asked again', async () => {
+      const { h, refs } = await twoStacked((x) => x.github.failNext('deleteBranches', 429));
+      // Not given up (nor tried one by one, which the limit would refuse too): asked again.
+      expect(h.github.calls).not.toContain('deleteBranch');
+      expect(h.github.argsOf('deleteBranches')).toEqual([[refs], [refs]]);
+      for (const ref of refs) expect(h.github.code.refs.has(ref)).toBe(false);
+    });
+
     it('are deleted one request each when GitHub refuses the one request (a ref already gone)', async () => {
       const { h, refs } = await twoStacked((x, refs) => x.github.code.refs.delete(refs[0]!));
       expect(h.github.calls.filter((c) => c.startsWith('deleteBranch'))).toEqual([

@@ -216,7 +216,7 @@ describe('how the publish job ended, from its signed webhook', () => {
   it('lands without listing the run’s jobs when `workflow_job` said the publish job succeeded', async () => {
     const h = await started();
     await finish(h, 'T1', 1, { publishJob: 'success' });
-    expect(landed(h)).toHaveLength(1);
+    expect(merges(h)).toHaveLength(1);
     expect(task(h, 'T1').status).toBe('done');
     expect(listings(h)).toBe(0);
   });
@@ -231,7 +231,7 @@ describe('how the publish job ended, from its signed webhook', () => {
   it('refuses the record when the webhook said the publish job was cancelled, whatever a listing shows', async () => {
     const h = await started('maxAttempts: 1\n');
     await finish(h, 'T1', 1, { publishJob: 'cancelled' });
-    expect(landed(h)).toEqual([]);
+    expect(merges(h)).toEqual([]);
     // A listing shows it succeeded: the signed webhook decided (the jobs are listed afterwards
     // only for the failure's log tail).
     const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
@@ -239,6 +239,21 @@ describe('how the publish job ended, from its signed webhook', () => {
     expect(task(h, 'T1').reason).toContain(
       "the run's `publish` job ended cancelled, so the record of a published commit did not come from it",
     );
+  });
+
+  it('takes no webhook about a run of another repository for this one', async () => {
+    const h = await started();
+    const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
+    const payload = h.github.finishRun(
+      run.id,
+      taskResult('T1', 1, { filesChanged: ['src/t1.ts'] }),
+    );
+    const job = h.github.jobPayload(run.id, 'publish', 'failure');
+    (job.repository as { full_name: string }).full_name = 'someone/else';
+    await h.deliver('workflow_job', job);
+    await h.deliver('workflow_run', payload);
+    expect(task(h, 'T1').status).toBe('done');
+    expect(listings(h)).toBe(1);
   });
 
   it('takes no webhook about another attempt of the run (a re-run) for this one', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runHintOf, type Hint } from '../../src/app/hints.js';
 import { StateMemory } from '../../src/app/state-memory.js';
 import { WEBHOOK_HINTS } from '../../src/app/webhook-hints.js';
 import { examplePayload } from '../support/probot.js';
@@ -99,5 +100,26 @@ describe('the webhook table', () => {
       r.display_title = 'something else';
     });
     expect(WEBHOOK_HINTS.workflow_run(unnamed, deps)).toBeUndefined();
+  });
+
+  it('of several hints about one run in a reconcile, the completion of its latest attempt counts', () => {
+    const run = (attempt: number, status: string): Hint => ({
+      kind: 'run',
+      runId: 7,
+      distinctId: 'd-1-T1-1',
+      status,
+      conclusion: status === 'completed' ? 'success' : null,
+      attempt,
+    });
+    const rerun = [
+      run(1, 'completed'),
+      run(2, 'in_progress'),
+      run(2, 'completed'),
+      run(1, 'queued'),
+    ];
+    expect(runHintOf(rerun, 7)).toEqual(run(2, 'completed'));
+    expect(runHintOf([run(1, 'completed'), run(1, 'in_progress')], 7)).toEqual(run(1, 'completed'));
+    expect(runHintOf([run(1, 'queued'), run(1, 'in_progress')], 7)).toEqual(run(1, 'in_progress'));
+    expect(runHintOf(rerun, 8)).toBeUndefined();
   });
 });

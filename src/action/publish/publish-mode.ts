@@ -104,9 +104,13 @@ async function writeRecord(inputs: PublishInputs, body: RecordBody): Promise<voi
   });
   const dir = inputs['output-dir'];
   await mkdir(dir, { recursive: true });
-  await copyAgentFiles(inputs['result-dir'], dir);
   await writeFile(join(dir, PUBLISH_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
   core.setOutput('record', join(dir, PUBLISH_RECORD_FILE));
+  // A convenience for the App (one download instead of two): without it, the App reads the agent
+  // job's artifact as before, so a copy that fails never costs the record.
+  await copyAgentFiles(inputs['result-dir'], dir).catch((e: unknown) =>
+    core.warning(`Could not copy the agent's result next to the publish record: ${String(e)}`),
+  );
 }
 
 /** Copy the agent's result and patch (when there is one) byte for byte from `from` to `to`. */
