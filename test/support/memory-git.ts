@@ -141,15 +141,10 @@ export class MemoryGit {
     this.checkSuites(sha, branch, this.ci(sha, this.tasksIn(sha)));
   }
 
-  /**
-   * The App made a branch: its push runs CI on the sha. A task's commit not judged before (a
-   * candidate made at a published commit) is judged as a merge is (`ci`); anything else (the
-   * base, a candidate's starting tip) answers `baseCi`.
-   */
+  /** The App made a branch: its push runs CI on the sha (`baseCi`). */
   pushBranch(branch: string, sha: string): void {
     this.refs.set(branch, sha);
-    if (this.tasksIn(sha).length && !this.judged.includes(sha)) this.runCi(sha, branch);
-    else this.checkSuites(sha, branch, this.baseCi);
+    this.checkSuites(sha, branch, this.baseCi);
   }
 
   /** A commit pushed to the default branch (a fix, say): CI runs on it (`baseCi`). */

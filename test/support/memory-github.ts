@@ -230,27 +230,6 @@ export class MemoryGitHub {
     return this.log.filter((c) => c.method === method).map((c) => c.args);
   }
 
-  /**
-   * The task commits the App put into candidates, in order: merged into a candidate's ref, or
-   * the ref made (or set) at the commit itself when it was published on the queue's tip. Each
-   * once: a candidate made at a tip that is a task's own commit puts nothing new in.
-   */
-  landed(): string[] {
-    const isTaskCommit = (sha: unknown) =>
-      typeof sha === 'string' && this.code.commits.get(sha)?.task !== undefined;
-    const all = this.log.flatMap(({ method, args }) => {
-      if (method === 'merge') return [(args[0] as { head: string }).head];
-      const [branch, sha] = args;
-      const candidate = typeof branch === 'string' && /\/queue\/\d+$/.test(branch);
-      return (method === 'createBranch' || method === 'updateBranch') &&
-        candidate &&
-        isTaskCommit(sha)
-        ? [sha as string]
-        : [];
-    });
-    return [...new Set(all)];
-  }
-
   /** Port calls that change GitHub. */
   writes(): string[] {
     return this.calls.filter((c) => WRITES.has(c as Method));
@@ -458,10 +437,7 @@ export class MemoryGitHub {
         if (!fastForward && code.refuseForcePush)
           throw refused(422, 'Cannot force-push to this branch (repository rule violations)');
         if (!force && !fastForward) throw refused(422, 'Update is not a fast forward');
-        // A candidate's ref moved: its push runs CI, as on GitHub (the goal branch's fast-forward
-        // to a commit CI judged already is not modelled).
-        if (/\/queue\/\d+$/.test(branch)) code.pushBranch(branch, to);
-        else code.refs.set(branch, to);
+        code.refs.set(branch, to);
       },
       deleteBranch: (branch) => {
         if (!code.refs.delete(branch)) throw refused(422, 'Reference does not exist');
