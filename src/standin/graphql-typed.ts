@@ -1,3 +1,4 @@
+import type { Access } from './app-permissions.js';
 import type { Answer } from './answer.js';
 
 /** An error GitHub answers with a `type` (NOT_FOUND, FORBIDDEN): an answer, not a stand-in gap. */
@@ -15,4 +16,14 @@ export class OverLimit extends Error {
   constructor(readonly answer: Answer) {
     super('Over a secondary rate limit');
   }
+}
+
+/** What a GraphQL answer may need of its caller. */
+export interface GraphqlCaller {
+  /** A query GitHub would refuse, or one the stand-in cannot answer: a scenario wants none. */
+  problem(why: string): void;
+  /** Whether the token may read or write this permission (installation tokens are checked). */
+  may(permission: string, access: Access): boolean;
+  /** A mutation creates content: the secondary rate limits' refusal, if it is over them. */
+  creates(): Answer | undefined;
 }

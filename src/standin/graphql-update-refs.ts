@@ -1,7 +1,6 @@
 import type { Access } from './app-permissions.js';
 import type { GitHost } from './git-host.js';
-import { OverLimit, Typed } from './graphql-typed.js';
-import type { GraphqlCaller } from './graphql.js';
+import { OverLimit, Typed, type GraphqlCaller } from './graphql-typed.js';
 import type { StoredRepo, Store } from './store.js';
 
 const ZERO = '0'.repeat(40);

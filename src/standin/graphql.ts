@@ -15,22 +15,12 @@ import {
 import type { Answer } from './answer.js';
 import type { Access } from './app-permissions.js';
 import type { CheckSuite } from './ci-runner.js';
-import { OverLimit, Typed } from './graphql-typed.js';
+import { OverLimit, Typed, type GraphqlCaller } from './graphql-typed.js';
 import { updateRefs, type RefSources } from './graphql-update-refs.js';
 import { mutationCreatesContent } from './secondary-limits.js';
 import { iso, type StoredComment, type Store } from './store.js';
 
 type Request = { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
-
-/** What a GraphQL answer may need of its caller. */
-export interface GraphqlCaller {
-  /** A query GitHub would refuse, or one the stand-in cannot answer: a scenario wants none. */
-  problem(why: string): void;
-  /** Whether the token may read or write this permission (installation tokens are checked). */
-  may(permission: string, access: Access): boolean;
-  /** A mutation creates content: the secondary rate limits' refusal, if it is over them. */
-  creates(): Answer | undefined;
-}
 
 /**
  * What a GraphQL answer reads besides the store: commits, and CI's check suites on them; and
