@@ -4155,7 +4155,7 @@ function owedEffects(s, now) {
       branch: s.branch,
       ...s.resetPending
     });
-  if (s.branchCreated && !s.resetPending && s.lastGreen && s.goalHead !== s.lastGreen)
+  if (s.branchCreated && !s.resetPending && s.lastGreen && s.goalHead !== s.lastGreen && advanceDue(s))
     out.push({
       type: "advance-goal-ref",
       key: effectKey("advance", s.issue, { sha: s.lastGreen }),
@@ -4299,6 +4299,9 @@ function awaitedLand(s) {
     ...t.publishedSha ? { sha: t.publishedSha } : {},
     ...t.baseSha ? { baseSha: t.baseSha } : {}
   };
+}
+function advanceDue(s) {
+  return s.pr.number === void 0 || s.queue.length === 0 || s.status !== "running" || (s.greenSinceAdvance ?? 0) >= queueDepthOf(s);
 }
 var REFS_PER_EFFECT = 50;
 function staleRefs(s) {
@@ -5079,6 +5082,7 @@ function settleQueue(d) {
     }
     d.s.queue = d.s.queue.slice(1);
     d.s.lastGreen = c.sha;
+    d.s.greenSinceAdvance = (d.s.greenSinceAdvance ?? 0) + 1;
     if (c.verdict.knownRed) narrowKnownRed(d, c.verdict.knownRed);
     if (!d.s.pr.requested) d.s.pr = { ...d.s.pr, requested: true };
     for (const m of c.members)
@@ -5354,6 +5358,7 @@ var onBranchCreated = (d, e) => {
 var onRefAdvanced = (d, e) => {
   if (d.s.goalHead === e.sha) return ignore("duplicate", `${d.s.branch} is already there`);
   d.s.goalHead = e.sha;
+  d.s.greenSinceAdvance = void 0;
   return void 0;
 };
 var onRefReset = (d, e) => {

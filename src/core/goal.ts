@@ -296,6 +296,8 @@ export interface GoalState {
   goalHead?: string | undefined;
   /** The newest green sha: where the goal branch goes next (a fast-forward), tasks start from. */
   lastGreen?: string | undefined;
+  /** Candidates landed since the goal branch last moved (it moves in steps: `advanceDue`). */
+  greenSinceAdvance?: number | undefined;
   /** Absent: a goal started before the base was judged, which lands as it did then. */
   baseVerdict?: BaseVerdict | undefined;
   pr: {

@@ -43,7 +43,13 @@ export function owedEffects(s: GoalState, now: number): Effect[] {
       ...s.resetPending,
     });
   // The goal branch follows the last green sha, only ever forward (a red base's reset first).
-  if (s.branchCreated && !s.resetPending && s.lastGreen && s.goalHead !== s.lastGreen)
+  if (
+    s.branchCreated &&
+    !s.resetPending &&
+    s.lastGreen &&
+    s.goalHead !== s.lastGreen &&
+    advanceDue(s)
+  )
     out.push({
       type: 'advance-goal-ref',
       key: effectKey('advance', s.issue, { sha: s.lastGreen }),
@@ -215,6 +221,23 @@ export function awaitedLand(s: GoalState): Of<'land-task'> | undefined {
     ...(t.publishedSha ? { sha: t.publishedSha } : {}),
     ...(t.baseSha ? { baseSha: t.baseSha } : {}),
   };
+}
+
+/**
+ * The goal branch follows the last green sha in steps: at once while there is no pull request yet
+ * (its first commit opens one), when the queue is idle, when the goal is not running (paused for
+ * a person to look, done, partial), and otherwise once a queue's depth of candidates landed since
+ * it last moved. Fewer pushes of the goal branch (each a request, and a run of the repository's
+ * push workflows on a sha CI already judged), while the pull request's head lags a few landings
+ * at most. Tasks start from the last green sha, not from the goal branch: no work waits for it.
+ */
+function advanceDue(s: GoalState): boolean {
+  return (
+    s.pr.number === undefined ||
+    s.queue.length === 0 ||
+    s.status !== 'running' ||
+    (s.greenSinceAdvance ?? 0) >= queueDepthOf(s)
+  );
 }
 
 /** Candidate refs deleted at most this many per effect. */

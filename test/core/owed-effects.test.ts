@@ -250,6 +250,60 @@ describe('owed work of one goal', () => {
   });
 });
 
+describe('the goal branch moves in steps', () => {
+  /** Five independent tasks, finished, with the queue `depth` deep. */
+  function five(depth: number) {
+    const g = started(plan(['T1', 'T2', 'T3', 'T4', 'T5'].map((id) => task(id))), {
+      queueDepth: depth,
+    });
+    g.send({ type: 'goal-branch.created', sha: 'base' });
+    ['T1', 'T2', 'T3', 'T4', 'T5'].forEach((id, k) => ran(g, id, 1, 'success', k + 1));
+    return g;
+  }
+  const advance = (g: ReturnType<typeof started>) =>
+    of(g.s, 'advance-goal-ref').map((e) => `${e.fromSha}->${e.toSha}`);
+
+  it('at once for the first landing (its commit opens the pull request), then when the queue is idle', () => {
+    const g = five(8);
+    for (const sha of ['c1', 'c2', 'c3']) merged(g, sha);
+    g.send({ type: 'ci.verdict', sha: 'c1', verdict: 'green' });
+    expect(advance(g)).toEqual(['base->c1']);
+    g.send({ type: 'goal-ref.advanced', sha: 'c1' });
+    g.send({ type: 'pr.opened', number: 9 });
+    for (const sha of ['c4', 'c5']) merged(g, sha);
+    // Green, with candidates still in CI: the goal branch waits (tasks start from the last green).
+    for (const sha of ['c2', 'c3', 'c4']) {
+      g.send({ type: 'ci.verdict', sha, verdict: 'green' });
+      expect(advance(g)).toEqual([]);
+    }
+    expect(g.s.lastGreen).toBe('c4');
+    // The queue is idle: one fast-forward for the four.
+    g.send({ type: 'ci.verdict', sha: 'c5', verdict: 'green' });
+    expect(advance(g)).toEqual(['c1->c5']);
+  });
+
+  it('once a queue’s depth of candidates landed since it last moved, and whenever the goal is not running', () => {
+    const g = five(2);
+    merged(g, 'c1');
+    merged(g, 'c2');
+    g.send({ type: 'ci.verdict', sha: 'c1', verdict: 'green' });
+    g.send({ type: 'goal-ref.advanced', sha: 'c1' });
+    g.send({ type: 'pr.opened', number: 9 });
+    merged(g, 'c3');
+    g.send({ type: 'ci.verdict', sha: 'c2', verdict: 'green' });
+    expect(advance(g)).toEqual([]); // one since c1, c3 in CI
+    merged(g, 'c4');
+    g.send({ type: 'ci.verdict', sha: 'c3', verdict: 'green' });
+    expect(advance(g)).toEqual(['c1->c3']); // two: the queue's depth
+    g.send({ type: 'goal-ref.advanced', sha: 'c3' });
+    merged(g, 'c5');
+    g.send({ type: 'ci.verdict', sha: 'c4', verdict: 'green' });
+    expect(advance(g)).toEqual([]);
+    g.send({ type: 'pause', actor: 'maint' });
+    expect(advance(g)).toEqual(['c3->c4']);
+  });
+});
+
 describe('owed work when things go wrong', () => {
   it('drops a red candidate and rebuilds the one stacked on it, without a reset', () => {
     const g = started(plan([task('T1'), task('T2')]));

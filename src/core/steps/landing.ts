@@ -16,6 +16,7 @@ export const onBranchCreated: Handler<'goal-branch.created'> = (d, e) => {
 export const onRefAdvanced: Handler<'goal-ref.advanced'> = (d, e) => {
   if (d.s.goalHead === e.sha) return ignore('duplicate', `${d.s.branch} is already there`);
   d.s.goalHead = e.sha;
+  d.s.greenSinceAdvance = undefined;
   return undefined;
 };
 

@@ -190,6 +190,7 @@ function settleQueue(d: Draft): void {
     }
     d.s.queue = d.s.queue.slice(1);
     d.s.lastGreen = c.sha;
+    d.s.greenSinceAdvance = (d.s.greenSinceAdvance ?? 0) + 1;
     if (c.verdict.knownRed) narrowKnownRed(d, c.verdict.knownRed);
     // The first landing asks for the draft pull request (an owed open-draft-pr).
     if (!d.s.pr.requested) d.s.pr = { ...d.s.pr, requested: true };
