@@ -241,7 +241,8 @@ describe('how the publish job ended, from its signed webhook', () => {
     );
   });
 
-  it('takes no webhook about a run of another repository for this one', async () => {
+  /** T1's run ends after a `workflow_job` saying its publish job failed, changed by `alter`. */
+  async function finishAfterOtherJob(alter: (job: Record<string, unknown>) => void) {
     const h = await started();
     const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
     const payload = h.github.finishRun(
@@ -249,26 +250,24 @@ describe('how the publish job ended, from its signed webhook', () => {
       taskResult('T1', 1, { filesChanged: ['src/t1.ts'] }),
     );
     const job = h.github.jobPayload(run.id, 'publish', 'failure');
-    (job.repository as { full_name: string }).full_name = 'someone/else';
+    alter(job);
     await h.deliver('workflow_job', job);
     await h.deliver('workflow_run', payload);
+    // Not taken for this run: its jobs are listed, and the publish job succeeded there.
     expect(task(h, 'T1').status).toBe('done');
     expect(listings(h)).toBe(1);
+  }
+
+  it('takes no webhook about a run of another repository for this one', async () => {
+    await finishAfterOtherJob((job) => {
+      (job.repository as { full_name: string }).full_name = 'someone/else';
+    });
   });
 
   it('takes no webhook about another attempt of the run (a re-run) for this one', async () => {
-    const h = await started();
-    const run = h.github.runs.findLast((r) => r.inputs.task_id === 'T1')!;
-    const payload = h.github.finishRun(
-      run.id,
-      taskResult('T1', 1, { filesChanged: ['src/t1.ts'] }),
-    );
-    const job = h.github.jobPayload(run.id, 'publish', 'failure');
-    (job.workflow_job as { run_attempt: number }).run_attempt = 2;
-    await h.deliver('workflow_job', job);
-    await h.deliver('workflow_run', payload);
-    expect(task(h, 'T1').status).toBe('done');
-    expect(listings(h)).toBe(1);
+    await finishAfterOtherJob((job) => {
+      (job.workflow_job as { run_attempt: number }).run_attempt = 2;
+    });
   });
 });
 
