@@ -22,6 +22,7 @@ import {
 import { etagOf, matchesEtag } from './etag.js';
 import { createsContent, SecondaryLimits } from './secondary-limits.js';
 import type { Store, StoredRepo } from './store.js';
+import { header, readBody } from './http-request.js';
 import { appJwtToken, type Token } from './token.js';
 import { WebhookPayloads, type WebhookEvent } from './webhook-payloads.js';
 
@@ -486,11 +487,6 @@ const notAccessible = {
   status: '403',
 };
 
-const header = (req: IncomingMessage, name: string): string | undefined => {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-};
-
 /** A job's GITHUB_TOKEN: its own repository only, and writes only with contents: write. */
 function jobMayCall(token: Token, params: Record<string, string>, method: string): boolean {
   const where = params.owner && `${params.owner}/${params.repo}`;
@@ -499,10 +495,4 @@ function jobMayCall(token: Token, params: Record<string, string>, method: string
     token.contents !== 'none' &&
     (method === 'GET' || token.contents === 'write')
   );
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
