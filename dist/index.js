@@ -75038,7 +75038,7 @@ async function writeSummary(r) {
 function taskPrompt(c) {
   const t = c.task;
   const parts = [
-    `You are doing task ${t.id} of goal #${c.goal} (attempt ${c.attempt}) in this repository, a fresh checkout of the goal branch.`,
+    `You are doing task ${t.id} of goal #${c.goal} (attempt ${c.attempt}) in this repository, a fresh checkout of the goal's latest green commit (its branch as it is about to be).`,
     `# ${t.title}
 
 ${t.description}`,

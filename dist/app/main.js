@@ -4304,10 +4304,12 @@ function awaitedLand(s) {
   };
 }
 function advanceDue(s) {
-  return s.pr.number === void 0 || s.queue.length === 0 || s.status !== "running" || (s.greenSinceAdvance ?? 0) >= queueDepthOf(s);
+  return s.pr.number === void 0 || s.queue.length === 0 || s.status !== "running" || (s.greenSinceAdvance ?? 0) >= queueDepthOf(s) || // A candidate CI never judged holds the queue: what landed before it is not kept off the PR.
+  s.queue.some((c) => c.ciOverdue);
 }
 var REFS_PER_EFFECT = 50;
 function staleRefs(s) {
+  if (s.branchCreated && s.lastGreen !== void 0 && s.goalHead !== s.lastGreen) return void 0;
   const from = (s.refsDeleted ?? 0) + 1;
   const below = (s.queue[0]?.n ?? (s.candidates ?? 0) + 1) - 1;
   const upTo = Math.min(below, from + REFS_PER_EFFECT - 1);
@@ -8231,7 +8233,7 @@ var CRITERIA = `Completion criteria (each task needs at least one; the CI job ch
 - {"kind":"grep","pattern":"export function login","in":"src/**/*.ts","present":true}: a regular expression present or absent in a file or glob.
 - {"kind":"metric","run":"npm run bench","name":"p95_ms","target":100,"direction":"at-most","consecutive":2}: the command prints "METRIC p95_ms=87"; passes after that many consecutive readings meet the target.
 - {"kind":"composite","mode":"all"|"any"|"at-least","n":2,"of":[...]}: combines criteria of the kinds above (one level deep).`;
-var PLAN_SYSTEM = `You are Gantry's planner. You turn a GitHub issue into a plan: a DAG of tasks that AI coding agents will carry out one task per CI job, each on a fresh checkout of the goal branch with the tasks it depends on already merged. The repository's CI judges every task after it lands.
+var PLAN_SYSTEM = `You are Gantry's planner. You turn a GitHub issue into a plan: a DAG of tasks that AI coding agents will carry out one task per CI job, each on a fresh checkout of the goal's latest green commit, with the tasks it depends on already merged. The repository's CI judges every task after it lands.
 
 Rules for a good plan:
 - Task ids are T1, T2, ... in order. dependsOn lists ids that must land first; no cycles. Prefer independent tasks so they run in parallel, but never let two parallel tasks edit the same files.

@@ -226,17 +226,20 @@ export function awaitedLand(s: GoalState): Of<'land-task'> | undefined {
 /**
  * The goal branch follows the last green sha in steps: at once while there is no pull request yet
  * (its first commit opens one), when the queue is idle, when the goal is not running (paused for
- * a person to look, done, partial), and otherwise once a queue's depth of candidates landed since
- * it last moved. Fewer pushes of the goal branch (each a request, and a run of the repository's
- * push workflows on a sha CI already judged), while the pull request's head lags a few landings
- * at most. Tasks start from the last green sha, not from the goal branch: no work waits for it.
+ * a person to look, done, partial), when a candidate in the queue is overdue for CI, and otherwise
+ * once a queue's depth of candidates landed since it last moved. Fewer pushes of the goal branch
+ * (each a request, and a run of the repository's push workflows on a sha CI already judged),
+ * while the pull request's head lags a few landings at most. Tasks start from the last green
+ * sha, not from the goal branch: no work waits for it.
  */
 function advanceDue(s: GoalState): boolean {
   return (
     s.pr.number === undefined ||
     s.queue.length === 0 ||
     s.status !== 'running' ||
-    (s.greenSinceAdvance ?? 0) >= queueDepthOf(s)
+    (s.greenSinceAdvance ?? 0) >= queueDepthOf(s) ||
+    // A candidate CI never judged holds the queue: what landed before it is not kept off the PR.
+    s.queue.some((c) => c.ciOverdue)
   );
 }
 
@@ -249,6 +252,9 @@ const REFS_PER_EFFECT = 50;
  * (one call each, so not after every landing).
  */
 function staleRefs(s: GoalState): Of<'delete-candidate-refs'> | undefined {
+  // The last green sha may be on no ref but its candidate's until the goal branch gets there (an
+  // advance owed, or refused because someone pushed): no ref goes before it.
+  if (s.branchCreated && s.lastGreen !== undefined && s.goalHead !== s.lastGreen) return undefined;
   const from = (s.refsDeleted ?? 0) + 1;
   const below = (s.queue[0]?.n ?? (s.candidates ?? 0) + 1) - 1;
   const upTo = Math.min(below, from + REFS_PER_EFFECT - 1);

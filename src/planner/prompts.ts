@@ -25,7 +25,7 @@ const CRITERIA = `Completion criteria (each task needs at least one; the CI job 
 - {"kind":"metric","run":"npm run bench","name":"p95_ms","target":100,"direction":"at-most","consecutive":2}: the command prints "METRIC p95_ms=87"; passes after that many consecutive readings meet the target.
 - {"kind":"composite","mode":"all"|"any"|"at-least","n":2,"of":[...]}: combines criteria of the kinds above (one level deep).`;
 
-export const PLAN_SYSTEM = `You are Gantry's planner. You turn a GitHub issue into a plan: a DAG of tasks that AI coding agents will carry out one task per CI job, each on a fresh checkout of the goal branch with the tasks it depends on already merged. The repository's CI judges every task after it lands.
+export const PLAN_SYSTEM = `You are Gantry's planner. You turn a GitHub issue into a plan: a DAG of tasks that AI coding agents will carry out one task per CI job, each on a fresh checkout of the goal's latest green commit, with the tasks it depends on already merged. The repository's CI judges every task after it lands.
 
 Rules for a good plan:
 - Task ids are T1, T2, ... in order. dependsOn lists ids that must land first; no cycles. Prefer independent tasks so they run in parallel, but never let two parallel tasks edit the same files.

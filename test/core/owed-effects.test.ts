@@ -239,11 +239,12 @@ describe('owed work of one goal', () => {
       }),
     ]);
     expect(of(g.s, 'reset-goal-ref')).toEqual([]);
-    // Both refs go once the queue is idle.
+    // Both refs go once the queue is idle, after the goal branch holds what they hold.
+    expect(of(g.s, 'delete-candidate-refs')).toEqual([]);
+    g.send({ type: 'goal-ref.advanced', sha: 'c2' });
     expect(of(g.s, 'delete-candidate-refs')).toEqual([
       expect.objectContaining({ refs: ['gantry/7/queue/1', 'gantry/7/queue/2'], upTo: 2 }),
     ]);
-    g.send({ type: 'goal-ref.advanced', sha: 'c2' });
     g.send({ type: 'candidate-refs.deleted', upTo: 2 });
     expect(of(g.s, 'advance-goal-ref')).toEqual([]);
     expect(of(g.s, 'delete-candidate-refs')).toEqual([]);
@@ -301,6 +302,22 @@ describe('the goal branch moves in steps', () => {
     expect(advance(g)).toEqual([]);
     g.send({ type: 'pause', actor: 'maint' });
     expect(advance(g)).toEqual(['c3->c4']);
+  });
+
+  it('when a candidate CI never judged holds the queue (required CI, over its time limit)', () => {
+    const g = five(8);
+    for (const sha of ['c1', 'c2', 'c3']) merged(g, sha);
+    g.send({ type: 'ci.verdict', sha: 'c1', verdict: 'green' });
+    g.send({ type: 'goal-ref.advanced', sha: 'c1' });
+    g.send({ type: 'pr.opened', number: 9 });
+    g.send({ type: 'ci.verdict', sha: 'c3', verdict: 'green' });
+    g.send({ type: 'ci.verdict', sha: 'c2', verdict: 'green' });
+    merged(g, 'c4');
+    expect(advance(g)).toEqual([]);
+    // c4 never gets a verdict: once it is overdue, c3 (landed) reaches the pull request.
+    g.send({ type: 'tick', at: g.s.now + 31 * 60_000 });
+    expect(g.s.queue[0]!.ciOverdue).toBe(true);
+    expect(advance(g)).toEqual(['c1->c3']);
   });
 });
 

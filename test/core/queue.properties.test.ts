@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { queueDepthOf } from '../../src/core/candidates.js';
 import { defaultGoalSettings, type GoalSettings, type GoalState } from '../../src/core/goal.js';
 import { simulate, type SimulationOptions } from '../../src/sim/simulate.js';
 import { chance } from '../support/chance.js';
@@ -83,6 +84,30 @@ describe('the speculative queue', () => {
     );
     // Not vacuous: candidates did go red.
     expect(reds).toBeGreaterThan(20);
+  });
+
+  it('moves the goal branch in steps, never more than a queue’s depth of landings behind', () => {
+    let lagged = 0;
+    fc.assert(
+      fc.property(arbWorld, (w) => {
+        simulate(
+          options(w, {
+            observe: (_e, res, _before, owed) => {
+              const s = res.state;
+              if (!s.branchCreated || s.resetPending || s.goalHead === s.lastGreen) return;
+              const behind = s.greenSinceAdvance ?? 0;
+              if (behind > 0 && behind < queueDepthOf(s)) lagged++;
+              // A queue's depth behind (or the goal not running): the advance is owed at once.
+              if (behind >= queueDepthOf(s) || s.status !== 'running')
+                expect(owed.map((x) => x.type)).toContain('advance-goal-ref');
+            },
+          }),
+        );
+      }),
+      { numRuns: RUNS },
+    );
+    // Not vacuous: the goal branch did wait while candidates were in CI.
+    expect(lagged).toBeGreaterThan(20);
   });
 
   it('lands every task exactly once, or ends it failed or needing a person; the goal branch holds exactly the landed tasks', () => {

@@ -16,7 +16,7 @@ export interface PromptContext {
 export function taskPrompt(c: PromptContext): string {
   const t = c.task;
   const parts = [
-    `You are doing task ${t.id} of goal #${c.goal} (attempt ${c.attempt}) in this repository, a fresh checkout of the goal branch.`,
+    `You are doing task ${t.id} of goal #${c.goal} (attempt ${c.attempt}) in this repository, a fresh checkout of the goal's latest green commit (its branch as it is about to be).`,
     `# ${t.title}\n\n${t.description}`,
     t.scope.length ? `Work in: ${t.scope.join(', ')}` : '',
     `The task is done when these completion criteria pass (they are checked after you finish):\n${t.criteria.map((c) => `- ${JSON.stringify(c)}`).join('\n')}`,
