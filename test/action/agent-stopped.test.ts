@@ -123,24 +123,33 @@ describe("the agent's processes are gone before Gantry reads its work", () => {
     },
   );
 
-  it('kills an unisolated agent that ignored SIGTERM (its own group; a new session escapes)', async () => {
-    const marker = `gantry-linger-${randomUUID()}`;
-    const seen = { alive: [] as string[] };
-    const repo = makeRepo({ 'a.txt': 'a\n' });
-    try {
-      await runAgentJob({
-        inputs: claudeCodeInputs(repo.base, 'unisolated'),
-        workspace: repo.dir,
-        backend: new ClaudeCodeBackend({
-          gateway: { url: 'http://127.0.0.1:8080', token: 'run-token' },
-          load: () => Promise.resolve(sdkThatEndsEarly(marker, seen)),
-        }),
-      });
-      expect(seen.alive).toContain(marker);
-      // The one that stayed in its group is gone (one that left it is what unisolated means).
-      expect(namesOf(withMarker(marker), marker)).not.toContain(marker);
-    } finally {
-      for (const pid of withMarker(marker)) process.kill(pid, 'SIGKILL');
-    }
-  });
+  // Retried: once in a full CI run on a busy 2-core machine the fake SDK saw no shell at all
+  // (`seen.alive` empty after 181 ms: its query ended early); the job's own result is now in the
+  // failure message to tell why, should it happen again.
+  it(
+    'kills an unisolated agent that ignored SIGTERM (its own group; a new session escapes)',
+    { retry: 2 },
+    async () => {
+      const marker = `gantry-linger-${randomUUID()}`;
+      const seen = { alive: [] as string[] };
+      const repo = makeRepo({ 'a.txt': 'a\n' });
+      try {
+        const result = await runAgentJob({
+          inputs: claudeCodeInputs(repo.base, 'unisolated'),
+          workspace: repo.dir,
+          backend: new ClaudeCodeBackend({
+            gateway: { url: 'http://127.0.0.1:8080', token: 'run-token' },
+            load: () => Promise.resolve(sdkThatEndsEarly(marker, seen)),
+          }),
+        });
+        expect(seen.alive, `the job ended ${JSON.stringify(result).slice(0, 600)}`).toContain(
+          marker,
+        );
+        // The one that stayed in its group is gone (one that left it is what unisolated means).
+        expect(namesOf(withMarker(marker), marker)).not.toContain(marker);
+      } finally {
+        for (const pid of withMarker(marker)) process.kill(pid, 'SIGKILL');
+      }
+    },
+  );
 });
