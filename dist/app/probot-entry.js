@@ -6220,14 +6220,12 @@ async function deleteCandidateRefs(g, e) {
   for (const ref of e.refs)
     await g.github.deleteBranch(ref).catch((err) => {
       const status = gitHubStatus(err);
-      if (status !== 404 && status !== 422) unDeleted(g, ref, err);
+      if (status !== 404 && status !== 422)
+        g.deps.log?.warn(
+          { ref, status },
+          `Could not delete the candidate ref ${ref}: ${err.message}`
+        );
     });
-}
-function unDeleted(g, ref, err) {
-  g.deps.log?.warn(
-    { ref, status: gitHubStatus(err) },
-    `Could not delete the candidate ref ${ref}: ${err.message}`
-  );
 }
 
 // src/core/checklist/pr-body.ts
@@ -6691,6 +6689,79 @@ var TaskResultSchema = z9.strictObject({
   })
 });
 
+// src/app/state-memory.ts
+var StateMemory = class {
+  constructor(capacity = 2e3) {
+    this.capacity = capacity;
+  }
+  capacity;
+  /** The last few bodies written to each comment: their webhooks may come back after newer writes. */
+  bodies = /* @__PURE__ */ new Map();
+  goals = /* @__PURE__ */ new Map();
+  /** People's edits taken from a comment's history (their webhook was late, or lost). */
+  taken = /* @__PURE__ */ new Map();
+  /** What Gantry last sent to each plan comment, when, and what it showed (`SentPlan`). */
+  sentPlans = /* @__PURE__ */ new Map();
+  /** Whether Gantry wrote this body to this comment recently: the webhook of its own edit. */
+  wrote(commentId, body) {
+    return this.bodies.get(commentId)?.includes(body) ?? false;
+  }
+  /** The goal's last state and the comment it was written to. */
+  goal(key) {
+    return this.goals.get(key);
+  }
+  wroteComment(commentId, body) {
+    this.remember(this.bodies, commentId, body);
+  }
+  /** A person's edit was taken on a sweep; its webhook, if it comes late, changes nothing. */
+  tookEdit(commentId, body) {
+    this.remember(this.taken, commentId, body);
+  }
+  /** The last four bodies of a comment, newest last. */
+  remember(map, commentId, body) {
+    const recent = (map.get(commentId) ?? []).filter((b) => b !== body);
+    bounded(map, commentId, [...recent.slice(-3), body], this.capacity);
+  }
+  tookEditBefore(commentId, body) {
+    return this.taken.get(commentId)?.includes(body) ?? false;
+  }
+  /** The plan comment as Gantry last sent it to GitHub (a deferred edit is not sent yet). */
+  sentPlan(commentId) {
+    return this.sentPlans.get(commentId);
+  }
+  sentPlanComment(commentId, sent) {
+    bounded(this.sentPlans, commentId, sent, this.capacity);
+  }
+  wroteState(key, commentId, state) {
+    bounded(this.goals, key, { commentId, state }, this.capacity);
+  }
+};
+function bounded(map, key, value, capacity) {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > capacity) {
+    const oldest = map.keys().next().value;
+    if (oldest !== void 0) map.delete(oldest);
+  }
+}
+var DeliveryLog = class {
+  constructor(capacity = 1e4) {
+    this.capacity = capacity;
+  }
+  capacity;
+  seen = /* @__PURE__ */ new Set();
+  /** True the first time an id is seen, false for every repeat. */
+  first(id) {
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    if (this.seen.size > this.capacity) {
+      const oldest = this.seen.values().next().value;
+      if (oldest !== void 0) this.seen.delete(oldest);
+    }
+    return true;
+  }
+};
+
 // src/app/publish-jobs.ts
 var PUBLISH_JOB = "publish";
 var keyOf = (repo, runId, runAttempt) => `${repo.toLowerCase()}/${runId}/${runAttempt}`;
@@ -6701,13 +6772,7 @@ var PublishJobs = class {
   capacity;
   ended = /* @__PURE__ */ new Map();
   remember(repo, runId, runAttempt, conclusion) {
-    const key = keyOf(repo, runId, runAttempt);
-    this.ended.delete(key);
-    this.ended.set(key, conclusion);
-    if (this.ended.size > this.capacity) {
-      const oldest = this.ended.keys().next().value;
-      if (oldest !== void 0) this.ended.delete(oldest);
-    }
+    bounded(this.ended, keyOf(repo, runId, runAttempt), conclusion, this.capacity);
   }
   /** How the job ended (null: no conclusion given), or undefined when no webhook told it. */
   conclusion(repo, runId, runAttempt) {
@@ -7510,79 +7575,6 @@ async function* repoGoals(github, repository2, options2) {
     yield { github, ref: { ...base2, issue: issue2.number } };
   }
 }
-
-// src/app/state-memory.ts
-var StateMemory = class {
-  constructor(capacity = 2e3) {
-    this.capacity = capacity;
-  }
-  capacity;
-  /** The last few bodies written to each comment: their webhooks may come back after newer writes. */
-  bodies = /* @__PURE__ */ new Map();
-  goals = /* @__PURE__ */ new Map();
-  /** People's edits taken from a comment's history (their webhook was late, or lost). */
-  taken = /* @__PURE__ */ new Map();
-  /** What Gantry last sent to each plan comment, when, and what it showed (`SentPlan`). */
-  sentPlans = /* @__PURE__ */ new Map();
-  /** Whether Gantry wrote this body to this comment recently: the webhook of its own edit. */
-  wrote(commentId, body) {
-    return this.bodies.get(commentId)?.includes(body) ?? false;
-  }
-  /** The goal's last state and the comment it was written to. */
-  goal(key) {
-    return this.goals.get(key);
-  }
-  wroteComment(commentId, body) {
-    this.remember(this.bodies, commentId, body);
-  }
-  /** A person's edit was taken on a sweep; its webhook, if it comes late, changes nothing. */
-  tookEdit(commentId, body) {
-    this.remember(this.taken, commentId, body);
-  }
-  /** The last four bodies of a comment, newest last. */
-  remember(map, commentId, body) {
-    const recent = (map.get(commentId) ?? []).filter((b) => b !== body);
-    bounded(map, commentId, [...recent.slice(-3), body], this.capacity);
-  }
-  tookEditBefore(commentId, body) {
-    return this.taken.get(commentId)?.includes(body) ?? false;
-  }
-  /** The plan comment as Gantry last sent it to GitHub (a deferred edit is not sent yet). */
-  sentPlan(commentId) {
-    return this.sentPlans.get(commentId);
-  }
-  sentPlanComment(commentId, sent) {
-    bounded(this.sentPlans, commentId, sent, this.capacity);
-  }
-  wroteState(key, commentId, state) {
-    bounded(this.goals, key, { commentId, state }, this.capacity);
-  }
-};
-function bounded(map, key, value, capacity) {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > capacity) {
-    const oldest = map.keys().next().value;
-    if (oldest !== void 0) map.delete(oldest);
-  }
-}
-var DeliveryLog = class {
-  constructor(capacity = 1e4) {
-    this.capacity = capacity;
-  }
-  capacity;
-  seen = /* @__PURE__ */ new Set();
-  /** True the first time an id is seen, false for every repeat. */
-  first(id) {
-    if (this.seen.has(id)) return false;
-    this.seen.add(id);
-    if (this.seen.size > this.capacity) {
-      const oldest = this.seen.values().next().value;
-      if (oldest !== void 0) this.seen.delete(oldest);
-    }
-    return true;
-  }
-};
 
 // src/app/config-cache.ts
 var CONFIG_TTL_MS = 10 * 6e4;

@@ -184,13 +184,10 @@ export async function deleteCandidateRefs(
   for (const ref of e.refs)
     await g.github.deleteBranch(ref).catch((err: unknown) => {
       const status = gitHubStatus(err);
-      if (status !== 404 && status !== 422) unDeleted(g, ref, err);
+      if (status !== 404 && status !== 422)
+        g.deps.log?.warn(
+          { ref, status },
+          `Could not delete the candidate ref ${ref}: ${(err as Error).message}`,
+        );
     });
-}
-
-function unDeleted(g: GoalContext, ref: string, err: unknown): void {
-  g.deps.log?.warn(
-    { ref, status: gitHubStatus(err) },
-    `Could not delete the candidate ref ${ref}: ${(err as Error).message}`,
-  );
 }

@@ -69,7 +69,8 @@ export interface SentPlan {
   shape: string;
 }
 
-function bounded<K, V>(map: Map<K, V>, key: K, value: V, capacity: number): void {
+/** Set `key` as the newest entry of `map`, dropping the oldest one beyond `capacity`. */
+export function bounded<K, V>(map: Map<K, V>, key: K, value: V, capacity: number): void {
   map.delete(key);
   map.set(key, value);
   if (map.size > capacity) {

@@ -7,6 +7,14 @@ const start = appHarness();
 /** A planned goal, all approved and started by the maintainer. */
 const started = startedGoal(start);
 
+/** A minute later, `task`'s first run ends with success, having changed `file`. */
+async function finishTask(h: Awaited<ReturnType<typeof started>>, task: string, file: string) {
+  const run = h.github.runs.find((r) => r.inputs.task_id === task)!;
+  h.clock.now += 60_000;
+  const result = taskResult(task, 1, { filesChanged: [file] });
+  await h.deliver('workflow_run', h.github.finishRun(run.id, result));
+}
+
 describe("a candidate's ref", () => {
   it('left by an earlier goal of the issue starts again at the tip: its work never reaches the goal branch', async () => {
     let stale = '';
@@ -29,12 +37,7 @@ describe("a candidate's ref", () => {
 
   it("judges a candidate by its own ref's CI, not by the run the next candidate's ref starts on its sha", async () => {
     const h = await started();
-    const finish = async (task: string, file: string) => {
-      const run = h.github.runs.find((r) => r.inputs.task_id === task)!;
-      h.clock.now += 60_000;
-      const result = taskResult(task, 1, { filesChanged: [file] });
-      await h.deliver('workflow_run', h.github.finishRun(run.id, result));
-    };
+    const finish = (task: string, file: string) => finishTask(h, task, file);
     await finish('T1', 'src/greet.ts');
     expect(h.state().tasks.at(0)!.status).toBe('done');
     // From now on a new ref's push starts CI that does not finish: the next candidate's ref,
@@ -61,12 +64,7 @@ describe("a candidate's ref", () => {
       before?: (h: Awaited<ReturnType<typeof started>>, refs: string[]) => void,
     ) {
       const h = await started();
-      const finish = async (task: string, file: string) => {
-        const run = h.github.runs.find((r) => r.inputs.task_id === task)!;
-        h.clock.now += 60_000;
-        const result = taskResult(task, 1, { filesChanged: [file] });
-        await h.deliver('workflow_run', h.github.finishRun(run.id, result));
-      };
+      const finish = (task: string, file: string) => finishTask(h, task, file);
       await finish('T1', 'src/greet.ts');
       const code = h.github.code;
       code.ci = (_sha, tasks) =>
