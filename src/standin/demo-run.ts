@@ -70,6 +70,11 @@ export interface DemoResult {
   /** The branch the pull request targets, and the repository's default branch. */
   target: { base: string; defaultBranch: string } | undefined;
   wallMs: number;
+  /**
+   * The goal's own wall time: from the maintainer's label to the goal's end (planning and the
+   * ticks included; the stand-in's start and the repository's setup before it are not).
+   */
+  goalMs: number;
   /** The longest chain of task runs and CI along the plan's DAG, as it happened. */
   critical: { ms: number; tasks: string[] };
   /** Each task run with its agent's outcome, and each CI verdict with its failing check. */
@@ -214,6 +219,7 @@ async function approveAndRun(
   const where = { owner: repo.owner, repo: repo.name, issue_number: issue.number };
 
   const label = await labelOf(standIn, repo);
+  view.labelledAt = Date.now();
   await maint.rest.issues.addLabels({ ...where, labels: [label] });
   const answered = () =>
     view.state()?.status === 'awaiting-approval' || over() || view.configError() !== undefined;
@@ -256,6 +262,7 @@ async function approveAndRun(
     const s = view.state();
     if (s?.status === 'paused') printPause(view, s.pausedFor, print);
   } else print(`\nNo plan to approve: the goal is ${planned?.status ?? 'not planned'}.`);
+  view.endedAt = Date.now();
   return view;
 }
 
@@ -387,6 +394,7 @@ async function summarize(
     pull: pull.pull && { number: pull.pull.number, draft: pull.pull.draft, ci: pull.ci },
     target: pull.pull && { base: pull.pull.base, defaultBranch: repo.defaultBranch },
     wallMs: Date.now() - run.t0,
+    goalMs: (view.endedAt ?? Date.now()) - (view.labelledAt ?? run.t0),
     critical: critical(standIn, s, run.timeline),
     runs: run.timeline.runs,
     ci: run.timeline.ci,
@@ -467,7 +475,7 @@ export function summaryText(r: DemoResult): string {
   return [
     `Goal: ${r.status}. ${r.landed} of ${r.tasks} tasks landed; ${r.taskRuns} task runs${agents ? ` (agents: ${agents})` : ''}, ${r.ciRuns} CI runs${r.ci.some((c) => c.failed) ? ` (${r.ci.filter((c) => c.failed).length} red)` : ''}.`,
     `Pull request: ${pull}.`,
-    `Time: ${secs(r.wallMs)} in all; the critical path${chain} took ${secs(r.critical.ms)} of task runs and CI (all runs added up: ${secs(r.runMs + r.ciMs)}).`,
+    `Time: ${secs(r.wallMs)} in all, ${secs(r.goalMs)} from the label to the goal's end (${r.critical.ms > 0 ? `${(r.goalMs / r.critical.ms).toFixed(2)} × ` : ''}the critical path${chain}: ${secs(r.critical.ms)} of task runs and CI; all runs added up: ${secs(r.runMs + r.ciMs)}).`,
     r.landed > 0
       ? `Calls by the App: ${r.appCalls} (${(r.appCalls / r.landed).toFixed(1)} per landed task).`
       : `Calls by the App: ${r.appCalls} (no task landed).`,

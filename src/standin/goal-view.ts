@@ -23,6 +23,10 @@ export class GoalView {
     private readonly stateKey: string,
   ) {}
 
+  /** When the maintainer labelled the issue, and when the goal ended (or stopped for a person). */
+  labelledAt: number | undefined;
+  endedAt: number | undefined;
+
   /** Gantry's live plan comment, known by its marker as the App knows it (not any other reply). */
   planComment() {
     return this.issue.comments.find(

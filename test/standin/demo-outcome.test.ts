@@ -316,6 +316,7 @@ const result = (over: Partial<DemoResult>): DemoResult =>
     pull: { number: 3, draft: false, ci: 'success' },
     target: { base: 'main', defaultBranch: 'main' },
     wallMs: 30_000,
+    goalMs: 24_000,
     critical: { ms: 20_000, tasks: ['T1', 'T2'] },
     runs: [],
     ci: [],
@@ -329,7 +330,7 @@ describe("the demo's account", () => {
   it('compares the wall time with the critical path and gives calls per landed task', () => {
     const text = summaryText(result({}));
     expect(text).toContain(
-      'Time: 30.0 s in all; the critical path (T1 → T2) took 20.0 s of task runs and CI (all runs added up: 35.0 s).',
+      "Time: 30.0 s in all, 24.0 s from the label to the goal's end (1.20 × the critical path (T1 → T2): 20.0 s of task runs and CI; all runs added up: 35.0 s).",
     );
     expect(text).toContain('Calls by the App: 40 (20.0 per landed task).');
     expect(text).not.toContain('targets');
