@@ -196,6 +196,15 @@ var UPDATE_REFS = `mutation($input: UpdateRefsInput!) {
   updateRefs(input: $input) { clientMutationId }
 }`;
 function octokitGit({ octokit, owner, repo, repositoryId }) {
+  const updateRefs = async (updates) => {
+    const refUpdates = updates.map(({ branch, sha: sha2, from }) => ({
+      name: `refs/heads/${branch}`,
+      afterOid: sha2 ?? NO_COMMIT,
+      ...from !== void 0 ? { beforeOid: from } : {}
+    }));
+    const input = { repositoryId: await repositoryId.get(), refUpdates };
+    await call(octokit.graphql(UPDATE_REFS, { input }));
+  };
   return {
     branchSha: async (branch) => (await call(octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` }))).data.object.sha,
     createBranch: async (branch, sha2) => {
@@ -207,11 +216,8 @@ function octokitGit({ octokit, owner, repo, repositoryId }) {
     deleteBranch: async (branch) => {
       await call(octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` }));
     },
-    deleteBranches: async (branches) => {
-      const refUpdates = branches.map((b) => ({ name: `refs/heads/${b}`, afterOid: NO_COMMIT }));
-      const input = { repositoryId: await repositoryId.get(), refUpdates };
-      await call(octokit.graphql(UPDATE_REFS, { input }));
-    },
+    deleteBranches: (branches) => updateRefs(branches.map((branch) => ({ branch, sha: null }))),
+    updateBranches: (updates) => updateRefs(updates),
     merge: async ({ base: base2, head, message }) => {
       const { status, data } = await call(
         octokit.rest.repos.merge({ owner, repo, base: base2, head, commit_message: message })
@@ -4158,14 +4164,17 @@ function owedEffects(s, now) {
       branch: s.branch,
       ...s.resetPending
     });
-  if (s.branchCreated && !s.resetPending && s.lastGreen && s.goalHead !== s.lastGreen && advanceDue(s))
+  if (s.branchCreated && !s.resetPending && s.lastGreen && s.goalHead !== s.lastGreen && advanceDue(s)) {
+    const dropRefs = staleRefsOnceAdvanced(s);
     out.push({
       type: "advance-goal-ref",
       key: effectKey("advance", s.issue, { sha: s.lastGreen }),
       branch: s.branch,
       toSha: s.lastGreen,
-      fromSha: s.goalHead ?? s.lastGreen
+      fromSha: s.goalHead ?? s.lastGreen,
+      ...dropRefs ? { dropRefs } : {}
     });
+  }
   const land = awaitedLand(s);
   if (land) out.push(land);
   for (const c of s.queue)
@@ -4310,6 +4319,12 @@ function advanceDue(s) {
 var REFS_PER_EFFECT = 50;
 function staleRefs(s) {
   if (s.branchCreated && s.lastGreen !== void 0 && s.goalHead !== s.lastGreen) return void 0;
+  const stale = staleRefsOnceAdvanced(s);
+  if (!stale) return void 0;
+  const key = effectKey("drop-refs", s.issue, { n: stale.upTo });
+  return { type: "delete-candidate-refs", key, ...stale };
+}
+function staleRefsOnceAdvanced(s) {
   const from = (s.refsDeleted ?? 0) + 1;
   const below = (s.queue[0]?.n ?? (s.candidates ?? 0) + 1) - 1;
   const upTo = Math.min(below, from + REFS_PER_EFFECT - 1);
@@ -4318,12 +4333,7 @@ function staleRefs(s) {
     return void 0;
   const refs = [];
   for (let n = from; n <= upTo; n++) refs.push(new CandidateRef(s.issue, n).toString());
-  return {
-    type: "delete-candidate-refs",
-    key: effectKey("drop-refs", s.issue, { n: upTo }),
-    refs,
-    upTo
-  };
+  return { refs, upTo };
 }
 
 // src/core/budget.ts
@@ -6199,17 +6209,32 @@ async function resetGoalRef(g, e) {
   await g.github.updateBranch(e.branch, e.toSha, { force: true });
 }
 async function advanceGoalRef(g, e) {
+  if (e.dropRefs) {
+    try {
+      await g.github.updateBranches([
+        { branch: e.branch, sha: e.toSha, from: e.fromSha },
+        ...e.dropRefs.refs.map((branch) => ({ branch, sha: null }))
+      ]);
+      return { refsUpTo: e.dropRefs.upTo };
+    } catch (err) {
+      if (err instanceof GitHubRateLimited) throw err;
+      g.deps.log?.info(
+        { branch: e.branch, refs: e.dropRefs.refs.length },
+        `GitHub refused to move ${e.branch} and delete candidate refs in one request (${err.message}): moving it alone`
+      );
+    }
+  }
   try {
     await g.github.updateBranch(e.branch, e.toSha, { force: false });
-    return true;
+    return {};
   } catch (err) {
     if (gitHubStatus(err) !== 422) throw err;
   }
   const head = await branchSha(g, e.branch);
-  if (head === e.toSha || g.session.state?.queue.some((c) => c.sha === head)) return true;
+  if (head === e.toSha || g.session.state?.queue.some((c) => c.sha === head)) return {};
   if (head !== void 0) return false;
   await g.github.createBranch(e.branch, e.toSha);
-  return true;
+  return {};
 }
 async function deleteCandidateRefs(g, e) {
   if (e.refs.length > 1) {
@@ -7101,8 +7126,11 @@ async function carryOut2(g, e, pass) {
       const moved = await advanceGoalRef(g, e).catch(
         refusedFor(g, `fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}`)
       );
-      if (moved) g.session.apply({ type: "goal-ref.advanced", at: at(), sha: e.toSha });
-      else if (moved === false) {
+      if (moved) {
+        g.session.apply({ type: "goal-ref.advanced", at: at(), sha: e.toSha });
+        if (moved.refsUpTo !== void 0)
+          g.session.apply({ type: "candidate-refs.deleted", at: at(), upTo: moved.refsUpTo });
+      } else if (moved === false) {
         g.session.reply(
           `Gantry cannot fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}: someone pushed to it a commit that is not in the goal's queue. Gantry never force-pushes the goal branch: move it back to ${e.fromSha.slice(0, 7)} (or to a commit under ${e.toSha.slice(0, 7)}), then comment \`/gantry resume\`.`,
           { once: true }

@@ -131,33 +131,61 @@ export async function resetGoalRef(
   await g.github.updateBranch(e.branch, e.toSha, { force: true });
 }
 
+/** What an advance did: the goal branch moved, with the candidate refs up to `refsUpTo` deleted. */
+export interface Advanced {
+  refsUpTo?: number | undefined;
+}
+
 /**
  * The goal branch forward to a green candidate: a fast-forward, never forced, so the pull request's
  * head only ever moves to commits CI judged green and nobody's work on it is lost. False when it
  * cannot: someone pushed to the goal branch something the candidate does not contain.
+ *
+ * With candidate refs stale once it is there (`e.dropRefs`), one GraphQL `updateRefs` moves it
+ * (from `e.fromSha` exactly, not forced) and deletes them, atomically: the green sha is on the goal
+ * branch the moment its candidate's ref goes. When GitHub refuses that batch (the branch moved or
+ * is gone, a ref already gone: GraphQL does not say which), the branch moves alone as below, which
+ * tells those apart, and the refs are owed on their own (`deleteCandidateRefs`) once it is there.
  */
 export async function advanceGoalRef(
   g: GoalContext,
   e: Extract<Effect, { type: 'advance-goal-ref' }>,
-): Promise<boolean> {
+): Promise<Advanced | false> {
+  if (e.dropRefs) {
+    try {
+      await g.github.updateBranches([
+        { branch: e.branch, sha: e.toSha, from: e.fromSha },
+        ...e.dropRefs.refs.map((branch) => ({ branch, sha: null })),
+      ]);
+      return { refsUpTo: e.dropRefs.upTo };
+    } catch (err) {
+      // Over the rate limit the move alone would be refused too: the effect stays owed.
+      if (err instanceof GitHubRateLimited) throw err;
+      g.deps.log?.info(
+        { branch: e.branch, refs: e.dropRefs.refs.length },
+        `GitHub refused to move ${e.branch} and delete candidate refs in one request (${(err as Error).message}): moving it alone`,
+      );
+    }
+  }
   try {
     await g.github.updateBranch(e.branch, e.toSha, { force: false });
-    return true;
+    return {};
   } catch (err) {
     if (gitHubStatus(err) !== 422) throw err;
   }
   const head = await branchSha(g, e.branch);
   // Already there, or at a later candidate of the queue (a pass cut short before its state was
   // written had moved it on; that candidate's verdict is read again, and it moves there anyway).
-  if (head === e.toSha || g.session.state?.queue.some((c) => c.sha === head)) return true;
+  if (head === e.toSha || g.session.state?.queue.some((c) => c.sha === head)) return {};
   if (head !== undefined) return false;
   // Gone (deleted by hand): made again at the green sha.
   await g.github.createBranch(e.branch, e.toSha);
-  return true;
+  return {};
 }
 
 /**
- * Candidate refs that landed or were dropped; one already gone is fine. Tidying never stops a
+ * Candidate refs that landed or were dropped, when they did not go with the goal branch's advance
+ * (`advanceGoalRef`: GitHub refused that batch); one already gone is fine. Tidying never stops a
  * goal: a ref that cannot be deleted (a ruleset, GitHub down) stays, and a later candidate of the
  * same name starts again at its tip anyway (`landTask`). Several refs go in one request
  * (`deleteBranches`, atomic); when GitHub refuses it, one request a ref as before, each failure on

@@ -196,8 +196,11 @@ async function carryOut(g: GoalContext, e: Effect, pass: Pass): Promise<void> {
       const moved = await advanceGoalRef(g, e).catch(
         refusedFor(g, `fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}`),
       );
-      if (moved) g.session.apply({ type: 'goal-ref.advanced', at: at(), sha: e.toSha });
-      else if (moved === false) {
+      if (moved) {
+        g.session.apply({ type: 'goal-ref.advanced', at: at(), sha: e.toSha });
+        if (moved.refsUpTo !== undefined)
+          g.session.apply({ type: 'candidate-refs.deleted', at: at(), upTo: moved.refsUpTo });
+      } else if (moved === false) {
         g.session.reply(
           `Gantry cannot fast-forward \`${e.branch}\` to the green ${e.toSha.slice(0, 7)}: someone pushed to it a commit that is not in the goal's queue. Gantry never force-pushes the goal branch: move it back to ${e.fromSha.slice(0, 7)} (or to a commit under ${e.toSha.slice(0, 7)}), then comment \`/gantry resume\`.`,
           { once: true },

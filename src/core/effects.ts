@@ -64,8 +64,19 @@ export type Effect = { key: string } &
       }
     /** CI is judging the candidate `sha` (answered by `ci.verdict`). */
     | { type: 'judge-ci'; sha: string }
-    /** Fast-forward the goal branch (never forced) to the green `toSha` (answered by goal-ref.advanced). */
-    | { type: 'advance-goal-ref'; branch: string; toSha: string; fromSha: string }
+    /**
+     * Fast-forward the goal branch (never forced) from `fromSha` to the green `toSha` (answered by
+     * goal-ref.advanced). `dropRefs`: candidate refs stale once it is there, deleted in the same
+     * atomic request if GitHub takes it (answered by candidate-refs.deleted too); otherwise they
+     * are owed later as `delete-candidate-refs`.
+     */
+    | {
+        type: 'advance-goal-ref';
+        branch: string;
+        toSha: string;
+        fromSha: string;
+        dropRefs?: { refs: string[]; upTo: number } | undefined;
+      }
     /** Delete candidate refs no longer needed (answered by candidate-refs.deleted). */
     | { type: 'delete-candidate-refs'; refs: string[]; upTo: number }
     /** CI's verdict on the goal's base sha is awaited (answered by `base.verdict`, or a tick). */

@@ -49,14 +49,20 @@ export function owedEffects(s: GoalState, now: number): Effect[] {
     s.lastGreen &&
     s.goalHead !== s.lastGreen &&
     advanceDue(s)
-  )
+  ) {
+    // The refs that go stale once the goal branch holds the last green sha go with it, in the
+    // same (atomic) request: no ref is deleted before the goal branch gets there, and none costs
+    // a request of its own.
+    const dropRefs = staleRefsOnceAdvanced(s);
     out.push({
       type: 'advance-goal-ref',
       key: effectKey('advance', s.issue, { sha: s.lastGreen }),
       branch: s.branch,
       toSha: s.lastGreen,
       fromSha: s.goalHead ?? s.lastGreen,
+      ...(dropRefs ? { dropRefs } : {}),
     });
+  }
   const land = awaitedLand(s);
   if (land) out.push(land);
   for (const c of s.queue)
@@ -249,12 +255,22 @@ const REFS_PER_EFFECT = 50;
 /**
  * Refs of candidates that landed or were dropped, below the oldest one still in the queue:
  * deleted when the queue is idle or the goal is over, or once a queue's depth of them piled up
- * (one call each, so not after every landing).
+ * (each batch a request, so not after every landing). While an advance is owed they go with it
+ * (`staleRefsOnceAdvanced`); on their own only once the goal branch is at the last green sha (an
+ * advance that went without them: GitHub refused the batch).
  */
 function staleRefs(s: GoalState): Of<'delete-candidate-refs'> | undefined {
   // The last green sha may be on no ref but its candidate's until the goal branch gets there (an
-  // advance owed, or refused because someone pushed): no ref goes before it.
+  // advance owed, or refused because someone pushed): no ref goes before it on its own.
   if (s.branchCreated && s.lastGreen !== undefined && s.goalHead !== s.lastGreen) return undefined;
+  const stale = staleRefsOnceAdvanced(s);
+  if (!stale) return undefined;
+  const key = effectKey('drop-refs', s.issue, { n: stale.upTo });
+  return { type: 'delete-candidate-refs', key, ...stale };
+}
+
+/** The refs `staleRefs` would delete with the goal branch at the last green sha. */
+function staleRefsOnceAdvanced(s: GoalState): { refs: string[]; upTo: number } | undefined {
   const from = (s.refsDeleted ?? 0) + 1;
   const below = (s.queue[0]?.n ?? (s.candidates ?? 0) + 1) - 1;
   const upTo = Math.min(below, from + REFS_PER_EFFECT - 1);
@@ -263,10 +279,5 @@ function staleRefs(s: GoalState): Of<'delete-candidate-refs'> | undefined {
     return undefined;
   const refs: string[] = [];
   for (let n = from; n <= upTo; n++) refs.push(new CandidateRef(s.issue, n).toString());
-  return {
-    type: 'delete-candidate-refs',
-    key: effectKey('drop-refs', s.issue, { n: upTo }),
-    refs,
-    upTo,
-  };
+  return { refs, upTo };
 }

@@ -83,30 +83,75 @@ describe("a candidate's ref", () => {
       return { h, refs };
     }
 
-    it('are deleted in one request (GraphQL updateRefs) when there are several', async () => {
-      const { h, refs } = await twoStacked();
-      expect(h.github.argsOf('deleteBranches')).toEqual([[refs]]);
-      expect(h.github.calls).not.toContain('deleteBranch');
+    /** The one request moving the goal branch from `from` to its head and deleting `refs`. */
+    const batch = (h: Awaited<ReturnType<typeof started>>, from: string, refs: string[]) => [
+      { branch: h.state().branch, sha: h.state().lastGreen, from },
+      ...refs.map((branch) => ({ branch, sha: null })),
+    ];
+
+    it('go with the goal branch, in one request (GraphQL updateRefs) that moves it and deletes them', async () => {
+      let from = '';
+      const { h, refs } = await twoStacked((x) => (from = x.github.code.sha(x.state().branch)!));
+      expect(h.github.argsOf('updateBranches')).toEqual([[batch(h, from, refs)]]);
+      expect(h.github.writes().filter((c) => /^(update|delete)Branch/.test(c))).toEqual([
+        'updateBranches',
+      ]);
+      expect(h.github.code.sha(h.state().branch)).toBe(h.state().lastGreen);
+      for (const ref of refs) expect(h.github.code.refs.has(ref)).toBe(false);
+      expect(h.state().refsDeleted).toBe(3);
+    });
+
+    it('stay owed with the advance when the one request is over the rate limit, and go when it is asked again', async () => {
+      let from = '';
+      const { h, refs } = await twoStacked((x) => {
+        from = x.github.code.sha(x.state().branch)!;
+        x.github.failNext('updateBranches', 429);
+      });
+      // Not given up, nor moved alone (which the limit would refuse too): asked again.
+      expect(h.github.argsOf('updateBranches')).toEqual([
+        [batch(h, from, refs)],
+        [batch(h, from, refs)],
+      ]);
+      expect(h.github.writes().filter((c) => /^(update|delete)Branch/.test(c))).toEqual([
+        'updateBranches',
+        'updateBranches',
+      ]);
       for (const ref of refs) expect(h.github.code.refs.has(ref)).toBe(false);
     });
 
-    it('stay owed when the one request is over the rate limit, and go when it is asked again', async () => {
-      const { h, refs } = await twoStacked((x) => x.github.failNext('deleteBranches', 429));
-      // Not given up (nor tried one by one, which the limit would refuse too): asked again.
-      expect(h.github.calls).not.toContain('deleteBranch');
-      expect(h.github.argsOf('deleteBranches')).toEqual([[refs], [refs]]);
-      for (const ref of refs) expect(h.github.code.refs.has(ref)).toBe(false);
-    });
-
-    it('are deleted one request each when GitHub refuses the one request (a ref already gone)', async () => {
+    it('are deleted after the goal branch moved alone when GitHub refuses the one request (a ref already gone)', async () => {
       const { h, refs } = await twoStacked((x, refs) => x.github.code.refs.delete(refs[0]!));
-      expect(h.github.calls.filter((c) => c.startsWith('deleteBranch'))).toEqual([
+      expect(h.github.writes().filter((c) => /^(update|delete)Branch/.test(c))).toEqual([
+        'updateBranches',
+        'updateBranch',
         'deleteBranches',
         'deleteBranch',
         'deleteBranch',
       ]);
+      expect(h.github.code.sha(h.state().branch)).toBe(h.state().lastGreen);
       expect(h.github.argsOf('deleteBranch')).toEqual(refs.map((r) => [r]));
       expect(h.github.code.refs.has(refs[1]!)).toBe(false);
+      expect(h.state().refsDeleted).toBe(3);
+    });
+
+    it('stay when someone pushed to the goal branch: the one request is refused, and the goal pauses as it would without them', async () => {
+      const h = await started();
+      await finishTask(h, 'T1', 'src/greet.ts');
+      const { branch } = h.state();
+      const code = h.github.code;
+      const theirs = code.pushTaskBranch(branch, code.sha(branch)!, ['NOTES.md'], 'hand');
+      h.github.log.length = 0;
+      await finishTask(h, 'T2', 'test/greet.test.ts');
+      expect(h.github.writes().filter((c) => /^(update|delete)Branch/.test(c))).toEqual([
+        'updateBranches',
+        'updateBranch',
+      ]);
+      expect(code.sha(branch)).toBe(theirs);
+      expect(h.state()).toMatchObject({ status: 'paused', pausedFor: 'user' });
+      const said = h.github.botComments().find((c) => c.body.includes('cannot fast-forward'));
+      expect(said).toBeDefined();
+      const [[updates]] = h.github.argsOf('updateBranches') as [[{ branch: string }[]]];
+      for (const { branch: ref } of updates.slice(1)) expect(code.refs.has(ref)).toBe(true);
     });
   });
 });

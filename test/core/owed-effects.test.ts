@@ -231,19 +231,23 @@ describe('owed work of one goal', () => {
     expect(of(g.s, 'advance-goal-ref')).toEqual([]);
     expect(of(g.s, 'judge-ci').map((e) => e.sha)).toEqual(['c1']);
     g.send({ type: 'ci.verdict', sha: 'c1', verdict: 'green' });
+    // Both refs go once the queue is idle, with the advance (one atomic request): never before
+    // the goal branch holds what they hold.
+    const refs = { refs: ['gantry/7/queue/1', 'gantry/7/queue/2'], upTo: 2 };
     expect(of(g.s, 'advance-goal-ref')).toEqual([
       expect.objectContaining({
         key: effectKey('advance', 7, { sha: 'c2' }),
         toSha: 'c2',
         fromSha: 'base',
+        dropRefs: refs,
       }),
     ]);
     expect(of(g.s, 'reset-goal-ref')).toEqual([]);
-    // Both refs go once the queue is idle, after the goal branch holds what they hold.
     expect(of(g.s, 'delete-candidate-refs')).toEqual([]);
+    // GitHub refused the batch and the branch moved alone: the refs are owed on their own.
     g.send({ type: 'goal-ref.advanced', sha: 'c2' });
     expect(of(g.s, 'delete-candidate-refs')).toEqual([
-      expect.objectContaining({ refs: ['gantry/7/queue/1', 'gantry/7/queue/2'], upTo: 2 }),
+      expect.objectContaining({ key: effectKey('drop-refs', 7, { n: 2 }), ...refs }),
     ]);
     g.send({ type: 'candidate-refs.deleted', upTo: 2 });
     expect(of(g.s, 'advance-goal-ref')).toEqual([]);
@@ -302,6 +306,28 @@ describe('the goal branch moves in steps', () => {
     expect(advance(g)).toEqual([]);
     g.send({ type: 'pause', actor: 'maint' });
     expect(advance(g)).toEqual(['c3->c4']);
+  });
+
+  it('carries the refs stale once it moves when a queue’s depth of them piled up, and none before', () => {
+    const g = five(2);
+    const carried = () => of(g.s, 'advance-goal-ref').map((e) => e.dropRefs);
+    merged(g, 'c1');
+    merged(g, 'c2');
+    g.send({ type: 'ci.verdict', sha: 'c1', verdict: 'green' });
+    // The first landing: the advance is due at once, one stale ref is not a queue's depth.
+    expect(carried()).toEqual([undefined]);
+    g.send({ type: 'goal-ref.advanced', sha: 'c1' });
+    g.send({ type: 'pr.opened', number: 9 });
+    merged(g, 'c3');
+    g.send({ type: 'ci.verdict', sha: 'c2', verdict: 'green' });
+    merged(g, 'c4');
+    g.send({ type: 'ci.verdict', sha: 'c3', verdict: 'green' });
+    expect(carried()).toEqual([
+      { refs: ['gantry/7/queue/1', 'gantry/7/queue/2', 'gantry/7/queue/3'], upTo: 3 },
+    ]);
+    g.send({ type: 'goal-ref.advanced', sha: 'c3' });
+    g.send({ type: 'candidate-refs.deleted', upTo: 3 });
+    expect(of(g.s, 'delete-candidate-refs')).toEqual([]);
   });
 
   it('when a candidate CI never judged holds the queue (required CI, over its time limit)', () => {

@@ -93,6 +93,8 @@ describe('the speculative queue', () => {
         simulate(
           options(w, {
             observe: (_e, res, _before, owed) => {
+              // An ignored event changes nothing, and the simulator derives nothing for it.
+              if (res.ignored) return;
               const s = res.state;
               if (!s.branchCreated || s.resetPending || s.goalHead === s.lastGreen) return;
               const behind = s.greenSinceAdvance ?? 0;

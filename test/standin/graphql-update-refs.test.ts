@@ -107,6 +107,38 @@ describe('GraphQL updateRefs on the stand-in', () => {
     expect(standIn.problems()).toEqual([]);
   });
 
+  it("moves a branch forward from its beforeOid and deletes others at once (the App's advance), all or nothing", async () => {
+    const w = await world();
+    const client = await w.client();
+    // Someone pushed q/1 to `side`: a move to `next` from `main`, not forced, is refused, and with
+    // it the deletions in the same batch.
+    await client.rest.git.updateRef({ ...R, ref: 'heads/q/1', sha: w.side, force: true });
+    await w.sent();
+    const before = await w.branches();
+    const advance = (from: string) => ({
+      name: 'refs/heads/q/1',
+      afterOid: w.next,
+      beforeOid: from,
+    });
+    for (const from of [w.main, w.side])
+      expect(await updateRefs(client, [advance(from), del('q/2'), del('q/3')])).toMatchObject({
+        data: { updateRefs: null },
+        errors: [{ type: 'UNPROCESSABLE', message: expect.stringMatching(/No ref was updated/) }],
+      });
+    expect(await w.branches()).toEqual(before);
+    expect(await w.sent()).toEqual([]);
+    // Back at `main`: a fast-forward, taken with the deletions; q/1's push sends its webhooks.
+    await client.rest.git.updateRef({ ...R, ref: 'heads/q/1', sha: w.main, force: true });
+    const pushed = await w.sent();
+    expect(await updateRefs(client, [advance(w.main), del('q/2'), del('q/3')])).toEqual({
+      data: { updateRefs: { clientMutationId: 'm1' } },
+    });
+    expect(await w.branches()).toEqual([w.next, undefined, undefined, undefined]);
+    expect(await w.sent()).toEqual(pushed);
+    expect(standIn.git.forced.filter((f) => f.to === w.next)).toEqual([]);
+    expect(standIn.problems()).toEqual([]);
+  });
+
   it('forces a move that is not a fast-forward when asked', async () => {
     const w = await world();
     const client = await w.client();

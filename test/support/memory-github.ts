@@ -110,6 +110,7 @@ const WRITES = new Set<Method>([
   'updateBranch',
   'deleteBranch',
   'deleteBranches',
+  'updateBranches',
   'merge',
   'dispatchWorkflow',
   'cancelRun',
@@ -447,6 +448,21 @@ export class MemoryGitHub {
         const missing = branches.find((b) => !code.refs.has(b));
         if (missing) throw new Error(`A ref to delete does not exist: refs/heads/${missing}`);
         for (const b of branches) code.refs.delete(b);
+      },
+      // GraphQL `updateRefs` with moves too: never forced, each from `from` when given.
+      updateBranches: (updates) => {
+        for (const { branch, sha, from } of updates) {
+          const current = code.refs.get(branch);
+          if (from !== undefined && current !== from)
+            throw new Error(`refs/heads/${branch} is at ${current ?? 'nothing'}, not at ${from}`);
+          if (sha === null && !current)
+            throw new Error(`A ref to delete does not exist: refs/heads/${branch}`);
+          if (sha !== null && current && !code.ancestors(sha).has(current))
+            throw new Error(`Could not update refs/heads/${branch}: not a fast forward`);
+        }
+        for (const { branch, sha } of updates)
+          if (sha === null) code.refs.delete(branch);
+          else code.refs.set(branch, sha);
       },
       merge: ({ base, head }) => {
         if (!code.sha(base) || !code.resolve(head))

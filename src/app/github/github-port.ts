@@ -211,6 +211,13 @@ export interface ReposPort {
   listLanguages(): Promise<Record<string, number>>;
 }
 
+/** One branch of `updateBranches`: moved to `sha` (from `from`, if given), or deleted (`sha` null). */
+export interface BranchUpdate {
+  branch: string;
+  sha: string | null;
+  from?: string | undefined;
+}
+
 /** Branches, merges and comparisons. */
 export interface GitPort {
   /** The sha a branch points at; GitHubGone when there is no such branch. */
@@ -226,6 +233,11 @@ export interface GitPort {
    * answered (a GraphQL error has no status).
    */
   deleteBranches(branches: readonly string[]): Promise<void>;
+  /**
+   * Move and delete several branches in one request (GraphQL `updateRefs`), atomically, as
+   * `deleteBranches`. A move is a fast-forward, never forced, and only from `from` when given.
+   */
+  updateBranches(updates: readonly BranchUpdate[]): Promise<void>;
   /**
    * Merge `head` (a branch or a commit sha) into the branch `base`: the merge commit's sha, or
    * undefined when `base` already has everything (204). GitHubConflict on a conflict, GitHubGone when a branch does not exist.

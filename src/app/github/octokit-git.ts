@@ -1,4 +1,4 @@
-import type { GitPort } from './github-port.js';
+import type { BranchUpdate, GitPort } from './github-port.js';
 import { call } from './github-error.js';
 import type { OctokitRepo } from './octokit-repo.js';
 
@@ -10,6 +10,17 @@ const UPDATE_REFS = `mutation($input: UpdateRefsInput!) {
 }`;
 
 export function octokitGit({ octokit, owner, repo, repositoryId }: OctokitRepo): GitPort {
+  // `force` is left out: GraphQL's RefUpdate defaults it to false, so a move that is not a
+  // fast-forward is refused (and with it the whole batch).
+  const updateRefs = async (updates: readonly BranchUpdate[]) => {
+    const refUpdates = updates.map(({ branch, sha, from }) => ({
+      name: `refs/heads/${branch}`,
+      afterOid: sha ?? NO_COMMIT,
+      ...(from !== undefined ? { beforeOid: from } : {}),
+    }));
+    const input = { repositoryId: await repositoryId.get(), refUpdates };
+    await call(octokit.graphql(UPDATE_REFS, { input }));
+  };
   return {
     branchSha: async (branch) =>
       (await call(octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` }))).data.object
@@ -23,11 +34,8 @@ export function octokitGit({ octokit, owner, repo, repositoryId }: OctokitRepo):
     deleteBranch: async (branch) => {
       await call(octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` }));
     },
-    deleteBranches: async (branches) => {
-      const refUpdates = branches.map((b) => ({ name: `refs/heads/${b}`, afterOid: NO_COMMIT }));
-      const input = { repositoryId: await repositoryId.get(), refUpdates };
-      await call(octokit.graphql(UPDATE_REFS, { input }));
-    },
+    deleteBranches: (branches) => updateRefs(branches.map((branch) => ({ branch, sha: null }))),
+    updateBranches: (updates) => updateRefs(updates),
     merge: async ({ base, head, message }) => {
       const { status, data } = await call(
         octokit.rest.repos.merge({ owner, repo, base, head, commit_message: message }),

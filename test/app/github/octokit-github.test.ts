@@ -275,6 +275,36 @@ describe('the Octokit port', () => {
       ]);
     });
 
+    it('moves a branch (from a given sha, not forced) and deletes others in one updateRefs mutation', async () => {
+      const sent: { variables: Record<string, unknown> }[] = [];
+      nock(API)
+        .post('/graphql')
+        .reply(200, { data: { repository: { id: 'R_1' } } });
+      nock(API)
+        .post('/graphql', (body: (typeof sent)[number]) => (sent.push(body), true))
+        .reply(200, { data: { updateRefs: { clientMutationId: null } } });
+      const [from, to] = ['a'.repeat(40), 'b'.repeat(40)];
+      await port().updateBranches([
+        { branch: 'gantry/1-goal', sha: to, from },
+        { branch: 'gantry/1/queue/1', sha: null },
+      ]);
+      // No `force`: GraphQL's RefUpdate defaults it to false, so only a fast-forward is taken.
+      expect(sent).toEqual([
+        {
+          query: expect.stringMatching(/updateRefs\(input: \$input\)/),
+          variables: {
+            input: {
+              repositoryId: 'R_1',
+              refUpdates: [
+                { name: 'refs/heads/gantry/1-goal', afterOid: to, beforeOid: from },
+                { name: 'refs/heads/gantry/1/queue/1', afterOid: '0'.repeat(40) },
+              ],
+            },
+          },
+        },
+      ]);
+    });
+
     it('a refused updateRefs is a failure (GitHub answers 200 with errors)', async () => {
       nock(API)
         .post('/graphql')
