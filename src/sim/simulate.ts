@@ -160,6 +160,8 @@ export function simulate(o: SimulationOptions): SimulationResult {
       case 'advance-goal-ref':
         goalRefs.push({ sha: fx.toSha, forced: false });
         feed(at, { type: 'goal-ref.advanced', sha: fx.toSha });
+        // The App moves the branch and deletes the refs it carries in one request.
+        if (fx.dropRefs) feed(at, { type: 'candidate-refs.deleted', upTo: fx.dropRefs.upTo });
         return;
       case 'delete-candidate-refs':
         feed(at, { type: 'candidate-refs.deleted', upTo: fx.upTo });
