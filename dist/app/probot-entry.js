@@ -2481,8 +2481,10 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
     );
     return;
   }
-  listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
-  const { runs } = listing;
+  const intents = await recordIntents(g, owed);
+  if (runMayExist(g, owed, intents))
+    listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  const runs = listing.runs ?? [];
   let capped;
   for (const e of owed) {
     const state = g.session.state;
@@ -2495,7 +2497,7 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
       continue;
     }
     if (e.abandon) g.session.apply({ type: "run.not-found", at, ...attempt });
-    if (!e.send) continue;
+    if (!e.send || intents === "failed") continue;
     capped ??= await holdForCaps(g, e.taskId, e.attempt);
     if (capped) {
       g.session.apply({ type: "cap.reached", at, ...attempt, reason: capped });
@@ -2519,6 +2521,29 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
       runId === void 0 ? { type: "task.dispatch-sent", at, ...attempt } : { type: "task.dispatched", at, ...attempt, runId }
     );
   }
+}
+async function recordIntents(g, owed) {
+  const { store: store2 } = g.deps;
+  if (!store2) return "none";
+  const state = g.session.state;
+  const ids = owed.filter((e) => e.send).map((e) => distinctId(state, e.taskId, e.attempt));
+  const repo = `${g.ref.owner}/${g.ref.repo}`;
+  try {
+    return await store2.recordDispatchIntents(repo, ids);
+  } catch (err) {
+    g.deps.log?.warn(
+      { err, repo, ids },
+      `the store could not record dispatch intents (${err.message}): the task runs are listed and nothing is dispatched until it can`
+    );
+    return "failed";
+  }
+}
+function runMayExist(g, owed, intents) {
+  if (typeof intents === "string") return true;
+  const state = g.session.state;
+  return owed.some(
+    (e) => !e.send || state.tasks.at(state.plan.tasks.findIndex((t) => t.id === e.taskId))?.sentAt !== void 0 || !intents.has(distinctId(state, e.taskId, e.attempt))
+  );
 }
 function refusal2(e) {
   if (e instanceof DispatchError) return e.message;
@@ -8030,7 +8055,9 @@ function gantryApp(options2) {
     if (options2.store)
       await Promise.all([
         options2.store.pruneHints(3 * DAY_MS),
-        options2.store.pruneOutcomes(7 * DAY_MS)
+        options2.store.pruneOutcomes(7 * DAY_MS),
+        // An attempt's run is found or given up on within LOST_DISPATCH_MS (10 min): ample.
+        options2.store.pruneDispatchIntents(7 * DAY_MS)
       ]).catch(
         (err) => app3.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`)
       );
@@ -8817,6 +8844,32 @@ var MIGRATIONS = [
       CREATE INDEX goal_hints_received_at ON goal_hints (received_at);
       DROP TABLE deliveries;
     `
+  },
+  {
+    version: 5,
+    name: "dispatch intents",
+    sql: `
+      -- Each dispatch Gantry was about to send, recorded before the request: an id recorded for
+      -- the first time was never dispatched by anyone, so no run need be looked for first.
+      CREATE TABLE dispatch_intents (
+        repo text NOT NULL,
+        distinct_id text NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (repo, distinct_id)
+      );
+      CREATE INDEX dispatch_intents_recorded_at ON dispatch_intents (recorded_at);
+      -- From when a first record means "never dispatched". A store that already holds goals was
+      -- written by a Gantry that recorded no intents: one of its dispatches may have gone out with
+      -- its state never written (a crash, a rolling deploy). For a day every pass lists the runs
+      -- as before, long enough for every goal to be swept and every such run to be found.
+      CREATE TABLE dispatch_intents_trusted (
+        id integer PRIMARY KEY CHECK (id = 1),
+        from_at timestamptz NOT NULL
+      );
+      INSERT INTO dispatch_intents_trusted (id, from_at)
+        SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM goal_states)
+                       THEN now() + interval '1 day' ELSE now() END;
+    `
   }
 ];
 var MIGRATION_LOCK = 1195462228;
@@ -9115,6 +9168,38 @@ var GantryStore = class _GantryStore {
   async pruneOutcomes(olderThanMs) {
     const rows = await this.db.query(
       "DELETE FROM breaker_outcomes WHERE counted_at < now() - make_interval(secs => $1) RETURNING key",
+      [olderThanMs / 1e3]
+    );
+    return rows.length;
+  }
+  /**
+   * Record that the dispatches `ids` of `repo` are about to be sent, before they are: the ids
+   * recorded by this call, whose dispatch nobody (no replica, no earlier process) ever sent. An id
+   * recorded before may have been dispatched: its run must be looked for. One statement, so two
+   * replicas recording the same id at once cannot both have it. For a day after this store was
+   * upgraded from a Gantry that recorded none, no id is new (see migration 5).
+   */
+  async recordDispatchIntents(repo, ids) {
+    if (!ids.length) return /* @__PURE__ */ new Set();
+    const rows = await this.db.query(
+      `WITH recorded AS (
+         INSERT INTO dispatch_intents (repo, distinct_id) SELECT $1, unnest($2::text[])
+         ON CONFLICT (repo, distinct_id) DO NOTHING RETURNING distinct_id
+       )
+       SELECT distinct_id FROM recorded
+       WHERE NOT EXISTS (SELECT 1 FROM dispatch_intents_trusted WHERE from_at > now())`,
+      [repo, ids]
+    );
+    return new Set(rows.map((r) => r.distinct_id));
+  }
+  /**
+   * Forget dispatch intents older than `olderThanMs`: an attempt's run is found, or the attempt
+   * given up as lost, within minutes (`LOST_DISPATCH_MS`), and the run listing that replaces an
+   * intent sees only the latest 100 runs anyway.
+   */
+  async pruneDispatchIntents(olderThanMs) {
+    const rows = await this.db.query(
+      "DELETE FROM dispatch_intents WHERE recorded_at < now() - make_interval(secs => $1) RETURNING distinct_id",
       [olderThanMs / 1e3]
     );
     return rows.length;

@@ -225,11 +225,13 @@ export function gantryApp(options: GantryAppOptions): GantryApp {
       app.log.error({ err: e }, 'reconciling all goals failed');
     }
     // What the store needs only for a while: hints of deliveries GitHub may still redeliver (three days),
-    // outcomes a pass cut short may report again.
+    // outcomes a pass cut short may report again, intents of dispatches.
     if (options.store)
       await Promise.all([
         options.store.pruneHints(3 * DAY_MS),
         options.store.pruneOutcomes(7 * DAY_MS),
+        // An attempt's run is found or given up on within LOST_DISPATCH_MS (10 min): ample.
+        options.store.pruneDispatchIntents(7 * DAY_MS),
       ]).catch((err: unknown) =>
         app.log.warn({ err }, `the store could not be pruned: ${errorText(err)}`),
       );

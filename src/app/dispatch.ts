@@ -123,11 +123,26 @@ export interface RunListing {
  * The owed dispatches: find each attempt's run by its dispatch id (a dispatch whose answer was
  * lost in a crash, an older server's 204, the run of a task stopped before it was known), or send
  * the dispatch when the core says so (`send`: never sent, or sent and no run appeared for
- * `LOST_DISPATCH_MS`). One request lists the recent task runs, once per reconcile (`listing`):
- * it shows every dispatch made before the reconcile began, whose outcome may be unknown, and a
- * dispatch made in it is recorded in the state at once (its run id, or `dispatch-sent` for a 204,
- * which is not sent again before `LOST_DISPATCH_MS`), so a later round of the same reconcile needs
- * no new listing and nothing is dispatched twice.
+ * `LOST_DISPATCH_MS`).
+ *
+ * With a store, each dispatch's intent is recorded there before its request is sent (one
+ * statement for the round, `recordDispatchIntents`). An id recorded for the first time was
+ * never sent by anyone (no replica, no process before a crash): no run can have it. So the
+ * recent task runs are listed (one request, once per reconcile: `listing`) only when a run may
+ * exist: an attempt only looked for (`send: false`); one sent before (its state says so, or its
+ * intent was already there: a crash may have come between the dispatch and the state's write);
+ * and always without a store or when the intents could not be recorded (then nothing is sent
+ * either: a dispatch without its intent would look never sent to a later pass).
+ * The listing shows every dispatch made before the reconcile began; a dispatch made in it is
+ * recorded in the state at once (its run id, or `dispatch-sent` for a 204, which is not sent
+ * again before `LOST_DISPATCH_MS`), so a later round of the same reconcile needs no new listing
+ * and nothing is dispatched twice.
+ *
+ * What keeps two replicas from dispatching the same attempt is the goal lock (one replica
+ * reconciles a goal at a time, `GantryStore.goalLock`; PGlite serves one process). The intent
+ * takes nothing from it: its check and record are one insert, so of two replicas racing on an id
+ * only one has it new and the other lists, as both did before (a listing may still miss a
+ * dispatch the first has in flight: the lock, not the intent, rules that out).
  */
 export async function dispatchOwed(
   g: GoalContext,
@@ -142,8 +157,10 @@ export async function dispatchOwed(
     );
     return;
   }
-  listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
-  const { runs } = listing;
+  const intents = await recordIntents(g, owed);
+  if (runMayExist(g, owed, intents))
+    listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
+  const runs = listing.runs ?? [];
   let capped: string | undefined;
   for (const e of owed) {
     const state = g.session.state!;
@@ -156,8 +173,9 @@ export async function dispatchOwed(
       continue;
     }
     if (e.abandon) g.session.apply({ type: 'run.not-found', at, ...attempt });
-    if (!e.send) continue;
+    if (!e.send || intents === 'failed') continue;
     // The repository's caps across goals; once one refuses, nothing more starts in this pass.
+    // Its intent is recorded already: harmless, a later pass lists the runs before sending it.
     capped ??= await holdForCaps(g, e.taskId, e.attempt);
     if (capped) {
       g.session.apply({ type: 'cap.reached', at, ...attempt, reason: capped });
@@ -183,6 +201,46 @@ export async function dispatchOwed(
         : { type: 'task.dispatched', at, ...attempt, runId },
     );
   }
+}
+
+/**
+ * Record the intents of the dispatches about to be sent: the ids recorded now for the first time
+ * ('none' without a store; 'failed' when the store could not record them, said in the log).
+ */
+async function recordIntents(
+  g: GoalContext,
+  owed: readonly Dispatch[],
+): Promise<Set<string> | 'none' | 'failed'> {
+  const { store } = g.deps;
+  if (!store) return 'none';
+  const state = g.session.state!;
+  const ids = owed.filter((e) => e.send).map((e) => distinctId(state, e.taskId, e.attempt));
+  const repo = `${g.ref.owner}/${g.ref.repo}`;
+  try {
+    return await store.recordDispatchIntents(repo, ids);
+  } catch (err) {
+    g.deps.log?.warn(
+      { err, repo, ids },
+      `the store could not record dispatch intents (${(err as Error).message}): the task runs are listed and nothing is dispatched until it can`,
+    );
+    return 'failed';
+  }
+}
+
+/** Whether a run of an owed attempt may exist (see `dispatchOwed`): then the runs are listed. */
+function runMayExist(
+  g: GoalContext,
+  owed: readonly Dispatch[],
+  intents: Set<string> | 'none' | 'failed',
+): boolean {
+  if (typeof intents === 'string') return true;
+  const state = g.session.state!;
+  return owed.some(
+    (e) =>
+      !e.send ||
+      state.tasks.at(state.plan!.tasks.findIndex((t) => t.id === e.taskId))?.sentAt !== undefined ||
+      !intents.has(distinctId(state, e.taskId, e.attempt)),
+  );
 }
 
 /** Why GitHub (or Gantry) refused a dispatch for good, in words for the issue; else undefined. */

@@ -130,6 +130,40 @@ export class GantryStore {
     return rows.length;
   }
 
+  /**
+   * Record that the dispatches `ids` of `repo` are about to be sent, before they are: the ids
+   * recorded by this call, whose dispatch nobody (no replica, no earlier process) ever sent. An id
+   * recorded before may have been dispatched: its run must be looked for. One statement, so two
+   * replicas recording the same id at once cannot both have it. For a day after this store was
+   * upgraded from a Gantry that recorded none, no id is new (see migration 5).
+   */
+  async recordDispatchIntents(repo: string, ids: readonly string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await this.db.query<{ distinct_id: string }>(
+      `WITH recorded AS (
+         INSERT INTO dispatch_intents (repo, distinct_id) SELECT $1, unnest($2::text[])
+         ON CONFLICT (repo, distinct_id) DO NOTHING RETURNING distinct_id
+       )
+       SELECT distinct_id FROM recorded
+       WHERE NOT EXISTS (SELECT 1 FROM dispatch_intents_trusted WHERE from_at > now())`,
+      [repo, ids],
+    );
+    return new Set(rows.map((r) => r.distinct_id));
+  }
+
+  /**
+   * Forget dispatch intents older than `olderThanMs`: an attempt's run is found, or the attempt
+   * given up as lost, within minutes (`LOST_DISPATCH_MS`), and the run listing that replaces an
+   * intent sees only the latest 100 runs anyway.
+   */
+  async pruneDispatchIntents(olderThanMs: number): Promise<number> {
+    const rows = await this.db.query(
+      'DELETE FROM dispatch_intents WHERE recorded_at < now() - make_interval(secs => $1) RETURNING distinct_id',
+      [olderThanMs / 1000],
+    );
+    return rows.length;
+  }
+
   async writtenGoal(key: string): Promise<WrittenGoal | undefined> {
     const [row] = await this.db.query<{
       goal_id: string | null;
