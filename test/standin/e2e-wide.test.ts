@@ -56,9 +56,10 @@ describe('a goal of 12 tasks on the stand-in', () => {
     // Three a task (the dispatch, the candidate's ref, the merge into it) and a few a goal.
     expect(creating.length / landed).toBeLessThanOrEqual(4);
     expect((planEdits.length + comments.length) / landed).toBeLessThanOrEqual(1);
-    // 11.7 measured (14.4 before the publish artifact carried the result, workflow_job told the
-    // publish job's end and stale refs went several to a request): bound with room for the order.
-    expect(perLandedTask('12 tasks', w)).toBeLessThanOrEqual(14);
+    // 10.3 measured (14.4 before the publish artifact carried the result, workflow_job told the
+    // publish job's end and stale refs went several to a request; 11.7 before dispatch intents
+    // and the fast-forward folded with the ref deletions): bound with room for the order.
+    expect(perLandedTask('12 tasks', w)).toBeLessThanOrEqual(13);
     // One artifact download a task: the publish artifact holds the agent's result and the record.
     const zips = calls.filter((c) =>
       /^GET \/repos\/[^/]+\/[^/]+\/actions\/artifacts\/\d+\/zip$/.test(c),
