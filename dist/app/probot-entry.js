@@ -2485,6 +2485,7 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
   if (runMayExist(g, owed, intents))
     listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
   const runs = listing.runs ?? [];
+  const notSent = [];
   let capped;
   for (const e of owed) {
     const state = g.session.state;
@@ -2497,9 +2498,14 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
       continue;
     }
     if (e.abandon) g.session.apply({ type: "run.not-found", at, ...attempt });
-    if (!e.send || intents === "failed") continue;
+    if (!e.send || intents instanceof Error) continue;
+    if (typeof intents === "object" && intents.earlier.has(id) && sentAtOf(g, e) === void 0) {
+      g.session.apply({ type: "task.dispatch-sent", at, ...attempt });
+      continue;
+    }
     capped ??= await holdForCaps(g, e.taskId, e.attempt);
     if (capped) {
+      notSent.push(id);
       g.session.apply({ type: "cap.reached", at, ...attempt, reason: capped });
       continue;
     }
@@ -2514,6 +2520,7 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
     } catch (err) {
       const refused = refusal2(err);
       if (!refused) throw err;
+      notSent.push(id);
       g.session.reply(`Gantry could not start ${e.taskId}: ${refused}`, { once: true });
       continue;
     }
@@ -2521,6 +2528,7 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
       runId === void 0 ? { type: "task.dispatch-sent", at, ...attempt } : { type: "task.dispatched", at, ...attempt, runId }
     );
   }
+  await forgetIntents(g, notSent);
 }
 async function recordIntents(g, owed) {
   const { store: store2 } = g.deps;
@@ -2529,20 +2537,32 @@ async function recordIntents(g, owed) {
   const ids = owed.filter((e) => e.send).map((e) => distinctId(state, e.taskId, e.attempt));
   const repo = `${g.ref.owner}/${g.ref.repo}`;
   try {
-    return await store2.recordDispatchIntents(repo, ids);
+    const goal = { key: goalKey(g.ref), id: goalIdentity(state) };
+    return await store2.recordDispatchIntents(repo, goal, ids);
   } catch (err) {
     g.deps.log?.warn(
       { err, repo, ids },
       `the store could not record dispatch intents (${err.message}): the task runs are listed and nothing is dispatched until it can`
     );
-    return "failed";
+    return err instanceof Error ? err : new Error(String(err));
   }
 }
+async function forgetIntents(g, ids) {
+  if (!ids.length || !g.deps.store) return;
+  const repo = `${g.ref.owner}/${g.ref.repo}`;
+  await g.deps.store.forgetDispatchIntents(repo, ids).catch(
+    (err) => g.deps.log?.warn({ err, repo, ids }, `the store could not forget dispatch intents`)
+  );
+}
+var sentAtOf = (g, e) => {
+  const s = g.session.state;
+  return s.tasks.at(s.plan.tasks.findIndex((t) => t.id === e.taskId))?.sentAt;
+};
 function runMayExist(g, owed, intents) {
-  if (typeof intents === "string") return true;
+  if (intents === "none" || intents instanceof Error) return true;
   const state = g.session.state;
   return owed.some(
-    (e) => !e.send || state.tasks.at(state.plan.tasks.findIndex((t) => t.id === e.taskId))?.sentAt !== void 0 || !intents.has(distinctId(state, e.taskId, e.attempt))
+    (e) => !e.send || sentAtOf(g, e) !== void 0 || !intents.fresh.has(distinctId(state, e.taskId, e.attempt))
   );
 }
 function refusal2(e) {
@@ -3481,6 +3501,17 @@ async function gatherRepoContext(github, repo, config) {
 
 // src/app/planning.ts
 var REPLAN_HINT = "Then comment `/gantry replan`.";
+async function beginGoal(g) {
+  const state = newGoalState(g);
+  const key = goalKey(g.ref);
+  await g.deps.store?.goalBegun(key, goalIdentity(state)).catch(
+    (err) => g.deps.log?.warn(
+      { err, goal: key },
+      `goal ${key}: the store could not record that the goal began (${err.message}); its runs are looked for before each dispatch`
+    )
+  );
+  g.session.begin(state);
+}
 function newGoalState(g) {
   if (!g.config.ok) throw g.config.error;
   const { issue: issue2 } = g.session.facts;
@@ -3656,7 +3687,7 @@ async function handleCommand(g, hint) {
   }
   if (!session.state) {
     if (command.verb === "replan" && session.damaged && g.config.ok) {
-      session.begin(newGoalState(g));
+      await beginGoal(g);
       session.acknowledge(hint.commentId);
       return;
     }
@@ -7458,7 +7489,7 @@ async function reconcileOnce(github, ref, hints, deps, known, trusted) {
       await session.flush();
       return;
     }
-    session.begin(newGoalState(g));
+    await beginGoal(g);
   } else if (decision.next === "report-damage") {
     session.reply(
       `The hidden state of the Gantry plan comment was changed and cannot be restored (${session.damaged.message}). Comment \`/gantry replan\` to make a new plan.`,
@@ -8849,8 +8880,7 @@ var MIGRATIONS = [
     version: 5,
     name: "dispatch intents",
     sql: `
-      -- Each dispatch Gantry was about to send, recorded before the request: an id recorded for
-      -- the first time was never dispatched by anyone, so no run need be looked for first.
+      -- Each dispatch Gantry was about to send, recorded before the request.
       CREATE TABLE dispatch_intents (
         repo text NOT NULL,
         distinct_id text NOT NULL,
@@ -8858,17 +8888,17 @@ var MIGRATIONS = [
         PRIMARY KEY (repo, distinct_id)
       );
       CREATE INDEX dispatch_intents_recorded_at ON dispatch_intents (recorded_at);
-      -- From when a first record means "never dispatched". A store that already holds goals was
-      -- written by a Gantry that recorded no intents: one of its dispatches may have gone out with
-      -- its state never written (a crash, a rolling deploy). For a day every pass lists the runs
-      -- as before, long enough for every goal to be swept and every such run to be found.
-      CREATE TABLE dispatch_intents_trusted (
-        id integer PRIMARY KEY CHECK (id = 1),
-        from_at timestamptz NOT NULL
+      -- The goals that began with this store: every dispatch of one of them went through it, so
+      -- an id it records for the first time was never dispatched. A goal begun before (a store
+      -- upgraded, wiped or replaced while it ran) may have a dispatch whose state was never
+      -- written: its runs are always looked for first.
+      CREATE TABLE goals_begun (
+        goal_key text NOT NULL,
+        goal_id text NOT NULL,
+        begun_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (goal_key, goal_id)
       );
-      INSERT INTO dispatch_intents_trusted (id, from_at)
-        SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM goal_states)
-                       THEN now() + interval '1 day' ELSE now() END;
+      CREATE INDEX goals_begun_begun_at ON goals_begun (begun_at);
     `
   }
 ];
@@ -9173,24 +9203,51 @@ var GantryStore = class _GantryStore {
     return rows.length;
   }
   /**
-   * Record that the dispatches `ids` of `repo` are about to be sent, before they are: the ids
-   * recorded by this call, whose dispatch nobody (no replica, no earlier process) ever sent. An id
-   * recorded before may have been dispatched: its run must be looked for. One statement, so two
-   * replicas recording the same id at once cannot both have it. For a day after this store was
-   * upgraded from a Gantry that recorded none, no id is new (see migration 5).
+   * A new goal began with this store (its plan comment not yet written): every dispatch of it will
+   * go through this store, so an intent it lacks is a dispatch never sent (`recordDispatchIntents`).
+   * Kept as long as the goal's state (one small row a goal).
    */
-  async recordDispatchIntents(repo, ids) {
-    if (!ids.length) return /* @__PURE__ */ new Set();
+  async goalBegun(goalKey2, goalId) {
+    await this.db.query(
+      "INSERT INTO goals_begun (goal_key, goal_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+      [goalKey2, goalId]
+    );
+  }
+  /**
+   * Record that the dispatches `ids` of `repo` are about to be sent, before they are (one
+   * statement). `fresh`: ids recorded now, of a goal that began with this store
+   * (`goalBegun`): nobody ever dispatched them (no replica, no process before a crash), so no run
+   * need be looked for. `earlier`: ids recorded before, with when: their dispatch may have gone
+   * out. Any other id is recorded now for a goal begun elsewhere (before this store was made,
+   * upgraded or replaced): it may have been dispatched without an intent, so it is neither.
+   */
+  async recordDispatchIntents(repo, goal, ids) {
+    const out = { fresh: /* @__PURE__ */ new Set(), earlier: /* @__PURE__ */ new Map() };
+    if (!ids.length) return out;
     const rows = await this.db.query(
       `WITH recorded AS (
          INSERT INTO dispatch_intents (repo, distinct_id) SELECT $1, unnest($2::text[])
          ON CONFLICT (repo, distinct_id) DO NOTHING RETURNING distinct_id
        )
-       SELECT distinct_id FROM recorded
-       WHERE NOT EXISTS (SELECT 1 FROM dispatch_intents_trusted WHERE from_at > now())`,
+       SELECT distinct_id, NULL::timestamptz AS recorded_at FROM recorded
+       WHERE EXISTS (SELECT 1 FROM goals_begun WHERE goal_key = $3 AND goal_id = $4)
+       UNION ALL
+       SELECT distinct_id, recorded_at FROM dispatch_intents
+       WHERE repo = $1 AND distinct_id = ANY($2::text[])`,
+      [repo, ids, goal.key, goal.id]
+    );
+    for (const r of rows)
+      if (r.recorded_at === null) out.fresh.add(r.distinct_id);
+      else out.earlier.set(r.distinct_id, new Date(r.recorded_at).getTime());
+    return out;
+  }
+  /** Forget intents whose dispatch certainly was not sent (refused, held by a cap). */
+  async forgetDispatchIntents(repo, ids) {
+    if (!ids.length) return;
+    await this.db.query(
+      "DELETE FROM dispatch_intents WHERE repo = $1 AND distinct_id = ANY($2::text[])",
       [repo, ids]
     );
-    return new Set(rows.map((r) => r.distinct_id));
   }
   /**
    * Forget dispatch intents older than `olderThanMs`: an attempt's run is found, or the attempt

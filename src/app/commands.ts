@@ -14,7 +14,7 @@ import { maxGoalUsd } from './config.js';
 import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { permissionOf, refusal } from './permissions.js';
-import { newGoalState } from './planning.js';
+import { beginGoal } from './planning.js';
 import { startGoal } from './start-goal.js';
 
 type CommandHint = Extract<Hint, { kind: 'command' }>;
@@ -45,7 +45,7 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
   }
   if (!session.state) {
     if (command.verb === 'replan' && session.damaged && g.config.ok) {
-      session.begin(newGoalState(g));
+      await beginGoal(g);
       session.acknowledge(hint.commentId);
       return;
     }

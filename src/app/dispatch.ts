@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Effect } from '../core/effects.js';
 import { goalIdentity, type GoalState } from '../core/goal.js';
+import { goalKey } from './goal-facts.js';
+import type { DispatchIntents } from './store/store.js';
 import { inert } from '../core/inert.js';
 import { fromMicros } from '../core/money.js';
 import { approvedAsDefined } from '../core/task-definition.js';
@@ -126,23 +128,26 @@ export interface RunListing {
  * `LOST_DISPATCH_MS`).
  *
  * With a store, each dispatch's intent is recorded there before its request is sent (one
- * statement for the round, `recordDispatchIntents`). An id recorded for the first time was
- * never sent by anyone (no replica, no process before a crash): no run can have it. So the
- * recent task runs are listed (one request, once per reconcile: `listing`) only when a run may
- * exist: an attempt only looked for (`send: false`); one sent before (its state says so, or its
- * intent was already there: a crash may have come between the dispatch and the state's write);
- * and always without a store or when the intents could not be recorded (then nothing is sent
- * either: a dispatch without its intent would look never sent to a later pass).
+ * statement for the round, `recordDispatchIntents`). An id recorded for the first time, of a goal
+ * that began with this store, was never sent by anyone (no replica, no process before a crash):
+ * no run can have it. So the recent task runs are listed (one request, once per reconcile:
+ * `listing`) only when a run may exist: an attempt only looked for (`send: false`); one sent
+ * before (its state says so, or its intent was already there: a crash may have come between the
+ * dispatch and the state's write); a goal begun before this store (made, upgraded or replaced
+ * while it ran: a dispatch of it may have gone out with no intent); and always without a store
+ * or when the intents could not be recorded (then nothing is sent either: a dispatch without its
+ * intent would look never sent to a later pass; the next webhook or sweep sends it).
+ * An intent recorded earlier whose run is not listed (GitHub lists a new run after a moment, or
+ * the dispatch never left) is taken as a dispatch sent now: it is sent again only if no run shows
+ * up within `LOST_DISPATCH_MS`. An intent whose dispatch certainly did not go out (held by a cap,
+ * refused) is forgotten.
+ *
  * The listing shows every dispatch made before the reconcile began; a dispatch made in it is
  * recorded in the state at once (its run id, or `dispatch-sent` for a 204, which is not sent
  * again before `LOST_DISPATCH_MS`), so a later round of the same reconcile needs no new listing
- * and nothing is dispatched twice.
- *
- * What keeps two replicas from dispatching the same attempt is the goal lock (one replica
- * reconciles a goal at a time, `GantryStore.goalLock`; PGlite serves one process). The intent
- * takes nothing from it: its check and record are one insert, so of two replicas racing on an id
- * only one has it new and the other lists, as both did before (a listing may still miss a
- * dispatch the first has in flight: the lock, not the intent, rules that out).
+ * and nothing is dispatched twice. What keeps two replicas from dispatching the same attempt is
+ * the goal lock (one replica reconciles a goal at a time, `GantryStore.goalLock`; PGlite serves
+ * one process); of two racing on an id all the same, only one has it fresh.
  */
 export async function dispatchOwed(
   g: GoalContext,
@@ -161,6 +166,7 @@ export async function dispatchOwed(
   if (runMayExist(g, owed, intents))
     listing.runs ??= await g.github.listDispatchedRuns(TASK_WORKFLOW_FILE);
   const runs = listing.runs ?? [];
+  const notSent: string[] = [];
   let capped: string | undefined;
   for (const e of owed) {
     const state = g.session.state!;
@@ -173,11 +179,15 @@ export async function dispatchOwed(
       continue;
     }
     if (e.abandon) g.session.apply({ type: 'run.not-found', at, ...attempt });
-    if (!e.send || intents === 'failed') continue;
+    if (!e.send || intents instanceof Error) continue;
+    if (typeof intents === 'object' && intents.earlier.has(id) && sentAtOf(g, e) === undefined) {
+      g.session.apply({ type: 'task.dispatch-sent', at, ...attempt });
+      continue;
+    }
     // The repository's caps across goals; once one refuses, nothing more starts in this pass.
-    // Its intent is recorded already: harmless, a later pass lists the runs before sending it.
     capped ??= await holdForCaps(g, e.taskId, e.attempt);
     if (capped) {
+      notSent.push(id);
       g.session.apply({ type: 'cap.reached', at, ...attempt, reason: capped });
       continue;
     }
@@ -192,6 +202,7 @@ export async function dispatchOwed(
     } catch (err) {
       const refused = refusal(err);
       if (!refused) throw err;
+      notSent.push(id);
       g.session.reply(`Gantry could not start ${e.taskId}: ${refused}`, { once: true });
       continue;
     }
@@ -201,45 +212,64 @@ export async function dispatchOwed(
         : { type: 'task.dispatched', at, ...attempt, runId },
     );
   }
+  await forgetIntents(g, notSent);
 }
 
 /**
- * Record the intents of the dispatches about to be sent: the ids recorded now for the first time
- * ('none' without a store; 'failed' when the store could not record them, said in the log).
+ * Record the intents of the dispatches about to be sent ('none' without a store; the error when
+ * the store could not record them, said in the log).
  */
 async function recordIntents(
   g: GoalContext,
   owed: readonly Dispatch[],
-): Promise<Set<string> | 'none' | 'failed'> {
+): Promise<DispatchIntents | 'none' | Error> {
   const { store } = g.deps;
   if (!store) return 'none';
   const state = g.session.state!;
   const ids = owed.filter((e) => e.send).map((e) => distinctId(state, e.taskId, e.attempt));
   const repo = `${g.ref.owner}/${g.ref.repo}`;
   try {
-    return await store.recordDispatchIntents(repo, ids);
+    const goal = { key: goalKey(g.ref), id: goalIdentity(state) };
+    return await store.recordDispatchIntents(repo, goal, ids);
   } catch (err) {
     g.deps.log?.warn(
       { err, repo, ids },
       `the store could not record dispatch intents (${(err as Error).message}): the task runs are listed and nothing is dispatched until it can`,
     );
-    return 'failed';
+    return err instanceof Error ? err : new Error(String(err));
   }
 }
+
+/** Intents whose dispatch certainly did not go out: a later pass need not wait for their runs. */
+async function forgetIntents(g: GoalContext, ids: readonly string[]): Promise<void> {
+  if (!ids.length || !g.deps.store) return;
+  const repo = `${g.ref.owner}/${g.ref.repo}`;
+  // Not forgotten, an intent only makes a later pass list the runs and wait for one.
+  await g.deps.store
+    .forgetDispatchIntents(repo, ids)
+    .catch((err: unknown) =>
+      g.deps.log?.warn({ err, repo, ids }, `the store could not forget dispatch intents`),
+    );
+}
+
+const sentAtOf = (g: GoalContext, e: Dispatch): number | undefined => {
+  const s = g.session.state!;
+  return s.tasks.at(s.plan!.tasks.findIndex((t) => t.id === e.taskId))?.sentAt;
+};
 
 /** Whether a run of an owed attempt may exist (see `dispatchOwed`): then the runs are listed. */
 function runMayExist(
   g: GoalContext,
   owed: readonly Dispatch[],
-  intents: Set<string> | 'none' | 'failed',
+  intents: DispatchIntents | 'none' | Error,
 ): boolean {
-  if (typeof intents === 'string') return true;
+  if (intents === 'none' || intents instanceof Error) return true;
   const state = g.session.state!;
   return owed.some(
     (e) =>
       !e.send ||
-      state.tasks.at(state.plan!.tasks.findIndex((t) => t.id === e.taskId))?.sentAt !== undefined ||
-      !intents.has(distinctId(state, e.taskId, e.attempt)),
+      sentAtOf(g, e) !== undefined ||
+      !intents.fresh.has(distinctId(state, e.taskId, e.attempt)),
   );
 }
 

@@ -1,4 +1,4 @@
-import { initGoal, type GoalState } from '../core/goal.js';
+import { goalIdentity, initGoal, type GoalState } from '../core/goal.js';
 import { issueTextHash } from '../core/issue-goal.js';
 import { formatUsd, fromMicros, toMicros } from '../core/money.js';
 import { nextGoalBranch } from '../core/names.js';
@@ -16,11 +16,32 @@ import type { PlanRequest } from '../planner/planner.js';
 import { goalSettingsFrom } from './config.js';
 import { charge } from './charges.js';
 import type { GoalContext } from './goal-context.js';
+import { goalKey } from './goal-facts.js';
 import { transient } from './goal-workers.js';
 import { gatherRepoContext } from './repo-context.js';
 import { missingWorkflowHelp, TASK_WORKFLOW } from './start-goal.js';
 
 const REPLAN_HINT = 'Then comment `/gantry replan`.';
+
+/**
+ * Begin a new goal for the issue (`newGoalState`) in the session. The store records that it began
+ * with it before anything of it is written or dispatched: an intent it lacks for one of the goal's
+ * dispatches is then a dispatch never sent (`dispatchOwed`). Not recorded (the store down), the
+ * goal's runs are looked for before each dispatch, as without a store.
+ */
+export async function beginGoal(g: GoalContext): Promise<void> {
+  const state = newGoalState(g);
+  const key = goalKey(g.ref);
+  await g.deps.store
+    ?.goalBegun(key, goalIdentity(state))
+    .catch((err: unknown) =>
+      g.deps.log?.warn(
+        { err, goal: key },
+        `goal ${key}: the store could not record that the goal began (${(err as Error).message}); its runs are looked for before each dispatch`,
+      ),
+    );
+  g.session.begin(state);
+}
 
 /** A new goal for the issue, in planning, with the settings of the repository's config. */
 export function newGoalState(g: GoalContext): GoalState {

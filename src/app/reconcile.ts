@@ -12,7 +12,7 @@ import { recallGoal } from './recall-goal.js';
 import { GoalSession } from './goal-session.js';
 import type { GitHubPort } from './github/github-port.js';
 import type { Hint } from './hints.js';
-import { newGoalState, planWaits, runPlanner } from './planning.js';
+import { beginGoal, planWaits, runPlanner } from './planning.js';
 import { runTasks } from './run-tasks.js';
 import { permissionOf } from './permissions.js';
 import { startGoal } from './start-goal.js';
@@ -123,7 +123,7 @@ async function reconcileOnce(
       await session.flush();
       return;
     }
-    session.begin(newGoalState(g));
+    await beginGoal(g);
   } else if (decision.next === 'report-damage') {
     session.reply(
       `The hidden state of the Gantry plan comment was changed and cannot be restored (${session.damaged!.message}). Comment \`/gantry replan\` to make a new plan.`,

@@ -10,7 +10,7 @@ afterAll(async () => store.close());
 // Each test starts from an empty store (its goal has the same id and dispatch ids as the others').
 beforeEach(() =>
   store.db.exec(
-    'TRUNCATE goal_hints, goal_states, breakers, breaker_outcomes, goal_events, ledger, dispatch_intents',
+    'TRUNCATE goal_hints, goal_states, breakers, breaker_outcomes, goal_events, ledger, dispatch_intents, goals_begun',
   ),
 );
 
@@ -73,6 +73,55 @@ describe('the dispatch intent kept in the store', () => {
     expect(calls.indexOf('listDispatchedRuns')).toBeLessThan(calls.indexOf('dispatchWorkflow'));
   });
 
+  it('lists the runs before a first dispatch of a goal that began before this store', async () => {
+    const h = await withStore();
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    // The store is replaced while the goal runs (a data directory lost, a new database): one
+    // of the goal's dispatches may have gone out with no intent kept anywhere.
+    await store.db.exec('TRUNCATE goal_states, dispatch_intents, goals_begun');
+    await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
+    const calls = h.github.calls;
+    expect(count(h, 'dispatchWorkflow')).toBe(1);
+    expect(calls.indexOf('listDispatchedRuns')).toBeGreaterThanOrEqual(0);
+    expect(calls.indexOf('listDispatchedRuns')).toBeLessThan(calls.indexOf('dispatchWorkflow'));
+  });
+
+  it('waits for the run of an intent recorded before instead of sending it again at once', async () => {
+    const h = await withStore();
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    // The request fails without reaching GitHub: no run shows up.
+    h.github.failNext('dispatchWorkflow', 502);
+    await h.send('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
+    await h.app.idle();
+    h.errors.length = 0;
+    // One request went out, and the pass after it (its intent there, no run listed) took it as
+    // sent: the attempt waits for its run rather than risk a second one.
+    expect(count(h, 'dispatchWorkflow')).toBe(1);
+    expect(h.state().tasks.at(0)?.sentAt).toBeDefined();
+    await h.sweep();
+    expect(count(h, 'dispatchWorkflow')).toBe(1);
+    // No run within the wait: sent again.
+    h.clock.now += 10 * 60_000;
+    await h.sweep();
+    expect(count(h, 'dispatchWorkflow')).toBe(2);
+    expect(h.state().tasks.at(0)).toMatchObject({ status: 'running', runId: 70_000 });
+  });
+
+  it('forgets the intent of a dispatch GitHub refused, so that the next try goes at once', async () => {
+    const h = await withStore();
+    await h.deliver('issues', h.github.label('gantry'));
+    await h.deliver('issue_comment', h.github.addComment('/gantry approve', 'maint').payload);
+    h.github.failNext('dispatchWorkflow', 422);
+    await h.deliver('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
+    // The pass that the reply's webhook starts sends it again, at once and without a listing:
+    // kept, the intent would have made it wait ten minutes for a run that cannot come.
+    expect(count(h, 'dispatchWorkflow')).toBe(2);
+    expect(count(h, 'listDispatchedRuns')).toBe(0);
+    expect(h.state().tasks.at(0)).toMatchObject({ status: 'running', runId: 70_000 });
+  });
+
   it('lists the runs and dispatches nothing while the store cannot record the intent; the next pass dispatches', async () => {
     const h = await withStore();
     const record = vi
@@ -84,8 +133,9 @@ describe('the dispatch intent kept in the store', () => {
       // That pass alone (the webhooks of its own writes come later).
       await h.send('issue_comment', h.github.addComment('/gantry start', 'maint').payload);
       await h.app.idle();
+      // Sent without its intent, a dispatch would look never sent to the next pass: the pass
+      // that could not record it listed the runs and sent nothing; the next one dispatches.
       expect(count(h, 'listDispatchedRuns')).toBe(1);
-      // Sent without its intent, a dispatch would look never sent to the next pass.
       expect(count(h, 'dispatchWorkflow')).toBe(0);
       await h.sweep();
       expect(count(h, 'dispatchWorkflow')).toBe(1);

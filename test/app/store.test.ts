@@ -201,61 +201,53 @@ describe.each(['pglite', 'postgres'] as const)('the store on %s', (kind) => {
     expect((await store.breakers()).get('o/r')).toEqual({ phase: 'closed', failures: 1 });
   });
 
-  it('records a dispatch intent new once, per repository, even when two replicas record it together', async () => {
-    expect(await store.recordDispatchIntents('o/r', ['gaaa-T1-a1', 'gaaa-T2-a1'])).toEqual(
+  const goal = { key: 'o/r#1', id: 'goal-1' };
+  const fresh = async (repo: string, ids: string[], g = goal) =>
+    (await store.recordDispatchIntents(repo, g, ids)).fresh;
+
+  it('records a dispatch intent fresh once, per repository, even when two replicas record it together', async () => {
+    await store.goalBegun(goal.key, goal.id);
+    expect(await fresh('o/r', ['gaaa-T1-a1', 'gaaa-T2-a1'])).toEqual(
       new Set(['gaaa-T1-a1', 'gaaa-T2-a1']),
     );
-    // Recorded before: its dispatch may have been sent.
-    expect(await store.recordDispatchIntents('o/r', ['gaaa-T1-a1', 'gaaa-T3-a1'])).toEqual(
-      new Set(['gaaa-T3-a1']),
-    );
+    // Recorded before: its dispatch may have been sent, and when it was recorded is said.
+    const again = await store.recordDispatchIntents('o/r', goal, ['gaaa-T1-a1', 'gaaa-T3-a1']);
+    expect(again.fresh).toEqual(new Set(['gaaa-T3-a1']));
+    expect([...again.earlier.keys()]).toEqual(['gaaa-T1-a1']);
+    expect(Math.abs(again.earlier.get('gaaa-T1-a1')! - Date.now())).toBeLessThan(3_600_000);
     // The same id in another repository is that repository's own.
-    expect(await store.recordDispatchIntents('o/other', ['gaaa-T1-a1'])).toEqual(
-      new Set(['gaaa-T1-a1']),
-    );
-    expect(await store.recordDispatchIntents('o/r', [])).toEqual(new Set());
-    const both = await Promise.all(
-      [1, 2].map(() => store.recordDispatchIntents('o/r', ['gaaa-T4-a1'])),
-    );
+    expect(await fresh('o/other', ['gaaa-T1-a1'])).toEqual(new Set(['gaaa-T1-a1']));
+    expect(await fresh('o/r', [])).toEqual(new Set());
+    const both = await Promise.all([1, 2].map(() => fresh('o/r', ['gaaa-T4-a1'])));
     expect(both.map((b) => b.size).sort()).toEqual([0, 1]);
   });
 
-  it('forgets dispatch intents older than it is told', async () => {
-    await store.recordDispatchIntents('o/r', ['gbbb-T1-a1', 'gbbb-T2-a1']);
+  it('has no fresh intent for a goal that did not begin with it (made, upgraded or replaced since)', async () => {
+    const elsewhere = { key: 'o/r#2', id: 'goal-2' };
+    // Recorded, but not fresh: one of its dispatches may have gone out with no intent.
+    const first = await store.recordDispatchIntents('o/r', elsewhere, ['gddd-T1-a1']);
+    expect(first).toEqual({ fresh: new Set(), earlier: new Map() });
+    expect((await store.recordDispatchIntents('o/r', elsewhere, ['gddd-T1-a1'])).earlier.size).toBe(
+      1,
+    );
+    // Another goal on the same issue that began here: its ids are fresh.
+    await store.goalBegun(elsewhere.key, 'goal-3');
+    expect(await fresh('o/r', ['gddd-T2-a1'], { key: elsewhere.key, id: 'goal-3' })).toEqual(
+      new Set(['gddd-T2-a1']),
+    );
+  });
+
+  it('forgets dispatch intents it is told to, and those older than it is told', async () => {
+    await store.goalBegun(goal.key, goal.id);
+    await fresh('o/r', ['gbbb-T1-a1', 'gbbb-T2-a1', 'gbbb-T3-a1']);
     await store.db.query(
       "UPDATE dispatch_intents SET recorded_at = now() - interval '8 days' WHERE distinct_id = 'gbbb-T1-a1'",
     );
     expect(await store.pruneDispatchIntents(7 * 24 * 3600_000)).toBe(1);
-    expect(await store.recordDispatchIntents('o/r', ['gbbb-T1-a1', 'gbbb-T2-a1'])).toEqual(
-      new Set(['gbbb-T1-a1']),
+    await store.forgetDispatchIntents('o/r', ['gbbb-T3-a1']);
+    expect(await fresh('o/r', ['gbbb-T1-a1', 'gbbb-T2-a1', 'gbbb-T3-a1'])).toEqual(
+      new Set(['gbbb-T1-a1', 'gbbb-T3-a1']),
     );
-  });
-});
-
-describe('dispatch intents in a store upgraded from a Gantry that kept none', () => {
-  it('are new to no one for a day when the store held goals already; at once in a new store', async () => {
-    const store = await GantryStore.open({});
-    try {
-      expect(await store.recordDispatchIntents('o/r', ['gccc-T1-a1'])).toEqual(
-        new Set(['gccc-T1-a1']),
-      );
-      // Back to version 4, with a goal in it, and up again.
-      await store.db.exec(
-        'DROP TABLE dispatch_intents, dispatch_intents_trusted; DELETE FROM schema_migrations WHERE version = 5',
-      );
-      await store.wroteGoal('o/r#1', { goalId: 'g', commentId: 1, revision: 1, body: 'b' });
-      expect(await migrate(store.db)).toMatchObject({ applied: [5] });
-      // One of its dispatches may have gone out with its state never written: the runs are listed.
-      expect(await store.recordDispatchIntents('o/r', ['gccc-T1-a1'])).toEqual(new Set());
-      await store.db.query(
-        "UPDATE dispatch_intents_trusted SET from_at = now() - interval '1 second'",
-      );
-      expect(await store.recordDispatchIntents('o/r', ['gccc-T1-a1', 'gccc-T2-a1'])).toEqual(
-        new Set(['gccc-T2-a1']),
-      );
-    } finally {
-      await store.close();
-    }
   });
 });
 

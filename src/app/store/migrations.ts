@@ -104,8 +104,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     version: 5,
     name: 'dispatch intents',
     sql: `
-      -- Each dispatch Gantry was about to send, recorded before the request: an id recorded for
-      -- the first time was never dispatched by anyone, so no run need be looked for first.
+      -- Each dispatch Gantry was about to send, recorded before the request.
       CREATE TABLE dispatch_intents (
         repo text NOT NULL,
         distinct_id text NOT NULL,
@@ -113,17 +112,17 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         PRIMARY KEY (repo, distinct_id)
       );
       CREATE INDEX dispatch_intents_recorded_at ON dispatch_intents (recorded_at);
-      -- From when a first record means "never dispatched". A store that already holds goals was
-      -- written by a Gantry that recorded no intents: one of its dispatches may have gone out with
-      -- its state never written (a crash, a rolling deploy). For a day every pass lists the runs
-      -- as before, long enough for every goal to be swept and every such run to be found.
-      CREATE TABLE dispatch_intents_trusted (
-        id integer PRIMARY KEY CHECK (id = 1),
-        from_at timestamptz NOT NULL
+      -- The goals that began with this store: every dispatch of one of them went through it, so
+      -- an id it records for the first time was never dispatched. A goal begun before (a store
+      -- upgraded, wiped or replaced while it ran) may have a dispatch whose state was never
+      -- written: its runs are always looked for first.
+      CREATE TABLE goals_begun (
+        goal_key text NOT NULL,
+        goal_id text NOT NULL,
+        begun_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (goal_key, goal_id)
       );
-      INSERT INTO dispatch_intents_trusted (id, from_at)
-        SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM goal_states)
-                       THEN now() + interval '1 day' ELSE now() END;
+      CREATE INDEX goals_begun_begun_at ON goals_begun (begun_at);
     `,
   },
 ];

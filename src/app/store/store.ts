@@ -6,6 +6,14 @@ import { openPglite } from './pglite-db.js';
 import { openPostgres } from './postgres-db.js';
 
 /** What Gantry last wrote for a goal: the plan comment and its body, with the state's revision. */
+/** What the store knows of dispatches about to be sent (`GantryStore.recordDispatchIntents`). */
+export interface DispatchIntents {
+  /** Never dispatched by anyone: recorded now, for a goal that began with this store. */
+  fresh: Set<string>;
+  /** Recorded by an earlier pass, with when (ms): the dispatch may have gone out. */
+  earlier: Map<string, number>;
+}
+
 export interface WrittenGoal {
   goalId: string | undefined;
   commentId: number;
@@ -131,24 +139,58 @@ export class GantryStore {
   }
 
   /**
-   * Record that the dispatches `ids` of `repo` are about to be sent, before they are: the ids
-   * recorded by this call, whose dispatch nobody (no replica, no earlier process) ever sent. An id
-   * recorded before may have been dispatched: its run must be looked for. One statement, so two
-   * replicas recording the same id at once cannot both have it. For a day after this store was
-   * upgraded from a Gantry that recorded none, no id is new (see migration 5).
+   * A new goal began with this store (its plan comment not yet written): every dispatch of it will
+   * go through this store, so an intent it lacks is a dispatch never sent (`recordDispatchIntents`).
+   * Kept as long as the goal's state (one small row a goal).
    */
-  async recordDispatchIntents(repo: string, ids: readonly string[]): Promise<Set<string>> {
-    if (!ids.length) return new Set();
-    const rows = await this.db.query<{ distinct_id: string }>(
+  async goalBegun(goalKey: string, goalId: string): Promise<void> {
+    await this.db.query(
+      'INSERT INTO goals_begun (goal_key, goal_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [goalKey, goalId],
+    );
+  }
+
+  /**
+   * Record that the dispatches `ids` of `repo` are about to be sent, before they are (one
+   * statement). `fresh`: ids recorded now, of a goal that began with this store
+   * (`goalBegun`): nobody ever dispatched them (no replica, no process before a crash), so no run
+   * need be looked for. `earlier`: ids recorded before, with when: their dispatch may have gone
+   * out. Any other id is recorded now for a goal begun elsewhere (before this store was made,
+   * upgraded or replaced): it may have been dispatched without an intent, so it is neither.
+   */
+  async recordDispatchIntents(
+    repo: string,
+    goal: { key: string; id: string },
+    ids: readonly string[],
+  ): Promise<DispatchIntents> {
+    const out: DispatchIntents = { fresh: new Set(), earlier: new Map() };
+    if (!ids.length) return out;
+    // The main query sees the table as it was before the statement: only earlier rows.
+    const rows = await this.db.query<{ distinct_id: string; recorded_at: Date | string | null }>(
       `WITH recorded AS (
          INSERT INTO dispatch_intents (repo, distinct_id) SELECT $1, unnest($2::text[])
          ON CONFLICT (repo, distinct_id) DO NOTHING RETURNING distinct_id
        )
-       SELECT distinct_id FROM recorded
-       WHERE NOT EXISTS (SELECT 1 FROM dispatch_intents_trusted WHERE from_at > now())`,
+       SELECT distinct_id, NULL::timestamptz AS recorded_at FROM recorded
+       WHERE EXISTS (SELECT 1 FROM goals_begun WHERE goal_key = $3 AND goal_id = $4)
+       UNION ALL
+       SELECT distinct_id, recorded_at FROM dispatch_intents
+       WHERE repo = $1 AND distinct_id = ANY($2::text[])`,
+      [repo, ids, goal.key, goal.id],
+    );
+    for (const r of rows)
+      if (r.recorded_at === null) out.fresh.add(r.distinct_id);
+      else out.earlier.set(r.distinct_id, new Date(r.recorded_at).getTime());
+    return out;
+  }
+
+  /** Forget intents whose dispatch certainly was not sent (refused, held by a cap). */
+  async forgetDispatchIntents(repo: string, ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.db.query(
+      'DELETE FROM dispatch_intents WHERE repo = $1 AND distinct_id = ANY($2::text[])',
       [repo, ids],
     );
-    return new Set(rows.map((r) => r.distinct_id));
   }
 
   /**
