@@ -2451,12 +2451,14 @@ function dispatchInputs(s, i, config) {
     ...config.maxFileBytes !== void 0 ? { max_file_bytes: String(config.maxFileBytes) } : {},
     ...isolationOf(s, config) === "unisolated" ? { isolation: "unisolated" } : {},
     ...config.network.allow.length ? { allowed_hosts: config.network.allow.join("\n") } : {},
-    ...pricingInput(config.llm.pricing)
+    ...pricingInput(config.llm.pricing),
+    // JSON, since a rule may span lines.
+    ...config.rules.length ? { rules: JSON.stringify(config.rules) } : {}
   };
   const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
   if (size > INPUTS_LIMIT)
     throw new DispatchError(
-      `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`).`
+      `${spec.id}'s inputs take ${size} characters; GitHub allows ${INPUTS_LIMIT} for one dispatch. Shorten its description or guidance (\`/gantry replan\`)${inputs.rules ? ", or the config's `rules`" : ""}.`
     );
   return inputs;
 }

@@ -62,6 +62,12 @@ export const AgentInputsSchema = z.object({
     .transform((v) => v || '[]')
     .pipe(json(z.array(FindingSchema).max(50))),
   guidance: z.string().max(10_000),
+  /** The config's `rules`, as a JSON list of strings (a rule may span lines); absent from older workflows. */
+  rules: z
+    .string()
+    .optional()
+    .transform((v) => v || '[]')
+    .pipe(json(z.array(z.string().max(500)).max(50))),
   command: z.string(),
   'output-dir': z.string(),
   ...policyInputs,
@@ -118,6 +124,7 @@ export const INPUT_DEFAULTS: Record<string, string> = {
   'timeout-minutes': '45',
   knowledge: '[]',
   guidance: '',
+  rules: '[]',
   command: '',
   isolation: 'contained',
   'allowed-hosts': '',

@@ -83,3 +83,19 @@ describe('containment inputs of the agent job', () => {
     expect(refusal({ pricing: 'cheap' })).toMatch(/- `pricing`: not valid JSON/);
   });
 });
+
+describe("the config's rules", () => {
+  it('default to none (an older workflow sends none) and read a JSON list', () => {
+    expect(agent().rules).toEqual([]);
+    expect(agent({ rules: '' }).rules).toEqual([]);
+    expect(agent({ rules: '["Use tabs.","Tests first:\\nthen the code."]' }).rules).toEqual([
+      'Use tabs.',
+      'Tests first:\nthen the code.',
+    ]);
+  });
+
+  it('refuses rules that are not a JSON list of strings, naming the input', () => {
+    expect(refusal({ rules: 'Use tabs.' })).toMatch(/^invalid input:\n- `rules`: not valid JSON/);
+    expect(refusal({ rules: '[1]' })).toMatch(/- `rules`: 0: /);
+  });
+});

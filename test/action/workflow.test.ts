@@ -162,6 +162,19 @@ describe('action.yml and the task workflow', () => {
     }
   });
 
+  it("hands the config's rules to the agent step only, with the default of action.yml", () => {
+    type Step = { uses?: string; with?: Record<string, string> };
+    const wf = parse(workflowText) as {
+      jobs: Record<string, { steps: Step[] }>;
+      on: { workflow_dispatch: { inputs: Record<string, { default?: string }> } };
+    };
+    const gantryStep = (job: string) =>
+      wf.jobs[job]!.steps.find((s) => s.uses?.startsWith('gantry-dev/gantry@'))!;
+    expect(wf.on.workflow_dispatch.inputs.rules!.default).toBe(action.inputs.rules!.default);
+    expect(gantryStep('agent').with?.rules).toBe('${{ inputs.rules }}');
+    expect(gantryStep('publish').with).not.toHaveProperty('rules');
+  });
+
   it('stays within workflow_dispatch limits (at most 25 inputs)', () => {
     const wf = parse(workflowText) as { on: { workflow_dispatch: { inputs: object } } };
     expect(Object.keys(wf.on.workflow_dispatch.inputs).length).toBeLessThanOrEqual(25);
@@ -248,7 +261,10 @@ describe('README', () => {
       .split('\n')
       .map((l) => l.split('|').map((c) => c.trim()));
     for (const [name, spec] of Object.entries(action.inputs)) {
-      const row = rows.find((cells) => cells[1] === `\`${name}\``);
+      // A row of the inputs table (the configuration table has a `rules` row too).
+      const row = rows.find(
+        (cells) => cells[1] === `\`${name}\`` && ['both', 'agent', 'publish'].includes(cells[2]!),
+      );
       expect(row, `README has no row for input ${name}`).toBeDefined();
       const shown = spec.required
         ? 'required'

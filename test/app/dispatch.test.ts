@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/app/config.js';
 import { dispatchInputs, DispatchError, parseRunTitle } from '../../src/app/dispatch.js';
 import { renderPrBody } from '../../src/core/checklist/pr-body.js';
+import { taskDefinitionHash } from '../../src/core/task-definition.js';
 import { appHarness, type Harness } from '../support/app-harness.js';
 import { taskResult } from '../support/task-result.js';
 
@@ -160,6 +161,33 @@ describe('the last check before a dispatch', () => {
       blocked_paths: '',
       max_file_bytes: '2000000',
     });
+  });
+});
+
+describe("the config's rules", () => {
+  it('are sent as a JSON list only when there are some, so an older task workflow keeps working', async () => {
+    const h = await started();
+    expect(dispatchInputs(h.state(), 0, parseConfig(undefined))).not.toHaveProperty('rules');
+    const rules = ['Never edit CHANGELOG.md by hand.', 'Tests first:\nthen the code.'];
+    const inputs = dispatchInputs(h.state(), 0, parseConfig({ rules }));
+    expect(JSON.parse(inputs.rules!)).toEqual(rules);
+  });
+
+  it("count towards GitHub's limit on a dispatch's inputs, and the refusal says so", async () => {
+    const h = await started();
+    const s = h.state();
+    // A description that fits alone and not with 50 long rules (approved as it is).
+    const long = { ...s.plan!.tasks[0]!, description: 'd'.repeat(45_000) };
+    const state = {
+      ...s,
+      plan: { ...s.plan!, tasks: [long, ...s.plan!.tasks.slice(1)] },
+      tasks: s.tasks.with(0, { ...s.tasks.at(0)!, approvedHash: taskDefinitionHash(long) }),
+    };
+    expect(() => dispatchInputs(state, 0, parseConfig(undefined))).not.toThrow();
+    const rules = Array.from({ length: 50 }, (_, i) => `${i} ${'r'.repeat(490)}`);
+    expect(() => dispatchInputs(state, 0, parseConfig({ rules }))).toThrow(
+      /GitHub allows 65535 for one dispatch\. Shorten its description or guidance \(`\/gantry replan`\), or the config's `rules`\.$/,
+    );
   });
 });
 

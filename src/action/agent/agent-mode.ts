@@ -22,7 +22,8 @@ import {
   type AgentOutcome,
   type AgentUsage,
 } from './backend.js';
-import { feedbackPrompt, taskPrompt } from './prompt.js';
+import { readInstructionFiles } from './instruction-files.js';
+import { feedbackPrompt, taskPrompt, type PromptContext } from './prompt.js';
 import { WorkSnapshot } from './work-snapshot.js';
 
 export interface AgentJob {
@@ -53,6 +54,13 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   const { inputs, workspace, backend } = job;
   const task = inputs.task;
   await ensureBase(workspace, inputs['base-sha']);
+  // Read by Gantry's git from the base, before the agent can change anything.
+  const instructions = await readInstructionFiles(workspace, inputs['base-sha']).catch(
+    (e: Error) => {
+      core.warning(`the repository's instruction files could not be read: ${e.message}`);
+      return [];
+    },
+  );
   const sandbox = job.contain ? await job.contain(workspace) : unisolated(workspace);
   // Opened before the agent runs. Contained, Gantry's git uses the checkout's git directory,
   // which the agent cannot reach; unisolated, it keeps .git/config as it was, so nothing the
@@ -65,14 +73,18 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
   );
   const deadline = AbortSignal.timeout(inputs['timeout-minutes'] * 60_000);
   const state: RunState = { usage: zeroUsage(), findings: [], rounds: 0, refused: [], sandbox };
-  let prompt = taskPrompt({
+  const context: PromptContext = {
     task,
     goal: inputs.goal,
     attempt: inputs.attempt,
     knowledge: inputs.knowledge,
     guidance: inputs.guidance,
     blocked: inputs['blocked-paths'],
-  });
+    rules: inputs.rules,
+    instructions,
+  };
+  let prompt = taskPrompt(context);
+  let feedback: string | undefined;
   try {
     for (let round = 1; round <= inputs['criteria-iterations']; round++) {
       const turnsLeft = inputs['max-turns'] - state.usage.turns;
@@ -83,6 +95,7 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
       state.last = await backend
         .run({
           prompt,
+          ...(feedback ? { feedback } : {}),
           cwd: sandbox.tree,
           sandbox,
           model: inputs.model,
@@ -148,7 +161,8 @@ export async function runAgentJob(job: AgentJob): Promise<TaskResult> {
       // Written after every round: if the job is killed, the last round's work is already saved.
       await persist(job, state);
       if ((state.report.passed && !state.refused.length) || state.last.stop !== 'done') break;
-      prompt = feedbackPrompt(state.report.outcomes, state.refused);
+      feedback = feedbackPrompt(state.report.outcomes, state.refused);
+      prompt = taskPrompt(context, { round: round + 1, feedback });
     }
   } finally {
     try {

@@ -127,7 +127,11 @@ export class AnthropicBackend implements AgentBackend {
         usage,
         findings,
       };
-    this.messages.push({ role: 'user', content: round.prompt });
+    // The conversation holds the task already: a later round adds only what still fails.
+    this.messages.push({
+      role: 'user',
+      content: this.messages.length && round.feedback ? round.feedback : round.prompt,
+    });
     for (;;) {
       if (round.signal.aborted) return { stop: 'timeout', summary: '', usage, findings };
       if (usage.turns >= round.maxTurns)

@@ -29,9 +29,12 @@ export function addUsage(a: AgentUsage, b: AgentUsage): AgentUsage {
   };
 }
 
-/** One round of agent work: the first prompt, or feedback on criteria that failed. */
+/** One round of agent work: the whole task, and from round 2 on what still fails. */
 export interface AgentRound {
+  /** The whole task, every round (from round 2 on with `feedback` at its end): see `taskPrompt`. */
   prompt: string;
+  /** From round 2 on, only what still fails: for a backend that continues its conversation. */
+  feedback?: string;
   cwd: string;
   model: string;
   /** What is left of the limits for this round. */

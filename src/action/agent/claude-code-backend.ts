@@ -58,8 +58,10 @@ const STOPS: Record<string, AgentOutcome['stop']> = {
 };
 
 /**
- * Claude Code through the Agent SDK: no settings files are read (`settingSources: []`), only the
- * listed tools run, and turns and spend are capped. It reaches the model only through the job's
+ * Claude Code through the Agent SDK: no settings files are read (`settingSources: []`: the
+ * repository's `CLAUDE.md` and the other instruction files reach it in the prompt, delimited, as
+ * they reach every backend), only the listed tools run, and turns and spend are capped. Each
+ * round is a new session given the whole task (see `taskPrompt`). It reaches the model only through the job's
  * gateway, with a per-run token instead of the key; its environment is otherwise the secret-free
  * one. The cost it reports is not the task's: the gateway counts that.
  */
