@@ -22,13 +22,15 @@ type Filled = (typeof FILLED_FIELDS)[number];
  * A task as a person writes it: an id and a title at least; the plan schema for every field but
  * `covers`, which names the planner's requirements and so comes from the planner's task.
  */
-const DraftTaskSchema = TaskSchema.omit({ covers: true }).partial({
-  description: true,
-  tier: true,
-  scope: true,
-  criteria: true,
-  estimate: true,
-}).extend({ dependsOn: TaskSchema.shape.dependsOn.default([]) });
+const DraftTaskSchema = TaskSchema.omit({ covers: true })
+  .partial({
+    description: true,
+    tier: true,
+    scope: true,
+    criteria: true,
+    estimate: true,
+  })
+  .extend({ dependsOn: TaskSchema.shape.dependsOn.default([]) });
 export type DraftTask = z.output<typeof DraftTaskSchema>;
 
 const DraftSchema = z.array(DraftTaskSchema).min(1).max(PLAN_LIMITS.tasks);
