@@ -74733,7 +74733,9 @@ var PLAN_LIMITS = {
   dependsOn: 20,
   criteriaPerTask: 10,
   scopePaths: 30,
-  estimateMinutes: 24 * 60
+  estimateMinutes: 24 * 60,
+  requirements: 30,
+  requirementChars: 300
 };
 var TASK_ID = /^T[1-9]\d{0,3}$/;
 var TaskIdSchema = external_exports.string().regex(TASK_ID, "task ids look like T1, T2, ... T9999");
@@ -74754,7 +74756,12 @@ var taskSchemaFor = (criterion) => external_exports.strictObject({
   criteria: external_exports.array(criterion).min(1).max(PLAN_LIMITS.criteriaPerTask),
   scope: external_exports.array(external_exports.string().trim().min(1).max(300)).max(PLAN_LIMITS.scopePaths),
   /** Expected agent time in minutes. */
-  estimate: external_exports.number().positive().max(PLAN_LIMITS.estimateMinutes)
+  estimate: external_exports.number().positive().max(PLAN_LIMITS.estimateMinutes),
+  /**
+   * The numbers of the plan's requirements this task covers (1 is the first). Traceability
+   * only: the agent does not act on it, so it is not part of the approved definition.
+   */
+  covers: external_exports.array(external_exports.number().int().min(1).max(PLAN_LIMITS.requirements)).max(PLAN_LIMITS.requirements).optional()
 });
 var TaskSchema = taskSchemaFor(CriterionSchema);
 var PhaseSchema = external_exports.strictObject({
@@ -74771,6 +74778,11 @@ var planSchemaFor = (task) => external_exports.strictObject({
     body: prose(PLAN_LIMITS.goalBodyChars)
   }),
   rigor: RigorSchema,
+  /**
+   * What the issue asks for, one requirement a line, numbered from 1 in this order; tasks
+   * name the ones they cover. Plans made before requirements were traced have none.
+   */
+  requirements: external_exports.array(oneLine2(PLAN_LIMITS.requirementChars)).max(PLAN_LIMITS.requirements).optional(),
   tasks: external_exports.array(task),
   /** L2 and L3. */
   phases: external_exports.array(PhaseSchema).max(20).optional(),

@@ -1010,7 +1010,9 @@ var PLAN_LIMITS = {
   dependsOn: 20,
   criteriaPerTask: 10,
   scopePaths: 30,
-  estimateMinutes: 24 * 60
+  estimateMinutes: 24 * 60,
+  requirements: 30,
+  requirementChars: 300
 };
 var TASK_ID = /^T[1-9]\d{0,3}$/;
 var TaskIdSchema = z2.string().regex(TASK_ID, "task ids look like T1, T2, ... T9999");
@@ -1031,7 +1033,12 @@ var taskSchemaFor = (criterion) => z2.strictObject({
   criteria: z2.array(criterion).min(1).max(PLAN_LIMITS.criteriaPerTask),
   scope: z2.array(z2.string().trim().min(1).max(300)).max(PLAN_LIMITS.scopePaths),
   /** Expected agent time in minutes. */
-  estimate: z2.number().positive().max(PLAN_LIMITS.estimateMinutes)
+  estimate: z2.number().positive().max(PLAN_LIMITS.estimateMinutes),
+  /**
+   * The numbers of the plan's requirements this task covers (1 is the first). Traceability
+   * only: the agent does not act on it, so it is not part of the approved definition.
+   */
+  covers: z2.array(z2.number().int().min(1).max(PLAN_LIMITS.requirements)).max(PLAN_LIMITS.requirements).optional()
 });
 var TaskSchema = taskSchemaFor(CriterionSchema);
 var PhaseSchema = z2.strictObject({
@@ -1048,6 +1055,11 @@ var planSchemaFor = (task) => z2.strictObject({
     body: prose2(PLAN_LIMITS.goalBodyChars)
   }),
   rigor: RigorSchema,
+  /**
+   * What the issue asks for, one requirement a line, numbered from 1 in this order; tasks
+   * name the ones they cover. Plans made before requirements were traced have none.
+   */
+  requirements: z2.array(oneLine2(PLAN_LIMITS.requirementChars)).max(PLAN_LIMITS.requirements).optional(),
   tasks: z2.array(task),
   /** L2 and L3. */
   phases: z2.array(PhaseSchema).max(20).optional(),
@@ -1858,7 +1870,8 @@ var hashes = /* @__PURE__ */ new WeakMap();
 function taskDefinitionHash(task) {
   let hash = hashes.get(task);
   if (hash === void 0) {
-    hash = createHash2("sha256").update(canonicalJson(task)).digest("hex").slice(0, HASH_HEX);
+    const { covers: _covers, ...runs } = task;
+    hash = createHash2("sha256").update(canonicalJson(runs)).digest("hex").slice(0, HASH_HEX);
     hashes.set(task, hash);
   }
   return hash;
@@ -2206,12 +2219,14 @@ var EDITABLE_FIELDS = [
   "tier",
   "dependsOn",
   "scope",
-  "criteria"
+  "criteria",
+  "covers"
 ];
 function editTask(task, edit) {
   const next = { ...task };
   for (const f of EDITABLE_FIELDS) if (edit[f] !== void 0) Object.assign(next, { [f]: edit[f] });
-  return taskDefinitionHash(next) === taskDefinitionHash(task) ? task : next;
+  const same = taskDefinitionHash(next) === taskDefinitionHash(task) && JSON.stringify(next.covers) === JSON.stringify(task.covers);
+  return same ? task : next;
 }
 
 // src/core/parse-task-edit.ts
@@ -2221,7 +2236,8 @@ var TaskEditSchema = TaskSchema.pick({
   tier: true,
   dependsOn: true,
   scope: true,
-  criteria: true
+  criteria: true,
+  covers: true
 }).partial();
 var FENCED = /^\s*(`{3,}|~{3,})[^\n]*\n([\s\S]*?)\n[ \t]*\1[ \t]*(?:\n|$)/;
 var FIELDS = EDITABLE_FIELDS.map((f) => `\`${f}\``).join(", ");
@@ -2742,6 +2758,87 @@ function fits(tasks, shown) {
   return edges <= MERMAID_MAX_EDGES;
 }
 
+// src/core/checklist/requirements.ts
+var FAILED = ["failed", "needs-human", "blocked"];
+var NOT_RUN = ["excluded", "skipped", "cancelled"];
+function requirementCoverage(plan, status) {
+  return (plan.requirements ?? []).map((text2, k) => {
+    const n = k + 1;
+    const tasks = plan.tasks.flatMap((t, i) => t.covers?.includes(n) ? [i] : []);
+    const statuses = tasks.map(status);
+    const of = tasks.length === 0 ? "uncovered" : statuses.some((x) => FAILED.includes(x)) ? "failed" : statuses.some((x) => NOT_RUN.includes(x)) ? "not-run" : statuses.every((x) => x === "done") ? "met" : "open";
+    return { n, text: text2, tasks, status: of };
+  });
+}
+var coverageOf = (s) => s.plan ? requirementCoverage(s.plan, (i) => s.tasks.at(i).status) : [];
+var rid = (n) => `R${n}`;
+function uncoveredWarning(s) {
+  if (s.startedAt !== void 0) return void 0;
+  const coverage = coverageOf(s);
+  const none = coverage.filter((r) => r.status === "uncovered");
+  const dropped = coverage.filter((r) => r.status === "not-run");
+  if (!none.length && !dropped.length) return void 0;
+  const parts = [
+    ...none.length ? [`no task covers ${none.map((r) => `**${rid(r.n)}**`).join(", ")}`] : [],
+    ...dropped.length ? [`only tasks that will not run cover ${dropped.map((r) => `**${rid(r.n)}**`).join(", ")}`] : []
+  ];
+  return `> \u26A0\uFE0F **Requirements not covered:** ${parts.join("; ")} (see Requirements below). Start anyway if that is meant; otherwise give a task the work and its \`covers\` (\`/gantry edit\`), or \`/gantry replan <feedback>\`.`;
+}
+function requirementsSection(s, compact) {
+  const coverage = coverageOf(s);
+  if (!coverage.length) return void 0;
+  const plan = s.plan;
+  const none = coverage.filter((r) => r.status === "uncovered").length;
+  const summary = `Requirements: ${coverage.length}${none ? `, \u26A0\uFE0F ${none} covered by no task` : ""}`;
+  const lines = coverage.map((r) => {
+    const text2 = inert(compact ? clip(r.text, 80) : r.text, "line");
+    const by = r.tasks.length ? `covered by ${r.tasks.map((i) => plan.tasks[i].id).join(", ")}${r.status === "not-run" ? " (\u26A0\uFE0F none of them will run)" : ""}` : "\u26A0\uFE0F **covered by no task**";
+    return `- **${rid(r.n)}** ${text2} \xB7 ${by}`;
+  });
+  return [
+    `<details${s.startedAt === void 0 ? " open" : ""}><summary>${summary}</summary>`,
+    "",
+    ...lines,
+    "",
+    "</details>"
+  ].join("\n");
+}
+var REQUIREMENT_BADGE = {
+  uncovered: "\u26A0\uFE0F covered by no task",
+  met: "\u2705 met",
+  failed: "\u274C failed",
+  "not-run": "\u2796 not done",
+  open: "\u23F3 in progress"
+};
+function requirementsAccount(s, taskCell) {
+  const coverage = coverageOf(s);
+  if (!coverage.length) return [];
+  const out = [
+    "### Requirements",
+    "",
+    "| Requirement | Tasks, their commits and CI | Status |",
+    "|---|---|---|",
+    ...coverage.map(
+      (r) => `| **${rid(r.n)}** ${inert(r.text, "cell")} | ${r.tasks.map(taskCell).join("<br>") || "\u2013"} | ${REQUIREMENT_BADGE[r.status]} |`
+    ),
+    ""
+  ];
+  const list = (status, withTasks) => coverage.filter((r) => r.status === status).map((r) => {
+    const which = withTasks ? r.tasks.filter((i) => [...FAILED, ...NOT_RUN].includes(s.tasks.at(i).status)) : [];
+    return `${rid(r.n)}${which.length ? ` (${which.map(taskCell).join(", ")})` : ""}`;
+  });
+  const notes = [
+    ["\u26A0\uFE0F **Covered by no task:**", list("uncovered", false)],
+    ["\u274C **Failed:**", list("failed", true)],
+    ["\u2796 **Not done:**", list("not-run", true)]
+  ];
+  for (const [label3, ids] of notes) if (ids.length) out.push(`${label3} ${ids.join(", ")}`, "");
+  return out;
+}
+function clip(text2, max) {
+  return text2.length > max ? `${text2.slice(0, max - 1)}\u2026` : text2;
+}
+
 // src/core/checklist/render.ts
 var STATUS_BADGE = {
   proposed: "\u26AA awaiting approval",
@@ -2791,7 +2888,7 @@ var DETAIL_LEVELS = [
 var SMALLEST = 4;
 var FINISHED = ["done", "skipped"];
 var LOOK_AT = ["running", "failed", "needs-human"];
-var NOT_RUN = ["excluded", "skipped", "cancelled"];
+var NOT_RUN2 = ["excluded", "skipped", "cancelled"];
 function renderPlanComment(state, options) {
   const stateBlock = encodeState(state, options.key);
   let body = "";
@@ -2821,6 +2918,8 @@ function renderBody(s, o, detail, stateBlock) {
   const knownRed = knownRedLine(s);
   if (knownRed) out.push(knownRed, "");
   if (plan) {
+    const uncovered = uncoveredWarning(s);
+    if (uncovered) out.push(uncovered, "");
     if (detail.criteria === "none")
       out.push(
         "> \u26A0\uFE0F **Completion criteria are not shown:** with them this comment would pass GitHub\u2019s size limit. Tick only tasks whose criteria you have seen, or `/gantry replan` with fewer tasks.",
@@ -2849,6 +2948,8 @@ function renderBody(s, o, detail, stateBlock) {
       `- [${started ? "x" : " "}] ${START_MARKER}**Start** ${started ? `(started by ${s.startedBy ? `@${s.startedBy}` : "auto-approval"})` : "\u2014 tick the tasks to run, then tick this box"}`,
       ""
     );
+    const requirements = requirementsSection(s, detail.compact);
+    if (requirements) out.push(requirements, "");
     const picture = renderMermaid(
       plan.tasks,
       s.tasks.map((t) => t.status)
@@ -2865,7 +2966,7 @@ function estimateLines(s) {
   const tiers = s.settings.tiers;
   if (!tiers || !s.plan) return [];
   const runs = s.tasks.toArray();
-  const willRun = (i) => !NOT_RUN.includes(runs[i].status);
+  const willRun = (i) => !NOT_RUN2.includes(runs[i].status);
   const all = planEstimate(s.plan, tiers, willRun);
   const counted = runs.filter((_, i) => willRun(i)).length;
   const parts = [`~${formatUsd(all.totalUsd)} for ${counted} task${counted === 1 ? "" : "s"}`];
@@ -2992,9 +3093,10 @@ function taskDetails(s, detail, pictureCut) {
       ...e ? [inert(e.model, "line")] : [],
       `~${minutes(t.estimate)}`,
       ...e ? [`~${formatUsd(e.costUsd)}`] : [],
-      ...t.scope.length ? [`${detail.compact ? "" : "scope "}${t.scope.map((p) => inert(p, "code")).join(", ")}`] : []
+      ...t.scope.length ? [`${detail.compact ? "" : "scope "}${t.scope.map((p) => inert(p, "code")).join(", ")}`] : [],
+      ...t.covers?.length ? [`covers ${t.covers.map((n) => `R${n}`).join(", ")}`] : []
     ].join(" \xB7 ");
-    const showCriteria = detail.criteria === "all" || detail.criteria === "open" && !FINISHED.includes(run2.status) && !NOT_RUN.includes(run2.status);
+    const showCriteria = detail.criteria === "all" || detail.criteria === "open" && !FINISHED.includes(run2.status) && !NOT_RUN2.includes(run2.status);
     const criteria = showCriteria ? criteriaLines(t.criteria) : [];
     if (detail.compact) {
       const one = criteria.length === 1 ? ` \xB7 ${criteria[0].slice(2)}` : "";
@@ -3248,6 +3350,18 @@ function structuralProblems(plan) {
         });
     })
   );
+  const requirements = plan.requirements?.length ?? 0;
+  tasks.forEach(
+    (t, i) => (t.covers ?? []).forEach((n, k) => {
+      if (n > requirements)
+        problems.push({
+          code: "unknown-requirement",
+          taskId: t.id,
+          path: `tasks.${i}.covers.${k}`,
+          message: `${t.id} covers requirement ${n}, but the plan lists ${requirements === 0 ? "no requirements" : `only ${requirements} (numbered from 1)`}`
+        });
+    })
+  );
   if (problems.length > 0) return problems;
   try {
     Dag.of(tasks);
@@ -3374,7 +3488,7 @@ ${safe}
 // src/planner/issue-plan.ts
 var ISSUE_PLAN_BLOCK = "gantry-plan";
 var FILLED_FIELDS = ["description", "tier", "scope", "criteria", "estimate"];
-var DraftTaskSchema = TaskSchema.partial({
+var DraftTaskSchema = TaskSchema.omit({ covers: true }).partial({
   description: true,
   tier: true,
   scope: true,
@@ -3434,7 +3548,8 @@ function completeIssuePlan(input) {
       if (value === void 0) gaps.push(`${t.id}.${f}`);
       else Object.assign(filled, { [f]: value });
     }
-    return { ...filled, ...definedOf(t) };
+    const covers = byId.get(t.id)?.covers;
+    return { ...filled, ...covers ? { covers } : {}, ...definedOf(t) };
   });
   if (gaps.length)
     return {
@@ -3448,6 +3563,7 @@ function completeIssuePlan(input) {
   const plan = {
     goal: { title: input.goal.title, body: planned?.goal.body ?? input.goal.body },
     rigor: input.rigor,
+    ...planned?.requirements ? { requirements: planned.requirements } : {},
     tasks,
     ...phases ? { phases } : {},
     ...planned?.openQuestions ? { openQuestions: planned.openQuestions } : {},
@@ -3971,7 +4087,7 @@ var LIMITS = {
   /** Failed attempts kept for the pull request's account. */
   failureLog: 20
 };
-function clip(text2, max) {
+function clip2(text2, max) {
   if (text2.length <= max) return text2;
   const cut = text2.slice(0, max - 1);
   const space = cut.search(/\s\S*$/);
@@ -4027,8 +4143,8 @@ var Draft = class {
   setTask(i, patch, detail) {
     const old = this.task(i);
     const next = { ...old, ...patch };
-    if (next.reason !== void 0) next.reason = clip(next.reason, LIMITS.reason);
-    if (next.guidance !== void 0) next.guidance = clip(next.guidance, LIMITS.guidance);
+    if (next.reason !== void 0) next.reason = clip2(next.reason, LIMITS.reason);
+    if (next.guidance !== void 0) next.guidance = clip2(next.guidance, LIMITS.guidance);
     this.s.tasks = this.s.tasks.with(i, next);
     if (owesWork(next) !== owesWork(old)) this.track(i, owesWork(next));
     if (next.status !== old.status) {
@@ -4043,7 +4159,7 @@ var Draft = class {
     const to = status === "paused" ? `paused:${pausedFor}` : status;
     this.s.status = status;
     this.s.pausedFor = status === "paused" ? pausedFor : void 0;
-    this.s.note = note === void 0 ? void 0 : clip(note, LIMITS.note);
+    this.s.note = note === void 0 ? void 0 : clip2(note, LIMITS.note);
     if (from !== to) this.record("goal", from, to, note);
   }
   unmet() {
@@ -4535,15 +4651,15 @@ function failAttempt(d, i, failure) {
 function keptFailure(failure) {
   return {
     ...failure,
-    detail: clip(failure.detail, LIMITS.reason),
+    detail: clip2(failure.detail, LIMITS.reason),
     ...failure.failedChecks ? { failedChecks: failure.failedChecks.slice(0, 20) } : {},
     ...failure.failedCriteria ? { failedCriteria: clipAll(failure.failedCriteria) } : {},
     ...failure.refused ? { refused: clipAll(failure.refused) } : {}
   };
 }
-var clipAll = (items) => items.slice(0, LIMITS.failureItems).map((x) => clip(x, LIMITS.failureItem));
+var clipAll = (items) => items.slice(0, LIMITS.failureItems).map((x) => clip2(x, LIMITS.failureItem));
 function logFailure(d, taskId, attempt, detail) {
-  const entry = { taskId, attempt, reason: clip(detail, LIMITS.failureItem) };
+  const entry = { taskId, attempt, reason: clip2(detail, LIMITS.failureItem) };
   d.s.failures = [...d.s.failures ?? [], entry].slice(-LIMITS.failureLog);
 }
 function reportOutcome(d, taskId, attempt, ok) {
@@ -4560,7 +4676,7 @@ function needsHuman(d, i, reason, question, last) {
       reason,
       failure: void 0,
       asking: {
-        question: clip(question, LIMITS.guidance),
+        question: clip2(question, LIMITS.guidance),
         ...mention ? { mention } : {},
         ...failure ? { failure: keptFailure(failure) } : {}
       }
@@ -4630,7 +4746,7 @@ var onBaseVerdict = (d, e) => {
     d.s.baseVerdict = { ...b, verdict: "green" };
     return void 0;
   }
-  const failedChecks = e.failedChecks.slice(0, LIMITS.failureItems).map((c) => clip(c, LIMITS.failureItem));
+  const failedChecks = e.failedChecks.slice(0, LIMITS.failureItems).map((c) => clip2(c, LIMITS.failureItem));
   d.s.baseVerdict = { ...b, verdict: "red", failedChecks };
   if (isRunning(d.s.status))
     d.setStatus(
@@ -4725,13 +4841,15 @@ function currentAttempt(d, taskId, attempt, status) {
 // src/core/inject-tasks.ts
 function injectTasks(plan, taskId, tasks) {
   const newIds = tasks.map((t) => t.id);
+  const covers = plan.tasks.find((t) => t.id === taskId)?.covers;
+  const added = covers?.length ? tasks.map((t) => t.covers === void 0 ? { ...t, covers: [...covers] } : t) : tasks;
   return {
     ...plan,
     tasks: [
       ...plan.tasks.map(
         (t) => t.id === taskId ? { ...t, dependsOn: [...t.dependsOn, ...newIds] } : t
       ),
-      ...tasks
+      ...added
     ]
   };
 }
@@ -4970,7 +5088,7 @@ var onFinished = (d, e) => {
       d.s.findings ?? [],
       e.findings.map((f) => ({
         kind: f.kind,
-        text: clip(f.text, LIMITS.finding),
+        text: clip2(f.text, LIMITS.finding),
         source: e.taskId
       }))
     );
@@ -5139,8 +5257,8 @@ var onVerdict = (d, verdict) => {
     ...c,
     verdict: e.verdict === "green" ? { kind: "green", ...judged.still ? { knownRed: judged.still } : {} } : {
       kind: "red",
-      failedChecks: e.failedChecks.slice(0, LIMITS.failureItems).map((x) => clip(x, LIMITS.failureItem)),
-      ...e.summary ? { summary: clip(e.summary, LIMITS.failureItem) } : {}
+      failedChecks: e.failedChecks.slice(0, LIMITS.failureItems).map((x) => clip2(x, LIMITS.failureItem)),
+      ...e.summary ? { summary: clip2(e.summary, LIMITS.failureItem) } : {}
     }
   });
   settleQueue(d);
@@ -5515,7 +5633,7 @@ var onReplan = (d, e) => {
     void 0,
     e.feedback ? `Replanning with feedback: ${e.feedback}` : "Replanning"
   );
-  d.s.replanFeedback = e.feedback ? clip(e.feedback, LIMITS.feedback) : void 0;
+  d.s.replanFeedback = e.feedback ? clip2(e.feedback, LIMITS.feedback) : void 0;
   d.s.planRetry = void 0;
   return void 0;
 };
@@ -6341,6 +6459,13 @@ function renderPrBody(s, o = {}) {
       );
     });
     out.push("");
+    out.push(
+      ...requirementsAccount(s, (i) => {
+        const r = s.tasks.at(i);
+        const landed = landedCell(repoUrl, r);
+        return `**${plan.tasks[i].id}** ${STATUS_BADGE[r.status]}${landed === "\u2013" ? "" : ` \xB7 ${landed}`}`;
+      })
+    );
   }
   const approvals = approvalLines(s);
   if (approvals.length) out.push("### Approvals", "", ...approvals, "");
@@ -8321,6 +8446,7 @@ Rules for a good plan:
 - At most ${PLAN_LIMITS.tasks} tasks; most goals need 2 to 12.
 - Use the repository's own test command in criteria where it fits. Never plan changes under .github/workflows/: Gantry cannot push them.
 - goal.title restates the goal in one line; goal.body summarizes it in a few sentences.
+- requirements lists what the issue asks for, one checkable requirement per item in the issue's own terms (one line each, at most ${PLAN_LIMITS.requirementChars} characters, at most ${PLAN_LIMITS.requirements}); they are numbered from 1 in the order given. Each task's covers lists the numbers of the requirements it helps meet. Every requirement should be covered by at least one task; leave one uncovered only when the plan deliberately does not do it, and say why in goal.body. A maintainer sees which requirement no task covers before approving.
 
 ${CRITERIA}
 
@@ -8338,7 +8464,7 @@ function planUserMessage(input) {
   ];
   if (input.draft)
     parts.push(
-      `The issue already lists the tasks. Plan exactly these tasks, with these ids and dependencies, and keep every field they give; fill in only the fields they leave out (${FILLED_FIELDS.join(", ")}):
+      `The issue already lists the tasks. Plan exactly these tasks, with these ids and dependencies, and keep every field they give; fill in only the fields they leave out (${FILLED_FIELDS.join(", ")}), and list the requirements with each task's covers:
 ${asData("plan", JSON.stringify(input.draft))}`
     );
   if (input.previousPlan)

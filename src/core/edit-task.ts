@@ -11,6 +11,7 @@ export interface TaskEdit {
   dependsOn?: string[] | undefined;
   scope?: string[] | undefined;
   criteria?: Criterion[] | undefined;
+  covers?: number[] | undefined;
 }
 
 export const EDITABLE_FIELDS = [
@@ -20,11 +21,16 @@ export const EDITABLE_FIELDS = [
   'dependsOn',
   'scope',
   'criteria',
+  'covers',
 ] as const satisfies readonly (keyof TaskEdit & keyof Task)[];
 
 /** The task with the edit's fields in place of its own (the same object when nothing differs). */
 export function editTask(task: Task, edit: TaskEdit): Task {
   const next: Task = { ...task };
   for (const f of EDITABLE_FIELDS) if (edit[f] !== undefined) Object.assign(next, { [f]: edit[f] });
-  return taskDefinitionHash(next) === taskDefinitionHash(task) ? task : next;
+  // `covers` is not part of the definition's hash, so it is compared on its own.
+  const same =
+    taskDefinitionHash(next) === taskDefinitionHash(task) &&
+    JSON.stringify(next.covers) === JSON.stringify(task.covers);
+  return same ? task : next;
 }

@@ -11,6 +11,7 @@ const TaskEditSchema = TaskSchema.pick({
   dependsOn: true,
   scope: true,
   criteria: true,
+  covers: true,
 }).partial();
 
 /** The YAML of an edit, fenced (```yaml ... ```, prose after the fence is a note to people) or not. */
@@ -20,7 +21,7 @@ const FIELDS = EDITABLE_FIELDS.map((f) => `\`${f}\``).join(', ');
 
 /**
  * The fields after `/gantry edit T3`: YAML giving any of title, description, tier, dependsOn,
- * scope and criteria (criteria as in the plan). Each problem names its field and says what fits.
+ * scope, criteria (as in the plan) and covers (the numbers of the requirements it covers). Each problem names its field and says what fits.
  */
 export function parseTaskEdit(
   taskId: string,

@@ -7,7 +7,8 @@ export type PlanProblemCode =
   | 'unknown-dependency'
   | 'self-dependency'
   | 'cycle'
-  | 'unknown-phase-task';
+  | 'unknown-phase-task'
+  | 'unknown-requirement';
 
 export interface PlanProblem {
   code: PlanProblemCode;

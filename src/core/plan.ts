@@ -15,6 +15,8 @@ export const PLAN_LIMITS = {
   criteriaPerTask: 10,
   scopePaths: 30,
   estimateMinutes: 24 * 60,
+  requirements: 30,
+  requirementChars: 300,
 } as const;
 
 export const TASK_ID = /^T[1-9]\d{0,3}$/;
@@ -60,6 +62,14 @@ export const taskSchemaFor = (criterion: z.ZodType<Criterion>) =>
     scope: z.array(z.string().trim().min(1).max(300)).max(PLAN_LIMITS.scopePaths),
     /** Expected agent time in minutes. */
     estimate: z.number().positive().max(PLAN_LIMITS.estimateMinutes),
+    /**
+     * The numbers of the plan's requirements this task covers (1 is the first). Traceability
+     * only: the agent does not act on it, so it is not part of the approved definition.
+     */
+    covers: z
+      .array(z.number().int().min(1).max(PLAN_LIMITS.requirements))
+      .max(PLAN_LIMITS.requirements)
+      .optional(),
   });
 export const TaskSchema = taskSchemaFor(CriterionSchema);
 export type Task = z.infer<typeof TaskSchema>;
@@ -82,6 +92,14 @@ export const planSchemaFor = (task: ReturnType<typeof taskSchemaFor>) =>
         body: prose(PLAN_LIMITS.goalBodyChars),
       }),
       rigor: RigorSchema,
+      /**
+       * What the issue asks for, one requirement a line, numbered from 1 in this order; tasks
+       * name the ones they cover. Plans made before requirements were traced have none.
+       */
+      requirements: z
+        .array(oneLine(PLAN_LIMITS.requirementChars))
+        .max(PLAN_LIMITS.requirements)
+        .optional(),
       tasks: z.array(task),
       /** L2 and L3. */
       phases: z.array(PhaseSchema).max(20).optional(),

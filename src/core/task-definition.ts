@@ -14,11 +14,16 @@ const hashes = new WeakMap<Task, string>();
  * The hash of everything a task runs with: the whole task the dispatch hands the agent (title,
  * description, criteria, scope, tier, dependencies, estimate). An approval records it; a task
  * runs only while its definition still has the approved hash. Key order does not matter.
+ *
+ * Which requirements the task covers (`covers`) is left out: it changes what the plan comment
+ * and PR body report, not what the agent does, and leaving it out keeps the hashes of tasks
+ * approved before requirements were traced (and of recovery tasks that inherit it) unchanged.
  */
 export function taskDefinitionHash(task: Task): string {
   let hash = hashes.get(task);
   if (hash === undefined) {
-    hash = createHash('sha256').update(canonicalJson(task)).digest('hex').slice(0, HASH_HEX);
+    const { covers: _covers, ...runs } = task;
+    hash = createHash('sha256').update(canonicalJson(runs)).digest('hex').slice(0, HASH_HEX);
     hashes.set(task, hash);
   }
   return hash;

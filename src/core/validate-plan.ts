@@ -85,6 +85,18 @@ function structuralProblems(plan: Plan): PlanProblem[] {
         });
     }),
   );
+  const requirements = plan.requirements?.length ?? 0;
+  tasks.forEach((t, i) =>
+    (t.covers ?? []).forEach((n, k) => {
+      if (n > requirements)
+        problems.push({
+          code: 'unknown-requirement',
+          taskId: t.id,
+          path: `tasks.${i}.covers.${k}`,
+          message: `${t.id} covers requirement ${n}, but the plan lists ${requirements === 0 ? 'no requirements' : `only ${requirements} (numbered from 1)`}`,
+        });
+    }),
+  );
   if (problems.length > 0) return problems;
   try {
     Dag.of(tasks);

@@ -18,14 +18,19 @@ export const ISSUE_PLAN_BLOCK = 'gantry-plan';
 export const FILLED_FIELDS = ['description', 'tier', 'scope', 'criteria', 'estimate'] as const;
 type Filled = (typeof FILLED_FIELDS)[number];
 
-/** A task as a person writes it: an id and a title at least; the plan schema for every field. */
-const DraftTaskSchema = TaskSchema.partial({
-  description: true,
-  tier: true,
-  scope: true,
-  criteria: true,
-  estimate: true,
-}).extend({ dependsOn: TaskSchema.shape.dependsOn.default([]) });
+/**
+ * A task as a person writes it: an id and a title at least; the plan schema for every field but
+ * `covers`, which names the planner's requirements and so comes from the planner's task.
+ */
+const DraftTaskSchema = TaskSchema.omit({ covers: true })
+  .partial({
+    description: true,
+    tier: true,
+    scope: true,
+    criteria: true,
+    estimate: true,
+  })
+  .extend({ dependsOn: TaskSchema.shape.dependsOn.default([]) });
 export type DraftTask = z.output<typeof DraftTaskSchema>;
 
 const DraftSchema = z.array(DraftTaskSchema).min(1).max(PLAN_LIMITS.tasks);
@@ -87,7 +92,8 @@ export function missingFields(tasks: readonly DraftTask[]): { id: string; fields
 /**
  * The person's plan completed: every field they wrote is kept as written; a missing field comes
  * from the planner's task of the same id (tasks the planner made up are dropped), and the plan's
- * notes (phases, questions, risks) from the planner's plan. The result is validated in full.
+ * requirements (with each task's `covers`) and notes (phases, questions, risks) from the
+ * planner's plan. The result is validated in full.
  */
 export function completeIssuePlan(input: {
   tasks: readonly DraftTask[];
@@ -106,7 +112,8 @@ export function completeIssuePlan(input: {
       if (value === undefined) gaps.push(`${t.id}.${f}`);
       else Object.assign(filled, { [f]: value });
     }
-    return { ...filled, ...definedOf(t) };
+    const covers = byId.get(t.id)?.covers;
+    return { ...filled, ...(covers ? { covers } : {}), ...definedOf(t) };
   });
   if (gaps.length)
     return {
@@ -122,6 +129,7 @@ export function completeIssuePlan(input: {
   const plan = {
     goal: { title: input.goal.title, body: planned?.goal.body ?? input.goal.body },
     rigor: input.rigor,
+    ...(planned?.requirements ? { requirements: planned.requirements } : {}),
     tasks,
     ...(phases ? { phases } : {}),
     ...(planned?.openQuestions ? { openQuestions: planned.openQuestions } : {}),

@@ -33,6 +33,7 @@ Rules for a good plan:
 - At most ${PLAN_LIMITS.tasks} tasks; most goals need 2 to 12.
 - Use the repository's own test command in criteria where it fits. Never plan changes under .github/workflows/: Gantry cannot push them.
 - goal.title restates the goal in one line; goal.body summarizes it in a few sentences.
+- requirements lists what the issue asks for, one checkable requirement per item in the issue's own terms (one line each, at most ${PLAN_LIMITS.requirementChars} characters, at most ${PLAN_LIMITS.requirements}); they are numbered from 1 in the order given. Each task's covers lists the numbers of the requirements it helps meet. Every requirement should be covered by at least one task; leave one uncovered only when the plan deliberately does not do it, and say why in goal.body. A maintainer sees which requirement no task covers before approving.
 
 ${CRITERIA}
 
@@ -58,7 +59,7 @@ export function planUserMessage(input: {
   ];
   if (input.draft)
     parts.push(
-      `The issue already lists the tasks. Plan exactly these tasks, with these ids and dependencies, and keep every field they give; fill in only the fields they leave out (${FILLED_FIELDS.join(', ')}):\n${asData('plan', JSON.stringify(input.draft))}`,
+      `The issue already lists the tasks. Plan exactly these tasks, with these ids and dependencies, and keep every field they give; fill in only the fields they leave out (${FILLED_FIELDS.join(', ')}), and list the requirements with each task's covers:\n${asData('plan', JSON.stringify(input.draft))}`,
     );
   if (input.previousPlan)
     parts.push(

@@ -61,6 +61,7 @@ const task = (
   dependsOn: string[],
   criteria: unknown[],
   scope: string[],
+  covers: number[],
 ) => ({
   id,
   title,
@@ -70,6 +71,7 @@ const task = (
   criteria,
   scope,
   estimate: 5,
+  covers,
 });
 
 /** The scripted planner's diamond for the sample issue. */
@@ -79,6 +81,13 @@ export function samplePlan(): Script {
       {
         goal: SAMPLE_ISSUE,
         rigor: 'L1',
+        // The issue's requirements; each task below names the ones it covers.
+        requirements: [
+          '`greet(name)` returns a greeting for the name',
+          'greet() is tested',
+          'greet() is documented in the README',
+          'greet() is exported from the package',
+        ],
         tasks: [
           task(
             'T1',
@@ -86,6 +95,7 @@ export function samplePlan(): Script {
             [],
             [{ kind: 'file', path: 'src/greet.js', exists: true }],
             ['src/'],
+            [1],
           ),
           task(
             'T2',
@@ -93,6 +103,7 @@ export function samplePlan(): Script {
             ['T1'],
             [{ kind: 'file', path: 'test/greet.test.js', exists: true }],
             ['test/'],
+            [2],
           ),
           task(
             'T3',
@@ -100,6 +111,7 @@ export function samplePlan(): Script {
             ['T1'],
             [{ kind: 'grep', pattern: 'greet', in: 'README.md', present: true }],
             ['README.md'],
+            [3],
           ),
           task(
             'T4',
@@ -107,6 +119,7 @@ export function samplePlan(): Script {
             ['T2', 'T3'],
             [{ kind: 'command', run: 'node --test' }],
             ['src/', 'test/'],
+            [4],
           ),
         ],
       },

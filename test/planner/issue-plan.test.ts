@@ -142,6 +142,25 @@ describe('completing a written plan', () => {
     ]);
   });
 
+  it("takes the requirements and each task's covers from the planner; a person cannot write covers", () => {
+    const tasks = read(fence(WRITTEN));
+    const planned = plan(
+      [
+        task('T1', [], { covers: [1] }),
+        task('T2', [], { covers: [2] }),
+        task('T3', [], { covers: [3] }),
+      ],
+      { requirements: ['greet() exists', 'greet() is documented', 'made up'] },
+    );
+    const r = completeIssuePlan({ tasks, goal, rigor: 'L1', planned });
+    if (!r.ok) throw new Error(r.problems.join('\n'));
+    expect(r.plan.requirements).toEqual(['greet() exists', 'greet() is documented', 'made up']);
+    expect(r.plan.tasks.map((t) => t.covers)).toEqual([[1], [2]]);
+    expect(problems(fence(`- id: T1\n  title: Add greet()\n  covers: [1]`))).toEqual([
+      expect.stringContaining('covers'),
+    ]);
+  });
+
   it('names what the planner left unfilled', () => {
     const tasks = read(fence(WRITTEN));
     const r = completeIssuePlan({ tasks, goal, rigor: 'L1', planned: plan([task('T1')]) });

@@ -44,6 +44,10 @@ describe('the App, the Action and the stand-in, end to end', () => {
     const pr = w.pull()!;
     expect(pr).toMatchObject({ draft: false, head: s.branch, base: 'main', reviewers: ['maint'] });
     expect(pr.body).toContain('all 4 tasks done');
+    // Each of the requirements, with the task that covers it and its commit and CI.
+    expect(pr.body).toMatch(
+      /\| \*\*R4\*\* greet\(\) is exported from the package \| \*\*T4\*\* ✅ done · \[[0-9a-f]{7}\]\(\S+\/commit\/[0-9a-f]{40}\) \(\[CI\]\(\S+\/checks\)\) \| ✅ met \|/,
+    );
     const head = await goalHead(w);
     const suites = w.standIn.ci.suitesFor(w.standIn.repo(), head!);
     // CI ran there on its candidate's ref, and again when the goal branch was fast-forwarded.

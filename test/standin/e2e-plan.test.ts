@@ -29,6 +29,35 @@ describe('the App against the stand-in: planning and who may approve', () => {
     expect(sent.map((d) => `${d.event}.${d.action}`)).toContain('issues.labeled');
   });
 
+  it('a requirement no task covers is flagged in the plan comment before approval; Start still works', async () => {
+    // The planner's T3 (the README) no longer says it covers R3 (documentation).
+    const w = await scenario({
+      plan: (p) => {
+        const plan = p.plans[0] as { tasks: { id: string; covers?: number[] }[] };
+        delete plan.tasks.find((t) => t.id === 'T3')!.covers;
+      },
+    });
+    await w.label();
+    await w.settle();
+    expect(w.state()).toMatchObject({ status: 'awaiting-approval' });
+    const body = w.planComment()!.body;
+    const lines = body.split('\n');
+    const warning = lines.findIndex((l) => l.startsWith('> ⚠️ **Requirements not covered:**'));
+    expect(lines[warning]).toContain('no task covers **R3**');
+    // Above the boxes the maintainer ticks, and the list says which tasks cover the others.
+    expect(warning).toBeLessThan(lines.findIndex((l) => l.includes('gantry:task=T1')));
+    expect(body).toContain(
+      '- **R3** greet() is documented in the README · ⚠️ **covered by no task**',
+    );
+    expect(body).toContain('- **R4** greet() is exported from the package · covered by T4');
+    // The maintainer decides: ticking everything and Start runs the goal.
+    await w.tick(['T1', 'T2', 'T3', 'T4', 'Start']);
+    await w.settle(() => w.state().status === 'running');
+    expect(w.state().status).toBe('running');
+    expect(w.planComment()!.body).not.toContain('Requirements not covered');
+    expect(w.standIn.problems()).toEqual([]);
+  });
+
   it('2. a read-only user, a triage user and another app tick boxes: nothing runs', async () => {
     const w = await scenario();
     await w.label();

@@ -3,6 +3,7 @@ import { knownRedLine } from './known-red.js';
 import { formatUsd, fromMicros } from '../money.js';
 import { inert } from '../inert.js';
 import { duration, STATUS_BADGE } from './render.js';
+import { requirementsAccount } from './requirements.js';
 
 /** GitHub's limit on a pull request body, as on comments. */
 const BODY_LIMIT = 65_536;
@@ -10,8 +11,10 @@ const BODY_LIMIT = 65_536;
 /**
  * The goal's pull request description: what it is for, every task with its status, its attempts
  * (each failed or refused one with why), the commit it landed as with its CI (or that it changed
- * nothing), time, cost and run, the total against the budget, who approved what and when, what
- * the tasks learned, and `Closes #<issue>`. Rendered again whenever the account changes.
+ * nothing), time, cost and run, each requirement with the tasks that cover it, their commits
+ * and CI (and those no task covers or that failed), the total against the budget, who approved
+ * what and when, what the tasks learned, and `Closes #<issue>`. Rendered again whenever the
+ * account changes.
  */
 export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined } = {}): string {
   const server = o.serverUrl ?? 'https://github.com';
@@ -41,6 +44,13 @@ export function renderPrBody(s: GoalState, o: { serverUrl?: string | undefined }
       );
     });
     out.push('');
+    out.push(
+      ...requirementsAccount(s, (i) => {
+        const r = s.tasks.at(i)!;
+        const landed = landedCell(repoUrl, r);
+        return `**${plan.tasks[i]!.id}** ${STATUS_BADGE[r.status]}${landed === '–' ? '' : ` · ${landed}`}`;
+      }),
+    );
   }
   const approvals = approvalLines(s);
   if (approvals.length) out.push('### Approvals', '', ...approvals, '');

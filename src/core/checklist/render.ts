@@ -15,6 +15,7 @@ import {
   taskMarker,
 } from './markers.js';
 import { renderMermaid } from './mermaid.js';
+import { requirementsSection, uncoveredWarning } from './requirements.js';
 import { encodeState } from './signed-state.js';
 
 export const STATUS_BADGE: Record<TaskStatus, string> = {
@@ -131,6 +132,8 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
   const knownRed = knownRedLine(s);
   if (knownRed) out.push(knownRed, '');
   if (plan) {
+    const uncovered = uncoveredWarning(s);
+    if (uncovered) out.push(uncovered, '');
     if (detail.criteria === 'none')
       out.push(
         '> ⚠️ **Completion criteria are not shown:** with them this comment would pass GitHub’s size limit. Tick only tasks whose criteria you have seen, or `/gantry replan` with fewer tasks.',
@@ -162,6 +165,8 @@ function renderBody(s: GoalState, o: RenderOptions, detail: Detail, stateBlock: 
       `- [${started ? 'x' : ' '}] ${START_MARKER}**Start** ${started ? `(started by ${s.startedBy ? `@${s.startedBy}` : 'auto-approval'})` : '— tick the tasks to run, then tick this box'}`,
       '',
     );
+    const requirements = requirementsSection(s, detail.compact);
+    if (requirements) out.push(requirements, '');
     const picture = renderMermaid(
       plan.tasks,
       s.tasks.map((t) => t.status),
@@ -346,6 +351,7 @@ function taskDetails(s: GoalState, detail: Detail, pictureCut: boolean): string 
       ...(t.scope.length
         ? [`${detail.compact ? '' : 'scope '}${t.scope.map((p) => inert(p, 'code')).join(', ')}`]
         : []),
+      ...(t.covers?.length ? [`covers ${t.covers.map((n) => `R${n}`).join(', ')}`] : []),
     ].join(' · ');
     const showCriteria =
       detail.criteria === 'all' ||
