@@ -6571,211 +6571,6 @@ async function markReady(g) {
   });
 }
 
-// src/app/recovery.ts
-var MAX_RUNS = 3;
-var MAX_ANNOTATIONS = 20;
-var LOG_TAIL_CHARS = 4e3;
-async function recoverAttempt(g, e) {
-  const s = g.session.state;
-  if (!s?.plan || !g.config.ok) return;
-  const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
-  const t = s.tasks.at(i);
-  if (!t) return;
-  const runId = t.attempt === e.attempt ? t.runId : void 0;
-  const context = await failureContext(g, e.failure, runId);
-  try {
-    const { value, calls } = await g.deps.planner(g.config.value).recover({
-      plan: s.plan,
-      taskId: e.taskId,
-      attempts: [
-        {
-          attempt: e.attempt,
-          outcome: e.failure.kind,
-          summary: e.failure.detail,
-          guidance: t.guidance
-        }
-      ],
-      failure: context
-    });
-    charge(g, "recover", calls);
-    const applied = g.session.apply({
-      type: "recovery.proposed",
-      at: g.deps.now(),
-      taskId: e.taskId,
-      attempt: e.attempt,
-      rootCause: value.rootCause,
-      action: value.action
-    });
-    if (value.action.kind === "inject" && !applied.ignored) askApproval(g, e.taskId, value.action);
-  } catch (err) {
-    if (!(err instanceof PlannerError)) throw err;
-    charge(g, "recover", err.calls);
-    g.session.reply(
-      `Recovery planning for ${e.taskId} failed: ${inert(err.userMessage)} Gantry asks again on its next pass; \`/gantry retry ${e.taskId}\` retries it now, \`/gantry skip ${e.taskId}\` skips it.`,
-      { once: true }
-    );
-  }
-}
-function askApproval(g, taskId, action) {
-  const s = g.session.state;
-  const waiting = action.tasks.filter((t) => {
-    const i = s.plan?.tasks.findIndex((p) => p.id === t.id) ?? -1;
-    return s.tasks.at(i)?.status === "proposed";
-  });
-  if (waiting.length === 0) return;
-  const url = g.session.live?.htmlUrl;
-  g.session.reply(
-    `**Recovery for ${taskId} proposes ${waiting.length === 1 ? "a new task" : `${waiting.length} new tasks`} that need${waiting.length === 1 ? "s" : ""} approval before ${waiting.length === 1 ? "it runs" : "they run"}:** ${waiting.map((t) => `${t.id} ${inert(t.title, "line")}`).join("; ")}. Review what ${waiting.length === 1 ? "it runs" : "they run"} in the ${url ? `[plan comment](${url})` : "plan comment"} and tick ${waiting.length === 1 ? "it" : "them"} (and ${taskId}, which waits for ${waiting.length === 1 ? "it" : "them"}), or comment \`/gantry approve ${[...waiting.map((t) => t.id), taskId].join(" ")}\` after reviewing them, or \`/gantry skip ${waiting[0].id}\` to refuse one.`,
-    { once: true }
-  );
-}
-async function failureContext(g, f, runId) {
-  const base2 = {
-    kind: f.kind,
-    detail: f.detail,
-    ...f.failedChecks ? { failedChecks: f.failedChecks } : {},
-    ...f.failedCriteria ? { failedCriteria: f.failedCriteria } : {},
-    ...f.refused ? { refusedPaths: f.refused } : {}
-  };
-  if (f.kind === "agent" && runId !== void 0) {
-    const logTail = await taskRunLogTail(g, runId);
-    return logTail ? { ...base2, logTail } : base2;
-  }
-  if (f.kind !== "ci" || !f.sha) return base2;
-  const runs = (await failedCheckRuns(g, f.sha)).slice(0, MAX_RUNS);
-  const annotations = [];
-  const tails = [];
-  for (const run2 of runs) {
-    const found = await g.github.listAnnotations(run2.id, MAX_ANNOTATIONS);
-    annotations.push(...found.slice(0, MAX_ANNOTATIONS - annotations.length));
-    if (run2.actions) {
-      const log = await jobLogTail(g, run2.id);
-      if (log) tails.push(`== ${run2.name} ==
-${log}`);
-    }
-  }
-  return {
-    ...base2,
-    failedChecks: f.failedChecks ?? runs.map((r) => r.name),
-    ...annotations.length ? { annotations } : {},
-    ...tails.length ? { logTail: tails.join("\n").slice(-LOG_TAIL_CHARS) } : {}
-  };
-}
-async function taskRunLogTail(g, runId) {
-  let jobs;
-  try {
-    jobs = await g.github.listRunJobs(runId);
-  } catch (e) {
-    if (e instanceof GitHubGone) return void 0;
-    throw e;
-  }
-  const job = jobs.find((j) => j.conclusion === "failure") ?? jobs.find((j) => j.name === "agent");
-  const log = job && await jobLogTail(g, job.id);
-  return log ? `== ${job.name} ==
-${log}` : void 0;
-}
-async function jobLogTail(g, jobId) {
-  try {
-    return (await g.github.jobLog(jobId)).slice(-LOG_TAIL_CHARS);
-  } catch (e) {
-    if (e instanceof GitHubGone) return void 0;
-    throw e;
-  }
-}
-
-// src/app/goal-replies.ts
-async function escalation(g, e) {
-  const s = g.session.state;
-  const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
-  const t = s.tasks.at(i);
-  const output = e.failure?.kind === "agent" && t?.runId !== void 0 ? await taskRunLogTail(g, t.runId) : void 0;
-  const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? "" : "s"}` : "its attempts";
-  const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
-  return [
-    `${e.mention ? `@${e.mention} ` : ""}**${e.taskId} needs a human** after ${tried}.`,
-    "",
-    inert(e.question, "quote"),
-    "",
-    ...e.failure ? whatFailed(e.failure) : [],
-    ...attempts.length ? [
-      "**Attempts:**",
-      ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, "line")}`),
-      ""
-    ] : [],
-    ...output ? [folded("Last output", lastLines(output, 40)), ""] : [],
-    `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`
-  ].join("\n");
-}
-var lastLines = (text2, n) => text2.split("\n").slice(-n).join("\n");
-function folded(title, log) {
-  const text2 = inert(log, "block");
-  const longest = Math.max(0, ...[...text2.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `<details><summary>${title}</summary>
-
-${fence}text
-${text2}
-${fence}
-
-</details>`;
-}
-var FAILURE_KIND = {
-  agent: "the agent",
-  ci: "CI",
-  "no-change": "no change",
-  conflict: "a merge conflict"
-};
-function whatFailed(f) {
-  const list = (title, items) => items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, "line")}`), ""] : [];
-  return [
-    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, "line")}${f.sha ? ` on ${f.sha.slice(0, 7)}` : ""}`,
-    "",
-    ...list("Failed checks", f.failedChecks),
-    ...list("Failed criteria", f.failedCriteria),
-    ...list("Refused", f.refused)
-  ];
-}
-function refusal3(taskId, attempt, why, problems) {
-  return [
-    `**Gantry did not land ${taskId} (attempt ${attempt}):** ${why}.`,
-    "",
-    ...problems.map((p) => `- ${inert(p)}`),
-    "",
-    `Nothing of it was merged. The attempt counts as failed, and recovery planning is told why.`
-  ].join("\n");
-}
-function announceBudgetPause(g) {
-  const s = g.session.state;
-  if (s.status !== "paused" || s.pausedFor !== "budget") return;
-  g.session.reply(
-    [
-      `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? "")}`,
-      "",
-      `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`
-    ].join("\n"),
-    { once: true }
-  );
-}
-function announceBasePause(g) {
-  const s = g.session.state;
-  const b = s.baseVerdict;
-  if (s.status !== "paused" || s.pausedFor !== "base" || b?.verdict !== "red") return;
-  const branch = g.ref.defaultBranch;
-  g.session.reply(
-    [
-      `**Gantry paused this goal: the default branch is red.** CI failed on ${b.sha.slice(0, 7)}, the head of \`${branch}\` this goal started from, before anything of the goal landed${b.failedChecks?.length ? ":" : "."}`,
-      "",
-      ...b.failedChecks?.length ? [...b.failedChecks.map((c) => `- ${inert(c, "line")}`), ""] : [],
-      "No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.",
-      "",
-      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
-      "",
-      `If this goal is what makes \`${branch}\` green, comment \`/gantry resume known-red\`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.`
-    ].join("\n"),
-    { once: true }
-  );
-}
-
 // src/app/task-results.ts
 import { unzipSync } from "fflate";
 
@@ -7005,14 +6800,18 @@ var artifactName = (goal, taskId, attempt) => `gantry-${goal}-${taskId}-${attemp
 var MAX_RESULT_BYTES = 1024 * 1024;
 var MAX_PATCH_BYTES = 4 * 1024 * 1024;
 var REVIEW_PATCH_CHARS = 6e4;
+var readsOf = /* @__PURE__ */ new WeakMap();
 function finishedRun(g, id, attempt) {
-  let listed2;
   let jobs;
-  const zips = /* @__PURE__ */ new Map();
+  const runs = readsOf.get(g) ?? /* @__PURE__ */ new Map();
+  readsOf.set(g, runs);
+  const a = runs.get(id) ?? { zips: /* @__PURE__ */ new Map() };
+  runs.set(id, a);
+  const { zips } = a;
   return {
     id,
     attempt,
-    artifacts: () => listed2 ??= g.github.listRunArtifacts(id),
+    artifacts: () => a.listed ??= g.github.listRunArtifacts(id),
     download: (artifactId) => {
       const zip = zips.get(artifactId) ?? g.github.downloadArtifact(artifactId);
       zips.set(artifactId, zip);
@@ -7073,11 +6872,46 @@ function checkedResult(files2, name2, a) {
     return {
       problem: `\`${TASK_RESULT_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt}, not this attempt`
     };
-  const patch = files2[TASK_PATCH_FILE];
+  const patchBytes = files2[TASK_PATCH_FILE];
+  const patch = patchBytes ? new TextDecoder().decode(patchBytes) : "";
   return {
     result: r,
-    patch: patch ? new TextDecoder().decode(patch).slice(0, REVIEW_PATCH_CHARS) : ""
+    patch: patch.slice(0, REVIEW_PATCH_CHARS),
+    diffStat: diffStat(patch, r.filesChanged)
   };
+}
+var DIFF_STAT_FILES = 30;
+function diffStat(patch, filesChanged = []) {
+  const files2 = [];
+  let file;
+  let inHunk = false;
+  for (const line of patch.split("\n")) {
+    const header = /^diff --git a\/.* b\/(.*)$/.exec(line);
+    if (header) {
+      file = { path: header[1], added: 0, removed: 0, binary: false };
+      files2.push(file);
+      inHunk = false;
+    } else if (!file) continue;
+    else if (line.startsWith("@@")) inHunk = true;
+    else if (inHunk && line.startsWith("+")) file.added++;
+    else if (inHunk && line.startsWith("-")) file.removed++;
+    else if (!inHunk && (line.startsWith("Binary files ") || line === "GIT binary patch"))
+      file.binary = true;
+    else if (!inHunk && line.startsWith("+++ b/")) file.path = line.slice(6);
+  }
+  if (files2.length === 0)
+    return filesChanged.length ? [
+      ...filesChanged.slice(0, DIFF_STAT_FILES),
+      ...filesChanged.length > DIFF_STAT_FILES ? [`\u2026 and ${filesChanged.length - DIFF_STAT_FILES} more`] : [],
+      `${filesChanged.length} file${filesChanged.length === 1 ? "" : "s"} changed (lines not counted: no patch to read)`
+    ].join("\n") : "";
+  const added = files2.reduce((n, f) => n + f.added, 0);
+  const removed = files2.reduce((n, f) => n + f.removed, 0);
+  return [
+    ...files2.slice(0, DIFF_STAT_FILES).map((f) => `${f.path} | ${f.binary ? "binary" : `+${f.added} -${f.removed}`}`),
+    ...files2.length > DIFF_STAT_FILES ? [`\u2026 and ${files2.length - DIFF_STAT_FILES} more`] : [],
+    `${files2.length} file${files2.length === 1 ? "" : "s"} changed, +${added} -${removed}`
+  ].join("\n");
 }
 async function readPublishRecord(g, run2, a) {
   const name2 = publishArtifactName(g.ref.issue, a.taskId, a.attempt);
@@ -7173,6 +7007,268 @@ function failedCriteriaOf(r) {
   };
   for (const o of r.criteria.outcomes) if (!o.passed) walk(o);
   return out;
+}
+
+// src/app/recovery.ts
+var MAX_RUNS = 3;
+var MAX_ANNOTATIONS = 20;
+var LOG_TAIL_CHARS = 4e3;
+async function recoverAttempt(g, e) {
+  const s = g.session.state;
+  if (!s?.plan || !g.config.ok) return;
+  const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
+  const t = s.tasks.at(i);
+  if (!t) return;
+  const runId = t.attempt === e.attempt ? t.runId : void 0;
+  const context = await failureContext(
+    g,
+    e.failure,
+    runId !== void 0 ? { taskId: e.taskId, attempt: e.attempt, runId } : void 0
+  );
+  const earlier = (s.failures ?? []).filter((f) => f.taskId === e.taskId && f.attempt < e.attempt).map((f) => ({ attempt: f.attempt, outcome: "failed", summary: f.reason }));
+  try {
+    const { value, calls } = await g.deps.planner(g.config.value).recover({
+      plan: s.plan,
+      taskId: e.taskId,
+      attempts: [
+        ...earlier,
+        {
+          attempt: e.attempt,
+          outcome: e.failure.kind,
+          summary: e.failure.detail,
+          guidance: t.guidance
+        }
+      ],
+      failure: context
+    });
+    charge(g, "recover", calls);
+    const applied = g.session.apply({
+      type: "recovery.proposed",
+      at: g.deps.now(),
+      taskId: e.taskId,
+      attempt: e.attempt,
+      rootCause: value.rootCause,
+      action: value.action
+    });
+    if (value.action.kind === "inject" && !applied.ignored) askApproval(g, e.taskId, value.action);
+  } catch (err) {
+    if (!(err instanceof PlannerError)) throw err;
+    charge(g, "recover", err.calls);
+    g.session.reply(
+      `Recovery planning for ${e.taskId} failed: ${inert(err.userMessage)} Gantry asks again on its next pass; \`/gantry retry ${e.taskId}\` retries it now, \`/gantry skip ${e.taskId}\` skips it.`,
+      { once: true }
+    );
+  }
+}
+function askApproval(g, taskId, action) {
+  const s = g.session.state;
+  const waiting = action.tasks.filter((t) => {
+    const i = s.plan?.tasks.findIndex((p) => p.id === t.id) ?? -1;
+    return s.tasks.at(i)?.status === "proposed";
+  });
+  if (waiting.length === 0) return;
+  const url = g.session.live?.htmlUrl;
+  g.session.reply(
+    `**Recovery for ${taskId} proposes ${waiting.length === 1 ? "a new task" : `${waiting.length} new tasks`} that need${waiting.length === 1 ? "s" : ""} approval before ${waiting.length === 1 ? "it runs" : "they run"}:** ${waiting.map((t) => `${t.id} ${inert(t.title, "line")}`).join("; ")}. Review what ${waiting.length === 1 ? "it runs" : "they run"} in the ${url ? `[plan comment](${url})` : "plan comment"} and tick ${waiting.length === 1 ? "it" : "them"} (and ${taskId}, which waits for ${waiting.length === 1 ? "it" : "them"}), or comment \`/gantry approve ${[...waiting.map((t) => t.id), taskId].join(" ")}\` after reviewing them, or \`/gantry skip ${waiting[0].id}\` to refuse one.`,
+    { once: true }
+  );
+}
+async function failureContext(g, f, run2) {
+  const facts = run2 ? await attemptFacts(g, run2) : void 0;
+  const failedCriteria = facts?.failedCriteria.length ? facts.failedCriteria : f.failedCriteria;
+  const refused = f.refused ?? facts?.refused;
+  const base2 = {
+    kind: f.kind,
+    detail: f.detail,
+    ...f.failedChecks ? { failedChecks: f.failedChecks } : {},
+    ...failedCriteria?.length ? { failedCriteria } : {},
+    ...refused?.length ? { refusedPaths: refused } : {},
+    ...facts?.diffStat ? { diffStat: facts.diffStat } : {},
+    ...facts?.summary ? { agentSummary: facts.summary } : {}
+  };
+  if (f.kind === "agent" && run2) {
+    const logTail = await taskRunLogTail(g, run2.runId);
+    return logTail ? { ...base2, logTail } : base2;
+  }
+  if (f.kind !== "ci" || !f.sha) return base2;
+  const ci2 = await ciEvidence(g, f.sha);
+  return {
+    ...base2,
+    failedChecks: f.failedChecks ?? ci2.runs,
+    ...ci2.annotations.length ? { annotations: ci2.annotations } : {},
+    ...ci2.logTail ? { logTail: ci2.logTail } : {}
+  };
+}
+async function attemptFacts(g, run2) {
+  let read;
+  try {
+    read = await readTaskResult(g, finishedRun(g, run2.runId), run2.taskId, run2.attempt);
+  } catch (e) {
+    if (e instanceof GitHubGone) return void 0;
+    throw e;
+  }
+  if ("problem" in read) return void 0;
+  return {
+    diffStat: read.diffStat,
+    summary: read.result.summary,
+    failedCriteria: failedCriteriaOf(read.result),
+    ...read.result.refused?.length ? { refused: read.result.refused } : {}
+  };
+}
+async function ciEvidence(g, sha2) {
+  const runs = (await failedCheckRuns(g, sha2)).slice(0, MAX_RUNS);
+  const annotations = [];
+  for (const run2 of runs) {
+    const found = await g.github.listAnnotations(run2.id, MAX_ANNOTATIONS);
+    annotations.push(...found.slice(0, MAX_ANNOTATIONS - annotations.length));
+  }
+  const logTail = await ciLogTail(g, runs);
+  return { runs: runs.map((r) => r.name), annotations, ...logTail ? { logTail } : {} };
+}
+async function ciLogTail(g, runs) {
+  const tails = [];
+  for (const run2 of runs.filter((r) => r.actions)) {
+    const log = await jobLogTail(g, run2.id);
+    if (log) tails.push(`== ${run2.name} ==
+${log}`);
+  }
+  return tails.length ? tails.join("\n").slice(-LOG_TAIL_CHARS) : void 0;
+}
+async function lastOutput(g, f, runId) {
+  if (f.kind === "ci" && f.sha)
+    return ciLogTail(g, (await failedCheckRuns(g, f.sha)).slice(0, MAX_RUNS));
+  return runId !== void 0 ? taskRunLogTail(g, runId) : void 0;
+}
+async function taskRunLogTail(g, runId) {
+  let jobs;
+  try {
+    jobs = await g.github.listRunJobs(runId);
+  } catch (e) {
+    if (e instanceof GitHubGone) return void 0;
+    throw e;
+  }
+  const job = jobs.find((j) => j.conclusion === "failure") ?? jobs.find((j) => j.name === "agent");
+  const log = job && await jobLogTail(g, job.id);
+  return log ? `== ${job.name} ==
+${log}` : void 0;
+}
+async function jobLogTail(g, jobId) {
+  try {
+    return (await g.github.jobLog(jobId)).slice(-LOG_TAIL_CHARS);
+  } catch (e) {
+    if (e instanceof GitHubGone) return void 0;
+    throw e;
+  }
+}
+
+// src/app/goal-replies.ts
+async function escalation(g, e) {
+  const s = g.session.state;
+  const i = s.plan.tasks.findIndex((t2) => t2.id === e.taskId);
+  const t = s.tasks.at(i);
+  const runId = t?.attempt === e.attempt ? t.runId : void 0;
+  const facts = runId !== void 0 && e.failure ? await attemptFacts(g, { taskId: e.taskId, attempt: e.attempt, runId }) : void 0;
+  const failure = e.failure && {
+    ...e.failure,
+    // One line each: a command's output is in the folded last output.
+    failedCriteria: (e.failure.failedCriteria ?? facts?.failedCriteria)?.map(
+      (c) => c.split("\n")[0]
+    ),
+    refused: e.failure.refused ?? facts?.refused
+  };
+  const log = e.failure && await lastOutput(g, e.failure, runId);
+  const criteriaOutput = (facts?.failedCriteria ?? []).filter((c) => c.includes("\n")).slice(0, 3).map((c) => {
+    const [head, ...rest] = c.split("\n");
+    return `== ${head} ==
+${lastLines(rest.join("\n"), 20)}`;
+  });
+  const output = [log && lastLines(log, criteriaOutput.length ? 20 : 40), ...criteriaOutput].filter(Boolean).join("\n");
+  const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? "" : "s"}` : "its attempts";
+  const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
+  return [
+    `${e.mention ? `@${e.mention} ` : ""}**${e.taskId} needs a human** after ${tried}.`,
+    "",
+    inert(e.question, "quote"),
+    "",
+    ...failure ? whatFailed(failure) : [],
+    ...attempts.length ? [
+      "**Attempts:**",
+      ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, "line")}`),
+      ""
+    ] : [],
+    ...facts?.diffStat ? [folded(`What attempt ${e.attempt} changed`, facts.diffStat), ""] : [],
+    ...output ? [folded("Last output", output), ""] : [],
+    `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`
+  ].join("\n");
+}
+var lastLines = (text2, n) => text2.split("\n").slice(-n).join("\n");
+function folded(title, log) {
+  const text2 = inert(log, "block");
+  const longest = Math.max(0, ...[...text2.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `<details><summary>${title}</summary>
+
+${fence}text
+${text2}
+${fence}
+
+</details>`;
+}
+var FAILURE_KIND = {
+  agent: "the agent",
+  ci: "CI",
+  "no-change": "no change",
+  conflict: "a merge conflict"
+};
+function whatFailed(f) {
+  const list = (title, items) => items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, "line")}`), ""] : [];
+  return [
+    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, "line")}${f.sha && !f.detail.includes(f.sha.slice(0, 7)) ? ` on ${f.sha.slice(0, 7)}` : ""}`,
+    "",
+    ...list("Failed checks", f.failedChecks),
+    ...list("Failed criteria", f.failedCriteria),
+    ...list("Refused", f.refused)
+  ];
+}
+function refusal3(taskId, attempt, why, problems) {
+  return [
+    `**Gantry did not land ${taskId} (attempt ${attempt}):** ${why}.`,
+    "",
+    ...problems.map((p) => `- ${inert(p)}`),
+    "",
+    `Nothing of it was merged. The attempt counts as failed, and recovery planning is told why.`
+  ].join("\n");
+}
+function announceBudgetPause(g) {
+  const s = g.session.state;
+  if (s.status !== "paused" || s.pausedFor !== "budget") return;
+  g.session.reply(
+    [
+      `**Gantry paused this goal: the budget cannot cover the next task.** ${inert(s.note ?? "")}`,
+      "",
+      `To go on, a maintainer can raise \`budget.goalUsd\` in \`.github/gantry.yml\` and comment \`/gantry resume\`, or comment \`/gantry budget <usd>\` with the new total for this goal.`
+    ].join("\n"),
+    { once: true }
+  );
+}
+function announceBasePause(g) {
+  const s = g.session.state;
+  const b = s.baseVerdict;
+  if (s.status !== "paused" || s.pausedFor !== "base" || b?.verdict !== "red") return;
+  const branch = g.ref.defaultBranch;
+  g.session.reply(
+    [
+      `**Gantry paused this goal: the default branch is red.** CI failed on ${b.sha.slice(0, 7)}, the head of \`${branch}\` this goal started from, before anything of the goal landed${b.failedChecks?.length ? ":" : "."}`,
+      "",
+      ...b.failedChecks?.length ? [...b.failedChecks.map((c) => `- ${inert(c, "line")}`), ""] : [],
+      "No task is blamed for it: nothing lands on a red base, and no new task starts. Tasks already running finish and wait to land.",
+      "",
+      `To go on, make \`${branch}\` green (push a fix, or re-run its failed checks), then comment \`/gantry resume\`: Gantry checks the base again, from the new head of \`${branch}\` if it moved.`,
+      "",
+      `If this goal is what makes \`${branch}\` green, comment \`/gantry resume known-red\`: the goal goes on on this base, and the checks above judge no landing until one passes them (from then on they judge every landing). Every other check judges every landing as usual, and the pull request says which checks are still red.`
+    ].join("\n"),
+    { once: true }
+  );
 }
 
 // src/app/run-tasks.ts
@@ -8426,6 +8522,10 @@ var UNTRUSTED_LIMITS = {
   body: 12e3,
   feedback: 2e3,
   logTail: 6e3,
+  /** One failed criterion (a command's ends with its output), and the list of them. */
+  criterion: 2100,
+  criteria: 6e3,
+  agentSummary: 2e3,
   diff: 2e4,
   /** Items of any list (criteria, checks, annotations). */
   list: 30,
@@ -8502,8 +8602,12 @@ ${attempts.join("\n") || "(none recorded)"}`,
   ];
   if (f.failedCriteria?.length)
     evidence.push(
+      // A command's detail ends with its output: room for it, within one bound for the list.
       `Failed criteria:
-${f.failedCriteria.slice(0, n).map((c) => `- ${plain(c, 300)}`).join("\n")}`
+${plain(
+        f.failedCriteria.slice(0, n).map((c) => `- ${plain(c, UNTRUSTED_LIMITS.criterion)}`).join("\n"),
+        UNTRUSTED_LIMITS.criteria
+      )}`
     );
   if (f.refusedPaths?.length)
     evidence.push(
@@ -8521,8 +8625,14 @@ ${f.annotations.slice(0, n).map(
         (a) => `- ${plain(a.path, 200)}${a.line ? `:${a.line}` : ""}: ${plain(a.message, 300)}`
       ).join("\n")}`
     );
-  if (f.diffStat) evidence.push(`Diff stat:
+  if (f.diffStat)
+    evidence.push(`What the attempt changed (diff stat):
 ${plain(f.diffStat, 2e3)}`);
+  if (f.agentSummary)
+    evidence.push(
+      `The agent's own account of the attempt:
+${plain(f.agentSummary, UNTRUSTED_LIMITS.agentSummary)}`
+    );
   const parts = [
     `The plan:
 ${asData("plan", JSON.stringify({ goal: input.plan.goal, tasks: input.plan.tasks.map((t) => ({ id: t.id, title: t.title, dependsOn: t.dependsOn })) }))}`,

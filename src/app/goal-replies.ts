@@ -1,7 +1,7 @@
 import type { Effect, FailureInfo } from '../core/effects.js';
 import { inert } from '../core/inert.js';
 import type { GoalContext } from './goal-context.js';
-import { taskRunLogTail } from './recovery.js';
+import { attemptFacts, lastOutput } from './recovery.js';
 
 /**
  * What Gantry says on the issue while tasks run: a task that needs a human (what failed, the
@@ -16,11 +16,33 @@ export async function escalation(
   const s = g.session.state!;
   const i = s.plan!.tasks.findIndex((t) => t.id === e.taskId);
   const t = s.tasks.at(i);
-  // The agent's last words: the end of the failed job's log of the task's last run.
-  const output =
-    e.failure?.kind === 'agent' && t?.runId !== undefined
-      ? await taskRunLogTail(g, t.runId)
+  // The run of the escalated attempt: its result's diff stat, criteria and the agent's account.
+  const runId = t?.attempt === e.attempt ? t.runId : undefined;
+  const facts =
+    runId !== undefined && e.failure
+      ? await attemptFacts(g, { taskId: e.taskId, attempt: e.attempt, runId })
       : undefined;
+  const failure = e.failure && {
+    ...e.failure,
+    // One line each: a command's output is in the folded last output.
+    failedCriteria: (e.failure.failedCriteria ?? facts?.failedCriteria)?.map(
+      (c) => c.split('\n')[0]!,
+    ),
+    refused: e.failure.refused ?? facts?.refused,
+  };
+  // The end of the failed job's log (the task run's after an agent failure, CI's after red CI),
+  // then the end of each failed criterion's command output, the agent's last words.
+  const log = e.failure && (await lastOutput(g, e.failure, runId));
+  const criteriaOutput = (facts?.failedCriteria ?? [])
+    .filter((c) => c.includes('\n'))
+    .slice(0, 3)
+    .map((c) => {
+      const [head, ...rest] = c.split('\n');
+      return `== ${head} ==\n${lastLines(rest.join('\n'), 20)}`;
+    });
+  const output = [log && lastLines(log, criteriaOutput.length ? 20 : 40), ...criteriaOutput]
+    .filter(Boolean)
+    .join('\n');
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? '' : 's'}` : 'its attempts';
   const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
   return [
@@ -28,7 +50,7 @@ export async function escalation(
     '',
     inert(e.question, 'quote'),
     '',
-    ...(e.failure ? whatFailed(e.failure) : []),
+    ...(failure ? whatFailed(failure) : []),
     ...(attempts.length
       ? [
           '**Attempts:**',
@@ -36,7 +58,8 @@ export async function escalation(
           '',
         ]
       : []),
-    ...(output ? [folded('Last output', lastLines(output, 40)), ''] : []),
+    ...(facts?.diffStat ? [folded(`What attempt ${e.attempt} changed`, facts.diffStat), ''] : []),
+    ...(output ? [folded('Last output', output), ''] : []),
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
   ].join('\n');
 }
@@ -66,7 +89,7 @@ function whatFailed(f: FailureInfo): string[] {
   const list = (title: string, items: readonly string[] | undefined) =>
     items?.length ? [`**${title}:**`, ...items.map((x) => `- ${inert(x, 'line')}`), ''] : [];
   return [
-    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, 'line')}${f.sha ? ` on ${f.sha.slice(0, 7)}` : ''}`,
+    `**What failed last (${FAILURE_KIND[f.kind]}):** ${inert(f.detail, 'line')}${f.sha && !f.detail.includes(f.sha.slice(0, 7)) ? ` on ${f.sha.slice(0, 7)}` : ''}`,
     '',
     ...list('Failed checks', f.failedChecks),
     ...list('Failed criteria', f.failedCriteria),

@@ -57,14 +57,30 @@ export interface FinishedRun {
   jobs: () => Promise<RunJob[]>;
 }
 
+/** A finished run's artifacts as listed and downloaded, per reconcile and run. */
+interface RunArtifacts {
+  listed?: Promise<Artifact[]> | undefined;
+  zips: Map<number, Promise<Uint8Array>>;
+}
+
+/**
+ * Shared by every read of a run in one reconcile (its `GoalContext`): the result read again for
+ * recovery and for the comment that asks a person costs no second download. A finished run's
+ * artifacts do not change.
+ */
+const readsOf = new WeakMap<GoalContext, Map<number, RunArtifacts>>();
+
 export function finishedRun(g: GoalContext, id: number, attempt?: number): FinishedRun {
-  let listed: Promise<Artifact[]> | undefined;
   let jobs: Promise<RunJob[]> | undefined;
-  const zips = new Map<number, Promise<Uint8Array>>();
+  const runs = readsOf.get(g) ?? new Map<number, RunArtifacts>();
+  readsOf.set(g, runs);
+  const a: RunArtifacts = runs.get(id) ?? { zips: new Map() };
+  runs.set(id, a);
+  const { zips } = a;
   return {
     id,
     attempt,
-    artifacts: () => (listed ??= g.github.listRunArtifacts(id)),
+    artifacts: () => (a.listed ??= g.github.listRunArtifacts(id)),
     download: (artifactId) => {
       const zip = zips.get(artifactId) ?? g.github.downloadArtifact(artifactId);
       zips.set(artifactId, zip);
@@ -119,8 +135,12 @@ function parseJson<T>(
       };
 }
 
-/** The agent's result and the start of its patch, or why the attempt has none that can be used. */
-export type ResultRead = { result: TaskResult; patch: string } | { problem: string };
+/**
+ * The agent's result, the start of its patch and the diff stat of all of it, or why the attempt
+ * has none that can be used.
+ */
+export type ResultRead =
+  { result: TaskResult; patch: string; diffStat: string } | { problem: string };
 
 const isResultFile = (f: string, size: number) =>
   (f === TASK_RESULT_FILE && size <= MAX_RESULT_BYTES) ||
@@ -176,11 +196,60 @@ function checkedResult(files: Files, name: string, a: Attempt & { goal: number }
     return {
       problem: `\`${TASK_RESULT_FILE}\` is for #${r.goal} ${r.taskId} attempt ${r.attempt}, not this attempt`,
     };
-  const patch = files[TASK_PATCH_FILE];
+  const patchBytes = files[TASK_PATCH_FILE];
+  const patch = patchBytes ? new TextDecoder().decode(patchBytes) : '';
   return {
     result: r,
-    patch: patch ? new TextDecoder().decode(patch).slice(0, REVIEW_PATCH_CHARS) : '',
+    patch: patch.slice(0, REVIEW_PATCH_CHARS),
+    diffStat: diffStat(patch, r.filesChanged),
   };
+}
+
+/** The most files a diff stat lists one by one. */
+const DIFF_STAT_FILES = 30;
+
+/**
+ * `git diff --stat` of a patch, compact: a line per file (`path | +12 -3`, or `binary`), at most
+ * 30, then the totals. Without a patch (none, or too large to read), the files the result lists.
+ * The paths are the agent's: whoever shows the stat treats it as untrusted text.
+ */
+export function diffStat(patch: string, filesChanged: readonly string[] = []): string {
+  const files: { path: string; added: number; removed: number; binary: boolean }[] = [];
+  let file: (typeof files)[number] | undefined;
+  let inHunk = false;
+  for (const line of patch.split('\n')) {
+    const header = /^diff --git a\/.* b\/(.*)$/.exec(line);
+    if (header) {
+      file = { path: header[1]!, added: 0, removed: 0, binary: false };
+      files.push(file);
+      inHunk = false;
+    } else if (!file) continue;
+    else if (line.startsWith('@@')) inHunk = true;
+    else if (inHunk && line.startsWith('+')) file.added++;
+    else if (inHunk && line.startsWith('-')) file.removed++;
+    else if (!inHunk && (line.startsWith('Binary files ') || line === 'GIT binary patch'))
+      file.binary = true;
+    else if (!inHunk && line.startsWith('+++ b/')) file.path = line.slice(6);
+  }
+  if (files.length === 0)
+    return filesChanged.length
+      ? [
+          ...filesChanged.slice(0, DIFF_STAT_FILES),
+          ...(filesChanged.length > DIFF_STAT_FILES
+            ? [`… and ${filesChanged.length - DIFF_STAT_FILES} more`]
+            : []),
+          `${filesChanged.length} file${filesChanged.length === 1 ? '' : 's'} changed (lines not counted: no patch to read)`,
+        ].join('\n')
+      : '';
+  const added = files.reduce((n, f) => n + f.added, 0);
+  const removed = files.reduce((n, f) => n + f.removed, 0);
+  return [
+    ...files
+      .slice(0, DIFF_STAT_FILES)
+      .map((f) => `${f.path} | ${f.binary ? 'binary' : `+${f.added} -${f.removed}`}`),
+    ...(files.length > DIFF_STAT_FILES ? [`… and ${files.length - DIFF_STAT_FILES} more`] : []),
+    `${files.length} file${files.length === 1 ? '' : 's'} changed, +${added} -${removed}`,
+  ].join('\n');
 }
 
 /** What the publish job recorded for an attempt, or why it cannot be used, or that there is none. */
@@ -312,7 +381,7 @@ export function finishedEvent(
 }
 
 /** The criteria that failed, deepest first, as `criterion <path> (<kind>): <detail>`. */
-function failedCriteriaOf(r: TaskResult): string[] {
+export function failedCriteriaOf(r: TaskResult): string[] {
   const out: string[] = [];
   const walk = (o: TaskResult['criteria']['outcomes'][number]) => {
     const failedChildren = (o.children ?? []) as (typeof o)[];

@@ -59,7 +59,10 @@ export interface FailureContext {
   annotations?: readonly { path: string; line?: number | undefined; message: string }[] | undefined;
   /** The end of the failed job's log; bounded by the caller and again here. */
   logTail?: string | undefined;
+  /** What the attempt changed, `git diff --stat` style (paths are the agent's: untrusted). */
   diffStat?: string | undefined;
+  /** The agent's own account of the attempt (its result's summary): untrusted. */
+  agentSummary?: string | undefined;
 }
 
 export interface RecoveryRequest {

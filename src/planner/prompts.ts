@@ -10,6 +10,10 @@ export const UNTRUSTED_LIMITS = {
   body: 12_000,
   feedback: 2000,
   logTail: 6000,
+  /** One failed criterion (a command's ends with its output), and the list of them. */
+  criterion: 2100,
+  criteria: 6000,
+  agentSummary: 2000,
   diff: 20_000,
   /** Items of any list (criteria, checks, annotations). */
   list: 30,
@@ -103,10 +107,14 @@ export function recoveryUserMessage(input: {
   ];
   if (f.failedCriteria?.length)
     evidence.push(
-      `Failed criteria:\n${f.failedCriteria
-        .slice(0, n)
-        .map((c) => `- ${plain(c, 300)}`)
-        .join('\n')}`,
+      // A command's detail ends with its output: room for it, within one bound for the list.
+      `Failed criteria:\n${plain(
+        f.failedCriteria
+          .slice(0, n)
+          .map((c) => `- ${plain(c, UNTRUSTED_LIMITS.criterion)}`)
+          .join('\n'),
+        UNTRUSTED_LIMITS.criteria,
+      )}`,
     );
   if (f.refusedPaths?.length)
     evidence.push(
@@ -131,7 +139,12 @@ export function recoveryUserMessage(input: {
         )
         .join('\n')}`,
     );
-  if (f.diffStat) evidence.push(`Diff stat:\n${plain(f.diffStat, 2000)}`);
+  if (f.diffStat)
+    evidence.push(`What the attempt changed (diff stat):\n${plain(f.diffStat, 2000)}`);
+  if (f.agentSummary)
+    evidence.push(
+      `The agent's own account of the attempt:\n${plain(f.agentSummary, UNTRUSTED_LIMITS.agentSummary)}`,
+    );
   const parts = [
     `The plan:\n${asData('plan', JSON.stringify({ goal: input.plan.goal, tasks: input.plan.tasks.map((t) => ({ id: t.id, title: t.title, dependsOn: t.dependsOn })) }))}`,
     `The failed task:\n${asData('task', JSON.stringify(input.task))}`,

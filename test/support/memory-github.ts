@@ -648,7 +648,7 @@ export class MemoryGitHub {
    * the publish job pushes the task branch (if the agent changed something) and uploads its
    * record (`publish` changes it) next to a copy of the agent's result and patch (not with
    * `olderAction`, which predates that copy); GitHub sends `workflow_run.completed` (returned, so a
-   * test can deliver it or lose it). The agent job's log is `agentLog`.
+   * test can deliver it or lose it). The agent job's log is `agentLog`, its patch `patch`.
    */
   finishRun(
     runId: number,
@@ -658,7 +658,8 @@ export class MemoryGitHub {
       publish,
       agentLog,
       olderAction = false,
-    }: { publish?: PublishAs; agentLog?: string; olderAction?: boolean } = {},
+      patch = '',
+    }: { publish?: PublishAs; agentLog?: string; olderAction?: boolean; patch?: string } = {},
   ): Record<string, unknown> {
     const run = this.runs.find((r) => r.id === runId);
     if (!run) throw new Error(`no run ${runId}`);
@@ -678,7 +679,7 @@ export class MemoryGitHub {
         name,
         zip: zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)]))),
       });
-    const agentFiles = { 'gantry-result.json': JSON.stringify(result), 'gantry.patch': '' };
+    const agentFiles = { 'gantry-result.json': JSON.stringify(result), 'gantry.patch': patch };
     if (result) {
       job(
         'agent',
