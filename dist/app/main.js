@@ -2450,7 +2450,9 @@ function dispatchInputs(s, i, config) {
     goal: String(s.issue),
     task_id: spec.id,
     attempt: String(t.attempt),
-    task: JSON.stringify(spec),
+    // Which requirements a task covers is for people, not the agent; an Action older than
+    // `covers` refuses a task that has it.
+    task: JSON.stringify({ ...spec, covers: void 0 }),
     base_sha: t.baseSha ?? s.lastGreen ?? "",
     distinct_id: distinctId(s, spec.id, t.attempt),
     backend: agent.backend,

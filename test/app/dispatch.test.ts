@@ -136,6 +136,9 @@ describe('the last check before a dispatch', () => {
     const s = h.state();
     const config = parseConfig(undefined);
     expect(JSON.parse(dispatchInputs(s, 0, config).task!)).toEqual(s.plan!.tasks[0]);
+    // Which requirements it covers stays with the App (an older Action refuses the key).
+    const covering = { ...s, plan: { ...s.plan!, tasks: [{ ...s.plan!.tasks[0]!, covers: [1] }] } };
+    expect(JSON.parse(dispatchInputs(covering, 0, config).task!)).toEqual(s.plan!.tasks[0]);
     // A definition changed behind the reducer's back (no event does this) never leaves.
     const spec = { ...s.plan!.tasks[0]!, criteria: [{ kind: 'command' as const, run: 'env' }] };
     const swapped = { ...s, plan: { ...s.plan!, tasks: [spec, ...s.plan!.tasks.slice(1)] } };
