@@ -18,9 +18,15 @@ import { charge } from './charges.js';
 import type { GoalContext } from './goal-context.js';
 import { transient } from './goal-workers.js';
 import { gatherRepoContext } from './repo-context.js';
+import { repoKnowledge } from './repo-knowledge.js';
 import { missingWorkflowHelp, TASK_WORKFLOW } from './start-goal.js';
 
 const REPLAN_HINT = 'Then comment `/gantry replan`.';
+/**
+ * Where a maintainer's text for a goal without a plan (`/gantry plan <text>`, or a replan's
+ * feedback after planning failed) starts in the issue text the planner is given.
+ */
+export const PLAN_TEXT_HEADING = '### Added by a maintainer';
 
 /** A new goal for the issue, in planning, with the settings of the repository's config. */
 export function newGoalState(g: GoalContext): GoalState {
@@ -80,11 +86,18 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       if (transient(e)) throw e; // the job is tried again
       throw new RepoUnreadable(e);
     });
+    repo.knowledge = await repoKnowledge(g);
+    // Without a plan, there is nothing for feedback to be about: the text is part of the issue.
+    const added = state.plan ? undefined : state.replanFeedback;
     const request: PlanRequest = {
-      issue: { number: g.ref.issue, title: issue.title, body: issue.body },
+      issue: {
+        number: g.ref.issue,
+        title: issue.title,
+        body: added ? `${issue.body}\n\n${PLAN_TEXT_HEADING}\n\n${added}` : issue.body,
+      },
       repo,
       rigor: config.rigor,
-      feedback: state.replanFeedback,
+      feedback: added ? undefined : state.replanFeedback,
       previousPlan: state.plan,
       ...(written ? { draft: written.tasks } : {}),
     };
