@@ -6637,6 +6637,22 @@ async function jobLogTail(g, jobId) {
 }
 
 // src/app/task-knowledge.ts
+var KNOWLEDGE_WAIT_MS = 9e4;
+var TookTooLong = class extends Error {
+  constructor(ms) {
+    super(`no answer within ${ms / 1e3} s`);
+  }
+};
+function within(ms, p) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new TookTooLong(ms)), ms);
+    timer.unref();
+  });
+  p.catch(() => {
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 async function withFindings(g, task, event, result, patch) {
   if (!g.config.ok || event.outcome !== "success") return event;
   const summary = result.summary || result.reason;
@@ -6645,7 +6661,10 @@ async function withFindings(g, task, event, result, patch) {
   const own = (event.findings ?? []).map((f) => ({ ...f, source: task.id }));
   const before = mergeFindings(known, own);
   try {
-    const { value, calls } = await g.deps.planner(g.config.value).extractKnowledge({ task, summary, diff: patch, known: before });
+    const { value, calls } = await within(
+      KNOWLEDGE_WAIT_MS,
+      g.deps.planner(g.config.value).extractKnowledge({ task, summary, diff: patch, known: before })
+    );
     charge(g, "knowledge", calls);
     const had = new Set(known.map((f) => f.text));
     const found = value.filter((f) => !had.has(f.text)).map((f) => ({ kind: f.kind, text: f.text }));

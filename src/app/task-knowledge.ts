@@ -9,6 +9,29 @@ import type { GoalContext } from './goal-context.js';
 type Finished = Extract<GoalEvent, { type: 'task.finished' }>;
 
 /**
+ * How long the attempt waits for its findings before it lands without them: the goal's pass
+ * waits meanwhile, and a model call may take minutes with its retries. An answer after that is
+ * dropped (and its cost not counted against the goal: the price of never holding a landing).
+ */
+export const KNOWLEDGE_WAIT_MS = 90_000;
+
+class TookTooLong extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+  }
+}
+
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TookTooLong(ms)), ms);
+    timer.unref();
+  });
+  p.catch(() => {}); // A late failure is nobody's to handle.
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * A successful attempt, with what the planner (its cheap knowledge model, charged to the goal)
  * found in the task's summary and diff added to what the agent reported itself, so every backend
  * hands knowledge on. Asked once, as the attempt is recorded: a failed extraction is logged and
@@ -28,9 +51,12 @@ export async function withFindings(
   const own = (event.findings ?? []).map((f) => ({ ...f, source: task.id }));
   const before = mergeFindings(known, own);
   try {
-    const { value, calls } = await g.deps
-      .planner(g.config.value)
-      .extractKnowledge({ task, summary, diff: patch, known: before });
+    const { value, calls } = await within(
+      KNOWLEDGE_WAIT_MS,
+      g.deps
+        .planner(g.config.value)
+        .extractKnowledge({ task, summary, diff: patch, known: before }),
+    );
     charge(g, 'knowledge', calls);
     const had = new Set(known.map((f) => f.text));
     const found = value
