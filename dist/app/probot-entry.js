@@ -8272,7 +8272,7 @@ var REPO_KNOWLEDGE_CHARS = 6e3;
 function renderRepoKnowledge(findings) {
   if (!findings?.length) return "";
   return `What the tasks of earlier goals in this repository learned (follow them where they apply; task descriptions may pass them on):
-${asData("findings", sanitizeUntrusted(renderFindings(findings), REPO_KNOWLEDGE_CHARS))}`;
+${asData("findings", sanitizePlain(renderFindings(findings), REPO_KNOWLEDGE_CHARS))}`;
 }
 
 // src/planner/prompts.ts

@@ -1,5 +1,5 @@
 import type { Finding } from '../core/findings.js';
-import { asData, sanitizeUntrusted } from './untrusted.js';
+import { asData, sanitizePlain } from './untrusted.js';
 
 export { mergeFindings, MAX_FINDINGS, type Finding } from '../core/findings.js';
 
@@ -19,5 +19,5 @@ const REPO_KNOWLEDGE_CHARS = 6000;
 export function renderRepoKnowledge(findings: readonly Finding[] | undefined): string {
   if (!findings?.length) return '';
   return `What the tasks of earlier goals in this repository learned (follow them where they apply; task descriptions may pass them on):
-${asData('findings', sanitizeUntrusted(renderFindings(findings), REPO_KNOWLEDGE_CHARS))}`;
+${asData('findings', sanitizePlain(renderFindings(findings), REPO_KNOWLEDGE_CHARS))}`;
 }
