@@ -2310,6 +2310,24 @@ function parseCommand(body) {
     }
     case "replan":
       return { verb: "replan", feedback: args.trim() };
+    case "plan":
+      return { verb: "plan", text: args.trim() };
+    case "knowledge":
+      if (firstLineArgs)
+        return {
+          verb: "invalid",
+          problem: `\`knowledge\` takes no argument (got ${inert(firstLineArgs, "code")}); \`/gantry forget <n>\` prunes one`
+        };
+      return { verb: "knowledge" };
+    case "forget": {
+      const n = /^#?([1-9]\d{0,9})$/.exec(firstLineArgs)?.[1];
+      if (n === void 0)
+        return {
+          verb: "invalid",
+          problem: `\`forget\` needs the number of a finding as \`/gantry knowledge\` lists it, such as \`/gantry forget 3\`${firstLineArgs ? ` (got ${inert(firstLineArgs, "code")})` : ""}`
+        };
+      return { verb: "forget", n: Number(n) };
+    }
     case "retry":
     case "skip": {
       const id = firstLineArgs.toUpperCase();
@@ -2362,6 +2380,9 @@ var COMMAND_HELP = [
   `| \`/gantry resume known-red\` | On a red default branch: go on, the checks red there judging no landing until one passes them | ${WRITERS} |`,
   `| \`/gantry cancel\` | Cancel the goal; branches are kept | ${WRITERS} |`,
   `| \`/gantry budget 40\` | Set the goal budget in US dollars, up to \`budget.maxGoalUsd\` | ${WRITERS} |`,
+  `| \`/gantry plan [text]\` | On an issue without a goal: plan one, as the trigger label does (the text is added to the issue for the planner) | ${WRITERS} |`,
+  `| \`/gantry knowledge\` | List, numbered, what earlier goals of this repository learned (offered to the planner of later goals) | ${WRITERS} |`,
+  `| \`/gantry forget 3\` | Prune the repository's finding numbered 3 in \`/gantry knowledge\` | ${WRITERS} |`,
   `| \`/gantry status\` | Show where the goal is | ${ANYONE} |`,
   `| \`/gantry help\` | Show this help | ${ANYONE} |`,
   "",
@@ -3622,10 +3643,58 @@ async function gatherRepoContext(github, repo, config) {
   };
 }
 
+// src/app/repo-knowledge.ts
+var MAX_REPO_FINDINGS = 40;
+var repoOf = (g) => `${g.ref.owner}/${g.ref.repo}`;
+async function keepGoalFindings(g) {
+  const s = g.session.state;
+  const store = g.deps.store;
+  if (!store || s?.status !== "done" || !s.findings?.length) return;
+  const findings = s.findings.map((f) => ({ ...f, source: `#${s.issue} ${f.source}` }));
+  try {
+    await store.keepFindings(
+      repoOf(g),
+      `${repoOf(g)}#${s.issue}:${goalIdentity(s)}`,
+      findings,
+      MAX_REPO_FINDINGS
+    );
+  } catch (e) {
+    g.deps.log?.warn(
+      { goal: `${repoOf(g)}#${s.issue}` },
+      `the goal's findings could not be kept: ${e.message}`
+    );
+  }
+}
+async function repoKnowledge(g) {
+  return await g.deps.store?.repoFindings(repoOf(g)) ?? [];
+}
+async function listKnowledge(g) {
+  if (!g.deps.store) return "This Gantry has no store, so it keeps no findings between goals.";
+  const found = await g.deps.store.repoFindings(repoOf(g));
+  if (found.length === 0)
+    return "Gantry keeps no findings for this repository yet: the tasks of done goals leave them.";
+  return [
+    `**What earlier goals learned** (offered to the planner of every later goal; at most ${MAX_REPO_FINDINGS}, the newest kept):`,
+    "",
+    // Numbered by id, which pruning does not shift (a Markdown list would renumber them).
+    ...found.map(
+      (f) => `- \`${f.id}\` **${f.kind}** ${inert(f.text, "line")} (${inert(f.source, "line")})`
+    ),
+    "",
+    "Comment `/gantry forget <n>` to prune one that no longer holds."
+  ].join("\n");
+}
+async function forgetKnowledge(g, n) {
+  if (!g.deps.store) return "This Gantry has no store, so it keeps no findings to forget.";
+  const gone = await g.deps.store.forgetFinding(repoOf(g), n);
+  return gone ? `Gantry forgot finding ${n}: ${inert(gone.text, "line")} Later goals are no longer told it.` : `There is no finding ${n} for this repository: \`/gantry knowledge\` lists them with their numbers.`;
+}
+
 // src/app/planning.ts
 var REPLAN_HINT = "Then comment `/gantry replan`.";
-async function beginGoal(g) {
-  const state = newGoalState(g);
+var PLAN_TEXT_HEADING = "### Added by a maintainer";
+async function beginGoal(g, shape = (s) => s) {
+  const state = shape(newGoalState(g));
   const key = goalKey(g.ref);
   await g.deps.store?.goalBegun(key, goalIdentity(state)).catch(
     (err) => g.deps.log?.warn(
@@ -3688,11 +3757,21 @@ Fix the block in the issue body.`
       if (transient(e)) throw e;
       throw new RepoUnreadable(e);
     });
+    repo.knowledge = await repoKnowledge(g);
+    const added = state.plan ? void 0 : state.replanFeedback;
     const request = {
-      issue: { number: g.ref.issue, title: issue2.title, body: issue2.body },
+      issue: {
+        number: g.ref.issue,
+        title: issue2.title,
+        body: added ? `${issue2.body}
+
+${PLAN_TEXT_HEADING}
+
+${added}` : issue2.body
+      },
       repo,
       rigor: config.rigor,
-      feedback: state.replanFeedback,
+      feedback: added ? void 0 : state.replanFeedback,
       previousPlan: state.plan,
       ...written ? { draft: written.tasks } : {}
     };
@@ -3806,6 +3885,21 @@ async function handleCommand(g, hint) {
   }
   if (!permission.allowed) {
     session.reply(refusal(who2, permission.role, "run Gantry commands"), { once: true });
+    return;
+  }
+  if (command.verb === "knowledge" || command.verb === "forget") {
+    const answer = command.verb === "knowledge" ? await listKnowledge(g) : await forgetKnowledge(g, command.n);
+    session.reply(`${quote}${answer}`);
+    return;
+  }
+  if (command.verb === "plan") {
+    const why2 = await planByCommand(g, command.text);
+    if (why2) {
+      session.reply(`${quote}Nothing was planned: ${why2}.`);
+      return;
+    }
+    session.acknowledge(hint.commentId);
+    session.apply({ type: "command.handled", at: g.deps.now(), commentId: hint.commentId });
     return;
   }
   if (!session.state) {
@@ -3935,10 +4029,29 @@ async function carryOut(g, c, who2) {
     case "status":
     case "help":
     case "invalid":
+    case "plan":
+    case "knowledge":
+    case "forget":
       return void 0;
   }
   return g.session.apply(event).ignored?.message;
 }
+async function planByCommand(g, text2) {
+  const s = g.session.state;
+  const { issue: issue2 } = g.session.facts;
+  if (s && !isRestartable(s.status))
+    return `this issue already has a Gantry goal (${s.status}${s.plan ? `, plan v${s.planVersion}` : ""}): see its plan comment. ${isFinished(s.status) ? "A done goal is not planned again; open a new issue for more work" : s.startedAt === void 0 ? "Comment `/gantry replan <feedback>` to plan it again" : "Comment `/gantry cancel`, then `/gantry plan`, to plan it anew"}`;
+  if (!issue2.open) return "the issue is closed; reopen it first";
+  if (!g.config.ok)
+    return `\`.github/gantry.yml\` is invalid, so nothing can be planned: ${g.config.error.message}`;
+  if (!issue2.labels.includes(g.trigger)) {
+    await g.github.addLabels(g.ref.issue, [g.trigger]);
+    issue2.labels.push(g.trigger);
+  }
+  await beginGoal(g, (s2) => text2 ? { ...s2, replanFeedback: text2.slice(0, PLAN_TEXT_CHARS) } : s2);
+  return void 0;
+}
+var PLAN_TEXT_CHARS = 2e3;
 function statusReport(s, planUrl) {
   const counted = s.tasks.length - s.counts.excluded;
   const busy = ["running", "landing", "validating", "retrying"].filter((k) => s.counts[k] > 0).map((k) => `${s.counts[k]} ${k}`);
@@ -4813,12 +4926,12 @@ function narrowKnownRed(d, still) {
 // src/core/findings.ts
 var FINDING_KINDS = ["constraint", "decision", "gotcha"];
 var MAX_FINDINGS = 30;
-var normalize = (text2) => text2.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+var findingKey = (text2) => text2.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
 function mergeFindings(known, found, max = MAX_FINDINGS) {
-  const seen = new Set(known.map((f) => normalize(f.text)));
+  const seen = new Set(known.map((f) => findingKey(f.text)));
   const merged = [...known];
   for (const f of found) {
-    const key = normalize(f.text);
+    const key = findingKey(f.text);
     if (!key || seen.has(key)) continue;
     seen.add(key);
     merged.push(f);
@@ -5928,7 +6041,7 @@ var shapeOf = (s) => [
   s.planVersion,
   (s.plan?.tasks ?? []).map((t) => t.id).join(",")
 ].join(" ");
-var normalize2 = (body) => body.replace(/\r\n?/g, "\n").trimEnd();
+var normalize = (body) => body.replace(/\r\n?/g, "\n").trimEnd();
 var GoalSession = class {
   constructor(o) {
     this.o = o;
@@ -6052,10 +6165,10 @@ var GoalSession = class {
   get liveEdited() {
     const rendered = this.rendered();
     if (!this.live || rendered === void 0) return false;
-    const live = normalize2(this.live.body);
-    if (live === normalize2(rendered)) return false;
+    const live = normalize(this.live.body);
+    if (live === normalize(rendered)) return false;
     const sent = this.o.memory.sentPlan(this.live.id);
-    return !(sent && live === normalize2(sent.body));
+    return !(sent && live === normalize(sent.body));
   }
   /** A plan-comment edit was left for a later flush (`deferEdit`). */
   deferred = false;
@@ -6072,7 +6185,7 @@ var GoalSession = class {
     if (!editEveryMs || sweep || !live || this.freshComment) return false;
     if (this.supersede.length || this.replies.length || this.reactions.length) return false;
     const sent = memory.sentPlan(live.id);
-    if (!sent || normalize2(sent.body) !== normalize2(live.body)) return false;
+    if (!sent || normalize(sent.body) !== normalize(live.body)) return false;
     const now = (this.o.now ?? Date.now)();
     return now - sent.at < editEveryMs && sent.shape === shapeOf(state);
   }
@@ -6082,7 +6195,7 @@ var GoalSession = class {
   }
   /** A reply on the issue; with `once`, skipped when Gantry already posted the same text. */
   reply(body, { once = false } = {}) {
-    if (once && this.o.facts.comments.some((c) => c.byBot && normalize2(c.body) === normalize2(body)))
+    if (once && this.o.facts.comments.some((c) => c.byBot && normalize(c.body) === normalize(body)))
       return;
     if (this.replies.includes(body)) return;
     this.replies.push(body);
@@ -6093,7 +6206,7 @@ var GoalSession = class {
    */
   async post(body) {
     const { github, ref, facts } = this.o;
-    if (facts.comments.some((c) => c.byBot && normalize2(c.body) === normalize2(body))) return;
+    if (facts.comments.some((c) => c.byBot && normalize(c.body) === normalize(body))) return;
     const posted = await github.createComment(ref.issue, body);
     facts.comments.push({ id: posted.id, body, htmlUrl: posted.htmlUrl, byBot: true });
   }
@@ -6154,7 +6267,7 @@ var GoalSession = class {
         this.freshComment = false;
         this.sent(posted.id, body, this.state);
         this.deferred = false;
-      } else if (normalize2(this.live.body) !== normalize2(body)) {
+      } else if (normalize(this.live.body) !== normalize(body)) {
         this.deferred = this.deferEdit(this.state);
         if (!this.deferred) {
           this.o.memory.wroteComment(this.live.id, body);
@@ -7163,6 +7276,53 @@ async function jobLogTail(g, jobId) {
   }
 }
 
+// src/app/task-knowledge.ts
+var KNOWLEDGE_WAIT_MS = 9e4;
+var TookTooLong = class extends Error {
+  constructor(ms) {
+    super(`no answer within ${ms / 1e3} s`);
+  }
+};
+function within(ms, p) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new TookTooLong(ms)), ms);
+    timer.unref();
+  });
+  p.catch(() => {
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+async function withFindings(g, task, event, result, patch) {
+  if (!g.config.ok || event.outcome !== "success") return event;
+  const summary = result.summary || result.reason;
+  if (!patch.trim() && !summary.trim()) return event;
+  const known = g.session.state.findings ?? [];
+  const own = (event.findings ?? []).map((f) => ({ ...f, source: task.id }));
+  const before = mergeFindings(known, own);
+  try {
+    const { value, calls } = await within(
+      KNOWLEDGE_WAIT_MS,
+      g.deps.planner(g.config.value).extractKnowledge({ task, summary, diff: patch, known: before })
+    );
+    charge(g, "knowledge", calls);
+    const had = new Set(known.map((f) => f.text));
+    const found = value.filter((f) => !had.has(f.text)).map((f) => ({ kind: f.kind, text: f.text }));
+    return found.length ? { ...event, findings: found } : event;
+  } catch (e) {
+    if (e instanceof PlannerError) charge(g, "knowledge", e.calls);
+    g.deps.log?.warn(
+      {
+        goal: `${g.ref.owner}/${g.ref.repo}#${g.ref.issue}`,
+        task: task.id,
+        attempt: event.attempt
+      },
+      `knowledge extraction failed, ${task.id} lands without it: ${e instanceof PlannerError ? e.userMessage : e.message}`
+    );
+    return event;
+  }
+}
+
 // src/app/goal-replies.ts
 async function escalation(g, e) {
   const s = g.session.state;
@@ -7310,6 +7470,7 @@ async function runTasks(g, hints) {
   announceBudgetPause(g);
   announceBasePause(g);
   await session.flush();
+  await keepGoalFindings(g);
 }
 var owedNow = (g) => owedEffects(g.session.state, g.deps.now());
 async function carryOut2(g, e, pass) {
@@ -7519,7 +7680,10 @@ async function collectFinished(g, hints, sweep) {
     const review = event.outcome === "success" && "result" in read && t.status === "running" ? await reviewResult(g, i, read.result, read.patch) : { verdict: "PASSED" };
     if (review === void 0) continue;
     if (review.verdict === "PASSED" || event.outcome !== "success") {
-      g.session.apply(event);
+      const landing = "result" in read && t.status === "running";
+      g.session.apply(
+        landing ? await withFindings(g, task, event, read.result, read.patch) : event
+      );
       continue;
     }
     g.session.apply({
@@ -8517,6 +8681,12 @@ function renderFindings(findings) {
   if (findings.length === 0) return "";
   return findings.map((f) => `- [${f.kind}] ${f.text} (from ${f.source})`).join("\n");
 }
+var REPO_KNOWLEDGE_CHARS = 6e3;
+function renderRepoKnowledge(findings) {
+  if (!findings?.length) return "";
+  return `What the tasks of earlier goals in this repository learned (follow them where they apply; task descriptions may pass them on):
+${asData("findings", sanitizePlain(renderFindings(findings), REPO_KNOWLEDGE_CHARS))}`;
+}
 
 // src/planner/prompts.ts
 var UNTRUSTED_LIMITS = {
@@ -8716,6 +8886,8 @@ ${summarizeTree(repo.tree)}`);
   if (repo.readme)
     parts.push(`README (excerpt):
 ${asData("readme", sanitizeUntrusted(repo.readme, CONTEXT_LIMITS.readmeChars))}`);
+  const knowledge = renderRepoKnowledge(repo.knowledge);
+  if (knowledge) parts.push(knowledge);
   return parts.join("\n\n");
 }
 
@@ -9298,6 +9470,30 @@ var MIGRATIONS = [
       );
       CREATE INDEX goals_begun_begun_at ON goals_begun (begun_at);
     `
+  },
+  {
+    version: 6,
+    name: "findings kept per repository",
+    sql: `
+      -- What the tasks of done goals learned, offered to the planner of the repository's later
+      -- goals; listed and pruned by \`/gantry knowledge\` and \`/gantry forget <n>\` (n = id).
+      CREATE TABLE repo_findings (
+        id bigserial PRIMARY KEY,
+        repo text NOT NULL,
+        -- The finding's words (findingKey): the same finding from two goals is kept once.
+        key text NOT NULL,
+        kind text NOT NULL,
+        text text NOT NULL,
+        source text NOT NULL,
+        kept_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (repo, key)
+      );
+      -- Goals whose findings were kept: once per goal, so a pruned finding stays pruned.
+      CREATE TABLE repo_findings_goals (
+        goal text PRIMARY KEY,
+        kept_at timestamptz NOT NULL DEFAULT now()
+      );
+    `
   }
 ];
 var MIGRATION_LOCK = 1195462228;
@@ -9591,6 +9787,47 @@ var GantryStore = class _GantryStore {
       [olderThanMs / 1e3]
     );
     return rows.length;
+  }
+  /**
+   * Keep a done goal's findings for the repository, once per goal (`goal` names it): true when
+   * this call kept them. The same finding is kept once; beyond `max`, the oldest are dropped.
+   */
+  async keepFindings(repo, goal, findings, max) {
+    return this.db.transaction(async (tx) => {
+      const first = await tx.query(
+        "INSERT INTO repo_findings_goals (goal) VALUES ($1) ON CONFLICT DO NOTHING RETURNING goal",
+        [goal]
+      );
+      if (first.length === 0) return false;
+      for (const f of findings)
+        await tx.query(
+          `INSERT INTO repo_findings (repo, key, kind, text, source) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (repo, key) DO NOTHING`,
+          [repo, findingKey(f.text), f.kind, f.text, f.source]
+        );
+      await tx.query(
+        `DELETE FROM repo_findings WHERE repo = $1 AND id NOT IN
+           (SELECT id FROM repo_findings WHERE repo = $1 ORDER BY id DESC LIMIT $2)`,
+        [repo, max]
+      );
+      return true;
+    });
+  }
+  /** The repository's kept findings, oldest first. */
+  async repoFindings(repo) {
+    const rows = await this.db.query(
+      "SELECT id, kind, text, source FROM repo_findings WHERE repo = $1 ORDER BY id",
+      [repo]
+    );
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+  /** Prune the repository's finding `id`: the one pruned, or undefined when there is none. */
+  async forgetFinding(repo, id) {
+    const [row] = await this.db.query(
+      "DELETE FROM repo_findings WHERE repo = $1 AND id = $2 RETURNING id, kind, text, source",
+      [repo, id]
+    );
+    return row && { ...row, id: Number(row.id) };
   }
   /** Forget counted task outcomes older than `olderThanMs` (a key matters for a pass or two). */
   async pruneOutcomes(olderThanMs) {

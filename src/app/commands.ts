@@ -6,7 +6,7 @@ import {
   type Command,
 } from '../core/commands.js';
 import type { GoalEvent } from '../core/events.js';
-import type { GoalState } from '../core/goal.js';
+import { isFinished, isRestartable, type GoalState } from '../core/goal.js';
 import { formatUsd, fromMicros } from '../core/money.js';
 import { inert } from '../core/inert.js';
 import { readCi } from './ci-verdict.js';
@@ -15,6 +15,7 @@ import type { GoalContext } from './goal-context.js';
 import type { Hint } from './hints.js';
 import { permissionOf, refusal } from './permissions.js';
 import { beginGoal } from './planning.js';
+import { forgetKnowledge, listKnowledge } from './repo-knowledge.js';
 import { startGoal } from './start-goal.js';
 
 type CommandHint = Extract<Hint, { kind: 'command' }>;
@@ -41,6 +42,23 @@ export async function handleCommand(g: GoalContext, hint: CommandHint): Promise<
   }
   if (!permission.allowed) {
     session.reply(refusal(who, permission.role, 'run Gantry commands'), { once: true });
+    return;
+  }
+  // The repository's findings are answered whether or not the issue has a goal.
+  if (command.verb === 'knowledge' || command.verb === 'forget') {
+    const answer =
+      command.verb === 'knowledge' ? await listKnowledge(g) : await forgetKnowledge(g, command.n);
+    session.reply(`${quote}${answer}`);
+    return;
+  }
+  if (command.verb === 'plan') {
+    const why = await planByCommand(g, command.text);
+    if (why) {
+      session.reply(`${quote}Nothing was planned: ${why}.`);
+      return;
+    }
+    session.acknowledge(hint.commentId);
+    session.apply({ type: 'command.handled', at: g.deps.now(), commentId: hint.commentId });
     return;
   }
   if (!session.state) {
@@ -189,10 +207,43 @@ async function carryOut(g: GoalContext, c: Command, who: string): Promise<string
     case 'status':
     case 'help':
     case 'invalid':
+    case 'plan':
+    case 'knowledge':
+    case 'forget':
       return undefined;
   }
   return g.session.apply(event).ignored?.message;
 }
+
+/**
+ * `/gantry plan [text]`: plan a goal as the trigger label does, the text added to the issue for
+ * the planner. The label is added too, as the goal's mark (a goal whose issue loses its label is
+ * cancelled). Returns why nothing was planned, or undefined.
+ */
+async function planByCommand(g: GoalContext, text: string): Promise<string | undefined> {
+  const s = g.session.state;
+  const { issue } = g.session.facts;
+  if (s && !isRestartable(s.status))
+    return `this issue already has a Gantry goal (${s.status}${s.plan ? `, plan v${s.planVersion}` : ''}): see its plan comment. ${
+      isFinished(s.status)
+        ? 'A done goal is not planned again; open a new issue for more work'
+        : s.startedAt === undefined
+          ? 'Comment `/gantry replan <feedback>` to plan it again'
+          : 'Comment `/gantry cancel`, then `/gantry plan`, to plan it anew'
+    }`;
+  if (!issue.open) return 'the issue is closed; reopen it first';
+  if (!g.config.ok)
+    return `\`.github/gantry.yml\` is invalid, so nothing can be planned: ${g.config.error.message}`;
+  if (!issue.labels.includes(g.trigger)) {
+    await g.github.addLabels(g.ref.issue, [g.trigger]);
+    issue.labels.push(g.trigger);
+  }
+  await beginGoal(g, (s) => (text ? { ...s, replanFeedback: text.slice(0, PLAN_TEXT_CHARS) } : s));
+  return undefined;
+}
+
+/** The most of `/gantry plan <text>` kept (as much as a replan's feedback). */
+const PLAN_TEXT_CHARS = 2000;
 
 /** The answer to `/gantry status`. */
 export function statusReport(s: GoalState, planUrl: string | undefined): string {

@@ -19,9 +19,15 @@ import type { GoalContext } from './goal-context.js';
 import { goalKey } from './goal-facts.js';
 import { transient } from './goal-workers.js';
 import { gatherRepoContext } from './repo-context.js';
+import { repoKnowledge } from './repo-knowledge.js';
 import { missingWorkflowHelp, TASK_WORKFLOW } from './start-goal.js';
 
 const REPLAN_HINT = 'Then comment `/gantry replan`.';
+/**
+ * Where a maintainer's text for a goal without a plan (`/gantry plan <text>`, or a replan's
+ * feedback after planning failed) starts in the issue text the planner is given.
+ */
+export const PLAN_TEXT_HEADING = '### Added by a maintainer';
 
 /**
  * Begin a new goal for the issue (`newGoalState`) in the session. The store records that it began
@@ -29,8 +35,11 @@ const REPLAN_HINT = 'Then comment `/gantry replan`.';
  * dispatches is then a dispatch never sent (`dispatchOwed`). Not recorded (the store down), the
  * goal's runs are looked for before each dispatch, as without a store.
  */
-export async function beginGoal(g: GoalContext): Promise<void> {
-  const state = newGoalState(g);
+export async function beginGoal(
+  g: GoalContext,
+  shape: (s: GoalState) => GoalState = (s) => s,
+): Promise<void> {
+  const state = shape(newGoalState(g));
   const key = goalKey(g.ref);
   await g.deps.store
     ?.goalBegun(key, goalIdentity(state))
@@ -44,7 +53,7 @@ export async function beginGoal(g: GoalContext): Promise<void> {
 }
 
 /** A new goal for the issue, in planning, with the settings of the repository's config. */
-export function newGoalState(g: GoalContext): GoalState {
+function newGoalState(g: GoalContext): GoalState {
   if (!g.config.ok) throw g.config.error;
   const { issue } = g.session.facts;
   const state = initGoal({
@@ -101,11 +110,18 @@ export async function runPlanner(g: GoalContext): Promise<void> {
       if (transient(e)) throw e; // the job is tried again
       throw new RepoUnreadable(e);
     });
+    repo.knowledge = await repoKnowledge(g);
+    // Without a plan, there is nothing for feedback to be about: the text is part of the issue.
+    const added = state.plan ? undefined : state.replanFeedback;
     const request: PlanRequest = {
-      issue: { number: g.ref.issue, title: issue.title, body: issue.body },
+      issue: {
+        number: g.ref.issue,
+        title: issue.title,
+        body: added ? `${issue.body}\n\n${PLAN_TEXT_HEADING}\n\n${added}` : issue.body,
+      },
       repo,
       rigor: config.rigor,
-      feedback: state.replanFeedback,
+      feedback: added ? undefined : state.replanFeedback,
       previousPlan: state.plan,
       ...(written ? { draft: written.tasks } : {}),
     };

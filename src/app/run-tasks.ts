@@ -17,6 +17,8 @@ import { advanceGoalRef, deleteCandidateRefs, landTask, resetGoalRef } from './l
 import { CandidateRef } from '../core/names.js';
 import { ensurePullRequest, markReady, updatePullRequestBody } from './pull-request.js';
 import { recoverAttempt } from './recovery.js';
+import { keepGoalFindings } from './repo-knowledge.js';
+import { withFindings } from './task-knowledge.js';
 import { announceBasePause, announceBudgetPause, escalation, refusal } from './goal-replies.js';
 import {
   finishedEvent,
@@ -90,6 +92,7 @@ export async function runTasks(g: GoalContext, hints: readonly Hint[]): Promise<
   announceBudgetPause(g);
   announceBasePause(g);
   await session.flush();
+  await keepGoalFindings(g);
 }
 
 const owedNow = (g: GoalContext): Effect[] => owedEffects(g.session.state!, g.deps.now());
@@ -331,7 +334,10 @@ async function collectFinished(
         : { verdict: 'PASSED' as const };
     if (review === undefined) continue; // The review could not be made: the next pass tries again.
     if (review.verdict === 'PASSED' || event.outcome !== 'success') {
-      g.session.apply(event);
+      const landing = 'result' in read && t.status === 'running';
+      g.session.apply(
+        landing ? await withFindings(g, task, event, read.result, read.patch) : event,
+      );
       continue;
     }
     g.session.apply({

@@ -21,6 +21,12 @@ export type Command =
   /** `/gantry edit T3` and YAML on the lines after it: new fields of a task awaiting approval. */
   | { verb: 'edit'; edit: TaskEdit }
   | { verb: 'budget'; usd: number }
+  /** `/gantry plan [text]` on an issue: start a goal as the trigger label does, with the text. */
+  | { verb: 'plan'; text: string }
+  /** The findings earlier goals of the repository left for later ones, numbered. */
+  | { verb: 'knowledge' }
+  /** Prune the repository's finding numbered `n` (as `knowledge` lists it). */
+  | { verb: 'forget'; n: number }
   /** Not a command Gantry knows, or one with a wrong argument: answered with the help. */
   | { verb: 'invalid'; problem: string };
 
@@ -38,6 +44,9 @@ export const CHANGING_VERBS: ReadonlySet<CommandVerb> = new Set([
   'cancel',
   'budget',
   'edit',
+  'plan',
+  'knowledge',
+  'forget',
 ]);
 
 const PREFIX = /^\/gantry(?=\s|$)/;
@@ -85,6 +94,24 @@ export function parseCommand(body: string): Command | undefined {
     }
     case 'replan':
       return { verb: 'replan', feedback: args.trim() };
+    case 'plan':
+      return { verb: 'plan', text: args.trim() };
+    case 'knowledge':
+      if (firstLineArgs)
+        return {
+          verb: 'invalid',
+          problem: `\`knowledge\` takes no argument (got ${inert(firstLineArgs, 'code')}); \`/gantry forget <n>\` prunes one`,
+        };
+      return { verb: 'knowledge' };
+    case 'forget': {
+      const n = /^#?([1-9]\d{0,9})$/.exec(firstLineArgs)?.[1];
+      if (n === undefined)
+        return {
+          verb: 'invalid',
+          problem: `\`forget\` needs the number of a finding as \`/gantry knowledge\` lists it, such as \`/gantry forget 3\`${firstLineArgs ? ` (got ${inert(firstLineArgs, 'code')})` : ''}`,
+        };
+      return { verb: 'forget', n: Number(n) };
+    }
     case 'retry':
     case 'skip': {
       const id = firstLineArgs.toUpperCase();
@@ -141,6 +168,9 @@ export const COMMAND_HELP = [
   `| \`/gantry resume known-red\` | On a red default branch: go on, the checks red there judging no landing until one passes them | ${WRITERS} |`,
   `| \`/gantry cancel\` | Cancel the goal; branches are kept | ${WRITERS} |`,
   `| \`/gantry budget 40\` | Set the goal budget in US dollars, up to \`budget.maxGoalUsd\` | ${WRITERS} |`,
+  `| \`/gantry plan [text]\` | On an issue without a goal: plan one, as the trigger label does (the text is added to the issue for the planner) | ${WRITERS} |`,
+  `| \`/gantry knowledge\` | List, numbered, what earlier goals of this repository learned (offered to the planner of later goals) | ${WRITERS} |`,
+  `| \`/gantry forget 3\` | Prune the repository's finding numbered 3 in \`/gantry knowledge\` | ${WRITERS} |`,
   `| \`/gantry status\` | Show where the goal is | ${ANYONE} |`,
   `| \`/gantry help\` | Show this help | ${ANYONE} |`,
   '',

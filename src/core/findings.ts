@@ -10,7 +10,8 @@ export interface Finding {
 
 export const MAX_FINDINGS = 30;
 
-const normalize = (text: string) =>
+/** What makes two findings the same: their words, whatever the case or punctuation. */
+export const findingKey = (text: string): string =>
   text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
@@ -26,10 +27,10 @@ export function mergeFindings(
   found: readonly Finding[],
   max = MAX_FINDINGS,
 ): Finding[] {
-  const seen = new Set(known.map((f) => normalize(f.text)));
+  const seen = new Set(known.map((f) => findingKey(f.text)));
   const merged = [...known];
   for (const f of found) {
-    const key = normalize(f.text);
+    const key = findingKey(f.text);
     if (!key || seen.has(key)) continue;
     seen.add(key);
     merged.push(f);

@@ -20,6 +20,8 @@ export interface RepoContext {
   /** House rules from the config, given to every plan. */
   rules?: readonly string[] | undefined;
   testCommand?: string | undefined;
+  /** What the tasks of the repository's earlier goals learned (kept by the App, prunable). */
+  knowledge?: readonly Finding[] | undefined;
 }
 
 export interface PlanRequest {

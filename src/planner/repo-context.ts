@@ -1,4 +1,5 @@
 import type { RepoContext } from './planner.js';
+import { renderRepoKnowledge } from './knowledge.js';
 import { asData, sanitizeUntrusted } from './untrusted.js';
 
 export const CONTEXT_LIMITS = { treeChars: 6000, readmeChars: 4000 } as const;
@@ -46,5 +47,7 @@ export function renderRepoContext(repo: RepoContext): string {
   if (repo.readme)
     parts.push(`README (excerpt):
 ${asData('readme', sanitizeUntrusted(repo.readme, CONTEXT_LIMITS.readmeChars))}`);
+  const knowledge = renderRepoKnowledge(repo.knowledge);
+  if (knowledge) parts.push(knowledge);
   return parts.join('\n\n');
 }

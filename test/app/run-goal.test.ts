@@ -357,7 +357,15 @@ describe('a goal from Start to a ready pull request', () => {
     const findings = [{ kind: 'gotcha', text: 'The package is ESM: import with .js suffixes.' }];
     await finish(h, 'T1', 1, { findings });
     const t2 = h.github.runs.find((r) => r.inputs.task_id === 'T2')!;
-    expect(JSON.parse(t2.inputs.knowledge!)).toEqual([{ ...findings[0], source: 'T1' }]);
+    // What the agent reported, then what the planner found in its summary and diff.
+    expect(JSON.parse(t2.inputs.knowledge!)).toEqual([
+      { ...findings[0], source: 'T1' },
+      {
+        kind: 'decision',
+        text: '[scripted] greet() returns a string and never throws.',
+        source: 'T1',
+      },
+    ]);
     await runQueued(h);
     expect(h.github.pulls[0]!.body).toContain(
       '- **gotcha** The package is ESM: import with .js suffixes. (T1)',

@@ -249,6 +249,28 @@ describe.each(['pglite', 'postgres'] as const)('the store on %s', (kind) => {
       new Set(['gbbb-T1-a1', 'gbbb-T3-a1']),
     );
   });
+
+  it("keeps a done goal's findings once per goal, the same one once, the newest within the bound", async () => {
+    const f = (text: string, source = '#1 T1') => ({ kind: 'gotcha' as const, text, source });
+    expect(
+      await store.keepFindings('o/k', 'o/k#1:g1', [f('Use ESM.'), f('Tabs, not spaces.')], 3),
+    ).toBe(true);
+    // The same goal again (a later pass over it): nothing kept twice, a pruned one stays pruned.
+    const [first] = await store.repoFindings('o/k');
+    expect(await store.forgetFinding('o/k', first!.id)).toMatchObject({ text: 'Use ESM.' });
+    expect(await store.forgetFinding('o/k', first!.id)).toBeUndefined();
+    expect(await store.keepFindings('o/k', 'o/k#1:g1', [f('Use ESM.')], 3)).toBe(false);
+    // Another goal: a finding already kept (other case and punctuation) is not kept again; past
+    // the bound the oldest go.
+    await store.keepFindings(
+      'o/k',
+      'o/k#2:g2',
+      [f('tabs not spaces', '#2 T1'), f('A.', '#2 T1'), f('B.', '#2 T2'), f('C.', '#2 T3')],
+      3,
+    );
+    expect((await store.repoFindings('o/k')).map((x) => x.text)).toEqual(['A.', 'B.', 'C.']);
+    expect(await store.repoFindings('o/other')).toEqual([]);
+  });
 });
 
 describe('opening a store that cannot be opened', () => {

@@ -105,6 +105,17 @@ export async function scenario(o: ScenarioOptions = {}) {
     issue,
     maint,
     where,
+    /** The scripted planner the App asks (spy on it to see what it is given). */
+    planner,
+    /** Another issue of the sample repository, with its goal as the App writes it. */
+    another: (title: string, body: string) => {
+      const other = standIn.store.addIssue(repo, 'maint', title, body);
+      return {
+        issue: other,
+        where: { ...where, issue_number: other.number },
+        view: new GoalView(standIn, repo, other, KEY),
+      };
+    },
     get app() {
       return app;
     },

@@ -125,6 +125,30 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX goals_begun_begun_at ON goals_begun (begun_at);
     `,
   },
+  {
+    version: 6,
+    name: 'findings kept per repository',
+    sql: `
+      -- What the tasks of done goals learned, offered to the planner of the repository's later
+      -- goals; listed and pruned by \`/gantry knowledge\` and \`/gantry forget <n>\` (n = id).
+      CREATE TABLE repo_findings (
+        id bigserial PRIMARY KEY,
+        repo text NOT NULL,
+        -- The finding's words (findingKey): the same finding from two goals is kept once.
+        key text NOT NULL,
+        kind text NOT NULL,
+        text text NOT NULL,
+        source text NOT NULL,
+        kept_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (repo, key)
+      );
+      -- Goals whose findings were kept: once per goal, so a pruned finding stays pruned.
+      CREATE TABLE repo_findings_goals (
+        goal text PRIMARY KEY,
+        kept_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** A number for the migration lock, the same on every replica. */

@@ -1,4 +1,5 @@
 import type { BreakerState } from '../../core/breaker.js';
+import { findingKey, type Finding } from '../../core/findings.js';
 import type { Hint } from '../hints.js';
 import type { Db, Queries } from './db.js';
 import { migrate } from './migrations.js';
@@ -26,6 +27,15 @@ export interface GoalEventRow {
   at: number;
   kind: string;
   detail: Record<string, unknown>;
+}
+
+/** A finding a done goal left for the repository's later goals; `id` is its number in lists. */
+export interface RepoFinding {
+  id: number;
+  kind: Finding['kind'];
+  text: string;
+  /** Where it was learned: `#<issue> <task>`. */
+  source: string;
 }
 
 /** Where a delivery's hint for a goal stands (see `queueHint`). */
@@ -127,6 +137,55 @@ export class GantryStore {
       [olderThanMs / 1000],
     );
     return rows.length;
+  }
+
+  /**
+   * Keep a done goal's findings for the repository, once per goal (`goal` names it): true when
+   * this call kept them. The same finding is kept once; beyond `max`, the oldest are dropped.
+   */
+  async keepFindings(
+    repo: string,
+    goal: string,
+    findings: readonly Omit<RepoFinding, 'id'>[],
+    max: number,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const first = await tx.query(
+        'INSERT INTO repo_findings_goals (goal) VALUES ($1) ON CONFLICT DO NOTHING RETURNING goal',
+        [goal],
+      );
+      if (first.length === 0) return false;
+      for (const f of findings)
+        await tx.query(
+          `INSERT INTO repo_findings (repo, key, kind, text, source) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (repo, key) DO NOTHING`,
+          [repo, findingKey(f.text), f.kind, f.text, f.source],
+        );
+      await tx.query(
+        `DELETE FROM repo_findings WHERE repo = $1 AND id NOT IN
+           (SELECT id FROM repo_findings WHERE repo = $1 ORDER BY id DESC LIMIT $2)`,
+        [repo, max],
+      );
+      return true;
+    });
+  }
+
+  /** The repository's kept findings, oldest first. */
+  async repoFindings(repo: string): Promise<RepoFinding[]> {
+    const rows = await this.db.query<RepoFinding & { id: string | number }>(
+      'SELECT id, kind, text, source FROM repo_findings WHERE repo = $1 ORDER BY id',
+      [repo],
+    );
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  /** Prune the repository's finding `id`: the one pruned, or undefined when there is none. */
+  async forgetFinding(repo: string, id: number): Promise<RepoFinding | undefined> {
+    const [row] = await this.db.query<RepoFinding & { id: string | number }>(
+      'DELETE FROM repo_findings WHERE repo = $1 AND id = $2 RETURNING id, kind, text, source',
+      [repo, id],
+    );
+    return row && { ...row, id: Number(row.id) };
   }
 
   /** Forget counted task outcomes older than `olderThanMs` (a key matters for a pass or two). */
