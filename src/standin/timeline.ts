@@ -185,6 +185,8 @@ export class Timeline {
       );
     else if (a.method === 'POST' && path === '/pulls')
       this.say(GANTRY, `opens ${body.draft ? 'draft ' : ''}pull request #${String(answer.number)}`);
+    else if (path === '/graphql' && /updateRefs/.test(String(body.query)) && !answer.errors)
+      this.refsUpdated(body);
     else if (path === '/graphql' && /markPullRequestReadyForReview/.test(JSON.stringify(body)))
       this.say(GANTRY, 'marks the pull request ready for review');
     else if (a.method === 'POST' && path.endsWith('/requested_reviewers'))
@@ -194,6 +196,19 @@ export class Timeline {
       );
     else if (a.method === 'POST' && path.endsWith('/cancel'))
       this.say(GANTRY, `cancels run ${path.split('/').at(-2)}`);
+  }
+
+  /** The goal branch moved (and stale candidate refs deleted) in one GraphQL `updateRefs`. */
+  private refsUpdated(body: Record<string, unknown>): void {
+    const input = (body.variables as { input?: { refUpdates?: unknown } } | undefined)?.input;
+    const updates = (input?.refUpdates ?? []) as { name: string; afterOid: string }[];
+    const moved = updates.filter((u) => !/^0+$/.test(u.afterOid));
+    const deleted = updates.length - moved.length;
+    for (const u of moved)
+      this.say(
+        'Gantry',
+        `fast-forwards ${u.name.replace(/^refs\/heads\//, '')} to ${short(u.afterOid)}: CI is green there and on every candidate before it${deleted ? ` (and deletes ${deleted} candidate ref${deleted === 1 ? '' : 's'} it no longer needs)` : ''}`,
+      );
   }
 
   webhook(e: WebhookEvent): void {
