@@ -198,11 +198,7 @@ export async function dispatchOwed(
     const i = state.plan!.tasks.findIndex((t) => t.id === e.taskId);
     let runId: number | undefined;
     try {
-      runId = await g.github.dispatchWorkflow(
-        TASK_WORKFLOW_FILE,
-        g.ref.defaultBranch,
-        dispatchInputs(state, i, g.config.value),
-      );
+      runId = await sendDispatch(g, dispatchInputs(state, i, g.config.value));
     } catch (err) {
       const refused = refusal(err);
       if (!refused) throw err;
@@ -274,6 +270,40 @@ function runMayExist(
       !e.send ||
       sentAtOf(g, e) !== undefined ||
       !intents.fresh.has(distinctId(state, e.taskId, e.attempt)),
+  );
+}
+
+/**
+ * Send one dispatch. A task workflow older than the `rules` input refuses it (422, "Unexpected
+ * inputs provided"): the config's rules were the planner's only before, so a repository that has
+ * some would otherwise start no task at all until its workflow is updated. The dispatch goes
+ * again without them (the first made no run), and the maintainer is told once.
+ */
+async function sendDispatch(
+  g: GoalContext,
+  inputs: Record<string, string>,
+): Promise<number | undefined> {
+  const send = (i: Record<string, string>) =>
+    g.github.dispatchWorkflow(TASK_WORKFLOW_FILE, g.ref.defaultBranch, i);
+  try {
+    return await send(inputs);
+  } catch (err) {
+    if (inputs.rules === undefined || !unexpectedInput(err, 'rules')) throw err;
+    g.session.reply(
+      `The task workflow \`.github/workflows/${TASK_WORKFLOW_FILE}\` does not take the config's \`rules\` yet, so tasks run without them. Update it from Gantry's repository to give them to the agent.`,
+      { once: true },
+    );
+    const { rules: _rules, ...older } = inputs;
+    return send(older);
+  }
+}
+
+/** GitHub's 422 for a dispatch input the workflow does not declare, naming `name`. */
+function unexpectedInput(err: unknown, name: string): boolean {
+  return (
+    gitHubStatus(err) === 422 &&
+    /Unexpected inputs provided/i.test((err as Error).message) &&
+    (err as Error).message.includes(`"${name}"`)
   );
 }
 

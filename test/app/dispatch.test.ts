@@ -176,6 +176,36 @@ describe("the config's rules", () => {
     expect(JSON.parse(inputs.rules!)).toEqual(rules);
   });
 
+  it('go again without the rules when the task workflow is older than them, and the maintainer is told', async () => {
+    const h = await started((x) => {
+      x.github.config = 'rules:\n  - Never edit CHANGELOG.md by hand.\n';
+      // GitHub's answer to an input the workflow does not declare.
+      x.github.failNext('dispatchWorkflow', 422, {
+        message: 'Unexpected inputs provided: ["rules"]',
+      });
+    });
+    const sent = h.github.runs.map((r) => r.inputs);
+    expect(dispatches(h)).toHaveLength(2);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).not.toHaveProperty('rules');
+    expect(h.state().tasks.at(0)).toMatchObject({ status: 'running', runId: 70_000 });
+    expect(h.github.botComments().at(-1)?.body).toContain(
+      "does not take the config's `rules` yet, so tasks run without them",
+    );
+  });
+
+  it('are not dropped for another refusal', async () => {
+    const h = await started((x) => {
+      x.github.config = 'rules:\n  - Never edit CHANGELOG.md by hand.\n';
+      x.github.failNext('dispatchWorkflow', 422, {
+        message: 'Unexpected inputs provided: ["isolation"]',
+      });
+    });
+    expect(h.github.botComments().at(-1)?.body).toContain('GitHub refused to dispatch');
+    expect(h.github.runs.length).toBeGreaterThan(0);
+    expect(h.github.runs.every((r) => 'rules' in r.inputs)).toBe(true);
+  });
+
   it("count towards GitHub's limit on a dispatch's inputs, and the refusal says so", async () => {
     const h = await started();
     const s = h.state();

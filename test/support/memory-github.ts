@@ -147,7 +147,12 @@ export class MemoryGitHub {
   readonly lose = new Set<string>();
   /** Git and CI. */
   readonly code = new MemoryGit((suite) => this.emitSuite(suite));
-  private readonly failures: { method: Method; status: number; done: boolean }[] = [];
+  private readonly failures: {
+    method: Method;
+    status: number;
+    done: boolean;
+    message?: string | undefined;
+  }[] = [];
   private nextId = 9000;
   /** GitHub's clock for event times: a second passes between any two timed things. */
   private clock = Date.parse('2026-01-01T00:00:00Z');
@@ -168,7 +173,7 @@ export class MemoryGitHub {
           const failure = this.failures.findIndex((f) => f.method === method);
           const injected = failure >= 0 ? this.failures.splice(failure, 1)[0]! : undefined;
           if (injected && !injected.done)
-            throw refused(injected.status, `injected ${injected.status}`);
+            throw refused(injected.status, injected.message ?? `injected ${injected.status}`);
           // Copies both ways, as over HTTP: nobody keeps a reference into the other's data.
           const answer: unknown = (impl[method] as (...a: unknown[]) => unknown)(
             ...structuredClone(args),
@@ -209,10 +214,15 @@ export class MemoryGitHub {
 
   /**
    * Fail the next call of a port method as GitHub would answer with this status, once; `done`:
-   * GitHub carries the call out and only its answer is a failure (a timeout, a 502 on the way back).
+   * GitHub carries the call out and only its answer is a failure (a timeout, a 502 on the way back);
+   * `message`: GitHub's message (default: "injected <status>").
    */
-  failNext(method: Method, status: number, { done = false } = {}): void {
-    this.failures.push({ method, status, done });
+  failNext(
+    method: Method,
+    status: number,
+    { done = false, message }: { done?: boolean; message?: string } = {},
+  ): void {
+    this.failures.push({ method, status, done, message });
   }
 
   /** The time of the next timed thing on GitHub (an event, an edit). */
