@@ -2553,11 +2553,7 @@ ${g.config.error.problems.map((p) => `- ${inert(p, "line")}`).join("\n")}`,
     const i = state.plan.tasks.findIndex((t) => t.id === e.taskId);
     let runId;
     try {
-      runId = await g.github.dispatchWorkflow(
-        TASK_WORKFLOW_FILE,
-        g.ref.defaultBranch,
-        dispatchInputs(state, i, g.config.value)
-      );
+      runId = await sendDispatch(g, dispatchInputs(state, i, g.config.value));
     } catch (err) {
       const refused = refusal2(err);
       if (!refused) throw err;
@@ -2605,6 +2601,23 @@ function runMayExist(g, owed, intents) {
   return owed.some(
     (e) => !e.send || sentAtOf(g, e) !== void 0 || !intents.fresh.has(distinctId(state, e.taskId, e.attempt))
   );
+}
+async function sendDispatch(g, inputs) {
+  const send = (i) => g.github.dispatchWorkflow(TASK_WORKFLOW_FILE, g.ref.defaultBranch, i);
+  try {
+    return await send(inputs);
+  } catch (err) {
+    if (inputs.rules === void 0 || !unexpectedInput(err, "rules")) throw err;
+    g.session.reply(
+      `The task workflow \`.github/workflows/${TASK_WORKFLOW_FILE}\` does not take the config's \`rules\` yet, so tasks run without them. Update it from Gantry's repository to give them to the agent.`,
+      { once: true }
+    );
+    const { rules: _rules, ...older } = inputs;
+    return send(older);
+  }
+}
+function unexpectedInput(err, name2) {
+  return gitHubStatus(err) === 422 && /Unexpected inputs provided/i.test(err.message) && err.message.includes(`"${name2}"`);
 }
 function refusal2(e) {
   if (e instanceof DispatchError) return e.message;
@@ -7013,17 +7026,22 @@ function diffStat(patch, filesChanged = []) {
   }
   if (files2.length === 0)
     return filesChanged.length ? [
-      ...filesChanged.slice(0, DIFF_STAT_FILES),
+      ...filesChanged.slice(0, DIFF_STAT_FILES).map((p) => shortPath(p)),
       ...filesChanged.length > DIFF_STAT_FILES ? [`\u2026 and ${filesChanged.length - DIFF_STAT_FILES} more`] : [],
       `${filesChanged.length} file${filesChanged.length === 1 ? "" : "s"} changed (lines not counted: no patch to read)`
     ].join("\n") : "";
   const added = files2.reduce((n, f) => n + f.added, 0);
   const removed = files2.reduce((n, f) => n + f.removed, 0);
   return [
-    ...files2.slice(0, DIFF_STAT_FILES).map((f) => `${f.path} | ${f.binary ? "binary" : `+${f.added} -${f.removed}`}`),
+    ...files2.slice(0, DIFF_STAT_FILES).map((f) => `${shortPath(f.path)} | ${f.binary ? "binary" : `+${f.added} -${f.removed}`}`),
     ...files2.length > DIFF_STAT_FILES ? [`\u2026 and ${files2.length - DIFF_STAT_FILES} more`] : [],
     `${files2.length} file${files2.length === 1 ? "" : "s"} changed, +${added} -${removed}`
   ].join("\n");
+}
+function shortPath(path, max = 160) {
+  if (path.length <= max) return path;
+  const half = Math.floor((max - 1) / 2);
+  return `${path.slice(0, half)}\u2026${path.slice(-half)}`;
 }
 async function readPublishRecord(g, run, a) {
   const name2 = publishArtifactName(g.ref.issue, a.taskId, a.attempt);
@@ -7344,7 +7362,7 @@ ${lastLines(rest.join("\n"), 20)}`;
   const output = [log && lastLines(log, criteriaOutput.length ? 20 : 40), ...criteriaOutput].filter(Boolean).join("\n");
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? "" : "s"}` : "its attempts";
   const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
-  return [
+  const body = (withLogs) => [
     `${e.mention ? `@${e.mention} ` : ""}**${e.taskId} needs a human** after ${tried}.`,
     "",
     inert(e.question, "quote"),
@@ -7355,14 +7373,25 @@ ${lastLines(rest.join("\n"), 20)}`;
       ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, "line")}`),
       ""
     ] : [],
-    ...facts?.diffStat ? [folded(`What attempt ${e.attempt} changed`, facts.diffStat), ""] : [],
-    ...output ? [folded("Last output", output), ""] : [],
+    ...withLogs && facts?.diffStat ? [folded(`What attempt ${e.attempt} changed`, facts.diffStat, "start"), ""] : [],
+    ...withLogs && output ? [folded("Last output", output, "end"), ""] : [],
     `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`
   ].join("\n");
+  const full = body(true);
+  if (full.length <= COMMENT_CHARS) return full;
+  const short2 = body(false);
+  return short2.length <= COMMENT_CHARS ? short2 : `${short2.slice(0, COMMENT_CHARS - 80)}
+
+\u2026 (cut here: GitHub's limit on a comment)`;
 }
+var COMMENT_CHARS = 6e4;
+var FOLDED_CHARS = 12e3;
 var lastLines = (text2, n) => text2.split("\n").slice(-n).join("\n");
-function folded(title, log) {
-  const text2 = inert(log, "block");
+function folded(title, log, keep) {
+  const kept2 = log.length <= FOLDED_CHARS ? log : keep === "end" ? `\u2026 (the start is cut)
+${log.slice(-FOLDED_CHARS)}` : `${log.slice(0, FOLDED_CHARS)}
+\u2026 (the rest is cut)`;
+  const text2 = inert(kept2, "block");
   const longest = Math.max(0, ...[...text2.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(Math.max(3, longest + 1));
   return `<details><summary>${title}</summary>

@@ -45,24 +45,40 @@ export async function escalation(
     .join('\n');
   const tried = t ? `${t.attempt} attempt${t.attempt === 1 ? '' : 's'}` : 'its attempts';
   const attempts = (s.failures ?? []).filter((f) => f.taskId === e.taskId);
-  return [
-    `${e.mention ? `@${e.mention} ` : ''}**${e.taskId} needs a human** after ${tried}.`,
-    '',
-    inert(e.question, 'quote'),
-    '',
-    ...(failure ? whatFailed(failure) : []),
-    ...(attempts.length
-      ? [
-          '**Attempts:**',
-          ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, 'line')}`),
-          '',
-        ]
-      : []),
-    ...(facts?.diffStat ? [folded(`What attempt ${e.attempt} changed`, facts.diffStat), ''] : []),
-    ...(output ? [folded('Last output', output), ''] : []),
-    `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
-  ].join('\n');
+  const body = (withLogs: boolean) =>
+    [
+      `${e.mention ? `@${e.mention} ` : ''}**${e.taskId} needs a human** after ${tried}.`,
+      '',
+      inert(e.question, 'quote'),
+      '',
+      ...(failure ? whatFailed(failure) : []),
+      ...(attempts.length
+        ? [
+            '**Attempts:**',
+            ...attempts.map((f) => `- attempt ${f.attempt}: ${inert(f.reason, 'line')}`),
+            '',
+          ]
+        : []),
+      ...(withLogs && facts?.diffStat
+        ? [folded(`What attempt ${e.attempt} changed`, facts.diffStat, 'start'), '']
+        : []),
+      ...(withLogs && output ? [folded('Last output', output, 'end'), ''] : []),
+      `Tasks that do not depend on ${e.taskId} keep going. \`/gantry retry ${e.taskId}\` gives it one more attempt; \`/gantry skip ${e.taskId}\` goes on without it.`,
+    ].join('\n');
+  // Within GitHub's limit on a comment whatever the agent wrote: a comment refused would stop the
+  // escalation for good. The folded logs go first; what is left is cut, with a note.
+  const full = body(true);
+  if (full.length <= COMMENT_CHARS) return full;
+  const short = body(false);
+  return short.length <= COMMENT_CHARS
+    ? short
+    : `${short.slice(0, COMMENT_CHARS - 80)}\n\n… (cut here: GitHub's limit on a comment)`;
 }
+
+/** What Gantry's own comments keep within (GitHub refuses a body over 65,536 characters). */
+const COMMENT_CHARS = 60_000;
+/** The most of a log or diff stat shown in a folded block. */
+const FOLDED_CHARS = 12_000;
 
 const lastLines = (text: string, n: number) => text.split('\n').slice(-n).join('\n');
 
@@ -70,8 +86,14 @@ const lastLines = (text: string, n: number) => text.split('\n').slice(-n).join('
  * A log in a folded block, made inert first (the agent wrote it: no mention, HTML or Gantry
  * marker of it may act), in a code fence longer than any run of backticks left in it.
  */
-function folded(title: string, log: string): string {
-  const text = inert(log, 'block');
+function folded(title: string, log: string, keep: 'start' | 'end'): string {
+  const kept =
+    log.length <= FOLDED_CHARS
+      ? log
+      : keep === 'end'
+        ? `… (the start is cut)\n${log.slice(-FOLDED_CHARS)}`
+        : `${log.slice(0, FOLDED_CHARS)}\n… (the rest is cut)`;
+  const text = inert(kept, 'block');
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `<details><summary>${title}</summary>\n\n${fence}text\n${text}\n${fence}\n\n</details>`;

@@ -234,7 +234,7 @@ export function diffStat(patch: string, filesChanged: readonly string[] = []): s
   if (files.length === 0)
     return filesChanged.length
       ? [
-          ...filesChanged.slice(0, DIFF_STAT_FILES),
+          ...filesChanged.slice(0, DIFF_STAT_FILES).map((p) => shortPath(p)),
           ...(filesChanged.length > DIFF_STAT_FILES
             ? [`… and ${filesChanged.length - DIFF_STAT_FILES} more`]
             : []),
@@ -246,10 +246,17 @@ export function diffStat(patch: string, filesChanged: readonly string[] = []): s
   return [
     ...files
       .slice(0, DIFF_STAT_FILES)
-      .map((f) => `${f.path} | ${f.binary ? 'binary' : `+${f.added} -${f.removed}`}`),
+      .map((f) => `${shortPath(f.path)} | ${f.binary ? 'binary' : `+${f.added} -${f.removed}`}`),
     ...(files.length > DIFF_STAT_FILES ? [`… and ${files.length - DIFF_STAT_FILES} more`] : []),
     `${files.length} file${files.length === 1 ? '' : 's'} changed, +${added} -${removed}`,
   ].join('\n');
+}
+
+/** A path as a diff stat shows it: a long one (git allows thousands of characters) elided. */
+function shortPath(path: string, max = 160): string {
+  if (path.length <= max) return path;
+  const half = Math.floor((max - 1) / 2);
+  return `${path.slice(0, half)}…${path.slice(-half)}`;
 }
 
 /** What the publish job recorded for an attempt, or why it cannot be used, or that there is none. */

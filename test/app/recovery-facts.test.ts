@@ -44,6 +44,7 @@ async function finish(
   attempt: number,
   over: Record<string, unknown>,
   patch = PATCH,
+  agentLog = `gantry agent\nround ${attempt}: node --test exited 1\nnot ok 1 - greets`,
 ): Promise<void> {
   const run = h.github.runs.findLast(
     (r) => r.inputs.task_id === taskId && r.inputs.attempt === String(attempt),
@@ -54,7 +55,7 @@ async function finish(
     'workflow_run',
     h.github.finishRun(run.id, result, 'success', {
       patch,
-      agentLog: `gantry agent\nround ${attempt}: node --test exited 1\nnot ok 1 - greets`,
+      agentLog,
     }),
   );
 }
@@ -155,6 +156,25 @@ describe('recovery and escalation with the facts', () => {
     expect(ask).toContain('`/gantry skip T2`');
   });
 
+  it('the needs-human comment stays within GitHub’s limit whatever the agent wrote', async () => {
+    const h = await started((x) => (x.github.config = 'maxAttempts: 1\n'));
+    await finish(h, 'T1', 1, { filesChanged: ['src/greet.ts'] }, '');
+    // 30 files of 3,000-character paths, and a job log whose last line has 200,000 characters.
+    const long = (i: number) => `d${i}/${'x'.repeat(3_000)}.ts`;
+    const patch = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `diff --git a/${long(i)} b/${long(i)}\n--- a/${long(i)}\n+++ b/${long(i)}\n@@ -1 +1 @@\n-a\n+b\n`,
+    ).join('');
+    await finish(h, 'T2', 1, agentFailure, patch, `gantry agent\n${'y'.repeat(200_000)}`);
+    const ask = h.github.botComments().find((c) => c.body.includes('T2 needs a human'))!.body;
+    expect(ask.length).toBeLessThanOrEqual(60_000);
+    expect(ask).toContain('<summary>What attempt 1 changed</summary>');
+    expect(ask).toMatch(/\nd0\/x+…x+\.ts \| \+1 -1\n/);
+    expect(ask).toContain('30 files changed, +30 -30');
+    expect(ask).toContain('`/gantry skip T2`');
+  });
+
   it('the needs-human comment after red CI folds the failed job’s log', async () => {
     const h = await started((x) => {
       x.github.config = 'maxAttempts: 1\n';
@@ -191,5 +211,10 @@ describe('diffStat', () => {
       'a.ts\nb.ts\n2 files changed (lines not counted: no patch to read)',
     );
     expect(diffStat('')).toBe('');
+    // A path of thousands of characters (git allows it) is elided in the middle.
+    const deep = `${'a/'.repeat(1_000)}end.ts`;
+    const line = diffStat(`diff --git a/${deep} b/${deep}\n`).split('\n')[0]!;
+    expect(line.length).toBeLessThan(200);
+    expect(line).toMatch(/^a\/a\/.*….*\/end\.ts \| \+0 -0$/);
   });
 });
