@@ -4705,14 +4705,27 @@ function makeRunnable(d, i, status, guidance) {
     awaitApproval(d, i, "awaiting approval: its definition is not the one approved");
     return;
   }
+  const told = status === "retrying" ? withLastFailure(guidance, d.task(i).failure) : guidance;
   d.setTask(i, {
     status,
     reason: void 0,
     failure: void 0,
     asking: void 0,
-    ...guidance === void 0 ? {} : { guidance }
+    ...told === void 0 ? {} : { guidance: told }
   });
   if (d.s.unmet[i] === 0) d.addReady(i);
+}
+function withLastFailure(guidance, f) {
+  const lines = [
+    ...(f?.failedCriteria ?? []).slice(0, 3).map((c) => `- ${c.split("\n")[0]}`),
+    ...(f?.failedChecks ?? []).slice(0, 3).map((c) => `- CI check failed: ${c.split("\n")[0]}`)
+  ].map((l) => l.length > 140 ? `${l.slice(0, 139)}\u2026` : l);
+  if (!lines.length) return guidance;
+  const said = guidance ? `${guidance.slice(0, 500)}
+
+` : "";
+  return `${said}What failed in the last attempt:
+${lines.join("\n")}`;
 }
 function satisfy(d, i) {
   for (const j of releaseDependents(d.index.dag, d.unmet(), i)) {

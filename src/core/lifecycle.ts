@@ -78,14 +78,30 @@ export function makeRunnable(
     awaitApproval(d, i, 'awaiting approval: its definition is not the one approved');
     return;
   }
+  const told = status === 'retrying' ? withLastFailure(guidance, d.task(i).failure) : guidance;
   d.setTask(i, {
     status,
     reason: undefined,
     failure: undefined,
     asking: undefined,
-    ...(guidance === undefined ? {} : { guidance }),
+    ...(told === undefined ? {} : { guidance: told }),
   });
   if (d.s.unmet[i] === 0) d.addReady(i);
+}
+
+/**
+ * A retry's guidance with what failed last (its failed criteria and checks, first lines): the
+ * next attempt's agent is told, whoever asked for the retry (recovery or a person). The guidance
+ * comes first and is bounded with the rest (`LIMITS.guidance`).
+ */
+function withLastFailure(guidance: string | undefined, f: FailureInfo | undefined) {
+  const lines = [
+    ...(f?.failedCriteria ?? []).slice(0, 3).map((c) => `- ${c.split('\n')[0]}`),
+    ...(f?.failedChecks ?? []).slice(0, 3).map((c) => `- CI check failed: ${c.split('\n')[0]}`),
+  ].map((l) => (l.length > 140 ? `${l.slice(0, 139)}…` : l));
+  if (!lines.length) return guidance;
+  const said = guidance ? `${guidance.slice(0, 500)}\n\n` : '';
+  return `${said}What failed in the last attempt:\n${lines.join('\n')}`;
 }
 
 /** The task's work is in (done or skipped): dependents with nothing else unmet become ready. */

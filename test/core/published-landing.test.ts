@@ -174,6 +174,31 @@ describe('every refusal is explained', () => {
     });
   });
 
+  it('a retry tells the next attempt what failed in the last one, after the guidance', () => {
+    const { send } = started();
+    send(
+      ev.taskFinished({
+        taskId: 'T1',
+        outcome: 'failure',
+        failedCriteria: ['criterion 0 (command): `npm test` exited 1\nnot ok 1'],
+      }),
+    );
+    const s = send({
+      type: 'recovery.proposed',
+      at: 0,
+      taskId: 'T1',
+      attempt: 1,
+      rootCause: 'The test imports the wrong module.',
+      action: { kind: 'retry', guidance: 'Import from src/greet.' },
+    });
+    const t = s.tasks.at(0)!;
+    expect(t).toMatchObject({ status: 'running', attempt: 2 });
+    expect(t.guidance).toBe(
+      'The test imports the wrong module.\n\nImport from src/greet.\n\nWhat failed in the last attempt:\n- criterion 0 (command): `npm test` exited 1',
+    );
+    expect(owed(s, 'dispatch-task')[0]!.guidance).toBe(t.guidance);
+  });
+
   it('the pull request lists each failed or refused attempt with its reason in its task row, made inert', () => {
     const { s } = started();
     const body = renderPrBody({
