@@ -224,7 +224,7 @@ describe('/gantry edit', () => {
     ).toEqual({ verb: 'edit', edit: { taskId: 'T2', tier: 'small' } });
     const problem = (body: string) => (parseCommand(body) as { problem: string }).problem;
     expect(problem(edit('tier: huge\nestimate: 5'))).toBe(
-      'the edit of T2 is invalid: `T2.tier`: Invalid option: expected one of "small"|"medium"|"large"; `T2`: Unrecognized key: "estimate" (fields: `title`, `description`, `tier`, `dependsOn`, `scope`, `criteria`)',
+      'the edit of T2 is invalid: `T2.tier`: Invalid option: expected one of "small"|"medium"|"large"; `T2`: Unrecognized key: "estimate" (fields: `title`, `description`, `tier`, `dependsOn`, `scope`, `criteria`, `covers`)',
     );
     expect(problem(edit('criteria:\n  - kind: command'))).toMatch(
       /^the edit of T2 is invalid: `T2\.criteria\.0/,
